@@ -1,0 +1,6 @@
+#pragma once
+
+#include "crmkit/core/check.hpp"
+#include "crmkit/core/error.hpp"
+#include "crmkit/core/parallel.hpp"
+#include "crmkit/version.hpp"

@@ -1,0 +1,3 @@
+"""Relationship lifecycle stages, migration, cohorts and early warning."""
+
+__all__: list[str] = []

@@ -1,0 +1,3 @@
+"""Segmentation: k-means, RFM scores and named segments, value tiers, cluster quality."""
+
+__all__: list[str] = []

@@ -1,0 +1,3 @@
+"""Satisfaction and loyalty: NPS, CSAT and CES with confidence intervals."""
+
+__all__: list[str] = []

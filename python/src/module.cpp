@@ -1,0 +1,18 @@
+#include "bindings.hpp"
+
+PYBIND11_MODULE(_core, module) {
+  using namespace crmkit::python;
+  module.doc() = "crmkit's compiled core. Use the `crmkit` package; this module is its engine.";
+  module.attr("__version__") = CRMKIT_VERSION;
+  register_core(module);
+  auto data = module.def_submodule("data", "Transaction logs and per-customer summaries.");
+  register_data(data);
+  auto clv = module.def_submodule("clv", "Customer lifetime value models.");
+  register_clv(clv);
+  auto segment = module.def_submodule("segment", "k-means, RFM and value tiers.");
+  register_segment(segment);
+  auto survey = module.def_submodule("survey", "NPS, CSAT and CES statistics.");
+  register_survey(survey);
+  auto lifecycle = module.def_submodule("lifecycle", "Relationship lifecycle stages.");
+  register_lifecycle(lifecycle);
+}

@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# The whole test suite: C++ (CTest, doctest) and Python (pytest against the pip-installed package).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/deps.sh
+cmake --preset release
+cmake --build --preset release --parallel "$(nproc)"
+ctest --preset release --parallel "$(nproc)"
+bash scripts/python-env.sh build/release
+.venv/bin/python -m pytest
