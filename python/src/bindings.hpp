@@ -28,6 +28,7 @@ py::array_t<T> new_array(std::size_t size) {
 
 void register_core(py::module_& module);
 void register_data(py::module_& module);
+void register_data_io(py::module_& module);
 void register_clv(py::module_& module);
 void register_segment(py::module_& module);
 void register_survey(py::module_& module);

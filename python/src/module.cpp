@@ -7,6 +7,7 @@ PYBIND11_MODULE(_core, module) {
   register_core(module);
   auto data = module.def_submodule("data", "Transaction logs and per-customer summaries.");
   register_data(data);
+  register_data_io(data);
   auto clv = module.def_submodule("clv", "Customer lifetime value models.");
   register_clv(clv);
   auto segment = module.def_submodule("segment", "k-means, RFM and value tiers.");
