@@ -1,0 +1,785 @@
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <charconv>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <unordered_map>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "crmkit/core/error.hpp"
+#include "crmkit/core/parallel.hpp"
+#include "crmkit/data/csv.hpp"
+#include "crmkit/data/date_parse.hpp"
+
+namespace crmkit::data {
+namespace {
+
+constexpr std::string_view utf8_byte_order_mark = "\xEF\xBB\xBF";
+
+[[noreturn]] void fail(std::string_view message) {
+  throw invalid_input(fmt::format("read_transactions: {}", message));
+}
+
+// ---------------------------------------------------------------------------------------------
+// The file, read whole.
+
+struct file_contents {
+  std::unique_ptr<char[]> bytes;
+  std::size_t size = 0;
+  [[nodiscard]] std::string_view view() const noexcept { return {bytes.get(), size}; }
+};
+
+file_contents read_whole_file(const std::string& path) {
+  using file_handle = std::unique_ptr<std::FILE, int (*)(std::FILE*)>;
+  const file_handle file(std::fopen(path.c_str(), "rb"), &std::fclose);
+  if (!file) fail(fmt::format("cannot open '{}': {}", path, std::strerror(errno)));
+  std::error_code size_error;
+  const auto size_hint = std::filesystem::file_size(path, size_error);
+  std::size_t capacity = size_error ? 1 << 16 : static_cast<std::size_t>(size_hint) + 1;
+  file_contents contents{std::make_unique_for_overwrite<char[]>(capacity), 0};
+  for (;;) {
+    if (contents.size == capacity) {
+      auto larger = std::make_unique_for_overwrite<char[]>(capacity * 2);
+      std::memcpy(larger.get(), contents.bytes.get(), contents.size);
+      contents.bytes = std::move(larger);
+      capacity *= 2;
+    }
+    const std::size_t count =
+        std::fread(contents.bytes.get() + contents.size, 1, capacity - contents.size, file.get());
+    contents.size += count;
+    if (count == 0) {
+      if (std::ferror(file.get()))
+        fail(fmt::format("cannot read '{}': {}", path, std::strerror(errno)));
+      return contents;
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Records: splitting text into fields.
+
+struct raw_field {
+  std::string_view text;  // trimmed unquoted text, or what lies between the quotes
+  bool has_escapes = false;
+  std::size_t line = 0;
+  std::size_t column = 0;
+};
+
+struct row_problem {
+  std::size_t line = 0;
+  std::size_t column = 0;
+  std::string reason;
+};
+
+enum class record_status { ok, end, bad, inside_quotes_at_end };
+
+/** Field text with every doubled quote `""` turned into one `"`. */
+std::string_view unescape(const raw_field& field, std::string& scratch) {
+  if (!field.has_escapes) return field.text;
+  scratch.clear();
+  for (std::size_t i = 0; i < field.text.size(); ++i) {
+    scratch.push_back(field.text[i]);
+    if (field.text[i] == '"') ++i;
+  }
+  return scratch;
+}
+
+/**
+ * Cuts `text[begin, end)` into records and fields. `begin` is the start of line `line`; `end`
+ * is the end of the input or lies just after a '\n'. Whitespace mode splits on runs of spaces,
+ * tabs and CRs; otherwise fields are separated by `delimiter` and trimmed of spaces and tabs.
+ */
+template <bool whitespace>
+class record_scanner {
+ public:
+  record_scanner(std::string_view text, std::size_t begin, std::size_t end, std::size_t line,
+                 char delimiter)
+      : text_(text),
+        position_(begin),
+        end_(end),
+        line_(line),
+        line_start_(begin),
+        delimiter_(delimiter),
+        input_ends_here_(end == text.size()) {}
+
+  [[nodiscard]] std::size_t position() const noexcept { return position_; }
+  [[nodiscard]] std::size_t line() const noexcept { return line_; }
+  [[nodiscard]] std::size_t record_begin() const noexcept { return record_begin_; }
+  [[nodiscard]] std::size_t record_line() const noexcept { return record_line_; }
+  [[nodiscard]] std::size_t field_count() const noexcept { return field_count_; }
+
+  /**
+   * Reads the next record, calling `sink(index, field)` for each field. `bad` fills `problem`
+   * and moves past the line; `inside_quotes_at_end` means a quoted field runs past `end`.
+   */
+  template <class Sink>
+  record_status next(Sink&& sink, row_problem& problem) {
+    if (!skip_blank_lines()) return record_status::end;
+    record_begin_ = position_;
+    record_line_ = line_;
+    field_count_ = 0;
+    for (;;) {
+      while (position_ < end_ && is_padding(text_[position_])) ++position_;
+      raw_field field{{}, false, line_, column_of(position_)};
+      if (position_ < end_ && text_[position_] == '"') {
+        const record_status status = read_quoted(field, problem);
+        if (status != record_status::ok) return status;
+      } else {
+        read_unquoted(field);
+      }
+      sink(field_count_++, field);
+      if constexpr (whitespace) {
+        while (position_ < end_ && is_padding(text_[position_])) ++position_;
+        if (position_ == end_ || text_[position_] == '\n') break;
+      } else {
+        if (position_ == end_ || text_[position_] != delimiter_) break;
+        ++position_;
+      }
+    }
+    if (position_ < end_) next_line(position_ + 1);
+    return record_status::ok;
+  }
+
+ private:
+  [[nodiscard]] bool is_padding(char c) const noexcept {
+    if constexpr (whitespace) {
+      return c == ' ' || c == '\t' || c == '\r';
+    } else {
+      return (c == ' ' || c == '\t') && c != delimiter_;
+    }
+  }
+
+  [[nodiscard]] std::size_t column_of(std::size_t position) const noexcept {
+    return position - line_start_ + 1;
+  }
+
+  void next_line(std::size_t line_start) noexcept {
+    ++line_;
+    position_ = line_start_ = line_start;
+  }
+
+  // Leaves `position_` at the start of the next line holding more than spaces, tabs and CRs.
+  bool skip_blank_lines() noexcept {
+    for (;;) {
+      std::size_t ahead = position_;
+      while (ahead < end_ &&
+             (text_[ahead] == ' ' || text_[ahead] == '\t' || text_[ahead] == '\r')) {
+        ++ahead;
+      }
+      if (ahead == end_) {
+        position_ = end_;
+        return false;
+      }
+      if (text_[ahead] != '\n') return true;
+      next_line(ahead + 1);
+    }
+  }
+
+  void read_unquoted(raw_field& field) noexcept {
+    const std::size_t begin = position_;
+    if constexpr (whitespace) {
+      while (position_ < end_ && text_[position_] != '\n' && !is_padding(text_[position_])) {
+        ++position_;
+      }
+    } else {
+      while (position_ < end_ && text_[position_] != delimiter_ && text_[position_] != '\n') {
+        ++position_;
+      }
+    }
+    std::size_t stop = position_;
+    while (stop > begin && (is_padding(text_[stop - 1]) || text_[stop - 1] == '\r')) --stop;
+    field.text = text_.substr(begin, stop - begin);
+  }
+
+  record_status read_quoted(raw_field& field, row_problem& problem) {
+    const std::size_t begin = ++position_;
+    for (;;) {
+      while (position_ < end_ && text_[position_] != '"') {
+        if (text_[position_] == '\n') {
+          ++line_;
+          line_start_ = position_ + 1;
+        }
+        ++position_;
+      }
+      if (position_ == end_) {
+        if (!input_ends_here_) return record_status::inside_quotes_at_end;
+        problem = {field.line, field.column, "unterminated quoted field: no closing '\"'"};
+        return record_status::bad;
+      }
+      if (position_ + 1 < end_ && text_[position_ + 1] == '"') {
+        field.has_escapes = true;
+        position_ += 2;
+        continue;
+      }
+      break;
+    }
+    field.text = text_.substr(begin, position_ - begin);
+    const std::size_t after_quote = ++position_;
+    while (position_ < end_ && is_padding(text_[position_])) ++position_;
+    if (!whitespace && position_ < end_ && text_[position_] == '\r' &&
+        (position_ + 1 == end_ || text_[position_ + 1] == '\n')) {
+      ++position_;
+    }
+    if (position_ == end_ || text_[position_] == '\n') return record_status::ok;
+    if (whitespace ? position_ > after_quote : text_[position_] == delimiter_) {
+      return record_status::ok;
+    }
+    problem = {
+        line_, column_of(position_),
+        fmt::format("unexpected '{}' after the closing quote of a quoted field", text_[position_])};
+    const std::size_t newline = text_.find('\n', position_);
+    if (newline == std::string_view::npos || newline >= end_) {
+      position_ = end_;
+    } else {
+      next_line(newline + 1);
+    }
+    return record_status::bad;
+  }
+
+  std::string_view text_;
+  std::size_t position_;
+  std::size_t end_;
+  std::size_t line_;
+  std::size_t line_start_;
+  char delimiter_;
+  bool input_ends_here_;
+  std::size_t record_begin_ = 0;
+  std::size_t record_line_ = 0;
+  std::size_t field_count_ = 0;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Values: customer ids, timestamps, amounts.
+
+struct string_hash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view text) const noexcept {
+    return std::hash<std::string_view>{}(text);
+  }
+};
+
+/** Labels numbered in order of first appearance. */
+class label_table {
+ public:
+  std::int64_t code_of(std::string_view label) {
+    if (const auto found = codes_.find(label); found != codes_.end()) return found->second;
+    const auto code = static_cast<std::int64_t>(order_.size());
+    order_.push_back(&codes_.emplace(std::string(label), code).first->first);
+    return code;
+  }
+  [[nodiscard]] std::size_t size() const noexcept { return order_.size(); }
+  [[nodiscard]] const std::string& label(std::size_t code) const noexcept { return *order_[code]; }
+
+ private:
+  std::unordered_map<std::string, std::int64_t, string_hash, std::equal_to<>> codes_;
+  std::vector<const std::string*> order_;  // keys of codes_ (node addresses are stable)
+};
+
+enum slot : std::size_t { customer_slot, datetime_slot, amount_slot, slot_count };
+
+/** Everything a chunk needs to read rows, shared read-only by all chunks. */
+struct row_reader {
+  std::string_view text;
+  char delimiter = ',';
+  bad_row_policy on_bad_row = bad_row_policy::error;
+  std::size_t field_count = 0;
+  std::vector<int> slot_of_field;  // slot for each field index, -1 when unused
+  std::array<std::string, slot_count> column_names;
+  bool has_amount = false;
+  std::optional<data::date_format> format;
+  std::string date_expectation;
+  std::int64_t min_timestamp = 0;
+  std::int64_t max_timestamp = 0;
+
+  [[nodiscard]] std::optional<std::int64_t> parse_date(std::string_view value) const noexcept {
+    return format ? format->parse(value) : parse_iso_timestamp(value);
+  }
+};
+
+struct chunk_output {
+  std::int64_t* customer;
+  std::int64_t* timestamp;
+  double* amount;
+};
+
+struct chunk_result {
+  std::size_t rows = 0;
+  bool inside_quotes_at_end = false;
+  bool needs_labels = false;
+  std::optional<row_problem> error;
+  std::vector<skipped_row> skipped;
+  label_table labels;
+};
+
+std::optional<std::string> amount_problem(std::string_view text, double& value) {
+  if (text.empty()) return std::string("empty field, expected a number");
+  std::string_view digits = text;
+  if (digits.size() > 1 && digits[0] == '+' && digits[1] != '-') digits.remove_prefix(1);
+  const auto [end, status] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
+  if (status == std::errc::result_out_of_range) {
+    return fmt::format("'{}' is outside the range of a double", text);
+  }
+  if (status != std::errc{} || end != digits.data() + digits.size()) {
+    return fmt::format("cannot parse '{}' as a number", text);
+  }
+  if (!std::isfinite(value)) return fmt::format("'{}' is not a finite number", text);
+  return std::nullopt;
+}
+
+/**
+ * Reads the rows of one chunk into `out`. In integer mode a non-integer id stops the chunk with
+ * `needs_labels`; in label mode ids are numbered per chunk (merged in file order later).
+ */
+template <bool whitespace, bool labels>
+void read_chunk(const row_reader& reader, std::size_t begin, std::size_t end, std::size_t line,
+                chunk_output out, chunk_result& result) {
+  record_scanner<whitespace> scanner(reader.text, begin, end, line, reader.delimiter);
+  std::array<raw_field, slot_count> fields{};
+  std::array<std::string, slot_count> scratch;
+  auto sink = [&](std::size_t index, const raw_field& field) {
+    if (index < reader.field_count && reader.slot_of_field[index] >= 0) {
+      fields[static_cast<std::size_t>(reader.slot_of_field[index])] = field;
+    }
+  };
+  row_problem problem;
+  // Returns true to keep reading.
+  auto report = [&](std::size_t at_line, std::size_t at_column, std::string reason) {
+    if (reader.on_bad_row == bad_row_policy::error) {
+      result.error = row_problem{at_line, at_column, std::move(reason)};
+      return false;
+    }
+    result.skipped.push_back(skipped_row{at_line, at_column, std::move(reason)});
+    return true;
+  };
+  auto report_value = [&](std::size_t slot, std::string reason) {
+    return report(fields[slot].line, fields[slot].column,
+                  fmt::format("column '{}': {}", reader.column_names[slot], reason));
+  };
+
+  for (;;) {
+    const record_status status = scanner.next(sink, problem);
+    if (status == record_status::end) return;
+    if (status == record_status::inside_quotes_at_end) {
+      result.inside_quotes_at_end = true;
+      return;
+    }
+    if (status == record_status::bad) {
+      if (!report(problem.line, problem.column, std::move(problem.reason))) return;
+      continue;
+    }
+    if (scanner.field_count() != reader.field_count) {
+      if (!report(scanner.record_line(), 1,
+                  fmt::format("expected {} fields, found {}", reader.field_count,
+                              scanner.field_count()))) {
+        return;
+      }
+      continue;
+    }
+
+    const std::string_view id = unescape(fields[customer_slot], scratch[customer_slot]);
+    if (id.empty()) {
+      if (!report_value(customer_slot, "empty customer id")) return;
+      continue;
+    }
+    std::int64_t customer = 0;
+    if constexpr (labels) {
+      customer = result.labels.code_of(id);
+    } else {
+      const auto [id_end, id_status] = std::from_chars(id.data(), id.data() + id.size(), customer);
+      if (id_status != std::errc{} || id_end != id.data() + id.size()) {
+        result.needs_labels = true;
+        return;
+      }
+    }
+
+    const std::string_view date = unescape(fields[datetime_slot], scratch[datetime_slot]);
+    const std::optional<std::int64_t> timestamp = reader.parse_date(date);
+    if (!timestamp) {
+      if (!report_value(datetime_slot, fmt::format("cannot parse '{}' as a date ({})", date,
+                                                   reader.date_expectation))) {
+        return;
+      }
+      continue;
+    }
+    if (*timestamp < reader.min_timestamp || *timestamp > reader.max_timestamp) {
+      if (!report_value(datetime_slot, fmt::format("'{}' is outside the supported range {} .. {}",
+                                                   date, format_timestamp(reader.min_timestamp),
+                                                   format_timestamp(reader.max_timestamp)))) {
+        return;
+      }
+      continue;
+    }
+
+    double amount = 0;
+    if (reader.has_amount) {
+      const std::string_view text = unescape(fields[amount_slot], scratch[amount_slot]);
+      if (auto why = amount_problem(text, amount)) {
+        if (!report_value(amount_slot, std::move(*why))) return;
+        continue;
+      }
+      out.amount[result.rows] = amount;
+    }
+    out.customer[result.rows] = customer;
+    out.timestamp[result.rows] = *timestamp;
+    ++result.rows;
+  }
+}
+
+void read_chunk(const row_reader& reader, bool labels, std::size_t begin, std::size_t end,
+                std::size_t line, chunk_output out, chunk_result& result) {
+  result = chunk_result{};
+  const bool whitespace = reader.delimiter == whitespace_delimiter;
+  if (whitespace && labels) {
+    read_chunk<true, true>(reader, begin, end, line, out, result);
+  } else if (whitespace) {
+    read_chunk<true, false>(reader, begin, end, line, out, result);
+  } else if (labels) {
+    read_chunk<false, true>(reader, begin, end, line, out, result);
+  } else {
+    read_chunk<false, false>(reader, begin, end, line, out, result);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The header and the column mapping.
+
+char lower_case(char c) noexcept {
+  return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+}
+
+/** Levenshtein distance, ignoring case (for "did you mean" suggestions). */
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diagonal = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const std::size_t above = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1,
+                         diagonal + (lower_case(a[i - 1]) == lower_case(b[j - 1]) ? 0 : 1)});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+
+std::string closest_name(std::string_view wanted, const std::vector<std::string>& names) {
+  std::string best;
+  std::size_t best_distance = std::max<std::size_t>(2, wanted.size() / 3) + 1;
+  for (const auto& name : names) {
+    const std::size_t distance = edit_distance(wanted, name);
+    if (distance < best_distance) {
+      best_distance = distance;
+      best = name;
+    }
+  }
+  return best;
+}
+
+struct first_record {
+  std::vector<std::string> fields;
+  std::size_t begin = 0;  // where the record starts
+  std::size_t line = 0;
+  std::size_t next = 0;  // where the record after it starts
+  std::size_t next_line = 0;
+};
+
+template <bool whitespace>
+std::optional<first_record> read_first_record(std::string_view text, std::size_t begin,
+                                              char delimiter, const std::string& source) {
+  record_scanner<whitespace> scanner(text, begin, text.size(), 1, delimiter);
+  first_record record;
+  std::string scratch;
+  row_problem problem;
+  const record_status status = scanner.next(
+      [&](std::size_t, const raw_field& field) {
+        record.fields.emplace_back(unescape(field, scratch));
+      },
+      problem);
+  if (status == record_status::end) return std::nullopt;
+  if (status == record_status::bad) {
+    throw parse_error(
+        fmt::format("{}:{}:{}: {}", source, problem.line, problem.column, problem.reason), source,
+        problem.line, problem.column);
+  }
+  record.begin = scanner.record_begin();
+  record.line = scanner.record_line();
+  record.next = scanner.position();
+  record.next_line = scanner.line();
+  return record;
+}
+
+std::size_t resolve_column(std::string_view option, const column_ref& column,
+                           const first_record& first, bool header, const std::string& source) {
+  const std::size_t count = first.fields.size();
+  auto header_error = [&](const std::string& what) {
+    throw parse_error(fmt::format("{}:{}:1: {}", source, first.line, what), source, first.line, 1);
+  };
+  if (column.position) {
+    if (*column.position >= count) {
+      header_error(
+          fmt::format("{} is position {}, but the {} has {} fields (0-based positions "
+                      "0 .. {})",
+                      option, *column.position, header ? "header" : "first row", count, count - 1));
+    }
+    return *column.position;
+  }
+  if (!header) {
+    fail(
+        fmt::format("{} = '{}' is a column name, but the file has no header (header = false); "
+                    "give a 0-based position instead",
+                    option, column.name));
+  }
+  std::vector<std::size_t> matches;
+  for (std::size_t i = 0; i < count; ++i) {
+    if (first.fields[i] == column.name) matches.push_back(i);
+  }
+  if (matches.size() > 1) {
+    header_error(
+        fmt::format("{} = '{}' is ambiguous: the header has it at positions {}; give a "
+                    "0-based position instead",
+                    option, column.name, fmt::join(matches, ", ")));
+  }
+  if (matches.empty()) {
+    const std::string suggestion = closest_name(column.name, first.fields);
+    header_error(
+        fmt::format("no column named '{}' ({}); the header has '{}'{}", column.name, option,
+                    fmt::join(first.fields, "', '"),
+                    suggestion.empty() ? "" : fmt::format(" (did you mean '{}'?)", suggestion)));
+  }
+  return matches.front();
+}
+
+void check_options(const csv_options& options) {
+  if (options.delimiter == '"' || options.delimiter == '\n' || options.delimiter == '\r') {
+    fail("the delimiter cannot be a double quote, a newline or a carriage return");
+  }
+  if (options.chunk_bytes == 0) fail("chunk_bytes = 0 must be positive");
+  if (!options.date_format.empty()) static_cast<void>(date_format{options.date_format});
+  if (options.min_timestamp > options.max_timestamp) {
+    fail(fmt::format("min_timestamp = {} is after max_timestamp = {}", options.min_timestamp,
+                     options.max_timestamp));
+  }
+}
+
+row_reader make_row_reader(std::string_view text, const csv_options& options,
+                           const first_record& first, const std::string& source) {
+  row_reader reader;
+  reader.text = text;
+  reader.delimiter = options.delimiter;
+  reader.on_bad_row = options.on_bad_row;
+  reader.field_count = first.fields.size();
+  reader.slot_of_field.assign(reader.field_count, -1);
+  reader.has_amount = options.monetary_value_col.has_value();
+  reader.min_timestamp = options.min_timestamp;
+  reader.max_timestamp = options.max_timestamp;
+  if (options.date_format.empty()) {
+    reader.date_expectation = "expected YYYY-MM-DD, YYYYMMDD or ISO datetime";
+  } else {
+    reader.format.emplace(options.date_format);
+    reader.date_expectation = fmt::format("expected format '{}'", options.date_format);
+  }
+
+  const std::array<std::string_view, slot_count> option_names{"customer_id_col", "datetime_col",
+                                                              "monetary_value_col"};
+  const std::array<const column_ref*, slot_count> columns{
+      &options.customer_id_col, &options.datetime_col,
+      reader.has_amount ? &*options.monetary_value_col : nullptr};
+  for (std::size_t slot = 0; slot < slot_count; ++slot) {
+    if (columns[slot] == nullptr) continue;
+    const std::size_t field =
+        resolve_column(option_names[slot], *columns[slot], first, options.header, source);
+    if (const int other = reader.slot_of_field[field]; other >= 0) {
+      fail(fmt::format("{} and {} both refer to field {}",
+                       option_names[static_cast<std::size_t>(other)], option_names[slot], field));
+    }
+    reader.slot_of_field[field] = static_cast<int>(slot);
+    reader.column_names[slot] = options.header ? first.fields[field] : std::to_string(field);
+  }
+  return reader;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Chunks: cut at line ends, read in parallel, checked and joined in file order.
+
+struct chunk {
+  std::size_t begin = 0;
+  std::size_t end = 0;
+  std::size_t line = 0;      // line number at `begin`
+  std::size_t offset = 0;    // first output row
+  std::size_t capacity = 0;  // lines in the chunk, an upper bound on its rows
+};
+
+std::vector<chunk> cut_into_chunks(std::string_view text, std::size_t begin, std::size_t line,
+                                   std::size_t chunk_bytes) {
+  std::vector<chunk> chunks;
+  while (begin < text.size()) {
+    std::size_t end = text.size();
+    if (text.size() - begin > chunk_bytes) {
+      const std::size_t newline = text.find('\n', begin + chunk_bytes);
+      if (newline != std::string_view::npos) end = newline + 1;
+    }
+    chunks.push_back({begin, end, 0, 0, 0});
+    begin = end;
+  }
+  std::vector<std::size_t> newlines(chunks.size());
+  parallel_for(
+      chunks.size(),
+      [&](std::size_t first, std::size_t last) {
+        for (std::size_t k = first; k < last; ++k) {
+          newlines[k] = static_cast<std::size_t>(
+              std::count(text.begin() + static_cast<std::ptrdiff_t>(chunks[k].begin),
+                         text.begin() + static_cast<std::ptrdiff_t>(chunks[k].end), '\n'));
+        }
+      },
+      1);
+  std::size_t offset = 0;
+  for (std::size_t k = 0; k < chunks.size(); ++k) {
+    chunks[k].line = line;
+    chunks[k].offset = offset;
+    chunks[k].capacity = newlines[k] + 1;
+    line += newlines[k];
+    offset += chunks[k].capacity;
+  }
+  return chunks;
+}
+
+void merge_labels(std::vector<chunk>& chunks, std::vector<chunk_result>& results,
+                  transaction_log& log) {
+  std::unordered_map<std::string_view, std::int64_t> global;
+  std::vector<std::vector<std::int64_t>> global_code(chunks.size());
+  for (std::size_t k = 0; k < chunks.size(); ++k) {
+    const label_table& local = results[k].labels;
+    global_code[k].resize(local.size());
+    for (std::size_t code = 0; code < local.size(); ++code) {
+      const std::string& label = local.label(code);
+      auto [entry, inserted] = global.try_emplace(label, static_cast<std::int64_t>(global.size()));
+      if (inserted) log.customer_labels.push_back(label);
+      global_code[k][code] = entry->second;
+    }
+  }
+  parallel_for(
+      chunks.size(),
+      [&](std::size_t first, std::size_t last) {
+        for (std::size_t k = first; k < last; ++k) {
+          std::int64_t* keys = log.customer.data() + chunks[k].offset;
+          for (std::size_t row = 0; row < results[k].rows; ++row) {
+            keys[row] = global_code[k][static_cast<std::size_t>(keys[row])];
+          }
+        }
+      },
+      1);
+}
+
+template <class T>
+void close_gaps(std::vector<T>& column, const std::vector<chunk>& chunks,
+                const std::vector<chunk_result>& results) {
+  if (column.empty()) return;
+  std::size_t write = 0;
+  for (std::size_t k = 0; k < chunks.size(); ++k) {
+    const auto from = column.begin() + static_cast<std::ptrdiff_t>(chunks[k].offset);
+    std::copy(from, from + static_cast<std::ptrdiff_t>(results[k].rows),
+              column.begin() + static_cast<std::ptrdiff_t>(write));
+    write += results[k].rows;
+  }
+  column.resize(write);
+}
+
+}  // namespace
+
+transaction_log parse_transactions(std::string_view text, const csv_options& options,
+                                   const std::string& source_name) {
+  check_options(options);
+  const std::size_t start =
+      text.starts_with(utf8_byte_order_mark) ? utf8_byte_order_mark.size() : 0;
+  const bool whitespace = options.delimiter == whitespace_delimiter;
+  const std::optional<first_record> first =
+      whitespace ? read_first_record<true>(text, start, options.delimiter, source_name)
+                 : read_first_record<false>(text, start, options.delimiter, source_name);
+  if (!first) {
+    throw parse_error(fmt::format("{}: the file is empty (no header and no rows)", source_name),
+                      source_name, 0, 0);
+  }
+  const row_reader reader = make_row_reader(text, options, *first, source_name);
+  const std::size_t data_begin = options.header ? first->next : first->begin;
+  const std::size_t data_line = options.header ? first->next_line : first->line;
+
+  std::vector<chunk> chunks = cut_into_chunks(text, data_begin, data_line, options.chunk_bytes);
+  const std::size_t capacity = chunks.empty() ? 0 : chunks.back().offset + chunks.back().capacity;
+  transaction_log log;
+  log.customer.resize(capacity);
+  log.timestamp.resize(capacity);
+  if (reader.has_amount) log.amount.resize(capacity);
+
+  std::vector<chunk_result> results(chunks.size());
+  bool labels = false;
+  auto read_from = [&](std::size_t first_chunk) {
+    parallel_chunks(
+        chunks.size() - first_chunk, 1, [&](std::size_t index, std::size_t, std::size_t) {
+          const chunk& piece = chunks[first_chunk + index];
+          const chunk_output out{log.customer.data() + piece.offset,
+                                 log.timestamp.data() + piece.offset,
+                                 reader.has_amount ? log.amount.data() + piece.offset : nullptr};
+          read_chunk(reader, labels, piece.begin, piece.end, piece.line, out,
+                     results[first_chunk + index]);
+        });
+  };
+  read_from(0);
+  // Chunk k starts at a record boundary when chunk k-1 did and ended outside quotes; so the
+  // first chunk with a problem, in file order, is the one a serial read would have met.
+  for (std::size_t k = 0; k < chunks.size();) {
+    const chunk_result& result = results[k];
+    if (result.error) {
+      const row_problem& problem = *result.error;
+      throw parse_error(
+          fmt::format("{}:{}:{}: {}", source_name, problem.line, problem.column, problem.reason),
+          source_name, problem.line, problem.column);
+    }
+    if (result.needs_labels) {
+      labels = true;
+      read_from(0);
+    } else if (result.inside_quotes_at_end) {
+      chunks[k].end = text.size();
+      chunks.resize(k + 1);
+      results.resize(k + 1);
+      read_from(k);
+    } else {
+      ++k;
+    }
+  }
+
+  if (labels) merge_labels(chunks, results, log);
+  close_gaps(log.customer, chunks, results);
+  close_gaps(log.timestamp, chunks, results);
+  close_gaps(log.amount, chunks, results);
+  for (auto& result : results) {
+    log.skipped.insert(log.skipped.end(), std::make_move_iterator(result.skipped.begin()),
+                       std::make_move_iterator(result.skipped.end()));
+  }
+  if (log.size() == 0 && log.skipped.empty()) {
+    throw parse_error(
+        fmt::format("{}:{}:1: no data rows after the header", source_name, first->line),
+        source_name, first->line, 1);
+  }
+  return log;
+}
+
+transaction_log read_transactions(const std::string& path, const csv_options& options) {
+  check_options(options);
+  const file_contents contents = read_whole_file(path);
+  return parse_transactions(contents.view(), options, path);
+}
+
+}  // namespace crmkit::data
