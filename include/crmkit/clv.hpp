@@ -1,0 +1,12 @@
+#pragma once
+
+/**
+ * crmkit::clv: customer lifetime value. Transaction models BG/NBD and MBG/NBD, the
+ * Gamma-Gamma spend model, their maximum-likelihood fit, predictions, lifetime value and fit
+ * diagnostics.
+ */
+#include "crmkit/clv/bg_nbd.hpp"
+#include "crmkit/clv/fit.hpp"
+#include "crmkit/clv/gamma_gamma.hpp"
+#include "crmkit/clv/mbg_nbd.hpp"
+#include "crmkit/clv/observations.hpp"

@@ -1,0 +1,345 @@
+#pragma once
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <cstddef>
+#include <limits>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <fmt/format.h>
+#include <Eigen/Dense>
+
+#include "crmkit/clv/observations.hpp"
+#include "crmkit/core/check.hpp"
+#include "crmkit/core/error.hpp"
+#include "crmkit/core/parallel.hpp"
+#include "crmkit/math/bfgs.hpp"
+#include "crmkit/math/normal.hpp"
+
+/**
+ * Maximum-likelihood fitting shared by every model of the family.
+ *
+ * A model is a traits type `Model` with
+ * - `params_type`, `size` (number of parameters), `names` (lifetimes' names), `name`;
+ * - `to_array(params)` / `from_array(values)`;
+ * - `time_scale(rows)` → s and `time_exponents`: the fit works on data whose times are
+ *   multiplied by s (lifetimes' `_scale_time`, s = 1/max T), where parameter i is
+ *   value_i·s^{time_exponents[i]}; `rescale(rows, s)` applies s to the data and
+ *   `log_likelihood_offset(rows, s)` is LL(original data) − LL(scaled data);
+ * - `check_fit_data(function, rows)` (throws invalid_input when the parameters are not
+ *   identifiable from the data) and `starting_points(rows)` (scaled units);
+ * - `accumulate<with_hessian>(params, rows, derivatives)`: adds Σ w·ℓ, its gradient and
+ *   (optionally) Hessian with respect to the natural parameters over a run of rows sorted by x.
+ * Adding a model is writing one such traits type (see bg_nbd.hpp, gamma_gamma.hpp).
+ *
+ * The objective, as in lifetimes' `_negative_log_likelihood`, is
+ *   f(θ) = −Σ_i w_i ℓ_i / Σ_i w_i + penalizer_coef · Σ_k p_k²,  p = exp(θ) in scaled units,
+ * minimised over the log-parameters θ by BFGS (math/bfgs.hpp) with the analytic gradient.
+ * Rows are first compressed into weighted patterns (observations.hpp). With many patterns the
+ * minimiser first runs on a systematic sample of the sorted patterns (every k-th pattern carrying
+ * its block's weight), then finishes on all patterns starting from that point with the inverse
+ * of the exact Hessian, so that the full-data iterations are Newton-like and few. Starting
+ * points are tried in turn until one converges.
+ *
+ * Standard errors come from the observed information: the Hessian of the (penalised) negative
+ * log-likelihood in the natural parameters at the optimum, computed analytically, inverted, and
+ * mapped back to the data's time unit. Intervals are value ± z·se with z the normal quantile
+ * (lifetimes rounds z to 1.96).
+ */
+namespace crmkit::clv {
+
+/** Maps a parameter struct to its model traits type (specialised in each model header). */
+template <class Params>
+struct model_for;
+
+/** Σ w·ℓ over rows with its gradient and Hessian in the natural parameters (row-major). */
+template <std::size_t N>
+struct log_likelihood_derivatives {
+  double value = 0;
+  std::array<double, N> gradient{};
+  std::array<double, N * N> hessian{};
+
+  log_likelihood_derivatives& operator+=(const log_likelihood_derivatives& other) {
+    value += other.value;
+    for (std::size_t i = 0; i < N; ++i) gradient[i] += other.gradient[i];
+    for (std::size_t i = 0; i < N * N; ++i) hessian[i] += other.hessian[i];
+    return *this;
+  }
+};
+
+/** Settings of a fit. */
+struct fit_options {
+  /** L2 penalty coefficient c in f(θ) = mean NLL + c·Σ p² (lifetimes' `penalizer_coef`). */
+  double penalizer_coef = 0;
+  /** Convergence: ‖∇f‖∞ ≤ tolerance, f the mean negative log-likelihood in log-parameters. */
+  double tolerance = 1e-8;
+  /** BFGS iterations per start. */
+  std::size_t max_iterations = 500;
+  /** Starting parameters in the data's time unit (lifetimes' order); empty: built-in starts. */
+  std::vector<double> initial_params;
+  /** Coverage of the reported intervals. */
+  double confidence_level = 0.95;
+  /** Patterns above which the fit starts on a systematic sample (0: never). */
+  std::size_t sample_threshold = 40'000;
+};
+
+/** The outcome of a fit; parameters and errors are in the data's time unit. */
+template <class Params, std::size_t N>
+struct fit_result {
+  Params params{};                          ///< maximum-likelihood (or penalised) estimate
+  std::array<double, N> standard_errors{};  ///< sqrt(diag(covariance)); NaN if unavailable
+  std::array<double, N> lower{};            ///< value − z·se
+  std::array<double, N> upper{};            ///< value + z·se
+  Eigen::Matrix<double, N, N> covariance;   ///< inverse observed information
+  double log_likelihood = 0;                ///< Σ w·ℓ at the estimate (without penalty)
+  double objective = 0;                     ///< f at the estimate (scaled units, penalised)
+  double gradient_norm = 0;                 ///< ‖∇f‖∞ at the estimate
+  std::size_t iterations = 0;               ///< BFGS iterations, all stages and starts
+  std::size_t evaluations = 0;              ///< objective evaluations, all stages and starts
+  std::size_t starts_tried = 0;             ///< starting points used
+  bool converged = false;                   ///< gradient tolerance met
+  std::string status;                       ///< how the minimiser stopped
+  std::vector<std::string> warnings;        ///< soft problems (non-convergence, singular Hessian)
+  std::size_t customers = 0;                ///< rows given
+  std::size_t patterns = 0;                 ///< distinct rows after compression
+  double total_weight = 0;                  ///< Σ w
+  double time_scale = 1;                    ///< s used internally
+};
+
+namespace detail {
+
+template <class Model, bool WithHessian>
+log_likelihood_derivatives<Model::size> sum_log_likelihood(const typename Model::params_type& p,
+                                                           std::span<const pattern> rows) {
+  using derivatives = log_likelihood_derivatives<Model::size>;
+  return parallel_reduce(
+      rows.size(), derivatives{},
+      [&](std::size_t begin, std::size_t end) {
+        derivatives part;
+        Model::template accumulate<WithHessian>(p, rows.subspan(begin, end - begin), part);
+        return part;
+      },
+      [](derivatives total, const derivatives& part) { return total += part; });
+}
+
+/** Every k-th pattern of the sorted rows, carrying the weight of its block of k. */
+inline std::vector<pattern> systematic_sample(std::span<const pattern> rows, std::size_t target) {
+  const std::size_t step = (rows.size() + target - 1) / target;
+  std::vector<pattern> sample;
+  sample.reserve(rows.size() / step + 1);
+  for (std::size_t begin = 0; begin < rows.size(); begin += step) {
+    const std::size_t end = std::min(rows.size(), begin + step);
+    pattern chosen = rows[begin + (end - begin) / 2];
+    chosen.weight = 0;
+    for (std::size_t i = begin; i < end; ++i) chosen.weight += rows[i].weight;
+    sample.push_back(chosen);
+  }
+  return sample;
+}
+
+/** Penalised mean negative log-likelihood in log-parameters, with gradient and Hessian. */
+template <class Model>
+struct objective {
+  static constexpr std::size_t n = Model::size;
+  std::span<const pattern> rows;
+  double total_weight = 1;
+  double penalizer = 0;
+
+  static typename Model::params_type natural(const Eigen::VectorXd& theta) {
+    std::array<double, n> values{};
+    for (std::size_t i = 0; i < n; ++i) values[i] = std::exp(theta[static_cast<Eigen::Index>(i)]);
+    return Model::from_array(values);
+  }
+
+  double operator()(const Eigen::VectorXd& theta, Eigen::VectorXd& gradient) const {
+    const auto p = natural(theta);
+    const auto values = Model::to_array(p);
+    const auto d = sum_log_likelihood<Model, false>(p, rows);
+    double value = -d.value / total_weight;
+    for (std::size_t i = 0; i < n; ++i) {
+      const auto k = static_cast<Eigen::Index>(i);
+      gradient[k] =
+          -values[i] * d.gradient[i] / total_weight + 2 * penalizer * values[i] * values[i];
+      value += penalizer * values[i] * values[i];
+    }
+    return value;
+  }
+
+  /** Hessian of f in θ (exact, from the analytic second derivatives). */
+  Eigen::MatrixXd hessian(const Eigen::VectorXd& theta) const {
+    const auto p = natural(theta);
+    const auto values = Model::to_array(p);
+    const auto d = sum_log_likelihood<Model, true>(p, rows);
+    Eigen::MatrixXd h(n, n);
+    for (std::size_t i = 0; i < n; ++i) {
+      for (std::size_t j = 0; j < n; ++j) {
+        double entry = -values[i] * values[j] * d.hessian[i * n + j];
+        if (i == j)
+          entry +=
+              -values[i] * d.gradient[i] + 4 * penalizer * total_weight * values[i] * values[i];
+        h(static_cast<Eigen::Index>(i), static_cast<Eigen::Index>(j)) = entry / total_weight;
+      }
+    }
+    return h;
+  }
+};
+
+}  // namespace detail
+
+/**
+ * Fits `Model` to compressed rows (see the namespace documentation). `customers` is the number
+ * of input rows before compression, reported back. Throws invalid_input for bad options or data
+ * and numerical_error when no starting point gives a finite likelihood.
+ */
+template <class Model>
+fit_result<typename Model::params_type, Model::size> fit_model(std::string_view function,
+                                                               std::vector<pattern> rows,
+                                                               const fit_options& options,
+                                                               std::size_t customers) {
+  constexpr std::size_t n = Model::size;
+  using result_type = fit_result<typename Model::params_type, n>;
+  check::nonnegative(function, "penalizer_coef", options.penalizer_coef);
+  check::positive(function, "tolerance", options.tolerance);
+  if (!(options.confidence_level > 0 && options.confidence_level < 1)) {
+    check::fail(function,
+                fmt::format("confidence_level = {} must be in (0, 1)", options.confidence_level));
+  }
+  if (!options.initial_params.empty()) {
+    check::same_size(function, "initial_params", options.initial_params.size(),
+                     "the model's "
+                     "parameters",
+                     n);
+    check::all_positive(function, "initial_params",
+                        std::span<const double>(options.initial_params));
+  }
+  check::not_empty(function, "the data (after dropping zero weights)", rows.size());
+  Model::check_fit_data(function, rows);
+
+  result_type result;
+  result.customers = customers;
+  result.patterns = rows.size();
+  for (const auto& row : rows) result.total_weight += row.weight;
+  const double scale = Model::time_scale(rows);
+  result.time_scale = scale;
+  Model::rescale(rows, scale);
+
+  std::vector<std::array<double, n>> starts;
+  if (options.initial_params.empty()) {
+    starts = Model::starting_points(rows);
+  } else {
+    std::array<double, n> start{};
+    for (std::size_t i = 0; i < n; ++i) {
+      start[i] = options.initial_params[i] * std::pow(scale, Model::time_exponents[i]);
+    }
+    starts.push_back(start);
+  }
+
+  const detail::objective<Model> full{rows, result.total_weight, options.penalizer_coef};
+  std::vector<pattern> sample;
+  const bool staged = options.sample_threshold > 0 && rows.size() > options.sample_threshold;
+  if (staged) sample = detail::systematic_sample(rows, options.sample_threshold / 2);
+  const detail::objective<Model> coarse{sample, result.total_weight, options.penalizer_coef};
+
+  math::optimizer_options settings;
+  settings.gradient_tolerance = options.tolerance;
+  settings.max_iterations = options.max_iterations;
+
+  math::optimizer_result best;
+  best.value = std::numeric_limits<double>::infinity();
+  for (const auto& start_values : starts) {
+    ++result.starts_tried;
+    Eigen::VectorXd theta(static_cast<Eigen::Index>(n));
+    for (std::size_t i = 0; i < n; ++i)
+      theta[static_cast<Eigen::Index>(i)] = std::log(start_values[i]);
+    Eigen::MatrixXd inverse_hessian;
+    const Eigen::MatrixXd* warm = nullptr;
+    if (staged) {
+      math::optimizer_options loose = settings;
+      loose.gradient_tolerance = std::max(options.tolerance, 1e-6);
+      const auto first = math::minimize_bfgs(coarse, theta, loose);
+      result.iterations += first.iterations;
+      result.evaluations += first.evaluations;
+      if (std::isfinite(first.value)) {
+        theta = first.x;
+        const Eigen::LDLT<Eigen::MatrixXd> factor(full.hessian(theta));
+        if (factor.info() == Eigen::Success && factor.isPositive() &&
+            (factor.vectorD().array() > 0).all()) {
+          inverse_hessian = factor.solve(Eigen::MatrixXd::Identity(n, n));
+          warm = &inverse_hessian;
+        }
+      }
+    }
+    auto attempt = math::minimize_bfgs(full, theta, settings, warm);
+    result.iterations += attempt.iterations;
+    result.evaluations += attempt.evaluations;
+    const bool accept = attempt.converged() || (attempt.status == math::optimizer_status::stalled &&
+                                                attempt.gradient_norm <= 1e3 * options.tolerance);
+    if (accept) attempt.status = math::optimizer_status::converged;
+    if (attempt.value < best.value || (accept && !best.converged())) best = std::move(attempt);
+    if (accept) break;
+  }
+  if (!std::isfinite(best.value)) {
+    throw numerical_error(fmt::format(
+        "{}: the {} log-likelihood is not finite at any starting point", function, Model::name));
+  }
+
+  const auto p_scaled = detail::objective<Model>::natural(best.x);
+  result.converged = best.converged();
+  result.status = std::string(math::to_string(best.status));
+  result.objective = best.value;
+  result.gradient_norm = best.gradient_norm;
+  if (!result.converged) {
+    result.warnings.push_back(
+        fmt::format("{} fit did not converge ({}; gradient norm {:.3g} > tolerance {:.3g} after {} "
+                    "iterations from {} starting points); the estimates may be inaccurate",
+                    Model::name, result.status, best.gradient_norm, options.tolerance,
+                    result.iterations, result.starts_tried));
+  }
+
+  const auto at_optimum = detail::sum_log_likelihood<Model, true>(p_scaled, rows);
+  result.log_likelihood = at_optimum.value + Model::log_likelihood_offset(rows, scale);
+  const auto scaled_values = Model::to_array(p_scaled);
+  std::array<double, n> values{};
+  for (std::size_t i = 0; i < n; ++i) {
+    values[i] = scaled_values[i] / std::pow(scale, Model::time_exponents[i]);
+  }
+  result.params = Model::from_array(values);
+
+  Eigen::Matrix<double, n, n> information;
+  for (std::size_t i = 0; i < n; ++i) {
+    for (std::size_t j = 0; j < n; ++j) {
+      double entry = -at_optimum.hessian[i * n + j];
+      if (i == j) entry += 2 * options.penalizer_coef * result.total_weight;
+      // Back to the data's time unit: p_i = p_scaled_i · s^{-e_i}.
+      entry *= std::pow(scale, Model::time_exponents[i] + Model::time_exponents[j]);
+      information(static_cast<Eigen::Index>(i), static_cast<Eigen::Index>(j)) = entry;
+    }
+  }
+  const Eigen::LDLT<Eigen::Matrix<double, n, n>> factor(information);
+  const bool invertible = factor.info() == Eigen::Success && factor.isPositive() &&
+                          (factor.vectorD().array() > 0).all();
+  const double z = math::two_sided_critical_value(options.confidence_level);
+  if (invertible) {
+    result.covariance = factor.solve(Eigen::Matrix<double, n, n>::Identity());
+  } else {
+    result.covariance.setConstant(std::numeric_limits<double>::quiet_NaN());
+    result.warnings.push_back(fmt::format(
+        "{}: the observed information matrix is not positive definite at the estimate; standard "
+        "errors and intervals are not available (NaN)",
+        Model::name));
+  }
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto k = static_cast<Eigen::Index>(i);
+    result.standard_errors[i] =
+        invertible ? std::sqrt(result.covariance(k, k)) : std::numeric_limits<double>::quiet_NaN();
+    result.lower[i] = values[i] - z * result.standard_errors[i];
+    result.upper[i] = values[i] + z * result.standard_errors[i];
+  }
+  return result;
+}
+
+}  // namespace crmkit::clv
