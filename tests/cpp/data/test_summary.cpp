@@ -1,0 +1,372 @@
+#include <crmkit/core/parallel.hpp>
+#include <crmkit/data/summary.hpp>
+
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <numeric>
+#include <random>
+#include <vector>
+
+namespace cd = crmkit::data;
+using cd::period_unit;
+
+namespace {
+
+std::int64_t at(int year, unsigned month, unsigned day, int hour = 0) {
+  using namespace std::chrono;
+  const sys_days date =
+      year_month_day{std::chrono::year{year}, std::chrono::month{month}, std::chrono::day{day}};
+  return date.time_since_epoch().count() * 86'400 + hour * 3600;
+}
+
+/**
+ * The hand-worked log. 2024-01-01 is a Monday; the observation end is Sunday 2024-06-30 12:00.
+ *   customer 7: Wed 01-03 10:00 10.0, Wed 01-03 15:00 5.0, Fri 01-05 09:00 20.0,
+ *               Wed 02-14 12:00 -4.0 (a refund)
+ *   customer 3: Sat 03-30 08:00 0.0 (a free order still counts), Tue 04-02 00:00 12.0
+ *   customer 5: Sun 06-30 23:00 8.0 (same day and week as the end, but a later hour)
+ *   customer 11: Mon 07-01 99.0 (after the end in every unit)
+ * Rows are deliberately out of order.
+ */
+struct hand_log {
+  std::vector<std::int64_t> customer{3, 7, 11, 7, 5, 7, 3, 7};
+  std::vector<std::int64_t> timestamp{at(2024, 4, 2),     at(2024, 1, 5, 9),   at(2024, 7, 1),
+                                      at(2024, 1, 3, 15), at(2024, 6, 30, 23), at(2024, 2, 14, 12),
+                                      at(2024, 3, 30, 8), at(2024, 1, 3, 10)};
+  std::vector<double> amount{12.0, 20.0, 99.0, 5.0, 8.0, -4.0, 0.0, 10.0};
+  std::int64_t end = at(2024, 6, 30, 12);
+
+  [[nodiscard]] cd::customer_summary summarize(period_unit unit, double multiplier = 1,
+                                               bool include_first = false) const {
+    return cd::summarize(customer, timestamp, amount,
+                         {.freq = unit,
+                          .freq_multiplier = multiplier,
+                          .observation_period_end = end,
+                          .include_first_transaction = include_first});
+  }
+};
+
+struct expected_row {
+  std::int64_t customer;
+  double frequency, recency, T, monetary_value;
+};
+
+void check_rows(const cd::customer_summary& summary, const std::vector<expected_row>& rows) {
+  REQUIRE(summary.size() == rows.size());
+  for (std::size_t j = 0; j < rows.size(); ++j) {
+    CAPTURE(rows[j].customer);
+    CHECK(summary.customer[j] == rows[j].customer);
+    CHECK(summary.frequency[j] == rows[j].frequency);
+    CHECK(summary.recency[j] == doctest::Approx(rows[j].recency).epsilon(1e-15));
+    CHECK(summary.T[j] == doctest::Approx(rows[j].T).epsilon(1e-15));
+    CHECK(summary.monetary_value[j] == doctest::Approx(rows[j].monetary_value).epsilon(1e-15));
+  }
+}
+
+/** Bitwise equality of two summaries (same keys, same doubles). */
+void check_identical(const cd::customer_summary& a, const cd::customer_summary& b) {
+  CHECK(a.customer == b.customer);
+  CHECK(a.frequency == b.frequency);
+  CHECK(a.recency == b.recency);
+  CHECK(a.T == b.T);
+  CHECK(a.monetary_value == b.monetary_value);
+  CHECK(a.rows_used == b.rows_used);
+  CHECK(a.customers_after_end == b.customers_after_end);
+}
+
+/** A random log: `customers` keys with 1..20 rows each over 1997..1999, shuffled. */
+struct random_log {
+  std::vector<std::int64_t> customer, timestamp;
+  std::vector<double> amount;
+
+  random_log(std::size_t customers, std::uint64_t seed) {
+    std::mt19937_64 rng(seed);
+    std::uniform_int_distribution<int> rows(1, 20);
+    std::uniform_int_distribution<std::int64_t> when(at(1997, 1, 1), at(1999, 12, 31, 23));
+    std::uniform_real_distribution<double> spend(-5.0, 100.0);
+    for (std::size_t c = 0; c < customers; ++c) {
+      const int count = rows(rng);
+      for (int r = 0; r < count; ++r) {
+        customer.push_back(static_cast<std::int64_t>(c * 3 + 1));
+        timestamp.push_back(when(rng));
+        amount.push_back(std::round(spend(rng) * 100) / 100);
+      }
+    }
+    permute(rng);
+  }
+
+  template <class Rng>
+  void permute(Rng& rng) {
+    std::vector<std::size_t> order(customer.size());
+    std::iota(order.begin(), order.end(), 0);
+    std::shuffle(order.begin(), order.end(), rng);
+    auto apply = [&](auto& column) {
+      auto copy = column;
+      for (std::size_t i = 0; i < order.size(); ++i) column[i] = copy[order[i]];
+    };
+    apply(customer);
+    apply(timestamp);
+    apply(amount);
+  }
+};
+
+}  // namespace
+
+TEST_CASE("days: the hand-worked log") {
+  const hand_log log;
+  const auto summary = log.summarize(period_unit::day);
+  // Customer 3: days 03-30 and 04-02 -> frequency 1, recency 3 days; 03-30 to 06-30 is
+  //   1 + 30 + 31 + 30 = 92 days; the one repeat day spent 12.
+  // Customer 5: one purchase on the end day (the end is floored to its day, so 23:00 counts).
+  // Customer 7: days 01-03 (10 + 5 = 15), 01-05 (20), 02-14 (-4) -> frequency 2;
+  //   01-03 to 02-14 is 31 + 11 = 42 days; 01-03 to 06-30 is 31+29+31+30+31 + 27 = 179;
+  //   monetary = mean of the repeat days (20 - 4) / 2 = 8.
+  check_rows(summary, {{3, 1, 3, 92, 12}, {5, 0, 0, 0, 0}, {7, 2, 42, 179, 8}});
+  CHECK(summary.customers_after_end == 1);  // customer 11
+  CHECK(summary.rows_used == 7);
+  CHECK(summary.rows_after_end == 1);
+  CHECK(summary.observation_period_end == at(2024, 6, 30));
+}
+
+TEST_CASE("days with freq_multiplier 7 give exact weeks") {
+  const hand_log log;
+  check_rows(log.summarize(period_unit::day, 7),
+             {{3, 1, 3 / 7.0, 92 / 7.0, 12}, {5, 0, 0, 0, 0}, {7, 2, 6, 179 / 7.0, 8}});
+}
+
+TEST_CASE("hours: the hand-worked log") {
+  const hand_log log;
+  const auto summary = log.summarize(period_unit::hour);
+  // The end hour is 06-30 12:00, so customer 5 (23:00) is after the end and absent.
+  // Customer 3: 03-30 08:00 to 04-02 00:00 is 2 days 16 h = 64 h; to 06-30 12:00 is
+  //   92 days 4 h = 2212 h.
+  // Customer 7: four distinct hours -> frequency 3; 01-03 10:00 to 02-14 12:00 is
+  //   42 days 2 h = 1010 h; to 06-30 12:00 is 179 days 2 h = 4298 h; (5 + 20 - 4) / 3 = 7.
+  check_rows(summary, {{3, 1, 64, 2212, 12}, {7, 3, 1010, 4298, 7}});
+  CHECK(summary.customers_after_end == 2);
+  CHECK(summary.rows_after_end == 2);
+  CHECK(summary.observation_period_end == at(2024, 6, 30, 12));
+}
+
+TEST_CASE("weeks (Monday to Sunday): the hand-worked log, and a multiplier") {
+  const hand_log log;
+  // Week indices from Monday 2024-01-01: 01-03 and 01-05 -> week 0; 02-14 -> Monday 02-12,
+  // 42 days on -> week 6; 03-30 (Sat) -> Monday 03-25, 84 days -> week 12; 04-02 -> Monday
+  // 04-01 -> week 13; the end (Sunday 06-30) -> Monday 06-24, 175 days -> week 25.
+  // Customer 7: week 0 (10 + 5 + 20 = 35) and week 6 (-4): frequency 1, recency 6, T 25, and
+  //   the only repeat week is the refund, so monetary = -4.
+  check_rows(log.summarize(period_unit::week),
+             {{3, 1, 1, 13, 12}, {5, 0, 0, 0, 0}, {7, 1, 6, 25, -4}});
+  check_rows(log.summarize(period_unit::week, 2),
+             {{3, 1, 0.5, 6.5, 12}, {5, 0, 0, 0, 0}, {7, 1, 3, 12.5, -4}});
+}
+
+TEST_CASE("months, quarters and years: the hand-worked log") {
+  const hand_log log;
+  // Months: customer 3 March, April (end June): recency 1, T 3; customer 7 January (35),
+  //   February (-4): recency 1, T 5, monetary -4.
+  check_rows(log.summarize(period_unit::month),
+             {{3, 1, 1, 3, 12}, {5, 0, 0, 0, 0}, {7, 1, 1, 5, -4}});
+  // Quarters: customer 3 Q1 (0.0), Q2 (12): recency 1, T 1; customer 7 has every row in Q1
+  //   (one purchase of 31): frequency 0, T 1 (Q1 to Q2).
+  check_rows(log.summarize(period_unit::quarter),
+             {{3, 1, 1, 1, 12}, {5, 0, 0, 0, 0}, {7, 0, 0, 1, 0}});
+  // Years: the end is floored to 2024-01-01, and rows are kept through the end of the end's
+  // period (all of 2024), so customer 11 (07-01) is in; everyone bought in one year only.
+  const auto years = log.summarize(period_unit::year);
+  check_rows(years, {{3, 0, 0, 0, 0}, {5, 0, 0, 0, 0}, {7, 0, 0, 0, 0}, {11, 0, 0, 0, 0}});
+  CHECK(years.customers_after_end == 0);
+  // Likewise a quarter end keeps the whole quarter: with end 2024-06-30 12:00 and freq Q,
+  // customer 5 (06-30 23:00) is in, and customer 11 (07-01, next quarter) is not.
+  CHECK(log.summarize(period_unit::quarter).customers_after_end == 1);
+}
+
+TEST_CASE("include_first_transaction gives the RFM view") {
+  const hand_log log;
+  // Days. Customer 3: 2 purchase days; time since the last (04-02 to 06-30) = 92 - 3 = 89;
+  //   monetary = (0 + 12) / 2 = 6. Customer 5: one purchase of 8 on the end day.
+  //   Customer 7: 3 days; 179 - 42 = 137 days since the last; (15 + 20 - 4) / 3.
+  check_rows(log.summarize(period_unit::day, 1, true),
+             {{3, 2, 89, 92, 6}, {5, 1, 0, 0, 8}, {7, 3, 137, 179, 31 / 3.0}});
+  // Weeks with a multiplier: customer 7 weeks 0 and 6 of 25: recency (25 - 6) / 2.
+  check_rows(log.summarize(period_unit::week, 2, true),
+             {{3, 2, 6, 6.5, 6}, {5, 1, 0, 0, 8}, {7, 2, 9.5, 12.5, 15.5}});
+}
+
+TEST_CASE("the default observation end is the last timestamp") {
+  hand_log log;
+  const auto summary = cd::summarize(log.customer, log.timestamp, log.amount, {});
+  REQUIRE(summary.size() == 4);
+  CHECK(summary.customer.back() == 11);
+  CHECK(summary.observation_period_end == at(2024, 7, 1));
+  CHECK(summary.T[0] == 93);  // customer 3: 03-30 to 07-01 is 92 + 1 days
+  CHECK(summary.customers_after_end == 0);
+}
+
+TEST_CASE("without amounts there is no monetary value") {
+  const hand_log log;
+  const auto summary =
+      cd::summarize(log.customer, log.timestamp, {}, {.observation_period_end = log.end});
+  CHECK(summary.monetary_value.empty());
+  CHECK(summary.frequency == std::vector<double>{1, 0, 2});
+}
+
+TEST_CASE("duplicate rows merge into their period and double its amount") {
+  hand_log log;
+  log.customer.push_back(3);
+  log.timestamp.push_back(at(2024, 4, 2));
+  log.amount.push_back(12.0);
+  const auto summary = log.summarize(period_unit::day);
+  CHECK(summary.frequency[0] == 1);
+  CHECK(summary.monetary_value[0] == 24);
+}
+
+TEST_CASE("transaction_log overload and calibration/holdout on the hand-worked log") {
+  const hand_log hand;
+  cd::transaction_log log;
+  log.customer = hand.customer;
+  log.timestamp = hand.timestamp;
+  log.amount = hand.amount;
+  check_identical(cd::summarize(log, {.observation_period_end = hand.end}),
+                  hand.summarize(period_unit::day));
+  CHECK_THROWS_WITH_AS(cd::summarize(log, {.ticks_per_second = 1000}),
+                       "summarize: options.ticks_per_second = 1000 must be 1 for a "
+                       "transaction_log (its timestamps are seconds)",
+                       crmkit::invalid_input);
+
+  // Calibration to 2024-02-01, observation to 06-30 12:00 (days). Customer 7's calibration
+  // days 01-03 (15) and 01-05 (20): frequency 1, recency 2, T 29 (01-03 to 02-01), monetary 20;
+  // its holdout: 02-14 (-4) -> 1 period, mean -4. Customers 3 and 5 first buy in the holdout
+  // and are excluded; 11 is after the end. duration = 02-01 to 06-30 = 29+31+30+31+29 = 150.
+  const auto split = cd::calibration_and_holdout(
+      log, {.calibration_period_end = at(2024, 2, 1), .observation_period_end = hand.end});
+  check_rows(split.calibration, {{7, 1, 2, 29, 20}});
+  CHECK(split.frequency_holdout == std::vector<double>{1});
+  CHECK(split.monetary_value_holdout == std::vector<double>{-4});
+  CHECK(split.duration_holdout == 150);
+  CHECK(split.calibration.customers_after_end == 3);
+  CHECK(split.calibration.rows_used == 3);
+  CHECK(split.rows_holdout == 1);
+  CHECK(split.rows_after_end == 1);
+  CHECK(split.observation_period_end == at(2024, 6, 30));
+  CHECK(split.calibration.observation_period_end == at(2024, 2, 1));
+
+  // Months, multiplier 2, RFM view, calibration to the end of March: customer 7 January (35),
+  // February (-4): 2 periods, recency (2 - 1) / 2, T (2 - 0) / 2, mean 31 / 2; customer 3
+  // March (0.0): 1 period, recency 0, T 0, monetary 0, holdout April (12).
+  const auto months = cd::calibration_and_holdout(log, {.freq = period_unit::month,
+                                                        .freq_multiplier = 2,
+                                                        .calibration_period_end = at(2024, 3, 15),
+                                                        .observation_period_end = hand.end,
+                                                        .include_first_transaction = true});
+  check_rows(months.calibration, {{3, 1, 0, 0, 0}, {7, 2, 0.5, 1, 15.5}});
+  CHECK(months.frequency_holdout == std::vector<double>{1, 0});
+  CHECK(months.monetary_value_holdout == std::vector<double>{12, 0});
+  CHECK(months.duration_holdout == 1.5);  // March to June
+}
+
+TEST_CASE("unsorted input, key layout and thread count do not change a single bit") {
+  random_log log(20'000, 42);
+  const cd::summary_options options{
+      .freq = period_unit::week, .freq_multiplier = 1, .observation_period_end = at(1999, 6, 30)};
+  const std::size_t saved = crmkit::num_threads();
+  crmkit::set_num_threads(1);
+  const auto one = cd::summarize(log.customer, log.timestamp, log.amount, options);
+  crmkit::set_num_threads(4);
+  const auto four = cd::summarize(log.customer, log.timestamp, log.amount, options);
+  std::mt19937_64 rng(7);
+  log.permute(rng);
+  const auto shuffled = cd::summarize(log.customer, log.timestamp, log.amount, options);
+  check_identical(one, four);
+  check_identical(one, shuffled);
+  CHECK(one.size() > 19'000);
+  CHECK(one.customers_after_end > 0);
+
+  // Sparse keys (negative and positive, 2^40 apart) take the hash path; the statistics must not
+  // change.
+  auto spread = [](std::int64_t key) { return (key - 30'000) * (std::int64_t{1} << 40) + 12'345; };
+  std::vector<std::int64_t> sparse(log.customer.size());
+  for (std::size_t i = 0; i < sparse.size(); ++i) {
+    sparse[i] = spread(log.customer[i]);
+  }
+  const auto hashed = cd::summarize(sparse, log.timestamp, log.amount, options);
+  crmkit::set_num_threads(1);
+  const auto hashed_one = cd::summarize(sparse, log.timestamp, log.amount, options);
+  crmkit::set_num_threads(saved);
+  check_identical(hashed, hashed_one);
+  REQUIRE(hashed.size() == one.size());
+  for (std::size_t j = 0; j < one.size(); ++j) {
+    REQUIRE(hashed.customer[j] == spread(one.customer[j]));
+  }
+  CHECK(hashed.frequency == one.frequency);
+  CHECK(hashed.recency == one.recency);
+  CHECK(hashed.T == one.T);
+  CHECK(hashed.monetary_value == one.monetary_value);
+}
+
+TEST_CASE("ticks_per_second reads nanosecond timestamps") {
+  const hand_log log;
+  std::vector<std::int64_t> nanoseconds(log.timestamp.size());
+  std::transform(log.timestamp.begin(), log.timestamp.end(), nanoseconds.begin(),
+                 [](std::int64_t s) { return s * 1'000'000'000; });
+  const auto summary = cd::summarize(log.customer, nanoseconds, log.amount,
+                                     {.freq = period_unit::month,
+                                      .observation_period_end = log.end * 1'000'000'000,
+                                      .ticks_per_second = 1'000'000'000});
+  check_rows(summary, {{3, 1, 1, 3, 12}, {5, 0, 0, 0, 0}, {7, 1, 1, 5, -4}});
+  CHECK(summary.observation_period_end == at(2024, 6, 1) * 1'000'000'000);
+}
+
+TEST_CASE("bad input gets a clear error") {
+  const hand_log log;
+  const std::vector<std::int64_t> one_id{1};
+  CHECK_THROWS_WITH_AS(cd::summarize(one_id, log.timestamp, {}),
+                       "summarize: customer has 1 elements but timestamp has 8; they must match",
+                       crmkit::invalid_input);
+  CHECK_THROWS_WITH_AS(cd::summarize(log.customer, log.timestamp, std::vector<double>{1.0}),
+                       "summarize: customer has 8 elements but amount has 1; they must match",
+                       crmkit::invalid_input);
+  CHECK_THROWS_WITH_AS(cd::summarize({}, {}, {}), "summarize: the transaction log is empty",
+                       crmkit::invalid_input);
+  auto amount = log.amount;
+  amount[5] = std::numeric_limits<double>::infinity();
+  amount[6] = std::numeric_limits<double>::quiet_NaN();
+  CHECK_THROWS_WITH_AS(cd::summarize(log.customer, log.timestamp, amount),
+                       "summarize: amount[5] = inf must be finite", crmkit::invalid_input);
+  CHECK_THROWS_WITH_AS(
+      cd::summarize(log.customer, log.timestamp, log.amount, {.freq_multiplier = 0}),
+      "summarize: freq_multiplier = 0 must be positive and finite", crmkit::invalid_input);
+  CHECK_THROWS_WITH_AS(
+      cd::summarize(log.customer, log.timestamp, log.amount,
+                    {.observation_period_end = at(2023, 12, 31, 22)}),
+      "summarize: observation_period_end = 2023-12-31T22:00:00 is before every purchase (the "
+      "first is on 2024-01-03T10:00:00)",
+      crmkit::invalid_input);
+  CHECK_THROWS_WITH_AS(
+      cd::summarize(log.customer, log.timestamp, log.amount, {.ticks_per_second = 0}),
+      "summarize: ticks_per_second = 0 must be in 1..1000000000", crmkit::invalid_input);
+  auto far = log.timestamp;
+  far[4] = std::numeric_limits<std::int64_t>::max();
+  CHECK_THROWS_WITH_AS(cd::summarize(log.customer, far, log.amount),
+                       "summarize: timestamp[4] = 9223372036854775807 is out of range (more than "
+                       "300,000 years from 1970 at 1 ticks per second)",
+                       crmkit::invalid_input);
+  CHECK_THROWS_WITH_AS(
+      cd::calibration_and_holdout(
+          log.customer, log.timestamp, log.amount,
+          {.calibration_period_end = at(2024, 6, 30, 1), .observation_period_end = log.end}),
+      "calibration_and_holdout: observation_period_end = 2024-06-30T12:00:00 must be in a period "
+      "after calibration_period_end = 2024-06-30T01:00:00 (freq D)",
+      crmkit::invalid_input);
+  CHECK_THROWS_WITH_AS(
+      cd::calibration_and_holdout(log.customer, log.timestamp, log.amount,
+                                  {.calibration_period_end = at(2023, 1, 1)}),
+      "calibration_and_holdout: calibration_period_end = 2023-01-01 is before every purchase (the "
+      "first is on 2024-01-03T10:00:00)",
+      crmkit::invalid_input);
+}
