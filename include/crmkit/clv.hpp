@@ -6,7 +6,10 @@
  * diagnostics.
  */
 #include "crmkit/clv/bg_nbd.hpp"
+#include "crmkit/clv/diagnostics.hpp"
 #include "crmkit/clv/fit.hpp"
 #include "crmkit/clv/gamma_gamma.hpp"
 #include "crmkit/clv/mbg_nbd.hpp"
 #include "crmkit/clv/observations.hpp"
+#include "crmkit/clv/predict.hpp"
+#include "crmkit/clv/value.hpp"

@@ -1,0 +1,125 @@
+#pragma once
+
+#include <cmath>
+#include <cstddef>
+#include <span>
+#include <string_view>
+#include <vector>
+
+#include "crmkit/clv/gamma_gamma.hpp"
+#include "crmkit/clv/predict.hpp"
+#include "crmkit/core/check.hpp"
+#include "crmkit/math/quadrature.hpp"
+
+/**
+ * Customer lifetime value: expected discounted future spend, from a transaction model's
+ * conditional expectation CET(t) and a per-transaction value m (usually the Gamma-Gamma
+ * conditional expected average profit).
+ */
+namespace crmkit::clv {
+
+/**
+ * Periods of the data per month for lifetimes' `freq` codes: "W" 4.345, "M" 1, "D" 30, "H" 720
+ * (lifetimes `utils._customer_lifetime_value`).
+ */
+inline double periods_per_month(std::string_view freq) {
+  if (freq == "D") return 30;
+  if (freq == "W") return 4.345;
+  if (freq == "M") return 1;
+  if (freq == "H") return 30 * 24;
+  check::fail("customer_lifetime_value",
+              fmt::format("freq = '{}' must be one of 'D', 'W', 'M', 'H'", freq));
+}
+
+namespace detail {
+inline void check_value_inputs(std::string_view function, std::span<const double> monetary,
+                               std::size_t customers, double months, double rate) {
+  check::same_size(function, "monetary_value", monetary.size(), "frequency", customers);
+  check::all_finite(function, "monetary_value", monetary);
+  check::nonnegative(function, "time", months);
+  check::finite(function, "discount_rate", rate);
+  if (!(rate > -1)) check::fail(function, fmt::format("discount_rate = {} must be > -1", rate));
+}
+}  // namespace detail
+
+/**
+ * lifetimes' discrete discounted cash flow, per customer:
+ *   CLV = Σ_{i=1..months} m · (CET(i·f) − CET((i−1)·f)) / (1 + d)^i,
+ * f = periods_per_month, d the monthly discount rate, CET the conditional expected number of
+ * purchases (lifetimes `_customer_lifetime_value`; `months` is lifetimes' `time`, rounded down
+ * to whole months as its `np.arange(1, time + 1)` does).
+ */
+template <transaction_params P>
+std::vector<double> customer_lifetime_value(const P& p, std::span<const double> x,
+                                            std::span<const double> t_x,
+                                            std::span<const double> age,
+                                            std::span<const double> monetary_value, double months,
+                                            double discount_rate, double periods) {
+  constexpr std::string_view function = "customer_lifetime_value";
+  check_params(function, p);
+  check_summaries(function, x, t_x, age);
+  detail::check_value_inputs(function, monetary_value, x.size(), months, discount_rate);
+  check::positive(function, "periods_per_month", periods);
+  const auto steps = static_cast<std::size_t>(std::floor(months));
+  return detail::per_customer(x.size(), [&](std::size_t i) {
+    double value = 0;
+    double previous = 0;
+    for (std::size_t month = 1; month <= steps; ++month) {
+      const double m = static_cast<double>(month);
+      const double current =
+          conditional_expected_number_of_purchases_up_to_time(p, m * periods, x[i], t_x[i], age[i]);
+      value += (current - previous) / std::pow(1 + discount_rate, m);
+      previous = current;
+    }
+    return monetary_value[i] * value;
+  });
+}
+
+/**
+ * Continuously discounted value over `months` months:
+ *   CLV = m · ∫_0^H e^{−δ s/f} dCET(s),  H = months·f, δ the continuous rate per month
+ * (δ = ln(1 + d) matches a monthly rate d). Integrated by parts,
+ *   ∫_0^H e^{−δs/f} dCET = e^{−δH/f} CET(H) + (δ/f) ∫_0^H e^{−δs/f} CET(s) ds,
+ * the last integral by 8-point Gauss–Legendre on one panel per month (CET is smooth in s).
+ */
+template <transaction_params P>
+std::vector<double> customer_lifetime_value_continuous(
+    const P& p, std::span<const double> x, std::span<const double> t_x, std::span<const double> age,
+    std::span<const double> monetary_value, double months, double continuous_rate, double periods) {
+  constexpr std::string_view function = "customer_lifetime_value_continuous";
+  check_params(function, p);
+  check_summaries(function, x, t_x, age);
+  detail::check_value_inputs(function, monetary_value, x.size(), months, continuous_rate);
+  check::positive(function, "periods_per_month", periods);
+  const double horizon = months * periods;
+  const double delta = continuous_rate / periods;
+  const auto panels = static_cast<std::size_t>(std::max(1.0, std::ceil(months)));
+  return detail::per_customer(x.size(), [&](std::size_t i) {
+    auto cet = [&](double s) {
+      return conditional_expected_number_of_purchases_up_to_time(p, s, x[i], t_x[i], age[i]);
+    };
+    double integral = std::exp(-delta * horizon) * cet(horizon);
+    if (delta != 0 && horizon > 0) {
+      integral +=
+          delta * math::gauss_legendre([&](double s) { return std::exp(-delta * s) * cet(s); }, 0.0,
+                                       horizon, panels);
+    }
+    return monetary_value[i] * integral;
+  });
+}
+
+/**
+ * Vectorised Gamma-Gamma conditional expected average profit; x = 0 customers get the
+ * population mean (their monetary value is ignored). +inf where p·x + q ≤ 1 (see the scalar form).
+ */
+inline std::vector<double> conditional_expected_average_profit(const gamma_gamma_params& g,
+                                                               std::span<const double> x,
+                                                               std::span<const double> m) {
+  constexpr std::string_view function = "conditional_expected_average_profit";
+  gamma_gamma::check_params(function, g);
+  check_spend(function, x, m, true);
+  return detail::per_customer(
+      x.size(), [&](std::size_t i) { return conditional_expected_average_profit(g, x[i], m[i]); });
+}
+
+}  // namespace crmkit::clv
