@@ -1,0 +1,489 @@
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <span>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "crmkit/core/check.hpp"
+#include "crmkit/core/parallel.hpp"
+#include "crmkit/survey/calendar.hpp"
+#include "crmkit/survey/nps.hpp"
+#include "crmkit/survey/rating.hpp"
+
+namespace crmkit::survey {
+
+/** What to do with an invalid row (score off the scale or not an integer, NaN, bad weight, NaT). */
+enum class bad_row_policy {
+  raise,  ///< throw `invalid_input` naming the number of bad rows and the first one
+  skip,   ///< leave them out and report them in `row_report`
+};
+
+/**
+ * How answers are grouped: by zero or more grouping columns given as integer codes (column c's
+ * codes lie in [0, levels[c])), and optionally by calendar period of `timestamps` (ticks since
+ * 1970-01-01T00:00, `ticks_per_day` per day: 86'400 for seconds, 86'400'000'000'000 for numpy's
+ * datetime64[ns]; INT64_MIN, numpy's NaT, marks a missing date). With `window` > 1 each output
+ * period covers the trailing `window` periods (rolling windows); only complete windows are output.
+ */
+struct response_grouping {
+  std::vector<std::span<const std::int64_t>> codes;
+  std::vector<std::size_t> levels;
+  std::span<const std::int64_t> timestamps;
+  std::int64_t ticks_per_day = 86'400;
+  period_unit unit = period_unit::none;
+  std::size_t window = 1;
+};
+
+/** Rows read, rows found invalid (skipped under `bad_row_policy::skip`), and the first of them. */
+struct row_report {
+  std::size_t rows = 0;
+  std::size_t bad = 0;
+  std::size_t first_bad = 0;  ///< 0-based row index; meaningful when bad > 0
+  std::string first_problem;  ///< e.g. "scores[17] = 11 is outside the scale 0..10"
+};
+
+/**
+ * Results of every (group, period) cell, empty cells included (their results say n = 0).
+ * Cell (g, t) is `cells[g * periods + t]`; g numbers the combinations of grouping codes in mixed
+ * radix with the first column slowest; t = 0 is period `first_period` (for rolling windows: the
+ * last period of the first complete window).
+ */
+template <class Result>
+struct grouped_results {
+  std::size_t groups = 1;
+  std::size_t periods = 1;
+  std::int64_t first_period = 0;
+  std::vector<Result> cells;
+  row_report rows;
+};
+
+namespace detail {
+
+inline constexpr std::int64_t missing_timestamp = std::numeric_limits<std::int64_t>::min();
+inline constexpr std::size_t max_cells = std::size_t{1} << 27;
+
+/** A valid row: its cell among the raw (group, period) cells, its integer score and weight. */
+struct located_row {
+  std::size_t cell = 0;
+  std::int64_t score = 0;
+  double weight = 1;
+};
+
+[[nodiscard]] inline bool read_score(double value, const rating_scale& scale,
+                                     std::int64_t& score) noexcept {
+  if (!(value >= static_cast<double>(scale.min) && value <= static_cast<double>(scale.max))) {
+    return false;
+  }
+  score = static_cast<std::int64_t>(value);
+  return static_cast<double>(score) == value;
+}
+
+[[nodiscard]] inline bool read_score(std::int64_t value, const rating_scale& scale,
+                                     std::int64_t& score) noexcept {
+  score = value;
+  return scale.contains(value);
+}
+
+/**
+ * Validates rows and finds their (group, period) cell. Periods are looked up in a table indexed
+ * by day when the data span fewer than 2^24 days (always, for real dates).
+ */
+template <class Score>
+class row_locator {
+ public:
+  row_locator(const char* function, std::span<const Score> scores, std::span<const double> weights,
+              const response_grouping& grouping, const rating_scale& scale)
+      : scores_(scores), weights_(weights), grouping_(grouping), scale_(scale) {
+    const std::size_t n = scores.size();
+    if (!weights.empty()) check::same_size(function, "scores", n, "weights", weights.size());
+    check::same_size(function, "grouping codes", grouping.codes.size(), "grouping levels",
+                     grouping.levels.size());
+    for (std::size_t c = 0; c < grouping.codes.size(); ++c) {
+      check::same_size(function, "scores", n, fmt::format("codes[{}]", c),
+                       grouping.codes[c].size());
+      if (grouping.levels[c] == 0) {
+        check::fail(function, fmt::format("levels[{}] = 0 must be positive", c));
+      }
+      groups_ = checked_product(function, groups_, grouping.levels[c]);
+    }
+    if (grouping.window == 0) check::fail(function, "window = 0 must be at least 1");
+    if (grouping.unit == period_unit::none) {
+      if (grouping.window != 1) {
+        check::fail(function, fmt::format("window = {} needs a period", grouping.window));
+      }
+      return;
+    }
+    check::same_size(function, "scores", n, "timestamps", grouping.timestamps.size());
+    check::positive(function, "ticks_per_day", grouping.ticks_per_day);
+    find_periods(function);
+  }
+
+  [[nodiscard]] std::size_t groups() const noexcept { return groups_; }
+  [[nodiscard]] std::size_t periods() const noexcept { return periods_; }
+  [[nodiscard]] std::int64_t first_period() const noexcept { return first_period_; }
+  [[nodiscard]] bool weighted() const noexcept { return !weights_.empty(); }
+
+  /** Fills `row` and returns true for a valid row; false otherwise (see `describe`). */
+  [[nodiscard]] bool locate(std::size_t i, located_row& row) const noexcept {
+    if (!read_score(scores_[i], scale_, row.score)) return false;
+    if (!weights_.empty()) {
+      row.weight = weights_[i];
+      if (!is_valid_weight(row.weight)) return false;
+    }
+    std::size_t group = 0;
+    for (std::size_t c = 0; c < grouping_.codes.size(); ++c) {
+      const auto code = static_cast<std::size_t>(grouping_.codes[c][i]);
+      if (code >= grouping_.levels[c]) return false;
+      group = group * grouping_.levels[c] + code;
+    }
+    std::size_t period = 0;
+    if (grouping_.unit != period_unit::none) {
+      const std::int64_t stamp = grouping_.timestamps[i];
+      if (stamp == missing_timestamp) return false;
+      const std::int64_t day = floor_divide(stamp, grouping_.ticks_per_day);
+      period = day_table_.empty()
+                   ? static_cast<std::size_t>(period_of_day(day, grouping_.unit) - first_period_)
+                   : day_table_[static_cast<std::size_t>(day - first_day_)];
+    }
+    row.cell = group * periods_ + period;
+    return true;
+  }
+
+  /** Why row `i` is invalid, naming the array, index and value. */
+  [[nodiscard]] std::string describe(std::size_t i) const {
+    std::int64_t score = 0;
+    if (!read_score(scores_[i], scale_, score)) {
+      const auto value = scores_[i];
+      if constexpr (std::is_floating_point_v<Score>) {
+        if (std::isnan(value)) return fmt::format("scores[{}] is missing (NaN)", i);
+        if (value >= static_cast<double>(scale_.min) && value <= static_cast<double>(scale_.max)) {
+          return fmt::format("scores[{}] = {} is not an integer", i, value);
+        }
+      }
+      return fmt::format("scores[{}] = {} is outside the scale {}..{}", i, value, scale_.min,
+                         scale_.max);
+    }
+    if (!weights_.empty() && !is_valid_weight(weights_[i])) {
+      return fmt::format("weights[{}] = {} is not a valid weight (0, or from {:g} to {:g})", i,
+                         weights_[i], min_weight, max_weight);
+    }
+    for (std::size_t c = 0; c < grouping_.codes.size(); ++c) {
+      const std::int64_t code = grouping_.codes[c][i];
+      if (code < 0 || static_cast<std::size_t>(code) >= grouping_.levels[c]) {
+        return fmt::format("codes[{}][{}] = {} is missing or outside [0, {})", c, i, code,
+                           grouping_.levels[c]);
+      }
+    }
+    return fmt::format("timestamps[{}] is missing (NaT)", i);
+  }
+
+ private:
+  static std::size_t checked_product(const char* function, std::size_t a, std::size_t b) {
+    if (b != 0 && a > max_cells / b) {
+      check::fail(function, fmt::format("the grouping has more than {} cells; group by fewer "
+                                        "columns or a coarser period",
+                                        max_cells));
+    }
+    return a * b;
+  }
+
+  void find_periods(const char* function) {
+    struct day_range {
+      std::int64_t low = std::numeric_limits<std::int64_t>::max();
+      std::int64_t high = std::numeric_limits<std::int64_t>::min();
+    };
+    const auto stamps = grouping_.timestamps;
+    const std::int64_t ticks = grouping_.ticks_per_day;
+    const day_range range = parallel_reduce(
+        stamps.size(), day_range{},
+        [&](std::size_t begin, std::size_t end) {
+          day_range part;
+          for (std::size_t i = begin; i < end; ++i) {
+            if (stamps[i] == missing_timestamp) continue;
+            part.low = std::min(part.low, stamps[i]);
+            part.high = std::max(part.high, stamps[i]);
+          }
+          return part;
+        },
+        [](day_range a, day_range b) {
+          return day_range{std::min(a.low, b.low), std::max(a.high, b.high)};
+        },
+        std::size_t{1} << 16);
+    if (range.low > range.high) {
+      periods_ = 0;
+      return;
+    }
+    first_day_ = floor_divide(range.low, ticks);
+    const std::int64_t last_day = floor_divide(range.high, ticks);
+    first_period_ = period_of_day(first_day_, grouping_.unit);
+    const std::int64_t last_period = period_of_day(last_day, grouping_.unit);
+    const auto span = static_cast<std::uint64_t>(last_period - first_period_) + 1;
+    if (span > max_cells) {
+      check::fail(function,
+                  fmt::format("the dates span {} periods, more than {}", span, max_cells));
+    }
+    periods_ = static_cast<std::size_t>(span);
+    checked_product(function, groups_, periods_);
+    const auto days = static_cast<std::uint64_t>(last_day - first_day_) + 1;
+    if (days < (std::uint64_t{1} << 24)) {
+      day_table_.resize(static_cast<std::size_t>(days));
+      for (std::size_t d = 0; d < day_table_.size(); ++d) {
+        day_table_[d] = static_cast<std::uint32_t>(
+            period_of_day(first_day_ + static_cast<std::int64_t>(d), grouping_.unit) -
+            first_period_);
+      }
+    }
+  }
+
+  std::span<const Score> scores_;
+  std::span<const double> weights_;
+  const response_grouping& grouping_;
+  rating_scale scale_;
+  std::size_t groups_ = 1;
+  std::size_t periods_ = 1;
+  std::int64_t first_period_ = 0;
+  std::int64_t first_day_ = 0;
+  std::vector<std::uint32_t> day_table_;
+};
+
+/** Rows of the first problem found so far, and how many problems. */
+struct problem_tally {
+  std::size_t count = 0;
+  std::size_t first = 0;
+};
+
+/**
+ * One pass over the rows: chunks of rows accumulate into private cell arrays, merged afterwards
+ * cell by cell in chunk order. Merging is exact, so the cells do not depend on the chunking or
+ * the thread count. The chunk count is capped so the private arrays stay within about 256 MiB.
+ */
+template <class Cell, class Score>
+std::vector<Cell> accumulate_cells(const row_locator<Score>& locator, std::size_t rows,
+                                   const Cell& empty, problem_tally& problems) {
+  const std::size_t cells = locator.groups() * locator.periods();
+  const std::size_t bytes = std::max<std::size_t>(cells * sizeof(Cell), 1);
+  const std::size_t chunk_limit = std::clamp<std::size_t>((std::size_t{256} << 20) / bytes, 1, 64);
+  const std::size_t grain = std::max<std::size_t>(rows / chunk_limit + 1, std::size_t{1} << 14);
+  const std::size_t chunks = chunk_count(rows, grain);
+  std::vector<std::vector<Cell>> partial(chunks);
+  std::vector<problem_tally> chunk_problems(chunks);
+  parallel_chunks(rows, grain, [&](std::size_t chunk, std::size_t begin, std::size_t end) {
+    std::vector<Cell> local(cells, empty);
+    problem_tally found;
+    located_row row;
+    for (std::size_t i = begin; i < end; ++i) {
+      if (!locator.locate(i, row)) {
+        if (found.count++ == 0) found.first = i;
+        continue;
+      }
+      if constexpr (requires(Cell cell) { cell(row.score, row.weight); }) {
+        local[row.cell](row.score, row.weight);
+      } else {
+        local[row.cell](row.score);
+      }
+    }
+    partial[chunk] = std::move(local);
+    chunk_problems[chunk] = found;
+  });
+  for (const auto& found : chunk_problems) {
+    if (found.count > 0 && problems.count == 0) problems.first = found.first;
+    problems.count += found.count;
+  }
+  std::vector<Cell> merged(cells, empty);
+  parallel_for(
+      cells,
+      [&](std::size_t begin, std::size_t end) {
+        for (const auto& local : partial) {
+          for (std::size_t j = begin; j < end; ++j) merged[j] += local[j];
+        }
+      },
+      1024);
+  return merged;
+}
+
+/** Rolling windows: output period t of a group merges raw periods t .. t + window − 1. */
+template <class Cell>
+std::vector<Cell> window_cells(const std::vector<Cell>& raw, std::size_t groups,
+                               std::size_t periods, std::size_t window) {
+  if (window == 1) return raw;
+  const std::size_t out_periods = periods - window + 1;
+  std::vector<Cell> out(groups * out_periods);
+  parallel_for(
+      groups,
+      [&](std::size_t begin, std::size_t end) {
+        for (std::size_t g = begin; g < end; ++g) {
+          for (std::size_t t = 0; t < out_periods; ++t) {
+            Cell cell = raw[g * periods + t];
+            for (std::size_t k = 1; k < window; ++k) cell += raw[g * periods + t + k];
+            out[g * out_periods + t] = cell;
+          }
+        }
+      },
+      1);
+  return out;
+}
+
+/** Rows sorted by raw cell (a counting sort), with the start of each cell's run. */
+struct rows_by_cell {
+  std::vector<located_row> rows;
+  std::vector<std::size_t> starts;  ///< size cells + 1
+};
+
+template <class Score>
+rows_by_cell sort_rows_by_cell(const row_locator<Score>& locator, std::size_t rows) {
+  const std::size_t cells = locator.groups() * locator.periods();
+  rows_by_cell sorted;
+  sorted.starts.assign(cells + 1, 0);
+  located_row row;
+  for (std::size_t i = 0; i < rows; ++i) {
+    if (locator.locate(i, row)) ++sorted.starts[row.cell + 1];
+  }
+  for (std::size_t c = 0; c < cells; ++c) sorted.starts[c + 1] += sorted.starts[c];
+  sorted.rows.resize(sorted.starts[cells]);
+  std::vector<std::size_t> next(sorted.starts.begin(), sorted.starts.end() - 1);
+  for (std::size_t i = 0; i < rows; ++i) {
+    if (locator.locate(i, row)) sorted.rows[next[row.cell]++] = row;
+  }
+  return sorted;
+}
+
+/**
+ * The shared skeleton of the aggregations: validate and locate rows, accumulate raw cells,
+ * report or raise bad rows, form rolling windows, then `summarize_cell(cell, index, raw_first)`
+ * for each output cell in parallel (raw_first = the first raw cell of its window).
+ */
+template <class Result, class Cell, class Score, class Summarize>
+grouped_results<Result> aggregate_cells(const char* function, const row_locator<Score>& locator,
+                                        std::size_t rows, const Cell& empty,
+                                        const response_grouping& grouping, bad_row_policy policy,
+                                        Summarize&& summarize_cell) {
+  problem_tally problems;
+  const std::vector<Cell> raw = accumulate_cells(locator, rows, empty, problems);
+  grouped_results<Result> out;
+  out.rows.rows = rows;
+  out.rows.bad = problems.count;
+  if (problems.count > 0) {
+    out.rows.first_bad = problems.first;
+    out.rows.first_problem = locator.describe(problems.first);
+    if (policy == bad_row_policy::raise) {
+      check::fail(function,
+                  fmt::format("{} of {} rows are invalid; the first is row {}: {} "
+                              "(skip invalid rows on request to leave them out)",
+                              problems.count, rows, problems.first, out.rows.first_problem));
+    }
+  }
+  const std::size_t periods = locator.periods();
+  if (grouping.window > 1 && periods > 0 && grouping.window > periods) {
+    check::fail(function, fmt::format("window = {} is longer than the {} periods the dates span",
+                                      grouping.window, periods));
+  }
+  out.groups = locator.groups();
+  out.periods = periods == 0 ? 0 : periods - grouping.window + 1;
+  out.first_period = locator.first_period() + static_cast<std::int64_t>(grouping.window) - 1;
+  const std::vector<Cell> cells = window_cells(raw, out.groups, periods, grouping.window);
+  out.cells.resize(cells.size());
+  parallel_for(
+      cells.size(),
+      [&](std::size_t begin, std::size_t end) {
+        for (std::size_t j = begin; j < end; ++j) {
+          const std::size_t raw_first = (j / out.periods) * periods + j % out.periods;
+          out.cells[j] = summarize_cell(cells[j], j, raw_first);
+        }
+      },
+      16);
+  return out;
+}
+
+template <bool Weighted, class Score>
+grouped_results<nps_result> aggregate_nps(std::span<const Score> scores,
+                                          std::span<const double> weights,
+                                          const response_grouping& grouping,
+                                          const nps_options& options, bad_row_policy policy) {
+  constexpr const char* function = "aggregate_nps";
+  check_confidence(function, options.confidence);
+  if (options.method == nps_interval_method::bootstrap)
+    check_resamples(function, options.resamples);
+  const row_locator<Score> locator(function, scores, weights, grouping, rating_scale{0, 10});
+  const bool row_bootstrap = Weighted && options.method == nps_interval_method::bootstrap;
+  const rows_by_cell sorted =
+      row_bootstrap ? sort_rows_by_cell(locator, scores.size()) : rows_by_cell{};
+  return aggregate_cells<nps_result>(
+      function, locator, scores.size(), basic_nps_accumulator<Weighted>{}, grouping, policy,
+      [&](const basic_nps_accumulator<Weighted>& cell, std::size_t index, std::size_t raw_first) {
+        if (!row_bootstrap) return summarize(cell, options, index);
+        nps_result result = describe_nps(cell, options);
+        const auto begin = sorted.starts[raw_first];
+        const auto end = sorted.starts[raw_first + grouping.window];
+        std::vector<weighted_nps_answer> answers;
+        answers.reserve(end - begin);
+        for (std::size_t i = begin; i < end; ++i) {
+          answers.push_back({nps_category_of(sorted.rows[i].score), sorted.rows[i].weight});
+        }
+        result.ci = nps_bootstrap_interval(answers, options.confidence, options.resamples,
+                                           options.seed, index);
+        return result;
+      });
+}
+
+template <bool Weighted, class Score>
+grouped_results<rating_result> aggregate_rating(std::span<const Score> scores,
+                                                std::span<const double> weights,
+                                                const response_grouping& grouping,
+                                                const rating_scale& scale,
+                                                const interval_options& options,
+                                                bad_row_policy policy) {
+  constexpr const char* function = "aggregate_rating";
+  check_confidence(function, options.confidence);
+  check_scale(function, scale);
+  const row_locator<Score> locator(function, scores, weights, grouping, scale);
+  return aggregate_cells<rating_result>(
+      function, locator, scores.size(), basic_rating_accumulator<Weighted>(scale), grouping, policy,
+      [&](const basic_rating_accumulator<Weighted>& cell, std::size_t, std::size_t) {
+        return summarize(cell, options);
+      });
+}
+
+}  // namespace detail
+
+/**
+ * NPS of every (group, period) cell of a responses table in one pass. `scores` are 0–10 answers
+ * (`double` or `std::int64_t`); `weights` is empty (unweighted) or one survey weight per answer.
+ * Rows are accumulated in parallel into mergeable accumulators (exact, so the result does not
+ * depend on the thread count). Bootstrap intervals use stream = cell index, so each cell's
+ * interval is reproducible from `options.seed`.
+ * @throw invalid_input for mismatched sizes, invalid options, or (under `bad_row_policy::raise`)
+ *        invalid rows: the message gives their number and the first one.
+ */
+template <class Score>
+[[nodiscard]] grouped_results<nps_result> aggregate_nps(
+    std::span<const Score> scores, std::span<const double> weights,
+    const response_grouping& grouping, const nps_options& options = {},
+    bad_row_policy policy = bad_row_policy::raise) {
+  return weights.empty() ? detail::aggregate_nps<false>(scores, weights, grouping, options, policy)
+                         : detail::aggregate_nps<true>(scores, weights, grouping, options, policy);
+}
+
+/**
+ * CSAT or CES (`rating_result`: mean with t interval, favourable share with Wilson interval) of
+ * every (group, period) cell in one pass; see `aggregate_nps` for the layout and guarantees.
+ * @throw invalid_input as `aggregate_nps`, and for an invalid scale (`check_scale`).
+ */
+template <class Score>
+[[nodiscard]] grouped_results<rating_result> aggregate_rating(
+    std::span<const Score> scores, std::span<const double> weights,
+    const response_grouping& grouping, const rating_scale& scale,
+    const interval_options& options = {}, bad_row_policy policy = bad_row_policy::raise) {
+  return weights.empty()
+             ? detail::aggregate_rating<false>(scores, weights, grouping, scale, options, policy)
+             : detail::aggregate_rating<true>(scores, weights, grouping, scale, options, policy);
+}
+
+}  // namespace crmkit::survey
