@@ -1,7 +1,92 @@
+#include <crmkit/data/csv.hpp>
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
 #include "bindings.hpp"
 
 namespace crmkit::python {
 
-void register_data_io(py::module_& /*module*/) {}
+namespace {
+
+using column_argument = std::variant<std::size_t, std::string>;
+
+data::column_ref to_column(const column_argument& column) {
+  if (const auto* position = std::get_if<std::size_t>(&column)) {
+    return data::column_ref::at(*position);
+  }
+  return {std::get<std::string>(column)};
+}
+
+data::bad_row_policy to_policy(const std::string& on_bad_row) {
+  if (on_bad_row == "error") return data::bad_row_policy::error;
+  if (on_bad_row == "skip") return data::bad_row_policy::skip;
+  throw invalid_input("read_transactions: on_bad_row = '" + on_bad_row +
+                      "' must be 'error' or 'skip'");
+}
+
+/** A numpy array that takes over the vector's buffer, without copying it. */
+template <class T>
+py::array_t<T> to_numpy(std::vector<T>&& values) {
+  auto owner = std::make_unique<std::vector<T>>(std::move(values));
+  const py::capsule release(owner.get(),
+                            [](void* vector) { delete static_cast<std::vector<T>*>(vector); });
+  std::vector<T>& kept = *owner.release();
+  return py::array_t<T>(static_cast<py::ssize_t>(kept.size()), kept.data(), release);
+}
+
+}  // namespace
+
+void register_data_io(py::module_& module) {
+  using namespace pybind11::literals;
+  module.def(
+      "read_transactions",
+      [](const std::string& path, const column_argument& customer_id_col,
+         const column_argument& datetime_col,
+         const std::optional<column_argument>& monetary_value_col, char delimiter, bool header,
+         const std::string& date_format, const std::string& on_bad_row, std::int64_t min_timestamp,
+         std::int64_t max_timestamp) {
+        data::csv_options options;
+        options.customer_id_col = to_column(customer_id_col);
+        options.datetime_col = to_column(datetime_col);
+        if (monetary_value_col) options.monetary_value_col = to_column(*monetary_value_col);
+        options.delimiter = delimiter;
+        options.header = header;
+        options.date_format = date_format;
+        options.on_bad_row = to_policy(on_bad_row);
+        options.min_timestamp = min_timestamp;
+        options.max_timestamp = max_timestamp;
+        data::transaction_log log;
+        {
+          // Only C++ objects are touched while reading, so other Python threads may run.
+          const py::gil_scoped_release release;
+          log = data::read_transactions(path, options);
+        }
+        py::list skipped;
+        for (const auto& row : log.skipped)
+          skipped.append(py::make_tuple(row.line, row.column, row.reason));
+        py::dict result;
+        result["customer"] = to_numpy(std::move(log.customer));
+        result["labels"] = log.has_labels() ? py::cast(log.customer_labels) : py::none();
+        result["timestamp"] = to_numpy(std::move(log.timestamp));
+        result["amount"] =
+            monetary_value_col ? py::object(to_numpy(std::move(log.amount))) : py::none();
+        result["skipped"] = skipped;
+        return result;
+      },
+      "path"_a, "customer_id_col"_a, "datetime_col"_a, "monetary_value_col"_a, "delimiter"_a,
+      "header"_a, "date_format"_a, "on_bad_row"_a, "min_timestamp"_a, "max_timestamp"_a,
+      R"doc(Reads a transaction log from a delimited text file (crmkit::data::read_transactions).
+
+Columns are header names (str) or 0-based positions (int); delimiter ' ' splits on runs of
+spaces and tabs; date_format '' means the ISO forms; on_bad_row is 'error' or 'skip'; timestamps
+outside [min_timestamp, max_timestamp] (seconds since 1970-01-01) are bad rows. Returns a dict:
+customer (int64 keys), labels (list of str, or None when every id is an integer), timestamp
+(int64 seconds), amount (float64, or None without an amount column) and skipped (a list of
+(line, column, reason)). Use crmkit.read_transactions, which returns a DataFrame.)doc");
+}
 
 }  // namespace crmkit::python

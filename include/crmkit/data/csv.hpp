@@ -8,6 +8,7 @@
 #include <string_view>
 #include <utility>
 
+#include "crmkit/core/error.hpp"
 #include "crmkit/data/transaction_log.hpp"
 
 namespace crmkit::data {

@@ -3,6 +3,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <initializer_list>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -76,18 +77,28 @@ constexpr civil_time civil_from_days(std::int64_t days) noexcept {
   return date;
 }
 
+namespace detail {
+
+constexpr std::optional<std::int64_t> checked_timestamp(std::int64_t year, unsigned month,
+                                                        unsigned day, unsigned hour,
+                                                        unsigned minute, unsigned second) noexcept {
+  if (month < 1 || month > 12 || day < 1 || day > days_in_month(year, month) || hour > 23 ||
+      minute > 59 || second > 59) {
+    return std::nullopt;
+  }
+  return days_from_civil(year, month, day) * 86400 +
+         static_cast<std::int64_t>(hour * 3600 + minute * 60 + second);
+}
+
+}  // namespace detail
+
 /**
  * Seconds since 1970-01-01T00:00:00 for a validated civil time: month 1-12, day within the month
  * (leap years included), hour 0-23, minute and second 0-59. Empty when a field is out of range.
  */
 constexpr std::optional<std::int64_t> to_timestamp(const civil_time& time) noexcept {
-  if (time.month < 1 || time.month > 12 || time.day < 1 ||
-      time.day > days_in_month(time.year, time.month) || time.hour > 23 || time.minute > 59 ||
-      time.second > 59) {
-    return std::nullopt;
-  }
-  return days_from_civil(time.year, time.month, time.day) * 86400 +
-         static_cast<std::int64_t>(time.hour * 3600 + time.minute * 60 + time.second);
+  return detail::checked_timestamp(time.year, time.month, time.day, time.hour, time.minute,
+                                   time.second);
 }
 
 /** Splits seconds since 1970-01-01 into a civil time (floor division: 1969 times work too). */
@@ -140,6 +151,13 @@ constexpr bool read_one_or_two_digits(std::string_view text, std::size_t& positi
   return true;
 }
 
+/** The number written by the two ASCII digits at `chars`, or -1. */
+constexpr int two_digits(const char* chars) noexcept {
+  const unsigned tens = static_cast<unsigned char>(chars[0]) - unsigned{'0'};
+  const unsigned ones = static_cast<unsigned char>(chars[1]) - unsigned{'0'};
+  return tens < 10 && ones < 10 ? static_cast<int>(tens * 10 + ones) : -1;
+}
+
 /** Skips a fraction of a second: one to nine digits after the '.' already consumed. */
 constexpr bool skip_fraction(std::string_view text, std::size_t& position) noexcept {
   std::size_t digits = 0;
@@ -161,42 +179,46 @@ constexpr bool skip_fraction(std::string_view text, std::size_t& position) noexc
  * rejected: crmkit's times carry no zone. Returns seconds since 1970-01-01, or nothing.
  */
 constexpr std::optional<std::int64_t> parse_iso_timestamp(std::string_view text) noexcept {
-  civil_time time;
-  std::size_t position = 0;
-  unsigned year = 0;
-  if (text.size() == 8) {
-    if (!detail::read_digits(text, position, 4, year) ||
-        !detail::read_digits(text, position, 2, time.month) ||
-        !detail::read_digits(text, position, 2, time.day)) {
+  const std::size_t size = text.size();
+  const char* chars = text.data();
+  if (size == 8) {
+    const int century = detail::two_digits(chars);
+    const int year = detail::two_digits(chars + 2);
+    const int month = detail::two_digits(chars + 4);
+    const int day = detail::two_digits(chars + 6);
+    if ((century | year | month | day) < 0) return std::nullopt;
+    return detail::checked_timestamp(century * 100 + year, static_cast<unsigned>(month),
+                                     static_cast<unsigned>(day), 0, 0, 0);
+  }
+  if (size < 10 || chars[4] != '-' || chars[7] != '-') return std::nullopt;
+  const int century = detail::two_digits(chars);
+  const int year = detail::two_digits(chars + 2);
+  const int month = detail::two_digits(chars + 5);
+  const int day = detail::two_digits(chars + 8);
+  if ((century | year | month | day) < 0) return std::nullopt;
+  int hour = 0;
+  int minute = 0;
+  int second = 0;
+  if (size > 10) {
+    if ((chars[10] != 'T' && chars[10] != ' ') || size < 16 || chars[13] != ':') {
       return std::nullopt;
     }
-    time.year = year;
-    return to_timestamp(time);
-  }
-  if (text.size() < 10 || text[4] != '-' || text[7] != '-') return std::nullopt;
-  if (!detail::read_digits(text, position, 4, year) ||
-      !detail::read_digits(text, ++position, 2, time.month) ||
-      !detail::read_digits(text, ++position, 2, time.day)) {
-    return std::nullopt;
-  }
-  time.year = year;
-  if (position < text.size()) {
-    if ((text[position] != 'T' && text[position] != ' ') ||
-        !detail::read_digits(text, ++position, 2, time.hour) || position >= text.size() ||
-        text[position] != ':' || !detail::read_digits(text, ++position, 2, time.minute)) {
-      return std::nullopt;
-    }
-    if (position < text.size() && text[position] == ':') {
-      if (!detail::read_digits(text, ++position, 2, time.second)) return std::nullopt;
-      if (position < text.size() && text[position] == '.' &&
-          !detail::skip_fraction(text, ++position)) {
+    hour = detail::two_digits(chars + 11);
+    minute = detail::two_digits(chars + 14);
+    std::size_t position = 16;
+    if (position < size && chars[position] == ':') {
+      second = size >= 19 ? detail::two_digits(chars + 17) : -1;
+      position = 19;
+      if (position < size && chars[position] == '.' && !detail::skip_fraction(text, ++position)) {
         return std::nullopt;
       }
     }
-    if (position < text.size() && text[position] == 'Z') ++position;
-    if (position != text.size()) return std::nullopt;
+    if (position < size && chars[position] == 'Z') ++position;
+    if ((hour | minute | second) < 0 || position != size) return std::nullopt;
   }
-  return to_timestamp(time);
+  return detail::checked_timestamp(century * 100 + year, static_cast<unsigned>(month),
+                                   static_cast<unsigned>(day), static_cast<unsigned>(hour),
+                                   static_cast<unsigned>(minute), static_cast<unsigned>(second));
 }
 
 /**

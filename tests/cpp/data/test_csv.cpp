@@ -4,7 +4,9 @@
 #include <doctest/doctest.h>
 #include <fmt/format.h>
 
+#include <bit>
 #include <cstdint>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <limits>
@@ -260,6 +262,68 @@ TEST_CASE("date forms may be mixed; an explicit date_format replaces them") {
   options.date_format = "%d/%q/%Y";
   CHECK(error_message(path, options) ==
         "date_format '%d/%q/%Y' has the unsupported directive '%q'");
+}
+
+TEST_CASE("amounts are the doubles strtod reads, ids the integers strtoll reads") {
+  // Decimal texts of many shapes: short and long mantissas, beyond 2^53, exponents, signs.
+  std::mt19937_64 random(20240229);
+  std::vector<std::string> amounts{
+      "0",
+      "-0.0",
+      "5.",
+      ".5",
+      "+7.25",
+      "1e3",
+      "1E-3",
+      "0.1",
+      "0.3",
+      "9007199254740993",
+      "1e-310",
+      "123456789012345678901",
+      "0.000000000000000000001",
+      "179769313486231570000000000000000000000000000000000000000000000"
+      "0000000000000000000000000000000000000000000000000000000000000000"
+      "0000000000000000000000000000000000000000000000000000000000000000"
+      "00000000000000000000000000000000000000000000000000000000000000"};
+  for (int i = 0; i < 3000; ++i) {
+    const auto whole = random() % 1'000'000'000'000ULL;
+    const auto fraction = random() % 100'000'000ULL;
+    const int decimals = static_cast<int>(random() % 9);
+    const bool negative = random() % 4 == 0;
+    const bool exponent = random() % 10 == 0;
+    amounts.push_back(
+        fmt::format("{}{}{}{}{}", negative ? "-" : "", whole >> (random() % 40),
+                    decimals > 0 ? "." : "", fmt::format("{:08}", fraction).substr(0, decimals),
+                    exponent ? fmt::format("e{}", static_cast<int>(random() % 40) - 20) : ""));
+  }
+  const std::vector<std::string> ids{"0",
+                                     "-0",
+                                     "42",
+                                     "-17",
+                                     "000123",
+                                     "999999999999999999",
+                                     "-999999999999999999",
+                                     "9223372036854775807",
+                                     "-9223372036854775808"};
+  std::string text = "customer_id,date,amount\n";
+  for (std::size_t i = 0; i < amounts.size(); ++i) {
+    text += fmt::format("{},1997-01-01,{}\n", ids[i % ids.size()], amounts[i]);
+  }
+  scratch_folder folder;
+  const auto log = read_transactions(folder.write("amounts.csv", text), with_amount());
+  REQUIRE(log.size() == amounts.size());
+  std::size_t amount_mismatches = 0;
+  std::size_t id_mismatches = 0;
+  for (std::size_t i = 0; i < amounts.size(); ++i) {
+    const double expected = std::strtod(amounts[i].c_str(), nullptr);
+    amount_mismatches +=
+        std::bit_cast<std::uint64_t>(log.amount[i]) == std::bit_cast<std::uint64_t>(expected) ? 0
+                                                                                              : 1;
+    id_mismatches +=
+        log.customer[i] == std::strtoll(ids[i % ids.size()].c_str(), nullptr, 10) ? 0 : 1;
+  }
+  CHECK(amount_mismatches == 0);
+  CHECK(id_mismatches == 0);
 }
 
 TEST_CASE("bad values: the error names file:line:column, the column and the text") {
