@@ -1,0 +1,50 @@
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <random>
+#include <vector>
+
+/**
+ * A BG/NBD / MBG/NBD customer simulator for tests, written from the model's definition (FHL
+ * 2005 §3) and independent of crmkit: λ ~ Gamma(r, rate α), p ~ Beta(a, b); purchases arrive as
+ * a Poisson process and the customer drops out after each repeat purchase with probability p
+ * (and, for MBG/NBD, also right at the start). Ages T are uniform on (0, max_age].
+ */
+namespace crmkit_test {
+
+struct simulated {
+  std::vector<double> x, t_x, T;
+};
+
+inline double draw_beta(std::mt19937_64& rng, double a, double b) {
+  const double u = std::gamma_distribution<double>(a, 1.0)(rng);
+  const double v = std::gamma_distribution<double>(b, 1.0)(rng);
+  return u / (u + v);
+}
+
+inline simulated simulate_beta_geometric(std::size_t n, double r, double alpha, double a, double b,
+                                         bool modified, double max_age, std::uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  simulated out;
+  std::uniform_real_distribution<double> unit(0.0, 1.0);
+  for (std::size_t i = 0; i < n; ++i) {
+    const double age = max_age * (1 - unit(rng));
+    const double rate = std::gamma_distribution<double>(r, 1.0 / alpha)(rng);
+    const double p = draw_beta(rng, a, b);
+    // Purchases the customer makes before dropping out: geometric, counting the fatal one.
+    const double lifetime_purchases =
+        static_cast<double>(std::geometric_distribution<long long>(p)(rng)) + (modified ? 0 : 1);
+    const double arrivals =
+        static_cast<double>(std::poisson_distribution<long long>(rate * age)(rng));
+    const double x = std::min(lifetime_purchases, arrivals);
+    double t_x = 0;
+    if (x > 0) t_x = age * draw_beta(rng, x, arrivals - x + 1);  // x-th of `arrivals` uniform times
+    out.x.push_back(x);
+    out.t_x.push_back(t_x);
+    out.T.push_back(age);
+  }
+  return out;
+}
+
+}  // namespace crmkit_test

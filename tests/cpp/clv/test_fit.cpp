@@ -1,0 +1,266 @@
+#include <crmkit/clv.hpp>
+#include <crmkit/math/hessian.hpp>
+
+#include <doctest/doctest.h>
+
+#include <bit>
+#include <cmath>
+#include <cstdint>
+#include <random>
+#include <vector>
+
+#include "clv/simulate.hpp"
+
+namespace clv = crmkit::clv;
+
+namespace {
+
+struct thread_count_guard {
+  std::size_t saved = crmkit::num_threads();
+  ~thread_count_guard() { crmkit::set_num_threads(saved); }
+};
+
+// Finite-difference check of a model's analytic gradient and Hessian (natural parameters) on
+// a handful of rows: gradient against central differences of the value, Hessian against
+// central differences of the analytic gradient.
+template <class Model>
+void check_derivatives(const typename Model::params_type& params,
+                       const std::vector<clv::pattern>& rows) {
+  constexpr std::size_t n = Model::size;
+  const auto base = Model::to_array(params);
+  auto at = [&](const Eigen::VectorXd& v) {
+    std::array<double, n> values{};
+    for (std::size_t i = 0; i < n; ++i) values[i] = v[static_cast<Eigen::Index>(i)];
+    clv::log_likelihood_derivatives<n> d;
+    Model::template accumulate<true>(Model::from_array(values), rows, d);
+    return d;
+  };
+  Eigen::VectorXd point(static_cast<Eigen::Index>(n));
+  for (std::size_t i = 0; i < n; ++i) point[static_cast<Eigen::Index>(i)] = base[i];
+  const auto exact = at(point);
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto k = static_cast<Eigen::Index>(i);
+    const double h = 1e-6 * point[k];
+    Eigen::VectorXd up = point, down = point;
+    up[k] += h;
+    down[k] -= h;
+    const double numeric = (at(up).value - at(down).value) / (2 * h);
+    CAPTURE(i);
+    CHECK(exact.gradient[i] == doctest::Approx(numeric).epsilon(1e-6).scale(1));
+  }
+  const auto hessian = crmkit::math::hessian_from_gradient(
+      [&](const Eigen::VectorXd& v, Eigen::VectorXd& g) {
+        const auto d = at(v);
+        for (std::size_t i = 0; i < n; ++i) g[static_cast<Eigen::Index>(i)] = d.gradient[i];
+      },
+      point, 1e-6);
+  for (std::size_t i = 0; i < n; ++i) {
+    for (std::size_t j = 0; j < n; ++j) {
+      CAPTURE(i);
+      CAPTURE(j);
+      CHECK(exact.hessian[i * n + j] ==
+            doctest::Approx(hessian(static_cast<Eigen::Index>(i), static_cast<Eigen::Index>(j)))
+                .epsilon(1e-5)
+                .scale(1));
+    }
+  }
+}
+
+const std::vector<clv::pattern> transaction_rows{{0, 0, 10, 3},  {1, 2, 10, 1},   {3, 7.5, 12, 2},
+                                                 {3, 12, 12, 1}, {40, 30, 39, 1}, {2, 0.1, 50, 1}};
+
+}  // namespace
+
+TEST_CASE("analytic gradients and Hessians match finite differences") {
+  check_derivatives<clv::bg_nbd>({0.243, 4.414, 0.793, 2.426}, transaction_rows);
+  check_derivatives<clv::bg_nbd>({1.7, 0.3, 3.1, 0.6}, transaction_rows);
+  check_derivatives<clv::mbg_nbd>({0.525, 6.183, 0.891, 1.614}, transaction_rows);
+  const std::vector<clv::pattern> spend{
+      {1, 20, std::log(20.0), 1}, {2, 35.5, std::log(35.5), 2}, {7, 9.75, std::log(9.75), 1}};
+  check_derivatives<clv::gamma_gamma>({6.25, 3.74, 15.44}, spend);
+  check_derivatives<clv::gamma_gamma>({0.8, 1.3, 2.0}, spend);
+}
+
+TEST_CASE("the per-customer log-likelihood is FHL's eq. (6)") {
+  // Hand evaluation of FHL 2005 eq. (6) in the published (non-log-space) form.
+  const clv::bg_nbd_params p{0.243, 4.414, 0.793, 2.426};
+  const double x = 2, t_x = 30.43, age = 38.86;
+  const double beta_ratio = std::exp(std::lgamma(p.a + p.b) + std::lgamma(p.b + x) -
+                                     std::lgamma(p.b) - std::lgamma(p.a + p.b + x));
+  const double gamma_part =
+      std::exp(std::lgamma(p.r + x) - std::lgamma(p.r)) * std::pow(p.alpha, p.r);
+  const double likelihood =
+      beta_ratio * gamma_part / std::pow(p.alpha + age, p.r + x) +
+      p.a / (p.b + x - 1) * beta_ratio * gamma_part / std::pow(p.alpha + t_x, p.r + x);
+  CHECK(clv::log_likelihood(p, x, t_x, age) ==
+        doctest::Approx(std::log(likelihood)).epsilon(1e-13));
+  CHECK(clv::log_likelihood(p, 0.0, 0.0, age) ==
+        doctest::Approx(p.r * std::log(p.alpha / (p.alpha + age))).epsilon(1e-14));
+}
+
+TEST_CASE("fits are bit-identical with 1 and 4 threads, on the staged (sampled) path too") {
+  thread_count_guard guard;
+  const auto data = crmkit_test::simulate_beta_geometric(60'000, 0.25, 4.0, 0.8, 2.5, false, 52, 7);
+  clv::fit_options options;
+  options.sample_threshold = 10'000;
+  crmkit::set_num_threads(1);
+  const auto one = clv::fit_bg_nbd(data.x, data.t_x, data.T, {}, options);
+  crmkit::set_num_threads(4);
+  const auto four = clv::fit_bg_nbd(data.x, data.t_x, data.T, {}, options);
+  CHECK(one.converged);
+  CHECK(one.patterns > options.sample_threshold);
+  CHECK(std::bit_cast<std::uint64_t>(one.log_likelihood) ==
+        std::bit_cast<std::uint64_t>(four.log_likelihood));
+  CHECK(std::bit_cast<std::uint64_t>(one.params.alpha) ==
+        std::bit_cast<std::uint64_t>(four.params.alpha));
+  CHECK(std::bit_cast<std::uint64_t>(one.standard_errors[3]) ==
+        std::bit_cast<std::uint64_t>(four.standard_errors[3]));
+  // The staged path reaches the same optimum as fitting all patterns from the start.
+  clv::fit_options direct;
+  direct.sample_threshold = 0;
+  const auto plain = clv::fit_bg_nbd(data.x, data.t_x, data.T, {}, direct);
+  CHECK(plain.log_likelihood == doctest::Approx(one.log_likelihood).epsilon(1e-10));
+  CHECK(plain.params.b == doctest::Approx(one.params.b).epsilon(1e-5));
+}
+
+namespace {
+// Fits `replicates` simulated data sets and counts the 95% intervals that contain the truth.
+template <class Fit>
+int covered_intervals(int replicates, const double (&truth)[4], bool modified, Fit&& fit) {
+  int covered = 0;
+  for (int seed = 1; seed <= replicates; ++seed) {
+    const auto data =
+        crmkit_test::simulate_beta_geometric(20'000, truth[0], truth[1], truth[2], truth[3],
+                                             modified, 52, static_cast<std::uint64_t>(seed));
+    const auto result = fit(data);
+    CHECK(result.converged);
+    const double values[] = {result.params.r, result.params.alpha, result.params.a,
+                             result.params.b};
+    for (int i = 0; i < 4; ++i) {
+      covered += result.lower[i] < truth[i] && truth[i] < result.upper[i];
+      CHECK(std::fabs(values[i] - truth[i]) < 4 * result.standard_errors[i]);
+    }
+  }
+  return covered;
+}
+}  // namespace
+
+TEST_CASE("parameter recovery: 95% intervals cover the true values (BG/NBD and MBG/NBD)") {
+  // 10 replicates × 4 parameters: 38 of 40 intervals expected to cover; fewer than 34 would
+  // happen with probability < 0.5% if the standard errors were right.
+  const double bg_truth[4] = {0.25, 4.0, 0.8, 2.5};
+  CHECK(covered_intervals(10, bg_truth, false, [](const crmkit_test::simulated& d) {
+          return clv::fit_bg_nbd(d.x, d.t_x, d.T);
+        }) >= 34);
+  const double mbg_truth[4] = {0.5, 6.0, 0.9, 1.6};
+  CHECK(covered_intervals(10, mbg_truth, true, [](const crmkit_test::simulated& d) {
+          return clv::fit_mbg_nbd(d.x, d.t_x, d.T);
+        }) >= 34);
+}
+
+TEST_CASE("weights are counts: a weighted fit equals the fit on expanded rows") {
+  const std::vector<double> x{0, 1, 2, 5, 0}, t_x{0, 3, 8, 9, 0}, age{10, 10, 12, 12, 5};
+  const std::vector<double> weights{300, 120, 60, 20, 150};
+  std::vector<double> ex, et, ea;
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    for (int k = 0; k < static_cast<int>(weights[i]); ++k) {
+      ex.push_back(x[i]);
+      et.push_back(t_x[i]);
+      ea.push_back(age[i]);
+    }
+  }
+  const auto weighted = clv::fit_bg_nbd(x, t_x, age, weights);
+  const auto expanded = clv::fit_bg_nbd(ex, et, ea);
+  CHECK(expanded.patterns == 5);
+  CHECK(weighted.total_weight == 650);
+  CHECK(weighted.log_likelihood == doctest::Approx(expanded.log_likelihood).epsilon(1e-12));
+  CHECK(weighted.params.r == doctest::Approx(expanded.params.r).epsilon(1e-7));
+}
+
+TEST_CASE("the L2 penalty has lifetimes' meaning") {
+  const auto data = crmkit_test::simulate_beta_geometric(5'000, 0.25, 4.0, 0.8, 2.5, false, 52, 3);
+  clv::fit_options options;
+  options.penalizer_coef = 0.1;
+  const auto plain = clv::fit_bg_nbd(data.x, data.t_x, data.T);
+  const auto penalised = clv::fit_bg_nbd(data.x, data.t_x, data.T, {}, options);
+  CHECK(penalised.converged);
+  CHECK(penalised.log_likelihood < plain.log_likelihood);
+  // objective = −LL(scaled times)/W + c·Σ p², α in scaled units (times × 1/max T).
+  const double s = penalised.time_scale;
+  double x_sum = 0;
+  for (double value : data.x) x_sum += value;
+  const double scaled_ll = penalised.log_likelihood - x_sum * std::log(s);
+  const auto& p = penalised.params;
+  const double alpha_scaled = p.alpha * s;
+  const double expected =
+      -scaled_ll / 5000.0 + 0.1 * (p.r * p.r + alpha_scaled * alpha_scaled + p.a * p.a + p.b * p.b);
+  CHECK(penalised.objective == doctest::Approx(expected).epsilon(1e-12));
+}
+
+TEST_CASE("bad fitting input is rejected with the argument, index and value") {
+  const std::vector<double> x{0, 1, 2}, t_x{0, 3, 8}, age{10, 10, 12};
+  CHECK_THROWS_WITH_AS(
+      clv::fit_bg_nbd(std::vector<double>{0, 0, 0}, std::vector<double>{0, 0, 0}, age),
+      doctest::Contains("every customer has frequency 0"), crmkit::invalid_input);
+  CHECK_THROWS_WITH_AS(clv::fit_bg_nbd(x, std::vector<double>{0, 0, 8}, age),
+                       "fit_bg_nbd: frequency[1] = 1 but recency[1] = 0: a customer with repeat "
+                       "purchases has a positive recency",
+                       crmkit::invalid_input);
+  CHECK_THROWS_WITH_AS(clv::fit_bg_nbd(std::vector<double>{0, -1, 2}, t_x, age),
+                       "fit_bg_nbd: frequency[1] = -1 must be finite and >= 0",
+                       crmkit::invalid_input);
+  CHECK_THROWS_AS(clv::fit_bg_nbd(x, t_x, std::vector<double>{10, 10}), crmkit::invalid_input);
+  CHECK_THROWS_AS(clv::fit_bg_nbd({}, {}, {}), crmkit::invalid_input);
+  CHECK_THROWS_WITH_AS(clv::fit_bg_nbd(x, t_x, age, std::vector<double>{1, -2, 1}),
+                       "fit_bg_nbd: weights[1] = -2 must be finite and >= 0",
+                       crmkit::invalid_input);
+  clv::fit_options bad;
+  bad.penalizer_coef = -1;
+  CHECK_THROWS_AS(clv::fit_bg_nbd(x, t_x, age, {}, bad), crmkit::invalid_input);
+  bad = {};
+  bad.initial_params = {1, 2};
+  CHECK_THROWS_AS(clv::fit_bg_nbd(x, t_x, age, {}, bad), crmkit::invalid_input);
+  CHECK_THROWS_WITH_AS(clv::fit_gamma_gamma(std::vector<double>{1, 2}, std::vector<double>{10, 0}),
+                       "fit_gamma_gamma: monetary_value[1] = 0 must be positive and finite",
+                       crmkit::invalid_input);
+  CHECK_THROWS_WITH_AS(clv::fit_gamma_gamma(std::vector<double>{1, 0}, std::vector<double>{10, 3}),
+                       doctest::Contains("frequency[1] = 0 must be >= 1"), crmkit::invalid_input);
+}
+
+TEST_CASE("a user start and a tight iteration budget: non-convergence is reported, not thrown") {
+  const std::vector<double> x{0, 1, 2, 4}, t_x{0, 3, 8, 11}, age{10, 10, 12, 12};
+  clv::fit_options options;
+  options.max_iterations = 1;
+  options.initial_params = {1, 1, 1, 1};
+  const auto fit = clv::fit_bg_nbd(x, t_x, age, {}, options);
+  CHECK_FALSE(fit.converged);
+  REQUIRE(fit.warnings.size() >= 1);
+  CHECK(fit.warnings[0].find("did not converge") != std::string::npos);
+  CHECK(std::isfinite(fit.log_likelihood));
+}
+
+TEST_CASE("Gamma-Gamma: expected spend, population mean for x = 0, q <= 1 flagged") {
+  const clv::gamma_gamma_params g{6.25, 3.74, 15.44};
+  // Note 025 eq. (5): (p v + p x m)/(p x + q − 1).
+  CHECK(clv::conditional_expected_average_profit(g, 2.0, 22.35) ==
+        doctest::Approx((6.25 * 15.44 + 6.25 * 2 * 22.35) / (6.25 * 2 + 3.74 - 1)));
+  CHECK(clv::conditional_expected_average_profit(g, 0.0, 0.0) ==
+        doctest::Approx(6.25 * 15.44 / 2.74));
+  const clv::gamma_gamma_params heavy{0.2, 0.7, 3.0};
+  CHECK(std::isinf(clv::conditional_expected_average_profit(heavy, 0.0, 0.0)));
+  CHECK(std::isfinite(clv::conditional_expected_average_profit(heavy, 5.0, 10.0)));
+  // Heavy-tailed spend (true q = 0.8): the fit warns that the mean spend is undefined.
+  std::mt19937_64 rng(5);
+  std::vector<double> x, m;
+  for (int i = 0; i < 4000; ++i) {
+    const double nu = std::gamma_distribution<double>(0.8, 1 / 10.0)(rng);
+    const double count = 1 + static_cast<double>(i % 5);
+    x.push_back(count);
+    m.push_back(std::gamma_distribution<double>(2.0 * count, 1 / (count * nu))(rng));
+  }
+  const auto fit = clv::fit_gamma_gamma(x, m);
+  CHECK(fit.converged);
+  CHECK(fit.params.q < 1);
+  REQUIRE_FALSE(fit.warnings.empty());
+  CHECK(fit.warnings.back().find("q = ") != std::string::npos);
+}

@@ -1,0 +1,108 @@
+#include <crmkit/clv.hpp>
+
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <vector>
+
+namespace clv = crmkit::clv;
+
+namespace {
+const clv::bg_nbd_params fhl{0.243, 4.414, 0.793, 2.426};
+const std::vector<double> x{0, 2, 7}, t_x{0, 30.43, 20}, age{38.86, 38.86, 30};
+const std::vector<double> money{0, 22.35, 41.0};
+}  // namespace
+
+TEST_CASE("discrete DCF: lifetimes' monthly sum, telescoping without discount") {
+  const std::vector<double> ones{1, 1, 1};
+  const auto undiscounted = clv::customer_lifetime_value(fhl, x, t_x, age, ones, 12, 0.0, 4.345);
+  for (std::size_t i = 0; i < 3; ++i) {
+    CHECK(undiscounted[i] ==
+          doctest::Approx(clv::conditional_expected_number_of_purchases_up_to_time(
+                              fhl, 12 * 4.345, x[i], t_x[i], age[i]))
+              .epsilon(1e-12));
+  }
+  // One month: m·CET(f)/(1+d).
+  const auto one = clv::customer_lifetime_value(fhl, x, t_x, age, money, 1, 0.01, 4.345);
+  CHECK(one[1] == doctest::Approx(22.35 *
+                                  clv::conditional_expected_number_of_purchases_up_to_time(
+                                      fhl, 4.345, 2, 30.43, 38.86) /
+                                  1.01));
+  CHECK(clv::periods_per_month("D") == 30);
+  CHECK(clv::periods_per_month("H") == 720);
+  CHECK_THROWS_AS(clv::periods_per_month("Y"), crmkit::invalid_input);
+}
+
+TEST_CASE("continuous discounting agrees with a fine Riemann–Stieltjes sum of CET increments") {
+  const double months = 12, rate = std::log(1.01), f = 4.345;
+  const auto value =
+      clv::customer_lifetime_value_continuous(fhl, x, t_x, age, money, months, rate, f);
+  for (std::size_t i = 1; i < 3; ++i) {
+    // Σ e^{−δ s_mid/f}·(CET(s_k) − CET(s_{k−1})) on 20,000 steps: an independent O(h²) method.
+    const int steps = 20'000;
+    const double h = months * f / steps;
+    double sum = 0, previous = 0;
+    for (int k = 1; k <= steps; ++k) {
+      const double current = clv::conditional_expected_number_of_purchases_up_to_time(
+          fhl, k * h, x[i], t_x[i], age[i]);
+      sum += std::exp(-rate * (k - 0.5) * h / f) * (current - previous);
+      previous = current;
+    }
+    CHECK(value[i] == doctest::Approx(money[i] * sum).epsilon(1e-7));
+  }
+  // It sits close to the monthly discrete DCF at the matching rate, as it should.
+  const auto discrete = clv::customer_lifetime_value(fhl, x, t_x, age, money, months, 0.01, f);
+  CHECK(value[1] == doctest::Approx(discrete[1]).epsilon(0.01));
+}
+
+TEST_CASE("Gamma-Gamma spend in CLV: x = 0 customers get the population mean") {
+  const clv::gamma_gamma_params g{6.25, 3.74, 15.44};
+  const auto spend = clv::conditional_expected_average_profit(g, x, money);
+  CHECK(spend[0] == doctest::Approx(6.25 * 15.44 / 2.74));
+  CHECK(spend[1] == doctest::Approx(clv::conditional_expected_average_profit(g, 2.0, 22.35)));
+  CHECK_THROWS_AS(clv::conditional_expected_average_profit(g, x, std::vector<double>{0, -1, 3}),
+                  crmkit::invalid_input);
+}
+
+TEST_CASE("diagnostics: grids, tracking curve, calibration table, frequency histogram") {
+  const auto alive = clv::probability_alive_matrix(fhl, 5, 10);
+  CHECK(alive.rows() == 11);
+  CHECK(alive.cols() == 6);
+  CHECK(alive(4, 2) == clv::conditional_probability_alive(fhl, 2.0, 4.0, 10.0));
+  CHECK(alive(0, 0) == 1);
+  const auto purchases = clv::expected_purchases_matrix(fhl, 1.0, 5, 10);
+  CHECK(purchases(7, 3) ==
+        clv::conditional_expected_number_of_purchases_up_to_time(fhl, 1.0, 3.0, 7.0, 10.0));
+
+  const std::vector<double> birth{0, 1, 3}, counts{10, 5, 2}, times{1, 2, 3, 4};
+  const auto tracking = clv::expected_cumulative_transactions(fhl, birth, counts, times);
+  CHECK(tracking[0] ==
+        doctest::Approx(10 * clv::expected_number_of_purchases_up_to_time(fhl, 1.0)));
+  CHECK(tracking[3] == doctest::Approx(10 * clv::expected_number_of_purchases_up_to_time(fhl, 4.0) +
+                                       5 * clv::expected_number_of_purchases_up_to_time(fhl, 3.0) +
+                                       2 * clv::expected_number_of_purchases_up_to_time(fhl, 1.0)));
+
+  const std::vector<double> cx{0, 0, 1, 3, 9}, ctx{0, 0, 4, 9, 10}, cage{12, 12, 12, 12, 12};
+  const std::vector<double> holdout{0, 1, 2, 2, 6}, duration{10};
+  const auto table = clv::calibration_vs_holdout(fhl, cx, ctx, cage, holdout, duration, 3);
+  REQUIRE(table.size() == 3);  // frequencies 0, 1, and "3 or more" (no customer with 2)
+  CHECK(table[0].customers == 2);
+  CHECK(table[0].actual_holdout == 0.5);
+  CHECK(table[2].frequency == 3);
+  CHECK(table[2].actual_holdout == 4);
+  CHECK(table[1].predicted_holdout ==
+        clv::conditional_expected_number_of_purchases_up_to_time(fhl, 10.0, 1.0, 4.0, 12.0));
+
+  const auto histogram = clv::repeat_frequency_histogram(fhl, cx, cage, 4);
+  REQUIRE(histogram.size() == 5);
+  double expected_total = 0, actual_total = 0;
+  for (const auto& bin : histogram) {
+    expected_total += bin.expected;
+    actual_total += bin.actual;
+  }
+  CHECK(expected_total == doctest::Approx(5));
+  CHECK(actual_total == 5);
+  CHECK(histogram[4].actual == 1);  // x = 9 falls in "4 or more"
+  CHECK(histogram[1].expected ==
+        doctest::Approx(5 * clv::probability_of_n_purchases_up_to_time(fhl, 12.0, 1.0)));
+}
