@@ -79,15 +79,37 @@ constexpr civil_time civil_from_days(std::int64_t days) noexcept {
 
 namespace detail {
 
-constexpr std::optional<std::int64_t> checked_timestamp(std::int64_t year, unsigned month,
-                                                        unsigned day, unsigned hour,
-                                                        unsigned minute, unsigned second) noexcept {
-  if (month < 1 || month > 12 || day < 1 || day > days_in_month(year, month) || hour > 23 ||
-      minute > 59 || second > 59) {
-    return std::nullopt;
+inline constexpr std::int64_t tabulated_first_year = 1900;
+inline constexpr std::int64_t tabulated_years = 250;
+
+/** days_from_civil of the first of every month from 1900-01 to 2150-01, for fast lookups. */
+inline constexpr auto tabulated_month_starts = [] {
+  std::array<std::int32_t, tabulated_years * 12 + 1> starts{};
+  for (std::size_t i = 0; i < starts.size(); ++i) {
+    starts[i] = static_cast<std::int32_t>(
+        days_from_civil(tabulated_first_year + static_cast<std::int64_t>(i / 12),
+                        static_cast<unsigned>(i % 12) + 1, 1));
   }
-  return days_from_civil(year, month, day) * 86400 +
-         static_cast<std::int64_t>(hour * 3600 + minute * 60 + second);
+  return starts;
+}();
+
+// Returns through `seconds` rather than std::optional: GCC 12 returns an optional<int64_t>
+// through the stack with a one-byte flag, a store-forwarding stall on every call.
+constexpr bool checked_timestamp(std::int64_t year, unsigned month, unsigned day, unsigned hour,
+                                 unsigned minute, unsigned second, std::int64_t& seconds) noexcept {
+  if (month < 1 || month > 12 || day < 1 || hour > 23 || minute > 59 || second > 59) return false;
+  const auto time_of_day = static_cast<std::int64_t>(hour * 3600 + minute * 60 + second);
+  const std::int64_t years_into_table = year - tabulated_first_year;
+  if (years_into_table >= 0 && years_into_table < tabulated_years) {
+    const auto index = static_cast<std::size_t>(years_into_table * 12 + month - 1);
+    const std::int64_t month_start = tabulated_month_starts[index];
+    if (day > static_cast<unsigned>(tabulated_month_starts[index + 1] - month_start)) return false;
+    seconds = (month_start + day - 1) * 86400 + time_of_day;
+    return true;
+  }
+  if (day > days_in_month(year, month)) return false;
+  seconds = days_from_civil(year, month, day) * 86400 + time_of_day;
+  return true;
 }
 
 }  // namespace detail
@@ -97,8 +119,12 @@ constexpr std::optional<std::int64_t> checked_timestamp(std::int64_t year, unsig
  * (leap years included), hour 0-23, minute and second 0-59. Empty when a field is out of range.
  */
 constexpr std::optional<std::int64_t> to_timestamp(const civil_time& time) noexcept {
-  return detail::checked_timestamp(time.year, time.month, time.day, time.hour, time.minute,
-                                   time.second);
+  std::int64_t seconds = 0;
+  if (!detail::checked_timestamp(time.year, time.month, time.day, time.hour, time.minute,
+                                 time.second, seconds)) {
+    return std::nullopt;
+  }
+  return seconds;
 }
 
 /** Splits seconds since 1970-01-01 into a civil time (floor division: 1969 times work too). */
@@ -170,6 +196,54 @@ constexpr bool skip_fraction(std::string_view text, std::size_t& position) noexc
 
 }  // namespace detail
 
+namespace detail {
+
+/** parse_iso_timestamp, returning through `seconds`. */
+constexpr bool read_iso_timestamp(std::string_view text, std::int64_t& seconds) noexcept {
+  const std::size_t size = text.size();
+  const char* chars = text.data();
+  if (size == 8) {
+    const int century = two_digits(chars);
+    const int year = two_digits(chars + 2);
+    const int month = two_digits(chars + 4);
+    const int day = two_digits(chars + 6);
+    if ((century | year | month | day) < 0) return false;
+    return checked_timestamp(century * 100 + year, static_cast<unsigned>(month),
+                             static_cast<unsigned>(day), 0, 0, 0, seconds);
+  }
+  if (size < 10 || chars[4] != '-' || chars[7] != '-') return false;
+  const int century = two_digits(chars);
+  const int year = two_digits(chars + 2);
+  const int month = two_digits(chars + 5);
+  const int day = two_digits(chars + 8);
+  if ((century | year | month | day) < 0) return false;
+  int hour = 0;
+  int minute = 0;
+  int second = 0;
+  if (size > 10) {
+    if ((chars[10] != 'T' && chars[10] != ' ') || size < 16 || chars[13] != ':') {
+      return false;
+    }
+    hour = two_digits(chars + 11);
+    minute = two_digits(chars + 14);
+    std::size_t position = 16;
+    if (position < size && chars[position] == ':') {
+      second = size >= 19 ? two_digits(chars + 17) : -1;
+      position = 19;
+      if (position < size && chars[position] == '.' && !skip_fraction(text, ++position)) {
+        return false;
+      }
+    }
+    if (position < size && chars[position] == 'Z') ++position;
+    if ((hour | minute | second) < 0 || position != size) return false;
+  }
+  return checked_timestamp(century * 100 + year, static_cast<unsigned>(month),
+                           static_cast<unsigned>(day), static_cast<unsigned>(hour),
+                           static_cast<unsigned>(minute), static_cast<unsigned>(second), seconds);
+}
+
+}  // namespace detail
+
 /**
  * Parses the date and datetime forms crmkit reads without being told a format:
  * `YYYY-MM-DD`, `YYYYMMDD`, `YYYY-MM-DDTHH:MM[:SS[.f]]` and `YYYY-MM-DD HH:MM[:SS[.f]]`,
@@ -179,46 +253,9 @@ constexpr bool skip_fraction(std::string_view text, std::size_t& position) noexc
  * rejected: crmkit's times carry no zone. Returns seconds since 1970-01-01, or nothing.
  */
 constexpr std::optional<std::int64_t> parse_iso_timestamp(std::string_view text) noexcept {
-  const std::size_t size = text.size();
-  const char* chars = text.data();
-  if (size == 8) {
-    const int century = detail::two_digits(chars);
-    const int year = detail::two_digits(chars + 2);
-    const int month = detail::two_digits(chars + 4);
-    const int day = detail::two_digits(chars + 6);
-    if ((century | year | month | day) < 0) return std::nullopt;
-    return detail::checked_timestamp(century * 100 + year, static_cast<unsigned>(month),
-                                     static_cast<unsigned>(day), 0, 0, 0);
-  }
-  if (size < 10 || chars[4] != '-' || chars[7] != '-') return std::nullopt;
-  const int century = detail::two_digits(chars);
-  const int year = detail::two_digits(chars + 2);
-  const int month = detail::two_digits(chars + 5);
-  const int day = detail::two_digits(chars + 8);
-  if ((century | year | month | day) < 0) return std::nullopt;
-  int hour = 0;
-  int minute = 0;
-  int second = 0;
-  if (size > 10) {
-    if ((chars[10] != 'T' && chars[10] != ' ') || size < 16 || chars[13] != ':') {
-      return std::nullopt;
-    }
-    hour = detail::two_digits(chars + 11);
-    minute = detail::two_digits(chars + 14);
-    std::size_t position = 16;
-    if (position < size && chars[position] == ':') {
-      second = size >= 19 ? detail::two_digits(chars + 17) : -1;
-      position = 19;
-      if (position < size && chars[position] == '.' && !detail::skip_fraction(text, ++position)) {
-        return std::nullopt;
-      }
-    }
-    if (position < size && chars[position] == 'Z') ++position;
-    if ((hour | minute | second) < 0 || position != size) return std::nullopt;
-  }
-  return detail::checked_timestamp(century * 100 + year, static_cast<unsigned>(month),
-                                   static_cast<unsigned>(day), static_cast<unsigned>(hour),
-                                   static_cast<unsigned>(minute), static_cast<unsigned>(second));
+  std::int64_t seconds = 0;
+  if (!detail::read_iso_timestamp(text, seconds)) return std::nullopt;
+  return seconds;
 }
 
 /**
