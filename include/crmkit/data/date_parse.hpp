@@ -319,19 +319,11 @@ class date_format {
           time.year = value < 69 ? 2000 + value : 1900 + value;
           break;
         case 'm':
-          ok = detail::read_one_or_two_digits(text, position, time.month);
-          break;
         case 'd':
-          ok = detail::read_one_or_two_digits(text, position, time.day);
-          break;
         case 'H':
-          ok = detail::read_one_or_two_digits(text, position, time.hour);
-          break;
         case 'M':
-          ok = detail::read_one_or_two_digits(text, position, time.minute);
-          break;
         case 'S':
-          ok = detail::read_one_or_two_digits(text, position, time.second);
+          ok = detail::read_one_or_two_digits(text, position, time.*field_of(item.directive));
           break;
         case 'f':
           ok = detail::skip_fraction(text, position);
@@ -353,6 +345,22 @@ class date_format {
     char directive;  ///< '\0' for a literal character
     char literal;
   };
+
+  /** The civil_time member a one-or-two-digit directive fills. */
+  static constexpr unsigned civil_time::*field_of(char directive) noexcept {
+    switch (directive) {
+      case 'm':
+        return &civil_time::month;
+      case 'd':
+        return &civil_time::day;
+      case 'H':
+        return &civil_time::hour;
+      case 'M':
+        return &civil_time::minute;
+      default:
+        return &civil_time::second;
+    }
+  }
 
   [[noreturn]] void fail(std::string_view problem) const {
     throw invalid_input(fmt::format("date_format '{}' {}", text_, problem));

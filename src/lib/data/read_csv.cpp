@@ -19,14 +19,11 @@
 
 #include <fmt/format.h>
 
-#if defined(__linux__)
-#include <sys/mman.h>
-#endif
-
 #include "crmkit/core/error.hpp"
 #include "crmkit/core/parallel.hpp"
 #include "crmkit/data/csv.hpp"
 #include "crmkit/data/date_parse.hpp"
+#include "huge_pages.hpp"
 
 namespace crmkit::data {
 namespace {
@@ -38,39 +35,12 @@ constexpr std::string_view utf8_byte_order_mark = "\xEF\xBB\xBF";
 }
 
 // ---------------------------------------------------------------------------------------------
-// Memory and the file, read whole.
-
-/**
- * Asks the kernel to back the 2 MiB-aligned interior of [data, data + bytes) with huge pages.
- * Filling large fresh arrays costs mostly page faults, one per 4 KiB page otherwise.
- */
-void advise_huge_pages([[maybe_unused]] void* data, [[maybe_unused]] std::size_t bytes) noexcept {
-#if defined(__linux__) && defined(MADV_HUGEPAGE)
-  constexpr std::uintptr_t huge_page = std::uintptr_t{1} << 21;
-  const auto address = reinterpret_cast<std::uintptr_t>(data);
-  const std::uintptr_t begin = (address + huge_page - 1) & ~(huge_page - 1);
-  const std::uintptr_t end = (address + bytes) & ~(huge_page - 1);
-  if (end > begin) madvise(reinterpret_cast<void*>(begin), end - begin, MADV_HUGEPAGE);
-#endif
-}
-
-template <class T>
-void allocate_column(std::vector<T>& column, std::size_t size) {
-  column.reserve(size);
-  advise_huge_pages(column.data(), size * sizeof(T));
-  column.resize(size);
-}
-
-std::unique_ptr<char[]> allocate_bytes(std::size_t size) {
-  auto bytes = std::make_unique_for_overwrite<char[]>(size);
-  advise_huge_pages(bytes.get(), size);
-  return bytes;
-}
+// The file, read whole.
 
 struct file_contents {
-  std::unique_ptr<char[]> bytes;
+  detail::huge_buffer<char> bytes;
   std::size_t size = 0;
-  [[nodiscard]] std::string_view view() const noexcept { return {bytes.get(), size}; }
+  [[nodiscard]] std::string_view view() const noexcept { return {bytes.data(), size}; }
 };
 
 file_contents read_whole_file(const std::string& path) {
@@ -80,16 +50,16 @@ file_contents read_whole_file(const std::string& path) {
   std::error_code size_error;
   const auto size_hint = std::filesystem::file_size(path, size_error);
   std::size_t capacity = size_error ? 1 << 16 : static_cast<std::size_t>(size_hint) + 1;
-  file_contents contents{allocate_bytes(capacity), 0};
+  file_contents contents{detail::huge_buffer<char>(capacity), 0};
   for (;;) {
     if (contents.size == capacity) {
-      auto larger = allocate_bytes(capacity * 2);
-      std::memcpy(larger.get(), contents.bytes.get(), contents.size);
+      detail::huge_buffer<char> larger(capacity * 2);
+      std::memcpy(larger.data(), contents.bytes.data(), contents.size);
       contents.bytes = std::move(larger);
       capacity *= 2;
     }
     const std::size_t count =
-        std::fread(contents.bytes.get() + contents.size, 1, capacity - contents.size, file.get());
+        std::fread(contents.bytes.data() + contents.size, 1, capacity - contents.size, file.get());
     contents.size += count;
     if (count == 0) {
       if (std::ferror(file.get()))
@@ -854,9 +824,9 @@ transaction_log parse_transactions(std::string_view text, const csv_options& opt
       reader.has_amount ? 3 : 2,
       [&](std::size_t first_column, std::size_t last_column) {
         for (std::size_t column = first_column; column < last_column; ++column) {
-          if (column == 0) allocate_column(log.customer, capacity);
-          if (column == 1) allocate_column(log.timestamp, capacity);
-          if (column == 2) allocate_column(log.amount, capacity);
+          if (column == 0) log.customer = detail::large_vector<std::int64_t>(capacity);
+          if (column == 1) log.timestamp = detail::large_vector<std::int64_t>(capacity);
+          if (column == 2) log.amount = detail::large_vector<double>(capacity);
         }
       },
       1);

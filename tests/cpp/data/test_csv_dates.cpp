@@ -1,6 +1,7 @@
 #include <crmkit/data/date_parse.hpp>
 
 #include <doctest/doctest.h>
+#include <fmt/format.h>
 
 #include <cstdint>
 #include <optional>
@@ -153,4 +154,28 @@ TEST_CASE("format_timestamp writes dates and datetimes") {
   CHECK(format_timestamp(852076800) == "1997-01-01");
   CHECK(format_timestamp(1709647629) == "2024-03-05T14:07:09");
   CHECK(format_timestamp(-1) == "1969-12-31T23:59:59");
+}
+
+TEST_CASE("parse_iso_timestamp agrees with days_from_civil across the tabulated years and beyond") {
+  // The fast path looks month starts up for 1900-2149; days_from_civil (checked above against a
+  // day-by-day walk of the calendar) is the reference on both sides of the table's edges.
+  std::int64_t mismatches = 0;
+  for (std::int64_t days = days_from_civil(1898, 1, 1); days <= days_from_civil(2152, 12, 31);
+       ++days) {
+    const auto date = civil_from_days(days);
+    const std::string text =
+        fmt::format("{:04}-{:02}-{:02}T12:34:56", date.year, date.month, date.day);
+    const std::string compact = fmt::format("{:04}{:02}{:02}", date.year, date.month, date.day);
+    if (parse_iso_timestamp(text) != days * 86400 + 45296 ||
+        parse_iso_timestamp(compact) != days * 86400) {
+      ++mismatches;
+    }
+  }
+  CHECK(mismatches == 0);
+  CHECK_FALSE(parse_iso_timestamp("2149-02-29").has_value());
+  CHECK_FALSE(parse_iso_timestamp("2150-02-29").has_value());
+  CHECK(parse_iso_timestamp("2148-02-29").has_value());
+  CHECK(parse_iso_timestamp("2149-12-31") == days_from_civil(2149, 12, 31) * 86400);
+  CHECK(parse_iso_timestamp("2150-01-01") == days_from_civil(2150, 1, 1) * 86400);
+  CHECK(parse_iso_timestamp("1899-12-31") == days_from_civil(1899, 12, 31) * 86400);
 }
