@@ -92,9 +92,10 @@ struct csv_options {
  * too. Missing columns, an empty file and a header without rows always throw.
  *
  * Speed: the file is read whole and cut into chunks of about `chunk_bytes` at line ends;
- * chunks are parsed in parallel (crmkit::parallel_chunks) and joined in file order. A chunk
- * boundary that falls inside a quoted field is detected and the rest of the file re-read in one
- * piece, so the result is the same as a serial read for any thread count.
+ * chunks are parsed in parallel (crmkit::parallel_chunks) and joined in file order, labels by an
+ * ordered merge of per-chunk tables. A cut that falls inside a quoted field is detected (the
+ * chunk before it ends inside quotes) and that chunk is joined with the next and read again, so
+ * the result, errors included, is that of a serial read for any thread count.
  *
  * @throw crmkit::invalid_input for a file that cannot be read or invalid options
  * @throw crmkit::parse_error for missing columns, empty input and bad rows (unless skipped)

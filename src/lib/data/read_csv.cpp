@@ -833,18 +833,17 @@ transaction_log parse_transactions(std::string_view text, const csv_options& opt
 
   std::vector<chunk_result> results(chunks.size());
   bool labels = false;
-  auto read_from = [&](std::size_t first_chunk) {
-    parallel_chunks(
-        chunks.size() - first_chunk, 1, [&](std::size_t index, std::size_t, std::size_t) {
-          const chunk& piece = chunks[first_chunk + index];
-          const chunk_output out{log.customer.data() + piece.offset,
-                                 log.timestamp.data() + piece.offset,
-                                 reader.has_amount ? log.amount.data() + piece.offset : nullptr};
-          read_chunk(reader, labels, piece.begin, piece.end, piece.line, out,
-                     results[first_chunk + index]);
-        });
+  auto read_chunks = [&](std::size_t first_chunk, std::size_t last_chunk) {
+    parallel_chunks(last_chunk - first_chunk, 1, [&](std::size_t index, std::size_t, std::size_t) {
+      const chunk& piece = chunks[first_chunk + index];
+      const chunk_output out{log.customer.data() + piece.offset,
+                             log.timestamp.data() + piece.offset,
+                             reader.has_amount ? log.amount.data() + piece.offset : nullptr};
+      read_chunk(reader, labels, piece.begin, piece.end, piece.line, out,
+                 results[first_chunk + index]);
+    });
   };
-  read_from(0);
+  read_chunks(0, chunks.size());
   // Chunk k starts at a record boundary when chunk k-1 did and ended outside quotes; so the
   // first chunk with a problem, in file order, is the one a serial read would have met.
   for (std::size_t k = 0; k < chunks.size();) {
@@ -857,12 +856,14 @@ transaction_log parse_transactions(std::string_view text, const csv_options& opt
     }
     if (result.needs_labels) {
       labels = true;
-      read_from(0);
+      read_chunks(0, chunks.size());
     } else if (result.inside_quotes_at_end) {
-      chunks[k].end = text.size();
-      chunks.resize(k + 1);
-      results.resize(k + 1);
-      read_from(k);
+      // The cut after chunk k fell inside a quoted field: join the next chunk to it and read it
+      // again. The chunks after keep their results once the joined one ends outside quotes.
+      chunks[k].end = chunks[k + 1].end;
+      chunks.erase(chunks.begin() + static_cast<std::ptrdiff_t>(k) + 1);
+      results.erase(results.begin() + static_cast<std::ptrdiff_t>(k) + 1);
+      read_chunks(k, k + 1);
     } else {
       ++k;
     }
