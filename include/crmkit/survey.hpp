@@ -15,7 +15,6 @@
  */
 #include "crmkit/survey/aggregate.hpp"
 #include "crmkit/survey/bootstrap.hpp"
-#include "crmkit/survey/calendar.hpp"
 #include "crmkit/survey/category_tally.hpp"
 #include "crmkit/survey/change.hpp"
 #include "crmkit/survey/drivers.hpp"

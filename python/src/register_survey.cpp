@@ -1,7 +1,344 @@
+#include <crmkit/survey.hpp>
+#include <crmkit/survey/names.hpp>
+
+#include <array>
+#include <optional>
+#include <string>
+#include <vector>
+
 #include "bindings.hpp"
 
 namespace crmkit::python {
 
-void register_survey(py::module_& /*module*/) {}
+namespace {
+
+using namespace pybind11::literals;
+using row_matrix = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+
+std::span<const double> optional_span(const std::optional<double_array>& array) {
+  return array ? as_span(*array) : std::span<const double>{};
+}
+
+/** A numpy column filled with `field(cell)` for every cell. */
+template <class Result, class Field>
+py::array column(const std::vector<Result>& cells, Field&& field) {
+  using value = decltype(field(cells.front()));
+  auto out = new_array<value>(cells.size());
+  auto* data = out.mutable_data();
+  for (std::size_t i = 0; i < cells.size(); ++i) data[i] = field(cells[i]);
+  return out;
+}
+
+/** Grouping codes of any signed integer dtype, viewed in place when C-contiguous. */
+template <class T>
+survey::code_column keep_codes(const py::array& codes, std::vector<py::array>& keep) {
+  auto typed = py::cast<py::array_t<T, py::array::c_style | py::array::forcecast>>(codes);
+  keep.push_back(typed);
+  return std::span<const T>(typed.data(), static_cast<std::size_t>(typed.size()));
+}
+
+/**
+ * The grouping described by Python's arguments. It views the arrays, which `keep` (and the
+ * caller's arguments) hold alive while the grouping is used.
+ */
+survey::response_grouping make_grouping(const std::vector<py::array>& codes,
+                                        const std::vector<std::size_t>& levels,
+                                        const std::optional<int64_array>& timestamps,
+                                        std::int64_t ticks_per_day,
+                                        const std::optional<std::string>& period,
+                                        std::size_t window, std::vector<py::array>& keep) {
+  survey::response_grouping grouping;
+  for (const auto& array : codes) {
+    switch (array.dtype().kind() == 'i' ? array.itemsize() : 8) {
+      case 1:
+        grouping.codes.push_back(keep_codes<std::int8_t>(array, keep));
+        break;
+      case 2:
+        grouping.codes.push_back(keep_codes<std::int16_t>(array, keep));
+        break;
+      case 4:
+        grouping.codes.push_back(keep_codes<std::int32_t>(array, keep));
+        break;
+      default:
+        grouping.codes.push_back(keep_codes<std::int64_t>(array, keep));
+    }
+  }
+  grouping.levels = levels;
+  if (period) grouping.period = data::parse_period_unit(*period, "period");
+  if (timestamps) grouping.timestamps = as_span(*timestamps);
+  grouping.ticks_per_day = ticks_per_day;
+  grouping.window = window;
+  return grouping;
+}
+
+/**
+ * Runs `aggregate(scores)` without the GIL on int64 answers as they are, or on any other dtype
+ * converted to float64. Safe: the C++ code touches only the converted buffers, which the caller's
+ * arguments keep alive.
+ */
+template <class Aggregate>
+auto with_scores(const py::array& scores, Aggregate&& aggregate) {
+  const char kind = scores.dtype().kind();
+  if (kind == 'i' || kind == 'u' || kind == 'b') {
+    const auto integers = py::cast<int64_array>(scores);
+    const py::gil_scoped_release release;
+    return aggregate(as_span(integers));
+  }
+  const auto reals = py::cast<double_array>(scores);
+  const py::gil_scoped_release release;
+  return aggregate(as_span(reals));
+}
+
+template <class Result>
+py::dict layout(const survey::grouped_results<Result>& out,
+                const std::optional<data::period_unit>& period) {
+  py::dict d;
+  d["groups"] = out.groups;
+  d["periods"] = out.periods;
+  d["first_period_day"] =
+      period ? data::period_start(out.first_period, *period) / data::seconds_per_day : 0;
+  d["rows"] = out.rows.rows;
+  d["bad_rows"] = out.rows.bad;
+  d["first_bad_row"] = out.rows.first_bad;
+  d["first_problem"] = out.rows.first_problem;
+  return d;
+}
+
+py::dict nps_columns(const std::vector<survey::nps_result>& cells) {
+  using r = survey::nps_result;
+  py::dict d;
+  d["n"] = column(cells, [](const r& c) { return c.n; });
+  d["promoters"] = column(cells, [](const r& c) { return c.promoters; });
+  d["passives"] = column(cells, [](const r& c) { return c.passives; });
+  d["detractors"] = column(cells, [](const r& c) { return c.detractors; });
+  d["weight_total"] = column(cells, [](const r& c) { return c.weight_total; });
+  d["n_effective"] = column(cells, [](const r& c) { return c.n_effective; });
+  d["share_promoters"] = column(cells, [](const r& c) { return c.share_promoters; });
+  d["share_passives"] = column(cells, [](const r& c) { return c.share_passives; });
+  d["share_detractors"] = column(cells, [](const r& c) { return c.share_detractors; });
+  d["score"] = column(cells, [](const r& c) { return c.score; });
+  d["standard_error"] = column(cells, [](const r& c) { return c.standard_error; });
+  d["lower"] = column(cells, [](const r& c) { return c.ci.lower; });
+  d["upper"] = column(cells, [](const r& c) { return c.ci.upper; });
+  d["small_sample"] = column(cells, [](const r& c) { return c.small_sample; });
+  return d;
+}
+
+py::dict rating_columns(const std::vector<survey::rating_result>& cells) {
+  using r = survey::rating_result;
+  py::dict d;
+  d["n"] = column(cells, [](const r& c) { return c.mean.n; });
+  d["weight_total"] = column(cells, [](const r& c) { return c.mean.weight_total; });
+  d["n_effective"] = column(cells, [](const r& c) { return c.mean.n_effective; });
+  d["favourable"] = column(cells, [](const r& c) { return c.favourable.successes; });
+  d["share"] = column(cells, [](const r& c) { return c.favourable.share; });
+  d["share_se"] = column(cells, [](const r& c) { return c.favourable.standard_error; });
+  d["share_lower"] = column(cells, [](const r& c) { return c.favourable.ci.lower; });
+  d["share_upper"] = column(cells, [](const r& c) { return c.favourable.ci.upper; });
+  d["mean_score"] = column(cells, [](const r& c) { return c.mean.mean; });
+  d["sd"] = column(cells, [](const r& c) { return c.mean.standard_deviation; });
+  d["mean_se"] = column(cells, [](const r& c) { return c.mean.standard_error; });
+  d["mean_lower"] = column(cells, [](const r& c) { return c.mean.ci.lower; });
+  d["mean_upper"] = column(cells, [](const r& c) { return c.mean.ci.upper; });
+  d["small_sample"] = column(cells, [](const r& c) { return c.mean.small_sample; });
+  return d;
+}
+
+py::dict comparison_columns(const std::vector<survey::comparison>& cells) {
+  using r = survey::comparison;
+  py::dict d;
+  d["difference"] = column(cells, [](const r& c) { return c.difference; });
+  d["standard_error"] = column(cells, [](const r& c) { return c.standard_error; });
+  d["z"] = column(cells, [](const r& c) { return c.z; });
+  d["p_value"] = column(cells, [](const r& c) { return c.p_value; });
+  d["lower"] = column(cells, [](const r& c) { return c.ci.lower; });
+  d["upper"] = column(cells, [](const r& c) { return c.ci.upper; });
+  d["significant"] = column(cells, [](const r& c) { return c.significant; });
+  return d;
+}
+
+void register_aggregation(py::module_& module) {
+  module.def(
+      "aggregate_nps",
+      [](const py::array& scores, const std::optional<double_array>& weights,
+         const std::vector<py::array>& codes, const std::vector<std::size_t>& levels,
+         const std::optional<int64_array>& timestamps, std::int64_t ticks_per_day,
+         const std::optional<std::string>& period, std::size_t window, double confidence,
+         const std::string& method, std::size_t n_boot, std::uint64_t seed, double min_n,
+         const std::string& on_bad_row) {
+        std::vector<py::array> keep;
+        const auto grouping =
+            make_grouping(codes, levels, timestamps, ticks_per_day, period, window, keep);
+        survey::nps_options options;
+        options.confidence = confidence;
+        options.method = survey::parse_nps_interval_method(method);
+        options.resamples = n_boot;
+        options.seed = seed;
+        options.small_sample_below = min_n;
+        const auto policy = survey::parse_bad_row_policy(on_bad_row);
+        const auto out = with_scores(scores, [&](auto view) {
+          return survey::aggregate_nps(view, optional_span(weights), grouping, options, policy);
+        });
+        py::dict result = layout(out, grouping.period);
+        result["columns"] = nps_columns(out.cells);
+        return result;
+      },
+      "scores"_a, "weights"_a, "codes"_a, "levels"_a, "timestamps"_a, "ticks_per_day"_a, "period"_a,
+      "window"_a, "confidence"_a, "method"_a, "n_boot"_a, "seed"_a, "min_n"_a, "on_bad_row"_a,
+      "NPS of every (group, period) cell in one parallel pass (crmkit::survey::aggregate_nps).\n"
+      "codes: one signed-integer array per grouping column with values in [0, levels[c]); "
+      "timestamps:\n"
+      "int64 ticks since 1970 (INT64_MIN = NaT), ticks_per_day per day; period: None, 'D',\n"
+      "'W', 'M', 'Q' or 'Y'. Returns the layout, the row report and a dict of result columns.");
+
+  module.def(
+      "aggregate_rating",
+      [](const py::array& scores, const std::optional<double_array>& weights,
+         const std::vector<py::array>& codes, const std::vector<std::size_t>& levels,
+         const std::optional<int64_array>& timestamps, std::int64_t ticks_per_day,
+         const std::optional<std::string>& period, std::size_t window, std::int64_t scale_min,
+         std::int64_t scale_max, bool higher_is_better, std::int64_t favourable_boxes,
+         double confidence, double min_n, const std::string& on_bad_row) {
+        std::vector<py::array> keep;
+        const auto grouping =
+            make_grouping(codes, levels, timestamps, ticks_per_day, period, window, keep);
+        const survey::rating_scale scale{scale_min, scale_max, higher_is_better, favourable_boxes};
+        const survey::interval_options options{confidence, min_n};
+        const auto policy = survey::parse_bad_row_policy(on_bad_row);
+        const auto out = with_scores(scores, [&](auto view) {
+          return survey::aggregate_rating(view, optional_span(weights), grouping, scale, options,
+                                          policy);
+        });
+        py::dict result = layout(out, grouping.period);
+        result["columns"] = rating_columns(out.cells);
+        return result;
+      },
+      "scores"_a, "weights"_a, "codes"_a, "levels"_a, "timestamps"_a, "ticks_per_day"_a, "period"_a,
+      "window"_a, "scale_min"_a, "scale_max"_a, "higher_is_better"_a, "favourable_boxes"_a,
+      "confidence"_a, "min_n"_a, "on_bad_row"_a,
+      "CSAT/CES (mean with t interval, favourable share with Wilson interval) of every\n"
+      "(group, period) cell in one parallel pass (crmkit::survey::aggregate_rating); arguments\n"
+      "and result as aggregate_nps.");
+
+  module.def(
+      "ces_scale",
+      [](const std::string& version) {
+        const auto scale = survey::ces_scale(survey::parse_ces_version(version));
+        return py::make_tuple(scale.min, scale.max, scale.higher_is_better, scale.favourable_boxes);
+      },
+      "version"_a, "(min, max, higher_is_better, favourable_boxes) of CES version '2.0' or '1.0'.");
+}
+
+void register_change(py::module_& module) {
+  module.def(
+      "compare_nps",
+      [](const std::array<double, 4>& a, const std::array<double, 4>& b, double confidence,
+         const std::string& method) {
+        const auto result =
+            survey::compare_nps({a[0], a[1], a[2], a[3]}, {b[0], b[1], b[2], b[3]}, confidence,
+                                survey::parse_nps_interval_method(method));
+        return comparison_columns({result});
+      },
+      "a"_a, "b"_a, "confidence"_a, "method"_a,
+      "Two-sample test of NPS_a − NPS_b from (n, promoters, passives, detractors) effective\n"
+      "counts (crmkit::survey::compare_nps). Returns one-element columns.");
+
+  module.def(
+      "compare_proportions",
+      [](const std::array<double, 2>& a, const std::array<double, 2>& b, double confidence) {
+        return comparison_columns(
+            {survey::compare_proportions({a[0], a[1]}, {b[0], b[1]}, confidence)});
+      },
+      "a"_a, "b"_a, "confidence"_a,
+      "Two-sample test of p_a − p_b from (n, successes) effective counts: pooled z and\n"
+      "Newcombe's hybrid score interval (crmkit::survey::compare_proportions).");
+
+  module.def(
+      "nps_period_over_period",
+      [](const double_array& n, const double_array& promoters, const double_array& passives,
+         const double_array& detractors, std::size_t periods, std::size_t lag, double confidence,
+         const std::string& method) {
+        const auto total = as_span(n);
+        const auto p = as_span(promoters);
+        const auto a = as_span(passives);
+        const auto d = as_span(detractors);
+        check::same_size("nps_period_over_period", "n", total.size(), "promoters", p.size());
+        check::same_size("nps_period_over_period", "n", total.size(), "passives", a.size());
+        check::same_size("nps_period_over_period", "n", total.size(), "detractors", d.size());
+        std::vector<survey::nps_counts> cells(total.size());
+        for (std::size_t i = 0; i < cells.size(); ++i) cells[i] = {total[i], p[i], a[i], d[i]};
+        const auto kind = survey::parse_nps_interval_method(method);
+        return comparison_columns(survey::period_over_period(
+            std::span<const survey::nps_counts>(cells), periods, lag,
+            [&](const survey::nps_counts& now, const survey::nps_counts& before) {
+              return survey::compare_nps(now, before, confidence, kind);
+            }));
+      },
+      "n"_a, "promoters"_a, "passives"_a, "detractors"_a, "periods"_a, "lag"_a, "confidence"_a,
+      "method"_a,
+      "compare_nps of each cell of a groups x periods table with the cell `lag` periods\n"
+      "earlier (crmkit::survey::period_over_period).");
+
+  module.def(
+      "proportion_period_over_period",
+      [](const double_array& n, const double_array& successes, std::size_t periods, std::size_t lag,
+         double confidence) {
+        const auto total = as_span(n);
+        const auto x = as_span(successes);
+        check::same_size("proportion_period_over_period", "n", total.size(), "successes", x.size());
+        std::vector<survey::proportion_counts> cells(total.size());
+        for (std::size_t i = 0; i < cells.size(); ++i) cells[i] = {total[i], x[i]};
+        return comparison_columns(survey::period_over_period(
+            std::span<const survey::proportion_counts>(cells), periods, lag,
+            [&](const survey::proportion_counts& now, const survey::proportion_counts& before) {
+              return survey::compare_proportions(now, before, confidence);
+            }));
+      },
+      "n"_a, "successes"_a, "periods"_a, "lag"_a, "confidence"_a,
+      "compare_proportions of each cell with the cell `lag` periods earlier.");
+}
+
+void register_drivers(py::module_& module) {
+  module.def(
+      "driver_importance",
+      [](const double_array& attributes, const double_array& outcome, const std::string& method,
+         std::size_t n_boot, std::uint64_t seed, double confidence) {
+        if (attributes.ndim() != 2) {
+          throw py::value_error("attributes must be a 2-d array (respondents x attributes)");
+        }
+        const Eigen::Map<const row_matrix> x(attributes.data(), attributes.shape(0),
+                                             attributes.shape(1));
+        const Eigen::Map<const Eigen::VectorXd> y(outcome.data(), outcome.size());
+        survey::driver_options options;
+        options.method = survey::parse_importance_method(method);
+        options.resamples = n_boot;
+        options.seed = seed;
+        options.confidence = confidence;
+        survey::driver_result result;
+        {
+          const py::gil_scoped_release release;
+          result = survey::driver_importance(x, y, options);
+        }
+        py::dict d;
+        d["r_squared"] = result.r_squared;
+        d["importance"] = column(result.importance, [](double v) { return v; });
+        d["lower"] = column(result.ci, [](const survey::interval& c) { return c.lower; });
+        d["upper"] = column(result.ci, [](const survey::interval& c) { return c.upper; });
+        d["failed_resamples"] = result.failed_resamples;
+        return d;
+      },
+      "attributes"_a, "outcome"_a, "method"_a, "n_boot"_a, "seed"_a, "confidence"_a,
+      "Relative importance of attribute ratings for an outcome: Shapley decomposition of R^2\n"
+      "or Johnson's relative weights, with percentile-bootstrap intervals\n"
+      "(crmkit::survey::driver_importance).");
+}
+
+}  // namespace
+
+void register_survey(py::module_& module) {
+  register_aggregation(module);
+  register_change(module);
+  register_drivers(module);
+}
 
 }  // namespace crmkit::python

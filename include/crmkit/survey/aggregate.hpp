@@ -5,6 +5,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <limits>
+#include <optional>
+#include <ranges>
 #include <span>
 #include <string>
 #include <type_traits>
@@ -14,31 +16,67 @@
 
 #include "crmkit/core/check.hpp"
 #include "crmkit/core/parallel.hpp"
-#include "crmkit/survey/calendar.hpp"
+#include "crmkit/data/csv.hpp"
+#include "crmkit/data/period.hpp"
 #include "crmkit/survey/nps.hpp"
 #include "crmkit/survey/rating.hpp"
 
 namespace crmkit::survey {
 
-/** What to do with an invalid row (score off the scale or not an integer, NaN, bad weight, NaT). */
-enum class bad_row_policy {
-  raise,  ///< throw `invalid_input` naming the number of bad rows and the first one
-  skip,   ///< leave them out and report them in `row_report`
+/**
+ * A column of integer group codes of any signed width, viewed without a copy (pandas gives
+ * categorical codes as int8 for up to 127 categories). Built from any contiguous range of signed
+ * integers, e.g. a `std::vector<std::int64_t>` or a `std::span<const std::int8_t>`.
+ */
+class code_column {
+ public:
+  code_column() = default;
+
+  template <std::ranges::contiguous_range Range>
+  requires std::is_integral_v<std::ranges::range_value_t<Range>> &&
+      std::is_signed_v<std::ranges::range_value_t<Range>>
+      code_column(const Range& codes)
+  noexcept  // NOLINT(google-explicit-constructor): a view
+      : data_(std::ranges::data(codes)),
+        size_(std::ranges::size(codes)),
+        width_(sizeof(std::ranges::range_value_t<Range>)) {}
+
+  [[nodiscard]] std::size_t size() const noexcept { return size_; }
+
+  /** Code of row `i` (the width switch is perfectly predicted in a loop over rows). */
+  [[nodiscard]] std::int64_t operator[](std::size_t i) const noexcept {
+    switch (width_) {
+      case 1:
+        return static_cast<const std::int8_t*>(data_)[i];
+      case 2:
+        return static_cast<const std::int16_t*>(data_)[i];
+      case 4:
+        return static_cast<const std::int32_t*>(data_)[i];
+      default:
+        return static_cast<const std::int64_t*>(data_)[i];
+    }
+  }
+
+ private:
+  const void* data_ = nullptr;
+  std::size_t size_ = 0;
+  std::size_t width_ = sizeof(std::int64_t);
 };
 
 /**
  * How answers are grouped: by zero or more grouping columns given as integer codes (column c's
- * codes lie in [0, levels[c])), and optionally by calendar period of `timestamps` (ticks since
- * 1970-01-01T00:00, `ticks_per_day` per day: 86'400 for seconds, 86'400'000'000'000 for numpy's
- * datetime64[ns]; INT64_MIN, numpy's NaT, marks a missing date). With `window` > 1 each output
- * period covers the trailing `window` periods (rolling windows); only complete windows are output.
+ * codes lie in [0, levels[c])), and optionally by calendar `period` (a day or longer; pandas'
+ * semantics, see `data::period_unit`) of `timestamps` (ticks since 1970-01-01T00:00,
+ * `ticks_per_day` per day: 86'400 for seconds, 86'400'000'000'000 for numpy's datetime64[ns];
+ * INT64_MIN, numpy's NaT, marks a missing date). With `window` > 1 each output period covers the
+ * trailing `window` periods (rolling windows); only complete windows are output.
  */
 struct response_grouping {
-  std::vector<std::span<const std::int64_t>> codes;
+  std::vector<code_column> codes;
   std::vector<std::size_t> levels;
   std::span<const std::int64_t> timestamps;
-  std::int64_t ticks_per_day = 86'400;
-  period_unit unit = period_unit::none;
+  std::int64_t ticks_per_day = data::seconds_per_day;
+  std::optional<data::period_unit> period;
   std::size_t window = 1;
 };
 
@@ -115,12 +153,16 @@ class row_locator {
       groups_ = checked_product(function, groups_, grouping.levels[c]);
     }
     if (grouping.window == 0) check::fail(function, "window = 0 must be at least 1");
-    if (grouping.unit == period_unit::none) {
+    if (!grouping.period) {
       if (grouping.window != 1) {
         check::fail(function, fmt::format("window = {} needs a period", grouping.window));
       }
       return;
     }
+    if (*grouping.period == data::period_unit::hour) {
+      check::fail(function, "period must be a day or longer");
+    }
+    unit_ = *grouping.period;
     check::same_size(function, "scores", n, "timestamps", grouping.timestamps.size());
     check::positive(function, "ticks_per_day", grouping.ticks_per_day);
     find_periods(function);
@@ -145,13 +187,15 @@ class row_locator {
       group = group * grouping_.levels[c] + code;
     }
     std::size_t period = 0;
-    if (grouping_.unit != period_unit::none) {
+    if (grouping_.period) {
       const std::int64_t stamp = grouping_.timestamps[i];
       if (stamp == missing_timestamp) return false;
-      const std::int64_t day = floor_divide(stamp, grouping_.ticks_per_day);
       period = day_table_.empty()
-                   ? static_cast<std::size_t>(period_of_day(day, grouping_.unit) - first_period_)
-                   : day_table_[static_cast<std::size_t>(day - first_day_)];
+                   ? static_cast<std::size_t>(
+                         data::period_index_of_day(data::floor_div(stamp, grouping_.ticks_per_day),
+                                                   unit_) -
+                         first_period_)
+                   : day_table_[day_offset(stamp)];
     }
     row.cell = group * periods_ + period;
     return true;
@@ -195,6 +239,22 @@ class row_locator {
     return a * b;
   }
 
+  /**
+   * Days from `first_day_` to `stamp` without a 64-bit division: the double estimate is off by at
+   * most one near a day boundary, which the integer comparisons correct.
+   */
+  [[nodiscard]] std::size_t day_offset(std::int64_t stamp) const noexcept {
+    const std::int64_t offset = stamp - first_tick_;
+    auto day = static_cast<std::int64_t>(static_cast<double>(offset) * days_per_tick_);
+    const std::int64_t ticks = grouping_.ticks_per_day;
+    if (day * ticks > offset) {
+      --day;
+    } else if ((day + 1) * ticks <= offset) {
+      ++day;
+    }
+    return static_cast<std::size_t>(day);
+  }
+
   void find_periods(const char* function) {
     struct day_range {
       std::int64_t low = std::numeric_limits<std::int64_t>::max();
@@ -221,10 +281,10 @@ class row_locator {
       periods_ = 0;
       return;
     }
-    first_day_ = floor_divide(range.low, ticks);
-    const std::int64_t last_day = floor_divide(range.high, ticks);
-    first_period_ = period_of_day(first_day_, grouping_.unit);
-    const std::int64_t last_period = period_of_day(last_day, grouping_.unit);
+    first_day_ = data::floor_div(range.low, ticks);
+    const std::int64_t last_day = data::floor_div(range.high, ticks);
+    first_period_ = data::period_index_of_day(first_day_, unit_);
+    const std::int64_t last_period = data::period_index_of_day(last_day, unit_);
     const auto span = static_cast<std::uint64_t>(last_period - first_period_) + 1;
     if (span > max_cells) {
       check::fail(function,
@@ -233,11 +293,15 @@ class row_locator {
     periods_ = static_cast<std::size_t>(span);
     checked_product(function, groups_, periods_);
     const auto days = static_cast<std::uint64_t>(last_day - first_day_) + 1;
-    if (days < (std::uint64_t{1} << 24)) {
+    std::int64_t table_ticks = 0;
+    if (days < (std::uint64_t{1} << 24) &&
+        !__builtin_mul_overflow(first_day_, ticks, &first_tick_) &&
+        !__builtin_mul_overflow(static_cast<std::int64_t>(days) + 1, ticks, &table_ticks)) {
+      days_per_tick_ = 1.0 / static_cast<double>(ticks);
       day_table_.resize(static_cast<std::size_t>(days));
       for (std::size_t d = 0; d < day_table_.size(); ++d) {
         day_table_[d] = static_cast<std::uint32_t>(
-            period_of_day(first_day_ + static_cast<std::int64_t>(d), grouping_.unit) -
+            data::period_index_of_day(first_day_ + static_cast<std::int64_t>(d), unit_) -
             first_period_);
       }
     }
@@ -250,7 +314,10 @@ class row_locator {
   std::size_t groups_ = 1;
   std::size_t periods_ = 1;
   std::int64_t first_period_ = 0;
+  data::period_unit unit_ = data::period_unit::day;
   std::int64_t first_day_ = 0;
+  std::int64_t first_tick_ = 0;
+  double days_per_tick_ = 0;
   std::vector<std::uint32_t> day_table_;
 };
 
@@ -363,8 +430,8 @@ rows_by_cell sort_rows_by_cell(const row_locator<Score>& locator, std::size_t ro
 template <class Result, class Cell, class Score, class Summarize>
 grouped_results<Result> aggregate_cells(const char* function, const row_locator<Score>& locator,
                                         std::size_t rows, const Cell& empty,
-                                        const response_grouping& grouping, bad_row_policy policy,
-                                        Summarize&& summarize_cell) {
+                                        const response_grouping& grouping,
+                                        data::bad_row_policy policy, Summarize&& summarize_cell) {
   problem_tally problems;
   const std::vector<Cell> raw = accumulate_cells(locator, rows, empty, problems);
   grouped_results<Result> out;
@@ -373,7 +440,7 @@ grouped_results<Result> aggregate_cells(const char* function, const row_locator<
   if (problems.count > 0) {
     out.rows.first_bad = problems.first;
     out.rows.first_problem = locator.describe(problems.first);
-    if (policy == bad_row_policy::raise) {
+    if (policy == data::bad_row_policy::error) {
       check::fail(function,
                   fmt::format("{} of {} rows are invalid; the first is row {}: {} "
                               "(skip invalid rows on request to leave them out)",
@@ -406,7 +473,7 @@ template <bool Weighted, class Score>
 grouped_results<nps_result> aggregate_nps(std::span<const Score> scores,
                                           std::span<const double> weights,
                                           const response_grouping& grouping,
-                                          const nps_options& options, bad_row_policy policy) {
+                                          const nps_options& options, data::bad_row_policy policy) {
   constexpr const char* function = "aggregate_nps";
   check_confidence(function, options.confidence);
   if (options.method == nps_interval_method::bootstrap)
@@ -439,7 +506,7 @@ grouped_results<rating_result> aggregate_rating(std::span<const Score> scores,
                                                 const response_grouping& grouping,
                                                 const rating_scale& scale,
                                                 const interval_options& options,
-                                                bad_row_policy policy) {
+                                                data::bad_row_policy policy) {
   constexpr const char* function = "aggregate_rating";
   check_confidence(function, options.confidence);
   check_scale(function, scale);
@@ -459,14 +526,14 @@ grouped_results<rating_result> aggregate_rating(std::span<const Score> scores,
  * Rows are accumulated in parallel into mergeable accumulators (exact, so the result does not
  * depend on the thread count). Bootstrap intervals use stream = cell index, so each cell's
  * interval is reproducible from `options.seed`.
- * @throw invalid_input for mismatched sizes, invalid options, or (under `bad_row_policy::raise`)
- *        invalid rows: the message gives their number and the first one.
+ * @throw invalid_input for mismatched sizes, invalid options, or (under
+ * `data::bad_row_policy::error`) invalid rows: the message gives their number and the first one.
  */
 template <class Score>
 [[nodiscard]] grouped_results<nps_result> aggregate_nps(
     std::span<const Score> scores, std::span<const double> weights,
     const response_grouping& grouping, const nps_options& options = {},
-    bad_row_policy policy = bad_row_policy::raise) {
+    data::bad_row_policy policy = data::bad_row_policy::error) {
   return weights.empty() ? detail::aggregate_nps<false>(scores, weights, grouping, options, policy)
                          : detail::aggregate_nps<true>(scores, weights, grouping, options, policy);
 }
@@ -480,7 +547,8 @@ template <class Score>
 [[nodiscard]] grouped_results<rating_result> aggregate_rating(
     std::span<const Score> scores, std::span<const double> weights,
     const response_grouping& grouping, const rating_scale& scale,
-    const interval_options& options = {}, bad_row_policy policy = bad_row_policy::raise) {
+    const interval_options& options = {},
+    data::bad_row_policy policy = data::bad_row_policy::error) {
   return weights.empty()
              ? detail::aggregate_rating<false>(scores, weights, grouping, scale, options, policy)
              : detail::aggregate_rating<true>(scores, weights, grouping, scale, options, policy);

@@ -54,20 +54,11 @@ inline importance_method parse_importance_method(std::string_view text) {
       {{{"shapley", importance_method::shapley}, {"johnson", importance_method::johnson}}});
 }
 
-/** "raise" or "skip". @throw invalid_input otherwise. */
-inline bad_row_policy parse_bad_row_policy(std::string_view text) {
-  return detail::parse_name<bad_row_policy, 2>(
-      "on_bad", text, {{{"raise", bad_row_policy::raise}, {"skip", bad_row_policy::skip}}});
-}
-
-/** None, "D", "W", "M" or "Q" (pandas' codes; "none" for no period). @throw invalid_input. */
-inline period_unit parse_period_unit(std::string_view text) {
-  return detail::parse_name<period_unit, 5>("period", text,
-                                            {{{"none", period_unit::none},
-                                              {"D", period_unit::day},
-                                              {"W", period_unit::week},
-                                              {"M", period_unit::month},
-                                              {"Q", period_unit::quarter}}});
+/** "error" or "skip". @throw invalid_input otherwise. */
+inline data::bad_row_policy parse_bad_row_policy(std::string_view text) {
+  return detail::parse_name<data::bad_row_policy, 2>(
+      "on_bad_row", text,
+      {{{"error", data::bad_row_policy::error}, {"skip", data::bad_row_policy::skip}}});
 }
 
 }  // namespace crmkit::survey

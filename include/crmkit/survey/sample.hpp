@@ -23,7 +23,7 @@ namespace crmkit::survey {
 template <class Score>
 [[nodiscard]] nps_result nps(std::span<const Score> scores, std::span<const double> weights = {},
                              const nps_options& options = {},
-                             bad_row_policy policy = bad_row_policy::raise) {
+                             data::bad_row_policy policy = data::bad_row_policy::error) {
   check::not_empty("nps", "scores", scores.size());
   return aggregate_nps(scores, weights, response_grouping{}, options, policy).cells.front();
 }
@@ -38,7 +38,7 @@ template <class Score>
                                  std::span<const double> weights = {},
                                  const rating_scale& scale = csat_scale(),
                                  const interval_options& options = {},
-                                 bad_row_policy policy = bad_row_policy::raise) {
+                                 data::bad_row_policy policy = data::bad_row_policy::error) {
   check::not_empty("csat", "scores", scores.size());
   return aggregate_rating(scores, weights, response_grouping{}, scale, options, policy)
       .cells.front();
@@ -53,7 +53,7 @@ template <class Score>
 [[nodiscard]] rating_result ces(std::span<const Score> scores, std::span<const double> weights = {},
                                 ces_version version = ces_version::agreement_7,
                                 const interval_options& options = {},
-                                bad_row_policy policy = bad_row_policy::raise) {
+                                data::bad_row_policy policy = data::bad_row_policy::error) {
   check::not_empty("ces", "scores", scores.size());
   return aggregate_rating(scores, weights, response_grouping{}, ces_scale(version), options, policy)
       .cells.front();

@@ -52,12 +52,12 @@ survey::response_grouping by_segment_channel_month(const table& t) {
   grouping.codes = {t.segment, t.channel};
   grouping.levels = {3, 2};
   grouping.timestamps = t.stamps;
-  grouping.unit = survey::period_unit::month;
+  grouping.period = crmkit::data::period_unit::month;
   return grouping;
 }
 
 std::int64_t month_of(std::int64_t stamp) {
-  return survey::period_of_day(stamp / seconds_per_day, survey::period_unit::month);
+  return crmkit::data::period_index(stamp, crmkit::data::period_unit::month);
 }
 
 bool same_bits(double a, double b) {
@@ -180,7 +180,7 @@ TEST_CASE("bad rows raise with their count and the first one, or are skipped and
   }
   const auto skipped =
       survey::aggregate_nps(std::span<const double>(scores), std::span<const double>(weights), {},
-                            {}, survey::bad_row_policy::skip);
+                            {}, crmkit::data::bad_row_policy::skip);
   CHECK(skipped.rows.bad == 5);
   CHECK(skipped.rows.first_bad == 1);
   CHECK(skipped.cells.front().n == 1);
@@ -188,7 +188,7 @@ TEST_CASE("bad rows raise with their count and the first one, or are skipped and
 
   const auto describe = [](std::vector<double> s, std::vector<double> w) {
     return survey::aggregate_nps(std::span<const double>(s), std::span<const double>(w), {}, {},
-                                 survey::bad_row_policy::skip)
+                                 crmkit::data::bad_row_policy::skip)
         .rows.first_problem;
   };
   CHECK(describe({4.5}, {}) == "scores[0] = 4.5 is not an integer");
@@ -205,9 +205,9 @@ TEST_CASE("missing dates and group codes are bad rows") {
   grouping.codes = {codes};
   grouping.levels = {1};
   grouping.timestamps = stamps;
-  grouping.unit = survey::period_unit::day;
+  grouping.period = crmkit::data::period_unit::day;
   const auto out = survey::aggregate_nps(std::span<const std::int64_t>(scores), {}, grouping, {},
-                                         survey::bad_row_policy::skip);
+                                         crmkit::data::bad_row_policy::skip);
   CHECK(out.rows.bad == 2);
   CHECK(out.rows.first_problem == "timestamps[1] is missing (NaT)");
   CHECK(out.periods == 2);
