@@ -41,16 +41,16 @@ def _first_bad_row(series: pd.Series, bad: np.ndarray) -> str:
 
 def _customer_keys(ids: pd.Series, argument: str) -> Tuple[np.ndarray, Optional[pd.Index]]:
     """int64 keys for the C++ core, and the labels they index (None: the keys are the ids)."""
-    if ids.isna().any():
-        raise ValueError(f"{argument} {ids.name!r} has a missing customer id at {_first_bad_row(ids, ids.isna().to_numpy())}")
     dtype = ids.dtype
-    if pd.api.types.is_integer_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype):
-        if not (pd.api.types.is_unsigned_integer_dtype(dtype) and len(ids) and ids.max() > np.iinfo(np.int64).max):
+    if isinstance(dtype, np.dtype) and dtype.kind in "iu":  # numpy integers cannot be missing
+        if dtype.kind == "i" or len(ids) == 0 or ids.max() <= np.iinfo(np.int64).max:
             return np.ascontiguousarray(ids.to_numpy(dtype=np.int64)), None
     try:
         codes, labels = pd.factorize(ids, sort=True)
     except TypeError:  # ids of mutually unorderable types keep their order of appearance
         codes, labels = pd.factorize(ids, sort=False)
+    if len(codes) and codes.min() < 0:
+        raise ValueError(f"{argument} {ids.name!r} has a missing customer id at {_first_bad_row(ids, codes < 0)}")
     return codes.astype(np.int64, copy=False), pd.Index(labels)
 
 
@@ -65,9 +65,8 @@ def _timestamps(dates: pd.Series, datetime_format: Optional[str], argument: str)
             except (ValueError, TypeError, OverflowError) as error:
                 raise ValueError(f"{argument} {dates.name!r}: cannot read the dates: {error}") from error
     ticks = np.ascontiguousarray(dates.to_numpy(dtype="datetime64[ns]").view(np.int64))
-    missing = ticks == _NAT
-    if missing.any():
-        raise ValueError(f"{argument} {dates.name!r} has a missing date at {_first_bad_row(dates, missing)}")
+    if len(ticks) and ticks.min() == _NAT:
+        raise ValueError(f"{argument} {dates.name!r} has a missing date at {_first_bad_row(dates, ticks == _NAT)}")
     return ticks
 
 
@@ -94,9 +93,13 @@ def _amounts(transactions: pd.DataFrame, monetary_value_col: Any) -> Optional[np
     values = _column(transactions, "monetary_value_col", monetary_value_col)
     if not pd.api.types.is_numeric_dtype(values.dtype) or pd.api.types.is_bool_dtype(values.dtype):
         raise ValueError(f"monetary_value_col {monetary_value_col!r} must be numeric, not {values.dtype}")
-    amounts = np.ascontiguousarray(values.to_numpy(dtype=np.float64, na_value=np.nan))
-    bad = ~np.isfinite(amounts)
-    if bad.any():
+    if values.dtype == np.float64:
+        amounts = np.ascontiguousarray(values.to_numpy())  # a view, not a copy
+    else:
+        amounts = np.ascontiguousarray(values.to_numpy(dtype=np.float64, na_value=np.nan))
+    # min and max propagate NaN and reach any infinity, without a temporary array.
+    if len(amounts) and not (np.isfinite(amounts.min()) and np.isfinite(amounts.max())):
+        bad = ~np.isfinite(amounts)
         position = int(np.flatnonzero(bad)[0])
         raise ValueError(
             f"monetary_value_col {monetary_value_col!r} has the non-finite amount {amounts[position]} "

@@ -183,9 +183,6 @@ class customer_slots {
   std::vector<uint32_t> row_slot_;
 };
 
-constexpr uint32_t row_of(uint64_t packed) noexcept {
-  return static_cast<uint32_t>(packed);
-}
 constexpr int64_t period_of(uint64_t packed) noexcept {
   return static_cast<int64_t>(packed >> 32);
 }
@@ -382,52 +379,53 @@ summary_columns summarize_rows(std::span<const int64_t> customer,
   out.rows_used = running;
   for (const size_t count : after_end_only) out.customers_after_end += count;
 
-  // Pass 2: stable scatter of (period, row) into the buckets.
-  detail::huge_buffer<uint64_t> packed(running);
+  // Pass 2: stable scatter of the rows into the buckets.
+  detail::huge_buffer<uint32_t> bucket_rows(running);
   parallel_chunks(n, grain, [&](size_t chunk, size_t begin, size_t end) {
     uint32_t* next = cursor.data() + chunk * B;
     for (size_t i = begin; i < end; ++i) {
-      if (timestamp[i] > last_tick) continue;
-      const auto period = static_cast<uint64_t>(calendar.period(timestamp[i]) - first_period);
-      packed[next[buckets.of(slots.of_row(i))]++] = period << 32 | i;
+      if (timestamp[i] <= last_tick)
+        bucket_rows[next[buckets.of(slots.of_row(i))]++] = static_cast<uint32_t>(i);
     }
   });
   cursor = {};
+  in_window = {};
 
-  // Pass 3, per bucket: counting sort by slot, then each customer's rows by (period, row).
+  // Pass 3, per bucket: gather each row's slot, period and amount, counting-sort by slot, then
+  // sort each customer's rows by (period, row) and scan them.
   parallel_for(
       B,
       [&](size_t begin, size_t end) {
         std::vector<uint32_t> local_slot, slot_start;
-        std::vector<double> local_amount;
-        std::vector<keyed_row> sorted;
+        std::vector<keyed_row> local, sorted;
         period_totals totals;
         for (size_t b = begin; b < end; ++b) {
-          const std::span<const uint64_t> rows(packed.data() + bucket_begin[b],
+          const std::span<const uint32_t> rows(bucket_rows.data() + bucket_begin[b],
                                                bucket_begin[b + 1] - bucket_begin[b]);
           const size_t first_slot = buckets.first_slot(b);
           const size_t width = std::min(slots.size(), buckets.first_slot(b + 1)) - first_slot;
           local_slot.resize(rows.size());
-          local_amount.assign(rows.size(), 0.0);
+          local.resize(rows.size());
           slot_start.assign(width + 1, 0);
           // The gathers are independent cache misses; prefetching keeps many in flight.
           constexpr size_t ahead = 64;
           for (size_t k = 0; k < rows.size(); ++k) {
             if (k + ahead < rows.size()) {
-              const uint32_t later = row_of(rows[k + ahead]);
+              const uint32_t later = rows[k + ahead];
               slots.prefetch(later);
+              __builtin_prefetch(timestamp.data() + later);
               if (!amount.empty()) __builtin_prefetch(amount.data() + later);
             }
-            const uint32_t row = row_of(rows[k]);
+            const uint32_t row = rows[k];
             local_slot[k] = slots.of_row(row) - static_cast<uint32_t>(first_slot);
-            if (!amount.empty()) local_amount[k] = amount[row];
+            const auto period =
+                static_cast<uint64_t>(calendar.period(timestamp[row]) - first_period);
+            local[k] = {period << 32 | row, amount.empty() ? 0.0 : amount[row]};
             ++slot_start[local_slot[k] + 1];
           }
           for (size_t s = 0; s < width; ++s) slot_start[s + 1] += slot_start[s];
           sorted.resize(rows.size());
-          for (size_t k = 0; k < rows.size(); ++k) {
-            sorted[slot_start[local_slot[k]]++] = {rows[k], local_amount[k]};
-          }
+          for (size_t k = 0; k < rows.size(); ++k) sorted[slot_start[local_slot[k]]++] = local[k];
           size_t j = customer_begin[b];
           for (size_t s = 0, from = 0; s < width; ++s) {
             const size_t to = slot_start[s];  // the counting sort left each start at its end
