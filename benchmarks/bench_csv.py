@@ -61,7 +61,8 @@ def main() -> None:
         start = time.perf_counter()
         write_log(path, arguments.rows, arguments.seed, arguments.datetimes)
         size_mb = os.path.getsize(path) / 1e6
-        print(f"wrote {arguments.rows:,} rows ({size_mb:.0f} MB) in {time.perf_counter() - start:.1f} s")
+        seconds = time.perf_counter() - start
+        print(f"wrote {arguments.rows:,} rows ({size_mb:.0f} MB) in {seconds:.1f} s")
 
         pandas_time, expected = best_time(
             lambda: pd.read_csv(path, parse_dates=["date"]), arguments.repeats
@@ -73,8 +74,9 @@ def main() -> None:
         pd.testing.assert_frame_equal(got, expected, check_exact=True)
 
     print(f"threads: {crmkit.num_threads()}")
-    print(f"pandas.read_csv(parse_dates=['date']): {pandas_time:.3f} s (best of {arguments.repeats})")
-    print(f"crmkit.read_transactions:              {crmkit_time:.3f} s (best of {arguments.repeats})")
+    best_of = f"(best of {arguments.repeats})"
+    print(f"pandas.read_csv(parse_dates=['date']): {pandas_time:.3f} s {best_of}")
+    print(f"crmkit.read_transactions:              {crmkit_time:.3f} s {best_of}")
     print(f"ratio (pandas / crmkit): {pandas_time / crmkit_time:.1f}x")
 
 

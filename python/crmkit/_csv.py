@@ -39,7 +39,9 @@ def _column_argument(name: str, column: Column) -> Column:
         return column
     if isinstance(column, (int, np.integer)) and not isinstance(column, (bool, np.bool_)):
         if column < 0:
-            raise ValueError(f"read_transactions: {name} = {column} must be a 0-based position >= 0")
+            raise ValueError(
+                f"read_transactions: {name} = {column} must be a 0-based position >= 0"
+            )
         return int(column)
     raise TypeError(
         f"read_transactions: {name} = {column!r} must be a column name (str) or a 0-based "
@@ -57,10 +59,10 @@ def _delimiter(sep: str) -> str:
             "read_transactions: sep = ' ' (one space) is ambiguous; use sep=r'\\s+' to split on "
             "runs of spaces and tabs"
         )
-    if len(sep) != 1:
+    if len(sep) != 1 or not sep.isascii():
         raise ValueError(
-            f"read_transactions: sep = {sep!r} must be one character (such as ',', ';', '\\t', "
-            "'|') or r'\\s+' for runs of spaces and tabs"
+            f"read_transactions: sep = {sep!r} must be one ASCII character (such as ',', ';', "
+            "'\\t', '|') or r'\\s+' for runs of spaces and tabs"
         )
     return sep
 
@@ -165,6 +167,11 @@ def read_transactions(
     datetime_col = _column_argument("datetime_col", datetime_col)
     if monetary_value_col is not None:
         monetary_value_col = _column_argument("monetary_value_col", monetary_value_col)
+    if not isinstance(header, (bool, np.bool_)):
+        raise TypeError(
+            f"read_transactions: header = {header!r} must be True (the first line names the "
+            "columns) or False"
+        )
     if date_format is not None and not isinstance(date_format, str):
         raise TypeError(f"read_transactions: date_format = {date_format!r} must be a str or None")
 
