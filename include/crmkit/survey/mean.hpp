@@ -105,6 +105,7 @@ class basic_mean_accumulator {
     return *this;
   }
 
+  /** Number of scores added. */
   [[nodiscard]] std::int64_t count() const noexcept { return n_; }
 
   /** Σw (the number of scores when unweighted). */

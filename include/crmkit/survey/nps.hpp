@@ -142,10 +142,13 @@ class basic_nps_accumulator {
     return *this;
   }
 
+  /** Number of answers added. */
   [[nodiscard]] std::int64_t count() const noexcept { return tally_.total(); }
+  /** Number of answers in `category`. */
   [[nodiscard]] std::int64_t count(nps_category category) const noexcept {
     return tally_.count(static_cast<std::size_t>(category));
   }
+  /** Σw (the number of answers when unweighted). */
   [[nodiscard]] double weight_total() const noexcept { return tally_.weight_total(); }
 
   /** Effective counts (raw counts when unweighted). */

@@ -72,8 +72,11 @@ class basic_proportion_accumulator {
     return *this;
   }
 
+  /** Number of answers added. */
   [[nodiscard]] std::int64_t count() const noexcept { return tally_.total(); }
+  /** Number of successes among them. */
   [[nodiscard]] std::int64_t successes() const noexcept { return tally_.count(1); }
+  /** Σw (the number of answers when unweighted). */
   [[nodiscard]] double weight_total() const noexcept { return tally_.weight_total(); }
 
   /** Effective counts (raw counts when unweighted). */

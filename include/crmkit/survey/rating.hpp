@@ -116,8 +116,11 @@ class basic_rating_accumulator {
     return *this;
   }
 
+  /** The scale the scores are on. */
   [[nodiscard]] const rating_scale& scale() const noexcept { return scale_; }
+  /** The mean and variance of the scores. */
   [[nodiscard]] const basic_mean_accumulator<Weighted>& mean() const noexcept { return mean_; }
+  /** The share of favourable scores. */
   [[nodiscard]] const basic_proportion_accumulator<Weighted>& favourable() const noexcept {
     return favourable_;
   }
