@@ -1,4 +1,11 @@
 #pragma once
 
-/** Everything crmkit offers, in one include. Area umbrellas: core, data, clv, segment, survey, lifecycle. */
+/**
+ * Everything crmkit offers, in one include. The area umbrellas can be included on their own:
+ * core (errors, checks, parallel loops), math, data, clv, survey, segment, lifecycle.
+ */
+#include "crmkit/clv.hpp"
 #include "crmkit/core.hpp"
+#include "crmkit/data.hpp"
+#include "crmkit/math.hpp"
+#include "crmkit/survey.hpp"
