@@ -50,7 +50,8 @@ def _customer_keys(ids: pd.Series, argument: str) -> Tuple[np.ndarray, Optional[
     except TypeError:  # ids of mutually unorderable types keep their order of appearance
         codes, labels = pd.factorize(ids, sort=False)
     if len(codes) and codes.min() < 0:
-        raise ValueError(f"{argument} {ids.name!r} has a missing customer id at {_first_bad_row(ids, codes < 0)}")
+        where = _first_bad_row(ids, codes < 0)
+        raise ValueError(f"{argument} {ids.name!r} has a missing customer id at {where}")
     return codes.astype(np.int64, copy=False), pd.Index(labels)
 
 
@@ -66,7 +67,8 @@ def _timestamps(dates: pd.Series, datetime_format: Optional[str], argument: str)
                 raise ValueError(f"{argument} {dates.name!r}: cannot read the dates: {error}") from error
     ticks = np.ascontiguousarray(dates.to_numpy(dtype="datetime64[ns]").view(np.int64))
     if len(ticks) and ticks.min() == _NAT:
-        raise ValueError(f"{argument} {dates.name!r} has a missing date at {_first_bad_row(dates, ticks == _NAT)}")
+        where = _first_bad_row(dates, ticks == _NAT)
+        raise ValueError(f"{argument} {dates.name!r} has a missing date at {where}")
     return ticks
 
 
@@ -109,8 +111,10 @@ def _amounts(transactions: pd.DataFrame, monetary_value_col: Any) -> Optional[np
 
 
 def _log_arrays(transactions, customer_id_col, datetime_col, monetary_value_col, datetime_format):
-    customer, labels = _customer_keys(_column(transactions, "customer_id_col", customer_id_col), "customer_id_col")
-    timestamp = _timestamps(_column(transactions, "datetime_col", datetime_col), datetime_format, "datetime_col")
+    ids = _column(transactions, "customer_id_col", customer_id_col)
+    dates = _column(transactions, "datetime_col", datetime_col)
+    customer, labels = _customer_keys(ids, "customer_id_col")
+    timestamp = _timestamps(dates, datetime_format, "datetime_col")
     return customer, labels, timestamp, _amounts(transactions, monetary_value_col)
 
 
@@ -261,7 +265,9 @@ def calibration_and_holdout_data(
 
     Parameters
     ----------
-    transactions, customer_id_col, datetime_col, monetary_value_col, datetime_format, freq, freq_multiplier, include_first_transaction
+    transactions, customer_id_col, datetime_col : DataFrame and column labels
+        As for :func:`summary_data_from_transaction_data`.
+    monetary_value_col, datetime_format, freq, freq_multiplier, include_first_transaction
         As for :func:`summary_data_from_transaction_data`.
     calibration_period_end : date-like
         Last date of calibration (inclusive, floored to its period).
@@ -396,7 +402,8 @@ def simulate_transactions(
     if origin is None:
         raise ValueError("start is required")
     result = _core.data.simulate_transactions(
-        int(n_customers), r, alpha, a, b, p, q, gamma, acquisition_periods, horizon, int(seed), int(max_transactions)
+        int(n_customers), r, alpha, a, b, p, q, gamma, acquisition_periods, horizon, int(seed),
+        int(max_transactions),
     )
     seconds = np.floor(result["time"] * _SIMULATION_PERIOD_SECONDS[freq]).astype(np.int64)
     dates = (origin + seconds * _NANOSECONDS).view("datetime64[ns]")

@@ -3,6 +3,7 @@
 
 #include <optional>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "bindings.hpp"
@@ -36,6 +37,21 @@ class exported {
   Result* result_;
   py::capsule base_;
 };
+
+/**
+ * Runs `compute` with the GIL released and exports its result. Safe: the computation touches
+ * only C++ objects and the buffers of arrays that the caller's arguments keep alive.
+ */
+template <class Compute>
+auto export_without_gil(Compute&& compute) {
+  using Result = std::invoke_result_t<Compute&>;
+  std::optional<Result> result;
+  {
+    const py::gil_scoped_release release;
+    result.emplace(compute());
+  }
+  return exported<Result>(std::move(*result));
+}
 
 std::span<const double> optional_span(const std::optional<double_array>& values) {
   return values ? as_span(*values) : std::span<const double>{};
@@ -72,15 +88,10 @@ void register_data(py::module_& module) {
                                             .observation_period_end = observation_period_end,
                                             .include_first_transaction = include_first_transaction,
                                             .ticks_per_second = ticks_per_second};
-        data::customer_summary summary;
-        {
-          // Only the arrays' buffers (held by the caller) and C++ objects are touched.
-          const py::gil_scoped_release release;
-          summary = data::summarize(as_span(customer), as_span(timestamp), optional_span(amount),
-                                    options);
-        }
-        const exported<data::customer_summary> result(std::move(summary));
-        return summary_columns(result);
+        return summary_columns(export_without_gil([&] {
+          return data::summarize(as_span(customer), as_span(timestamp), optional_span(amount),
+                                 options);
+        }));
       },
       "customer"_a, "timestamp"_a, "amount"_a, "freq"_a = "D", "freq_multiplier"_a = 1.0,
       "observation_period_end"_a = py::none(), "include_first_transaction"_a = false,
@@ -105,13 +116,10 @@ crmkit.summary_data_from_transaction_data, which takes and returns DataFrames.)d
                                             .observation_period_end = observation_period_end,
                                             .include_first_transaction = include_first_transaction,
                                             .ticks_per_second = ticks_per_second};
-        data::calibration_holdout_summary split;
-        {
-          const py::gil_scoped_release release;
-          split = data::calibration_and_holdout(as_span(customer), as_span(timestamp),
-                                                optional_span(amount), options);
-        }
-        const exported<data::calibration_holdout_summary> result(std::move(split));
+        const auto result = export_without_gil([&] {
+          return data::calibration_and_holdout(as_span(customer), as_span(timestamp),
+                                               optional_span(amount), options);
+        });
         py::dict out;
         out["customer"] = result.column(result->calibration.customer);
         out["frequency_cal"] = result.column(result->calibration.frequency);
@@ -156,12 +164,8 @@ Use crmkit.calibration_and_holdout_data.)doc");
                                                .horizon = horizon,
                                                .seed = seed,
                                                .max_transactions = max_transactions};
-        data::simulated_transactions simulated;
-        {
-          const py::gil_scoped_release release;
-          simulated = data::simulate_transactions(options);
-        }
-        const exported<data::simulated_transactions> result(std::move(simulated));
+        const auto result =
+            export_without_gil([&] { return data::simulate_transactions(options); });
         py::dict out;
         out["customer"] = result.column(result->customer);
         out["time"] = result.column(result->time);

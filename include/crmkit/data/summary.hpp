@@ -75,8 +75,9 @@ struct customer_summary {
  * - the input needs no order: amounts within a period are added in ascending order of value, so
  *   any permutation of the rows gives bit-identical results, for any thread count.
  *
- * Runs in O(n) passes over the rows plus a sort of each customer's few rows, in parallel; extra
- * memory is about 8 bytes per row (12 when the customer keys span more than max(n, 2^20) values).
+ * Runs in a few parallel passes over the rows plus a sort of each customer's few rows. Working
+ * memory is 4 bytes per row besides the result (8 when the customer keys span more than
+ * max(n, 2^20) values and are numbered through a hash table).
  *
  * @param customer  one integer key per row (e.g. `transaction_log::customer`)
  * @param timestamp ticks since 1970-01-01 (see `summary_options::ticks_per_second`)
