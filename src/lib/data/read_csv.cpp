@@ -479,13 +479,9 @@ void read_chunk(const row_reader& reader, std::size_t begin, std::size_t end, st
       continue;
     }
     std::int64_t customer = 0;
-    if constexpr (labels) {
-      customer = result.labels.code_of(id);
-    } else {
-      if (!parse_integer(id, customer)) {
-        result.needs_labels = true;
-        return;
-      }
+    if (!labels && !parse_integer(id, customer)) {
+      result.needs_labels = true;
+      return;
     }
 
     const std::string_view date = unescape(fields[datetime_slot], scratch[datetime_slot]);
@@ -515,6 +511,8 @@ void read_chunk(const row_reader& reader, std::size_t begin, std::size_t end, st
       }
       out.amount[result.rows] = amount;
     }
+    // Numbered only now, so a label first seen on a bad row is numbered where it is kept.
+    if constexpr (labels) customer = result.labels.code_of(id);
     out.customer[result.rows] = customer;
     out.timestamp[result.rows] = timestamp;
     ++result.rows;

@@ -502,6 +502,18 @@ TEST_CASE("on_bad_row = skip leaves bad rows out and lists line, column and reas
     CHECK(log.skipped[i].reason == expected[i].reason);
   }
 
+  // Labels are numbered in order of first appearance among the rows kept.
+  const auto labels = read_transactions(
+      folder.write("labels.csv",
+                   "customer_id,date\nb,1997-13-01\na,1997-01-01\nc,x\nb,1997-01-02\n"),
+      [] {
+        csv_options skip;
+        skip.on_bad_row = bad_row_policy::skip;
+        return skip;
+      }());
+  CHECK(labels.customer_labels == std::vector<std::string>{"a", "b"});
+  CHECK(labels.customer == std::vector<std::int64_t>{0, 1});
+
   // Skipping everything leaves an empty log, not an error: the caller asked for it.
   const auto all_bad = folder.write("all_bad.csv", "customer_id,date\n1,x\n2,y\n");
   csv_options skip;
