@@ -116,7 +116,9 @@ class _BaseFitter:
         name = type(self).__name__
         if not hasattr(self, "params_"):
             return f"<crmkit.{name}>"
-        subjects = f" fitted with {self.data.shape[0]} subjects," if hasattr(self, "data") else ""
+        subjects = ""
+        if "_data_columns" in self.__dict__ or "_data_frame" in self.__dict__:
+            subjects = f" fitted with {self.data.shape[0]} subjects,"
         params = ", ".join(f"{k}: {v:.2f}" for k, v in sorted(self.params_.items()))
         return f"<crmkit.{name}:{subjects} {params}>"
 
@@ -153,7 +155,23 @@ class _BaseFitter:
                 raise ValueError(f"params_['{name}'] = {value} must be positive and finite")
         return values
 
-    def _store_fit(self, result: dict[str, Any], data: pd.DataFrame, verbose: bool) -> None:
+    @property
+    def data(self) -> pd.DataFrame:
+        """The data given to ``fit`` (built on first access; weights default to 1)."""
+        if "_data_frame" not in self.__dict__:
+            if "_data_columns" not in self.__dict__:
+                raise AttributeError("data: the model has not been fit")
+            columns, index = self._data_columns
+            size = len(next(iter(columns.values())))
+            filled = {k: (np.ones(size) if v is None else v) for k, v in columns.items()}
+            self._data_frame = pd.DataFrame(filled, index=index)
+        return self._data_frame
+
+    @data.setter
+    def data(self, frame: pd.DataFrame) -> None:
+        self._data_frame = frame
+
+    def _store_fit(self, result: dict[str, Any], data: dict[str, Any], index, verbose: bool) -> None:
         names = list(result["names"])
         self.params_ = pd.Series(result["params"], index=names)
         self.standard_errors_ = pd.Series(result["standard_errors"], index=names)
@@ -178,7 +196,8 @@ class _BaseFitter:
                 "warnings",
             )
         }
-        self.data = data
+        self.__dict__.pop("_data_frame", None)
+        self._data_columns = (data, index)
         for message in result["warnings"]:
             category = ConvergenceWarning if "converge" in message else SpendWarning
             if "information matrix" in message:
@@ -234,7 +253,7 @@ class _BaseFitter:
             state["log_likelihood"] = self.log_likelihood_
             state["negative_log_likelihood"] = self._negative_log_likelihood_
             state["convergence"] = self.convergence_
-        if save_data and hasattr(self, "data"):
+        if save_data and ("_data_columns" in self.__dict__ or "_data_frame" in self.__dict__):
             state["data"] = {
                 "index": [str(i) for i in self.data.index],
                 "columns": {c: self.data[c].tolist() for c in self.data.columns},
@@ -338,17 +357,15 @@ class BetaGeoFitter(_BaseFitter):
         options = _fit_options(tol, kwargs)
         columns, series_index, _ = _broadcast(True, frequency=frequency, recency=recency, T=T)
         frequency_, recency_, T_ = columns
-        weights_ = np.ones_like(frequency_) if weights is None else _column("weights", weights)
+        weights_ = np.empty(0) if weights is None else _column("weights", weights)
         result = getattr(_clv, f"fit_{self._prefix}")(
             frequency_, recency_, T_, weights_, penalizer_coef=float(self.penalizer_coef),
             initial_params=[] if initial_params is None else [float(v) for v in initial_params],
             **options,
         )
-        data = pd.DataFrame(
-            {"frequency": frequency_, "recency": recency_, "T": T_, "weights": weights_},
-            index=index if index is not None else series_index,
-        )
-        self._store_fit(result, data, verbose)
+        data = {"frequency": frequency_, "recency": recency_, "T": T_,
+                "weights": weights_ if weights is not None else None}
+        self._store_fit(result, data, index if index is not None else series_index, verbose)
         self.predict = self.conditional_expected_number_of_purchases_up_to_time
         return self
 
@@ -424,7 +441,7 @@ class BetaGeoFitter(_BaseFitter):
 
     def _grid_bounds(self, max_frequency, max_recency):
         if max_frequency is None or max_recency is None:
-            if not hasattr(self, "data"):
+            if not ("_data_columns" in self.__dict__ or "_data_frame" in self.__dict__):
                 raise ValueError("give max_frequency and max_recency, or fit the model first")
         max_frequency = int(self.data["frequency"].max()) if max_frequency is None else int(max_frequency)
         max_recency = int(self.data["T"].max()) if max_recency is None else int(max_recency)
@@ -644,15 +661,14 @@ class GammaGammaFitter(_BaseFitter):
             )
         options = _fit_options(tol, kwargs)
         (x, m), series_index, _ = _broadcast(True, frequency=frequency, monetary_value=monetary_value)
-        weights_ = np.ones_like(x) if weights is None else _column("weights", weights)
+        weights_ = np.empty(0) if weights is None else _column("weights", weights)
         result = _clv.fit_gamma_gamma(
             x, m, weights_, penalizer_coef=float(self.penalizer_coef),
             initial_params=[] if initial_params is None else [float(v) for v in initial_params],
             **options,
         )
-        data = pd.DataFrame({"monetary_value": m, "frequency": x, "weights": weights_},
-                            index=index if index is not None else series_index)
-        self._store_fit(result, data, verbose)
+        data = {"monetary_value": m, "frequency": x, "weights": weights_ if weights is not None else None}
+        self._store_fit(result, data, index if index is not None else series_index, verbose)
         return self
 
     def conditional_expected_average_profit(self, frequency=None, monetary_value=None):

@@ -41,9 +41,10 @@
  * minimised over the log-parameters θ by BFGS (math/bfgs.hpp) with the analytic gradient.
  * Rows are first compressed into weighted patterns (observations.hpp). With many patterns the
  * minimiser first runs on a systematic sample of the sorted patterns (every k-th pattern carrying
- * its block's weight), then finishes on all patterns starting from that point with the inverse
- * of the exact Hessian, so that the full-data iterations are Newton-like and few. Starting
- * points are tried in turn until one converges.
+ * its block's weight), then finishes on all patterns by Newton's method with the exact
+ * Hessian (one pass over the rows per iteration, usually two or three; BFGS warm-started with
+ * the inverse Hessian if Newton cannot proceed). Starting points are tried in turn until one
+ * converges.
  *
  * Standard errors come from the observed information: the Hessian of the (penalised) negative
  * log-likelihood in the natural parameters at the optimum, computed analytically, inverted, and
@@ -169,24 +170,78 @@ struct objective {
     return value;
   }
 
-  /** Hessian of f in θ (exact, from the analytic second derivatives). */
-  Eigen::MatrixXd hessian(const Eigen::VectorXd& theta) const {
+  /** f, ∇f and the exact Hessian of f in θ, with the raw sums they came from. */
+  struct second_order {
+    double value = 0;
+    Eigen::VectorXd gradient;
+    Eigen::MatrixXd hessian;
+    log_likelihood_derivatives<n> sums;
+  };
+
+  second_order evaluate(const Eigen::VectorXd& theta) const {
     const auto p = natural(theta);
     const auto values = Model::to_array(p);
-    const auto d = sum_log_likelihood<Model, true>(p, rows);
-    Eigen::MatrixXd h(n, n);
+    second_order out;
+    out.sums = sum_log_likelihood<Model, true>(p, rows);
+    const auto& d = out.sums;
+    out.value = -d.value / total_weight;
+    out.gradient.resize(n);
+    out.hessian.resize(n, n);
     for (std::size_t i = 0; i < n; ++i) {
+      const auto k = static_cast<Eigen::Index>(i);
+      out.value += penalizer * values[i] * values[i];
+      out.gradient[k] =
+          -values[i] * d.gradient[i] / total_weight + 2 * penalizer * values[i] * values[i];
       for (std::size_t j = 0; j < n; ++j) {
-        double entry = -values[i] * values[j] * d.hessian[i * n + j];
+        double entry = -values[i] * values[j] * d.hessian[i * n + j] / total_weight;
         if (i == j)
           entry +=
-              -values[i] * d.gradient[i] + 4 * penalizer * total_weight * values[i] * values[i];
-        h(static_cast<Eigen::Index>(i), static_cast<Eigen::Index>(j)) = entry / total_weight;
+              -values[i] * d.gradient[i] / total_weight + 4 * penalizer * values[i] * values[i];
+        out.hessian(k, static_cast<Eigen::Index>(j)) = entry;
       }
     }
-    return h;
+    return out;
   }
 };
+
+/**
+ * Newton's method with backtracking on the exact Hessian, from a point near the optimum (the
+ * staged fit's second stage). Each iteration costs one pass over the rows, which also yields the
+ * next Hessian. Returns false, leaving `theta` at the best point reached, if the Hessian is not
+ * positive definite or no step decreases f; the caller then falls back to BFGS.
+ */
+template <class Model>
+bool newton_polish(const objective<Model>& f, Eigen::VectorXd& theta, double tolerance,
+                   typename objective<Model>::second_order& at, std::size_t& evaluations,
+                   std::size_t& iterations) {
+  at = f.evaluate(theta);
+  ++evaluations;
+  for (int iteration = 0; iteration < 30; ++iteration) {
+    if (!(std::isfinite(at.value) && at.gradient.allFinite())) return false;
+    if (at.gradient.template lpNorm<Eigen::Infinity>() <= tolerance) return true;
+    const Eigen::LDLT<Eigen::MatrixXd> factor(at.hessian);
+    if (factor.info() != Eigen::Success || !factor.isPositive() ||
+        !(factor.vectorD().array() > 0).all()) {
+      return false;
+    }
+    const Eigen::VectorXd step = -factor.solve(at.gradient);
+    const double slope = step.dot(at.gradient);
+    ++iterations;
+    bool moved = false;
+    for (double length = 1; length > 1e-10; length *= 0.5) {
+      auto trial = f.evaluate(theta + length * step);
+      ++evaluations;
+      if (std::isfinite(trial.value) && trial.value <= at.value + 1e-4 * length * slope) {
+        theta += length * step;
+        at = std::move(trial);
+        moved = true;
+        break;
+      }
+    }
+    if (!moved) return false;
+  }
+  return at.gradient.template lpNorm<Eigen::Infinity>() <= tolerance;
+}
 
 }  // namespace detail
 
@@ -250,6 +305,8 @@ fit_result<typename Model::params_type, Model::size> fit_model(std::string_view 
 
   math::optimizer_result best;
   best.value = std::numeric_limits<double>::infinity();
+  typename detail::objective<Model>::second_order polished;
+  bool have_polished = false;
   for (const auto& start_values : starts) {
     ++result.starts_tried;
     Eigen::VectorXd theta(static_cast<Eigen::Index>(n));
@@ -265,7 +322,18 @@ fit_result<typename Model::params_type, Model::size> fit_model(std::string_view 
       result.evaluations += first.evaluations;
       if (std::isfinite(first.value)) {
         theta = first.x;
-        const Eigen::LDLT<Eigen::MatrixXd> factor(full.hessian(theta));
+        if (detail::newton_polish(full, theta, options.tolerance, polished, result.evaluations,
+                                  result.iterations)) {
+          best.x = theta;
+          best.value = polished.value;
+          best.gradient = polished.gradient;
+          best.gradient_norm = polished.gradient.template lpNorm<Eigen::Infinity>();
+          best.status = math::optimizer_status::converged;
+          have_polished = true;
+          break;
+        }
+        const Eigen::LDLT<Eigen::MatrixXd> factor(full.evaluate(theta).hessian);
+        ++result.evaluations;
         if (factor.info() == Eigen::Success && factor.isPositive() &&
             (factor.vectorD().array() > 0).all()) {
           inverse_hessian = factor.solve(Eigen::MatrixXd::Identity(n, n));
@@ -300,7 +368,8 @@ fit_result<typename Model::params_type, Model::size> fit_model(std::string_view 
                     result.iterations, result.starts_tried));
   }
 
-  const auto at_optimum = detail::sum_log_likelihood<Model, true>(p_scaled, rows);
+  const auto at_optimum =
+      have_polished ? polished.sums : detail::sum_log_likelihood<Model, true>(p_scaled, rows);
   result.log_likelihood = at_optimum.value + Model::log_likelihood_offset(rows, scale);
   const auto scaled_values = Model::to_array(p_scaled);
   std::array<double, n> values{};

@@ -169,13 +169,9 @@ inline fit_result<gamma_gamma_params, 3> fit_gamma_gamma(std::span<const double>
   constexpr std::string_view function = "fit_gamma_gamma";
   check_spend(function, frequency, monetary_value, false);
   detail::check_weights(function, weights, frequency.size());
-  std::vector<pattern> rows(frequency.size());
-  for (std::size_t i = 0; i < rows.size(); ++i) {
-    rows[i] = {frequency[i], monetary_value[i], std::log(monetary_value[i]),
-               weights.empty() ? 1.0 : weights[i]};
-  }
-  auto result =
-      fit_model<gamma_gamma>(function, compress(std::move(rows)), options, frequency.size());
+  auto rows = compress(frequency, monetary_value, monetary_value, weights);
+  for (auto& row : rows) row.v = std::log(row.u);
+  auto result = fit_model<gamma_gamma>(function, std::move(rows), options, frequency.size());
   if (!(result.params.q > 1)) {
     result.warnings.push_back(fmt::format(
         "Gamma-Gamma: q = {:.6g} <= 1, so the population mean spend p·v/(q−1) is undefined "

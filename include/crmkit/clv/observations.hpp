@@ -1,11 +1,14 @@
 #pragma once
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <cstddef>
+#include <cstdint>
 #include <numeric>
 #include <span>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "crmkit/core/check.hpp"
@@ -83,26 +86,91 @@ inline void check_summaries(std::string_view function, std::span<const double> f
   }
 }
 
+namespace detail {
+
+/** Order-preserving key of a non-negative double (−0 is mapped to +0). */
+inline std::uint64_t radix_key(double value) {
+  return std::bit_cast<std::uint64_t>(value + 0.0);
+}
+
 /**
- * Sorts rows by (x, u, v) and merges identical ones, summing their weights (zero-weight rows are
- * dropped). The order is total, so the result is the same on every run and thread count.
+ * Stable LSD radix sorts of an index permutation by 64-bit keys (8-bit digits; a digit on which
+ * every key agrees, such as shared exponent bits, is skipped). The buffers are reused across
+ * keys: fresh memory is what large sorts pay for most.
  */
-inline std::vector<pattern> compress(std::vector<pattern> rows) {
-  std::erase_if(rows, [](const pattern& row) { return row.weight == 0; });
-  auto key_less = [](const pattern& left, const pattern& right) {
-    if (left.x != right.x) return left.x < right.x;
-    if (left.u != right.u) return left.u < right.u;
-    return left.v < right.v;
+class radix_sorter {
+ public:
+  explicit radix_sorter(std::size_t n)
+      : order_(n), order_out_(n), keys_(n), keys_out_(n), count_(std::size_t{1} << bits) {
+    std::iota(order_.begin(), order_.end(), 0u);
+  }
+
+  /** Stable-sorts the current order by key(i) for original index i. */
+  template <class Key>
+  void sort_by(Key&& key) {
+    const std::size_t n = order_.size();
+    for (std::size_t i = 0; i < n; ++i) keys_[i] = key(order_[i]);
+    constexpr std::uint64_t mask = (std::uint64_t{1} << bits) - 1;
+    for (int shift = 0; shift < 64; shift += bits) {
+      std::fill(count_.begin(), count_.end(), 0);
+      for (std::uint64_t k : keys_) ++count_[(k >> shift) & mask];
+      if (count_[(keys_[0] >> shift) & mask] == n) continue;
+      std::size_t total = 0;
+      for (auto& c : count_) total += std::exchange(c, total);
+      for (std::size_t i = 0; i < n; ++i) {
+        const std::size_t slot = count_[(keys_[i] >> shift) & mask]++;
+        keys_out_[slot] = keys_[i];
+        order_out_[slot] = order_[i];
+      }
+      keys_.swap(keys_out_);
+      order_.swap(order_out_);
+    }
+  }
+
+  [[nodiscard]] const std::vector<std::uint32_t>& order() const noexcept { return order_; }
+
+ private:
+  static constexpr int bits = 8;
+  std::vector<std::uint32_t> order_, order_out_;
+  std::vector<std::uint64_t> keys_, keys_out_;
+  std::vector<std::size_t> count_;
+};
+
+}  // namespace detail
+
+/**
+ * Sorts rows (x_i, u_i, v_i, w_i) by (x, u, v) and merges identical ones, summing their weights
+ * (an empty `weights` means all 1; zero-weight rows are dropped). The sort is a stable LSD radix
+ * sort on v, then u, then x, O(n); the order is total, so the result does not depend on the
+ * thread count and, up to the order in which tied weights are added, not on the input order.
+ */
+inline std::vector<pattern> compress(std::span<const double> x, std::span<const double> u,
+                                     std::span<const double> v,
+                                     std::span<const double> weights = {}) {
+  const std::size_t n = x.size();
+  auto weight = [&](std::size_t i) { return weights.empty() ? 1.0 : weights[i]; };
+  detail::radix_sorter sorter(n);
+  if (n > 1) {
+    sorter.sort_by([&](std::size_t i) { return detail::radix_key(v[i]); });
+    sorter.sort_by([&](std::size_t i) { return detail::radix_key(u[i]); });
+    sorter.sort_by([&](std::size_t i) { return detail::radix_key(x[i]); });
+  }
+  const auto& order = sorter.order();
+  auto same = [&](std::size_t i, std::size_t j) {
+    return x[i] == x[j] && u[i] == u[j] && v[i] == v[j];
   };
-  std::stable_sort(rows.begin(), rows.end(), key_less);
+  std::size_t unique = 0;
+  for (std::size_t k = 0; k < n; ++k) unique += k == 0 || !same(order[k], order[k - 1]);
   std::vector<pattern> merged;
-  merged.reserve(rows.size());
-  for (const auto& row : rows) {
-    if (!merged.empty() && merged.back().x == row.x && merged.back().u == row.u &&
-        merged.back().v == row.v) {
-      merged.back().weight += row.weight;
+  merged.reserve(unique);
+  for (std::size_t k = 0; k < n; ++k) {
+    const std::size_t i = order[k];
+    if (weight(i) == 0) continue;
+    if (!merged.empty() && merged.back().x == x[i] && merged.back().u == u[i] &&
+        merged.back().v == v[i]) {
+      merged.back().weight += weight(i);
     } else {
-      merged.push_back(row);
+      merged.push_back({x[i], u[i], v[i], weight(i)});
     }
   }
   return merged;
@@ -116,11 +184,7 @@ inline std::vector<pattern> transaction_patterns(std::string_view function,
                                                  std::span<const double> weights = {}) {
   check_summaries(function, frequency, recency, age);
   detail::check_weights(function, weights, frequency.size());
-  std::vector<pattern> rows(frequency.size());
-  for (std::size_t i = 0; i < rows.size(); ++i) {
-    rows[i] = {frequency[i], recency[i], age[i], weights.empty() ? 1.0 : weights[i]};
-  }
-  return compress(std::move(rows));
+  return compress(frequency, recency, age, weights);
 }
 
 }  // namespace crmkit::clv

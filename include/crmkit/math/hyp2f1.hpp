@@ -50,8 +50,7 @@ inline series_result hypergeometric_tail(double a, double b, double c, double z,
     }
     if (kd > settled) {
       const double bound_ratio = std::max(std::fabs(ratio), z);
-      if (bound_ratio < 1 &&
-          std::fabs(next) * (1 / (1 - bound_ratio)) <= tolerance * std::fabs(sum)) {
+      if (bound_ratio < 1 && std::fabs(next) <= tolerance * std::fabs(sum) * (1 - bound_ratio)) {
         sum += next;
         k += 2;
         result.converged = true;
