@@ -1,0 +1,10 @@
+#pragma once
+
+/**
+ * crmkit::segment: k-means clustering (scikit-learn semantics, exact accelerated variants),
+ * feature preparation and cluster profiles, cluster-quality scores, RFM scores and named
+ * segments, value tiers.
+ */
+#include "crmkit/segment/kmeans.hpp"
+#include "crmkit/segment/matrix.hpp"
+#include "crmkit/segment/random.hpp"

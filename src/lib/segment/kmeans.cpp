@@ -1,0 +1,877 @@
+#include "crmkit/segment/kmeans.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <numeric>
+#include <optional>
+#include <string>
+
+#include <fmt/format.h>
+
+#include "crmkit/core/check.hpp"
+#include "crmkit/core/parallel.hpp"
+#include "crmkit/segment/random.hpp"
+#include "distance.hpp"
+#include "exact_sum.hpp"
+#include "validate.hpp"
+
+namespace crmkit::segment {
+
+kmeans_init parse_kmeans_init(std::string_view name) {
+  if (name == "k-means++") return kmeans_init::k_means_plus_plus;
+  if (name == "random") return kmeans_init::random;
+  check::fail("kmeans", fmt::format("init = '{}' must be 'k-means++', 'random' or an array of "
+                                    "initial centres",
+                                    name));
+}
+
+kmeans_algorithm parse_kmeans_algorithm(std::string_view name) {
+  if (name == "auto") return kmeans_algorithm::automatic;
+  if (name == "lloyd") return kmeans_algorithm::lloyd;
+  if (name == "hamerly") return kmeans_algorithm::hamerly;
+  if (name == "elkan") return kmeans_algorithm::elkan;
+  check::fail("kmeans", fmt::format("algorithm = '{}' must be one of 'auto', 'lloyd', "
+                                    "'hamerly', 'elkan'",
+                                    name));
+}
+
+std::string_view kmeans_algorithm_name(kmeans_algorithm algorithm) {
+  switch (algorithm) {
+    case kmeans_algorithm::automatic:
+      return "auto";
+    case kmeans_algorithm::lloyd:
+      return "lloyd";
+    case kmeans_algorithm::hamerly:
+      return "hamerly";
+    case kmeans_algorithm::elkan:
+      return "elkan";
+  }
+  return "auto";
+}
+
+namespace {
+
+constexpr std::string_view fit_function = "kmeans";
+constexpr double infinity = std::numeric_limits<double>::infinity();
+
+/** Seeding works over fixed chunks so its sums do not depend on the thread count. */
+constexpr std::size_t seeding_grain = 4096;
+
+/** Points per chunk in an iteration (fixed: the float reductions depend on it). */
+constexpr std::size_t iteration_grain = 2048;
+
+/**
+ * The first index in [0, n) whose running total of `mass` exceeds `target`, found chunk by chunk
+ * (the running total is the chunk prefix plus the sum inside the chunk, both in index order).
+ */
+template <class Mass>
+std::size_t draw_index(double target, std::span<const double> chunk_masses, std::size_t n,
+                       std::size_t grain, Mass&& mass) {
+  double before = 0;
+  for (std::size_t chunk = 0; chunk < chunk_masses.size(); ++chunk) {
+    const double after = before + chunk_masses[chunk];
+    if (after > target) {
+      const std::size_t begin = chunk * grain;
+      const std::size_t end = std::min(n, begin + grain);
+      double running = 0;
+      for (std::size_t i = begin; i < end; ++i) {
+        running += mass(i);
+        if (before + running > target) return i;
+      }
+    }
+    before = after;
+  }
+  // Rounding put the target at the total: the last point with positive mass.
+  for (std::size_t i = n; i-- > 0;) {
+    if (mass(i) > 0) return i;
+  }
+  return n - 1;
+}
+
+template <class Value>
+std::vector<double> chunk_sums(std::size_t n, std::size_t grain, Value&& value) {
+  std::vector<double> sums(chunk_count(n, grain), 0.0);
+  parallel_chunks(n, grain, [&](std::size_t chunk, std::size_t begin, std::size_t end) {
+    double sum = 0;
+    for (std::size_t i = begin; i < end; ++i) sum += value(i);
+    sums[chunk] = sum;
+  });
+  return sums;
+}
+
+double total(std::span<const double> values) {
+  double sum = 0;
+  for (double value : values) sum += value;
+  return sum;
+}
+
+/**
+ * Rows of x minus a fixed vector, produced on demand: centring without a centred copy of the
+ * data. Every consumer sees the same bits for x(i, j) - shift[j].
+ */
+class shifted_rows {
+ public:
+  shifted_rows(const matrix_view& x, const Eigen::RowVectorXd& shift)
+      : data_(x.data()),
+        stride_(static_cast<std::size_t>(x.outerStride())),
+        n_(static_cast<std::size_t>(x.rows())),
+        d_(static_cast<std::size_t>(x.cols())),
+        shift_(shift.data(), shift.data() + shift.size()) {}
+
+  [[nodiscard]] std::size_t size() const noexcept { return n_; }
+  [[nodiscard]] std::size_t dims() const noexcept { return d_; }
+
+  /** Asks the cache for row i ahead of a scattered read. */
+  void prefetch(std::size_t i) const {
+    const char* row = reinterpret_cast<const char*>(data_ + i * stride_);
+    for (std::size_t offset = 0; offset < d_ * sizeof(double); offset += 64) {
+      __builtin_prefetch(row + offset);
+    }
+  }
+
+  /** Writes row i, shifted, to out[0..d). */
+  void copy(std::size_t i, double* out) const {
+    const double* row = data_ + i * stride_;
+    for (std::size_t j = 0; j < d_; ++j) out[j] = row[j] - shift_[j];
+  }
+
+ private:
+  const double* data_;
+  std::size_t stride_;
+  std::size_t n_;
+  std::size_t d_;
+  std::vector<double> shift_;
+};
+
+/** Greedy weighted k-means++ over the (shifted) rows; centres are returned shifted too. */
+seeding_result seed_plus_plus(const shifted_rows& x, std::size_t k, std::span<const double> w,
+                              random_stream& random, std::size_t trials) {
+  const std::size_t n = x.size();
+  const std::size_t d = x.dims();
+  if (trials == 0) trials = 2 + static_cast<std::size_t>(std::log(static_cast<double>(k)));
+  const std::size_t grain = seeding_grain;
+  auto weight = [&](std::size_t i) { return w.empty() ? 1.0 : w[i]; };
+
+  const auto weight_masses = chunk_sums(n, grain, weight);
+  auto draw_by_weight = [&] {
+    return draw_index(random.uniform() * total(weight_masses), weight_masses, n, grain, weight);
+  };
+
+  seeding_result result;
+  result.centers.resize(static_cast<Eigen::Index>(k), static_cast<Eigen::Index>(d));
+  result.indices.reserve(k);
+  auto choose = [&](std::size_t index) {
+    x.copy(index, result.centers.row(static_cast<Eigen::Index>(result.indices.size())).data());
+    result.indices.push_back(index);
+  };
+
+  // closest[i] = squared distance from point i to the nearest chosen centre.
+  std::vector<double> closest(n, infinity);
+  std::vector<double> masses(chunk_count(n, grain), 0.0);
+  auto add_centre = [&](std::size_t index) {
+    choose(index);
+    const double* centre =
+        result.centers.row(static_cast<Eigen::Index>(result.indices.size() - 1)).data();
+    parallel_chunks(n, grain, [&](std::size_t chunk, std::size_t begin, std::size_t end) {
+      std::vector<double> point(d);
+      double sum = 0;
+      for (std::size_t i = begin; i < end; ++i) {
+        x.copy(i, point.data());
+        closest[i] = std::min(closest[i], detail::squared_distance(point.data(), centre, d));
+        sum += weight(i) * closest[i];
+      }
+      masses[chunk] = sum;
+    });
+  };
+  auto potential_mass = [&](std::size_t i) { return weight(i) * closest[i]; };
+
+  add_centre(draw_by_weight());
+  std::vector<std::size_t> candidates(trials);
+  std::vector<double> candidate_rows(trials * d);
+  detail::packed_points packed;
+  for (std::size_t c = 1; c < k; ++c) {
+    const double potential = total(masses);
+    for (std::size_t t = 0; t < trials; ++t) {
+      const double u = random.uniform();
+      candidates[t] = potential > 0
+                          ? draw_index(u * potential, masses, n, grain, potential_mass)
+                          : draw_index(u * total(weight_masses), weight_masses, n, grain, weight);
+      x.copy(candidates[t], candidate_rows.data() + t * d);
+    }
+    packed.assign(candidate_rows.data(), trials, d, d);
+    // Per chunk, the potential each candidate would leave; summed in chunk order.
+    std::vector<double> chunk_potentials(chunk_count(n, grain) * trials, 0.0);
+    parallel_chunks(n, grain, [&](std::size_t chunk, std::size_t begin, std::size_t end) {
+      std::vector<double> point(d);
+      std::vector<double> distances(packed.padded());
+      double* potentials = chunk_potentials.data() + chunk * trials;
+      for (std::size_t i = begin; i < end; ++i) {
+        x.copy(i, point.data());
+        detail::squared_distances(point.data(), packed, distances.data());
+        for (std::size_t t = 0; t < trials; ++t) {
+          potentials[t] += weight(i) * std::min(closest[i], distances[t]);
+        }
+      }
+    });
+    std::vector<double> potentials(trials, 0.0);
+    for (std::size_t chunk = 0; chunk < chunk_count(n, grain); ++chunk) {
+      for (std::size_t t = 0; t < trials; ++t)
+        potentials[t] += chunk_potentials[chunk * trials + t];
+    }
+    const auto best = static_cast<std::size_t>(
+        std::min_element(potentials.begin(), potentials.end()) - potentials.begin());
+    add_centre(candidates[best]);
+  }
+  return result;
+}
+
+/** k distinct rows drawn without replacement with probability proportional to weight. */
+row_matrix seed_random(const shifted_rows& x, std::size_t k, std::span<const double> w,
+                       random_stream& random) {
+  const std::size_t n = x.size();
+  std::vector<double> remaining(n, 1.0);
+  if (!w.empty()) remaining.assign(w.begin(), w.end());
+  const auto positive = static_cast<std::size_t>(
+      std::count_if(remaining.begin(), remaining.end(), [](double v) { return v > 0; }));
+  if (positive < k) {
+    check::fail(fit_function,
+                fmt::format("init = 'random' draws n_clusters = {} distinct samples by weight, "
+                            "but only {} samples have positive weight",
+                            k, positive));
+  }
+  row_matrix centres(static_cast<Eigen::Index>(k), static_cast<Eigen::Index>(x.dims()));
+  for (std::size_t c = 0; c < k; ++c) {
+    const double target = random.uniform() * total(remaining);
+    std::size_t chosen = n;
+    double running = 0;
+    for (std::size_t i = 0; i < n && chosen == n; ++i) {
+      running += remaining[i];
+      if (running > target && remaining[i] > 0) chosen = i;
+    }
+    for (std::size_t i = n; chosen == n && i-- > 0;) {  // rounding at the upper end
+      if (remaining[i] > 0) chosen = i;
+    }
+    remaining[chosen] = 0;
+    x.copy(chosen, centres.row(static_cast<Eigen::Index>(c)).data());
+  }
+  return centres;
+}
+
+/** Outcome of one run from one set of initial centres (centred coordinates). */
+struct run_outcome {
+  row_matrix centres;
+  std::vector<std::int32_t> labels;
+  double inertia = 0;
+  std::size_t n_iter = 0;
+  bool converged = false;
+  bool strict = false;
+  std::uint64_t distance_evaluations = 0;
+};
+
+/**
+ * One k-means run. Lloyd, Hamerly and Elkan differ only in the E-step; all of them assign a
+ * point whose bounds are inconclusive with the shared kernel and tie rule, and every M-step
+ * combines per-chunk partial sums in chunk order.
+ */
+class single_run {
+ public:
+  /**
+   * `radius` bounds the norm of every (centred) point; `largest_weight` every weight. They fix
+   * the scale of the exact centre sums.
+   */
+  single_run(const shifted_rows& x, std::span<const double> w, kmeans_algorithm algorithm,
+             double radius, double largest_weight)
+      : x_(x),
+        n_(x.size()),
+        d_(x.dims()),
+        w_(w),
+        algorithm_(algorithm),
+        radius_(radius),
+        sum_scale_(static_cast<double>(x.size()) * radius * largest_weight),
+        weight_scale_(static_cast<double>(x.size()) * largest_weight) {}
+
+  run_outcome run(row_matrix centres, std::size_t max_iter, double tolerance) {
+    k_ = static_cast<std::size_t>(centres.rows());
+    grain_ = iteration_grain;
+    chunks_ = chunk_count(n_, grain_);
+    sums_.assign(k_ * (d_ + 1), 0);
+    chunk_sums_.assign(chunks_, {});
+    chunk_changes_.assign(chunks_, 0);
+    chunk_evaluations_.assign(chunks_, 0);
+    labels_.assign(n_, -1);
+    shift_.assign(k_, 0.0);
+    upper_.assign(algorithm_ == kmeans_algorithm::lloyd ? 0 : n_, 0.0);
+    lower_.assign(algorithm_ == kmeans_algorithm::hamerly ? n_
+                  : algorithm_ == kmeans_algorithm::elkan ? n_ * k_
+                                                          : 0,
+                  0.0);
+    // Every distance and centre shift is at most twice the largest norm among points and
+    // initial centres (later centres are means of points, or points).
+    for (Eigen::Index j = 0; j < centres.rows(); ++j) {
+      radius_ = std::max(radius_, centres.row(j).norm());
+    }
+    centres_ = std::move(centres);
+    prepare_centres();
+
+    run_outcome outcome;
+    bool strict = false;
+    bool stopped = false;
+    std::size_t iteration = 0;
+    for (; iteration < max_iter; ++iteration) {
+      const std::size_t changes = e_step(iteration, true);
+      const double shift_total = m_step();
+      if (changes == 0) {
+        strict = true;
+        stopped = true;
+        break;
+      }
+      if (shift_total <= tolerance) {
+        stopped = true;
+        break;
+      }
+    }
+    if (!strict) e_step(iteration + 1, false);
+    outcome.n_iter = std::min(iteration + 1, max_iter);
+    outcome.strict = strict;
+    outcome.converged = stopped;
+    outcome.inertia = inertia();
+    outcome.labels = std::move(labels_);
+    outcome.centres = std::move(centres_);
+    for (auto count : chunk_evaluations_) outcome.distance_evaluations += count;
+    return outcome;
+  }
+
+ private:
+  [[nodiscard]] double weight(std::size_t i) const { return w_.empty() ? 1.0 : w_[i]; }
+  [[nodiscard]] const double* centre(std::size_t j) const { return centres_.data() + j * d_; }
+
+  /** Kernel layout, separations and shift bookkeeping for the current centres. */
+  void prepare_centres() {
+    packed_.assign(centres_.data(), k_, d_, d_);
+    half_separation_.assign(k_, infinity);
+    if (algorithm_ == kmeans_algorithm::lloyd) return;
+    half_centre_distance_.assign(k_ * k_, 0.0);
+    for (std::size_t a = 0; a < k_; ++a) {
+      for (std::size_t b = a + 1; b < k_; ++b) {
+        const double half = 0.5 * std::sqrt(detail::squared_distance(centre(a), centre(b), d_));
+        half_centre_distance_[a * k_ + b] = half_centre_distance_[b * k_ + a] = half;
+        half_separation_[a] = std::min(half_separation_[a], half);
+        half_separation_[b] = std::min(half_separation_[b], half);
+      }
+    }
+    farthest_shift_ = 0;
+    largest_shift_ = second_shift_ = 0;
+    for (std::size_t j = 0; j < k_; ++j) {
+      if (shift_[j] > largest_shift_) {
+        second_shift_ = largest_shift_;
+        largest_shift_ = shift_[j];
+        farthest_shift_ = j;
+      } else if (shift_[j] > second_shift_) {
+        second_shift_ = shift_[j];
+      }
+    }
+  }
+
+  /**
+   * Margin that covers the rounding error of bounds carried over `iteration` updates: every
+   * distance and shift is at most 2R, each is computed with relative error below (d + 3) eps,
+   * and each bound update adds an error below eps times a value at most 2R (iteration + 1).
+   */
+  [[nodiscard]] double margin(std::size_t iteration) const {
+    const double t = static_cast<double>(iteration);
+    const double dims = static_cast<double>(d_);
+    return 4.0 * radius_ * std::numeric_limits<double>::epsilon() *
+           ((t + 2) * (dims + 3) + (t + 1) * (t + 1));
+  }
+
+  /** Scratch space of one chunk: points awaiting a full assignment and the kernel's buffers. */
+  struct scratch {
+    explicit scratch(std::size_t d, std::size_t k, std::size_t grain, bool all_distances)
+        : point(d), batch(d), pending(grain), distances(all_distances ? batch.lanes * k : 0) {
+      changed.reserve(grain);
+    }
+    std::vector<double> point;
+    std::vector<std::pair<std::size_t, std::int32_t>> changed;  ///< (point, previous label)
+    detail::point_batch batch;
+    std::vector<std::size_t> pending;
+    std::vector<double> distances;
+    detail::nearest_two nearest[detail::point_batch::lanes];
+  };
+
+  /** E-step over all points; optionally refreshes changed chunks' partial sums. */
+  std::size_t e_step(std::size_t iteration, bool accumulate) {
+    const double tau = margin(iteration);
+    const bool full = iteration == 0 || algorithm_ == kmeans_algorithm::lloyd;
+    parallel_chunks(n_, grain_, [&](std::size_t chunk, std::size_t begin, std::size_t end) {
+      scratch work(d_, k_, grain_, algorithm_ == kmeans_algorithm::elkan);
+      std::uint64_t evaluations = 0;
+      std::size_t pending = 0;
+      if (full) {
+        for (std::size_t i = begin; i < end; ++i) work.pending[pending++] = i;
+      } else if (algorithm_ == kmeans_algorithm::hamerly) {
+        pending = hamerly_filter(begin, end, tau, work, evaluations);
+      } else {
+        pending = elkan_filter(begin, end, tau, work, evaluations);
+      }
+      assign_fully(work, pending);
+      evaluations += pending * k_;
+      chunk_changes_[chunk] = work.changed.size();
+      chunk_evaluations_[chunk] += evaluations;
+      if (accumulate && !work.changed.empty()) chunk_sums_[chunk] = moved_sums(work);
+    });
+    std::size_t changes = 0;
+    for (std::size_t chunk = 0; chunk < chunks_; ++chunk) {
+      changes += chunk_changes_[chunk];
+      for (std::size_t m = 0; m < chunk_sums_[chunk].size(); ++m) sums_[m] += chunk_sums_[chunk][m];
+      chunk_sums_[chunk].clear();
+    }
+    return changes;
+  }
+
+  /**
+   * Assigns work.pending[0..count) with the kernel, eight at a time, resets their bounds
+   * exactly and records the points whose label changed in work.changed.
+   */
+  void assign_fully(scratch& work, std::size_t count) {
+    constexpr std::size_t lanes = detail::point_batch::lanes;
+    const bool elkan = algorithm_ == kmeans_algorithm::elkan;
+    work.changed.clear();
+    for (std::size_t first = 0; first < count; first += lanes) {
+      const std::size_t used = std::min(lanes, count - first);
+      for (std::size_t p = 0; p < used; ++p) {
+        x_.copy(work.pending[first + p], work.point.data());
+        work.batch.set(p, work.point.data());
+      }
+      detail::nearest_centres(work.batch, centres_.data(), k_, work.nearest,
+                              elkan ? work.distances.data() : nullptr);
+      for (std::size_t p = 0; p < used; ++p) {
+        const std::size_t i = work.pending[first + p];
+        const auto& nearest = work.nearest[p];
+        const auto label = static_cast<std::int32_t>(nearest.index);
+        if (label != labels_[i]) work.changed.emplace_back(i, labels_[i]);
+        labels_[i] = label;
+        if (algorithm_ == kmeans_algorithm::lloyd) continue;
+        upper_[i] = std::sqrt(nearest.best);
+        if (elkan) {
+          const double* distances = work.distances.data() + p * k_;
+          double* lower = lower_.data() + i * k_;
+          for (std::size_t j = 0; j < k_; ++j) lower[j] = std::sqrt(distances[j]);
+        } else {
+          lower_[i] = std::sqrt(nearest.second);
+        }
+      }
+    }
+  }
+
+  /** Distance from point i to its own centre, tightening its upper bound. */
+  double tight_upper(std::size_t i, scratch& work) {
+    x_.copy(i, work.point.data());
+    const auto a = static_cast<std::size_t>(labels_[i]);
+    upper_[i] = std::sqrt(detail::squared_distance(work.point.data(), centre(a), d_));
+    return upper_[i];
+  }
+
+  /**
+   * Hamerly's test: the own centre is nearest if u <= max(s(a), l), where u bounds the distance
+   * to it from above, l the distance to any other centre from below and s(a) is half the
+   * distance from centre a to its nearest other centre. A point that fails with the carried
+   * bounds is retried with u exact; points that still fail are queued for the kernel.
+   */
+  std::size_t hamerly_filter(std::size_t begin, std::size_t end, double tau, scratch& work,
+                             std::uint64_t& evaluations) {
+    std::size_t doubtful = 0;
+    for (std::size_t i = begin; i < end; ++i) {
+      const auto a = static_cast<std::size_t>(labels_[i]);
+      const double upper = upper_[i] + shift_[a];
+      const double lower = lower_[i] - (a == farthest_shift_ ? second_shift_ : largest_shift_);
+      upper_[i] = upper;
+      lower_[i] = lower;
+      work.pending[doubtful] = i;
+      doubtful += upper + tau > std::max(half_separation_[a], lower);
+    }
+    evaluations += doubtful;
+    constexpr std::size_t ahead = 8;
+    for (std::size_t p = 0; p < std::min(ahead, doubtful); ++p) x_.prefetch(work.pending[p]);
+    std::size_t failing = 0;
+    for (std::size_t p = 0; p < doubtful; ++p) {
+      if (p + ahead < doubtful) x_.prefetch(work.pending[p + ahead]);
+      const std::size_t i = work.pending[p];
+      const auto a = static_cast<std::size_t>(labels_[i]);
+      const double bound = std::max(half_separation_[a], lower_[i]);
+      work.pending[failing] = i;
+      failing += tight_upper(i, work) + tau > bound;
+    }
+    return failing;
+  }
+
+  /**
+   * Elkan's test: centre j cannot be nearer than the own centre a if u <= max(l_j, d(a, j) / 2)
+   * (one lower bound l_j per centre); u is made exact before giving up on a point.
+   */
+  std::size_t elkan_filter(std::size_t begin, std::size_t end, double tau, scratch& work,
+                           std::uint64_t& evaluations) {
+    std::size_t failing = 0;
+    for (std::size_t i = begin; i < end; ++i) {
+      const auto a = static_cast<std::size_t>(labels_[i]);
+      double* lower = lower_.data() + i * k_;
+      for (std::size_t j = 0; j < k_; ++j) lower[j] -= shift_[j];
+      double upper = upper_[i] + shift_[a];
+      upper_[i] = upper;
+      if (upper + tau <= half_separation_[a]) continue;
+      bool tight = false;
+      for (std::size_t j = 0; j < k_; ++j) {
+        if (j == a) continue;
+        const double bound = std::max(lower[j], half_centre_distance_[a * k_ + j]);
+        if (upper + tau <= bound) continue;
+        if (!tight) {
+          upper = tight_upper(i, work);
+          tight = true;
+          ++evaluations;
+          if (upper + tau <= bound) continue;
+        }
+        work.pending[failing++] = i;
+        break;
+      }
+    }
+    return failing;
+  }
+
+  /**
+   * The change of the exact per-cluster sums (weights first, then weighted coordinates) caused
+   * by the points of one chunk that changed cluster.
+   */
+  std::vector<detail::wide_int> moved_sums(scratch& work) const {
+    std::vector<detail::wide_int> delta(k_ * (d_ + 1), 0);
+    for (const auto& [i, previous] : work.changed) {
+      const double w = weight(i);
+      const auto label = static_cast<std::size_t>(labels_[i]);
+      x_.copy(i, work.point.data());
+      const detail::wide_int weight_part = weight_scale_.convert(w);
+      delta[label] += weight_part;
+      detail::wide_int* into = delta.data() + k_ + label * d_;
+      for (std::size_t j = 0; j < d_; ++j) into[j] += sum_scale_.convert(work.point[j] * w);
+      if (previous < 0) continue;
+      const auto from = static_cast<std::size_t>(previous);
+      delta[from] -= weight_part;
+      detail::wide_int* out_of = delta.data() + k_ + from * d_;
+      for (std::size_t j = 0; j < d_; ++j) out_of[j] -= sum_scale_.convert(work.point[j] * w);
+    }
+    return delta;
+  }
+
+  /** New centres from the exact sums; returns sum_j shift_j^2. */
+  double m_step() {
+    std::vector<detail::wide_int> exact(sums_);
+    relocate_empty_clusters(exact);
+    std::vector<double> weights(k_);
+    row_matrix sums(static_cast<Eigen::Index>(k_), static_cast<Eigen::Index>(d_));
+    for (std::size_t j = 0; j < k_; ++j) {
+      weights[j] = exact[j] > 0 ? weight_scale_.to_double(exact[j]) : 0.0;
+      for (std::size_t m = 0; m < d_; ++m) {
+        sums(static_cast<Eigen::Index>(j), static_cast<Eigen::Index>(m)) =
+            sum_scale_.to_double(exact[k_ + j * d_ + m]);
+      }
+    }
+
+    const auto heaviest = static_cast<Eigen::Index>(
+        std::max_element(weights.begin(), weights.end()) - weights.begin());
+    for (std::size_t j = 0; j < k_; ++j) {
+      if (weights[j] > 0) sums.row(static_cast<Eigen::Index>(j)) *= 1.0 / weights[j];
+    }
+    for (std::size_t j = 0; j < k_; ++j) {
+      if (!(weights[j] > 0)) sums.row(static_cast<Eigen::Index>(j)) = sums.row(heaviest);
+    }
+    double shift_total = 0;
+    for (std::size_t j = 0; j < k_; ++j) {
+      shift_[j] = std::sqrt(detail::squared_distance(sums.data() + j * d_, centre(j), d_));
+      shift_total += shift_[j] * shift_[j];
+    }
+    centres_ = std::move(sums);
+    prepare_centres();
+    return shift_total;
+  }
+
+  /**
+   * scikit-learn's relocation (see kmeans.hpp) applied to this M-step's copy of the sums; the
+   * labels, and so the running sums, are left as they are.
+   */
+  void relocate_empty_clusters(std::vector<detail::wide_int>& exact) const {
+    std::vector<std::size_t> empty;
+    for (std::size_t j = 0; j < k_; ++j) {
+      if (exact[j] == 0) empty.push_back(j);
+    }
+    if (empty.empty()) return;
+    std::vector<double> distance(n_);
+    parallel_for(n_, [&](std::size_t begin, std::size_t end) {
+      std::vector<double> point(d_);
+      for (std::size_t i = begin; i < end; ++i) {
+        x_.copy(i, point.data());
+        distance[i] = detail::squared_distance(point.data(),
+                                               centre(static_cast<std::size_t>(labels_[i])), d_);
+      }
+    });
+    if (*std::max_element(distance.begin(), distance.end()) == 0) return;
+    std::vector<std::size_t> order(n_);
+    std::iota(order.begin(), order.end(), std::size_t{0});
+    const auto far_count = static_cast<std::ptrdiff_t>(empty.size());
+    std::partial_sort(order.begin(), order.begin() + far_count, order.end(),
+                      [&](std::size_t a, std::size_t b) {
+                        return distance[a] > distance[b] || (distance[a] == distance[b] && a < b);
+                      });
+    std::vector<double> point(d_);
+    for (std::size_t e = 0; e < empty.size(); ++e) {
+      const std::size_t far = order[e];
+      const std::size_t target = empty[e];
+      const auto source = static_cast<std::size_t>(labels_[far]);
+      const double w = weight(far);
+      x_.copy(far, point.data());
+      const detail::wide_int weight_part = weight_scale_.convert(w);
+      exact[target] = weight_part;
+      exact[source] -= weight_part;
+      for (std::size_t m = 0; m < d_; ++m) {
+        const detail::wide_int moved = sum_scale_.convert(point[m] * w);
+        exact[k_ + source * d_ + m] -= moved;
+        exact[k_ + target * d_ + m] = moved;
+      }
+    }
+  }
+
+  [[nodiscard]] double inertia() const {
+    return parallel_reduce(
+        n_, 0.0,
+        [&](std::size_t begin, std::size_t end) {
+          std::vector<double> point(d_);
+          double sum = 0;
+          for (std::size_t i = begin; i < end; ++i) {
+            x_.copy(i, point.data());
+            const double* own = centre(static_cast<std::size_t>(labels_[i]));
+            sum += detail::squared_distance(point.data(), own, d_) * weight(i);
+          }
+          return sum;
+        },
+        [](double a, double b) { return a + b; }, grain_);
+  }
+
+  const shifted_rows& x_;
+  std::size_t n_;
+  std::size_t d_;
+  std::span<const double> w_;
+  kmeans_algorithm algorithm_;
+  double radius_;
+  detail::fixed_point sum_scale_;
+  detail::fixed_point weight_scale_;
+
+  std::size_t k_ = 0;
+  std::size_t grain_ = 0;
+  std::size_t chunks_ = 0;
+  row_matrix centres_;
+  detail::packed_points packed_;
+  std::vector<detail::wide_int> sums_;  ///< exact weights, then weighted coordinates, per cluster
+  std::vector<std::vector<detail::wide_int>> chunk_sums_;
+  std::vector<std::size_t> chunk_changes_;
+  std::vector<std::uint64_t> chunk_evaluations_;
+  std::vector<std::int32_t> labels_;
+  std::vector<double> shift_;
+  std::vector<double> half_separation_;
+  std::vector<double> half_centre_distance_;
+  std::vector<double> upper_;
+  std::vector<double> lower_;
+  std::size_t farthest_shift_ = 0;
+  double largest_shift_ = 0;
+  double second_shift_ = 0;
+};
+
+/** True when `a` and `b` are the same partition up to a relabelling (scikit-learn's test). */
+bool same_clustering(std::span<const std::int32_t> a, std::span<const std::int32_t> b,
+                     std::size_t k) {
+  std::vector<std::int32_t> mapping(k, -1);
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    auto& mapped = mapping[static_cast<std::size_t>(a[i])];
+    if (mapped == -1) {
+      mapped = b[i];
+    } else if (mapped != b[i]) {
+      return false;
+    }
+  }
+  return true;
+}
+
+void check_options(const kmeans_options& options, std::size_t n) {
+  if (options.n_clusters < 1 || options.n_clusters > n) {
+    check::fail(fit_function, fmt::format("n_clusters = {} must be between 1 and the number of "
+                                          "samples, {}",
+                                          options.n_clusters, n));
+  }
+  if (options.max_iter < 1) check::fail(fit_function, "max_iter = 0 must be at least 1");
+  check::nonnegative(fit_function, "tol", options.tol);
+}
+
+kmeans_result fit(const matrix_view& x, const std::optional<matrix_view>& initial,
+                  const kmeans_options& options, std::span<const double> sample_weight) {
+  const auto summary = detail::summarise_columns(fit_function, "x", x);
+  const std::size_t n = static_cast<std::size_t>(x.rows());
+  const std::size_t d = static_cast<std::size_t>(x.cols());
+  check_options(options, n);
+  detail::check_sample_weight(fit_function, sample_weight, n);
+  if (initial) {
+    if (static_cast<std::size_t>(initial->rows()) != options.n_clusters ||
+        static_cast<std::size_t>(initial->cols()) != d) {
+      check::fail(fit_function,
+                  fmt::format("initial_centers has shape ({}, {}) but must be (n_clusters, "
+                              "n_features) = ({}, {})",
+                              initial->rows(), initial->cols(), options.n_clusters, d));
+    }
+    detail::check_samples(fit_function, "initial_centers", *initial);
+  }
+  // Centred as scikit-learn does (distances and sums lose less to cancellation), row by row.
+  const Eigen::RowVectorXd& mean = summary.mean;
+  const shifted_rows centred(x, mean);
+  const double tolerance = options.tol == 0 ? 0.0 : summary.variance.mean() * options.tol;
+
+  kmeans_result result;
+  result.tolerance = tolerance;
+  result.algorithm = options.algorithm == kmeans_algorithm::automatic ? kmeans_algorithm::hamerly
+                                                                      : options.algorithm;
+  const bool random_init = !initial && options.init == kmeans_init::random;
+  std::size_t runs = options.n_init == 0 ? (random_init ? 10 : 1) : options.n_init;
+  if (initial) runs = 1;
+
+  random_stream random(options.seed);
+  const double largest_weight =
+      sample_weight.empty() ? 1.0 : *std::max_element(sample_weight.begin(), sample_weight.end());
+  single_run runner(centred, sample_weight, result.algorithm, summary.max_centred_norm,
+                    largest_weight);
+  std::optional<run_outcome> best;
+  for (std::size_t r = 0; r < runs; ++r) {
+    row_matrix start;
+    if (initial) {
+      start = initial->rowwise() - mean;
+    } else if (random_init) {
+      start = seed_random(centred, options.n_clusters, sample_weight, random);
+    } else {
+      start = seed_plus_plus(centred, options.n_clusters, sample_weight, random, 0).centers;
+    }
+    run_outcome outcome = runner.run(std::move(start), options.max_iter, tolerance);
+    result.distance_evaluations += outcome.distance_evaluations;
+    if (!best || (outcome.inertia < best->inertia &&
+                  !same_clustering(outcome.labels, best->labels, options.n_clusters))) {
+      best = std::move(outcome);
+      result.best_run = r;
+    }
+  }
+  result.n_runs = runs;
+  result.centers = best->centres.rowwise() + mean;
+  result.labels = std::move(best->labels);
+  result.inertia = best->inertia;
+  result.n_iter = best->n_iter;
+  result.converged = best->converged;
+  result.strict_convergence = best->strict;
+  std::vector<bool> used(options.n_clusters, false);
+  for (auto label : result.labels) used[static_cast<std::size_t>(label)] = true;
+  result.distinct_clusters = static_cast<std::size_t>(std::count(used.begin(), used.end(), true));
+  return result;
+}
+
+}  // namespace
+
+kmeans_result kmeans(const matrix_view& x, const kmeans_options& options,
+                     std::span<const double> sample_weight) {
+  return fit(x, std::nullopt, options, sample_weight);
+}
+
+kmeans_result kmeans(const matrix_view& x, const matrix_view& initial_centers,
+                     const kmeans_options& options, std::span<const double> sample_weight) {
+  return fit(x, initial_centers, options, sample_weight);
+}
+
+seeding_result kmeans_plus_plus(const matrix_view& x, std::size_t n_clusters, std::uint64_t seed,
+                                std::span<const double> sample_weight, std::size_t n_local_trials) {
+  constexpr std::string_view function = "kmeans_plus_plus";
+  detail::check_samples(function, "x", x);
+  const auto n = static_cast<std::size_t>(x.rows());
+  if (n_clusters < 1 || n_clusters > n) {
+    check::fail(function, fmt::format("n_clusters = {} must be between 1 and the number of "
+                                      "samples, {}",
+                                      n_clusters, n));
+  }
+  detail::check_sample_weight(function, sample_weight, n);
+  random_stream random(seed);
+  const shifted_rows rows(x, Eigen::RowVectorXd::Zero(x.cols()));
+  return seed_plus_plus(rows, n_clusters, sample_weight, random, n_local_trials);
+}
+
+namespace {
+
+void check_centres(std::string_view function, const matrix_view& x, const matrix_view& centers) {
+  detail::check_samples(function, "x", x);
+  detail::check_samples(function, "centers", centers);
+  if (centers.cols() != x.cols()) {
+    check::fail(function,
+                fmt::format("centers have {} features but x has {}", centers.cols(), x.cols()));
+  }
+}
+
+}  // namespace
+
+assignment kmeans_predict(const matrix_view& x, const matrix_view& centers,
+                          std::span<const double> sample_weight) {
+  constexpr std::string_view function = "kmeans_predict";
+  check_centres(function, x, centers);
+  const auto n = static_cast<std::size_t>(x.rows());
+  const auto d = static_cast<std::size_t>(x.cols());
+  const auto k = static_cast<std::size_t>(centers.rows());
+  if (!sample_weight.empty()) {
+    check::same_size(function, "sample_weight", sample_weight.size(), "x rows", n);
+    check::all_nonnegative(function, "sample_weight", sample_weight);
+  }
+  const row_matrix centres = centers;
+  detail::packed_points packed;
+  packed.assign(centres.data(), k, d, d);
+  assignment result;
+  result.labels.resize(n);
+  const double* data = x.data();
+  const auto stride = static_cast<std::size_t>(x.outerStride());
+  result.inertia = parallel_reduce(
+      n, 0.0,
+      [&](std::size_t begin, std::size_t end) {
+        std::vector<double> distances(packed.padded());
+        double sum = 0;
+        for (std::size_t i = begin; i < end; ++i) {
+          detail::squared_distances(data + i * stride, packed, distances.data());
+          const auto nearest = detail::find_nearest_two(distances.data(), k);
+          result.labels[i] = static_cast<std::int32_t>(nearest.index);
+          sum += nearest.best * (sample_weight.empty() ? 1.0 : sample_weight[i]);
+        }
+        return sum;
+      },
+      [](double a, double b) { return a + b; });
+  return result;
+}
+
+row_matrix kmeans_transform(const matrix_view& x, const matrix_view& centers) {
+  constexpr std::string_view function = "kmeans_transform";
+  check_centres(function, x, centers);
+  const auto n = static_cast<std::size_t>(x.rows());
+  const auto d = static_cast<std::size_t>(x.cols());
+  const auto k = static_cast<std::size_t>(centers.rows());
+  const row_matrix centres = centers;
+  detail::packed_points packed;
+  packed.assign(centres.data(), k, d, d);
+  row_matrix distances(x.rows(), centers.rows());
+  const double* data = x.data();
+  const auto stride = static_cast<std::size_t>(x.outerStride());
+  parallel_for(n, [&](std::size_t begin, std::size_t end) {
+    std::vector<double> squared(packed.padded());
+    for (std::size_t i = begin; i < end; ++i) {
+      detail::squared_distances(data + i * stride, packed, squared.data());
+      for (std::size_t j = 0; j < k; ++j) {
+        distances(static_cast<Eigen::Index>(i), static_cast<Eigen::Index>(j)) =
+            std::sqrt(squared[j]);
+      }
+    }
+  });
+  return distances;
+}
+
+}  // namespace crmkit::segment
