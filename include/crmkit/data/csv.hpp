@@ -28,9 +28,11 @@ struct column_ref {
   std::string name;                     ///< header name (used when `position` is empty)
   std::optional<std::size_t> position;  ///< 0-based field index
 
-  column_ref(std::string header_name)
-      : name(std::move(header_name)) {}                       // NOLINT(google-explicit-constructor)
-  column_ref(const char* header_name) : name(header_name) {}  // NOLINT(google-explicit-constructor)
+  // Implicit, so that `options.datetime_col = "date";` reads naturally.
+  // NOLINTNEXTLINE(google-explicit-constructor)
+  column_ref(std::string header_name) : name(std::move(header_name)) {}
+  // NOLINTNEXTLINE(google-explicit-constructor)
+  column_ref(const char* header_name) : name(header_name) {}
   /** The field at 0-based `index`, with or without a header. */
   static column_ref at(std::size_t index) {
     column_ref column{""};
@@ -78,7 +80,8 @@ struct csv_options {
  * - customer id: when every id is an integer that fits in int64 (optional '-', leading zeros
  *   allowed: "00042" is 42), the key is that integer and `customer_labels` stays empty;
  *   otherwise each distinct text (exact, after the trimming above) becomes a label numbered
- *   0, 1, ... in order of first appearance, and the key is that number. An empty id is a bad row.
+ *   0, 1, ... in order of first appearance among the rows kept, and the key is that number.
+ *   An empty id is a bad row.
  * - datetime: see parse_iso_timestamp (YYYY-MM-DD, YYYYMMDD, ISO datetimes) or the
  *   `date_format` option (date_format); seconds since 1970-01-01 without a time zone.
  * - amount: a decimal number (`std::from_chars` grammar, e.g. "-12.5", "1e3"); empty text,
