@@ -141,8 +141,9 @@ class radix_sorter {
 /**
  * Sorts rows (x_i, u_i, v_i, w_i) by (x, u, v) and merges identical ones, summing their weights
  * (an empty `weights` means all 1; zero-weight rows are dropped). The sort is a stable LSD radix
- * sort on v, then u, then x, O(n); the order is total, so the result does not depend on the
- * thread count and, up to the order in which tied weights are added, not on the input order.
+ * sort on v (skipped when v is u), then u, then x, O(n); the order is total, so the result does not
+ * depend on the thread count and, up to the order in which tied weights are added, not on the input
+ * order.
  */
 inline std::vector<pattern> compress(std::span<const double> x, std::span<const double> u,
                                      std::span<const double> v,
@@ -151,7 +152,8 @@ inline std::vector<pattern> compress(std::span<const double> x, std::span<const 
   auto weight = [&](std::size_t i) { return weights.empty() ? 1.0 : weights[i]; };
   detail::radix_sorter sorter(n);
   if (n > 1) {
-    sorter.sort_by([&](std::size_t i) { return detail::radix_key(v[i]); });
+    if (v.data() != u.data())
+      sorter.sort_by([&](std::size_t i) { return detail::radix_key(v[i]); });
     sorter.sort_by([&](std::size_t i) { return detail::radix_key(u[i]); });
     sorter.sort_by([&](std::size_t i) { return detail::radix_key(x[i]); });
   }
