@@ -1,7 +1,9 @@
 """crmkit's command line: ``python -m crmkit report`` (also installed as the ``crmkit`` script).
 
-``report`` without a transaction file simulates a demo log (BG/NBD + Gamma-Gamma customers with
-the published CDNOW parameters), summarises it per customer and prints a short table.
+``crmkit report [transactions.csv] [--survey responses.csv] --out DIR`` writes every table as CSV
+and one self-contained ``report.html`` into DIR. Without a transaction file it simulates a demo
+(purchases and survey answers). Problems with the input stop the command with one line on
+stderr and exit status 2.
 """
 
 from __future__ import annotations
@@ -10,15 +12,21 @@ import argparse
 import sys
 from typing import List, Optional, TextIO
 
-import pandas as pd
-
 from . import __version__
-from .data import simulate_transactions, summary_data_from_transaction_data
+from ._report_input import (
+    DEMO_HORIZON_WEEKS,
+    DEMO_START,
+    Columns,
+    ReportInputError,
+    load_survey,
+    load_transactions,
+    simulate_demo,
+)
+from .report import build_report
 
-# The demo: customers acquired over a quarter and observed for two years, time in weeks.
-DEMO_START = "2024-01-01"
-DEMO_ACQUISITION_WEEKS = 13
-DEMO_HORIZON_WEEKS = 104
+__all__ = ["main", "DEMO_START", "DEMO_HORIZON_WEEKS"]
+
+EXIT_BAD_INPUT = 2
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -27,63 +35,73 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="command")
     report = commands.add_parser(
         "report",
-        help="summarise customers and print a report",
-        description="Without a transaction file: simulate a demo log, summarise it, print a table.",
+        help="segments, lifetime value, satisfaction: CSV tables and one HTML report",
+        description="Summarise a transaction log, fit BG/NBD and Gamma-Gamma, segment customers, "
+                    "aggregate survey answers, and write CSV tables and report.html into --out. "
+                    "Without a transaction file, a simulated demo is used.",
     )
-    report.add_argument("--customers", type=int, default=20_000, help="demo customers (default 20000)")
-    report.add_argument("--seed", type=int, default=0, help="seed of the demo simulation (default 0)")
+    report.add_argument("transactions", nargs="?", help="transaction CSV (default: simulated demo)")
+    report.add_argument("--survey", help="survey answers CSV: customer id, NPS 0-10 [, CSAT 1-5, "
+                                         "date]")
+    report.add_argument("--out", default="crmkit-report", help="output folder (default "
+                                                               "crmkit-report)")
+    report.add_argument("--customer-col", help="customer id column (default: found by name, "
+                                               "e.g. customer_id)")
+    report.add_argument("--date-col", help="date column (default: found by name, e.g. date)")
+    report.add_argument("--amount-col", help="amount column (default: found by name, e.g. "
+                                             "amount, revenue)")
+    report.add_argument("--sep", default=",", help="field separator (default ','; '\\s+' for "
+                                                   "runs of spaces)")
+    report.add_argument("--date-format", help="strptime date format, e.g. %%d/%%m/%%Y (default "
+                                              "ISO YYYY-MM-DD)")
+    report.add_argument("--survey-customer-col", help="customer id column of the survey file")
+    report.add_argument("--nps-col", help="NPS answer column of the survey file")
+    report.add_argument("--csat-col", help="CSAT answer column of the survey file")
+    report.add_argument("--survey-date-col", help="answer date column of the survey file")
+    report.add_argument("--customers", type=int, default=20_000,
+                        help="demo size in customers (default 20000)")
+    report.add_argument("--seed", type=int, default=0, help="seed of the demo and of k-means")
+    report.add_argument("--quiet", action="store_true", help="no progress lines")
     return parser
 
 
-def _demo_log(customers: int, seed: int) -> pd.DataFrame:
-    log, _ = simulate_transactions(
-        customers,
-        start=DEMO_START,
-        freq="W",
-        acquisition_periods=DEMO_ACQUISITION_WEEKS,
-        horizon=DEMO_HORIZON_WEEKS,
-        seed=seed,
-    )
-    return log
-
-
-def report(log: pd.DataFrame, out: TextIO, observation_period_end=None) -> pd.DataFrame:
-    """Summarise `log` (customer_id, date, amount) in weeks and print the report to `out`."""
-    summary = summary_data_from_transaction_data(
-        log, "customer_id", "date", "amount", observation_period_end=observation_period_end,
-        freq="D", freq_multiplier=7,
-    )
-    repeat = summary["frequency"] > 0
-    end = summary.attrs["observation_period_end"]
-    print(f"Transactions: {len(log):,} from {log['date'].min():%Y-%m-%d} to {end:%Y-%m-%d}, "
-          f"revenue {log['amount'].sum():,.2f}", file=out)
-    print(f"Customers:    {len(summary):,}, of whom {int(repeat.sum()):,} "
-          f"({repeat.mean():.1%}) bought again", file=out)
-    print("\nPer customer (recency and T in weeks; monetary value over repeat buyers):", file=out)
-    table = pd.DataFrame(
-        {
-            "frequency": summary["frequency"].describe(),
-            "recency": summary["recency"].describe(),
-            "T": summary["T"].describe(),
-            "monetary value": summary.loc[repeat, "monetary_value"].describe(),
-        }
-    ).T.drop(columns="count")
-    print(table.to_string(float_format=lambda x: f"{x:,.2f}"), file=out)
-    print("\nFirst customers:", file=out)
-    print(summary.head(5).to_string(float_format=lambda x: f"{x:,.2f}"), file=out)
-    return summary
+def _run(arguments: argparse.Namespace, out: TextIO) -> None:
+    progress = None if arguments.quiet else sys.stderr
+    if arguments.transactions is None:
+        if arguments.customers < 1:
+            raise ReportInputError(f"--customers {arguments.customers} must be at least 1")
+        if progress is not None:
+            print(f"simulating a demo of {arguments.customers:,} customers "
+                  f"(seed {arguments.seed})", file=progress, flush=True)
+        log, survey = simulate_demo(arguments.customers, arguments.seed)
+        columns = Columns("customer_id", "date", "amount")
+        source = (f"Simulated demo: {arguments.customers:,} customers over "
+                  f"{DEMO_HORIZON_WEEKS} weeks from {DEMO_START}, seed {arguments.seed}")
+    else:
+        log, columns = load_transactions(arguments.transactions, arguments.customer_col,
+                                         arguments.date_col, arguments.amount_col, arguments.sep,
+                                         arguments.date_format)
+        survey = None
+        source = f"Transactions: {arguments.transactions}"
+    if arguments.survey is not None:
+        survey = load_survey(arguments.survey, log[columns.customer], arguments.survey_customer_col,
+                             arguments.nps_col, arguments.csat_col, arguments.survey_date_col)
+        source += f"; survey: {arguments.survey}"
+    result = build_report(log, arguments.out, columns, survey, seed=arguments.seed,
+                          progress=progress, source=source)
+    for note in result.notes:
+        print(f"note: {note}", file=sys.stderr)
+    print(f"report written to {result.html_path} ({len(result.tables)} tables)", file=out)
 
 
 def main(argv: Optional[List[str]] = None, out: TextIO = sys.stdout) -> int:
-    """Run the command line; returns the exit status."""
+    """Run the command line; returns the exit status (2 for bad input, with one line on stderr)."""
     arguments = _parser().parse_args(argv)
-    if arguments.customers < 1:
-        print(f"crmkit report: --customers {arguments.customers} must be at least 1", file=sys.stderr)
-        return 2
-    print(f"crmkit {__version__}: demo report on {arguments.customers:,} simulated customers "
-          f"(BG/NBD + Gamma-Gamma, CDNOW parameters, seed {arguments.seed})\n", file=out)
-    end = pd.Timestamp(DEMO_START) + pd.Timedelta(weeks=DEMO_HORIZON_WEEKS)
-    report(_demo_log(arguments.customers, arguments.seed), out, observation_period_end=end)
+    try:
+        _run(arguments, out)
+    except ReportInputError as error:
+        print(f"crmkit {arguments.command}: error: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     return 0
 
 

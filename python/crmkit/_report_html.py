@@ -1,0 +1,142 @@
+"""The HTML page of ``crmkit report``: one self-contained file (inline CSS, base64 PNG plots)."""
+
+from __future__ import annotations
+
+import base64
+import html
+from typing import List
+
+import pandas as pd
+
+_CSS = """
+body { font-family: -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; margin: 0;
+       background: #f4f6f9; color: #1d2733; }
+header { background: #1f3b57; color: white; padding: 24px 40px; }
+header h1 { margin: 0 0 6px 0; font-size: 28px; }
+header p { margin: 0; opacity: 0.85; }
+main { max-width: 1180px; margin: 0 auto; padding: 20px 40px 60px 40px; }
+section { background: white; border-radius: 8px; padding: 18px 24px; margin: 18px 0;
+          box-shadow: 0 1px 3px rgba(0,0,0,0.08); }
+h2 { margin-top: 0; color: #1f3b57; }
+.cards { display: grid; grid-template-columns: repeat(auto-fill, minmax(210px, 1fr)); gap: 12px; }
+.card { background: #eef3f8; border-radius: 6px; padding: 12px 14px; }
+.card .label { font-size: 13px; color: #4a5a6a; }
+.card .value { font-size: 22px; font-weight: 600; margin-top: 4px; }
+table { border-collapse: collapse; font-size: 13px; margin: 10px 0; }
+th, td { padding: 4px 10px; border-bottom: 1px solid #e1e6ec; text-align: right; }
+th { background: #f0f3f7; }
+td:first-child, th:first-child { text-align: left; }
+img { max-width: 100%; height: auto; margin: 8px 0; }
+.explain { color: #4a5a6a; font-size: 14px; }
+.notes li { font-size: 13px; color: #6a4a1a; }
+.grid2 { display: grid; grid-template-columns: 1fr 1fr; gap: 16px; }
+"""
+
+
+def _data_uri(png: bytes) -> str:
+    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+
+
+def _table(frame: pd.DataFrame, rows: int) -> str:
+    shown = frame.head(rows)
+    return shown.to_html(float_format=lambda v: f"{v:,.3g}" if abs(v) < 100 else f"{v:,.0f}",
+                         na_rep="", border=0, escape=True)
+
+
+def _plot(report, name: str, alt: str) -> str:
+    if name not in report.plots:
+        return ""
+    return f'<img alt="{html.escape(alt)}" src="{_data_uri(report.plots[name])}">'
+
+
+def _paragraph(text: str) -> str:
+    return f'<p class="explain">{html.escape(text)}</p>'
+
+
+def render_html(report, title: str, source: str, rows: int) -> str:
+    """The report page: headline cards, then one section per question a manager asks."""
+    tables = report.tables
+    parts: List[str] = [
+        "<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
+        f"<title>{html.escape(title)}</title><style>{_CSS}</style></head><body>",
+        f"<header><h1>{html.escape(title)}</h1><p>{html.escape(source)}</p></header><main>",
+        '<section id="headline"><h2>Headline numbers</h2><div class="cards">',
+    ]
+    for label, value in report.headline.items():
+        parts.append(f'<div class="card"><div class="label">{html.escape(label)}</div>'
+                     f'<div class="value">{html.escape(value)}</div></div>')
+    parts.append("</div></section>")
+
+    segments = tables["segments"]
+    parts += [
+        '<section id="segments"><h2>Who the customers are: segments</h2>',
+        _paragraph(
+            f"Customers were grouped by k-means into {len(segments)} segments by how recently "
+            "they bought (weeks since the last purchase), how often (purchases) and how much "
+            "(mean spend per purchase), after log-scaling and standardising. The number of "
+            "segments is the one with the best silhouette score (table below). Segments are "
+            "numbered by their mean expected value over the next 12 months, C1 the highest."),
+        _table(segments, rows),
+        _plot(report, "segments", "segment sizes and value"),
+        _plot(report, "segment_profiles", "segment profiles"),
+        "<h3>Choosing the number of segments</h3>",
+        _paragraph("Higher silhouette and Calinski-Harabasz, lower Davies-Bouldin are better."),
+        _table(tables["kmeans_quality"], rows), "</section>",
+    ]
+    parts += [
+        '<section id="value"><h2>Who is worth most</h2>',
+        _paragraph(
+            "Expected value over the next 12 months (CLV): the BG/NBD model's expected purchases, "
+            "discounted 1% per month, times the Gamma-Gamma model's expected spend per purchase. "
+            "The curve shows how concentrated value is. The most valuable customers:"),
+        _plot(report, "value_curve", "value concentration"),
+        _table(tables["top_customers"][["segment", "purchases", "revenue", "p_alive", "clv"]],
+               rows),
+        "</section>",
+    ]
+    warning = tables["early_warning"]
+    parts += [
+        '<section id="slipping"><h2>Who is slipping away</h2>',
+        _paragraph(
+            f"{len(warning):,} customers with three or more purchases have a probability between "
+            "10% and 50% of still being active: they have been silent for longer than their own "
+            "buying rhythm suggests, but are probably not lost yet. Ranked by value at risk (past revenue times the chance they "
+            "are gone); the full list is in early_warning.csv."),
+        _table(warning, rows),
+        _plot(report, "probability_alive", "probability alive by frequency and recency"),
+        "</section>",
+    ]
+    if "nps_by_segment" in tables:
+        parts += ['<section id="satisfaction"><h2>How satisfaction moves</h2>',
+                  _paragraph("Net Promoter Score (share of 9-10 answers minus share of 0-6, in "
+                             "points) with adjusted-Wald 95% intervals; cells with fewer than 30 "
+                             "answers are flagged small_sample."),
+                  _plot(report, "nps_trend", "NPS trend"),
+                  "<h3>NPS by segment</h3>",
+                  _table(tables["nps_by_segment"][["n", "nps", "lower", "upper",
+                                                   "share_promoters", "share_detractors",
+                                                   "small_sample"]], rows)]
+        if "csat_by_segment" in tables:
+            parts += ["<h3>CSAT (share answering 4-5 of 5) by segment</h3>",
+                      _table(tables["csat_by_segment"][["n", "share", "share_lower",
+                                                        "share_upper", "mean_score"]], rows)]
+        parts.append("</section>")
+    parts += [
+        '<section id="models"><h2>How far to trust the predictions</h2>',
+        _paragraph(
+            "The purchase model was fitted on the earlier part of the log and checked against the "
+            "later part (holdout): the closer the lines, the better the predictions."),
+        '<div class="grid2">', _plot(report, "calibration_vs_holdout", "calibration vs holdout"),
+        _plot(report, "cumulative_transactions", "cumulative transactions"),
+        _plot(report, "repeat_purchases", "repeat purchases"),
+        _plot(report, "frequency_recency", "expected purchases by frequency and recency"),
+        "</div>", _table(tables["model_parameters"], rows), "</section>",
+    ]
+    if report.notes:
+        parts.append('<section id="notes"><h2>Notes</h2><ul class="notes">')
+        parts += [f"<li>{html.escape(note)}</li>" for note in report.notes]
+        parts.append("</ul></section>")
+    files = ", ".join(f"{name}.csv" for name in tables)
+    parts += [f'<section id="files"><h2>Files</h2>{_paragraph("Every table in full: " + files)}'
+              "</section>", "</main></body></html>"]
+    return "\n".join(parts)

@@ -1,0 +1,298 @@
+"""Input of the report: reading and checking the user's CSV files, or simulating the demo.
+
+Every problem a user can fix becomes one :class:`ReportInputError` whose message says what is
+wrong, where, and how to fix it; ``python -m crmkit report`` prints it as one line.
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import os
+import re
+from dataclasses import dataclass
+from typing import List, Optional, Sequence, Tuple
+
+import numpy as np
+import pandas as pd
+
+from ._csv import read_transactions
+from .data import simulate_transactions
+
+__all__ = ["ReportInputError", "Columns", "load_transactions", "load_survey", "simulate_demo"]
+
+# Column names people commonly use, in order of preference, compared after normalisation
+# (lower case, letters and digits only).
+CUSTOMER_NAMES = ("customer_id", "customer", "customerid", "cust_id", "client_id", "client",
+                  "user_id", "user", "member_id", "account_id", "buyer_id", "id")
+DATE_NAMES = ("date", "order_date", "transaction_date", "invoice_date", "purchase_date",
+              "datetime", "timestamp", "time", "created_at", "order_datetime", "invoicedate")
+AMOUNT_NAMES = ("amount", "revenue", "sales", "value", "order_value", "total", "spend",
+                "monetary_value", "dollar_value", "price", "net_amount", "gross_amount")
+NPS_NAMES = ("nps", "nps_score", "score", "likelihood_to_recommend", "recommend", "ltr")
+CSAT_NAMES = ("csat", "csat_score", "satisfaction", "satisfaction_score")
+SURVEY_DATE_NAMES = ("date", "response_date", "survey_date", "answered_at", "submitted_at",
+                     "created_at", "timestamp", "datetime")
+
+# The demo: customers acquired over a quarter, observed for two years (time in weeks).
+DEMO_START = "2024-01-01"
+DEMO_ACQUISITION_WEEKS = 13
+DEMO_HORIZON_WEEKS = 104
+DEMO_SURVEY_SHARE = 0.1
+DEMO_SURVEY_WEEKS = 52
+
+
+class ReportInputError(ValueError):
+    """A problem with the report's input files or options, with the fix in its message."""
+
+
+@dataclass(frozen=True)
+class Columns:
+    """The columns of a transaction log: customer id, date and amount."""
+
+    customer: str
+    date: str
+    amount: str
+
+
+def _normalised(name: str) -> str:
+    return re.sub(r"[^0-9a-z]", "", name.lower())
+
+
+def _read_header(path: str, sep: str) -> List[str]:
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as handle:
+            for line in handle:
+                if line.strip():
+                    if sep in (r"\s+", "whitespace"):
+                        return line.split()
+                    return [field.strip() for field in next(csv.reader([line], delimiter=sep))]
+    except FileNotFoundError:
+        raise ReportInputError(f"file {path} not found") from None
+    except (OSError, UnicodeDecodeError, csv.Error) as error:
+        raise ReportInputError(f"cannot read {path}: {error}") from None
+    raise ReportInputError(f"{path} is empty: it needs a header line and one row per transaction")
+
+
+def _pick_column(header: Sequence[str], given: Optional[str], candidates: Sequence[str],
+                 role: str, option: str, path: str) -> str:
+    available = ", ".join(header)
+    if given is not None:
+        if given in header:
+            return given
+        close = difflib.get_close_matches(given, header, n=1, cutoff=0.5)
+        hint = f"did you mean '{close[0]}'? " if close else ""
+        raise ReportInputError(
+            f"column '{given}' ({option}) not found in {path}; available: {available}; "
+            f"{hint}use {option} NAME"
+        )
+    by_normalised = {_normalised(name): name for name in header}
+    for candidate in candidates:
+        if _normalised(candidate) in by_normalised:
+            return by_normalised[_normalised(candidate)]
+    raise ReportInputError(
+        f"column '{candidates[0]}' not found in {path} (no {role} column among the usual names); "
+        f"available: {available}; use {option} NAME"
+    )
+
+
+def _one_line(error: Exception) -> str:
+    return " ".join(str(error).split())
+
+
+def load_transactions(path: str, customer_col: Optional[str] = None, date_col: Optional[str] = None,
+                      amount_col: Optional[str] = None, sep: str = ",",
+                      date_format: Optional[str] = None) -> Tuple[pd.DataFrame, Columns]:
+    """Read a transaction CSV, finding the customer, date and amount columns by common names.
+
+    Parameters
+    ----------
+    path : str
+        The file.
+    customer_col, date_col, amount_col : str, optional
+        Column names; by default the first header name matching a common name
+        (``customer_id``, ``order_date``, ``revenue``, ...; case and punctuation ignored).
+    sep : str, default ","
+        Field separator (see :func:`crmkit.read_transactions`).
+    date_format : str, optional
+        strptime-style date format; default ISO dates.
+
+    Returns
+    -------
+    log : pandas.DataFrame
+        The three columns, under their names in the file.
+    columns : Columns
+        The names used.
+
+    Raises
+    ------
+    ReportInputError
+        A missing file or column (listing the available columns and the option to use), or an
+        unreadable row (file:line:column, and the ``--date-format`` hint for dates).
+    """
+    path = os.fspath(path)
+    header = _read_header(path, sep)
+    if len(header) < 3:
+        raise ReportInputError(
+            f"{path} has {len(header)} column(s) with sep {sep!r} ({', '.join(header)}); a "
+            "transaction log needs customer, date and amount columns; check --sep"
+        )
+    columns = Columns(
+        _pick_column(header, customer_col, CUSTOMER_NAMES, "customer id", "--customer-col", path),
+        _pick_column(header, date_col, DATE_NAMES, "date", "--date-col", path),
+        _pick_column(header, amount_col, AMOUNT_NAMES, "amount", "--amount-col", path),
+    )
+    try:
+        log = read_transactions(path, columns.customer, columns.date, columns.amount, sep=sep,
+                                date_format=date_format)
+    except ValueError as error:
+        message = _one_line(error)
+        if "as a date" in message and date_format is None:
+            message += "; give the format with --date-format, e.g. --date-format %d/%m/%Y"
+        elif "as a date" in message:
+            message += f"; --date-format is {date_format!r}"
+        raise ReportInputError(message) from None
+    if len(log) == 0:
+        raise ReportInputError(f"{path} has a header but no transactions")
+    return log, columns
+
+
+def load_survey(path: str, customer_ids: pd.Series, customer_col: Optional[str] = None,
+                nps_col: Optional[str] = None, csat_col: Optional[str] = None,
+                date_col: Optional[str] = None) -> pd.DataFrame:
+    """Read survey answers: customer id, NPS answer (0-10), optional CSAT (1-5) and date.
+
+    Parameters
+    ----------
+    path : str
+        The CSV file.
+    customer_ids : pandas.Index
+        The customers of the transaction log; survey ids are read with their type.
+    customer_col, nps_col, csat_col, date_col : str, optional
+        Column names; by default found by common names (``customer_id``, ``nps``/``score``,
+        ``csat``, ``date``/``response_date``). CSAT and date are optional.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``customer_id``, ``nps`` and, when present, ``csat`` and ``date``.
+
+    Raises
+    ------
+    ReportInputError
+        An empty file, a missing column, unreadable dates.
+    """
+    path = os.fspath(path)
+    try:
+        raw = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
+    except FileNotFoundError:
+        raise ReportInputError(f"survey file {path} not found") from None
+    except pd.errors.EmptyDataError:
+        raise ReportInputError(
+            f"survey file {path} is empty; it needs a header line (customer_id, nps[, csat, "
+            "date]) and one row per answer, or leave out --survey"
+        ) from None
+    except (OSError, UnicodeDecodeError, pd.errors.ParserError) as error:
+        raise ReportInputError(f"cannot read survey file {path}: {_one_line(error)}") from None
+    header = [str(c) for c in raw.columns]
+    raw.columns = header
+    if len(raw) == 0:
+        raise ReportInputError(f"survey file {path} has a header but no answers; add answers or "
+                               "leave out --survey")
+    customer = _pick_column(header, customer_col, CUSTOMER_NAMES, "customer id",
+                            "--survey-customer-col", path)
+    score = _pick_column(header, nps_col, NPS_NAMES, "NPS answer", "--nps-col", path)
+    survey = pd.DataFrame({"customer_id": _ids_like(raw[customer], customer_ids)})
+    survey["nps"] = _numbers(raw[score], score, path)
+    wanted_csat = csat_col if csat_col is not None else _optional(header, CSAT_NAMES)
+    if wanted_csat is not None:
+        survey["csat"] = _numbers(raw[_pick_column(header, wanted_csat, CSAT_NAMES, "CSAT",
+                                                   "--csat-col", path)], wanted_csat, path)
+    wanted_date = date_col if date_col is not None else _optional(header, SURVEY_DATE_NAMES)
+    if wanted_date is not None:
+        name = _pick_column(header, wanted_date, SURVEY_DATE_NAMES, "date", "--survey-date-col",
+                            path)
+        dates = pd.to_datetime(raw[name], errors="coerce")
+        if dates.isna().any():
+            row = int(np.flatnonzero(dates.isna().to_numpy())[0])
+            raise ReportInputError(
+                f"{path}:{row + 2}: column '{name}': cannot read {raw[name].iloc[row]!r} as a date; "
+                "use ISO dates (YYYY-MM-DD)"
+            )
+        survey["date"] = dates
+    return survey
+
+
+def _optional(header: Sequence[str], candidates: Sequence[str]) -> Optional[str]:
+    by_normalised = {_normalised(name): name for name in header}
+    for candidate in candidates:
+        if _normalised(candidate) in by_normalised:
+            return by_normalised[_normalised(candidate)]
+    return None
+
+
+def _numbers(column: pd.Series, name: str, path: str) -> pd.Series:
+    values = pd.to_numeric(column.str.strip(), errors="coerce")
+    bad = values.isna() & (column.str.strip() != "")
+    if bad.any():
+        row = int(np.flatnonzero(bad.to_numpy())[0])
+        raise ReportInputError(
+            f"{path}:{row + 2}: column '{name}': {column.iloc[row]!r} is not a number"
+        )
+    return values
+
+
+def _ids_like(ids: pd.Series, customer_ids: pd.Index) -> pd.Series:
+    ids = ids.str.strip()
+    if pd.api.types.is_integer_dtype(customer_ids.dtype):
+        numeric = pd.to_numeric(ids, errors="coerce")
+        if not numeric.isna().any():
+            return numeric.astype(np.int64)
+    return ids
+
+
+def simulate_demo(customers: int, seed: int) -> Tuple[pd.DataFrame, pd.DataFrame]:
+    """A demo transaction log and survey answers for a sample of its customers.
+
+    Purchases follow BG/NBD + Gamma-Gamma with the published CDNOW parameters
+    (:func:`crmkit.simulate_transactions`), customers joining over 13 weeks and observed for
+    104 weeks. A tenth of the customers answer one survey in the last year, at a uniform time
+    after their first purchase. Answers depend on the customer's true state: a customer still
+    active at the time of answering, buying often and spending much is likelier to recommend;
+    satisfaction drifts slightly upwards over the year. NPS is 0-10 and CSAT 1-5.
+
+    Parameters
+    ----------
+    customers : int
+        Number of customers.
+    seed : int
+        Seed of the purchases and of the answers.
+
+    Returns
+    -------
+    log : pandas.DataFrame
+        ``customer_id``, ``date``, ``amount``.
+    survey : pandas.DataFrame
+        ``customer_id``, ``date``, ``nps``, ``csat``.
+    """
+    log, truth = simulate_transactions(customers, start=DEMO_START, freq="W",
+                                       acquisition_periods=DEMO_ACQUISITION_WEEKS,
+                                       horizon=DEMO_HORIZON_WEEKS, seed=seed)
+    rng = np.random.default_rng([seed, 7])
+    answering = max(1, int(round(customers * DEMO_SURVEY_SHARE)))
+    who = np.sort(rng.choice(customers, size=min(answering, customers), replace=False))
+    facts = truth.iloc[who]
+    first_week = np.maximum(facts["birth"].to_numpy(), DEMO_HORIZON_WEEKS - DEMO_SURVEY_WEEKS)
+    week = first_week + rng.random(len(who)) * (DEMO_HORIZON_WEEKS - first_week)
+    active = (facts["death"].to_numpy() > week).astype(float)
+    weekly_rate = facts["lambda"].to_numpy()
+    mean_spend = 6.25 / facts["nu"].to_numpy()
+    drift = (week - (DEMO_HORIZON_WEEKS - DEMO_SURVEY_WEEKS)) / DEMO_SURVEY_WEEKS
+    mood = (5.4 + 2.2 * active + 1.5 * np.tanh(4 * weekly_rate) + 0.4 * np.tanh(mean_spend / 50)
+            + 0.8 * drift + rng.normal(0.0, 1.7, len(who)))
+    nps = np.clip(np.rint(mood), 0, 10).astype(np.int64)
+    csat = np.clip(np.rint(1 + (mood + rng.normal(0.0, 0.8, len(who))) * 0.45), 1, 5)
+    dates = pd.Timestamp(DEMO_START) + pd.to_timedelta(np.floor(week * 7), unit="D")
+    survey = pd.DataFrame({"customer_id": facts.index.to_numpy(dtype=np.int64), "date": dates,
+                           "nps": nps, "csat": csat.astype(np.int64)})
+    return log, survey

@@ -1,0 +1,426 @@
+"""The main job: from a transaction log (and survey answers) to CSV tables and one HTML report.
+
+:func:`build_report` runs every step on a log and writes the tables (``*.csv``), the plots
+(``plots/*.png``) and ``report.html`` (self-contained: plots embedded as base64 PNG, inline CSS)
+into a folder. ``python -m crmkit report`` is its command line.
+
+Steps: summarise the log per customer (time in weeks); fit BG/NBD on a calibration period and
+compare with the holdout; fit BG/NBD and Gamma-Gamma on the whole log; predict P(alive),
+expected purchases and 12-month CLV; cluster customers with k-means on standardised log-scaled
+recency, frequency and spend (k chosen by the silhouette score); list valuable customers who are
+slipping away; aggregate NPS/CSAT by segment and by month with confidence intervals.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import sys
+import time
+import warnings
+from dataclasses import dataclass, field
+from typing import Callable, Dict, List, Optional, TextIO
+
+import numpy as np
+import pandas as pd
+
+from . import plotting
+from ._report_html import render_html
+from ._report_input import Columns, ReportInputError
+from .clv import BetaGeoFitter, GammaGammaFitter, expected_cumulative_transactions
+from .data import calibration_and_holdout_data, summary_data_from_transaction_data
+from .segment import KMeans
+from .survey import aggregate, attach_labels
+
+__all__ = ["ReportInputError", "Report", "build_report"]
+
+DAYS_PER_WEEK = 7
+PREDICTION_WEEKS = 13
+CLV_MONTHS = 12
+MONTHLY_DISCOUNT = 0.01
+MAX_HOLDOUT_WEEKS = 26
+MIN_CALIBRATION_WEEKS = 8
+K_RANGE = range(3, 9)
+K_SAMPLE = 20_000
+SILHOUETTE_SAMPLE = 4_000
+AT_RISK_P_ALIVE = 0.5
+GONE_P_ALIVE = 0.1
+TABLE_ROWS_IN_HTML = 15
+CSAT_SCALE = (1, 5)
+
+
+@dataclass
+class Report:
+    """What :func:`build_report` produced.
+
+    Attributes
+    ----------
+    tables : dict of str to pandas.DataFrame
+        Every table, by the name of its CSV file (without ``.csv``).
+    plots : dict of str to bytes
+        Every plot as PNG bytes, by name.
+    headline : dict of str to str
+        The headline numbers as shown in the report.
+    notes : list of str
+        Warnings raised on the way (small samples, slow convergence, ...), one line each.
+    html_path : str
+        Where ``report.html`` was written.
+    """
+
+    tables: Dict[str, pd.DataFrame] = field(default_factory=dict)
+    plots: Dict[str, bytes] = field(default_factory=dict)
+    headline: Dict[str, str] = field(default_factory=dict)
+    notes: List[str] = field(default_factory=list)
+    html_path: str = ""
+
+
+class _Progress:
+    def __init__(self, stream: Optional[TextIO]):
+        self.stream = stream
+        self.start = time.perf_counter()
+
+    def __call__(self, message: str) -> None:
+        if self.stream is not None:
+            print(f"[{time.perf_counter() - self.start:6.1f}s] {message}", file=self.stream,
+                  flush=True)
+
+
+def _png(draw: Callable, width: float = 7.0, height: float = 4.2) -> bytes:
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(width, height), dpi=100)
+    draw(figure.subplots())
+    figure.tight_layout()
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    return buffer.getvalue()
+
+
+def _standardised(features: np.ndarray) -> np.ndarray:
+    spread = features.std(axis=0)
+    return (features - features.mean(axis=0)) / np.where(spread > 0, spread, 1.0)
+
+
+def _quality(points: np.ndarray, labels: np.ndarray, seed: int) -> Dict[str, float]:
+    from . import segment
+
+    if hasattr(segment, "silhouette_score"):
+        scores = segment
+    else:  # the segmentation package's quality scores are not built yet: use scikit-learn's
+        from sklearn import metrics as scores
+    return {
+        "silhouette": float(scores.silhouette_score(points, labels,
+                                                    sample_size=min(SILHOUETTE_SAMPLE, len(points)),
+                                                    random_state=seed)),
+        "calinski_harabasz": float(scores.calinski_harabasz_score(points, labels)),
+        "davies_bouldin": float(scores.davies_bouldin_score(points, labels)),
+    }
+
+
+def _choose_k(points: np.ndarray, seed: int) -> tuple[pd.DataFrame, int]:
+    rng = np.random.default_rng(seed)
+    sample = points if len(points) <= K_SAMPLE else points[rng.choice(len(points), K_SAMPLE,
+                                                                      replace=False)]
+    distinct = len(np.unique(sample, axis=0))
+    rows = []
+    for k in K_RANGE:
+        if k >= distinct:
+            break
+        model = KMeans(k, random_state=seed).fit(sample)
+        rows.append({"k": k, "inertia": model.inertia_, **_quality(sample, model.labels_, seed)})
+    if not rows:
+        raise ReportInputError(
+            f"only {distinct} distinct customer profiles: too few customers to segment"
+        )
+    table = pd.DataFrame(rows).set_index("k")
+    best = int(table["silhouette"].idxmax())
+    table["chosen"] = table.index == best
+    return table, best
+
+
+def _describe(profile: pd.Series, means: pd.Series) -> str:
+    recent = "recent" if profile["weeks_since_last"] <= means["weeks_since_last"] else "lapsed"
+    often = "frequent" if profile["purchases"] > means["purchases"] else "occasional"
+    spend = "high-spend" if profile["mean_spend"] > means["mean_spend"] else "low-spend"
+    return f"{recent}, {often}, {spend}"
+
+
+def _segments(customers: pd.DataFrame, seed: int, progress) -> Dict[str, pd.DataFrame]:
+    features = ["weeks_since_last", "purchases", "mean_spend"]
+    raw = customers[features].to_numpy(dtype=float)
+    points = _standardised(np.log1p(np.clip(raw, 0, None)))
+    progress(f"choosing k for k-means (k = {K_RANGE.start}..{K_RANGE.stop - 1}, silhouette on a "
+             f"sample of {min(SILHOUETTE_SAMPLE, len(points)):,})")
+    quality, k = _choose_k(points, seed)
+    progress(f"k-means with k = {k} on {len(points):,} customers")
+    labels = KMeans(k, random_state=seed).fit(points).labels_
+    by_cluster = customers.assign(cluster=labels).groupby("cluster")
+    value = by_cluster["clv"].mean().sort_values(ascending=False)
+    rank = pd.Series(np.arange(1, k + 1), index=value.index)
+    names = [f"C{i}" for i in range(1, k + 1)]
+    cluster = pd.Categorical.from_codes(rank.loc[labels].to_numpy() - 1, names)
+    customers["segment"] = cluster
+    grouped = customers.groupby("segment", observed=False)
+    profiles = grouped[features + ["p_alive", "clv"]].mean()
+    profiles.insert(0, "customers", grouped.size())
+    profiles.insert(1, "share", profiles["customers"] / len(customers))
+    profiles["total_clv"] = grouped["clv"].sum()
+    profiles["revenue"] = grouped["revenue"].sum()
+    means = customers[features].mean()
+    profiles.insert(0, "description", [_describe(row, means) for _, row in profiles.iterrows()])
+    return {"kmeans_quality": quality, "segments": profiles}
+
+
+def _calibration(log: pd.DataFrame, columns: Columns, end: pd.Timestamp, start: pd.Timestamp,
+                 progress, notes: List[str]) -> Dict[str, object]:
+    span_weeks = (end - start).days / DAYS_PER_WEEK
+    holdout_weeks = min(MAX_HOLDOUT_WEEKS, np.floor(span_weeks / 3))
+    if span_weeks - holdout_weeks < MIN_CALIBRATION_WEEKS or holdout_weeks < 2:
+        notes.append(f"the log covers {span_weeks:.1f} weeks: too short for a calibration/holdout "
+                     "check (needs 10 or more)")
+        return {}
+    calibration_end = end - pd.Timedelta(weeks=float(holdout_weeks))
+    progress(f"calibration/holdout split at {calibration_end:%Y-%m-%d} "
+             f"({holdout_weeks:.0f} weeks of holdout)")
+    split = calibration_and_holdout_data(log, columns.customer, columns.date, calibration_end,
+                                         observation_period_end=end, freq="D",
+                                         freq_multiplier=DAYS_PER_WEEK)
+    model = BetaGeoFitter().fit(split["frequency_cal"], split["recency_cal"], split["T_cal"])
+    table = model.calibration_vs_holdout(split["frequency_cal"], split["recency_cal"],
+                                         split["T_cal"], split["frequency_holdout"],
+                                         split["duration_holdout"])
+    progress("cumulative transactions, actual vs model")
+    total_days = int((end.normalize() - log[columns.date].min().normalize()).days) + 1
+    cumulative = expected_cumulative_transactions(model, log, columns.date, columns.customer,
+                                                  t=total_days, freq="D",
+                                                  freq_multiplier=DAYS_PER_WEEK)
+    cumulative.index.name = "week"
+    calibration_week = (calibration_end.normalize() - log[columns.date].min().normalize()).days
+    return {"split": split, "model": model, "table": table, "cumulative": cumulative,
+            "calibration_week": calibration_week / DAYS_PER_WEEK}
+
+
+def _customer_table(log: pd.DataFrame, columns: Columns, end, progress):
+    progress(f"summarising {len(log):,} transactions")
+    summary = summary_data_from_transaction_data(log, columns.customer, columns.date,
+                                                 columns.amount, observation_period_end=end,
+                                                 freq="D", freq_multiplier=DAYS_PER_WEEK)
+    rfm = summary_data_from_transaction_data(log, columns.customer, columns.date, columns.amount,
+                                             observation_period_end=end, freq="D",
+                                             freq_multiplier=DAYS_PER_WEEK,
+                                             include_first_transaction=True)
+    customers = summary.copy()
+    customers.index.name = "customer_id"
+    customers["purchases"] = rfm["frequency"]
+    customers["weeks_since_last"] = rfm["recency"]
+    customers["mean_spend"] = rfm["monetary_value"]
+    customers["revenue"] = rfm["frequency"] * rfm["monetary_value"]
+    return customers
+
+
+def _fit_models(customers: pd.DataFrame, progress) -> Dict[str, object]:
+    progress(f"fitting BG/NBD on {len(customers):,} customers")
+    bgf = BetaGeoFitter().fit(customers["frequency"], customers["recency"], customers["T"])
+    repeaters = customers[(customers["frequency"] > 0) & (customers["monetary_value"] > 0)]
+    if len(repeaters) < 10:
+        raise ReportInputError(
+            f"only {len(repeaters)} customers bought more than once with a positive amount; the "
+            "spend model needs at least 10: is the amount column right (--amount-col)?"
+        )
+    progress(f"fitting Gamma-Gamma on {len(repeaters):,} repeat customers")
+    ggf = GammaGammaFitter().fit(repeaters["frequency"], repeaters["monetary_value"])
+    progress("predicting P(alive), expected purchases and CLV")
+    frequency, recency, age = customers["frequency"], customers["recency"], customers["T"]
+    customers["p_alive"] = bgf.conditional_probability_alive(frequency, recency, age)
+    customers[f"expected_purchases_{PREDICTION_WEEKS}w"] = (
+        bgf.conditional_expected_number_of_purchases_up_to_time(PREDICTION_WEEKS, frequency,
+                                                                recency, age))
+    spend = ggf.conditional_expected_average_profit(frequency, customers["monetary_value"].clip(
+        lower=0))
+    customers["expected_spend"] = spend
+    customers["clv"] = bgf.customer_lifetime_value(frequency, recency, age, spend,
+                                                   time=CLV_MONTHS, discount_rate=MONTHLY_DISCOUNT,
+                                                   freq="W")
+    params = pd.concat([
+        pd.DataFrame({"model": "BG/NBD", "estimate": bgf.params_,
+                      "standard_error": bgf.standard_errors_}),
+        pd.DataFrame({"model": "Gamma-Gamma", "estimate": ggf.params_,
+                      "standard_error": ggf.standard_errors_}),
+    ])
+    params.index.name = "parameter"
+    return {"bgf": bgf, "ggf": ggf, "params": params}
+
+
+def _early_warning(customers: pd.DataFrame, end: pd.Timestamp) -> pd.DataFrame:
+    p_alive = customers["p_alive"]
+    slipping = customers[(customers["purchases"] >= 3) & (p_alive < AT_RISK_P_ALIVE)
+                         & (p_alive >= GONE_P_ALIVE)]
+    table = slipping[["segment", "purchases", "revenue", "weeks_since_last", "p_alive", "clv"]].copy()
+    table.insert(3, "last_purchase",
+                 (end - pd.to_timedelta(table["weeks_since_last"] * DAYS_PER_WEEK, unit="D"))
+                 .dt.normalize())
+    table["value_at_risk"] = table["revenue"] * (1.0 - table["p_alive"])
+    return table.sort_values("value_at_risk", ascending=False)
+
+
+def _survey_tables(survey: pd.DataFrame, customers: pd.DataFrame, notes: List[str],
+                   progress) -> Dict[str, pd.DataFrame]:
+    known = survey["customer_id"].isin(customers.index)
+    if not known.all():
+        first = survey.loc[~known, "customer_id"].iloc[0]
+        notes.append(f"{int((~known).sum()):,} survey answers are from customers not in the "
+                     f"transaction log (the first: {first!r}) and were left out")
+        survey = survey[known]
+    if len(survey) == 0:
+        raise ReportInputError("no survey answer is from a customer of the transaction log: do "
+                               "the customer ids match (--survey-customer-col)?")
+    progress(f"aggregating {len(survey):,} survey answers")
+    answers = attach_labels(survey, customers[["segment"]], on="customer_id")
+    tables = {"nps_by_segment": aggregate(answers, "nps", "nps", by="segment")}
+    if "csat" in answers.columns:
+        tables["csat_by_segment"] = aggregate(answers, "csat", "csat", by="segment",
+                                              scale=CSAT_SCALE)
+    if "date" in answers.columns:
+        tables["nps_by_month"] = aggregate(answers, "nps", "nps", period="M", date_col="date")
+        if "csat" in answers.columns:
+            tables["csat_by_month"] = aggregate(answers, "csat", "csat", period="M",
+                                                date_col="date", scale=CSAT_SCALE)
+    tables["nps_overall"] = aggregate(answers.assign(all="all"), "nps", "nps", by="all")
+    return tables
+
+
+def _money(value: float) -> str:
+    return f"{value:,.0f}"
+
+
+def build_report(log: pd.DataFrame, out_dir: str, columns: Columns = Columns("customer_id", "date",
+                                                                            "amount"),
+                 survey: Optional[pd.DataFrame] = None, seed: int = 0,
+                 progress: Optional[TextIO] = sys.stderr, title: str = "Customer report",
+                 source: str = "") -> Report:
+    """Run every step on a transaction log and write the tables, plots and ``report.html``.
+
+    Parameters
+    ----------
+    log : pandas.DataFrame
+        One row per transaction, with the columns named in `columns` (dates as datetime64).
+    out_dir : str
+        Folder for the output (created when missing).
+    columns : Columns
+        Names of the customer id, date and amount columns.
+    survey : pandas.DataFrame, optional
+        Answers: ``customer_id``, ``nps`` (0-10) and optionally ``csat`` (1-5) and ``date``.
+    seed : int, default 0
+        Seed of the k-means runs and the silhouette sample.
+    progress : file-like or None, default sys.stderr
+        Where progress lines go (None: nowhere).
+    title, source : str
+        Report title and a description of the data shown under it.
+
+    Returns
+    -------
+    Report
+
+    Raises
+    ------
+    ReportInputError
+        Data the models cannot use (too few repeat buyers, too few distinct customers,
+        survey ids that match no customer, invalid survey answers).
+    """
+    step = _Progress(progress)
+    report = Report()
+    os.makedirs(os.path.join(out_dir, "plots"), exist_ok=True)
+    end = log[columns.date].max()
+    start = log[columns.date].min()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        customers = _customer_table(log, columns, end, step)
+        calibration = _calibration(log, columns, end, start, step, report.notes)
+        models = _fit_models(customers, step)
+        report.tables.update(_segments(customers, seed, step))
+        report.tables["early_warning"] = _early_warning(customers, end)
+        try:
+            if survey is not None:
+                report.tables.update(_survey_tables(survey, customers, report.notes, step))
+        except ValueError as error:
+            if isinstance(error, ReportInputError):
+                raise
+            raise ReportInputError(f"survey answers: {' '.join(str(error).split())}") from None
+    for caught_warning in caught:
+        note = " ".join(str(caught_warning.message).split())
+        if note not in report.notes:
+            report.notes.append(note)
+
+    bgf = models["bgf"]
+    report.tables["customers"] = customers
+    report.tables["model_parameters"] = models["params"]
+    report.tables["repeat_purchases"] = bgf.expected_repeat_frequency_histogram()
+    report.tables["top_customers"] = customers.sort_values("clv", ascending=False).head(100)
+    if calibration:
+        report.tables["calibration_vs_holdout"] = calibration["table"]
+        report.tables["cumulative_transactions"] = calibration["cumulative"]
+
+    step("drawing plots")
+    report.plots.update(_plots(report, models, calibration, customers))
+    total_clv = customers["clv"].sum()
+    top = customers["clv"].sort_values(ascending=False)
+    top_share = top.head(max(1, len(top) // 5)).sum() / total_clv if total_clv > 0 else np.nan
+    report.headline = {
+        "Customers": f"{len(customers):,}",
+        "Transactions": f"{len(log):,}",
+        "Period": f"{start:%Y-%m-%d} to {end:%Y-%m-%d}",
+        "Revenue": _money(log[columns.amount].sum()),
+        "Bought more than once": f"{(customers['frequency'] > 0).mean():.0%}",
+        "Likely still active": f"{(customers['p_alive'] >= AT_RISK_P_ALIVE).mean():.0%}",
+        f"Expected purchases, next {PREDICTION_WEEKS} weeks": _money(
+            customers[f"expected_purchases_{PREDICTION_WEEKS}w"].sum()),
+        f"Expected value, next {CLV_MONTHS} months": _money(total_clv),
+        "Value held by the top 20%": f"{top_share:.0%}",
+        "Valuable customers slipping away": f"{len(report.tables['early_warning']):,}",
+    }
+    if "nps_overall" in report.tables:
+        overall = report.tables["nps_overall"].iloc[0]
+        report.headline["NPS"] = (f"{overall['nps']:+.0f} ({overall['lower']:+.0f} to "
+                                  f"{overall['upper']:+.0f}, n = {int(overall['n']):,})")
+
+    step(f"writing {len(report.tables)} tables and report.html to {out_dir}")
+    for name, table in report.tables.items():
+        table.to_csv(os.path.join(out_dir, f"{name}.csv"), float_format="%.10g")
+    for name, png in report.plots.items():
+        with open(os.path.join(out_dir, "plots", f"{name}.png"), "wb") as handle:
+            handle.write(png)
+    report.html_path = os.path.join(out_dir, "report.html")
+    with open(report.html_path, "w", encoding="utf-8") as handle:
+        handle.write(render_html(report, title, source, TABLE_ROWS_IN_HTML))
+    step("done")
+    return report
+
+
+def _plots(report: Report, models, calibration, customers) -> Dict[str, bytes]:
+    bgf = models["bgf"]
+    tables = report.tables
+    plots = {
+        "value_curve": _png(lambda ax: plotting.plot_value_curve(customers["clv"], ax=ax)),
+        "segments": _png(lambda ax: plotting.plot_segment_sizes(tables["segments"], "customers",
+                                                                "total_clv", ax=ax)),
+        "segment_profiles": _png(lambda ax: plotting.plot_cluster_profiles(
+            tables["segments"], ["weeks_since_last", "purchases", "mean_spend", "p_alive", "clv"],
+            ax=ax), height=0.5 * len(tables["segments"]) + 2),
+        "probability_alive": _png(lambda ax: plotting.plot_probability_alive_matrix(
+            bgf, max_frequency=min(30, int(customers["frequency"].max())), ax=ax)),
+        "frequency_recency": _png(lambda ax: plotting.plot_frequency_recency_matrix(
+            bgf, T=PREDICTION_WEEKS, max_frequency=min(30, int(customers["frequency"].max())),
+            ax=ax)),
+        "repeat_purchases": _png(lambda ax: plotting.plot_period_transactions(bgf, ax=ax)),
+    }
+    if calibration:
+        plots["calibration_vs_holdout"] = _png(
+            lambda ax: plotting.plot_calibration_purchases_vs_holdout_purchases(
+                calibration["model"], calibration["split"], ax=ax))
+        plots["cumulative_transactions"] = _png(lambda ax: plotting.plot_cumulative_transactions(
+            calibration["cumulative"], t_cal=calibration["calibration_week"], ax=ax))
+    if "nps_by_month" in tables:
+        plots["nps_trend"] = _png(lambda ax: plotting.plot_nps_trend(
+            tables["nps_by_month"][~tables["nps_by_month"]["is_empty"]], ax=ax))
+    return plots
+

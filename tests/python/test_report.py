@@ -1,0 +1,224 @@
+"""`crmkit report`: every table and plot of the demo and of a user-style CSV, and the HTML page."""
+
+import os
+import re
+import shutil
+import struct
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from crmkit.__main__ import main
+from crmkit._report_input import simulate_demo
+from crmkit.data import simulate_transactions
+
+DEMO_CUSTOMERS = 3000
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+CUSTOMER_COLUMNS = ["frequency", "recency", "T", "monetary_value", "purchases", "weeks_since_last",
+                    "mean_spend", "revenue", "p_alive", "expected_purchases_13w",
+                    "expected_spend", "clv", "segment"]
+TABLES = {
+    "customers": CUSTOMER_COLUMNS,
+    "segments": ["description", "customers", "share", "weeks_since_last", "purchases",
+                 "mean_spend", "p_alive", "clv", "total_clv", "revenue"],
+    "kmeans_quality": ["inertia", "silhouette", "calinski_harabasz", "davies_bouldin", "chosen"],
+    "early_warning": ["segment", "purchases", "revenue", "last_purchase", "weeks_since_last",
+                      "p_alive", "clv", "value_at_risk"],
+    "top_customers": CUSTOMER_COLUMNS,
+    "model_parameters": ["model", "estimate", "standard_error"],
+    "repeat_purchases": ["actual", "expected"],
+    "calibration_vs_holdout": ["customers", "frequency_holdout", "model_predictions"],
+    "cumulative_transactions": ["actual", "predicted"],
+    "nps_by_segment": ["n", "nps", "lower", "upper", "small_sample"],
+    "csat_by_segment": ["n", "share", "share_lower", "share_upper", "mean_score"],
+    "nps_by_month": ["n", "nps", "lower", "upper", "is_empty"],
+    "csat_by_month": ["n", "share", "share_lower", "share_upper"],
+    "nps_overall": ["n", "nps", "lower", "upper"],
+}
+PLOTS = ["value_curve", "segments", "segment_profiles", "probability_alive", "frequency_recency",
+         "repeat_purchases", "calibration_vs_holdout", "cumulative_transactions", "nps_trend"]
+
+
+def _png_size(path):
+    with open(path, "rb") as handle:
+        head = handle.read(24)
+    assert head[:8] == PNG_SIGNATURE, path
+    assert head[12:16] == b"IHDR"
+    return struct.unpack(">II", head[16:24])
+
+
+def _read(out, name):
+    return pd.read_csv(os.path.join(out, f"{name}.csv"), index_col=0)
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    out = tmp_path_factory.mktemp("demo")
+    assert main(["report", "--customers", str(DEMO_CUSTOMERS), "--seed", "3", "--out", str(out),
+                 "--quiet"]) == 0
+    return str(out)
+
+
+def test_demo_writes_every_table_with_its_columns_and_no_missing_values(demo):
+    for name, columns in TABLES.items():
+        table = _read(demo, name)
+        assert list(table.columns[: len(columns)]) == columns or set(columns) <= set(table.columns), name
+        assert len(table) > 0, name
+    customers = _read(demo, "customers")
+    assert len(customers) == DEMO_CUSTOMERS
+    assert not customers[CUSTOMER_COLUMNS].isna().any().any()
+    assert customers["p_alive"].between(0, 1).all()
+    assert (customers["clv"] >= 0).all()
+    quality = _read(demo, "kmeans_quality")
+    chosen = int(quality.index[quality["chosen"]][0])
+    assert chosen == int(quality["silhouette"].idxmax())
+    segments = _read(demo, "segments")
+    assert len(segments) == chosen
+    assert segments["customers"].sum() == DEMO_CUSTOMERS
+    counted = customers["segment"].value_counts()
+    assert (counted.reindex(segments.index) == segments["customers"]).all()
+    assert segments["clv"].is_monotonic_decreasing  # C1 is the most valuable segment
+
+
+def test_demo_numbers_agree_with_independent_pandas_computations(demo):
+    log, survey = simulate_demo(DEMO_CUSTOMERS, 3)
+    customers = _read(demo, "customers")
+    # Revenue per customer and number of distinct purchase days, straight from the log.
+    revenue = log.groupby("customer_id")["amount"].sum()
+    days = log.groupby("customer_id")["date"].apply(lambda d: d.dt.normalize().nunique())
+    np.testing.assert_allclose(customers["revenue"], revenue.reindex(customers.index), rtol=1e-5)
+    np.testing.assert_array_equal(customers["purchases"], days.reindex(customers.index))
+    # NPS per segment: 100 * (share of 9-10 minus share of 0-6) among the segment's answers.
+    labelled = survey.join(customers["segment"], on="customer_id")
+    expected = labelled.groupby("segment")["nps"].apply(
+        lambda s: 100 * ((s >= 9).mean() - (s <= 6).mean()))
+    by_segment = _read(demo, "nps_by_segment")
+    np.testing.assert_allclose(by_segment["nps"], expected.reindex(by_segment.index), atol=1e-6)
+    assert (by_segment["lower"] <= by_segment["nps"]).all()
+    assert (by_segment["nps"] <= by_segment["upper"]).all()
+    assert by_segment["n"].sum() == len(survey)
+    # Early warning: valuable (3+ purchases) customers with 0.1 <= P(alive) < 0.5, by value at risk.
+    warning = _read(demo, "early_warning")
+    flagged = customers[(customers["purchases"] >= 3) & customers["p_alive"].between(0.1, 0.5,
+                                                                                     "left")]
+    assert set(warning.index) == set(flagged.index)
+    assert warning["value_at_risk"].is_monotonic_decreasing
+
+
+def test_demo_plots_are_png_files_embedded_in_a_self_contained_page(demo):
+    for name in PLOTS:
+        width, height = _png_size(os.path.join(demo, "plots", f"{name}.png"))
+        assert width >= 300 and height >= 200, name
+    with open(os.path.join(demo, "report.html"), encoding="utf-8") as handle:
+        page = handle.read()
+    assert page.count('src="data:image/png;base64,') == len(PLOTS)
+    assert not re.search(r"(src|href)=\"(https?:|//)", page)
+    assert "<link" not in page and "<script" not in page
+    for heading in ("Headline numbers", "Who the customers are", "Who is worth most",
+                    "Who is slipping away", "How satisfaction moves"):
+        assert heading in page
+    assert f"{DEMO_CUSTOMERS:,}" in page
+
+
+def test_user_style_csv_with_string_ids_iso_dates_and_other_column_names(tmp_path):
+    log, _ = simulate_transactions(1500, seed=11, start="2023-03-01", freq="W", horizon=80)
+    user = pd.DataFrame({
+        "order_date": log["date"].dt.strftime("%Y-%m-%d"),
+        "customer": "C-" + log["customer_id"].astype(str).str.zfill(5),
+        "revenue": log["amount"].round(2),
+        "channel": "web",
+    })
+    path = tmp_path / "orders.csv"
+    user.to_csv(path, index=False)
+    out = tmp_path / "out"
+    assert main(["report", str(path), "--out", str(out), "--quiet"]) == 0
+    customers = pd.read_csv(out / "customers.csv", index_col=0)
+    assert customers.index[0].startswith("C-")
+    expected = user.groupby("customer")["revenue"].sum()
+    np.testing.assert_allclose(customers["revenue"], expected.reindex(customers.index), rtol=1e-5)
+    for name in ("customers", "segments", "early_warning", "calibration_vs_holdout"):
+        assert (out / f"{name}.csv").exists()
+    assert not (out / "nps_by_segment.csv").exists()
+    with open(out / "report.html", encoding="utf-8") as handle:
+        page = handle.read()
+    assert "orders.csv" in page and "How satisfaction moves" not in page
+
+
+def _bad(args, tmp_path):
+    run = subprocess.run([sys.executable, "-m", "crmkit", "report", *args, "--out",
+                          str(tmp_path / "out"), "--quiet"], capture_output=True, text=True,
+                         check=False)
+    lines = run.stderr.strip().splitlines()
+    assert run.returncode == 2, run.stderr
+    assert len(lines) == 1, run.stderr
+    assert "Traceback" not in run.stderr
+    return lines[0]
+
+
+@pytest.fixture()
+def orders(tmp_path):
+    path = tmp_path / "tx.csv"
+    path.write_text("order_date,customer,amount\n2024-01-03,a,10.5\n2024-02-01,b,3\n")
+    return path
+
+
+def test_bad_input_missing_column_lists_the_available_ones(tmp_path):
+    path = tmp_path / "tx.csv"
+    path.write_text("when,customer,amount\n2024-01-03,a,10.5\n")
+    line = _bad([str(path)], tmp_path)
+    assert f"column 'date' not found in {path}" in line
+    assert "available: when, customer, amount" in line and "--date-col" in line
+
+
+def test_bad_input_column_typo_suggests_the_close_name(orders, tmp_path):
+    line = _bad([str(orders), "--date-col", "order_dat"], tmp_path)
+    assert "column 'order_dat' (--date-col) not found" in line
+    assert "did you mean 'order_date'?" in line
+
+
+def test_bad_input_wrong_date_format_names_file_line_and_fix(tmp_path):
+    path = tmp_path / "tx.csv"
+    path.write_text("date,customer_id,amount\n2024-01-03,1,10\n03/02/2024,2,5\n")
+    line = _bad([str(path)], tmp_path)
+    assert f"{path}:3:" in line and "03/02/2024" in line and "--date-format" in line
+
+
+def test_bad_input_empty_or_answerless_survey_file(orders, tmp_path):
+    empty = tmp_path / "survey.csv"
+    empty.write_text("")
+    line = _bad([str(orders), "--survey", str(empty)], tmp_path)
+    assert f"survey file {empty} is empty" in line
+    empty.write_text("customer_id,nps\n")
+    line = _bad([str(orders), "--survey", str(empty)], tmp_path)
+    assert "has a header but no answers" in line
+
+
+def test_bad_input_missing_file_and_bad_demo_size(tmp_path):
+    line = _bad([str(tmp_path / "nope.csv")], tmp_path)
+    assert "nope.csv not found" in line
+    line = _bad(["--customers", "0"], tmp_path)
+    assert "--customers 0 must be at least 1" in line
+
+
+def test_report_renders_in_headless_chromium(demo, tmp_path):
+    chromium = shutil.which("chromium") or ("/usr/bin/chromium" if os.path.exists("/usr/bin/chromium")
+                                            else None)
+    if chromium is None:
+        pytest.skip("chromium is not installed (Debian package 'chromium')")
+    shot = tmp_path / "shot.png"
+    subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu",
+                    "--disable-background-networking", "--disable-component-update",
+                    "--disable-sync", "--no-first-run", f"--user-data-dir={tmp_path / 'profile'}",
+                    f"--screenshot={shot}", "--window-size=1280,2000",
+                    "file://" + os.path.join(demo, "report.html")],
+                   capture_output=True, timeout=120, check=False)
+    assert _png_size(shot) == (1280, 2000)
+    import matplotlib.image
+
+    pixels = matplotlib.image.imread(str(shot))[..., :3]
+    assert pixels.std() > 0.05  # a blank page is one colour
+    assert len(np.unique(pixels.reshape(-1, 3), axis=0)) > 50
