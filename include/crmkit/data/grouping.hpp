@@ -1,0 +1,190 @@
+#pragma once
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <limits>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "crmkit/data/date_parse.hpp"
+#include "crmkit/data/period.hpp"
+
+/**
+ * A transaction log grouped by customer: its validation, the periods of its timestamps, and a
+ * deterministic parallel counting sort that hands every customer's rows, ordered by
+ * (period, row), to a visitor. The per-customer summary (summary.hpp) and the lifecycle stages
+ * are built on it.
+ */
+namespace crmkit::data {
+
+/** Periods of timestamps counted in ticks of 1 / ticks_per_second seconds since 1970-01-01. */
+struct tick_calendar {
+  period_unit unit = period_unit::day;
+  std::int64_t ticks_per_second = 1;
+
+  [[nodiscard]] std::int64_t seconds(std::int64_t ticks) const noexcept {
+    return floor_div(ticks, ticks_per_second);
+  }
+  /** Index of the period containing `ticks` (see `period_index`). */
+  [[nodiscard]] std::int64_t period(std::int64_t ticks) const noexcept {
+    if (unit == period_unit::hour) return floor_div(ticks, 3600 * ticks_per_second);
+    return period_index_of_day(floor_div(ticks, seconds_per_day * ticks_per_second), unit);
+  }
+  /** Start of period `index`, in ticks, saturated to the int64 range. */
+  [[nodiscard]] std::int64_t start(std::int64_t index) const noexcept {
+    const std::int64_t seconds = period_start(index, unit);
+    std::int64_t ticks = 0;
+    if (__builtin_mul_overflow(seconds, ticks_per_second, &ticks)) {
+      return seconds < 0 ? std::numeric_limits<std::int64_t>::min()
+                         : std::numeric_limits<std::int64_t>::max();
+    }
+    return ticks;
+  }
+  /** Last tick of period `index`. */
+  [[nodiscard]] std::int64_t last_tick(std::int64_t index) const noexcept {
+    const std::int64_t next = start(index + 1);
+    return next == std::numeric_limits<std::int64_t>::max() ? next : next - 1;
+  }
+  /** The timestamp as ISO text, for messages. */
+  [[nodiscard]] std::string text(std::int64_t ticks) const {
+    return format_timestamp(seconds(ticks));
+  }
+};
+
+/** Smallest and largest customer key and timestamp of a log. */
+struct log_extent {
+  std::int64_t min_key = std::numeric_limits<std::int64_t>::max();
+  std::int64_t max_key = std::numeric_limits<std::int64_t>::min();
+  std::int64_t first_tick = std::numeric_limits<std::int64_t>::max();
+  std::int64_t last_tick = std::numeric_limits<std::int64_t>::min();
+};
+
+/** A log that passed `check_log`: its extent, calendar and the period of its first timestamp. */
+struct checked_log {
+  log_extent extent;
+  tick_calendar calendar;
+  std::int64_t first_period = 0;
+};
+
+/**
+ * Validates a log given as columns and measures it (one parallel pass).
+ *
+ * @param amount empty for a log without amounts
+ * @throw invalid_input, naming `function`, when the sizes differ, the log is empty or longer than
+ *        2^32 - 1 rows, an amount is not finite (naming the row), ticks_per_second is outside
+ *        1..10^9, or a timestamp is more than 300,000 years from 1970.
+ */
+checked_log check_log(std::string_view function, std::span<const std::int64_t> customer,
+                      std::span<const std::int64_t> timestamp, std::span<const double> amount,
+                      period_unit freq, std::int64_t ticks_per_second);
+
+/**
+ * Periods from the log's first period to the period of `end_tick` (an observation end or as-of
+ * date, named `argument` in messages).
+ * @throw invalid_input when `end_tick` is out of range, before every purchase, or more than
+ *        2^32 - 1 periods after the first.
+ */
+std::int64_t periods_after_first(std::string_view function, std::string_view argument,
+                                 std::int64_t end_tick, const checked_log& log);
+
+/** One row of a customer's group: its period (relative to the log's first) and row index, amount.
+ */
+struct keyed_row {
+  std::uint64_t key;  ///< relative period << 32 | row
+  double amount;      ///< 0 for a log without amounts
+
+  [[nodiscard]] std::int64_t period() const noexcept {
+    return static_cast<std::int64_t>(key >> 32);
+  }
+  friend bool operator<(const keyed_row& a, const keyed_row& b) noexcept { return a.key < b.key; }
+};
+
+/**
+ * Sums a customer's rows period by period. The amounts of one period are added in ascending
+ * order of value, so the total does not depend on the order of the input rows.
+ */
+class period_totals {
+ public:
+  /** Calls `visit(period, total)` for each period of `rows` (sorted by key), in order. */
+  template <class Visit>
+  void each(std::span<const keyed_row> rows, Visit&& visit) {
+    for (std::size_t begin = 0; begin < rows.size();) {
+      const std::int64_t period = rows[begin].period();
+      std::size_t end = begin + 1;
+      while (end < rows.size() && rows[end].period() == period) ++end;
+      visit(period, total(rows.subspan(begin, end - begin)));
+      begin = end;
+    }
+  }
+
+ private:
+  double total(std::span<const keyed_row> group) {
+    if (group.size() == 1) return group[0].amount;
+    values_.clear();
+    for (const keyed_row& row : group) values_.push_back(row.amount);
+    std::sort(values_.begin(), values_.end());
+    double sum = 0;
+    for (const double value : values_) sum += value;
+    return sum;
+  }
+
+  std::vector<double> values_;
+};
+
+/**
+ * A run of consecutive customers (in ascending key order) with their rows: customer `first + k`
+ * has key `keys[k]` and rows `rows[offsets[k] .. offsets[k + 1])`, sorted by (period, row).
+ */
+struct customer_batch {
+  std::size_t first = 0;
+  std::span<const std::int64_t> keys;
+  std::span<const std::uint32_t> offsets;
+  std::span<const keyed_row> rows;
+
+  [[nodiscard]] std::size_t size() const noexcept { return keys.size(); }
+  [[nodiscard]] std::span<const keyed_row> rows_of(std::size_t k) const noexcept {
+    return rows.subspan(offsets[k], offsets[k + 1] - offsets[k]);
+  }
+};
+
+/**
+ * The rows of a log at or before a last tick, grouped by customer key. Construction makes two
+ * parallel passes over the rows (per-chunk histograms, then a stable scatter into buckets of
+ * consecutive customers, 4 bytes per row); `for_each_batch` then counting-sorts each bucket by
+ * customer in cache and sorts each customer's rows by (period, row). Nothing depends on the
+ * thread count. Customers with no row at or before the last tick are absent.
+ */
+class customer_groups {
+ public:
+  /** Groups the rows whose timestamp is at most `last_tick`; the spans must outlive the groups. */
+  customer_groups(std::span<const std::int64_t> customer, std::span<const std::int64_t> timestamp,
+                  std::span<const double> amount, const checked_log& log, std::int64_t last_tick);
+  customer_groups(customer_groups&&) noexcept;
+  customer_groups& operator=(customer_groups&&) noexcept;
+  ~customer_groups();
+
+  /** Customers with at least one row at or before the last tick. */
+  [[nodiscard]] std::size_t customers() const noexcept;
+  /** Rows at or before the last tick. */
+  [[nodiscard]] std::size_t rows_used() const noexcept;
+  /** Customers whose every row is after the last tick. */
+  [[nodiscard]] std::size_t customers_after_end() const noexcept;
+
+  /**
+   * Calls `visit(batch)` for consecutive runs of customers covering them all, each once, in
+   * parallel (so `visit` must only write state of its own batch's customers). Can be called
+   * repeatedly.
+   */
+  void for_each_batch(const std::function<void(const customer_batch&)>& visit) const;
+
+ private:
+  struct state;
+  std::unique_ptr<state> state_;
+};
+
+}  // namespace crmkit::data

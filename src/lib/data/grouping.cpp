@@ -1,0 +1,398 @@
+#include "crmkit/data/grouping.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <bit>
+#include <cmath>
+#include <utility>
+
+#include <fmt/format.h>
+
+#include "crmkit/core/check.hpp"
+#include "crmkit/core/parallel.hpp"
+#include "huge_pages.hpp"
+
+namespace crmkit::data {
+namespace {
+
+using std::int64_t;
+using std::size_t;
+using std::uint32_t;
+using std::uint64_t;
+
+// Row indices and row counts are 32-bit.
+constexpr size_t max_rows = std::numeric_limits<uint32_t>::max();
+// About 317,000 years either side of 1970: far beyond any calendar a log uses, and small enough
+// that no period arithmetic can overflow.
+constexpr int64_t max_abs_seconds = 10'000'000'000'000;
+
+log_extent merge(log_extent a, const log_extent& b) noexcept {
+  a.min_key = std::min(a.min_key, b.min_key);
+  a.max_key = std::max(a.max_key, b.max_key);
+  a.first_tick = std::min(a.first_tick, b.first_tick);
+  a.last_tick = std::max(a.last_tick, b.last_tick);
+  return a;
+}
+
+/**
+ * Open-addressing hash set of int64 keys (linear probing, load <= 1/2) whose entries, once every
+ * key is in, are numbered by ascending key.
+ */
+class sorted_key_set {
+ public:
+  explicit sorted_key_set(size_t expected) {
+    rehash(std::bit_ceil(std::max<size_t>(64, expected)));
+  }
+
+  void insert(int64_t key) {
+    const size_t at = find(key);
+    if (rank_[at] != 0) return;
+    keys_[at] = key;
+    rank_[at] = 1;
+    if (++size_ * 2 > keys_.size()) rehash(keys_.size() * 2);
+  }
+
+  /** Numbers the keys 0, 1, ... in ascending order; returns them in that order. */
+  std::vector<int64_t> number_in_order() {
+    std::vector<int64_t> sorted;
+    sorted.reserve(size_);
+    for (size_t i = 0; i < keys_.size(); ++i) {
+      if (rank_[i] != 0) sorted.push_back(keys_[i]);
+    }
+    std::sort(sorted.begin(), sorted.end());
+    for (size_t r = 0; r < sorted.size(); ++r)
+      rank_[find(sorted[r])] = static_cast<uint32_t>(r + 1);
+    return sorted;
+  }
+
+  /** Rank of a key that was inserted. */
+  [[nodiscard]] uint32_t rank(int64_t key) const noexcept { return rank_[find(key)] - 1; }
+
+ private:
+  [[nodiscard]] size_t find(int64_t key) const noexcept {
+    uint64_t hash = static_cast<uint64_t>(key);  // murmur3's 64-bit finaliser
+    hash = (hash ^ (hash >> 33)) * 0xff51afd7ed558ccdULL;
+    hash = (hash ^ (hash >> 33)) * 0xc4ceb9fe1a85ec53ULL;
+    hash ^= hash >> 33;
+    const size_t mask = keys_.size() - 1;
+    for (size_t at = hash & mask;; at = (at + 1) & mask) {
+      if (rank_[at] == 0 || keys_[at] == key) return at;
+    }
+  }
+
+  void rehash(size_t capacity) {
+    auto old_keys = detail::large_vector<int64_t>(capacity);
+    auto old_rank = detail::large_vector<uint32_t>(capacity, 0);
+    old_keys.swap(keys_);
+    old_rank.swap(rank_);
+    for (size_t i = 0; i < old_keys.size(); ++i) {
+      if (old_rank[i] != 0) {
+        const size_t at = find(old_keys[i]);
+        keys_[at] = old_keys[i];
+        rank_[at] = old_rank[i];
+      }
+    }
+  }
+
+  std::vector<int64_t> keys_;
+  std::vector<uint32_t> rank_;  // 0: empty; else 1 + rank once numbered
+  size_t size_ = 0;
+};
+
+/**
+ * Maps every row's customer key to a slot, slots in ascending key order. Keys spanning a small
+ * range index directly (slot = key - min key, with unused slots); otherwise a hash set numbers
+ * the distinct keys and each row's slot is stored.
+ */
+class customer_slots {
+ public:
+  customer_slots(std::span<const int64_t> customer, const log_extent& extent)
+      : customer_(customer), min_key_(extent.min_key) {
+    const uint64_t span = static_cast<uint64_t>(extent.max_key) - static_cast<uint64_t>(min_key_);
+    if (span < std::max<uint64_t>(customer.size(), uint64_t{1} << 20)) {
+      slot_count_ = static_cast<size_t>(span) + 1;
+      return;
+    }
+    sorted_key_set keys(customer.size() / 8);
+    for (const int64_t key : customer) keys.insert(key);
+    sorted_keys_ = keys.number_in_order();
+    slot_count_ = sorted_keys_.size();
+    row_slot_ = detail::large_vector<uint32_t>(customer.size());
+    parallel_for(customer.size(), [&](size_t begin, size_t end) {
+      for (size_t i = begin; i < end; ++i) row_slot_[i] = keys.rank(customer[i]);
+    });
+  }
+
+  [[nodiscard]] size_t size() const noexcept { return slot_count_; }
+  [[nodiscard]] uint32_t of_row(size_t row) const noexcept {
+    return row_slot_.empty() ? static_cast<uint32_t>(customer_[row] - min_key_) : row_slot_[row];
+  }
+  void prefetch(size_t row) const noexcept {
+    __builtin_prefetch(row_slot_.empty() ? static_cast<const void*>(customer_.data() + row)
+                                         : static_cast<const void*>(row_slot_.data() + row));
+  }
+  [[nodiscard]] int64_t key(size_t slot) const noexcept {
+    return sorted_keys_.empty() ? min_key_ + static_cast<int64_t>(slot) : sorted_keys_[slot];
+  }
+
+ private:
+  std::span<const int64_t> customer_;
+  int64_t min_key_;
+  size_t slot_count_ = 0;
+  std::vector<int64_t> sorted_keys_;
+  std::vector<uint32_t> row_slot_;
+};
+
+/**
+ * Slots are cut into buckets of 2^shift consecutive slots, about 2^14 rows each, so that one
+ * bucket's rows and counters stay in cache while they are sorted.
+ */
+struct bucket_layout {
+  unsigned shift;
+  size_t count;
+
+  bucket_layout(size_t slots, size_t rows) {
+    const size_t slots_per_bucket = std::max<size_t>(1, (slots << 14) / std::max<size_t>(rows, 1));
+    shift = std::min(16u, static_cast<unsigned>(std::bit_width(slots_per_bucket)) - 1);
+    while ((slots >> shift) >= (size_t{1} << 16)) ++shift;
+    count = (slots >> shift) + 1;
+  }
+  [[nodiscard]] size_t of(uint32_t slot) const noexcept { return slot >> shift; }
+  [[nodiscard]] size_t first_slot(size_t bucket) const noexcept { return bucket << shift; }
+};
+
+bool in_range(int64_t ticks, const tick_calendar& calendar) noexcept {
+  const int64_t seconds = calendar.seconds(ticks);
+  return seconds >= -max_abs_seconds && seconds <= max_abs_seconds;
+}
+
+[[noreturn]] void fail_range(std::string_view function, std::string_view argument, int64_t ticks,
+                             const tick_calendar& calendar) {
+  check::fail(function, fmt::format("{} = {} is out of range (more than 300,000 years from 1970 "
+                                    "at {} ticks per second)",
+                                    argument, ticks, calendar.ticks_per_second));
+}
+
+}  // namespace
+
+checked_log check_log(std::string_view function, std::span<const int64_t> customer,
+                      std::span<const int64_t> timestamp, std::span<const double> amount,
+                      period_unit freq, int64_t ticks_per_second) {
+  const size_t n = customer.size();
+  check::same_size(function, "customer", n, "timestamp", timestamp.size());
+  if (!amount.empty()) check::same_size(function, "customer", n, "amount", amount.size());
+  check::not_empty(function, "the transaction log", n);
+  if (n > max_rows) {
+    check::fail(function,
+                fmt::format("the log has {} rows; at most {} are supported", n, max_rows));
+  }
+  if (ticks_per_second < 1 || ticks_per_second > 1'000'000'000) {
+    check::fail(function,
+                fmt::format("ticks_per_second = {} must be in 1..1000000000", ticks_per_second));
+  }
+  const tick_calendar calendar{freq, ticks_per_second};
+  const log_extent extent = parallel_reduce(
+      n, log_extent{},
+      [&](size_t begin, size_t end) {
+        log_extent part;
+        for (size_t i = begin; i < end; ++i) {
+          part.min_key = std::min(part.min_key, customer[i]);
+          part.max_key = std::max(part.max_key, customer[i]);
+          part.first_tick = std::min(part.first_tick, timestamp[i]);
+          part.last_tick = std::max(part.last_tick, timestamp[i]);
+        }
+        for (size_t i = begin; i < end && !amount.empty(); ++i) {
+          if (!std::isfinite(amount[i])) {
+            check::fail_at(function, "amount", i, amount[i], "must be finite");
+          }
+        }
+        return part;
+      },
+      merge);
+  for (const int64_t extreme : {extent.first_tick, extent.last_tick}) {
+    if (!in_range(extreme, calendar)) {
+      const auto row = std::find(timestamp.begin(), timestamp.end(), extreme) - timestamp.begin();
+      fail_range(function, fmt::format("timestamp[{}]", row), extreme, calendar);
+    }
+  }
+  return {extent, calendar, calendar.period(extent.first_tick)};
+}
+
+int64_t periods_after_first(std::string_view function, std::string_view argument, int64_t end_tick,
+                            const checked_log& log) {
+  if (!in_range(end_tick, log.calendar)) fail_range(function, argument, end_tick, log.calendar);
+  const int64_t end = log.calendar.period(end_tick) - log.first_period;
+  if (end < 0) {
+    check::fail(function,
+                fmt::format("{} = {} is before every purchase (the first is on {})", argument,
+                            log.calendar.text(end_tick), log.calendar.text(log.extent.first_tick)));
+  }
+  if (end > std::numeric_limits<uint32_t>::max()) {
+    check::fail(function, fmt::format("{} = {} is {} periods after the first purchase ({}); at "
+                                      "most 4294967295 are supported",
+                                      argument, log.calendar.text(end_tick), end,
+                                      log.calendar.text(log.extent.first_tick)));
+  }
+  return end;
+}
+
+struct customer_groups::state {
+  std::span<const int64_t> customer, timestamp;
+  std::span<const double> amount;
+  tick_calendar calendar;
+  int64_t first_period;
+  customer_slots slots;
+  bucket_layout buckets;
+  std::vector<uint32_t> bucket_begin;  // bucket b's rows: [bucket_begin[b], bucket_begin[b + 1])
+  std::vector<size_t> customer_begin;  // bucket b's first customer
+  detail::huge_buffer<uint32_t> bucket_rows;
+  size_t customers_after_end = 0;
+
+  state(std::span<const int64_t> customer_, std::span<const int64_t> timestamp_,
+        std::span<const double> amount_, const checked_log& log)
+      : customer(customer_),
+        timestamp(timestamp_),
+        amount(amount_),
+        calendar(log.calendar),
+        first_period(log.first_period),
+        slots(customer_, log.extent),
+        buckets(slots.size(), customer_.size()) {}
+};
+
+customer_groups::customer_groups(std::span<const int64_t> customer,
+                                 std::span<const int64_t> timestamp, std::span<const double> amount,
+                                 const checked_log& log, int64_t last_tick)
+    : state_(std::make_unique<state>(customer, timestamp, amount, log)) {
+  state& s = *state_;
+  const size_t n = customer.size();
+  const size_t B = s.buckets.count;
+  constexpr size_t grain = size_t{1} << 16;
+  const size_t chunks = chunk_count(n, grain);
+
+  // Pass 1: per-chunk bucket histograms, and which slots have rows in and after the window.
+  // The byte flags are written with relaxed atomic stores: plain moves, no locked instructions.
+  auto cursor = detail::large_vector<uint32_t>(chunks * B, 0);
+  auto in_window = detail::large_vector<uint8_t>(s.slots.size(), 0);
+  auto after_end = detail::large_vector<uint8_t>(s.slots.size(), 0);
+  parallel_chunks(n, grain, [&](size_t chunk, size_t begin, size_t end) {
+    uint32_t* histogram = cursor.data() + chunk * B;
+    for (size_t i = begin; i < end; ++i) {
+      const uint32_t slot = s.slots.of_row(i);
+      if (timestamp[i] <= last_tick) {
+        ++histogram[s.buckets.of(slot)];
+        std::atomic_ref<uint8_t>(in_window[slot]).store(1, std::memory_order_relaxed);
+      } else {
+        std::atomic_ref<uint8_t>(after_end[slot]).store(1, std::memory_order_relaxed);
+      }
+    }
+  });
+  // Bucket b's rows go to [bucket_begin[b], bucket_begin[b + 1]), chunk by chunk in order.
+  s.bucket_begin.assign(B + 1, 0);
+  uint32_t running = 0;
+  for (size_t b = 0; b < B; ++b) {
+    s.bucket_begin[b] = running;
+    for (size_t c = 0; c < chunks; ++c) running += std::exchange(cursor[c * B + b], running);
+  }
+  s.bucket_begin[B] = running;
+
+  // Customers (slots with rows in the window) per bucket, numbered in slot order.
+  s.customer_begin.assign(B + 1, 0);
+  std::vector<size_t> after_end_only(B, 0);
+  parallel_for(
+      B,
+      [&](size_t begin, size_t end) {
+        for (size_t b = begin; b < end; ++b) {
+          const size_t stop = std::min(s.slots.size(), s.buckets.first_slot(b + 1));
+          for (size_t slot = s.buckets.first_slot(b); slot < stop; ++slot) {
+            s.customer_begin[b + 1] += in_window[slot];
+            after_end_only[b] += after_end[slot] & (in_window[slot] ^ 1);
+          }
+        }
+      },
+      64);
+  for (size_t b = 0; b < B; ++b) s.customer_begin[b + 1] += s.customer_begin[b];
+  for (const size_t count : after_end_only) s.customers_after_end += count;
+  after_end = {};
+  in_window = {};
+
+  // Pass 2: stable scatter of the rows into the buckets.
+  s.bucket_rows = detail::huge_buffer<uint32_t>(running);
+  parallel_chunks(n, grain, [&](size_t chunk, size_t begin, size_t end) {
+    uint32_t* next = cursor.data() + chunk * B;
+    for (size_t i = begin; i < end; ++i) {
+      if (timestamp[i] <= last_tick)
+        s.bucket_rows[next[s.buckets.of(s.slots.of_row(i))]++] = static_cast<uint32_t>(i);
+    }
+  });
+}
+
+customer_groups::customer_groups(customer_groups&&) noexcept = default;
+customer_groups& customer_groups::operator=(customer_groups&&) noexcept = default;
+customer_groups::~customer_groups() = default;
+
+size_t customer_groups::customers() const noexcept {
+  return state_->customer_begin.back();
+}
+size_t customer_groups::rows_used() const noexcept {
+  return state_->bucket_begin.back();
+}
+size_t customer_groups::customers_after_end() const noexcept {
+  return state_->customers_after_end;
+}
+
+void customer_groups::for_each_batch(
+    const std::function<void(const customer_batch&)>& visit) const {
+  const state& s = *state_;
+  // Per bucket: gather each row's slot, period and amount, counting-sort by slot, then sort each
+  // customer's rows by (period, row).
+  parallel_for(
+      s.buckets.count,
+      [&](size_t begin, size_t end) {
+        std::vector<uint32_t> local_slot, slot_start, offsets;
+        std::vector<keyed_row> local, sorted;
+        std::vector<int64_t> keys;
+        for (size_t b = begin; b < end; ++b) {
+          const std::span<const uint32_t> rows(s.bucket_rows.data() + s.bucket_begin[b],
+                                               s.bucket_begin[b + 1] - s.bucket_begin[b]);
+          const size_t first_slot = s.buckets.first_slot(b);
+          const size_t width = std::min(s.slots.size(), s.buckets.first_slot(b + 1)) - first_slot;
+          local_slot.resize(rows.size());
+          local.resize(rows.size());
+          slot_start.assign(width + 1, 0);
+          // The gathers are independent cache misses; prefetching keeps many in flight.
+          constexpr size_t ahead = 64;
+          for (size_t k = 0; k < rows.size(); ++k) {
+            if (k + ahead < rows.size()) {
+              const uint32_t later = rows[k + ahead];
+              s.slots.prefetch(later);
+              __builtin_prefetch(s.timestamp.data() + later);
+              if (!s.amount.empty()) __builtin_prefetch(s.amount.data() + later);
+            }
+            const uint32_t row = rows[k];
+            local_slot[k] = s.slots.of_row(row) - static_cast<uint32_t>(first_slot);
+            const auto period =
+                static_cast<uint64_t>(s.calendar.period(s.timestamp[row]) - s.first_period);
+            local[k] = {period << 32 | row, s.amount.empty() ? 0.0 : s.amount[row]};
+            ++slot_start[local_slot[k] + 1];
+          }
+          for (size_t w = 0; w < width; ++w) slot_start[w + 1] += slot_start[w];
+          sorted.resize(rows.size());
+          for (size_t k = 0; k < rows.size(); ++k) sorted[slot_start[local_slot[k]]++] = local[k];
+          keys.clear();
+          offsets.assign(1, 0);
+          for (size_t w = 0, from = 0; w < width; ++w) {
+            const size_t to = slot_start[w];  // the counting sort left each start at its end
+            if (to == from) continue;
+            std::sort(sorted.begin() + static_cast<std::ptrdiff_t>(from),
+                      sorted.begin() + static_cast<std::ptrdiff_t>(to));
+            keys.push_back(s.slots.key(first_slot + w));
+            offsets.push_back(static_cast<uint32_t>(to));
+            from = to;
+          }
+          if (!keys.empty()) visit({s.customer_begin[b], keys, offsets, sorted});
+        }
+      },
+      4);
+}
+
+}  // namespace crmkit::data
