@@ -1,0 +1,143 @@
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "crmkit/data/grouping.hpp"
+#include "crmkit/lifecycle/stage.hpp"
+
+/**
+ * The stage engine shared by classify, classify_history, the funnel and early warning: the log
+ * grouped by customer once, the population gap per date, the model's unit check, and a parallel
+ * walk that evaluates every customer at every date.
+ */
+namespace crmkit::lifecycle::detail {
+
+/** A customer's stage at one date and the quantities the rules used. */
+struct customer_state {
+  stage value = stage::prospect;
+  stage_rule rule = stage_rule::no_purchase;
+  std::uint32_t purchases = 0;
+  double tenure = 0, recency = 0, gap = 0;
+  bool own_gap = false;
+  double window = 0, rate_trend = 0, spend_trend = 0, p_alive = 0, expected = 0, spend = 0;
+  std::int64_t last_win_back = no_period;  ///< relative period of the last win-back purchase
+};
+
+/** What the evaluation of one date needs besides the customer. */
+struct date_context {
+  std::int64_t end;       ///< relative period of the date
+  double population_gap;  ///< G
+  bool with_expected;     ///< compute the model's expected purchases
+};
+
+/**
+ * One customer's purchase periods (relative to the log's first period) and their spend, with
+ * the win-back analysis of the gaps whose typical gap is the customer's own (date-independent).
+ */
+class customer_history {
+ public:
+  customer_history(const stage_rules& rules, const alive_model* model, bool with_amount)
+      : rules_(rules), model_(model), with_amount_(with_amount) {}
+
+  /** Loads the customer's rows (sorted by (period, row)). */
+  void load(std::span<const data::keyed_row> rows, data::period_totals& totals);
+
+  [[nodiscard]] std::span<const std::int64_t> periods() const noexcept { return periods_; }
+  [[nodiscard]] std::span<const double> spend() const noexcept { return spend_; }
+  /** Purchase periods up to relative period `end`. */
+  [[nodiscard]] std::size_t purchases_up_to(std::int64_t end) const noexcept;
+  /** Twice the median of the first `n − 1` gaps (n ≥ 2): an exact integer. */
+  [[nodiscard]] std::int64_t doubled_median_gap(std::size_t n);
+  /** The customer's state at a date. */
+  [[nodiscard]] customer_state evaluate(const date_context& date);
+
+ private:
+  [[nodiscard]] bool win_back_gap(std::size_t k, double population_gap) const noexcept;
+
+  const stage_rules& rules_;
+  const alive_model* model_;
+  bool with_amount_;
+  std::vector<std::int64_t> periods_;
+  std::vector<double> spend_;
+  std::vector<std::uint8_t> own_win_back_;  // per gap k with k + 1 >= own_gap_min_purchases
+  std::vector<std::int64_t> scratch_, low_, high_;
+};
+
+/** The log grouped once, evaluated at a list of dates. */
+class stage_engine {
+ public:
+  /**
+   * Validates everything, groups the rows up to the last date and computes G per date.
+   * `date_ticks` must be ascending (checked, naming `dates_argument`).
+   */
+  stage_engine(std::string_view function, const log_view& log, const stage_options& options,
+               std::span<const std::int64_t> date_ticks, std::string_view dates_argument,
+               bool strict_population_gap);
+
+  [[nodiscard]] const data::checked_log& log() const noexcept { return log_; }
+  [[nodiscard]] const stage_options& options() const noexcept { return options_; }
+  [[nodiscard]] std::span<const date_context> dates() const noexcept { return dates_; }
+  [[nodiscard]] std::size_t rows_used() const noexcept { return groups_.rows_used(); }
+  /** Customers with a purchase up to the last date, ascending keys. */
+  [[nodiscard]] std::span<const std::int64_t> keys() const noexcept { return keys_; }
+  /** Keys of customers and prospects, merged ascending. */
+  [[nodiscard]] std::span<const std::int64_t> all_keys() const noexcept { return all_keys_; }
+  /** Position in all_keys of grouped customer j. */
+  [[nodiscard]] std::size_t position(std::size_t j) const noexcept { return position_[j]; }
+  /** Whether all_keys[i] is a prospect. */
+  [[nodiscard]] bool is_prospect(std::size_t i) const noexcept { return prospect_[i] != 0; }
+  [[nodiscard]] double model_time_scale() const noexcept { return model_time_scale_; }
+  [[nodiscard]] const std::vector<std::string>& warnings() const noexcept { return warnings_; }
+  /** Sets whether date i computes the model's expected purchases. */
+  void want_expected(std::size_t i) { dates_[i].with_expected = options_.model.has_value(); }
+
+  /**
+   * Calls `sink(j, history, states)` for every grouped customer j, in parallel, with its
+   * states at every date (states[i] for dates()[i]).
+   */
+  template <class Sink>
+  void run(Sink&& sink) const {
+    groups_.for_each_batch([&](const data::customer_batch& batch) {
+      data::period_totals totals;
+      customer_history history(options_.rules, model_pointer(), with_amount_);
+      std::vector<customer_state> states(dates_.size());
+      for (std::size_t k = 0; k < batch.size(); ++k) {
+        history.load(batch.rows_of(k), totals);
+        for (std::size_t i = 0; i < dates_.size(); ++i) states[i] = history.evaluate(dates_[i]);
+        sink(batch.first + k, static_cast<const customer_history&>(history),
+             std::span<const customer_state>(states));
+      }
+    });
+  }
+
+ private:
+  [[nodiscard]] const alive_model* model_pointer() const noexcept {
+    return options_.model ? &*options_.model : nullptr;
+  }
+  void scan_customers(std::string_view function, bool strict_population_gap);
+  void check_model_unit(std::string_view function, std::span<const double> x,
+                        std::span<const double> t_x, std::span<const double> age,
+                        std::size_t repeat_buyers);
+
+  stage_options options_;
+  std::vector<std::int64_t> prospects_;
+  data::checked_log log_;
+  bool with_amount_;
+  std::vector<date_context> dates_;
+  data::customer_groups groups_;
+  std::vector<std::int64_t> keys_, all_keys_;
+  std::vector<std::size_t> position_;
+  std::vector<std::uint8_t> prospect_;
+  double model_time_scale_;
+  std::vector<std::string> warnings_;
+};
+
+/** Validates the thresholds, naming the offending one. */
+void check_rules(std::string_view function, const stage_rules& rules);
+
+}  // namespace crmkit::lifecycle::detail
