@@ -40,6 +40,8 @@ DEMO_ACQUISITION_WEEKS = 13
 DEMO_HORIZON_WEEKS = 104
 DEMO_SURVEY_SHARE = 0.1
 DEMO_SURVEY_WEEKS = 52
+NPS_SCALE = (0, 10)
+CSAT_SCALE = (1, 5)
 
 
 class ReportInputError(ValueError):
@@ -147,7 +149,9 @@ def load_transactions(path: str, customer_col: Optional[str] = None, date_col: O
                                 date_format=date_format)
     except ValueError as error:
         message = _one_line(error)
-        if "as a date" in message and date_format is None:
+        if "fields, found" in message:
+            message += f"; is the separator right? (--sep, now {sep!r})"
+        elif "as a date" in message and date_format is None:
             message += "; give the format with --date-format, e.g. --date-format %d/%m/%Y"
         elif "as a date" in message:
             message += f"; --date-format is {date_format!r}"
@@ -203,11 +207,11 @@ def load_survey(path: str, customer_ids: pd.Series, customer_col: Optional[str] 
                             "--survey-customer-col", path)
     score = _pick_column(header, nps_col, NPS_NAMES, "NPS answer", "--nps-col", path)
     survey = pd.DataFrame({"customer_id": _ids_like(raw[customer], customer_ids)})
-    survey["nps"] = _numbers(raw[score], score, path)
+    survey["nps"] = _answers(raw[score], score, path, NPS_SCALE, required=True)
     wanted_csat = csat_col if csat_col is not None else _optional(header, CSAT_NAMES)
     if wanted_csat is not None:
-        survey["csat"] = _numbers(raw[_pick_column(header, wanted_csat, CSAT_NAMES, "CSAT",
-                                                   "--csat-col", path)], wanted_csat, path)
+        name = _pick_column(header, wanted_csat, CSAT_NAMES, "CSAT", "--csat-col", path)
+        survey["csat"] = _answers(raw[name], name, path, CSAT_SCALE, required=False)
     wanted_date = date_col if date_col is not None else _optional(header, SURVEY_DATE_NAMES)
     if wanted_date is not None:
         name = _pick_column(header, wanted_date, SURVEY_DATE_NAMES, "date", "--survey-date-col",
@@ -231,13 +235,18 @@ def _optional(header: Sequence[str], candidates: Sequence[str]) -> Optional[str]
     return None
 
 
-def _numbers(column: pd.Series, name: str, path: str) -> pd.Series:
-    values = pd.to_numeric(column.str.strip(), errors="coerce")
-    bad = values.isna() & (column.str.strip() != "")
+def _answers(column: pd.Series, name: str, path: str, scale: Tuple[int, int],
+             required: bool) -> pd.Series:
+    text = column.str.strip()
+    values = pd.to_numeric(text, errors="coerce")
+    low, high = scale
+    bad = (values.isna() & (required | (text != ""))) | ~(
+        values.isna() | (values.between(low, high) & (values == values.round())))
     if bad.any():
         row = int(np.flatnonzero(bad.to_numpy())[0])
         raise ReportInputError(
-            f"{path}:{row + 2}: column '{name}': {column.iloc[row]!r} is not a number"
+            f"{path}:{row + 2}: column '{name}': {column.iloc[row]!r} is not a whole number from "
+            f"{low} to {high} ({int(bad.sum())} such answer(s)); fix or remove those rows"
         )
     return values
 

@@ -26,7 +26,7 @@ import pandas as pd
 
 from . import plotting
 from ._report_html import render_html
-from ._report_input import Columns, ReportInputError
+from ._report_input import CSAT_SCALE, Columns, ReportInputError
 from .clv import BetaGeoFitter, GammaGammaFitter, expected_cumulative_transactions
 from .data import calibration_and_holdout_data, summary_data_from_transaction_data
 from .segment import KMeans
@@ -40,13 +40,13 @@ CLV_MONTHS = 12
 MONTHLY_DISCOUNT = 0.01
 MAX_HOLDOUT_WEEKS = 26
 MIN_CALIBRATION_WEEKS = 8
+MIN_REPEAT_CUSTOMERS = 10
 K_RANGE = range(3, 9)
 K_SAMPLE = 20_000
 SILHOUETTE_SAMPLE = 4_000
 AT_RISK_P_ALIVE = 0.5
 GONE_P_ALIVE = 0.1
 TABLE_ROWS_IN_HTML = 15
-CSAT_SCALE = (1, 5)
 
 
 @dataclass
@@ -218,15 +218,16 @@ def _customer_table(log: pd.DataFrame, columns: Columns, end, progress):
     return customers
 
 
-def _fit_models(customers: pd.DataFrame, progress) -> Dict[str, object]:
+def _fit_models(customers: pd.DataFrame, amount: str, progress) -> Dict[str, object]:
+    repeaters = customers[(customers["frequency"] > 0) & (customers["monetary_value"] > 0)]
+    if len(repeaters) < MIN_REPEAT_CUSTOMERS:
+        raise ReportInputError(
+            f"only {len(repeaters)} customer(s) bought more than once with a positive amount; "
+            f"the models need at least {MIN_REPEAT_CUSTOMERS}: is the log complete, and is the "
+            f"amount column '{amount}' right (--amount-col)?"
+        )
     progress(f"fitting BG/NBD on {len(customers):,} customers")
     bgf = BetaGeoFitter().fit(customers["frequency"], customers["recency"], customers["T"])
-    repeaters = customers[(customers["frequency"] > 0) & (customers["monetary_value"] > 0)]
-    if len(repeaters) < 10:
-        raise ReportInputError(
-            f"only {len(repeaters)} customers bought more than once with a positive amount; the "
-            "spend model needs at least 10: is the amount column right (--amount-col)?"
-        )
     progress(f"fitting Gamma-Gamma on {len(repeaters):,} repeat customers")
     ggf = GammaGammaFitter().fit(repeaters["frequency"], repeaters["monetary_value"])
     progress("predicting P(alive), expected purchases and CLV")
@@ -278,12 +279,13 @@ def _survey_tables(survey: pd.DataFrame, customers: pd.DataFrame, notes: List[st
     answers = attach_labels(survey, customers[["segment"]], on="customer_id")
     tables = {"nps_by_segment": aggregate(answers, "nps", "nps", by="segment")}
     if "csat" in answers.columns:
-        tables["csat_by_segment"] = aggregate(answers, "csat", "csat", by="segment",
+        rated = answers.dropna(subset=["csat"])
+        tables["csat_by_segment"] = aggregate(rated, "csat", "csat", by="segment",
                                               scale=CSAT_SCALE)
     if "date" in answers.columns:
         tables["nps_by_month"] = aggregate(answers, "nps", "nps", period="M", date_col="date")
         if "csat" in answers.columns:
-            tables["csat_by_month"] = aggregate(answers, "csat", "csat", period="M",
+            tables["csat_by_month"] = aggregate(rated, "csat", "csat", period="M",
                                                 date_col="date", scale=CSAT_SCALE)
     tables["nps_overall"] = aggregate(answers.assign(all="all"), "nps", "nps", by="all")
     return tables
@@ -335,8 +337,12 @@ def build_report(log: pd.DataFrame, out_dir: str, columns: Columns = Columns("cu
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         customers = _customer_table(log, columns, end, step)
-        calibration = _calibration(log, columns, end, start, step, report.notes)
-        models = _fit_models(customers, step)
+        models = _fit_models(customers, columns.amount, step)
+        try:
+            calibration = _calibration(log, columns, end, start, step, report.notes)
+        except ValueError as error:
+            report.notes.append(f"no calibration/holdout check: {' '.join(str(error).split())}")
+            calibration = {}
         report.tables.update(_segments(customers, seed, step))
         report.tables["early_warning"] = _early_warning(customers, end)
         try:

@@ -222,3 +222,28 @@ def test_report_renders_in_headless_chromium(demo, tmp_path):
     pixels = matplotlib.image.imread(str(shot))[..., :3]
     assert pixels.std() > 0.05  # a blank page is one colour
     assert len(np.unique(pixels.reshape(-1, 3), axis=0)) > 50
+
+
+def test_bad_input_rows_wrong_separator_and_answers_off_the_scale(orders, tmp_path):
+    amounts = tmp_path / "amounts.csv"
+    amounts.write_text("customer_id,date,amount\n1,2024-01-03,10\n2,2024-01-05,abc\n")
+    line = _bad([str(amounts)], tmp_path)
+    assert f"{amounts}:3:14: column 'amount': cannot parse 'abc' as a number" in line
+    semicolons = tmp_path / "semicolons.csv"
+    semicolons.write_text("customer_id,date,amount\n1;2024-01-03;10\n")
+    line = _bad([str(semicolons)], tmp_path)
+    assert "expected 3 fields, found 1" in line and "--sep" in line
+    survey = tmp_path / "answers.csv"
+    survey.write_text("customer,score,csat\na,9,4\nb,11,5\n")
+    line = _bad([str(orders), "--survey", str(survey)], tmp_path)
+    assert f"{survey}:3: column 'score': '11' is not a whole number from 0 to 10" in line
+    survey.write_text("customer,score,csat\na,9,4\nb,10,7\n")
+    line = _bad([str(orders), "--survey", str(survey)], tmp_path)
+    assert "column 'csat': '7' is not a whole number from 1 to 5" in line
+    line = _bad([str(orders), "--survey", str(survey), "--nps-col", "nsp"], tmp_path)
+    assert "column 'nsp' (--nps-col) not found" in line and "available: customer, score, csat" in line
+
+
+def test_too_small_a_log_says_why_the_spend_model_cannot_be_fitted(orders, tmp_path):
+    line = _bad([str(orders)], tmp_path)
+    assert "only 0 customer(s) bought more than once" in line and "--amount-col" in line
