@@ -106,6 +106,19 @@ def render_html(report, title: str, source: str, rows: int) -> str:
         _plot(report, "probability_alive", "probability alive by frequency and recency"),
         "</section>",
     ]
+    if "lifecycle_stages" in tables:
+        parts += [
+            '<section id="lifecycle"><h2>Where each customer stands: lifecycle stages</h2>',
+            _paragraph(
+                "Stages from each customer's own buying rhythm: new, developing, stable, at risk "
+                "(silent for longer than usual or buying less), churned, reactivated (back after "
+                "churning), refined by the purchase model's P(alive). The heat map shows where "
+                "the customers of each stage a quarter ago are now."),
+            _table(tables["lifecycle_stages"], rows),
+            _plot(report, "stage_migration", "lifecycle migration"),
+            "<h3>Retention of acquisition cohorts</h3>",
+            _paragraph("Share of each month's new customers who bought again k months later."),
+            _plot(report, "cohort_retention", "cohort retention"), "</section>"]
     if "nps_by_segment" in tables:
         parts += ['<section id="satisfaction"><h2>How satisfaction moves</h2>',
                   _paragraph("Net Promoter Score (share of 9-10 answers minus share of 0-6, in "
@@ -116,6 +129,10 @@ def render_html(report, title: str, source: str, rows: int) -> str:
                   _table(tables["nps_by_segment"][["n", "nps", "lower", "upper",
                                                    "share_promoters", "share_detractors",
                                                    "small_sample"]], rows)]
+        if "nps_by_stage" in tables:
+            parts += ["<h3>NPS by lifecycle stage</h3>",
+                      _table(tables["nps_by_stage"][["n", "nps", "lower", "upper",
+                                                     "small_sample"]], rows)]
         if "csat_by_segment" in tables:
             parts += ["<h3>CSAT (share answering 4-5 of 5) by segment</h3>",
                       _table(tables["csat_by_segment"][["n", "share", "share_lower",

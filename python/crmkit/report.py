@@ -36,6 +36,7 @@ __all__ = ["ReportInputError", "Report", "build_report"]
 
 DAYS_PER_WEEK = 7
 PREDICTION_WEEKS = 13
+MIGRATION_WEEKS = 13
 CLV_MONTHS = 12
 MONTHLY_DISCOUNT = 0.01
 MAX_HOLDOUT_WEEKS = 26
@@ -278,6 +279,9 @@ def _survey_tables(survey: pd.DataFrame, customers: pd.DataFrame, notes: List[st
     progress(f"aggregating {len(survey):,} survey answers")
     answers = attach_labels(survey, customers[["segment"]], on="customer_id")
     tables = {"nps_by_segment": aggregate(answers, "nps", "nps", by="segment")}
+    if "stage" in customers.columns:
+        staged = attach_labels(survey, customers[["stage"]], on="customer_id")
+        tables["nps_by_stage"] = aggregate(staged, "nps", "nps", by="stage")
     if "csat" in answers.columns:
         rated = answers.dropna(subset=["csat"])
         tables["csat_by_segment"] = aggregate(rated, "csat", "csat", by="segment",
@@ -289,6 +293,39 @@ def _survey_tables(survey: pd.DataFrame, customers: pd.DataFrame, notes: List[st
                                                 date_col="date", scale=CSAT_SCALE)
     tables["nps_overall"] = aggregate(answers.assign(all="all"), "nps", "nps", by="all")
     return tables
+
+
+def _lifecycle(log: pd.DataFrame, columns: Columns, end: pd.Timestamp, bgf, customers,
+               notes: List[str], progress) -> Dict[str, pd.DataFrame]:
+    from . import lifecycle
+
+    common = dict(monetary_value_col=columns.amount, model=bgf, model_freq="D",
+                  model_freq_multiplier=DAYS_PER_WEEK)
+    progress("lifecycle stages, migration and cohorts")
+    try:
+        stages = lifecycle.lifecycle_stages(log, columns.customer, columns.date, as_of=end,
+                                            **common)
+        earlier = end - pd.Timedelta(weeks=MIGRATION_WEEKS)
+        migration = lifecycle.stage_migration(log, columns.customer, columns.date, start=earlier,
+                                              end=end, **common)
+    except ValueError as error:
+        notes.append(f"no lifecycle stages: {' '.join(str(error).split())}")
+        return {}
+    customers["stage"] = stages["stage"].reindex(customers.index)
+    grouped = customers.groupby("stage", observed=False)
+    table = pd.DataFrame({"customers": grouped.size(), "share": grouped.size() / len(customers),
+                          "p_alive": grouped["p_alive"].mean(), "clv": grouped["clv"].mean(),
+                          "total_clv": grouped["clv"].sum(), "revenue": grouped["revenue"].sum()})
+    counts = migration.counts.copy()
+    counts.index = counts.index.astype(str)
+    counts.columns = counts.columns.astype(str)
+    counts.index.name, counts.columns.name = f"stage on {earlier:%Y-%m-%d}", f"stage on {end:%Y-%m-%d}"
+    cohorts = lifecycle.cohort_retention(log, columns.customer, columns.date, columns.amount,
+                                         freq="M", as_of=end)
+    rates = cohorts.rates.astype(float).dropna(how="all")
+    rates.index = rates.index.astype(str)
+    rates.index.name = "cohort"
+    return {"lifecycle_stages": table, "stage_migration": counts, "cohort_retention": rates}
 
 
 def _money(value: float) -> str:
@@ -345,6 +382,8 @@ def build_report(log: pd.DataFrame, out_dir: str, columns: Columns = Columns("cu
             calibration = {}
         report.tables.update(_segments(customers, seed, step))
         report.tables["early_warning"] = _early_warning(customers, end)
+        report.tables.update(_lifecycle(log, columns, end, models["bgf"], customers,
+                                        report.notes, step))
         try:
             if survey is not None:
                 report.tables.update(_survey_tables(survey, customers, report.notes, step))
@@ -425,6 +464,13 @@ def _plots(report: Report, models, calibration, customers) -> Dict[str, bytes]:
                 calibration["model"], calibration["split"], ax=ax))
         plots["cumulative_transactions"] = _png(lambda ax: plotting.plot_cumulative_transactions(
             calibration["cumulative"], t_cal=calibration["calibration_week"], ax=ax))
+    if "stage_migration" in tables:
+        counts = tables["stage_migration"]
+        used = (counts.sum(axis=1) > 0).to_numpy(), (counts.sum(axis=0) > 0).to_numpy()
+        plots["stage_migration"] = _png(lambda ax: plotting.plot_stage_migration(
+            counts.loc[used[0], used[1]], ax=ax), height=5.0)
+        plots["cohort_retention"] = _png(lambda ax: plotting.plot_cohort_retention(
+            tables["cohort_retention"], ax=ax), width=9.0, height=6.0)
     if "nps_by_month" in tables:
         plots["nps_trend"] = _png(lambda ax: plotting.plot_nps_trend(
             tables["nps_by_month"][~tables["nps_by_month"]["is_empty"]], ax=ax))

@@ -20,7 +20,7 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 CUSTOMER_COLUMNS = ["frequency", "recency", "T", "monetary_value", "purchases", "weeks_since_last",
                     "mean_spend", "revenue", "p_alive", "expected_purchases_13w",
-                    "expected_spend", "clv", "segment"]
+                    "expected_spend", "clv", "segment", "stage"]
 TABLES = {
     "customers": CUSTOMER_COLUMNS,
     "segments": ["description", "customers", "share", "weeks_since_last", "purchases",
@@ -38,9 +38,15 @@ TABLES = {
     "nps_by_month": ["n", "nps", "lower", "upper", "is_empty"],
     "csat_by_month": ["n", "share", "share_lower", "share_upper"],
     "nps_overall": ["n", "nps", "lower", "upper"],
+    "nps_by_stage": ["n", "nps", "lower", "upper", "small_sample"],
+    "lifecycle_stages": ["customers", "share", "p_alive", "clv", "total_clv", "revenue"],
+    "stage_migration": ["prospect", "new", "developing", "stable", "at_risk", "churned",
+                        "reactivated"],
+    "cohort_retention": ["0", "1", "2"],
 }
 PLOTS = ["value_curve", "segments", "segment_profiles", "probability_alive", "frequency_recency",
-         "repeat_purchases", "calibration_vs_holdout", "cumulative_transactions", "nps_trend"]
+         "repeat_purchases", "calibration_vs_holdout", "cumulative_transactions", "nps_trend",
+         "stage_migration", "cohort_retention"]
 
 
 def _png_size(path):
@@ -107,6 +113,29 @@ def test_demo_numbers_agree_with_independent_pandas_computations(demo):
                                                                                      "left")]
     assert set(warning.index) == set(flagged.index)
     assert warning["value_at_risk"].is_monotonic_decreasing
+
+
+def test_demo_lifecycle_tables_are_consistent_and_cohorts_match_pandas(demo):
+    customers = _read(demo, "customers")
+    stages = _read(demo, "lifecycle_stages")
+    assert stages["customers"].sum() == DEMO_CUSTOMERS
+    counted = customers["stage"].value_counts()
+    assert (counted.reindex(stages.index, fill_value=0) == stages["customers"]).all()
+    # Migration: columns are the stages now, so their sums are today's stage counts.
+    migration = _read(demo, "stage_migration")
+    assert (migration.sum(axis=0).reindex(stages.index) == stages["customers"]).all()
+    # Cohorts by first-purchase month; column k is the share of the cohort buying k months later.
+    log, _ = simulate_demo(DEMO_CUSTOMERS, 3)
+    month = log["date"].dt.to_period("M")
+    first = month.groupby(log["customer_id"]).transform("min")
+    offset = (month - first).apply(lambda d: d.n)
+    active = pd.DataFrame({"cohort": first.astype(str), "k": offset,
+                           "customer": log["customer_id"]}).drop_duplicates()
+    sizes = active[active["k"] == 0].groupby("cohort").size()
+    retained = active[active["k"] == 1].groupby("cohort").size() / sizes
+    cohorts = _read(demo, "cohort_retention")
+    np.testing.assert_allclose(cohorts["1"], retained.reindex(cohorts.index), rtol=1e-9)
+    assert (cohorts["0"] == 1).all()
 
 
 def test_demo_plots_are_png_files_embedded_in_a_self_contained_page(demo):
