@@ -7,4 +7,5 @@
  */
 #include "crmkit/segment/kmeans.hpp"
 #include "crmkit/segment/matrix.hpp"
+#include "crmkit/segment/quality.hpp"
 #include "crmkit/segment/random.hpp"

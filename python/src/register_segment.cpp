@@ -141,10 +141,106 @@ void register_kmeans(py::module_& module) {
       "x"_a, "centers"_a, "Euclidean distances from every sample to every centre (n x k).");
 }
 
+std::span<const std::int64_t> label_span(const int64_array& labels) {
+  return as_span(labels);
+}
+
+void register_quality(py::module_& module) {
+  module.def(
+      "silhouette_samples",
+      [](const double_array& x, const int64_array& labels) {
+        const auto samples = as_matrix(x, "x");
+        std::vector<double> values;
+        {
+          py::gil_scoped_release release;
+          values = segment::silhouette_samples(samples, label_span(labels));
+        }
+        return to_numpy(values);
+      },
+      "x"_a, "labels"_a, "Silhouette value of every sample (exact, O(n^2 d)).");
+  module.def(
+      "silhouette_score",
+      [](const double_array& x, const int64_array& labels, std::size_t sample_size,
+         std::uint64_t seed) {
+        const auto samples = as_matrix(x, "x");
+        segment::sampled_silhouette result;
+        {
+          py::gil_scoped_release release;
+          if (sample_size == 0) {
+            result.score = segment::silhouette_score(samples, label_span(labels));
+          } else {
+            result = segment::silhouette_score(samples, label_span(labels), sample_size, seed);
+          }
+        }
+        return py::make_tuple(result.score, to_numpy(result.indices));
+      },
+      "x"_a, "labels"_a, "sample_size"_a = 0, "seed"_a = 0,
+      "Mean silhouette, exact (sample_size=0) or over a seeded sample; returns (score, "
+      "indices used, empty when exact).");
+  module.def(
+      "calinski_harabasz_score",
+      [](const double_array& x, const int64_array& labels) {
+        const auto samples = as_matrix(x, "x");
+        py::gil_scoped_release release;
+        return segment::calinski_harabasz_score(samples, label_span(labels));
+      },
+      "x"_a, "labels"_a, "Calinski-Harabasz index (higher is better).");
+  module.def(
+      "davies_bouldin_score",
+      [](const double_array& x, const int64_array& labels) {
+        const auto samples = as_matrix(x, "x");
+        py::gil_scoped_release release;
+        return segment::davies_bouldin_score(samples, label_span(labels));
+      },
+      "x"_a, "labels"_a, "Davies-Bouldin index (lower is better).");
+  module.def(
+      "choose_k",
+      [](const double_array& x, std::size_t k_min, std::size_t k_max,
+         const std::optional<double_array>& sample_weight, const std::string& init,
+         std::size_t n_init, std::size_t max_iter, double tol, std::uint64_t seed,
+         const std::string& algorithm, std::size_t silhouette_sample_size) {
+        segment::kmeans_options options;
+        options.init = segment::parse_kmeans_init(init);
+        options.n_init = n_init;
+        options.max_iter = max_iter;
+        options.tol = tol;
+        options.seed = seed;
+        options.algorithm = segment::parse_kmeans_algorithm(algorithm);
+        const auto samples = as_matrix(x, "x");
+        const auto weights = optional_span(sample_weight);
+        segment::choose_k_result result;
+        {
+          py::gil_scoped_release release;
+          result =
+              segment::choose_k(samples, k_min, k_max, options, weights, silhouette_sample_size);
+        }
+        py::dict columns;
+        auto column = [&](const char* name, auto member) {
+          py::list values;
+          for (const auto& row : result.rows) values.append(row.*member);
+          columns[name] = values;
+        };
+        column("k", &segment::choose_k_row::k);
+        column("inertia", &segment::choose_k_row::inertia);
+        column("silhouette", &segment::choose_k_row::silhouette);
+        column("calinski_harabasz", &segment::choose_k_row::calinski_harabasz);
+        column("davies_bouldin", &segment::choose_k_row::davies_bouldin);
+        column("n_iter", &segment::choose_k_row::n_iter);
+        column("distinct_clusters", &segment::choose_k_row::distinct_clusters);
+        return py::make_tuple(columns, result.suggested_k, result.silhouette_sample_size);
+      },
+      "x"_a, "k_min"_a, "k_max"_a, "sample_weight"_a = py::none(), "init"_a = "k-means++",
+      "n_init"_a = 0, "max_iter"_a = 300, "tol"_a = 1e-4, "seed"_a = 0, "algorithm"_a = "auto",
+      "silhouette_sample_size"_a = 0,
+      "k-means for every k in [k_min, k_max] with inertia and the three quality scores; returns "
+      "(columns, suggested k, silhouette sample size).");
+}
+
 }  // namespace
 
 void register_segment(py::module_& module) {
   register_kmeans(module);
+  register_quality(module);
 }
 
 }  // namespace crmkit::python

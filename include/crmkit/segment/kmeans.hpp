@@ -42,9 +42,12 @@
  * distance kernel and tie rule as Lloyd, so all three give bit-identical labels, centres and
  * inertia from the same initial centres. `automatic` chooses `hamerly`.
  *
- * Determinism. Points are processed in chunks of a size fixed by (n, k, d); per-chunk partial
- * centre sums are combined in chunk order, so results are bit-identical whatever the thread
- * count (crmkit::set_num_threads). A chunk whose labels did not change keeps its partial sums.
+ * Determinism. Centre sums are exact: each weighted coordinate is converted to a 128-bit
+ * fixed-point integer (about 2^-100 of the data's range per unit), and integer addition does not
+ * depend on order, so the sums are kept up to date by moving only the points that changed
+ * cluster, and give the same bits whatever the thread count (crmkit::set_num_threads). The
+ * remaining floating-point reductions (inertia, k-means++ potentials) run over chunks of a fixed
+ * size and are combined in chunk order.
  */
 namespace crmkit::segment {
 

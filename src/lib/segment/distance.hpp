@@ -4,10 +4,10 @@
 #include <vector>
 
 /**
- * The one squared-distance kernel behind k-means, k-means++, prediction and the cluster-quality
- * scores. Each distance is the sum over features, in feature order, of (x_j - p_j)^2, with no
- * fused multiply-add: a vectorised lane and the scalar loop produce the same bits, so every
- * code path (and every instruction set the kernel is dispatched to) agrees exactly.
+ * The squared-distance kernels behind k-means, k-means++ and prediction. Every distance is the
+ * sum over features, in feature order, of (x_j - p_j)^2, with no fused multiply-add: a vector
+ * lane and the scalar loop produce the same bits, so every code path (and every instruction set
+ * a kernel is dispatched to) agrees exactly.
  */
 namespace crmkit::segment::detail {
 
