@@ -29,7 +29,7 @@ from ._report_html import render_html
 from ._report_input import CSAT_SCALE, Columns, ReportInputError
 from .clv import BetaGeoFitter, GammaGammaFitter, expected_cumulative_transactions
 from .data import calibration_and_holdout_data, summary_data_from_transaction_data
-from .segment import KMeans
+from .segment import KMeans, choose_k
 from .survey import aggregate, attach_labels
 
 __all__ = ["ReportInputError", "Report", "build_report"]
@@ -102,39 +102,19 @@ def _standardised(features: np.ndarray) -> np.ndarray:
     return (features - features.mean(axis=0)) / np.where(spread > 0, spread, 1.0)
 
 
-def _quality(points: np.ndarray, labels: np.ndarray, seed: int) -> Dict[str, float]:
-    from . import segment
-
-    if hasattr(segment, "silhouette_score"):
-        scores = segment
-    else:  # the segmentation package's quality scores are not built yet: use scikit-learn's
-        from sklearn import metrics as scores
-    return {
-        "silhouette": float(scores.silhouette_score(points, labels,
-                                                    sample_size=min(SILHOUETTE_SAMPLE, len(points)),
-                                                    random_state=seed)),
-        "calinski_harabasz": float(scores.calinski_harabasz_score(points, labels)),
-        "davies_bouldin": float(scores.davies_bouldin_score(points, labels)),
-    }
-
-
 def _choose_k(points: np.ndarray, seed: int) -> tuple[pd.DataFrame, int]:
     rng = np.random.default_rng(seed)
     sample = points if len(points) <= K_SAMPLE else points[rng.choice(len(points), K_SAMPLE,
                                                                       replace=False)]
     distinct = len(np.unique(sample, axis=0))
-    rows = []
-    for k in K_RANGE:
-        if k >= distinct:
-            break
-        model = KMeans(k, random_state=seed).fit(sample)
-        rows.append({"k": k, "inertia": model.inertia_, **_quality(sample, model.labels_, seed)})
-    if not rows:
+    if distinct <= K_RANGE.start:
         raise ReportInputError(
             f"only {distinct} distinct customer profiles: too few customers to segment"
         )
-    table = pd.DataFrame(rows).set_index("k")
-    best = int(table["silhouette"].idxmax())
+    k_range = range(K_RANGE.start, min(K_RANGE.stop, distinct))
+    table, best = choose_k(sample, k_range, random_state=seed,
+                           silhouette_sample_size=SILHOUETTE_SAMPLE)
+    table = table[["inertia", "silhouette", "calinski_harabasz", "davies_bouldin"]].copy()
     table["chosen"] = table.index == best
     return table, best
 
