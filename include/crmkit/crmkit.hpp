@@ -7,5 +7,7 @@
 #include "crmkit/clv.hpp"
 #include "crmkit/core.hpp"
 #include "crmkit/data.hpp"
+#include "crmkit/lifecycle.hpp"
 #include "crmkit/math.hpp"
+#include "crmkit/segment.hpp"
 #include "crmkit/survey.hpp"

@@ -12,11 +12,14 @@ import numpy as np
 import pandas as pd
 
 from . import _core
+from ._csv import SkippedRowsWarning, read_transactions
 
 __all__ = [
     "summary_data_from_transaction_data",
     "calibration_and_holdout_data",
     "simulate_transactions",
+    "read_transactions",
+    "SkippedRowsWarning",
 ]
 
 _NANOSECONDS = 1_000_000_000
