@@ -410,7 +410,7 @@ def build_report(log: pd.DataFrame, out_dir: str, columns: Columns = Columns("cu
 
     step(f"writing {len(report.tables)} tables and report.html to {out_dir}")
     for name, table in report.tables.items():
-        table.to_csv(os.path.join(out_dir, f"{name}.csv"), float_format="%.10g")
+        table.to_csv(os.path.join(out_dir, f"{name}.csv"))
     for name, png in report.plots.items():
         with open(os.path.join(out_dir, "plots", f"{name}.png"), "wb") as handle:
             handle.write(png)
