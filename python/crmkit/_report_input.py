@@ -88,10 +88,9 @@ def _pick_column(header: Sequence[str], given: Optional[str], candidates: Sequen
             f"column '{given}' ({option}) not found in {path}; available: {available}; "
             f"{hint}use {option} NAME"
         )
-    by_normalised = {_normalised(name): name for name in header}
-    for candidate in candidates:
-        if _normalised(candidate) in by_normalised:
-            return by_normalised[_normalised(candidate)]
+    found = _optional(header, candidates)
+    if found is not None:
+        return found
     raise ReportInputError(
         f"column '{candidates[0]}' not found in {path} (no {role} column among the usual names); "
         f"available: {available}; use {option} NAME"
