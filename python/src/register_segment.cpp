@@ -2,6 +2,9 @@
 
 #include <optional>
 #include <string>
+#include <tuple>
+#include <utility>
+#include <vector>
 
 #include "bindings.hpp"
 
@@ -236,11 +239,260 @@ void register_quality(py::module_& module) {
       "(columns, suggested k, silhouette sample size).");
 }
 
+py::dict scale_to_dict(const segment::score_scale& scale) {
+  py::dict out;
+  out["thresholds"] = to_numpy(scale.thresholds);
+  out["bins"] = scale.bins;
+  out["higher_is_better"] = scale.higher_is_better;
+  out["requested_bins"] = scale.requested_bins;
+  return out;
+}
+
+segment::score_scale scale_from(const double_array& thresholds, std::size_t bins,
+                                bool higher_is_better) {
+  const auto values = as_span(thresholds);
+  return {std::vector<double>(values.begin(), values.end()), bins, higher_is_better, bins};
+}
+
+/** A rule set travels as (name, bins, [(rule name, english name, [box, ...])], policy,
+ * unmatched) with each box a 6-tuple of inclusive score bounds (r, r, f, f, m, m). */
+using box_tuple =
+    std::tuple<std::int32_t, std::int32_t, std::int32_t, std::int32_t, std::int32_t, std::int32_t>;
+using rule_tuple = std::tuple<std::string, std::string, std::vector<box_tuple>>;
+using rule_set_tuple =
+    std::tuple<std::string, std::size_t, std::vector<rule_tuple>, std::string, std::string>;
+
+segment::rfm_rule_set rule_set_from(const rule_set_tuple& data) {
+  const auto& [name, bins, rules, policy, unmatched] = data;
+  segment::rfm_rule_set set{name, bins, {}, segment::parse_match_policy(policy), unmatched};
+  for (const auto& [rule_name, english, boxes] : rules) {
+    segment::rfm_rule rule{rule_name, {}, english};
+    for (const auto& [r0, r1, f0, f1, m0, m1] : boxes)
+      rule.boxes.push_back({r0, r1, f0, f1, m0, m1});
+    set.rules.push_back(std::move(rule));
+  }
+  return set;
+}
+
+rule_set_tuple rule_set_to(const segment::rfm_rule_set& set) {
+  std::vector<rule_tuple> rules;
+  for (const auto& rule : set.rules) {
+    std::vector<box_tuple> boxes;
+    for (const auto& b : rule.boxes) {
+      boxes.emplace_back(b.recency_low, b.recency_high, b.frequency_low, b.frequency_high,
+                         b.monetary_low, b.monetary_high);
+    }
+    rules.emplace_back(rule.name, rule.english_name, std::move(boxes));
+  }
+  return {set.name, set.bins, std::move(rules),
+          set.policy == segment::match_policy::first ? "first" : "last", set.unmatched};
+}
+
+std::span<const std::int32_t> int32_span(
+    const py::array_t<std::int32_t, py::array::c_style | py::array::forcecast>& a) {
+  return {a.data(), static_cast<std::size_t>(a.size())};
+}
+
+using int32_array = py::array_t<std::int32_t, py::array::c_style | py::array::forcecast>;
+
+void register_rfm(py::module_& module) {
+  module.def(
+      "score_rfm",
+      [](const double_array& recency, const double_array& frequency, const double_array& monetary,
+         std::size_t bins, const std::string& ties, const double_array& recency_thresholds,
+         const double_array& frequency_thresholds, const double_array& monetary_thresholds) {
+        segment::rfm_options options;
+        options.bins = bins;
+        options.ties = segment::parse_tie_policy(ties);
+        auto copy = [](const double_array& a) {
+          const auto v = as_span(a);
+          return std::vector<double>(v.begin(), v.end());
+        };
+        options.recency_thresholds = copy(recency_thresholds);
+        options.frequency_thresholds = copy(frequency_thresholds);
+        options.monetary_thresholds = copy(monetary_thresholds);
+        segment::rfm_scores scores;
+        {
+          py::gil_scoped_release release;
+          scores =
+              segment::score_rfm(as_span(recency), as_span(frequency), as_span(monetary), options);
+        }
+        py::dict out;
+        for (const auto& [name, dimension] :
+             {std::pair{"recency", &scores.recency}, std::pair{"frequency", &scores.frequency},
+              std::pair{"monetary", &scores.monetary}}) {
+          py::dict entry;
+          entry["scores"] = to_numpy(dimension->scores);
+          entry["scale"] = scale_to_dict(dimension->scale);
+          out[name] = entry;
+        }
+        return out;
+      },
+      "recency"_a, "frequency"_a, "monetary"_a, "bins"_a = 5, "ties"_a = "average_rank",
+      "recency_thresholds"_a = double_array(), "frequency_thresholds"_a = double_array(),
+      "monetary_thresholds"_a = double_array(),
+      "R, F and M scores 1..bins (recency inverted) and their scales (see "
+      "crmkit/segment/rfm.hpp).");
+  module.def(
+      "score_with_scale",
+      [](const double_array& values, const double_array& thresholds, std::size_t bins,
+         bool higher_is_better) {
+        const auto scale = scale_from(thresholds, bins, higher_is_better);
+        return to_numpy(segment::score_with_scale(as_span(values), scale));
+      },
+      "values"_a, "thresholds"_a, "bins"_a, "higher_is_better"_a,
+      "Scores of values on a scale: bin = 1 + #(thresholds < value), inverted unless "
+      "higher_is_better.");
+  module.def(
+      "check_rule_set",
+      [](const rule_set_tuple& data) {
+        const auto report = segment::check_rule_set(rule_set_from(data));
+        py::list overlaps;
+        for (const auto& overlap : report.overlaps) {
+          overlaps.append(py::make_tuple(overlap.first_rule, overlap.second_rule, overlap.cells));
+        }
+        py::dict out;
+        out["uncovered"] = report.uncovered;
+        out["overlaps"] = overlaps;
+        out["unreachable"] = report.unreachable;
+        out["cells_won"] = report.cells_won;
+        out["cells"] = report.cells;
+        return out;
+      },
+      "rule_set"_a, "Uncovered cells, overlapping rule pairs and unreachable rules.");
+  module.def(
+      "assign_segments",
+      [](const rule_set_tuple& data, const int32_array& recency, const int32_array& frequency,
+         const int32_array& monetary) {
+        const auto set = rule_set_from(data);
+        std::vector<std::int32_t> segments;
+        {
+          py::gil_scoped_release release;
+          segments = segment::assign_segments(set, int32_span(recency), int32_span(frequency),
+                                              int32_span(monetary));
+        }
+        return to_numpy(segments);
+      },
+      "rule_set"_a, "recency"_a, "frequency"_a, "monetary"_a,
+      "Winning rule index of every customer (-1 when no rule matches).");
+  module.def(
+      "rf_grid_segments", [] { return rule_set_to(segment::rf_grid_segments()); },
+      "The 10-segment R x F map.");
+  module.def(
+      "rfm_package_segments",
+      [](const std::string& match) {
+        return rule_set_to(segment::rfm_package_segments(segment::parse_match_policy(match)));
+      },
+      "match"_a = "first", "The 11-segment R/F/M map of R's rfm package lineage.");
+  module.def(
+      "pymc_marketing_segments", [] { return rule_set_to(segment::pymc_marketing_segments()); },
+      "PyMC-Marketing's default 5 segments on quartiles.");
+  module.def(
+      "chinese_value_segments",
+      [](std::size_t bins, std::size_t high_from) {
+        return rule_set_to(segment::chinese_value_segments(bins, high_from));
+      },
+      "bins"_a = 5, "high_from"_a = 0, "The Chinese 8-class value map.");
+  module.def(
+      "segment_summary",
+      [](const int32_array& segments, const double_array& recency, const double_array& frequency,
+         const double_array& monetary, const double_array& revenue) {
+        const auto rows =
+            segment::segment_summary(int32_span(segments), as_span(recency), as_span(frequency),
+                                     as_span(monetary), as_span(revenue));
+        py::dict columns;
+        auto column = [&](const char* name, auto member) {
+          py::list values;
+          for (const auto& row : rows) values.append(row.*member);
+          columns[name] = values;
+        };
+        column("segment", &segment::segment_summary_row::segment);
+        column("count", &segment::segment_summary_row::count);
+        column("share", &segment::segment_summary_row::share);
+        column("mean_recency", &segment::segment_summary_row::mean_recency);
+        column("mean_frequency", &segment::segment_summary_row::mean_frequency);
+        column("mean_monetary", &segment::segment_summary_row::mean_monetary);
+        column("revenue", &segment::segment_summary_row::revenue);
+        column("revenue_share", &segment::segment_summary_row::revenue_share);
+        return columns;
+      },
+      "segments"_a, "recency"_a, "frequency"_a, "monetary"_a, "revenue"_a,
+      "Per segment: count, share, mean R/F/M, revenue and revenue share.");
+}
+
+void register_tiers_and_features(py::module_& module) {
+  module.def(
+      "value_tiers",
+      [](const double_array& values, const double_array& cuts, const std::string& basis) {
+        segment::tier_result result;
+        {
+          py::gil_scoped_release release;
+          result = segment::value_tiers(as_span(values), as_span(cuts),
+                                        segment::parse_tier_basis(basis));
+        }
+        py::dict out;
+        out["tiers"] = to_numpy(result.tiers);
+        out["counts"] = result.counts;
+        out["value_shares"] = result.value_shares;
+        out["lowest_values"] = result.lowest_values;
+        return out;
+      },
+      "values"_a, "cuts"_a, "basis"_a,
+      "Tier of every customer (0 = top) by cumulative value or population share.");
+
+  py::class_<segment::feature_scaler>(module, "FeatureScalerCore",
+                                      "A fitted log1p + centring + scaling transform.")
+      .def_property_readonly(
+          "center",
+          [](const segment::feature_scaler& s) {
+            return to_numpy(std::vector<double>(s.center.begin(), s.center.end()));
+          })
+      .def_property_readonly("scale",
+                             [](const segment::feature_scaler& s) {
+                               return to_numpy(std::vector<double>(s.scale.begin(), s.scale.end()));
+                             })
+      .def_readonly("constant_columns", &segment::feature_scaler::constant_columns)
+      .def(
+          "transform",
+          [](const segment::feature_scaler& s, const double_array& x) {
+            return to_numpy(s.transform(as_matrix(x, "x")));
+          },
+          "x"_a)
+      .def(
+          "inverse_transform",
+          [](const segment::feature_scaler& s, const double_array& y) {
+            return to_numpy(s.inverse_transform(as_matrix(y, "y")));
+          },
+          "y"_a);
+  module.def(
+      "fit_feature_scaler",
+      [](const double_array& x, const std::string& method, const std::vector<std::uint8_t>& log1p) {
+        return segment::fit_feature_scaler(as_matrix(x, "x"), segment::parse_scaling(method),
+                                           log1p);
+      },
+      "x"_a, "method"_a = "standard", "log1p"_a = std::vector<std::uint8_t>{},
+      "Fits log1p (chosen columns) then standard/robust/no scaling.");
+  module.def(
+      "profile_clusters",
+      [](const double_array& x, const int32_array& labels, std::size_t k) {
+        const auto profile = segment::profile_clusters(as_matrix(x, "x"), int32_span(labels), k);
+        py::dict out;
+        out["sizes"] = profile.sizes;
+        out["shares"] = profile.shares;
+        out["means"] = to_numpy(profile.means);
+        out["medians"] = to_numpy(profile.medians);
+        return out;
+      },
+      "x"_a, "labels"_a, "k"_a, "Size, share, mean and median of every feature per cluster.");
+}
+
 }  // namespace
 
 void register_segment(py::module_& module) {
   register_kmeans(module);
   register_quality(module);
+  register_rfm(module);
+  register_tiers_and_features(module);
 }
 
 }  // namespace crmkit::python

@@ -1,0 +1,52 @@
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string_view>
+#include <vector>
+
+/**
+ * Value tiers (ABC / Pareto analysis) over any non-negative value per customer: monetary value,
+ * predicted lifetime value, margin.
+ *
+ * Customers are ranked by value, highest first, and cut into tiers 0 (top, "A" or "high"),
+ * 1, 2, ... at cumulative fractions c_1 < c_2 < ... < 1:
+ *
+ * - value_share: a customer enters the first tier whose cut exceeds the share of total value
+ *   held by the customers ranked above them, so the customer who crosses a cut still belongs
+ *   to the higher tier and tier A holds at least c_1 of the value (80 / 95 % by default:
+ *   the classic ABC split).
+ * - population_share: by the share of customers ranked above them instead (20 / 50 % cuts,
+ *   i.e. 20 / 30 / 50 % of customers, by default; SAP HANA PAL abc_analysis' example).
+ *
+ * Customers with equal value always share a tier: a group of ties takes the tier of its first
+ * member.
+ */
+namespace crmkit::segment {
+
+/** What the cumulative cuts measure. */
+enum class tier_basis { value_share, population_share };
+
+/** Parses "value" or "population". */
+tier_basis parse_tier_basis(std::string_view name);
+
+/** Tiers of every customer and what each tier holds. */
+struct tier_result {
+  std::vector<std::int32_t> tiers;    ///< 0 = top tier
+  std::vector<std::size_t> counts;    ///< customers per tier
+  std::vector<double> value_shares;   ///< share of total value per tier
+  std::vector<double> lowest_values;  ///< smallest value in each tier (NaN when empty)
+};
+
+/**
+ * Cuts customers into cuts.size() + 1 tiers.
+ *
+ * @param cuts strictly increasing cumulative fractions in (0, 1).
+ * @throw invalid_input for empty input, a negative or non-finite value (naming the row), a total
+ *        value of 0 with basis value_share, or bad cuts.
+ */
+tier_result value_tiers(std::span<const double> values, std::span<const double> cuts,
+                        tier_basis basis);
+
+}  // namespace crmkit::segment

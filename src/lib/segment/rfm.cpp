@@ -1,0 +1,182 @@
+#include "crmkit/segment/rfm.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <numeric>
+
+#include <fmt/format.h>
+
+#include "crmkit/core/check.hpp"
+#include "quantile.hpp"
+
+namespace crmkit::segment {
+
+tie_policy parse_tie_policy(std::string_view name) {
+  if (name == "rank_first") return tie_policy::rank_first;
+  if (name == "average_rank") return tie_policy::average_rank;
+  if (name == "drop_edges") return tie_policy::drop_edges;
+  if (name == "fixed_thresholds") return tie_policy::fixed_thresholds;
+  check::fail("score_rfm", fmt::format("ties = '{}' must be one of 'rank_first', "
+                                       "'average_rank', 'drop_edges', 'fixed_thresholds'",
+                                       name));
+}
+
+namespace {
+
+constexpr double minus_infinity = -std::numeric_limits<double>::infinity();
+
+/** The q + 1 edges numpy.quantile(sorted, numpy.linspace(0, 1, q + 1)) gives. */
+template <class At>
+std::vector<double> quantile_edges(At&& at, std::size_t n, std::size_t q) {
+  std::vector<double> edges(q + 1);
+  const double step = 1.0 / static_cast<double>(q);
+  for (std::size_t j = 0; j <= q; ++j) {
+    edges[j] = detail::numpy_quantile(at, n, j == q ? 1.0 : static_cast<double>(j) * step);
+  }
+  return edges;
+}
+
+/** pandas' bin (1-based) of v: the number of edges strictly below it, at least 1. */
+std::size_t bin_of(double v, const std::vector<double>& edges) {
+  const auto below =
+      static_cast<std::size_t>(std::lower_bound(edges.begin(), edges.end(), v) - edges.begin());
+  return std::max<std::size_t>(below, 1);
+}
+
+std::int32_t oriented(std::size_t bin, const score_scale& scale) {
+  const std::size_t score = scale.higher_is_better ? bin : scale.bins + 1 - bin;
+  return static_cast<std::int32_t>(score);
+}
+
+/** Thresholds from a monotone binning: t_j = largest value with bin <= j, -inf if none. */
+std::vector<double> thresholds_of(std::span<const double> values,
+                                  const std::vector<std::size_t>& order,
+                                  const std::vector<std::size_t>& bins, std::size_t count) {
+  std::vector<double> thresholds(count - 1, minus_infinity);
+  for (std::size_t position : order) {
+    for (std::size_t j = bins[position]; j < count; ++j) {
+      thresholds[j - 1] = std::max(thresholds[j - 1], values[position]);
+    }
+  }
+  return thresholds;
+}
+
+void check_thresholds(std::string_view name, std::span<const double> thresholds) {
+  for (std::size_t j = 0; j < thresholds.size(); ++j) {
+    check::finite("score_rfm", fmt::format("{}[{}]", name, j), thresholds[j]);
+    if (j > 0 && !(thresholds[j] > thresholds[j - 1])) {
+      check::fail("score_rfm", fmt::format("{}[{}] = {} must be greater than {}[{}] = {} "
+                                           "(thresholds strictly increase)",
+                                           name, j, thresholds[j], name, j - 1, thresholds[j - 1]));
+    }
+  }
+}
+
+dimension_scores score_dimension(std::string_view name, std::span<const double> values,
+                                 std::size_t bins, tie_policy ties, bool higher_is_better,
+                                 std::span<const double> fixed) {
+  constexpr std::string_view function = "score_rfm";
+  check::not_empty(function, name, values.size());
+  check::all_finite(function, name, values);
+  const std::size_t n = values.size();
+  dimension_scores result;
+  result.scale.higher_is_better = higher_is_better;
+  result.scale.requested_bins = bins;
+  if (ties == tie_policy::fixed_thresholds) {
+    check_thresholds(fmt::format("{}_thresholds", name), fixed);
+    result.scale.thresholds.assign(fixed.begin(), fixed.end());
+    result.scale.bins = result.scale.requested_bins = fixed.size() + 1;
+    result.scores = score_with_scale(values, result.scale);
+    return result;
+  }
+  if (bins < 1) check::fail(function, "bins = 0 must be at least 1");
+
+  std::vector<std::size_t> order(n);
+  std::iota(order.begin(), order.end(), std::size_t{0});
+  std::stable_sort(order.begin(), order.end(),
+                   [&](std::size_t a, std::size_t b) { return values[a] < values[b]; });
+
+  if (ties == tie_policy::drop_edges) {
+    auto edges = quantile_edges([&](std::size_t i) { return values[order[i]]; }, n, bins);
+    edges.erase(std::unique(edges.begin(), edges.end()), edges.end());
+    result.scale.bins = std::max<std::size_t>(edges.size(), 2) - 1;
+    if (edges.size() > 2) result.scale.thresholds.assign(edges.begin() + 1, edges.end() - 1);
+    result.scores = score_with_scale(values, result.scale);
+    return result;
+  }
+
+  // Rank policies: edges of the ranks 1..n, applied to each value's (first or mid) rank.
+  const auto edges =
+      quantile_edges([](std::size_t i) { return static_cast<double>(i + 1); }, n, bins);
+  std::vector<std::size_t> bin(n);
+  for (std::size_t start = 0; start < n;) {
+    std::size_t stop = start + 1;
+    if (ties == tie_policy::average_rank) {
+      while (stop < n && values[order[stop]] == values[order[start]]) ++stop;
+    }
+    // Positions start..stop-1 hold ranks start+1..stop; their mean is (start + 1 + stop) / 2.
+    const double rank = 0.5 * static_cast<double>(start + 1 + stop);
+    const std::size_t shared = bin_of(rank, edges);
+    for (std::size_t p = start; p < stop; ++p) {
+      bin[order[p]] =
+          ties == tie_policy::average_rank ? shared : bin_of(static_cast<double>(p + 1), edges);
+    }
+    start = stop;
+  }
+  result.scale.bins = bins;
+  result.scale.thresholds = thresholds_of(values, order, bin, bins);
+  result.scores.resize(n);
+  for (std::size_t i = 0; i < n; ++i) result.scores[i] = oriented(bin[i], result.scale);
+  return result;
+}
+
+}  // namespace
+
+std::vector<std::int32_t> score_with_scale(std::span<const double> values,
+                                           const score_scale& scale) {
+  check::all_finite("score_with_scale", "values", values);
+  if (scale.bins != scale.thresholds.size() + 1) {
+    check::fail("score_with_scale", fmt::format("the scale has {} bins but {} thresholds; it "
+                                                "needs bins - 1",
+                                                scale.bins, scale.thresholds.size()));
+  }
+  std::vector<std::int32_t> scores(values.size());
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    const auto below = static_cast<std::size_t>(
+        std::lower_bound(scale.thresholds.begin(), scale.thresholds.end(), values[i]) -
+        scale.thresholds.begin());
+    scores[i] = oriented(below + 1, scale);
+  }
+  return scores;
+}
+
+dimension_scores score_quantiles(std::span<const double> values, std::size_t bins, tie_policy ties,
+                                 bool higher_is_better, std::span<const double> thresholds) {
+  return score_dimension("values", values, bins, ties, higher_is_better, thresholds);
+}
+
+rfm_scores score_rfm(std::span<const double> recency, std::span<const double> frequency,
+                     std::span<const double> monetary, const rfm_options& options) {
+  constexpr std::string_view function = "score_rfm";
+  check::same_size(function, "recency", recency.size(), "frequency", frequency.size());
+  check::same_size(function, "recency", recency.size(), "monetary", monetary.size());
+  check::all_nonnegative(function, "recency", recency);
+  for (std::size_t i = 0; i < frequency.size(); ++i) {
+    if (!(std::isfinite(frequency[i]) && frequency[i] > 0)) {
+      check::fail(function,
+                  fmt::format("frequency[{}] = {} must be > 0: a customer without purchases has "
+                              "no recency and no RFM score (for a lifetimes-style summary, use "
+                              "include_first_transaction=True)",
+                              i, frequency[i]));
+    }
+  }
+  return {score_dimension("recency", recency, options.bins, options.ties, false,
+                          options.recency_thresholds),
+          score_dimension("frequency", frequency, options.bins, options.ties, true,
+                          options.frequency_thresholds),
+          score_dimension("monetary", monetary, options.bins, options.ties, true,
+                          options.monetary_thresholds)};
+}
+
+}  // namespace crmkit::segment
