@@ -27,6 +27,18 @@ py::array_t<double> to_numpy(const Eigen::MatrixXd& matrix) {
   return out;
 }
 
+/** Runs `compute` (returning std::vector<double>) without the GIL: the arrays it reads were
+ * converted before, and it touches no Python object. The result becomes a numpy array. */
+template <class Compute>
+py::array_t<double> without_gil(Compute&& compute) {
+  std::vector<double> out;
+  {
+    py::gil_scoped_release release;
+    out = compute();
+  }
+  return to_numpy(out);
+}
+
 template <class Params, std::size_t N>
 py::dict fit_to_dict(const clv::fit_result<Params, N>& fit) {
   using model = typename clv::model_for<Params>::type;
@@ -103,13 +115,10 @@ void register_transaction_model(py::module_& module, const std::string& prefix, 
   module.def((prefix + "_conditional_probability_alive").c_str(),
              [params_of](const std::array<double, 4>& params, const double_array& frequency,
                          const double_array& recency, const double_array& age) {
-               std::vector<double> out;
-               {
-                 py::gil_scoped_release release;
-                 out = clv::conditional_probability_alive(params_of(params), as_span(frequency),
-                                                          as_span(recency), as_span(age));
-               }
-               return to_numpy(out);
+               return without_gil([&] {
+                 return clv::conditional_probability_alive(params_of(params), as_span(frequency),
+                                                           as_span(recency), as_span(age));
+               });
              },
              "params"_a, "frequency"_a, "recency"_a, "T"_a, "P(alive | frequency, recency, T).");
 
@@ -118,25 +127,19 @@ void register_transaction_model(py::module_& module, const std::string& prefix, 
       [params_of](const std::array<double, 4>& params, const double_array& t,
                   const double_array& frequency, const double_array& recency,
                   const double_array& age) {
-        std::vector<double> out;
-        {
-          py::gil_scoped_release release;
-          out = clv::conditional_expected_number_of_purchases_up_to_time(
+        return without_gil([&] {
+          return clv::conditional_expected_number_of_purchases_up_to_time(
               params_of(params), as_span(t), as_span(frequency), as_span(recency), as_span(age));
-        }
-        return to_numpy(out);
+        });
       },
       "params"_a, "t"_a, "frequency"_a, "recency"_a, "T"_a,
       "Expected purchases in the next t periods given the history (t of length 1 broadcasts).");
 
   module.def((prefix + "_expected_number_of_purchases_up_to_time").c_str(),
              [params_of](const std::array<double, 4>& params, const double_array& t) {
-               std::vector<double> out;
-               {
-                 py::gil_scoped_release release;
-                 out = clv::expected_number_of_purchases_up_to_time(params_of(params), as_span(t));
-               }
-               return to_numpy(out);
+               return without_gil([&] {
+                 return clv::expected_number_of_purchases_up_to_time(params_of(params), as_span(t));
+               });
              },
              "params"_a, "t"_a, "Expected purchases of a new customer by time t.");
 
@@ -183,19 +186,16 @@ void register_transaction_model(py::module_& module, const std::string& prefix, 
                          const double_array& recency, const double_array& age,
                          const double_array& monetary_value, double time, double discount_rate,
                          double periods_per_month, bool continuous) {
-               std::vector<double> out;
-               {
-                 py::gil_scoped_release release;
+               return without_gil([&] {
                  const auto p = params_of(params);
-                 out = continuous
-                           ? clv::customer_lifetime_value_continuous(
-                                 p, as_span(frequency), as_span(recency), as_span(age),
-                                 as_span(monetary_value), time, discount_rate, periods_per_month)
-                           : clv::customer_lifetime_value(p, as_span(frequency), as_span(recency),
-                                                          as_span(age), as_span(monetary_value),
-                                                          time, discount_rate, periods_per_month);
-               }
-               return to_numpy(out);
+                 return continuous
+                            ? clv::customer_lifetime_value_continuous(
+                                  p, as_span(frequency), as_span(recency), as_span(age),
+                                  as_span(monetary_value), time, discount_rate, periods_per_month)
+                            : clv::customer_lifetime_value(p, as_span(frequency), as_span(recency),
+                                                           as_span(age), as_span(monetary_value),
+                                                           time, discount_rate, periods_per_month);
+               });
              },
              "params"_a, "frequency"_a, "recency"_a, "T"_a, "monetary_value"_a, "time"_a,
              "discount_rate"_a, "periods_per_month"_a, "continuous"_a = false,
@@ -205,13 +205,10 @@ void register_transaction_model(py::module_& module, const std::string& prefix, 
   module.def((prefix + "_expected_cumulative_transactions").c_str(),
              [params_of](const std::array<double, 4>& params, const double_array& birth,
                          const double_array& customers, const double_array& times) {
-               std::vector<double> out;
-               {
-                 py::gil_scoped_release release;
-                 out = clv::expected_cumulative_transactions(params_of(params), as_span(birth),
-                                                             as_span(customers), as_span(times));
-               }
-               return to_numpy(out);
+               return without_gil([&] {
+                 return clv::expected_cumulative_transactions(params_of(params), as_span(birth),
+                                                              as_span(customers), as_span(times));
+               });
              },
              "params"_a, "birth"_a, "customers"_a, "times"_a,
              "Σ over cohorts born before each time of customers · E[X(time − birth)].");
@@ -302,14 +299,11 @@ void register_clv(py::module_& module) {
       "gamma_gamma_conditional_expected_average_profit",
       [](const std::array<double, 3>& params, const double_array& frequency,
          const double_array& monetary_value) {
-        std::vector<double> out;
-        {
-          py::gil_scoped_release release;
-          out = clv::conditional_expected_average_profit(
+        return without_gil([&] {
+          return clv::conditional_expected_average_profit(
               clv::gamma_gamma_params{params[0], params[1], params[2]}, as_span(frequency),
               as_span(monetary_value));
-        }
-        return to_numpy(out);
+        });
       },
       "params"_a, "frequency"_a, "monetary_value"_a,
       "E[mean spend | x, m] = (p v + p x m)/(p x + q − 1); x = 0 gives p v/(q − 1); +inf where\n"
