@@ -94,31 +94,40 @@ inline std::uint64_t radix_key(double value) {
 }
 
 /**
- * Stable LSD radix sorts of an index permutation by 64-bit keys (8-bit digits; a digit on which
- * every key agrees, such as shared exponent bits, is skipped). The buffers are reused across
- * keys: fresh memory is what large sorts pay for most.
+ * Stable LSD radix sorts of an index permutation by 64-bit keys (8-bit digits, all digit
+ * histograms counted in one pass; a digit on which every key agrees, such as shared exponent
+ * bits, is skipped). The buffers are reused across keys: fresh memory is what large sorts pay
+ * for most.
  */
 class radix_sorter {
  public:
   explicit radix_sorter(std::size_t n)
-      : order_(n), order_out_(n), keys_(n), keys_out_(n), count_(std::size_t{1} << bits) {
+      : order_(n), order_out_(n), keys_(n), keys_out_(n), count_((64 / bits) << bits) {
     std::iota(order_.begin(), order_.end(), 0u);
   }
 
   /** Stable-sorts the current order by key(i) for original index i. */
   template <class Key>
   void sort_by(Key&& key) {
+    constexpr int digits = 64 / bits;
+    constexpr std::size_t radix = std::size_t{1} << bits;
+    constexpr std::uint64_t mask = radix - 1;
     const std::size_t n = order_.size();
-    for (std::size_t i = 0; i < n; ++i) keys_[i] = key(order_[i]);
-    constexpr std::uint64_t mask = (std::uint64_t{1} << bits) - 1;
-    for (int shift = 0; shift < 64; shift += bits) {
-      std::fill(count_.begin(), count_.end(), 0);
-      for (std::uint64_t k : keys_) ++count_[(k >> shift) & mask];
-      if (count_[(keys_[0] >> shift) & mask] == n) continue;
+    std::fill(count_.begin(), count_.end(), 0);
+    for (std::size_t i = 0; i < n; ++i) {
+      const std::uint64_t k = key(order_[i]);
+      keys_[i] = k;
+      for (int d = 0; d < digits; ++d)
+        ++count_[static_cast<std::size_t>(d) * radix + ((k >> (d * bits)) & mask)];
+    }
+    for (int d = 0; d < digits; ++d) {
+      auto* count = count_.data() + static_cast<std::size_t>(d) * radix;
+      const int shift = d * bits;
+      if (count[(keys_[0] >> shift) & mask] == n) continue;
       std::size_t total = 0;
-      for (auto& c : count_) total += std::exchange(c, total);
+      for (std::size_t c = 0; c < radix; ++c) total += std::exchange(count[c], total);
       for (std::size_t i = 0; i < n; ++i) {
-        const std::size_t slot = count_[(keys_[i] >> shift) & mask]++;
+        const std::size_t slot = count[(keys_[i] >> shift) & mask]++;
         keys_out_[slot] = keys_[i];
         order_out_[slot] = order_[i];
       }
