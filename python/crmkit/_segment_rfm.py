@@ -141,7 +141,8 @@ def rfm_scores(data=None, *, recency=None, frequency=None, monetary_value=None,
     -------
     pandas.DataFrame
         Indexed like the input: recency, frequency, monetary_value, r_score, f_score,
-        m_score (int32) and rfm_score (the digits, e.g. "535", when bins <= 9).
+        m_score (int32) and rfm_score (the digits, e.g. "535", as a categorical over all
+        cells, when bins <= 9).
         ``attrs["rfm_scales"]`` maps each dimension to its :class:`RFMScale`.
 
     Raises
@@ -194,8 +195,14 @@ def rfm_scores(data=None, *, recency=None, frequency=None, monetary_value=None,
                     "(ties='drop_edges'); 'average_rank' keeps the scale", SegmentationWarning,
                     stacklevel=2)
     if all(scale.bins <= 9 for scale in found.values()):
-        result["rfm_score"] = (result["r_score"].astype(str) + result["f_score"].astype(str)
-                               + result["m_score"].astype(str))
+        # A categorical over every cell "111".."qqq": building a million strings would
+        # dominate the run time.
+        size = [found[column].bins for column, _ in _DIMENSIONS]
+        cells = [f"{r}{f}{m}" for r in range(1, size[0] + 1) for f in range(1, size[1] + 1)
+                 for m in range(1, size[2] + 1)]
+        codes = ((result["r_score"].to_numpy() - 1) * size[1]
+                 + result["f_score"].to_numpy() - 1) * size[2] + result["m_score"].to_numpy() - 1
+        result["rfm_score"] = pd.Categorical.from_codes(codes, categories=cells)
     result.attrs["rfm_scales"] = found
     return result
 

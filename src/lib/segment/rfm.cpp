@@ -3,12 +3,14 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
-#include <numeric>
+#include <utility>
 
 #include <fmt/format.h>
 
 #include "crmkit/core/check.hpp"
+#include "crmkit/core/parallel.hpp"
 #include "quantile.hpp"
+#include "sort.hpp"
 
 namespace crmkit::segment {
 
@@ -51,10 +53,10 @@ std::int32_t oriented(std::size_t bin, const score_scale& scale) {
 
 /** Thresholds from a monotone binning: t_j = largest value with bin <= j, -inf if none. */
 std::vector<double> thresholds_of(std::span<const double> values,
-                                  const std::vector<std::size_t>& order,
+                                  const std::vector<std::uint32_t>& order,
                                   const std::vector<std::size_t>& bins, std::size_t count) {
   std::vector<double> thresholds(count - 1, minus_infinity);
-  for (std::size_t position : order) {
+  for (const std::size_t position : order) {
     for (std::size_t j = bins[position]; j < count; ++j) {
       thresholds[j - 1] = std::max(thresholds[j - 1], values[position]);
     }
@@ -92,10 +94,7 @@ dimension_scores score_dimension(std::string_view name, std::span<const double> 
   }
   if (bins < 1) check::fail(function, "bins = 0 must be at least 1");
 
-  std::vector<std::size_t> order(n);
-  std::iota(order.begin(), order.end(), std::size_t{0});
-  std::stable_sort(order.begin(), order.end(),
-                   [&](std::size_t a, std::size_t b) { return values[a] < values[b]; });
+  const auto order = detail::stable_order(values);
 
   if (ties == tie_policy::drop_edges) {
     auto edges = quantile_edges([&](std::size_t i) { return values[order[i]]; }, n, bins);
@@ -171,12 +170,26 @@ rfm_scores score_rfm(std::span<const double> recency, std::span<const double> fr
                               i, frequency[i]));
     }
   }
-  return {score_dimension("recency", recency, options.bins, options.ties, false,
-                          options.recency_thresholds),
-          score_dimension("frequency", frequency, options.bins, options.ties, true,
-                          options.frequency_thresholds),
-          score_dimension("monetary", monetary, options.bins, options.ties, true,
-                          options.monetary_thresholds)};
+  // The three dimensions are independent: one task each.
+  rfm_scores scores;
+  parallel_for(
+      3,
+      [&](std::size_t begin, std::size_t end) {
+        for (std::size_t d = begin; d < end; ++d) {
+          if (d == 0) {
+            scores.recency = score_dimension("recency", recency, options.bins, options.ties, false,
+                                             options.recency_thresholds);
+          } else if (d == 1) {
+            scores.frequency = score_dimension("frequency", frequency, options.bins, options.ties,
+                                               true, options.frequency_thresholds);
+          } else {
+            scores.monetary = score_dimension("monetary", monetary, options.bins, options.ties,
+                                              true, options.monetary_thresholds);
+          }
+        }
+      },
+      1);
+  return scores;
 }
 
 }  // namespace crmkit::segment

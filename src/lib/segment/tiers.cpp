@@ -2,11 +2,11 @@
 
 #include <algorithm>
 #include <cmath>
-#include <numeric>
 
 #include <fmt/format.h>
 
 #include "crmkit/core/check.hpp"
+#include "sort.hpp"
 
 namespace crmkit::segment {
 
@@ -38,10 +38,7 @@ tier_result value_tiers(std::span<const double> values, std::span<const double> 
                 "shares)");
   }
 
-  std::vector<std::size_t> order(n);
-  std::iota(order.begin(), order.end(), std::size_t{0});
-  std::stable_sort(order.begin(), order.end(),
-                   [&](std::size_t a, std::size_t b) { return values[a] > values[b]; });
+  const auto order = detail::stable_order(values, true);
 
   const std::size_t count = cuts.size() + 1;
   tier_result result{std::vector<std::int32_t>(n), std::vector<std::size_t>(count, 0),
