@@ -491,7 +491,7 @@ class single_run {
       doubtful += upper + tau > std::max(half_separation_[a], lower);
     }
     evaluations += doubtful;
-    constexpr std::size_t ahead = 8;
+    constexpr std::size_t ahead = 32;
     for (std::size_t p = 0; p < std::min(ahead, doubtful); ++p) x_.prefetch(work.pending[p]);
     std::size_t failing = 0;
     for (std::size_t p = 0; p < doubtful; ++p) {
