@@ -102,14 +102,14 @@ inline std::uint64_t radix_key(double value) {
 class radix_sorter {
  public:
   explicit radix_sorter(std::size_t n)
-      : order_(n), order_out_(n), keys_(n), keys_out_(n), count_((64 / bits) << bits) {
+      : order_(n), order_out_(n), keys_(n), keys_out_(n), count_(((64 + bits - 1) / bits) << bits) {
     std::iota(order_.begin(), order_.end(), 0u);
   }
 
   /** Stable-sorts the current order by key(i) for original index i. */
   template <class Key>
   void sort_by(Key&& key) {
-    constexpr int digits = 64 / bits;
+    constexpr int digits = (64 + bits - 1) / bits;
     constexpr std::size_t radix = std::size_t{1} << bits;
     constexpr std::uint64_t mask = radix - 1;
     const std::size_t n = order_.size();
