@@ -210,3 +210,19 @@ def test_predict_before_fit_and_wrong_width():
     model = KMeans(2, random_state=0).fit(np.arange(10.0).reshape(5, 2))
     with pytest.raises(ValueError, match="X has 3 features, but KMeans was fitted with 2"):
         model.predict(np.zeros((2, 3)))
+
+
+@pytest.mark.parametrize("algorithm", ALGORITHMS)
+def test_constant_feature_matches_sklearn(algorithm):
+    X = blobs(5000, 3, 4, 23)
+    X[:, 1] = 7.0  # a constant column changes neither distances nor the fit
+    init = initial(X, 4, seed=24)
+    assert_same_fit(KMeans(4, init=init, algorithm=algorithm).fit(X), sklearn_fit(X, init))
+
+
+def test_all_identical_points_warn_and_give_zero_inertia():
+    X = np.full((30, 2), 3.5)
+    with pytest.warns(SegmentationWarning, match=r"distinct clusters \(1\)"):
+        model = KMeans(3, random_state=0).fit(X)
+    assert model.inertia_ == 0
+    np.testing.assert_array_equal(model.cluster_centers_, np.full((3, 2), 3.5))
