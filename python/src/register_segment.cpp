@@ -180,22 +180,22 @@ void register_quality(py::module_& module) {
       "x"_a, "labels"_a, "sample_size"_a = 0, "seed"_a = 0,
       "Mean silhouette, exact (sample_size=0) or over a seeded sample; returns (score, "
       "indices used, empty when exact).");
-  module.def(
-      "calinski_harabasz_score",
-      [](const double_array& x, const int64_array& labels) {
-        const auto samples = as_matrix(x, "x");
-        py::gil_scoped_release release;
-        return segment::calinski_harabasz_score(samples, label_span(labels));
-      },
-      "x"_a, "labels"_a, "Calinski-Harabasz index (higher is better).");
-  module.def(
-      "davies_bouldin_score",
-      [](const double_array& x, const int64_array& labels) {
-        const auto samples = as_matrix(x, "x");
-        py::gil_scoped_release release;
-        return segment::davies_bouldin_score(samples, label_span(labels));
-      },
-      "x"_a, "labels"_a, "Davies-Bouldin index (lower is better).");
+  auto bind_score = [&](const char* name,
+                        double (*score)(const matrix_view&, std::span<const std::int64_t>),
+                        const char* doc) {
+    module.def(
+        name,
+        [score](const double_array& x, const int64_array& labels) {
+          const auto samples = as_matrix(x, "x");
+          py::gil_scoped_release release;
+          return score(samples, label_span(labels));
+        },
+        "x"_a, "labels"_a, doc);
+  };
+  bind_score("calinski_harabasz_score", &segment::calinski_harabasz_score,
+             "Calinski-Harabasz index (higher is better).");
+  bind_score("davies_bouldin_score", &segment::davies_bouldin_score,
+             "Davies-Bouldin index (lower is better).");
   module.def(
       "choose_k",
       [](const double_array& x, std::size_t k_min, std::size_t k_max,

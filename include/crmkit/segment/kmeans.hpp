@@ -40,12 +40,16 @@
  * doubles). Both are exact: a bound test only skips a point when it holds with a margin larger
  * than the worst rounding error of the bounds, and a point that fails is assigned by the same
  * distance kernel and tie rule as Lloyd, so all three give bit-identical labels, centres and
- * inertia from the same initial centres. `automatic` chooses `hamerly`.
+ * inertia from the same initial centres. In runs longer than 8 iterations (and d k >= 64)
+ * Hamerly's tests read a float copy of the centred data, half the memory traffic, with every
+ * distance widened by the copy's largest rounding error; a nearest centre found on the copy is
+ * only accepted when that error cannot change it. `automatic` chooses `hamerly`.
  *
- * Determinism. Centre sums are exact: each weighted coordinate is converted to a 128-bit
- * fixed-point integer (about 2^-100 of the data's range per unit), and integer addition does not
- * depend on order, so the sums are kept up to date by moving only the points that changed
- * cluster, and give the same bits whatever the thread count (crmkit::set_num_threads). The
+ * Determinism. Centre sums are exact: each weighted coordinate is converted to a 64-bit
+ * fixed-point integer (units of 2^-62 of the largest one; finer than a double's rounding) and
+ * summed in 128 bits. Integer addition does not depend on order, so the sums are kept up to date
+ * by moving only the points that changed cluster, and give the same bits whatever the thread
+ * count (crmkit::set_num_threads). The
  * remaining floating-point reductions (inertia, k-means++ potentials) run over chunks of a fixed
  * size and are combined in chunk order.
  */

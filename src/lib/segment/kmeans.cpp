@@ -3,12 +3,14 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <memory>
 #include <numeric>
 #include <optional>
 #include <string>
 
 #include <fmt/format.h>
 
+#include "../data/huge_pages.hpp"
 #include "crmkit/core/check.hpp"
 #include "crmkit/core/parallel.hpp"
 #include "crmkit/segment/random.hpp"
@@ -122,12 +124,9 @@ class shifted_rows {
   [[nodiscard]] std::size_t size() const noexcept { return n_; }
   [[nodiscard]] std::size_t dims() const noexcept { return d_; }
 
-  /** Asks the cache for row i ahead of a scattered read. */
-  void prefetch(std::size_t i) const {
-    const char* row = reinterpret_cast<const char*>(data_ + i * stride_);
-    for (std::size_t offset = 0; offset < d_ * sizeof(double); offset += 64) {
-      __builtin_prefetch(row + offset);
-    }
+  /** Address of row i, for prefetching. */
+  [[nodiscard]] const char* row_bytes(std::size_t i) const {
+    return reinterpret_cast<const char*>(data_ + i * stride_);
   }
 
   /** Writes row i, shifted, to out[0..d). */
@@ -258,6 +257,13 @@ row_matrix seed_random(const shifted_rows& x, std::size_t k, std::span<const dou
   return centres;
 }
 
+/**
+ * Uninitialised working arrays on huge pages: the bounds and the float shadow are hundreds of
+ * megabytes for large n, and first-touch page faults are costly, on virtual machines above all.
+ */
+template <class T>
+using detail_buffer = data::detail::huge_buffer<T>;
+
 /** Outcome of one run from one set of initial centres (centred coordinates). */
 struct run_outcome {
   row_matrix centres;
@@ -288,8 +294,8 @@ class single_run {
         w_(w),
         algorithm_(algorithm),
         radius_(radius),
-        sum_scale_(static_cast<double>(x.size()) * radius * largest_weight),
-        weight_scale_(static_cast<double>(x.size()) * largest_weight) {}
+        sum_scale_(radius * largest_weight),
+        weight_scale_(largest_weight) {}
 
   run_outcome run(row_matrix centres, std::size_t max_iter, double tolerance) {
     k_ = static_cast<std::size_t>(centres.rows());
@@ -299,13 +305,15 @@ class single_run {
     chunk_sums_.assign(chunks_, {});
     chunk_changes_.assign(chunks_, 0);
     chunk_evaluations_.assign(chunks_, 0);
-    labels_.assign(n_, -1);
+    labels_ = data::detail::large_vector<std::int32_t>(n_, -1);
     shift_.assign(k_, 0.0);
-    upper_.assign(algorithm_ == kmeans_algorithm::lloyd ? 0 : n_, 0.0);
-    lower_.assign(algorithm_ == kmeans_algorithm::hamerly ? n_
-                  : algorithm_ == kmeans_algorithm::elkan ? n_ * k_
-                                                          : 0,
-                  0.0);
+    // Bounds are written by the first (full) E-step before they are read: no zeroing.
+    const std::size_t lower_size = algorithm_ == kmeans_algorithm::hamerly ? n_
+                                   : algorithm_ == kmeans_algorithm::elkan ? n_ * k_
+                                                                           : 0;
+    upper_ = detail_buffer<double>(algorithm_ == kmeans_algorithm::lloyd ? 0 : n_);
+    lower_ = detail_buffer<double>(lower_size);
+    shadow_ = detail_buffer<float>();
     // Every distance and centre shift is at most twice the largest norm among points and
     // initial centres (later centres are means of points, or points).
     for (Eigen::Index j = 0; j < centres.rows(); ++j) {
@@ -388,13 +396,16 @@ class single_run {
   /** Scratch space of one chunk: points awaiting a full assignment and the kernel's buffers. */
   struct scratch {
     explicit scratch(std::size_t d, std::size_t k, std::size_t grain, bool all_distances)
-        : point(d), batch(d), pending(grain), distances(all_distances ? batch.lanes * k : 0) {
+        : point(d),
+          batch(d),
+          pending(std::make_unique_for_overwrite<std::size_t[]>(grain)),
+          distances(all_distances ? batch.lanes * k : 0) {
       changed.reserve(grain);
     }
     std::vector<double> point;
     std::vector<std::pair<std::size_t, std::int32_t>> changed;  ///< (point, previous label)
     detail::point_batch batch;
-    std::vector<std::size_t> pending;
+    std::unique_ptr<std::size_t[]> pending;  ///< written before read: not zeroed
     std::vector<double> distances;
     detail::nearest_two nearest[detail::point_batch::lanes];
   };
@@ -402,6 +413,7 @@ class single_run {
   /** E-step over all points; optionally refreshes changed chunks' partial sums. */
   std::size_t e_step(std::size_t iteration, bool accumulate) {
     const double tau = margin(iteration);
+    if (iteration == shadow_start && wants_shadow()) write_shadow();
     const bool full = iteration == 0 || algorithm_ == kmeans_algorithm::lloyd;
     parallel_chunks(n_, grain_, [&](std::size_t chunk, std::size_t begin, std::size_t end) {
       scratch work(d_, k_, grain_, algorithm_ == kmeans_algorithm::elkan);
@@ -411,6 +423,10 @@ class single_run {
         for (std::size_t i = begin; i < end; ++i) work.pending[pending++] = i;
       } else if (algorithm_ == kmeans_algorithm::hamerly) {
         pending = hamerly_filter(begin, end, tau, work, evaluations);
+        if (shadow_.size() != 0) {
+          evaluations += pending * k_;
+          pending = assign_from_shadow(work, pending, tau);
+        }
       } else {
         pending = elkan_filter(begin, end, tau, work, evaluations);
       }
@@ -431,12 +447,11 @@ class single_run {
 
   /**
    * Assigns work.pending[0..count) with the kernel, eight at a time, resets their bounds
-   * exactly and records the points whose label changed in work.changed.
+   * exactly and adds the points whose label changed to work.changed.
    */
   void assign_fully(scratch& work, std::size_t count) {
     constexpr std::size_t lanes = detail::point_batch::lanes;
     const bool elkan = algorithm_ == kmeans_algorithm::elkan;
-    work.changed.clear();
     for (std::size_t first = 0; first < count; first += lanes) {
       const std::size_t used = std::min(lanes, count - first);
       for (std::size_t p = 0; p < used; ++p) {
@@ -464,19 +479,113 @@ class single_run {
     }
   }
 
-  /** Distance from point i to its own centre, tightening its upper bound. */
+  /**
+   * Distance from point i to its own centre, tightening its upper bound: from the float
+   * shadow (plus its error bound E) when there is one, else exact.
+   */
   double tight_upper(std::size_t i, scratch& work) {
-    x_.copy(i, work.point.data());
     const auto a = static_cast<std::size_t>(labels_[i]);
-    upper_[i] = std::sqrt(detail::squared_distance(work.point.data(), centre(a), d_));
+    if (shadow_.size() != 0) {
+      const double* row = shadow_row(i, work);
+      upper_[i] = std::sqrt(detail::squared_distance(row, centre(a), d_)) + shadow_error_;
+    } else {
+      x_.copy(i, work.point.data());
+      upper_[i] = std::sqrt(detail::squared_distance(work.point.data(), centre(a), d_));
+    }
     return upper_[i];
+  }
+
+  /** Asks the cache for row i (of the shadow, or of x) ahead of a scattered read. */
+  void prefetch_row(std::size_t i) const {
+    const char* row = shadow_.size() != 0 ? reinterpret_cast<const char*>(shadow_.data() + i * d_)
+                                          : x_.row_bytes(i);
+    const std::size_t bytes = d_ * (shadow_.size() != 0 ? sizeof(float) : sizeof(double));
+    for (std::size_t offset = 0; offset < bytes; offset += 64) __builtin_prefetch(row + offset);
+  }
+
+  /** Row i of the float shadow, widened to doubles in work.point. */
+  const double* shadow_row(std::size_t i, scratch& work) const {
+    const float* row = shadow_.data() + i * d_;
+    for (std::size_t j = 0; j < d_; ++j) work.point[j] = static_cast<double>(row[j]);
+    return work.point.data();
+  }
+
+  /**
+   * Long Hamerly runs keep the centred rows rounded to float (half the memory traffic of the
+   * scattered reads of doubtful points) with E >= ||x_i - shadow_i|| for all i, so a distance
+   * from the shadow is within E of the true one. Worth it when a row is at least 64 bytes of
+   * work (d k >= 64), and only for runs still going after `shadow_start` iterations: most
+   * well-clustered data converge sooner, and the copy would cost them a pass over the data.
+   */
+  static constexpr std::size_t shadow_start = 8;
+
+  [[nodiscard]] bool wants_shadow() const {
+    return algorithm_ == kmeans_algorithm::hamerly && d_ * k_ >= 64;
+  }
+
+  void write_shadow() {
+    shadow_ = detail_buffer<float>(n_ * d_);
+    std::vector<double> chunk_error(chunks_, 0.0);
+    parallel_chunks(n_, grain_, [&](std::size_t chunk, std::size_t begin, std::size_t end) {
+      std::vector<double> point(d_);
+      double largest = 0;
+      for (std::size_t i = begin; i < end; ++i) {
+        x_.copy(i, point.data());
+        float* row = shadow_.data() + i * d_;
+        double squared = 0;
+        for (std::size_t j = 0; j < d_; ++j) {
+          row[j] = static_cast<float>(point[j]);
+          const double rounding = point[j] - static_cast<double>(row[j]);
+          squared += rounding * rounding;
+        }
+        largest = std::max(largest, std::sqrt(squared));
+      }
+      chunk_error[chunk] = largest;
+    });
+    // Room for the rounding of the norms themselves.
+    shadow_error_ = *std::max_element(chunk_error.begin(), chunk_error.end()) * (1 + 1e-9);
+  }
+
+  /**
+   * Nearest centres of work.pending[0..count) from the shadow. Where the shadow's best and
+   * second distances are apart by more than 2E plus the margin, the true nearest centre, and
+   * the one the exact kernel would pick, is the shadow's: the point is assigned with bounds
+   * widened by E. The others are moved to the front of work.pending for the exact kernel;
+   * returns how many.
+   */
+  std::size_t assign_from_shadow(scratch& work, std::size_t count, double tau) {
+    constexpr std::size_t lanes = detail::point_batch::lanes;
+    std::size_t undecided = 0;
+    for (std::size_t first = 0; first < count; first += lanes) {
+      const std::size_t used = std::min(lanes, count - first);
+      for (std::size_t p = 0; p < used; ++p) {
+        work.batch.set(p, shadow_row(work.pending[first + p], work));
+      }
+      detail::nearest_centres(work.batch, centres_.data(), k_, work.nearest);
+      for (std::size_t p = 0; p < used; ++p) {
+        const std::size_t i = work.pending[first + p];
+        const double best = std::sqrt(work.nearest[p].best);
+        const double second = std::sqrt(work.nearest[p].second);
+        if (!(best + shadow_error_ + tau < second - shadow_error_)) {
+          work.pending[undecided++] = i;
+          continue;
+        }
+        const auto label = static_cast<std::int32_t>(work.nearest[p].index);
+        if (label != labels_[i]) work.changed.emplace_back(i, labels_[i]);
+        labels_[i] = label;
+        upper_[i] = best + shadow_error_;
+        lower_[i] = second - shadow_error_;
+      }
+    }
+    return undecided;
   }
 
   /**
    * Hamerly's test: the own centre is nearest if u <= max(s(a), l), where u bounds the distance
    * to it from above, l the distance to any other centre from below and s(a) is half the
    * distance from centre a to its nearest other centre. A point that fails with the carried
-   * bounds is retried with u exact; points that still fail are queued for the kernel.
+   * bounds is retried with u recomputed (from the float shadow when there is one); points that
+   * still fail are queued for the nearest-centre search.
    */
   std::size_t hamerly_filter(std::size_t begin, std::size_t end, double tau, scratch& work,
                              std::uint64_t& evaluations) {
@@ -492,10 +601,10 @@ class single_run {
     }
     evaluations += doubtful;
     constexpr std::size_t ahead = 32;
-    for (std::size_t p = 0; p < std::min(ahead, doubtful); ++p) x_.prefetch(work.pending[p]);
+    for (std::size_t p = 0; p < std::min(ahead, doubtful); ++p) prefetch_row(work.pending[p]);
     std::size_t failing = 0;
     for (std::size_t p = 0; p < doubtful; ++p) {
-      if (p + ahead < doubtful) x_.prefetch(work.pending[p + ahead]);
+      if (p + ahead < doubtful) prefetch_row(work.pending[p + ahead]);
       const std::size_t i = work.pending[p];
       const auto a = static_cast<std::size_t>(labels_[i]);
       const double bound = std::max(half_separation_[a], lower_[i]);
@@ -675,8 +784,10 @@ class single_run {
   std::vector<double> shift_;
   std::vector<double> half_separation_;
   std::vector<double> half_centre_distance_;
-  std::vector<double> upper_;
-  std::vector<double> lower_;
+  detail_buffer<double> upper_;
+  detail_buffer<double> lower_;
+  detail_buffer<float> shadow_;  ///< Hamerly: centred rows rounded to float (or empty)
+  double shadow_error_ = 0;      ///< E >= ||x_i - shadow_i|| for every i
   std::size_t farthest_shift_ = 0;
   double largest_shift_ = 0;
   double second_shift_ = 0;

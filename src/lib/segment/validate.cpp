@@ -19,33 +19,28 @@ void check_shape(std::string_view function, std::string_view name, const matrix_
   }
 }
 
+/** Throws for the first non-finite value among rows [begin, end). */
 void check_rows(std::string_view function, std::string_view name, const matrix_view& x,
                 std::size_t begin, std::size_t end) {
+  const auto d = static_cast<std::size_t>(x.cols());
+  const auto stride = static_cast<std::size_t>(x.outerStride());
+  // v - v is 0 for finite v and NaN otherwise: one vectorisable pass, then a slow one to name
+  // the culprit.
+  double probe = 0;
   for (std::size_t i = begin; i < end; ++i) {
-    for (Eigen::Index j = 0; j < x.cols(); ++j) {
-      const double value = x(static_cast<Eigen::Index>(i), j);
+    const double* row = x.data() + i * stride;
+    for (std::size_t j = 0; j < d; ++j) probe += row[j] - row[j];
+  }
+  if (probe == 0) return;
+  for (std::size_t i = begin; i < end; ++i) {
+    for (std::size_t j = 0; j < d; ++j) {
+      const double value = x.data()[i * stride + j];
       if (!std::isfinite(value)) {
         check::fail(function, fmt::format("{}[{}, {}] = {} (row {}, column {}) must be finite",
                                           name, i, j, value, i, j));
       }
     }
   }
-}
-
-template <class Map>
-Eigen::RowVectorXd sum_rows(const matrix_view& x, Map&& map) {
-  const Eigen::Index d = x.cols();
-  return parallel_reduce(
-      static_cast<std::size_t>(x.rows()), Eigen::RowVectorXd(Eigen::RowVectorXd::Zero(d)),
-      [&](std::size_t begin, std::size_t end) {
-        Eigen::RowVectorXd sum = Eigen::RowVectorXd::Zero(d);
-        map(begin, end, sum);
-        return sum;
-      },
-      [](Eigen::RowVectorXd a, const Eigen::RowVectorXd& b) {
-        a += b;
-        return a;
-      });
 }
 
 }  // namespace
@@ -66,38 +61,84 @@ void check_sample_weight(std::string_view function, std::span<const double> weig
   if (!any_positive) check::fail(function, "sample_weight is all zero; at least one must be > 0");
 }
 
+namespace {
+
+/** Mean, sum of squared deviations and largest deviation norm of a block of rows. */
+struct block_moments {
+  double count = 0;
+  std::vector<double> mean;
+  std::vector<double> squares;  ///< sum of squared deviations from `mean`, per column
+  double radius = 0;            ///< an upper bound on ||x_i - mean|| over the block
+};
+
+/**
+ * Chan, Golub & LeVeque's pairwise update (1979): the moments of the union of two blocks. The
+ * radius stays an upper bound by the triangle inequality.
+ */
+block_moments merge(block_moments a, const block_moments& b) {
+  if (b.count == 0) return a;
+  if (a.count == 0) return b;
+  const double count = a.count + b.count;
+  double shift_a = 0;
+  double shift_b = 0;
+  for (std::size_t j = 0; j < a.mean.size(); ++j) {
+    const double delta = b.mean[j] - a.mean[j];
+    const double mean = a.mean[j] + delta * (b.count / count);
+    a.squares[j] += b.squares[j] + delta * delta * (a.count * b.count / count);
+    shift_a += (mean - a.mean[j]) * (mean - a.mean[j]);
+    shift_b += (mean - b.mean[j]) * (mean - b.mean[j]);
+    a.mean[j] = mean;
+  }
+  a.radius = std::max(a.radius + std::sqrt(shift_a), b.radius + std::sqrt(shift_b));
+  a.count = count;
+  return a;
+}
+
+}  // namespace
+
 column_summary summarise_columns(std::string_view function, std::string_view name,
                                  const matrix_view& x) {
   check_shape(function, name, x);
-  const auto n = static_cast<double>(x.rows());
-  column_summary summary;
-  summary.mean = sum_rows(x,
-                          [&](std::size_t begin, std::size_t end, Eigen::RowVectorXd& sum) {
-                            check_rows(function, name, x, begin, end);
-                            for (std::size_t i = begin; i < end; ++i)
-                              sum += x.row(static_cast<Eigen::Index>(i));
-                          }) /
-                 n;
-  // The last slot carries the largest squared row norm (combined by max, not sum).
-  const Eigen::Index d = x.cols();
-  Eigen::RowVectorXd squares = parallel_reduce(
-      static_cast<std::size_t>(x.rows()), Eigen::RowVectorXd(Eigen::RowVectorXd::Zero(d + 1)),
+  const auto d = static_cast<std::size_t>(x.cols());
+  const auto stride = static_cast<std::size_t>(x.outerStride());
+  // One pass: each chunk's rows are summed, then re-read from cache for their deviations.
+  const auto moments = parallel_reduce(
+      static_cast<std::size_t>(x.rows()), block_moments{},
       [&](std::size_t begin, std::size_t end) {
-        Eigen::RowVectorXd sum = Eigen::RowVectorXd::Zero(d + 1);
+        block_moments block{static_cast<double>(end - begin), std::vector<double>(d, 0.0),
+                            std::vector<double>(d, 0.0), 0};
+        double* __restrict sum = block.mean.data();
+        double probe = 0;  // NaN after a non-finite value (see check_rows)
         for (std::size_t i = begin; i < end; ++i) {
-          const Eigen::RowVectorXd centred = x.row(static_cast<Eigen::Index>(i)) - summary.mean;
-          sum.head(d) += centred.cwiseProduct(centred);
-          sum[d] = std::max(sum[d], centred.squaredNorm());
+          const double* __restrict row = x.data() + i * stride;
+          for (std::size_t j = 0; j < d; ++j) {
+            sum[j] += row[j];
+            probe += row[j] - row[j];
+          }
         }
-        return sum;
+        if (probe != 0) check_rows(function, name, x, begin, end);
+        for (auto& m : block.mean) m /= block.count;
+        double largest = 0;
+        double* __restrict squares = block.squares.data();
+        for (std::size_t i = begin; i < end; ++i) {
+          const double* __restrict row = x.data() + i * stride;
+          double norm = 0;
+          for (std::size_t j = 0; j < d; ++j) {
+            const double deviation = row[j] - sum[j];
+            squares[j] += deviation * deviation;
+            norm += deviation * deviation;
+          }
+          largest = std::max(largest, norm);
+        }
+        block.radius = std::sqrt(largest);
+        return block;
       },
-      [d](Eigen::RowVectorXd a, const Eigen::RowVectorXd& b) {
-        a.head(d) += b.head(d);
-        a[d] = std::max(a[d], b[d]);
-        return a;
-      });
-  summary.variance = squares.head(d) / n;
-  summary.max_centred_norm = std::sqrt(squares[d]);
+      merge);
+  column_summary summary;
+  summary.mean = Eigen::Map<const Eigen::RowVectorXd>(moments.mean.data(), x.cols());
+  summary.variance =
+      Eigen::Map<const Eigen::RowVectorXd>(moments.squares.data(), x.cols()) / moments.count;
+  summary.max_centred_norm = moments.radius * (1 + 1e-12);  // room for rounding
   return summary;
 }
 

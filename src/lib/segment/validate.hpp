@@ -15,16 +15,17 @@ void check_samples(std::string_view function, std::string_view name, const matri
 /** Empty, or n finite non-negative weights that are not all zero. */
 void check_sample_weight(std::string_view function, std::span<const double> weight, std::size_t n);
 
-/** Column means and (population) variances, and the largest norm of a centred row. */
+/** Column means and (population) variances, and a bound on the norm of a centred row. */
 struct column_summary {
   Eigen::RowVectorXd mean;
   Eigen::RowVectorXd variance;
-  double max_centred_norm = 0;
+  double max_centred_norm = 0;  ///< >= max_i ||x_i - mean||
 };
 
 /**
- * check_samples and column_summary in two passes over the rows, each summed over fixed row
- * chunks (so the result does not depend on the thread count).
+ * check_samples and column_summary in one pass over the rows: per fixed chunk of rows the mean
+ * and squared deviations, merged in chunk order (so the result does not depend on the thread
+ * count).
  */
 column_summary summarise_columns(std::string_view function, std::string_view name,
                                  const matrix_view& x);
