@@ -22,7 +22,8 @@ from ._report_input import (
     load_transactions,
     simulate_demo,
 )
-from .report import build_report
+from .report import RFM_RULES, build_report
+from .segment import RFMRuleSet
 
 __all__ = ["main", "DEMO_START", "DEMO_HORIZON_WEEKS"]
 
@@ -58,6 +59,9 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("--nps-col", help="NPS answer column of the survey file")
     report.add_argument("--csat-col", help="CSAT answer column of the survey file")
     report.add_argument("--survey-date-col", help="answer date column of the survey file")
+    report.add_argument("--rfm-rules", default=RFM_RULES,
+                        help=f"RFM rule set naming the segments: {', '.join(RFMRuleSet.BUILTIN)} "
+                             f"(default {RFM_RULES}, the 10-segment R x F map)")
     report.add_argument("--customers", type=int, default=20_000,
                         help="demo size in customers (default 20000)")
     report.add_argument("--seed", type=int, default=0, help="seed of the demo and of k-means")
@@ -88,7 +92,7 @@ def _run(arguments: argparse.Namespace, out: TextIO) -> None:
                              arguments.nps_col, arguments.csat_col, arguments.survey_date_col)
         source += f"; survey: {arguments.survey}"
     result = build_report(log, arguments.out, columns, survey, seed=arguments.seed,
-                          progress=progress, source=source)
+                          progress=progress, source=source, rfm_rules=arguments.rfm_rules)
     for note in result.notes:
         print(f"note: {note}", file=sys.stderr)
     print(f"report written to {result.html_path} ({len(result.tables)} tables)", file=out)

@@ -29,6 +29,7 @@ td:first-child, th:first-child { text-align: left; }
 img { max-width: 100%; height: auto; margin: 8px 0; }
 .explain { color: #4a5a6a; font-size: 14px; }
 .notes li { font-size: 13px; color: #6a4a1a; }
+.reading li { font-size: 14px; margin: 3px 0; }
 .grid2 { display: grid; grid-template-columns: 1fr 1fr; gap: 16px; }
 """
 
@@ -53,6 +54,33 @@ def _paragraph(text: str) -> str:
     return f'<p class="explain">{html.escape(text)}</p>'
 
 
+def _percent(share: float) -> str:
+    """A share in whole percent, or with one decimal when it would round to 0 %."""
+    return f"{share:.0%}" if share == 0 or abs(share) >= 0.005 else f"{share:.1%}"
+
+
+def _rfm_reading(table: pd.DataFrame) -> str:
+    """One plain sentence per named segment, largest revenue first."""
+    items = [
+        f"<li><b>{html.escape(str(name).replace('_', ' ').capitalize())}</b> "
+        f"({html.escape(row.definition)}): {row.customers:,.0f} customers "
+        f"({_percent(row.share)}), {_percent(row.revenue_share)} of revenue and "
+        f"{_percent(row.clv_share)} of the expected value; on average last bought "
+        f"{row.weeks_since_last:.0f} weeks ago, {row.purchases:.1f} purchases of "
+        f"{row.mean_spend:,.0f} each.</li>"
+        for name, row in zip(table.index, table.itertuples(index=False))]
+    return '<ul class="reading">' + "".join(items) + "</ul>"
+
+
+def _tier_reading(tiers: pd.DataFrame) -> str:
+    abc = tiers[tiers["split"] == tiers["split"].iloc[0]]
+    sentences = [f"Tier {name}: {row.customers:,.0f} customers ({_percent(row.customer_share)}) "
+                 f"hold {_percent(row.clv_share)} of the expected value and brought "
+                 f"{_percent(row.revenue_share)} of past revenue."
+                 for name, row in zip(abc.index, abc.itertuples(index=False))]
+    return _paragraph(" ".join(sentences))
+
+
 def render_html(report, title: str, source: str, rows: int) -> str:
     """The report page: headline cards, then one section per question a manager asks."""
     tables = report.tables
@@ -67,9 +95,21 @@ def render_html(report, title: str, source: str, rows: int) -> str:
                      f'<div class="value">{html.escape(value)}</div></div>')
     parts.append("</div></section>")
 
+    rfm = tables["rfm_segments"]
+    parts += [
+        '<section id="rfm"><h2>Who the customers are: named segments</h2>',
+        _paragraph(
+            f"Every customer gets three scores from 1 to {rfm.attrs.get('bins', 5)} against the "
+            "others: R for how recently they bought (higher is more recent), F for how many "
+            "purchases they made and M for how much they spend per purchase. Named segments "
+            "are ranges of these scores (in brackets). Largest revenue first:"),
+        _rfm_reading(rfm),
+        _plot(report, "rfm_segments", "RFM segment sizes and revenue"),
+        _table(rfm, rows), "</section>",
+    ]
     segments = tables["segments"]
     parts += [
-        '<section id="segments"><h2>Who the customers are: segments</h2>',
+        '<section id="segments"><h2>Who the customers are: data-driven segments</h2>',
         _paragraph(
             f"Customers were grouped by k-means into {len(segments)} segments by how recently "
             "they bought (weeks since the last purchase), how often (purchases) and how much "
@@ -88,9 +128,16 @@ def render_html(report, title: str, source: str, rows: int) -> str:
         _paragraph(
             "Expected value over the next 12 months (CLV): the BG/NBD model's expected purchases, "
             "discounted 1% per month, times the Gamma-Gamma model's expected spend per purchase. "
-            "The curve shows how concentrated value is. The most valuable customers:"),
-        _plot(report, "value_curve", "value concentration"),
-        _table(tables["top_customers"][["segment", "purchases", "revenue", "p_alive", "clv"]],
+            "The curve shows how concentrated value is; its dots mark the ends of value tiers A "
+            "and B. Tier A is the most valuable customers who together hold 80% of the expected "
+            "value, tier B the next ones up to 95%, tier C the rest; high / medium / low are "
+            "the top 20%, the next 30% and the other half of customers ranked by value."),
+        _tier_reading(tables["value_tiers"]),
+        _plot(report, "value_curve", "value concentration and tiers"),
+        _table(tables["value_tiers"], rows),
+        "<h3>The most valuable customers</h3>",
+        _table(tables["top_customers"][["rfm_segment", "segment", "value_tier", "purchases",
+                                        "revenue", "p_alive", "clv"]],
                rows),
         "</section>",
     ]
@@ -129,14 +176,19 @@ def render_html(report, title: str, source: str, rows: int) -> str:
                   _table(tables["nps_by_segment"][["n", "nps", "lower", "upper",
                                                    "share_promoters", "share_detractors",
                                                    "small_sample"]], rows)]
+        for by, heading in (("rfm_segment", "named (RFM) segment"), ("value_tier", "value tier")):
+            parts += [f"<h3>NPS by {heading}</h3>",
+                      _table(tables[f"nps_by_{by}"][["n", "nps", "lower", "upper",
+                                                     "small_sample"]], rows)]
         if "nps_by_stage" in tables:
             parts += ["<h3>NPS by lifecycle stage</h3>",
                       _table(tables["nps_by_stage"][["n", "nps", "lower", "upper",
                                                      "small_sample"]], rows)]
-        if "csat_by_segment" in tables:
-            parts += ["<h3>CSAT (share answering 4-5 of 5) by segment</h3>",
-                      _table(tables["csat_by_segment"][["n", "share", "share_lower",
-                                                        "share_upper", "mean_score"]], rows)]
+        for by, heading in (("segment", "segment"), ("rfm_segment", "named segment")):
+            if f"csat_by_{by}" in tables:
+                parts += [f"<h3>CSAT (share answering 4-5 of 5) by {heading}</h3>",
+                          _table(tables[f"csat_by_{by}"][["n", "share", "share_lower",
+                                                          "share_upper", "mean_score"]], rows)]
         parts.append("</section>")
     parts += [
         '<section id="models"><h2>How far to trust the predictions</h2>',

@@ -8,7 +8,10 @@ Steps: summarise the log per customer (time in weeks); fit BG/NBD on a calibrati
 compare with the holdout; fit BG/NBD and Gamma-Gamma on the whole log; predict P(alive),
 expected purchases and 12-month CLV; cluster customers with k-means on standardised log-scaled
 recency, frequency and spend (k chosen by the silhouette score); list valuable customers who are
-slipping away; aggregate NPS/CSAT by segment and by month with confidence intervals.
+slipping away; score RFM and name segments with a rule set (default: the 10-segment R x F
+map); split customers into value tiers (ABC by cumulative share of predicted CLV, and
+high/medium/low by rank); aggregate NPS/CSAT by segment and by month with confidence
+intervals.
 """
 
 from __future__ import annotations
@@ -29,7 +32,8 @@ from ._report_html import render_html
 from ._report_input import CSAT_SCALE, Columns, ReportInputError
 from .clv import BetaGeoFitter, GammaGammaFitter, expected_cumulative_transactions
 from .data import calibration_and_holdout_data, summary_data_from_transaction_data
-from .segment import KMeans, choose_k
+from .segment import KMeans, RFMRuleSet, choose_k, rfm_scores, rfm_segments, segment_summary, \
+    value_tiers
 from .survey import aggregate, attach_labels
 
 __all__ = ["ReportInputError", "Report", "build_report"]
@@ -48,6 +52,9 @@ SILHOUETTE_SAMPLE = 4_000
 AT_RISK_P_ALIVE = 0.5
 GONE_P_ALIVE = 0.1
 TABLE_ROWS_IN_HTML = 15
+RFM_RULES = "rf_grid"
+ABC_CUTS = (0.8, 0.95)
+LEVEL_CUTS = (0.2, 0.5)
 
 
 @dataclass
@@ -150,6 +157,77 @@ def _segments(customers: pd.DataFrame, seed: int, progress) -> Dict[str, pd.Data
     means = customers[features].mean()
     profiles.insert(0, "description", [_describe(row, means) for _, row in profiles.iterrows()])
     return {"kmeans_quality": quality, "segments": profiles}
+
+
+def _rule_definitions(rule_set: RFMRuleSet) -> Dict[str, str]:
+    """Each rule's score ranges in words, e.g. "R 4-5, F 4-5" (dimensions spanning the whole
+    scale are left out; a rule of several boxes lists them joined by "or")."""
+    full = (1, rule_set.bins)
+    definitions: Dict[str, List[str]] = {}
+    for row in rule_set.to_frame().itertuples(index=False):
+        parts = [f"{letter} {low}" if low == high else f"{letter} {low}-{high}"
+                 for letter, low, high in (("R", row.r_low, row.r_high), ("F", row.f_low, row.f_high),
+                                           ("M", row.m_low, row.m_high))
+                 if (low, high) != full]
+        name = row.english_name or row.rule
+        definitions.setdefault(name, []).append(", ".join(parts) or "any scores")
+    return {name: " or ".join(boxes) for name, boxes in definitions.items()}
+
+
+def _rfm_segments(customers: pd.DataFrame, rules: str, progress) -> Dict[str, pd.DataFrame]:
+    rule_set = RFMRuleSet.builtin(rules)
+    progress(f"RFM scores (1-{rule_set.bins}) and named segments ({rule_set.name}: "
+             f"{len(rule_set.rules)} rules)")
+    summary = pd.DataFrame({"recency": customers["weeks_since_last"],
+                            "frequency": customers["purchases"],
+                            "monetary_value": customers["mean_spend"]})
+    scored = rfm_segments(rfm_scores(summary, bins=rule_set.bins), rules=rule_set)
+    named = scored["segment_english"] if "segment_english" in scored.columns else scored["segment"]
+    for column in ("r_score", "f_score", "m_score"):
+        customers[column] = scored[column]
+    customers["rfm_segment"] = named
+    table = segment_summary(scored.assign(segment=named), revenue=customers["revenue"])
+    table = table.rename(columns={"count": "customers", "mean_recency": "weeks_since_last",
+                                  "mean_frequency": "purchases",
+                                  "mean_monetary_value": "mean_spend"})
+    grouped = customers.groupby("rfm_segment", observed=True)
+    table["p_alive"] = grouped["p_alive"].mean()
+    table["clv"] = grouped["clv"].mean()
+    table["total_clv"] = grouped["clv"].sum()
+    total_clv = customers["clv"].sum()
+    table["clv_share"] = table["total_clv"] / total_clv if total_clv > 0 else np.nan
+    definitions = _rule_definitions(rule_set)
+    table.insert(0, "definition", [definitions.get(name, "no rule matches") for name in table.index])
+    table.index.name = "rfm_segment"
+    table = table.sort_values("revenue", ascending=False)
+    table.attrs["bins"] = rule_set.bins
+    return {"rfm_segments": table}
+
+
+def _value_tiers(customers: pd.DataFrame, progress) -> Dict[str, pd.DataFrame]:
+    progress("value tiers by predicted CLV")
+    splits = {
+        "value_tier": (f"cumulative CLV share {ABC_CUTS[0]:.0%} / {ABC_CUTS[1]:.0%}",
+                       value_tiers(customers["clv"], by="value", cuts=ABC_CUTS)),
+        "value_level": (f"customers ranked by CLV: top {LEVEL_CUTS[0]:.0%} / next "
+                        f"{LEVEL_CUTS[1] - LEVEL_CUTS[0]:.0%} / rest",
+                        value_tiers(customers["clv"], by="population", cuts=LEVEL_CUTS,
+                                    labels=("high", "medium", "low"))),
+    }
+    total_revenue = customers["revenue"].sum()
+    tables = []
+    for column, (rule, tiers) in splits.items():
+        customers[column] = tiers["tier"]
+        grouped = customers.groupby(column, observed=False)
+        table = tiers.attrs["summary"].rename(columns={"value_share": "clv_share",
+                                                       "lowest_value": "lowest_clv"})
+        table.insert(0, "split", rule)
+        table["total_clv"] = grouped["clv"].sum()
+        table["revenue"] = grouped["revenue"].sum()
+        table["revenue_share"] = table["revenue"] / total_revenue
+        table["p_alive"] = grouped["p_alive"].mean()
+        tables.append(table)
+    return {"value_tiers": pd.concat(tables)}
 
 
 def _calibration(log: pd.DataFrame, columns: Columns, end: pd.Timestamp, start: pd.Timestamp,
@@ -257,15 +335,18 @@ def _survey_tables(survey: pd.DataFrame, customers: pd.DataFrame, notes: List[st
         raise ReportInputError("no survey answer is from a customer of the transaction log: do "
                                "the customer ids match (--survey-customer-col)?")
     progress(f"aggregating {len(survey):,} survey answers")
-    answers = attach_labels(survey, customers[["segment"]], on="customer_id")
-    tables = {"nps_by_segment": aggregate(answers, "nps", "nps", by="segment")}
+    labels = [c for c in ("segment", "rfm_segment", "value_tier", "stage") if c in customers]
+    answers = attach_labels(survey, customers[labels], on="customer_id")
+    answers["rfm_segment"] = answers["rfm_segment"].cat.remove_unused_categories()
+    tables = {"nps_by_segment": aggregate(answers, "nps", "nps", by="segment"),
+              "nps_by_rfm_segment": aggregate(answers, "nps", "nps", by="rfm_segment"),
+              "nps_by_value_tier": aggregate(answers, "nps", "nps", by="value_tier")}
     if "stage" in customers.columns:
-        staged = attach_labels(survey, customers[["stage"]], on="customer_id")
-        tables["nps_by_stage"] = aggregate(staged, "nps", "nps", by="stage")
+        tables["nps_by_stage"] = aggregate(answers, "nps", "nps", by="stage")
     if "csat" in answers.columns:
         rated = answers.dropna(subset=["csat"])
-        tables["csat_by_segment"] = aggregate(rated, "csat", "csat", by="segment",
-                                              scale=CSAT_SCALE)
+        for by in ("segment", "rfm_segment"):
+            tables[f"csat_by_{by}"] = aggregate(rated, "csat", "csat", by=by, scale=CSAT_SCALE)
     if "date" in answers.columns:
         tables["nps_by_month"] = aggregate(answers, "nps", "nps", period="M", date_col="date")
         if "csat" in answers.columns:
@@ -316,7 +397,7 @@ def build_report(log: pd.DataFrame, out_dir: str, columns: Columns = Columns("cu
                                                                             "amount"),
                  survey: Optional[pd.DataFrame] = None, seed: int = 0,
                  progress: Optional[TextIO] = sys.stderr, title: str = "Customer report",
-                 source: str = "") -> Report:
+                 source: str = "", rfm_rules: str = RFM_RULES) -> Report:
     """Run every step on a transaction log and write the tables, plots and ``report.html``.
 
     Parameters
@@ -335,6 +416,10 @@ def build_report(log: pd.DataFrame, out_dir: str, columns: Columns = Columns("cu
         Where progress lines go (None: nowhere).
     title, source : str
         Report title and a description of the data shown under it.
+    rfm_rules : str, default "rf_grid"
+        The built-in RFM rule set naming the segments (see
+        :meth:`crmkit.segment.RFMRuleSet.builtin`): "rf_grid" (the 10-segment R x F map),
+        "rfm_package", "pymc_marketing" or "chinese_value".
 
     Returns
     -------
@@ -346,6 +431,9 @@ def build_report(log: pd.DataFrame, out_dir: str, columns: Columns = Columns("cu
         Data the models cannot use (too few repeat buyers, too few distinct customers,
         survey ids that match no customer, invalid survey answers).
     """
+    if rfm_rules not in RFMRuleSet.BUILTIN:
+        raise ReportInputError(f"unknown RFM rule set {rfm_rules!r} (--rfm-rules); built in: "
+                               f"{', '.join(RFMRuleSet.BUILTIN)}")
     step = _Progress(progress)
     report = Report()
     os.makedirs(os.path.join(out_dir, "plots"), exist_ok=True)
@@ -361,6 +449,8 @@ def build_report(log: pd.DataFrame, out_dir: str, columns: Columns = Columns("cu
             report.notes.append(f"no calibration/holdout check: {' '.join(str(error).split())}")
             calibration = {}
         report.tables.update(_segments(customers, seed, step))
+        report.tables.update(_rfm_segments(customers, rfm_rules, step))
+        report.tables.update(_value_tiers(customers, step))
         report.tables["early_warning"] = _early_warning(customers, end)
         report.tables.update(_lifecycle(log, columns, end, models["bgf"], customers,
                                         report.notes, step))
@@ -390,6 +480,7 @@ def build_report(log: pd.DataFrame, out_dir: str, columns: Columns = Columns("cu
     total_clv = customers["clv"].sum()
     top = customers["clv"].sort_values(ascending=False)
     top_share = top.head(max(1, len(top) // 5)).sum() / total_clv if total_clv > 0 else np.nan
+    abc_share = report.tables["value_tiers"]["customer_share"].iloc[0]
     report.headline = {
         "Customers": f"{len(customers):,}",
         "Transactions": f"{len(log):,}",
@@ -401,6 +492,7 @@ def build_report(log: pd.DataFrame, out_dir: str, columns: Columns = Columns("cu
             customers[f"expected_purchases_{PREDICTION_WEEKS}w"].sum()),
         f"Expected value, next {CLV_MONTHS} months": _money(total_clv),
         "Value held by the top 20%": f"{top_share:.0%}",
+        f"Customers holding {ABC_CUTS[0]:.0%} of the value": f"{abc_share:.0%}",
         "Valuable customers slipping away": f"{len(report.tables['early_warning']):,}",
     }
     if "nps_overall" in report.tables:
@@ -421,11 +513,21 @@ def build_report(log: pd.DataFrame, out_dir: str, columns: Columns = Columns("cu
     return report
 
 
+def _tier_ends(tiers: pd.DataFrame) -> tuple:
+    """Shares of customers at the ends of the top tiers of the ABC split (A, then A and B)."""
+    abc = tiers.loc[tiers["split"] == tiers["split"].iloc[0], "customer_share"]
+    return tuple(abc.cumsum().iloc[:-1])
+
+
 def _plots(report: Report, models, calibration, customers) -> Dict[str, bytes]:
     bgf = models["bgf"]
     tables = report.tables
     plots = {
-        "value_curve": _png(lambda ax: plotting.plot_value_curve(customers["clv"], ax=ax)),
+        "value_curve": _png(lambda ax: plotting.plot_value_curve(
+            customers["clv"], marks=_tier_ends(tables["value_tiers"]), ax=ax)),
+        "rfm_segments": _png(lambda ax: plotting.plot_segment_sizes(
+            tables["rfm_segments"], "customers", "revenue", ax=ax),
+            height=0.35 * len(tables["rfm_segments"]) + 2),
         "segments": _png(lambda ax: plotting.plot_segment_sizes(tables["segments"], "customers",
                                                                 "total_clv", ax=ax)),
         "segment_profiles": _png(lambda ax: plotting.plot_cluster_profiles(

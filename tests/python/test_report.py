@@ -20,11 +20,17 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 CUSTOMER_COLUMNS = ["frequency", "recency", "T", "monetary_value", "purchases", "weeks_since_last",
                     "mean_spend", "revenue", "p_alive", "expected_purchases_13w",
-                    "expected_spend", "clv", "segment", "stage"]
+                    "expected_spend", "clv", "segment", "r_score", "f_score", "m_score",
+                    "rfm_segment", "value_tier", "value_level", "stage"]
 TABLES = {
     "customers": CUSTOMER_COLUMNS,
     "segments": ["description", "customers", "share", "weeks_since_last", "purchases",
                  "mean_spend", "p_alive", "clv", "total_clv", "revenue"],
+    "rfm_segments": ["definition", "customers", "share", "weeks_since_last", "purchases",
+                     "mean_spend", "revenue", "revenue_share", "p_alive", "clv", "total_clv",
+                     "clv_share"],
+    "value_tiers": ["split", "customers", "customer_share", "clv_share", "lowest_clv",
+                    "total_clv", "revenue", "revenue_share", "p_alive"],
     "kmeans_quality": ["inertia", "silhouette", "calinski_harabasz", "davies_bouldin", "chosen"],
     "early_warning": ["segment", "purchases", "revenue", "last_purchase", "weeks_since_last",
                       "p_alive", "clv", "value_at_risk"],
@@ -39,12 +45,15 @@ TABLES = {
     "csat_by_month": ["n", "share", "share_lower", "share_upper"],
     "nps_overall": ["n", "nps", "lower", "upper"],
     "nps_by_stage": ["n", "nps", "lower", "upper", "small_sample"],
+    "nps_by_rfm_segment": ["n", "nps", "lower", "upper", "small_sample"],
+    "nps_by_value_tier": ["n", "nps", "lower", "upper", "small_sample"],
+    "csat_by_rfm_segment": ["n", "share", "share_lower", "share_upper", "mean_score"],
     "lifecycle_stages": ["customers", "share", "p_alive", "clv", "total_clv", "revenue"],
     "stage_migration": ["prospect", "new", "developing", "stable", "at_risk", "churned",
                         "reactivated"],
     "cohort_retention": ["0", "1", "2"],
 }
-PLOTS = ["value_curve", "segments", "segment_profiles", "probability_alive", "frequency_recency",
+PLOTS = ["value_curve", "rfm_segments", "segments", "segment_profiles", "probability_alive", "frequency_recency",
          "repeat_purchases", "calibration_vs_holdout", "cumulative_transactions", "nps_trend",
          "stage_migration", "cohort_retention"]
 
@@ -138,6 +147,108 @@ def test_demo_lifecycle_tables_are_consistent_and_cohorts_match_pandas(demo):
     assert (cohorts["0"] == 1).all()
 
 
+# The 10-segment R x F map as the Kaggle/Miuul notebooks write it: regular expressions over the
+# string "<R score><F score>", replaced by the segment name.
+RF_GRID = {r"[1-2][1-2]": "hibernating", r"[1-2][3-4]": "at_risk", r"[1-2]5": "cant_loose",
+           r"3[1-2]": "about_to_sleep", r"33": "need_attention", r"[3-4][4-5]": "loyal",
+           r"41": "promising", r"51": "new", r"[4-5][2-3]": "potential_loyalists",
+           r"5[4-5]": "champions"}
+
+
+def _quintile_scores(values, invert):
+    # Independent average-rank scoring: pandas mid-ranks binned by the quintile edges of the
+    # ranks 1..n (pandas' right-closed bins), recency inverted so that recent scores high.
+    n = len(values)
+    edges = np.quantile(np.arange(1, n + 1, dtype=float), np.linspace(0, 1, 6))
+    bins = np.maximum(np.searchsorted(edges, values.rank(method="average"), side="left"), 1)
+    return 6 - bins if invert else bins
+
+
+def test_demo_rfm_scores_and_named_segments_match_pandas(demo):
+    customers = _read(demo, "customers")
+    for column, score, invert in (("weeks_since_last", "r_score", True),
+                                  ("purchases", "f_score", False),
+                                  ("mean_spend", "m_score", False)):
+        np.testing.assert_array_equal(customers[score], _quintile_scores(customers[column], invert))
+    keys = customers["r_score"].astype(str) + customers["f_score"].astype(str)
+    expected = keys.replace(RF_GRID, regex=True)
+    assert (customers["rfm_segment"] == expected).all()
+
+    table = _read(demo, "rfm_segments")
+    assert table["customers"].sum() == DEMO_CUSTOMERS
+    np.testing.assert_allclose(table["share"].sum(), 1.0)
+    np.testing.assert_allclose(table["revenue_share"].sum(), 1.0)
+    np.testing.assert_allclose(table["clv_share"].sum(), 1.0)
+    assert table["revenue"].is_monotonic_decreasing
+    grouped = customers.groupby("rfm_segment")
+    np.testing.assert_array_equal(table["customers"], grouped.size().reindex(table.index))
+    for column in ("weeks_since_last", "purchases", "mean_spend", "p_alive", "clv"):
+        np.testing.assert_allclose(table[column], grouped[column].mean().reindex(table.index),
+                                   rtol=1e-9)
+    np.testing.assert_allclose(table["revenue"], grouped["revenue"].sum().reindex(table.index),
+                               rtol=1e-9)
+    assert table.loc["champions", "definition"] == "R 5, F 4-5"
+    assert table.loc["need_attention", "definition"] == "R 3, F 3"
+
+
+def test_demo_value_tiers_follow_the_cumulative_share_rules(demo):
+    customers = _read(demo, "customers")
+    clv = customers["clv"]
+    # ABC: a customer is in A while the customers ranked above hold < 80 % of the total, in B
+    # while they hold < 95 %; equal values share a tier (count the strictly larger ones).
+    ordered = np.sort(clv.to_numpy())
+    above_value = ordered.sum() - np.cumsum(ordered)[np.searchsorted(ordered, clv, "right") - 1]
+    value_share = above_value / ordered.sum()
+    abc = np.where(value_share < 0.8, "A", np.where(value_share < 0.95, "B", "C"))
+    assert (customers["value_tier"] == abc).all()
+    above_count = len(ordered) - np.searchsorted(ordered, clv, "right")
+    count_share = above_count / len(ordered)
+    level = np.where(count_share < 0.2, "high", np.where(count_share < 0.5, "medium", "low"))
+    assert (customers["value_level"] == level).all()
+
+    tiers = _read(demo, "value_tiers")
+    assert list(tiers.index) == ["A", "B", "C", "high", "medium", "low"]
+    total = clv.sum()
+    for column in ("value_tier", "value_level"):
+        grouped = customers.groupby(column)
+        rows = tiers.loc[grouped.size().index]
+        np.testing.assert_array_equal(rows["customers"], grouped.size())
+        assert rows["customers"].sum() == DEMO_CUSTOMERS
+        np.testing.assert_allclose(rows["clv_share"], grouped["clv"].sum() / total, rtol=1e-9)
+        np.testing.assert_allclose(rows["clv_share"].sum(), 1.0)
+        np.testing.assert_allclose(rows["revenue_share"].sum(), 1.0)
+        np.testing.assert_allclose(rows["lowest_clv"], grouped["clv"].min(), rtol=1e-12)
+    assert tiers.loc["A", "clv_share"] >= 0.8 and tiers.loc[["A", "B"], "clv_share"].sum() >= 0.95
+    np.testing.assert_allclose(tiers.loc["high", "customer_share"], 0.2, atol=0.01)
+
+
+def test_demo_satisfaction_by_named_segment_and_value_tier(demo):
+    _, survey = simulate_demo(DEMO_CUSTOMERS, 3)
+    customers = _read(demo, "customers")
+    labelled = survey.join(customers[["rfm_segment", "value_tier"]], on="customer_id")
+    for by in ("rfm_segment", "value_tier"):
+        expected = labelled.groupby(by)["nps"].apply(
+            lambda s: 100 * ((s >= 9).mean() - (s <= 6).mean()))
+        table = _read(demo, f"nps_by_{by}")
+        assert set(table.index) == set(expected.index)
+        np.testing.assert_allclose(table["nps"], expected.reindex(table.index), atol=1e-6)
+        assert table["n"].sum() == len(survey)
+    csat = _read(demo, "csat_by_rfm_segment")
+    top_two = labelled.groupby("rfm_segment")["csat"].apply(lambda s: (s >= 4).mean())
+    np.testing.assert_allclose(csat["share"], top_two.reindex(csat.index), atol=1e-9)
+
+
+def test_demo_page_reads_the_named_segments_and_tiers_in_words(demo):
+    with open(os.path.join(demo, "report.html"), encoding="utf-8") as handle:
+        page = handle.read()
+    champions = _read(demo, "rfm_segments").loc["champions"]
+    assert (f"<b>Champions</b> (R 5, F 4-5): {champions['customers']:,.0f} customers "
+            f"({champions['share']:.0%}), {champions['revenue_share']:.0%} of revenue") in page
+    tier = _read(demo, "value_tiers").loc["A"]
+    assert (f"Tier A: {tier['customers']:,.0f} customers ({tier['customer_share']:.0%}) hold "
+            f"{tier['clv_share']:.0%} of the expected value") in page
+
+
 def test_demo_plots_are_png_files_embedded_in_a_self_contained_page(demo):
     for name in PLOTS:
         width, height = _png_size(os.path.join(demo, "plots", f"{name}.png"))
@@ -147,7 +258,8 @@ def test_demo_plots_are_png_files_embedded_in_a_self_contained_page(demo):
     assert page.count('src="data:image/png;base64,') == len(PLOTS)
     assert not re.search(r"(src|href)=\"(https?:|//)", page)
     assert "<link" not in page and "<script" not in page
-    for heading in ("Headline numbers", "Who the customers are", "Who is worth most",
+    for heading in ("Headline numbers", "Who the customers are: named segments",
+                    "Who the customers are: data-driven segments", "Who is worth most",
                     "Who is slipping away", "How satisfaction moves"):
         assert heading in page
     assert f"{DEMO_CUSTOMERS:,}" in page
@@ -175,6 +287,27 @@ def test_user_style_csv_with_string_ids_iso_dates_and_other_column_names(tmp_pat
     with open(out / "report.html", encoding="utf-8") as handle:
         page = handle.read()
     assert "orders.csv" in page and "How satisfaction moves" not in page
+
+
+def test_another_rfm_rule_set_names_the_segments_in_english(tmp_path):
+    log, _ = simulate_transactions(1500, seed=5, start="2023-03-01", freq="W", horizon=80)
+    path = tmp_path / "tx.csv"
+    log.to_csv(path, index=False)
+    out = tmp_path / "out"
+    assert main(["report", str(path), "--rfm-rules", "chinese_value", "--out", str(out),
+                 "--quiet"]) == 0
+    customers = pd.read_csv(out / "customers.csv", index_col=0)
+    # The 8-class map: R, F and M count as high from score 4 of 5; (R, F, M) high/low.
+    names = {(1, 1, 1): "Important value", (1, 0, 1): "Important development",
+             (0, 1, 1): "Important retention", (0, 0, 1): "Important win-back",
+             (1, 1, 0): "General value", (1, 0, 0): "General development",
+             (0, 1, 0): "General retention", (0, 0, 0): "General win-back"}
+    high = customers[["r_score", "f_score", "m_score"]] >= 4
+    expected = [names[tuple(int(v) for v in row)] for row in high.to_numpy()]
+    assert (customers["rfm_segment"] == expected).all()
+    table = pd.read_csv(out / "rfm_segments.csv", index_col=0)
+    assert table["customers"].sum() == len(customers)
+    assert table.loc["Important value", "definition"] == "R 4-5, F 4-5, M 4-5"
 
 
 def _bad(args, tmp_path):
@@ -271,6 +404,12 @@ def test_bad_input_rows_wrong_separator_and_answers_off_the_scale(orders, tmp_pa
     assert "column 'csat': '7' is not a whole number from 1 to 5" in line
     line = _bad([str(orders), "--survey", str(survey), "--nps-col", "nsp"], tmp_path)
     assert "column 'nsp' (--nps-col) not found" in line and "available: customer, score, csat" in line
+
+
+def test_bad_input_unknown_rfm_rule_set_lists_the_built_in_ones(orders, tmp_path):
+    line = _bad([str(orders), "--rfm-rules", "rf-grid"], tmp_path)
+    assert "unknown RFM rule set 'rf-grid' (--rfm-rules)" in line
+    assert "rf_grid, rfm_package, pymc_marketing, chinese_value" in line
 
 
 def test_too_small_a_log_says_why_the_spend_model_cannot_be_fitted(orders, tmp_path):
