@@ -1,0 +1,509 @@
+#include "commands.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <numeric>
+#include <string>
+
+#include <fmt/format.h>
+
+#include "crmkit/clv.hpp"
+#include "crmkit/data/period.hpp"
+#include "crmkit/lifecycle/stage.hpp"
+#include "crmkit/segment/features.hpp"
+#include "crmkit/segment/kmeans.hpp"
+#include "crmkit/segment/rfm.hpp"
+#include "crmkit/segment/rfm_rules.hpp"
+#include "crmkit/survey/aggregate.hpp"
+#include "input.hpp"
+
+namespace crmkit::cli {
+
+namespace {
+
+template <class... Lists>
+std::vector<option_spec> join(std::vector<option_spec> first, const Lists&... rest) {
+  (first.insert(first.end(), rest.begin(), rest.end()), ...);
+  return first;
+}
+
+std::vector<double> as_doubles(std::span<const std::int32_t> values) {
+  return {values.begin(), values.end()};
+}
+
+// ---------------------------------------------------------------------------------------------
+
+command_output run_summary(const parsed_args& args) {
+  const auto log = read_log(args);
+  const bool rfm_view = args.flag("include-first-transaction");
+  auto summary = data::summarize(log, summary_settings(args, rfm_view));
+  command_output output;
+  output.main.name = "customers";
+  output.main.columns = {customer_column(log, summary.customer),
+                         {"frequency", std::move(summary.frequency)},
+                         {"recency", std::move(summary.recency)},
+                         {"T", std::move(summary.T)}};
+  if (!summary.monetary_value.empty()) {
+    output.main.columns.push_back({"monetary_value", std::move(summary.monetary_value)});
+  }
+  output.extras.push_back(
+      {"log",
+       {{"rows_read", std::vector<std::int64_t>{static_cast<std::int64_t>(log.size())}},
+        {"rows_after_end",
+         std::vector<std::int64_t>{static_cast<std::int64_t>(summary.rows_after_end)}},
+        {"customers", std::vector<std::int64_t>{static_cast<std::int64_t>(summary.size())}},
+        {"observation_end",
+         std::vector<std::string>{data::format_timestamp(summary.observation_period_end)}}}});
+  return output;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+template <class Params, std::size_t N>
+void add_parameters(out_table& table, const std::string& model,
+                    const clv::fit_result<Params, N>& fit,
+                    const std::array<std::string_view, N>& names,
+                    const std::array<double, N>& values) {
+  auto& model_names = std::get<std::vector<std::string>>(table.columns[0].values);
+  for (std::size_t k = 0; k < N; ++k) {
+    model_names.push_back(model);
+    std::get<std::vector<std::string>>(table.columns[1].values).emplace_back(names[k]);
+    std::get<std::vector<double>>(table.columns[2].values).push_back(values[k]);
+    std::get<std::vector<double>>(table.columns[3].values).push_back(fit.standard_errors[k]);
+    std::get<std::vector<double>>(table.columns[4].values).push_back(fit.lower[k]);
+    std::get<std::vector<double>>(table.columns[5].values).push_back(fit.upper[k]);
+  }
+}
+
+template <class Params, std::size_t N>
+void add_fit(out_table& table, const std::string& model, const clv::fit_result<Params, N>& fit) {
+  auto push = [&](std::size_t c, auto value) {
+    using column_type = std::vector<decltype(value)>;
+    std::get<column_type>(table.columns[c].values).push_back(value);
+  };
+  push(0, model);
+  push(1, fit.log_likelihood);
+  push(2, static_cast<std::int64_t>(fit.converged));
+  push(3, static_cast<std::int64_t>(fit.iterations));
+  push(4, static_cast<std::int64_t>(fit.customers));
+  push(5, fit.warnings.empty() ? std::string{} : fmt::format("{}", fmt::join(fit.warnings, "; ")));
+}
+
+command_output run_clv(const parsed_args& args) {
+  auto stats = read_customer_stats(args);
+  const double months = args.number("horizon", 12);
+  const double discount_rate = args.number("discount-rate", 0.01);
+  const double periods =
+      clv::periods_per_month(data::period_code(stats.freq)) / stats.freq_multiplier;
+  const auto purchases = clv::fit_bg_nbd(stats.frequency, stats.recency, stats.T);
+  const auto& p = purchases.params;
+
+  command_output output;
+  out_table parameters{"parameters",
+                       {{"model", std::vector<std::string>{}},
+                        {"parameter", std::vector<std::string>{}},
+                        {"value", std::vector<double>{}},
+                        {"se", std::vector<double>{}},
+                        {"lower", std::vector<double>{}},
+                        {"upper", std::vector<double>{}}}};
+  out_table fits{"fits",
+                 {{"model", std::vector<std::string>{}},
+                  {"log_likelihood", std::vector<double>{}},
+                  {"converged", std::vector<std::int64_t>{}},
+                  {"iterations", std::vector<std::int64_t>{}},
+                  {"customers", std::vector<std::int64_t>{}},
+                  {"warnings", std::vector<std::string>{}}}};
+  add_parameters(parameters, "bg_nbd", purchases, {"r", "alpha", "a", "b"},
+                 {p.r, p.alpha, p.a, p.b});
+  add_fit(fits, "bg_nbd", purchases);
+
+  const std::vector<double> horizon{months * periods};
+  auto alive = clv::conditional_probability_alive(p, stats.frequency, stats.recency, stats.T);
+  auto expected = clv::conditional_expected_number_of_purchases_up_to_time(
+      p, horizon, stats.frequency, stats.recency, stats.T);
+  output.main.name = "customers";
+  output.main.columns = {
+      stats.customer, {"frequency", stats.frequency}, {"recency", stats.recency}, {"T", stats.T}};
+  if (!stats.monetary_value.empty()) {
+    output.main.columns.push_back({"monetary_value", stats.monetary_value});
+  }
+  output.main.columns.push_back({"p_alive", std::move(alive)});
+  output.main.columns.push_back({"expected_purchases", std::move(expected)});
+
+  if (!stats.monetary_value.empty()) {
+    // Gamma-Gamma is fitted on repeat buyers with a positive mean spend; the others get the
+    // population mean spend (x = 0) in the prediction.
+    std::vector<double> x, m, x_all(stats.frequency), m_all(stats.monetary_value);
+    for (std::size_t i = 0; i < x_all.size(); ++i) {
+      if (x_all[i] >= 1 && m_all[i] > 0) {
+        x.push_back(x_all[i]);
+        m.push_back(m_all[i]);
+      } else {
+        x_all[i] = 0;
+      }
+    }
+    if (x.empty()) {
+      throw invalid_input(
+          "Gamma-Gamma needs customers with a repeat purchase and a positive "
+          "monetary value; none has one");
+    }
+    const auto spend = clv::fit_gamma_gamma(x, m);
+    const auto& g = spend.params;
+    add_parameters(parameters, "gamma_gamma", spend, {"p", "q", "v"}, {g.p, g.q, g.v});
+    add_fit(fits, "gamma_gamma", spend);
+    auto expected_spend = clv::conditional_expected_average_profit(g, x_all, m_all);
+    auto value = clv::customer_lifetime_value(p, stats.frequency, stats.recency, stats.T,
+                                              expected_spend, months, discount_rate, periods);
+    output.main.columns.push_back({"expected_spend", std::move(expected_spend)});
+    output.main.columns.push_back({"clv", std::move(value)});
+  }
+  output.extras = {std::move(parameters), std::move(fits)};
+  return output;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+segment::rfm_rule_set rule_set_named(const std::string& name) {
+  if (name == "rf_grid") return segment::rf_grid_segments();
+  if (name == "rfm_package") return segment::rfm_package_segments();
+  if (name == "pymc_marketing") return segment::pymc_marketing_segments();
+  if (name == "chinese_value") return segment::chinese_value_segments();
+  const std::vector<std::string> names{"rf_grid", "rfm_package", "pymc_marketing", "chinese_value",
+                                       "none"};
+  throw usage_error(fmt::format("--segments = '{}' is not a segment map; expected {}{}", name,
+                                fmt::join(names, ", "), did_you_mean(name, names)));
+}
+
+command_output run_rfm(const parsed_args& args) {
+  const auto stats = read_rfm_stats(args);
+  const std::vector<double>& recency = stats.recency;
+  const std::vector<double>& frequency = stats.frequency;
+  const std::vector<double>& monetary =
+      stats.monetary_value.empty() ? frequency : stats.monetary_value;
+  const std::string map = args.get_or("segments", "rf_grid");
+  std::optional<segment::rfm_rule_set> rules;
+  if (map != "none") rules = rule_set_named(map);
+  segment::rfm_options options;
+  options.bins = args.count("quantiles", rules ? rules->bins : 5);
+  options.ties = segment::parse_tie_policy(args.get_or("ties", "average_rank"));
+  if (rules && options.bins != rules->bins) {
+    throw usage_error(
+        fmt::format("--segments {} is written for {} quantiles, but --quantiles is {}", map,
+                    rules->bins, options.bins));
+  }
+  const auto scores = segment::score_rfm(recency, frequency, monetary, options);
+  const auto& r = scores.recency.scores;
+  const auto& f = scores.frequency.scores;
+  const auto& m = scores.monetary.scores;
+  std::vector<std::string> cell(r.size());
+  for (std::size_t i = 0; i < r.size(); ++i) cell[i] = fmt::format("{}{}{}", r[i], f[i], m[i]);
+
+  command_output output;
+  output.main.name = "customers";
+  output.main.columns = {stats.customer,         {"recency", recency},    {"frequency", frequency},
+                         {"monetary", monetary}, {"r", as_doubles(r)},    {"f", as_doubles(f)},
+                         {"m", as_doubles(m)},   {"rfm", std::move(cell)}};
+  if (!rules) return output;
+  const auto segments = segment::assign_segments(*rules, r, f, m);
+  std::vector<std::string> names(segments.size());
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    names[i] = segments[i] < 0 ? rules->unmatched
+                               : rules->rules[static_cast<std::size_t>(segments[i])].name;
+  }
+  output.main.columns.push_back({"segment", std::move(names)});
+  std::vector<double> revenue(frequency.size());
+  for (std::size_t i = 0; i < revenue.size(); ++i) revenue[i] = frequency[i] * monetary[i];
+  out_table summary{"segments",
+                    {{"segment", std::vector<std::string>{}},
+                     {"customers", std::vector<std::int64_t>{}},
+                     {"share", std::vector<double>{}},
+                     {"mean_recency", std::vector<double>{}},
+                     {"mean_frequency", std::vector<double>{}},
+                     {"mean_monetary", std::vector<double>{}}}};
+  for (const auto& row :
+       segment::segment_summary(segments, recency, frequency, monetary, revenue)) {
+    std::get<std::vector<std::string>>(summary.columns[0].values)
+        .push_back(row.segment < 0 ? rules->unmatched
+                                   : rules->rules[static_cast<std::size_t>(row.segment)].name);
+    std::get<std::vector<std::int64_t>>(summary.columns[1].values)
+        .push_back(static_cast<std::int64_t>(row.count));
+    std::get<std::vector<double>>(summary.columns[2].values).push_back(row.share);
+    std::get<std::vector<double>>(summary.columns[3].values).push_back(row.mean_recency);
+    std::get<std::vector<double>>(summary.columns[4].values).push_back(row.mean_frequency);
+    std::get<std::vector<double>>(summary.columns[5].values).push_back(row.mean_monetary);
+  }
+  output.extras.push_back(std::move(summary));
+  return output;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+command_output run_kmeans(const parsed_args& args) {
+  const text_table table = read_table(args.input(), delimiter_of(args));
+  const auto id = args.get("id-col");
+  std::vector<std::string> names = args.list("columns");
+  if (names.empty()) {
+    for (const auto& name : table.header) {
+      if (!id || name != *id) names.push_back(name);
+    }
+  }
+  segment::row_matrix x(static_cast<Eigen::Index>(table.rows.size()),
+                        static_cast<Eigen::Index>(names.size()));
+  for (std::size_t c = 0; c < names.size(); ++c) {
+    const auto values = table.numbers(table.column(names[c], "--columns"));
+    for (std::size_t i = 0; i < values.size(); ++i) {
+      x(static_cast<Eigen::Index>(i), static_cast<Eigen::Index>(c)) = values[i];
+    }
+  }
+  segment::kmeans_options options;
+  options.n_clusters = args.count("k", 0);
+  if (options.n_clusters == 0) throw usage_error("--k is required and must be at least 1");
+  options.seed = args.count("seed", 0);
+  options.n_init = args.count("n-init", 0);
+  options.max_iter = args.count("max-iter", 300);
+  const auto scaling = segment::parse_scaling(
+      args.flag("standardize") ? "standard" : args.get_or("scaling", "none"));
+  const auto scaler = segment::fit_feature_scaler(x, scaling);
+  const auto fit = segment::kmeans(scaler.transform(x), options);
+  const segment::row_matrix centers = scaler.inverse_transform(fit.centers);
+  const auto profile = segment::profile_clusters(x, fit.labels, options.n_clusters);
+
+  command_output output;
+  output.main.name = "labels";
+  if (id) {
+    output.main.columns.push_back({*id, table.texts(table.column(*id, "--id-col"))});
+  } else {
+    std::vector<std::int64_t> rows(table.rows.size());
+    std::iota(rows.begin(), rows.end(), std::int64_t{0});
+    output.main.columns.push_back({"row", std::move(rows)});
+  }
+  output.main.columns.push_back(
+      {"cluster", std::vector<std::int64_t>(fit.labels.begin(), fit.labels.end())});
+  out_table centres{"centers", {}};
+  std::vector<std::int64_t> cluster(options.n_clusters);
+  std::iota(cluster.begin(), cluster.end(), std::int64_t{0});
+  std::vector<std::int64_t> sizes(profile.sizes.begin(), profile.sizes.end());
+  centres.columns = {{"cluster", std::move(cluster)}, {"size", std::move(sizes)}};
+  for (std::size_t c = 0; c < names.size(); ++c) {
+    std::vector<double> column(options.n_clusters);
+    for (std::size_t j = 0; j < column.size(); ++j) {
+      column[j] = centers(static_cast<Eigen::Index>(j), static_cast<Eigen::Index>(c));
+    }
+    centres.columns.push_back({names[c], std::move(column)});
+  }
+  output.extras.push_back(std::move(centres));
+  output.extras.push_back(
+      {"fit",
+       {{"inertia", std::vector<double>{fit.inertia}},
+        {"n_iter", std::vector<std::int64_t>{static_cast<std::int64_t>(fit.n_iter)}},
+        {"converged", std::vector<std::int64_t>{fit.converged ? 1 : 0}},
+        {"scaling", std::vector<std::string>{
+                        args.flag("standardize") ? "standard" : args.get_or("scaling", "none")}}}});
+  return output;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+survey::nps_interval_method nps_method(const std::string& name) {
+  if (name == "adjusted_wald") return survey::nps_interval_method::adjusted_wald;
+  if (name == "wald") return survey::nps_interval_method::wald;
+  if (name == "bootstrap") return survey::nps_interval_method::bootstrap;
+  const std::vector<std::string> names{"adjusted_wald", "wald", "bootstrap"};
+  throw usage_error(fmt::format("--method = '{}' is not an NPS interval; expected {}{}", name,
+                                fmt::join(names, ", "), did_you_mean(name, names)));
+}
+
+command_output run_nps(const parsed_args& args) {
+  const text_table table = read_table(args.input(), delimiter_of(args));
+  const auto score_col = args.get("score-col");
+  if (!score_col) throw usage_error("--score-col is required");
+  const auto scores = table.numbers(table.column(*score_col, "--score-col"));
+  std::vector<double> weights;
+  if (const auto weight_col = args.get("weight-col")) {
+    weights = table.numbers(table.column(*weight_col, "--weight-col"));
+  }
+  survey::nps_options options;
+  options.confidence = args.number("confidence", 0.95);
+  options.method = nps_method(args.get_or("method", "adjusted_wald"));
+  options.seed = args.count("seed", 0);
+
+  std::vector<std::string> groups{"all"};
+  survey::response_grouping grouping;
+  std::vector<std::int64_t> codes;
+  if (const auto segment_col = args.get("segment-col")) {
+    const auto labels = table.texts(table.column(*segment_col, "--segment-col"));
+    std::map<std::string, std::int64_t> index;
+    for (const auto& label : labels) index.emplace(label, 0);
+    groups.clear();
+    for (auto& [label, code] : index) {
+      code = static_cast<std::int64_t>(groups.size());
+      groups.push_back(label);
+    }
+    codes.reserve(labels.size());
+    for (const auto& label : labels) codes.push_back(index.at(label));
+    grouping.codes = {survey::code_column(codes)};
+    grouping.levels = {groups.size()};
+  }
+  auto result = survey::aggregate_nps(std::span<const double>(scores), weights, grouping, options);
+  std::vector<survey::nps_result> cells = std::move(result.cells);
+  if (!codes.empty()) {
+    groups.push_back("all");
+    cells.push_back(
+        survey::aggregate_nps(std::span<const double>(scores), weights, {}, options).cells.front());
+  }
+  command_output output;
+  output.main.name = "nps";
+  std::vector<std::int64_t> n, promoters, passives, detractors, small;
+  std::vector<double> score, se, lower, upper;
+  for (const auto& cell : cells) {
+    n.push_back(cell.n);
+    promoters.push_back(cell.promoters);
+    passives.push_back(cell.passives);
+    detractors.push_back(cell.detractors);
+    score.push_back(cell.score);
+    se.push_back(cell.standard_error);
+    lower.push_back(cell.ci.lower);
+    upper.push_back(cell.ci.upper);
+    small.push_back(cell.small_sample ? 1 : 0);
+  }
+  output.main.columns = {{args.get_or("segment-col", "segment"), std::move(groups)},
+                         {"n", std::move(n)},
+                         {"promoters", std::move(promoters)},
+                         {"passives", std::move(passives)},
+                         {"detractors", std::move(detractors)},
+                         {"nps", std::move(score)},
+                         {"se", std::move(se)},
+                         {"lower", std::move(lower)},
+                         {"upper", std::move(upper)},
+                         {"small_sample", std::move(small)}};
+  return output;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+command_output run_lifecycle(const parsed_args& args) {
+  const auto log = read_log(args);
+  lifecycle::stage_options options;
+  options.rules.freq = freq_option(args);
+  std::optional<std::int64_t> as_of;
+  if (args.get("as-of")) as_of = date_option(args, "as-of");
+  const auto table = lifecycle::classify(lifecycle::log_view::of(log), options, as_of);
+  std::vector<std::string> stages(table.size());
+  std::vector<std::string> rules(table.size());
+  std::array<std::int64_t, lifecycle::stage_count> counts{};
+  for (std::size_t j = 0; j < table.size(); ++j) {
+    stages[j] = lifecycle::stage_name(table.stages[j]);
+    rules[j] = lifecycle::stage_rule_name(table.rules[j]);
+    ++counts[static_cast<std::size_t>(table.stages[j])];
+  }
+  command_output output;
+  output.main.name = "customers";
+  output.main.columns = {
+      customer_column(log, table.customer),
+      {"stage", std::move(stages)},
+      {"rule", std::move(rules)},
+      {"purchases", std::vector<std::int64_t>(table.purchases.begin(), table.purchases.end())},
+      {"tenure", table.tenure},
+      {"recency", table.recency},
+      {"typical_gap", table.typical_gap},
+      {"rate_trend", table.rate_trend},
+      {"spend_trend", table.spend_trend},
+      {"total_spend", table.total_spend}};
+  out_table stage_counts{"stages", {}};
+  std::vector<std::string> names;
+  std::vector<std::int64_t> customers;
+  std::vector<double> shares;
+  for (std::size_t s = 0; s < lifecycle::stage_count; ++s) {
+    names.emplace_back(lifecycle::stage_name(static_cast<lifecycle::stage>(s)));
+    customers.push_back(counts[s]);
+    shares.push_back(static_cast<double>(counts[s]) / static_cast<double>(table.size()));
+  }
+  stage_counts.columns = {{"stage", std::move(names)},
+                          {"customers", std::move(customers)},
+                          {"share", std::move(shares)}};
+  output.extras.push_back(std::move(stage_counts));
+  output.extras.push_back(
+      {"as_of",
+       {{"as_of", std::vector<std::string>{data::format_timestamp(table.as_of)}},
+        {"population_gap", std::vector<double>{table.population_gap}}}});
+  return output;
+}
+
+}  // namespace
+
+const std::vector<command>& commands() {
+  static const std::vector<command> all{
+      {{"summary", "LOG.csv",
+        "Per-customer frequency, recency, T and monetary value of a transaction log.\n"
+        "The same as lifetimes' summary_data_from_transaction_data.",
+        join(log_options(), period_options(),
+             std::vector<option_spec>{{"include-first-transaction", "",
+                                       "RFM view: count every purchase, recency = time since "
+                                       "the last one",
+                                       ""}},
+             output_options())},
+       run_summary},
+      {{"clv", "LOG.csv|SUMMARY.csv",
+        "BG/NBD (+ Gamma-Gamma) fit: P(alive), expected purchases, spend and CLV per customer.\n"
+        "Fits BG/NBD, and Gamma-Gamma when there are amounts; the fitted parameters with\n"
+        "standard errors go to standard error (CSV) or into the JSON output.\n"
+        "A file whose header has frequency, recency and T (or --frequency-col ...) is a summary.",
+        join(log_options(), period_options(), summary_column_options(),
+             std::vector<option_spec>{
+                 {"horizon", "MONTHS", "horizon of expected purchases and CLV, in months", "12"},
+                 {"discount-rate", "R", "monthly discount rate of the CLV", "0.01"}},
+             output_options())},
+       run_clv},
+      {{"rfm", "LOG.csv|SUMMARY.csv",
+        "R, F and M quantile scores (recency inverted: 5 is most recent) and a named segment.",
+        join(log_options(), period_options(), summary_column_options(),
+             std::vector<option_spec>{
+                 {"quantiles", "Q", "number of score bins", "that of the segment map, else 5"},
+                 {"ties", "POLICY", "average_rank, rank_first or drop_edges", "average_rank"},
+                 {"segments", "MAP", "rf_grid, rfm_package, pymc_marketing, chinese_value or none",
+                  "rf_grid"}},
+             output_options())},
+       run_rfm},
+      {{"kmeans", "FEATURES.csv", "k-means clustering of the rows of a numeric table.",
+        join(
+            std::vector<option_spec>{
+                {"k", "K", "number of clusters (required)", ""},
+                {"columns", "A,B,C", "feature columns", "every column but --id-col"},
+                {"id-col", "COL", "row id column copied to the output", "none"},
+                {"standardize", "", "standardise the features first (same as --scaling standard)",
+                 ""},
+                {"scaling", "S", "none, standard or robust", "none"},
+                {"seed", "S", "random seed", "0"},
+                {"n-init", "N", "runs (best kept)", "1 for k-means++"},
+                {"max-iter", "N", "iterations per run", "300"},
+                {"delimiter", "D", "field separator: a character, 'tab' or 'whitespace'", ","}},
+            output_options())},
+       run_kmeans},
+      {{"nps", "ANSWERS.csv",
+        "Net Promoter Score of 0-10 answers, overall or by segment, with confidence intervals.",
+        join(
+            std::vector<option_spec>{
+                {"score-col", "COL", "0-10 answer column (required)", ""},
+                {"segment-col", "COL", "group answers by this column", "none"},
+                {"weight-col", "COL", "survey weights", "none"},
+                {"confidence", "C", "interval coverage", "0.95"},
+                {"method", "M", "adjusted_wald, wald or bootstrap", "adjusted_wald"},
+                {"seed", "S", "bootstrap seed", "0"},
+                {"delimiter", "D", "field separator: a character, 'tab' or 'whitespace'", ","}},
+            output_options())},
+       run_nps},
+      {{"lifecycle", "LOG.csv",
+        "Lifecycle stage of every customer, with the rule that decided it, and stage counts.\n"
+        "Stages: new, developing, stable, at_risk, churned, reactivated.",
+        join(log_options(),
+             std::vector<option_spec>{
+                 {"freq", "UNIT", "period unit of the stage rules", "day"},
+                 {"as-of", "DATE", "classify as of this date", "the last date in the log"}},
+             output_options())},
+       run_lifecycle},
+  };
+  return all;
+}
+
+}  // namespace crmkit::cli

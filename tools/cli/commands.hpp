@@ -1,0 +1,21 @@
+#pragma once
+
+#include <vector>
+
+#include "args.hpp"
+#include "table.hpp"
+
+/** The subcommands of the `crmkit` tool: each reads its input, calls the library, and returns
+ * tables. */
+namespace crmkit::cli {
+
+/** A subcommand: its specification and the function that runs it. */
+struct command {
+  command_spec spec;
+  command_output (*run)(const parsed_args& args);
+};
+
+/** summary, clv, rfm, kmeans, nps, lifecycle. */
+const std::vector<command>& commands();
+
+}  // namespace crmkit::cli

@@ -1,0 +1,227 @@
+#include "input.hpp"
+
+#include <algorithm>
+#include <array>
+#include <charconv>
+#include <utility>
+
+#include <fmt/format.h>
+
+#include "crmkit/data/date_parse.hpp"
+#include "crmkit/data/period.hpp"
+
+namespace crmkit::cli {
+
+namespace {
+
+/** A column option: a header name, or a 0-based position with --no-header. */
+data::column_ref column_ref_of(const parsed_args& args, std::string_view option,
+                               std::string_view fallback) {
+  const std::string text = column_option(args, option, fallback);
+  if (!args.flag("no-header")) return data::column_ref(text);
+  std::size_t position = 0;
+  const char* end = text.data() + text.size();
+  const auto [stop, error] = std::from_chars(text.data(), end, position);
+  if (error != std::errc{} || stop != end) {
+    throw usage_error(
+        fmt::format("--{} = '{}': with --no-header, columns are 0-based positions", option, text));
+  }
+  return data::column_ref::at(position);
+}
+
+}  // namespace
+
+data::period_unit freq_option(const parsed_args& args) {
+  const std::string text = args.get_or("freq", "day");
+  constexpr std::array<std::pair<std::string_view, std::string_view>, 6> words{{{"hour", "H"},
+                                                                                {"day", "D"},
+                                                                                {"week", "W"},
+                                                                                {"month", "M"},
+                                                                                {"quarter", "Q"},
+                                                                                {"year", "Y"}}};
+  for (const auto& [word, code] : words) {
+    if (text == word) return data::parse_period_unit(code, "--freq");
+  }
+  return data::parse_period_unit(text, "--freq");
+}
+
+namespace {
+
+double positive_option(const parsed_args& args, std::string_view option, double fallback) {
+  const double value = args.number(option, fallback);
+  if (!(value > 0)) throw usage_error(fmt::format("--{} = {} must be positive", option, value));
+  return value;
+}
+
+}  // namespace
+
+std::string column_option(const parsed_args& args, std::string_view option,
+                          std::string_view fallback) {
+  return args.get_or(option, fallback);
+}
+
+std::vector<option_spec> log_options() {
+  return {{"customer-col", "COL", "customer id column (name, or 0-based position with --no-header)",
+           "customer_id"},
+          {"date-col", "COL", "date column", "date"},
+          {"amount-col", "COL", "purchase amount column", "none"},
+          {"date-format", "FMT", "date format such as %d/%m/%Y (directives YymdbHMSf)",
+           "ISO 8601: YYYY-MM-DD, YYYYMMDD, YYYY-MM-DD HH:MM:SS"},
+          {"delimiter", "D", "field separator: a character, 'tab' or 'whitespace'", ","},
+          {"no-header", "", "the file has no header line; columns are 0-based positions", ""}};
+}
+
+std::vector<option_spec> period_options() {
+  return {
+      {"freq", "UNIT", "time unit: hour, day, week, month (or pandas codes H, D, W, M, Q, Y)",
+       "day"},
+      {"freq-multiplier", "N", "durations in units of N periods (day with 7: exact weeks)", "1"},
+      {"observation-end", "DATE", "end of observation", "the last date in the log"}};
+}
+
+std::vector<option_spec> summary_column_options() {
+  return {{"frequency-col", "COL", "summary input: repeat purchases column", "frequency"},
+          {"recency-col", "COL", "summary input: first-to-last purchase time column", "recency"},
+          {"T-col", "COL", "summary input: customer age column", "T"},
+          {"monetary-col", "COL", "summary input: mean repeat spend column (if present)",
+           "monetary_value"}};
+}
+
+std::vector<option_spec> output_options() {
+  return {{"out", "FILE", "write the result to FILE", "standard output"},
+          {"format", "FMT", "csv or json (json also holds parameters and counts)", "csv"},
+          {"quiet", "", "CSV format: do not print parameters and counts on standard error", ""}};
+}
+
+char delimiter_of(const parsed_args& args) {
+  const std::string text = args.get_or("delimiter", ",");
+  if (text == "tab" || text == "\\t") return '\t';
+  if (text == "whitespace" || text == "space" || text == " ") return data::whitespace_delimiter;
+  if (text.size() != 1 || text == "\"" || text == "\n" || text == "\r") {
+    throw usage_error(fmt::format(
+        "--delimiter = '{}' must be one character (not a quote), 'tab' or 'whitespace'", text));
+  }
+  return text[0];
+}
+
+std::int64_t date_option(const parsed_args& args, std::string_view option) {
+  const std::string text = args.get_or(option, "");
+  const auto format = args.get("date-format");
+  const auto seconds =
+      format ? data::date_format(*format).parse(text) : data::parse_iso_timestamp(text);
+  if (!seconds) {
+    throw usage_error(fmt::format("--{} = '{}' is not a date (expected {})", option, text,
+                                  format ? *format : "YYYY-MM-DD or YYYYMMDD"));
+  }
+  return *seconds;
+}
+
+data::transaction_log read_log(const parsed_args& args) {
+  data::csv_options options;
+  options.header = !args.flag("no-header");
+  options.customer_id_col = column_ref_of(args, "customer-col", "customer_id");
+  options.datetime_col = column_ref_of(args, "date-col", "date");
+  if (args.get("amount-col")) options.monetary_value_col = column_ref_of(args, "amount-col", "");
+  options.delimiter = delimiter_of(args);
+  options.date_format = args.get_or("date-format", "");
+  try {
+    return data::read_transactions(args.input(), options);
+  } catch (const parse_error& problem) {
+    std::string message = problem.what();
+    for (const auto& [library, option] :
+         {std::pair{"customer_id_col", "--customer-col"}, std::pair{"datetime_col", "--date-col"},
+          std::pair{"monetary_value_col", "--amount-col"}}) {
+      const auto at = message.find(library);
+      if (at != std::string::npos) message.replace(at, std::string_view(library).size(), option);
+    }
+    throw parse_error(message, problem.file(), problem.line(), problem.column());
+  }
+}
+
+data::summary_options summary_settings(const parsed_args& args, bool include_first_transaction) {
+  data::summary_options options;
+  options.freq = freq_option(args);
+  options.freq_multiplier = positive_option(args, "freq-multiplier", 1);
+  if (args.get("observation-end"))
+    options.observation_period_end = date_option(args, "observation-end");
+  options.include_first_transaction = include_first_transaction;
+  return options;
+}
+
+out_column customer_column(const data::transaction_log& log,
+                           const std::vector<std::int64_t>& keys) {
+  if (!log.has_labels()) return {"customer_id", keys};
+  std::vector<std::string> labels;
+  labels.reserve(keys.size());
+  for (const auto key : keys) labels.push_back(log.customer_labels[static_cast<std::size_t>(key)]);
+  return {"customer_id", std::move(labels)};
+}
+
+namespace {
+
+customer_stats read_stats(const parsed_args& args, bool rfm_view) {
+  const auto stats_options = summary_column_options();
+  bool summary_input = std::ranges::any_of(
+      stats_options, [&](const option_spec& option) { return args.get(option.name).has_value(); });
+  const char delimiter = delimiter_of(args);
+  const auto header = read_header(args.input(), delimiter);
+  auto in_header = [&](std::string_view name) {
+    return std::ranges::find(header, name) != header.end();
+  };
+  summary_input = summary_input || (!args.flag("no-header") && in_header("frequency") &&
+                                    in_header("recency") && in_header("T"));
+  customer_stats stats;
+  stats.freq = freq_option(args);
+  stats.freq_multiplier = positive_option(args, "freq-multiplier", 1);
+  if (!summary_input) {
+    const auto log = read_log(args);
+    auto summary = data::summarize(log, summary_settings(args, rfm_view));
+    stats.customer = customer_column(log, summary.customer);
+    stats.frequency = std::move(summary.frequency);
+    stats.recency = std::move(summary.recency);
+    stats.T = std::move(summary.T);
+    stats.monetary_value = std::move(summary.monetary_value);
+    return stats;
+  }
+  const text_table table = read_table(args.input(), delimiter);
+  const std::string frequency = column_option(args, "frequency-col", "frequency");
+  stats.frequency = table.numbers(table.column(frequency, "--frequency-col"));
+  stats.recency =
+      table.numbers(table.column(column_option(args, "recency-col", "recency"), "--recency-col"));
+  stats.T = table.numbers(table.column(column_option(args, "T-col", "T"), "--T-col"));
+  const auto monetary = args.get("monetary-col");
+  if (monetary || table.has_column("monetary_value")) {
+    stats.monetary_value =
+        table.numbers(table.column(monetary.value_or("monetary_value"), "--monetary-col"));
+  }
+  const auto id = args.get("customer-col");
+  if (id || table.has_column("customer_id")) {
+    stats.customer = {"customer_id",
+                      table.texts(table.column(id.value_or("customer_id"), "--customer-col"))};
+  } else if (table.header.front() != frequency) {
+    stats.customer = {table.header.front(), table.texts(0)};
+  } else {
+    std::vector<std::int64_t> rows(table.rows.size());
+    for (std::size_t i = 0; i < rows.size(); ++i) rows[i] = static_cast<std::int64_t>(i);
+    stats.customer = {"row", std::move(rows)};
+  }
+  if (rfm_view) {
+    for (std::size_t i = 0; i < stats.T.size(); ++i) {
+      stats.recency[i] = stats.T[i] - stats.recency[i];
+      stats.frequency[i] += 1;
+    }
+  }
+  return stats;
+}
+
+}  // namespace
+
+customer_stats read_customer_stats(const parsed_args& args) {
+  return read_stats(args, false);
+}
+
+customer_stats read_rfm_stats(const parsed_args& args) {
+  return read_stats(args, true);
+}
+
+}  // namespace crmkit::cli

@@ -1,0 +1,72 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "args.hpp"
+#include "crmkit/data/csv.hpp"
+#include "crmkit/data/summary.hpp"
+#include "table.hpp"
+
+/** Reading the inputs shared by several subcommands: transaction logs and customer summaries. */
+namespace crmkit::cli {
+
+/** --customer-col, --date-col, --amount-col, --date-format, --delimiter, --no-header. */
+std::vector<option_spec> log_options();
+/** --freq, --freq-multiplier, --observation-end. */
+std::vector<option_spec> period_options();
+/** --frequency-col, --recency-col, --T-col, --monetary-col (a summary file as input). */
+std::vector<option_spec> summary_column_options();
+/** --out, --format, --quiet. */
+std::vector<option_spec> output_options();
+
+/** The --delimiter character (' ' for "whitespace"). */
+char delimiter_of(const parsed_args& args);
+
+/** Reads the input as a transaction log with the log options. */
+data::transaction_log read_log(const parsed_args& args);
+
+/** The --freq unit (words such as "week" or pandas codes). */
+data::period_unit freq_option(const parsed_args& args);
+
+/** The summary settings of --freq, --freq-multiplier and --observation-end. */
+data::summary_options summary_settings(const parsed_args& args, bool include_first_transaction);
+
+/** A date option's value as seconds (ISO forms, or --date-format when given). */
+std::int64_t date_option(const parsed_args& args, std::string_view option);
+
+/** Customer keys as an output column: the labels when the log has them, else the integer ids. */
+out_column customer_column(const data::transaction_log& log, const std::vector<std::int64_t>& keys);
+
+/** Per-customer statistics from a log (summarised) or from a summary file. */
+struct customer_stats {
+  out_column customer;
+  std::vector<double> frequency;
+  std::vector<double> recency;
+  std::vector<double> T;
+  std::vector<double> monetary_value;               ///< empty when unknown
+  data::period_unit freq = data::period_unit::day;  ///< time unit of recency and T ...
+  double freq_multiplier = 1;                       ///< ... in periods of this many `freq`
+};
+
+/**
+ * The input as lifetimes-view statistics (frequency = repeat purchases, recency = first to last
+ * purchase, T = first purchase to the end). A file whose header has the summary columns (or
+ * where one of them is named by an option) is read as a summary; anything else as a log.
+ */
+customer_stats read_customer_stats(const parsed_args& args);
+
+/**
+ * The input as RFM statistics: recency = time since the last purchase, frequency = all
+ * purchases, monetary_value = mean purchase (a log summarised with include_first_transaction;
+ * a lifetimes-view summary converted: T - recency, frequency + 1, its monetary value).
+ */
+customer_stats read_rfm_stats(const parsed_args& args);
+
+/** An option naming a column, with its default. */
+std::string column_option(const parsed_args& args, std::string_view option,
+                          std::string_view fallback);
+
+}  // namespace crmkit::cli
