@@ -91,9 +91,9 @@ void add_fit(out_table& table, const std::string& model, const clv::fit_result<P
 }
 
 command_output run_clv(const parsed_args& args) {
-  auto stats = read_customer_stats(args);
   const double months = args.number("horizon", 12);
   const double discount_rate = args.number("discount-rate", 0.01);
+  auto stats = read_customer_stats(args);
   const double periods =
       clv::periods_per_month(data::period_code(stats.freq)) / stats.freq_multiplier;
   const auto purchases = clv::fit_bg_nbd(stats.frequency, stats.recency, stats.T);
@@ -176,11 +176,6 @@ segment::rfm_rule_set rule_set_named(const std::string& name) {
 }
 
 command_output run_rfm(const parsed_args& args) {
-  const auto stats = read_rfm_stats(args);
-  const std::vector<double>& recency = stats.recency;
-  const std::vector<double>& frequency = stats.frequency;
-  const std::vector<double>& monetary =
-      stats.monetary_value.empty() ? frequency : stats.monetary_value;
   const std::string map = args.get_or("segments", "rf_grid");
   std::optional<segment::rfm_rule_set> rules;
   if (map != "none") rules = rule_set_named(map);
@@ -192,6 +187,11 @@ command_output run_rfm(const parsed_args& args) {
         fmt::format("--segments {} is written for {} quantiles, but --quantiles is {}", map,
                     rules->bins, options.bins));
   }
+  const auto stats = read_rfm_stats(args);
+  const std::vector<double>& recency = stats.recency;
+  const std::vector<double>& frequency = stats.frequency;
+  const std::vector<double>& monetary =
+      stats.monetary_value.empty() ? frequency : stats.monetary_value;
   const auto scores = segment::score_rfm(recency, frequency, monetary, options);
   const auto& r = scores.recency.scores;
   const auto& f = scores.frequency.scores;

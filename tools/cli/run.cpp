@@ -27,12 +27,17 @@ std::string overview() {
   return text;
 }
 
-void write_output(const parsed_args& args, const command_output& output, std::ostream& out,
-                  std::ostream& err) {
+std::string output_format(const parsed_args& args) {
   const std::string format = args.get_or("format", "csv");
   if (format != "csv" && format != "json") {
     throw usage_error(fmt::format("--format = '{}' must be csv or json", format));
   }
+  return format;
+}
+
+void write_output(const parsed_args& args, const command_output& output, std::ostream& out,
+                  std::ostream& err) {
+  const std::string format = args.get_or("format", "csv");
   std::ofstream file;
   std::ostream* target = &out;
   if (const auto path = args.get("out")) {
@@ -88,6 +93,7 @@ int run(std::span<const std::string> args, std::ostream& out, std::ostream& err)
   }
   try {
     const parsed_args parsed = parse_args(found->spec, rest);
+    static_cast<void>(output_format(parsed));
     write_output(parsed, found->run(parsed), out, err);
     return success;
   } catch (const invalid_input& problem) {
