@@ -55,8 +55,10 @@ def _paragraph(text: str) -> str:
 
 
 def _percent(share: float) -> str:
-    """A share in whole percent, or with one decimal when it would round to 0 %."""
-    return f"{share:.0%}" if share == 0 or abs(share) >= 0.005 else f"{share:.1%}"
+    """A share in whole percent, with one decimal when it would round to 0 %."""
+    if share == 0 or abs(share) >= 0.005:
+        return f"{share:.0%}"
+    return f"{share:.1%}" if abs(share) >= 0.0005 else "<0.1%"
 
 
 def _rfm_reading(table: pd.DataFrame) -> str:

@@ -277,7 +277,8 @@ def _customer_table(log: pd.DataFrame, columns: Columns, end, progress):
     return customers
 
 
-def _fit_models(customers: pd.DataFrame, amount: str, progress) -> Dict[str, object]:
+def _fit_models(customers: pd.DataFrame, amount: str, progress,
+                notes: List[str]) -> Dict[str, object]:
     repeaters = customers[(customers["frequency"] > 0) & (customers["monetary_value"] > 0)]
     if len(repeaters) < MIN_REPEAT_CUSTOMERS:
         raise ReportInputError(
@@ -295,8 +296,15 @@ def _fit_models(customers: pd.DataFrame, amount: str, progress) -> Dict[str, obj
     customers[f"expected_purchases_{PREDICTION_WEEKS}w"] = (
         bgf.conditional_expected_number_of_purchases_up_to_time(PREDICTION_WEEKS, frequency,
                                                                 recency, age))
-    spend = ggf.conditional_expected_average_profit(frequency, customers["monetary_value"].clip(
-        lower=0))
+    # Gamma-Gamma needs a positive mean spend; for repeat buyers whose repeat purchases were free
+    # (or refunded) the conditional mean is taken in its limit at zero observed spend.
+    free = int(((frequency > 0) & (customers["monetary_value"] <= 0)).sum())
+    if free:
+        notes.append(f"{free:,} customer(s) bought again but spent nothing on their repeat "
+                     "purchases: their expected spend is the Gamma-Gamma mean at zero observed "
+                     "spend")
+    spend = ggf.conditional_expected_average_profit(
+        frequency, customers["monetary_value"].clip(lower=np.finfo(float).tiny))
     customers["expected_spend"] = spend
     customers["clv"] = bgf.customer_lifetime_value(frequency, recency, age, spend,
                                                    time=CLV_MONTHS, discount_rate=MONTHLY_DISCOUNT,
@@ -442,7 +450,7 @@ def build_report(log: pd.DataFrame, out_dir: str, columns: Columns = Columns("cu
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         customers = _customer_table(log, columns, end, step)
-        models = _fit_models(customers, columns.amount, step)
+        models = _fit_models(customers, columns.amount, step, report.notes)
         try:
             calibration = _calibration(log, columns, end, start, step, report.notes)
         except ValueError as error:

@@ -310,6 +310,26 @@ def test_another_rfm_rule_set_names_the_segments_in_english(tmp_path):
     assert table.loc["Important value", "definition"] == "R 4-5, F 4-5, M 4-5"
 
 
+def test_repeat_buyers_who_spent_nothing_get_the_gamma_gamma_limit(tmp_path, capsys):
+    log, _ = simulate_transactions(1500, seed=8, start="2023-03-01", freq="W", horizon=80)
+    free = pd.DataFrame({"customer_id": 99999, "amount": 0.0,
+                         "date": pd.to_datetime(["2023-03-02", "2023-06-01", "2023-09-01"])})
+    path = tmp_path / "tx.csv"
+    pd.concat([log, free]).to_csv(path, index=False)
+    out = tmp_path / "out"
+    assert main(["report", str(path), "--out", str(out), "--quiet"]) == 0
+    assert "1 customer(s) bought again but spent nothing" in capsys.readouterr().err
+    customers = pd.read_csv(out / "customers.csv", index_col=0)
+    params = pd.read_csv(out / "model_parameters.csv", index_col=0)
+    p, q, v = (params.loc[name, "estimate"] for name in ("p", "q", "v"))
+    # Gamma-Gamma posterior mean spend (Fader, Hardie & Lee 2005, "RFM and CLV", eq. 5):
+    # p (v + x zbar) / (p x + q - 1), here with zbar = 0 and x = 2 repeat purchases.
+    row = customers.loc[99999]
+    assert row["frequency"] == 2 and row["monetary_value"] == 0
+    np.testing.assert_allclose(row["expected_spend"], p * v / (p * 2 + q - 1), rtol=1e-9)
+    assert row["clv"] > 0
+
+
 def _bad(args, tmp_path):
     run = subprocess.run([sys.executable, "-m", "crmkit", "report", *args, "--out",
                           str(tmp_path / "out"), "--quiet"], capture_output=True, text=True,
