@@ -53,10 +53,6 @@ auto export_without_gil(Compute&& compute) {
   return exported<Result>(std::move(*result));
 }
 
-std::span<const double> optional_span(const std::optional<double_array>& values) {
-  return values ? as_span(*values) : std::span<const double>{};
-}
-
 py::dict summary_columns(const exported<data::customer_summary>& summary) {
   const data::customer_summary& columns = *summary;
   py::dict out;

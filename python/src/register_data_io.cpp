@@ -28,16 +28,6 @@ data::bad_row_policy to_policy(const std::string& on_bad_row) {
                       "' must be 'error' or 'skip'");
 }
 
-/** A numpy array that takes over the vector's buffer, without copying it. */
-template <class T>
-py::array_t<T> to_numpy(std::vector<T>&& values) {
-  auto owner = std::make_unique<std::vector<T>>(std::move(values));
-  const py::capsule release(owner.get(),
-                            [](void* vector) { delete static_cast<std::vector<T>*>(vector); });
-  std::vector<T>& kept = *owner.release();
-  return py::array_t<T>(static_cast<py::ssize_t>(kept.size()), kept.data(), release);
-}
-
 }  // namespace
 
 void register_data_io(py::module_& module) {
@@ -69,11 +59,11 @@ void register_data_io(py::module_& module) {
         for (const auto& row : log.skipped)
           skipped.append(py::make_tuple(row.line, row.column, row.reason));
         py::dict result;
-        result["customer"] = to_numpy(std::move(log.customer));
+        result["customer"] = numpy_adopt(std::move(log.customer));
         result["labels"] = log.has_labels() ? py::cast(log.customer_labels) : py::none();
-        result["timestamp"] = to_numpy(std::move(log.timestamp));
+        result["timestamp"] = numpy_adopt(std::move(log.timestamp));
         result["amount"] =
-            monetary_value_col ? py::object(to_numpy(std::move(log.amount))) : py::none();
+            monetary_value_col ? py::object(numpy_adopt(std::move(log.amount))) : py::none();
         result["skipped"] = skipped;
         return result;
       },

@@ -15,11 +15,6 @@ namespace {
 
 using namespace pybind11::literals;
 
-template <class T>
-py::array_t<T> to_numpy(const std::vector<T>& values) {
-  return py::array_t<T>(static_cast<py::ssize_t>(values.size()), values.data());
-}
-
 template <class Enum>
 py::array_t<std::uint8_t> codes(const std::vector<Enum>& values) {
   auto out = new_array<std::uint8_t>(values.size());
@@ -124,21 +119,21 @@ void register_lifecycle(py::module_& module) {
                                       as_of);
         }
         py::dict out;
-        out["customer"] = to_numpy(table->customer);
+        out["customer"] = numpy_copy(table->customer);
         out["stage"] = codes(table->stages);
         out["rule"] = codes(table->rules);
-        out["purchases"] = to_numpy(table->purchases);
-        out["tenure"] = to_numpy(table->tenure);
-        out["recency"] = to_numpy(table->recency);
-        out["typical_gap"] = to_numpy(table->typical_gap);
-        out["own_gap"] = to_numpy(table->own_gap);
-        out["window"] = to_numpy(table->window);
-        out["rate_trend"] = to_numpy(table->rate_trend);
-        out["spend_trend"] = to_numpy(table->spend_trend);
-        out["p_alive"] = to_numpy(table->p_alive);
-        out["expected_purchases"] = to_numpy(table->expected_purchases);
-        out["total_spend"] = to_numpy(table->total_spend);
-        out["last_win_back"] = to_numpy(table->last_win_back);
+        out["purchases"] = numpy_copy(table->purchases);
+        out["tenure"] = numpy_copy(table->tenure);
+        out["recency"] = numpy_copy(table->recency);
+        out["typical_gap"] = numpy_copy(table->typical_gap);
+        out["own_gap"] = numpy_copy(table->own_gap);
+        out["window"] = numpy_copy(table->window);
+        out["rate_trend"] = numpy_copy(table->rate_trend);
+        out["spend_trend"] = numpy_copy(table->spend_trend);
+        out["p_alive"] = numpy_copy(table->p_alive);
+        out["expected_purchases"] = numpy_copy(table->expected_purchases);
+        out["total_spend"] = numpy_copy(table->total_spend);
+        out["last_win_back"] = numpy_copy(table->last_win_back);
         out["as_of"] = table->as_of;
         out["population_gap"] = table->population_gap;
         out["model_time_scale"] = table->model_time_scale;
@@ -172,11 +167,11 @@ scalars. Use crmkit.lifecycle_stages.)doc");
           days = lifecycle::time_in_stage(*history);
         }
         py::dict out;
-        out["customer"] = to_numpy(history->customer);
+        out["customer"] = numpy_copy(history->customer);
         out["stage"] = codes(history->stages);
-        out["present"] = to_numpy(history->present);
-        out["population_gap"] = to_numpy(history->population_gap);
-        out["days_in_stage"] = to_numpy(days);
+        out["present"] = numpy_copy(history->present);
+        out["population_gap"] = numpy_copy(history->population_gap);
+        out["days_in_stage"] = numpy_copy(days);
         out["warnings"] = history->warnings;
         return out;
       },
@@ -229,12 +224,13 @@ stages at end) (crmkit::lifecycle::stage_migration). Use crmkit.stage_migration.
                                               unit, as_of);
         }
         py::dict out;
-        out["cohort"] = to_numpy(table->cohort);
+        out["cohort"] = numpy_copy(table->cohort);
         out["offsets"] = table->offsets;
-        out["size"] = to_numpy(table->size);
-        out["active"] = to_numpy(table->active);
-        out["revenue"] = table->revenue.empty() ? py::object(py::none()) : to_numpy(table->revenue);
-        out["observed"] = to_numpy(table->observed);
+        out["size"] = numpy_copy(table->size);
+        out["active"] = numpy_copy(table->active);
+        out["revenue"] =
+            table->revenue.empty() ? py::object(py::none()) : numpy_copy(table->revenue);
+        out["observed"] = numpy_copy(table->observed);
         return out;
       },
       "customer"_a, "timestamp"_a, "amount"_a, "ticks_per_second"_a, "freq"_a = "M",
@@ -260,7 +256,7 @@ sizes and cohort-major active / revenue / observed cells. Use crmkit.cohort_rete
                                           settings, unit, as_of);
         }
         py::dict out;
-        out["period"] = to_numpy(table->period);
+        out["period"] = numpy_copy(table->period);
         const std::pair<const char*, const std::vector<std::uint64_t>*> counts[] = {
             {"active", &table->active},
             {"acquired", &table->acquired},
@@ -280,13 +276,13 @@ sizes and cohort-major active / revenue / observed cells. Use crmkit.cohort_rete
             {"won_back", &table->won_back},
             {"win_back_rate", nullptr}};
         for (const auto& [name, column] : counts) {
-          if (column != nullptr) out[name] = to_numpy(*column);
+          if (column != nullptr) out[name] = numpy_copy(*column);
         }
-        out["acquisition_rate"] = to_numpy(table->acquisition_rate);
-        out["conversion_rate"] = to_numpy(table->conversion_rate);
-        out["retention_rate"] = to_numpy(table->retention_rate);
-        out["churn_rate"] = to_numpy(table->churn_rate);
-        out["win_back_rate"] = to_numpy(table->win_back_rate);
+        out["acquisition_rate"] = numpy_copy(table->acquisition_rate);
+        out["conversion_rate"] = numpy_copy(table->conversion_rate);
+        out["retention_rate"] = numpy_copy(table->retention_rate);
+        out["churn_rate"] = numpy_copy(table->churn_rate);
+        out["win_back_rate"] = numpy_copy(table->win_back_rate);
         out["warnings"] = table->warnings;
         return out;
       },
@@ -314,15 +310,15 @@ numpy arrays in column order. Use crmkit.funnel_rates.)doc");
                                        as_of, as_span(value_customer), as_span(value), settings);
         }
         py::dict out;
-        out["customer"] = to_numpy(list->customer);
+        out["customer"] = numpy_copy(list->customer);
         out["before"] = codes(list->before);
-        out["had_stage"] = to_numpy(list->had_stage);
+        out["had_stage"] = numpy_copy(list->had_stage);
         out["rule"] = codes(list->rule);
-        out["value_at_risk"] = to_numpy(list->value_at_risk);
-        out["recency"] = to_numpy(list->recency);
-        out["typical_gap"] = to_numpy(list->typical_gap);
-        out["p_alive"] = to_numpy(list->p_alive);
-        out["expected_purchases"] = to_numpy(list->expected_purchases);
+        out["value_at_risk"] = numpy_copy(list->value_at_risk);
+        out["recency"] = numpy_copy(list->recency);
+        out["typical_gap"] = numpy_copy(list->typical_gap);
+        out["p_alive"] = numpy_copy(list->p_alive);
+        out["expected_purchases"] = numpy_copy(list->expected_purchases);
         out["missing_values"] = list->missing_values;
         out["warnings"] = list->warnings;
         return out;

@@ -27,29 +27,20 @@ matrix_map as_matrix(const double_array& array, const char* name) {
   return {array.data(), array.shape(0), array.shape(1)};
 }
 
-std::span<const double> optional_span(const std::optional<double_array>& array) {
-  return array ? as_span(*array) : std::span<const double>{};
-}
+using python::numpy_copy;
 
-py::array_t<double> to_numpy(const row_matrix& matrix) {
+py::array_t<double> numpy_copy(const row_matrix& matrix) {
   py::array_t<double> out({matrix.rows(), matrix.cols()});
   std::copy_n(matrix.data(), matrix.size(), out.mutable_data());
-  return out;
-}
-
-template <class T>
-py::array_t<T> to_numpy(const std::vector<T>& values) {
-  auto out = new_array<T>(values.size());
-  std::copy(values.begin(), values.end(), out.mutable_data());
   return out;
 }
 
 void register_kmeans(py::module_& module) {
   py::class_<segment::kmeans_result>(module, "KMeansResult", "Result of a k-means fit.")
       .def_property_readonly("centers",
-                             [](const segment::kmeans_result& r) { return to_numpy(r.centers); })
+                             [](const segment::kmeans_result& r) { return numpy_copy(r.centers); })
       .def_property_readonly("labels",
-                             [](const segment::kmeans_result& r) { return to_numpy(r.labels); })
+                             [](const segment::kmeans_result& r) { return numpy_copy(r.labels); })
       .def_readonly("inertia", &segment::kmeans_result::inertia)
       .def_readonly("n_iter", &segment::kmeans_result::n_iter)
       .def_readonly("converged", &segment::kmeans_result::converged)
@@ -107,7 +98,7 @@ void register_kmeans(py::module_& module) {
           py::gil_scoped_release release;
           result = segment::kmeans_plus_plus(samples, n_clusters, seed, weights, n_local_trials);
         }
-        return py::make_tuple(to_numpy(result.centers), to_numpy(result.indices));
+        return py::make_tuple(numpy_copy(result.centers), numpy_copy(result.indices));
       },
       "x"_a, "n_clusters"_a, "seed"_a, "sample_weight"_a = py::none(), "n_local_trials"_a = 0,
       "Greedy weighted k-means++ seeding; returns (centers, indices).");
@@ -124,7 +115,7 @@ void register_kmeans(py::module_& module) {
           py::gil_scoped_release release;
           result = segment::kmeans_predict(samples, centres, weights);
         }
-        return py::make_tuple(to_numpy(result.labels), result.inertia);
+        return py::make_tuple(numpy_copy(result.labels), result.inertia);
       },
       "x"_a, "centers"_a, "sample_weight"_a = py::none(),
       "Nearest-centre labels and weighted inertia; returns (labels, inertia).");
@@ -139,7 +130,7 @@ void register_kmeans(py::module_& module) {
           py::gil_scoped_release release;
           distances = segment::kmeans_transform(samples, centres);
         }
-        return to_numpy(distances);
+        return numpy_copy(distances);
       },
       "x"_a, "centers"_a, "Euclidean distances from every sample to every centre (n x k).");
 }
@@ -158,7 +149,7 @@ void register_quality(py::module_& module) {
           py::gil_scoped_release release;
           values = segment::silhouette_samples(samples, label_span(labels));
         }
-        return to_numpy(values);
+        return numpy_copy(values);
       },
       "x"_a, "labels"_a, "Silhouette value of every sample (exact, O(n^2 d)).");
   module.def(
@@ -175,7 +166,7 @@ void register_quality(py::module_& module) {
             result = segment::silhouette_score(samples, label_span(labels), sample_size, seed);
           }
         }
-        return py::make_tuple(result.score, to_numpy(result.indices));
+        return py::make_tuple(result.score, numpy_copy(result.indices));
       },
       "x"_a, "labels"_a, "sample_size"_a = 0, "seed"_a = 0,
       "Mean silhouette, exact (sample_size=0) or over a seeded sample; returns (score, "
@@ -241,7 +232,7 @@ void register_quality(py::module_& module) {
 
 py::dict scale_to_dict(const segment::score_scale& scale) {
   py::dict out;
-  out["thresholds"] = to_numpy(scale.thresholds);
+  out["thresholds"] = numpy_copy(scale.thresholds);
   out["bins"] = scale.bins;
   out["higher_is_better"] = scale.higher_is_better;
   out["requested_bins"] = scale.requested_bins;
@@ -322,7 +313,7 @@ void register_rfm(py::module_& module) {
              {std::pair{"recency", &scores.recency}, std::pair{"frequency", &scores.frequency},
               std::pair{"monetary", &scores.monetary}}) {
           py::dict entry;
-          entry["scores"] = to_numpy(dimension->scores);
+          entry["scores"] = numpy_copy(dimension->scores);
           entry["scale"] = scale_to_dict(dimension->scale);
           out[name] = entry;
         }
@@ -338,7 +329,7 @@ void register_rfm(py::module_& module) {
       [](const double_array& values, const double_array& thresholds, std::size_t bins,
          bool higher_is_better) {
         const auto scale = scale_from(thresholds, bins, higher_is_better);
-        return to_numpy(segment::score_with_scale(as_span(values), scale));
+        return numpy_copy(segment::score_with_scale(as_span(values), scale));
       },
       "values"_a, "thresholds"_a, "bins"_a, "higher_is_better"_a,
       "Scores of values on a scale: bin = 1 + #(thresholds < value), inverted unless "
@@ -371,7 +362,7 @@ void register_rfm(py::module_& module) {
           segments = segment::assign_segments(set, int32_span(recency), int32_span(frequency),
                                               int32_span(monetary));
         }
-        return to_numpy(segments);
+        return numpy_copy(segments);
       },
       "rule_set"_a, "recency"_a, "frequency"_a, "monetary"_a,
       "Winning rule index of every customer (-1 when no rule matches).");
@@ -431,7 +422,7 @@ void register_tiers_and_features(py::module_& module) {
                                         segment::parse_tier_basis(basis));
         }
         py::dict out;
-        out["tiers"] = to_numpy(result.tiers);
+        out["tiers"] = numpy_copy(result.tiers);
         out["counts"] = result.counts;
         out["value_shares"] = result.value_shares;
         out["lowest_values"] = result.lowest_values;
@@ -445,23 +436,24 @@ void register_tiers_and_features(py::module_& module) {
       .def_property_readonly(
           "center",
           [](const segment::feature_scaler& s) {
-            return to_numpy(std::vector<double>(s.center.begin(), s.center.end()));
+            return numpy_copy(std::vector<double>(s.center.begin(), s.center.end()));
           })
-      .def_property_readonly("scale",
-                             [](const segment::feature_scaler& s) {
-                               return to_numpy(std::vector<double>(s.scale.begin(), s.scale.end()));
-                             })
+      .def_property_readonly(
+          "scale",
+          [](const segment::feature_scaler& s) {
+            return numpy_copy(std::vector<double>(s.scale.begin(), s.scale.end()));
+          })
       .def_readonly("constant_columns", &segment::feature_scaler::constant_columns)
       .def(
           "transform",
           [](const segment::feature_scaler& s, const double_array& x) {
-            return to_numpy(s.transform(as_matrix(x, "x")));
+            return numpy_copy(s.transform(as_matrix(x, "x")));
           },
           "x"_a)
       .def(
           "inverse_transform",
           [](const segment::feature_scaler& s, const double_array& y) {
-            return to_numpy(s.inverse_transform(as_matrix(y, "y")));
+            return numpy_copy(s.inverse_transform(as_matrix(y, "y")));
           },
           "y"_a);
   module.def(
@@ -479,8 +471,8 @@ void register_tiers_and_features(py::module_& module) {
         py::dict out;
         out["sizes"] = profile.sizes;
         out["shares"] = profile.shares;
-        out["means"] = to_numpy(profile.means);
-        out["medians"] = to_numpy(profile.medians);
+        out["means"] = numpy_copy(profile.means);
+        out["medians"] = numpy_copy(profile.medians);
         return out;
       },
       "x"_a, "labels"_a, "k"_a, "Size, share, mean and median of every feature per cluster.");

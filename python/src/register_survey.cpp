@@ -15,10 +15,6 @@ namespace {
 using namespace pybind11::literals;
 using row_matrix = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 
-std::span<const double> optional_span(const std::optional<double_array>& array) {
-  return array ? as_span(*array) : std::span<const double>{};
-}
-
 /** A numpy column filled with `field(cell)` for every cell. */
 template <class Result, class Field>
 py::array column(const std::vector<Result>& cells, Field&& field) {
