@@ -395,6 +395,16 @@ TEST_CASE("bad input: one line naming what and where, exit code 2") {
                 "no column named 'recncy' (--columns); the header has 'frequency', 'recency', "
                 "'T' (did you mean 'recency'?)");
   }
+  SUBCASE("a text column among default k-means features suggests --columns or --id-col") {
+    const scratch_file features("text_features.csv", "name,x\nann,1\nbob,2\n");
+    check_error(run_tool({"kmeans", features.path(), "--k", "1"}),
+                "text_features.csv:2:1: column 'name': cannot parse 'ann' as a finite number; "
+                "choose the features with --columns, or name the id column with --id-col");
+  }
+  SUBCASE("a directory is not a table") {
+    check_error(run_tool({"nps", fs::temp_directory_path().string(), "--score-col", "s"}),
+                "it is a directory");
+  }
   SUBCASE("an unknown segment map") {
     check_error(run_tool({"rfm", summary.path(), "--segments", "rf-grid"}),
                 "did you mean 'rf_grid'?");

@@ -250,8 +250,18 @@ command_output run_kmeans(const parsed_args& args) {
   }
   segment::row_matrix x(static_cast<Eigen::Index>(table.rows.size()),
                         static_cast<Eigen::Index>(names.size()));
+  const bool chosen = args.get("columns").has_value();
   for (std::size_t c = 0; c < names.size(); ++c) {
-    const auto values = table.numbers(table.column(names[c], "--columns"));
+    std::vector<double> values;
+    try {
+      values = table.numbers(table.column(names[c], "--columns"));
+    } catch (const parse_error& problem) {
+      if (chosen) throw;
+      throw parse_error(fmt::format("{}; choose the features with --columns, or name the id "
+                                    "column with --id-col",
+                                    problem.what()),
+                        problem.file(), problem.line(), problem.column());
+    }
     for (std::size_t i = 0; i < values.size(); ++i) {
       x(static_cast<Eigen::Index>(i), static_cast<Eigen::Index>(c)) = values[i];
     }

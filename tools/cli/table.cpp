@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <ostream>
 #include <sstream>
@@ -21,6 +22,10 @@ bool is_blank(char c) noexcept {
 }
 
 std::string read_file(const std::string& path) {
+  std::error_code error;
+  if (std::filesystem::is_directory(path, error)) {
+    throw invalid_input(fmt::format("cannot read '{}': it is a directory", path));
+  }
   std::ifstream in(path, std::ios::binary);
   if (!in) throw invalid_input(fmt::format("cannot open '{}' for reading", path));
   std::ostringstream text;
