@@ -74,8 +74,13 @@ def _rfm_reading(table: pd.DataFrame) -> str:
     return '<ul class="reading">' + "".join(items) + "</ul>"
 
 
+def abc_tiers(tiers: pd.DataFrame) -> pd.DataFrame:
+    """The rows of the first split of the value-tier table (A, B, C)."""
+    return tiers[tiers["split"] == tiers["split"].iloc[0]]
+
+
 def _tier_reading(tiers: pd.DataFrame) -> str:
-    abc = tiers[tiers["split"] == tiers["split"].iloc[0]]
+    abc = abc_tiers(tiers)
     sentences = [f"Tier {name}: {row.customers:,.0f} customers ({_percent(row.customer_share)}) "
                  f"hold {_percent(row.clv_share)} of the expected value and brought "
                  f"{_percent(row.revenue_share)} of past revenue."

@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from . import plotting
-from ._report_html import render_html
+from ._report_html import abc_tiers, render_html
 from ._report_input import CSAT_SCALE, Columns, ReportInputError
 from .clv import BetaGeoFitter, GammaGammaFitter, expected_cumulative_transactions
 from .data import calibration_and_holdout_data, summary_data_from_transaction_data
@@ -160,18 +160,25 @@ def _segments(customers: pd.DataFrame, seed: int, progress) -> Dict[str, pd.Data
 
 
 def _rule_definitions(rule_set: RFMRuleSet) -> Dict[str, str]:
-    """Each rule's score ranges in words, e.g. "R 4-5, F 4-5" (dimensions spanning the whole
-    scale are left out; a rule of several boxes lists them joined by "or")."""
+    """Each rule's scores in words: "R 4-5, F 4-5" for a box (dimensions spanning the whole
+    scale left out; several boxes joined by "or"), "RFM cells 344, 444" for a list of cells."""
     full = (1, rule_set.bins)
-    definitions: Dict[str, List[str]] = {}
+    boxes: Dict[str, List[tuple]] = {}
     for row in rule_set.to_frame().itertuples(index=False):
-        parts = [f"{letter} {low}" if low == high else f"{letter} {low}-{high}"
-                 for letter, low, high in (("R", row.r_low, row.r_high), ("F", row.f_low, row.f_high),
-                                           ("M", row.m_low, row.m_high))
-                 if (low, high) != full]
-        name = row.english_name or row.rule
-        definitions.setdefault(name, []).append(", ".join(parts) or "any scores")
-    return {name: " or ".join(boxes) for name, boxes in definitions.items()}
+        bounds = (("R", row.r_low, row.r_high), ("F", row.f_low, row.f_high),
+                  ("M", row.m_low, row.m_high))
+        boxes.setdefault(row.english_name or row.rule, []).append(bounds)
+    definitions = {}
+    for name, rule in boxes.items():
+        if len(rule) > 1 and all(low == high for box in rule for _, low, high in box):
+            definitions[name] = "RFM cells " + ", ".join(
+                "".join(str(low) for _, low, _ in box) for box in rule)
+            continue
+        definitions[name] = " or ".join(
+            ", ".join(f"{letter} {low}" if low == high else f"{letter} {low}-{high}"
+                      for letter, low, high in box if (low, high) != full) or "any scores"
+            for box in rule)
+    return definitions
 
 
 def _rfm_segments(customers: pd.DataFrame, rules: str, progress) -> Dict[str, pd.DataFrame]:
@@ -523,8 +530,7 @@ def build_report(log: pd.DataFrame, out_dir: str, columns: Columns = Columns("cu
 
 def _tier_ends(tiers: pd.DataFrame) -> tuple:
     """Shares of customers at the ends of the top tiers of the ABC split (A, then A and B)."""
-    abc = tiers.loc[tiers["split"] == tiers["split"].iloc[0], "customer_share"]
-    return tuple(abc.cumsum().iloc[:-1])
+    return tuple(abc_tiers(tiers)["customer_share"].cumsum().iloc[:-1])
 
 
 def _plots(report: Report, models, calibration, customers) -> Dict[str, bytes]:

@@ -34,6 +34,16 @@ pytestmark = [
 ]
 
 
+def _kernel_environment():
+    # The kernel runs in the notebooks' folder: a relative PYTHONPATH (build/<dir>/python) must
+    # be made absolute to keep pointing at the crmkit under test.
+    environment = {"MPLBACKEND": "Agg"}
+    if os.environ.get("PYTHONPATH"):
+        environment["PYTHONPATH"] = os.pathsep.join(
+            os.path.abspath(entry) for entry in os.environ["PYTHONPATH"].split(os.pathsep) if entry)
+    return environment
+
+
 @pytest.fixture(scope="module")
 def kernel_specs(tmp_path_factory):
     """A kernelspec running this interpreter's ipykernel (Debian's "python3" spec would start
@@ -45,7 +55,7 @@ def kernel_specs(tmp_path_factory):
         "argv": [sys.executable, "-Xfrozen_modules=off", "-m", "ipykernel_launcher", "-f", "{connection_file}"],
         "display_name": "crmkit under test",
         "language": "python",
-        "env": {"MPLBACKEND": "Agg"},
+        "env": _kernel_environment(),
     }))
     return KernelSpecManager(kernel_dirs=[str(root)])
 

@@ -330,6 +330,19 @@ def test_repeat_buyers_who_spent_nothing_get_the_gamma_gamma_limit(tmp_path, cap
     assert row["clv"] > 0
 
 
+def test_rule_sets_listing_cells_are_defined_by_their_cells():
+    from crmkit.report import _rule_definitions
+    from crmkit.segment import RFMRuleSet
+
+    rules = RFMRuleSet.builtin("pymc_marketing")
+    definitions = _rule_definitions(rules)
+    for rule in rules.rules:
+        # PyMC-Marketing's rules are lists of single (r, f, m) cells.
+        cells = {f"{box[0]}{box[2]}{box[4]}" for box in rule.boxes}
+        assert definitions[rule.name].startswith("RFM cells ")
+        assert set(definitions[rule.name][len("RFM cells "):].split(", ")) == cells
+
+
 def _bad(args, tmp_path):
     run = subprocess.run([sys.executable, "-m", "crmkit", "report", *args, "--out",
                           str(tmp_path / "out"), "--quiet"], capture_output=True, text=True,
