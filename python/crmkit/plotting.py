@@ -107,7 +107,7 @@ def plot_probability_alive_matrix(model, max_frequency: Optional[int] = None,
     return ax
 
 
-def plot_period_transactions(model, max_frequency: int = 7, ax=None):
+def plot_period_transactions(model, max_frequency: int = 7, ax=None, histogram=None):
     """Actual vs expected numbers of customers by repeat purchases (fitted data).
 
     Parameters
@@ -117,13 +117,17 @@ def plot_period_transactions(model, max_frequency: int = 7, ax=None):
     max_frequency : int, default 7
         The last bar collects every higher count.
     ax : matplotlib.axes.Axes, optional
+    histogram : pandas.DataFrame, optional
+        ``model.expected_repeat_frequency_histogram(max_frequency=max_frequency)`` when already
+        computed (it takes a pass over every fitted customer).
 
     Returns
     -------
     matplotlib.axes.Axes
     """
     ax = _axes(ax)
-    table = model.expected_repeat_frequency_histogram(max_frequency=max_frequency)
+    table = (model.expected_repeat_frequency_histogram(max_frequency=max_frequency)
+             if histogram is None else histogram)
     positions = np.arange(len(table))
     ax.bar(positions - 0.2, table["actual"], width=0.4, label="actual", color="#4C72B0")
     ax.bar(positions + 0.2, table["expected"], width=0.4, label="model", color="#DD8452")

@@ -552,7 +552,8 @@ def _plots(report: Report, models, calibration, customers) -> Dict[str, bytes]:
         "frequency_recency": _png(lambda ax: plotting.plot_frequency_recency_matrix(
             bgf, T=PREDICTION_WEEKS, max_frequency=min(30, int(customers["frequency"].max())),
             ax=ax)),
-        "repeat_purchases": _png(lambda ax: plotting.plot_period_transactions(bgf, ax=ax)),
+        "repeat_purchases": _png(lambda ax: plotting.plot_period_transactions(
+            bgf, ax=ax, histogram=tables["repeat_purchases"])),
     }
     if calibration:
         plots["calibration_vs_holdout"] = _png(

@@ -41,6 +41,8 @@ def _kernel_environment():
     if os.environ.get("PYTHONPATH"):
         environment["PYTHONPATH"] = os.pathsep.join(
             os.path.abspath(entry) for entry in os.environ["PYTHONPATH"].split(os.pathsep) if entry)
+    if os.environ.get("CRMKIT_SHARED_DATA"):
+        environment["CRMKIT_SHARED_DATA"] = os.path.abspath(os.environ["CRMKIT_SHARED_DATA"])
     return environment
 
 
@@ -64,16 +66,30 @@ def _needs_shared_data(notebook) -> bool:
     return bool(notebook.metadata.get("crmkit", {}).get("needs_shared_data", False))
 
 
-@pytest.mark.parametrize("path", sorted(NOTEBOOKS.glob("*.ipynb")), ids=lambda p: p.stem)
-def test_notebook_runs_top_to_bottom(path, kernel_specs):
-    notebook = nbformat.read(path, as_version=4)
-    if _needs_shared_data(notebook) and not SHARED_DATA.is_dir():
-        pytest.skip(f"{path.name} reads the shared data folder, absent here ({SHARED_DATA})")
+def _execute(notebook, kernel_specs):
     manager = KernelManager(kernel_name=KERNEL, kernel_spec_manager=kernel_specs)
     client = nbclient.NotebookClient(notebook, km=manager, timeout=CELL_TIMEOUT,
                                      resources={"metadata": {"path": str(NOTEBOOKS)}})
     client.execute()
     gc.collect()
+
+
+def test_the_kernel_imports_the_crmkit_under_test(kernel_specs):
+    import crmkit
+
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+        "import crmkit, matplotlib\nprint(crmkit.__file__)\nprint(matplotlib.get_backend())")])
+    _execute(notebook, kernel_specs)
+    printed = notebook.cells[0].outputs[0].text.split()
+    assert printed == [os.path.abspath(crmkit.__file__), "agg"]
+
+
+@pytest.mark.parametrize("path", sorted(NOTEBOOKS.glob("*.ipynb")), ids=lambda p: p.stem)
+def test_notebook_runs_top_to_bottom(path, kernel_specs):
+    notebook = nbformat.read(path, as_version=4)
+    if _needs_shared_data(notebook) and not SHARED_DATA.is_dir():
+        pytest.skip(f"{path.name} reads the shared data folder, absent here ({SHARED_DATA})")
+    _execute(notebook, kernel_specs)
     code = [cell for cell in notebook.cells if cell.cell_type == "code"]
     assert all(cell.execution_count is not None for cell in code)
     errors = [output for cell in code for output in cell.outputs if output.output_type == "error"]
