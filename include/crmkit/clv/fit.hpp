@@ -32,16 +32,19 @@
  *   `log_likelihood_offset(rows, s)` is LL(original data) − LL(scaled data);
  * - `check_fit_data(function, rows)` (throws invalid_input when the parameters are not
  *   identifiable from the data) and `starting_points(rows)` (scaled units);
- * - `accumulate<with_hessian>(params, rows, derivatives)`: adds Σ w·ℓ, its gradient and
- *   (optionally) Hessian with respect to the natural parameters over a run of rows sorted by x.
+ * - `data_type`, the fitting data (compressed patterns for the transaction models, the raw
+ *   spend columns for Gamma-Gamma), with `row_count(data)`, `total_weight(data)` (Σ w) and
+ *   `sample(data, target)` (a systematic sample of about `target` rows carrying the weights of
+ *   the rows they stand for);
+ * - `log_likelihood_sums<with_hessian>(params, data)`: Σ w·ℓ, its gradient and (optionally)
+ *   Hessian with respect to the natural parameters, deterministic whatever the thread count.
  * Adding a model is writing one such traits type (see bg_nbd.hpp, gamma_gamma.hpp).
  *
  * The objective, as in lifetimes' `_negative_log_likelihood`, is
  *   f(θ) = −Σ_i w_i ℓ_i / Σ_i w_i + penalizer_coef · Σ_k p_k²,  p = exp(θ) in scaled units,
  * minimised over the log-parameters θ by BFGS (math/bfgs.hpp) with the analytic gradient.
- * Rows are first compressed into weighted patterns (observations.hpp). With many patterns the
- * minimiser first runs on a systematic sample of the sorted patterns (every k-th pattern carrying
- * its block's weight), then finishes on all patterns by Newton's method with the exact
+ * With many rows (patterns) the minimiser first runs on a systematic sample (every k-th row
+ * carrying its block's weight), then finishes on all rows by Newton's method with the exact
  * Hessian (one pass over the rows per iteration, usually two or three; BFGS warm-started with
  * the inverse Hessian if Newton cannot proceed). Starting points are tried in turn until one
  * converges.
@@ -113,9 +116,11 @@ struct fit_result {
 
 namespace detail {
 
+/** Σ w·ℓ and derivatives over patterns, for models whose `accumulate<with_hessian>(params,
+ * rows, derivatives)` adds them over a run of rows sorted by x; parallel over row chunks. */
 template <class Model, bool WithHessian>
-log_likelihood_derivatives<Model::size> sum_log_likelihood(const typename Model::params_type& p,
-                                                           std::span<const pattern> rows) {
+log_likelihood_derivatives<Model::size> sum_over_patterns(const typename Model::params_type& p,
+                                                          std::span<const pattern> rows) {
   using derivatives = log_likelihood_derivatives<Model::size>;
   return parallel_reduce(
       rows.size(), derivatives{},
@@ -125,6 +130,12 @@ log_likelihood_derivatives<Model::size> sum_log_likelihood(const typename Model:
         return part;
       },
       [](derivatives total, const derivatives& part) { return total += part; });
+}
+
+template <class Model, bool WithHessian>
+log_likelihood_derivatives<Model::size> sum_log_likelihood(const typename Model::params_type& p,
+                                                           const typename Model::data_type& rows) {
+  return Model::template log_likelihood_sums<WithHessian>(p, rows);
 }
 
 /** Every k-th pattern of the sorted rows, carrying the weight of its block of k. */
@@ -142,11 +153,25 @@ inline std::vector<pattern> systematic_sample(std::span<const pattern> rows, std
   return sample;
 }
 
+/** The fitting data of models that fit compressed patterns (sorted by x). */
+struct pattern_data {
+  using data_type = std::vector<pattern>;
+  static std::size_t row_count(const data_type& rows) { return rows.size(); }
+  static double total_weight(const data_type& rows) {
+    double total = 0;
+    for (const auto& row : rows) total += row.weight;
+    return total;
+  }
+  static data_type sample(const data_type& rows, std::size_t target) {
+    return systematic_sample(rows, target);
+  }
+};
+
 /** Penalised mean negative log-likelihood in log-parameters, with gradient and Hessian. */
 template <class Model>
 struct objective {
   static constexpr std::size_t n = Model::size;
-  std::span<const pattern> rows;
+  const typename Model::data_type& rows;
   double total_weight = 1;
   double penalizer = 0;
 
@@ -252,11 +277,12 @@ bool newton_polish(const objective<Model>& f, Eigen::VectorXd& theta, double tol
  */
 template <class Model>
 fit_result<typename Model::params_type, Model::size> fit_model(std::string_view function,
-                                                               std::vector<pattern> rows,
+                                                               typename Model::data_type rows,
                                                                const fit_options& options,
                                                                std::size_t customers) {
   constexpr std::size_t n = Model::size;
   using result_type = fit_result<typename Model::params_type, n>;
+  using rows_type = typename Model::data_type;
   check::nonnegative(function, "penalizer_coef", options.penalizer_coef);
   check::positive(function, "tolerance", options.tolerance);
   if (!(options.confidence_level > 0 && options.confidence_level < 1)) {
@@ -271,13 +297,13 @@ fit_result<typename Model::params_type, Model::size> fit_model(std::string_view 
     check::all_positive(function, "initial_params",
                         std::span<const double>(options.initial_params));
   }
-  check::not_empty(function, "the data (after dropping zero weights)", rows.size());
+  check::not_empty(function, "the data (after dropping zero weights)", Model::row_count(rows));
   Model::check_fit_data(function, rows);
 
   result_type result;
   result.customers = customers;
-  result.patterns = rows.size();
-  for (const auto& row : rows) result.total_weight += row.weight;
+  result.patterns = Model::row_count(rows);
+  result.total_weight = Model::total_weight(rows);
   const double scale = Model::time_scale(rows);
   result.time_scale = scale;
   Model::rescale(rows, scale);
@@ -294,9 +320,8 @@ fit_result<typename Model::params_type, Model::size> fit_model(std::string_view 
   }
 
   const detail::objective<Model> full{rows, result.total_weight, options.penalizer_coef};
-  std::vector<pattern> sample;
-  const bool staged = options.sample_threshold > 0 && rows.size() > options.sample_threshold;
-  if (staged) sample = detail::systematic_sample(rows, options.sample_threshold / 2);
+  const bool staged = options.sample_threshold > 0 && result.patterns > options.sample_threshold;
+  const auto sample = staged ? Model::sample(rows, options.sample_threshold / 2) : rows_type{};
   const detail::objective<Model> coarse{sample, result.total_weight, options.penalizer_coef};
 
   math::optimizer_options settings;

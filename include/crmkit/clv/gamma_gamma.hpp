@@ -1,8 +1,10 @@
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <limits>
+#include <map>
 #include <span>
 #include <string_view>
 #include <vector>
@@ -12,6 +14,7 @@
 #include "crmkit/clv/fit.hpp"
 #include "crmkit/clv/observations.hpp"
 #include "crmkit/core/check.hpp"
+#include "crmkit/core/parallel.hpp"
 #include "crmkit/math/special.hpp"
 
 namespace crmkit::clv {
@@ -24,18 +27,193 @@ struct gamma_gamma_params {
   double v = 1;
 };
 
+namespace detail {
+
+/**
+ * Repeat customers' spend rows (x_i ≥ 1 integer, mean spend m_i > 0, weight w_i) as the
+ * Gamma-Gamma likelihood uses them. Every term of ℓ except ln(v + x m) depends on x alone or
+ * enters through sums fixed before fitting, so the rows are neither sorted nor copied: the data
+ * are the caller's columns, the weight W_x of each distinct x (a histogram), and
+ * Σ w m, Σ w ln m, Σ w x ln m. A systematic sample owns its columns.
+ */
+class spend_rows {
+ public:
+  spend_rows() = default;
+  spend_rows(std::span<const double> x, std::span<const double> m, std::span<const double> w)
+      : x_(x), m_(m), w_(w) {
+    summarise();
+  }
+  spend_rows(const spend_rows&) = delete;
+  spend_rows& operator=(const spend_rows&) = delete;
+  spend_rows(spend_rows&&) noexcept = default;
+  spend_rows& operator=(spend_rows&&) noexcept = default;
+  ~spend_rows() = default;
+
+  [[nodiscard]] std::size_t size() const noexcept { return x_.size(); }
+  [[nodiscard]] double weight(std::size_t i) const noexcept { return w_.empty() ? 1.0 : w_[i]; }
+  [[nodiscard]] std::span<const double> x() const noexcept { return x_; }
+  [[nodiscard]] std::span<const double> m() const noexcept { return m_; }
+  [[nodiscard]] std::span<const double> w() const noexcept { return w_; }
+  /** Distinct x in increasing order and their total weights W_x. */
+  [[nodiscard]] const std::vector<double>& levels() const noexcept { return levels_; }
+  [[nodiscard]] const std::vector<double>& level_weights() const noexcept { return level_weights_; }
+  [[nodiscard]] double total_weight() const noexcept { return total_weight_; }
+  [[nodiscard]] double weighted_spend() const noexcept { return weighted_spend_; }
+  [[nodiscard]] double weighted_log_spend() const noexcept { return weighted_log_spend_; }
+  [[nodiscard]] double weighted_x_log_spend() const noexcept { return weighted_x_log_spend_; }
+
+  /** Every k-th row, carrying the weight of its block of k (rows in the caller's order). */
+  [[nodiscard]] spend_rows systematic_sample(std::size_t target) const {
+    const std::size_t step = (size() + target - 1) / target;
+    spend_rows sample;
+    const std::size_t count = (size() + step - 1) / step;
+    sample.own_x_.reserve(count);
+    sample.own_m_.reserve(count);
+    sample.own_w_.reserve(count);
+    for (std::size_t begin = 0; begin < size(); begin += step) {
+      const std::size_t end = std::min(size(), begin + step);
+      const std::size_t chosen = begin + (end - begin) / 2;
+      double block = 0;
+      for (std::size_t i = begin; i < end; ++i) block += weight(i);
+      sample.own_x_.push_back(x_[chosen]);
+      sample.own_m_.push_back(m_[chosen]);
+      sample.own_w_.push_back(block);
+    }
+    sample.x_ = sample.own_x_;
+    sample.m_ = sample.own_m_;
+    sample.w_ = sample.own_w_;
+    sample.summarise();
+    return sample;
+  }
+
+ private:
+  struct sums {
+    double spend = 0, log_spend = 0, x_log_spend = 0;
+  };
+
+  void summarise() {
+    const auto fixed = parallel_reduce(
+        size(), sums{},
+        [&](std::size_t begin, std::size_t end) {
+          sums part;
+          for (std::size_t i = begin; i < end; ++i) {
+            const double w = weight(i);
+            const double log_m = std::log(m_[i]);
+            part.spend += w * m_[i];
+            part.log_spend += w * log_m;
+            part.x_log_spend += w * x_[i] * log_m;
+          }
+          return part;
+        },
+        [](sums total, const sums& part) {
+          total.spend += part.spend;
+          total.log_spend += part.log_spend;
+          total.x_log_spend += part.x_log_spend;
+          return total;
+        });
+    weighted_spend_ = fixed.spend;
+    weighted_log_spend_ = fixed.log_spend;
+    weighted_x_log_spend_ = fixed.x_log_spend;
+    count_levels();
+  }
+
+  /** W_x by a dense histogram when x is small (the usual case), else by an ordered map. */
+  void count_levels() {
+    double largest = 0;
+    for (const double x : x_) largest = std::max(largest, x);
+    levels_.clear();
+    level_weights_.clear();
+    total_weight_ = 0;
+    if (largest <= static_cast<double>(4 * size() + 65536)) {
+      std::vector<double> histogram(static_cast<std::size_t>(largest) + 1, 0.0);
+      for (std::size_t i = 0; i < size(); ++i)
+        histogram[static_cast<std::size_t>(x_[i])] += weight(i);
+      for (std::size_t x = 0; x < histogram.size(); ++x) {
+        if (histogram[x] == 0) continue;
+        levels_.push_back(static_cast<double>(x));
+        level_weights_.push_back(histogram[x]);
+      }
+    } else {
+      std::map<double, double> histogram;
+      for (std::size_t i = 0; i < size(); ++i) histogram[x_[i]] += weight(i);
+      for (const auto& [x, w] : histogram) {
+        if (w == 0) continue;
+        levels_.push_back(x);
+        level_weights_.push_back(w);
+      }
+    }
+    for (const double w : level_weights_) total_weight_ += w;
+  }
+
+  std::vector<double> own_x_, own_m_, own_w_;
+  std::span<const double> x_, m_, w_;
+  std::vector<double> levels_, level_weights_;
+  double total_weight_ = 0;
+  double weighted_spend_ = 0;
+  double weighted_log_spend_ = 0;
+  double weighted_x_log_spend_ = 0;
+};
+
+/** Per-row sums over one chunk: Σ w (x) ln(v + x m), Σ w (x)/(v + x m) and their squares. */
+struct spend_row_sums {
+  double log_total = 0, x_log_total = 0;
+  double inverse = 0, x_inverse = 0;
+  double inverse_squared = 0, x_inverse_squared = 0;
+
+  spend_row_sums& operator+=(const spend_row_sums& other) {
+    log_total += other.log_total;
+    x_log_total += other.x_log_total;
+    inverse += other.inverse;
+    x_inverse += other.x_inverse;
+    inverse_squared += other.inverse_squared;
+    x_inverse_squared += other.x_inverse_squared;
+    return *this;
+  }
+};
+
+template <bool WithHessian, bool Weighted>
+spend_row_sums sum_spend_rows(double v, const double* x, const double* m, const double* w,
+                              std::size_t count) {
+  spend_row_sums out;
+  for (std::size_t i = 0; i < count; ++i) {
+    const double total = v + x[i] * m[i];
+    const double log_total = std::log(total);
+    const double inverse = 1 / total;
+    const double weight = Weighted ? w[i] : 1.0;
+    const double wx = weight * x[i];
+    out.log_total += weight * log_total;
+    out.x_log_total += wx * log_total;
+    out.inverse += weight * inverse;
+    out.x_inverse += wx * inverse;
+    if constexpr (WithHessian) {
+      out.inverse_squared += weight * inverse * inverse;
+      out.x_inverse_squared += wx * inverse * inverse;
+    }
+  }
+  return out;
+}
+
+}  // namespace detail
+
 /**
  * The Gamma-Gamma spend model (Fader, Hardie & Lee 2005, "RFM and CLV", JMR 42; Fader & Hardie
  * 2013, note 025) as model traits for fit_model. For a customer with x > 0 repeat purchases of
- * mean value m (rows: x, u = m, v = ln m):
+ * mean value m:
  *
  *   ℓ = lnΓ(px+q) − lnΓ(px) − lnΓ(q) + q ln v + (px−1) ln m + px ln x − (px+q) ln(v + x m),
  *
- * as in lifetimes' `gamma_gamma_fitter.py` and CLVTools' `gg_LL.cpp`. Spend is not rescaled
- * (lifetimes does not), so `penalizer_coef` has lifetimes' meaning.
+ * as in lifetimes' `gamma_gamma_fitter.py` and CLVTools' `gg_LL.cpp`. Summed over customers,
+ *
+ *   Σ w ℓ = Σ_x W_x [lnΓ(px+q) − lnΓ(px) + px ln x] − W lnΓ(q) + W q ln v + p Σ w x ln m
+ *           − Σ w ln m − p Σ w x L − q Σ w L,   L = ln(v + x m),
+ *
+ * so each evaluation costs one logarithm and one division per row (detail::spend_rows); the
+ * gradient and Hessian need only Σ w (x) / (v + x m) and Σ w (x) / (v + x m)² besides. Spend is
+ * not rescaled (lifetimes does not), so `penalizer_coef` has lifetimes' meaning.
  */
 struct gamma_gamma {
   using params_type = gamma_gamma_params;
+  using data_type = detail::spend_rows;
   static constexpr std::size_t size = 3;
   static constexpr std::string_view name = "Gamma-Gamma";
   static constexpr std::array<std::string_view, 3> names{"p", "q", "v"};
@@ -43,10 +221,15 @@ struct gamma_gamma {
 
   static std::array<double, 3> to_array(const params_type& g) { return {g.p, g.q, g.v}; }
   static params_type from_array(const std::array<double, 3>& v) { return {v[0], v[1], v[2]}; }
-  static double time_scale(std::span<const pattern>) { return 1; }
-  static void rescale(std::span<pattern>, double) {}
-  static double log_likelihood_offset(std::span<const pattern>, double) { return 0; }
-  static void check_fit_data(std::string_view, std::span<const pattern>) {}
+  static std::size_t row_count(const data_type& rows) { return rows.size(); }
+  static double total_weight(const data_type& rows) { return rows.total_weight(); }
+  static data_type sample(const data_type& rows, std::size_t target) {
+    return rows.systematic_sample(target);
+  }
+  static double time_scale(const data_type&) { return 1; }
+  static void rescale(data_type&, double) {}
+  static double log_likelihood_offset(const data_type&, double) { return 0; }
+  static void check_fit_data(std::string_view, const data_type&) {}
 
   static void check_params(std::string_view function, const params_type& g) {
     check::positive(function, "p", g.p);
@@ -55,72 +238,69 @@ struct gamma_gamma {
   }
 
   /** Starts scaled to the data: the population mean pv/(q−1) equals the mean spend first. */
-  static std::vector<std::array<double, 3>> starting_points(std::span<const pattern> rows) {
-    double weight = 0;
-    double total = 0;
-    for (const auto& row : rows) {
-      weight += row.weight;
-      total += row.weight * row.u;
-    }
-    const double mean = total / weight;
+  static std::vector<std::array<double, 3>> starting_points(const data_type& rows) {
+    const double mean = rows.weighted_spend() / rows.total_weight();
     const double e = std::exp(0.1);
     return {{1.0, 3.0, 2 * mean}, {e, e, e}, {5.0, 5.0, 4 * mean}, {0.5, 1.5, mean}};
   }
 
   template <bool WithHessian>
-  static void accumulate(const params_type& g, std::span<const pattern> rows,
-                         log_likelihood_derivatives<3>& out) {
+  static log_likelihood_derivatives<3> log_likelihood_sums(const params_type& g,
+                                                           const data_type& rows) {
     const double p = g.p;
     const double q = g.q;
     const double v = g.v;
-    const double log_v = std::log(v);
-    const double lgamma_q = math::lgamma(q);
-    const double psi_q = math::digamma(q);
-    const double tri_q = WithHessian ? math::trigamma(q) : 0.0;
-    double x = std::numeric_limits<double>::quiet_NaN();
-    double px = 0, log_x = 0, base = 0, psi_sum = 0, psi_px = 0, tri_sum = 0, tri_px = 0;
-    double value = 0, d_p = 0, d_q = 0, d_v = 0;
-    double h_pp = 0, h_pq = 0, h_pv = 0, h_qq = 0, h_qv = 0, h_vv = 0;
-    for (const auto& row : rows) {
-      if (row.x != x) {
-        x = row.x;
-        px = p * x;
-        log_x = std::log(x);
-        base = math::lgamma(px + q) - math::lgamma(px) - lgamma_q + q * log_v + px * log_x;
-        psi_sum = math::digamma(px + q);
-        psi_px = math::digamma(px);
-        if constexpr (WithHessian) {
-          tri_sum = math::trigamma(px + q);
-          tri_px = math::trigamma(px);
-        }
-      }
-      const double w = row.weight;
-      const double m = row.u;
-      const double log_m = row.v;
-      const double spend = v + x * m;
-      const double log_spend = std::log(spend);
-      const double inv_spend = 1 / spend;
-      value += w * (base + (px - 1) * log_m - (px + q) * log_spend);
-      d_p += w * x * (psi_sum - psi_px + log_x + log_m - log_spend);
-      d_q += w * (psi_sum - psi_q + log_v - log_spend);
-      d_v += w * (q / v - (px + q) * inv_spend);
+    const auto x = rows.x();
+    const auto m = rows.m();
+    const auto w = rows.w();
+    const auto s = parallel_reduce(
+        rows.size(), detail::spend_row_sums{},
+        [&](std::size_t begin, std::size_t end) {
+          return w.empty()
+                     ? detail::sum_spend_rows<WithHessian, false>(
+                           v, x.data() + begin, m.data() + begin, nullptr, end - begin)
+                     : detail::sum_spend_rows<WithHessian, true>(
+                           v, x.data() + begin, m.data() + begin, w.data() + begin, end - begin);
+        },
+        [](detail::spend_row_sums total, const detail::spend_row_sums& part) {
+          return total += part;
+        });
+
+    double value = 0, d_p = 0, d_q = 0, h_pp = 0, h_pq = 0, h_qq = 0;
+    for (std::size_t k = 0; k < rows.levels().size(); ++k) {
+      const double xk = rows.levels()[k];
+      const double wk = rows.level_weights()[k];
+      const double px = p * xk;
+      const double log_x = std::log(xk);
+      const double psi_sum = math::digamma(px + q);
+      value += wk * (math::lgamma(px + q) - math::lgamma(px) + px * log_x);
+      d_p += wk * xk * (psi_sum - math::digamma(px) + log_x);
+      d_q += wk * psi_sum;
       if constexpr (WithHessian) {
-        h_pp += w * x * x * (tri_sum - tri_px);
-        h_pq += w * x * tri_sum;
-        h_pv -= w * x * inv_spend;
-        h_qq += w * (tri_sum - tri_q);
-        h_qv += w * (1 / v - inv_spend);
-        h_vv += w * (-q / (v * v) + (px + q) * inv_spend * inv_spend);
+        const double tri_sum = math::trigamma(px + q);
+        h_pp += wk * xk * xk * (tri_sum - math::trigamma(px));
+        h_pq += wk * xk * tri_sum;
+        h_qq += wk * tri_sum;
       }
     }
-    out.value += value;
-    out.gradient[0] += d_p;
-    out.gradient[1] += d_q;
-    out.gradient[2] += d_v;
+    const double total = rows.total_weight();
+    const double log_v = std::log(v);
+    log_likelihood_derivatives<3> out;
+    out.value = value - total * math::lgamma(q) + total * q * log_v +
+                p * rows.weighted_x_log_spend() - rows.weighted_log_spend() - p * s.x_log_total -
+                q * s.log_total;
+    out.gradient[0] = d_p + rows.weighted_x_log_spend() - s.x_log_total;
+    out.gradient[1] = d_q - total * math::digamma(q) + total * log_v - s.log_total;
+    out.gradient[2] = total * q / v - p * s.x_inverse - q * s.inverse;
     if constexpr (WithHessian) {
+      const double h_pv = -s.x_inverse;
+      const double h_qv = total / v - s.inverse;
+      const double h_vv = -total * q / (v * v) + p * s.x_inverse_squared + q * s.inverse_squared;
+      h_qq -= total * math::trigamma(q);
       const double h[9] = {h_pp, h_pq, h_pv, h_pq, h_qq, h_qv, h_pv, h_qv, h_vv};
-      for (std::size_t i = 0; i < 9; ++i) out.hessian[i] += h[i];
+      for (std::size_t i = 0; i < 9; ++i) out.hessian[i] = h[i];
     }
+    return out;
   }
 };
 
@@ -169,9 +349,8 @@ inline fit_result<gamma_gamma_params, 3> fit_gamma_gamma(std::span<const double>
   constexpr std::string_view function = "fit_gamma_gamma";
   check_spend(function, frequency, monetary_value, false);
   detail::check_weights(function, weights, frequency.size());
-  auto rows = compress(frequency, monetary_value, monetary_value, weights);
-  for (auto& row : rows) row.v = std::log(row.u);
-  auto result = fit_model<gamma_gamma>(function, std::move(rows), options, frequency.size());
+  auto result = fit_model<gamma_gamma>(
+      function, detail::spend_rows(frequency, monetary_value, weights), options, frequency.size());
   if (!(result.params.q > 1)) {
     result.warnings.push_back(fmt::format(
         "Gamma-Gamma: q = {:.6g} <= 1, so the population mean spend p·v/(q−1) is undefined "

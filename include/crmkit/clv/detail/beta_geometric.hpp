@@ -283,11 +283,17 @@ struct beta_geometric {
 
 /** The traits shared by BG/NBD and MBG/NBD: parameters (r, α, a, b), α in time units. */
 template <int Offset, class Params>
-struct beta_geometric_model : beta_geometric<Offset> {
+struct beta_geometric_model : beta_geometric<Offset>, pattern_data {
   using params_type = Params;
   static constexpr std::size_t size = 4;
   static constexpr std::array<std::string_view, 4> names{"r", "alpha", "a", "b"};
   static constexpr std::array<int, 4> time_exponents{0, 1, 0, 0};
+
+  template <bool WithHessian>
+  static log_likelihood_derivatives<4> log_likelihood_sums(const Params& p,
+                                                           std::span<const pattern> rows) {
+    return sum_over_patterns<beta_geometric_model, WithHessian>(p, rows);
+  }
 
   static std::array<double, 4> to_array(const Params& p) { return {p.r, p.alpha, p.a, p.b}; }
   static Params from_array(const std::array<double, 4>& v) { return {v[0], v[1], v[2], v[3]}; }
