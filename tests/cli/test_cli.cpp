@@ -285,6 +285,18 @@ TEST_CASE("kmeans separates two blobs and reports their means as centres") {
   CHECK(number_after("\"visits\": ") == doctest::Approx(100));
 }
 
+TEST_CASE("kmeans on identical points warns that fewer clusters were found") {
+  const scratch_file file("kmeans_same.csv", "x,y\n1,2\n1,2\n1,2\n");
+  const auto result = run_tool({"kmeans", file.path(), "--k", "2", "--quiet"});
+  REQUIRE(result.code == 0);
+  CHECK(result.err ==
+        "crmkit kmeans: warning: only 1 distinct clusters of the 2 asked for "
+        "(duplicate points)\n");
+  const csv labels(result.out);
+  REQUIRE(labels.rows.size() == 3);
+  CHECK(labels.text(0, "cluster") == labels.text(2, "cluster"));
+}
+
 TEST_CASE("nps by segment: counts, score and the adjusted-Wald interval") {
   // Segment a: 9, 10, 10, 3 -> P = 3, D = 1, n = 4, NPS = 50.
   // Segment b: 7, 8, 0 -> P = 0, D = 1, n = 3, NPS = -33.3.

@@ -90,6 +90,10 @@ void add_fit(out_table& table, const std::string& model, const clv::fit_result<P
   push(5, fit.warnings.empty() ? std::string{} : fmt::format("{}", fmt::join(fit.warnings, "; ")));
 }
 
+void add_warnings(command_output& output, const std::vector<std::string>& warnings) {
+  output.warnings.insert(output.warnings.end(), warnings.begin(), warnings.end());
+}
+
 command_output run_clv(const parsed_args& args) {
   const double months = args.number("horizon", 12);
   const double discount_rate = args.number("discount-rate", 0.01);
@@ -117,6 +121,7 @@ command_output run_clv(const parsed_args& args) {
   add_parameters(parameters, "bg_nbd", purchases, {"r", "alpha", "a", "b"},
                  {p.r, p.alpha, p.a, p.b});
   add_fit(fits, "bg_nbd", purchases);
+  add_warnings(output, purchases.warnings);
 
   const std::vector<double> horizon{months * periods};
   auto alive = clv::conditional_probability_alive(p, stats.frequency, stats.recency, stats.T);
@@ -152,6 +157,7 @@ command_output run_clv(const parsed_args& args) {
     const auto& g = spend.params;
     add_parameters(parameters, "gamma_gamma", spend, {"p", "q", "v"}, {g.p, g.q, g.v});
     add_fit(fits, "gamma_gamma", spend);
+    add_warnings(output, spend.warnings);
     auto expected_spend = clv::conditional_expected_average_profit(g, x_all, m_all);
     auto value = clv::customer_lifetime_value(p, stats.frequency, stats.recency, stats.T,
                                               expected_spend, months, discount_rate, periods);
@@ -280,6 +286,12 @@ command_output run_kmeans(const parsed_args& args) {
   const auto profile = segment::profile_clusters(x, fit.labels, options.n_clusters);
 
   command_output output;
+  if (fit.distinct_clusters < options.n_clusters) {
+    output.warnings.push_back(
+        fmt::format("only {} distinct clusters of the {} asked for "
+                    "(duplicate points)",
+                    fit.distinct_clusters, options.n_clusters));
+  }
   output.main.name = "labels";
   if (id) {
     output.main.columns.push_back({*id, table.texts(table.column(*id, "--id-col"))});
@@ -408,6 +420,7 @@ command_output run_lifecycle(const parsed_args& args) {
     ++counts[static_cast<std::size_t>(table.stages[j])];
   }
   command_output output;
+  add_warnings(output, table.warnings);
   output.main.name = "customers";
   output.main.columns = {
       customer_column(log, table.customer),

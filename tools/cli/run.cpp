@@ -94,7 +94,10 @@ int run(std::span<const std::string> args, std::ostream& out, std::ostream& err)
   try {
     const parsed_args parsed = parse_args(found->spec, rest);
     static_cast<void>(output_format(parsed));
-    write_output(parsed, found->run(parsed), out, err);
+    const command_output output = found->run(parsed);
+    for (const auto& warning : output.warnings)
+      err << "crmkit " << name << ": warning: " << warning << '\n';
+    write_output(parsed, output, out, err);
     return success;
   } catch (const invalid_input& problem) {
     err << "crmkit " << name << ": " << problem.what() << '\n';

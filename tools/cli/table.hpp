@@ -64,6 +64,7 @@ struct out_table {
 struct command_output {
   out_table main;
   std::vector<out_table> extras;
+  std::vector<std::string> warnings;  ///< soft problems, printed on standard error
 };
 
 /** Writes one table as CSV (header line, RFC 4180 quoting, shortest round-trip numbers). */
