@@ -340,6 +340,20 @@ TEST_CASE("lifecycle: a regular buyer is stable, a long-silent one churned") {
   CHECK(result.err.find("churned,1,0.5") != std::string::npos);
 }
 
+TEST_CASE("--skip-bad-rows leaves a bad row out and says so") {
+  const scratch_file file("skip.csv",
+                          "customer_id,date\n1,2024-01-01\n1,2024-02-30\n1,2024-03-01\n");
+  const auto result = run_tool({"summary", file.path(), "--skip-bad-rows", "--quiet"});
+  REQUIRE(result.code == 0);
+  CHECK(result.err.starts_with("crmkit summary: warning: skipped 1 bad rows; the first: "));
+  CHECK(result.err.find("skip.csv:3:3: ") != std::string::npos);
+  CHECK(result.err.find("2024-02-30") != std::string::npos);
+  const csv summary(result.out);
+  REQUIRE(summary.rows.size() == 1);
+  CHECK(summary.number(0, "frequency") == 1);  // 2024-01-01 and 2024-03-01: one repeat, 60 days
+  CHECK(summary.number(0, "recency") == 60);
+}
+
 TEST_CASE("help and version") {
   const auto overview = run_tool({"--help"});
   CHECK(overview.code == 0);

@@ -39,6 +39,7 @@ command_output run_summary(const parsed_args& args) {
   const bool rfm_view = args.flag("include-first-transaction");
   auto summary = data::summarize(log, summary_settings(args, rfm_view));
   command_output output;
+  output.warnings = skipped_rows_warning(log, args.input());
   output.main.name = "customers";
   output.main.columns = {customer_column(log, summary.customer),
                          {"frequency", std::move(summary.frequency)},
@@ -104,6 +105,7 @@ command_output run_clv(const parsed_args& args) {
   const auto& p = purchases.params;
 
   command_output output;
+  output.warnings = stats.warnings;
   out_table parameters{"parameters",
                        {{"model", std::vector<std::string>{}},
                         {"parameter", std::vector<std::string>{}},
@@ -206,6 +208,7 @@ command_output run_rfm(const parsed_args& args) {
   for (std::size_t i = 0; i < r.size(); ++i) cell[i] = fmt::format("{}{}{}", r[i], f[i], m[i]);
 
   command_output output;
+  output.warnings = stats.warnings;
   output.main.name = "customers";
   output.main.columns = {stats.customer,         {"recency", recency},    {"frequency", frequency},
                          {"monetary", monetary}, {"r", as_doubles(r)},    {"f", as_doubles(f)},
@@ -420,6 +423,7 @@ command_output run_lifecycle(const parsed_args& args) {
     ++counts[static_cast<std::size_t>(table.stages[j])];
   }
   command_output output;
+  output.warnings = skipped_rows_warning(log, args.input());
   add_warnings(output, table.warnings);
   output.main.name = "customers";
   output.main.columns = {

@@ -68,7 +68,11 @@ std::vector<option_spec> log_options() {
           {"date-format", "FMT", "date format such as %d/%m/%Y (directives YymdbHMSf)",
            "ISO 8601: YYYY-MM-DD, YYYYMMDD, YYYY-MM-DD HH:MM:SS"},
           {"delimiter", "D", "field separator: a character, 'tab' or 'whitespace'", ","},
-          {"no-header", "", "the file has no header line; columns are 0-based positions", ""}};
+          {"no-header", "", "the file has no header line; columns are 0-based positions", ""},
+          {"skip-bad-rows", "",
+           "leave out rows that cannot be read (with a warning) instead of "
+           "stopping",
+           ""}};
 }
 
 std::vector<option_spec> period_options() {
@@ -124,6 +128,7 @@ data::transaction_log read_log(const parsed_args& args) {
   if (args.get("amount-col")) options.monetary_value_col = column_ref_of(args, "amount-col", "");
   options.delimiter = delimiter_of(args);
   options.date_format = args.get_or("date-format", "");
+  if (args.flag("skip-bad-rows")) options.on_bad_row = data::bad_row_policy::skip;
   try {
     return data::read_transactions(args.input(), options);
   } catch (const parse_error& problem) {
@@ -136,6 +141,14 @@ data::transaction_log read_log(const parsed_args& args) {
     }
     throw parse_error(message, problem.file(), problem.line(), problem.column());
   }
+}
+
+std::vector<std::string> skipped_rows_warning(const data::transaction_log& log,
+                                              const std::string& file) {
+  if (log.skipped.empty()) return {};
+  const auto& first = log.skipped.front();
+  return {fmt::format("skipped {} bad rows; the first: {}:{}:{}: {}", log.skipped.size(), file,
+                      first.line, first.column, first.reason)};
 }
 
 data::summary_options summary_settings(const parsed_args& args, bool include_first_transaction) {
@@ -177,6 +190,7 @@ customer_stats read_stats(const parsed_args& args, bool rfm_view) {
     const auto log = read_log(args);
     auto summary = data::summarize(log, summary_settings(args, rfm_view));
     stats.customer = customer_column(log, summary.customer);
+    stats.warnings = skipped_rows_warning(log, args.input());
     stats.frequency = std::move(summary.frequency);
     stats.recency = std::move(summary.recency);
     stats.T = std::move(summary.T);

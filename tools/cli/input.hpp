@@ -28,6 +28,10 @@ char delimiter_of(const parsed_args& args);
 /** Reads the input as a transaction log with the log options. */
 data::transaction_log read_log(const parsed_args& args);
 
+/** A warning line for the rows --skip-bad-rows left out (empty when none were). */
+std::vector<std::string> skipped_rows_warning(const data::transaction_log& log,
+                                              const std::string& file);
+
 /** The --freq unit (words such as "week" or pandas codes). */
 data::period_unit freq_option(const parsed_args& args);
 
@@ -47,6 +51,7 @@ struct customer_stats {
   std::vector<double> recency;
   std::vector<double> T;
   std::vector<double> monetary_value;               ///< empty when unknown
+  std::vector<std::string> warnings;                ///< rows skipped in the log
   data::period_unit freq = data::period_unit::day;  ///< time unit of recency and T ...
   double freq_multiplier = 1;                       ///< ... in periods of this many `freq`
 };
