@@ -71,6 +71,7 @@ def _execute(notebook, kernel_specs):
     client = nbclient.NotebookClient(notebook, km=manager, timeout=CELL_TIMEOUT,
                                      resources={"metadata": {"path": str(NOTEBOOKS)}})
     client.execute()
+    del client, manager
     gc.collect()
 
 
