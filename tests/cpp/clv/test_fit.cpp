@@ -335,3 +335,29 @@ TEST_CASE("Gamma-Gamma fits are bit-identical with 1 and 4 threads, staged path 
   CHECK(plain.log_likelihood == doctest::Approx(one.log_likelihood).epsilon(1e-12));
   CHECK(plain.params.p == doctest::Approx(one.params.p).epsilon(1e-7));
 }
+
+TEST_CASE("continuous times skip merging; the fit equals the fit on compressed patterns") {
+  const auto data = crmkit_test::simulate_beta_geometric(50'000, 0.25, 4.0, 0.8, 2.5, false, 52, 9);
+  CHECK_FALSE(clv::detail::merging_pays(data.x, data.T));
+  // Ages in whole weeks: most rows share an age, so merging pays.
+  std::vector<double> weeks(data.T.size());
+  for (std::size_t i = 0; i < weeks.size(); ++i) weeks[i] = std::ceil(data.T[i]);
+  CHECK(clv::detail::merging_pays(data.x, weeks));
+
+  const auto grouped = clv::group_by_frequency(data.x, data.t_x, data.T);
+  const auto merged = clv::compress(data.x, data.t_x, data.T);
+  REQUIRE(grouped.size() == merged.size());  // every row distinct
+  for (std::size_t i = 1; i < grouped.size(); ++i) CHECK(grouped[i - 1].x <= grouped[i].x);
+
+  const auto fast = clv::fit_bg_nbd(data.x, data.t_x, data.T);
+  const auto reference =
+      clv::fit_model<clv::bg_nbd>("fit_bg_nbd", merged, clv::fit_options{}, data.x.size());
+  CHECK(fast.converged);
+  CHECK(fast.log_likelihood == doctest::Approx(reference.log_likelihood).epsilon(1e-12));
+  const auto a = clv::bg_nbd::to_array(fast.params);
+  const auto b = clv::bg_nbd::to_array(reference.params);
+  for (std::size_t i = 0; i < 4; ++i) {
+    CHECK(a[i] == doctest::Approx(b[i]).epsilon(1e-8));
+    CHECK(fast.standard_errors[i] == doctest::Approx(reference.standard_errors[i]).epsilon(1e-8));
+  }
+}
