@@ -60,6 +60,10 @@ std::string column_option(const parsed_args& args, std::string_view option,
   return args.get_or(option, fallback);
 }
 
+option_spec delimiter_option() {
+  return {"delimiter", "D", "field separator: a character, 'tab' or 'whitespace'", ","};
+}
+
 std::vector<option_spec> log_options() {
   return {{"customer-col", "COL", "customer id column (name, or 0-based position with --no-header)",
            "customer_id"},
@@ -67,7 +71,7 @@ std::vector<option_spec> log_options() {
           {"amount-col", "COL", "purchase amount column", "none"},
           {"date-format", "FMT", "date format such as %d/%m/%Y (directives YymdbHMSf)",
            "ISO 8601: YYYY-MM-DD, YYYYMMDD, YYYY-MM-DD HH:MM:SS"},
-          {"delimiter", "D", "field separator: a character, 'tab' or 'whitespace'", ","},
+          delimiter_option(),
           {"no-header", "", "the file has no header line; columns are 0-based positions", ""},
           {"skip-bad-rows", "",
            "leave out rows that cannot be read (with a warning) instead of "

@@ -15,6 +15,8 @@ namespace crmkit::cli {
 
 /** --customer-col, --date-col, --amount-col, --date-format, --delimiter, --no-header. */
 std::vector<option_spec> log_options();
+/** --delimiter, for every command that reads a table. */
+option_spec delimiter_option();
 /** --freq, --freq-multiplier, --observation-end. */
 std::vector<option_spec> period_options();
 /** --frequency-col, --recency-col, --T-col, --monetary-col (a summary file as input). */
