@@ -330,8 +330,9 @@ def _early_warning(customers: pd.DataFrame, end: pd.Timestamp) -> pd.DataFrame:
     p_alive = customers["p_alive"]
     slipping = customers[(customers["purchases"] >= 3) & (p_alive < AT_RISK_P_ALIVE)
                          & (p_alive >= GONE_P_ALIVE)]
-    table = slipping[["segment", "purchases", "revenue", "weeks_since_last", "p_alive", "clv"]].copy()
-    table.insert(3, "last_purchase",
+    table = slipping[["rfm_segment", "segment", "value_tier", "purchases", "revenue",
+                      "weeks_since_last", "p_alive", "clv"]].copy()
+    table.insert(table.columns.get_loc("weeks_since_last"), "last_purchase",
                  (end - pd.to_timedelta(table["weeks_since_last"] * DAYS_PER_WEEK, unit="D"))
                  .dt.normalize())
     table["value_at_risk"] = table["revenue"] * (1.0 - table["p_alive"])
