@@ -236,3 +236,12 @@ def test_more_bad_input():
         calibration_and_holdout_data(HAND, "id", "when", "2024-06-30 01:00", END)
     with pytest.raises(ValueError, match="calibration_period_end = 2023-01-01 is before every purchase"):
         calibration_and_holdout_data(HAND, "id", "when", "2023-01-01")
+
+
+def test_lifetimes_utils_names_are_the_same_objects():
+    # lifetimes keeps its data helpers in lifetimes.utils; crmkit.utils re-exports them unchanged.
+    import crmkit.utils
+
+    assert crmkit.utils.summary_data_from_transaction_data is crmkit.summary_data_from_transaction_data
+    assert crmkit.utils.calibration_and_holdout_data is crmkit.calibration_and_holdout_data
+    assert crmkit.utils.expected_cumulative_transactions is crmkit.expected_cumulative_transactions
