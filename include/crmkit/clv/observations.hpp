@@ -55,6 +55,29 @@ inline void check_weights(std::string_view function, std::span<const double> wei
 
 }  // namespace detail
 
+namespace detail {
+
+/**
+ * Whether every row passes check_summaries' tests, in one branch-free pass (the integer test
+ * truncates instead of calling floor, which is a library call without SSE4.1).
+ */
+inline bool summaries_valid(std::span<const double> frequency, std::span<const double> recency,
+                            std::span<const double> age) {
+  bool valid = true;
+  for (std::size_t i = 0; i < frequency.size(); ++i) {
+    const double x = frequency[i];
+    const double t_x = recency[i];
+    const double t = age[i];
+    const bool small = x >= 0 && x < 0x1p52;  // larger doubles are all integers
+    const double whole = small ? static_cast<double>(static_cast<std::int64_t>(x)) : x;
+    valid &= std::isfinite(x) & (x >= 0) & (whole == x) & std::isfinite(t) & (t_x >= 0) &
+             (t_x <= t) & ((x > 0) == (t_x > 0));
+  }
+  return valid;
+}
+
+}  // namespace detail
+
 /**
  * Checks (frequency, recency, T) summaries: equal non-zero lengths; frequency a finite
  * non-negative integer; recency and T finite and >= 0; recency <= T; recency = 0 exactly when
@@ -65,6 +88,7 @@ inline void check_summaries(std::string_view function, std::span<const double> f
   check::not_empty(function, "frequency", frequency.size());
   check::same_size(function, "frequency", frequency.size(), "recency", recency.size());
   check::same_size(function, "frequency", frequency.size(), "T", age.size());
+  if (detail::summaries_valid(frequency, recency, age)) return;
   detail::check_frequency(function, frequency);
   check::all_nonnegative(function, "recency", recency);
   check::all_nonnegative(function, "T", age);

@@ -210,7 +210,8 @@ struct beta_geometric {
       const double s = log_odds_base + nu * rho;
       const double e = std::exp(-std::fabs(s));
       const double softplus = std::max(s, 0.0) + std::log1p(e);
-      const double sigma = s >= 0 ? 1 / (1 + e) : e / (1 + e);
+      const double inverse = 1 / (1 + e);
+      const double sigma = s >= 0 ? inverse : e * inverse;
       const double d = inv_age - inv_tx;
       value += w * softplus;
       d_r += w * sigma * rho;
@@ -218,7 +219,7 @@ struct beta_geometric {
       d_a += w * sigma / a;
       d_b -= w * sigma / b_x;
       if constexpr (WithHessian) {
-        const double kappa = w * e / ((1 + e) * (1 + e));
+        const double kappa = w * e * inverse * inverse;
         const double ws = w * sigma;
         const double s_r = rho;
         const double s_alpha = nu * d;
