@@ -5,6 +5,7 @@
  * per-customer summaries and calibration/holdout splits, and simulated logs with known truth.
  */
 #include "crmkit/data/csv.hpp"
+#include "crmkit/data/csv_writer.hpp"
 #include "crmkit/data/period.hpp"
 #include "crmkit/data/random.hpp"
 #include "crmkit/data/simulate.hpp"

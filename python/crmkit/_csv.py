@@ -11,7 +11,7 @@ import pandas as pd
 
 from . import _core
 
-__all__ = ["read_transactions"]
+__all__ = ["read_transactions", "write_csv"]
 
 Column = Union[str, int]
 
@@ -216,3 +216,55 @@ def read_transactions(
             stacklevel=2,
         )
     return frame
+
+
+def _csv_cells(values: pd.Series):
+    """A column as the C++ writer takes it: float64, int64, or (int32 codes, str labels)."""
+    dtype = values.dtype
+    if pd.api.types.is_bool_dtype(dtype) or isinstance(dtype, pd.CategoricalDtype):
+        pass
+    elif pd.api.types.is_integer_dtype(dtype) and not values.hasnans:
+        return np.ascontiguousarray(values.to_numpy(dtype=np.int64))
+    elif pd.api.types.is_integer_dtype(dtype) or pd.api.types.is_float_dtype(dtype):
+        return np.ascontiguousarray(values.to_numpy(dtype=np.float64, na_value=np.nan))
+    elif pd.api.types.is_datetime64_dtype(dtype):
+        midnight = (values.dropna() == values.dropna().dt.normalize()).all()
+        values = values.dt.strftime("%Y-%m-%d" if midnight else "%Y-%m-%d %H:%M:%S")
+    codes, uniques = pd.factorize(values, sort=False)
+    return codes.astype(np.int32), [str(label) for label in uniques]
+
+
+def write_csv(frame: pd.DataFrame, path: Union[str, os.PathLike], index: bool = True) -> None:
+    """Write a DataFrame as CSV, like ``frame.to_csv(path, index=index)`` but many times faster.
+
+    Rows are formatted in parallel by crmkit's C++ writer and written in order, so the file does
+    not depend on the thread count. Numbers use the fewest digits that read back to the same
+    float64 (``1.0`` is written ``1``), missing values are empty cells, and text is quoted only
+    where it holds a comma, a quote or a line break.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        The table. Numeric columns are written as numbers; every other column (text,
+        categorical, boolean, dates) as the text of its values.
+    path : str or os.PathLike
+        The file to write.
+    index : bool, default True
+        Write the index (its levels) as the first column(s), as pandas does.
+
+    Raises
+    ------
+    ValueError
+        When the file cannot be written (naming the path and the reason).
+    """
+    if not isinstance(frame, pd.DataFrame):
+        raise TypeError(f"write_csv: frame must be a pandas DataFrame, got {type(frame).__name__}")
+    names, columns = [], []
+    if index:
+        for level, name in enumerate(frame.index.names):
+            names.append("" if name is None else str(name))
+            columns.append(_csv_cells(pd.Series(frame.index.get_level_values(level))))
+    for position, name in enumerate(frame.columns):
+        names.append(str(name))
+        columns.append(_csv_cells(frame.iloc[:, position]))
+    _core.data.write_csv(os.fspath(path), names, columns)

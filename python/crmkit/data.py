@@ -12,13 +12,14 @@ import numpy as np
 import pandas as pd
 
 from . import _core
-from ._csv import SkippedRowsWarning, read_transactions
+from ._csv import SkippedRowsWarning, read_transactions, write_csv
 
 __all__ = [
     "summary_data_from_transaction_data",
     "calibration_and_holdout_data",
     "simulate_transactions",
     "read_transactions",
+    "write_csv",
     "SkippedRowsWarning",
 ]
 

@@ -31,7 +31,7 @@ from . import plotting
 from ._report_html import abc_tiers, render_html
 from ._report_input import CSAT_SCALE, Columns, ReportInputError
 from .clv import BetaGeoFitter, GammaGammaFitter, expected_cumulative_transactions
-from .data import calibration_and_holdout_data, summary_data_from_transaction_data
+from .data import calibration_and_holdout_data, summary_data_from_transaction_data, write_csv
 from .segment import KMeans, RFMRuleSet, choose_k, rfm_scores, rfm_segments, segment_summary, \
     value_tiers
 from .survey import aggregate, attach_labels
@@ -518,7 +518,7 @@ def build_report(log: pd.DataFrame, out_dir: str, columns: Columns = Columns("cu
 
     step(f"writing {len(report.tables)} tables and report.html to {out_dir}")
     for name, table in report.tables.items():
-        table.to_csv(os.path.join(out_dir, f"{name}.csv"))
+        write_csv(table, os.path.join(out_dir, f"{name}.csv"))
     for name, png in report.plots.items():
         with open(os.path.join(out_dir, "plots", f"{name}.png"), "wb") as handle:
             handle.write(png)

@@ -1,4 +1,6 @@
+#include <fmt/format.h>
 #include <crmkit/data/csv.hpp>
+#include <crmkit/data/csv_writer.hpp>
 
 #include <memory>
 #include <optional>
@@ -77,6 +79,47 @@ outside [min_timestamp, max_timestamp] (seconds since 1970-01-01) are bad rows. 
 customer (int64 keys), labels (list of str, or None when every id is an integer), timestamp
 (int64 seconds), amount (float64, or None without an amount column) and skipped (a list of
 (line, column, reason)). Use crmkit.read_transactions, which returns a DataFrame.)doc");
+
+  module.def(
+      "write_csv",
+      [](const std::string& path, const std::vector<std::string>& names, const py::list& values) {
+        if (names.size() != values.size()) {
+          throw invalid_input(
+              fmt::format("write_csv: {} names for {} columns", names.size(), values.size()));
+        }
+        // The arrays and label lists stay referenced here while the C++ writer views them.
+        std::vector<py::object> kept;
+        std::vector<std::vector<std::string>> labels(names.size());
+        std::vector<data::csv_column> columns;
+        for (std::size_t c = 0; c < names.size(); ++c) {
+          const py::handle value = values[c];
+          data::csv_column column{names[c], std::span<const double>{}};
+          if (py::isinstance<py::tuple>(value)) {
+            const auto codes =
+                py::cast<py::array_t<std::int32_t, py::array::c_style | py::array::forcecast>>(
+                    value.cast<py::tuple>()[0]);
+            labels[c] = py::cast<std::vector<std::string>>(value.cast<py::tuple>()[1]);
+            kept.emplace_back(codes);
+            column.values = data::coded_text{as_span(codes), labels[c]};
+          } else if (py::isinstance<py::array_t<std::int64_t>>(value)) {
+            const auto integers = py::cast<int64_array>(value);
+            kept.emplace_back(integers);
+            column.values = as_span(integers);
+          } else {
+            const auto numbers = py::cast<double_array>(value);
+            kept.emplace_back(numbers);
+            column.values = as_span(numbers);
+          }
+          columns.push_back(std::move(column));
+        }
+        const py::gil_scoped_release release;
+        data::write_csv(path, columns);
+      },
+      "path"_a, "names"_a, "columns"_a,
+      R"doc(Writes columns as CSV (crmkit::data::write_csv): shortest round-trip numbers, NaN as
+an empty cell, rows formatted in parallel. columns[i] is a float64 array, an int64 array, or a
+tuple (int32 codes, list of str labels) with code -1 for a missing cell. Use
+crmkit.data.write_csv, which takes a DataFrame.)doc");
 }
 
 }  // namespace crmkit::python

@@ -365,3 +365,37 @@ def test_cdnow_master_with_header_matches_pandas(threads):
         path, "customer_id", "date", "dollar_value", date_format="%Y%m%d", sep=r"\s+"
     )
     pd.testing.assert_frame_equal(got, expected)
+
+
+def test_write_csv_reads_back_as_pandas_to_csv_does(tmp_path):
+    # Independent reference: pandas' own to_csv of the same frame, read back by read_csv.
+    rng = np.random.default_rng(3)
+    n = 20_000
+    frame = pd.DataFrame({
+        "value": rng.lognormal(size=n) * 1e3,
+        "tiny": rng.random(n) * 1e-9,
+        "count": rng.integers(-5, 10**12, size=n),
+        "segment": pd.Categorical(rng.choice(["Champions", "At risk, high value", 'say "hi"'], n)),
+        "flag": rng.random(n) > 0.5,
+        "day": pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 400, n), unit="D"),
+        "maybe": pd.array(rng.integers(0, 3, n), dtype="Int64"),
+    }, index=pd.Index([f"c{i}" for i in range(n)], name="customer"))
+    frame.loc["c7", "value"] = np.nan
+    frame.loc["c8", "maybe"] = pd.NA
+    frame.loc["c9", "segment"] = np.nan
+    ours, theirs = tmp_path / "ours.csv", tmp_path / "theirs.csv"
+    crmkit.data.write_csv(frame, ours)
+    frame.to_csv(theirs)
+    pd.testing.assert_frame_equal(pd.read_csv(ours, index_col=0), pd.read_csv(theirs, index_col=0))
+
+    crmkit.data.write_csv(frame.reset_index(drop=True), ours, index=False)
+    frame.reset_index(drop=True).to_csv(theirs, index=False)
+    pd.testing.assert_frame_equal(pd.read_csv(ours), pd.read_csv(theirs))
+
+
+def test_write_csv_names_the_unwritable_path(tmp_path):
+    missing = tmp_path / "no-such-folder" / "table.csv"
+    with pytest.raises(ValueError, match=r"cannot write '.*no-such-folder/table.csv': No such file"):
+        crmkit.data.write_csv(pd.DataFrame({"a": [1.0]}), missing)
+    with pytest.raises(TypeError, match="frame must be a pandas DataFrame"):
+        crmkit.data.write_csv([1, 2], tmp_path / "x.csv")
