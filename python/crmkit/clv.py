@@ -318,7 +318,7 @@ class BetaGeoFitter(_BaseFitter):
         Log-likelihood at the estimate (without penalty).
     convergence_ : dict
         converged, status, iterations, evaluations, gradient_norm, starts_tried, customers,
-        patterns (distinct rows after compression), warnings.
+        patterns (rows fitted: distinct rows when identical ones were merged), warnings.
     variance_matrix_, standard_errors_, confidence_intervals_, data
         As in lifetimes.
     """

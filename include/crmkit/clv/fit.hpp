@@ -109,7 +109,7 @@ struct fit_result {
   std::string status;                       ///< how the minimiser stopped
   std::vector<std::string> warnings;        ///< soft problems (non-convergence, singular Hessian)
   std::size_t customers = 0;                ///< rows given
-  std::size_t patterns = 0;                 ///< distinct rows after compression
+  std::size_t patterns = 0;                 ///< rows fitted (distinct rows if merged)
   double total_weight = 0;                  ///< Σ w
   double time_scale = 1;                    ///< s used internally
 };

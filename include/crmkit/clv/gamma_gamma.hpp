@@ -5,6 +5,7 @@
 #include <cmath>
 #include <limits>
 #include <map>
+#include <numeric>
 #include <span>
 #include <string_view>
 #include <vector>
@@ -73,8 +74,10 @@ class spend_rows {
     for (std::size_t begin = 0; begin < size(); begin += step) {
       const std::size_t end = std::min(size(), begin + step);
       const std::size_t chosen = begin + (end - begin) / 2;
-      double block = 0;
-      for (std::size_t i = begin; i < end; ++i) block += weight(i);
+      const auto block_weights = w_.empty() ? w_ : w_.subspan(begin, end - begin);
+      const double block = w_.empty()
+                               ? static_cast<double>(end - begin)
+                               : std::accumulate(block_weights.begin(), block_weights.end(), 0.0);
       sample.own_x_.push_back(x_[chosen]);
       sample.own_m_.push_back(m_[chosen]);
       sample.own_w_.push_back(block);
@@ -319,6 +322,15 @@ inline void check_spend(std::string_view function, std::span<const double> frequ
   check::not_empty(function, "frequency", frequency.size());
   check::same_size(function, "frequency", frequency.size(), "monetary_value",
                    monetary_value.size());
+  bool valid = true;  // one branch-free pass; the checks below only name the first failure
+  for (std::size_t i = 0; i < frequency.size(); ++i) {
+    const double x = frequency[i];
+    const double m = monetary_value[i];
+    valid &= std::isfinite(x) & detail::is_whole(x) &
+             ((x >= 1) | (allow_zero_frequency & (x == 0))) &
+             ((x == 0) | (std::isfinite(m) & (m > 0)));
+  }
+  if (valid) return;
   detail::check_frequency(function, frequency);
   for (std::size_t i = 0; i < frequency.size(); ++i) {
     if (frequency[i] == 0 && allow_zero_frequency) continue;

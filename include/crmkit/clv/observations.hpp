@@ -57,10 +57,14 @@ inline void check_weights(std::string_view function, std::span<const double> wei
 
 namespace detail {
 
-/**
- * Whether every row passes check_summaries' tests, in one branch-free pass (the integer test
- * truncates instead of calling floor, which is a library call without SSE4.1).
- */
+/** Whether a finite x >= 0 is an integer, by truncation: floor is a library call without
+ * SSE4.1, and every double from 2^52 on is an integer. */
+inline bool is_whole(double x) noexcept {
+  const bool small = x >= 0 && x < 0x1p52;
+  return (small ? static_cast<double>(static_cast<std::int64_t>(x)) : x) == x;
+}
+
+/** Whether every row passes check_summaries' tests, in one branch-free pass. */
 inline bool summaries_valid(std::span<const double> frequency, std::span<const double> recency,
                             std::span<const double> age) {
   bool valid = true;
@@ -68,9 +72,7 @@ inline bool summaries_valid(std::span<const double> frequency, std::span<const d
     const double x = frequency[i];
     const double t_x = recency[i];
     const double t = age[i];
-    const bool small = x >= 0 && x < 0x1p52;  // larger doubles are all integers
-    const double whole = small ? static_cast<double>(static_cast<std::int64_t>(x)) : x;
-    valid &= std::isfinite(x) & (x >= 0) & (whole == x) & std::isfinite(t) & (t_x >= 0) &
+    valid &= std::isfinite(x) & (x >= 0) & is_whole(x) & std::isfinite(t) & (t_x >= 0) &
              (t_x <= t) & ((x > 0) == (t_x > 0));
   }
   return valid;
@@ -253,7 +255,11 @@ inline bool merging_pays(std::span<const double> x, std::span<const double> v) {
 
 }  // namespace detail
 
-/** Rows (x, t_x, T, weight) from checked summaries; `weights` may be empty (all 1). */
+/**
+ * Rows (x, t_x, T, weight) from checked summaries, sorted by x; `weights` may be empty (all 1).
+ * Identical rows are merged (compress) unless detail::merging_pays judges that almost every row
+ * is distinct, in which case they are only grouped by x (group_by_frequency).
+ */
 inline std::vector<pattern> transaction_patterns(std::string_view function,
                                                  std::span<const double> frequency,
                                                  std::span<const double> recency,

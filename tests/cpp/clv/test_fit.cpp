@@ -381,3 +381,22 @@ TEST_CASE("the one-pass summary check accepts exactly what the detailed checks a
   const std::vector<double> infinite_age{10, 10, 12, INFINITY};
   CHECK_FALSE(clv::detail::summaries_valid(x, t_x, infinite_age));
 }
+
+TEST_CASE("the one-pass spend check accepts exactly what the detailed checks accept") {
+  const std::vector<double> x{1, 2, 0x1p53}, m{10, 3.5, 1e-3};
+  CHECK_NOTHROW(clv::check_spend("f", x, m, false));
+  const double nan = std::nan("");
+  const std::vector<std::vector<double>> bad_x{{1, 2.5, 3}, {1, 0, 3}, {1, nan, 3}, {-1, 2, 3}};
+  for (const auto& frequency : bad_x) {
+    CHECK_THROWS_AS(clv::check_spend("f", frequency, m, false), crmkit::invalid_input);
+  }
+  CHECK_NOTHROW(clv::check_spend("f", std::vector<double>{1, 0, 3}, m, true));
+  CHECK_NOTHROW(
+      clv::check_spend("f", std::vector<double>{1, 0, 3}, std::vector<double>{1, 0, 2}, true));
+  const std::vector<std::vector<double>> bad_m{
+      {10, 0, 1}, {10, -1, 1}, {10, nan, 1}, {10, INFINITY, 1}};
+  for (const auto& spend : bad_m) {
+    CHECK_THROWS_AS(clv::check_spend("f", x, spend, false), crmkit::invalid_input);
+    CHECK_THROWS_AS(clv::check_spend("f", x, spend, true), crmkit::invalid_input);
+  }
+}
