@@ -116,6 +116,10 @@ struct fit_result {
 
 namespace detail {
 
+/** Rows per chunk of a likelihood pass: a pass over a fitting sample (~20,000 rows) stays on
+ * the calling thread, whose cost is below that of starting another. */
+inline constexpr std::size_t likelihood_grain = 32768;
+
 /** Σ w·ℓ and derivatives over patterns, for models whose `accumulate<with_hessian>(params,
  * rows, derivatives)` adds them over a run of rows sorted by x; parallel over row chunks. */
 template <class Model, bool WithHessian>
@@ -129,7 +133,7 @@ log_likelihood_derivatives<Model::size> sum_over_patterns(const typename Model::
         Model::template accumulate<WithHessian>(p, rows.subspan(begin, end - begin), part);
         return part;
       },
-      [](derivatives total, const derivatives& part) { return total += part; });
+      [](derivatives total, const derivatives& part) { return total += part; }, likelihood_grain);
 }
 
 template <class Model, bool WithHessian>

@@ -267,7 +267,8 @@ struct gamma_gamma {
         },
         [](detail::spend_row_sums total, const detail::spend_row_sums& part) {
           return total += part;
-        });
+        },
+        detail::likelihood_grain);
 
     double value = 0, d_p = 0, d_q = 0, h_pp = 0, h_pq = 0, h_qq = 0;
     for (std::size_t k = 0; k < rows.levels().size(); ++k) {
