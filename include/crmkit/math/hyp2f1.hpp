@@ -11,13 +11,15 @@
  *
  *   ₂F₁(a, b; c; z) = Σ_{k≥0} t_k,  t_0 = 1,  t_{k+1} = t_k · (a+k)(b+k) / ((c+k)(k+1)) · z
  *
- * (Abramowitz & Stegun 15.1.1). Convergence bound: once the term ratio ρ_k has settled
- * (k > 2(|a|+|b|+|c|) + 2, after which the ratio approaches z monotonically), the tail after
- * term k is bounded by |t_k|·R/(1 − R) with R = max(ρ_k, z) < 1, and the sum stops when that
- * bound is below `tolerance`·|sum|. The number of terms needed grows like ln(ε)/ln z, so
- * z → 1 is slow: callers compare `predicted_terms` with their budget and switch to another
- * representation when it is too large. `max_terms` caps the work (default 100,000); a series
- * stopped by the cap reports `converged = false`.
+ * (Abramowitz & Stegun 15.1.1). Convergence bound: the ratio ρ_j = t_{j+1}/t_j is the product of
+ * (a+j)/(c+j), (b+j)/(j+1) and z. Once a+k, b+k and c+k are positive, each fraction moves
+ * monotonically towards 1 for j ≥ k, so R_k = max((a+k)/(c+k), 1)·max((b+k)/(k+1), 1)·z bounds
+ * every later ratio; when R_k < 1 the tail after term k is at most |t_k|·R_k/(1 − R_k), and the
+ * sum stops when that bound is below `tolerance`·|sum|. (This holds from the first few terms even
+ * when c is in the tens of thousands, as for BG/NBD fits with a huge b.) The number of terms
+ * needed grows like ln(ε)/ln z, so z → 1 is slow: callers compare `predicted_terms` with their
+ * budget and switch to another representation when it is too large. `max_terms` caps the work
+ * (default 100,000); a series stopped by the cap reports `converged = false`.
  */
 namespace crmkit::math {
 
@@ -33,11 +35,16 @@ inline constexpr std::size_t hyp2f1_default_max_terms = 100'000;
 
 namespace detail {
 
+/** R_k of the convergence bound above: sup_{j≥k} |ρ_j| ≤ R_k, or +∞ before the factors settle. */
+inline double ratio_bound(double a, double b, double c, double z, double k) {
+  if (!(a + k > 0 && b + k > 0 && c + k > 0)) return std::numeric_limits<double>::infinity();
+  return std::max((a + k) / (c + k), 1.0) * std::max((b + k) / (k + 1), 1.0) * z;
+}
+
 inline series_result hypergeometric_tail(double a, double b, double c, double z, std::size_t k,
                                          double term, double tolerance, std::size_t max_terms) {
   series_result result;
   double sum = 0;
-  const double settled = 2 * (std::fabs(a) + std::fabs(b) + std::fabs(c)) + 2;
   for (; k < max_terms; ++k) {
     sum += term;
     const double kd = static_cast<double>(k);
@@ -48,8 +55,8 @@ inline series_result hypergeometric_tail(double a, double b, double c, double z,
       ++k;
       break;
     }
-    if (kd > settled) {
-      const double bound_ratio = std::max(std::fabs(ratio), z);
+    {
+      const double bound_ratio = ratio_bound(a, b, c, z, kd + 1);
       if (bound_ratio < 1 && std::fabs(next) <= tolerance * std::fabs(sum) * (1 - bound_ratio)) {
         sum += next;
         k += 2;
@@ -69,10 +76,15 @@ inline series_result hypergeometric_tail(double a, double b, double c, double z,
 /** Terms the series needs for relative accuracy `tolerance` (an estimate, for budgeting). */
 inline double hyp2f1_predicted_terms(double a, double b, double c, double z,
                                      double tolerance = std::numeric_limits<double>::epsilon()) {
-  const double settled = 2 * (std::fabs(a) + std::fabs(b) + std::fabs(c)) + 2;
   if (z <= 0) return 1;
   if (z >= 1) return std::numeric_limits<double>::infinity();
-  return settled + std::log(tolerance * (1 - z)) / std::log(z);
+  // Terms until the bound is within (1 + z)/2 (found by doubling k), then decay at the rate z.
+  double k = std::max({1.0, std::ceil(-a) + 1, std::ceil(-b) + 1, std::ceil(-c) + 1});
+  for (int doubling = 0; !(detail::ratio_bound(a, b, c, z, k) <= 0.5 * (1 + z)); ++doubling) {
+    if (doubling == 64) return std::numeric_limits<double>::infinity();
+    k *= 2;
+  }
+  return k + std::log(tolerance * (1 - z)) / std::log(z);
 }
 
 /** ₂F₁(a, b; c; z) for c > 0, 0 ≤ z < 1, by the series above. */

@@ -77,6 +77,32 @@ TEST_CASE("conditional expectations agree with the direct formula in 50-digit ar
   }
 }
 
+TEST_CASE("a fit without dropout (a -> 0, b huge) predicts by the series, exactly") {
+  // Data with no dropout drives BG/NBD towards a ≈ 0 and b in the tens of thousands (seen on
+  // uniformly random purchase dates). C = a + b + x is then huge; the series must still be the
+  // path taken (quadrature costs hundreds of µs per customer) and match the direct formula.
+  const clv::bg_nbd_params no_dropout{1.0, 50.0, 4e-6, 65'000.0};
+  struct customer {
+    double t, x, t_x, age;
+  };
+  for (const auto& c : {customer{1, 0, 0, 100}, customer{30, 3, 80, 200},
+                        customer{365, 9, 300, 365}, customer{3650, 2, 10, 20}}) {
+    CAPTURE(c.t);
+    CAPTURE(c.x);
+    const double tau = c.t / (no_dropout.alpha + c.age);
+    const double big_c = no_dropout.a + no_dropout.b + c.x - 1;
+    CHECK(crmkit::math::hyp2f1_predicted_terms(big_c - (no_dropout.r + c.x), no_dropout.a - 1,
+                                               big_c,
+                                               tau / (1 + tau)) < clv::detail::series_term_budget);
+    CHECK(
+        clv::conditional_expected_number_of_purchases_up_to_time(no_dropout, c.t, c.x, c.t_x,
+                                                                 c.age) ==
+        doctest::Approx(direct_conditional_expectation(no_dropout.r, no_dropout.alpha, no_dropout.a,
+                                                       no_dropout.b, 0, c.t, c.x, c.t_x, c.age))
+            .epsilon(1e-10));
+  }
+}
+
 TEST_CASE("the series and the quadrature representation agree where both apply") {
   // E[Y|alive] = C/(a−1)[1 − (1−z)^{a−1} 2F1(C−ν, a−1; C; z)] = E_p[(1 − (1+pτ)^−ν)/p].
   struct point {
