@@ -11,12 +11,12 @@
  *
  *   ₂F₁(a, b; c; z) = Σ_{k≥0} t_k,  t_0 = 1,  t_{k+1} = t_k · (a+k)(b+k) / ((c+k)(k+1)) · z
  *
- * (Abramowitz & Stegun 15.1.1). Convergence bound: the ratio ρ_j = t_{j+1}/t_j is the product of
- * (a+j)/(c+j), (b+j)/(j+1) and z. Once a+k, b+k and c+k are positive, each fraction moves
- * monotonically towards 1 for j ≥ k, so R_k = max((a+k)/(c+k), 1)·max((b+k)/(k+1), 1)·z bounds
- * every later ratio; when R_k < 1 the tail after term k is at most |t_k|·R_k/(1 − R_k), and the
- * sum stops when that bound is below `tolerance`·|sum|. (This holds from the first few terms even
- * when c is in the tens of thousands, as for BG/NBD fits with a huge b.) The number of terms
+ * (Abramowitz & Stegun 15.1.1). Convergence bound: the ratio ρ_j = t_{j+1}/t_j is
+ * z·(a+j)(b+j)/((c+j)(j+1)). Once a+k, b+k and c+k are positive, its supremum R_k over j ≥ k is
+ * found exactly (detail::ratio_bound); when R_k < 1 the tail after term k is at most
+ * |t_k|·R_k/(1 − R_k), and the sum stops when that bound is below `tolerance`·|sum|. R_k only
+ * falls with k, so it is recomputed each time k doubles. (The bound holds from the first terms
+ * even when c is in the tens of thousands, as for BG/NBD fits with a huge b.) The number of terms
  * needed grows like ln(ε)/ln z, so z → 1 is slow: callers compare `predicted_terms` with their
  * budget and switch to another representation when it is too large. `max_terms` caps the work
  * (default 100,000); a series stopped by the cap reports `converged = false`.
@@ -35,16 +35,41 @@ inline constexpr std::size_t hyp2f1_default_max_terms = 100'000;
 
 namespace detail {
 
-/** R_k of the convergence bound above: sup_{j≥k} |ρ_j| ≤ R_k, or +∞ before the factors settle. */
+/**
+ * R_k of the convergence bound above: z · sup_{j≥k} h(j), h(j) = (a+j)(b+j) / ((c+j)(j+1)), or +∞
+ * before the factors are positive. h tends to 1 and h' vanishes only where
+ * (c+1−a−b) j² + 2(c−ab) j + (a+b)c − ab(c+1) = 0, so the supremum is the largest of h(k), 1 and
+ * h at those roots beyond k.
+ */
 inline double ratio_bound(double a, double b, double c, double z, double k) {
   if (!(a + k > 0 && b + k > 0 && c + k > 0)) return std::numeric_limits<double>::infinity();
-  return std::max((a + k) / (c + k), 1.0) * std::max((b + k) / (k + 1), 1.0) * z;
+  const auto h = [&](double j) { return (a + j) * (b + j) / ((c + j) * (j + 1)); };
+  double sup = std::max(h(k), 1.0);
+  const double quadratic = c + 1 - a - b;
+  const double linear = 2 * (c - a * b);
+  const double constant = (a + b) * c - a * b * (c + 1);
+  const auto consider = [&](double j) {
+    if (j > k && std::isfinite(j)) sup = std::max(sup, h(j));
+  };
+  if (quadratic == 0) {
+    if (linear != 0) consider(-constant / linear);
+  } else {
+    const double discriminant = linear * linear - 4 * quadratic * constant;
+    if (discriminant >= 0) {
+      const double root = std::sqrt(discriminant);
+      consider((-linear + root) / (2 * quadratic));
+      consider((-linear - root) / (2 * quadratic));
+    }
+  }
+  return sup * z;
 }
 
 inline series_result hypergeometric_tail(double a, double b, double c, double z, std::size_t k,
                                          double term, double tolerance, std::size_t max_terms) {
   series_result result;
   double sum = 0;
+  double bound_ratio = std::numeric_limits<double>::infinity();
+  std::size_t refresh_at = k + 1;
   for (; k < max_terms; ++k) {
     sum += term;
     const double kd = static_cast<double>(k);
@@ -55,14 +80,15 @@ inline series_result hypergeometric_tail(double a, double b, double c, double z,
       ++k;
       break;
     }
-    {
-      const double bound_ratio = ratio_bound(a, b, c, z, kd + 1);
-      if (bound_ratio < 1 && std::fabs(next) <= tolerance * std::fabs(sum) * (1 - bound_ratio)) {
-        sum += next;
-        k += 2;
-        result.converged = true;
-        break;
-      }
+    if (k + 1 >= refresh_at) {
+      bound_ratio = ratio_bound(a, b, c, z, kd + 1);
+      refresh_at = 2 * (k + 1);
+    }
+    if (bound_ratio < 1 && std::fabs(next) <= tolerance * std::fabs(sum) * (1 - bound_ratio)) {
+      sum += next;
+      k += 2;
+      result.converged = true;
+      break;
     }
     term = next;
   }

@@ -121,6 +121,22 @@ TEST_CASE("the series and the quadrature representation agree where both apply")
   }
 }
 
+TEST_CASE("quadrature stays exact for sharply peaked dropout densities") {
+  // Customers with hundreds of purchases under a large a have p ~ Beta(a, C−a+1) concentrated
+  // in a narrow peak. The quadrature must then agree with the series to near round-off, or
+  // E[Y(t)] stops being monotone in t where the two representations meet (found by hypothesis:
+  // a = 59, b = 60, x = 420 and a = 29, b = 1, x = 1771).
+  struct point {
+    double nu, a, c, tau;
+  };
+  for (const auto& p : {point{421, 59, 538, 30.0}, point{1772, 29, 1800, 18.0},
+                        point{50.2, 12.5, 400, 5.0}, point{0.243, 0.793, 2.219, 3.0}}) {
+    CAPTURE(p.a);
+    CHECK(clv::detail::alive_purchases_by_quadrature(p.nu, p.a, p.c, p.tau) ==
+          doctest::Approx(clv::detail::alive_purchases(p.nu, p.a, p.c, p.tau)).epsilon(1e-12));
+  }
+}
+
 TEST_CASE("a = 1 is a removable singularity") {
   const clv::bg_nbd_params at_one{0.3, 5.0, 1.0, 2.0};
   for (double delta : {1e-12, 1e-9, 1e-6}) {

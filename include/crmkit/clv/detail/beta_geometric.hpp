@@ -42,14 +42,19 @@
  */
 namespace crmkit::clv::detail {
 
-/** Series terms allowed before switching to quadrature in the conditional expectation. */
-inline constexpr double series_term_budget = 4000;
+/**
+ * Series terms allowed before switching to quadrature in the conditional expectation: 20,000
+ * terms cost about as much as one quadrature (two tanh-sinh integrals of up to ~10^4 nodes each).
+ */
+inline constexpr double series_term_budget = 20000;
 
 /**
  * E_{p~Beta(a, β)}[(1 − (1+pτ)^{−ν})/p], β = C−a+1, by tanh-sinh quadrature (math/quadrature.hpp,
- * relative tolerance 1e-12). The Beta density may be singular at either end, so the integral is
- * split at p = 1/2 and each half is smoothed by substitution: p = u^{1/a} turns p^{a−1}dp into du/a
- * on the lower half, and 1−p = v^{1/β} turns (1−p)^{β−1}dp into dv/β on the upper half.
+ * relative tolerance 1e-12). The integral is split at p = 1/2. Where the Beta density is singular
+ * at an end (a < 1 or β < 1) that half is smoothed by substitution: p = u^{1/a} turns p^{a−1}dp
+ * into du/a, and 1−p = v^{1/β} turns (1−p)^{β−1}dp into dv/β. The same rule applied to the
+ * density alone gives the mass it sees; dividing by it cancels most of the rule's error when
+ * the density is sharply peaked.
  */
 inline double alive_purchases_by_quadrature(double nu, double a, double c, double tau) {
   const double beta_b = c - a + 1;
@@ -57,17 +62,26 @@ inline double alive_purchases_by_quadrature(double nu, double a, double c, doubl
   auto purchases = [&](double p) {
     return p > 0 ? -std::expm1(-nu * std::log1p(p * tau)) / p : nu * tau;
   };
-  const double u_end = std::exp2(-a);
-  const double v_end = std::exp2(-beta_b);
-  auto lower = [&](double u) {
-    const double p = std::pow(u, 1 / a);
-    return std::exp((beta_b - 1) * std::log1p(-p) - log_norm) * purchases(p);
+  auto expectation = [&](auto&& weighted) {
+    auto plain = [&](double p) {
+      return std::exp((a - 1) * std::log(p) + (beta_b - 1) * std::log1p(-p) - log_norm) *
+             weighted(p);
+    };
+    auto lower_smoothed = [&](double u) {
+      const double p = std::pow(u, 1 / a);
+      return std::exp((beta_b - 1) * std::log1p(-p) - log_norm) * weighted(p) / a;
+    };
+    auto upper_smoothed = [&](double v) {
+      const double q = std::pow(v, 1 / beta_b);
+      return std::exp((a - 1) * std::log1p(-q) - log_norm) * weighted(1 - q) / beta_b;
+    };
+    const double lower = a < 1 ? math::tanh_sinh(lower_smoothed, 0.0, std::exp2(-a))
+                               : math::tanh_sinh(plain, 0.0, 0.5);
+    const double upper = beta_b < 1 ? math::tanh_sinh(upper_smoothed, 0.0, std::exp2(-beta_b))
+                                    : math::tanh_sinh(plain, 0.5, 1.0);
+    return lower + upper;
   };
-  auto upper = [&](double v) {
-    const double q = std::pow(v, 1 / beta_b);
-    return std::exp((a - 1) * std::log1p(-q) - log_norm) * purchases(1 - q);
-  };
-  return math::tanh_sinh(lower, 0.0, u_end) / a + math::tanh_sinh(upper, 0.0, v_end) / beta_b;
+  return expectation(purchases) / expectation([](double) { return 1.0; });
 }
 
 /** E[Y(t) | alive] for shape ν, Beta parameters (a, C−a+1) and τ = t/(α+T); see above. */
