@@ -3,4 +3,5 @@
 #include "crmkit/core/check.hpp"
 #include "crmkit/core/error.hpp"
 #include "crmkit/core/parallel.hpp"
+#include "crmkit/core/suggest.hpp"
 #include "crmkit/version.hpp"

@@ -10,10 +10,6 @@ namespace crmkit::cli {
 
 namespace {
 
-char lower_case(char c) noexcept {
-  return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
-}
-
 const option_spec* find_option(const command_spec& spec, std::string_view name) {
   for (const auto& option : spec.options) {
     if (option.name == name) return &option;
@@ -22,36 +18,6 @@ const option_spec* find_option(const command_spec& spec, std::string_view name) 
 }
 
 }  // namespace
-
-std::size_t edit_distance(std::string_view a, std::string_view b) {
-  std::vector<std::size_t> row(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    std::size_t diagonal = row[0];
-    row[0] = i;
-    for (std::size_t j = 1; j <= b.size(); ++j) {
-      const std::size_t above = row[j];
-      const std::size_t substitution =
-          diagonal + (lower_case(a[i - 1]) == lower_case(b[j - 1]) ? 0 : 1);
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, substitution});
-      diagonal = above;
-    }
-  }
-  return row[b.size()];
-}
-
-std::string closest_name(std::string_view wanted, std::span<const std::string> names) {
-  std::string best;
-  std::size_t best_distance = std::max<std::size_t>(2, wanted.size() / 3) + 1;
-  for (const auto& name : names) {
-    const std::size_t distance = edit_distance(wanted, name);
-    if (distance < best_distance) {
-      best_distance = distance;
-      best = name;
-    }
-  }
-  return best;
-}
 
 std::string did_you_mean(std::string_view wanted, std::span<const std::string> names,
                          std::string_view prefix) {

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "crmkit/core/error.hpp"
+#include "crmkit/core/suggest.hpp"
 
 /** A small self-contained command-line option parser for the `crmkit` tool. */
 namespace crmkit::cli {
@@ -73,12 +74,6 @@ parsed_args parse_args(const command_spec& spec, std::span<const std::string> ar
 
 /** The `--help` text of a subcommand. */
 std::string help_text(const command_spec& spec);
-
-/** Case-insensitive Levenshtein distance, for "did you mean" suggestions. */
-std::size_t edit_distance(std::string_view a, std::string_view b);
-
-/** The name closest to `wanted` if it is close enough to be a likely typo, else empty. */
-std::string closest_name(std::string_view wanted, std::span<const std::string> names);
 
 /** " (did you mean 'x'?)" for the closest name, or empty. */
 std::string did_you_mean(std::string_view wanted, std::span<const std::string> names,

@@ -21,6 +21,7 @@
 
 #include "crmkit/core/error.hpp"
 #include "crmkit/core/parallel.hpp"
+#include "crmkit/core/suggest.hpp"
 #include "crmkit/data/csv.hpp"
 #include "crmkit/data/date_parse.hpp"
 #include "huge_pages.hpp"
@@ -536,40 +537,6 @@ void read_chunk(const row_reader& reader, bool labels, std::size_t begin, std::s
 
 // ---------------------------------------------------------------------------------------------
 // The header and the column mapping.
-
-char lower_case(char c) noexcept {
-  return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
-}
-
-/** Levenshtein distance, ignoring case (for "did you mean" suggestions). */
-std::size_t edit_distance(std::string_view a, std::string_view b) {
-  std::vector<std::size_t> row(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    std::size_t diagonal = row[0];
-    row[0] = i;
-    for (std::size_t j = 1; j <= b.size(); ++j) {
-      const std::size_t above = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1,
-                         diagonal + (lower_case(a[i - 1]) == lower_case(b[j - 1]) ? 0 : 1)});
-      diagonal = above;
-    }
-  }
-  return row[b.size()];
-}
-
-std::string closest_name(std::string_view wanted, const std::vector<std::string>& names) {
-  std::string best;
-  std::size_t best_distance = std::max<std::size_t>(2, wanted.size() / 3) + 1;
-  for (const auto& name : names) {
-    const std::size_t distance = edit_distance(wanted, name);
-    if (distance < best_distance) {
-      best_distance = distance;
-      best = name;
-    }
-  }
-  return best;
-}
 
 struct first_record {
   std::vector<std::string> fields;
