@@ -510,5 +510,7 @@ def segment_summary(segmented, revenue=None):
         _as_float(segmented, "frequency"), _as_float(segmented, "monetary_value"),
         np.ascontiguousarray(values))
     table = pd.DataFrame(columns)
-    table.index = pd.Index(np.asarray(segment.categories)[table.pop("segment")], name="segment")
+    # Code -1 (customers without a segment) becomes NaN, not the last category.
+    names = pd.Categorical.from_codes(table.pop("segment"), categories=segment.categories)
+    table.index = pd.Index(names.astype(object), name="segment")
     return table.rename(columns={"mean_monetary": "mean_monetary_value"})

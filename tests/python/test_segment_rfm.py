@@ -362,3 +362,16 @@ def test_rfm_bad_settings():
         value_tiers([3.0, 1.0], labels=("x", "y"))
     with pytest.raises(ValueError, match=r"x\[2, 0\] = -1 \(row 2, column 0\) must be > -1"):
         FeatureScaler(log1p=True).fit(np.array([[0.0], [1.0], [-1.0]]))
+
+
+def test_segment_summary_keeps_customers_without_a_segment_apart():
+    # Counted by hand: 'a' holds customer 0, 'b' customers 2 and 3; customer 1 has no segment
+    # and must form its own row (NaN), not be added under the last category's name.
+    segmented = pd.DataFrame({
+        "recency": [1.0, 2.0, 3.0, 4.0], "frequency": [1.0, 2.0, 3.0, 4.0],
+        "monetary_value": [1.0, 2.0, 3.0, 4.0], "segment": ["a", None, "b", "b"]})
+    summary = segment_summary(segmented)
+    assert summary.index.is_unique
+    assert list(summary.index[:2]) == ["a", "b"] and pd.isna(summary.index[2])
+    assert summary["count"].tolist() == [1, 2, 1]
+    assert summary["revenue"].tolist() == [1.0, 9.0 + 16.0, 4.0]
