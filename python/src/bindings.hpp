@@ -3,6 +3,7 @@
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
+#include <Eigen/Core>
 
 #include <memory>
 #include <optional>
@@ -38,6 +39,27 @@ py::array_t<T> new_array(std::size_t size) {
 template <class T>
 py::array_t<T> numpy_copy(const std::vector<T>& values) {
   return py::array_t<T>(static_cast<py::ssize_t>(values.size()), values.data());
+}
+
+/** A 2-d numpy array holding a copy of `matrix` (any Eigen storage order). */
+template <class Derived>
+py::array_t<double> numpy_copy(const Eigen::MatrixBase<Derived>& matrix) {
+  py::array_t<double> out({matrix.rows(), matrix.cols()});
+  auto view = out.template mutable_unchecked<2>();
+  for (Eigen::Index i = 0; i < matrix.rows(); ++i) {
+    for (Eigen::Index j = 0; j < matrix.cols(); ++j) view(i, j) = matrix(i, j);
+  }
+  return out;
+}
+
+/** A numpy column filled with `field(row)` for every row. */
+template <class Row, class Field>
+py::array numpy_column(const std::vector<Row>& rows, Field&& field) {
+  using value = decltype(field(rows.front()));
+  auto out = py::array_t<value>(static_cast<py::ssize_t>(rows.size()));
+  auto* data = out.mutable_data();
+  for (std::size_t i = 0; i < rows.size(); ++i) data[i] = field(rows[i]);
+  return out;
 }
 
 /** A numpy array that takes over the vector's buffer, without copying it. */

@@ -12,21 +12,6 @@ namespace {
 
 using namespace pybind11::literals;
 
-py::array_t<double> to_numpy(const std::vector<double>& values) {
-  auto out = new_array<double>(values.size());
-  std::copy(values.begin(), values.end(), out.mutable_data());
-  return out;
-}
-
-py::array_t<double> to_numpy(const Eigen::MatrixXd& matrix) {
-  py::array_t<double> out({matrix.rows(), matrix.cols()});
-  auto view = out.mutable_unchecked<2>();
-  for (Eigen::Index i = 0; i < matrix.rows(); ++i) {
-    for (Eigen::Index j = 0; j < matrix.cols(); ++j) view(i, j) = matrix(i, j);
-  }
-  return out;
-}
-
 /** Runs `compute` (returning std::vector<double>) without the GIL: the arrays it reads were
  * converted before, and it touches no Python object. The result becomes a numpy array. */
 template <class Compute>
@@ -36,7 +21,7 @@ py::array_t<double> without_gil(Compute&& compute) {
     py::gil_scoped_release release;
     out = compute();
   }
-  return to_numpy(out);
+  return numpy_copy(out);
 }
 
 template <class Params, std::size_t N>
@@ -153,14 +138,14 @@ void register_transaction_model(py::module_& module, const std::string& prefix, 
           out =
               clv::probability_of_n_purchases_up_to_time(params_of(params), as_span(t), as_span(n));
         }
-        return to_numpy(out);
+        return numpy_copy(out);
       },
       "params"_a, "t"_a, "n"_a, "P(X(t) = n) for a new customer (t and n of length 1 broadcast).");
 
   module.def((prefix + "_probability_alive_matrix").c_str(),
              [params_of](const std::array<double, 4>& params, std::size_t max_frequency,
                          std::size_t max_recency) {
-               return to_numpy(
+               return numpy_copy(
                    clv::probability_alive_matrix(params_of(params), max_frequency, max_recency));
              },
              "params"_a, "max_frequency"_a, "max_recency"_a,
@@ -175,7 +160,7 @@ void register_transaction_model(py::module_& module, const std::string& prefix, 
                  out = clv::expected_purchases_matrix(params_of(params), t, max_frequency,
                                                       max_recency);
                }
-               return to_numpy(out);
+               return numpy_copy(out);
              },
              "params"_a, "t"_a, "max_frequency"_a, "max_recency"_a,
              "Expected purchases in the next t periods on the grid [recency, frequency], T = "
@@ -225,18 +210,14 @@ void register_transaction_model(py::module_& module, const std::string& prefix, 
                      params_of(params), as_span(frequency), as_span(recency), as_span(age),
                      as_span(frequency_holdout), as_span(duration_holdout), max_frequency);
                }
-               std::vector<double> frequency_cal, customers, actual, predicted;
-               for (const auto& row : rows) {
-                 frequency_cal.push_back(row.frequency);
-                 customers.push_back(row.customers);
-                 actual.push_back(row.actual_holdout);
-                 predicted.push_back(row.predicted_holdout);
-               }
+               using row = clv::calibration_holdout_row;
                py::dict out;
-               out["frequency_cal"] = to_numpy(frequency_cal);
-               out["customers"] = to_numpy(customers);
-               out["frequency_holdout"] = to_numpy(actual);
-               out["model_predictions"] = to_numpy(predicted);
+               out["frequency_cal"] = numpy_column(rows, [](const row& r) { return r.frequency; });
+               out["customers"] = numpy_column(rows, [](const row& r) { return r.customers; });
+               out["frequency_holdout"] =
+                   numpy_column(rows, [](const row& r) { return r.actual_holdout; });
+               out["model_predictions"] =
+                   numpy_column(rows, [](const row& r) { return r.predicted_holdout; });
                return out;
              },
              "params"_a, "frequency"_a, "recency"_a, "T"_a, "frequency_holdout"_a,
@@ -252,16 +233,11 @@ void register_transaction_model(py::module_& module, const std::string& prefix, 
                  bins = clv::repeat_frequency_histogram(params_of(params), as_span(frequency),
                                                         as_span(age), max_frequency);
                }
-               std::vector<double> frequency_bin, actual, expected;
-               for (const auto& bin : bins) {
-                 frequency_bin.push_back(bin.frequency);
-                 actual.push_back(bin.actual);
-                 expected.push_back(bin.expected);
-               }
+               using bin = clv::frequency_bin;
                py::dict out;
-               out["frequency"] = to_numpy(frequency_bin);
-               out["actual"] = to_numpy(actual);
-               out["expected"] = to_numpy(expected);
+               out["frequency"] = numpy_column(bins, [](const bin& b) { return b.frequency; });
+               out["actual"] = numpy_column(bins, [](const bin& b) { return b.actual; });
+               out["expected"] = numpy_column(bins, [](const bin& b) { return b.expected; });
                return out;
              },
              "params"_a, "frequency"_a, "T"_a, "max_frequency"_a,

@@ -27,14 +27,6 @@ matrix_map as_matrix(const double_array& array, const char* name) {
   return {array.data(), array.shape(0), array.shape(1)};
 }
 
-using python::numpy_copy;
-
-py::array_t<double> numpy_copy(const row_matrix& matrix) {
-  py::array_t<double> out({matrix.rows(), matrix.cols()});
-  std::copy_n(matrix.data(), matrix.size(), out.mutable_data());
-  return out;
-}
-
 void register_kmeans(py::module_& module) {
   py::class_<segment::kmeans_result>(module, "KMeansResult", "Result of a k-means fit.")
       .def_property_readonly("centers",

@@ -15,16 +15,6 @@ namespace {
 using namespace pybind11::literals;
 using row_matrix = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 
-/** A numpy column filled with `field(cell)` for every cell. */
-template <class Result, class Field>
-py::array column(const std::vector<Result>& cells, Field&& field) {
-  using value = decltype(field(cells.front()));
-  auto out = new_array<value>(cells.size());
-  auto* data = out.mutable_data();
-  for (std::size_t i = 0; i < cells.size(); ++i) data[i] = field(cells[i]);
-  return out;
-}
-
 /** Grouping codes of any signed integer dtype, viewed in place when C-contiguous. */
 template <class T>
 survey::code_column keep_codes(const py::array& codes, std::vector<py::array>& keep) {
@@ -103,53 +93,53 @@ py::dict layout(const survey::grouped_results<Result>& out,
 py::dict nps_columns(const std::vector<survey::nps_result>& cells) {
   using r = survey::nps_result;
   py::dict d;
-  d["n"] = column(cells, [](const r& c) { return c.n; });
-  d["promoters"] = column(cells, [](const r& c) { return c.promoters; });
-  d["passives"] = column(cells, [](const r& c) { return c.passives; });
-  d["detractors"] = column(cells, [](const r& c) { return c.detractors; });
-  d["weight_total"] = column(cells, [](const r& c) { return c.weight_total; });
-  d["n_effective"] = column(cells, [](const r& c) { return c.n_effective; });
-  d["share_promoters"] = column(cells, [](const r& c) { return c.share_promoters; });
-  d["share_passives"] = column(cells, [](const r& c) { return c.share_passives; });
-  d["share_detractors"] = column(cells, [](const r& c) { return c.share_detractors; });
-  d["score"] = column(cells, [](const r& c) { return c.score; });
-  d["standard_error"] = column(cells, [](const r& c) { return c.standard_error; });
-  d["lower"] = column(cells, [](const r& c) { return c.ci.lower; });
-  d["upper"] = column(cells, [](const r& c) { return c.ci.upper; });
-  d["small_sample"] = column(cells, [](const r& c) { return c.small_sample; });
+  d["n"] = numpy_column(cells, [](const r& c) { return c.n; });
+  d["promoters"] = numpy_column(cells, [](const r& c) { return c.promoters; });
+  d["passives"] = numpy_column(cells, [](const r& c) { return c.passives; });
+  d["detractors"] = numpy_column(cells, [](const r& c) { return c.detractors; });
+  d["weight_total"] = numpy_column(cells, [](const r& c) { return c.weight_total; });
+  d["n_effective"] = numpy_column(cells, [](const r& c) { return c.n_effective; });
+  d["share_promoters"] = numpy_column(cells, [](const r& c) { return c.share_promoters; });
+  d["share_passives"] = numpy_column(cells, [](const r& c) { return c.share_passives; });
+  d["share_detractors"] = numpy_column(cells, [](const r& c) { return c.share_detractors; });
+  d["score"] = numpy_column(cells, [](const r& c) { return c.score; });
+  d["standard_error"] = numpy_column(cells, [](const r& c) { return c.standard_error; });
+  d["lower"] = numpy_column(cells, [](const r& c) { return c.ci.lower; });
+  d["upper"] = numpy_column(cells, [](const r& c) { return c.ci.upper; });
+  d["small_sample"] = numpy_column(cells, [](const r& c) { return c.small_sample; });
   return d;
 }
 
 py::dict rating_columns(const std::vector<survey::rating_result>& cells) {
   using r = survey::rating_result;
   py::dict d;
-  d["n"] = column(cells, [](const r& c) { return c.mean.n; });
-  d["weight_total"] = column(cells, [](const r& c) { return c.mean.weight_total; });
-  d["n_effective"] = column(cells, [](const r& c) { return c.mean.n_effective; });
-  d["favourable"] = column(cells, [](const r& c) { return c.favourable.successes; });
-  d["share"] = column(cells, [](const r& c) { return c.favourable.share; });
-  d["share_se"] = column(cells, [](const r& c) { return c.favourable.standard_error; });
-  d["share_lower"] = column(cells, [](const r& c) { return c.favourable.ci.lower; });
-  d["share_upper"] = column(cells, [](const r& c) { return c.favourable.ci.upper; });
-  d["mean_score"] = column(cells, [](const r& c) { return c.mean.mean; });
-  d["sd"] = column(cells, [](const r& c) { return c.mean.standard_deviation; });
-  d["mean_se"] = column(cells, [](const r& c) { return c.mean.standard_error; });
-  d["mean_lower"] = column(cells, [](const r& c) { return c.mean.ci.lower; });
-  d["mean_upper"] = column(cells, [](const r& c) { return c.mean.ci.upper; });
-  d["small_sample"] = column(cells, [](const r& c) { return c.mean.small_sample; });
+  d["n"] = numpy_column(cells, [](const r& c) { return c.mean.n; });
+  d["weight_total"] = numpy_column(cells, [](const r& c) { return c.mean.weight_total; });
+  d["n_effective"] = numpy_column(cells, [](const r& c) { return c.mean.n_effective; });
+  d["favourable"] = numpy_column(cells, [](const r& c) { return c.favourable.successes; });
+  d["share"] = numpy_column(cells, [](const r& c) { return c.favourable.share; });
+  d["share_se"] = numpy_column(cells, [](const r& c) { return c.favourable.standard_error; });
+  d["share_lower"] = numpy_column(cells, [](const r& c) { return c.favourable.ci.lower; });
+  d["share_upper"] = numpy_column(cells, [](const r& c) { return c.favourable.ci.upper; });
+  d["mean_score"] = numpy_column(cells, [](const r& c) { return c.mean.mean; });
+  d["sd"] = numpy_column(cells, [](const r& c) { return c.mean.standard_deviation; });
+  d["mean_se"] = numpy_column(cells, [](const r& c) { return c.mean.standard_error; });
+  d["mean_lower"] = numpy_column(cells, [](const r& c) { return c.mean.ci.lower; });
+  d["mean_upper"] = numpy_column(cells, [](const r& c) { return c.mean.ci.upper; });
+  d["small_sample"] = numpy_column(cells, [](const r& c) { return c.mean.small_sample; });
   return d;
 }
 
 py::dict comparison_columns(const std::vector<survey::comparison>& cells) {
   using r = survey::comparison;
   py::dict d;
-  d["difference"] = column(cells, [](const r& c) { return c.difference; });
-  d["standard_error"] = column(cells, [](const r& c) { return c.standard_error; });
-  d["z"] = column(cells, [](const r& c) { return c.z; });
-  d["p_value"] = column(cells, [](const r& c) { return c.p_value; });
-  d["lower"] = column(cells, [](const r& c) { return c.ci.lower; });
-  d["upper"] = column(cells, [](const r& c) { return c.ci.upper; });
-  d["significant"] = column(cells, [](const r& c) { return c.significant; });
+  d["difference"] = numpy_column(cells, [](const r& c) { return c.difference; });
+  d["standard_error"] = numpy_column(cells, [](const r& c) { return c.standard_error; });
+  d["z"] = numpy_column(cells, [](const r& c) { return c.z; });
+  d["p_value"] = numpy_column(cells, [](const r& c) { return c.p_value; });
+  d["lower"] = numpy_column(cells, [](const r& c) { return c.ci.lower; });
+  d["upper"] = numpy_column(cells, [](const r& c) { return c.ci.upper; });
+  d["significant"] = numpy_column(cells, [](const r& c) { return c.significant; });
   return d;
 }
 
@@ -317,9 +307,9 @@ void register_drivers(py::module_& module) {
         }
         py::dict d;
         d["r_squared"] = result.r_squared;
-        d["importance"] = column(result.importance, [](double v) { return v; });
-        d["lower"] = column(result.ci, [](const survey::interval& c) { return c.lower; });
-        d["upper"] = column(result.ci, [](const survey::interval& c) { return c.upper; });
+        d["importance"] = numpy_column(result.importance, [](double v) { return v; });
+        d["lower"] = numpy_column(result.ci, [](const survey::interval& c) { return c.lower; });
+        d["upper"] = numpy_column(result.ci, [](const survey::interval& c) { return c.upper; });
         d["failed_resamples"] = result.failed_resamples;
         return d;
       },
