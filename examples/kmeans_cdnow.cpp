@@ -2,35 +2,23 @@
 // monetary value: choose k by silhouette, fit it with Lloyd's algorithm and with Hamerly's
 // bounds (which must agree bit for bit), and profile the clusters in days, purchases and dollars.
 // Usage: example_kmeans_cdnow <shared data folder>.
-#include <crmkit/data/csv.hpp>
 #include <crmkit/data/summary.hpp>
 #include <crmkit/segment/features.hpp>
 #include <crmkit/segment/kmeans.hpp>
 #include <crmkit/segment/quality.hpp>
 
+#include "cdnow.hpp"
+
 #include <cstdio>
-#include <filesystem>
 #include <vector>
 
 int main(int argc, char** argv) {
-  if (argc < 2) {
-    std::fprintf(stderr, "usage: %s <folder holding CDNOW_master.txt>\n", argv[0]);
-    return 2;
-  }
-  const std::filesystem::path file = std::filesystem::path(argv[1]) / "CDNOW_master.txt";
-  if (!std::filesystem::exists(file)) {
-    std::printf("skipped: %s is absent\n", file.c_str());
-    return 0;
-  }
-  crmkit::data::csv_options csv;
-  csv.delimiter = crmkit::data::whitespace_delimiter;
-  csv.customer_id_col = "customer_id";
-  csv.datetime_col = "date";
-  csv.monetary_value_col = crmkit::data::column_ref("dollar_value");
+  int exit_code = 0;
+  const auto cdnow = read_cdnow_master(argc, argv, exit_code);
+  if (!cdnow) return exit_code;
   crmkit::data::summary_options view;
   view.include_first_transaction = true;
-  const auto summary =
-      crmkit::data::summarize(crmkit::data::read_transactions(file.string(), csv), view);
+  const auto summary = crmkit::data::summarize(*cdnow, view);
   const auto n = static_cast<Eigen::Index>(summary.size());
   crmkit::segment::row_matrix features(n, 3);
   for (Eigen::Index i = 0; i < n; ++i) {

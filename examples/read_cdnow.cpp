@@ -1,32 +1,20 @@
 // Reads the CDNOW master file (whitespace-separated, with a header) and checks what the data's
 // README says about it: 69,659 transactions of 23,570 customers, 80 of them with amount 0,
 // dated 1997-01-01 .. 1998-06-30. Usage: example_read_cdnow <shared data folder>.
-#include <crmkit/data/csv.hpp>
 #include <crmkit/data/date_parse.hpp>
+
+#include "cdnow.hpp"
 
 #include <algorithm>
 #include <cstdio>
-#include <filesystem>
 #include <set>
 #include <string>
 
 int main(int argc, char** argv) {
-  if (argc < 2) {
-    std::fprintf(stderr, "usage: %s <folder holding CDNOW_master.txt>\n", argv[0]);
-    return 2;
-  }
-  const std::filesystem::path file = std::filesystem::path(argv[1]) / "CDNOW_master.txt";
-  if (!std::filesystem::exists(file)) {
-    std::printf("skipped: %s is absent\n", file.c_str());
-    return 0;
-  }
-
-  crmkit::data::csv_options options;
-  options.delimiter = crmkit::data::whitespace_delimiter;
-  options.customer_id_col = "customer_id";
-  options.datetime_col = "date";
-  options.monetary_value_col = crmkit::data::column_ref("dollar_value");
-  const crmkit::data::transaction_log log = crmkit::data::read_transactions(file.string(), options);
+  int exit_code = 0;
+  const auto cdnow = read_cdnow_master(argc, argv, exit_code);
+  if (!cdnow) return exit_code;
+  const crmkit::data::transaction_log& log = *cdnow;
 
   const std::set<std::int64_t> customers(log.customer.begin(), log.customer.end());
   const auto zero_amounts = std::count(log.amount.begin(), log.amount.end(), 0.0);

@@ -4,34 +4,23 @@
 // Checks what must hold: every customer scored and named, equal frequencies share a score,
 // segment counts and revenue shares add up, tier A holds at least 80 % of the revenue.
 // Usage: example_rfm_cdnow <shared data folder>.
-#include <crmkit/data/csv.hpp>
 #include <crmkit/data/summary.hpp>
 #include <crmkit/segment/rfm.hpp>
 #include <crmkit/segment/rfm_rules.hpp>
 #include <crmkit/segment/tiers.hpp>
 
+#include "cdnow.hpp"
+
 #include <cmath>
 #include <cstdio>
-#include <filesystem>
 #include <map>
 #include <vector>
 
 int main(int argc, char** argv) {
-  if (argc < 2) {
-    std::fprintf(stderr, "usage: %s <folder holding CDNOW_master.txt>\n", argv[0]);
-    return 2;
-  }
-  const std::filesystem::path file = std::filesystem::path(argv[1]) / "CDNOW_master.txt";
-  if (!std::filesystem::exists(file)) {
-    std::printf("skipped: %s is absent\n", file.c_str());
-    return 0;
-  }
-  crmkit::data::csv_options csv;
-  csv.delimiter = crmkit::data::whitespace_delimiter;
-  csv.customer_id_col = "customer_id";
-  csv.datetime_col = "date";
-  csv.monetary_value_col = crmkit::data::column_ref("dollar_value");
-  const auto log = crmkit::data::read_transactions(file.string(), csv);
+  int exit_code = 0;
+  const auto cdnow = read_cdnow_master(argc, argv, exit_code);
+  if (!cdnow) return exit_code;
+  const auto& log = *cdnow;
   crmkit::data::summary_options view;
   view.include_first_transaction = true;
   const auto summary = crmkit::data::summarize(log, view);
