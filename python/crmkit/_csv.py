@@ -221,14 +221,14 @@ def read_transactions(
 def _csv_cells(values: pd.Series):
     """A column as the C++ writer takes it: float64, int64, or (int32 codes, str labels)."""
     dtype = values.dtype
-    if pd.api.types.is_bool_dtype(dtype) or isinstance(dtype, pd.CategoricalDtype):
-        pass
-    elif pd.api.types.is_integer_dtype(dtype) and not values.hasnans:
+    integer = pd.api.types.is_integer_dtype(dtype)  # False for bool and categorical columns
+    if integer and not values.hasnans:
         return np.ascontiguousarray(values.to_numpy(dtype=np.int64))
-    elif pd.api.types.is_integer_dtype(dtype) or pd.api.types.is_float_dtype(dtype):
+    if integer or pd.api.types.is_float_dtype(dtype):
         return np.ascontiguousarray(values.to_numpy(dtype=np.float64, na_value=np.nan))
-    elif pd.api.types.is_datetime64_dtype(dtype):
-        midnight = (values.dropna() == values.dropna().dt.normalize()).all()
+    if pd.api.types.is_datetime64_dtype(dtype):
+        dates = values.dropna()
+        midnight = (dates == dates.dt.normalize()).all()
         values = values.dt.strftime("%Y-%m-%d" if midnight else "%Y-%m-%d %H:%M:%S")
     codes, uniques = pd.factorize(values, sort=False)
     return codes.astype(np.int32), [str(label) for label in uniques]
