@@ -4,13 +4,16 @@
 // (customer_id, date as YYYYMMDD, count, dollar_value), in the folder given as argv[1].
 #include <crmkit/data/csv.hpp>
 
+#include "skip.hpp"
+
 #include <cstdio>
 #include <filesystem>
 #include <optional>
 
 /**
  * CDNOW_master.txt read from the folder in argv[1]. Empty when there is nothing to do, with
- * `exit_code` set: 2 after printing the usage (no folder given), 0 when the file is absent.
+ * `exit_code` set: 2 after printing the usage (no folder given), `example_skipped` when the file is
+ * absent.
  */
 inline std::optional<crmkit::data::transaction_log> read_cdnow_master(int argc, char** argv,
                                                                       int& exit_code) {
@@ -19,12 +22,11 @@ inline std::optional<crmkit::data::transaction_log> read_cdnow_master(int argc, 
     exit_code = 2;
     return std::nullopt;
   }
-  const std::filesystem::path file = std::filesystem::path(argv[1]) / "CDNOW_master.txt";
-  if (!std::filesystem::exists(file)) {
-    std::printf("skipped: %s is absent\n", file.c_str());
-    exit_code = 0;
+  if (!data_file_present(argv[1], "CDNOW_master.txt")) {
+    exit_code = example_skipped;
     return std::nullopt;
   }
+  const std::filesystem::path file = std::filesystem::path(argv[1]) / "CDNOW_master.txt";
   crmkit::data::csv_options options;
   options.delimiter = crmkit::data::whitespace_delimiter;
   options.customer_id_col = "customer_id";

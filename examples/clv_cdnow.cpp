@@ -14,6 +14,8 @@
 #include <string>
 #include <vector>
 
+#include "skip.hpp"
+
 namespace {
 
 struct table {
@@ -52,12 +54,9 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "usage: %s <shared data directory>\n", argv[0]);
     return 2;
   }
-  const auto file =
-      std::filesystem::path(argv[1]) / "cdnow_customers_summary_with_transactions.csv";
-  if (!std::filesystem::exists(file)) {
-    std::printf("skipped: %s not found\n", file.c_str());
-    return 0;
-  }
+  const char* name = "cdnow_customers_summary_with_transactions.csv";
+  if (!data_file_present(argv[1], name)) return example_skipped;
+  const auto file = std::filesystem::path(argv[1]) / name;
   const table data = read_summary(file);
 
   const auto purchases = clv::fit_bg_nbd(data.x, data.t_x, data.T);

@@ -13,12 +13,13 @@
 #include <vector>
 
 #include "cli.hpp"
+#include "shared_data.hpp"
 
 namespace fs = std::filesystem;
 
 namespace {
 
-const fs::path shared_data{CRMKIT_SHARED_DATA_DIR};
+const fs::path& shared_data = crmkit_test::shared_data_dir;
 
 struct outcome {
   int code = -1;
@@ -91,12 +92,6 @@ class scratch_file {
   fs::path path_;
 };
 
-bool have(const char* name) {
-  if (fs::exists(shared_data / name)) return true;
-  MESSAGE("skipped: " << (shared_data / name) << " not found");
-  return false;
-}
-
 /** The published summary files: ID -> their other columns. */
 std::map<std::string, std::vector<double>> read_reference(const char* name) {
   std::ifstream in(shared_data / name);
@@ -117,8 +112,9 @@ const std::vector<std::string> cdnow_sample_options{
 
 }  // namespace
 
-TEST_CASE("summary of the CDNOW sample equals the published calibration summary") {
-  if (!have("CDNOW_sample.txt") || !have("cdnow_customers_summary_with_transactions.csv")) return;
+TEST_CASE("summary of the CDNOW sample equals the published calibration summary" *
+          crmkit_test::needs_data({"CDNOW_sample.txt",
+                                   "cdnow_customers_summary_with_transactions.csv"})) {
   std::vector<std::string> args{"summary", (shared_data / "CDNOW_sample.txt").string()};
   args.insert(args.end(), cdnow_sample_options.begin(), cdnow_sample_options.end());
   const auto result = run_tool(args);
@@ -140,8 +136,8 @@ TEST_CASE("summary of the CDNOW sample equals the published calibration summary"
   CHECK(result.err.find("observation_end") != std::string::npos);
 }
 
-TEST_CASE("clv on the CDNOW summary gives the published BG/NBD and Gamma-Gamma estimates") {
-  if (!have("cdnow_customers_summary_with_transactions.csv")) return;
+TEST_CASE("clv on the CDNOW summary gives the published BG/NBD and Gamma-Gamma estimates" *
+          crmkit_test::needs_data({"cdnow_customers_summary_with_transactions.csv"})) {
   const auto result =
       run_tool({"clv", (shared_data / "cdnow_customers_summary_with_transactions.csv").string(),
                 "--frequency-col", "x", "--recency-col", "t_x", "--monetary-col", "zbar",
@@ -179,8 +175,8 @@ TEST_CASE("clv on the CDNOW summary gives the published BG/NBD and Gamma-Gamma e
   CHECK(std::abs(value_of("gamma_gamma", "v") - 15.44) < 0.01);
 }
 
-TEST_CASE("clv straight from the CDNOW log fits the same BG/NBD as the published summary") {
-  if (!have("CDNOW_sample.txt")) return;
+TEST_CASE("clv straight from the CDNOW log fits the same BG/NBD as the published summary" *
+          crmkit_test::needs_data({"CDNOW_sample.txt"})) {
   std::vector<std::string> args{"clv", (shared_data / "CDNOW_sample.txt").string(), "--format",
                                 "json"};
   args.insert(args.end(), cdnow_sample_options.begin(), cdnow_sample_options.end());

@@ -6,7 +6,9 @@
 #include <string>
 #include <vector>
 
-/** The CDNOW summaries in ../shared/data (absent data: empty columns, tests skip). */
+#include "shared_data.hpp"
+
+/** The CDNOW summaries in the reference data folder (absent file: empty columns). */
 namespace crmkit_test {
 
 struct cdnow_columns {
@@ -17,7 +19,7 @@ struct cdnow_columns {
 /** Reads ID,x,t_x,T[,zbar] (CRLF or LF) from the shared data directory. */
 inline cdnow_columns read_cdnow(const std::string& file) {
   cdnow_columns columns;
-  std::ifstream in(std::filesystem::path(CRMKIT_SHARED_DATA_DIR) / file);
+  std::ifstream in(shared_data_dir / file);
   if (!in) return columns;
   std::string line;
   std::getline(in, line);

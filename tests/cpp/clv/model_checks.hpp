@@ -76,7 +76,7 @@ void check_derivatives(const typename Model::params_type& params,
 }
 
 /** A few (x, t_x, T, weight) patterns for the BG/NBD-family derivative checks. */
-inline const std::vector<clv::pattern> transaction_rows{{0, 0, 10, 3},  {1, 2, 10, 1},
+inline const std::vector<clv::pattern> transaction_rows{{0, 0, 10, 3},   {1, 2, 10, 1},
                                                         {3, 7.5, 12, 2}, {3, 12, 12, 1},
                                                         {40, 30, 39, 1}, {2, 0.1, 50, 1}};
 
@@ -103,9 +103,8 @@ int covered_intervals(int replicates, const double (&truth)[4], bool modified, F
 // FHL 2005 eq. (10) exactly as published (no Euler transformation), in 50-digit arithmetic:
 // (a+b+x−1)/(a−1) · [1 − ((α+T)/(α+T+t))^{r+x} ₂F₁(r+x, b+x; a+b+x−1; z)] / (1 + δ(x>0)
 // a/(b+x−1) ((α+T)/(α+t_x))^{r+x}); with offset 1 the MBG/NBD form of Batislam et al.
-inline double direct_conditional_expectation(double r, double alpha, double a, double b,
-                                             int offset, double t, double x, double t_x,
-                                             double age) {
+inline double direct_conditional_expectation(double r, double alpha, double a, double b, int offset,
+                                             double t, double x, double t_x, double age) {
   using big = boost::multiprecision::cpp_bin_float_50;
   const big z = big(t) / (big(alpha) + age + t);
   const big c = big(a) + b + x + offset - 1;
@@ -130,8 +129,8 @@ struct conditional_case {
   double t, x, t_x, age;
 };
 inline constexpr conditional_case direct_formula_customers[] = {
-    {39, 2, 30.43, 38.86}, {10, 0, 0, 20},   {100, 5, 10, 30}, {1, 1, 0.5, 1},
-    {52, 30, 38, 39},      {5, 0, 0, 0},     {200, 12, 2, 80}};
+    {39, 2, 30.43, 38.86}, {10, 0, 0, 20}, {100, 5, 10, 30}, {1, 1, 0.5, 1},
+    {52, 30, 38, 39},      {5, 0, 0, 0},   {200, 12, 2, 80}};
 
 // Σ_n P(X(t)=n) = 1 and Σ_n n·P(X(t)=n) = E[X(t)], the latter computed by the independent
 // ₂F₁ route: the pmf (incomplete beta) and the mean (hypergeometric series) must agree.

@@ -6,7 +6,6 @@ namespace clv = crmkit::clv;
 
 // The BG/NBD family's shared E[Y | alive] (clv/detail/beta_geometric.hpp): series and quadrature.
 
-
 TEST_CASE("the series and the quadrature representation agree where both apply") {
   // E[Y|alive] = C/(a−1)[1 − (1−z)^{a−1} 2F1(C−ν, a−1; C; z)] = E_p[(1 − (1+pτ)^−ν)/p].
   struct point {

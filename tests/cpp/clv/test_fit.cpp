@@ -12,7 +12,6 @@ namespace clv = crmkit::clv;
 // The model-independent fitting machinery (clv/fit.hpp, clv/observations.hpp): pattern
 // compression and the summary checks. Each model's own tests are in test_<model>.cpp.
 
-
 TEST_CASE("continuous times skip merging; the fit equals the fit on compressed patterns") {
   const auto data = crmkit_test::simulate_beta_geometric(50'000, 0.25, 4.0, 0.8, 2.5, false, 52, 9);
   CHECK_FALSE(clv::detail::merging_pays(data.x, data.T));

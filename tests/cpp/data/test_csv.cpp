@@ -17,6 +17,8 @@
 #include <string>
 #include <vector>
 
+#include "shared_data.hpp"
+
 // Timestamps used below, computed independently with Python's datetime module:
 // int((datetime(Y, M, D, h, m, s) - datetime(1970, 1, 1)).total_seconds()).
 namespace {
@@ -681,7 +683,7 @@ TEST_CASE("errors and skipped rows are the same for any chunk size and thread co
 
 namespace {
 
-const fs::path shared_data{CRMKIT_SHARED_DATA_DIR};
+const fs::path& shared_data = crmkit_test::shared_data_dir;
 
 /** Sums of a whitespace-separated file's fields, computed with plain stream extraction. */
 struct cdnow_totals {
@@ -714,12 +716,9 @@ cdnow_totals sum_by_hand(const fs::path& file, std::size_t id_field, std::size_t
 
 }  // namespace
 
-TEST_CASE("CDNOW_sample.txt: 6,919 transactions of 2,357 customers") {
+TEST_CASE("CDNOW_sample.txt: 6,919 transactions of 2,357 customers" *
+          crmkit_test::needs_data({"CDNOW_sample.txt"})) {
   const fs::path file = shared_data / "CDNOW_sample.txt";
-  if (!fs::exists(file)) {
-    MESSAGE("skipped: " << file << " is absent");
-    return;
-  }
   csv_options options;
   options.header = false;
   options.delimiter = crmkit::data::whitespace_delimiter;
@@ -741,12 +740,9 @@ TEST_CASE("CDNOW_sample.txt: 6,919 transactions of 2,357 customers") {
   CHECK(*std::max_element(log.timestamp.begin(), log.timestamp.end()) == 899164800);
 }
 
-TEST_CASE("CDNOW_master.txt with its header: 69,659 transactions of 23,570 customers") {
+TEST_CASE("CDNOW_master.txt with its header: 69,659 transactions of 23,570 customers" *
+          crmkit_test::needs_data({"CDNOW_master.txt"})) {
   const fs::path file = shared_data / "CDNOW_master.txt";
-  if (!fs::exists(file)) {
-    MESSAGE("skipped: " << file << " is absent");
-    return;
-  }
   csv_options options;
   options.delimiter = crmkit::data::whitespace_delimiter;
   options.datetime_col = "date";

@@ -15,11 +15,13 @@
 #include <string>
 #include <vector>
 
+#include "shared_data.hpp"
+
 namespace cd = crmkit::data;
 
 namespace {
 
-const std::filesystem::path data_dir{CRMKIT_SHARED_DATA_DIR};
+const std::filesystem::path& data_dir = crmkit_test::shared_data_dir;
 
 std::int64_t seconds_of(int yyyymmdd) {
   using namespace std::chrono;
@@ -68,11 +70,9 @@ std::map<std::int64_t, std::vector<double>> read_reference(const std::string& na
 
 }  // namespace
 
-TEST_CASE("CDNOW sample: frequency, recency, T and zbar of all 2,357 customers") {
-  if (!std::filesystem::exists(data_dir / "CDNOW_sample.txt")) {
-    MESSAGE("skipped: no reference data in " << data_dir);
-    return;
-  }
+TEST_CASE("CDNOW sample: frequency, recency, T and zbar of all 2,357 customers" *
+          crmkit_test::needs_data({"CDNOW_sample.txt",
+                                   "cdnow_customers_summary_with_transactions.csv"})) {
   const cd::transaction_log log = read_cdnow_sample();
   REQUIRE(log.size() == 6'919);
   const auto summary = cd::summarize(log, {.freq = cd::period_unit::day,
