@@ -5,17 +5,9 @@
 #include "crmkit/clv/detail/beta_geometric.hpp"
 #include "crmkit/clv/fit.hpp"
 #include "crmkit/clv/observations.hpp"
+#include "crmkit/clv/params.hpp"
 
 namespace crmkit::clv {
-
-/** BG/NBD parameters: purchase rate λ ~ Gamma(r, α) (α in the data's time unit), dropout
- * probability after each repeat purchase p ~ Beta(a, b). */
-struct bg_nbd_params {
-  double r = 1;
-  double alpha = 1;
-  double a = 1;
-  double b = 1;
-};
 
 /**
  * The BG/NBD model (Fader, Hardie & Lee 2005, "Counting your customers the easy way", Marketing

@@ -14,19 +14,12 @@
 
 #include "crmkit/clv/fit.hpp"
 #include "crmkit/clv/observations.hpp"
+#include "crmkit/clv/params.hpp"
 #include "crmkit/core/check.hpp"
 #include "crmkit/core/parallel.hpp"
 #include "crmkit/math/special.hpp"
 
 namespace crmkit::clv {
-
-/** Gamma-Gamma parameters in lifetimes' names: per-transaction spend z ~ Gamma(p, ν) with the
- * customer's scale ν ~ Gamma(q, v) (v is γ in Fader & Hardie's note 025). */
-struct gamma_gamma_params {
-  double p = 1;
-  double q = 2;
-  double v = 1;
-};
 
 namespace detail {
 

@@ -5,17 +5,9 @@
 #include "crmkit/clv/detail/beta_geometric.hpp"
 #include "crmkit/clv/fit.hpp"
 #include "crmkit/clv/observations.hpp"
+#include "crmkit/clv/params.hpp"
 
 namespace crmkit::clv {
-
-/** MBG/NBD parameters: purchase rate λ ~ Gamma(r, α) (α in the data's time unit), dropout
- * probability at the first and after each repeat purchase p ~ Beta(a, b). */
-struct mbg_nbd_params {
-  double r = 1;
-  double alpha = 1;
-  double a = 1;
-  double b = 1;
-};
 
 /**
  * The modified BG/NBD model (Batislam, Denizel & Filiztekin 2007, IJRM 24(3); erratum Wagner &

@@ -9,15 +9,10 @@
 #include <utility>
 
 #include "crmkit/core/error.hpp"
+#include "crmkit/data/bad_row_policy.hpp"
 #include "crmkit/data/transaction_log.hpp"
 
 namespace crmkit::data {
-
-/** What the CSV reader does with a row it cannot read. */
-enum class bad_row_policy {
-  error,  ///< throw crmkit::parse_error naming file:line:column, the column and the text
-  skip,   ///< leave the row out and record it in transaction_log::skipped
-};
 
 /**
  * A column chosen by its header name, or by its 0-based position among a row's fields.

@@ -10,8 +10,7 @@
 #include <variant>
 #include <vector>
 
-#include "crmkit/clv/bg_nbd.hpp"
-#include "crmkit/clv/mbg_nbd.hpp"
+#include "crmkit/clv/params.hpp"
 #include "crmkit/data/period.hpp"
 #include "crmkit/data/transaction_log.hpp"
 

@@ -16,7 +16,7 @@
 
 #include "crmkit/core/check.hpp"
 #include "crmkit/core/parallel.hpp"
-#include "crmkit/data/csv.hpp"
+#include "crmkit/data/bad_row_policy.hpp"
 #include "crmkit/data/period.hpp"
 #include "crmkit/survey/nps.hpp"
 #include "crmkit/survey/rating.hpp"

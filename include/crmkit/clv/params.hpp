@@ -1,0 +1,36 @@
+#pragma once
+
+/**
+ * The parameters of crmkit's customer-base models, alone: code that stores or passes fitted
+ * parameters (lifecycle stages, result tables) includes this light header, not the fitters
+ * (Eigen, the likelihoods) in bg_nbd.hpp, mbg_nbd.hpp and gamma_gamma.hpp.
+ */
+namespace crmkit::clv {
+
+/** BG/NBD parameters: purchase rate λ ~ Gamma(r, α) (α in the data's time unit), dropout
+ * probability after each repeat purchase p ~ Beta(a, b). */
+struct bg_nbd_params {
+  double r = 1;
+  double alpha = 1;
+  double a = 1;
+  double b = 1;
+};
+
+/** MBG/NBD parameters: purchase rate λ ~ Gamma(r, α) (α in the data's time unit), dropout
+ * probability at the first and after each repeat purchase p ~ Beta(a, b). */
+struct mbg_nbd_params {
+  double r = 1;
+  double alpha = 1;
+  double a = 1;
+  double b = 1;
+};
+
+/** Gamma-Gamma parameters in lifetimes' names: per-transaction spend z ~ Gamma(p, ν) with the
+ * customer's scale ν ~ Gamma(q, v) (v is γ in Fader & Hardie's note 025). */
+struct gamma_gamma_params {
+  double p = 1;
+  double q = 2;
+  double v = 1;
+};
+
+}  // namespace crmkit::clv
