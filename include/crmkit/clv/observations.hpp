@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "crmkit/core/check.hpp"
+#include "crmkit/core/radix_sort.hpp"
 
 /**
  * Per-customer summaries as the models see them, their validation, and the compression of
@@ -112,67 +113,6 @@ inline void check_summaries(std::string_view function, std::span<const double> f
   }
 }
 
-namespace detail {
-
-/** Order-preserving key of a non-negative double (−0 is mapped to +0). */
-inline std::uint64_t radix_key(double value) {
-  return std::bit_cast<std::uint64_t>(value + 0.0);
-}
-
-/**
- * Stable LSD radix sorts of an index permutation by 64-bit keys (8-bit digits, all digit
- * histograms counted in one pass; a digit on which every key agrees, such as shared exponent
- * bits, is skipped). The buffers are reused across keys: fresh memory is what large sorts pay
- * for most.
- */
-class radix_sorter {
- public:
-  explicit radix_sorter(std::size_t n)
-      : order_(n), order_out_(n), keys_(n), keys_out_(n), count_(((64 + bits - 1) / bits) << bits) {
-    std::iota(order_.begin(), order_.end(), 0u);
-  }
-
-  /** Stable-sorts the current order by key(i) for original index i. */
-  template <class Key>
-  void sort_by(Key&& key) {
-    constexpr int digits = (64 + bits - 1) / bits;
-    constexpr std::size_t radix = std::size_t{1} << bits;
-    constexpr std::uint64_t mask = radix - 1;
-    const std::size_t n = order_.size();
-    std::fill(count_.begin(), count_.end(), 0);
-    for (std::size_t i = 0; i < n; ++i) {
-      const std::uint64_t k = key(order_[i]);
-      keys_[i] = k;
-      for (int d = 0; d < digits; ++d)
-        ++count_[static_cast<std::size_t>(d) * radix + ((k >> (d * bits)) & mask)];
-    }
-    for (int d = 0; d < digits; ++d) {
-      auto* count = count_.data() + static_cast<std::size_t>(d) * radix;
-      const int shift = d * bits;
-      if (count[(keys_[0] >> shift) & mask] == n) continue;
-      std::size_t total = 0;
-      for (std::size_t c = 0; c < radix; ++c) total += std::exchange(count[c], total);
-      for (std::size_t i = 0; i < n; ++i) {
-        const std::size_t slot = count[(keys_[i] >> shift) & mask]++;
-        keys_out_[slot] = keys_[i];
-        order_out_[slot] = order_[i];
-      }
-      keys_.swap(keys_out_);
-      order_.swap(order_out_);
-    }
-  }
-
-  [[nodiscard]] const std::vector<std::uint32_t>& order() const noexcept { return order_; }
-
- private:
-  static constexpr int bits = 8;
-  std::vector<std::uint32_t> order_, order_out_;
-  std::vector<std::uint64_t> keys_, keys_out_;
-  std::vector<std::size_t> count_;
-};
-
-}  // namespace detail
-
 /**
  * Sorts rows (x_i, u_i, v_i, w_i) by (x, u, v) and merges identical ones, summing their weights
  * (an empty `weights` means all 1; zero-weight rows are dropped). The sort is a stable LSD radix
@@ -185,12 +125,11 @@ inline std::vector<pattern> compress(std::span<const double> x, std::span<const 
                                      std::span<const double> weights = {}) {
   const std::size_t n = x.size();
   auto weight = [&](std::size_t i) { return weights.empty() ? 1.0 : weights[i]; };
-  detail::radix_sorter sorter(n);
+  radix_sorter sorter(n);
   if (n > 1) {
-    if (v.data() != u.data())
-      sorter.sort_by([&](std::size_t i) { return detail::radix_key(v[i]); });
-    sorter.sort_by([&](std::size_t i) { return detail::radix_key(u[i]); });
-    sorter.sort_by([&](std::size_t i) { return detail::radix_key(x[i]); });
+    if (v.data() != u.data()) sorter.sort_by([&](std::size_t i) { return radix_key(v[i]); });
+    sorter.sort_by([&](std::size_t i) { return radix_key(u[i]); });
+    sorter.sort_by([&](std::size_t i) { return radix_key(x[i]); });
   }
   const auto& order = sorter.order();
   auto same = [&](std::size_t i, std::size_t j) {

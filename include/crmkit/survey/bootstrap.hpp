@@ -9,42 +9,34 @@
 #include <type_traits>
 #include <vector>
 
-#include <boost/random/mersenne_twister.hpp>
-
 #include "crmkit/core/check.hpp"
 #include "crmkit/core/parallel.hpp"
+#include "crmkit/core/quantile.hpp"
+#include "crmkit/core/random.hpp"
 #include "crmkit/survey/interval.hpp"
 
 namespace crmkit::survey::detail {
 
-/** The random engine of every crmkit bootstrap: Boost's mt19937_64, whose output and whose
-    distributions (also Boost's) are the same on every platform and standard library. */
-using bootstrap_engine = boost::random::mt19937_64;
+/** The random engine of every crmkit bootstrap: MT19937-64 (crmkit/core/random.hpp), used with
+    Boost's distributions, whose output is the same on every platform and standard library. */
+using bootstrap_engine = rng::mt_engine;
 
 /** Replicates are drawn in blocks of this many, each block from its own seeded engine. */
 inline constexpr std::size_t bootstrap_block = 64;
 
-/** SplitMix64 finaliser (Steele, Lea & Flood 2014): decorrelates seeds of neighbouring streams. */
-[[nodiscard]] constexpr std::uint64_t mix_seed(std::uint64_t seed, std::uint64_t stream) noexcept {
-  std::uint64_t z = seed + 0x9e3779b97f4a7c15ULL * (stream + 1);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
-}
-
 /**
  * `resamples` bootstrap replicates `replicate(engine)`. Block b of `bootstrap_block` replicates
- * uses an engine seeded with mix_seed(mix_seed(seed, stream), b), and blocks run in parallel, so
- * the replicates depend on (seed, stream) only, never on the thread count.
+ * uses an engine seeded with rng::stream_seed(rng::stream_seed(seed, stream), b), and blocks run in
+ * parallel, so the replicates depend on (seed, stream) only, never on the thread count.
  */
 template <class Replicate>
 [[nodiscard]] auto bootstrap_replicates(std::size_t resamples, std::uint64_t seed,
                                         std::uint64_t stream, Replicate&& replicate) {
   std::vector<std::invoke_result_t<Replicate&, bootstrap_engine&>> values(resamples);
-  const std::uint64_t stream_seed = mix_seed(seed, stream);
+  const std::uint64_t seed_of_stream = rng::stream_seed(seed, stream);
   parallel_chunks(resamples, bootstrap_block,
                   [&](std::size_t block, std::size_t begin, std::size_t end) {
-                    bootstrap_engine engine(mix_seed(stream_seed, block));
+                    bootstrap_engine engine(rng::stream_seed(seed_of_stream, block));
                     for (std::size_t r = begin; r < end; ++r) values[r] = replicate(engine);
                   });
   return values;
@@ -64,11 +56,8 @@ template <class Replicate>
   }
   std::sort(replicates.begin(), replicates.end());
   const auto quantile = [&](double probability) {
-    const double position = probability * static_cast<double>(replicates.size() - 1);
-    const auto below = static_cast<std::size_t>(std::floor(position));
-    const std::size_t above = std::min(below + 1, replicates.size() - 1);
-    const double fraction = position - static_cast<double>(below);
-    return replicates[below] + fraction * (replicates[above] - replicates[below]);
+    return sorted_quantile([&](std::size_t i) { return replicates[i]; }, replicates.size(),
+                           probability);
   };
   const double alpha = 1.0 - confidence;
   return {quantile(alpha / 2), quantile(1.0 - alpha / 2)};

@@ -5,7 +5,7 @@
 #include <span>
 #include <vector>
 
-#include "../data/huge_pages.hpp"
+#include "crmkit/core/memory.hpp"
 
 namespace crmkit::clv {
 
@@ -23,7 +23,7 @@ std::vector<pattern> group_by_frequency(std::span<const double> x, std::span<con
     ++kept;
   }
   for (std::size_t k = 1; k < start.size(); ++k) start[k] += start[k - 1];
-  auto rows = data::detail::large_vector<pattern>(kept);
+  auto rows = memory::large_vector<pattern>(kept);
   for (std::size_t i = 0; i < n; ++i) {
     if (weight(i) == 0) continue;
     rows[start[static_cast<std::size_t>(x[i])]++] = {x[i], u[i], v[i], weight(i)};

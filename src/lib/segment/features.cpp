@@ -7,7 +7,7 @@
 #include <fmt/format.h>
 
 #include "crmkit/core/check.hpp"
-#include "quantile.hpp"
+#include "crmkit/core/quantile.hpp"
 #include "validate.hpp"
 
 namespace crmkit::segment {
@@ -48,8 +48,7 @@ std::vector<double> column_quantiles(const row_matrix& x, Eigen::Index j,
   std::sort(column.begin(), column.end());
   std::vector<double> out;
   for (double p : ps) {
-    out.push_back(
-        detail::numpy_quantile([&](std::size_t i) { return column[i]; }, column.size(), p));
+    out.push_back(sorted_quantile([&](std::size_t i) { return column[i]; }, column.size(), p));
   }
   return out;
 }
@@ -160,7 +159,7 @@ cluster_profile profile_clusters(const matrix_view& x, std::span<const std::int3
       const auto row = static_cast<Eigen::Index>(c);
       profile.means(row, j) = sum / static_cast<double>(rows.size());
       profile.medians(row, j) =
-          detail::numpy_quantile([&](std::size_t i) { return column[i]; }, column.size(), 0.5);
+          sorted_quantile([&](std::size_t i) { return column[i]; }, column.size(), 0.5);
     }
   }
   return profile;

@@ -10,12 +10,12 @@
 
 #include <fmt/format.h>
 
-#include "../data/huge_pages.hpp"
 #include "crmkit/core/check.hpp"
+#include "crmkit/core/exact_sum.hpp"
+#include "crmkit/core/memory.hpp"
 #include "crmkit/core/parallel.hpp"
 #include "crmkit/segment/random.hpp"
 #include "distance.hpp"
-#include "exact_sum.hpp"
 #include "validate.hpp"
 
 namespace crmkit::segment {
@@ -262,7 +262,7 @@ row_matrix seed_random(const shifted_rows& x, std::size_t k, std::span<const dou
  * megabytes for large n, and first-touch page faults are costly, on virtual machines above all.
  */
 template <class T>
-using detail_buffer = data::detail::huge_buffer<T>;
+using detail_buffer = memory::huge_buffer<T>;
 
 /** Outcome of one run from one set of initial centres (centred coordinates). */
 struct run_outcome {
@@ -305,7 +305,7 @@ class single_run {
     chunk_sums_.assign(chunks_, {});
     chunk_changes_.assign(chunks_, 0);
     chunk_evaluations_.assign(chunks_, 0);
-    labels_ = data::detail::large_vector<std::int32_t>(n_, -1);
+    labels_ = memory::large_vector<std::int32_t>(n_, -1);
     shift_.assign(k_, 0.0);
     // Bounds are written by the first (full) E-step before they are read: no zeroing.
     const std::size_t lower_size = algorithm_ == kmeans_algorithm::hamerly ? n_
@@ -650,20 +650,20 @@ class single_run {
    * The change of the exact per-cluster sums (weights first, then weighted coordinates) caused
    * by the points of one chunk that changed cluster.
    */
-  std::vector<detail::wide_int> moved_sums(scratch& work) const {
-    std::vector<detail::wide_int> delta(k_ * (d_ + 1), 0);
+  std::vector<wide_int> moved_sums(scratch& work) const {
+    std::vector<wide_int> delta(k_ * (d_ + 1), 0);
     for (const auto& [i, previous] : work.changed) {
       const double w = weight(i);
       const auto label = static_cast<std::size_t>(labels_[i]);
       x_.copy(i, work.point.data());
-      const detail::wide_int weight_part = weight_scale_.convert(w);
+      const wide_int weight_part = weight_scale_.convert(w);
       delta[label] += weight_part;
-      detail::wide_int* into = delta.data() + k_ + label * d_;
+      wide_int* into = delta.data() + k_ + label * d_;
       for (std::size_t j = 0; j < d_; ++j) into[j] += sum_scale_.convert(work.point[j] * w);
       if (previous < 0) continue;
       const auto from = static_cast<std::size_t>(previous);
       delta[from] -= weight_part;
-      detail::wide_int* out_of = delta.data() + k_ + from * d_;
+      wide_int* out_of = delta.data() + k_ + from * d_;
       for (std::size_t j = 0; j < d_; ++j) out_of[j] -= sum_scale_.convert(work.point[j] * w);
     }
     return delta;
@@ -671,7 +671,7 @@ class single_run {
 
   /** New centres from the exact sums; returns sum_j shift_j^2. */
   double m_step() {
-    std::vector<detail::wide_int> exact(sums_);
+    std::vector<wide_int> exact(sums_);
     relocate_empty_clusters(exact);
     std::vector<double> weights(k_);
     row_matrix sums(static_cast<Eigen::Index>(k_), static_cast<Eigen::Index>(d_));
@@ -705,7 +705,7 @@ class single_run {
    * scikit-learn's relocation (see kmeans.hpp) applied to this M-step's copy of the sums; the
    * labels, and so the running sums, are left as they are.
    */
-  void relocate_empty_clusters(std::vector<detail::wide_int>& exact) const {
+  void relocate_empty_clusters(std::vector<wide_int>& exact) const {
     std::vector<std::size_t> empty;
     for (std::size_t j = 0; j < k_; ++j) {
       if (exact[j] == 0) empty.push_back(j);
@@ -735,11 +735,11 @@ class single_run {
       const auto source = static_cast<std::size_t>(labels_[far]);
       const double w = weight(far);
       x_.copy(far, point.data());
-      const detail::wide_int weight_part = weight_scale_.convert(w);
+      const wide_int weight_part = weight_scale_.convert(w);
       exact[target] = weight_part;
       exact[source] -= weight_part;
       for (std::size_t m = 0; m < d_; ++m) {
-        const detail::wide_int moved = sum_scale_.convert(point[m] * w);
+        const wide_int moved = sum_scale_.convert(point[m] * w);
         exact[k_ + source * d_ + m] -= moved;
         exact[k_ + target * d_ + m] = moved;
       }
@@ -768,16 +768,16 @@ class single_run {
   std::span<const double> w_;
   kmeans_algorithm algorithm_;
   double radius_;
-  detail::fixed_point sum_scale_;
-  detail::fixed_point weight_scale_;
+  fixed_point sum_scale_;
+  fixed_point weight_scale_;
 
   std::size_t k_ = 0;
   std::size_t grain_ = 0;
   std::size_t chunks_ = 0;
   row_matrix centres_;
   detail::packed_points packed_;
-  std::vector<detail::wide_int> sums_;  ///< exact weights, then weighted coordinates, per cluster
-  std::vector<std::vector<detail::wide_int>> chunk_sums_;
+  std::vector<wide_int> sums_;  ///< exact weights, then weighted coordinates, per cluster
+  std::vector<std::vector<wide_int>> chunk_sums_;
   std::vector<std::size_t> chunk_changes_;
   std::vector<std::uint64_t> chunk_evaluations_;
   std::vector<std::int32_t> labels_;

@@ -9,8 +9,8 @@
 
 #include "crmkit/core/check.hpp"
 #include "crmkit/core/parallel.hpp"
-#include "quantile.hpp"
-#include "sort.hpp"
+#include "crmkit/core/quantile.hpp"
+#include "crmkit/core/radix_sort.hpp"
 
 namespace crmkit::segment {
 
@@ -34,7 +34,7 @@ std::vector<double> quantile_edges(At&& at, std::size_t n, std::size_t q) {
   std::vector<double> edges(q + 1);
   const double step = 1.0 / static_cast<double>(q);
   for (std::size_t j = 0; j <= q; ++j) {
-    edges[j] = detail::numpy_quantile(at, n, j == q ? 1.0 : static_cast<double>(j) * step);
+    edges[j] = sorted_quantile(at, n, j == q ? 1.0 : static_cast<double>(j) * step);
   }
   return edges;
 }
@@ -94,7 +94,7 @@ dimension_scores score_dimension(std::string_view name, std::span<const double> 
   }
   if (bins < 1) check::fail(function, "bins = 0 must be at least 1");
 
-  const auto order = detail::stable_order(values);
+  const auto order = stable_order(values);
 
   if (ties == tie_policy::drop_edges) {
     auto edges = quantile_edges([&](std::size_t i) { return values[order[i]]; }, n, bins);

@@ -6,7 +6,7 @@
 #include <fmt/format.h>
 
 #include "crmkit/core/check.hpp"
-#include "sort.hpp"
+#include "crmkit/core/radix_sort.hpp"
 
 namespace crmkit::segment {
 
@@ -38,7 +38,7 @@ tier_result value_tiers(std::span<const double> values, std::span<const double> 
                 "shares)");
   }
 
-  const auto order = detail::stable_order(values, true);
+  const auto order = stable_order(values, true);
 
   const std::size_t count = cuts.size() + 1;
   tier_result result{std::vector<std::int32_t>(n), std::vector<std::size_t>(count, 0),
