@@ -19,11 +19,23 @@ struct coded_text {
   std::span<const std::string> labels;
 };
 
+/** Dates as days since 1970-01-01, written YYYY-MM-DD; `missing_day` (table.hpp) is empty. */
+struct date_cells {
+  std::span<const std::int64_t> days;
+};
+
+/** Yes/no cells, written `True` / `False`. */
+struct flag_cells {
+  std::span<const std::uint8_t> flags;
+};
+
 /** One column of a table to write. */
 struct csv_column {
   std::string name;
-  /** Numbers (NaN is written as an empty cell), integers, or coded text. */
-  std::variant<std::span<const double>, std::span<const std::int64_t>, coded_text> values;
+  /** Numbers (NaN is written as an empty cell), integers, coded text, dates or flags. */
+  std::variant<std::span<const double>, std::span<const std::int64_t>, coded_text, date_cells,
+               flag_cells>
+      values;
 };
 
 /**
@@ -39,5 +51,13 @@ void write_csv(const std::string& path, std::span<const csv_column> columns);
 
 /** The same table as one string (for tests and small tables). */
 std::string format_csv(std::span<const csv_column> columns);
+
+struct table;
+
+/** Writes a `data::table` (every column, the index columns first as they stand) as above. */
+void write_csv(const std::string& path, const table& table);
+
+/** A `data::table` as one CSV string. */
+std::string format_csv(const table& table);
 
 }  // namespace crmkit::data

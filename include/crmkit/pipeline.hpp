@@ -1,0 +1,11 @@
+#pragma once
+
+/**
+ * crmkit::pipeline: the customer analysis ("the report") as one library call, `analyze`, with
+ * every step callable on its own, typed result tables (`data::table`) and one edge-case policy.
+ */
+#include "crmkit/pipeline/analyze.hpp"
+#include "crmkit/pipeline/demo.hpp"
+#include "crmkit/pipeline/options.hpp"
+#include "crmkit/pipeline/result.hpp"
+#include "crmkit/pipeline/steps.hpp"

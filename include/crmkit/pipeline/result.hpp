@@ -1,0 +1,91 @@
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "crmkit/data/table.hpp"
+
+namespace crmkit::pipeline {
+
+/** What kind of soft problem a note reports (the policy is in options.hpp). */
+enum class note_code : std::uint8_t {
+  zero_spend_repeat_buyers,       ///< repeat buyers whose repeat purchases summed to <= 0
+  fit_not_converged,              ///< BG/NBD or Gamma-Gamma stopped before converging
+  fit_warning,                    ///< another soft problem of a fit (e.g. infinite mean spend)
+  log_too_short_for_calibration,  ///< no calibration/holdout tables
+  calibration_failed,             ///< the calibration split or fit failed; no tables
+  lifecycle_unavailable,          ///< lifecycle stages could not be computed; no tables
+  lifecycle_warning,              ///< a soft problem of the lifecycle stages
+  survey_unknown_customers,       ///< answers from customers absent from the log, left out
+  survey_invalid_answers,         ///< answers outside the scale, left out
+  survey_small_sample,            ///< survey cells with few answers
+  few_distinct_profiles,          ///< fewer distinct customers than k_max + 1: k range cut
+};
+
+/** The code's name in snake_case (e.g. "fit_not_converged"). */
+std::string_view note_code_name(note_code code) noexcept;
+
+/** A soft problem met on the way: the results exist but the reader should know. */
+struct note {
+  note_code code = note_code::fit_warning;
+  std::string message;  ///< one line, for people
+};
+
+/**
+ * The headline numbers (the Python report formats them). Shares are in [0, 1]; NaN where
+ * undefined (no survey: the nps fields are NaN and nps_answers 0).
+ */
+struct headline_numbers {
+  std::size_t customers = 0;
+  std::size_t transactions = 0;
+  std::int64_t first_day = 0;  ///< days since 1970-01-01 of the first transaction
+  std::int64_t last_day = 0;   ///< ... of the last transaction (the observation end)
+  double revenue = 0;          ///< sum of the log's amounts
+  double repeat_share = 0;     ///< customers with frequency > 0
+  double active_share = 0;     ///< customers with P(alive) >= at_risk_p_alive
+  double expected_purchases = 0;  ///< sum of expected purchases over prediction_periods
+  double expected_value = 0;      ///< sum of CLV
+  double top_fifth_value_share = std::numeric_limits<double>::quiet_NaN();  ///< CLV of the top 20%
+  double tier_a_customer_share = 0;  ///< customers in ABC tier A
+  std::size_t slipping_away = 0;     ///< rows of early_warning
+  double nps = std::numeric_limits<double>::quiet_NaN();
+  double nps_lower = std::numeric_limits<double>::quiet_NaN();
+  double nps_upper = std::numeric_limits<double>::quiet_NaN();
+  std::size_t nps_answers = 0;
+};
+
+/** A table with the name of its CSV file (without `.csv`). */
+struct named_table {
+  std::string name;
+  data::table table;
+};
+
+/**
+ * Everything `analyze` produced. Tables, in this order when present: customers,
+ * model_parameters, calibration_vs_holdout, cumulative_transactions, kmeans_quality, segments,
+ * rfm_segments, value_tiers, early_warning, lifecycle_stages, stage_migration, cohort_retention,
+ * repeat_purchases, top_customers, then the survey tables nps_by_segment, nps_by_rfm_segment,
+ * nps_by_value_tier, nps_by_stage, csat_by_segment, csat_by_rfm_segment, nps_by_month,
+ * csat_by_month, nps_overall. Column lists are in docs/pipeline.md.
+ */
+struct analysis_result {
+  std::vector<named_table> tables;
+  headline_numbers headline;
+  std::vector<note> notes;
+  /** Model parameters, for plots on the Python side. */
+  double bg_nbd_r = 0, bg_nbd_alpha = 0, bg_nbd_a = 0, bg_nbd_b = 0;
+  double gamma_gamma_p = 0, gamma_gamma_q = 0, gamma_gamma_v = 0;
+  /** Calibration end in periods since the first day (NaN without calibration check). */
+  double calibration_period = std::numeric_limits<double>::quiet_NaN();
+
+  /** The table named `name`, or nullptr. */
+  [[nodiscard]] const data::table* find(std::string_view name) const noexcept;
+  /** The table named `name`. @throw invalid_input naming the tables present. */
+  [[nodiscard]] const data::table& table(std::string_view name) const;
+};
+
+}  // namespace crmkit::pipeline
