@@ -3,5 +3,6 @@
 #include "crmkit/core/check.hpp"
 #include "crmkit/core/error.hpp"
 #include "crmkit/core/parallel.hpp"
+#include "crmkit/core/printable.hpp"
 #include "crmkit/core/suggest.hpp"
 #include "crmkit/version.hpp"
