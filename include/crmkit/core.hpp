@@ -2,6 +2,7 @@
 
 #include "crmkit/core/check.hpp"
 #include "crmkit/core/error.hpp"
+#include "crmkit/core/limits.hpp"
 #include "crmkit/core/parallel.hpp"
 #include "crmkit/core/printable.hpp"
 #include "crmkit/core/suggest.hpp"

@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 
 #include "crmkit/core/check.hpp"
+#include "crmkit/core/limits.hpp"
 #include "huge_pages.hpp"
 
 namespace crmkit::data {
@@ -155,6 +156,8 @@ checked_log prepare(std::string_view function, std::span<const int64_t> customer
                     period_unit freq, double freq_multiplier, int64_t ticks_per_second) {
   const checked_log log = check_log(function, customer, timestamp, amount, freq, ticks_per_second);
   check::positive(function, "freq_multiplier", freq_multiplier);
+  limits::within(function, "freq_multiplier", freq_multiplier, limits::min_freq_multiplier,
+                 limits::max_freq_multiplier);
   return log;
 }
 

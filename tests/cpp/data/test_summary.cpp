@@ -395,3 +395,18 @@ TEST_CASE("large finite amounts: the mean stays finite, a period total beyond th
       "double, about 1.8e308)",
       crmkit::invalid_input);
 }
+
+// Issue 13, defect 6: freq_multiplier 1e-320 (subnormal) made every duration inf.
+TEST_CASE("freq_multiplier outside its documented limits is refused by name") {
+  const std::vector<std::int64_t> customer{1, 1};
+  const std::vector<std::int64_t> timestamp{0, 86400};
+  const std::vector<double> no_amount;
+  CHECK_THROWS_WITH_AS(
+      static_cast<void>(cd::summarize(customer, timestamp, no_amount, {.freq_multiplier = 1e-320})),
+      "summarize: freq_multiplier = 1e-320 must lie in [1e-06, 1000000] (see docs/limits.md)",
+      crmkit::invalid_input);
+  CHECK_THROWS_AS(
+      static_cast<void>(cd::summarize(customer, timestamp, no_amount, {.freq_multiplier = 1e7})),
+      crmkit::invalid_input);
+  CHECK(cd::summarize(customer, timestamp, no_amount, {.freq_multiplier = 1e-6}).recency[0] == 1e6);
+}

@@ -296,3 +296,13 @@ TEST_CASE("value tiers: shares of values near the double range are those of the 
   }
   CHECK(huge.value_shares[0] == doctest::Approx(0.5));
 }
+
+// Issue 13, defect 7: `--quantiles 1e9` asked for 10 GB of bins.
+TEST_CASE("RFM bins beyond their limit are refused before any work") {
+  const std::vector<double> values{1, 2, 3};
+  CHECK_THROWS_WITH_AS(
+      static_cast<void>(crmkit::segment::score_quantiles(values, 1'000'000'000,
+                                                         crmkit::segment::tie_policy::average_rank, true)),
+      doctest::Contains("bins = 1000000000 exceeds its limit of 100 (see docs/limits.md)"),
+      crmkit::invalid_input);
+}
