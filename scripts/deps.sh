@@ -4,6 +4,7 @@ set -euo pipefail
 
 packages=(
   g++ cmake make git ccache
+  clang libclang-rt-14-dev
   libeigen3-dev libboost-dev libfmt-dev pybind11-dev doctest-dev
   python3-dev python3-venv python3-setuptools python3-wheel
   python3-numpy python3-pandas python3-scipy python3-matplotlib python3-sklearn

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import os
 import warnings
 from typing import Optional, Union
@@ -67,6 +68,39 @@ def _delimiter(sep: str) -> str:
     return sep
 
 
+_UTF8_CODECS = {"utf-8", "utf8", "utf-8-sig", "utf_8", "utf_8_sig", "u8"}
+
+
+def _transcoded_to_utf8(source: str, encoding: Optional[str]) -> Optional[bytes]:
+    """The file as UTF-8 bytes when ``encoding`` is another codec; None lets C++ read it."""
+    if encoding is None:
+        return None
+    if not isinstance(encoding, str):
+        raise TypeError(f"read_transactions: encoding = {encoding!r} must be a str or None")
+    if encoding.lower() in _UTF8_CODECS:
+        return None
+    try:
+        codecs.lookup(encoding)
+    except LookupError:
+        raise ValueError(
+            f"read_transactions: encoding = {encoding!r} is not a codec Python knows"
+        ) from None
+    try:
+        with open(source, "rb") as file:
+            raw = file.read()
+    except OSError as error:
+        raise ValueError(f"read_transactions: cannot open {source!r}: {error.strerror}") from None
+    try:
+        return raw.decode(encoding).encode("utf-8")
+    except UnicodeDecodeError as error:
+        line = raw.count(b"\n", 0, error.start) + 1
+        column = error.start - (raw.rfind(b"\n", 0, error.start) + 1) + 1
+        raise ValueError(
+            f"{source}:{line}:{column}: byte 0x{raw[error.start]:02X} cannot be decoded as "
+            f"{encoding} ({error.reason})"
+        ) from None
+
+
 def read_transactions(
     path: Union[str, os.PathLike],
     customer_id_col: Column = "customer_id",
@@ -76,6 +110,7 @@ def read_transactions(
     header: bool = True,
     date_format: Optional[str] = None,
     on_bad_row: str = "error",
+    encoding: Optional[str] = None,
 ) -> pd.DataFrame:
     """Read a transaction log from a delimited text file, strictly and in parallel.
 
@@ -109,6 +144,12 @@ def read_transactions(
         ``"error"`` raises on the first row that cannot be read; ``"skip"`` leaves such rows
         out, warns with a :class:`SkippedRowsWarning` and lists them in
         ``df.attrs["skipped_rows"]``.
+    encoding : str, optional
+        The file's text encoding. By default (or ``"utf-8"``, ``"utf-8-sig"``) the file is read
+        as UTF-8, with or without a byte-order mark: a UTF-16/UTF-32 file raises a ValueError
+        saying so, and a customer id that is not UTF-8 is a bad row naming the byte. Any other
+        Python codec (``"latin-1"``, ``"utf-16"``, ``"cp1252"``, ...) decodes the file first;
+        a byte the codec cannot decode raises a ValueError naming file:line:column and the byte.
 
     Returns
     -------
@@ -177,6 +218,7 @@ def read_transactions(
 
     result = _core.data.read_transactions(
         source,
+        text=_transcoded_to_utf8(source, encoding),
         customer_id_col=customer_id_col,
         datetime_col=datetime_col,
         monetary_value_col=monetary_value_col,

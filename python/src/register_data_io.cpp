@@ -40,7 +40,7 @@ void register_data_io(py::module_& module) {
          const column_argument& datetime_col,
          const std::optional<column_argument>& monetary_value_col, char delimiter, bool header,
          const std::string& date_format, const std::string& on_bad_row, std::int64_t min_timestamp,
-         std::int64_t max_timestamp) {
+         std::int64_t max_timestamp, const std::optional<std::string>& text) {
         data::csv_options options;
         options.customer_id_col = to_column(customer_id_col);
         options.datetime_col = to_column(datetime_col);
@@ -55,7 +55,8 @@ void register_data_io(py::module_& module) {
         {
           // Only C++ objects are touched while reading, so other Python threads may run.
           const py::gil_scoped_release release;
-          log = data::read_transactions(path, options);
+          log = text ? data::parse_transactions(*text, options, path)
+                     : data::read_transactions(path, options);
         }
         py::list skipped;
         for (const auto& row : log.skipped)
@@ -71,6 +72,7 @@ void register_data_io(py::module_& module) {
       },
       "path"_a, "customer_id_col"_a, "datetime_col"_a, "monetary_value_col"_a, "delimiter"_a,
       "header"_a, "date_format"_a, "on_bad_row"_a, "min_timestamp"_a, "max_timestamp"_a,
+      "text"_a = py::none(),
       R"doc(Reads a transaction log from a delimited text file (crmkit::data::read_transactions).
 
 Columns are header names (str) or 0-based positions (int); delimiter ' ' splits on runs of
@@ -78,7 +80,9 @@ spaces and tabs; date_format '' means the ISO forms; on_bad_row is 'error' or 's
 outside [min_timestamp, max_timestamp] (seconds since 1970-01-01) are bad rows. Returns a dict:
 customer (int64 keys), labels (list of str, or None when every id is an integer), timestamp
 (int64 seconds), amount (float64, or None without an amount column) and skipped (a list of
-(line, column, reason)). Use crmkit.read_transactions, which returns a DataFrame.)doc");
+(line, column, reason)). With text (UTF-8 bytes, e.g. a file transcoded by the caller), that text
+is parsed instead of the file and path only names it in messages. Use crmkit.read_transactions,
+which returns a DataFrame.)doc");
 
   module.def(
       "write_csv",

@@ -399,3 +399,39 @@ def test_write_csv_names_the_unwritable_path(tmp_path):
         crmkit.data.write_csv(pd.DataFrame({"a": [1.0]}), missing)
     with pytest.raises(TypeError, match="frame must be a pandas DataFrame"):
         crmkit.data.write_csv([1, 2], tmp_path / "x.csv")
+
+
+# Issue 13, defect 8: UTF-16 and Latin-1 files raised a ValueError with an empty message or a raw
+# UnicodeDecodeError, and on_bad_row="skip" failed instead of skipping.
+def test_utf16_file_is_refused_by_name_and_read_with_encoding(tmp_path):
+    path = tmp_path / "u16.csv"
+    path.write_text("customer_id,date,amount\ncafé,2020-01-01,1.5\n", encoding="utf-16")
+    with pytest.raises(ValueError, match=r"u16\.csv:1:1: the file is UTF-16-LE .*encoding='utf-16'"):
+        read_transactions(path, monetary_value_col="amount")
+    frame = read_transactions(path, monetary_value_col="amount", encoding="utf-16")
+    assert frame["customer_id"].tolist() == ["café"]
+    assert frame["amount"].tolist() == [1.5]
+
+
+def test_latin1_ids_are_bad_rows_naming_the_byte_or_read_with_encoding(tmp_path):
+    path = tmp_path / "l1.csv"
+    path.write_bytes(b"customer_id,date\ncaf\xe9,2020-01-01\nbob,2020-01-02\n")
+    with pytest.raises(ValueError, match=r"l1\.csv:2:1: column 'customer_id': byte 0xE9 at position 4 of 'caf\\xE9' is not UTF-8"):
+        read_transactions(path)
+    with pytest.warns(SkippedRowsWarning, match="0xE9"):
+        skipped = read_transactions(path, on_bad_row="skip")
+    assert skipped["customer_id"].tolist() == ["bob"]
+    assert skipped.attrs["skipped_rows"]["line"].tolist() == [2]
+    assert read_transactions(path, encoding="latin-1")["customer_id"].tolist() == ["café", "bob"]
+
+
+def test_encoding_errors_name_file_line_column_and_byte(tmp_path):
+    path = tmp_path / "bad.csv"
+    path.write_bytes(b"customer_id,date\n1,2020-01-01\n2,2020-\x81-01\n")
+    with pytest.raises(ValueError, match=r"bad\.csv:3:8: byte 0x81 cannot be decoded as cp1252"):
+        read_transactions(path, encoding="cp1252")
+    with pytest.raises(ValueError, match="not a codec"):
+        read_transactions(path, encoding="no-such-codec")
+    # Bytes that are not UTF-8 in a date are quoted escaped, so the message is never empty.
+    with pytest.raises(ValueError, match=r"cannot parse '2020-\\x81-01' as a date"):
+        read_transactions(path)

@@ -374,7 +374,9 @@ inline fit_result<gamma_gamma_params, 3> fit_gamma_gamma(std::span<const double>
 inline double conditional_expected_average_profit(const gamma_gamma_params& g, double x, double m) {
   const double denominator = g.p * x + g.q - 1;
   if (!(denominator > 0)) return std::numeric_limits<double>::infinity();
-  return g.p * (g.v + x * (x > 0 ? m : 0.0)) / denominator;
+  // As the weighted mean (pv/(px+q-1)) + (px/(px+q-1))·m: no product of m with p·x, so amounts
+  // near the double range do not overflow.
+  return g.p / denominator * g.v + (x > 0 ? g.p * x / denominator * m : 0.0);
 }
 
 }  // namespace crmkit::clv

@@ -21,6 +21,7 @@
 
 #include "crmkit/core/error.hpp"
 #include "crmkit/core/parallel.hpp"
+#include "crmkit/core/printable.hpp"
 #include "crmkit/core/suggest.hpp"
 #include "crmkit/data/csv.hpp"
 #include "crmkit/data/date_parse.hpp"
@@ -33,6 +34,40 @@ constexpr std::string_view utf8_byte_order_mark = "\xEF\xBB\xBF";
 
 [[noreturn]] void fail(std::string_view message) {
   throw invalid_input(fmt::format("read_transactions: {}", message));
+}
+
+/**
+ * crmkit reads UTF-8 (with or without a byte-order mark). A UTF-16 or UTF-32 byte-order mark, or
+ * a zero byte on the first line (UTF-16 without a mark), stops the read with a message saying so.
+ */
+void reject_other_encodings(std::string_view text, const std::string& source) {
+  struct byte_order_mark {
+    std::string_view bytes;
+    std::string_view encoding;
+    std::string_view python_codec;
+  };
+  // UTF-32 LE before UTF-16 LE: its mark starts with the same two bytes.
+  constexpr byte_order_mark marks[] = {{{"\xFF\xFE\0\0", 4}, "UTF-32-LE", "utf-32"},
+                                       {{"\0\0\xFE\xFF", 4}, "UTF-32-BE", "utf-32"},
+                                       {"\xFF\xFE", "UTF-16-LE", "utf-16"},
+                                       {"\xFE\xFF", "UTF-16-BE", "utf-16"}};
+  for (const auto& mark : marks) {
+    if (text.starts_with(mark.bytes)) {
+      throw parse_error(
+          fmt::format("{}:1:1: the file is {} (it starts with the byte-order mark {}); crmkit "
+                      "reads UTF-8: convert the file, or in Python pass encoding='{}'",
+                      source, mark.encoding, printable(mark.bytes), mark.python_codec),
+          source, 1, 1);
+    }
+  }
+  const std::string_view first_line = text.substr(0, text.find('\n'));
+  if (const std::size_t zero = first_line.find('\0'); zero != std::string_view::npos) {
+    throw parse_error(
+        fmt::format("{}:1:{}: zero byte 0x00: the file looks like UTF-16 or binary, not UTF-8 "
+                    "text; convert it, or in Python pass encoding='utf-16'",
+                    source, zero + 1),
+        source, 1, zero + 1);
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -266,7 +301,8 @@ class record_scanner {
     }
     problem = {
         line_, column_of(position_),
-        fmt::format("unexpected '{}' after the closing quote of a quoted field", text_[position_])};
+        fmt::format("unexpected '{}' after the closing quote of a quoted field",
+                    printable(text_.substr(position_, 1)))};
     const std::size_t newline = text_.find('\n', position_);
     if (newline == std::string_view::npos || newline >= end_) {
       position_ = end_;
@@ -411,12 +447,12 @@ std::optional<std::string> amount_problem(std::string_view text, double& value) 
   if (parse_plain_decimal(digits, value)) return std::nullopt;
   const auto [end, status] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
   if (status == std::errc::result_out_of_range) {
-    return fmt::format("'{}' is outside the range of a double", text);
+    return fmt::format("'{}' is outside the range of a double", printable(text));
   }
   if (status != std::errc{} || end != digits.data() + digits.size()) {
-    return fmt::format("cannot parse '{}' as a number", text);
+    return fmt::format("cannot parse '{}' as a number", printable(text));
   }
-  if (!std::isfinite(value)) return fmt::format("'{}' is not a finite number", text);
+  if (!std::isfinite(value)) return fmt::format("'{}' is not a finite number", printable(text));
   return std::nullopt;
 }
 
@@ -488,7 +524,7 @@ void read_chunk(const row_reader& reader, std::size_t begin, std::size_t end, st
     const std::string_view date = unescape(fields[datetime_slot], scratch[datetime_slot]);
     std::int64_t timestamp = 0;
     if (!reader.parse_date(date, timestamp)) {
-      if (!report_value(datetime_slot, fmt::format("cannot parse '{}' as a date ({})", date,
+      if (!report_value(datetime_slot, fmt::format("cannot parse '{}' as a date ({})", printable(date),
                                                    reader.date_expectation))) {
         return;
       }
@@ -496,7 +532,7 @@ void read_chunk(const row_reader& reader, std::size_t begin, std::size_t end, st
     }
     if (timestamp < reader.min_timestamp || timestamp > reader.max_timestamp) {
       if (!report_value(datetime_slot, fmt::format("'{}' is outside the supported range {} .. {}",
-                                                   date, format_timestamp(reader.min_timestamp),
+                                                   printable(date), format_timestamp(reader.min_timestamp),
                                                    format_timestamp(reader.max_timestamp)))) {
         return;
       }
@@ -511,6 +547,19 @@ void read_chunk(const row_reader& reader, std::size_t begin, std::size_t end, st
         continue;
       }
       out.amount[result.rows] = amount;
+    }
+    if constexpr (labels) {
+      if (const std::size_t at = first_invalid_utf8(id); at != std::string_view::npos) {
+        if (!report_value(customer_slot,
+                          fmt::format("byte 0x{:02X} at position {} of '{}' is not UTF-8 (crmkit "
+                                      "reads UTF-8; in Python pass encoding=..., e.g. "
+                                      "'latin-1')",
+                                      static_cast<unsigned char>(id[at]), at + 1,
+                                      printable(id)))) {
+          return;
+        }
+        continue;
+      }
     }
     // Numbered only now, so a label first seen on a bad row is numbered where it is kept.
     if constexpr (labels) customer = result.labels.code_of(id);
@@ -590,7 +639,7 @@ std::size_t resolve_column(std::string_view option, const column_ref& column,
     fail(
         fmt::format("{} = '{}' is a column name, but the file has no header (header = false); "
                     "give a 0-based position instead",
-                    option, column.name));
+                    option, printable(column.name)));
   }
   std::vector<std::size_t> matches;
   for (std::size_t i = 0; i < count; ++i) {
@@ -600,14 +649,16 @@ std::size_t resolve_column(std::string_view option, const column_ref& column,
     header_error(
         fmt::format("{} = '{}' is ambiguous: the header has it at positions {}; give a "
                     "0-based position instead",
-                    option, column.name, fmt::join(matches, ", ")));
+                    option, printable(column.name), fmt::join(matches, ", ")));
   }
   if (matches.empty()) {
     const std::string suggestion = closest_name(column.name, first.fields);
+    std::vector<std::string> header_names;
+    for (const std::string& field : first.fields) header_names.push_back(printable(field));
     header_error(
-        fmt::format("no column named '{}' ({}); the header has '{}'{}", column.name, option,
-                    fmt::join(first.fields, "', '"),
-                    suggestion.empty() ? "" : fmt::format(" (did you mean '{}'?)", suggestion)));
+        fmt::format("no column named '{}' ({}); the header has '{}'{}", printable(column.name),
+                    option, fmt::join(header_names, "', '"),
+                    suggestion.empty() ? "" : fmt::format(" (did you mean '{}'?)", printable(suggestion))));
   }
   return matches.front();
 }
@@ -767,6 +818,7 @@ void close_gaps(std::vector<T>& column, const std::vector<chunk>& chunks,
 transaction_log parse_transactions(std::string_view text, const csv_options& options,
                                    const std::string& source_name) {
   check_options(options);
+  reject_other_encodings(text, source_name);
   const std::size_t start =
       text.starts_with(utf8_byte_order_mark) ? utf8_byte_order_mark.size() : 0;
   const bool whitespace = options.delimiter == whitespace_delimiter;

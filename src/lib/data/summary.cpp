@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 
 #include "crmkit/core/check.hpp"
+#include "crmkit/core/limits.hpp"
 #include "huge_pages.hpp"
 
 namespace crmkit::data {
@@ -51,6 +52,31 @@ struct summary_columns {
   }
 };
 
+/**
+ * Means of a customer's counted calibration and holdout period totals when their plain sums
+ * overflowed the double range: Σ (total / n) term by term, which stays finite whenever the means
+ * are. A single period's total beyond the double range cannot be represented: invalid_input.
+ */
+void rescaled_means(std::span<const keyed_row> rows, int64_t key, const scan_settings& settings,
+                    period_totals& totals, int64_t counted, int64_t holdout_periods,
+                    double& mean, double& holdout_mean) {
+  mean = 0;
+  holdout_mean = 0;
+  int64_t periods = 0;
+  totals.each(rows, [&](int64_t period, double total) {
+    if (!std::isfinite(total)) {
+      check::fail("summarize", fmt::format("the purchases of customer {} in one period sum to "
+                                           "{} (beyond the largest double, about 1.8e308)",
+                                           key, total));
+    }
+    if (period > settings.calibration_end) {
+      holdout_mean += total / static_cast<double>(holdout_periods);
+    } else if (++periods > 1 || settings.include_first_transaction) {
+      mean += total / static_cast<double>(counted);
+    }
+  });
+}
+
 /** Computes customer `j`'s statistics from its rows, sorted by (period, row). */
 void scan_customer(std::span<const keyed_row> rows, size_t j, const scan_settings& settings,
                    period_totals& totals, summary_columns& out) {
@@ -67,7 +93,15 @@ void scan_customer(std::span<const keyed_row> rows, size_t j, const scan_setting
     last = period;
     if (++periods > 1 || settings.include_first_transaction) spend += total;
   });
+  const int64_t counted = settings.include_first_transaction ? periods : periods - 1;
   const bool with_amount = !out.monetary_value.empty();
+  double mean = counted > 0 ? spend / static_cast<double>(counted) : 0.0;
+  double holdout_mean =
+      holdout_periods > 0 ? holdout_spend / static_cast<double>(holdout_periods) : 0.0;
+  if (with_amount && !std::isfinite(spend + holdout_spend)) {
+    rescaled_means(rows, out.customer[j], settings, totals, counted, holdout_periods, mean,
+                   holdout_mean);
+  }
   if (settings.holdout) {
     const auto calibration_rows = static_cast<uint32_t>(
         std::partition_point(rows.begin(), rows.end(),
@@ -76,18 +110,14 @@ void scan_customer(std::span<const keyed_row> rows, size_t j, const scan_setting
     out.calibration_rows[j] = calibration_rows;
     out.holdout_rows[j] = static_cast<uint32_t>(rows.size()) - calibration_rows;
     out.frequency_holdout[j] = static_cast<double>(holdout_periods);
-    if (with_amount) {
-      out.monetary_value_holdout[j] =
-          holdout_periods > 0 ? holdout_spend / static_cast<double>(holdout_periods) : 0.0;
-    }
+    if (with_amount) out.monetary_value_holdout[j] = holdout_mean;
     if (first > end) return;
   }
-  const int64_t counted = settings.include_first_transaction ? periods : periods - 1;
   const int64_t recency = settings.include_first_transaction ? end - last : last - first;
   out.frequency[j] = static_cast<double>(counted);
   out.recency[j] = static_cast<double>(recency) / settings.freq_multiplier;
   out.T[j] = static_cast<double>(end - first) / settings.freq_multiplier;
-  if (with_amount) out.monetary_value[j] = counted > 0 ? spend / static_cast<double>(counted) : 0.0;
+  if (with_amount) out.monetary_value[j] = mean;
 }
 
 /** Summarises the rows at or before `last_tick` per customer. */
@@ -126,6 +156,8 @@ checked_log prepare(std::string_view function, std::span<const int64_t> customer
                     period_unit freq, double freq_multiplier, int64_t ticks_per_second) {
   const checked_log log = check_log(function, customer, timestamp, amount, freq, ticks_per_second);
   check::positive(function, "freq_multiplier", freq_multiplier);
+  limits::within(function, "freq_multiplier", freq_multiplier, limits::min_freq_multiplier,
+                 limits::max_freq_multiplier);
   return log;
 }
 

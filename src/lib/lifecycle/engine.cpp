@@ -182,6 +182,12 @@ customer_state customer_history::evaluate(const date_context& date) {
   const double g = state.gap;
   state.window = std::max(rules.min_window, rules.window_gaps * g);
   for (size_t i = 0; i < n; ++i) state.spend += spend_[i];
+  if (!std::isfinite(state.spend)) {
+    check::fail("lifecycle_stages",
+                fmt::format("a customer's total spend is {} (beyond the largest double, about "
+                            "1.8e308); amounts this large cannot be added up",
+                            state.spend));
+  }
 
   const bool trend_defined = state.tenure + 1 >= 2 * state.window;
   state.rate_trend = state.spend_trend = nan;

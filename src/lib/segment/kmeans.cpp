@@ -12,6 +12,7 @@
 
 #include "crmkit/core/check.hpp"
 #include "crmkit/core/exact_sum.hpp"
+#include "crmkit/core/limits.hpp"
 #include "crmkit/core/memory.hpp"
 #include "crmkit/core/parallel.hpp"
 #include "crmkit/segment/random.hpp"
@@ -815,6 +816,8 @@ void check_options(const kmeans_options& options, std::size_t n) {
                                           options.n_clusters, n));
   }
   if (options.max_iter < 1) check::fail(fit_function, "max_iter = 0 must be at least 1");
+  limits::at_most(fit_function, "max_iter", options.max_iter, limits::max_kmeans_iterations);
+  limits::at_most(fit_function, "n_init", options.n_init, limits::max_kmeans_n_init);
   check::nonnegative(fit_function, "tol", options.tol);
 }
 
@@ -824,6 +827,16 @@ kmeans_result fit(const matrix_view& x, const std::optional<matrix_view>& initia
   const std::size_t n = static_cast<std::size_t>(x.rows());
   const std::size_t d = static_cast<std::size_t>(x.cols());
   check_options(options, n);
+  // Squared distances between centred rows reach 4·max‖x_i − mean‖²; past the double range
+  // every distance is inf and the fit would collapse to one cluster.
+  const double distance_bound = 2 * summary.max_centred_norm;
+  if (!std::isfinite(distance_bound * distance_bound) || !summary.variance.allFinite()) {
+    check::fail(fit_function,
+                fmt::format("x spreads too far for squared distances to stay finite (a centred "
+                            "row has norm up to {:.3g}; the limit is about {:.3g}): rescale the "
+                            "features, e.g. standardise them (see docs/limits.md)",
+                            summary.max_centred_norm, limits::max_kmeans_centred_norm));
+  }
   detail::check_sample_weight(fit_function, sample_weight, n);
   if (initial) {
     if (static_cast<std::size_t>(initial->rows()) != options.n_clusters ||

@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "crmkit/core/check.hpp"
+#include "crmkit/core/limits.hpp"
 #include "crmkit/core/parallel.hpp"
 #include "crmkit/core/quantile.hpp"
 #include "crmkit/core/radix_sort.hpp"
@@ -93,6 +94,7 @@ dimension_scores score_dimension(std::string_view name, std::span<const double> 
     return result;
   }
   if (bins < 1) check::fail(function, "bins = 0 must be at least 1");
+  limits::at_most(function, "bins", bins, limits::max_rfm_bins);
 
   const auto order = stable_order(values);
 

@@ -30,8 +30,16 @@ tier_result value_tiers(std::span<const double> values, std::span<const double> 
     }
   }
   const std::size_t n = values.size();
+  // Shares do not depend on the unit: values whose sum passes the double range are scaled by
+  // 1 / (largest value) first.
+  double scale = 1;
   double total = 0;
   for (double v : values) total += v;
+  if (!std::isfinite(total)) {
+    scale = 1 / *std::max_element(values.begin(), values.end());
+    total = 0;
+    for (double v : values) total += v * scale;
+  }
   if (basis == tier_basis::value_share && !(total > 0)) {
     check::fail(function,
                 "the values sum to 0; value shares are undefined (use population "
@@ -56,9 +64,9 @@ tier_result value_tiers(std::span<const double> values, std::span<const double> 
     }
     result.tiers[i] = static_cast<std::int32_t>(tier);
     ++result.counts[tier];
-    result.value_shares[tier] += values[i];
+    result.value_shares[tier] += values[i] * scale;
     result.lowest_values[tier] = values[i];
-    above += values[i];
+    above += values[i] * scale;
   }
   for (auto& share : result.value_shares) share = total > 0 ? share / total : std::nan("");
   return result;

@@ -1,4 +1,5 @@
 #include <crmkit/core/parallel.hpp>
+#include <crmkit/core/printable.hpp>
 #include <crmkit/data/csv.hpp>
 
 #include <doctest/doctest.h>
@@ -489,7 +490,7 @@ TEST_CASE("on_bad_row = skip leaves bad rows out and lists line, column and reas
   const std::string date_help = " as a date (expected YYYY-MM-DD, YYYYMMDD or ISO datetime)";
   const std::vector<crmkit::data::skipped_row> expected{
       {3, 3, "column 'date': cannot parse '1997-02-30'" + date_help},
-      {4, 3, "column 'date': cannot parse 'a\r\nb'" + date_help},
+      {4, 3, "column 'date': cannot parse 'a\\r\\nb'" + date_help},  // escaped: one line
       {6, 14, "column 'amount': cannot parse 'x' as a number"},
       {7, 1, "expected 3 fields, found 2"},
       {8, 1, "column 'customer_id': empty customer id"},
@@ -756,4 +757,62 @@ TEST_CASE("CDNOW_master.txt with its header: 69,659 transactions of 23,570 custo
   // The README: 80 rows have dollar value 0.
   CHECK(std::count(log.amount.begin(), log.amount.end(), 0.0) == 80);
   CHECK(totals.zero_amounts == 80);
+}
+
+// Issue 13, defect 10: a quoted field with a line break made a two-line message.
+TEST_CASE("field text quoted in a message has its control characters escaped") {
+  csv_options options;
+  options.monetary_value_col = column_ref("amount");
+  CHECK_THROWS_WITH_AS(
+      static_cast<void>(crmkit::data::parse_transactions(
+          "customer_id,date,amount\n1,\"1997-01-01\n\",5\n", options)),
+      "<text>:2:3: column 'date': cannot parse '1997-01-01\\n' as a date (expected YYYY-MM-DD, "
+      "YYYYMMDD or ISO datetime)",
+      crmkit::parse_error);
+  CHECK_THROWS_WITH_AS(
+      static_cast<void>(crmkit::data::parse_transactions(
+          "customer_id,date,amount\n1,1997-01-01,\"1\r\n\t2\"\n", options)),
+      "<text>:2:14: column 'amount': cannot parse '1\\r\\n\\t2' as a number",
+      crmkit::parse_error);
+  options.on_bad_row = bad_row_policy::skip;
+  const auto log = crmkit::data::parse_transactions(
+      "customer_id,date,amount\n1,\"1997-01-01\n\",5\n2,1997-01-01,5\n", options);
+  REQUIRE(log.skipped.size() == 1);
+  CHECK(log.skipped[0].reason.find('\n') == std::string::npos);
+  CHECK(crmkit::printable("a\x01\x7f\\b\xc3\xa9\xe9") == "a\\x01\\x7F\\\\b\xc3\xa9\\xE9");
+}
+
+// Issue 13, defect 8: UTF-16 and Latin-1 files gave Python an empty ValueError (the message
+// quoted bytes that are not UTF-8) or a UnicodeDecodeError (labels that are not UTF-8).
+TEST_CASE("encodings: UTF-16/32 files are refused by name; ids that are not UTF-8 are bad rows") {
+  using namespace std::string_literals;
+  CHECK_THROWS_WITH_AS(static_cast<void>(crmkit::data::parse_transactions(
+                           "\xFF\xFE" "c\0u\0"s, {}, "u16.csv")),
+                       "u16.csv:1:1: the file is UTF-16-LE (it starts with the byte-order mark "
+                       "\\xFF\\xFE); crmkit reads UTF-8: convert the file, or in Python pass "
+                       "encoding='utf-16'",
+                       crmkit::parse_error);
+  CHECK_THROWS_WITH_AS(static_cast<void>(crmkit::data::parse_transactions(
+                           "\xFF\xFE\0\0c\0\0\0"s, {}, "u32.csv")),
+                       doctest::Contains("UTF-32-LE"), crmkit::parse_error);
+  CHECK_THROWS_WITH_AS(static_cast<void>(crmkit::data::parse_transactions(
+                           "c\0u\0s\0,\0d\0\n\0"s, {}, "nobom.csv")),
+                       doctest::Contains("nobom.csv:1:2: zero byte 0x00"), crmkit::parse_error);
+
+  const std::string latin1 = "customer_id,date\ncaf\xE9,1997-01-01\nbob,1997-01-02\n";
+  CHECK_THROWS_WITH_AS(
+      static_cast<void>(crmkit::data::parse_transactions(latin1, {}, "l1.csv")),
+      "l1.csv:2:1: column 'customer_id': byte 0xE9 at position 4 of 'caf\\xE9' is not UTF-8 "
+      "(crmkit reads UTF-8; in Python pass encoding=..., e.g. 'latin-1')",
+      crmkit::parse_error);
+  csv_options skip;
+  skip.on_bad_row = bad_row_policy::skip;
+  const auto log = crmkit::data::parse_transactions(latin1, skip, "l1.csv");
+  CHECK(log.customer_labels == std::vector<std::string>{"bob"});
+  REQUIRE(log.skipped.size() == 1);
+  CHECK(log.skipped[0].line == 2);
+  // A UTF-8 byte-order mark and valid multi-byte UTF-8 ids are read as before.
+  const auto utf8 = crmkit::data::parse_transactions(
+      "\xEF\xBB\xBF" "customer_id,date\ncaf\xC3\xA9,1997-01-01\n");
+  CHECK(utf8.customer_labels == std::vector<std::string>{"caf\xC3\xA9"});
 }

@@ -370,3 +370,43 @@ TEST_CASE("bad input gets a clear error") {
       "first is on 2024-01-03T10:00:00)",
       crmkit::invalid_input);
 }
+
+// Issue 13, defect 3: amounts whose sum passes the double range made monetary_value inf.
+TEST_CASE("large finite amounts: the mean stays finite, a period total beyond the range is an error") {
+  constexpr std::int64_t day = 86400;
+  const double big = 1.5e308;  // two of them sum past DBL_MAX ≈ 1.797e308; their mean does not
+  const std::vector<std::int64_t> customer{7, 7, 7, 8, 8};
+  const std::vector<std::int64_t> timestamp{0, day, 2 * day, 0, day};
+  const std::vector<double> amount{1, big, big, 2, 3};
+  const auto summary = cd::summarize(customer, timestamp, amount, {});
+  REQUIRE(summary.size() == 2);
+  CHECK(summary.monetary_value[0] == big);  // (big + big) / 2 term by term, exact
+  CHECK(summary.monetary_value[1] == 3);
+  cd::summary_options rfm;
+  rfm.include_first_transaction = true;
+  CHECK(cd::summarize(customer, timestamp, amount, rfm).monetary_value[0] ==
+        doctest::Approx(big / 3 * 2 + 1.0 / 3).epsilon(1e-15));
+
+  const std::vector<std::int64_t> same_day{0, day, day};
+  CHECK_THROWS_WITH_AS(
+      static_cast<void>(cd::summarize(std::vector<std::int64_t>{7, 7, 7}, same_day,
+                                      std::vector<double>{1, big, big}, {})),
+      "summarize: the purchases of customer 7 in one period sum to inf (beyond the largest "
+      "double, about 1.8e308)",
+      crmkit::invalid_input);
+}
+
+// Issue 13, defect 6: freq_multiplier 1e-320 (subnormal) made every duration inf.
+TEST_CASE("freq_multiplier outside its documented limits is refused by name") {
+  const std::vector<std::int64_t> customer{1, 1};
+  const std::vector<std::int64_t> timestamp{0, 86400};
+  const std::vector<double> no_amount;
+  CHECK_THROWS_WITH_AS(
+      static_cast<void>(cd::summarize(customer, timestamp, no_amount, {.freq_multiplier = 1e-320})),
+      "summarize: freq_multiplier = 1e-320 must lie in [1e-06, 1000000] (see docs/limits.md)",
+      crmkit::invalid_input);
+  CHECK_THROWS_AS(
+      static_cast<void>(cd::summarize(customer, timestamp, no_amount, {.freq_multiplier = 1e7})),
+      crmkit::invalid_input);
+  CHECK(cd::summarize(customer, timestamp, no_amount, {.freq_multiplier = 1e-6}).recency[0] == 1e6);
+}

@@ -477,3 +477,20 @@ TEST_CASE("early warning lists the customers who moved into decline, by value") 
   CHECK_THROWS_AS(lc::early_warning(log.view(), day(200), day(100), {}, {}, options),
                   crmkit::invalid_input);
 }
+
+// Issue 13, defect 3: a total spend past the double range was reported as inf.
+TEST_CASE("a total spend beyond the double range is an error, not inf") {
+  hand_log log;
+  log.buy(11, 10, 1e308);
+  log.buy(11, 20, 1e308);
+  CHECK_THROWS_WITH_AS(static_cast<void>(lc::classify(log.view(), hand_options(), day(200))),
+                       doctest::Contains("a customer's total spend is inf (beyond the largest "
+                                         "double"),
+                       crmkit::invalid_input);
+  hand_log fine;
+  fine.buy(11, 10, 8e307);
+  fine.buy(11, 20, 8e307);
+  const auto table = lc::classify(fine.view(), hand_options(), day(200));
+  const auto rows = rows_by_key(table.customer);
+  CHECK(table.total_spend[rows.at(11)] == 1.6e308);
+}

@@ -459,3 +459,16 @@ TEST_CASE("bad input is rejected with the argument, position and value") {
   CHECK_THROWS_AS(crmkit::segment::kmeans_predict(x, row_matrix::Zero(2, 4)),
                   crmkit::invalid_input);
 }
+
+// Issue 13, defect 3: features around 1e154 gave one cluster, inertia inf, and a message about
+// duplicate points.
+TEST_CASE("features whose squared distances overflow are refused with a clear message") {
+  const row_matrix x = column({0, 1e154, 2e154, 3e154, 4e154, 5e154});
+  CHECK_THROWS_WITH_AS(static_cast<void>(crmkit::segment::kmeans(x, lloyd_options(2))),
+                       doctest::Contains("x spreads too far for squared distances to stay finite"),
+                       crmkit::invalid_input);
+  // The same points scaled by 1e-150 (exact powers of ten apart) cluster normally.
+  const auto fit = crmkit::segment::kmeans(column({0, 1e4, 2e4, 3e4, 4e4, 5e4}), lloyd_options(2));
+  CHECK(fit.distinct_clusters == 2);
+  CHECK(std::isfinite(fit.inertia));
+}

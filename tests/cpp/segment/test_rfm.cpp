@@ -278,3 +278,31 @@ TEST_CASE("cluster profile: size, share, mean and median per cluster") {
   CHECK(std::isnan(profile.means(2, 0)));
   CHECK_THROWS_AS(crmkit::segment::profile_clusters(x, labels, 1), crmkit::invalid_input);
 }
+
+// Issue 13, defect 3: values whose sum passes the double range gave NaN shares (inf / inf).
+TEST_CASE("value tiers: shares of values near the double range are those of the scaled values") {
+  const std::vector<double> values{5e307, 1e308, 5e307, 0};  // sum 2e308 > DBL_MAX ≈ 1.797e308
+  const std::vector<double> abc{0.5, 0.9};
+  const auto huge =
+      crmkit::segment::value_tiers(values, abc, crmkit::segment::tier_basis::value_share);
+  // The same customers scaled by 1e-300 (exact ratios): 1e8 holds .5 (A), the two 5e7 .25 each.
+  const auto small = crmkit::segment::value_tiers(std::vector<double>{5e7, 1e8, 5e7, 0}, abc,
+                                                  crmkit::segment::tier_basis::value_share);
+  CHECK(huge.tiers == small.tiers);
+  CHECK(huge.counts == small.counts);
+  for (std::size_t t = 0; t < huge.value_shares.size(); ++t) {
+    CHECK(std::isfinite(huge.value_shares[t]));
+    CHECK(huge.value_shares[t] == doctest::Approx(small.value_shares[t]).epsilon(1e-15));
+  }
+  CHECK(huge.value_shares[0] == doctest::Approx(0.5));
+}
+
+// Issue 13, defect 7: `--quantiles 1e9` asked for 10 GB of bins.
+TEST_CASE("RFM bins beyond their limit are refused before any work") {
+  const std::vector<double> values{1, 2, 3};
+  CHECK_THROWS_WITH_AS(
+      static_cast<void>(crmkit::segment::score_quantiles(values, 1'000'000'000,
+                                                         crmkit::segment::tie_policy::average_rank, true)),
+      doctest::Contains("bins = 1000000000 exceeds its limit of 100 (see docs/limits.md)"),
+      crmkit::invalid_input);
+}
