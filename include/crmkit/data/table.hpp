@@ -83,6 +83,13 @@ struct table {
 /** A table's rows `order[0]`, `order[1]`, ... (a permutation or a selection), same columns. */
 table take_rows(const table& source, const std::vector<std::size_t>& order);
 
+/**
+ * Rows `order` of the columns named `columns` only, in that order (`index_columns` = 0).
+ * @throw invalid_input for a name that is not a column.
+ */
+table take_rows(const table& source, const std::vector<std::size_t>& order,
+                const std::vector<std::string>& columns);
+
 /** The text of cell `row` of a text column (empty for a missing cell). */
 [[nodiscard]] std::string_view text_at(const text_values& column, std::size_t row) noexcept;
 

@@ -87,27 +87,40 @@ table& table::add_strings(std::string name, const std::vector<std::string>& text
   return add(std::move(name), std::move(column));
 }
 
+namespace {
+
+table_column column_rows(const table_column& column, const std::vector<std::size_t>& order) {
+  table_column picked{column.name, std::vector<double>{}};
+  std::visit(
+      [&](const auto& values) {
+        using type = std::decay_t<decltype(values)>;
+        if constexpr (std::is_same_v<type, text_values>) {
+          picked.values = text_values{pick(values.codes, order), values.labels};
+        } else if constexpr (std::is_same_v<type, date_values>) {
+          picked.values = date_values{pick(values.days, order)};
+        } else if constexpr (std::is_same_v<type, flag_values>) {
+          picked.values = flag_values{pick(values.flags, order)};
+        } else {
+          picked.values = pick(values, order);
+        }
+      },
+      column.values);
+  return picked;
+}
+
+}  // namespace
+
 table take_rows(const table& source, const std::vector<std::size_t>& order) {
   table out;
   out.index_columns = source.index_columns;
-  for (const auto& column : source.columns) {
-    table_column picked{column.name, std::vector<double>{}};
-    std::visit(
-        [&](const auto& values) {
-          using type = std::decay_t<decltype(values)>;
-          if constexpr (std::is_same_v<type, text_values>) {
-            picked.values = text_values{pick(values.codes, order), values.labels};
-          } else if constexpr (std::is_same_v<type, date_values>) {
-            picked.values = date_values{pick(values.days, order)};
-          } else if constexpr (std::is_same_v<type, flag_values>) {
-            picked.values = flag_values{pick(values.flags, order)};
-          } else {
-            picked.values = pick(values, order);
-          }
-        },
-        column.values);
-    out.columns.push_back(std::move(picked));
-  }
+  for (const auto& column : source.columns) out.columns.push_back(column_rows(column, order));
+  return out;
+}
+
+table take_rows(const table& source, const std::vector<std::size_t>& order,
+                const std::vector<std::string>& columns) {
+  table out;
+  for (const auto& name : columns) out.columns.push_back(column_rows(source.column(name), order));
   return out;
 }
 

@@ -118,12 +118,10 @@ data::table early_warning(const data::table& customers, const customer_summaries
   for (const auto i : rows) at_risk[i] = revenue[i] * (1.0 - p_alive[i]);
   std::stable_sort(rows.begin(), rows.end(),
                    [&](std::size_t a, std::size_t b) { return at_risk[a] > at_risk[b]; });
-  data::table picked;
-  for (const char* name : {"customer_id", "rfm_segment", "segment", "value_tier", "purchases",
-                           "revenue", "weeks_since_last", "p_alive", "clv"}) {
-    picked.columns.push_back(customers.column(name));
-  }
-  data::table table = data::take_rows(picked, rows);
+  data::table table = data::take_rows(customers, rows,
+                                      {"customer_id", "rfm_segment", "segment", "value_tier",
+                                       "purchases", "revenue", "weeks_since_last", "p_alive",
+                                       "clv"});
   table.index_columns = 1;
   const auto& since = table.get<std::vector<double>>("weeks_since_last");
   data::date_values last;
