@@ -131,6 +131,9 @@ def _scale_of(metric: str, scale: Optional[Tuple[int, int]], top_boxes: int, ver
             raise ValueError("scale is set by the CES version; pass version='2.0' or '1.0'")
         return tuple(_core.survey.ces_scale(version))
     low, high = (1, 5) if scale is None else scale
+    for name, value in (("scale[0]", low), ("scale[1]", high), ("top_boxes", top_boxes)):
+        if isinstance(value, (bool, np.bool_)) or not float(value).is_integer():
+            raise ValueError(f"{name} = {value!r} must be an integer (rating scales are integer)")
     return (int(low), int(high), True, int(top_boxes))
 
 
