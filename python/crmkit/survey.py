@@ -153,7 +153,11 @@ def _one_sample(metric, scores, weights, confidence, min_n, on_bad_row, method="
     if values.size == 0:
         raise ValueError("scores is empty")
     labels = scores.index if isinstance(scores, pd.Series) else None
-    out = _run(metric, values, weights_array(weights, values.size), [], [], None, None, 1,
+    weight_values = weights_array(weights, values.size)
+    if weight_values is not None and weight_values.size and not weight_values.any():
+        raise ValueError(f"{metric}: every weight is 0, so the estimate is undefined "
+                         "(give some answer a weight)")
+    out = _run(metric, values, weight_values, [], [], None, None, 1,
                _check_confidence(confidence), min_n, method, n_boot, random_state, scale)
     skipped = _report_bad_rows(out, on_bad_row, labels)
     row = {name: column[0] for name, column in out["columns"].items()}
