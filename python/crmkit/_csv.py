@@ -264,7 +264,9 @@ def _csv_cells(values: pd.Series):
     """A column as the C++ writer takes it: float64, int64, or (int32 codes, str labels)."""
     dtype = values.dtype
     integer = pd.api.types.is_integer_dtype(dtype)  # False for bool and categorical columns
-    if integer and not values.hasnans:
+    if integer and dtype.kind == "u" and len(values) and values.max() > np.iinfo(np.int64).max:
+        integer = False  # uint64 beyond int64: written as the text of each value, not wrapped
+    elif integer and not values.hasnans:
         return np.ascontiguousarray(values.to_numpy(dtype=np.int64))
     if integer or pd.api.types.is_float_dtype(dtype):
         return np.ascontiguousarray(values.to_numpy(dtype=np.float64, na_value=np.nan))

@@ -59,8 +59,41 @@ def _customer_keys(ids: pd.Series, argument: str) -> Tuple[np.ndarray, Optional[
     return codes.astype(np.int64, copy=False), pd.Index(labels)
 
 
+_YYYYMMDD_RANGE = (1000_01_01, 9999_12_31)
+
+
+def _numeric_dates(dates: pd.Series, datetime_format: Optional[str], argument: str) -> pd.Series:
+    """Numbers as dates: integers YYYYMMDD (as the CSV reader reads "20240101"), else an error.
+
+    pandas would read any number as nanoseconds since 1970, so 20240101 became 1970-01-01; a
+    number is never taken as a count of (nano)seconds here.
+    """
+    if pd.api.types.is_integer_dtype(dates.dtype) and not pd.api.types.is_bool_dtype(dates.dtype):
+        outside = (dates < _YYYYMMDD_RANGE[0]) | (dates > _YYYYMMDD_RANGE[1])
+        if not outside.any():
+            try:
+                return pd.to_datetime(dates.astype(str), format=datetime_format or "%Y%m%d")
+            except (ValueError, TypeError) as error:
+                raise ValueError(
+                    f"{argument} {dates.name!r}: integer dates are read as YYYYMMDD: {error}"
+                ) from None
+        where = _first_bad_row(dates, outside.to_numpy())
+        raise ValueError(
+            f"{argument} {dates.name!r}: integer dates are read as YYYYMMDD, but the value at "
+            f"{where} is not one; give datetime64 values or date strings"
+        )
+    raise ValueError(
+        f"{argument} {dates.name!r} holds numbers of dtype {dates.dtype}; give datetime64 values, "
+        "date strings or YYYYMMDD integers (numbers are not read as seconds since 1970)"
+    )
+
+
 def _timestamps(dates: pd.Series, datetime_format: Optional[str], argument: str) -> np.ndarray:
     """Nanoseconds since 1970-01-01 (int64), wall-clock time for time-zone-aware columns."""
+    if pd.api.types.is_numeric_dtype(dates.dtype) and not pd.api.types.is_datetime64_any_dtype(
+        dates.dtype
+    ):
+        dates = _numeric_dates(dates, datetime_format, argument)
     if not pd.api.types.is_datetime64_dtype(dates.dtype):
         if isinstance(dates.dtype, pd.DatetimeTZDtype):
             dates = dates.dt.tz_localize(None)
@@ -405,6 +438,13 @@ def simulate_transactions(
     origin = _timestamp(start, None, "start")
     if origin is None:
         raise ValueError("start is required")
+    last = origin + float(horizon) * _SIMULATION_PERIOD_SECONDS[freq] * _NANOSECONDS
+    if not last <= pd.Timestamp.max.value:
+        raise ValueError(
+            f"simulate_transactions: start = {start!r} plus horizon = {horizon} periods of "
+            f"{freq!r} ends after {pd.Timestamp.max.date()}, the last date a datetime64[ns] "
+            "column can hold (see docs/limits.md)"
+        )
     result = _core.data.simulate_transactions(
         int(n_customers), r, alpha, a, b, p, q, gamma, acquisition_periods, horizon, int(seed),
         int(max_transactions),

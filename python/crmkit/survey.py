@@ -131,6 +131,9 @@ def _scale_of(metric: str, scale: Optional[Tuple[int, int]], top_boxes: int, ver
             raise ValueError("scale is set by the CES version; pass version='2.0' or '1.0'")
         return tuple(_core.survey.ces_scale(version))
     low, high = (1, 5) if scale is None else scale
+    for name, value in (("scale[0]", low), ("scale[1]", high), ("top_boxes", top_boxes)):
+        if isinstance(value, (bool, np.bool_)) or not float(value).is_integer():
+            raise ValueError(f"{name} = {value!r} must be an integer (rating scales are integer)")
     return (int(low), int(high), True, int(top_boxes))
 
 
@@ -150,7 +153,11 @@ def _one_sample(metric, scores, weights, confidence, min_n, on_bad_row, method="
     if values.size == 0:
         raise ValueError("scores is empty")
     labels = scores.index if isinstance(scores, pd.Series) else None
-    out = _run(metric, values, weights_array(weights, values.size), [], [], None, None, 1,
+    weight_values = weights_array(weights, values.size)
+    if weight_values is not None and weight_values.size and not weight_values.any():
+        raise ValueError(f"{metric}: every weight is 0, so the estimate is undefined "
+                         "(give some answer a weight)")
+    out = _run(metric, values, weight_values, [], [], None, None, 1,
                _check_confidence(confidence), min_n, method, n_boot, random_state, scale)
     skipped = _report_bad_rows(out, on_bad_row, labels)
     row = {name: column[0] for name, column in out["columns"].items()}

@@ -23,6 +23,8 @@ inline constexpr std::size_t max_kmeans_n_init = 1000;
 inline constexpr std::size_t max_kmeans_iterations = 100'000;
 /** k-means: largest norm of a centred row, so that squared distances (≤ (2·norm)²) stay finite: sqrt(DBL_MAX) / 2. */
 inline constexpr double max_kmeans_centred_norm = 6.7e153;
+/** Survey bootstrap resamples (n_boot); each resample is a pass over the answers. */
+inline constexpr std::size_t max_bootstrap_resamples = 1'000'000;
 /** Summary freq_multiplier: durations are divided by it, so tiny values overflow to inf. */
 inline constexpr double min_freq_multiplier = 1e-6;
 inline constexpr double max_freq_multiplier = 1e6;

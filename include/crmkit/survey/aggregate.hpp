@@ -476,6 +476,7 @@ grouped_results<nps_result> aggregate_nps(std::span<const Score> scores,
                                           const nps_options& options, data::bad_row_policy policy) {
   constexpr const char* function = "aggregate_nps";
   check_confidence(function, options.confidence);
+  check_small_sample_below(function, options.small_sample_below);
   if (options.method == nps_interval_method::bootstrap)
     check_resamples(function, options.resamples);
   const row_locator<Score> locator(function, scores, weights, grouping, rating_scale{0, 10});
@@ -509,6 +510,7 @@ grouped_results<rating_result> aggregate_rating(std::span<const Score> scores,
                                                 data::bad_row_policy policy) {
   constexpr const char* function = "aggregate_rating";
   check_confidence(function, options.confidence);
+  check_small_sample_below(function, options.small_sample_below);
   check_scale(function, scale);
   const row_locator<Score> locator(function, scores, weights, grouping, scale);
   return aggregate_cells<rating_result>(

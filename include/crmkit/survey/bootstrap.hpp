@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "crmkit/core/check.hpp"
+#include "crmkit/core/limits.hpp"
 #include "crmkit/core/parallel.hpp"
 #include "crmkit/core/quantile.hpp"
 #include "crmkit/core/random.hpp"
@@ -68,6 +69,7 @@ inline void check_resamples(std::string_view function, std::size_t resamples) {
   if (resamples < 2) {
     check::fail(function, fmt::format("n_boot = {} must be at least 2", resamples));
   }
+  limits::at_most(function, "n_boot", resamples, limits::max_bootstrap_resamples);
 }
 
 }  // namespace crmkit::survey::detail

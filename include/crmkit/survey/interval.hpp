@@ -35,6 +35,14 @@ inline void check_confidence(std::string_view function, double confidence) {
   }
 }
 
+/** Throws `invalid_input` unless the small-sample threshold (Python: min_n) is finite and >= 0. */
+inline void check_small_sample_below(std::string_view function, double small_sample_below) {
+  if (!(small_sample_below >= 0 && small_sample_below < HUGE_VAL)) {
+    check::fail(function, fmt::format("min_n (small_sample_below) = {} must be finite and >= 0",
+                                      small_sample_below));
+  }
+}
+
 /** t_{df, 1−α/2}: the two-sided Student-t critical value (df > 0, need not be an integer). */
 inline double student_t_critical(double confidence, double degrees_of_freedom) {
   const boost::math::students_t distribution(degrees_of_freedom);

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <algorithm>
 #include <span>
 
 #include "crmkit/core/check.hpp"
@@ -25,6 +26,10 @@ template <class Score>
                              const nps_options& options = {},
                              data::bad_row_policy policy = data::bad_row_policy::error) {
   check::not_empty("nps", "scores", scores.size());
+  if (!weights.empty() && std::all_of(weights.begin(), weights.end(),
+                                      [](double weight) { return weight == 0; })) {
+    check::fail("nps", "every weight is 0, so the NPS is undefined (give some answer a weight)");
+  }
   return aggregate_nps(scores, weights, response_grouping{}, options, policy).cells.front();
 }
 

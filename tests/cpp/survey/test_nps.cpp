@@ -223,3 +223,28 @@ TEST_CASE("summarize refuses a bootstrap of a weighted accumulator") {
   options.method = survey::nps_interval_method::bootstrap;
   CHECK_THROWS_AS((void)survey::summarize(accumulator, options), crmkit::invalid_input);
 }
+
+// Issue 13, defect 6: all-zero weights gave NaN and min_n = NaN was accepted; defect 7: n_boot.
+TEST_CASE("all-zero weights, a NaN small-sample threshold and a huge n_boot are named errors") {
+  const std::vector<std::int64_t> scores{10, 9, 3};
+  const std::vector<double> zero{0, 0, 0};
+  CHECK_THROWS_WITH_AS(
+      static_cast<void>(crmkit::survey::nps(std::span<const std::int64_t>(scores), zero)),
+      "nps: every weight is 0, so the NPS is undefined (give some answer a weight)",
+      crmkit::invalid_input);
+  crmkit::survey::nps_options nan_threshold;
+  nan_threshold.small_sample_below = std::nan("");
+  CHECK_THROWS_WITH_AS(static_cast<void>(crmkit::survey::nps(
+                           std::span<const std::int64_t>(scores), {}, nan_threshold)),
+                       doctest::Contains("min_n (small_sample_below) = nan must be finite and >= 0"),
+                       crmkit::invalid_input);
+  crmkit::survey::nps_options huge;
+  huge.method = crmkit::survey::nps_interval_method::bootstrap;
+  huge.resamples = 1'000'000'000;
+  CHECK_THROWS_WITH_AS(
+      static_cast<void>(crmkit::survey::nps(std::span<const std::int64_t>(scores), {}, huge)),
+      doctest::Contains("n_boot = 1000000000 exceeds its limit of 1000000"), crmkit::invalid_input);
+  // Some weight left: a defined NPS (one promoter of weight 1: +100).
+  CHECK(crmkit::survey::nps(std::span<const std::int64_t>(scores), std::vector<double>{1, 0, 0})
+            .score == 100);
+}
