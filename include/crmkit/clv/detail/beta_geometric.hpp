@@ -195,7 +195,7 @@ struct beta_geometric {
   template <class P>
   static double log_dead_odds(const P& p, double x, double t_x, double age) {
     const double rho = std::log1p((age - t_x) / (p.alpha + t_x));
-    return std::log(p.a) - std::log(p.b + x + Offset - 1) + (p.r + x) * rho;
+    return std::log(p.a) - std::log(p.b + (x + Offset - 1)) + (p.r + x) * rho;
   }
 
   template <class P>
@@ -288,7 +288,7 @@ struct beta_geometric {
           g_bb = math::trigamma(shifted_b) - math::trigamma(a + shifted_b) - tri_b + tri_ab;
         }
         dead_possible = can_be_dead(x);
-        b_x = shifted_b - 1;
+        b_x = b + (x + Offset - 1);
         log_odds_base = dead_possible ? std::log(a) - std::log(b_x) : 0.0;
       }
       const double w = row.weight;
