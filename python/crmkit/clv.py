@@ -200,7 +200,7 @@ class _BaseFitter:
         self._data_columns = (data, index)
         for message in result["warnings"]:
             category = ConvergenceWarning if "converge" in message else SpendWarning
-            if "information matrix" in message:
+            if "information matrix" in message or "at the boundary" in message:
                 category = ConvergenceWarning
             warnings.warn(message, category, stacklevel=3)
         if verbose:

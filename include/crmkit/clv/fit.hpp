@@ -37,7 +37,10 @@
  *   `sample(data, target)` (a systematic sample of about `target` rows carrying the weights of
  *   the rows they stand for);
  * - `log_likelihood_sums<with_hessian>(params, data)`: Σ w·ℓ, its gradient and (optionally)
- *   Hessian with respect to the natural parameters, deterministic whatever the thread count.
+ *   Hessian with respect to the natural parameters, deterministic whatever the thread count;
+ * - optionally `boundary_warnings(params)`: one message per limit of the parameter space the
+ *   estimate has run to (naming the parameters and the model the limit reduces to), appended to
+ *   the result's warnings after the model's name.
  * Adding a model is writing one such traits type (see bg_nbd.hpp, gamma_gamma.hpp).
  *
  * The objective, as in lifetimes' `_negative_log_likelihood`, is
@@ -417,6 +420,11 @@ fit_result<typename Model::params_type, Model::size> fit_model(std::string_view 
       information(static_cast<Eigen::Index>(i), static_cast<Eigen::Index>(j)) = entry;
     }
   }
+  if constexpr (requires { Model::boundary_warnings(result.params); }) {
+    for (const auto& warning : Model::boundary_warnings(result.params))
+      result.warnings.push_back(fmt::format("{}: {}", Model::name, warning));
+  }
+
   const Eigen::LDLT<Eigen::Matrix<double, n, n>> factor(information);
   const bool invertible = factor.info() == Eigen::Success && factor.isPositive() &&
                           (factor.vectorD().array() > 0).all();

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
+#include <limits>
 #include <span>
 #include <string_view>
 #include <vector>
@@ -44,11 +45,34 @@ inline void check_value_inputs(std::string_view function, std::span<const double
 }  // namespace detail
 
 /**
+ * The most months of discounting customer_lifetime_value and customer_lifetime_value_continuous
+ * evaluate (≈ 8,333 years): beyond it they throw invalid_input rather than run for hours. The
+ * discrete form reaches it only with a discount rate ≤ 0 or below ~4e-4 a month; with rate 0 it
+ * is a single evaluation at any horizon.
+ */
+inline constexpr double max_discounted_months = 1e5;
+
+/**
+ * Months after which the rest of lifetimes' discounted sum is below 1e-17 of its total, for a
+ * monthly rate d > 0 (+∞ otherwise). CET is concave in t (a mixture over λ and p of
+ * (1 − e^{−pλt})/p), so its monthly increments Δ_i do not grow, and the sum is at least
+ * Δ_1/(1+d) ≥ Δ_n/(1+d): the tail Σ_{i>n} Δ_i/(1+d)^i ≤ Δ_n (1+d)^{−n}/d ≤ sum·(1+d)^{1−n}/d.
+ */
+inline double discount_horizon_months(double rate) {
+  if (!(rate > 0)) return std::numeric_limits<double>::infinity();
+  return 1 + std::ceil(std::log(1e17 / rate) / std::log1p(rate));
+}
+
+/**
  * lifetimes' discrete discounted cash flow, per customer:
  *   CLV = Σ_{i=1..months} m · (CET(i·f) − CET((i−1)·f)) / (1 + d)^i,
  * f = periods_per_month, d the monthly discount rate, CET the conditional expected number of
  * purchases (lifetimes `_customer_lifetime_value`; `months` is lifetimes' `time`, rounded down
- * to whole months as its `np.arange(1, time + 1)` does).
+ * to whole months as its `np.arange(1, time + 1)` does). The work does not grow with `months`
+ * where the sum allows: with d = 0 it telescopes to m·CET(months·f); with d > 0 it stops after
+ * discount_horizon_months(d) months, the rest being below 1e-17 of the sum.
+ *
+ * @throw invalid_input if more than max_discounted_months months would be evaluated.
  */
 template <transaction_params P>
 std::vector<double> customer_lifetime_value(const P& p, std::span<const double> x,
@@ -61,7 +85,20 @@ std::vector<double> customer_lifetime_value(const P& p, std::span<const double> 
   check_summaries(function, x, t_x, age);
   detail::check_value_inputs(function, monetary_value, x.size(), months, discount_rate);
   check::positive(function, "periods_per_month", periods);
-  const auto steps = static_cast<std::size_t>(std::floor(months));
+  const double whole_months = std::floor(months);
+  if (discount_rate == 0) {
+    return detail::per_customer(x.size(), [&](std::size_t i) {
+      return monetary_value[i] * conditional_expected_number_of_purchases_up_to_time(
+                                     p, whole_months * periods, x[i], t_x[i], age[i]);
+    });
+  }
+  const double evaluated = std::min(whole_months, discount_horizon_months(discount_rate));
+  if (evaluated > max_discounted_months) {
+    check::fail(function, fmt::format("time = {} months with discount_rate = {} needs {} monthly "
+                                      "steps, more than the bound of {:g} (max_discounted_months)",
+                                      months, discount_rate, evaluated, max_discounted_months));
+  }
+  const auto steps = static_cast<std::size_t>(evaluated);
   return detail::per_customer(x.size(), [&](std::size_t i) {
     double value = 0;
     double previous = 0;
@@ -82,6 +119,8 @@ std::vector<double> customer_lifetime_value(const P& p, std::span<const double> 
  * (δ = ln(1 + d) matches a monthly rate d). Integrated by parts,
  *   ∫_0^H e^{−δs/f} dCET = e^{−δH/f} CET(H) + (δ/f) ∫_0^H e^{−δs/f} CET(s) ds,
  * the last integral by 8-point Gauss–Legendre on one panel per month (CET is smooth in s).
+ *
+ * @throw invalid_input if `months` exceeds max_discounted_months (one panel per month).
  */
 template <transaction_params P>
 std::vector<double> customer_lifetime_value_continuous(
@@ -92,6 +131,11 @@ std::vector<double> customer_lifetime_value_continuous(
   check_summaries(function, x, t_x, age);
   detail::check_value_inputs(function, monetary_value, x.size(), months, continuous_rate);
   check::positive(function, "periods_per_month", periods);
+  if (months > max_discounted_months) {
+    check::fail(function, fmt::format("time = {} months exceeds the bound of {:g} months "
+                                      "(max_discounted_months)",
+                                      months, max_discounted_months));
+  }
   const double horizon = months * periods;
   const double delta = continuous_rate / periods;
   const auto panels = static_cast<std::size_t>(std::max(1.0, std::ceil(months)));

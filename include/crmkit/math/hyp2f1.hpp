@@ -26,6 +26,7 @@ namespace crmkit::math {
 /** A series sum with its bookkeeping. */
 struct series_result {
   double value = 0;        ///< the sum
+  double magnitude = 0;    ///< Σ|term|: value's rounding error is about ε·magnitude
   std::size_t terms = 0;   ///< terms added
   bool converged = false;  ///< tail bound met before the cap
 };
@@ -68,10 +69,12 @@ inline series_result hypergeometric_tail(double a, double b, double c, double z,
                                          double term, double tolerance, std::size_t max_terms) {
   series_result result;
   double sum = 0;
+  double magnitude = 0;
   double bound_ratio = std::numeric_limits<double>::infinity();
   std::size_t refresh_at = k + 1;
   for (; k < max_terms; ++k) {
     sum += term;
+    magnitude += std::fabs(term);
     const double kd = static_cast<double>(k);
     const double ratio = (a + kd) * (b + kd) / ((c + kd) * (kd + 1)) * z;
     const double next = term * ratio;
@@ -86,6 +89,7 @@ inline series_result hypergeometric_tail(double a, double b, double c, double z,
     }
     if (bound_ratio < 1 && std::fabs(next) <= tolerance * std::fabs(sum) * (1 - bound_ratio)) {
       sum += next;
+      magnitude += std::fabs(next);
       k += 2;
       result.converged = true;
       break;
@@ -93,6 +97,7 @@ inline series_result hypergeometric_tail(double a, double b, double c, double z,
     term = next;
   }
   result.value = sum;
+  result.magnitude = magnitude;
   result.terms = k;
   return result;
 }

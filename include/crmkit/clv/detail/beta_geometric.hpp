@@ -5,8 +5,11 @@
 #include <cmath>
 #include <limits>
 #include <span>
+#include <string>
 #include <string_view>
 #include <vector>
+
+#include <fmt/format.h>
 
 #include <boost/math/special_functions/beta.hpp>
 
@@ -27,77 +30,160 @@
  *
  * which is lifetimes' and pymc-marketing's logaddexp form rearranged so that no term can
  * overflow; P(alive) = expit(−s). Conditional on being alive the customer's purchase rate is
- * Gamma(ν, α+T) and the dropout probability p ~ Beta(a, B_x + 1), so the expected purchases in
- * (T, T+t] are
+ * Gamma(ν, α+T) and the dropout probability p ~ Beta(a, β), β = b + x + Offset, so with
+ * τ = t/(α+T), z = τ/(1+τ), λ = ln(1+τ) = −ln(1−z) and C = a + β − 1 the expected purchases in
+ * (T, T+t] are, in three equal forms,
  *
- *   E[Y(t) | alive] = E_p[(1 − (1 + pτ)^{−ν})/p],  τ = t/(α+T)
- *                   = C/(a−1) · [1 − (1−z)^{a−1} ₂F₁(C−ν, a−1; C; z)],  C = a + B_x, z = τ/(1+τ),
+ *   (Q)  E[Y(t) | alive] = E_p[h(p)],  h(p) = (1 − (1 + pτ)^{−ν})/p   (h(0) = ντ)
+ *   (O)                  = C/(a−1) · [1 − (1−z)^ν ₂F₁(ν, β; C; z)]
+ *   (E)                  = C/(a−1) · [1 − (1−z)^{a−1} ₂F₁(C−ν, a−1; C; z)].
  *
- * the second line being FHL's ₂F₁ form after Euler's transformation (CLV-NOTES §2), whose
- * parameters do not grow with x. The removable singularity at a = 1 is taken out exactly:
- * with ε = a−1, L = ln(1−z) and ₂F₁ = 1 + ε·S (math::hyp2f1_minus_one_over_b),
- *   [1 − (1−z)^ε ₂F₁]/ε = −expm1(εL)/ε − S·e^{εL}.
- * When the series would need more than `series_term_budget` terms (z → 1, i.e. t ≫ α+T) the
- * first line is integrated instead by tanh-sinh quadrature.
+ * (O) is FHL 2005 eq. (10) (Batislam et al. 2007 for MBG/NBD); (E) is its Euler transformation
+ * (CLV-NOTES §2), whose upper parameters do not grow with x. Neither is evaluated as written:
+ * with ₂F₁ = 1 + u·S, u its second upper parameter and S = math::hyp2f1_minus_one_over_b,
+ *
+ *   (E)  C · [−expm1(−ελ)/ε − S·e^{−ελ}],  ε = a − 1   (exact through the removable a = 1),
+ *   (O)  C/(a−1) · [−expm1(−νλ) − β·S·e^{−νλ}],
+ *
+ * so that 1 − (…) never cancels by itself. A series form is used only when it is well
+ * conditioned: it converged within `series_term_budget` terms and (first + Σ|terms of the
+ * second|)/|difference| ≤ `cancellation_limit` (at most ~4.5 of 16 digits lost). (E) is tried first
+ * when p is mostly small (a − 1 ≤ β), (O) first when p is mostly near 1: as a → ∞ with b fixed
+ * (E)'s terms grow like (εz)^k/k! and overflow, while (O)'s fall like (β/C)^k. Where neither
+ * holds — z → 1 (t ≫ α+T), or both a and b huge, where each form cancels to C/(a−1) times a
+ * difference of nearly equal numbers — (Q) is integrated in the logit y = ln(p/(1−p)), where
+ * the Beta density p^a (1−p)^β dy/B(a, β) is log-concave with its mode at y₀ = ln(a/β) (see
+ * alive_purchases_by_quadrature_beta). Its integrand is positive, so the relative accuracy does not
+ * depend on the parameters; it is the slowest path (about 10 µs).
  */
 namespace crmkit::clv::detail {
 
 /**
- * Series terms allowed before switching to quadrature in the conditional expectation: 20,000
- * terms cost about as much as one quadrature (two tanh-sinh integrals of up to ~10^4 nodes each).
+ * Series terms allowed before a series form is abandoned: 20,000 terms cost about as much as
+ * the quadrature.
  */
 inline constexpr double series_term_budget = 20000;
 
+/** Largest (first + |second|)/|first − second| accepted from a series form (see above). */
+inline constexpr double cancellation_limit = 3e4;
+
 /**
- * E_{p~Beta(a, β)}[(1 − (1+pτ)^{−ν})/p], β = C−a+1, by tanh-sinh quadrature (math/quadrature.hpp,
- * relative tolerance 1e-12). The integral is split at p = 1/2. Where the Beta density is singular
- * at an end (a < 1 or β < 1) that half is smoothed by substitution: p = u^{1/a} turns p^{a−1}dp
- * into du/a, and 1−p = v^{1/β} turns (1−p)^{β−1}dp into dv/β. The same rule applied to the
- * density alone gives the mass it sees; dividing by it cancels most of the rule's error when
- * the density is sharply peaked.
+ * ln(q₀ + p₀e^d) = ln((1 + e^{y₀+d})/(1 + e^{y₀})) for p₀ = expit(y₀), q₀ = 1 − p₀: the change of
+ * softplus(y) = ln(1 + e^y) from y₀ to y₀ + d, accurate when the two nearly cancel (log1p form),
+ * when q₀ + p₀e^d is small (direct form) and when e^d would overflow (d + ln(p₀ + q₀e^{−d})).
  */
-inline double alive_purchases_by_quadrature(double nu, double a, double c, double tau) {
-  const double beta_b = c - a + 1;
-  const double log_norm = math::log_beta(a, beta_b);
+inline double softplus_change(double p0, double q0, double d) {
+  const double change = p0 * std::expm1(d);
+  if (change > 1) return d + std::log(p0 + q0 * std::exp(-d));
+  return change > -0.5 ? std::log1p(change) : std::log(q0 + p0 * std::exp(d));
+}
+
+/**
+ * (Q) by tanh-sinh quadrature (math/quadrature.hpp, relative tolerance 1e-12) in the logit
+ * y = y₀ + s of p: with ln p = −softplus(−y) and ln(1−p) = −softplus(y) the density relative to
+ * its mode is exp(−a·Δsoftplus(−y) − β·Δsoftplus(y)) (softplus_change: no O(a) or O(β) terms
+ * cancel, which matters for a, b ~ 1e8). Each side of the mode, s = ±σ·v/(1−v) with v ∈ (0, 1)
+ * maps the half-line to the unit interval; σ, found by doubling or halving from the width at the
+ * mode (1/a + 1/β)^{1/2}, is where the density has fallen by e, so both a narrow Gaussian core
+ * (a, b ~ 1e8) and plateaus and tails as long as 1/a (a → 0) fall in the rule's range.
+ * The same rule applied to the density alone gives the normaliser: B(a, β) is never formed, and
+ * the rule's error largely cancels in the ratio. Where pτ < 1e-200 (subnormal products when
+ * a → 0 puts mass at p ≈ e^{−1000}) h is taken as ντ, exact to 1e-190·ν.
+ */
+inline double alive_purchases_by_quadrature_beta(double nu, double a, double beta, double tau) {
+  const double mode = std::log(a) - std::log(beta);
+  const double p0 = math::expit(mode);
+  const double q0 = math::expit(-mode);
+  auto log_density = [&](double s) {
+    return -a * softplus_change(q0, p0, -s) - beta * softplus_change(p0, q0, s);
+  };
   auto purchases = [&](double p) {
-    return p > 0 ? -std::expm1(-nu * std::log1p(p * tau)) / p : nu * tau;
+    return p * tau > 1e-200 ? -std::expm1(-nu * std::log1p(p * tau)) / p : nu * tau;
   };
   auto expectation = [&](auto&& weighted) {
-    auto plain = [&](double p) {
-      return std::exp((a - 1) * std::log(p) + (beta_b - 1) * std::log1p(-p) - log_norm) *
-             weighted(p);
+    auto side = [&](double sign) {
+      double width = std::sqrt(1 / a + 1 / beta);
+      for (int step = 0; step < 200 && log_density(sign * width) > -1; ++step) width *= 2;
+      for (int step = 0; step < 200 && log_density(sign * width / 2) < -1; ++step) width /= 2;
+      return math::tanh_sinh(
+          [&](double v) {
+            const double s = sign * width * v / (1 - v);
+            const double density = std::exp(log_density(s));
+            if (!(density > 0)) return 0.0;
+            return density * width / ((1 - v) * (1 - v)) * weighted(math::expit(mode + s));
+          },
+          0.0, 1.0);
     };
-    auto lower_smoothed = [&](double u) {
-      const double p = std::pow(u, 1 / a);
-      return std::exp((beta_b - 1) * std::log1p(-p) - log_norm) * weighted(p) / a;
-    };
-    auto upper_smoothed = [&](double v) {
-      const double q = std::pow(v, 1 / beta_b);
-      return std::exp((a - 1) * std::log1p(-q) - log_norm) * weighted(1 - q) / beta_b;
-    };
-    const double lower = a < 1 ? math::tanh_sinh(lower_smoothed, 0.0, std::exp2(-a))
-                               : math::tanh_sinh(plain, 0.0, 0.5);
-    const double upper = beta_b < 1 ? math::tanh_sinh(upper_smoothed, 0.0, std::exp2(-beta_b))
-                                    : math::tanh_sinh(plain, 0.5, 1.0);
-    return lower + upper;
+    return side(-1) + side(1);
   };
   return expectation(purchases) / expectation([](double) { return 1.0; });
 }
 
-/** E[Y(t) | alive] for shape ν, Beta parameters (a, C−a+1) and τ = t/(α+T); see above. */
-inline double alive_purchases(double nu, double a, double c, double tau) {
-  if (!(tau > 0)) return 0;
-  const double z = tau / (1 + tau);
+/** (Q) for C = a + β − 1 (the parametrisation of the ₂F₁ forms). */
+inline double alive_purchases_by_quadrature(double nu, double a, double c, double tau) {
+  return alive_purchases_by_quadrature_beta(nu, a, c - a + 1, tau);
+}
+
+/** A series form's value and whether it is accurate (see the namespace documentation). */
+struct series_form {
+  double value = 0;
+  bool accepted = false;
+};
+
+/** factor·(first − second) with |second| ≤ second_magnitude, accepted if well conditioned
+ * (the expectation is positive; the factor and difference are both negative when a < 1). */
+inline series_form conditioned_difference(double factor, double first, double second,
+                                          double second_magnitude) {
+  const double difference = first - second;
+  const double value = factor * difference;
+  const bool accepted = std::isfinite(value) && std::isfinite(second_magnitude) && value > 0 &&
+                        std::fabs(first) + second_magnitude <=
+                            cancellation_limit * std::fabs(difference);
+  return {value, accepted};
+}
+
+/** Form (E), FHL eq. (10) after Euler's transformation. */
+inline series_form alive_purchases_euler(double nu, double a, double c, double z, double lambda) {
   const double eps = a - 1;
   const double upper = c - nu;
-  if (math::hyp2f1_predicted_terms(upper, eps, c, z) > series_term_budget) {
-    return alive_purchases_by_quadrature(nu, a, c, tau);
-  }
-  const double log_w = -std::log1p(tau);
+  if (math::hyp2f1_predicted_terms(upper, eps, c, z) > series_term_budget) return {};
   const auto s = math::hyp2f1_minus_one_over_b(upper, eps, c, z);
-  if (!s.converged) return alive_purchases_by_quadrature(nu, a, c, tau);
-  const double bracket = -math::expm1_quotient(eps, log_w) - s.value * std::exp(eps * log_w);
-  return std::max(0.0, c * bracket);
+  if (!s.converged) return {};
+  const double weight = std::exp(-eps * lambda);
+  return conditioned_difference(c, -math::expm1_quotient(eps, -lambda), s.value * weight,
+                                s.magnitude * weight);
+}
+
+/** Form (O), FHL eq. (10) as published. */
+inline series_form alive_purchases_original(double nu, double a, double beta, double c, double z,
+                                            double lambda) {
+  if (a == 1 || math::hyp2f1_predicted_terms(nu, beta, c, z) > series_term_budget) return {};
+  const auto s = math::hyp2f1_minus_one_over_b(nu, beta, c, z);
+  if (!s.converged) return {};
+  const double weight = beta * std::exp(-nu * lambda);
+  return conditioned_difference(c / (a - 1), -std::expm1(-nu * lambda), s.value * weight,
+                                s.magnitude * weight);
+}
+
+/** E[Y(t) | alive] for shape ν, dropout p ~ Beta(a, β) and τ = t/(α+T); see above. */
+inline double alive_purchases_beta(double nu, double a, double beta, double tau) {
+  if (!(tau > 0)) return 0;
+  const double z = tau / (1 + tau);
+  const double lambda = std::log1p(tau);
+  const double c = a + beta - 1;
+  const bool mostly_near_one = a - 1 > beta;
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    const auto form = (attempt == 0) == mostly_near_one
+                          ? alive_purchases_original(nu, a, beta, c, z, lambda)
+                          : alive_purchases_euler(nu, a, c, z, lambda);
+    if (form.accepted) return form.value;
+  }
+  return alive_purchases_by_quadrature_beta(nu, a, beta, tau);
+}
+
+/** alive_purchases_beta for C = a + β − 1. */
+inline double alive_purchases(double nu, double a, double c, double tau) {
+  return alive_purchases_beta(nu, a, c - a + 1, tau);
 }
 
 template <int Offset>
@@ -109,7 +195,7 @@ struct beta_geometric {
   template <class P>
   static double log_dead_odds(const P& p, double x, double t_x, double age) {
     const double rho = std::log1p((age - t_x) / (p.alpha + t_x));
-    return std::log(p.a) - std::log(p.b + x + Offset - 1) + (p.r + x) * rho;
+    return std::log(p.a) - std::log(p.b + (x + Offset - 1)) + (p.r + x) * rho;
   }
 
   template <class P>
@@ -121,8 +207,7 @@ struct beta_geometric {
   static double conditional_expected(const P& p, double t, double x, double t_x, double age) {
     const double alive = probability_alive(p, x, t_x, age);
     if (alive == 0) return 0;
-    const double c = p.a + p.b + x + Offset - 1;
-    return alive * alive_purchases(p.r + x, p.a, c, t / (p.alpha + age));
+    return alive * alive_purchases_beta(p.r + x, p.a, p.b + x + Offset, t / (p.alpha + age));
   }
 
   template <class P>
@@ -135,16 +220,20 @@ struct beta_geometric {
    *             + 1[n+Offset > 0] · B(a+1, b+n+Offset−1)/B(a,b) · I_{t/(α+t)}(n, r),
    * FHL 2005 eq. (8) (BG) and Batislam et al. 2007 (MBG), with the negative-binomial tail
    * 1 − (α/(α+t))^r Σ_{j<n} … written as the regularized incomplete beta I (I = 1 at n = 0).
+   * The Beta-function ratios are Γ-function ratios, B(a, b+k)/B(a, b) = (b)_k/(a+b)_k and
+   * B(a+1, b+k−1)/B(a, b) = a·(b)_{k−1}/(a+b)_k, each from math::log_gamma_ratio, exact for
+   * a, b up to 1e8 where differences of log-gammas lose 1e-8.
    */
   template <class P>
   static double pmf(const P& p, double t, double n) {
     if (!(t > 0)) return n == 0 ? 1.0 : 0.0;
-    const double log_beta_ab = math::log_beta(p.a, p.b);
     const double log_q = -std::log1p(t / p.alpha);
     const double log_1mq = std::log(t / (p.alpha + t));
-    const double log_nb = math::lgamma(p.r + n) - math::lgamma(p.r) - math::lgamma(n + 1) +
-                          p.r * log_q + (n > 0 ? n * log_1mq : 0.0);
-    double probability = std::exp(math::log_beta(p.a, p.b + n + Offset) - log_beta_ab + log_nb);
+    const double log_nb = math::log_gamma_ratio(p.r, n) - math::lgamma(n + 1) + p.r * log_q +
+                          (n > 0 ? n * log_1mq : 0.0);
+    const double log_gamma_ab = math::log_gamma_ratio(p.a + p.b, n + Offset);
+    double probability =
+        std::exp(math::log_gamma_ratio(p.b, n + Offset) - log_gamma_ab + log_nb);
     if (n + Offset > 0) {
       double tail = 1;
       if (n > 0) {
@@ -152,7 +241,9 @@ struct beta_geometric {
                             : boost::math::ibetac(p.r, n, p.alpha / (p.alpha + t),
                                                   math::detail::quiet_policy());
       }
-      probability += std::exp(math::log_beta(p.a + 1, p.b + n + Offset - 1) - log_beta_ab) * tail;
+      probability +=
+          std::exp(std::log(p.a) + math::log_gamma_ratio(p.b, n + Offset - 1) - log_gamma_ab) *
+          tail;
     }
     return probability;
   }
@@ -197,7 +288,7 @@ struct beta_geometric {
           g_bb = math::trigamma(shifted_b) - math::trigamma(a + shifted_b) - tri_b + tri_ab;
         }
         dead_possible = can_be_dead(x);
-        b_x = shifted_b - 1;
+        b_x = b + (x + Offset - 1);
         log_odds_base = dead_possible ? std::log(a) - std::log(b_x) : 0.0;
       }
       const double w = row.weight;
@@ -317,6 +408,45 @@ struct beta_geometric_model : beta_geometric<Offset>, pattern_data {
   static std::vector<std::array<double, 4>> starting_points(std::span<const pattern>) {
     const double e = std::exp(0.1);
     return {{e, e, e, e}, {0.5, 0.2, 0.8, 2.0}, {2.0, 1.0, 2.0, 5.0}, {0.2, 0.05, 0.5, 0.5}};
+  }
+
+  /**
+   * Warnings for estimates at a limit of the parameter space (a parameter beyond
+   * boundary_ratio = 1e6 from its scale, where the likelihood is flat and the optimiser drifts):
+   * - a/(a+b) → 0 (a → 0 or b → ∞): no dropout detected, the model reduces to the NBD;
+   * - a, b → ∞ with a/(a+b) fixed: every customer has the same dropout probability;
+   * - a → ∞ alone: p → 1, customers drop out at their first opportunity;
+   * - r, α → ∞ with r/α fixed: every customer has the same purchase rate (Poisson, no gamma
+   *   heterogeneity).
+   * Predictions stay finite and exact in these limits (see the namespace documentation).
+   */
+  static std::vector<std::string> boundary_warnings(const Params& p) {
+    constexpr double boundary_ratio = 1e6;
+    std::vector<std::string> warnings;
+    const double mean_dropout = p.a / (p.a + p.b);
+    if (mean_dropout < 1 / boundary_ratio) {
+      warnings.push_back(fmt::format(
+          "a = {:.4g}, b = {:.4g} at the boundary a/(a+b) → 0 (a → 0 or b → ∞): no dropout "
+          "detected; the model reduces to the NBD (Poisson-gamma) without dropout",
+          p.a, p.b));
+    } else if (p.a > boundary_ratio && p.b > boundary_ratio) {
+      warnings.push_back(fmt::format(
+          "a = {:.4g}, b = {:.4g} at the boundary a, b → ∞: every customer has the same "
+          "dropout probability p = a/(a+b) = {:.4g} (no dropout heterogeneity)",
+          p.a, p.b, mean_dropout));
+    } else if (p.a > boundary_ratio) {
+      warnings.push_back(fmt::format(
+          "a = {:.4g} at the boundary a → ∞: the dropout probability p → 1, customers drop "
+          "out at their first opportunity",
+          p.a));
+    }
+    if (p.r > boundary_ratio) {
+      warnings.push_back(fmt::format(
+          "r = {:.4g}, alpha = {:.4g} at the boundary r, alpha → ∞: every customer has the "
+          "same purchase rate r/alpha = {:.4g} (Poisson purchases, no gamma heterogeneity)",
+          p.r, p.alpha, p.r / p.alpha));
+    }
+    return warnings;
   }
 
   static void check_params(std::string_view function, const Params& p) {
