@@ -55,6 +55,9 @@ TABLE_ROWS_IN_HTML = 15
 RFM_RULES = "rf_grid"
 ABC_CUTS = (0.8, 0.95)
 LEVEL_CUTS = (0.2, 0.5)
+MANIFEST = ".crmkit-report"
+MANIFEST_HEADER = ("# crmkit report: the files it wrote into this folder (replaced or removed by "
+                   "the next report here)")
 
 
 @dataclass
@@ -405,6 +408,84 @@ def _lifecycle(log: pd.DataFrame, columns: Columns, end: pd.Timestamp, bgf, cust
     return {"lifecycle_stages": table, "stage_migration": counts, "cohort_retention": rates}
 
 
+def _listed_files(out_dir: str) -> List[str]:
+    """The files an earlier report listed in its manifest (only plain paths inside the folder)."""
+    with open(os.path.join(out_dir, MANIFEST), encoding="utf-8") as handle:
+        names = [line.strip() for line in handle if line.strip() and not line.startswith("#")]
+    return [name for name in names
+            if not os.path.isabs(name) and ".." not in name.replace("\\", "/").split("/")]
+
+
+def _write_manifest(out_dir: str, names: List[str]) -> None:
+    with open(os.path.join(out_dir, MANIFEST), "w", encoding="utf-8") as handle:
+        handle.write("\n".join([MANIFEST_HEADER, *names, ""]))
+
+
+def _claim_folder(out_dir: str) -> None:
+    """Make `out_dir` the report's folder: create it, or take back a folder an earlier report
+    wrote (recognised by its manifest; the files listed there are removed, so no stale table
+    stays). A folder holding anything else is refused: the user's files are never overwritten."""
+    if os.path.exists(out_dir) and not os.path.isdir(out_dir):
+        raise ReportInputError(f"--out {out_dir} is a file, not a folder; name a new or empty "
+                               "folder")
+    try:
+        os.makedirs(out_dir, exist_ok=True)
+        entries = os.listdir(out_dir)
+        if entries and MANIFEST not in entries:
+            raise ReportInputError(
+                f"--out {out_dir} is not empty and holds no report of crmkit (no {MANIFEST} "
+                "file): name a new or empty folder, so that none of your files is overwritten")
+        if entries:
+            for name in _listed_files(out_dir):
+                path = os.path.join(out_dir, name)
+                if os.path.isfile(path) or os.path.islink(path):
+                    os.remove(path)
+            plots = os.path.join(out_dir, "plots")
+            if os.path.isdir(plots) and not os.listdir(plots):
+                os.rmdir(plots)
+        _write_manifest(out_dir, [])
+    except OSError as error:
+        raise ReportInputError(f"cannot write the report into --out {out_dir}: "
+                               f"{error.strerror or error}") from None
+
+
+def _write_outputs(report: Report, out_dir: str, html: str) -> None:
+    """The tables, plots and page, listed in the manifest before any of them is written; a file
+    of that name that the report did not write stops it."""
+    files = ([f"{name}.csv" for name in report.tables]
+             + [f"plots/{name}.png" for name in report.plots] + ["report.html"])
+    taken = [name for name in files if os.path.lexists(os.path.join(out_dir, name))]
+    if taken:
+        raise ReportInputError(f"--out {out_dir} already holds {taken[0]}, which crmkit report "
+                               "did not write: move it away or name a new folder")
+    try:
+        _write_manifest(out_dir, files)
+        if report.plots:
+            os.makedirs(os.path.join(out_dir, "plots"), exist_ok=True)
+        for name, table in report.tables.items():
+            write_csv(table, os.path.join(out_dir, f"{name}.csv"))
+        for name, png in report.plots.items():
+            with open(os.path.join(out_dir, "plots", f"{name}.png"), "wb") as handle:
+                handle.write(png)
+        report.html_path = os.path.join(out_dir, "report.html")
+        with open(report.html_path, "w", encoding="utf-8") as handle:
+            handle.write(html)
+    except OSError as error:
+        raise ReportInputError(f"cannot write the report into --out {out_dir}: "
+                               f"{error.strerror or error}") from None
+
+
+def _require_finite(customers: pd.DataFrame, names: List[str], why: str) -> None:
+    for name in names:
+        values = customers[name].to_numpy(dtype=float)
+        bad = ~np.isfinite(values)
+        if bad.any():
+            first = int(np.flatnonzero(bad)[0])
+            raise ReportInputError(
+                f"{name} of customer {customers.index[first]!r} is {values[first]} "
+                f"({int(bad.sum()):,} customer(s) in all): {why}")
+
+
 def _money(value: float) -> str:
     return f"{value:,.0f}"
 
@@ -452,13 +533,26 @@ def build_report(log: pd.DataFrame, out_dir: str, columns: Columns = Columns("cu
                                f"{', '.join(RFMRuleSet.BUILTIN)}")
     step = _Progress(progress)
     report = Report()
-    os.makedirs(os.path.join(out_dir, "plots"), exist_ok=True)
+    _claim_folder(out_dir)
     end = log[columns.date].max()
     start = log[columns.date].min()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         customers = _customer_table(log, columns, end, step)
+        too_large = (f"the amounts (column '{columns.amount}') are too large to add up in "
+                     "double precision; use a larger currency unit")
+        _require_finite(customers, ["monetary_value", "mean_spend", "revenue"], too_large)
+        if not np.isfinite(customers["revenue"].sum()):
+            largest = customers["revenue"].idxmax()
+            raise ReportInputError(f"the revenue of all customers adds up to inf (the largest: "
+                                   f"customer {largest!r}, {customers['revenue'][largest]:.6g}): "
+                                   + too_large)
         models = _fit_models(customers, columns.amount, step, report.notes)
+        _require_finite(customers, ["p_alive", f"expected_purchases_{PREDICTION_WEEKS}w",
+                                    "expected_spend", "clv"],
+                        "the fitted models give no finite prediction for it (parameters: "
+                        + ", ".join(f"{name} = {value:.4g}" for name, value in
+                                    models["params"]["estimate"].items()) + ")")
         try:
             calibration = _calibration(log, columns, end, start, step, report.notes)
         except ValueError as error:
@@ -517,14 +611,7 @@ def build_report(log: pd.DataFrame, out_dir: str, columns: Columns = Columns("cu
                                   f"{overall['upper']:+.0f}, n = {int(overall['n']):,})")
 
     step(f"writing {len(report.tables)} tables and report.html to {out_dir}")
-    for name, table in report.tables.items():
-        write_csv(table, os.path.join(out_dir, f"{name}.csv"))
-    for name, png in report.plots.items():
-        with open(os.path.join(out_dir, "plots", f"{name}.png"), "wb") as handle:
-            handle.write(png)
-    report.html_path = os.path.join(out_dir, "report.html")
-    with open(report.html_path, "w", encoding="utf-8") as handle:
-        handle.write(render_html(report, title, source, TABLE_ROWS_IN_HTML))
+    _write_outputs(report, out_dir, render_html(report, title, source, TABLE_ROWS_IN_HTML))
     step("done")
     return report
 
