@@ -1,5 +1,6 @@
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <span>
@@ -120,6 +121,31 @@ inline std::vector<double> conditional_expected_average_profit(const gamma_gamma
   check_spend(function, x, m, true);
   return detail::per_customer(
       x.size(), [&](std::size_t i) { return conditional_expected_average_profit(g, x[i], m[i]); });
+}
+
+/**
+ * Expected mean spend of every customer under crmkit's one policy (the report, the command-line
+ * tool and the Python package use it):
+ * - repeat buyers with a positive mean spend m: E[Z | x, m] = p(v + x m)/(p x + q − 1);
+ * - one-time buyers (x = 0): the population mean p v/(q − 1);
+ * - repeat buyers whose repeat purchases summed to zero or less (m ≤ 0): the conditional mean at
+ *   zero observed spend, p v/(p x + q − 1) (the limit m → 0+; Gamma-Gamma needs m > 0, so they
+ *   are left out of the fit but still predicted).
+ * +inf where p x + q ≤ 1 (see the scalar form).
+ *
+ * @throw invalid_input for invalid parameters, sizes that differ, a negative or non-finite
+ *        frequency, or a non-finite monetary value (naming the index).
+ */
+inline std::vector<double> expected_spend(const gamma_gamma_params& g, std::span<const double> x,
+                                          std::span<const double> m) {
+  constexpr std::string_view function = "expected_spend";
+  gamma_gamma::check_params(function, g);
+  check::same_size(function, "frequency", x.size(), "monetary_value", m.size());
+  check::all_nonnegative(function, "frequency", x);
+  check::all_finite(function, "monetary_value", m);
+  return detail::per_customer(x.size(), [&](std::size_t i) {
+    return conditional_expected_average_profit(g, x[i], std::max(m[i], 0.0));
+  });
 }
 
 }  // namespace crmkit::clv

@@ -40,10 +40,10 @@ inline constexpr std::int64_t missing_day = std::numeric_limits<std::int64_t>::m
  * flags.
  */
 struct table_column {
+  using value_type = std::variant<std::vector<double>, std::vector<std::int64_t>, text_values,
+                                  date_values, flag_values>;
   std::string name;
-  std::variant<std::vector<double>, std::vector<std::int64_t>, text_values, date_values,
-               flag_values>
-      values;
+  value_type values;
 
   [[nodiscard]] std::size_t size() const noexcept;
 };
@@ -70,10 +70,7 @@ struct table {
     return std::get<T>(column(name).values);
   }
   /** Appends a column. @throw invalid_input when its length differs from the table's rows. */
-  table& add(std::string name,
-             std::variant<std::vector<double>, std::vector<std::int64_t>, text_values, date_values,
-                          flag_values>
-                 values);
+  table& add(std::string name, table_column::value_type values);
   /** Appends a coded text column. */
   table& add_text(std::string name, std::vector<std::int32_t> codes,
                   std::vector<std::string> labels);

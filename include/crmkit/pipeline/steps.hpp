@@ -39,6 +39,7 @@ struct customer_summaries {
   std::vector<double> revenue;            ///< purchases · mean_spend
   std::int64_t first_day = 0;             ///< first transaction, days since 1970-01-01
   std::int64_t last_day = 0;              ///< last transaction (observation end)
+  std::int64_t last_timestamp = 0;        ///< last transaction, seconds since 1970-01-01
   std::size_t transactions = 0;
   double total_amount = 0;  ///< sum of the log's amounts
   [[nodiscard]] std::size_t size() const noexcept { return customer.size(); }
@@ -71,6 +72,12 @@ model_fits fit_models(const customer_summaries& customers, const analysis_option
 
 /** model_parameters: index parameter; model, estimate, standard_error (BG/NBD, then GG). */
 data::table model_parameters(const model_fits& models);
+
+/**
+ * Model periods per month for the CLV sum: lifetimes' 4.345 weeks per month, scaled to periods
+ * of `days_per_period` days (4.345 · 7 / days_per_period).
+ */
+double periods_per_month(const analysis_options& options);
 
 /** Per-customer predictions. */
 struct customer_predictions {

@@ -12,6 +12,8 @@
 
 #include "crmkit/core/error.hpp"
 #include "crmkit/core/parallel.hpp"
+#include "crmkit/data/date_parse.hpp"
+#include "crmkit/data/table.hpp"
 
 namespace crmkit::data {
 
@@ -28,11 +30,21 @@ std::string quoted(const std::string& text) {
   return out;
 }
 
+void append_iso_date(std::int64_t days, std::string& out) {
+  const civil_time date = civil_from_days(days);
+  out += fmt::format("{:04d}-{:02d}-{:02d}", date.year, date.month, date.day);
+}
+
 std::size_t row_count(std::span<const csv_column> columns) {
   if (columns.empty()) return 0;
   const auto length = [](const auto& values) {
-    if constexpr (std::is_same_v<std::decay_t<decltype(values)>, coded_text>) {
+    using type = std::decay_t<decltype(values)>;
+    if constexpr (std::is_same_v<type, coded_text>) {
       return values.codes.size();
+    } else if constexpr (std::is_same_v<type, date_cells>) {
+      return values.days.size();
+    } else if constexpr (std::is_same_v<type, flag_cells>) {
+      return values.flags.size();
     } else {
       return values.size();
     }
@@ -89,6 +101,11 @@ class prepared_table {
           const auto result =
               std::to_chars(buffer.data(), buffer.data() + buffer.size(), (*integers)[row]);
           out.append(buffer.data(), result.ptr);
+        } else if (const auto* dates = std::get_if<date_cells>(&values)) {
+          const std::int64_t day = dates->days[row];
+          if (day != missing_day) append_iso_date(day, out);
+        } else if (const auto* flags = std::get_if<flag_cells>(&values)) {
+          out += flags->flags[row] != 0 ? "True" : "False";
         } else {
           const std::int32_t code = std::get<coded_text>(values).codes[row];
           if (code >= 0) out += labels_[c][static_cast<std::size_t>(code)];
@@ -142,6 +159,46 @@ void write_csv(const std::string& path, std::span<const csv_column> columns) {
 std::string format_csv(std::span<const csv_column> columns) {
   std::string out;
   format_blocks(prepared_table(columns), [&](const std::string& text) { out += text; });
+  return out;
+}
+
+namespace {
+
+std::vector<csv_column> column_views(const table& source) {
+  std::vector<csv_column> columns;
+  columns.reserve(source.columns.size());
+  for (const auto& column : source.columns) {
+    csv_column view{column.name, std::span<const double>{}};
+    std::visit(
+        [&](const auto& values) {
+          using type = std::decay_t<decltype(values)>;
+          if constexpr (std::is_same_v<type, text_values>) {
+            view.values = coded_text{values.codes, values.labels};
+          } else if constexpr (std::is_same_v<type, date_values>) {
+            view.values = date_cells{values.days};
+          } else if constexpr (std::is_same_v<type, flag_values>) {
+            view.values = flag_cells{values.flags};
+          } else {
+            view.values = std::span<const typename type::value_type>(values);
+          }
+        },
+        column.values);
+    columns.push_back(std::move(view));
+  }
+  return columns;
+}
+
+}  // namespace
+
+void write_csv(const std::string& path, const table& source) {
+  write_csv(path, column_views(source));
+}
+
+std::string format_csv(const table& source) { return format_csv(column_views(source)); }
+
+std::string iso_date(std::int64_t days) {
+  std::string out;
+  append_iso_date(days, out);
   return out;
 }
 

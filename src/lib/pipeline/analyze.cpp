@@ -1,0 +1,279 @@
+#include "crmkit/pipeline/analyze.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+#include <fmt/format.h>
+
+#include "crmkit/core/error.hpp"
+#include "crmkit/data/period.hpp"
+#include "crmkit/data/simulate.hpp"
+#include "crmkit/pipeline/demo.hpp"
+#include "crmkit/pipeline/steps.hpp"
+
+namespace crmkit::pipeline {
+
+std::string_view note_code_name(note_code code) noexcept {
+  switch (code) {
+    case note_code::zero_spend_repeat_buyers:
+      return "zero_spend_repeat_buyers";
+    case note_code::fit_not_converged:
+      return "fit_not_converged";
+    case note_code::fit_warning:
+      return "fit_warning";
+    case note_code::log_too_short_for_calibration:
+      return "log_too_short_for_calibration";
+    case note_code::calibration_failed:
+      return "calibration_failed";
+    case note_code::lifecycle_unavailable:
+      return "lifecycle_unavailable";
+    case note_code::lifecycle_warning:
+      return "lifecycle_warning";
+    case note_code::survey_unknown_customers:
+      return "survey_unknown_customers";
+    case note_code::survey_invalid_answers:
+      return "survey_invalid_answers";
+    case note_code::survey_small_sample:
+      return "survey_small_sample";
+    case note_code::few_distinct_profiles:
+      return "few_distinct_profiles";
+  }
+  return "unknown";
+}
+
+const data::table* analysis_result::find(std::string_view name) const noexcept {
+  for (const auto& each : tables) {
+    if (each.name == name) return &each.table;
+  }
+  return nullptr;
+}
+
+const data::table& analysis_result::table(std::string_view name) const {
+  if (const auto* found = find(name)) return *found;
+  std::string names;
+  for (const auto& each : tables) names += (names.empty() ? "" : ", ") + each.name;
+  throw invalid_input(fmt::format("analysis_result: no table '{}' (tables: {})", name, names));
+}
+
+namespace {
+
+
+std::vector<std::int64_t> as_integers(const std::vector<std::int32_t>& values) {
+  return {values.begin(), values.end()};
+}
+
+}  // namespace
+
+data::table customer_table(const customer_summaries& customers,
+                           const customer_predictions& predictions,
+                           const kmeans_segments& segments, const rfm_assignment& rfm,
+                           const tier_assignment& tiers, const lifecycle_tables* stages,
+                           const analysis_options& options) {
+  data::table table;
+  table.index_columns = 1;
+  if (customers.labels.empty()) {
+    table.add("customer_id", customers.customer);
+  } else {
+    std::vector<std::int32_t> codes(customers.customer.begin(), customers.customer.end());
+    table.add_text("customer_id", std::move(codes), customers.labels);
+  }
+  table.add("frequency", customers.frequency)
+      .add("recency", customers.recency)
+      .add("T", customers.T)
+      .add("monetary_value", customers.monetary_value)
+      .add("purchases", customers.purchases)
+      .add("weeks_since_last", customers.periods_since_last)
+      .add("mean_spend", customers.mean_spend)
+      .add("revenue", customers.revenue)
+      .add("p_alive", predictions.p_alive)
+      .add(fmt::format("expected_purchases_{:g}w", options.prediction_periods),
+           predictions.expected_purchases)
+      .add("expected_spend", predictions.expected_spend)
+      .add("clv", predictions.clv)
+      .add_text("segment", segments.segment, segments.names)
+      .add("r_score", as_integers(rfm.r_score))
+      .add("f_score", as_integers(rfm.f_score))
+      .add("m_score", as_integers(rfm.m_score))
+      .add_text("rfm_segment", rfm.segment, rfm.names)
+      .add_text("value_tier", tiers.tier, {"A", "B", "C"})
+      .add_text("value_level", tiers.level, {"high", "medium", "low"});
+  if (stages != nullptr) table.add_text("stage", stages->stage, stages->names);
+  return table;
+}
+
+data::table early_warning(const data::table& customers, const customer_summaries& summaries,
+                          const analysis_options& options) {
+  const auto& purchases = customers.get<std::vector<double>>("purchases");
+  const auto& p_alive = customers.get<std::vector<double>>("p_alive");
+  std::vector<std::size_t> rows;
+  for (std::size_t i = 0; i < purchases.size(); ++i) {
+    if (purchases[i] >= static_cast<double>(options.early_warning_min_purchases) &&
+        p_alive[i] < options.at_risk_p_alive && p_alive[i] >= options.gone_p_alive) {
+      rows.push_back(i);
+    }
+  }
+  const auto& revenue = customers.get<std::vector<double>>("revenue");
+  std::vector<double> at_risk(purchases.size(), 0.0);
+  for (const auto i : rows) at_risk[i] = revenue[i] * (1.0 - p_alive[i]);
+  std::stable_sort(rows.begin(), rows.end(),
+                   [&](std::size_t a, std::size_t b) { return at_risk[a] > at_risk[b]; });
+  data::table picked;
+  for (const char* name : {"customer_id", "rfm_segment", "segment", "value_tier", "purchases",
+                           "revenue", "weeks_since_last", "p_alive", "clv"}) {
+    picked.columns.push_back(customers.column(name));
+  }
+  data::table table = data::take_rows(picked, rows);
+  table.index_columns = 1;
+  const auto& since = table.get<std::vector<double>>("weeks_since_last");
+  data::date_values last;
+  for (const double periods : since) {
+    last.days.push_back(summaries.last_day -
+                        static_cast<std::int64_t>(std::llround(periods * options.days_per_period)));
+  }
+  table.columns.insert(table.columns.begin() + 6, {"last_purchase", std::move(last)});
+  std::vector<double> value;
+  for (const auto i : rows) value.push_back(at_risk[i]);
+  table.add("value_at_risk", std::move(value));
+  return table;
+}
+
+data::table top_customers(const data::table& customers, const analysis_options& options) {
+  const auto& clv = customers.get<std::vector<double>>("clv");
+  std::vector<std::size_t> order(clv.size());
+  std::iota(order.begin(), order.end(), std::size_t{0});
+  const std::size_t count = std::min(options.top_customers, order.size());
+  std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(count), order.end(),
+                    [&](std::size_t a, std::size_t b) {
+                      return clv[a] > clv[b] || (clv[a] == clv[b] && a < b);
+                    });
+  order.resize(count);
+  return data::take_rows(customers, order);
+}
+
+headline_numbers headline(const customer_summaries& customers,
+                          const customer_predictions& predictions,
+                          const std::vector<named_table>& tables,
+                          const analysis_options& options) {
+  const auto table = [&](std::string_view name) -> const data::table* {
+    for (const auto& each : tables) {
+      if (each.name == name) return &each.table;
+    }
+    return nullptr;
+  };
+  headline_numbers out;
+  const std::size_t n = customers.size();
+  out.customers = n;
+  out.transactions = customers.transactions;
+  out.first_day = customers.first_day;
+  out.last_day = customers.last_day;
+  out.revenue = customers.total_amount;
+  std::size_t repeat = 0, active = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    repeat += customers.frequency[i] > 0 ? 1 : 0;
+    active += predictions.p_alive[i] >= options.at_risk_p_alive ? 1 : 0;
+  }
+  out.repeat_share = static_cast<double>(repeat) / static_cast<double>(n);
+  out.active_share = static_cast<double>(active) / static_cast<double>(n);
+  out.expected_purchases = std::accumulate(predictions.expected_purchases.begin(),
+                                           predictions.expected_purchases.end(), 0.0);
+  out.expected_value = std::accumulate(predictions.clv.begin(), predictions.clv.end(), 0.0);
+  if (out.expected_value > 0) {
+    std::vector<double> sorted(predictions.clv);
+    const std::size_t top = std::max<std::size_t>(1, n / 5);
+    std::nth_element(sorted.begin(), sorted.begin() + static_cast<std::ptrdiff_t>(top - 1),
+                     sorted.end(), std::greater<>());
+    std::sort(sorted.begin(), sorted.begin() + static_cast<std::ptrdiff_t>(top), std::greater<>());
+    out.top_fifth_value_share =
+        std::accumulate(sorted.begin(), sorted.begin() + static_cast<std::ptrdiff_t>(top), 0.0) /
+        out.expected_value;
+  }
+  if (const auto* tiers = table("value_tiers")) {
+    out.tier_a_customer_share = tiers->get<std::vector<double>>("customer_share").front();
+  }
+  if (const auto* warning = table("early_warning")) out.slipping_away = warning->rows();
+  if (const auto* overall = table("nps_overall")) {
+    out.nps = overall->get<std::vector<double>>("nps").front();
+    out.nps_lower = overall->get<std::vector<double>>("lower").front();
+    out.nps_upper = overall->get<std::vector<double>>("upper").front();
+    out.nps_answers = static_cast<std::size_t>(overall->get<std::vector<std::int64_t>>("n").front());
+  }
+  return out;
+}
+
+analysis_result analyze(const data::transaction_log& log, const survey_answers* survey,
+                        const analysis_options& options) {
+  builtin_rfm_rule_set(options.rfm_rules);  // an unknown name fails before any work
+  analysis_result result;
+  auto& notes = result.notes;
+  const auto customers = summarize_customers(log, options);
+  const auto models = fit_models(customers, options, notes);
+  const auto predictions = predict_customers(customers, models, options);
+  auto calibration = calibration_check(log, customers, options, notes);
+  auto segments = segment_customers(customers, predictions, options, notes);
+  auto rfm = rfm_segments(customers, predictions, options);
+  auto tiers = value_tiers(customers, predictions, options);
+  auto stages = lifecycle(log, customers, models, predictions, options, notes);
+  auto table = customer_table(customers, predictions, segments, rfm, tiers,
+                              stages ? &*stages : nullptr, options);
+  auto warning = early_warning(table, customers, options);
+  auto top = top_customers(table, options);
+
+  auto& tables = result.tables;
+  tables.push_back({"customers", std::move(table)});
+  tables.push_back({"model_parameters", model_parameters(models)});
+  if (calibration) {
+    tables.push_back({"calibration_vs_holdout", std::move(calibration->calibration_vs_holdout)});
+    tables.push_back({"cumulative_transactions", std::move(calibration->cumulative_transactions)});
+    result.calibration_period = calibration->calibration_period;
+  }
+  tables.push_back({"kmeans_quality", std::move(segments.quality)});
+  tables.push_back({"segments", std::move(segments.profiles)});
+  tables.push_back({"rfm_segments", std::move(rfm.table)});
+  tables.push_back({"value_tiers", std::move(tiers.table)});
+  tables.push_back({"early_warning", std::move(warning)});
+  if (stages) {
+    tables.push_back({"lifecycle_stages", std::move(stages->stages)});
+    tables.push_back({"stage_migration", std::move(stages->migration)});
+    tables.push_back({"cohort_retention", std::move(stages->cohort_retention)});
+  }
+  tables.push_back({"repeat_purchases", repeat_purchases(customers, models, options)});
+  tables.push_back({"top_customers", std::move(top)});
+  if (survey != nullptr) {
+    auto answers = survey_tables(*survey, tables.front().table, options, notes);
+    for (auto& each : answers) tables.push_back(std::move(each));
+  }
+  result.headline = headline(customers, predictions, tables, options);
+  const auto& p = models.purchases;
+  const auto& g = models.spend;
+  result.bg_nbd_r = p.r;
+  result.bg_nbd_alpha = p.alpha;
+  result.bg_nbd_a = p.a;
+  result.bg_nbd_b = p.b;
+  result.gamma_gamma_p = g.p;
+  result.gamma_gamma_q = g.q;
+  result.gamma_gamma_v = g.v;
+  return result;
+}
+
+data::transaction_log demo_log(const demo_options& options) {
+  data::simulation_options settings;
+  settings.customers = options.customers;
+  settings.seed = options.seed;
+  settings.acquisition_periods = options.acquisition_weeks;
+  settings.horizon = options.horizon_weeks;
+  const auto simulated = data::simulate_transactions(settings);
+  data::transaction_log log;
+  log.customer = simulated.customer;
+  log.amount = simulated.amount;
+  log.timestamp.resize(simulated.size());
+  const std::int64_t origin = options.start_day * data::seconds_per_day;
+  constexpr double seconds_per_week = 7.0 * 86'400;
+  for (std::size_t i = 0; i < simulated.size(); ++i) {
+    log.timestamp[i] =
+        origin + static_cast<std::int64_t>(std::floor(simulated.time[i] * seconds_per_week));
+  }
+  return log;
+}
+
+}  // namespace crmkit::pipeline

@@ -1,0 +1,195 @@
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include <fmt/format.h>
+
+#include "crmkit/clv/diagnostics.hpp"
+#include "crmkit/clv/predict.hpp"
+#include "crmkit/clv/value.hpp"
+#include "crmkit/core/error.hpp"
+#include "crmkit/core/parallel.hpp"
+#include "crmkit/data/period.hpp"
+#include "crmkit/data/summary.hpp"
+#include "crmkit/pipeline/steps.hpp"
+
+namespace crmkit::pipeline {
+
+namespace {
+
+struct log_extent {
+  std::int64_t first = std::numeric_limits<std::int64_t>::max();
+  std::int64_t last = std::numeric_limits<std::int64_t>::min();
+  double amount = 0;
+};
+
+log_extent extent_of(const data::transaction_log& log) {
+  return parallel_reduce(
+      log.size(), log_extent{},
+      [&](std::size_t begin, std::size_t end) {
+        log_extent part;
+        for (std::size_t i = begin; i < end; ++i) {
+          part.first = std::min(part.first, log.timestamp[i]);
+          part.last = std::max(part.last, log.timestamp[i]);
+          part.amount += log.amount[i];
+        }
+        return part;
+      },
+      [](log_extent a, const log_extent& b) {
+        return log_extent{std::min(a.first, b.first), std::max(a.last, b.last),
+                          a.amount + b.amount};
+      },
+      std::size_t{1} << 16);
+}
+
+template <class Fit>
+void note_fit(const Fit& fit, std::vector<note>& notes) {
+  for (const auto& warning : fit.warnings) {
+    notes.push_back({fit.converged ? note_code::fit_warning : note_code::fit_not_converged, warning});
+  }
+  if (!fit.converged && fit.warnings.empty()) {
+    notes.push_back({note_code::fit_not_converged, fmt::format("a fit did not converge ({})",
+                                                               fit.status)});
+  }
+}
+
+clv::fit_options fit_settings() {
+  clv::fit_options settings;
+  settings.tolerance = 1e-7;
+  return settings;
+}
+
+}  // namespace
+
+customer_summaries summarize_customers(const data::transaction_log& log,
+                                       const analysis_options& options) {
+  if (log.size() == 0) throw invalid_input("analyze: the transaction log is empty");
+  if (!log.has_amount()) {
+    throw invalid_input("analyze: the transaction log has no amounts; the models need them");
+  }
+  data::summary_options settings;
+  settings.freq = data::period_unit::day;
+  settings.freq_multiplier = options.days_per_period;
+  auto repeat = data::summarize(log, settings);
+  settings.include_first_transaction = true;
+  auto every = data::summarize(log, settings);
+  const log_extent extent = extent_of(log);
+
+  customer_summaries out;
+  out.customer = std::move(repeat.customer);
+  out.labels = log.customer_labels;
+  out.frequency = std::move(repeat.frequency);
+  out.recency = std::move(repeat.recency);
+  out.T = std::move(repeat.T);
+  out.monetary_value = std::move(repeat.monetary_value);
+  out.purchases = std::move(every.frequency);
+  out.periods_since_last = std::move(every.recency);
+  out.mean_spend = std::move(every.monetary_value);
+  out.revenue.resize(out.size());
+  for (std::size_t i = 0; i < out.size(); ++i) out.revenue[i] = out.purchases[i] * out.mean_spend[i];
+  out.first_day = data::floor_div(extent.first, data::seconds_per_day);
+  out.last_day = data::floor_div(extent.last, data::seconds_per_day);
+  out.last_timestamp = extent.last;
+  out.transactions = log.size();
+  out.total_amount = extent.amount;
+  return out;
+}
+
+model_fits fit_models(const customer_summaries& customers, const analysis_options& options,
+                      std::vector<note>& notes) {
+  std::vector<double> x, m;
+  model_fits fits;
+  for (std::size_t i = 0; i < customers.size(); ++i) {
+    if (customers.frequency[i] <= 0) continue;
+    if (customers.monetary_value[i] > 0) {
+      x.push_back(customers.frequency[i]);
+      m.push_back(customers.monetary_value[i]);
+    } else {
+      ++fits.zero_spend_repeat_buyers;
+    }
+  }
+  fits.repeat_buyers = x.size();
+  if (x.size() < options.min_repeat_customers) {
+    throw invalid_input(fmt::format(
+        "analyze: only {} customer(s) bought more than once with a positive amount; the models "
+        "need at least {} (min_repeat_customers): is the log complete, and is the amount column "
+        "right?",
+        x.size(), options.min_repeat_customers));
+  }
+  const auto purchases = clv::fit_bg_nbd(customers.frequency, customers.recency, customers.T, {},
+                                         fit_settings());
+  note_fit(purchases, notes);
+  const auto spend = clv::fit_gamma_gamma(x, m, {}, fit_settings());
+  note_fit(spend, notes);
+  if (fits.zero_spend_repeat_buyers > 0) {
+    notes.push_back({note_code::zero_spend_repeat_buyers,
+                     fmt::format("{} customer(s) bought again but spent nothing on their repeat "
+                                 "purchases: their expected spend is the Gamma-Gamma mean at zero "
+                                 "observed spend",
+                                 fits.zero_spend_repeat_buyers)});
+  }
+  fits.purchases = purchases.params;
+  fits.spend = spend.params;
+  fits.purchase_standard_errors.assign(purchases.standard_errors.begin(),
+                                       purchases.standard_errors.end());
+  fits.spend_standard_errors.assign(spend.standard_errors.begin(), spend.standard_errors.end());
+  return fits;
+}
+
+data::table model_parameters(const model_fits& models) {
+  const auto& p = models.purchases;
+  const auto& g = models.spend;
+  std::vector<double> estimate{p.r, p.alpha, p.a, p.b, g.p, g.q, g.v};
+  std::vector<double> error(models.purchase_standard_errors);
+  error.insert(error.end(), models.spend_standard_errors.begin(),
+               models.spend_standard_errors.end());
+  data::table table;
+  table.index_columns = 1;
+  table.add_text("parameter", {0, 1, 2, 3, 4, 5, 6}, {"r", "alpha", "a", "b", "p", "q", "v"})
+      .add_text("model", {0, 0, 0, 0, 1, 1, 1}, {"BG/NBD", "Gamma-Gamma"})
+      .add("estimate", std::move(estimate))
+      .add("standard_error", std::move(error));
+  return table;
+}
+
+double periods_per_month(const analysis_options& options) {
+  return clv::periods_per_month("W") * 7.0 / options.days_per_period;
+}
+
+customer_predictions predict_customers(const customer_summaries& customers,
+                                       const model_fits& models, const analysis_options& options) {
+  const auto& p = models.purchases;
+  customer_predictions out;
+  out.p_alive =
+      clv::conditional_probability_alive(p, customers.frequency, customers.recency, customers.T);
+  const std::vector<double> horizon{options.prediction_periods};
+  out.expected_purchases = clv::conditional_expected_number_of_purchases_up_to_time(
+      p, horizon, customers.frequency, customers.recency, customers.T);
+  out.expected_spend =
+      clv::expected_spend(models.spend, customers.frequency, customers.monetary_value);
+  out.clv = clv::customer_lifetime_value(p, customers.frequency, customers.recency, customers.T,
+                                         out.expected_spend, options.clv_months,
+                                         options.monthly_discount, periods_per_month(options));
+  return out;
+}
+
+data::table repeat_purchases(const customer_summaries& customers, const model_fits& models,
+                             const analysis_options& options) {
+  const auto bins = clv::repeat_frequency_histogram(models.purchases, customers.frequency,
+                                                    customers.T, options.repeat_max_frequency);
+  std::vector<std::int64_t> frequency;
+  std::vector<double> actual, expected;
+  for (const auto& bin : bins) {
+    frequency.push_back(static_cast<std::int64_t>(bin.frequency));
+    actual.push_back(bin.actual);
+    expected.push_back(bin.expected);
+  }
+  data::table table;
+  table.index_columns = 1;
+  table.add("frequency", std::move(frequency))
+      .add("actual", std::move(actual))
+      .add("expected", std::move(expected));
+  return table;
+}
+
+}  // namespace crmkit::pipeline
