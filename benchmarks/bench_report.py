@@ -73,7 +73,7 @@ print(json.dumps({"stages": [(name, end - start) for name, start, end in stages]
                   "tables": len(report.tables), "total": finished - imported}))
 """
 
-PRESENTATION = ("drawing plots", "writing report.html", "rendering")
+PRESENTATION = ("drawing plots", "writing report.html")
 
 
 def is_presentation(stage: str, baseline: bool) -> bool:
@@ -159,9 +159,12 @@ def fresh(path: Path) -> Path:
 def measure(name: str, python: str, log: Path, survey: Path, work: Path, customers: int,
             repeats: int) -> dict:
     baseline = name == "baseline"
+    # The baseline's venv must import its own crmkit, never one on PYTHONPATH.
+    env = {k: v for k, v in os.environ.items() if not (baseline and k == "PYTHONPATH")}
     best = None
     for _ in range(repeats):
-        _, _, out = timed_child([python, "-c", DRIVER, log, survey, fresh(work / f"{name}-inproc")])
+        _, _, out = timed_child([python, "-c", DRIVER, log, survey, fresh(work / f"{name}-inproc")],
+                                env)
         result = json.loads(out.strip().splitlines()[-1])
         stages = [(stage, seconds) for stage, seconds in result["stages"] if stage != "import crmkit"]
         result["compute"] = sum(s for stage, s in stages if not is_presentation(stage, baseline))
@@ -170,10 +173,12 @@ def measure(name: str, python: str, log: Path, survey: Path, work: Path, custome
             best = result
     command = [python, "-m", "crmkit", "report", log, "--survey", survey, "--quiet"]
     best["wall"], best["rss"] = min(
-        timed_child(command + ["--out", fresh(work / f"{name}-cli")])[:2] for _ in range(repeats))
+        timed_child(command + ["--out", fresh(work / f"{name}-cli")], env)[:2]
+        for _ in range(repeats))
     demo = [python, "-m", "crmkit", "report", "--customers", str(customers), "--quiet"]
     best["demo_wall"], best["demo_rss"] = min(
-        timed_child(demo + ["--out", fresh(work / f"{name}-demo")])[:2] for _ in range(repeats))
+        timed_child(demo + ["--out", fresh(work / f"{name}-demo")], env)[:2]
+        for _ in range(repeats))
     return best
 
 
