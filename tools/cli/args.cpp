@@ -109,12 +109,14 @@ parsed_args parse_args(const command_spec& spec, std::span<const std::string> ar
       fail(fmt::format("option '--{}' needs a value ({})", name, option->value_name));
     }
   }
-  if (positional.empty()) fail(fmt::format("missing the input file ({})", spec.positional));
+  if (positional.empty() && !spec.input_optional) {
+    fail(fmt::format("missing the input file ({})", spec.positional));
+  }
   if (positional.size() > 1) {
     fail(fmt::format("expected one input file, got {}: '{}'", positional.size(),
                      fmt::join(positional, "', '")));
   }
-  parsed.input_ = positional.front();
+  if (!positional.empty()) parsed.input_ = positional.front();
   return parsed;
 }
 

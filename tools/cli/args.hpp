@@ -37,6 +37,7 @@ struct command_spec {
   std::string positional;  ///< e.g. "LOG.csv|SUMMARY.csv"
   std::string summary;     ///< one line
   std::vector<option_spec> options;
+  bool input_optional = false;  ///< the positional argument may be left out
 };
 
 /** The parsed command line of one subcommand. */

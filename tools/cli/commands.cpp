@@ -11,12 +11,14 @@
 #include "crmkit/clv.hpp"
 #include "crmkit/data/period.hpp"
 #include "crmkit/lifecycle/stage.hpp"
+#include "crmkit/pipeline/steps.hpp"
 #include "crmkit/segment/features.hpp"
 #include "crmkit/segment/kmeans.hpp"
 #include "crmkit/segment/rfm.hpp"
 #include "crmkit/segment/rfm_rules.hpp"
 #include "crmkit/survey/aggregate.hpp"
 #include "input.hpp"
+#include "report.hpp"
 
 namespace crmkit::cli {
 
@@ -139,15 +141,13 @@ command_output run_clv(const parsed_args& args) {
   output.main.columns.push_back({"expected_purchases", std::move(expected)});
 
   if (!stats.monetary_value.empty()) {
-    // Gamma-Gamma is fitted on repeat buyers with a positive mean spend; the others get the
-    // population mean spend (x = 0) in the prediction.
-    std::vector<double> x, m, x_all(stats.frequency), m_all(stats.monetary_value);
-    for (std::size_t i = 0; i < x_all.size(); ++i) {
-      if (x_all[i] >= 1 && m_all[i] > 0) {
-        x.push_back(x_all[i]);
-        m.push_back(m_all[i]);
-      } else {
-        x_all[i] = 0;
+    // Gamma-Gamma is fitted on repeat buyers with a positive mean spend; every customer is
+    // predicted under the one policy of clv::expected_spend.
+    std::vector<double> x, m;
+    for (std::size_t i = 0; i < stats.frequency.size(); ++i) {
+      if (stats.frequency[i] >= 1 && stats.monetary_value[i] > 0) {
+        x.push_back(stats.frequency[i]);
+        m.push_back(stats.monetary_value[i]);
       }
     }
     if (x.empty()) {
@@ -160,7 +160,7 @@ command_output run_clv(const parsed_args& args) {
     add_parameters(parameters, "gamma_gamma", spend, {"p", "q", "v"}, {g.p, g.q, g.v});
     add_fit(fits, "gamma_gamma", spend);
     add_warnings(output, spend.warnings);
-    auto expected_spend = clv::conditional_expected_average_profit(g, x_all, m_all);
+    auto expected_spend = clv::expected_spend(g, stats.frequency, stats.monetary_value);
     auto value = clv::customer_lifetime_value(p, stats.frequency, stats.recency, stats.T,
                                               expected_spend, months, discount_rate, periods);
     output.main.columns.push_back({"expected_spend", std::move(expected_spend)});
@@ -173,12 +173,9 @@ command_output run_clv(const parsed_args& args) {
 // ---------------------------------------------------------------------------------------------
 
 segment::rfm_rule_set rule_set_named(const std::string& name) {
-  if (name == "rf_grid") return segment::rf_grid_segments();
-  if (name == "rfm_package") return segment::rfm_package_segments();
-  if (name == "pymc_marketing") return segment::pymc_marketing_segments();
-  if (name == "chinese_value") return segment::chinese_value_segments();
-  const std::vector<std::string> names{"rf_grid", "rfm_package", "pymc_marketing", "chinese_value",
-                                       "none"};
+  auto names = pipeline::builtin_rfm_rule_sets();
+  if (std::ranges::find(names, name) != names.end()) return pipeline::builtin_rfm_rule_set(name);
+  names.emplace_back("none");
   throw usage_error(fmt::format("--segments = '{}' is not a segment map; expected {}{}", name,
                                 fmt::join(names, ", "), did_you_mean(name, names)));
 }
@@ -529,6 +526,14 @@ const std::vector<command>& commands() {
                  {"as-of", "DATE", "classify as of this date", "the last date in the log"}},
              output_options())},
        run_lifecycle},
+      {{"report", "[LOG.csv]",
+        "The whole customer analysis into a folder of CSV tables (as python -m crmkit report).\n"
+        "Summaries, BG/NBD and Gamma-Gamma with P(alive), expected purchases and CLV, the\n"
+        "calibration check, k-means and RFM segments, value tiers, early warning, lifecycle\n"
+        "stages, cohorts and, with --survey, NPS/CSAT by segment and month.\n"
+        "Without LOG.csv a simulated demo (--customers, --seed) is analysed.",
+        join(log_options(), report_options()), true},
+       run_report, true},
   };
   return all;
 }

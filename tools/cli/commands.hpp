@@ -13,9 +13,10 @@ namespace crmkit::cli {
 struct command {
   command_spec spec;
   command_output (*run)(const parsed_args& args);
+  bool out_is_folder = false;  ///< --out names the folder the command writes, not the output
 };
 
-/** summary, clv, rfm, kmeans, nps, lifecycle. */
+/** summary, clv, rfm, kmeans, nps, lifecycle, report. */
 const std::vector<command>& commands();
 
 }  // namespace crmkit::cli

@@ -124,12 +124,14 @@ std::int64_t date_option(const parsed_args& args, std::string_view option) {
   return *seconds;
 }
 
-data::transaction_log read_log(const parsed_args& args) {
+data::transaction_log read_log(const parsed_args& args, bool amount_required) {
   data::csv_options options;
   options.header = !args.flag("no-header");
   options.customer_id_col = column_ref_of(args, "customer-col", "customer_id");
   options.datetime_col = column_ref_of(args, "date-col", "date");
-  if (args.get("amount-col")) options.monetary_value_col = column_ref_of(args, "amount-col", "");
+  if (args.get("amount-col") || amount_required) {
+    options.monetary_value_col = column_ref_of(args, "amount-col", "amount");
+  }
   options.delimiter = delimiter_of(args);
   options.date_format = args.get_or("date-format", "");
   if (args.flag("skip-bad-rows")) options.on_bad_row = data::bad_row_policy::skip;

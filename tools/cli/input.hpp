@@ -27,8 +27,11 @@ std::vector<option_spec> output_options();
 /** The --delimiter character (' ' for "whitespace"). */
 char delimiter_of(const parsed_args& args);
 
-/** Reads the input as a transaction log with the log options. */
-data::transaction_log read_log(const parsed_args& args);
+/**
+ * Reads the input as a transaction log with the log options; with `amount_required` the amount
+ * column is read even without --amount-col (default name "amount").
+ */
+data::transaction_log read_log(const parsed_args& args, bool amount_required = false);
 
 /** A warning line for the rows --skip-bad-rows left out (empty when none were). */
 std::vector<std::string> skipped_rows_warning(const data::transaction_log& log,

@@ -35,12 +35,12 @@ std::string output_format(const parsed_args& args) {
   return format;
 }
 
-void write_output(const parsed_args& args, const command_output& output, std::ostream& out,
-                  std::ostream& err) {
+void write_output(const parsed_args& args, const command_output& output, bool out_is_folder,
+                  std::ostream& out, std::ostream& err) {
   const std::string format = args.get_or("format", "csv");
   std::ofstream file;
   std::ostream* target = &out;
-  if (const auto path = args.get("out")) {
+  if (const auto path = args.get("out"); path && !out_is_folder) {
     file.open(*path, std::ios::binary);
     if (!file) throw invalid_input(fmt::format("cannot open '{}' for writing (--out)", *path));
     target = &file;
@@ -97,7 +97,9 @@ int run(std::span<const std::string> args, std::ostream& out, std::ostream& err)
     const command_output output = found->run(parsed);
     for (const auto& warning : output.warnings)
       err << "crmkit " << name << ": warning: " << warning << '\n';
-    write_output(parsed, output, out, err);
+    if (!(found->out_is_folder && parsed.flag("quiet"))) {
+      write_output(parsed, output, found->out_is_folder, out, err);
+    }
     return success;
   } catch (const invalid_input& problem) {
     err << "crmkit " << name << ": " << problem.what() << '\n';

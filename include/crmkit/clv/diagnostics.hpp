@@ -156,19 +156,31 @@ std::vector<frequency_bin> repeat_frequency_histogram(const P& p, std::span<cons
   check::all_nonnegative(function, "T", age);
   using bins = std::vector<double>;
   const std::size_t count = max_frequency + 1;
+  // Customers of one age share their probabilities: each distinct age is evaluated once and
+  // weighted by its customers (logs with dates have few distinct ages).
+  std::vector<double> ages(age.begin(), age.end());
+  std::sort(ages.begin(), ages.end());
+  std::vector<double> distinct, customers;
+  for (const double value : ages) {
+    if (distinct.empty() || distinct.back() != value) {
+      distinct.push_back(value);
+      customers.push_back(0);
+    }
+    customers.back() += 1;
+  }
   const bins expected = parallel_reduce(
-      x.size(), bins(count, 0.0),
+      distinct.size(), bins(count, 0.0),
       [&](std::size_t begin, std::size_t end) {
         bins part(count, 0.0);
         for (std::size_t i = begin; i < end; ++i) {
           double below = 0;
           for (std::size_t k = 0; k < max_frequency; ++k) {
             const double probability =
-                probability_of_n_purchases_up_to_time(p, age[i], static_cast<double>(k));
-            part[k] += probability;
+                probability_of_n_purchases_up_to_time(p, distinct[i], static_cast<double>(k));
+            part[k] += customers[i] * probability;
             below += probability;
           }
-          part[max_frequency] += std::max(0.0, 1 - below);
+          part[max_frequency] += customers[i] * std::max(0.0, 1 - below);
         }
         return part;
       },
@@ -176,7 +188,7 @@ std::vector<frequency_bin> repeat_frequency_histogram(const P& p, std::span<cons
         for (std::size_t k = 0; k < count; ++k) total[k] += part[k];
         return total;
       },
-      1024);
+      64);
   std::vector<frequency_bin> histogram(count);
   for (std::size_t k = 0; k < count; ++k) {
     histogram[k].frequency = static_cast<double>(k);

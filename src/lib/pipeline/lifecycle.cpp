@@ -126,10 +126,12 @@ std::optional<lifecycle_tables> lifecycle(const data::transaction_log& log,
       end - static_cast<std::int64_t>(std::llround(options.migration_periods *
                                                    options.days_per_period * data::seconds_per_day));
   try {
-    const auto stages = lifecycle::classify(view, settings, end);
-    const auto migration = lifecycle::stage_migration(view, from, end, settings);
+    // One classification at both dates: the stages at the end and the migration into them.
+    const std::int64_t dates[] = {from, end};
+    const auto history = lifecycle::classify_history(view, dates, settings);
+    const auto migration = lifecycle::migration_between(history, 0, 1);
     const auto cohorts = lifecycle::cohort_retention(view, data::period_unit::month, end);
-    for (const auto& warning : stages.warnings) {
+    for (const auto& warning : history.warnings) {
       notes.push_back({note_code::lifecycle_warning, warning});
     }
     lifecycle_tables out;
@@ -138,10 +140,11 @@ std::optional<lifecycle_tables> lifecycle(const data::transaction_log& log,
     }
     out.stage.assign(customers.size(), -1);
     std::size_t at = 0;
-    for (std::size_t i = 0; i < stages.size(); ++i) {
-      while (at < customers.size() && customers.customer[at] < stages.customer[i]) ++at;
-      if (at < customers.size() && customers.customer[at] == stages.customer[i]) {
-        out.stage[at] = static_cast<std::int32_t>(stages.stages[i]);
+    for (std::size_t i = 0; i < history.customer.size(); ++i) {
+      while (at < customers.size() && customers.customer[at] < history.customer[i]) ++at;
+      if (at < customers.size() && customers.customer[at] == history.customer[i] &&
+          history.is_present(1, i)) {
+        out.stage[at] = static_cast<std::int32_t>(history.at(1, i));
       }
     }
     out.stages = stage_counts(out.stage, out.names, predictions, customers);

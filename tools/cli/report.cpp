@@ -1,0 +1,162 @@
+#include "report.hpp"
+
+#include <charconv>
+#include <cmath>
+#include <filesystem>
+#include <unordered_map>
+
+#include <fmt/format.h>
+
+#include "crmkit/core/error.hpp"
+#include "crmkit/data/csv_writer.hpp"
+#include "crmkit/data/date_parse.hpp"
+#include "crmkit/data/period.hpp"
+#include "crmkit/pipeline.hpp"
+#include "input.hpp"
+
+namespace crmkit::cli {
+
+namespace {
+
+[[noreturn]] void fail_cell(const text_table& table, std::size_t row, std::size_t column,
+                           const std::string& what) {
+  const std::size_t line = table.lines[row], at = table.starts[row][column];
+  throw parse_error(fmt::format("{}:{}:{}: {}", table.file, line, at, what), table.file, line, at);
+}
+
+/** The survey file's answers, keyed like the log's customers. */
+pipeline::survey_answers read_survey(const parsed_args& args, const std::string& path,
+                                     const data::transaction_log& log) {
+  const text_table table = read_table(path, delimiter_of(args));
+  const auto customer = table.column(args.get_or("survey-customer-col", "customer_id"),
+                                     "--survey-customer-col");
+  const auto nps_column = table.column(args.get_or("nps-col", "nps"), "--nps-col");
+  const auto nps = table.numbers(nps_column);
+  const std::string csat_name = args.get_or("csat-col", "csat");
+  const std::string date_name = args.get_or("survey-date-col", "date");
+  pipeline::survey_answers answers;
+  std::unordered_map<std::string, std::int64_t> key_of_label;
+  for (std::size_t k = 0; k < log.customer_labels.size(); ++k) {
+    key_of_label.emplace(log.customer_labels[k], static_cast<std::int64_t>(k));
+  }
+  const auto ids = table.texts(customer);
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    if (log.has_labels()) {
+      const auto found = key_of_label.find(ids[i]);
+      answers.customer.push_back(found == key_of_label.end() ? -1 : found->second);
+      continue;
+    }
+    std::int64_t id = 0;
+    const auto* end = ids[i].data() + ids[i].size();
+    const auto parsed = std::from_chars(ids[i].data(), end, id);
+    if (parsed.ec != std::errc{} || parsed.ptr != end) {
+      fail_cell(table, i, customer,
+                fmt::format("customer id '{}' is not an integer like the log's ids", ids[i]));
+    }
+    answers.customer.push_back(id);
+  }
+  for (std::size_t i = 0; i < nps.size(); ++i) {
+    if (!(nps[i] >= 0 && nps[i] <= 10 && nps[i] == std::floor(nps[i]))) {
+      fail_cell(table, i, nps_column,
+                fmt::format("NPS answer '{}' is not a whole number from 0 to 10",
+                            table.rows[i][nps_column]));
+    }
+    answers.nps.push_back(static_cast<std::int64_t>(nps[i]));
+  }
+  if (table.has_column(csat_name)) {
+    const auto column = table.column(csat_name, "--csat-col");
+    for (const auto& text : table.texts(column)) {
+      std::int64_t score = -1;
+      if (!text.empty()) {
+        const auto parsed = std::from_chars(text.data(), text.data() + text.size(), score);
+        if (parsed.ec != std::errc{} || score < 1 || score > 5) score = -2;
+      }
+      answers.csat.push_back(score);
+    }
+    for (std::size_t i = 0; i < answers.csat.size(); ++i) {
+      if (answers.csat[i] == -2) {
+        fail_cell(table, i, column,
+                  fmt::format("CSAT answer '{}' is not a whole number from 1 to 5 (or empty)",
+                              table.rows[i][column]));
+      }
+    }
+  }
+  if (table.has_column(date_name)) {
+    const auto column = table.column(date_name, "--survey-date-col");
+    for (std::size_t i = 0; i < table.rows.size(); ++i) {
+      const auto seconds = data::parse_iso_timestamp(table.rows[i][column]);
+      if (!seconds) {
+        fail_cell(table, i, column,
+                  fmt::format("'{}' is not a date (YYYY-MM-DD)", table.rows[i][column]));
+      }
+      answers.day.push_back(data::floor_div(*seconds, data::seconds_per_day));
+    }
+  }
+  return answers;
+}
+
+pipeline::analysis_options analysis_settings(const parsed_args& args) {
+  pipeline::analysis_options options;
+  options.seed = args.count("seed", 0);
+  options.rfm_rules = args.get_or("rfm-rules", options.rfm_rules);
+  return options;
+}
+
+}  // namespace
+
+std::vector<option_spec> report_options() {
+  return {{"out", "DIR", "folder for the tables (created when missing; required)", ""},
+          {"survey", "FILE", "survey answers: customer id, nps (0-10), csat (1-5), date", "none"},
+          {"survey-customer-col", "COL", "customer id column of the survey", "customer_id"},
+          {"nps-col", "COL", "NPS column of the survey", "nps"},
+          {"csat-col", "COL", "CSAT column of the survey (optional)", "csat"},
+          {"survey-date-col", "COL", "answer date column of the survey (optional)", "date"},
+          {"rfm-rules", "NAME", "rf_grid, rfm_package, pymc_marketing or chinese_value", "rf_grid"},
+          {"customers", "N", "demo size without a log", "20000"},
+          {"seed", "S", "seed of the demo and of k-means", "0"},
+          {"quiet", "", "no list of written tables", ""}};
+}
+
+command_output run_report(const parsed_args& args) {
+  const auto out_dir = args.get("out");
+  if (!out_dir) throw usage_error("missing --out DIR (the folder for the tables)");
+  command_output output;
+  data::transaction_log log;
+  if (args.input().empty()) {
+    pipeline::demo_options demo;
+    demo.customers = args.count("customers", demo.customers);
+    if (demo.customers < 1) throw usage_error("--customers must be at least 1");
+    demo.seed = args.count("seed", 0);
+    log = pipeline::demo_log(demo);
+  } else {
+    log = read_log(args, true);
+    output.warnings = skipped_rows_warning(log, args.input());
+  }
+  const auto options = analysis_settings(args);
+  pipeline::survey_answers answers;
+  const auto survey_path = args.get("survey");
+  if (survey_path) answers = read_survey(args, *survey_path, log);
+  const auto result = pipeline::analyze(log, survey_path ? &answers : nullptr, options);
+
+  std::error_code failure;
+  std::filesystem::create_directories(*out_dir, failure);
+  if (failure) {
+    throw invalid_input(fmt::format("cannot create '{}' (--out): {}", *out_dir, failure.message()));
+  }
+  std::vector<std::string> names, paths;
+  std::vector<std::int64_t> rows;
+  for (const auto& each : result.tables) {
+    const auto path = (std::filesystem::path(*out_dir) / (each.name + ".csv")).string();
+    data::write_csv(path, each.table);
+    names.push_back(each.name);
+    rows.push_back(static_cast<std::int64_t>(each.table.rows()));
+    paths.push_back(path);
+  }
+  for (const auto& note : result.notes) output.warnings.push_back(note.message);
+  output.main.name = "tables";
+  output.main.columns = {{"table", std::move(names)}, {"rows", std::move(rows)},
+                         {"path", std::move(paths)}};
+  return output;
+}
+
+}  // namespace crmkit::cli
