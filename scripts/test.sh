@@ -8,4 +8,5 @@ cmake --preset release
 cmake --build --preset release --parallel "$(nproc)"
 ctest --preset release --parallel "$(nproc)"
 bash scripts/python-env.sh build/release
-.venv/bin/python -m pytest
+# The report's parity test runs the C++ tool built above against the Python report.
+CRMKIT_CLI="$PWD/build/release/tools/cli/crmkit" .venv/bin/python -m pytest

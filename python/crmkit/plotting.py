@@ -142,7 +142,7 @@ def plot_period_transactions(model, max_frequency: int = 7, ax=None, histogram=N
 
 
 def plot_calibration_purchases_vs_holdout_purchases(model, calibration_holdout_matrix: pd.DataFrame,
-                                                    n: int = 7, ax=None):
+                                                    n: int = 7, ax=None, table=None):
     """Mean actual and predicted holdout purchases by calibration frequency.
 
     Parameters
@@ -154,15 +154,20 @@ def plot_calibration_purchases_vs_holdout_purchases(model, calibration_holdout_m
     n : int, default 7
         Frequencies 0..n, the last collecting every higher one.
     ax : matplotlib.axes.Axes, optional
+    table : pandas.DataFrame, optional
+        ``model.calibration_vs_holdout(...)`` when already computed (then `model` and
+        `calibration_holdout_matrix` are not used).
 
     Returns
     -------
     matplotlib.axes.Axes
     """
     ax = _axes(ax)
-    data = calibration_holdout_matrix
-    table = model.calibration_vs_holdout(data["frequency_cal"], data["recency_cal"], data["T_cal"],
-                                         data["frequency_holdout"], data["duration_holdout"], n)
+    if table is None:
+        data = calibration_holdout_matrix
+        table = model.calibration_vs_holdout(data["frequency_cal"], data["recency_cal"],
+                                             data["T_cal"], data["frequency_holdout"],
+                                             data["duration_holdout"], n)
     ax.plot(table.index, table["frequency_holdout"], "o-", label="actual")
     ax.plot(table.index, table["model_predictions"], "s--", label="model")
     ax.set_xlabel("purchases in calibration period")
@@ -260,6 +265,9 @@ def plot_segment_sizes(table: pd.DataFrame, size_col: str = "customers", value_c
     return ax
 
 
+_CURVE_POINTS = 4000
+
+
 def _percent():
     from matplotlib.ticker import PercentFormatter
 
@@ -286,7 +294,10 @@ def plot_value_curve(values: Any, ax=None, marks=(0.2, 0.5)):
     total = ordered.sum()
     cumulative = np.concatenate([[0.0], np.cumsum(ordered) / (total if total > 0 else 1.0)])
     share = np.linspace(0.0, 1.0, len(cumulative))
-    ax.plot(share, cumulative, label="customers, most valuable first")
+    # Beyond a few thousand points the line looks the same: draw every k-th (and the last).
+    shown = np.unique(np.r_[np.arange(0, len(share), max(1, len(share) // _CURVE_POINTS)),
+                            len(share) - 1])
+    ax.plot(share[shown], cumulative[shown], label="customers, most valuable first")
     ax.plot([0, 1], [0, 1], ":", color="grey", label="equal value")
     for mark in marks:
         held = float(np.interp(mark, share, cumulative))

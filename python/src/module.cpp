@@ -1,5 +1,9 @@
 #include "bindings.hpp"
 
+namespace crmkit::python {
+void register_pipeline(py::module_& module);
+}
+
 PYBIND11_MODULE(_core, module) {
   using namespace crmkit::python;
   module.doc() = "crmkit's compiled core. Use the `crmkit` package; this module is its engine.";
@@ -16,4 +20,6 @@ PYBIND11_MODULE(_core, module) {
   register_survey(survey);
   auto lifecycle = module.def_submodule("lifecycle", "Relationship lifecycle stages.");
   register_lifecycle(lifecycle);
+  auto pipeline = module.def_submodule("pipeline", "The whole customer analysis (the report).");
+  register_pipeline(pipeline);
 }

@@ -330,23 +330,27 @@ def test_repeat_buyers_who_spent_nothing_get_the_gamma_gamma_limit(tmp_path, cap
     assert row["clv"] > 0
 
 
-def test_rule_sets_listing_cells_are_defined_by_their_cells():
-    from crmkit.report import _rule_definitions
+def test_rule_sets_listing_cells_are_defined_by_their_cells(small_log, tmp_path):
     from crmkit.segment import RFMRuleSet
 
+    out = tmp_path / "out"
+    assert main(["report", str(small_log), "--rfm-rules", "pymc_marketing", "--out", str(out),
+                 "--quiet"]) == 0
+    definitions = pd.read_csv(out / "rfm_segments.csv", index_col=0)["definition"]
     rules = RFMRuleSet.builtin("pymc_marketing")
-    definitions = _rule_definitions(rules)
-    for rule in rules.rules:
+    named = [rule for rule in rules.rules if rule.name in definitions.index]
+    assert len(named) >= 3
+    for rule in named:
         # PyMC-Marketing's rules are lists of single (r, f, m) cells.
         cells = {f"{box[0]}{box[2]}{box[4]}" for box in rule.boxes}
         assert definitions[rule.name].startswith("RFM cells ")
         assert set(definitions[rule.name][len("RFM cells "):].split(", ")) == cells
 
 
-def _bad(args, tmp_path):
+def _bad(args, tmp_path, out=None):
     run = subprocess.run([sys.executable, "-m", "crmkit", "report", *args, "--out",
-                          str(tmp_path / "out"), "--quiet"], capture_output=True, text=True,
-                         check=False)
+                          str(out if out is not None else tmp_path / "out"), "--quiet"],
+                         capture_output=True, text=True, check=False)
     lines = run.stderr.strip().splitlines()
     assert run.returncode == 2, run.stderr
     assert len(lines) == 1, run.stderr
@@ -448,3 +452,178 @@ def test_bad_input_unknown_rfm_rule_set_lists_the_built_in_ones(orders, tmp_path
 def test_too_small_a_log_says_why_the_spend_model_cannot_be_fitted(orders, tmp_path):
     line = _bad([str(orders)], tmp_path)
     assert "only 0 customer(s) bought more than once" in line and "--amount-col" in line
+
+
+@pytest.fixture(scope="module")
+def small_log(tmp_path_factory):
+    log, _ = simulate_transactions(800, seed=4, start="2023-03-01", freq="W", horizon=80)
+    path = tmp_path_factory.mktemp("small") / "tx.csv"
+    log.to_csv(path, index=False)
+    return path
+
+
+def test_out_refuses_a_folder_holding_files_the_report_did_not_write(small_log, tmp_path):
+    out = tmp_path / "mine"
+    out.mkdir()
+    (out / "customers.csv").write_text("my own table\n")
+    line = _bad([str(small_log)], tmp_path, out=out)
+    assert f"--out {out} is not empty" in line and "new or empty folder" in line
+    assert sorted(os.listdir(out)) == ["customers.csv"]
+    assert (out / "customers.csv").read_text() == "my own table\n"
+
+
+def test_out_naming_a_file_or_a_folder_that_cannot_be_made_is_one_line(small_log, tmp_path):
+    user_file = tmp_path / "notes.txt"
+    user_file.write_text("keep me\n")
+    line = _bad([str(small_log)], tmp_path, out=user_file)
+    assert f"--out {user_file} is a file, not a folder" in line
+    assert user_file.read_text() == "keep me\n"
+    line = _bad([str(small_log)], tmp_path, out=user_file / "report")
+    assert f"cannot write the report into --out {user_file / 'report'}" in line
+    assert user_file.read_text() == "keep me\n"
+
+
+def test_out_in_a_folder_without_write_permission_is_one_line(small_log, tmp_path):
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o500)
+    try:
+        if os.access(locked, os.W_OK):
+            pytest.skip("running with a user that may write anywhere (root): permissions are not "
+                        "enforced")
+        line = _bad([str(small_log)], tmp_path, out=locked / "report")
+        assert f"cannot write the report into --out {locked / 'report'}" in line
+        assert "Permission denied" in line
+    finally:
+        locked.chmod(0o700)
+
+
+def test_a_second_report_into_its_own_folder_leaves_no_stale_table(small_log, tmp_path, capsys):
+    out = tmp_path / "out"
+    assert main(["report", "--customers", "1500", "--seed", "2", "--out", str(out),
+                 "--quiet"]) == 0
+    assert (out / "nps_by_segment.csv").exists() and (out / "plots" / "nps_trend.png").exists()
+    manifest = (out / ".crmkit-report").read_text().splitlines()
+    assert "nps_by_segment.csv" in manifest and "report.html" in manifest
+    (out / "my_notes.txt").write_text("added by the user\n")
+    assert main(["report", str(small_log), "--out", str(out), "--quiet"]) == 0
+    assert not (out / "nps_by_segment.csv").exists()
+    assert not (out / "plots" / "nps_trend.png").exists()
+    assert (out / "my_notes.txt").read_text() == "added by the user\n"
+    written = set((out / ".crmkit-report").read_text().splitlines()[1:])
+    on_disk = {str(path.relative_to(out)) for path in out.rglob("*") if path.is_file()}
+    assert on_disk == written | {".crmkit-report", "my_notes.txt"}
+    customers = pd.read_csv(out / "customers.csv", index_col=0)
+    assert len(customers) == pd.read_csv(small_log)["customer_id"].nunique()
+
+
+def test_a_manifest_naming_files_outside_the_folder_removes_nothing_there(small_log, tmp_path):
+    outside = tmp_path / "precious.csv"
+    outside.write_text("1\n")
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / ".crmkit-report").write_text(f"# crmkit report\n../precious.csv\n{outside}\n")
+    assert main(["report", str(small_log), "--out", str(out), "--quiet"]) == 0
+    assert outside.read_text() == "1\n"
+
+
+def test_amounts_that_overflow_the_sums_are_one_line_with_the_fix(tmp_path):
+    log, _ = simulate_transactions(300, seed=6, start="2023-03-01", freq="W", horizon=60)
+    path = tmp_path / "huge.csv"
+    repeat_buyer = log["customer_id"].value_counts().index[0]
+    log.loc[log["customer_id"] == repeat_buyer, "amount"] = 1e308
+    log.to_csv(path, index=False)
+    line = _bad([str(path)], tmp_path)
+    assert "inf" in line and "column 'amount'" in line and "larger currency unit" in line
+    # Three one-time buyers of 1e308 each: every customer's revenue is finite, their sum is not.
+    others = log[log["customer_id"] != repeat_buyer]
+    huge = others.drop_duplicates("customer_id").head(3).assign(amount=1e308)
+    rest = others[~others["customer_id"].isin(huge["customer_id"])]
+    pd.concat([huge, rest]).to_csv(path, index=False)
+    line = _bad([str(path)], tmp_path)
+    assert "the revenue of all customers adds up to inf" in line
+    assert "column 'amount'" in line and "larger currency unit" in line
+
+
+def test_a_report_either_has_finite_predictions_or_stops_with_one_line(tmp_path):
+    # Every customer buys twice in the first weeks and never again: BG/NBD then puts the dropout
+    # probability near 1 (a >> b), the region where predictions used to come out NaN (issue 13,
+    # defect 1). Whatever the fit, the report must not print a NaN CLV or a traceback.
+    rng = np.random.default_rng(5)
+    customers = np.repeat(np.arange(400), 2)
+    days = np.stack([rng.integers(0, 20, 400), rng.integers(21, 40, 400)], axis=1).ravel()
+    days = np.concatenate([days, [400]])
+    customers = np.concatenate([customers, [400]])
+    log = pd.DataFrame({"customer_id": customers,
+                        "date": pd.Timestamp("2023-01-02") + pd.to_timedelta(days, unit="D"),
+                        "amount": rng.uniform(5, 50, len(days)).round(2)})
+    path = tmp_path / "dropouts.csv"
+    log.to_csv(path, index=False)
+    out = tmp_path / "out"
+    run = subprocess.run([sys.executable, "-m", "crmkit", "report", str(path), "--out", str(out),
+                          "--quiet"], capture_output=True, text=True, check=False)
+    assert "Traceback" not in run.stderr
+    if run.returncode == 0:
+        customers = pd.read_csv(out / "customers.csv", index_col=0)
+        for column in ("p_alive", "expected_purchases_13w", "expected_spend", "clv"):
+            assert np.isfinite(customers[column]).all(), column
+    else:
+        assert run.returncode == 2
+        errors = [line for line in run.stderr.splitlines() if "error:" in line]
+        assert len(errors) == 1 and "customer" in errors[0], run.stderr
+
+
+def _cli_binary():
+    """The C++ command-line tool: $CRMKIT_CLI (scripts/test.sh sets it to the build tree's
+    binary, so CI never skips), else the release build tree's, else None."""
+    given = os.environ.get("CRMKIT_CLI")
+    if given:
+        assert os.access(given, os.X_OK), f"CRMKIT_CLI={given} is not an executable"
+        return given
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    built = os.path.join(root, "build", "release", "tools", "cli", "crmkit")
+    return built if os.access(built, os.X_OK) else None
+
+
+def test_the_cli_and_python_reports_write_byte_identical_tables(tmp_path):
+    cli = _cli_binary()
+    if cli is None:
+        pytest.skip("the C++ crmkit tool is not built (set CRMKIT_CLI or build "
+                    "build/release/tools/cli/crmkit; scripts/test.sh sets it)")
+    log, survey = simulate_demo(2500, 9)
+    # A repeat buyer whose repeat purchases were free: both front ends must use the same
+    # zero-spend policy (Gamma-Gamma mean at zero observed spend, p v / (p x + q - 1)).
+    free = pd.DataFrame({"customer_id": 99999, "amount": 0.0,
+                         "date": pd.to_datetime(["2024-01-02", "2024-05-01", "2024-09-01"])})
+    log_path, survey_path = tmp_path / "tx.csv", tmp_path / "survey.csv"
+    pd.concat([log, free]).to_csv(log_path, index=False)
+    survey.to_csv(survey_path, index=False)
+    python_out, cli_out = tmp_path / "python", tmp_path / "cli"
+    assert main(["report", str(log_path), "--survey", str(survey_path), "--out", str(python_out),
+                 "--quiet"]) == 0
+    run = subprocess.run([cli, "report", str(log_path), "--survey", str(survey_path), "--out",
+                          str(cli_out)], capture_output=True, text=True, check=False)
+    assert run.returncode == 0, run.stderr
+    python_tables = sorted(p.name for p in python_out.glob("*.csv"))
+    cli_tables = sorted(p.name for p in cli_out.glob("*.csv"))
+    assert python_tables == cli_tables
+    for name in ("customers.csv", "early_warning.csv", "nps_by_segment.csv"):
+        assert name in python_tables
+    for name in python_tables:
+        assert (python_out / name).read_bytes() == (cli_out / name).read_bytes(), name
+    customers = pd.read_csv(python_out / "customers.csv", index_col=0)
+    params = pd.read_csv(python_out / "model_parameters.csv", index_col=0)
+    p, q, v = (params.loc[name, "estimate"] for name in ("p", "q", "v"))
+    # Fader, Hardie & Lee (2005), "RFM and CLV", eq. 5 at zbar = 0 and x = 2.
+    np.testing.assert_allclose(customers.loc[99999, "expected_spend"], p * v / (p * 2 + q - 1),
+                               rtol=1e-9)
+    # The early-warning list is the library's one definition (crmkit::pipeline::early_warning):
+    # repeat customers with P(alive) in [0.1, 0.5), by value at risk.
+    warning = pd.read_csv(python_out / "early_warning.csv", index_col=0)
+    expected = customers[(customers["purchases"] >= 3) & (customers["p_alive"] < 0.5)
+                         & (customers["p_alive"] >= 0.1)]
+    assert set(warning.index) == set(expected.index)
+    at_risk = expected["revenue"] * (1 - expected["p_alive"])
+    np.testing.assert_allclose(warning["value_at_risk"], at_risk.reindex(warning.index),
+                               rtol=1e-12)
+    assert warning["value_at_risk"].is_monotonic_decreasing

@@ -1,0 +1,196 @@
+#include <cmath>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <type_traits>
+#include <variant>
+#include <vector>
+
+#include "bindings.hpp"
+#include "crmkit/data/csv_writer.hpp"
+#include "crmkit/pipeline.hpp"
+
+namespace crmkit::python {
+
+namespace {
+
+using namespace pybind11::literals;
+
+constexpr std::int64_t nanoseconds_per_second = 1'000'000'000;
+
+/** A read-only numpy view of `values`, kept alive by `owner` (the result holding the table). */
+template <class T>
+py::array view_of(const std::vector<T>& values, const py::handle owner) {
+  py::array_t<T> array(static_cast<py::ssize_t>(values.size()), values.data(), owner);
+  py::detail::array_proxy(array.ptr())->flags &= ~py::detail::npy_api::NPY_ARRAY_WRITEABLE_;
+  return array;
+}
+
+/**
+ * A table as (index_columns, [(name, kind, values, labels)]): kind "number" (float64),
+ * "integer" (int64), "text" (int32 codes into labels, -1 missing), "date" (int64 days since
+ * 1970-01-01, missing_day missing) or "flag" (uint8); values are views into the result.
+ */
+py::tuple table_columns(const data::table& table, const py::handle owner) {
+  py::list columns;
+  for (const auto& column : table.columns) {
+    std::visit(
+        [&](const auto& values) {
+          using kind = std::decay_t<decltype(values)>;
+          if constexpr (std::is_same_v<kind, std::vector<double>>) {
+            columns.append(py::make_tuple(column.name, "number", view_of(values, owner), py::none()));
+          } else if constexpr (std::is_same_v<kind, std::vector<std::int64_t>>) {
+            columns.append(py::make_tuple(column.name, "integer", view_of(values, owner), py::none()));
+          } else if constexpr (std::is_same_v<kind, data::text_values>) {
+            columns.append(py::make_tuple(column.name, "text", view_of(values.codes, owner),
+                                          py::cast(values.labels)));
+          } else if constexpr (std::is_same_v<kind, data::date_values>) {
+            columns.append(py::make_tuple(column.name, "date", view_of(values.days, owner), py::none()));
+          } else {
+            columns.append(py::make_tuple(column.name, "flag", view_of(values.flags, owner), py::none()));
+          }
+        },
+        column.values);
+  }
+  return py::make_tuple(table.index_columns, columns);
+}
+
+/** The log from numpy columns: int64 keys (+ labels), datetime64[ns] ticks, float64 amounts. */
+data::transaction_log log_from_arrays(const int64_array& customer, std::vector<std::string> labels,
+                                      const int64_array& timestamp_ns, const double_array& amount) {
+  data::transaction_log log;
+  const auto keys = as_span(customer);
+  const auto ticks = as_span(timestamp_ns);
+  log.customer.assign(keys.begin(), keys.end());
+  log.customer_labels = std::move(labels);
+  log.timestamp.resize(ticks.size());
+  for (std::size_t i = 0; i < ticks.size(); ++i) {
+    const auto seconds = ticks[i] / nanoseconds_per_second;
+    log.timestamp[i] = ticks[i] % nanoseconds_per_second < 0 ? seconds - 1 : seconds;
+  }
+  const auto amounts = as_span(amount);
+  log.amount.assign(amounts.begin(), amounts.end());
+  return log;
+}
+
+}  // namespace
+
+void register_pipeline(py::module_& module) {
+  py::class_<pipeline::analysis_options>(module, "AnalysisOptions",
+                                         "Every constant of the analysis (crmkit::pipeline::analysis_options).")
+      .def(py::init<>())
+      .def_readwrite("days_per_period", &pipeline::analysis_options::days_per_period)
+      .def_readwrite("prediction_periods", &pipeline::analysis_options::prediction_periods)
+      .def_readwrite("clv_months", &pipeline::analysis_options::clv_months)
+      .def_readwrite("monthly_discount", &pipeline::analysis_options::monthly_discount)
+      .def_readwrite("max_holdout_periods", &pipeline::analysis_options::max_holdout_periods)
+      .def_readwrite("min_calibration_periods", &pipeline::analysis_options::min_calibration_periods)
+      .def_readwrite("min_repeat_customers", &pipeline::analysis_options::min_repeat_customers)
+      .def_readwrite("k_min", &pipeline::analysis_options::k_min)
+      .def_readwrite("k_max", &pipeline::analysis_options::k_max)
+      .def_readwrite("k_sample", &pipeline::analysis_options::k_sample)
+      .def_readwrite("silhouette_sample", &pipeline::analysis_options::silhouette_sample)
+      .def_readwrite("at_risk_p_alive", &pipeline::analysis_options::at_risk_p_alive)
+      .def_readwrite("gone_p_alive", &pipeline::analysis_options::gone_p_alive)
+      .def_readwrite("rfm_rules", &pipeline::analysis_options::rfm_rules)
+      .def_readwrite("abc_cut_a", &pipeline::analysis_options::abc_cut_a)
+      .def_readwrite("abc_cut_b", &pipeline::analysis_options::abc_cut_b)
+      .def_readwrite("level_cut_high", &pipeline::analysis_options::level_cut_high)
+      .def_readwrite("level_cut_medium", &pipeline::analysis_options::level_cut_medium)
+      .def_readwrite("migration_periods", &pipeline::analysis_options::migration_periods)
+      .def_readwrite("top_customers", &pipeline::analysis_options::top_customers)
+      .def_readwrite("seed", &pipeline::analysis_options::seed);
+
+  py::class_<pipeline::analysis_result, std::shared_ptr<pipeline::analysis_result>>(
+      module, "AnalysisResult", "The tables, headline and notes of crmkit::pipeline::analyze.")
+      .def_property_readonly("table_names",
+                             [](const pipeline::analysis_result& result) {
+                               std::vector<std::string> names;
+                               for (const auto& entry : result.tables) names.push_back(entry.name);
+                               return names;
+                             })
+      .def(
+          "columns",
+          [](const py::object& self, const std::string& name) {
+            return table_columns(self.cast<const pipeline::analysis_result&>().table(name), self);
+          },
+          "name"_a, "(index_columns, [(name, kind, values, labels)]) of the table `name`.")
+      .def(
+          "write_csv",
+          [](const pipeline::analysis_result& result, const std::string& name,
+             const std::string& path) {
+            const auto& table = result.table(name);
+            py::gil_scoped_release unlocked;
+            data::write_csv(path, table);
+          },
+          "name"_a, "path"_a, "Writes the table `name` to `path` with the library's CSV writer.")
+      .def_property_readonly("notes",
+                             [](const pipeline::analysis_result& result) {
+                               py::list notes;
+                               for (const auto& note : result.notes) {
+                                 notes.append(py::make_tuple(
+                                     std::string(pipeline::note_code_name(note.code)), note.message));
+                               }
+                               return notes;
+                             })
+      .def_property_readonly("headline",
+                             [](const pipeline::analysis_result& result) {
+                               const auto& h = result.headline;
+                               return py::dict(
+                                   "customers"_a = h.customers, "transactions"_a = h.transactions,
+                                   "first_day"_a = h.first_day, "last_day"_a = h.last_day,
+                                   "revenue"_a = h.revenue, "repeat_share"_a = h.repeat_share,
+                                   "active_share"_a = h.active_share,
+                                   "expected_purchases"_a = h.expected_purchases,
+                                   "expected_value"_a = h.expected_value,
+                                   "top_fifth_value_share"_a = h.top_fifth_value_share,
+                                   "tier_a_customer_share"_a = h.tier_a_customer_share,
+                                   "slipping_away"_a = h.slipping_away, "nps"_a = h.nps,
+                                   "nps_lower"_a = h.nps_lower, "nps_upper"_a = h.nps_upper,
+                                   "nps_answers"_a = h.nps_answers);
+                             })
+      .def_property_readonly("bg_nbd_params",
+                             [](const pipeline::analysis_result& result) {
+                               return py::dict("r"_a = result.bg_nbd_r, "alpha"_a = result.bg_nbd_alpha,
+                                               "a"_a = result.bg_nbd_a, "b"_a = result.bg_nbd_b);
+                             })
+      .def_property_readonly("gamma_gamma_params",
+                             [](const pipeline::analysis_result& result) {
+                               return py::dict("p"_a = result.gamma_gamma_p,
+                                               "q"_a = result.gamma_gamma_q,
+                                               "v"_a = result.gamma_gamma_v);
+                             })
+      .def_readonly("calibration_period", &pipeline::analysis_result::calibration_period);
+
+  module.def(
+      "analyze",
+      [](const int64_array& customer, std::vector<std::string> labels, const int64_array& timestamp,
+         const double_array& amount, const std::optional<int64_array>& survey_customer,
+         const std::optional<int64_array>& survey_nps, const std::optional<int64_array>& survey_csat,
+         const std::optional<int64_array>& survey_day, const pipeline::analysis_options& options) {
+        auto log = log_from_arrays(customer, std::move(labels), timestamp, amount);
+        std::optional<pipeline::survey_answers> answers;
+        if (survey_customer && survey_nps) {
+          const auto copy = [](const std::optional<int64_array>& array) {
+            const auto values = array ? as_span(*array) : std::span<const std::int64_t>{};
+            return std::vector<std::int64_t>(values.begin(), values.end());
+          };
+          answers = pipeline::survey_answers{copy(survey_customer), copy(survey_nps),
+                                             copy(survey_csat), copy(survey_day)};
+        }
+        py::gil_scoped_release unlocked;
+        return std::make_shared<pipeline::analysis_result>(
+            pipeline::analyze(log, answers ? &*answers : nullptr, options));
+      },
+      "customer"_a, "labels"_a, "timestamp"_a, "amount"_a, "survey_customer"_a = py::none(),
+      "survey_nps"_a = py::none(), "survey_csat"_a = py::none(), "survey_day"_a = py::none(),
+      "options"_a = pipeline::analysis_options{},
+      R"doc(The whole customer analysis (crmkit::pipeline::analyze) on a transaction log.
+
+customer: int64 keys (indexes into labels when labels is not empty); timestamp: datetime64[ns]
+ticks as int64; amount: float64. The survey arrays are optional (customer keys of the log, NPS
+0-10, CSAT or -1, days since 1970-01-01; csat and day may be empty). Returns an AnalysisResult.
+Use crmkit.report.build_report, which takes and returns DataFrames.)doc");
+}
+
+}  // namespace crmkit::python
