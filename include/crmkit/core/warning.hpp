@@ -1,0 +1,47 @@
+#pragma once
+
+#include <string>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+
+#include "crmkit/core/describe.hpp"
+
+/**
+ * Soft problems: a result that is usable but deserves the caller's attention carries coded
+ * warnings. The code says what kind of problem it is (front ends map it to their own warning
+ * class once: Python's ConvergenceWarning, ...); the message says what happened, with numbers.
+ */
+namespace crmkit {
+
+/** The kinds of soft problem a result can carry. */
+enum class warning_code {
+  not_converged,        ///< an optimiser stopped before its convergence test held
+  singular_information, ///< the information matrix is not invertible: no standard errors
+  undefined_mean,       ///< a fitted distribution has no finite mean (e.g. Gamma-Gamma q <= 1)
+  unchecked_model,      ///< a model's time unit could not be checked on too little data
+};
+
+constexpr auto description(std::type_identity<warning_code>) {
+  return describe::enum_table<warning_code, 4>{
+      "code",
+      {{{warning_code::not_converged, "not_converged"},
+        {warning_code::singular_information, "singular_information"},
+        {warning_code::undefined_mean, "undefined_mean"},
+        {warning_code::unchecked_model, "unchecked_model"}}}};
+}
+
+/** One soft problem: its kind and a message for people. */
+struct warning {
+  warning_code code = warning_code::not_converged;
+  std::string message;
+
+  friend bool operator==(const warning&, const warning&) = default;
+};
+
+constexpr auto description(std::type_identity<warning>) {
+  return std::tuple{describe::field{"code", &warning::code, "the kind of problem"},
+                    describe::field{"message", &warning::message, "what happened, with numbers"}};
+}
+
+}  // namespace crmkit
