@@ -1,10 +1,12 @@
 #pragma once
 
 #include <span>
+#include <tuple>
 
 #include "crmkit/clv/detail/beta_geometric.hpp"
 #include "crmkit/clv/fit.hpp"
 #include "crmkit/clv/observations.hpp"
+#include "crmkit/core/describe.hpp"
 
 namespace crmkit::clv {
 
@@ -16,6 +18,15 @@ struct bg_nbd_params {
   double a = 1;
   double b = 1;
 };
+
+constexpr auto description(std::type_identity<bg_nbd_params>) {
+  using s = bg_nbd_params;
+  return std::tuple{
+      describe::field{"r", &s::r, "shape of the purchase-rate Gamma"},
+      describe::field{"alpha", &s::alpha, "scale of the purchase-rate Gamma (data time unit)"},
+      describe::field{"a", &s::a, "Beta a of the dropout probability"},
+      describe::field{"b", &s::b, "Beta b of the dropout probability"}};
+}
 
 /**
  * The BG/NBD model (Fader, Hardie & Lee 2005, "Counting your customers the easy way", Marketing

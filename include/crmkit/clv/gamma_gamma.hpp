@@ -11,10 +11,12 @@
 #include <vector>
 
 #include <fmt/format.h>
+#include <tuple>
 
 #include "crmkit/clv/fit.hpp"
 #include "crmkit/clv/observations.hpp"
 #include "crmkit/core/check.hpp"
+#include "crmkit/core/describe.hpp"
 #include "crmkit/core/parallel.hpp"
 #include "crmkit/math/special.hpp"
 
@@ -27,6 +29,13 @@ struct gamma_gamma_params {
   double q = 2;
   double v = 1;
 };
+
+constexpr auto description(std::type_identity<gamma_gamma_params>) {
+  using s = gamma_gamma_params;
+  return std::tuple{describe::field{"p", &s::p, "shape of each transaction value"},
+                    describe::field{"q", &s::q, "shape of the spend-rate Gamma"},
+                    describe::field{"v", &s::v, "scale of the spend-rate Gamma"}};
+}
 
 namespace detail {
 
@@ -365,10 +374,12 @@ inline fit_result<gamma_gamma_params, 3> fit_gamma_gamma(std::span<const double>
   auto result = fit_model<gamma_gamma>(
       function, detail::spend_rows(frequency, monetary_value, weights), options, frequency.size());
   if (!(result.params.q > 1)) {
-    result.warnings.push_back(fmt::format(
-        "Gamma-Gamma: q = {:.6g} <= 1, so the population mean spend p·v/(q−1) is undefined "
-        "(infinite); expected spend for customers with px + q <= 1 is reported as +inf",
-        result.params.q));
+    result.warnings.add(
+        warning_code::undefined_mean,
+        fmt::format(
+            "Gamma-Gamma: q = {:.6g} <= 1, so the population mean spend p·v/(q−1) is undefined "
+            "(infinite); expected spend for customers with px + q <= 1 is reported as +inf",
+            result.params.q));
   }
   return result;
 }

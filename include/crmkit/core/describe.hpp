@@ -14,6 +14,7 @@
 #include <fmt/format.h>
 
 #include "crmkit/core/check.hpp"
+#include "crmkit/core/error.hpp"
 #include "crmkit/core/suggest.hpp"
 
 /**
@@ -46,7 +47,13 @@
  */
 namespace crmkit::describe {
 
-/** One described member: its public name, a pointer to it, and a one-line documentation. */
+/** Marks a column (a vector member) that is absent, not merely empty, when it has no rows. */
+inline constexpr bool absent_when_empty = true;
+
+/**
+ * One described member: its public name, a pointer to it, a one-line documentation and, for a
+ * column that only some inputs have (amounts, revenue), `absent_when_empty`.
+ */
 template <class Struct, class Member>
 struct field {
   using struct_type = Struct;
@@ -54,9 +61,40 @@ struct field {
   std::string_view name;
   Member Struct::*pointer;
   std::string_view doc;
+  bool optional_column = false;
 
   [[nodiscard]] constexpr const Member& get(const Struct& object) const { return object.*pointer; }
   [[nodiscard]] constexpr Member& get(Struct& object) const { return object.*pointer; }
+};
+
+/**
+ * A read-only described value computed from the struct (e.g. a member of a nested member), for
+ * flat result rows: `describe::computed<nps_result>("lower", [](const nps_result& r) { return
+ * r.ci.lower; }, "doc")`.
+ */
+template <class Struct, class Getter>
+struct computed_field {
+  using struct_type = Struct;
+  using member_type = std::decay_t<std::invoke_result_t<const Getter&, const Struct&>>;
+  std::string_view name;
+  Getter getter;
+  std::string_view doc;
+  bool optional_column = false;
+
+  [[nodiscard]] constexpr member_type get(const Struct& object) const { return getter(object); }
+};
+
+/** A computed field of `Struct` (see computed_field). */
+template <class Struct, class Getter>
+constexpr computed_field<Struct, Getter> computed(std::string_view name, Getter getter,
+                                                  std::string_view doc) {
+  return {name, getter, doc};
+}
+
+/** The field is computed (read-only), not a member. */
+template <class Field>
+inline constexpr bool is_computed = requires(const Field& field) {
+  field.getter;
 };
 
 /** One spelling of an enum value. */
@@ -66,11 +104,15 @@ struct enum_name {
   std::string_view name;
 };
 
-/** The name table of an enum: the argument it is usually passed as, and its spellings. */
+/**
+ * The name table of an enum: the argument it is usually passed as, its spellings and, optionally,
+ * what a valid value is in words (then a parse error reads "argument = 'text' is not <expected>").
+ */
 template <class Enum, std::size_t N>
 struct enum_table {
   std::string_view argument;
   std::array<enum_name<Enum>, N> names;
+  std::string_view expected = {};
 };
 
 /** T is a struct with a field list. */
@@ -154,11 +196,17 @@ constexpr std::optional<E> try_parse(std::string_view text) noexcept {
 /**
  * The value spelled `text`.
  * @throw invalid_input "argument: 'text' is not one of 'a', 'b' (did you mean 'b'?)", the argument
- *        being `argument` or, when empty, the table's own.
+ *        being `argument` or, when empty, the table's own; with an `expected` text in the table,
+ *        "argument = 'text' is not <expected>".
  */
 template <described_enum E>
 E parse(std::string_view text, std::string_view argument = {}) {
   if (const auto value = try_parse<E>(text)) return *value;
+  if (!table<E>().expected.empty()) {
+    throw invalid_input(fmt::format("{} = '{}' is not {}",
+                                    argument.empty() ? table<E>().argument : argument, text,
+                                    table<E>().expected));
+  }
   std::string choices;
   for (const auto name : names<E>()) {
     choices += fmt::format("{}'{}'", choices.empty() ? "" : ", ", name);

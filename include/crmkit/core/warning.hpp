@@ -4,6 +4,9 @@
 #include <tuple>
 #include <type_traits>
 #include <utility>
+#include <vector>
+
+#include <fmt/format.h>
 
 #include "crmkit/core/describe.hpp"
 
@@ -44,4 +47,39 @@ constexpr auto description(std::type_identity<warning>) {
                     describe::field{"message", &warning::message, "what happened, with numbers"}};
 }
 
+/**
+ * The soft problems of one result, in the order they arose. Text consumers (a log, the command
+ * line's stderr) may take it as plain messages: it converts to std::vector<std::string> and a
+ * warning formats as its message.
+ */
+struct coded_warnings : std::vector<warning> {
+  using std::vector<warning>::vector;
+
+  void add(warning_code code, std::string message) { push_back({code, std::move(message)}); }
+
+  /** True when some warning has this code. */
+  [[nodiscard]] bool has(warning_code code) const noexcept {
+    for (const auto& each : *this) {
+      if (each.code == code) return true;
+    }
+    return false;
+  }
+
+  /** The messages alone. */
+  operator std::vector<std::string>() const {  // NOLINT(google-explicit-constructor): text view
+    std::vector<std::string> out;
+    out.reserve(size());
+    for (const auto& each : *this) out.push_back(each.message);
+    return out;
+  }
+};
+
 }  // namespace crmkit
+
+template <>
+struct fmt::formatter<crmkit::warning> : fmt::formatter<std::string_view> {
+  template <class Context>
+  auto format(const crmkit::warning& value, Context& context) const {
+    return fmt::formatter<std::string_view>::format(value.message, context);
+  }
+};

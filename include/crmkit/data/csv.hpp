@@ -8,6 +8,7 @@
 #include <string_view>
 #include <utility>
 
+#include "crmkit/core/describe.hpp"
 #include "crmkit/core/error.hpp"
 #include "crmkit/data/transaction_log.hpp"
 
@@ -18,6 +19,11 @@ enum class bad_row_policy {
   error,  ///< throw crmkit::parse_error naming file:line:column, the column and the text
   skip,   ///< leave the row out and record it in transaction_log::skipped
 };
+
+constexpr auto description(std::type_identity<bad_row_policy>) {
+  return describe::enum_table<bad_row_policy, 2>{
+      "on_bad_row", {{{bad_row_policy::error, "error"}, {bad_row_policy::skip, "skip"}}}};
+}
 
 /**
  * A column chosen by its header name, or by its 0-based position among a row's fields.

@@ -233,7 +233,8 @@ TEST_CASE("a user start and a tight iteration budget: non-convergence is reporte
   const auto fit = clv::fit_bg_nbd(x, t_x, age, {}, options);
   CHECK_FALSE(fit.converged);
   REQUIRE(fit.warnings.size() >= 1);
-  CHECK(fit.warnings[0].find("did not converge") != std::string::npos);
+  CHECK(fit.warnings[0].code == crmkit::warning_code::not_converged);
+  CHECK(fit.warnings[0].message.find("did not converge") != std::string::npos);
   CHECK(std::isfinite(fit.log_likelihood));
 }
 
@@ -260,7 +261,8 @@ TEST_CASE("Gamma-Gamma: expected spend, population mean for x = 0, q <= 1 flagge
   CHECK(fit.converged);
   CHECK(fit.params.q < 1);
   REQUIRE_FALSE(fit.warnings.empty());
-  CHECK(fit.warnings.back().find("q = ") != std::string::npos);
+  CHECK(fit.warnings.back().code == crmkit::warning_code::undefined_mean);
+  CHECK(fit.warnings.back().message.find("q = ") != std::string::npos);
 }
 
 namespace {

@@ -2,6 +2,8 @@
 #include <crmkit/core/error.hpp>
 #include <crmkit/core/warning.hpp>
 
+#include <fmt/format.h>
+
 #include <doctest/doctest.h>
 
 #include <string>
@@ -78,4 +80,23 @@ TEST_CASE("describe: warning codes have one name each") {
   CHECK(describe::parse<crmkit::warning_code>("undefined_mean") ==
         crmkit::warning_code::undefined_mean);
   CHECK(describe::field_count<crmkit::warning> == 2);
+}
+
+TEST_CASE("describe: a computed field reads through its getter; warnings keep code and text") {
+  struct pair_row {
+    int low = 1;
+    int high = 5;
+  };
+  const auto width = crmkit::describe::computed<pair_row>(
+      "width", [](const pair_row& row) { return row.high - row.low; }, "high - low");
+  static_assert(crmkit::describe::is_computed<decltype(width)>);
+  CHECK(width.get(pair_row{}) == 4);
+
+  crmkit::coded_warnings warnings;
+  warnings.add(crmkit::warning_code::unchecked_model, "too few repeat buyers");
+  CHECK(warnings.has(crmkit::warning_code::unchecked_model));
+  CHECK_FALSE(warnings.has(crmkit::warning_code::not_converged));
+  const std::vector<std::string> text = warnings;
+  CHECK(text == std::vector<std::string>{"too few repeat buyers"});
+  CHECK(fmt::format("{}", warnings.front()) == "too few repeat buyers");
 }
