@@ -1,6 +1,7 @@
 #pragma once
 
 #include "crmkit/core/check.hpp"
+#include "crmkit/core/describe.hpp"
 #include "crmkit/core/error.hpp"
 #include "crmkit/core/exact_sum.hpp"
 #include "crmkit/core/limits.hpp"
@@ -11,4 +12,5 @@
 #include "crmkit/core/radix_sort.hpp"
 #include "crmkit/core/random.hpp"
 #include "crmkit/core/suggest.hpp"
+#include "crmkit/core/warning.hpp"
 #include "crmkit/version.hpp"

@@ -17,6 +17,7 @@ except ImportError as exc:  # pragma: no cover - only without a build
     ) from exc
 
 from ._core import num_threads, set_num_threads
+from ._warnings import ParseError
 from . import clv, data, lifecycle, segment, survey
 from .clv import *  # noqa: F401,F403
 from .data import *  # noqa: F401,F403
@@ -27,7 +28,7 @@ from .survey import *  # noqa: F401,F403
 __version__: str = _core.__version__
 
 __all__ = (
-    ["__version__", "num_threads", "set_num_threads"]
+    ["__version__", "num_threads", "set_num_threads", "ParseError"]
     + data.__all__
     + clv.__all__
     + segment.__all__

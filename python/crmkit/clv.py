@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from . import _core
+from ._warnings import ConvergenceWarning, SpendWarning, warn as _warn_coded
 
 __all__ = [
     "BetaGeoFitter",
@@ -42,14 +43,6 @@ __all__ = [
 ]
 
 _clv = _core.clv
-
-
-class ConvergenceWarning(UserWarning):
-    """The maximum-likelihood fit stopped before meeting its gradient tolerance."""
-
-
-class SpendWarning(UserWarning):
-    """The Gamma-Gamma mean spend is undefined (q <= 1): expected spend is infinite."""
 
 
 def _column(name: str, values: Any) -> np.ndarray:
@@ -93,14 +86,17 @@ def _result(values: np.ndarray, index: pd.Index | None, scalar: bool, name: str 
     return values
 
 
-def _fit_options(tol: float, kwargs: dict[str, Any]) -> dict[str, Any]:
+def _fit_options(tol: float, kwargs: dict[str, Any], penalizer_coef: float, initial_params) -> Any:
     options = dict(kwargs)
     max_iterations = int(options.pop("maxiter", options.pop("max_iterations", 500)))
     tol = float(options.pop("gtol", tol))
     options.pop("disp", None)
     if options:
         raise TypeError(f"unexpected keyword arguments: {sorted(options)}")
-    return {"tol": tol, "max_iterations": max_iterations}
+    return _clv.FitOptions(
+        penalizer_coef=float(penalizer_coef), tolerance=tol, max_iterations=max_iterations,
+        initial_params=[] if initial_params is None else [float(v) for v in initial_params],
+    )
 
 
 class _BaseFitter:
@@ -172,8 +168,8 @@ class _BaseFitter:
         self._data_frame = frame
 
     def _store_fit(self, result: dict[str, Any], data: dict[str, Any], index, verbose: bool) -> None:
-        names = list(result["names"])
-        self.params_ = pd.Series(result["params"], index=names)
+        names = list(result["params"])
+        self.params_ = pd.Series(list(result["params"].values()), index=names)
         self.standard_errors_ = pd.Series(result["standard_errors"], index=names)
         self.variance_matrix_ = pd.DataFrame(result["covariance"], index=names, columns=names)
         self.confidence_intervals_ = pd.DataFrame(
@@ -193,16 +189,12 @@ class _BaseFitter:
                 "starts_tried",
                 "customers",
                 "patterns",
-                "warnings",
             )
         }
+        self.convergence_["warnings"] = [message for _, message in result["warnings"]]
         self.__dict__.pop("_data_frame", None)
         self._data_columns = (data, index)
-        for message in result["warnings"]:
-            category = ConvergenceWarning if "converge" in message else SpendWarning
-            if "information matrix" in message or "at the boundary" in message:
-                category = ConvergenceWarning
-            warnings.warn(message, category, stacklevel=3)
+        _warn_coded(result["warnings"], stacklevel=3)
         if verbose:
             print(
                 f"{type(self).__name__}: {result['status']} after {result['iterations']} iterations, "
@@ -354,15 +346,11 @@ class BetaGeoFitter(_BaseFitter):
         -------
         self
         """
-        options = _fit_options(tol, kwargs)
+        options = _fit_options(tol, kwargs, self.penalizer_coef, initial_params)
         columns, series_index, _ = _broadcast(True, frequency=frequency, recency=recency, T=T)
         frequency_, recency_, T_ = columns
         weights_ = np.empty(0) if weights is None else _column("weights", weights)
-        result = getattr(_clv, f"fit_{self._prefix}")(
-            frequency_, recency_, T_, weights_, penalizer_coef=float(self.penalizer_coef),
-            initial_params=[] if initial_params is None else [float(v) for v in initial_params],
-            **options,
-        )
+        result = getattr(_clv, f"fit_{self._prefix}")(frequency_, recency_, T_, weights_, options)
         data = {"frequency": frequency_, "recency": recency_, "T": T_,
                 "weights": weights_ if weights is not None else None}
         self._store_fit(result, data, index if index is not None else series_index, verbose)
@@ -659,14 +647,10 @@ class GammaGammaFitter(_BaseFitter):
                 "q_constraint=True is not supported: crmkit fits q freely and warns (SpendWarning) "
                 "when q <= 1"
             )
-        options = _fit_options(tol, kwargs)
+        options = _fit_options(tol, kwargs, self.penalizer_coef, initial_params)
         (x, m), series_index, _ = _broadcast(True, frequency=frequency, monetary_value=monetary_value)
         weights_ = np.empty(0) if weights is None else _column("weights", weights)
-        result = _clv.fit_gamma_gamma(
-            x, m, weights_, penalizer_coef=float(self.penalizer_coef),
-            initial_params=[] if initial_params is None else [float(v) for v in initial_params],
-            **options,
-        )
+        result = _clv.fit_gamma_gamma(x, m, weights_, options)
         data = {"monetary_value": m, "frequency": x, "weights": weights_ if weights is not None else None}
         self._store_fit(result, data, index if index is not None else series_index, verbose)
         return self

@@ -342,20 +342,24 @@ def calibration_and_holdout_data(
         include_first_transaction=bool(include_first_transaction),
         ticks_per_second=_NANOSECONDS,
     )
-    with_amount = amount is not None
-    columns = ["frequency_cal", "recency_cal", "T_cal"]
-    columns += ["monetary_value_cal"] if with_amount else []
-    columns += ["frequency_holdout"] + (["monetary_value_holdout"] if with_amount else [])
-    index = _index(result["customer"], labels, customer_id_col)
-    split = pd.DataFrame({name: result[name] for name in columns}, index=index, copy=False)
+    calibration = result["calibration"]
+    columns = {"frequency_cal": calibration["frequency"], "recency_cal": calibration["recency"],
+               "T_cal": calibration["T"]}
+    if amount is not None:
+        columns["monetary_value_cal"] = calibration["monetary_value"]
+    columns["frequency_holdout"] = result["frequency_holdout"]
+    if amount is not None:
+        columns["monetary_value_holdout"] = result["monetary_value_holdout"]
+    index = _index(calibration["customer"], labels, customer_id_col)
+    split = pd.DataFrame(columns, index=index, copy=False)
     split["duration_holdout"] = float(result["duration_holdout"])
     split.attrs.update(
-        calibration_period_end=pd.Timestamp(result["calibration_period_end"]),
+        calibration_period_end=pd.Timestamp(calibration["observation_period_end"]),
         observation_period_end=pd.Timestamp(result["observation_period_end"]),
-        rows_calibration=result["rows_calibration"],
+        rows_calibration=calibration["rows_used"],
         rows_holdout=result["rows_holdout"],
         rows_after_end=result["rows_after_end"],
-        customers_excluded=result["customers_excluded"],
+        customers_excluded=calibration["customers_after_end"],
     )
     return split
 
@@ -445,10 +449,12 @@ def simulate_transactions(
             f"{freq!r} ends after {pd.Timestamp.max.date()}, the last date a datetime64[ns] "
             "column can hold (see docs/limits.md)"
         )
-    result = _core.data.simulate_transactions(
-        int(n_customers), r, alpha, a, b, p, q, gamma, acquisition_periods, horizon, int(seed),
-        int(max_transactions),
+    options = _core.data.SimulationOptions(
+        customers=int(n_customers), r=r, alpha=alpha, a=a, b=b, p=p, q=q, gamma=gamma,
+        acquisition_periods=acquisition_periods, horizon=horizon, seed=int(seed),
+        max_transactions=int(max_transactions),
     )
+    result = _core.data.simulate_transactions(options)
     seconds = np.floor(result["time"] * _SIMULATION_PERIOD_SECONDS[freq]).astype(np.int64)
     dates = (origin + seconds * _NANOSECONDS).view("datetime64[ns]")
     log = pd.DataFrame({"customer_id": result["customer"], "date": dates, "amount": result["amount"]})

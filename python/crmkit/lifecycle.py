@@ -45,6 +45,7 @@ import numpy as np
 import pandas as pd
 
 from . import _core
+from ._warnings import LifecycleWarning, warn as _warn_coded
 from .data import _NANOSECONDS, _index, _log_arrays, _timestamp
 
 __all__ = [
@@ -80,10 +81,6 @@ _THRESHOLD_NAMES = (
 DEFAULT_THRESHOLDS: dict = {name: getattr(_lc.StageRules(), name) for name in _THRESHOLD_NAMES}
 # Length of a period in days, to convert a model's time unit (months and longer: mean lengths).
 _DAYS = {"H": 1 / 24, "D": 1.0, "W": 7.0, "M": 365.2425 / 12, "Q": 365.2425 / 4, "Y": 365.2425}
-
-
-class LifecycleWarning(UserWarning):
-    """A soft problem of a lifecycle computation (e.g. the model's time unit could not be checked)."""
 
 
 class StageMigration(NamedTuple):
@@ -126,26 +123,23 @@ def _rules(freq: str, thresholds: dict) -> Any:
     return rules
 
 
-def _model_arguments(model: Any, model_freq: Optional[str], model_freq_multiplier: float, freq: str) -> dict:
+def _alive_model(model: Any, model_freq: Optional[str], model_freq_multiplier: float, freq: str) -> Any:
     if model is None:
-        return {}
+        return None
     from .clv import BetaGeoFitter, ModifiedBetaGeoFitter
 
     if isinstance(model, ModifiedBetaGeoFitter):
-        kind = "mbg_nbd"
+        kind = _core.clv.MbgNbdParams
     elif isinstance(model, BetaGeoFitter):
-        kind = "bg_nbd"
+        kind = _core.clv.BgNbdParams
     else:
         raise TypeError(f"model must be a fitted BetaGeoFitter or ModifiedBetaGeoFitter, not {type(model).__name__}")
     unit = _canonical_freq(freq if model_freq is None else model_freq, "model_freq")
     if not (np.isfinite(model_freq_multiplier) and model_freq_multiplier > 0):
         raise ValueError(f"model_freq_multiplier = {model_freq_multiplier} must be positive and finite")
     time_unit = 1.0 if unit == freq else _DAYS[unit] / _DAYS[freq]
-    return {
-        "model_kind": kind,
-        "model_params": model._unload_params(),
-        "model_time_unit": time_unit * float(model_freq_multiplier),
-    }
+    params = kind(**dict(zip(model._param_names, model._unload_params())))
+    return _lc.AliveModel(params, time_unit * float(model_freq_multiplier))
 
 
 def _prospect_keys(prospects: Any, labels: Optional[pd.Index]) -> tuple[np.ndarray, Optional[pd.Index], bool]:
@@ -187,16 +181,15 @@ def _log(transactions, customer_id_col, datetime_col, monetary_value_col, dateti
 
 def _stage_kwargs(log: _Log, freq: str, thresholds: dict, model, model_freq, model_freq_multiplier) -> dict:
     freq = _canonical_freq(freq, "freq")
-    return dict(
+    return dict(options=_lc.StageOptions(
         rules=_rules(freq, thresholds),
+        model=_alive_model(model, model_freq, model_freq_multiplier, freq),
         prospects=log.prospects,
-        **_model_arguments(model, model_freq, model_freq_multiplier, freq),
-    )
+    ))
 
 
-def _warn(messages) -> None:
-    for message in messages:
-        warnings.warn(message, LifecycleWarning, stacklevel=3)
+def _warn(coded) -> None:
+    _warn_coded(coded, stacklevel=3)
 
 
 def _frame(log: _Log, keys: np.ndarray, columns: dict) -> pd.DataFrame:
@@ -325,12 +318,12 @@ def _history(transactions, customer_id_col, datetime_col, monetary_value_col, da
              model_freq, model_freq_multiplier, datetime_format, thresholds):
     log = _log(transactions, customer_id_col, datetime_col, monetary_value_col, datetime_format, prospects)
     ticks = _dates(dates, datetime_format, "dates")
-    result = _lc.classify_history(
+    result, days = _lc.classify_history(
         log.customer, log.timestamp, log.amount, _NANOSECONDS, ticks,
         **_stage_kwargs(log, freq, thresholds, model, model_freq, model_freq_multiplier),
     )
     _warn(result["warnings"])
-    return log, ticks, result
+    return log, ticks, result, days
 
 
 def stage_history(
@@ -365,7 +358,7 @@ def stage_history(
         where the customer had no stage yet. ``attrs["population_gap"]`` lists G per date (at a
         date where no customer had two purchases yet, G of the last date).
     """
-    log, ticks, result = _history(transactions, customer_id_col, datetime_col, monetary_value_col, dates, model,
+    log, ticks, result, _ = _history(transactions, customer_id_col, datetime_col, monetary_value_col, dates, model,
                                   prospects, freq, model_freq, model_freq_multiplier, datetime_format, thresholds)
     customers = len(result["customer"])
     codes = result["stage"].reshape(len(ticks), customers).astype(np.int64)
@@ -408,9 +401,9 @@ def time_in_stage(
     pandas.DataFrame
         Float days, one row per customer (as :func:`stage_history`), one column per stage.
     """
-    log, _, result = _history(transactions, customer_id_col, datetime_col, monetary_value_col, dates, model,
+    log, _, result, days = _history(transactions, customer_id_col, datetime_col, monetary_value_col, dates, model,
                               prospects, freq, model_freq, model_freq_multiplier, datetime_format, thresholds)
-    days = result["days_in_stage"].reshape(len(result["customer"]), len(STAGES))
+    days = days.reshape(len(result["customer"]), len(STAGES))
     frame = _frame(log, result["customer"], {name: days[:, s] for s, name in enumerate(STAGES)})
     frame.columns = pd.Index(list(STAGES), name="stage")
     return frame

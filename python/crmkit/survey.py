@@ -99,15 +99,17 @@ def _run(
     )
     if metric == "nps":
         seed = seed_from(random_state) if method == "bootstrap" else 0
-        return _core.survey.aggregate_nps(
+        out, first_period_day = _core.survey.aggregate_nps(
             **common, confidence=confidence, method=method, n_boot=n_boot, seed=seed,
             min_n=min_n, on_bad_row="skip",
         )
-    low, high, higher_is_better, boxes = scale
-    return _core.survey.aggregate_rating(
-        **common, scale_min=low, scale_max=high, higher_is_better=higher_is_better,
-        favourable_boxes=boxes, confidence=confidence, min_n=min_n, on_bad_row="skip",
-    )
+    else:
+        low, high, higher_is_better, boxes = scale
+        out, first_period_day = _core.survey.aggregate_rating(
+            **common, scale_min=low, scale_max=high, higher_is_better=higher_is_better,
+            favourable_boxes=boxes, confidence=confidence, min_n=min_n, on_bad_row="skip",
+        )
+    return dict(out, first_period_day=first_period_day)
 
 
 def _report_bad_rows(out: Dict[str, Any], on_bad_row: str,

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "bindings.hpp"
+#include "schema.hpp"
 
 namespace crmkit::python {
 
@@ -21,13 +22,6 @@ data::column_ref to_column(const column_argument& column) {
     return data::column_ref::at(*position);
   }
   return {std::get<std::string>(column)};
-}
-
-data::bad_row_policy to_policy(const std::string& on_bad_row) {
-  if (on_bad_row == "error") return data::bad_row_policy::error;
-  if (on_bad_row == "skip") return data::bad_row_policy::skip;
-  throw invalid_input("read_transactions: on_bad_row = '" + on_bad_row +
-                      "' must be 'error' or 'skip'");
 }
 
 }  // namespace
@@ -48,7 +42,7 @@ void register_data_io(py::module_& module) {
         options.delimiter = delimiter;
         options.header = header;
         options.date_format = date_format;
-        options.on_bad_row = to_policy(on_bad_row);
+        options.on_bad_row = describe::parse<data::bad_row_policy>(on_bad_row);
         options.min_timestamp = min_timestamp;
         options.max_timestamp = max_timestamp;
         data::transaction_log log;

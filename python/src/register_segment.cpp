@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "bindings.hpp"
+#include "schema.hpp"
 
 namespace crmkit::python {
 
@@ -200,35 +201,14 @@ void register_quality(py::module_& module) {
           result =
               segment::choose_k(samples, k_min, k_max, options, weights, silhouette_sample_size);
         }
-        py::dict columns;
-        auto column = [&](const char* name, auto member) {
-          py::list values;
-          for (const auto& row : result.rows) values.append(row.*member);
-          columns[name] = values;
-        };
-        column("k", &segment::choose_k_row::k);
-        column("inertia", &segment::choose_k_row::inertia);
-        column("silhouette", &segment::choose_k_row::silhouette);
-        column("calinski_harabasz", &segment::choose_k_row::calinski_harabasz);
-        column("davies_bouldin", &segment::choose_k_row::davies_bouldin);
-        column("n_iter", &segment::choose_k_row::n_iter);
-        column("distinct_clusters", &segment::choose_k_row::distinct_clusters);
-        return py::make_tuple(columns, result.suggested_k, result.silhouette_sample_size);
+        return py::make_tuple(to_columns(result.rows), result.suggested_k,
+                              result.silhouette_sample_size);
       },
       "x"_a, "k_min"_a, "k_max"_a, "sample_weight"_a = py::none(), "init"_a = "k-means++",
       "n_init"_a = 0, "max_iter"_a = 300, "tol"_a = 1e-4, "seed"_a = 0, "algorithm"_a = "auto",
       "silhouette_sample_size"_a = 0,
       "k-means for every k in [k_min, k_max] with inertia and the three quality scores; returns "
       "(columns, suggested k, silhouette sample size).");
-}
-
-py::dict scale_to_dict(const segment::score_scale& scale) {
-  py::dict out;
-  out["thresholds"] = numpy_copy(scale.thresholds);
-  out["bins"] = scale.bins;
-  out["higher_is_better"] = scale.higher_is_better;
-  out["requested_bins"] = scale.requested_bins;
-  return out;
 }
 
 segment::score_scale scale_from(const double_array& thresholds, std::size_t bins,
@@ -300,16 +280,7 @@ void register_rfm(py::module_& module) {
           scores =
               segment::score_rfm(as_span(recency), as_span(frequency), as_span(monetary), options);
         }
-        py::dict out;
-        for (const auto& [name, dimension] :
-             {std::pair{"recency", &scores.recency}, std::pair{"frequency", &scores.frequency},
-              std::pair{"monetary", &scores.monetary}}) {
-          py::dict entry;
-          entry["scores"] = numpy_copy(dimension->scores);
-          entry["scale"] = scale_to_dict(dimension->scale);
-          out[name] = entry;
-        }
-        return out;
+        return to_dict(scores);
       },
       "recency"_a, "frequency"_a, "monetary"_a, "bins"_a = 5, "ties"_a = "average_rank",
       "recency_thresholds"_a = double_array(), "frequency_thresholds"_a = double_array(),
@@ -383,21 +354,7 @@ void register_rfm(py::module_& module) {
         const auto rows =
             segment::segment_summary(int32_span(segments), as_span(recency), as_span(frequency),
                                      as_span(monetary), as_span(revenue));
-        py::dict columns;
-        auto column = [&](const char* name, auto member) {
-          py::list values;
-          for (const auto& row : rows) values.append(row.*member);
-          columns[name] = values;
-        };
-        column("segment", &segment::segment_summary_row::segment);
-        column("count", &segment::segment_summary_row::count);
-        column("share", &segment::segment_summary_row::share);
-        column("mean_recency", &segment::segment_summary_row::mean_recency);
-        column("mean_frequency", &segment::segment_summary_row::mean_frequency);
-        column("mean_monetary", &segment::segment_summary_row::mean_monetary);
-        column("revenue", &segment::segment_summary_row::revenue);
-        column("revenue_share", &segment::segment_summary_row::revenue_share);
-        return columns;
+        return to_columns(rows);
       },
       "segments"_a, "recency"_a, "frequency"_a, "monetary"_a, "revenue"_a,
       "Per segment: count, share, mean R/F/M, revenue and revenue share.");
@@ -413,12 +370,7 @@ void register_tiers_and_features(py::module_& module) {
           result = segment::value_tiers(as_span(values), as_span(cuts),
                                         segment::parse_tier_basis(basis));
         }
-        py::dict out;
-        out["tiers"] = numpy_copy(result.tiers);
-        out["counts"] = result.counts;
-        out["value_shares"] = result.value_shares;
-        out["lowest_values"] = result.lowest_values;
-        return out;
+        return export_result(std::move(result));
       },
       "values"_a, "cuts"_a, "basis"_a,
       "Tier of every customer (0 = top) by cumulative value or population share.");
@@ -460,12 +412,7 @@ void register_tiers_and_features(py::module_& module) {
       "profile_clusters",
       [](const double_array& x, const int32_array& labels, std::size_t k) {
         const auto profile = segment::profile_clusters(as_matrix(x, "x"), int32_span(labels), k);
-        py::dict out;
-        out["sizes"] = profile.sizes;
-        out["shares"] = profile.shares;
-        out["means"] = numpy_copy(profile.means);
-        out["medians"] = numpy_copy(profile.medians);
-        return out;
+        return to_dict(profile);
       },
       "x"_a, "labels"_a, "k"_a, "Size, share, mean and median of every feature per cluster.");
 }

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "bindings.hpp"
+#include "schema.hpp"
 
 namespace crmkit::python {
 
@@ -75,72 +76,13 @@ auto with_scores(const py::array& scores, Aggregate&& aggregate) {
   return aggregate(as_span(reals));
 }
 
+/** (the results of every cell as a dict, the first period's start in days since 1970). */
 template <class Result>
-py::dict layout(const survey::grouped_results<Result>& out,
-                const std::optional<data::period_unit>& period) {
-  py::dict d;
-  d["groups"] = out.groups;
-  d["periods"] = out.periods;
-  d["first_period_day"] =
+py::tuple layout(survey::grouped_results<Result>&& out,
+                 const std::optional<data::period_unit>& period) {
+  const auto first_period_day =
       period ? data::period_start(out.first_period, *period) / data::seconds_per_day : 0;
-  d["rows"] = out.rows.rows;
-  d["bad_rows"] = out.rows.bad;
-  d["first_bad_row"] = out.rows.first_bad;
-  d["first_problem"] = out.rows.first_problem;
-  return d;
-}
-
-py::dict nps_columns(const std::vector<survey::nps_result>& cells) {
-  using r = survey::nps_result;
-  py::dict d;
-  d["n"] = numpy_column(cells, [](const r& c) { return c.n; });
-  d["promoters"] = numpy_column(cells, [](const r& c) { return c.promoters; });
-  d["passives"] = numpy_column(cells, [](const r& c) { return c.passives; });
-  d["detractors"] = numpy_column(cells, [](const r& c) { return c.detractors; });
-  d["weight_total"] = numpy_column(cells, [](const r& c) { return c.weight_total; });
-  d["n_effective"] = numpy_column(cells, [](const r& c) { return c.n_effective; });
-  d["share_promoters"] = numpy_column(cells, [](const r& c) { return c.share_promoters; });
-  d["share_passives"] = numpy_column(cells, [](const r& c) { return c.share_passives; });
-  d["share_detractors"] = numpy_column(cells, [](const r& c) { return c.share_detractors; });
-  d["score"] = numpy_column(cells, [](const r& c) { return c.score; });
-  d["standard_error"] = numpy_column(cells, [](const r& c) { return c.standard_error; });
-  d["lower"] = numpy_column(cells, [](const r& c) { return c.ci.lower; });
-  d["upper"] = numpy_column(cells, [](const r& c) { return c.ci.upper; });
-  d["small_sample"] = numpy_column(cells, [](const r& c) { return c.small_sample; });
-  return d;
-}
-
-py::dict rating_columns(const std::vector<survey::rating_result>& cells) {
-  using r = survey::rating_result;
-  py::dict d;
-  d["n"] = numpy_column(cells, [](const r& c) { return c.mean.n; });
-  d["weight_total"] = numpy_column(cells, [](const r& c) { return c.mean.weight_total; });
-  d["n_effective"] = numpy_column(cells, [](const r& c) { return c.mean.n_effective; });
-  d["favourable"] = numpy_column(cells, [](const r& c) { return c.favourable.successes; });
-  d["share"] = numpy_column(cells, [](const r& c) { return c.favourable.share; });
-  d["share_se"] = numpy_column(cells, [](const r& c) { return c.favourable.standard_error; });
-  d["share_lower"] = numpy_column(cells, [](const r& c) { return c.favourable.ci.lower; });
-  d["share_upper"] = numpy_column(cells, [](const r& c) { return c.favourable.ci.upper; });
-  d["mean_score"] = numpy_column(cells, [](const r& c) { return c.mean.mean; });
-  d["sd"] = numpy_column(cells, [](const r& c) { return c.mean.standard_deviation; });
-  d["mean_se"] = numpy_column(cells, [](const r& c) { return c.mean.standard_error; });
-  d["mean_lower"] = numpy_column(cells, [](const r& c) { return c.mean.ci.lower; });
-  d["mean_upper"] = numpy_column(cells, [](const r& c) { return c.mean.ci.upper; });
-  d["small_sample"] = numpy_column(cells, [](const r& c) { return c.mean.small_sample; });
-  return d;
-}
-
-py::dict comparison_columns(const std::vector<survey::comparison>& cells) {
-  using r = survey::comparison;
-  py::dict d;
-  d["difference"] = numpy_column(cells, [](const r& c) { return c.difference; });
-  d["standard_error"] = numpy_column(cells, [](const r& c) { return c.standard_error; });
-  d["z"] = numpy_column(cells, [](const r& c) { return c.z; });
-  d["p_value"] = numpy_column(cells, [](const r& c) { return c.p_value; });
-  d["lower"] = numpy_column(cells, [](const r& c) { return c.ci.lower; });
-  d["upper"] = numpy_column(cells, [](const r& c) { return c.ci.upper; });
-  d["significant"] = numpy_column(cells, [](const r& c) { return c.significant; });
-  return d;
+  return py::make_tuple(export_result(std::move(out)), first_period_day);
 }
 
 void register_aggregation(py::module_& module) {
@@ -162,12 +104,10 @@ void register_aggregation(py::module_& module) {
         options.seed = seed;
         options.small_sample_below = min_n;
         const auto policy = survey::parse_bad_row_policy(on_bad_row);
-        const auto out = with_scores(scores, [&](auto view) {
+        auto out = with_scores(scores, [&](auto view) {
           return survey::aggregate_nps(view, optional_span(weights), grouping, options, policy);
         });
-        py::dict result = layout(out, grouping.period);
-        result["columns"] = nps_columns(out.cells);
-        return result;
+        return layout(std::move(out), grouping.period);
       },
       "scores"_a, "weights"_a, "codes"_a, "levels"_a, "timestamps"_a, "ticks_per_day"_a, "period"_a,
       "window"_a, "confidence"_a, "method"_a, "n_boot"_a, "seed"_a, "min_n"_a, "on_bad_row"_a,
@@ -175,7 +115,7 @@ void register_aggregation(py::module_& module) {
       "codes: one signed-integer array per grouping column with values in [0, levels[c]); "
       "timestamps:\n"
       "int64 ticks since 1970 (INT64_MIN = NaT), ticks_per_day per day; period: None, 'D',\n"
-      "'W', 'M', 'Q' or 'Y'. Returns the layout, the row report and a dict of result columns.");
+      "'W', 'M', 'Q' or 'Y'. Returns (the fields of NpsCells, the first period's start in days).");
 
   module.def(
       "aggregate_rating",
@@ -191,13 +131,11 @@ void register_aggregation(py::module_& module) {
         const survey::rating_scale scale{scale_min, scale_max, higher_is_better, favourable_boxes};
         const survey::interval_options options{confidence, min_n};
         const auto policy = survey::parse_bad_row_policy(on_bad_row);
-        const auto out = with_scores(scores, [&](auto view) {
+        auto out = with_scores(scores, [&](auto view) {
           return survey::aggregate_rating(view, optional_span(weights), grouping, scale, options,
                                           policy);
         });
-        py::dict result = layout(out, grouping.period);
-        result["columns"] = rating_columns(out.cells);
-        return result;
+        return layout(std::move(out), grouping.period);
       },
       "scores"_a, "weights"_a, "codes"_a, "levels"_a, "timestamps"_a, "ticks_per_day"_a, "period"_a,
       "window"_a, "scale_min"_a, "scale_max"_a, "higher_is_better"_a, "favourable_boxes"_a,
@@ -223,7 +161,7 @@ void register_change(py::module_& module) {
         const auto result =
             survey::compare_nps({a[0], a[1], a[2], a[3]}, {b[0], b[1], b[2], b[3]}, confidence,
                                 survey::parse_nps_interval_method(method));
-        return comparison_columns({result});
+        return to_columns(std::vector<survey::comparison>{result});
       },
       "a"_a, "b"_a, "confidence"_a, "method"_a,
       "Two-sample test of NPS_a − NPS_b from (n, promoters, passives, detractors) effective\n"
@@ -232,8 +170,8 @@ void register_change(py::module_& module) {
   module.def(
       "compare_proportions",
       [](const std::array<double, 2>& a, const std::array<double, 2>& b, double confidence) {
-        return comparison_columns(
-            {survey::compare_proportions({a[0], a[1]}, {b[0], b[1]}, confidence)});
+        return to_columns(std::vector<survey::comparison>{
+            survey::compare_proportions({a[0], a[1]}, {b[0], b[1]}, confidence)});
       },
       "a"_a, "b"_a, "confidence"_a,
       "Two-sample test of p_a − p_b from (n, successes) effective counts: pooled z and\n"
@@ -254,7 +192,7 @@ void register_change(py::module_& module) {
         std::vector<survey::nps_counts> cells(total.size());
         for (std::size_t i = 0; i < cells.size(); ++i) cells[i] = {total[i], p[i], a[i], d[i]};
         const auto kind = survey::parse_nps_interval_method(method);
-        return comparison_columns(survey::period_over_period(
+        return to_columns(survey::period_over_period(
             std::span<const survey::nps_counts>(cells), periods, lag,
             [&](const survey::nps_counts& now, const survey::nps_counts& before) {
               return survey::compare_nps(now, before, confidence, kind);
@@ -274,7 +212,7 @@ void register_change(py::module_& module) {
         check::same_size("proportion_period_over_period", "n", total.size(), "successes", x.size());
         std::vector<survey::proportion_counts> cells(total.size());
         for (std::size_t i = 0; i < cells.size(); ++i) cells[i] = {total[i], x[i]};
-        return comparison_columns(survey::period_over_period(
+        return to_columns(survey::period_over_period(
             std::span<const survey::proportion_counts>(cells), periods, lag,
             [&](const survey::proportion_counts& now, const survey::proportion_counts& before) {
               return survey::compare_proportions(now, before, confidence);
@@ -305,13 +243,7 @@ void register_drivers(py::module_& module) {
           const py::gil_scoped_release release;
           result = survey::driver_importance(x, y, options);
         }
-        py::dict d;
-        d["r_squared"] = result.r_squared;
-        d["importance"] = numpy_column(result.importance, [](double v) { return v; });
-        d["lower"] = numpy_column(result.ci, [](const survey::interval& c) { return c.lower; });
-        d["upper"] = numpy_column(result.ci, [](const survey::interval& c) { return c.upper; });
-        d["failed_resamples"] = result.failed_resamples;
-        return d;
+        return to_dict(result);
       },
       "attributes"_a, "outcome"_a, "method"_a, "n_boot"_a, "seed"_a, "confidence"_a,
       "Relative importance of attribute ratings for an outcome: Shapley decomposition of R^2\n"
@@ -322,6 +254,13 @@ void register_drivers(py::module_& module) {
 }  // namespace
 
 void register_survey(py::module_& module) {
+  record_schema<survey::grouped_results<survey::nps_result>>(module, "NpsCells", {"aggregate_nps"});
+  record_schema<survey::grouped_results<survey::rating_result>>(module, "RatingCells",
+                                                                {"aggregate_rating"});
+  record_schema<survey::comparison>(module, "Comparison",
+                                    {"compare_nps", "compare_proportions", "nps_period_over_period",
+                                     "proportion_period_over_period"});
+  record_schema<survey::driver_result>(module, "DriverResult", {"driver_importance"});
   register_aggregation(module);
   register_change(module);
   register_drivers(module);

@@ -230,7 +230,7 @@ def test_missing_file_names_the_path(tmp_path):
         ({"sep": 5}, TypeError, "must be a str"),
         ({"customer_id_col": True}, TypeError, r"must be a column name \(str\) or a 0-based"),
         ({"datetime_col": -1}, ValueError, "datetime_col = -1 must be a 0-based position >= 0"),
-        ({"on_bad_row": "ignore"}, ValueError, "on_bad_row = 'ignore' must be 'error' or 'skip'"),
+        ({"on_bad_row": "ignore"}, ValueError, "on_bad_row: 'ignore' is not one of 'error', 'skip'"),
         ({"date_format": "%d/%m"}, ValueError, "date_format '%d/%m' has no year"),
         ({"date_format": 3}, TypeError, "date_format = 3 must be a str or None"),
     ],

@@ -7,9 +7,11 @@
 #include <vector>
 
 #include <Eigen/Dense>
+#include <tuple>
 
 #include "crmkit/clv/predict.hpp"
 #include "crmkit/core/check.hpp"
+#include "crmkit/core/describe.hpp"
 #include "crmkit/core/parallel.hpp"
 
 /** Model-fit diagnostics and population summaries of the transaction models. */
@@ -99,6 +101,17 @@ struct calibration_holdout_row {
   double predicted_holdout = 0;  ///< mean CET(duration | calibration history)
 };
 
+constexpr auto description(std::type_identity<calibration_holdout_row>) {
+  using s = calibration_holdout_row;
+  return std::tuple{
+      describe::field{"frequency_cal", &s::frequency,
+                      "calibration frequency (the last row: this or more)"},
+      describe::field{"customers", &s::customers, "customers in the group"},
+      describe::field{"frequency_holdout", &s::actual_holdout, "mean holdout purchases"},
+      describe::field{"model_predictions", &s::predicted_holdout,
+                      "mean CET(duration | calibration history)"}};
+}
+
 /**
  * Mean holdout purchases, actual and predicted, by calibration frequency 0..max_frequency, the
  * last group collecting frequency ≥ max_frequency (lifetimes
@@ -137,6 +150,15 @@ struct frequency_bin {
   double actual = 0;     ///< customers observed with it
   double expected = 0;   ///< Σ_i P(X(T_i) = k) (last bin: Σ_i P(X(T_i) ≥ k))
 };
+
+constexpr auto description(std::type_identity<frequency_bin>) {
+  using s = frequency_bin;
+  return std::tuple{
+      describe::field{"frequency", &s::frequency,
+                      "number of repeat purchases (the last bin: this or more)"},
+      describe::field{"actual", &s::actual, "customers observed with it"},
+      describe::field{"expected", &s::expected, "Σ_i P(X(T_i) = k) (last bin: Σ_i P(X(T_i) ≥ k))"}};
+}
 
 /**
  * Expected vs actual repeat-purchase frequencies in the calibration period: expected counts are

@@ -12,11 +12,14 @@
 
 #include <fmt/format.h>
 #include <Eigen/Dense>
+#include <tuple>
 
 #include "crmkit/clv/observations.hpp"
 #include "crmkit/core/check.hpp"
+#include "crmkit/core/describe.hpp"
 #include "crmkit/core/error.hpp"
 #include "crmkit/core/parallel.hpp"
+#include "crmkit/core/warning.hpp"
 #include "crmkit/math/bfgs.hpp"
 #include "crmkit/math/normal.hpp"
 
@@ -94,6 +97,23 @@ struct fit_options {
   std::size_t sample_threshold = 40'000;
 };
 
+constexpr auto description(std::type_identity<fit_options>) {
+  using s = fit_options;
+  return std::tuple{
+      describe::field{"penalizer_coef", &s::penalizer_coef,
+                      "L2 penalty coefficient c in f(θ) = mean NLL + c·Σ p² (lifetimes' "
+                      "`penalizer_coef`)"},
+      describe::field{"tolerance", &s::tolerance,
+                      "convergence when the gradient's largest component is at most this"},
+      describe::field{"max_iterations", &s::max_iterations, "BFGS iterations per start"},
+      describe::field{"initial_params", &s::initial_params,
+                      "starting parameters (lifetimes' order); empty for the built-in starts"},
+      describe::field{"confidence_level", &s::confidence_level,
+                      "Coverage of the reported intervals"},
+      describe::field{"sample_threshold", &s::sample_threshold,
+                      "patterns above which the fit starts on a systematic sample (0: never)"}};
+}
+
 /** The outcome of a fit; parameters and errors are in the data's time unit. */
 template <class Params, std::size_t N>
 struct fit_result {
@@ -110,12 +130,39 @@ struct fit_result {
   std::size_t starts_tried = 0;             ///< starting points used
   bool converged = false;                   ///< gradient tolerance met
   std::string status;                       ///< how the minimiser stopped
-  std::vector<std::string> warnings;        ///< soft problems (non-convergence, singular Hessian)
+  coded_warnings warnings;                  ///< soft problems (non-convergence, singular Hessian)
   std::size_t customers = 0;                ///< rows given
   std::size_t patterns = 0;                 ///< rows fitted (distinct rows if merged)
   double total_weight = 0;                  ///< Σ w
   double time_scale = 1;                    ///< s used internally
 };
+
+template <class Params, std::size_t N>
+constexpr auto description(std::type_identity<fit_result<Params, N>>) {
+  using s = fit_result<Params, N>;
+  return std::tuple{
+      describe::field{"params", &s::params, "maximum-likelihood (or penalised) estimate"},
+      describe::field{"standard_errors", &s::standard_errors,
+                      "sqrt(diag(covariance)); NaN if unavailable"},
+      describe::field{"lower", &s::lower, "value − z·se"},
+      describe::field{"upper", &s::upper, "value + z·se"},
+      describe::field{"covariance", &s::covariance, "inverse observed information"},
+      describe::field{"log_likelihood", &s::log_likelihood,
+                      "Σ w·ℓ at the estimate (without penalty)"},
+      describe::field{"objective", &s::objective, "f at the estimate (scaled units, penalised)"},
+      describe::field{"gradient_norm", &s::gradient_norm, "‖∇f‖∞ at the estimate"},
+      describe::field{"iterations", &s::iterations, "BFGS iterations, all stages and starts"},
+      describe::field{"evaluations", &s::evaluations,
+                      "objective evaluations, all stages and starts"},
+      describe::field{"starts_tried", &s::starts_tried, "starting points used"},
+      describe::field{"converged", &s::converged, "gradient tolerance met"},
+      describe::field{"status", &s::status, "how the minimiser stopped"},
+      describe::field{"warnings", &s::warnings,
+                      "soft problems (non-convergence, singular Hessian)"},
+      describe::field{"customers", &s::customers, "rows given"},
+      describe::field{"patterns", &s::patterns, "rows fitted (distinct rows if merged)"},
+      describe::field{"total_weight", &s::total_weight, "Σ w"}};
+}
 
 namespace detail {
 
@@ -393,7 +440,8 @@ fit_result<typename Model::params_type, Model::size> fit_model(std::string_view 
   result.objective = best.value;
   result.gradient_norm = best.gradient_norm;
   if (!result.converged) {
-    result.warnings.push_back(
+    result.warnings.add(
+        warning_code::not_converged,
         fmt::format("{} fit did not converge ({}; gradient norm {:.3g} > tolerance {:.3g} after {} "
                     "iterations from {} starting points); the estimates may be inaccurate",
                     Model::name, result.status, best.gradient_norm, options.tolerance,
@@ -422,7 +470,7 @@ fit_result<typename Model::params_type, Model::size> fit_model(std::string_view 
   }
   if constexpr (requires { Model::boundary_warnings(result.params); }) {
     for (const auto& warning : Model::boundary_warnings(result.params))
-      result.warnings.push_back(fmt::format("{}: {}", Model::name, warning));
+      result.warnings.add(warning_code::at_boundary, fmt::format("{}: {}", Model::name, warning));
   }
 
   const Eigen::LDLT<Eigen::Matrix<double, n, n>> factor(information);
@@ -433,10 +481,11 @@ fit_result<typename Model::params_type, Model::size> fit_model(std::string_view 
     result.covariance = factor.solve(Eigen::Matrix<double, n, n>::Identity());
   } else {
     result.covariance.setConstant(std::numeric_limits<double>::quiet_NaN());
-    result.warnings.push_back(fmt::format(
-        "{}: the observed information matrix is not positive definite at the estimate; standard "
-        "errors and intervals are not available (NaN)",
-        Model::name));
+    result.warnings.add(warning_code::singular_information,
+                        fmt::format("{}: the observed information matrix is not positive definite "
+                                    "at the estimate; standard "
+                                    "errors and intervals are not available (NaN)",
+                                    Model::name));
   }
   for (std::size_t i = 0; i < n; ++i) {
     const auto k = static_cast<Eigen::Index>(i);

@@ -11,11 +11,13 @@
 #include <vector>
 
 #include <fmt/format.h>
+#include <tuple>
 
 #include "crmkit/clv/fit.hpp"
 #include "crmkit/clv/observations.hpp"
 #include "crmkit/clv/params.hpp"
 #include "crmkit/core/check.hpp"
+#include "crmkit/core/describe.hpp"
 #include "crmkit/core/parallel.hpp"
 #include "crmkit/math/special.hpp"
 
@@ -358,10 +360,12 @@ inline fit_result<gamma_gamma_params, 3> fit_gamma_gamma(std::span<const double>
   auto result = fit_model<gamma_gamma>(
       function, detail::spend_rows(frequency, monetary_value, weights), options, frequency.size());
   if (!(result.params.q > 1)) {
-    result.warnings.push_back(fmt::format(
-        "Gamma-Gamma: q = {:.6g} <= 1, so the population mean spend p·v/(q−1) is undefined "
-        "(infinite); expected spend for customers with px + q <= 1 is reported as +inf",
-        result.params.q));
+    result.warnings.add(
+        warning_code::undefined_mean,
+        fmt::format(
+            "Gamma-Gamma: q = {:.6g} <= 1, so the population mean spend p·v/(q−1) is undefined "
+            "(infinite); expected spend for customers with px + q <= 1 is reported as +inf",
+            result.params.q));
   }
   return result;
 }

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <span>
+#include <tuple>
 
 #include "crmkit/clv/detail/beta_geometric.hpp"
 #include "crmkit/clv/fit.hpp"

@@ -1,5 +1,10 @@
 #pragma once
 
+#include <tuple>
+#include <type_traits>
+
+#include "crmkit/core/describe.hpp"
+
 /**
  * The parameters of crmkit's customer-base models, alone: code that stores or passes fitted
  * parameters (lifecycle stages, result tables) includes this light header, not the fitters
@@ -16,6 +21,15 @@ struct bg_nbd_params {
   double b = 1;
 };
 
+constexpr auto description(std::type_identity<bg_nbd_params>) {
+  using s = bg_nbd_params;
+  return std::tuple{
+      describe::field{"r", &s::r, "shape of the purchase-rate Gamma"},
+      describe::field{"alpha", &s::alpha, "scale of the purchase-rate Gamma (data time unit)"},
+      describe::field{"a", &s::a, "Beta a of the dropout probability"},
+      describe::field{"b", &s::b, "Beta b of the dropout probability"}};
+}
+
 /** MBG/NBD parameters: purchase rate λ ~ Gamma(r, α) (α in the data's time unit), dropout
  * probability at the first and after each repeat purchase p ~ Beta(a, b). */
 struct mbg_nbd_params {
@@ -25,6 +39,15 @@ struct mbg_nbd_params {
   double b = 1;
 };
 
+constexpr auto description(std::type_identity<mbg_nbd_params>) {
+  using s = mbg_nbd_params;
+  return std::tuple{
+      describe::field{"r", &s::r, "shape of the purchase-rate Gamma"},
+      describe::field{"alpha", &s::alpha, "scale of the purchase-rate Gamma (data time unit)"},
+      describe::field{"a", &s::a, "Beta a of the dropout probability"},
+      describe::field{"b", &s::b, "Beta b of the dropout probability"}};
+}
+
 /** Gamma-Gamma parameters in lifetimes' names: per-transaction spend z ~ Gamma(p, ν) with the
  * customer's scale ν ~ Gamma(q, v) (v is γ in Fader & Hardie's note 025). */
 struct gamma_gamma_params {
@@ -32,5 +55,12 @@ struct gamma_gamma_params {
   double q = 2;
   double v = 1;
 };
+
+constexpr auto description(std::type_identity<gamma_gamma_params>) {
+  using s = gamma_gamma_params;
+  return std::tuple{describe::field{"p", &s::p, "shape of each transaction value"},
+                    describe::field{"q", &s::q, "shape of the spend-rate Gamma"},
+                    describe::field{"v", &s::v, "scale of the spend-rate Gamma"}};
+}
 
 }  // namespace crmkit::clv

@@ -1,5 +1,9 @@
 #pragma once
 
+#include <type_traits>
+
+#include "crmkit/core/describe.hpp"
+
 namespace crmkit::data {
 
 /**
@@ -11,5 +15,10 @@ enum class bad_row_policy {
   error,  ///< throw crmkit::parse_error naming file:line:column, the column and the text
   skip,   ///< leave the row out and record it in transaction_log::skipped
 };
+
+constexpr auto description(std::type_identity<bad_row_policy>) {
+  return describe::enum_table<bad_row_policy, 2>{
+      "on_bad_row", {{{bad_row_policy::error, "error"}, {bad_row_policy::skip, "skip"}}}};
+}
 
 }  // namespace crmkit::data

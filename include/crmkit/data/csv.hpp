@@ -8,6 +8,7 @@
 #include <string_view>
 #include <utility>
 
+#include "crmkit/core/describe.hpp"
 #include "crmkit/core/error.hpp"
 #include "crmkit/data/bad_row_policy.hpp"
 #include "crmkit/data/transaction_log.hpp"

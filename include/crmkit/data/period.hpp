@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "crmkit/core/describe.hpp"
 #include "crmkit/core/error.hpp"
 #include "crmkit/data/date_parse.hpp"
 
@@ -36,45 +37,44 @@ constexpr std::int64_t floor_div(std::int64_t a, std::int64_t b) noexcept {
  */
 enum class period_unit { hour, day, week, month, quarter, year };
 
+/**
+ * The pandas codes of the units: canonical "H", "D", "W", "M", "Q", "Y", then the accepted aliases
+ * "h", "W-SUN", "MS", "QS", "Q-DEC", "A", "YS", "AS", "Y-DEC", "A-DEC".
+ */
+constexpr auto description(std::type_identity<period_unit>) {
+  return describe::enum_table<period_unit, 16>{
+      "freq",
+      {{{period_unit::hour, "H"},
+        {period_unit::day, "D"},
+        {period_unit::week, "W"},
+        {period_unit::month, "M"},
+        {period_unit::quarter, "Q"},
+        {period_unit::year, "Y"},
+        {period_unit::hour, "h"},
+        {period_unit::week, "W-SUN"},
+        {period_unit::month, "MS"},
+        {period_unit::quarter, "QS"},
+        {period_unit::quarter, "Q-DEC"},
+        {period_unit::year, "A"},
+        {period_unit::year, "YS"},
+        {period_unit::year, "AS"},
+        {period_unit::year, "Y-DEC"},
+        {period_unit::year, "A-DEC"}}},
+      "a period; expected H (hour), D (day), W (week, Monday to Sunday), M (month), Q (quarter) "
+      "or Y (year)"};
+}
+
 /** The canonical pandas code of a unit: "H", "D", "W", "M", "Q" or "Y". */
 constexpr std::string_view period_code(period_unit unit) noexcept {
-  constexpr std::array<std::string_view, 6> codes{"H", "D", "W", "M", "Q", "Y"};
-  return codes[static_cast<std::size_t>(unit)];
+  return describe::name_of(unit);
 }
 
 /**
- * Parses a pandas frequency code: "H" (or "h"), "D", "W" (or "W-SUN"), "M" (or "MS"),
- * "Q" (or "QS", "Q-DEC"), "Y" (or "A", "YS", "AS", "Y-DEC", "A-DEC").
+ * Parses a pandas frequency code (a code or alias of the description above).
  * @throw invalid_input naming `argument` and the text when it is none of these.
  */
 inline period_unit parse_period_unit(std::string_view text, std::string_view argument = "freq") {
-  struct alias {
-    std::string_view code;
-    period_unit unit;
-  };
-  constexpr std::array<alias, 16> aliases{{{"H", period_unit::hour},
-                                           {"h", period_unit::hour},
-                                           {"D", period_unit::day},
-                                           {"W", period_unit::week},
-                                           {"W-SUN", period_unit::week},
-                                           {"M", period_unit::month},
-                                           {"MS", period_unit::month},
-                                           {"Q", period_unit::quarter},
-                                           {"QS", period_unit::quarter},
-                                           {"Q-DEC", period_unit::quarter},
-                                           {"Y", period_unit::year},
-                                           {"A", period_unit::year},
-                                           {"YS", period_unit::year},
-                                           {"AS", period_unit::year},
-                                           {"Y-DEC", period_unit::year},
-                                           {"A-DEC", period_unit::year}}};
-  for (const auto& candidate : aliases) {
-    if (candidate.code == text) return candidate.unit;
-  }
-  throw invalid_input(fmt::format(
-      "{} = '{}' is not a period; expected H (hour), D (day), W (week, Monday to Sunday), "
-      "M (month), Q (quarter) or Y (year)",
-      argument, text));
+  return describe::parse<period_unit>(text, argument);
 }
 
 /**

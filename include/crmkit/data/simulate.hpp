@@ -2,7 +2,10 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <tuple>
 #include <vector>
+
+#include "crmkit/core/describe.hpp"
 
 /**
  * Simulated transaction logs with known truth, for demos, tests and benchmarks.
@@ -32,6 +35,25 @@ struct simulation_options {
   std::size_t max_transactions = 100'000'000;
 };
 
+constexpr auto description(std::type_identity<simulation_options>) {
+  using s = simulation_options;
+  return std::tuple{
+      describe::field{"customers", &s::customers, "customers to simulate"},
+      describe::field{"r", &s::r, "shape of the purchase rate distribution"},
+      describe::field{"alpha", &s::alpha, "rate of the purchase rate distribution (per period)"},
+      describe::field{"a", &s::a, "Beta a of the dropout probability"},
+      describe::field{"b", &s::b, "Beta b of the dropout probability"},
+      describe::field{"p", &s::p, "shape of each purchase amount"},
+      describe::field{"q", &s::q, "shape of the spend-rate distribution"},
+      describe::field{"gamma", &s::gamma, "rate of the spend-rate distribution"},
+      describe::field{"acquisition_periods", &s::acquisition_periods,
+                      "births are uniform on [0, acquisition_periods]"},
+      describe::field{"horizon", &s::horizon, "customers are observed until this time"},
+      describe::field{"seed", &s::seed, "seed of the random stream"},
+      describe::field{"max_transactions", &s::max_transactions,
+                      "refuse to produce more rows than this"}};
+}
+
 /**
  * A simulated log and the truth behind it. Rows are ordered by customer, then time; customer ids
  * are 0 .. customers - 1 and index the per-customer vectors.
@@ -50,6 +72,22 @@ struct simulated_transactions {
 
   [[nodiscard]] std::size_t size() const noexcept { return customer.size(); }
 };
+
+constexpr auto description(std::type_identity<simulated_transactions>) {
+  using s = simulated_transactions;
+  return std::tuple{
+      describe::field{"customer", &s::customer, "one per row"},
+      describe::field{"time", &s::time, "one per row, in periods since the window opened"},
+      describe::field{"amount", &s::amount, "one per row"},
+      describe::field{"lambda", &s::lambda, "purchase rate per period while alive"},
+      describe::field{"dropout", &s::dropout,
+                      "probability of dropping out after each repeat purchase"},
+      describe::field{"nu", &s::nu, "spend rate: each amount ~ Gamma(p, rate nu), mean p / nu"},
+      describe::field{"birth", &s::birth, "time of the first purchase"},
+      describe::field{"death", &s::death,
+                      "time of dropping out (the last purchase); +inf if alive"},
+      describe::field{"alive", &s::alive, "1 when alive at the horizon"}};
+}
 
 /**
  * Simulates customers who follow the BG/NBD purchase-and-dropout process with Gamma-Gamma spend

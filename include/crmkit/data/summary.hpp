@@ -4,8 +4,10 @@
 #include <cstdint>
 #include <optional>
 #include <span>
+#include <tuple>
 #include <vector>
 
+#include "crmkit/core/describe.hpp"
 #include "crmkit/data/period.hpp"
 #include "crmkit/data/transaction_log.hpp"
 
@@ -36,6 +38,21 @@ struct summary_options {
   std::int64_t ticks_per_second = 1;
 };
 
+constexpr auto description(std::type_identity<summary_options>) {
+  using s = summary_options;
+  return std::tuple{
+      describe::field{"freq", &s::freq, "period unit: timestamps are floored to their period"},
+      describe::field{"freq_multiplier", &s::freq_multiplier,
+                      "Durations (recency, T) are divided by this, e.g. freq = day, 7 gives "
+                      "exact weeks"},
+      describe::field{"observation_period_end", &s::observation_period_end,
+                      "Observation end, in the timestamps' ticks; floored to its period"},
+      describe::field{"include_first_transaction", &s::include_first_transaction,
+                      "count the first purchase too (the RFM view)"},
+      describe::field{"ticks_per_second", &s::ticks_per_second,
+                      "timestamp ticks per second (1 for seconds, 1e9 for datetime64[ns])"}};
+}
+
 /**
  * One row per customer with at least one purchase in a period up to the observation end, sorted
  * by customer key ascending.
@@ -61,6 +78,23 @@ struct customer_summary {
 
   [[nodiscard]] std::size_t size() const noexcept { return customer.size(); }
 };
+
+constexpr auto description(std::type_identity<customer_summary>) {
+  using s = customer_summary;
+  return std::tuple{
+      describe::field{"customer", &s::customer, "customer keys, ascending"},
+      describe::field{"frequency", &s::frequency, "repeat purchase periods"},
+      describe::field{"recency", &s::recency, "periods from the first to the last purchase"},
+      describe::field{"T", &s::T, "periods from the first purchase to the end"},
+      describe::field{"monetary_value", &s::monetary_value, "empty when the log has no amounts",
+                      describe::absent_when_empty},
+      describe::field{"observation_period_end", &s::observation_period_end,
+                      "start of the end period, in ticks"},
+      describe::field{"rows_used", &s::rows_used, "rows in periods up to the end"},
+      describe::field{"rows_after_end", &s::rows_after_end, "rows in later periods, ignored"},
+      describe::field{"customers_after_end", &s::customers_after_end,
+                      "customers whose every row is after the end (absent)"}};
+}
 
 /**
  * Summarises a transaction log per customer (lifetimes' `summary_data_from_transaction_data`).
@@ -114,6 +148,21 @@ struct holdout_options {
   std::int64_t ticks_per_second = 1;
 };
 
+constexpr auto description(std::type_identity<holdout_options>) {
+  using s = holdout_options;
+  return std::tuple{
+      describe::field{"freq", &s::freq, "period unit: timestamps are floored to their period"},
+      describe::field{"freq_multiplier", &s::freq_multiplier, "durations are divided by this"},
+      describe::field{"calibration_period_end", &s::calibration_period_end,
+                      "Last tick of calibration; floored to its period, which is the "
+                      "calibration's last period"},
+      describe::field{"observation_period_end", &s::observation_period_end,
+                      "end of the holdout, in ticks; default the last timestamp"},
+      describe::field{"include_first_transaction", &s::include_first_transaction,
+                      "Applies to the calibration statistics, as in `summary_options`."},
+      describe::field{"ticks_per_second", &s::ticks_per_second, "timestamp ticks per second"}};
+}
+
 /**
  * Calibration statistics (as `summarize` with the calibration end as observation end) and
  * holdout outcomes for every customer whose first purchase is in a period up to the calibration
@@ -139,6 +188,23 @@ struct calibration_holdout_summary {
 
   [[nodiscard]] std::size_t size() const noexcept { return calibration.size(); }
 };
+
+constexpr auto description(std::type_identity<calibration_holdout_summary>) {
+  using s = calibration_holdout_summary;
+  return std::tuple{
+      describe::field{"calibration", &s::calibration, "the calibration-period summary"},
+      describe::field{"frequency_holdout", &s::frequency_holdout,
+                      "purchases in the holdout period"},
+      describe::field{"monetary_value_holdout", &s::monetary_value_holdout,
+                      "empty when the log has no amounts", describe::absent_when_empty},
+      describe::field{"duration_holdout", &s::duration_holdout,
+                      "length of the holdout period, in periods"},
+      describe::field{"observation_period_end", &s::observation_period_end,
+                      "start of the end period, in ticks"},
+      describe::field{"rows_holdout", &s::rows_holdout, "rows of included customers in (c, e]"},
+      describe::field{"rows_after_end", &s::rows_after_end,
+                      "rows after the observation end's period, ignored"}};
+}
 
 /**
  * Splits a log at a calibration end and summarises both parts (lifetimes'

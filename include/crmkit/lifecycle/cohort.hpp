@@ -3,8 +3,10 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <tuple>
 #include <vector>
 
+#include "crmkit/core/describe.hpp"
 #include "crmkit/data/period.hpp"
 #include "crmkit/lifecycle/stage.hpp"
 
@@ -31,6 +33,23 @@ struct cohort_table {
   /** active / size: the retention rate; NaN for an empty or unobserved cell. */
   [[nodiscard]] double rate(std::size_t c, std::size_t k) const noexcept;
 };
+
+constexpr auto description(std::type_identity<cohort_table>) {
+  using s = cohort_table;
+  return std::tuple{
+      describe::field{"cohort", &s::cohort, "cohort period starts (ticks), ascending"},
+      describe::field{"offsets", &s::offsets,
+                      "columns: periods since acquisition, 0 .. offsets - 1"},
+      describe::field{"size", &s::size, "customers per cohort"},
+      describe::field{"active", &s::active, "cohort-major"},
+      describe::field{"revenue", &s::revenue, "cohort-major; empty without amounts",
+                      describe::absent_when_empty},
+      describe::field{"observed", &s::observed,
+                      "cohort-major: c + k is at or before the as-of period"},
+      describe::field{"cohort_revenue", &s::cohort_revenue,
+                      "total per cohort (observed cells); empty without amounts",
+                      describe::absent_when_empty}};
+}
 
 /**
  * The cohort retention table of a log in periods of `freq` (default months) up to `as_of`

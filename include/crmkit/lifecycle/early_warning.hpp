@@ -5,8 +5,11 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <tuple>
 #include <vector>
 
+#include "crmkit/core/describe.hpp"
+#include "crmkit/core/warning.hpp"
 #include "crmkit/lifecycle/stage.hpp"
 
 /** Early warning: customers who moved into decline, ranked by the value at risk. */
@@ -30,10 +33,32 @@ struct warning_list {
   std::vector<double> expected_purchases;
   std::int64_t since = 0, as_of = 0;  ///< the dates as given (ticks)
   std::size_t missing_values = 0;     ///< listed customers without a caller value
-  std::vector<std::string> warnings;
+  coded_warnings warnings;
 
   [[nodiscard]] std::size_t size() const noexcept { return customer.size(); }
 };
+
+constexpr auto description(std::type_identity<warning_list>) {
+  using s = warning_list;
+  return std::tuple{
+      describe::field{"customer", &s::customer,
+                      "customers that moved into decline, by value at risk"},
+      describe::field{"before", &s::before, "stage as of `since` (prospect when it had none)"},
+      describe::field{"had_stage", &s::had_stage, "0: no purchase by `since` and not a prospect"},
+      describe::field{"rule", &s::rule, "the at-risk rule that fired"},
+      describe::field{"value_at_risk", &s::value_at_risk,
+                      "NaN where the caller's values lack the customer"},
+      describe::field{"recency", &s::recency, "periods, as of the as-of date"},
+      describe::field{"typical_gap", &s::typical_gap, "g, the customer's typical gap in periods"},
+      describe::field{"p_alive", &s::p_alive, "NaN without a model"},
+      describe::field{"expected_purchases", &s::expected_purchases,
+                      "expected purchases in the next window"},
+      describe::field{"since", &s::since, "the earlier date (ticks)"},
+      describe::field{"as_of", &s::as_of, "the as-of date (ticks)"},
+      describe::field{"missing_values", &s::missing_values,
+                      "listed customers without a caller value"},
+      describe::field{"warnings", &s::warnings, "soft problems"}};
+}
 
 /**
  * Customers who moved into decline between `since` and `as_of` (ticks; as_of default the last

@@ -4,8 +4,11 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <tuple>
 #include <vector>
 
+#include "crmkit/core/describe.hpp"
+#include "crmkit/core/warning.hpp"
 #include "crmkit/data/period.hpp"
 #include "crmkit/lifecycle/stage.hpp"
 
@@ -35,10 +38,44 @@ struct funnel_table {
   std::vector<std::uint64_t> active, acquired, prospect_pool, prospects_acquired, conversion_pool,
       converted, previous_active, retained, churn_pool, churned, churned_pool, won_back;
   std::vector<double> acquisition_rate, conversion_rate, retention_rate, churn_rate, win_back_rate;
-  std::vector<std::string> warnings;
+  coded_warnings warnings;
 
   [[nodiscard]] std::size_t size() const noexcept { return period.size(); }
 };
+
+constexpr auto description(std::type_identity<funnel_table>) {
+  using s = funnel_table;
+  return std::tuple{
+      describe::field{"period", &s::period, "period starts (ticks)"},
+      describe::field{"active", &s::active, "customers with a purchase in the period"},
+      describe::field{"acquired", &s::acquired, "customers whose first purchase is in the period"},
+      describe::field{"prospect_pool", &s::prospect_pool,
+                      "supplied prospects without a purchase before the period"},
+      describe::field{"prospects_acquired", &s::prospects_acquired,
+                      "of those, customers acquired in the period"},
+      describe::field{"acquisition_rate", &s::acquisition_rate,
+                      "prospects_acquired / prospect_pool"},
+      describe::field{"conversion_pool", &s::conversion_pool,
+                      "first purchase by the period end and no second before it"},
+      describe::field{"converted", &s::converted,
+                      "customers whose second purchase is in the period"},
+      describe::field{"conversion_rate", &s::conversion_rate, "converted / conversion_pool"},
+      describe::field{"previous_active", &s::previous_active,
+                      "customers active in the previous period"},
+      describe::field{"retained", &s::retained,
+                      "customers active in the previous period and in this one"},
+      describe::field{"retention_rate", &s::retention_rate, "retained / previous_active"},
+      describe::field{"churn_pool", &s::churn_pool,
+                      "customers not churned at the end of the previous period"},
+      describe::field{"churned", &s::churned,
+                      "of those, customers churned at the end of the period"},
+      describe::field{"churn_rate", &s::churn_rate, "churned / churn_pool"},
+      describe::field{"churned_pool", &s::churned_pool,
+                      "customers churned at the end of the previous period"},
+      describe::field{"won_back", &s::won_back, "of those, customers active in the period"},
+      describe::field{"win_back_rate", &s::win_back_rate, "won_back / churned_pool"},
+      describe::field{"warnings", &s::warnings, "soft problems"}};
+}
 
 /**
  * Funnel counts and rates per period of `freq` up to `as_of` (ticks; default the last timestamp).

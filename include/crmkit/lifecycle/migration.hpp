@@ -3,8 +3,10 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <tuple>
 #include <vector>
 
+#include "crmkit/core/describe.hpp"
 #include "crmkit/lifecycle/stage.hpp"
 
 /** Movement between lifecycle stages: transition matrices and time spent in each stage. */
@@ -30,6 +32,14 @@ struct migration_matrix {
   /** counts[from][to] / row_total(from): the transition rate; NaN for an empty row. */
   [[nodiscard]] double rate(std::size_t from, std::size_t to) const noexcept;
 };
+
+constexpr auto description(std::type_identity<migration_matrix>) {
+  using s = migration_matrix;
+  return std::tuple{
+      describe::field{"counts", &s::counts,
+                      "transitions: rows the stage at start plus unobserved, columns the stage "
+                      "at end"}};
+}
 
 /** The transition matrix between dates `from` and `to` of a history (indices into its dates). */
 migration_matrix migration_between(const stage_history& history, std::size_t from, std::size_t to);

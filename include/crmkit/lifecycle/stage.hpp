@@ -7,10 +7,13 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <variant>
 #include <vector>
 
 #include "crmkit/clv/params.hpp"
+#include "crmkit/core/describe.hpp"
+#include "crmkit/core/warning.hpp"
 #include "crmkit/data/period.hpp"
 #include "crmkit/data/transaction_log.hpp"
 
@@ -65,8 +68,21 @@ enum class stage : std::uint8_t {
 /** Number of stages. */
 inline constexpr std::size_t stage_count = 7;
 
+constexpr auto description(std::type_identity<stage>) {
+  return describe::enum_table<stage, 7>{"stage",
+                                        {{{stage::prospect, "prospect"},
+                                          {stage::new_customer, "new"},
+                                          {stage::developing, "developing"},
+                                          {stage::stable, "stable"},
+                                          {stage::at_risk, "at_risk"},
+                                          {stage::churned, "churned"},
+                                          {stage::reactivated, "reactivated"}}}};
+}
+
 /** "prospect", "new", "developing", "stable", "at_risk", "churned", "reactivated". */
-std::string_view stage_name(stage value) noexcept;
+constexpr std::string_view stage_name(stage value) noexcept {
+  return describe::name_of(value);
+}
 
 /** The rule that decided a customer's stage (the "explain" output). */
 enum class stage_rule : std::uint8_t {
@@ -90,8 +106,30 @@ enum class stage_rule : std::uint8_t {
 /** Number of rules. */
 inline constexpr std::size_t stage_rule_count = 15;
 
+constexpr auto description(std::type_identity<stage_rule>) {
+  return describe::enum_table<stage_rule, 15>{
+      "rule",
+      {{{stage_rule::no_purchase, "no_purchase"},
+        {stage_rule::churned_recency, "churned_recency"},
+        {stage_rule::churned_model, "churned_model"},
+        {stage_rule::at_risk_recency, "at_risk_recency"},
+        {stage_rule::at_risk_rate_trend, "at_risk_rate_trend"},
+        {stage_rule::at_risk_spend_trend, "at_risk_spend_trend"},
+        {stage_rule::at_risk_model, "at_risk_model"},
+        {stage_rule::reactivated_win_back, "reactivated_win_back"},
+        {stage_rule::new_few_purchases, "new_few_purchases"},
+        {stage_rule::new_short_tenure, "new_short_tenure"},
+        {stage_rule::developing_short_history, "developing_short_history"},
+        {stage_rule::developing_rising_rate, "developing_rising_rate"},
+        {stage_rule::developing_rising_spend, "developing_rising_spend"},
+        {stage_rule::developing_few_purchases, "developing_few_purchases"},
+        {stage_rule::stable_steady, "stable_steady"}}}};
+}
+
 /** The rule's snake_case name, e.g. "churned_recency". */
-std::string_view stage_rule_name(stage_rule value) noexcept;
+constexpr std::string_view stage_rule_name(stage_rule value) noexcept {
+  return describe::name_of(value);
+}
 
 /** Every threshold of the stage rules (see the namespace comment), with its default. */
 struct stage_rules {
@@ -125,6 +163,43 @@ struct stage_rules {
   std::optional<double> population_gap = std::nullopt;
 };
 
+constexpr auto description(std::type_identity<stage_rules>) {
+  using s = stage_rules;
+  return std::tuple{
+      describe::field{"freq", &s::freq,
+                      "Period unit of purchases and of every time below (pandas `to_period` "
+                      "semantics)"},
+      describe::field{"at_risk_gaps", &s::at_risk_gaps,
+                      "At risk when r > at_risk_gaps · g (1.5: the Shopify churn-risk rule)"},
+      describe::field{"churn_gaps", &s::churn_gaps,
+                      "Churned when r > churn_gaps · g (three missed purchase cycles)"},
+      describe::field{"trend_threshold", &s::trend_threshold,
+                      "δ: a trend ≤ −δ is decline, ≥ +δ growth (0.5: the last window at most "
+                      "half the previous)"},
+      describe::field{"window_gaps", &s::window_gaps, "W = max(min_window, window_gaps · g)"},
+      describe::field{"min_window", &s::min_window,
+                      "Shortest trend window, in periods (90 days at the default freq)"},
+      describe::field{"stable_min_purchases", &s::stable_min_purchases,
+                      "Stable needs at least this many purchases"},
+      describe::field{"new_max_purchases", &s::new_max_purchases,
+                      "New while n ≤ new_max_purchases ..."},
+      describe::field{"new_tenure_gaps", &s::new_tenure_gaps,
+                      "... or tenure < new_tenure_gaps · G."},
+      describe::field{"own_gap_min_purchases", &s::own_gap_min_purchases,
+                      "g is the customer's own median gap from this many purchases on (else G)"},
+      describe::field{"reactivated_max_purchases", &s::reactivated_max_purchases,
+                      "Reactivated while the win-back purchase and those after it number at "
+                      "most this"},
+      describe::field{"p_alive_at_risk", &s::p_alive_at_risk,
+                      "With a model: at risk when P(alive) < p_alive_at_risk (Amperity's \"at "
+                      "risk\" band)"},
+      describe::field{"p_alive_churned", &s::p_alive_churned,
+                      "With a model: churned when P(alive) < p_alive_churned (Amperity's "
+                      "\"lost\")"},
+      describe::field{"population_gap", &s::population_gap,
+                      "G in periods; empty: computed from the log as of each date"}};
+}
+
 /**
  * A fitted BG/NBD-family transaction model that refines the decline and churn calls.
  *
@@ -147,6 +222,17 @@ struct alive_model {
   /** Repeat buyers needed for the unit check. */
   std::size_t min_repeat_buyers = 30;
 };
+
+constexpr auto description(std::type_identity<alive_model>) {
+  using s = alive_model;
+  return std::tuple{describe::field{"time_unit", &s::time_unit,
+                                    "The model's time unit in periods of the stage calendar"},
+                    describe::field{"unit_tolerance", &s::unit_tolerance,
+                                    "Largest accepted factor between the model's time unit and the "
+                                    "best-fitting one"},
+                    describe::field{"min_repeat_buyers", &s::min_repeat_buyers,
+                                    "Repeat buyers needed for the unit check"}};
+}
 
 /**
  * A transaction log as columns: one customer key and one timestamp (ticks of
@@ -201,10 +287,39 @@ struct stage_table {
   double model_time_scale = 0;              ///< the unit check's best c; NaN when not checked
   std::size_t rows_used = 0;                ///< rows up to the as-of period
   std::size_t rows_after = 0;               ///< rows after it, ignored
-  std::vector<std::string> warnings;        ///< soft problems (unit check skipped)
+  coded_warnings warnings;                  ///< soft problems (unit check skipped)
 
   [[nodiscard]] std::size_t size() const noexcept { return customer.size(); }
 };
+
+constexpr auto description(std::type_identity<stage_table>) {
+  using s = stage_table;
+  return std::tuple{
+      describe::field{"customer", &s::customer, "customer keys, ascending"},
+      describe::field{"stage", &s::stages, "stage codes (index STAGES)"},
+      describe::field{"rule", &s::rules, "codes of the deciding rule (index RULES)"},
+      describe::field{"purchases", &s::purchases, "n, purchase periods up to the date"},
+      describe::field{"tenure", &s::tenure, "periods since the first purchase; NaN for prospects"},
+      describe::field{"recency", &s::recency, "periods since the last purchase"},
+      describe::field{"typical_gap", &s::typical_gap, "g"},
+      describe::field{"own_gap", &s::own_gap, "1 when g is the customer's own median gap"},
+      describe::field{"window", &s::window, "W"},
+      describe::field{"rate_trend", &s::rate_trend, "NaN when undefined"},
+      describe::field{"spend_trend", &s::spend_trend, "NaN when undefined or without amounts"},
+      describe::field{"p_alive", &s::p_alive, "NaN without a model"},
+      describe::field{"expected_purchases", &s::expected_purchases,
+                      "model: expected purchases in the next W; else NaN"},
+      describe::field{"total_spend", &s::total_spend, "spend up to the date (0 without amounts)"},
+      describe::field{"last_win_back", &s::last_win_back,
+                      "start (ticks) of the last win-back period"},
+      describe::field{"as_of", &s::as_of, "start of the as-of period, in ticks"},
+      describe::field{"population_gap", &s::population_gap, "G as used"},
+      describe::field{"model_time_scale", &s::model_time_scale,
+                      "the unit check's best c; NaN when not checked"},
+      describe::field{"rows_used", &s::rows_used, "rows up to the as-of period"},
+      describe::field{"rows_after", &s::rows_after, "rows after it, ignored"},
+      describe::field{"warnings", &s::warnings, "soft problems (unit check skipped)"}};
+}
 
 /**
  * Classifies every customer as of `as_of` (ticks; default the last timestamp), ignoring later
@@ -236,7 +351,7 @@ struct stage_history {
   std::vector<stage> stages;           ///< date-major
   std::vector<std::uint8_t> present;   ///< date-major
   std::vector<double> population_gap;  ///< G per date
-  std::vector<std::string> warnings;
+  coded_warnings warnings;
   std::int64_t ticks_per_second = 1;  ///< of `dates`
 
   [[nodiscard]] stage at(std::size_t date, std::size_t customer_index) const noexcept {
@@ -246,6 +361,17 @@ struct stage_history {
     return present[date * customer.size() + customer_index] != 0;
   }
 };
+
+constexpr auto description(std::type_identity<stage_history>) {
+  using s = stage_history;
+  return std::tuple{describe::field{"customer", &s::customer,
+                                    "customers with a purchase by the last date, prospects"},
+                    describe::field{"dates", &s::dates, "the dates as given (ticks)"},
+                    describe::field{"stage", &s::stages, "stage codes, date-major"},
+                    describe::field{"present", &s::present, "date-major"},
+                    describe::field{"population_gap", &s::population_gap, "G per date"},
+                    describe::field{"warnings", &s::warnings, "soft problems"}};
+}
 
 /**
  * Stages at each of `dates` (ticks, ascending). Dates must not precede the first purchase.

@@ -5,8 +5,10 @@
 #include <limits>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
+#include "crmkit/core/describe.hpp"
 #include "crmkit/data/table.hpp"
 
 namespace crmkit::pipeline {
@@ -25,6 +27,22 @@ enum class note_code : std::uint8_t {
   survey_small_sample,            ///< survey cells with few answers
   few_distinct_profiles,          ///< fewer distinct customers than k_max + 1: k range cut
 };
+
+constexpr auto description(std::type_identity<note_code>) {
+  return describe::enum_table<note_code, 11>{
+      "code",
+      {{{note_code::zero_spend_repeat_buyers, "zero_spend_repeat_buyers"},
+        {note_code::fit_not_converged, "fit_not_converged"},
+        {note_code::fit_warning, "fit_warning"},
+        {note_code::log_too_short_for_calibration, "log_too_short_for_calibration"},
+        {note_code::calibration_failed, "calibration_failed"},
+        {note_code::lifecycle_unavailable, "lifecycle_unavailable"},
+        {note_code::lifecycle_warning, "lifecycle_warning"},
+        {note_code::survey_unknown_customers, "survey_unknown_customers"},
+        {note_code::survey_invalid_answers, "survey_invalid_answers"},
+        {note_code::survey_small_sample, "survey_small_sample"},
+        {note_code::few_distinct_profiles, "few_distinct_profiles"}}}};
+}
 
 /** The code's name in snake_case (e.g. "fit_not_converged"). */
 std::string_view note_code_name(note_code code) noexcept;

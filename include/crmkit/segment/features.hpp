@@ -4,8 +4,10 @@
 #include <cstdint>
 #include <span>
 #include <string_view>
+#include <tuple>
 #include <vector>
 
+#include "crmkit/core/describe.hpp"
 #include "crmkit/segment/matrix.hpp"
 
 /**
@@ -24,8 +26,16 @@ enum class scaling {
   robust,    ///< median and interquartile range q75 - q25 (scikit-learn's RobustScaler)
 };
 
-/** Parses "none", "standard" or "robust". */
-scaling parse_scaling(std::string_view name);
+constexpr auto description(std::type_identity<scaling>) {
+  return describe::enum_table<scaling, 3>{
+      "method",
+      {{{scaling::none, "none"}, {scaling::standard, "standard"}, {scaling::robust, "robust"}}}};
+}
+
+/** Parses "none", "standard" or "robust" (describe::parse). */
+inline scaling parse_scaling(std::string_view name) {
+  return describe::parse<scaling>(name);
+}
 
 /**
  * A fitted column transform: y = (g(x) - center) / scale, with g = log1p on the chosen
@@ -61,6 +71,15 @@ struct cluster_profile {
   row_matrix means;    ///< k x d; NaN rows for empty clusters
   row_matrix medians;  ///< k x d (numpy.median); NaN rows for empty clusters
 };
+
+constexpr auto description(std::type_identity<cluster_profile>) {
+  using s = cluster_profile;
+  return std::tuple{
+      describe::field{"sizes", &s::sizes, "customers per cluster"},
+      describe::field{"shares", &s::shares, "share of customers per cluster"},
+      describe::field{"means", &s::means, "k x d; NaN rows for empty clusters"},
+      describe::field{"medians", &s::medians, "k x d (numpy.median); NaN rows for empty clusters"}};
+}
 
 /**
  * Profiles clusters 0..k-1 of x (in the units of x: pass the original features, not the

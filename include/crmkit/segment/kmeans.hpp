@@ -6,6 +6,7 @@
 #include <string_view>
 #include <vector>
 
+#include "crmkit/core/describe.hpp"
 #include "crmkit/segment/matrix.hpp"
 
 /**
@@ -69,17 +70,36 @@ enum class kmeans_init {
   random,
 };
 
+constexpr auto description(std::type_identity<kmeans_init>) {
+  return describe::enum_table<kmeans_init, 2>{
+      "init", {{{kmeans_init::k_means_plus_plus, "k-means++"}, {kmeans_init::random, "random"}}}};
+}
+
 /** Parses "k-means++" or "random" (the Python spelling). Throws invalid_input. */
-kmeans_init parse_kmeans_init(std::string_view name);
+inline kmeans_init parse_kmeans_init(std::string_view name) {
+  return describe::parse<kmeans_init>(name);
+}
 
 /** Which exact iteration is used; all give the same result from the same initial centres. */
 enum class kmeans_algorithm { automatic, lloyd, hamerly, elkan };
 
+constexpr auto description(std::type_identity<kmeans_algorithm>) {
+  return describe::enum_table<kmeans_algorithm, 4>{"algorithm",
+                                                   {{{kmeans_algorithm::automatic, "auto"},
+                                                     {kmeans_algorithm::lloyd, "lloyd"},
+                                                     {kmeans_algorithm::hamerly, "hamerly"},
+                                                     {kmeans_algorithm::elkan, "elkan"}}}};
+}
+
 /** Parses "auto", "lloyd", "hamerly" or "elkan" (the Python spelling). Throws invalid_input. */
-kmeans_algorithm parse_kmeans_algorithm(std::string_view name);
+inline kmeans_algorithm parse_kmeans_algorithm(std::string_view name) {
+  return describe::parse<kmeans_algorithm>(name);
+}
 
 /** The Python spelling of an algorithm ("auto", "lloyd", "hamerly", "elkan"). */
-std::string_view kmeans_algorithm_name(kmeans_algorithm algorithm);
+inline std::string_view kmeans_algorithm_name(kmeans_algorithm algorithm) {
+  return describe::name_of(algorithm);
+}
 
 /** Settings of a k-means fit, with scikit-learn's names and defaults. */
 struct kmeans_options {

@@ -3,8 +3,10 @@
 #include <cstddef>
 #include <cstdint>
 #include <span>
+#include <tuple>
 #include <vector>
 
+#include "crmkit/core/describe.hpp"
 #include "crmkit/segment/kmeans.hpp"
 #include "crmkit/segment/matrix.hpp"
 
@@ -69,6 +71,19 @@ struct choose_k_row {
   std::size_t n_iter = 0;
   std::size_t distinct_clusters = 0;
 };
+
+constexpr auto description(std::type_identity<choose_k_row>) {
+  using s = choose_k_row;
+  return std::tuple{
+      describe::field{"k", &s::k, "clusters"},
+      describe::field{"inertia", &s::inertia, "weighted within-cluster sum of squares"},
+      describe::field{"silhouette", &s::silhouette,
+                      "NaN when the fit used fewer than 2 distinct labels"},
+      describe::field{"calinski_harabasz", &s::calinski_harabasz, "idem"},
+      describe::field{"davies_bouldin", &s::davies_bouldin, "idem"},
+      describe::field{"n_iter", &s::n_iter, "iterations of the kept run"},
+      describe::field{"distinct_clusters", &s::distinct_clusters, "labels actually used"}};
+}
 
 /** The table of choose_k and its suggestion. */
 struct choose_k_result {

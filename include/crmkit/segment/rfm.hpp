@@ -4,7 +4,10 @@
 #include <cstdint>
 #include <span>
 #include <string_view>
+#include <tuple>
 #include <vector>
+
+#include "crmkit/core/describe.hpp"
 
 /**
  * RFM scores: each customer's recency (time since the last purchase; lower is better),
@@ -36,8 +39,19 @@ namespace crmkit::segment {
 /** How ties in quantile scoring are handled; see the namespace documentation. */
 enum class tie_policy { rank_first, average_rank, drop_edges, fixed_thresholds };
 
-/** Parses "rank_first", "average_rank", "drop_edges" or "fixed_thresholds". */
-tie_policy parse_tie_policy(std::string_view name);
+constexpr auto description(std::type_identity<tie_policy>) {
+  return describe::enum_table<tie_policy, 4>{
+      "ties",
+      {{{tie_policy::rank_first, "rank_first"},
+        {tie_policy::average_rank, "average_rank"},
+        {tie_policy::drop_edges, "drop_edges"},
+        {tie_policy::fixed_thresholds, "fixed_thresholds"}}}};
+}
+
+/** Parses "rank_first", "average_rank", "drop_edges" or "fixed_thresholds" (describe::parse). */
+inline tie_policy parse_tie_policy(std::string_view name) {
+  return describe::parse<tie_policy>(name);
+}
 
 /** The rule that turns raw values of one dimension into scores. */
 struct score_scale {
@@ -51,6 +65,17 @@ struct score_scale {
   std::size_t requested_bins = 0;  ///< q asked for; > bins when drop_edges merged bins
 };
 
+constexpr auto description(std::type_identity<score_scale>) {
+  using s = score_scale;
+  return std::tuple{describe::field{"thresholds", &s::thresholds,
+                                    "ascending bin edges: bin = 1 + #(thresholds < value)"},
+                    describe::field{"bins", &s::bins, "thresholds.size() + 1; scores run 1..bins"},
+                    describe::field{"higher_is_better", &s::higher_is_better,
+                                    "false (recency): score = bins + 1 - bin"},
+                    describe::field{"requested_bins", &s::requested_bins,
+                                    "q asked for; > bins when drop_edges merged bins"}};
+}
+
 /** Scores of values on a scale (values outside the fitted range take the end scores). */
 std::vector<std::int32_t> score_with_scale(std::span<const double> values,
                                            const score_scale& scale);
@@ -60,6 +85,12 @@ struct dimension_scores {
   std::vector<std::int32_t> scores;
   score_scale scale;
 };
+
+constexpr auto description(std::type_identity<dimension_scores>) {
+  using s = dimension_scores;
+  return std::tuple{describe::field{"scores", &s::scores, "scores 1..bins"},
+                    describe::field{"scale", &s::scale, "the scale that gave them"}};
+}
 
 /**
  * Quantile scores of one dimension with `bins` quantile bins.
@@ -85,6 +116,13 @@ struct rfm_scores {
   dimension_scores frequency;
   dimension_scores monetary;
 };
+
+constexpr auto description(std::type_identity<rfm_scores>) {
+  using s = rfm_scores;
+  return std::tuple{describe::field{"recency", &s::recency, "R scores (recency inverted)"},
+                    describe::field{"frequency", &s::frequency, "F scores"},
+                    describe::field{"monetary", &s::monetary, "M scores"}};
+}
 
 /**
  * Scores customers from their summary: `recency` is the time since the last purchase (>= 0),

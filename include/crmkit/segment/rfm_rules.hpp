@@ -6,7 +6,10 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <vector>
+
+#include "crmkit/core/describe.hpp"
 
 /**
  * Named RFM segments as data: an ordered list of rules over R, F and M scores, a match policy,
@@ -47,8 +50,15 @@ enum class match_policy {
   last,   ///< the latest matching rule (later rules overwrite: R's rfm::rfm_segment)
 };
 
-/** Parses "first" or "last". */
-match_policy parse_match_policy(std::string_view name);
+constexpr auto description(std::type_identity<match_policy>) {
+  return describe::enum_table<match_policy, 2>{
+      "match", {{{match_policy::first, "first"}, {match_policy::last, "last"}}}};
+}
+
+/** Parses "first" or "last" (describe::parse). */
+inline match_policy parse_match_policy(std::string_view name) {
+  return describe::parse<match_policy>(name);
+}
 
 /** An ordered rule set on a 1..bins score scale. */
 struct rfm_rule_set {
@@ -111,6 +121,19 @@ struct segment_summary_row {
   double revenue = 0;        ///< sum of revenue over the segment
   double revenue_share = 0;  ///< revenue / total revenue (NaN when the total is 0)
 };
+
+constexpr auto description(std::type_identity<segment_summary_row>) {
+  using s = segment_summary_row;
+  return std::tuple{describe::field{"segment", &s::segment, "rule index, -1 for the unmatched"},
+                    describe::field{"count", &s::count, "customers in the segment"},
+                    describe::field{"share", &s::share, "count / customers"},
+                    describe::field{"mean_recency", &s::mean_recency, "mean recency"},
+                    describe::field{"mean_frequency", &s::mean_frequency, "mean frequency"},
+                    describe::field{"mean_monetary", &s::mean_monetary, "mean monetary value"},
+                    describe::field{"revenue", &s::revenue, "sum of revenue over the segment"},
+                    describe::field{"revenue_share", &s::revenue_share,
+                                    "revenue / total revenue (NaN when the total is 0)"}};
+}
 
 /**
  * Per segment present (in rule order, the unmatched last): customers, their share, mean raw

@@ -4,7 +4,10 @@
 #include <cstdint>
 #include <span>
 #include <string_view>
+#include <tuple>
 #include <vector>
+
+#include "crmkit/core/describe.hpp"
 
 /**
  * Value tiers (ABC / Pareto analysis) over any non-negative value per customer: monetary value,
@@ -28,8 +31,15 @@ namespace crmkit::segment {
 /** What the cumulative cuts measure. */
 enum class tier_basis { value_share, population_share };
 
-/** Parses "value" or "population". */
-tier_basis parse_tier_basis(std::string_view name);
+constexpr auto description(std::type_identity<tier_basis>) {
+  return describe::enum_table<tier_basis, 2>{
+      "by", {{{tier_basis::value_share, "value"}, {tier_basis::population_share, "population"}}}};
+}
+
+/** Parses "value" or "population" (describe::parse). */
+inline tier_basis parse_tier_basis(std::string_view name) {
+  return describe::parse<tier_basis>(name);
+}
 
 /** Tiers of every customer and what each tier holds. */
 struct tier_result {
@@ -38,6 +48,16 @@ struct tier_result {
   std::vector<double> value_shares;   ///< share of total value per tier
   std::vector<double> lowest_values;  ///< smallest value in each tier (NaN when empty)
 };
+
+constexpr auto description(std::type_identity<tier_result>) {
+  using s = tier_result;
+  return std::tuple{
+      describe::field{"tiers", &s::tiers, "0 = top tier"},
+      describe::field{"counts", &s::counts, "customers per tier"},
+      describe::field{"value_shares", &s::value_shares, "share of total value per tier"},
+      describe::field{"lowest_values", &s::lowest_values,
+                      "smallest value in each tier (NaN when empty)"}};
+}
 
 /**
  * Cuts customers into cuts.size() + 1 tiers.

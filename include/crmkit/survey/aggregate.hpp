@@ -13,8 +13,10 @@
 #include <vector>
 
 #include <fmt/format.h>
+#include <tuple>
 
 #include "crmkit/core/check.hpp"
+#include "crmkit/core/describe.hpp"
 #include "crmkit/core/parallel.hpp"
 #include "crmkit/data/bad_row_policy.hpp"
 #include "crmkit/data/period.hpp"
@@ -102,6 +104,25 @@ struct grouped_results {
   std::vector<Result> cells;
   row_report rows;
 };
+
+template <class Result>
+constexpr auto description(std::type_identity<grouped_results<Result>>) {
+  using s = grouped_results<Result>;
+  return std::tuple{describe::field{"groups", &s::groups, "combinations of the grouping codes"},
+                    describe::field{"periods", &s::periods, "periods per group"},
+                    describe::field{"first_period", &s::first_period, "index of period t = 0"},
+                    describe::field{"columns", &s::cells, "results per cell, group-major"},
+                    describe::computed<s>(
+                        "rows", [](const s& r) { return r.rows.rows; }, "rows read"),
+                    describe::computed<s>(
+                        "bad_rows", [](const s& r) { return r.rows.bad; }, "rows left out"),
+                    describe::computed<s>(
+                        "first_bad_row", [](const s& r) { return r.rows.first_bad; },
+                        "0-based index of the first bad row"),
+                    describe::computed<s>(
+                        "first_problem", [](const s& r) { return r.rows.first_problem; },
+                        "what was wrong with it")};
+}
 
 namespace detail {
 

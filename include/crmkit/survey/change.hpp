@@ -4,9 +4,11 @@
 #include <cstddef>
 #include <limits>
 #include <span>
+#include <tuple>
 #include <vector>
 
 #include "crmkit/core/check.hpp"
+#include "crmkit/core/describe.hpp"
 #include "crmkit/core/parallel.hpp"
 #include "crmkit/survey/interval.hpp"
 #include "crmkit/survey/nps.hpp"
@@ -27,6 +29,20 @@ struct comparison {
   interval ci{};
   bool significant = false;
 };
+
+constexpr auto description(std::type_identity<comparison>) {
+  using s = comparison;
+  return std::tuple{
+      describe::field{"difference", &s::difference, "a − b"},
+      describe::field{"standard_error", &s::standard_error, "standard error of the difference"},
+      describe::field{"z", &s::z, "test statistic"},
+      describe::field{"p_value", &s::p_value, "two-sided p-value"},
+      describe::computed<s>(
+          "lower", [](const s& r) { return r.ci.lower; }, "interval lower end"),
+      describe::computed<s>(
+          "upper", [](const s& r) { return r.ci.upper; }, "interval upper end"),
+      describe::field{"significant", &s::significant, "the interval excludes 0"}};
+}
 
 namespace detail {
 

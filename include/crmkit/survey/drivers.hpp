@@ -13,8 +13,10 @@
 #include <Eigen/Core>
 #include <Eigen/Eigenvalues>
 #include <boost/random/uniform_int_distribution.hpp>
+#include <tuple>
 
 #include "crmkit/core/check.hpp"
+#include "crmkit/core/describe.hpp"
 #include "crmkit/core/error.hpp"
 #include "crmkit/survey/bootstrap.hpp"
 #include "crmkit/survey/interval.hpp"
@@ -31,6 +33,12 @@ enum class importance_method {
       R² of the orthogonal counterparts of the attributes, apportioned back to them. */
   johnson,
 };
+
+constexpr auto description(std::type_identity<importance_method>) {
+  return describe::enum_table<importance_method, 2>{
+      "method",
+      {{{importance_method::shapley, "shapley"}, {importance_method::johnson, "johnson"}}}};
+}
 
 /** Options of `driver_importance`. */
 struct driver_options {
@@ -52,6 +60,25 @@ struct driver_result {
   std::vector<interval> ci;
   std::size_t failed_resamples = 0;
 };
+
+constexpr auto description(std::type_identity<driver_result>) {
+  using s = driver_result;
+  const auto ends = [](const s& r, double interval::*end) {
+    std::vector<double> out;
+    for (const auto& each : r.ci) out.push_back(each.*end);
+    return out;
+  };
+  return std::tuple{describe::field{"r_squared", &s::r_squared, "R² of the full regression"},
+                    describe::field{"importance", &s::importance, "each attribute's share of R²"},
+                    describe::computed<s>(
+                        "lower", [ends](const s& r) { return ends(r, &interval::lower); },
+                        "bootstrap interval lower ends"),
+                    describe::computed<s>(
+                        "upper", [ends](const s& r) { return ends(r, &interval::upper); },
+                        "bootstrap interval upper ends"),
+                    describe::field{"failed_resamples", &s::failed_resamples,
+                                    "resamples that could not be fitted"}};
+}
 
 /** The Shapley decomposition enumerates 2^p subsets; p is limited to this. */
 inline constexpr std::size_t max_shapley_attributes = 16;

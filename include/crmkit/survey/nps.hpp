@@ -8,7 +8,9 @@
 
 #include <boost/random/binomial_distribution.hpp>
 #include <boost/random/uniform_int_distribution.hpp>
+#include <tuple>
 
+#include "crmkit/core/describe.hpp"
 #include "crmkit/survey/bootstrap.hpp"
 #include "crmkit/survey/category_tally.hpp"
 #include "crmkit/survey/interval.hpp"
@@ -79,6 +81,14 @@ struct nps_counts {
 /** How an NPS interval is computed. */
 enum class nps_interval_method { adjusted_wald, wald, bootstrap };
 
+constexpr auto description(std::type_identity<nps_interval_method>) {
+  return describe::enum_table<nps_interval_method, 3>{
+      "method",
+      {{{nps_interval_method::adjusted_wald, "adjusted_wald"},
+        {nps_interval_method::wald, "wald"},
+        {nps_interval_method::bootstrap, "bootstrap"}}}};
+}
+
 /** Options of an NPS summary. */
 struct nps_options {
   double confidence = 0.95;
@@ -112,6 +122,27 @@ struct nps_result {
   interval ci{};
   bool small_sample = true;
 };
+
+constexpr auto description(std::type_identity<nps_result>) {
+  using s = nps_result;
+  return std::tuple{
+      describe::field{"n", &s::n, "valid answers"},
+      describe::field{"promoters", &s::promoters, "answers 9-10"},
+      describe::field{"passives", &s::passives, "answers 7-8"},
+      describe::field{"detractors", &s::detractors, "answers 0-6"},
+      describe::field{"weight_total", &s::weight_total, "Σw (n when unweighted)"},
+      describe::field{"n_effective", &s::n_effective, "Kish (Σw)²/Σw² (n when unweighted)"},
+      describe::field{"share_promoters", &s::share_promoters, "weighted share of promoters"},
+      describe::field{"share_passives", &s::share_passives, "weighted share of passives"},
+      describe::field{"share_detractors", &s::share_detractors, "weighted share of detractors"},
+      describe::field{"score", &s::score, "NPS = 100 (share_promoters − share_detractors)"},
+      describe::field{"standard_error", &s::standard_error, "standard error of the score"},
+      describe::computed<s>(
+          "lower", [](const s& r) { return r.ci.lower; }, "interval lower end"),
+      describe::computed<s>(
+          "upper", [](const s& r) { return r.ci.upper; }, "interval upper end"),
+      describe::field{"small_sample", &s::small_sample, "n_effective below the threshold"}};
+}
 
 /**
  * Mergeable NPS statistics: counts of promoters, passives and detractors and, with `Weighted`,

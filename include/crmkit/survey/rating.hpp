@@ -4,8 +4,10 @@
 #include <string_view>
 
 #include <fmt/format.h>
+#include <tuple>
 
 #include "crmkit/core/check.hpp"
+#include "crmkit/core/describe.hpp"
 #include "crmkit/survey/mean.hpp"
 #include "crmkit/survey/proportion.hpp"
 
@@ -53,6 +55,11 @@ enum class ces_version {
   effort_5,
 };
 
+constexpr auto description(std::type_identity<ces_version>) {
+  return describe::enum_table<ces_version, 2>{
+      "version", {{{ces_version::agreement_7, "2.0"}, {ces_version::effort_5, "1.0"}}}};
+}
+
 /** The scale, direction and favourable boxes of a CES version. */
 [[nodiscard]] constexpr rating_scale ces_scale(ces_version version) noexcept {
   return version == ces_version::agreement_7 ? rating_scale{1, 7, true, 3}
@@ -85,6 +92,45 @@ struct rating_result {
   mean_result mean{};
   proportion_result favourable{};
 };
+
+constexpr auto description(std::type_identity<rating_result>) {
+  using s = rating_result;
+  namespace d = describe;
+  return std::tuple{
+      d::computed<s>(
+          "n", [](const s& r) { return r.mean.n; }, "valid answers"),
+      d::computed<s>(
+          "weight_total", [](const s& r) { return r.mean.weight_total; }, "Σw"),
+      d::computed<s>(
+          "n_effective", [](const s& r) { return r.mean.n_effective; }, "Kish (Σw)²/Σw²"),
+      d::computed<s>(
+          "favourable", [](const s& r) { return r.favourable.successes; }, "favourable answers"),
+      d::computed<s>(
+          "share", [](const s& r) { return r.favourable.share; }, "weighted favourable share"),
+      d::computed<s>(
+          "share_se", [](const s& r) { return r.favourable.standard_error; },
+          "standard error of the share"),
+      d::computed<s>(
+          "share_lower", [](const s& r) { return r.favourable.ci.lower; },
+          "Wilson interval lower end"),
+      d::computed<s>(
+          "share_upper", [](const s& r) { return r.favourable.ci.upper; },
+          "Wilson interval upper end"),
+      d::computed<s>(
+          "mean_score", [](const s& r) { return r.mean.mean; }, "weighted mean"),
+      d::computed<s>(
+          "sd", [](const s& r) { return r.mean.standard_deviation; }, "standard deviation"),
+      d::computed<s>(
+          "mean_se", [](const s& r) { return r.mean.standard_error; },
+          "standard error of the mean"),
+      d::computed<s>(
+          "mean_lower", [](const s& r) { return r.mean.ci.lower; }, "t interval lower end"),
+      d::computed<s>(
+          "mean_upper", [](const s& r) { return r.mean.ci.upper; }, "t interval upper end"),
+      d::computed<s>(
+          "small_sample", [](const s& r) { return r.mean.small_sample; },
+          "n_effective below the threshold")};
+}
 
 /**
  * Mergeable CSAT/CES statistics on one `rating_scale`: a mean accumulator and a favourable-share

@@ -16,31 +16,6 @@
 
 namespace crmkit::lifecycle {
 
-std::string_view stage_name(stage value) noexcept {
-  constexpr std::array<std::string_view, stage_count> names{
-      "prospect", "new", "developing", "stable", "at_risk", "churned", "reactivated"};
-  return names[static_cast<std::size_t>(value)];
-}
-
-std::string_view stage_rule_name(stage_rule value) noexcept {
-  constexpr std::array<std::string_view, stage_rule_count> names{"no_purchase",
-                                                                 "churned_recency",
-                                                                 "churned_model",
-                                                                 "at_risk_recency",
-                                                                 "at_risk_rate_trend",
-                                                                 "at_risk_spend_trend",
-                                                                 "at_risk_model",
-                                                                 "reactivated_win_back",
-                                                                 "new_few_purchases",
-                                                                 "new_short_tenure",
-                                                                 "developing_short_history",
-                                                                 "developing_rising_rate",
-                                                                 "developing_rising_spend",
-                                                                 "developing_few_purchases",
-                                                                 "stable_steady"};
-  return names[static_cast<std::size_t>(value)];
-}
-
 namespace detail {
 namespace {
 
@@ -435,7 +410,7 @@ void stage_engine::check_model_unit(std::string_view function, std::span<const d
                                     size_t repeat_buyers) {
   const alive_model& model = *options_.model;
   if (repeat_buyers < model.min_repeat_buyers) {
-    warnings_.push_back(fmt::format(
+    warnings_.add(warning_code::unchecked_model, fmt::format(
         "the model's time unit was not checked: {} customers have a repeat purchase, the check "
         "needs {}",
         repeat_buyers, model.min_repeat_buyers));

@@ -92,7 +92,7 @@ class stage_engine {
   /** Whether all_keys[i] is a prospect. */
   [[nodiscard]] bool is_prospect(std::size_t i) const noexcept { return prospect_[i] != 0; }
   [[nodiscard]] double model_time_scale() const noexcept { return model_time_scale_; }
-  [[nodiscard]] const std::vector<std::string>& warnings() const noexcept { return warnings_; }
+  [[nodiscard]] const coded_warnings& warnings() const noexcept { return warnings_; }
   /** Sets whether date i computes the model's expected purchases. */
   void want_expected(std::size_t i) { dates_[i].with_expected = options_.model.has_value(); }
 
@@ -134,7 +134,7 @@ class stage_engine {
   std::vector<std::size_t> position_;
   std::vector<std::uint8_t> prospect_;
   double model_time_scale_;
-  std::vector<std::string> warnings_;
+  coded_warnings warnings_;
 };
 
 /** Validates the thresholds, naming the offending one. */

@@ -14,33 +14,7 @@
 
 namespace crmkit::pipeline {
 
-std::string_view note_code_name(note_code code) noexcept {
-  switch (code) {
-    case note_code::zero_spend_repeat_buyers:
-      return "zero_spend_repeat_buyers";
-    case note_code::fit_not_converged:
-      return "fit_not_converged";
-    case note_code::fit_warning:
-      return "fit_warning";
-    case note_code::log_too_short_for_calibration:
-      return "log_too_short_for_calibration";
-    case note_code::calibration_failed:
-      return "calibration_failed";
-    case note_code::lifecycle_unavailable:
-      return "lifecycle_unavailable";
-    case note_code::lifecycle_warning:
-      return "lifecycle_warning";
-    case note_code::survey_unknown_customers:
-      return "survey_unknown_customers";
-    case note_code::survey_invalid_answers:
-      return "survey_invalid_answers";
-    case note_code::survey_small_sample:
-      return "survey_small_sample";
-    case note_code::few_distinct_profiles:
-      return "few_distinct_profiles";
-  }
-  return "unknown";
-}
+std::string_view note_code_name(note_code code) noexcept { return describe::name_of(code); }
 
 const data::table* analysis_result::find(std::string_view name) const noexcept {
   for (const auto& each : tables) {

@@ -176,7 +176,7 @@ std::optional<calibration_tables> calibration_check(const data::transaction_log&
         options.days_per_period;
     for (const auto& warning : fit.warnings) {
       notes.push_back({fit.converged ? note_code::fit_warning : note_code::fit_not_converged,
-                       "calibration: " + warning});
+                       "calibration: " + warning.message});
     }
     return out;
   } catch (const error& failure) {

@@ -132,7 +132,7 @@ std::optional<lifecycle_tables> lifecycle(const data::transaction_log& log,
     const auto migration = lifecycle::migration_between(history, 0, 1);
     const auto cohorts = lifecycle::cohort_retention(view, data::period_unit::month, end);
     for (const auto& warning : history.warnings) {
-      notes.push_back({note_code::lifecycle_warning, warning});
+      notes.push_back({note_code::lifecycle_warning, warning.message});
     }
     lifecycle_tables out;
     for (std::size_t s = 0; s < lifecycle::stage_count; ++s) {

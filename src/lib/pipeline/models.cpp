@@ -45,7 +45,8 @@ log_extent extent_of(const data::transaction_log& log) {
 template <class Fit>
 void note_fit(const Fit& fit, std::vector<note>& notes) {
   for (const auto& warning : fit.warnings) {
-    notes.push_back({fit.converged ? note_code::fit_warning : note_code::fit_not_converged, warning});
+    notes.push_back({fit.converged ? note_code::fit_warning : note_code::fit_not_converged,
+                     warning.message});
   }
   if (!fit.converged && fit.warnings.empty()) {
     notes.push_back({note_code::fit_not_converged, fmt::format("a fit did not converge ({})",

@@ -12,14 +12,6 @@
 
 namespace crmkit::segment {
 
-scaling parse_scaling(std::string_view name) {
-  if (name == "none") return scaling::none;
-  if (name == "standard") return scaling::standard;
-  if (name == "robust") return scaling::robust;
-  check::fail("feature_scaler",
-              fmt::format("method = '{}' must be 'none', 'standard' or 'robust'", name));
-}
-
 namespace {
 
 /** x with log1p applied to the flagged columns (after checking the domain). */

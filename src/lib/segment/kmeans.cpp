@@ -21,38 +21,6 @@
 
 namespace crmkit::segment {
 
-kmeans_init parse_kmeans_init(std::string_view name) {
-  if (name == "k-means++") return kmeans_init::k_means_plus_plus;
-  if (name == "random") return kmeans_init::random;
-  check::fail("kmeans", fmt::format("init = '{}' must be 'k-means++', 'random' or an array of "
-                                    "initial centres",
-                                    name));
-}
-
-kmeans_algorithm parse_kmeans_algorithm(std::string_view name) {
-  if (name == "auto") return kmeans_algorithm::automatic;
-  if (name == "lloyd") return kmeans_algorithm::lloyd;
-  if (name == "hamerly") return kmeans_algorithm::hamerly;
-  if (name == "elkan") return kmeans_algorithm::elkan;
-  check::fail("kmeans", fmt::format("algorithm = '{}' must be one of 'auto', 'lloyd', "
-                                    "'hamerly', 'elkan'",
-                                    name));
-}
-
-std::string_view kmeans_algorithm_name(kmeans_algorithm algorithm) {
-  switch (algorithm) {
-    case kmeans_algorithm::automatic:
-      return "auto";
-    case kmeans_algorithm::lloyd:
-      return "lloyd";
-    case kmeans_algorithm::hamerly:
-      return "hamerly";
-    case kmeans_algorithm::elkan:
-      return "elkan";
-  }
-  return "auto";
-}
-
 namespace {
 
 constexpr std::string_view fit_function = "kmeans";

@@ -15,16 +15,6 @@
 
 namespace crmkit::segment {
 
-tie_policy parse_tie_policy(std::string_view name) {
-  if (name == "rank_first") return tie_policy::rank_first;
-  if (name == "average_rank") return tie_policy::average_rank;
-  if (name == "drop_edges") return tie_policy::drop_edges;
-  if (name == "fixed_thresholds") return tie_policy::fixed_thresholds;
-  check::fail("score_rfm", fmt::format("ties = '{}' must be one of 'rank_first', "
-                                       "'average_rank', 'drop_edges', 'fixed_thresholds'",
-                                       name));
-}
-
 namespace {
 
 constexpr double minus_infinity = -std::numeric_limits<double>::infinity();

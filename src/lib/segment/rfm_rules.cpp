@@ -16,12 +16,6 @@ bool rfm_rule::matches(std::int32_t r, std::int32_t f, std::int32_t m) const noe
                      [&](const rfm_box& box) { return box.contains(r, f, m); });
 }
 
-match_policy parse_match_policy(std::string_view name) {
-  if (name == "first") return match_policy::first;
-  if (name == "last") return match_policy::last;
-  check::fail("rfm_rule_set", fmt::format("match = '{}' must be 'first' or 'last'", name));
-}
-
 namespace {
 
 constexpr std::size_t largest_scale = 100;

@@ -10,12 +10,6 @@
 
 namespace crmkit::segment {
 
-tier_basis parse_tier_basis(std::string_view name) {
-  if (name == "value") return tier_basis::value_share;
-  if (name == "population") return tier_basis::population_share;
-  check::fail("value_tiers", fmt::format("by = '{}' must be 'value' or 'population'", name));
-}
-
 tier_result value_tiers(std::span<const double> values, std::span<const double> cuts,
                         tier_basis basis) {
   constexpr std::string_view function = "value_tiers";

@@ -147,7 +147,8 @@ TEST_CASE("a user start and a tight iteration budget: non-convergence is reporte
   const auto fit = clv::fit_bg_nbd(x, t_x, age, {}, options);
   CHECK_FALSE(fit.converged);
   REQUIRE(fit.warnings.size() >= 1);
-  CHECK(fit.warnings[0].find("did not converge") != std::string::npos);
+  CHECK(fit.warnings[0].code == crmkit::warning_code::not_converged);
+  CHECK(fit.warnings[0].message.find("did not converge") != std::string::npos);
   CHECK(std::isfinite(fit.log_likelihood));
 }
 

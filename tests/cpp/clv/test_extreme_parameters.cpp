@@ -141,10 +141,13 @@ TEST_CASE("a fit that runs to a boundary says which and what it means") {
   }
   const auto fit = clv::fit_bg_nbd(x, t_x, age);
   CHECK(fit.params.a / (fit.params.a + fit.params.b) < 1e-6);
-  const bool named = std::any_of(fit.warnings.begin(), fit.warnings.end(), [](const std::string& w) {
-    return w.find("BG/NBD") != std::string::npos && w.find("a/(a+b) → 0") != std::string::npos &&
-           w.find("reduces to the NBD") != std::string::npos;
-  });
+  const bool named =
+      std::any_of(fit.warnings.begin(), fit.warnings.end(), [](const crmkit::warning& w) {
+        return w.code == crmkit::warning_code::at_boundary &&
+               w.message.find("BG/NBD") != std::string::npos &&
+               w.message.find("a/(a+b) → 0") != std::string::npos &&
+               w.message.find("reduces to the NBD") != std::string::npos;
+      });
   CHECK(named);
   CHECK(std::isfinite(cet(fit.params, 10, 3, 20, 20)));
   // An estimate in the interior carries no boundary warning.

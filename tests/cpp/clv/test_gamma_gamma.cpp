@@ -53,7 +53,8 @@ TEST_CASE("Gamma-Gamma: expected spend, population mean for x = 0, q <= 1 flagge
   CHECK(fit.converged);
   CHECK(fit.params.q < 1);
   REQUIRE_FALSE(fit.warnings.empty());
-  CHECK(fit.warnings.back().find("q = ") != std::string::npos);
+  CHECK(fit.warnings.back().code == crmkit::warning_code::undefined_mean);
+  CHECK(fit.warnings.back().message.find("q = ") != std::string::npos);
 }
 
 namespace {

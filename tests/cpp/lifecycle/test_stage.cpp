@@ -380,6 +380,7 @@ TEST_CASE("P(alive) refines churn and decline, with the BG/NBD formula") {
   options.model = lc::alive_model{params, 1};
   const auto table = lc::classify(log.view(), options, day(200));
   REQUIRE(table.warnings.size() == 1);  // 10 repeat buyers: the unit check is skipped
+  CHECK(table.warnings[0].code == crmkit::warning_code::unchecked_model);
   CHECK(std::isnan(table.model_time_scale));
   const auto rows = rows_by_key(table.customer);
   auto p_alive = [&](double x, double t_x, double T) {
