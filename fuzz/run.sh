@@ -23,7 +23,7 @@ for target in "${targets[@]}"; do
   echo "== fuzz_${target}: ${seconds} s"
   # New inputs go to the scratch corpus (first folder); the checked-in seeds are only read.
   if ! "build/fuzz/fuzz/fuzz_${target}" "$work" "fuzz/corpus/${target}" \
-       -max_total_time="$seconds" -max_len=4096 -timeout=20 -rss_limit_mb=2048 \
+       -seed=1 -max_total_time="$seconds" -max_len=4096 -timeout=20 -rss_limit_mb=2048 \
        -print_final_stats=1 -artifact_prefix="${findings}/" 2>&1 | tail -n 40; then
     status=1
   fi

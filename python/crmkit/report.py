@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import sys
 import time
 import warnings
@@ -175,7 +176,7 @@ def _analyze(log: pd.DataFrame, columns: Columns, survey: Optional[pd.DataFrame]
         message = _one_line(error)
         if "min_repeat_customers" in message:
             message += f" (the amount column used is '{columns.amount}': --amount-col)"
-        elif "= inf" in message:
+        elif re.search(r"\binf\b", message):
             message += ": " + _too_large(columns.amount)
         raise ReportInputError(message) from None
     return result, labels
