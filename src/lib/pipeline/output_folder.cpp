@@ -1,6 +1,8 @@
 #include "crmkit/pipeline/output_folder.hpp"
 
+#include <algorithm>
 #include <cerrno>
+#include <filesystem>
 #include <fstream>
 #include <system_error>
 
