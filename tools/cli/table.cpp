@@ -1,6 +1,8 @@
 #include "table.hpp"
 
 #include <charconv>
+#include <numeric>
+#include <type_traits>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -12,6 +14,7 @@
 
 #include "args.hpp"
 #include "crmkit/core/error.hpp"
+#include "crmkit/data/csv_writer.hpp"
 #include "crmkit/data/read_records.hpp"
 
 namespace crmkit::cli {
@@ -21,16 +24,6 @@ namespace {
 [[noreturn]] void fail_at(const std::string& file, std::size_t line, std::size_t column,
                           const std::string& what) {
   throw parse_error(fmt::format("{}:{}:{}: {}", file, line, column, what), file, line, column);
-}
-
-std::string quoted_csv(std::string_view text) {
-  if (text.find_first_of(",\"\r\n") == std::string_view::npos) return std::string(text);
-  std::string out = "\"";
-  for (const char c : text) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  return out + '"';
 }
 
 std::string json_string(std::string_view text) {
@@ -64,18 +57,16 @@ std::string json_string(std::string_view text) {
 }
 
 /** Cell `row` of a column as CSV text (`json` false) or as a JSON value. */
-std::string cell(const out_column& column, std::size_t row, bool json) {
+std::string json_cell(const out_column& column, std::size_t row) {
   if (const auto* numbers = std::get_if<std::vector<double>>(&column.values)) {
     const double value = (*numbers)[row];
-    if (std::isfinite(value)) return fmt::format("{}", value);
-    if (json) return "null";
-    return std::isnan(value) ? "" : (value > 0 ? "inf" : "-inf");
+    return std::isfinite(value) ? fmt::format("{}", value) : "null";
   }
   if (const auto* integers = std::get_if<std::vector<std::int64_t>>(&column.values)) {
     return fmt::format("{}", (*integers)[row]);
   }
   const auto& text = std::get<std::vector<std::string>>(column.values)[row];
-  return json ? json_string(text) : quoted_csv(text);
+  return json_string(text);
 }
 
 void write_records(const out_table& table, std::ostream& out) {
@@ -84,7 +75,7 @@ void write_records(const out_table& table, std::ostream& out) {
     out << (row == 0 ? "\n  {" : ",\n  {");
     for (std::size_t c = 0; c < table.columns.size(); ++c) {
       out << (c == 0 ? "" : ", ") << json_string(table.columns[c].name) << ": "
-          << cell(table.columns[c], row, true);
+          << json_cell(table.columns[c], row);
     }
     out << '}';
   }
@@ -173,20 +164,24 @@ std::size_t out_table::rows() const {
 }
 
 void write_csv(const out_table& table, std::ostream& out) {
-  for (std::size_t c = 0; c < table.columns.size(); ++c) {
-    out << (c == 0 ? "" : ",") << quoted_csv(table.columns[c].name);
+  std::vector<std::vector<std::int32_t>> codes;
+  codes.reserve(table.columns.size());
+  std::vector<data::csv_column> columns;
+  for (const auto& column : table.columns) {
+    std::visit(
+        [&](const auto& values) {
+          using kind = std::decay_t<decltype(values)>;
+          if constexpr (std::is_same_v<kind, std::vector<std::string>>) {
+            auto& each = codes.emplace_back(values.size());
+            std::iota(each.begin(), each.end(), 0);
+            columns.push_back({column.name, data::coded_text{each, values}});
+          } else {
+            columns.push_back({column.name, std::span(values)});
+          }
+        },
+        column.values);
   }
-  out << '\n';
-  std::string line;
-  for (std::size_t row = 0; row < table.rows(); ++row) {
-    line.clear();
-    for (std::size_t c = 0; c < table.columns.size(); ++c) {
-      if (c > 0) line += ',';
-      line += cell(table.columns[c], row, false);
-    }
-    line += '\n';
-    out << line;
-  }
+  out << data::format_csv(columns);
 }
 
 void write_json(const command_output& output, std::ostream& out) {
