@@ -7,5 +7,6 @@
 #include "crmkit/pipeline/analyze.hpp"
 #include "crmkit/pipeline/demo.hpp"
 #include "crmkit/pipeline/options.hpp"
+#include "crmkit/pipeline/output_folder.hpp"
 #include "crmkit/pipeline/result.hpp"
 #include "crmkit/pipeline/steps.hpp"

@@ -1,14 +1,21 @@
-"""crmkit's command line: ``python -m crmkit report`` (also installed as the ``crmkit`` script).
+"""crmkit's command line: ``python -m crmkit`` (also installed as the ``crmkit`` script).
 
 ``crmkit report [transactions.csv] [--survey responses.csv] --out DIR`` writes every table as CSV
 and one self-contained ``report.html`` into DIR. Without a transaction file it simulates a demo
 (purchases and survey answers). Problems with the input stop the command with one line on
 stderr and exit status 2.
+
+Every other subcommand (``summary``, ``clv``, ``rfm``, ``kmeans``, ``nps``, ``lifecycle``) is the
+C++ ``crmkit`` tool's: it is handed over unchanged to the tool shipped in the package
+(``crmkit/bin/crmkit``, or ``$CRMKIT_CLI``), so one ``crmkit`` command has one set of
+subcommands.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import subprocess
 import sys
 from typing import List, Optional, TextIO
 
@@ -28,10 +35,37 @@ from .segment import RFMRuleSet
 __all__ = ["main", "DEMO_START", "DEMO_HORIZON_WEEKS"]
 
 EXIT_BAD_INPUT = 2
+TOOL_COMMANDS = ("summary", "clv", "rfm", "kmeans", "nps", "lifecycle")
+"""Subcommands of the C++ tool, handed over to it."""
+
+
+def tool_path() -> Optional[str]:
+    """The C++ ``crmkit`` tool: ``$CRMKIT_CLI``, else the one shipped in the package (None if
+    neither is an executable)."""
+    given = os.environ.get("CRMKIT_CLI")
+    shipped = os.path.join(os.path.dirname(os.path.abspath(__file__)), "bin", "crmkit")
+    for path in (given, shipped):
+        if path and os.access(path, os.X_OK):
+            return path
+    return None
+
+
+def _run_tool(argv: List[str]) -> int:
+    tool = tool_path()
+    if tool is None:
+        print(f"crmkit {argv[0]}: error: the C++ crmkit tool is not in this installation (build "
+              "the package with setup.py, or set CRMKIT_CLI to the tool's path)", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    sys.stdout.flush()
+    sys.stderr.flush()
+    return subprocess.run([tool, *argv], check=False).returncode
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="crmkit", description="Customer analytics for CRM.")
+    parser = argparse.ArgumentParser(
+        prog="crmkit", description="Customer analytics for CRM.",
+        epilog=f"Also: {', '.join(TOOL_COMMANDS)} (the C++ tool's subcommands; "
+               "crmkit COMMAND --help lists their options).")
     parser.add_argument("--version", action="version", version=f"crmkit {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="command")
     report = commands.add_parser(
@@ -100,6 +134,9 @@ def _run(arguments: argparse.Namespace, out: TextIO) -> None:
 
 def main(argv: Optional[List[str]] = None, out: TextIO = sys.stdout) -> int:
     """Run the command line; returns the exit status (2 for bad input, with one line on stderr)."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv and argv[0] in TOOL_COMMANDS:
+        return _run_tool(argv)
     arguments = _parser().parse_args(argv)
     try:
         _run(arguments, out)

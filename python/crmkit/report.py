@@ -56,9 +56,7 @@ RFM_RULES = _DEFAULTS.rfm_rules
 ABC_CUTS = (_DEFAULTS.abc_cut_a, _DEFAULTS.abc_cut_b)
 LEVEL_CUTS = (_DEFAULTS.level_cut_high, _DEFAULTS.level_cut_medium)
 TABLE_ROWS_IN_HTML = 15
-MANIFEST = ".crmkit-report"
-MANIFEST_HEADER = ("# crmkit report: the files it wrote into this folder (replaced or removed by "
-                   "the next report here)")
+MANIFEST = _core.pipeline.OutputFolder.MANIFEST
 _NANOSECONDS_PER_DAY = 86_400 * 10**9
 
 
@@ -213,60 +211,24 @@ def _check_numbers(customers: pd.DataFrame, amount: str, result) -> None:
                     + ", ".join(f"{name} = {value:.4g}" for name, value in params.items()) + ")")
 
 
-def _listed_files(out_dir: str) -> List[str]:
-    """The files an earlier report listed in its manifest (only plain paths inside the folder)."""
-    with open(os.path.join(out_dir, MANIFEST), encoding="utf-8") as handle:
-        names = [line.strip() for line in handle if line.strip() and not line.startswith("#")]
-    return [name for name in names
-            if not os.path.isabs(name) and ".." not in name.replace("\\", "/").split("/")]
-
-
-def _write_manifest(out_dir: str, names: List[str]) -> None:
-    with open(os.path.join(out_dir, MANIFEST), "w", encoding="utf-8") as handle:
-        handle.write("\n".join([MANIFEST_HEADER, *names, ""]))
-
-
-def _claim_folder(out_dir: str) -> None:
-    """Make `out_dir` the report's folder: create it, or take back a folder an earlier report
-    wrote (recognised by its manifest; the files listed there are removed, so no stale table
-    stays). A folder holding anything else is refused: the user's files are never overwritten."""
-    if os.path.exists(out_dir) and not os.path.isdir(out_dir):
-        raise ReportInputError(f"--out {out_dir} is a file, not a folder; name a new or empty "
-                               "folder")
+def _claim_folder(out_dir: str):
+    """The report's folder, claimed by the library's one rule (crmkit::pipeline::output_folder):
+    created, or cleaned of the files an earlier report listed in its manifest; any other
+    non-empty folder, a file or an unwritable path stops the report with one line."""
     try:
-        os.makedirs(out_dir, exist_ok=True)
-        entries = os.listdir(out_dir)
-        if entries and MANIFEST not in entries:
-            raise ReportInputError(
-                f"--out {out_dir} is not empty and holds no report of crmkit (no {MANIFEST} "
-                "file): name a new or empty folder, so that none of your files is overwritten")
-        if entries:
-            for name in _listed_files(out_dir):
-                path = os.path.join(out_dir, name)
-                if os.path.isfile(path) or os.path.islink(path):
-                    os.remove(path)
-            plots = os.path.join(out_dir, "plots")
-            if os.path.isdir(plots) and not os.listdir(plots):
-                os.rmdir(plots)
-        _write_manifest(out_dir, [])
-    except OSError as error:
-        raise ReportInputError(f"cannot write the report into --out {out_dir}: "
-                               f"{error.strerror or error}") from None
+        return _core.pipeline.OutputFolder(os.fspath(out_dir))
+    except ValueError as error:
+        raise ReportInputError(str(error)) from None
 
 
-def _planned_files(out_dir: str, tables: List[str], plots: List[str]) -> List[str]:
-    """The files the report will write, listed in the manifest before any is written; a file
-    of that name that the report did not write stops it."""
-    files = ([f"{name}.csv" for name in tables] + [f"plots/{name}.png" for name in plots]
-             + ["report.html"])
-    taken = [name for name in files if os.path.lexists(os.path.join(out_dir, name))]
-    if taken:
-        raise ReportInputError(f"--out {out_dir} already holds {taken[0]}, which crmkit report "
-                               "did not write: move it away or name a new folder")
-    _write_manifest(out_dir, files)
-    if plots:
-        os.makedirs(os.path.join(out_dir, "plots"), exist_ok=True)
-    return files
+def _plan_files(folder, tables: List[str], plots: List[str]) -> None:
+    """Lists the files the report will write in the manifest before any is written; a file of
+    that name that the report did not write stops it."""
+    try:
+        folder.plan([f"{name}.csv" for name in tables] + [f"plots/{name}.png" for name in plots]
+                    + ["report.html"])
+    except ValueError as error:
+        raise ReportInputError(str(error)) from None
 
 
 def _money(value: float) -> str:
@@ -343,7 +305,7 @@ def build_report(log: pd.DataFrame, out_dir: str, columns: Columns = Columns("cu
                                f"{', '.join(RFMRuleSet.BUILTIN)}")
     step = _Progress(progress)
     report = Report()
-    _claim_folder(out_dir)
+    folder = _claim_folder(out_dir)
     step(f"analysing {len(log):,} transactions"
          + (f" and {len(survey):,} survey answers" if survey is not None else ""))
     with warnings.catch_warnings(record=True) as caught:
@@ -365,17 +327,17 @@ def build_report(log: pd.DataFrame, out_dir: str, columns: Columns = Columns("cu
 
     plot_names = _plot_names(report.tables)
     try:
-        _planned_files(out_dir, list(report.tables), plot_names)
+        _plan_files(folder, list(report.tables), plot_names)
         step(f"writing {len(report.tables)} CSV tables to {out_dir}")
         for name in report.tables:
-            result.write_csv(name, os.path.join(out_dir, f"{name}.csv"))
+            result.write_csv(name, folder.path_of(f"{name}.csv"))
         step("drawing plots")
         report.plots = _plots(report, result)
         step("writing report.html and plots")
         for name, png in report.plots.items():
-            with open(os.path.join(out_dir, "plots", f"{name}.png"), "wb") as handle:
+            with open(folder.path_of(f"plots/{name}.png"), "wb") as handle:
                 handle.write(png)
-        report.html_path = os.path.join(out_dir, "report.html")
+        report.html_path = folder.path_of("report.html")
         with open(report.html_path, "w", encoding="utf-8") as handle:
             handle.write(render_html(report, title, source, TABLE_ROWS_IN_HTML))
     except OSError as error:

@@ -162,6 +162,22 @@ void register_pipeline(py::module_& module) {
                              })
       .def_readonly("calibration_period", &pipeline::analysis_result::calibration_period);
 
+  py::class_<pipeline::output_folder>(
+      module, "OutputFolder",
+      "The report's own output folder (crmkit::pipeline::output_folder): claimed on construction "
+      "(created, or cleaned of an earlier report's files listed in its .crmkit-report manifest; "
+      "any other non-empty folder, a file or an unwritable path is a ValueError).")
+      .def(py::init<std::string>(), "folder"_a)
+      .def("plan", &pipeline::output_folder::plan, "files"_a,
+           "Lists `files` (relative, '/'-separated) in the manifest before they are written and "
+           "makes their subfolders; a file of that name the report did not write is a ValueError.")
+      .def("path_of", &pipeline::output_folder::path_of, "file"_a)
+      .def_property_readonly("folder", &pipeline::output_folder::folder)
+      .def_property_readonly("files", &pipeline::output_folder::files)
+      .def_property_readonly_static("MANIFEST", [](const py::object&) {
+        return std::string(pipeline::output_folder::manifest_name);
+      });
+
   module.def(
       "analyze",
       [](const int64_array& customer, std::vector<std::string> labels, const int64_array& timestamp,

@@ -432,3 +432,31 @@ TEST_CASE("bad input: one line naming what and where, exit code 2") {
                 "did you mean 'rf_grid'?");
   }
 }
+
+TEST_CASE("tables are read by the library's RFC 4180 scanner (crmkit::data::read_records)") {
+  SUBCASE("a quoted segment name may hold the delimiter, a doubled quote and a line break") {
+    // Scores 9, 10 in the first segment (NPS 100), 0 in the second (NPS -100).
+    const scratch_file file("nps_quoted.csv",
+                            "\xEF\xBB\xBFscore,seg\n9,\"a, \"\"x\"\"\"\n\n10,\"a, \"\"x\"\"\"\n"
+                            "0,\"two\nlines\"\n");
+    const auto result = run_tool({"nps", file.path(), "--score-col", "score", "--segment-col",
+                                  "seg", "--format", "json"});
+    CAPTURE(result.err);
+    REQUIRE(result.code == 0);
+    CHECK(result.out.find(R"("seg": "a, \"x\"", "n": 2)") != std::string::npos);
+    CHECK(result.out.find(R"("seg": "two\nlines", "n": 1)") != std::string::npos);
+  }
+  SUBCASE("text after a closing quote is named at its line and column") {
+    const scratch_file file("nps_bad_quote.csv", "score,seg\n9,a\n10,\"b\"x\n");
+    const auto result = run_tool({"nps", file.path(), "--score-col", "score"});
+    CHECK(result.code == 2);
+    CHECK(result.err.find("nps_bad_quote.csv:3:7: unexpected 'x' after the closing quote") !=
+          std::string::npos);
+  }
+  SUBCASE("a UTF-16 file is refused by name, not read as garbage") {
+    const scratch_file file("nps_utf16.csv", std::string("\xFF\xFEs\0c\0", 6));
+    const auto result = run_tool({"nps", file.path(), "--score-col", "score"});
+    CHECK(result.code == 2);
+    CHECK(result.err.find("nps_utf16.csv:1:1: the file is UTF-16-LE") != std::string::npos);
+  }
+}

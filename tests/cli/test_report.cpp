@@ -2,6 +2,7 @@
 // input errors.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -97,10 +98,76 @@ TEST_CASE("report input errors: one line, exit code 2") {
     std::ofstream survey(dir / "survey.csv");
     survey << "customer_id,nps\n1,7\n2,12\n";
   }
-  CHECK(run_report({"report", "--customers", "500", "--out", dir.string(), "--survey",
+  CHECK(run_report({"report", "--customers", "500", "--out", (dir / "out").string(), "--survey",
                     (dir / "survey.csv").string()},
                    out, err) == 2);
   CHECK(err.find("survey.csv:3:") != std::string::npos);
   CHECK(err.find("'12' is not a whole number from 0 to 10") != std::string::npos);
+  fs::remove_all(dir);
+}
+
+TEST_CASE("report --out is the report's own folder: a manifest, no stale table, no user file lost") {
+  const auto dir = scratch("folder");
+  const auto out = dir / "out";
+  fs::create_directories(out / "plots");
+  const auto write = [](const fs::path& path, const std::string& text) {
+    std::ofstream(path, std::ios::binary) << text;
+  };
+  write(dir / "precious.csv", "1\n");
+  write(out / "old_table.csv", "stale\n");
+  write(out / "plots" / "old.png", "stale\n");
+  write(out / "my_notes.txt", "added by the user\n");
+  write(out / ".crmkit-report",
+        "# crmkit report\nold_table.csv\nplots/old.png\n../precious.csv\n" +
+            (dir / "precious.csv").string() + "\n");
+  std::string stdout_text, err;
+  REQUIRE(run_report({"report", "--customers", "1000", "--out", out.string(), "--quiet"},
+                     stdout_text, err) == 0);
+  CHECK_FALSE(fs::exists(out / "old_table.csv"));
+  CHECK_FALSE(fs::exists(out / "plots"));  // emptied by the removal, so removed too
+  CHECK(read_file(out / "my_notes.txt") == "added by the user\n");
+  CHECK(read_file(dir / "precious.csv") == "1\n");  // outside the folder: never removed
+  std::istringstream manifest(read_file(out / ".crmkit-report"));
+  std::vector<std::string> listed;
+  for (std::string line; std::getline(manifest, line);) {
+    if (!line.starts_with('#')) listed.push_back(line);
+  }
+  CHECK(std::find(listed.begin(), listed.end(), "customers.csv") != listed.end());
+  for (const auto& entry : fs::directory_iterator(out)) {
+    const auto name = entry.path().filename().string();
+    if (name == ".crmkit-report" || name == "my_notes.txt") continue;
+    CHECK_MESSAGE(std::find(listed.begin(), listed.end(), name) != listed.end(), name);
+  }
+
+  SUBCASE("a file of the report's name that the report did not write stops it") {
+    write(out / ".crmkit-report", "# crmkit report\n");
+    write(out / "customers.csv", "my own table\n");
+    CHECK(run_report({"report", "--customers", "1000", "--out", out.string()}, stdout_text,
+                     err) == 2);
+    CHECK(err.find("--out " + out.string() + " already holds customers.csv, which crmkit "
+                   "report did not write") != std::string::npos);
+    CHECK(read_file(out / "customers.csv") == "my own table\n");
+  }
+  SUBCASE("a folder holding files but no manifest, and a file, are refused in one line") {
+    const auto mine = dir / "mine";
+    fs::create_directories(mine);
+    write(mine / "customers.csv", "my own table\n");
+    CHECK(run_report({"report", "--customers", "1000", "--out", mine.string()}, stdout_text,
+                     err) == 2);
+    CHECK(err.find("--out " + mine.string() + " is not empty and holds no report of crmkit (no "
+                   ".crmkit-report file)") != std::string::npos);
+    CHECK(std::count(err.begin(), err.end(), '\n') == 1);
+    CHECK(read_file(mine / "customers.csv") == "my own table\n");
+    CHECK(std::distance(fs::directory_iterator(mine), fs::directory_iterator{}) == 1);
+    const auto file = dir / "precious.csv";
+    CHECK(run_report({"report", "--customers", "1000", "--out", file.string()}, stdout_text,
+                     err) == 2);
+    CHECK(err.find("--out " + file.string() + " is a file, not a folder") != std::string::npos);
+    CHECK(run_report({"report", "--customers", "1000", "--out", (file / "sub").string()},
+                     stdout_text, err) == 2);
+    CHECK(err.find("cannot write the report into --out " + (file / "sub").string() + ": ") !=
+          std::string::npos);
+    CHECK(read_file(file) == "1\n");
+  }
   fs::remove_all(dir);
 }

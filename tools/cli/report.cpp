@@ -2,7 +2,6 @@
 
 #include <charconv>
 #include <cmath>
-#include <filesystem>
 #include <unordered_map>
 
 #include <fmt/format.h>
@@ -105,7 +104,7 @@ pipeline::analysis_options analysis_settings(const parsed_args& args) {
 }  // namespace
 
 std::vector<option_spec> report_options() {
-  return {{"out", "DIR", "folder for the tables (created when missing; required)", ""},
+  return {{"out", "DIR", "the report's folder (created when missing; an earlier report there is replaced; required)", ""},
           {"survey", "FILE", "survey answers: customer id, nps (0-10), csat (1-5), date", "none"},
           {"survey-customer-col", "COL", "customer id column of the survey", "customer_id"},
           {"nps-col", "COL", "NPS column of the survey", "nps"},
@@ -121,6 +120,7 @@ command_output run_report(const parsed_args& args) {
   const auto out_dir = args.get("out");
   if (!out_dir) throw usage_error("missing --out DIR (the folder for the tables)");
   command_output output;
+  pipeline::output_folder folder(*out_dir);
   data::transaction_log log;
   if (args.input().empty()) {
     pipeline::demo_options demo;
@@ -138,19 +138,16 @@ command_output run_report(const parsed_args& args) {
   if (survey_path) answers = read_survey(args, *survey_path, log);
   const auto result = pipeline::analyze(log, survey_path ? &answers : nullptr, options);
 
-  std::error_code failure;
-  std::filesystem::create_directories(*out_dir, failure);
-  if (failure) {
-    throw invalid_input(fmt::format("cannot create '{}' (--out): {}", *out_dir, failure.message()));
-  }
-  std::vector<std::string> names, paths;
+  std::vector<std::string> files, names, paths;
   std::vector<std::int64_t> rows;
-  for (const auto& each : result.tables) {
-    const auto path = (std::filesystem::path(*out_dir) / (each.name + ".csv")).string();
-    data::write_csv(path, each.table);
+  for (const auto& each : result.tables) files.push_back(each.name + ".csv");
+  folder.plan(files);
+  for (std::size_t i = 0; i < files.size(); ++i) {
+    const auto& each = result.tables[i];
+    paths.push_back(folder.path_of(files[i]));
+    data::write_csv(paths.back(), each.table);
     names.push_back(each.name);
     rows.push_back(static_cast<std::int64_t>(each.table.rows()));
-    paths.push_back(path);
   }
   for (const auto& note : result.notes) output.warnings.push_back(note.message);
   output.main.name = "tables";

@@ -1,6 +1,8 @@
 #include "table.hpp"
 
 #include <charconv>
+#include <numeric>
+#include <type_traits>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -12,116 +14,16 @@
 
 #include "args.hpp"
 #include "crmkit/core/error.hpp"
+#include "crmkit/data/csv_writer.hpp"
+#include "crmkit/data/read_records.hpp"
 
 namespace crmkit::cli {
 
 namespace {
 
-bool is_blank(char c) noexcept {
-  return c == ' ' || c == '\t';
-}
-
-std::string read_file(const std::string& path) {
-  std::error_code error;
-  if (std::filesystem::is_directory(path, error)) {
-    throw invalid_input(fmt::format("cannot read '{}': it is a directory", path));
-  }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw invalid_input(fmt::format("cannot open '{}' for reading", path));
-  std::ostringstream text;
-  text << in.rdbuf();
-  return std::move(text).str();
-}
-
-struct line_fields {
-  std::vector<std::string> fields;
-  std::vector<std::size_t> starts;
-};
-
-/** Splits one line; `problem` names the 1-based column of a malformed quote. */
-bool split_line(std::string_view line, char delimiter, line_fields& out, std::size_t& problem) {
-  out.fields.clear();
-  out.starts.clear();
-  const bool whitespace = delimiter == ' ';
-  std::size_t i = 0;
-  if (whitespace) {
-    while (i < line.size() && is_blank(line[i])) ++i;
-  }
-  while (true) {
-    while (i < line.size() && is_blank(line[i]) && !whitespace) ++i;
-    out.starts.push_back(i + 1);
-    std::string field;
-    if (i < line.size() && line[i] == '"') {
-      const std::size_t open = i++;
-      while (true) {
-        if (i >= line.size()) {
-          problem = open + 1;
-          return false;
-        }
-        if (line[i] == '"') {
-          if (i + 1 < line.size() && line[i + 1] == '"') {
-            field += '"';
-            i += 2;
-            continue;
-          }
-          ++i;
-          break;
-        }
-        field += line[i++];
-      }
-      while (i < line.size() && is_blank(line[i]) && !whitespace) ++i;
-    } else {
-      const std::size_t begin = i;
-      while (i < line.size() && line[i] != delimiter && !(whitespace && is_blank(line[i]))) ++i;
-      std::size_t end = i;
-      while (end > begin && is_blank(line[end - 1])) --end;
-      field.assign(line.substr(begin, end - begin));
-    }
-    out.fields.push_back(std::move(field));
-    if (whitespace) {
-      while (i < line.size() && is_blank(line[i])) ++i;
-      if (i >= line.size()) return true;
-      continue;
-    }
-    if (i >= line.size()) return true;
-    if (line[i] != delimiter) {
-      problem = i + 1;
-      return false;
-    }
-    ++i;
-  }
-}
-
-/** Calls `visit(line_number, line)` for every non-blank line (CR stripped, BOM skipped). */
-template <class Visit>
-void for_each_line(std::string_view text, Visit&& visit) {
-  if (text.starts_with("\xEF\xBB\xBF")) text.remove_prefix(3);
-  std::size_t number = 0;
-  std::size_t begin = 0;
-  while (begin < text.size()) {
-    const std::size_t newline = std::min(text.find('\n', begin), text.size());
-    std::string_view line = text.substr(begin, newline - begin);
-    begin = newline + 1;
-    ++number;
-    if (line.ends_with('\r')) line.remove_suffix(1);
-    if (line.find_first_not_of(" \t") == std::string_view::npos) continue;
-    if (!visit(number, line)) return;
-  }
-}
-
 [[noreturn]] void fail_at(const std::string& file, std::size_t line, std::size_t column,
                           const std::string& what) {
   throw parse_error(fmt::format("{}:{}:{}: {}", file, line, column, what), file, line, column);
-}
-
-std::string quoted_csv(std::string_view text) {
-  if (text.find_first_of(",\"\r\n") == std::string_view::npos) return std::string(text);
-  std::string out = "\"";
-  for (const char c : text) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  return out + '"';
 }
 
 std::string json_string(std::string_view text) {
@@ -155,18 +57,16 @@ std::string json_string(std::string_view text) {
 }
 
 /** Cell `row` of a column as CSV text (`json` false) or as a JSON value. */
-std::string cell(const out_column& column, std::size_t row, bool json) {
+std::string json_cell(const out_column& column, std::size_t row) {
   if (const auto* numbers = std::get_if<std::vector<double>>(&column.values)) {
     const double value = (*numbers)[row];
-    if (std::isfinite(value)) return fmt::format("{}", value);
-    if (json) return "null";
-    return std::isnan(value) ? "" : (value > 0 ? "inf" : "-inf");
+    return std::isfinite(value) ? fmt::format("{}", value) : "null";
   }
   if (const auto* integers = std::get_if<std::vector<std::int64_t>>(&column.values)) {
     return fmt::format("{}", (*integers)[row]);
   }
   const auto& text = std::get<std::vector<std::string>>(column.values)[row];
-  return json ? json_string(text) : quoted_csv(text);
+  return json_string(text);
 }
 
 void write_records(const out_table& table, std::ostream& out) {
@@ -175,7 +75,7 @@ void write_records(const out_table& table, std::ostream& out) {
     out << (row == 0 ? "\n  {" : ",\n  {");
     for (std::size_t c = 0; c < table.columns.size(); ++c) {
       out << (c == 0 ? "" : ", ") << json_string(table.columns[c].name) << ": "
-          << cell(table.columns[c], row, true);
+          << json_cell(table.columns[c], row);
     }
     out << '}';
   }
@@ -223,53 +123,39 @@ std::vector<std::string> text_table::texts(std::size_t column) const {
 }
 
 text_table read_table(const std::string& path, char delimiter) {
-  const std::string text = read_file(path);
+  auto records = data::read_records(path, delimiter);
   text_table table;
   table.file = path;
-  line_fields split;
-  for_each_line(text, [&](std::size_t number, std::string_view line) {
-    std::size_t problem = 0;
-    if (!split_line(line, delimiter, split, problem)) {
-      fail_at(path, number, problem,
-              "malformed quoted field (a quote must close before the "
-              "end of the line and be followed by the delimiter)");
-    }
-    if (table.header.empty()) {
-      table.header = split.fields;
-      table.header_line = number;
-      return true;
-    }
-    if (split.fields.size() != table.header.size()) {
-      fail_at(path, number, 1,
-              fmt::format("{} fields, but the header has {}", split.fields.size(),
+  if (records.fields.empty()) fail_at(path, 1, 1, "the file is empty");
+  table.header = std::move(records.fields.front());
+  table.header_line = records.lines.front();
+  for (std::size_t r = 1; r < records.fields.size(); ++r) {
+    if (records.fields[r].size() != table.header.size()) {
+      fail_at(path, records.lines[r], 1,
+              fmt::format("{} fields, but the header has {}", records.fields[r].size(),
                           table.header.size()));
     }
-    table.rows.push_back(split.fields);
-    table.starts.push_back(split.starts);
-    table.lines.push_back(number);
-    return true;
-  });
-  if (table.header.empty()) fail_at(path, 1, 1, "the file is empty");
+    table.rows.push_back(std::move(records.fields[r]));
+    table.starts.push_back(std::move(records.columns[r]));
+    table.lines.push_back(records.lines[r]);
+  }
   if (table.rows.empty()) fail_at(path, table.header_line + 1, 1, "the header has no rows");
   return table;
 }
 
 std::vector<std::string> read_header(const std::string& path, char delimiter) {
   std::ifstream in(path, std::ios::binary);
-  std::string first;
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.ends_with('\r')) line.pop_back();
-    if (line.starts_with("\xEF\xBB\xBF")) line.erase(0, 3);
-    if (line.find_first_not_of(" \t") != std::string::npos) {
-      first = line;
-      break;
-    }
+  std::string first, line;
+  while (first.find_first_not_of(" \t\r\n\xEF\xBB\xBF") == std::string::npos &&
+         std::getline(in, line)) {
+    first += line + '\n';
   }
-  line_fields split;
-  std::size_t problem = 0;
-  if (first.empty() || !split_line(first, delimiter, split, problem)) return {};
-  return split.fields;
+  try {
+    auto records = data::parse_records(first, delimiter, path, 1);
+    return records.fields.empty() ? std::vector<std::string>{} : std::move(records.fields.front());
+  } catch (const invalid_input&) {
+    return {};
+  }
 }
 
 std::size_t out_table::rows() const {
@@ -278,20 +164,24 @@ std::size_t out_table::rows() const {
 }
 
 void write_csv(const out_table& table, std::ostream& out) {
-  for (std::size_t c = 0; c < table.columns.size(); ++c) {
-    out << (c == 0 ? "" : ",") << quoted_csv(table.columns[c].name);
+  std::vector<std::vector<std::int32_t>> codes;
+  codes.reserve(table.columns.size());
+  std::vector<data::csv_column> columns;
+  for (const auto& column : table.columns) {
+    std::visit(
+        [&](const auto& values) {
+          using kind = std::decay_t<decltype(values)>;
+          if constexpr (std::is_same_v<kind, std::vector<std::string>>) {
+            auto& each = codes.emplace_back(values.size());
+            std::iota(each.begin(), each.end(), 0);
+            columns.push_back({column.name, data::coded_text{each, values}});
+          } else {
+            columns.push_back({column.name, std::span(values)});
+          }
+        },
+        column.values);
   }
-  out << '\n';
-  std::string line;
-  for (std::size_t row = 0; row < table.rows(); ++row) {
-    line.clear();
-    for (std::size_t c = 0; c < table.columns.size(); ++c) {
-      if (c > 0) line += ',';
-      line += cell(table.columns[c], row, false);
-    }
-    line += '\n';
-    out << line;
-  }
+  out << data::format_csv(columns);
 }
 
 void write_json(const command_output& output, std::ostream& out) {

@@ -24,6 +24,7 @@
 #include "crmkit/core/printable.hpp"
 #include "crmkit/core/suggest.hpp"
 #include "crmkit/data/csv.hpp"
+#include "crmkit/data/read_records.hpp"
 #include "crmkit/data/date_parse.hpp"
 #include "huge_pages.hpp"
 
@@ -32,8 +33,8 @@ namespace {
 
 constexpr std::string_view utf8_byte_order_mark = "\xEF\xBB\xBF";
 
-[[noreturn]] void fail(std::string_view message) {
-  throw invalid_input(fmt::format("read_transactions: {}", message));
+[[noreturn]] void fail(std::string_view message, std::string_view caller = "read_transactions") {
+  throw invalid_input(fmt::format("{}: {}", caller, message));
 }
 
 /**
@@ -79,10 +80,11 @@ struct file_contents {
   [[nodiscard]] std::string_view view() const noexcept { return {bytes.data(), size}; }
 };
 
-file_contents read_whole_file(const std::string& path) {
+file_contents read_whole_file(const std::string& path,
+                              std::string_view caller = "read_transactions") {
   using file_handle = std::unique_ptr<std::FILE, int (*)(std::FILE*)>;
   const file_handle file(std::fopen(path.c_str(), "rb"), &std::fclose);
-  if (!file) fail(fmt::format("cannot open '{}': {}", path, std::strerror(errno)));
+  if (!file) fail(fmt::format("cannot open '{}': {}", path, std::strerror(errno)), caller);
   std::error_code size_error;
   const auto size_hint = std::filesystem::file_size(path, size_error);
   std::size_t capacity = size_error ? 1 << 16 : static_cast<std::size_t>(size_hint) + 1;
@@ -99,7 +101,7 @@ file_contents read_whole_file(const std::string& path) {
     contents.size += count;
     if (count == 0) {
       if (std::ferror(file.get()))
-        fail(fmt::format("cannot read '{}': {}", path, std::strerror(errno)));
+        fail(fmt::format("cannot read '{}': {}", path, std::strerror(errno)), caller);
       return contents;
     }
   }
@@ -906,6 +908,58 @@ transaction_log read_transactions(const std::string& path, const csv_options& op
   check_options(options);
   const file_contents contents = read_whole_file(path);
   return parse_transactions(contents.view(), options, path);
+}
+
+namespace {
+
+template <bool whitespace>
+text_records scan_records(std::string_view text, std::size_t begin, char delimiter,
+                          const std::string& source, std::size_t max_records) {
+  record_scanner<whitespace> scanner(text, begin, text.size(), 1, delimiter);
+  text_records records;
+  std::string scratch;
+  row_problem problem;
+  while (records.fields.size() < max_records) {
+    std::vector<std::string> fields;
+    std::vector<std::size_t> columns;
+    const record_status status = scanner.next(
+        [&](std::size_t, const raw_field& field) {
+          fields.emplace_back(unescape(field, scratch));
+          columns.push_back(field.column);
+        },
+        problem);
+    if (status == record_status::end) return records;
+    if (status != record_status::ok) {
+      throw parse_error(
+          fmt::format("{}:{}:{}: {}", source, problem.line, problem.column, problem.reason),
+          source, problem.line, problem.column);
+    }
+    records.fields.push_back(std::move(fields));
+    records.columns.push_back(std::move(columns));
+    records.lines.push_back(scanner.record_line());
+  }
+  return records;
+}
+
+}  // namespace
+
+text_records read_records(const std::string& path, char delimiter) {
+  std::error_code ignored;
+  if (std::filesystem::is_directory(path, ignored)) {
+    throw invalid_input(fmt::format("cannot read '{}': it is a directory", path));
+  }
+  const file_contents contents = read_whole_file(path, "read_records");
+  return parse_records(contents.view(), delimiter, path);
+}
+
+text_records parse_records(std::string_view text, char delimiter, const std::string& source,
+                           std::size_t max_records) {
+  reject_other_encodings(text, source);
+  const std::size_t start =
+      text.starts_with(utf8_byte_order_mark) ? utf8_byte_order_mark.size() : 0;
+  return delimiter == whitespace_delimiter
+             ? scan_records<true>(text, start, delimiter, source, max_records)
+             : scan_records<false>(text, start, delimiter, source, max_records);
 }
 
 }  // namespace crmkit::data
