@@ -26,7 +26,7 @@ namespace crmkit::math {
 /** A series sum with its bookkeeping. */
 struct series_result {
   double value = 0;        ///< the sum
-  double magnitude = 0;    ///< Σ|term|: value's rounding error is about ε·magnitude
+  double magnitude = 0;    ///< ≥ Σ|term| up to rounding: value's rounding error is about ε·magnitude
   std::size_t terms = 0;   ///< terms added
   bool converged = false;  ///< tail bound met before the cap
 };
@@ -65,16 +65,35 @@ inline double ratio_bound(double a, double b, double c, double z, double k) {
   return sup * z;
 }
 
+/** The first index j ≥ k from which a + j, b + j and c + j are all positive (capped at `cap`). */
+inline std::size_t first_positive_factors(double a, double b, double c, std::size_t k,
+                                          std::size_t cap) {
+  const double from = static_cast<double>(k);
+  const auto first = [&](double p) { return p + from > 0 ? from : std::floor(-p) + 1; };
+  return static_cast<std::size_t>(
+      std::min({std::max({first(a), first(b), first(c)}), static_cast<double>(cap)}));
+}
+
+/**
+ * The series from term k. Σ|term| is summed only while terms can change sign; from the index
+ * where a + j, b + j and c + j are positive (z ≥ 0) every term has the sign of the first, so the
+ * rest of Σ|term| is the magnitude of their sum.
+ */
 inline series_result hypergeometric_tail(double a, double b, double c, double z, std::size_t k,
                                          double term, double tolerance, std::size_t max_terms) {
   series_result result;
   double sum = 0;
-  double magnitude = 0;
+  double mixed_sign_sum = 0;
+  double mixed_sign_magnitude = 0;
+  const std::size_t same_sign_from = first_positive_factors(a, b, c, k, max_terms);
   double bound_ratio = std::numeric_limits<double>::infinity();
   std::size_t refresh_at = k + 1;
   for (; k < max_terms; ++k) {
     sum += term;
-    magnitude += std::fabs(term);
+    if (k < same_sign_from) {
+      mixed_sign_sum += term;
+      mixed_sign_magnitude += std::fabs(term);
+    }
     const double kd = static_cast<double>(k);
     const double ratio = (a + kd) * (b + kd) / ((c + kd) * (kd + 1)) * z;
     const double next = term * ratio;
@@ -89,7 +108,6 @@ inline series_result hypergeometric_tail(double a, double b, double c, double z,
     }
     if (bound_ratio < 1 && std::fabs(next) <= tolerance * std::fabs(sum) * (1 - bound_ratio)) {
       sum += next;
-      magnitude += std::fabs(next);
       k += 2;
       result.converged = true;
       break;
@@ -97,7 +115,7 @@ inline series_result hypergeometric_tail(double a, double b, double c, double z,
     term = next;
   }
   result.value = sum;
-  result.magnitude = magnitude;
+  result.magnitude = mixed_sign_magnitude + std::fabs(sum - mixed_sign_sum);
   result.terms = k;
   return result;
 }

@@ -1,12 +1,15 @@
 #include "crmkit/pipeline/analyze.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <numeric>
+#include <optional>
 
 #include <fmt/format.h>
 
 #include "crmkit/core/error.hpp"
+#include "crmkit/core/parallel.hpp"
 #include "crmkit/data/period.hpp"
 #include "crmkit/data/simulate.hpp"
 #include "crmkit/pipeline/demo.hpp"
@@ -181,12 +184,27 @@ analysis_result analyze(const data::transaction_log& log, const survey_answers* 
   const auto customers = summarize_customers(log, options);
   const auto models = fit_models(customers, options, notes);
   const auto predictions = predict_customers(customers, models, options);
-  auto calibration = calibration_check(log, customers, options, notes);
-  auto segments = segment_customers(customers, predictions, options, notes);
-  auto rfm = rfm_segments(customers, predictions, options);
-  auto tiers = value_tiers(customers, predictions, options);
-  auto stages = lifecycle(log, customers, models, predictions, options, notes);
-  auto table = customer_table(customers, predictions, segments, rfm, tiers,
+  // Two groups of independent steps run side by side. A parallel loop inside a running group is
+  // serial with the same fixed chunks, so no table depends on the thread count; each group keeps
+  // its own notes, appended in step order.
+  std::optional<calibration_tables> calibration;
+  std::optional<kmeans_segments> segments;
+  std::optional<rfm_assignment> rfm;
+  std::optional<tier_assignment> tiers;
+  std::optional<lifecycle_tables> stages;
+  std::array<std::vector<note>, 2> group_notes;
+  parallel_chunks(group_notes.size(), 1, [&](std::size_t group, std::size_t, std::size_t) {
+    if (group == 0) {
+      calibration = calibration_check(log, customers, options, group_notes[0]);
+      segments.emplace(segment_customers(customers, predictions, options, group_notes[0]));
+    } else {
+      rfm.emplace(rfm_segments(customers, predictions, options));
+      tiers.emplace(value_tiers(customers, predictions, options));
+      stages = lifecycle(log, customers, models, predictions, options, group_notes[1]);
+    }
+  });
+  for (auto& each : group_notes) notes.insert(notes.end(), each.begin(), each.end());
+  auto table = customer_table(customers, predictions, *segments, *rfm, *tiers,
                               stages ? &*stages : nullptr, options);
   auto warning = early_warning(table, customers, options);
   auto top = top_customers(table, options);
@@ -199,10 +217,10 @@ analysis_result analyze(const data::transaction_log& log, const survey_answers* 
     tables.push_back({"cumulative_transactions", std::move(calibration->cumulative_transactions)});
     result.calibration_period = calibration->calibration_period;
   }
-  tables.push_back({"kmeans_quality", std::move(segments.quality)});
-  tables.push_back({"segments", std::move(segments.profiles)});
-  tables.push_back({"rfm_segments", std::move(rfm.table)});
-  tables.push_back({"value_tiers", std::move(tiers.table)});
+  tables.push_back({"kmeans_quality", std::move(segments->quality)});
+  tables.push_back({"segments", std::move(segments->profiles)});
+  tables.push_back({"rfm_segments", std::move(rfm->table)});
+  tables.push_back({"value_tiers", std::move(tiers->table)});
   tables.push_back({"early_warning", std::move(warning)});
   if (stages) {
     tables.push_back({"lifecycle_stages", std::move(stages->stages)});
