@@ -67,6 +67,12 @@ struct field {
   [[nodiscard]] constexpr Member& get(Struct& object) const { return object.*pointer; }
 };
 
+// Spelled out for compilers without deduction for aggregates (clang before 17 builds the fuzzers).
+template <class Struct, class Member>
+field(std::string_view, Member Struct::*, std::string_view) -> field<Struct, Member>;
+template <class Struct, class Member>
+field(std::string_view, Member Struct::*, std::string_view, bool) -> field<Struct, Member>;
+
 /**
  * A read-only described value computed from the struct (e.g. a member of a nested member), for
  * flat result rows: `describe::computed<nps_result>("lower", [](const nps_result& r) { return
