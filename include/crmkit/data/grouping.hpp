@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "crmkit/core/memory.hpp"
 #include "crmkit/data/date_parse.hpp"
 #include "crmkit/data/period.hpp"
 
@@ -142,6 +143,7 @@ class period_totals {
  */
 struct customer_batch {
   std::size_t first = 0;
+  std::size_t first_row = 0;  ///< position of rows[0] among all the grouped rows
   std::span<const std::int64_t> keys;
   std::span<const std::uint32_t> offsets;
   std::span<const keyed_row> rows;
@@ -185,6 +187,53 @@ class customer_groups {
  private:
   struct state;
   std::unique_ptr<state> state_;
+};
+
+/**
+ * A log's rows at or before a last tick, grouped by customer once and kept for any number of
+ * passes (the per-customer summary, the lifecycle stages, cohorts, a calibration split): customer
+ * j (keys ascending) has the distinct purchase periods `periods(j)`, relative to the log's first
+ * period and ascending, with their totals `totals(j)` (period_totals' order-free sums; zeros for
+ * a log without amounts). Built in one `customer_groups` pass; 12 bytes per purchase period. A
+ * pass over it reads memory in order, with nothing to sort or gather.
+ */
+class customer_periods {
+ public:
+  /** Groups the rows whose timestamp is at most `last_tick`. */
+  customer_periods(std::span<const std::int64_t> customer, std::span<const std::int64_t> timestamp,
+                   std::span<const double> amount, const checked_log& log, std::int64_t last_tick);
+
+  /** The log's extent and calendar (the periods' unit). */
+  [[nodiscard]] const checked_log& log() const noexcept { return log_; }
+  /** The last tick grouped. */
+  [[nodiscard]] std::int64_t last_tick() const noexcept { return last_tick_; }
+  [[nodiscard]] bool has_amount() const noexcept { return has_amount_; }
+  /** Rows of the log, grouped or not. */
+  [[nodiscard]] std::size_t rows() const noexcept { return rows_; }
+  /** Rows at or before the last tick. */
+  [[nodiscard]] std::size_t rows_used() const noexcept { return rows_used_; }
+  /** Customers whose every row is after the last tick (absent). */
+  [[nodiscard]] std::size_t customers_after_end() const noexcept { return customers_after_end_; }
+  /** Customers with at least one row at or before the last tick. */
+  [[nodiscard]] std::size_t customers() const noexcept { return keys_.size(); }
+  /** Their keys, ascending. */
+  [[nodiscard]] std::span<const std::int64_t> keys() const noexcept { return keys_; }
+  [[nodiscard]] std::span<const std::uint32_t> periods(std::size_t j) const noexcept {
+    return {period_.data() + begin_[j], end_[j] - begin_[j]};
+  }
+  [[nodiscard]] std::span<const double> totals(std::size_t j) const noexcept {
+    return {total_.data() + begin_[j], end_[j] - begin_[j]};
+  }
+
+ private:
+  checked_log log_;
+  std::int64_t last_tick_;
+  bool has_amount_;
+  std::size_t rows_ = 0, rows_used_ = 0, customers_after_end_ = 0;
+  std::vector<std::int64_t> keys_;
+  std::vector<std::uint32_t> begin_, end_;  // customer j's entries: [begin_[j], end_[j])
+  memory::huge_buffer<std::uint32_t> period_;
+  memory::huge_buffer<double> total_;
 };
 
 }  // namespace crmkit::data

@@ -20,6 +20,8 @@
  */
 namespace crmkit::data {
 
+class customer_periods;  // grouping.hpp
+
 /** How a log is summarised. */
 struct summary_options {
   /** Period unit: timestamps are floored to the start of their period (pandas `to_period`). */
@@ -134,6 +136,14 @@ customer_summary summarize(std::span<const std::int64_t> customer,
  * Customer keys index `log.customer_labels` when the log has labels.
  */
 customer_summary summarize(const transaction_log& log, const summary_options& options = {});
+
+/**
+ * `summarize` over a log grouped once (several views or passes share the grouping): the same
+ * result as summarizing the grouped rows with the observation end in the grouping's last period.
+ * @throw invalid_input when freq or ticks_per_second differ from the grouping's, or
+ *        observation_period_end is given and lies in another period than the grouping's end.
+ */
+customer_summary summarize(const customer_periods& grouped, const summary_options& options = {});
 
 /** How a log is split into a calibration and a holdout part. */
 struct holdout_options {

@@ -2,6 +2,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -9,6 +10,7 @@
 
 #include "crmkit/clv/bg_nbd.hpp"
 #include "crmkit/clv/gamma_gamma.hpp"
+#include "crmkit/data/grouping.hpp"
 #include "crmkit/data/table.hpp"
 #include "crmkit/data/transaction_log.hpp"
 #include "crmkit/pipeline/options.hpp"
@@ -42,6 +44,12 @@ struct customer_summaries {
   std::int64_t last_timestamp = 0;        ///< last transaction, seconds since 1970-01-01
   std::size_t transactions = 0;
   double total_amount = 0;  ///< sum of the log's amounts
+  /**
+   * The log grouped by customer and day (every row; `customer` holds the same keys), shared by
+   * the steps that walk each customer's purchases (lifecycle, calibration) so that none groups
+   * the log again. A step given summaries without it groups the log itself.
+   */
+  std::shared_ptr<const data::customer_periods> days;
   [[nodiscard]] std::size_t size() const noexcept { return customer.size(); }
 };
 
@@ -207,6 +215,15 @@ data::table customer_table(const customer_summaries& customers,
                            const customer_predictions& predictions,
                            const kmeans_segments& segments, const rfm_assignment& rfm,
                            const tier_assignment& tiers, const lifecycle_tables* stages,
+                           const analysis_options& options);
+
+/**
+ * The same table, its columns moved out of the arguments instead of copied (the summaries keep
+ * their scalar fields; the other arguments are spent).
+ */
+data::table customer_table(customer_summaries&& customers, customer_predictions&& predictions,
+                           kmeans_segments&& segments, rfm_assignment&& rfm,
+                           tier_assignment&& tiers, const lifecycle_tables* stages,
                            const analysis_options& options);
 
 /**

@@ -389,10 +389,43 @@ void customer_groups::for_each_batch(
             offsets.push_back(static_cast<uint32_t>(to));
             from = to;
           }
-          if (!keys.empty()) visit({s.customer_begin[b], keys, offsets, sorted});
+          if (!keys.empty()) visit({s.customer_begin[b], s.bucket_begin[b], keys, offsets, sorted});
         }
       },
       4);
+}
+
+customer_periods::customer_periods(std::span<const int64_t> customer,
+                                   std::span<const int64_t> timestamp,
+                                   std::span<const double> amount, const checked_log& log,
+                                   int64_t last_tick)
+    : log_(log), last_tick_(last_tick), has_amount_(!amount.empty()), rows_(customer.size()) {
+  const customer_groups groups(customer, timestamp, amount, log, last_tick);
+  const size_t customers = groups.customers();
+  rows_used_ = groups.rows_used();
+  customers_after_end_ = groups.customers_after_end();
+  keys_ = detail::large_vector<int64_t>(customers);
+  begin_ = detail::large_vector<uint32_t>(customers);
+  end_ = detail::large_vector<uint32_t>(customers);
+  // Each batch writes its periods where its rows are: no more entries than rows, so the batches'
+  // ranges are disjoint (with gaps where a customer bought twice in a period).
+  period_ = memory::huge_buffer<uint32_t>(rows_used_);
+  total_ = memory::huge_buffer<double>(rows_used_);
+  groups.for_each_batch([&](const customer_batch& batch) {
+    period_totals totals;
+    size_t at = batch.first_row;
+    for (size_t k = 0; k < batch.size(); ++k) {
+      const size_t j = batch.first + k;
+      keys_[j] = batch.keys[k];
+      begin_[j] = static_cast<uint32_t>(at);
+      totals.each(batch.rows_of(k), [&](int64_t period, double total) {
+        period_[at] = static_cast<uint32_t>(period);
+        total_[at] = total;
+        ++at;
+      });
+      end_[j] = static_cast<uint32_t>(at);
+    }
+  });
 }
 
 }  // namespace crmkit::data

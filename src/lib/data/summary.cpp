@@ -12,6 +12,7 @@
 
 #include "crmkit/core/check.hpp"
 #include "crmkit/core/limits.hpp"
+#include "crmkit/core/parallel.hpp"
 #include "huge_pages.hpp"
 
 namespace crmkit::data {
@@ -21,6 +22,8 @@ using std::int64_t;
 using std::size_t;
 using std::uint32_t;
 using std::uint64_t;
+
+constexpr size_t customers_per_chunk = 4096;
 
 struct scan_settings {
   int64_t calibration_end;  // relative period of the calibration end (= end without holdout)
@@ -57,58 +60,56 @@ struct summary_columns {
  * overflowed the double range: Σ (total / n) term by term, which stays finite whenever the means
  * are. A single period's total beyond the double range cannot be represented: invalid_input.
  */
-void rescaled_means(std::span<const keyed_row> rows, int64_t key, const scan_settings& settings,
-                    period_totals& totals, int64_t counted, int64_t holdout_periods,
+void rescaled_means(std::span<const uint32_t> periods, std::span<const double> totals, int64_t key,
+                    const scan_settings& settings, int64_t counted, int64_t holdout_periods,
                     double& mean, double& holdout_mean) {
   mean = 0;
   holdout_mean = 0;
-  int64_t periods = 0;
-  totals.each(rows, [&](int64_t period, double total) {
+  for (size_t k = 0; k < periods.size(); ++k) {
+    const double total = totals[k];
     if (!std::isfinite(total)) {
       check::fail("summarize", fmt::format("the purchases of customer {} in one period sum to "
                                            "{} (beyond the largest double, about 1.8e308)",
                                            key, total));
     }
-    if (period > settings.calibration_end) {
+    if (periods[k] > settings.calibration_end) {
       holdout_mean += total / static_cast<double>(holdout_periods);
-    } else if (++periods > 1 || settings.include_first_transaction) {
+    } else if (k > 0 || settings.include_first_transaction) {
       mean += total / static_cast<double>(counted);
     }
-  });
+  }
 }
 
-/** Computes customer `j`'s statistics from its rows, sorted by (period, row). */
-void scan_customer(std::span<const keyed_row> rows, size_t j, const scan_settings& settings,
-                   period_totals& totals, summary_columns& out) {
+/**
+ * Computes customer `j`'s statistics (key `out.customer[j]`) from its distinct purchase periods
+ * (ascending) and their totals.
+ */
+void scan_customer(std::span<const uint32_t> periods, std::span<const double> totals, size_t j,
+                   const scan_settings& settings, summary_columns& out) {
   const int64_t end = settings.calibration_end;
-  const int64_t first = rows.front().period();
-  int64_t last = first, periods = 0, holdout_periods = 0;
+  const int64_t first = periods.front();
+  int64_t last = first, counted_periods = 0, holdout_periods = 0;
   double spend = 0, holdout_spend = 0;
-  totals.each(rows, [&](int64_t period, double total) {
-    if (period > end) {
+  for (size_t k = 0; k < periods.size(); ++k) {
+    if (periods[k] > end) {
       ++holdout_periods;
-      holdout_spend += total;
-      return;
+      holdout_spend += totals[k];
+      continue;
     }
-    last = period;
-    if (++periods > 1 || settings.include_first_transaction) spend += total;
-  });
-  const int64_t counted = settings.include_first_transaction ? periods : periods - 1;
+    last = periods[k];
+    if (++counted_periods > 1 || settings.include_first_transaction) spend += totals[k];
+  }
+  const int64_t counted =
+      settings.include_first_transaction ? counted_periods : counted_periods - 1;
   const bool with_amount = !out.monetary_value.empty();
   double mean = counted > 0 ? spend / static_cast<double>(counted) : 0.0;
   double holdout_mean =
       holdout_periods > 0 ? holdout_spend / static_cast<double>(holdout_periods) : 0.0;
   if (with_amount && !std::isfinite(spend + holdout_spend)) {
-    rescaled_means(rows, out.customer[j], settings, totals, counted, holdout_periods, mean,
+    rescaled_means(periods, totals, out.customer[j], settings, counted, holdout_periods, mean,
                    holdout_mean);
   }
   if (settings.holdout) {
-    const auto calibration_rows = static_cast<uint32_t>(
-        std::partition_point(rows.begin(), rows.end(),
-                             [&](const keyed_row& row) { return row.period() <= end; }) -
-        rows.begin());
-    out.calibration_rows[j] = calibration_rows;
-    out.holdout_rows[j] = static_cast<uint32_t>(rows.size()) - calibration_rows;
     out.frequency_holdout[j] = static_cast<double>(holdout_periods);
     if (with_amount) out.monetary_value_holdout[j] = holdout_mean;
     if (first > end) return;
@@ -131,9 +132,29 @@ summary_columns summarize_rows(std::span<const int64_t> customer,
   out.customers_after_end = groups.customers_after_end();
   groups.for_each_batch([&](const customer_batch& batch) {
     period_totals totals;
+    std::vector<uint32_t> periods;
+    std::vector<double> sums;
     for (size_t k = 0; k < batch.size(); ++k) {
-      out.customer[batch.first + k] = batch.keys[k];
-      scan_customer(batch.rows_of(k), batch.first + k, settings, totals, out);
+      const size_t j = batch.first + k;
+      const auto rows = batch.rows_of(k);
+      out.customer[j] = batch.keys[k];
+      periods.clear();
+      sums.clear();
+      totals.each(rows, [&](int64_t period, double total) {
+        periods.push_back(static_cast<uint32_t>(period));
+        sums.push_back(total);
+      });
+      scan_customer(periods, sums, j, settings, out);
+      if (settings.holdout) {
+        const auto calibration_rows = static_cast<uint32_t>(
+            std::partition_point(rows.begin(), rows.end(),
+                                 [&](const keyed_row& row) {
+                                   return row.period() <= settings.calibration_end;
+                                 }) -
+            rows.begin());
+        out.calibration_rows[j] = calibration_rows;
+        out.holdout_rows[j] = static_cast<uint32_t>(rows.size()) - calibration_rows;
+      }
     }
   });
   return out;
@@ -203,6 +224,48 @@ customer_summary summarize(std::span<const int64_t> customer, std::span<const in
 customer_summary summarize(const transaction_log& log, const summary_options& options) {
   check_seconds_log("summarize", options.ticks_per_second);
   return summarize(log.customer, log.timestamp, log.amount, options);
+}
+
+customer_summary summarize(const customer_periods& grouped, const summary_options& options) {
+  constexpr std::string_view function = "summarize";
+  const checked_log& log = grouped.log();
+  if (options.freq != log.calendar.unit || options.ticks_per_second != log.calendar.ticks_per_second) {
+    check::fail(function, fmt::format("options.freq = '{}' and ticks_per_second = {} must be the "
+                                      "grouping's ('{}', {})",
+                                      period_code(options.freq), options.ticks_per_second,
+                                      period_code(log.calendar.unit),
+                                      log.calendar.ticks_per_second));
+  }
+  check::positive(function, "freq_multiplier", options.freq_multiplier);
+  limits::within(function, "freq_multiplier", options.freq_multiplier,
+                 limits::min_freq_multiplier, limits::max_freq_multiplier);
+  const int64_t end = log.calendar.period(grouped.last_tick()) - log.first_period;
+  if (options.observation_period_end &&
+      periods_after_first(function, "observation_period_end", *options.observation_period_end,
+                          log) != end) {
+    check::fail(function, fmt::format("observation_period_end = {} must be in the grouping's "
+                                      "last period (that of {})",
+                                      log.calendar.text(*options.observation_period_end),
+                                      log.calendar.text(grouped.last_tick())));
+  }
+  const scan_settings settings{end, options.freq_multiplier, options.include_first_transaction,
+                               false};
+  const size_t customers = grouped.customers();
+  summary_columns columns(customers, grouped.has_amount(), false);
+  std::copy(grouped.keys().begin(), grouped.keys().end(), columns.customer.begin());
+  parallel_for(
+      customers,
+      [&](size_t begin, size_t stop) {
+        for (size_t j = begin; j < stop; ++j) {
+          scan_customer(grouped.periods(j), grouped.totals(j), j, settings, columns);
+        }
+      },
+      customers_per_chunk);
+  customer_summary summary = make_summary(columns, log.calendar.start(log.first_period + end));
+  summary.rows_used = grouped.rows_used();
+  summary.rows_after_end = grouped.rows() - grouped.rows_used();
+  summary.customers_after_end = grouped.customers_after_end();
+  return summary;
 }
 
 calibration_holdout_summary calibration_and_holdout(std::span<const int64_t> customer,

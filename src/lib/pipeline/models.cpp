@@ -17,31 +17,6 @@ namespace crmkit::pipeline {
 
 namespace {
 
-struct log_extent {
-  std::int64_t first = std::numeric_limits<std::int64_t>::max();
-  std::int64_t last = std::numeric_limits<std::int64_t>::min();
-  double amount = 0;
-};
-
-log_extent extent_of(const data::transaction_log& log) {
-  return parallel_reduce(
-      log.size(), log_extent{},
-      [&](std::size_t begin, std::size_t end) {
-        log_extent part;
-        for (std::size_t i = begin; i < end; ++i) {
-          part.first = std::min(part.first, log.timestamp[i]);
-          part.last = std::max(part.last, log.timestamp[i]);
-          part.amount += log.amount[i];
-        }
-        return part;
-      },
-      [](log_extent a, const log_extent& b) {
-        return log_extent{std::min(a.first, b.first), std::max(a.last, b.last),
-                          a.amount + b.amount};
-      },
-      std::size_t{1} << 16);
-}
-
 template <class Fit>
 void note_fit(const Fit& fit, std::vector<note>& notes) {
   for (const auto& warning : fit.warnings) {
@@ -61,40 +36,6 @@ clv::fit_options fit_settings() {
 }
 
 }  // namespace
-
-customer_summaries summarize_customers(const data::transaction_log& log,
-                                       const analysis_options& options) {
-  if (log.size() == 0) throw invalid_input("analyze: the transaction log is empty");
-  if (!log.has_amount()) {
-    throw invalid_input("analyze: the transaction log has no amounts; the models need them");
-  }
-  data::summary_options settings;
-  settings.freq = data::period_unit::day;
-  settings.freq_multiplier = options.days_per_period;
-  auto repeat = data::summarize(log, settings);
-  settings.include_first_transaction = true;
-  auto every = data::summarize(log, settings);
-  const log_extent extent = extent_of(log);
-
-  customer_summaries out;
-  out.customer = std::move(repeat.customer);
-  out.labels = log.customer_labels;
-  out.frequency = std::move(repeat.frequency);
-  out.recency = std::move(repeat.recency);
-  out.T = std::move(repeat.T);
-  out.monetary_value = std::move(repeat.monetary_value);
-  out.purchases = std::move(every.frequency);
-  out.periods_since_last = std::move(every.recency);
-  out.mean_spend = std::move(every.monetary_value);
-  out.revenue.resize(out.size());
-  for (std::size_t i = 0; i < out.size(); ++i) out.revenue[i] = out.purchases[i] * out.mean_spend[i];
-  out.first_day = data::floor_div(extent.first, data::seconds_per_day);
-  out.last_day = data::floor_div(extent.last, data::seconds_per_day);
-  out.last_timestamp = extent.last;
-  out.transactions = log.size();
-  out.total_amount = extent.amount;
-  return out;
-}
 
 model_fits fit_models(const customer_summaries& customers, const analysis_options& options,
                       std::vector<note>& notes) {

@@ -1,4 +1,5 @@
 #include <crmkit/core/parallel.hpp>
+#include <crmkit/data/grouping.hpp>
 #include <crmkit/data/summary.hpp>
 
 #include <doctest/doctest.h>
@@ -409,4 +410,37 @@ TEST_CASE("freq_multiplier outside its documented limits is refused by name") {
       static_cast<void>(cd::summarize(customer, timestamp, no_amount, {.freq_multiplier = 1e7})),
       crmkit::invalid_input);
   CHECK(cd::summarize(customer, timestamp, no_amount, {.freq_multiplier = 1e-6}).recency[0] == 1e6);
+}
+
+TEST_CASE("a log grouped once summarises bit for bit as the log itself, in both views") {
+  // The reference is summarize over the rows (tested above); customer_periods keeps each
+  // customer's period totals, so both views and several passes share one grouping.
+  const random_log log(20'000, 11);
+  const cd::checked_log checked =
+      cd::check_log("test", log.customer, log.timestamp, log.amount, period_unit::day, 1);
+  const std::int64_t last_tick = checked.calendar.last_tick(checked.calendar.period(at(1999, 6, 30)));
+  const cd::customer_periods grouped(log.customer, log.timestamp, log.amount, checked, last_tick);
+  for (const bool include_first : {false, true}) {
+    const cd::summary_options options{.freq = period_unit::day,
+                                      .freq_multiplier = 7,
+                                      .observation_period_end = at(1999, 6, 30, 5),
+                                      .include_first_transaction = include_first};
+    const auto direct = cd::summarize(log.customer, log.timestamp, log.amount, options);
+    const auto shared = cd::summarize(grouped, options);
+    CHECK(shared.customer == direct.customer);
+    CHECK(shared.frequency == direct.frequency);
+    CHECK(shared.recency == direct.recency);
+    CHECK(shared.T == direct.T);
+    CHECK(shared.monetary_value == direct.monetary_value);
+    CHECK(shared.observation_period_end == direct.observation_period_end);
+    CHECK(shared.rows_used == direct.rows_used);
+    CHECK(shared.rows_after_end == direct.rows_after_end);
+    CHECK(shared.customers_after_end == direct.customers_after_end);
+  }
+  CHECK(grouped.rows_used() < grouped.rows());  // rows after the grouping's end are left out
+  CHECK_THROWS_WITH_AS(cd::summarize(grouped, {.freq = period_unit::week}),
+                       doctest::Contains("must be the grouping's"), crmkit::invalid_input);
+  CHECK_THROWS_WITH_AS(cd::summarize(grouped, {.observation_period_end = at(1999, 7, 1)}),
+                       doctest::Contains("must be in the grouping's last period"),
+                       crmkit::invalid_input);
 }
