@@ -61,4 +61,13 @@ cohort_table cohort_retention(const log_view& log,
                               data::period_unit freq = data::period_unit::month,
                               std::optional<std::int64_t> as_of = std::nullopt);
 
+/**
+ * The counts of `cohort_retention` (size, active, observed) over a log grouped already, as of
+ * the grouping's last period; revenue and cohort_revenue stay empty (a coarser period's total
+ * cannot be rebuilt exactly from the grouping's period totals). `freq` is the grouping's unit,
+ * or any unit of whole days when the grouping is by day.
+ * @throw invalid_input for another freq.
+ */
+cohort_table cohort_retention(const data::customer_periods& grouped, data::period_unit freq);
+
 }  // namespace crmkit::lifecycle

@@ -52,6 +52,10 @@
  * 6. stable (stability): otherwise (|trends| < δ, n ≥ stable_min_purchases).
  * A prospect is a caller-supplied customer without a purchase up to E.
  */
+namespace crmkit::data {
+class customer_periods;  // grouping.hpp
+}  // namespace crmkit::data
+
 namespace crmkit::lifecycle {
 
 /** Lifecycle stages, in lifecycle order. */
@@ -378,6 +382,16 @@ constexpr auto description(std::type_identity<stage_history>) {
  * @throw invalid_input as classify, and for no dates or dates out of order (naming the index).
  */
 stage_history classify_history(const log_view& log, std::span<const std::int64_t> dates,
+                               const stage_options& options = {});
+
+/**
+ * `classify_history` over a log grouped already (e.g. the one grouping the pipeline's steps
+ * share): the same result, without grouping the rows again.
+ * @throw invalid_input as classify_history, and when the grouping's period unit is not
+ *        options.rules.freq or its last period is not the last date's.
+ */
+stage_history classify_history(const data::customer_periods& grouped,
+                               std::span<const std::int64_t> dates,
                                const stage_options& options = {});
 
 }  // namespace crmkit::lifecycle

@@ -6,6 +6,10 @@
 #include <mutex>
 #include <utility>
 
+#include <fmt/format.h>
+
+#include "crmkit/core/check.hpp"
+#include "crmkit/core/parallel.hpp"
 #include "crmkit/data/grouping.hpp"
 
 namespace crmkit::lifecycle {
@@ -14,6 +18,88 @@ double cohort_table::rate(std::size_t c, std::size_t k) const noexcept {
   const std::size_t cell = c * offsets + k;
   if (size[c] == 0 || observed[cell] == 0) return std::numeric_limits<double>::quiet_NaN();
   return static_cast<double>(active[cell]) / static_cast<double>(size[c]);
+}
+
+namespace {
+
+/** The cohorts from period `first` of `calendar` on, every count zero. */
+cohort_table empty_table(const data::tick_calendar& calendar, std::int64_t first,
+                         std::size_t periods) {
+  cohort_table table;
+  table.offsets = periods;
+  for (std::size_t c = 0; c < periods; ++c) {
+    table.cohort.push_back(calendar.start(first + static_cast<std::int64_t>(c)));
+  }
+  table.size.assign(periods, 0);
+  table.active.assign(periods * periods, 0);
+  table.observed.assign(periods * periods, 0);
+  for (std::size_t c = 0; c < periods; ++c) {
+    for (std::size_t k = 0; c + k < periods; ++k) table.observed[c * periods + k] = 1;
+  }
+  return table;
+}
+
+/** Period of `freq` containing a day, remembering the last period's days for the next call. */
+class day_to_period {
+ public:
+  explicit day_to_period(data::period_unit freq) : freq_(freq) {}
+  std::int64_t operator()(std::int64_t day) {
+    if (day < first_day_ || day >= end_day_) {
+      period_ = data::period_index_of_day(day, freq_);
+      first_day_ = data::floor_div(data::period_start(period_, freq_), data::seconds_per_day);
+      end_day_ = data::floor_div(data::period_start(period_ + 1, freq_), data::seconds_per_day);
+    }
+    return period_;
+  }
+
+ private:
+  data::period_unit freq_;
+  std::int64_t period_ = 0, first_day_ = 0, end_day_ = 0;
+};
+
+}  // namespace
+
+cohort_table cohort_retention(const data::customer_periods& grouped, data::period_unit freq) {
+  constexpr std::string_view function = "cohort_retention";
+  const data::checked_log& log = grouped.log();
+  const data::period_unit unit = log.calendar.unit;
+  if (unit != freq && (unit != data::period_unit::day || freq == data::period_unit::hour)) {
+    check::fail(function, fmt::format("freq = '{}' is not the grouping's period unit '{}' nor "
+                                      "made of its days",
+                                      data::period_code(freq), data::period_code(unit)));
+  }
+  const data::tick_calendar calendar{freq, log.calendar.ticks_per_second};
+  const std::int64_t first = calendar.period(log.extent.first_tick);
+  const auto periods =
+      static_cast<std::size_t>(calendar.period(grouped.last_tick()) - first) + 1;
+  cohort_table table = empty_table(calendar, first, periods);
+  std::mutex lock;
+  parallel_for(
+      grouped.customers(),
+      [&](std::size_t begin, std::size_t end) {
+        std::vector<std::uint64_t> size(periods, 0), active(periods * periods, 0);
+        day_to_period period_of(freq);
+        for (std::size_t j = begin; j < end; ++j) {
+          std::int64_t cohort = -1, previous = -1;
+          for (const std::uint32_t relative : grouped.periods(j)) {
+            const std::int64_t own = log.first_period + relative;
+            const std::int64_t period = (unit == freq ? own : period_of(own)) - first;
+            if (period == previous) continue;
+            previous = period;
+            if (cohort < 0) {
+              cohort = period;
+              ++size[static_cast<std::size_t>(cohort)];
+            }
+            ++active[static_cast<std::size_t>(cohort) * periods +
+                     static_cast<std::size_t>(period - cohort)];
+          }
+        }
+        const std::scoped_lock guard(lock);
+        for (std::size_t c = 0; c < periods; ++c) table.size[c] += size[c];
+        for (std::size_t cell = 0; cell < active.size(); ++cell) table.active[cell] += active[cell];
+      },
+      std::size_t{1} << 14);
+  return table;
 }
 
 cohort_table cohort_retention(const log_view& log, data::period_unit freq,
@@ -28,18 +114,7 @@ cohort_table cohort_retention(const log_view& log, data::period_unit freq,
   const auto periods = static_cast<std::size_t>(end) + 1;
   const bool with_amount = !log.amount.empty();
 
-  cohort_table table;
-  table.offsets = periods;
-  for (std::size_t c = 0; c < periods; ++c) {
-    table.cohort.push_back(
-        checked.calendar.start(checked.first_period + static_cast<std::int64_t>(c)));
-  }
-  table.size.assign(periods, 0);
-  table.active.assign(periods * periods, 0);
-  table.observed.assign(periods * periods, 0);
-  for (std::size_t c = 0; c < periods; ++c) {
-    for (std::size_t k = 0; c + k < periods; ++k) table.observed[c * periods + k] = 1;
-  }
+  cohort_table table = empty_table(checked.calendar, checked.first_period, periods);
 
   // Each batch's counts, and its revenue cells in customer order, kept by the batch's first
   // customer and added up in that order so the sums do not depend on the threads.

@@ -99,23 +99,24 @@ void check_rules(std::string_view function, const stage_rules& rules) {
   if (rules.population_gap) check::positive(function, "population_gap", *rules.population_gap);
 }
 
-void customer_history::load(std::span<const data::keyed_row> rows, data::period_totals& totals) {
-  periods_.clear();
-  spend_.clear();
-  totals.each(rows, [&](int64_t period, double total) {
-    periods_.push_back(period);
-    spend_.push_back(total);
-  });
-  own_win_back_.assign(periods_.empty() ? 0 : periods_.size() - 1, 0);
+void customer_history::load(std::span<const std::uint32_t> periods,
+                            std::span<const double> totals) {
+  periods_.assign(periods.begin(), periods.end());
+  spend_.assign(totals.begin(), totals.end());
+  const size_t gaps = periods_.empty() ? 0 : periods_.size() - 1;
+  own_win_back_.assign(gaps, 0);
+  doubled_medians_.resize(gaps);
   low_.clear();
   high_.clear();
-  for (size_t k = 0; k + 1 < periods_.size(); ++k) {
+  for (size_t k = 0; k < gaps; ++k) {
     const int64_t gap = periods_[k + 1] - periods_[k];
     if (k + 1 >= rules_.own_gap_min_purchases) {
       own_win_back_[k] =
           static_cast<double>(gap - 1) > rules_.churn_gaps * running_median(low_, high_);
     }
     push_median(low_, high_, gap);
+    doubled_medians_[k] = low_.size() > high_.size() ? 2 * low_.front()
+                                                     : low_.front() + high_.front();
   }
 }
 
@@ -124,16 +125,8 @@ size_t customer_history::purchases_up_to(int64_t end) const noexcept {
                              periods_.begin());
 }
 
-int64_t customer_history::doubled_median_gap(size_t n) {
-  scratch_.resize(n - 1);
-  for (size_t k = 0; k + 1 < n; ++k) scratch_[k] = periods_[k + 1] - periods_[k];
-  const size_t middle = scratch_.size() / 2;
-  std::nth_element(scratch_.begin(), scratch_.begin() + static_cast<std::ptrdiff_t>(middle),
-                   scratch_.end());
-  const int64_t upper = scratch_[middle];
-  if (scratch_.size() % 2 == 1) return 2 * upper;
-  return upper + *std::max_element(scratch_.begin(),
-                                   scratch_.begin() + static_cast<std::ptrdiff_t>(middle));
+int64_t customer_history::doubled_median_gap(size_t n) const noexcept {
+  return doubled_medians_[n - 2];
 }
 
 bool customer_history::win_back_gap(size_t k, double population_gap) const noexcept {
@@ -285,9 +278,39 @@ stage_engine::stage_engine(std::string_view function, const log_view& log,
                             log.ticks_per_second))),
       with_amount_(!log.amount.empty()),
       dates_(relative_dates(function, dates_argument, date_ticks, log_)),
-      groups_(log.customer, log.timestamp, log.amount, log_,
-              log_.calendar.last_tick(log_.first_period + dates_.back().end)),
+      owned_(std::in_place, log.customer, log.timestamp, log.amount, log_,
+             log_.calendar.last_tick(log_.first_period + dates_.back().end)),
+      grouped_(&*owned_),
       model_time_scale_(nan) {
+  prepare(function, strict_population_gap);
+}
+
+stage_engine::stage_engine(std::string_view function, const data::customer_periods& grouped,
+                           const stage_options& options, std::span<const int64_t> date_ticks,
+                           std::string_view dates_argument, bool strict_population_gap)
+    : options_(options),
+      prospects_(options.prospects.begin(), options.prospects.end()),
+      log_((check_rules(function, options.rules), grouped.log())),
+      with_amount_(grouped.has_amount()),
+      dates_(relative_dates(function, dates_argument, date_ticks, log_)),
+      grouped_(&grouped),
+      model_time_scale_(nan) {
+  if (log_.calendar.unit != options.rules.freq) {
+    check::fail(function, fmt::format("rules.freq = '{}' must be the grouping's period unit '{}'",
+                                      data::period_code(options.rules.freq),
+                                      data::period_code(log_.calendar.unit)));
+  }
+  const int64_t grouped_end = log_.calendar.period(grouped.last_tick()) - log_.first_period;
+  if (grouped_end != dates_.back().end) {
+    check::fail(function, fmt::format("the last date {} must be in the grouping's last period "
+                                      "(that of {})",
+                                      log_.calendar.text(date_ticks.back()),
+                                      log_.calendar.text(grouped.last_tick())));
+  }
+  prepare(function, strict_population_gap);
+}
+
+void stage_engine::prepare(std::string_view function, bool strict_population_gap) {
   options_.prospects = {};
   if (options_.model) {
     const alive_model& model = *options_.model;
@@ -304,7 +327,8 @@ stage_engine::stage_engine(std::string_view function, const log_view& log,
 }
 
 void stage_engine::scan_customers(std::string_view function, bool strict_population_gap) {
-  const size_t customers = groups_.customers();
+  const data::customer_periods& grouped = *grouped_;
+  const size_t customers = grouped.customers();
   const size_t D = dates_.size();
   const int64_t last_end = dates_.back().end;
   const bool compute_gap = !options_.rules.population_gap.has_value();
@@ -318,32 +342,33 @@ void stage_engine::scan_customers(std::string_view function, bool strict_populat
   keys_.assign(customers, 0);
 
   const stage_rules& rules = options_.rules;
-  groups_.for_each_batch([&](const data::customer_batch& batch) {
-    data::period_totals totals;
-    customer_history history(rules, nullptr, with_amount_);
-    size_t repeat = 0;
-    for (size_t k = 0; k < batch.size(); ++k) {
-      const size_t j = batch.first + k;
-      keys_[j] = batch.keys[k];
-      history.load(batch.rows_of(k), totals);
-      for (size_t i = 0; i < D && compute_gap; ++i) {
-        const size_t n = history.purchases_up_to(dates_[i].end);
-        if (n < 2) continue;
-        const auto bin = static_cast<size_t>(history.doubled_median_gap(n));
-        std::atomic_ref<std::uint32_t>(histogram[i * bins + bin])
-            .fetch_add(1, std::memory_order_relaxed);
-      }
-      const auto periods = history.periods();
-      const size_t n = history.purchases_up_to(last_end);
-      repeat += n >= 2;
-      if (j % step == 0 && sampled > 0) {
-        x[j / step] = static_cast<double>(n - 1);
-        t_x[j / step] = static_cast<double>(periods[n - 1] - periods[0]);
-        age[j / step] = static_cast<double>(last_end - periods[0]);
-      }
-    }
-    repeat_buyers.fetch_add(repeat, std::memory_order_relaxed);
-  });
+  std::copy(grouped.keys().begin(), grouped.keys().end(), keys_.begin());
+  parallel_for(
+      customers,
+      [&](size_t begin, size_t end) {
+        customer_history history(rules, nullptr, with_amount_);
+        size_t repeat = 0;
+        for (size_t j = begin; j < end; ++j) {
+          history.load(grouped.periods(j), grouped.totals(j));
+          for (size_t i = 0; i < D && compute_gap; ++i) {
+            const size_t n = history.purchases_up_to(dates_[i].end);
+            if (n < 2) continue;
+            const auto bin = static_cast<size_t>(history.doubled_median_gap(n));
+            std::atomic_ref<std::uint32_t>(histogram[i * bins + bin])
+                .fetch_add(1, std::memory_order_relaxed);
+          }
+          const auto periods = history.periods();
+          const size_t n = history.purchases_up_to(last_end);
+          repeat += n >= 2;
+          if (j % step == 0 && sampled > 0) {
+            x[j / step] = static_cast<double>(n - 1);
+            t_x[j / step] = static_cast<double>(periods[n - 1] - periods[0]);
+            age[j / step] = static_cast<double>(last_end - periods[0]);
+          }
+        }
+        repeat_buyers.fetch_add(repeat, std::memory_order_relaxed);
+      },
+      customers_per_chunk);
 
   double fallback = nan;
   for (size_t i = D; i-- > 0;) {

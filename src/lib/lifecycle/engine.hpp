@@ -2,11 +2,13 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "crmkit/core/parallel.hpp"
 #include "crmkit/data/grouping.hpp"
 #include "crmkit/lifecycle/stage.hpp"
 
@@ -16,6 +18,9 @@
  * walk that evaluates every customer at every date.
  */
 namespace crmkit::lifecycle::detail {
+
+/** Customers per parallel work unit: fixed, so nothing depends on the thread count. */
+inline constexpr std::size_t customers_per_chunk = 2048;
 
 /** A customer's stage at one date and the quantities the rules used. */
 struct customer_state {
@@ -44,15 +49,15 @@ class customer_history {
   customer_history(const stage_rules& rules, const alive_model* model, bool with_amount)
       : rules_(rules), model_(model), with_amount_(with_amount) {}
 
-  /** Loads the customer's rows (sorted by (period, row)). */
-  void load(std::span<const data::keyed_row> rows, data::period_totals& totals);
+  /** Loads the customer's distinct purchase periods (ascending) and their totals. */
+  void load(std::span<const std::uint32_t> periods, std::span<const double> totals);
 
   [[nodiscard]] std::span<const std::int64_t> periods() const noexcept { return periods_; }
   [[nodiscard]] std::span<const double> spend() const noexcept { return spend_; }
   /** Purchase periods up to relative period `end`. */
   [[nodiscard]] std::size_t purchases_up_to(std::int64_t end) const noexcept;
   /** Twice the median of the first `n − 1` gaps (n ≥ 2): an exact integer. */
-  [[nodiscard]] std::int64_t doubled_median_gap(std::size_t n);
+  [[nodiscard]] std::int64_t doubled_median_gap(std::size_t n) const noexcept;
   /** The customer's state at a date. */
   [[nodiscard]] customer_state evaluate(const date_context& date);
 
@@ -65,7 +70,8 @@ class customer_history {
   std::vector<std::int64_t> periods_;
   std::vector<double> spend_;
   std::vector<std::uint8_t> own_win_back_;  // per gap k with k + 1 >= own_gap_min_purchases
-  std::vector<std::int64_t> scratch_, low_, high_;
+  // doubled_medians_[k]: twice the median of gaps 0..k (the running median's, kept by load)
+  std::vector<std::int64_t> doubled_medians_, low_, high_;
 };
 
 /** The log grouped once, evaluated at a list of dates. */
@@ -78,11 +84,20 @@ class stage_engine {
   stage_engine(std::string_view function, const log_view& log, const stage_options& options,
                std::span<const std::int64_t> date_ticks, std::string_view dates_argument,
                bool strict_population_gap);
+  /**
+   * The same over a log grouped already, whose period unit must be options.rules.freq and whose
+   * last period must be the last date's; `grouped` must outlive the engine.
+   */
+  stage_engine(std::string_view function, const data::customer_periods& grouped,
+               const stage_options& options, std::span<const std::int64_t> date_ticks,
+               std::string_view dates_argument, bool strict_population_gap);
+  stage_engine(const stage_engine&) = delete;
+  stage_engine& operator=(const stage_engine&) = delete;
 
   [[nodiscard]] const data::checked_log& log() const noexcept { return log_; }
   [[nodiscard]] const stage_options& options() const noexcept { return options_; }
   [[nodiscard]] std::span<const date_context> dates() const noexcept { return dates_; }
-  [[nodiscard]] std::size_t rows_used() const noexcept { return groups_.rows_used(); }
+  [[nodiscard]] std::size_t rows_used() const noexcept { return grouped_->rows_used(); }
   /** Customers with a purchase up to the last date, ascending keys. */
   [[nodiscard]] std::span<const std::int64_t> keys() const noexcept { return keys_; }
   /** Keys of customers and prospects, merged ascending. */
@@ -102,23 +117,29 @@ class stage_engine {
    */
   template <class Sink>
   void run(Sink&& sink) const {
-    groups_.for_each_batch([&](const data::customer_batch& batch) {
-      data::period_totals totals;
-      customer_history history(options_.rules, model_pointer(), with_amount_);
-      std::vector<customer_state> states(dates_.size());
-      for (std::size_t k = 0; k < batch.size(); ++k) {
-        history.load(batch.rows_of(k), totals);
-        for (std::size_t i = 0; i < dates_.size(); ++i) states[i] = history.evaluate(dates_[i]);
-        sink(batch.first + k, static_cast<const customer_history&>(history),
-             std::span<const customer_state>(states));
-      }
-    });
+    const data::customer_periods& grouped = *grouped_;
+    parallel_for(
+        grouped.customers(),
+        [&](std::size_t begin, std::size_t end) {
+          customer_history history(options_.rules, model_pointer(), with_amount_);
+          std::vector<customer_state> states(dates_.size());
+          for (std::size_t j = begin; j < end; ++j) {
+            history.load(grouped.periods(j), grouped.totals(j));
+            for (std::size_t i = 0; i < dates_.size(); ++i) {
+              states[i] = history.evaluate(dates_[i]);
+            }
+            sink(j, static_cast<const customer_history&>(history),
+                 std::span<const customer_state>(states));
+          }
+        },
+        customers_per_chunk);
   }
 
  private:
   [[nodiscard]] const alive_model* model_pointer() const noexcept {
     return options_.model ? &*options_.model : nullptr;
   }
+  void prepare(std::string_view function, bool strict_population_gap);
   void scan_customers(std::string_view function, bool strict_population_gap);
   void check_model_unit(std::string_view function, std::span<const double> x,
                         std::span<const double> t_x, std::span<const double> age,
@@ -129,7 +150,8 @@ class stage_engine {
   data::checked_log log_;
   bool with_amount_;
   std::vector<date_context> dates_;
-  data::customer_groups groups_;
+  std::optional<data::customer_periods> owned_;
+  const data::customer_periods* grouped_;
   std::vector<std::int64_t> keys_, all_keys_;
   std::vector<std::size_t> position_;
   std::vector<std::uint8_t> prospect_;

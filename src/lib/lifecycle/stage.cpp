@@ -73,10 +73,10 @@ stage_table classify(const log_view& log, const stage_options& options,
   return table;
 }
 
-stage_history classify_history(const log_view& log, std::span<const std::int64_t> dates,
-                               const stage_options& options) {
-  constexpr std::string_view function = "classify_history";
-  detail::stage_engine engine(function, log, options, dates, "dates", false);
+namespace {
+
+stage_history history_of(detail::stage_engine& engine, std::span<const std::int64_t> dates,
+                         std::int64_t ticks_per_second) {
   const auto keys = engine.all_keys();
   const std::size_t size = keys.size();
   const std::size_t D = dates.size();
@@ -101,8 +101,22 @@ stage_history classify_history(const log_view& log, std::span<const std::int64_t
   });
   for (const auto& date : engine.dates()) history.population_gap.push_back(date.population_gap);
   history.warnings = engine.warnings();
-  history.ticks_per_second = log.ticks_per_second;
+  history.ticks_per_second = ticks_per_second;
   return history;
+}
+
+}  // namespace
+
+stage_history classify_history(const log_view& log, std::span<const std::int64_t> dates,
+                               const stage_options& options) {
+  detail::stage_engine engine("classify_history", log, options, dates, "dates", false);
+  return history_of(engine, dates, log.ticks_per_second);
+}
+
+stage_history classify_history(const data::customer_periods& grouped,
+                               std::span<const std::int64_t> dates, const stage_options& options) {
+  detail::stage_engine engine("classify_history", grouped, options, dates, "dates", false);
+  return history_of(engine, dates, grouped.log().calendar.ticks_per_second);
 }
 
 }  // namespace crmkit::lifecycle

@@ -128,9 +128,13 @@ std::optional<lifecycle_tables> lifecycle(const data::transaction_log& log,
   try {
     // One classification at both dates: the stages at the end and the migration into them.
     const std::int64_t dates[] = {from, end};
-    const auto history = lifecycle::classify_history(view, dates, settings);
+    const auto history = customers.days
+                             ? lifecycle::classify_history(*customers.days, dates, settings)
+                             : lifecycle::classify_history(view, dates, settings);
     const auto migration = lifecycle::migration_between(history, 0, 1);
-    const auto cohorts = lifecycle::cohort_retention(view, data::period_unit::month, end);
+    const auto cohorts =
+        customers.days ? lifecycle::cohort_retention(*customers.days, data::period_unit::month)
+                       : lifecycle::cohort_retention(view, data::period_unit::month, end);
     for (const auto& warning : history.warnings) {
       notes.push_back({note_code::lifecycle_warning, warning.message});
     }

@@ -1,5 +1,6 @@
 #include <crmkit/core/error.hpp>
 #include <crmkit/core/parallel.hpp>
+#include <crmkit/data/grouping.hpp>
 #include <crmkit/data/simulate.hpp>
 #include <crmkit/lifecycle.hpp>
 
@@ -494,4 +495,41 @@ TEST_CASE("a total spend beyond the double range is an error, not inf") {
   const auto table = lc::classify(fine.view(), hand_options(), day(200));
   const auto rows = rows_by_key(table.customer);
   CHECK(table.total_spend[rows.at(11)] == 1.6e308);
+}
+
+TEST_CASE("a log grouped once gives the same history and cohort counts as the log") {
+  // The references are classify_history and cohort_retention over the rows (tested above and in
+  // the pipeline); the grouped overloads only skip grouping the rows again.
+  const hand_log log;
+  const auto options = hand_options();
+  const std::vector<std::int64_t> dates{day(100), day(150), day(200)};
+  const auto view = log.view();
+  const auto checked = crmkit::data::check_log("test", view.customer, view.timestamp, view.amount,
+                                               options.rules.freq, 1);
+  const crmkit::data::customer_periods grouped(
+      view.customer, view.timestamp, view.amount, checked,
+      checked.calendar.last_tick(checked.calendar.period(dates.back())));
+  const auto direct = lc::classify_history(view, dates, options);
+  const auto shared = lc::classify_history(grouped, dates, options);
+  CHECK(shared.customer == direct.customer);
+  CHECK(shared.stages == direct.stages);
+  CHECK(shared.present == direct.present);
+  CHECK(shared.population_gap == direct.population_gap);
+
+  const auto cohorts = lc::cohort_retention(view, crmkit::data::period_unit::month, dates.back());
+  const auto counted = lc::cohort_retention(grouped, crmkit::data::period_unit::month);
+  CHECK(counted.cohort == cohorts.cohort);
+  CHECK(counted.offsets == cohorts.offsets);
+  CHECK(counted.size == cohorts.size);
+  CHECK(counted.active == cohorts.active);
+  CHECK(counted.observed == cohorts.observed);
+  CHECK(counted.revenue.empty());
+
+  const std::vector<std::int64_t> earlier{day(100), day(150)};
+  CHECK_THROWS_WITH_AS(lc::classify_history(grouped, earlier, options),
+                       doctest::Contains("must be in the grouping's last period"),
+                       crmkit::invalid_input);
+  CHECK_THROWS_WITH_AS(lc::cohort_retention(grouped, crmkit::data::period_unit::hour),
+                       doctest::Contains("is not the grouping's period unit"),
+                       crmkit::invalid_input);
 }
