@@ -42,41 +42,50 @@ std::vector<std::int64_t> as_integers(const std::vector<std::int32_t>& values) {
 
 }  // namespace
 
+data::table customer_table(customer_summaries&& customers, customer_predictions&& predictions,
+                           kmeans_segments&& segments, rfm_assignment&& rfm,
+                           tier_assignment&& tiers, const lifecycle_tables* stages,
+                           const analysis_options& options) {
+  data::table table;
+  table.index_columns = 1;
+  if (customers.labels.empty()) {
+    table.add("customer_id", std::move(customers.customer));
+  } else {
+    std::vector<std::int32_t> codes(customers.customer.begin(), customers.customer.end());
+    table.add_text("customer_id", std::move(codes), std::move(customers.labels));
+  }
+  table.add("frequency", std::move(customers.frequency))
+      .add("recency", std::move(customers.recency))
+      .add("T", std::move(customers.T))
+      .add("monetary_value", std::move(customers.monetary_value))
+      .add("purchases", std::move(customers.purchases))
+      .add("weeks_since_last", std::move(customers.periods_since_last))
+      .add("mean_spend", std::move(customers.mean_spend))
+      .add("revenue", std::move(customers.revenue))
+      .add("p_alive", std::move(predictions.p_alive))
+      .add(fmt::format("expected_purchases_{:g}w", options.prediction_periods),
+           std::move(predictions.expected_purchases))
+      .add("expected_spend", std::move(predictions.expected_spend))
+      .add("clv", std::move(predictions.clv))
+      .add_text("segment", std::move(segments.segment), std::move(segments.names))
+      .add("r_score", as_integers(rfm.r_score))
+      .add("f_score", as_integers(rfm.f_score))
+      .add("m_score", as_integers(rfm.m_score))
+      .add_text("rfm_segment", std::move(rfm.segment), std::move(rfm.names))
+      .add_text("value_tier", std::move(tiers.tier), {"A", "B", "C"})
+      .add_text("value_level", std::move(tiers.level), {"high", "medium", "low"});
+  if (stages != nullptr) table.add_text("stage", stages->stage, stages->names);
+  return table;
+}
+
 data::table customer_table(const customer_summaries& customers,
                            const customer_predictions& predictions,
                            const kmeans_segments& segments, const rfm_assignment& rfm,
                            const tier_assignment& tiers, const lifecycle_tables* stages,
                            const analysis_options& options) {
-  data::table table;
-  table.index_columns = 1;
-  if (customers.labels.empty()) {
-    table.add("customer_id", customers.customer);
-  } else {
-    std::vector<std::int32_t> codes(customers.customer.begin(), customers.customer.end());
-    table.add_text("customer_id", std::move(codes), customers.labels);
-  }
-  table.add("frequency", customers.frequency)
-      .add("recency", customers.recency)
-      .add("T", customers.T)
-      .add("monetary_value", customers.monetary_value)
-      .add("purchases", customers.purchases)
-      .add("weeks_since_last", customers.periods_since_last)
-      .add("mean_spend", customers.mean_spend)
-      .add("revenue", customers.revenue)
-      .add("p_alive", predictions.p_alive)
-      .add(fmt::format("expected_purchases_{:g}w", options.prediction_periods),
-           predictions.expected_purchases)
-      .add("expected_spend", predictions.expected_spend)
-      .add("clv", predictions.clv)
-      .add_text("segment", segments.segment, segments.names)
-      .add("r_score", as_integers(rfm.r_score))
-      .add("f_score", as_integers(rfm.f_score))
-      .add("m_score", as_integers(rfm.m_score))
-      .add_text("rfm_segment", rfm.segment, rfm.names)
-      .add_text("value_tier", tiers.tier, {"A", "B", "C"})
-      .add_text("value_level", tiers.level, {"high", "medium", "low"});
-  if (stages != nullptr) table.add_text("stage", stages->stage, stages->names);
-  return table;
+  return customer_table(customer_summaries(customers), customer_predictions(predictions),
+                        kmeans_segments(segments), rfm_assignment(rfm), tier_assignment(tiers),
+                        stages, options);
 }
 
 data::table early_warning(const data::table& customers, const customer_summaries& summaries,
@@ -126,16 +135,12 @@ data::table top_customers(const data::table& customers, const analysis_options& 
   return data::take_rows(customers, order);
 }
 
-headline_numbers headline(const customer_summaries& customers,
-                          const customer_predictions& predictions,
-                          const std::vector<named_table>& tables,
-                          const analysis_options& options) {
-  const auto table = [&](std::string_view name) -> const data::table* {
-    for (const auto& each : tables) {
-      if (each.name == name) return &each.table;
-    }
-    return nullptr;
-  };
+namespace {
+
+/** The headline numbers of the customers and predictions (the tables' ones left as they are). */
+headline_numbers customer_headline(const customer_summaries& customers,
+                                   const customer_predictions& predictions,
+                                   const analysis_options& options) {
   headline_numbers out;
   const std::size_t n = customers.size();
   out.customers = n;
@@ -163,6 +168,17 @@ headline_numbers headline(const customer_summaries& customers,
         std::accumulate(sorted.begin(), sorted.begin() + static_cast<std::ptrdiff_t>(top), 0.0) /
         out.expected_value;
   }
+  return out;
+}
+
+/** Adds the headline numbers read from the finished tables. */
+void add_table_headline(headline_numbers& out, const std::vector<named_table>& tables) {
+  const auto table = [&](std::string_view name) -> const data::table* {
+    for (const auto& each : tables) {
+      if (each.name == name) return &each.table;
+    }
+    return nullptr;
+  };
   if (const auto* tiers = table("value_tiers")) {
     out.tier_a_customer_share = tiers->get<std::vector<double>>("customer_share").front();
   }
@@ -173,6 +189,16 @@ headline_numbers headline(const customer_summaries& customers,
     out.nps_upper = overall->get<std::vector<double>>("upper").front();
     out.nps_answers = static_cast<std::size_t>(overall->get<std::vector<std::int64_t>>("n").front());
   }
+}
+
+}  // namespace
+
+headline_numbers headline(const customer_summaries& customers,
+                          const customer_predictions& predictions,
+                          const std::vector<named_table>& tables,
+                          const analysis_options& options) {
+  headline_numbers out = customer_headline(customers, predictions, options);
+  add_table_headline(out, tables);
   return out;
 }
 
@@ -181,9 +207,9 @@ analysis_result analyze(const data::transaction_log& log, const survey_answers* 
   builtin_rfm_rule_set(options.rfm_rules);  // an unknown name fails before any work
   analysis_result result;
   auto& notes = result.notes;
-  const auto customers = summarize_customers(log, options);
+  auto customers = summarize_customers(log, options);
   const auto models = fit_models(customers, options, notes);
-  const auto predictions = predict_customers(customers, models, options);
+  auto predictions = predict_customers(customers, models, options);
   // Two groups of independent steps run side by side. A parallel loop inside a running group is
   // serial with the same fixed chunks, so no table depends on the thread count; each group keeps
   // its own notes, appended in step order.
@@ -204,8 +230,17 @@ analysis_result analyze(const data::transaction_log& log, const survey_answers* 
     }
   });
   for (auto& each : group_notes) notes.insert(notes.end(), each.begin(), each.end());
-  auto table = customer_table(customers, predictions, *segments, *rfm, *tiers,
-                              stages ? &*stages : nullptr, options);
+  customers.days.reset();  // the shared grouping is no longer needed: free it before the tables
+  auto repeat = repeat_purchases(customers, models, options);
+  result.headline = customer_headline(customers, predictions, options);
+  auto quality = std::move(segments->quality);
+  auto profiles = std::move(segments->profiles);
+  auto rfm_table = std::move(rfm->table);
+  auto tier_table = std::move(tiers->table);
+  // The per-customer columns move into the customers table (the summaries keep their scalars).
+  auto table = customer_table(std::move(customers), std::move(predictions), std::move(*segments),
+                              std::move(*rfm), std::move(*tiers), stages ? &*stages : nullptr,
+                              options);
   auto warning = early_warning(table, customers, options);
   auto top = top_customers(table, options);
 
@@ -217,23 +252,23 @@ analysis_result analyze(const data::transaction_log& log, const survey_answers* 
     tables.push_back({"cumulative_transactions", std::move(calibration->cumulative_transactions)});
     result.calibration_period = calibration->calibration_period;
   }
-  tables.push_back({"kmeans_quality", std::move(segments->quality)});
-  tables.push_back({"segments", std::move(segments->profiles)});
-  tables.push_back({"rfm_segments", std::move(rfm->table)});
-  tables.push_back({"value_tiers", std::move(tiers->table)});
+  tables.push_back({"kmeans_quality", std::move(quality)});
+  tables.push_back({"segments", std::move(profiles)});
+  tables.push_back({"rfm_segments", std::move(rfm_table)});
+  tables.push_back({"value_tiers", std::move(tier_table)});
   tables.push_back({"early_warning", std::move(warning)});
   if (stages) {
     tables.push_back({"lifecycle_stages", std::move(stages->stages)});
     tables.push_back({"stage_migration", std::move(stages->migration)});
     tables.push_back({"cohort_retention", std::move(stages->cohort_retention)});
   }
-  tables.push_back({"repeat_purchases", repeat_purchases(customers, models, options)});
+  tables.push_back({"repeat_purchases", std::move(repeat)});
   tables.push_back({"top_customers", std::move(top)});
   if (survey != nullptr) {
     auto answers = survey_tables(*survey, tables.front().table, options, notes);
     for (auto& each : answers) tables.push_back(std::move(each));
   }
-  result.headline = headline(customers, predictions, tables, options);
+  add_table_headline(result.headline, tables);
   const auto& p = models.purchases;
   const auto& g = models.spend;
   result.bg_nbd_r = p.r;

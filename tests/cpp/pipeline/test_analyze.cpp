@@ -442,3 +442,36 @@ TEST_CASE("data::table CSV: dates, flags, text and missing cells") {
   CHECK(data::format_csv(picked) ==
         "name,day,flag,x,n\na,1970-01-01,True,-2,3\na,2024-01-01,True,1.5,1\n");
 }
+
+TEST_CASE("analyze's moved customers table is the steps' copied one; lifecycle with or without "
+          "the shared grouping agrees") {
+  const pl::analysis_options options;
+  std::vector<pl::note> notes;
+  auto c = pl::summarize_customers(demo(), options);
+  REQUIRE(c.days != nullptr);
+  CHECK(c.days->keys().size() == c.size());
+  const auto fits = pl::fit_models(c, options, notes);
+  const auto predictions = pl::predict_customers(c, fits, options);
+  const auto segments = pl::segment_customers(c, predictions, options, notes);
+  const auto rfm = pl::rfm_segments(c, predictions, options);
+  const auto tiers = pl::value_tiers(c, predictions, options);
+  const auto shared = pl::lifecycle(demo(), c, fits, predictions, options, notes);
+  REQUIRE(shared.has_value());
+  auto ungrouped = c;
+  ungrouped.days.reset();
+  const auto own = pl::lifecycle(demo(), ungrouped, fits, predictions, options, notes);
+  REQUIRE(own.has_value());
+  CHECK(shared->stage == own->stage);
+  for (const auto* name : {"stages", "migration", "cohort_retention"}) {
+    CAPTURE(name);
+    const auto& a = std::string(name) == "stages"      ? shared->stages
+                    : std::string(name) == "migration" ? shared->migration
+                                                       : shared->cohort_retention;
+    const auto& b = std::string(name) == "stages"      ? own->stages
+                    : std::string(name) == "migration" ? own->migration
+                                                       : own->cohort_retention;
+    CHECK(data::format_csv(a) == data::format_csv(b));
+  }
+  const auto copied = pl::customer_table(c, predictions, segments, rfm, tiers, &*shared, options);
+  CHECK(data::format_csv(copied) == data::format_csv(result().table("customers")));
+}
