@@ -40,42 +40,55 @@ std::vector<std::int64_t> as_integers(const std::vector<std::int32_t>& values) {
   return {values.begin(), values.end()};
 }
 
+/**
+ * The customers table from the steps' outputs: each column moved out of an rvalue argument,
+ * copied from an lvalue one (`std::forward<A>(a).member` is an rvalue only when `a` is).
+ */
+template <class Summaries, class Predictions, class Segments, class Rfm, class Tiers>
+data::table build_customer_table(Summaries&& customers, Predictions&& predictions,
+                                 Segments&& segments, Rfm&& rfm, Tiers&& tiers,
+                                 const lifecycle_tables* stages, const analysis_options& options) {
+  data::table table;
+  table.index_columns = 1;
+  if (customers.labels.empty()) {
+    table.add("customer_id", std::forward<Summaries>(customers).customer);
+  } else {
+    std::vector<std::int32_t> codes(customers.customer.begin(), customers.customer.end());
+    table.add_text("customer_id", std::move(codes), std::forward<Summaries>(customers).labels);
+  }
+  table.add("frequency", std::forward<Summaries>(customers).frequency)
+      .add("recency", std::forward<Summaries>(customers).recency)
+      .add("T", std::forward<Summaries>(customers).T)
+      .add("monetary_value", std::forward<Summaries>(customers).monetary_value)
+      .add("purchases", std::forward<Summaries>(customers).purchases)
+      .add("weeks_since_last", std::forward<Summaries>(customers).periods_since_last)
+      .add("mean_spend", std::forward<Summaries>(customers).mean_spend)
+      .add("revenue", std::forward<Summaries>(customers).revenue)
+      .add("p_alive", std::forward<Predictions>(predictions).p_alive)
+      .add(fmt::format("expected_purchases_{:g}w", options.prediction_periods),
+           std::forward<Predictions>(predictions).expected_purchases)
+      .add("expected_spend", std::forward<Predictions>(predictions).expected_spend)
+      .add("clv", std::forward<Predictions>(predictions).clv)
+      .add_text("segment", std::forward<Segments>(segments).segment,
+                std::forward<Segments>(segments).names)
+      .add("r_score", as_integers(rfm.r_score))
+      .add("f_score", as_integers(rfm.f_score))
+      .add("m_score", as_integers(rfm.m_score))
+      .add_text("rfm_segment", std::forward<Rfm>(rfm).segment, std::forward<Rfm>(rfm).names)
+      .add_text("value_tier", std::forward<Tiers>(tiers).tier, {"A", "B", "C"})
+      .add_text("value_level", std::forward<Tiers>(tiers).level, {"high", "medium", "low"});
+  if (stages != nullptr) table.add_text("stage", stages->stage, stages->names);
+  return table;
+}
+
 }  // namespace
 
 data::table customer_table(customer_summaries&& customers, customer_predictions&& predictions,
                            kmeans_segments&& segments, rfm_assignment&& rfm,
                            tier_assignment&& tiers, const lifecycle_tables* stages,
                            const analysis_options& options) {
-  data::table table;
-  table.index_columns = 1;
-  if (customers.labels.empty()) {
-    table.add("customer_id", std::move(customers.customer));
-  } else {
-    std::vector<std::int32_t> codes(customers.customer.begin(), customers.customer.end());
-    table.add_text("customer_id", std::move(codes), std::move(customers.labels));
-  }
-  table.add("frequency", std::move(customers.frequency))
-      .add("recency", std::move(customers.recency))
-      .add("T", std::move(customers.T))
-      .add("monetary_value", std::move(customers.monetary_value))
-      .add("purchases", std::move(customers.purchases))
-      .add("weeks_since_last", std::move(customers.periods_since_last))
-      .add("mean_spend", std::move(customers.mean_spend))
-      .add("revenue", std::move(customers.revenue))
-      .add("p_alive", std::move(predictions.p_alive))
-      .add(fmt::format("expected_purchases_{:g}w", options.prediction_periods),
-           std::move(predictions.expected_purchases))
-      .add("expected_spend", std::move(predictions.expected_spend))
-      .add("clv", std::move(predictions.clv))
-      .add_text("segment", std::move(segments.segment), std::move(segments.names))
-      .add("r_score", as_integers(rfm.r_score))
-      .add("f_score", as_integers(rfm.f_score))
-      .add("m_score", as_integers(rfm.m_score))
-      .add_text("rfm_segment", std::move(rfm.segment), std::move(rfm.names))
-      .add_text("value_tier", std::move(tiers.tier), {"A", "B", "C"})
-      .add_text("value_level", std::move(tiers.level), {"high", "medium", "low"});
-  if (stages != nullptr) table.add_text("stage", stages->stage, stages->names);
-  return table;
+  return build_customer_table(std::move(customers), std::move(predictions), std::move(segments),
+                              std::move(rfm), std::move(tiers), stages, options);
 }
 
 data::table customer_table(const customer_summaries& customers,
@@ -83,9 +96,7 @@ data::table customer_table(const customer_summaries& customers,
                            const kmeans_segments& segments, const rfm_assignment& rfm,
                            const tier_assignment& tiers, const lifecycle_tables* stages,
                            const analysis_options& options) {
-  return customer_table(customer_summaries(customers), customer_predictions(predictions),
-                        kmeans_segments(segments), rfm_assignment(rfm), tier_assignment(tiers),
-                        stages, options);
+  return build_customer_table(customers, predictions, segments, rfm, tiers, stages, options);
 }
 
 data::table early_warning(const data::table& customers, const customer_summaries& summaries,
