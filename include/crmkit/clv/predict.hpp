@@ -108,7 +108,9 @@ concept separable_transaction_params = transaction_params<P> && requires(const P
 /**
  * Conditional predictions for many customers at once. For separable models (above) the
  * customers are grouped by (x, T) (group_by_frequency_and_age) and E[Y(t) | alive, x, T] is
- * evaluated once per group and horizon, P(alive) once per customer; every value is the same
+ * evaluated once per group and horizon, P(alive) once per customer. Ages that are nearly all
+ * distinct (continuous times; judged on a sample by detail::merging_pays) leave nothing to share,
+ * and the customers are then evaluated one by one. Every value is the same
  * product the scalar conditional_expected_number_of_purchases_up_to_time forms, so the results
  * are bit-identical to it (and do not depend on the thread count). Other models are evaluated
  * customer by customer. The spans are borrowed: they must outlive the forecast.
@@ -125,7 +127,9 @@ class customer_forecast {
     alive_ = detail::per_customer(x.size(), [&](std::size_t i) {
       return conditional_probability_alive(params_, x_[i], t_x_[i], age_[i]);
     });
-    if constexpr (separable) groups_ = group_by_frequency_and_age(x, age);
+    if constexpr (separable) {
+      if (detail::merging_pays(x, age)) groups_ = group_by_frequency_and_age(x, age);
+    }
   }
 
   [[nodiscard]] std::size_t size() const noexcept { return x_.size(); }
@@ -147,22 +151,14 @@ class customer_forecast {
     const std::size_t n = size();
     const std::size_t steps = horizons.size();
     if constexpr (!separable) {
-      return detail::per_customer(n, [&](std::size_t i) {
-        double value = 0;
-        double previous = 0;
-        for (std::size_t k = 0; k < steps; ++k) {
-          const double current = conditional_expected_number_of_purchases_up_to_time(
-              params_, horizons[k], x_[i], t_x_[i], age_[i]);
-          value += (current - previous) / divisors[k];
-          previous = current;
-        }
-        return value;
-      });
+      return customer_by_customer(horizons, divisors);
     } else {
+      if (groups_.of_customer.empty()) return customer_by_customer(horizons, divisors);
       using model = typename model_for<P>::type;
       const std::size_t groups = groups_.size();
       // Horizons in blocks whose per-group table stays within table_limit values.
-      const std::size_t block = std::max<std::size_t>(1, table_limit / std::max<std::size_t>(groups, 1));
+      const std::size_t block =
+          std::max<std::size_t>(1, table_limit / std::max<std::size_t>(groups, 1));
       std::vector<double> value(n, 0.0);
       std::vector<double> previous(steps > block ? n : 0, 0.0);
       std::vector<double> table;
@@ -205,6 +201,31 @@ class customer_forecast {
 
  private:
   static constexpr bool separable = separable_transaction_params<P>;
+
+  /** discounted_increments one customer at a time (ungrouped). */
+  [[nodiscard]] std::vector<double> customer_by_customer(std::span<const double> horizons,
+                                                         std::span<const double> divisors) const {
+    return detail::per_customer(size(), [&](std::size_t i) {
+      double value = 0;
+      double previous = 0;
+      for (std::size_t k = 0; k < horizons.size(); ++k) {
+        double current = 0;
+        if constexpr (separable) {
+          const double alive = alive_[i];
+          current = alive == 0 ? 0.0
+                               : alive * model_for<P>::type::alive_purchases(params_, horizons[k],
+                                                                             x_[i], age_[i]);
+        } else {
+          current = conditional_expected_number_of_purchases_up_to_time(params_, horizons[k],
+                                                                        x_[i], t_x_[i], age_[i]);
+        }
+        value += (current - previous) / divisors[k];
+        previous = current;
+      }
+      return value;
+    });
+  }
+
   /** Values of E[Y(t) | alive, x, T] held at once (32 MiB). */
   static constexpr std::size_t table_limit = std::size_t{1} << 22;
   /** Groups per parallel chunk: one evaluation costs from 0.1 to 10 µs. */
