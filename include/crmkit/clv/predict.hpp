@@ -1,5 +1,6 @@
 #pragma once
 
+#include <algorithm>
 #include <concepts>
 #include <cstddef>
 #include <span>
@@ -264,7 +265,10 @@ std::vector<double> conditional_expected_number_of_purchases_up_to_time(
   check_params(function, p);
   check_summaries(function, x, t_x, age);
   detail::check_times(function, "t", t, x.size());
-  if (t.size() == 1) return customer_forecast<P>(function, p, x, t_x, age).expected_purchases(t[0]);
+  // One horizon for everyone (also when broadcast to every customer, as Python passes it).
+  if (std::all_of(t.begin(), t.end(), [&](double value) { return value == t[0]; })) {
+    return customer_forecast<P>(function, p, x, t_x, age).expected_purchases(t[0]);
+  }
   return detail::per_customer(x.size(), [&](std::size_t i) {
     return conditional_expected_number_of_purchases_up_to_time(p, detail::broadcast(t, i), x[i],
                                                                t_x[i], age[i]);

@@ -170,4 +170,7 @@ TEST_CASE("grouped forecasts: one evaluation per (x, T), bit-identical to the sc
       fhl, horizon, data.x, data.t_x, data.age);
   CHECK(vectorised[17] == clv::conditional_expected_number_of_purchases_up_to_time(
                               fhl, 13.0, data.x[17], data.t_x[17], data.age[17]));
+  const std::vector<double> broadcast(data.x.size(), 13.0);  // t repeated, as Python passes it
+  CHECK(clv::conditional_expected_number_of_purchases_up_to_time(fhl, broadcast, data.x, data.t_x,
+                                                                 data.age) == vectorised);
 }
