@@ -115,17 +115,42 @@ inline void check_summaries(std::string_view function, std::span<const double> f
 
 /**
  * Sorts rows (x_i, u_i, v_i, w_i) by (x, u, v) and merges identical ones, summing their weights
- * in row order (an empty `weights` means all 1; zero-weight rows are dropped). Each column is
- * first replaced by the rank of its value among the column's distinct values (a hash table;
- * summaries with dates have a few hundred distinct times), and the rows are sorted by one key
- * packing the three ranks: a stable LSD radix sort of a few passes, O(n). Columns with NaN or
- * −0, or too many distinct values to pack, are sorted by their values instead (radix sorts on
- * v, skipped when v is u, then u, then x). The order is total, so the result does not depend on
- * the thread count and, up to the order in which tied weights are added, not on the input order.
- * Compiled in src/lib/clv/observations.cpp.
+ * (an empty `weights` means all 1; zero-weight rows are dropped). The sort is a stable LSD radix
+ * sort on v (skipped when v is u), then u, then x, O(n); the order is total, so the result does not
+ * depend on the thread count and, up to the order in which tied weights are added, not on the input
+ * order.
  */
-std::vector<pattern> compress(std::span<const double> x, std::span<const double> u,
-                              std::span<const double> v, std::span<const double> weights = {});
+inline std::vector<pattern> compress(std::span<const double> x, std::span<const double> u,
+                                     std::span<const double> v,
+                                     std::span<const double> weights = {}) {
+  const std::size_t n = x.size();
+  auto weight = [&](std::size_t i) { return weights.empty() ? 1.0 : weights[i]; };
+  radix_sorter sorter(n);
+  if (n > 1) {
+    if (v.data() != u.data()) sorter.sort_by([&](std::size_t i) { return radix_key(v[i]); });
+    sorter.sort_by([&](std::size_t i) { return radix_key(u[i]); });
+    sorter.sort_by([&](std::size_t i) { return radix_key(x[i]); });
+  }
+  const auto& order = sorter.order();
+  auto same = [&](std::size_t i, std::size_t j) {
+    return x[i] == x[j] && u[i] == u[j] && v[i] == v[j];
+  };
+  std::size_t unique = 0;
+  for (std::size_t k = 0; k < n; ++k) unique += k == 0 || !same(order[k], order[k - 1]);
+  std::vector<pattern> merged;
+  merged.reserve(unique);
+  for (std::size_t k = 0; k < n; ++k) {
+    const std::size_t i = order[k];
+    if (weight(i) == 0) continue;
+    if (!merged.empty() && merged.back().x == x[i] && merged.back().u == u[i] &&
+        merged.back().v == v[i]) {
+      merged.back().weight += weight(i);
+    } else {
+      merged.push_back({x[i], u[i], v[i], weight(i)});
+    }
+  }
+  return merged;
+}
 
 /**
  * Rows (x_i, u_i, v_i, w_i) ordered by x alone (a stable counting sort) and not merged; zero

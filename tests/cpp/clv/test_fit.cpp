@@ -3,8 +3,6 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
-#include <map>
-#include <tuple>
 #include <vector>
 
 #include "clv/simulate.hpp"
@@ -58,42 +56,4 @@ TEST_CASE("the one-pass summary check accepts exactly what the detailed checks a
   }
   const std::vector<double> infinite_age{10, 10, 12, INFINITY};
   CHECK_FALSE(clv::detail::summaries_valid(x, t_x, infinite_age));
-}
-
-TEST_CASE("compress sorts by (x, u, v) and merges identical rows, ranked or by value") {
-  // Reference: an ordered map keyed by the values, weights added in row order.
-  const auto reference = [](const std::vector<double>& x, const std::vector<double>& u,
-                            const std::vector<double>& v, const std::vector<double>& w) {
-    std::map<std::tuple<double, double, double>, double> merged;
-    for (std::size_t i = 0; i < x.size(); ++i) {
-      if (w[i] != 0) merged[{x[i], u[i], v[i]}] += w[i];
-    }
-    return merged;
-  };
-  std::vector<double> x, u, v, w;
-  for (int i = 0; i < 5000; ++i) {
-    x.push_back(i % 4);
-    u.push_back((i * 7 % 13) / 3.0);
-    v.push_back((i * 5 % 9) * 0.7);
-    w.push_back((i % 3) * 0.3);
-  }
-  for (const bool negative_zero : {false, true}) {  // −0 sends compress to the value sort
-    if (negative_zero) x[10] = -0.0;
-    const auto expected = reference(x, u, v, w);
-    const auto merged = clv::compress(x, u, v, w);
-    REQUIRE(merged.size() == expected.size());
-    std::size_t k = 0;
-    for (const auto& [key, weight] : expected) {
-      CHECK(merged[k].x == std::get<0>(key));
-      CHECK(merged[k].u == std::get<1>(key));
-      CHECK(merged[k].v == std::get<2>(key));
-      CHECK(merged[k].weight == weight);
-      ++k;
-    }
-  }
-  const auto unweighted = clv::compress(x, u, u);  // v the same column as u
-  CHECK(unweighted.size() == 4 * 13);
-  double total = 0;
-  for (const auto& row : unweighted) total += row.weight;
-  CHECK(total == 5000);
 }
