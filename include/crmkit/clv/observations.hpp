@@ -164,6 +164,24 @@ std::vector<pattern> group_by_frequency(std::span<const double> x, std::span<con
                                         std::span<const double> v,
                                         std::span<const double> weights = {});
 
+/** Customers grouped by identical (frequency, T). */
+struct frequency_age_groups {
+  std::vector<double> frequency;           ///< each group's frequency x
+  std::vector<double> age;                 ///< each group's age T
+  std::vector<std::uint32_t> of_customer;  ///< each customer's group
+  [[nodiscard]] std::size_t size() const noexcept { return frequency.size(); }
+};
+
+/**
+ * The distinct (frequency, T) pairs, numbered in order of first occurrence (a hash table on the
+ * values' bits, −0 taken as +0), and each customer's pair. Quantities that depend on a customer
+ * only through (x, T), such as the transaction models' expected purchases while alive, are then
+ * evaluated once per pair: logs with dates have few distinct ages and frequencies (10^6
+ * customers over two years in weeks: ~3·10^4 pairs). Compiled in src/lib/clv/observations.cpp.
+ */
+frequency_age_groups group_by_frequency_and_age(std::span<const double> frequency,
+                                                std::span<const double> age);
+
 namespace detail {
 
 /** Rows of a systematic sample used to judge whether merging identical rows pays. */

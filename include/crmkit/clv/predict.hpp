@@ -1,5 +1,6 @@
 #pragma once
 
+#include <algorithm>
 #include <concepts>
 #include <cstddef>
 #include <span>
@@ -94,6 +95,154 @@ std::vector<double> per_customer(std::size_t n, Kernel&& kernel) {
 
 }  // namespace detail
 
+/**
+ * Transaction models whose conditional expectation factors as
+ *   E[Y(t) | x, t_x, T] = P(alive | x, t_x, T) · E[Y(t) | alive, x, T],
+ * the second factor, the expensive one (a ₂F₁ for BG/NBD, FHL 2005 eq. 10), free of t_x; the
+ * model provides it as `alive_purchases(p, t, x, T)`.
+ */
+template <class P>
+concept separable_transaction_params = transaction_params<P> && requires(const P& p) {
+  { model_for<P>::type::alive_purchases(p, 1.0, 0.0, 1.0) } -> std::same_as<double>;
+};
+
+/**
+ * Conditional predictions for many customers at once. For separable models (above) the
+ * customers are grouped by (x, T) (group_by_frequency_and_age) and E[Y(t) | alive, x, T] is
+ * evaluated once per group and horizon, P(alive) once per customer. Ages that are nearly all
+ * distinct (continuous times; judged on a sample by detail::merging_pays) leave nothing to share,
+ * and the customers are then evaluated one by one. Every value is the same
+ * product the scalar conditional_expected_number_of_purchases_up_to_time forms, so the results
+ * are bit-identical to it (and do not depend on the thread count). Other models are evaluated
+ * customer by customer. The spans are borrowed: they must outlive the forecast.
+ */
+template <transaction_params P>
+class customer_forecast {
+ public:
+  /** Checks the parameters and summaries (invalid_input names `function`, index and value). */
+  customer_forecast(std::string_view function, const P& params, std::span<const double> x,
+                    std::span<const double> t_x, std::span<const double> age)
+      : params_(params), x_(x), t_x_(t_x), age_(age) {
+    check_params(function, params);
+    check_summaries(function, x, t_x, age);
+    alive_ = detail::per_customer(x.size(), [&](std::size_t i) {
+      return conditional_probability_alive(params_, x_[i], t_x_[i], age_[i]);
+    });
+    if constexpr (separable) {
+      if (detail::merging_pays(x, age)) groups_ = group_by_frequency_and_age(x, age);
+    }
+  }
+
+  [[nodiscard]] std::size_t size() const noexcept { return x_.size(); }
+
+  /** P(alive | x, t_x, T) of every customer. */
+  [[nodiscard]] const std::vector<double>& probability_alive() const noexcept { return alive_; }
+
+  /** E[Y(t) | x, t_x, T] of every customer for one horizon t >= 0. */
+  [[nodiscard]] std::vector<double> expected_purchases(double t) const {
+    return discounted_increments(std::span<const double>(&t, 1), unit_divisor());
+  }
+
+  /**
+   * Σ_{k=1..K} (E[Y(t_k) | ·] − E[Y(t_{k−1}) | ·]) / divisor_k per customer, E[Y(t_0)] = 0,
+   * added in k order (with one horizon and divisor 1: E[Y(t_1) | ·] itself).
+   */
+  [[nodiscard]] std::vector<double> discounted_increments(std::span<const double> horizons,
+                                                          std::span<const double> divisors) const {
+    const std::size_t n = size();
+    const std::size_t steps = horizons.size();
+    if constexpr (!separable) {
+      return customer_by_customer(horizons, divisors);
+    } else {
+      if (groups_.of_customer.empty()) return customer_by_customer(horizons, divisors);
+      using model = typename model_for<P>::type;
+      const std::size_t groups = groups_.size();
+      // Horizons in blocks whose per-group table stays within table_limit values.
+      const std::size_t block =
+          std::max<std::size_t>(1, table_limit / std::max<std::size_t>(groups, 1));
+      std::vector<double> value(n, 0.0);
+      std::vector<double> previous(steps > block ? n : 0, 0.0);
+      std::vector<double> table;
+      for (std::size_t first = 0; first < steps; first += block) {
+        const std::size_t width = std::min(block, steps - first);
+        table.resize(groups * width);
+        parallel_for(
+            groups,
+            [&](std::size_t begin, std::size_t end) {
+              for (std::size_t g = begin; g < end; ++g) {
+                for (std::size_t k = 0; k < width; ++k) {
+                  table[g * width + k] = model::alive_purchases(
+                      params_, horizons[first + k], groups_.frequency[g], groups_.age[g]);
+                }
+              }
+            },
+            group_grain);
+        parallel_for(
+            n,
+            [&](std::size_t begin, std::size_t end) {
+              for (std::size_t i = begin; i < end; ++i) {
+                const double alive = alive_[i];
+                const double* row = table.data() + groups_.of_customer[i] * width;
+                double sum = value[i];
+                double before = first == 0 ? 0.0 : previous[i];
+                for (std::size_t k = 0; k < width; ++k) {
+                  const double current = alive == 0 ? 0.0 : alive * row[k];
+                  sum += (current - before) / divisors[first + k];
+                  before = current;
+                }
+                value[i] = sum;
+                if (!previous.empty()) previous[i] = before;
+              }
+            },
+            1024);
+      }
+      return value;
+    }
+  }
+
+ private:
+  static constexpr bool separable = separable_transaction_params<P>;
+
+  /** discounted_increments one customer at a time (ungrouped). */
+  [[nodiscard]] std::vector<double> customer_by_customer(std::span<const double> horizons,
+                                                         std::span<const double> divisors) const {
+    return detail::per_customer(size(), [&](std::size_t i) {
+      double value = 0;
+      double previous = 0;
+      for (std::size_t k = 0; k < horizons.size(); ++k) {
+        double current = 0;
+        if constexpr (separable) {
+          const double alive = alive_[i];
+          current = alive == 0 ? 0.0
+                               : alive * model_for<P>::type::alive_purchases(params_, horizons[k],
+                                                                             x_[i], age_[i]);
+        } else {
+          current = conditional_expected_number_of_purchases_up_to_time(params_, horizons[k],
+                                                                        x_[i], t_x_[i], age_[i]);
+        }
+        value += (current - previous) / divisors[k];
+        previous = current;
+      }
+      return value;
+    });
+  }
+
+  /** Values of E[Y(t) | alive, x, T] held at once (32 MiB). */
+  static constexpr std::size_t table_limit = std::size_t{1} << 22;
+  /** Groups per parallel chunk: one evaluation costs from 0.1 to 10 µs. */
+  static constexpr std::size_t group_grain = 64;
+
+  static std::span<const double> unit_divisor() {
+    static constexpr double one = 1;
+    return {&one, 1};
+  }
+
+  P params_;
+  std::span<const double> x_, t_x_, age_;
+  std::vector<double> alive_;
+  frequency_age_groups groups_;
+};
+
 /** Vectorised conditional_probability_alive. */
 template <transaction_params P>
 std::vector<double> conditional_probability_alive(const P& p, std::span<const double> x,
@@ -116,6 +265,10 @@ std::vector<double> conditional_expected_number_of_purchases_up_to_time(
   check_params(function, p);
   check_summaries(function, x, t_x, age);
   detail::check_times(function, "t", t, x.size());
+  // One horizon for everyone (also when broadcast to every customer, as Python passes it).
+  if (std::all_of(t.begin(), t.end(), [&](double value) { return value == t[0]; })) {
+    return customer_forecast<P>(function, p, x, t_x, age).expected_purchases(t[0]);
+  }
   return detail::per_customer(x.size(), [&](std::size_t i) {
     return conditional_expected_number_of_purchases_up_to_time(p, detail::broadcast(t, i), x[i],
                                                                t_x[i], age[i]);

@@ -70,10 +70,45 @@ inline double discount_horizon_months(double rate) {
  * purchases (lifetimes `_customer_lifetime_value`; `months` is lifetimes' `time`, rounded down
  * to whole months as its `np.arange(1, time + 1)` does). The work does not grow with `months`
  * where the sum allows: with d = 0 it telescopes to m·CET(months·f); with d > 0 it stops after
- * discount_horizon_months(d) months, the rest being below 1e-17 of the sum.
+ * discount_horizon_months(d) months, the rest being below 1e-17 of the sum. CET is evaluated
+ * through `forecast` (one expensive evaluation per distinct (x, T) and month, see
+ * customer_forecast), whose customers `monetary_value` follows.
  *
  * @throw invalid_input if more than max_discounted_months months would be evaluated.
  */
+template <transaction_params P>
+std::vector<double> customer_lifetime_value(const customer_forecast<P>& forecast,
+                                            std::span<const double> monetary_value, double months,
+                                            double discount_rate, double periods) {
+  constexpr std::string_view function = "customer_lifetime_value";
+  detail::check_value_inputs(function, monetary_value, forecast.size(), months, discount_rate);
+  check::positive(function, "periods_per_month", periods);
+  const double whole_months = std::floor(months);
+  std::vector<double> horizons, divisors;
+  if (discount_rate == 0) {
+    horizons.push_back(whole_months * periods);
+    divisors.push_back(1);
+  } else {
+    const double evaluated = std::min(whole_months, discount_horizon_months(discount_rate));
+    if (evaluated > max_discounted_months) {
+      check::fail(function, fmt::format("time = {} months with discount_rate = {} needs {} "
+                                        "monthly steps, more than the bound of {:g} "
+                                        "(max_discounted_months)",
+                                        months, discount_rate, evaluated, max_discounted_months));
+    }
+    const auto steps = static_cast<std::size_t>(evaluated);
+    for (std::size_t month = 1; month <= steps; ++month) {
+      const double m = static_cast<double>(month);
+      horizons.push_back(m * periods);
+      divisors.push_back(std::pow(1 + discount_rate, m));
+    }
+  }
+  auto value = forecast.discounted_increments(horizons, divisors);
+  for (std::size_t i = 0; i < value.size(); ++i) value[i] = monetary_value[i] * value[i];
+  return value;
+}
+
+/** customer_lifetime_value for the customers (x, t_x, T). */
 template <transaction_params P>
 std::vector<double> customer_lifetime_value(const P& p, std::span<const double> x,
                                             std::span<const double> t_x,
@@ -81,36 +116,8 @@ std::vector<double> customer_lifetime_value(const P& p, std::span<const double> 
                                             std::span<const double> monetary_value, double months,
                                             double discount_rate, double periods) {
   constexpr std::string_view function = "customer_lifetime_value";
-  check_params(function, p);
-  check_summaries(function, x, t_x, age);
-  detail::check_value_inputs(function, monetary_value, x.size(), months, discount_rate);
-  check::positive(function, "periods_per_month", periods);
-  const double whole_months = std::floor(months);
-  if (discount_rate == 0) {
-    return detail::per_customer(x.size(), [&](std::size_t i) {
-      return monetary_value[i] * conditional_expected_number_of_purchases_up_to_time(
-                                     p, whole_months * periods, x[i], t_x[i], age[i]);
-    });
-  }
-  const double evaluated = std::min(whole_months, discount_horizon_months(discount_rate));
-  if (evaluated > max_discounted_months) {
-    check::fail(function, fmt::format("time = {} months with discount_rate = {} needs {} monthly "
-                                      "steps, more than the bound of {:g} (max_discounted_months)",
-                                      months, discount_rate, evaluated, max_discounted_months));
-  }
-  const auto steps = static_cast<std::size_t>(evaluated);
-  return detail::per_customer(x.size(), [&](std::size_t i) {
-    double value = 0;
-    double previous = 0;
-    for (std::size_t month = 1; month <= steps; ++month) {
-      const double m = static_cast<double>(month);
-      const double current =
-          conditional_expected_number_of_purchases_up_to_time(p, m * periods, x[i], t_x[i], age[i]);
-      value += (current - previous) / std::pow(1 + discount_rate, m);
-      previous = current;
-    }
-    return monetary_value[i] * value;
-  });
+  const customer_forecast<P> forecast(function, p, x, t_x, age);
+  return customer_lifetime_value(forecast, monetary_value, months, discount_rate, periods);
 }
 
 /**

@@ -1,11 +1,13 @@
 #include <algorithm>
 #include <cmath>
+#include <mutex>
+#include <string_view>
 
 #include <fmt/format.h>
 
 #include "crmkit/clv/diagnostics.hpp"
 #include "crmkit/core/error.hpp"
-#include "crmkit/core/parallel.hpp"
+#include "crmkit/data/grouping.hpp"
 #include "crmkit/data/period.hpp"
 #include "crmkit/data/summary.hpp"
 #include "crmkit/pipeline/steps.hpp"
@@ -14,86 +16,50 @@ namespace crmkit::pipeline {
 
 namespace {
 
-/** Each row's customer as an index into the (ascending) summary keys. */
-std::vector<std::uint32_t> customer_indices(const data::transaction_log& log,
-                                            const std::vector<std::int64_t>& keys) {
-  std::vector<std::uint32_t> index(log.size());
-  const std::int64_t low = keys.front();
-  const auto range = static_cast<std::uint64_t>(keys.back() - low) + 1;
-  if (range <= 4 * keys.size() + (std::size_t{1} << 20)) {
-    std::vector<std::uint32_t> table(range);
-    for (std::size_t i = 0; i < keys.size(); ++i) {
-      table[static_cast<std::size_t>(keys[i] - low)] = static_cast<std::uint32_t>(i);
-    }
-    parallel_for(log.size(), [&](std::size_t begin, std::size_t end) {
-      for (std::size_t i = begin; i < end; ++i) {
-        index[i] = table[static_cast<std::size_t>(log.customer[i] - low)];
-      }
-    });
-  } else {
-    parallel_for(log.size(), [&](std::size_t begin, std::size_t end) {
-      for (std::size_t i = begin; i < end; ++i) {
-        index[i] = static_cast<std::uint32_t>(
-            std::lower_bound(keys.begin(), keys.end(), log.customer[i]) - keys.begin());
-      }
-    });
-  }
-  return index;
-}
-
 /**
  * Daily counts of the tracking curve: customers born (first purchase) on each day since the
  * first day, and repeat purchase days on each day (a customer's purchases on one day count once).
+ * The counts are whole numbers, exact in any order of addition.
  */
 struct daily_counts {
   std::vector<double> births;
   std::vector<double> repeats;
 };
 
-daily_counts count_days(const data::transaction_log& log, const customer_summaries& customers,
-                        std::size_t days) {
-  const auto index = customer_indices(log, customers.customer);
-  const std::size_t n = customers.size();
-  std::vector<std::size_t> starts(n + 1, 0);
-  for (const auto i : index) ++starts[i + 1];
-  for (std::size_t c = 0; c < n; ++c) starts[c + 1] += starts[c];
-  std::vector<std::uint32_t> day(log.size());
-  {
-    std::vector<std::size_t> next(starts.begin(), starts.end() - 1);
-    for (std::size_t i = 0; i < log.size(); ++i) {
-      day[next[index[i]]++] = static_cast<std::uint32_t>(
-          data::floor_div(log.timestamp[i], data::seconds_per_day) - customers.first_day);
+daily_counts count_days(const data::transaction_log& log, std::size_t days) {
+  constexpr std::string_view function = "calibration_check";
+  const auto checked =
+      data::check_log(function, log.customer, log.timestamp, {}, data::period_unit::day, 1);
+  const data::customer_groups groups(log.customer, log.timestamp, {}, checked,
+                                     checked.extent.last_tick);
+  daily_counts total{std::vector<double>(days, 0.0), std::vector<double>(days, 0.0)};
+  std::mutex adding;
+  groups.for_each_batch([&](const data::customer_batch& batch) {
+    daily_counts part{std::vector<double>(days, 0.0), std::vector<double>(days, 0.0)};
+    for (std::size_t k = 0; k < batch.size(); ++k) {
+      const auto rows = batch.rows_of(k);
+      auto day = rows.front().period();
+      part.births[static_cast<std::size_t>(day)] += 1;
+      for (const auto& row : rows.subspan(1)) {
+        if (row.period() == day) continue;
+        day = row.period();
+        part.repeats[static_cast<std::size_t>(day)] += 1;
+      }
     }
-  }
-  return parallel_reduce(
-      n, daily_counts{std::vector<double>(days, 0.0), std::vector<double>(days, 0.0)},
-      [&](std::size_t begin, std::size_t end) {
-        daily_counts part{std::vector<double>(days, 0.0), std::vector<double>(days, 0.0)};
-        for (std::size_t c = begin; c < end; ++c) {
-          const auto first = day.begin() + static_cast<std::ptrdiff_t>(starts[c]);
-          const auto last = day.begin() + static_cast<std::ptrdiff_t>(starts[c + 1]);
-          std::sort(first, last);
-          const auto unique_end = std::unique(first, last);
-          part.births[*first] += 1;
-          for (auto it = first + 1; it < unique_end; ++it) part.repeats[*it] += 1;
-        }
-        return part;
-      },
-      [&](daily_counts total, const daily_counts& part) {
-        for (std::size_t d = 0; d < days; ++d) {
-          total.births[d] += part.births[d];
-          total.repeats[d] += part.repeats[d];
-        }
-        return total;
-      },
-      std::size_t{1} << 14);
+    const std::lock_guard lock(adding);
+    for (std::size_t d = 0; d < days; ++d) {
+      total.births[d] += part.births[d];
+      total.repeats[d] += part.repeats[d];
+    }
+  });
+  return total;
 }
 
 data::table tracking_curve(const data::transaction_log& log, const customer_summaries& customers,
                            const clv::bg_nbd_params& model, const analysis_options& options) {
   const auto days = static_cast<std::size_t>(customers.last_day - customers.first_day + 1);
   const auto step = static_cast<std::size_t>(options.days_per_period);
-  const daily_counts counts = count_days(log, customers, days);
+  const daily_counts counts = count_days(log, days);
   std::vector<double> birth, born;
   for (std::size_t d = 0; d < days; ++d) {
     if (counts.births[d] > 0) {

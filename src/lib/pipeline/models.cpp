@@ -98,75 +98,17 @@ double periods_per_month(const analysis_options& options) {
   return clv::periods_per_month("W") * 7.0 / options.days_per_period;
 }
 
-namespace {
-
-/** Customers grouped by identical (frequency, recency, T): the distinct histories and each
- * customer's history. */
-struct distinct_histories {
-  std::vector<double> frequency, recency, T;
-  std::vector<std::uint32_t> of_customer;
-};
-
-distinct_histories group_histories(const customer_summaries& customers) {
-  struct row {
-    double x, t_x, age;
-    std::uint32_t customer;
-  };
-  std::vector<row> rows(customers.size());
-  for (std::size_t i = 0; i < rows.size(); ++i) {
-    rows[i] = {customers.frequency[i], customers.recency[i], customers.T[i],
-               static_cast<std::uint32_t>(i)};
-  }
-  std::sort(rows.begin(), rows.end(), [](const row& a, const row& b) {
-    if (a.x != b.x) return a.x < b.x;
-    if (a.t_x != b.t_x) return a.t_x < b.t_x;
-    return a.age < b.age;
-  });
-  distinct_histories out;
-  out.of_customer.resize(rows.size());
-  for (std::size_t i = 0; i < rows.size(); ++i) {
-    const auto& r = rows[i];
-    if (i == 0 || r.x != rows[i - 1].x || r.t_x != rows[i - 1].t_x || r.age != rows[i - 1].age) {
-      out.frequency.push_back(r.x);
-      out.recency.push_back(r.t_x);
-      out.T.push_back(r.age);
-    }
-    out.of_customer[r.customer] = static_cast<std::uint32_t>(out.frequency.size() - 1);
-  }
-  return out;
-}
-
-}  // namespace
-
 customer_predictions predict_customers(const customer_summaries& customers,
                                        const model_fits& models, const analysis_options& options) {
-  // Each distinct history is evaluated once: customers with the same (x, t_x, T) have the same
-  // P(alive), expected purchases and CLV per unit of spend (CLV = spend · that factor, the same
-  // product as clv::customer_lifetime_value forms).
-  const auto& p = models.purchases;
-  const auto histories = group_histories(customers);
-  const auto alive =
-      clv::conditional_probability_alive(p, histories.frequency, histories.recency, histories.T);
-  const std::vector<double> horizon{options.prediction_periods};
-  const auto expected = clv::conditional_expected_number_of_purchases_up_to_time(
-      p, horizon, histories.frequency, histories.recency, histories.T);
-  const std::vector<double> unit_spend(histories.frequency.size(), 1.0);
-  const auto value_per_spend = clv::customer_lifetime_value(
-      p, histories.frequency, histories.recency, histories.T, unit_spend, options.clv_months,
-      options.monthly_discount, periods_per_month(options));
+  const clv::customer_forecast forecast("predict_customers", models.purchases, customers.frequency,
+                                        customers.recency, customers.T);
   customer_predictions out;
   out.expected_spend =
       clv::expected_spend(models.spend, customers.frequency, customers.monetary_value);
-  const std::size_t n = customers.size();
-  out.p_alive.resize(n);
-  out.expected_purchases.resize(n);
-  out.clv.resize(n);
-  for (std::size_t i = 0; i < n; ++i) {
-    const auto h = histories.of_customer[i];
-    out.p_alive[i] = alive[h];
-    out.expected_purchases[i] = expected[h];
-    out.clv[i] = out.expected_spend[i] * value_per_spend[h];
-  }
+  out.p_alive = forecast.probability_alive();
+  out.expected_purchases = forecast.expected_purchases(options.prediction_periods);
+  out.clv = clv::customer_lifetime_value(forecast, out.expected_spend, options.clv_months,
+                                         options.monthly_discount, periods_per_month(options));
   return out;
 }
 

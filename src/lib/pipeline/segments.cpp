@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "crmkit/core/error.hpp"
+#include "crmkit/core/parallel.hpp"
 #include "crmkit/core/suggest.hpp"
 #include "crmkit/pipeline/steps.hpp"
 #include "crmkit/segment/kmeans.hpp"
@@ -68,13 +69,21 @@ segment::row_matrix standardised_features(std::initializer_list<std::span<const 
   segment::row_matrix points(static_cast<Eigen::Index>(n), static_cast<Eigen::Index>(columns.size()));
   Eigen::Index j = 0;
   for (const auto column : columns) {
-    for (std::size_t i = 0; i < n; ++i) {
-      points(static_cast<Eigen::Index>(i), j) = std::log1p(std::max(column[i], 0.0));
-    }
+    parallel_for(n, [&](std::size_t begin, std::size_t end) {
+      for (std::size_t i = begin; i < end; ++i) {
+        points(static_cast<Eigen::Index>(i), j) = std::log1p(std::max(column[i], 0.0));
+      }
+    });
     const double mean = points.col(j).mean();
     const double spread =
         std::sqrt((points.col(j).array() - mean).square().sum() / static_cast<double>(n));
-    points.col(j) = (points.col(j).array() - mean) / (spread > 0 ? spread : 1.0);
+    const double scale = spread > 0 ? spread : 1.0;
+    parallel_for(n, [&](std::size_t begin, std::size_t end) {
+      for (std::size_t i = begin; i < end; ++i) {
+        auto& value = points(static_cast<Eigen::Index>(i), j);
+        value = (value - mean) / scale;
+      }
+    });
     ++j;
   }
   return points;

@@ -93,40 +93,80 @@ double distance(const matrix_view& x, std::size_t i, const row_matrix& centres, 
                                             static_cast<std::size_t>(x.cols())));
 }
 
-std::vector<double> silhouette_values(const matrix_view& x, const encoded_labels& labels) {
+/**
+ * Silhouette values of the rows of x under each labeling. Each point's distances to the others
+ * are computed once and summed per cluster of every labeling, in row order.
+ */
+std::vector<std::vector<double>> silhouette_values(const matrix_view& x,
+                                                   std::span<const encoded_labels> labelings) {
   const auto n = static_cast<std::size_t>(x.rows());
   const auto d = static_cast<std::size_t>(x.cols());
-  const std::size_t count = labels.sizes.size();
+  const std::size_t count = labelings.size();
+  if (count == 0) return {};
+  std::vector<std::size_t> offset(count + 1, 0);
+  for (std::size_t l = 0; l < count; ++l) offset[l + 1] = offset[l] + labelings[l].sizes.size();
+  std::vector<std::uint32_t> slot(n * count);
+  for (std::size_t j = 0; j < n; ++j) {
+    for (std::size_t l = 0; l < count; ++l) {
+      slot[j * count + l] = static_cast<std::uint32_t>(offset[l] + labelings[l].codes[j]);
+    }
+  }
   const row_matrix rows = x;
   detail::packed_points packed;
   packed.assign(rows.data(), n, d, d);
-  std::vector<double> values(n);
+  std::vector<std::vector<double>> values(count, std::vector<double>(n));
   parallel_for(
       n,
       [&](std::size_t begin, std::size_t end) {
-        std::vector<double> squared(packed.padded());
-        std::vector<double> sums(count);
+        std::vector<double> distances(packed.padded());
+        std::vector<double> sums(offset[count]);
         for (std::size_t i = begin; i < end; ++i) {
           detail::squared_distances(rows.row(static_cast<Eigen::Index>(i)).data(), packed,
-                                    squared.data());
+                                    distances.data());
+          for (std::size_t j = 0; j < n; ++j) distances[j] = std::sqrt(distances[j]);
           std::fill(sums.begin(), sums.end(), 0.0);
-          for (std::size_t j = 0; j < n; ++j) sums[labels.codes[j]] += std::sqrt(squared[j]);
-          const std::size_t own = labels.codes[i];
-          if (labels.sizes[own] == 1) {
-            values[i] = 0;
-            continue;
+          const std::uint32_t* slots = slot.data();
+          for (std::size_t j = 0; j < n; ++j, slots += count) {
+            const double distance = distances[j];
+            for (std::size_t l = 0; l < count; ++l) sums[slots[l]] += distance;
           }
-          const double a = sums[own] / static_cast<double>(labels.sizes[own] - 1);
-          double b = std::numeric_limits<double>::infinity();
-          for (std::size_t k = 0; k < count; ++k) {
-            if (k != own) b = std::min(b, sums[k] / static_cast<double>(labels.sizes[k]));
+          for (std::size_t l = 0; l < count; ++l) {
+            const auto& labels = labelings[l];
+            const double* cluster = sums.data() + offset[l];
+            const std::size_t own = labels.codes[i];
+            if (labels.sizes[own] == 1) {
+              values[l][i] = 0;
+              continue;
+            }
+            const double a = cluster[own] / static_cast<double>(labels.sizes[own] - 1);
+            double b = std::numeric_limits<double>::infinity();
+            for (std::size_t k = 0; k < labels.sizes.size(); ++k) {
+              if (k != own) b = std::min(b, cluster[k] / static_cast<double>(labels.sizes[k]));
+            }
+            const double scale = std::max(a, b);
+            values[l][i] = scale > 0 ? (b - a) / scale : 0.0;
           }
-          const double scale = std::max(a, b);
-          values[i] = scale > 0 ? (b - a) / scale : 0.0;
         }
       },
       64);
   return values;
+}
+
+std::vector<double> silhouette_values(const matrix_view& x, encoded_labels labels) {
+  return std::move(silhouette_values(x, std::span<const encoded_labels>(&labels, 1)).front());
+}
+
+/** `size` of the n rows drawn uniformly without replacement (seeded partial Fisher-Yates). */
+std::vector<std::size_t> sample_order(std::size_t n, std::size_t size, std::uint64_t seed) {
+  std::vector<std::size_t> order(n);
+  std::iota(order.begin(), order.end(), std::size_t{0});
+  random_stream random(seed);
+  for (std::size_t i = 0; i < size; ++i) {
+    const auto pick = i + static_cast<std::size_t>(random.uniform() * static_cast<double>(n - i));
+    std::swap(order[i], order[std::min(pick, n - 1)]);
+  }
+  order.resize(size);
+  return order;
 }
 
 double mean(const std::vector<double>& values) {
@@ -154,14 +194,7 @@ sampled_silhouette silhouette_score(const matrix_view& x, std::span<const std::i
     check::fail(function, fmt::format("sample_size = {} must be at least 2", sample_size));
   }
   const std::size_t size = std::min(sample_size, n);
-  std::vector<std::size_t> order(n);
-  std::iota(order.begin(), order.end(), std::size_t{0});
-  random_stream random(seed);
-  for (std::size_t i = 0; i < size; ++i) {
-    const auto pick = i + static_cast<std::size_t>(random.uniform() * static_cast<double>(n - i));
-    std::swap(order[i], order[std::min(pick, n - 1)]);
-  }
-  order.resize(size);
+  auto order = sample_order(n, size, seed);
   row_matrix subset(static_cast<Eigen::Index>(size), x.cols());
   std::vector<std::int64_t> subset_labels(size);
   for (std::size_t s = 0; s < size; ++s) {
@@ -256,7 +289,20 @@ choose_k_result choose_k(const matrix_view& x, std::size_t k_min, std::size_t k_
   const bool sampled = silhouette_sample_size != 0 && silhouette_sample_size < n;
   choose_k_result result;
   result.silhouette_sample_size = sampled ? silhouette_sample_size : n;
-  double best = -std::numeric_limits<double>::infinity();
+  // The silhouette sample is the same for every k (drawn with options.seed), so the silhouettes
+  // of all fits are computed together, each distance once.
+  std::vector<std::size_t> order;
+  row_matrix subset;
+  if (sampled) {
+    order = sample_order(n, silhouette_sample_size, options.seed);
+    subset.resize(static_cast<Eigen::Index>(order.size()), x.cols());
+    for (std::size_t s = 0; s < order.size(); ++s) {
+      subset.row(static_cast<Eigen::Index>(s)) = x.row(static_cast<Eigen::Index>(order[s]));
+    }
+  }
+  const matrix_view scored = sampled ? matrix_view(subset) : x;
+  std::vector<encoded_labels> labelings;
+  std::vector<std::size_t> scored_rows;
   for (std::size_t k = k_min; k <= k_max; ++k) {
     kmeans_options settings = options;
     settings.n_clusters = k;
@@ -265,17 +311,28 @@ choose_k_result choose_k(const matrix_view& x, std::size_t k_min, std::size_t k_
                      fit.n_iter, fit.distinct_clusters};
     if (fit.distinct_clusters >= 2) {
       const std::vector<std::int64_t> labels(fit.labels.begin(), fit.labels.end());
-      row.silhouette = sampled
-                           ? silhouette_score(x, labels, silhouette_sample_size, options.seed).score
-                           : silhouette_score(x, labels);
+      if (sampled) {
+        std::vector<std::int64_t> subset_labels(order.size());
+        for (std::size_t s = 0; s < order.size(); ++s) subset_labels[s] = labels[order[s]];
+        labelings.push_back(encode("silhouette_score", scored, subset_labels));
+      } else {
+        labelings.push_back(encode("silhouette_score", x, labels));
+      }
+      scored_rows.push_back(result.rows.size());
       row.calinski_harabasz = calinski_harabasz_score(x, labels);
       row.davies_bouldin = davies_bouldin_score(x, labels);
-      if (row.silhouette > best) {
-        best = row.silhouette;
-        result.suggested_k = k;
-      }
     }
     result.rows.push_back(row);
+  }
+  const auto silhouettes = silhouette_values(scored, labelings);
+  double best = -std::numeric_limits<double>::infinity();
+  for (std::size_t s = 0; s < scored_rows.size(); ++s) {
+    auto& row = result.rows[scored_rows[s]];
+    row.silhouette = mean(silhouettes[s]);
+    if (row.silhouette > best) {
+      best = row.silhouette;
+      result.suggested_k = row.k;
+    }
   }
   return result;
 }

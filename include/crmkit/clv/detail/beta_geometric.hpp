@@ -203,11 +203,17 @@ struct beta_geometric {
     return can_be_dead(x) ? math::expit(-log_dead_odds(p, x, t_x, age)) : 1.0;
   }
 
+  /** E[Y(t) | alive, x, T]: the expected purchases without P(alive), free of t_x. */
+  template <class P>
+  static double alive_purchases(const P& p, double t, double x, double age) {
+    return alive_purchases_beta(p.r + x, p.a, p.b + x + Offset, t / (p.alpha + age));
+  }
+
   template <class P>
   static double conditional_expected(const P& p, double t, double x, double t_x, double age) {
     const double alive = probability_alive(p, x, t_x, age);
     if (alive == 0) return 0;
-    return alive * alive_purchases_beta(p.r + x, p.a, p.b + x + Offset, t / (p.alpha + age));
+    return alive * alive_purchases(p, t, x, age);
   }
 
   template <class P>
