@@ -27,6 +27,7 @@ import io
 import os
 import re
 import sys
+import threading
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -96,10 +97,25 @@ class _Progress:
                   flush=True)
 
 
+def _import_matplotlib() -> None:
+    """Imports what the plots need (run on a thread while the library analyses; a missing
+    matplotlib is reported where the plots import it)."""
+    try:
+        import matplotlib.backends.backend_agg  # noqa: F401
+        import matplotlib.figure  # noqa: F401
+        import matplotlib.ticker  # noqa: F401
+    except ImportError:
+        pass
+
+
 def _png(draw: Callable, width: float = 7.0, height: float = 4.2) -> bytes:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
     figure = Figure(figsize=(width, height), dpi=100)
+    # Drawn on an Agg canvas from the start, tight_layout and savefig share one renderer and
+    # its text-layout cache (the same PNG bytes as a Figure without a canvas).
+    FigureCanvasAgg(figure)
     draw(figure.subplots())
     figure.tight_layout()
     buffer = io.BytesIO()
@@ -107,27 +123,74 @@ def _png(draw: Callable, width: float = 7.0, height: float = 4.2) -> bytes:
     return buffer.getvalue()
 
 
-def _frame(result, name: str) -> pd.DataFrame:
-    """One pipeline table as a DataFrame (its index columns as the index), without copying
-    numbers: text becomes categorical, days datetime64, flags bool."""
-    index_columns, columns = result.columns(name)
-    data = {}
-    for column, kind, values, labels in columns:
-        if kind == "text":
-            data[column] = pd.Categorical.from_codes(values, labels)
-        elif kind == "date":
-            data[column] = values.view("datetime64[D]").astype("datetime64[ns]")
-        elif kind == "flag":
-            data[column] = values.astype(bool)
-        else:
-            data[column] = values
-    for column, kind, values, labels in columns[:index_columns]:
-        if kind == "text":  # an index of labels, not categories
-            data[column] = np.asarray(labels, dtype=object)[values]
-    frame = pd.DataFrame(data, copy=False)
-    if index_columns:
-        frame = frame.set_index([column for column, *_ in columns[:index_columns]])
-    return frame
+def _pandas_column(kind: str, values: np.ndarray, labels: Optional[List[str]]):
+    """One column of a library table as pandas holds it: text categorical (from its codes), days
+    datetime64[ns], flags bool (a view), numbers as they are (the array itself)."""
+    if kind == "text":
+        return pd.Categorical.from_codes(values, labels)
+    if kind == "date":
+        return values.view("datetime64[D]").astype("datetime64[ns]")
+    if kind == "flag":
+        return values.view(bool)
+    return values
+
+
+def _index_column(kind: str, values: np.ndarray, labels: Optional[List[str]]) -> np.ndarray:
+    if kind == "text":  # an index of labels, not categories; code -1 (missing) takes the None
+        return np.asarray([*labels, None], dtype=object)[values]
+    return _pandas_column(kind, values, labels)
+
+
+def _frame(taken) -> pd.DataFrame:
+    """One library table as an ordinary DataFrame (its index columns as the index) over the
+    numpy arrays that took over the library's buffers (AnalysisResult.take_columns): numbers
+    are not copied, and every cell can be edited."""
+    index_columns, columns = taken
+    data = {name: _pandas_column(kind, values, labels)
+            for name, kind, values, labels in columns[index_columns:]}
+    index = None
+    if index_columns == 1:
+        name, kind, values, labels = columns[0]
+        index = pd.Index(_index_column(kind, values, labels), name=name)
+    elif index_columns > 1:
+        index = pd.MultiIndex.from_arrays(
+            [_index_column(kind, values, labels) for _, kind, values, labels in
+             columns[:index_columns]], names=[name for name, *_ in columns[:index_columns]])
+    return pd.DataFrame(data, index=index, copy=False)
+
+
+class _Background:
+    """A call run on its own thread (the library releases the GIL while it writes), so that
+    Python can draw the plots meanwhile; :meth:`wait` returns its seconds or raises its error."""
+
+    def __init__(self, function: Callable, *arguments):
+        self._error: Optional[BaseException] = None
+        self._seconds = 0.0
+        self._thread = threading.Thread(target=self._run, args=(function, arguments),
+                                        name="crmkit-csv", daemon=True)
+        self._thread.start()
+
+    def _run(self, function: Callable, arguments: tuple) -> None:
+        start = time.perf_counter()
+        try:
+            function(*arguments)
+        except BaseException as error:  # handed to the caller by wait()
+            self._error = error
+        self._seconds = time.perf_counter() - start
+
+    def wait(self) -> float:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._seconds
+
+
+def _wait_for_tables(writing: _Background, out_dir: str) -> float:
+    try:
+        return writing.wait()
+    except ValueError as error:  # the library's writer: the path and the system's reason
+        raise ReportInputError(f"cannot write the report into --out {out_dir}: "
+                               f"{_one_line(error)}") from None
 
 
 def _one_line(error: Exception) -> str:
@@ -308,13 +371,15 @@ def build_report(log: pd.DataFrame, out_dir: str, columns: Columns = Columns("cu
     folder = _claim_folder(out_dir)
     step(f"analysing {len(log):,} transactions"
          + (f" and {len(survey):,} survey answers" if survey is not None else ""))
+    threading.Thread(target=_import_matplotlib, name="crmkit-import", daemon=True).start()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         result, _ = _analyze(log, columns, survey, seed, rfm_rules)
         step(f"done in the library: summaries, fitting BG/NBD on "
              f"{result.headline['customers']:,} customers, Gamma-Gamma, k-means, RFM, tiers, "
              "lifecycle" + (", survey" if survey is not None else "") + "; tables to pandas")
-        report.tables = {name: _frame(result, name) for name in result.table_names}
+        taken = {name: result.take_columns(name) for name in result.table_names}
+        report.tables = {name: _frame(columns) for name, columns in taken.items()}
     report.tables["rfm_segments"].attrs["bins"] = RFMRuleSet.builtin(rfm_rules).bins
     customers = report.tables["customers"]
     _check_numbers(customers, columns.amount, result)
@@ -328,11 +393,17 @@ def build_report(log: pd.DataFrame, out_dir: str, columns: Columns = Columns("cu
     plot_names = _plot_names(report.tables)
     try:
         _plan_files(folder, list(report.tables), plot_names)
-        step(f"writing {len(report.tables)} CSV tables to {out_dir}")
-        for name in report.tables:
-            result.write_csv(name, folder.path_of(f"{name}.csv"))
-        step("drawing plots")
-        report.plots = _plots(report, result)
+        step(f"writing {len(report.tables)} CSV tables to {out_dir} in the background")
+        writing = _Background(_core.pipeline.write_csv_files,
+                              [(folder.path_of(f"{name}.csv"), table_columns)
+                               for name, (_, table_columns) in taken.items()])
+        try:
+            step("drawing plots")
+            report.plots = _plots(report, result)
+            step("plots drawn; waiting for the CSV tables")
+        finally:
+            seconds = _wait_for_tables(writing, out_dir)
+        step(f"wrote {len(taken)} CSV tables in {seconds:.2f} s, alongside the plots")
         step("writing report.html and plots")
         for name, png in report.plots.items():
             with open(folder.path_of(f"plots/{name}.png"), "wb") as handle:

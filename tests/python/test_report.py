@@ -14,6 +14,7 @@ import pytest
 from crmkit.__main__ import main
 from crmkit._report_input import simulate_demo
 from crmkit.data import simulate_transactions
+from crmkit.report import build_report
 
 DEMO_CUSTOMERS = 3000
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -263,6 +264,32 @@ def test_demo_plots_are_png_files_embedded_in_a_self_contained_page(demo):
                     "Who is slipping away", "How satisfaction moves"):
         assert heading in page
     assert f"{DEMO_CUSTOMERS:,}" in page
+
+
+def test_report_tables_are_ordinary_dataframes_whose_cells_can_be_edited(tmp_path):
+    log, survey = simulate_demo(2000, 4)
+    out = tmp_path / "out"
+    report = build_report(log, str(out), survey=survey, progress=None)
+    written = {name: (out / f"{name}.csv").read_bytes() for name in report.tables}
+    customers = report.tables["customers"]
+    first, second = customers.index[:2]
+    # One cell of each kind the library hands over: number, integer, text, flag, date.
+    customers.loc[first, "clv"] = -1.5
+    customers.loc[first, "purchases"] = 1234
+    customers.loc[first, "rfm_segment"] = customers.loc[second, "rfm_segment"]
+    nps = report.tables["nps_by_segment"]
+    nps.iloc[0, nps.columns.get_loc("small_sample")] = not nps["small_sample"].iloc[0]
+    warning = report.tables["early_warning"]
+    warning.iloc[0, warning.columns.get_loc("last_purchase")] = pd.Timestamp("2020-02-29")
+    assert customers.loc[first, "clv"] == -1.5
+    assert customers.loc[first, "purchases"] == 1234
+    assert customers.loc[first, "rfm_segment"] == customers.loc[second, "rfm_segment"]
+    assert warning["last_purchase"].iloc[0] == pd.Timestamp("2020-02-29")
+    customers["clv"] *= 2
+    assert customers.loc[first, "clv"] == -3.0
+    # The files were written from the library's values before anyone could edit them.
+    assert {name: (out / f"{name}.csv").read_bytes() for name in report.tables} == written
+    assert _read(out, "customers").loc[first, "clv"] != -1.5
 
 
 def test_user_style_csv_with_string_ids_iso_dates_and_other_column_names(tmp_path):
