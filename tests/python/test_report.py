@@ -470,6 +470,25 @@ def test_bad_input_rows_wrong_separator_and_answers_off_the_scale(orders, tmp_pa
     assert "column 'nsp' (--nps-col) not found" in line and "available: customer, score, csat" in line
 
 
+def test_survey_answers_with_spaces_around_them_and_blank_csat_are_read(tmp_path):
+    from crmkit._report_input import load_survey
+
+    survey = tmp_path / "answers.csv"
+    # Spaces, a tab and no-break spaces (U+00A0) around the numbers; one blank CSAT cell.
+    survey.write_text("customer_id,nps,csat\n 7 ,9 ,\xa04\n8,\t10, \n\xa09\xa0,0,1\n",
+                      encoding="utf-8")
+    answers = load_survey(str(survey), pd.Series([7, 8, 9]))
+    assert answers["customer_id"].tolist() == [7, 8, 9]
+    assert answers["nps"].tolist() == [9, 10, 0]
+    assert answers["csat"].iloc[[0, 2]].tolist() == [4, 1] and np.isnan(answers["csat"].iloc[1])
+    survey.write_text("customer_id,nps,csat\n7,9,x\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=r":2: column 'csat': 'x' is not a whole number"):
+        load_survey(str(survey), pd.Series([7]))
+    survey.write_text("customer_id,nps\n7, \n", encoding="utf-8")
+    with pytest.raises(ValueError, match=r":2: column 'nps': '' is not a whole number"):
+        load_survey(str(survey), pd.Series([7]))
+
+
 def test_bad_input_unknown_rfm_rule_set_lists_the_built_in_ones(orders, tmp_path):
     line = _bad([str(orders), "--rfm-rules", "rf-grid"], tmp_path)
     assert "unknown RFM rule set 'rf-grid' (--rfm-rules)" in line
