@@ -23,7 +23,6 @@ are removed first, so no stale table stays.
 
 from __future__ import annotations
 
-import io
 import os
 import re
 import sys
@@ -36,10 +35,10 @@ from typing import Callable, Dict, List, Optional, TextIO
 import numpy as np
 import pandas as pd
 
-from . import _core, plotting
-from ._report_html import abc_tiers, render_html
+from . import _core
+from ._report_html import render_html
 from ._report_input import Columns, ReportInputError
-from .clv import BetaGeoFitter
+from ._report_plots import PlotDrawing, import_matplotlib, plot_names
 from .data import _customer_keys, _timestamps
 from .segment import RFMRuleSet
 
@@ -95,32 +94,6 @@ class _Progress:
         if self.stream is not None:
             print(f"[{time.perf_counter() - self.start:6.1f}s] {message}", file=self.stream,
                   flush=True)
-
-
-def _import_matplotlib() -> None:
-    """Imports what the plots need (run on a thread while the library analyses; a missing
-    matplotlib is reported where the plots import it)."""
-    try:
-        import matplotlib.backends.backend_agg  # noqa: F401
-        import matplotlib.figure  # noqa: F401
-        import matplotlib.ticker  # noqa: F401
-    except ImportError:
-        pass
-
-
-def _png(draw: Callable, width: float = 7.0, height: float = 4.2) -> bytes:
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    figure = Figure(figsize=(width, height), dpi=100)
-    # Drawn on an Agg canvas from the start, tight_layout and savefig share one renderer and
-    # its text-layout cache (the same PNG bytes as a Figure without a canvas).
-    FigureCanvasAgg(figure)
-    draw(figure.subplots())
-    figure.tight_layout()
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png")
-    return buffer.getvalue()
 
 
 def _pandas_column(kind: str, values: np.ndarray, labels: Optional[List[str]]):
@@ -371,7 +344,8 @@ def build_report(log: pd.DataFrame, out_dir: str, columns: Columns = Columns("cu
     folder = _claim_folder(out_dir)
     step(f"analysing {len(log):,} transactions"
          + (f" and {len(survey):,} survey answers" if survey is not None else ""))
-    threading.Thread(target=_import_matplotlib, name="crmkit-import", daemon=True).start()
+    importing = threading.Thread(target=import_matplotlib, name="crmkit-import", daemon=True)
+    importing.start()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         result, _ = _analyze(log, columns, survey, seed, rfm_rules)
@@ -390,16 +364,17 @@ def build_report(log: pd.DataFrame, out_dir: str, columns: Columns = Columns("cu
             report.notes.append(note)
     report.headline = _headline(result, len(log))
 
-    plot_names = _plot_names(report.tables)
     try:
-        _plan_files(folder, list(report.tables), plot_names)
-        step(f"writing {len(report.tables)} CSV tables to {out_dir} in the background")
+        _plan_files(folder, list(report.tables), plot_names(report.tables))
+        step(f"drawing plots; writing {len(report.tables)} CSV tables to {out_dir} alongside")
+        importing.join()  # before PlotDrawing may fork, and before any other thread starts
+        drawing = PlotDrawing(report.tables, result.bg_nbd_params, result.calibration_period,
+                              PREDICTION_WEEKS)
         writing = _Background(_core.pipeline.write_csv_files,
                               [(folder.path_of(f"{name}.csv"), table_columns)
                                for name, (_, table_columns) in taken.items()])
         try:
-            step("drawing plots")
-            report.plots = _plots(report, result)
+            report.plots = drawing.result()
             step("plots drawn; waiting for the CSV tables")
         finally:
             seconds = _wait_for_tables(writing, out_dir)
@@ -416,64 +391,3 @@ def build_report(log: pd.DataFrame, out_dir: str, columns: Columns = Columns("cu
                                f"{error.strerror or error}") from None
     step("done")
     return report
-
-
-def _tier_ends(tiers: pd.DataFrame) -> tuple:
-    """Shares of customers at the ends of the top tiers of the ABC split (A, then A and B)."""
-    return tuple(abc_tiers(tiers)["customer_share"].cumsum().iloc[:-1])
-
-
-def _plot_names(tables: Dict[str, pd.DataFrame]) -> List[str]:
-    names = ["value_curve", "rfm_segments", "segments", "segment_profiles", "probability_alive",
-             "frequency_recency", "repeat_purchases"]
-    if "calibration_vs_holdout" in tables:
-        names += ["calibration_vs_holdout", "cumulative_transactions"]
-    if "stage_migration" in tables:
-        names += ["stage_migration", "cohort_retention"]
-    if "nps_by_month" in tables:
-        names.append("nps_trend")
-    return names
-
-
-def _plots(report: Report, result) -> Dict[str, bytes]:
-    tables = report.tables
-    customers = tables["customers"]
-    bgf = BetaGeoFitter.from_params(result.bg_nbd_params)
-    max_frequency = min(30, int(customers["frequency"].max()))
-    max_recency = int(customers["T"].max())
-    draw = {
-        "value_curve": lambda: _png(lambda ax: plotting.plot_value_curve(
-            customers["clv"], marks=_tier_ends(tables["value_tiers"]), ax=ax)),
-        "rfm_segments": lambda: _png(lambda ax: plotting.plot_segment_sizes(
-            tables["rfm_segments"], "customers", "revenue", ax=ax),
-            height=0.35 * len(tables["rfm_segments"]) + 2),
-        "segments": lambda: _png(lambda ax: plotting.plot_segment_sizes(
-            tables["segments"], "customers", "total_clv", ax=ax)),
-        "segment_profiles": lambda: _png(lambda ax: plotting.plot_cluster_profiles(
-            tables["segments"], ["weeks_since_last", "purchases", "mean_spend", "p_alive", "clv"],
-            ax=ax), height=0.5 * len(tables["segments"]) + 2),
-        "probability_alive": lambda: _png(lambda ax: plotting.plot_probability_alive_matrix(
-            bgf, max_frequency=max_frequency, max_recency=max_recency, ax=ax)),
-        "frequency_recency": lambda: _png(lambda ax: plotting.plot_frequency_recency_matrix(
-            bgf, T=PREDICTION_WEEKS, max_frequency=max_frequency, max_recency=max_recency,
-            ax=ax)),
-        "repeat_purchases": lambda: _png(lambda ax: plotting.plot_period_transactions(
-            bgf, ax=ax, histogram=tables["repeat_purchases"])),
-        "calibration_vs_holdout": lambda: _png(
-            lambda ax: plotting.plot_calibration_purchases_vs_holdout_purchases(
-                None, None, ax=ax, table=tables["calibration_vs_holdout"])),
-        "cumulative_transactions": lambda: _png(lambda ax: plotting.plot_cumulative_transactions(
-            tables["cumulative_transactions"], t_cal=result.calibration_period, ax=ax)),
-        "stage_migration": lambda: _png(lambda ax: plotting.plot_stage_migration(
-            _used(tables["stage_migration"]), ax=ax), height=5.0),
-        "cohort_retention": lambda: _png(lambda ax: plotting.plot_cohort_retention(
-            tables["cohort_retention"], ax=ax), width=9.0, height=6.0),
-        "nps_trend": lambda: _png(lambda ax: plotting.plot_nps_trend(
-            tables["nps_by_month"][~tables["nps_by_month"]["is_empty"]], ax=ax)),
-    }
-    return {name: draw[name]() for name in _plot_names(tables)}
-
-
-def _used(counts: pd.DataFrame) -> pd.DataFrame:
-    """The migration counts without stages nobody was or is in."""
-    return counts.loc[(counts.sum(axis=1) > 0).to_numpy(), (counts.sum(axis=0) > 0).to_numpy()]
