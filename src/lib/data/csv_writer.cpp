@@ -319,22 +319,36 @@ class prepared_table {
   std::size_t row_bytes_ = 1;
 };
 
-/** Formats the table block by block in parallel and hands each block's text to `sink` in order. */
+/**
+ * Formats the table block by block in parallel and hands each block's text to `sink` in order;
+ * while a block is formatted, one worker hands over the previous block (the file write overlaps
+ * the formatting). Only that worker calls `sink`, one block after another.
+ */
 template <class Sink>
 void format_blocks(const prepared_table& table, Sink&& sink) {
   constexpr std::size_t grain = 4096;
   constexpr std::size_t chunks_per_block = 16;
+  constexpr std::size_t block_rows = grain * chunks_per_block;
   sink(table.header());
-  std::vector<text_buffer> texts(chunks_per_block);
-  for (std::size_t first = 0; first < table.rows(); first += grain * chunks_per_block) {
-    const std::size_t count = std::min(table.rows() - first, grain * chunks_per_block);
-    parallel_chunks(count, grain, [&](std::size_t chunk, std::size_t begin, std::size_t end) {
-      texts[chunk].clear();
-      table.format(first + begin, first + end, texts[chunk]);
+  std::array<std::vector<text_buffer>, 2> texts{std::vector<text_buffer>(chunks_per_block),
+                                                std::vector<text_buffer>(chunks_per_block)};
+  std::size_t pending = 0;
+  for (std::size_t block = 0, first = 0; pending > 0 || first < table.rows();
+       ++block, first += block_rows) {
+    const std::size_t count = first < table.rows() ? std::min(table.rows() - first, block_rows) : 0;
+    auto& current = texts[block % 2];
+    const auto& previous = texts[(block + 1) % 2];
+    const std::size_t chunks = chunk_count(count, grain);
+    parallel_chunks(chunks + 1, 1, [&](std::size_t task, std::size_t, std::size_t) {
+      if (task == 0) {
+        for (std::size_t chunk = 0; chunk < pending; ++chunk) sink(previous[chunk].text());
+        return;
+      }
+      const std::size_t begin = first + (task - 1) * grain;
+      current[task - 1].clear();
+      table.format(begin, std::min(first + count, begin + grain), current[task - 1]);
     });
-    for (std::size_t chunk = 0; chunk < chunk_count(count, grain); ++chunk) {
-      sink(texts[chunk].text());
-    }
+    pending = chunks;
   }
 }
 
