@@ -2,10 +2,10 @@
 the report's tables (counts, bins, grids and curves; the only per-customer input is the CLV
 column of the value curve, which the plot reduces to a few thousand points).
 
-On Linux, when crmkit may use more than one thread, two processes draw the figures: a forked
-child draws about half of them (split by their usual cost) and sends the PNG bytes back through
-a pipe while this process draws the rest. Should the child fail, this process draws its figures
-too, so the bytes never depend on which process drew them.
+On Linux, when crmkit may use more than one thread and no other Python thread runs, two
+processes draw the figures: a forked child draws about half of them (split by their usual cost)
+and sends the PNG bytes back through a pipe while this process draws the rest. Should the child
+fail, this process draws its figures too, so the bytes never depend on which process drew them.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import io
 import os
 import pickle
 import sys
+import threading
 from typing import Callable, Dict, List, Sequence, Tuple
 
 import pandas as pd
@@ -136,7 +137,11 @@ def _exit_status(child: int) -> int:
 
 
 def _two_processes() -> bool:
-    return sys.platform.startswith("linux") and hasattr(os, "fork") and _core.num_threads() > 1
+    """Fork only on Linux, with more than one crmkit thread allowed, and from a process running
+    no other Python thread (a child must not inherit locks that another thread holds, as in a
+    notebook kernel)."""
+    return (sys.platform.startswith("linux") and hasattr(os, "fork")
+            and _core.num_threads() > 1 and threading.active_count() == 1)
 
 
 class PlotDrawing:

@@ -78,3 +78,19 @@ def test_the_split_gives_each_process_about_half_the_cost():
     cost = [sum(_report_plots._COST.get(name, 1) for name in part) for part in (ours, theirs)]
     # 12 figures costing 4 + 3 + 2 + 2 + 2 + 7 x 1 = 20: split 10 / 10 by the greedy rule.
     assert cost == [10, 10]
+
+
+def test_no_fork_while_another_python_thread_runs(tables, monkeypatch):
+    import threading
+
+    forks = _count_forks(monkeypatch)
+    release = threading.Event()
+    other = threading.Thread(target=release.wait)
+    other.start()
+    try:
+        drawn = _draw(tables, 2)
+    finally:
+        release.set()
+        other.join()
+    assert forks == []
+    assert list(drawn) == plot_names(tables)
