@@ -10,6 +10,7 @@ fail, this process draws its figures too, so the bytes never depend on which pro
 
 from __future__ import annotations
 
+import gc
 import io
 import os
 import pickle
@@ -165,6 +166,9 @@ class PlotDrawing:
         sys.stdout.flush()
         sys.stderr.flush()
         read_end, write_end = os.pipe()
+        # Objects older than the fork are left out of both processes' garbage collections, so
+        # neither copies the memory pages that hold them (copy on write) just to scan them.
+        gc.freeze()
         self._child = os.fork()
         if self._child == 0:  # the child: draw, send, and leave without Python's shutdown
             status = 1
@@ -191,6 +195,7 @@ class PlotDrawing:
             if self._child:
                 self._pipe.close()
                 status = _exit_status(self._child)
+                gc.unfreeze()
         if self._child and status == 0:
             try:
                 sent = pickle.loads(payload)
