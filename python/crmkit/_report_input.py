@@ -234,15 +234,29 @@ def _optional(header: Sequence[str], candidates: Sequence[str]) -> Optional[str]
     return None
 
 
+def _numbers(text: pd.Series) -> pd.Series:
+    """The numbers in text cells, white space around them ignored (NaN where there is none):
+    pandas' parser for all cells, Python's str.strip only for those it does not read (it leaves
+    e.g. no-break spaces)."""
+    values = pd.to_numeric(text, errors="coerce")
+    unread = values.isna().to_numpy()
+    if unread.any():
+        values[unread] = pd.to_numeric(text[unread].str.strip(), errors="coerce").to_numpy()
+    return values
+
+
 def _answers(column: pd.Series, name: str, path: str, scale: Tuple[int, int],
              required: bool) -> pd.Series:
-    text = column.str.strip()
-    values = pd.to_numeric(text, errors="coerce")
+    values = _numbers(column)
     low, high = scale
-    bad = (values.isna() & (required | (text != ""))) | ~(
-        values.isna() | (values.between(low, high) & (values == values.round())))
+    ok = (values.between(low, high) & (values == values.round())).to_numpy()
+    if not required:  # a blank cell is no answer; any other text that is not a number is bad
+        blank = values.isna().to_numpy()
+        blank[blank] = column[blank].str.strip().to_numpy() == ""
+        ok |= blank
+    bad = ~ok
     if bad.any():
-        row = int(np.flatnonzero(bad.to_numpy())[0])
+        row = int(np.flatnonzero(bad)[0])
         raise ReportInputError(
             f"{path}:{row + 2}: column '{name}': {column.iloc[row]!r} is not a whole number from "
             f"{low} to {high} ({int(bad.sum())} such answer(s)); fix or remove those rows"
@@ -251,12 +265,11 @@ def _answers(column: pd.Series, name: str, path: str, scale: Tuple[int, int],
 
 
 def _ids_like(ids: pd.Series, customer_ids: pd.Index) -> pd.Series:
-    ids = ids.str.strip()
     if pd.api.types.is_integer_dtype(customer_ids.dtype):
-        numeric = pd.to_numeric(ids, errors="coerce")
+        numeric = _numbers(ids)
         if not numeric.isna().any():
             return numeric.astype(np.int64)
-    return ids
+    return ids.str.strip()
 
 
 def simulate_demo(customers: int, seed: int) -> Tuple[pd.DataFrame, pd.DataFrame]:

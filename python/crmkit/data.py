@@ -457,7 +457,9 @@ def simulate_transactions(
     result = _core.data.simulate_transactions(options)
     seconds = np.floor(result["time"] * _SIMULATION_PERIOD_SECONDS[freq]).astype(np.int64)
     dates = (origin + seconds * _NANOSECONDS).view("datetime64[ns]")
-    log = pd.DataFrame({"customer_id": result["customer"], "date": dates, "amount": result["amount"]})
+    # The columns are the arrays the library filled (copy=False: no second copy of the log).
+    log = pd.DataFrame({"customer_id": result["customer"], "date": dates, "amount": result["amount"]},
+                       copy=False)
     truth = pd.DataFrame(
         {
             "lambda": result["lambda"],
@@ -468,6 +470,7 @@ def simulate_transactions(
             "alive": result["alive"].astype(bool),
         },
         index=pd.RangeIndex(int(n_customers), name="customer_id"),
+        copy=False,
     )
     return log, truth
 

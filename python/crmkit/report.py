@@ -23,10 +23,10 @@ are removed first, so no stale table stays.
 
 from __future__ import annotations
 
-import io
 import os
 import re
 import sys
+import threading
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -35,10 +35,10 @@ from typing import Callable, Dict, List, Optional, TextIO
 import numpy as np
 import pandas as pd
 
-from . import _core, plotting
-from ._report_html import abc_tiers, render_html
+from . import _core
+from ._report_html import render_html
 from ._report_input import Columns, ReportInputError
-from .clv import BetaGeoFitter
+from ._report_plots import PlotDrawing, import_matplotlib, plot_names
 from .data import _customer_keys, _timestamps
 from .segment import RFMRuleSet
 
@@ -96,38 +96,74 @@ class _Progress:
                   flush=True)
 
 
-def _png(draw: Callable, width: float = 7.0, height: float = 4.2) -> bytes:
-    from matplotlib.figure import Figure
+def _pandas_column(kind: str, values: np.ndarray, labels: Optional[List[str]]):
+    """One column of a library table as pandas holds it: text categorical (from its codes), days
+    datetime64[ns], flags bool (a view), numbers as they are (the array itself)."""
+    if kind == "text":
+        return pd.Categorical.from_codes(values, labels)
+    if kind == "date":
+        return values.view("datetime64[D]").astype("datetime64[ns]")
+    if kind == "flag":
+        return values.view(bool)
+    return values
 
-    figure = Figure(figsize=(width, height), dpi=100)
-    draw(figure.subplots())
-    figure.tight_layout()
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png")
-    return buffer.getvalue()
+
+def _index_column(kind: str, values: np.ndarray, labels: Optional[List[str]]) -> np.ndarray:
+    if kind == "text":  # an index of labels, not categories; code -1 (missing) takes the None
+        return np.asarray([*labels, None], dtype=object)[values]
+    return _pandas_column(kind, values, labels)
 
 
-def _frame(result, name: str) -> pd.DataFrame:
-    """One pipeline table as a DataFrame (its index columns as the index), without copying
-    numbers: text becomes categorical, days datetime64, flags bool."""
-    index_columns, columns = result.columns(name)
-    data = {}
-    for column, kind, values, labels in columns:
-        if kind == "text":
-            data[column] = pd.Categorical.from_codes(values, labels)
-        elif kind == "date":
-            data[column] = values.view("datetime64[D]").astype("datetime64[ns]")
-        elif kind == "flag":
-            data[column] = values.astype(bool)
-        else:
-            data[column] = values
-    for column, kind, values, labels in columns[:index_columns]:
-        if kind == "text":  # an index of labels, not categories
-            data[column] = np.asarray(labels, dtype=object)[values]
-    frame = pd.DataFrame(data, copy=False)
-    if index_columns:
-        frame = frame.set_index([column for column, *_ in columns[:index_columns]])
-    return frame
+def _frame(taken) -> pd.DataFrame:
+    """One library table as an ordinary DataFrame (its index columns as the index) over the
+    numpy arrays that took over the library's buffers (AnalysisResult.take_columns): numbers
+    are not copied, and every cell can be edited."""
+    index_columns, columns = taken
+    data = {name: _pandas_column(kind, values, labels)
+            for name, kind, values, labels in columns[index_columns:]}
+    index = None
+    if index_columns == 1:
+        name, kind, values, labels = columns[0]
+        index = pd.Index(_index_column(kind, values, labels), name=name)
+    elif index_columns > 1:
+        index = pd.MultiIndex.from_arrays(
+            [_index_column(kind, values, labels) for _, kind, values, labels in
+             columns[:index_columns]], names=[name for name, *_ in columns[:index_columns]])
+    return pd.DataFrame(data, index=index, copy=False)
+
+
+class _Background:
+    """A call run on its own thread (the library releases the GIL while it writes), so that
+    Python can draw the plots meanwhile; :meth:`wait` returns its seconds or raises its error."""
+
+    def __init__(self, function: Callable, *arguments):
+        self._error: Optional[BaseException] = None
+        self._seconds = 0.0
+        self._thread = threading.Thread(target=self._run, args=(function, arguments),
+                                        name="crmkit-csv", daemon=True)
+        self._thread.start()
+
+    def _run(self, function: Callable, arguments: tuple) -> None:
+        start = time.perf_counter()
+        try:
+            function(*arguments)
+        except BaseException as error:  # handed to the caller by wait()
+            self._error = error
+        self._seconds = time.perf_counter() - start
+
+    def wait(self) -> float:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._seconds
+
+
+def _wait_for_tables(writing: _Background, out_dir: str) -> float:
+    try:
+        return writing.wait()
+    except ValueError as error:  # the library's writer: the path and the system's reason
+        raise ReportInputError(f"cannot write the report into --out {out_dir}: "
+                               f"{_one_line(error)}") from None
 
 
 def _one_line(error: Exception) -> str:
@@ -308,13 +344,16 @@ def build_report(log: pd.DataFrame, out_dir: str, columns: Columns = Columns("cu
     folder = _claim_folder(out_dir)
     step(f"analysing {len(log):,} transactions"
          + (f" and {len(survey):,} survey answers" if survey is not None else ""))
+    importing = threading.Thread(target=import_matplotlib, name="crmkit-import", daemon=True)
+    importing.start()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         result, _ = _analyze(log, columns, survey, seed, rfm_rules)
         step(f"done in the library: summaries, fitting BG/NBD on "
              f"{result.headline['customers']:,} customers, Gamma-Gamma, k-means, RFM, tiers, "
              "lifecycle" + (", survey" if survey is not None else "") + "; tables to pandas")
-        report.tables = {name: _frame(result, name) for name in result.table_names}
+        taken = {name: result.take_columns(name) for name in result.table_names}
+        report.tables = {name: _frame(columns) for name, columns in taken.items()}
     report.tables["rfm_segments"].attrs["bins"] = RFMRuleSet.builtin(rfm_rules).bins
     customers = report.tables["customers"]
     _check_numbers(customers, columns.amount, result)
@@ -325,14 +364,21 @@ def build_report(log: pd.DataFrame, out_dir: str, columns: Columns = Columns("cu
             report.notes.append(note)
     report.headline = _headline(result, len(log))
 
-    plot_names = _plot_names(report.tables)
     try:
-        _plan_files(folder, list(report.tables), plot_names)
-        step(f"writing {len(report.tables)} CSV tables to {out_dir}")
-        for name in report.tables:
-            result.write_csv(name, folder.path_of(f"{name}.csv"))
-        step("drawing plots")
-        report.plots = _plots(report, result)
+        _plan_files(folder, list(report.tables), plot_names(report.tables))
+        step(f"drawing plots; writing {len(report.tables)} CSV tables to {out_dir} alongside")
+        importing.join()  # before PlotDrawing may fork, and before any other thread starts
+        drawing = PlotDrawing(report.tables, result.bg_nbd_params, result.calibration_period,
+                              PREDICTION_WEEKS)
+        writing = _Background(_core.pipeline.write_csv_files,
+                              [(folder.path_of(f"{name}.csv"), table_columns)
+                               for name, (_, table_columns) in taken.items()])
+        try:
+            report.plots = drawing.result()
+            step("plots drawn; waiting for the CSV tables")
+        finally:
+            seconds = _wait_for_tables(writing, out_dir)
+        step(f"wrote {len(taken)} CSV tables in {seconds:.2f} s, alongside the plots")
         step("writing report.html and plots")
         for name, png in report.plots.items():
             with open(folder.path_of(f"plots/{name}.png"), "wb") as handle:
@@ -345,64 +391,3 @@ def build_report(log: pd.DataFrame, out_dir: str, columns: Columns = Columns("cu
                                f"{error.strerror or error}") from None
     step("done")
     return report
-
-
-def _tier_ends(tiers: pd.DataFrame) -> tuple:
-    """Shares of customers at the ends of the top tiers of the ABC split (A, then A and B)."""
-    return tuple(abc_tiers(tiers)["customer_share"].cumsum().iloc[:-1])
-
-
-def _plot_names(tables: Dict[str, pd.DataFrame]) -> List[str]:
-    names = ["value_curve", "rfm_segments", "segments", "segment_profiles", "probability_alive",
-             "frequency_recency", "repeat_purchases"]
-    if "calibration_vs_holdout" in tables:
-        names += ["calibration_vs_holdout", "cumulative_transactions"]
-    if "stage_migration" in tables:
-        names += ["stage_migration", "cohort_retention"]
-    if "nps_by_month" in tables:
-        names.append("nps_trend")
-    return names
-
-
-def _plots(report: Report, result) -> Dict[str, bytes]:
-    tables = report.tables
-    customers = tables["customers"]
-    bgf = BetaGeoFitter.from_params(result.bg_nbd_params)
-    max_frequency = min(30, int(customers["frequency"].max()))
-    max_recency = int(customers["T"].max())
-    draw = {
-        "value_curve": lambda: _png(lambda ax: plotting.plot_value_curve(
-            customers["clv"], marks=_tier_ends(tables["value_tiers"]), ax=ax)),
-        "rfm_segments": lambda: _png(lambda ax: plotting.plot_segment_sizes(
-            tables["rfm_segments"], "customers", "revenue", ax=ax),
-            height=0.35 * len(tables["rfm_segments"]) + 2),
-        "segments": lambda: _png(lambda ax: plotting.plot_segment_sizes(
-            tables["segments"], "customers", "total_clv", ax=ax)),
-        "segment_profiles": lambda: _png(lambda ax: plotting.plot_cluster_profiles(
-            tables["segments"], ["weeks_since_last", "purchases", "mean_spend", "p_alive", "clv"],
-            ax=ax), height=0.5 * len(tables["segments"]) + 2),
-        "probability_alive": lambda: _png(lambda ax: plotting.plot_probability_alive_matrix(
-            bgf, max_frequency=max_frequency, max_recency=max_recency, ax=ax)),
-        "frequency_recency": lambda: _png(lambda ax: plotting.plot_frequency_recency_matrix(
-            bgf, T=PREDICTION_WEEKS, max_frequency=max_frequency, max_recency=max_recency,
-            ax=ax)),
-        "repeat_purchases": lambda: _png(lambda ax: plotting.plot_period_transactions(
-            bgf, ax=ax, histogram=tables["repeat_purchases"])),
-        "calibration_vs_holdout": lambda: _png(
-            lambda ax: plotting.plot_calibration_purchases_vs_holdout_purchases(
-                None, None, ax=ax, table=tables["calibration_vs_holdout"])),
-        "cumulative_transactions": lambda: _png(lambda ax: plotting.plot_cumulative_transactions(
-            tables["cumulative_transactions"], t_cal=result.calibration_period, ax=ax)),
-        "stage_migration": lambda: _png(lambda ax: plotting.plot_stage_migration(
-            _used(tables["stage_migration"]), ax=ax), height=5.0),
-        "cohort_retention": lambda: _png(lambda ax: plotting.plot_cohort_retention(
-            tables["cohort_retention"], ax=ax), width=9.0, height=6.0),
-        "nps_trend": lambda: _png(lambda ax: plotting.plot_nps_trend(
-            tables["nps_by_month"][~tables["nps_by_month"]["is_empty"]], ax=ax)),
-    }
-    return {name: draw[name]() for name in _plot_names(tables)}
-
-
-def _used(counts: pd.DataFrame) -> pd.DataFrame:
-    """The migration counts without stages nobody was or is in."""
-    return counts.loc[(counts.sum(axis=1) > 0).to_numpy(), (counts.sum(axis=0) > 0).to_numpy()]

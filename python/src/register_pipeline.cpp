@@ -1,12 +1,17 @@
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <string>
 #include <type_traits>
 #include <variant>
 #include <vector>
 
+#include <fmt/format.h>
+
 #include "bindings.hpp"
+#include "crmkit/core/error.hpp"
 #include "crmkit/data/csv_writer.hpp"
 #include "crmkit/pipeline.hpp"
 
@@ -29,30 +34,75 @@ py::array view_of(const std::vector<T>& values, const py::handle owner) {
 /**
  * A table as (index_columns, [(name, kind, values, labels)]): kind "number" (float64),
  * "integer" (int64), "text" (int32 codes into labels, -1 missing), "date" (int64 days since
- * 1970-01-01, missing_day missing) or "flag" (uint8); values are views into the result.
+ * 1970-01-01, missing_day missing) or "flag" (uint8); `array_of(vector)` makes each values array.
  */
-py::tuple table_columns(const data::table& table, const py::handle owner) {
+template <class Table, class ArrayOf>
+py::tuple table_columns(Table& table, ArrayOf&& array_of) {
   py::list columns;
-  for (const auto& column : table.columns) {
+  for (auto& column : table.columns) {
     std::visit(
-        [&](const auto& values) {
+        [&](auto& values) {
           using kind = std::decay_t<decltype(values)>;
           if constexpr (std::is_same_v<kind, std::vector<double>>) {
-            columns.append(py::make_tuple(column.name, "number", view_of(values, owner), py::none()));
+            columns.append(py::make_tuple(column.name, "number", array_of(values), py::none()));
           } else if constexpr (std::is_same_v<kind, std::vector<std::int64_t>>) {
-            columns.append(py::make_tuple(column.name, "integer", view_of(values, owner), py::none()));
+            columns.append(py::make_tuple(column.name, "integer", array_of(values), py::none()));
           } else if constexpr (std::is_same_v<kind, data::text_values>) {
-            columns.append(py::make_tuple(column.name, "text", view_of(values.codes, owner),
+            columns.append(py::make_tuple(column.name, "text", array_of(values.codes),
                                           py::cast(values.labels)));
           } else if constexpr (std::is_same_v<kind, data::date_values>) {
-            columns.append(py::make_tuple(column.name, "date", view_of(values.days, owner), py::none()));
+            columns.append(py::make_tuple(column.name, "date", array_of(values.days), py::none()));
           } else {
-            columns.append(py::make_tuple(column.name, "flag", view_of(values.flags, owner), py::none()));
+            columns.append(py::make_tuple(column.name, "flag", array_of(values.flags), py::none()));
           }
         },
         column.values);
   }
   return py::make_tuple(table.index_columns, columns);
+}
+
+/** The table `name`, moved out of the result (which then no longer lists it). */
+data::table take_table(pipeline::analysis_result& result, const std::string& name) {
+  const data::table& wanted = result.table(name);  // throws, naming the tables present
+  const auto found = std::find_if(result.tables.begin(), result.tables.end(),
+                                  [&](const auto& each) { return &each.table == &wanted; });
+  data::table table = std::move(found->table);
+  result.tables.erase(found);
+  return table;
+}
+
+/** Spans over the arrays of (name, kind, values, labels) columns; `kept` holds what they view. */
+std::vector<data::csv_column> csv_columns(const py::list& columns, std::vector<py::object>& kept,
+                                          std::deque<std::vector<std::string>>& labels) {
+  std::vector<data::csv_column> out;
+  for (const auto& entry : columns) {
+    const auto column = entry.cast<py::tuple>();
+    const auto kind = column[1].cast<std::string>();
+    data::csv_column view{column[0].cast<std::string>(), std::span<const double>{}};
+    const auto array = [&](auto type) {
+      using T = decltype(type);
+      auto values = py::cast<py::array_t<T, py::array::c_style | py::array::forcecast>>(column[2]);
+      kept.push_back(values);
+      return std::span<const T>(values.data(), static_cast<std::size_t>(values.size()));
+    };
+    if (kind == "number") {
+      view.values = array(double{});
+    } else if (kind == "integer") {
+      view.values = array(std::int64_t{});
+    } else if (kind == "text") {
+      labels.push_back(column[3].cast<std::vector<std::string>>());
+      view.values = data::coded_text{array(std::int32_t{}), labels.back()};
+    } else if (kind == "date") {
+      view.values = data::date_cells{array(std::int64_t{})};
+    } else if (kind == "flag") {
+      view.values = data::flag_cells{array(std::uint8_t{})};
+    } else {
+      throw invalid_input(fmt::format("write_csv_files: column '{}' has the unknown kind '{}'",
+                                      view.name, kind));
+    }
+    out.push_back(std::move(view));
+  }
+  return out;
 }
 
 /** The log from numpy columns: int64 keys (+ labels), datetime64[ns] ticks, float64 amounts. */
@@ -112,9 +162,22 @@ void register_pipeline(py::module_& module) {
       .def(
           "columns",
           [](const py::object& self, const std::string& name) {
-            return table_columns(self.cast<const pipeline::analysis_result&>().table(name), self);
+            return table_columns(self.cast<const pipeline::analysis_result&>().table(name),
+                                 [&self](const auto& values) { return view_of(values, self); });
           },
-          "name"_a, "(index_columns, [(name, kind, values, labels)]) of the table `name`.")
+          "name"_a,
+          "(index_columns, [(name, kind, values, labels)]) of the table `name`, as read-only "
+          "views into the result.")
+      .def(
+          "take_columns",
+          [](pipeline::analysis_result& result, const std::string& name) {
+            auto table = take_table(result, name);
+            return table_columns(table, [](auto& values) { return numpy_adopt(std::move(values)); });
+          },
+          "name"_a,
+          "(index_columns, [(name, kind, values, labels)]) of the table `name`, moved out of the "
+          "result without a copy: every values array is an ordinary writable numpy array owning "
+          "its memory, and the result no longer holds the table.")
       .def(
           "write_csv",
           [](const pipeline::analysis_result& result, const std::string& name,
@@ -177,6 +240,25 @@ void register_pipeline(py::module_& module) {
       .def_property_readonly_static("MANIFEST", [](const py::object&) {
         return std::string(pipeline::output_folder::manifest_name);
       });
+
+  module.def(
+      "write_csv_files",
+      [](const py::list& files) {
+        std::vector<py::object> kept;
+        std::deque<std::vector<std::string>> labels;
+        std::vector<std::pair<std::string, std::vector<data::csv_column>>> tables;
+        for (const auto& file : files) {
+          const auto path_and_columns = file.cast<py::tuple>();
+          tables.emplace_back(path_and_columns[0].cast<std::string>(),
+                              csv_columns(path_and_columns[1].cast<py::list>(), kept, labels));
+        }
+        py::gil_scoped_release unlocked;
+        for (const auto& [path, columns] : tables) data::write_csv(path, columns);
+      },
+      "files"_a,
+      "Writes each (path, [(name, kind, values, labels)]) of `files` with the library's CSV writer "
+      "(crmkit::data::write_csv), the columns as AnalysisResult.take_columns gives them; the GIL "
+      "is released while writing.");
 
   module.def(
       "analyze",

@@ -14,6 +14,7 @@ import pytest
 from crmkit.__main__ import main
 from crmkit._report_input import simulate_demo
 from crmkit.data import simulate_transactions
+from crmkit.report import build_report
 
 DEMO_CUSTOMERS = 3000
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -265,6 +266,32 @@ def test_demo_plots_are_png_files_embedded_in_a_self_contained_page(demo):
     assert f"{DEMO_CUSTOMERS:,}" in page
 
 
+def test_report_tables_are_ordinary_dataframes_whose_cells_can_be_edited(tmp_path):
+    log, survey = simulate_demo(2000, 4)
+    out = tmp_path / "out"
+    report = build_report(log, str(out), survey=survey, progress=None)
+    written = {name: (out / f"{name}.csv").read_bytes() for name in report.tables}
+    customers = report.tables["customers"]
+    first, second = customers.index[:2]
+    # One cell of each kind the library hands over: number, integer, text, flag, date.
+    customers.loc[first, "clv"] = -1.5
+    customers.loc[first, "purchases"] = 1234
+    customers.loc[first, "rfm_segment"] = customers.loc[second, "rfm_segment"]
+    nps = report.tables["nps_by_segment"]
+    nps.iloc[0, nps.columns.get_loc("small_sample")] = not nps["small_sample"].iloc[0]
+    warning = report.tables["early_warning"]
+    warning.iloc[0, warning.columns.get_loc("last_purchase")] = pd.Timestamp("2020-02-29")
+    assert customers.loc[first, "clv"] == -1.5
+    assert customers.loc[first, "purchases"] == 1234
+    assert customers.loc[first, "rfm_segment"] == customers.loc[second, "rfm_segment"]
+    assert warning["last_purchase"].iloc[0] == pd.Timestamp("2020-02-29")
+    customers["clv"] *= 2
+    assert customers.loc[first, "clv"] == -3.0
+    # The files were written from the library's values before anyone could edit them.
+    assert {name: (out / f"{name}.csv").read_bytes() for name in report.tables} == written
+    assert _read(out, "customers").loc[first, "clv"] != -1.5
+
+
 def test_user_style_csv_with_string_ids_iso_dates_and_other_column_names(tmp_path):
     log, _ = simulate_transactions(1500, seed=11, start="2023-03-01", freq="W", horizon=80)
     user = pd.DataFrame({
@@ -441,6 +468,25 @@ def test_bad_input_rows_wrong_separator_and_answers_off_the_scale(orders, tmp_pa
     assert "column 'csat': '7' is not a whole number from 1 to 5" in line
     line = _bad([str(orders), "--survey", str(survey), "--nps-col", "nsp"], tmp_path)
     assert "column 'nsp' (--nps-col) not found" in line and "available: customer, score, csat" in line
+
+
+def test_survey_answers_with_spaces_around_them_and_blank_csat_are_read(tmp_path):
+    from crmkit._report_input import load_survey
+
+    survey = tmp_path / "answers.csv"
+    # Spaces, a tab and no-break spaces (U+00A0) around the numbers; one blank CSAT cell.
+    survey.write_text("customer_id,nps,csat\n 7 ,9 ,\xa04\n8,\t10, \n\xa09\xa0,0,1\n",
+                      encoding="utf-8")
+    answers = load_survey(str(survey), pd.Series([7, 8, 9]))
+    assert answers["customer_id"].tolist() == [7, 8, 9]
+    assert answers["nps"].tolist() == [9, 10, 0]
+    assert answers["csat"].iloc[[0, 2]].tolist() == [4, 1] and np.isnan(answers["csat"].iloc[1])
+    survey.write_text("customer_id,nps,csat\n7,9,x\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=r":2: column 'csat': 'x' is not a whole number"):
+        load_survey(str(survey), pd.Series([7]))
+    survey.write_text("customer_id,nps\n7, \n", encoding="utf-8")
+    with pytest.raises(ValueError, match=r":2: column 'nps': '' is not a whole number"):
+        load_survey(str(survey), pd.Series([7]))
 
 
 def test_bad_input_unknown_rfm_rule_set_lists_the_built_in_ones(orders, tmp_path):

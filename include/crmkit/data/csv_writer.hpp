@@ -8,8 +8,9 @@
 
 /**
  * Writing tables as CSV, fast enough that a report's per-customer table costs less than
- * computing it: rows are formatted in parallel (std::to_chars, shortest round-trip) and written
- * in order, so the file is the same for any thread count.
+ * computing it: rows are formatted in parallel blocks (numbers from Dragonbox's shortest
+ * round-trip digits, via fmt) and written in order while the next block is formatted, so the
+ * file is the same for any thread count.
  */
 namespace crmkit::data {
 
@@ -40,7 +41,8 @@ struct csv_column {
 
 /**
  * Writes `columns` to `path` as RFC 4180 CSV: a header line, then one line per row. Numbers are
- * written with the fewest digits that read back to the same double (std::to_chars), NaN as an
+ * written with the fewest digits that read back to the same double, laid out exactly as
+ * std::to_chars(double) writes them (fixed or scientific, whichever is shorter), NaN as an
  * empty cell and infinities as `inf`/`-inf`; names and labels are quoted only when they hold a
  * comma, a quote or a line break (a quote doubled).
  *

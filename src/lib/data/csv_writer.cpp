@@ -1,12 +1,17 @@
 #include "crmkit/data/csv_writer.hpp"
 
+#include <algorithm>
 #include <array>
+#include <bit>
 #include <cerrno>
 #include <charconv>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <string_view>
 
 #include <fmt/format.h>
 
@@ -30,10 +35,133 @@ std::string quoted(const std::string& text) {
   return out;
 }
 
-void append_iso_date(std::int64_t days, std::string& out) {
-  const civil_time date = civil_from_days(days);
-  out += fmt::format("{:04d}-{:02d}-{:02d}", date.year, date.month, date.day);
+constexpr char two_digits[] =
+    "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+    "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+    "8081828384858687888990919293949596979899";
+
+constexpr std::array<std::uint64_t, 20> powers_of_ten = [] {
+  std::array<std::uint64_t, 20> powers{};
+  powers[0] = 1;
+  for (std::size_t i = 1; i < powers.size(); ++i) powers[i] = powers[i - 1] * 10;
+  return powers;
+}();
+
+int decimal_digits(std::uint64_t value) noexcept {
+  const int guess = (64 - std::countl_zero(value | 1)) * 1233 >> 12;
+  return guess + static_cast<int>(value >= powers_of_ten[static_cast<std::size_t>(guess)]);
 }
+
+/** Writes the decimal digits of `value` so that they end just before `end`. */
+void write_digits_before(char* end, std::uint64_t value) noexcept {
+  constexpr std::uint64_t eight_digits = 100'000'000;
+  const auto pairs = [&end](std::uint32_t part, int count) {
+    for (int i = 0; i < count; ++i) {
+      end -= 2;
+      std::memcpy(end, two_digits + 2 * (part % 100), 2);
+      part /= 100;
+    }
+    return part;
+  };
+  while (value >= eight_digits) {
+    const std::uint64_t high = value / eight_digits;
+    pairs(static_cast<std::uint32_t>(value - high * eight_digits), 4);
+    value = high;
+  }
+  auto low = static_cast<std::uint32_t>(value);
+  while (low >= 100) low = pairs(low, 1);
+  if (low >= 10) {
+    end -= 2;
+    std::memcpy(end, two_digits + 2 * low, 2);
+  } else {
+    *--end = static_cast<char>('0' + low);
+  }
+}
+
+/**
+ * The text std::to_chars(double) writes, from the shortest round-trip digits of Dragonbox
+ * (fmt): fixed or scientific notation, whichever is shorter (fixed on a tie). Integers of 2^53
+ * and more in fixed notation are written with every exact digit, as to_chars does, by to_chars.
+ */
+char* write_shortest(char* out, double value) {
+  if (std::signbit(value)) {
+    *out++ = '-';
+    value = -value;
+  }
+  if (value == 0) {
+    *out = '0';
+    return out + 1;
+  }
+  if (std::isinf(value)) {
+    std::memcpy(out, "inf", 3);
+    return out + 3;
+  }
+  const auto decimal = fmt::detail::dragonbox::to_decimal(value);
+  std::uint64_t significand = decimal.significand;
+  int exponent = decimal.exponent;
+  while (significand % 10 == 0) {
+    significand /= 10;
+    ++exponent;
+  }
+  const int digits = decimal_digits(significand);
+  const int scientific_exponent = exponent + digits - 1;
+  const int exponent_size = std::abs(scientific_exponent);
+  const int scientific_length =
+      digits + (digits > 1 ? 1 : 0) + 2 + (exponent_size >= 100 ? 3 : 2);
+  const int integer_digits = digits + exponent;
+  const int fixed_length =
+      exponent >= 0 ? integer_digits : (integer_digits > 0 ? digits + 1 : 2 - exponent);
+  if (fixed_length <= scientific_length) {
+    if (exponent >= 0) {
+      if (value >= 0x1p53) return std::to_chars(out, out + 32, value).ptr;
+      write_digits_before(out + digits, significand);
+      std::memset(out + digits, '0', static_cast<std::size_t>(exponent));
+      return out + integer_digits;
+    }
+    if (integer_digits > 0) {
+      write_digits_before(out + digits + 1, significand);
+      std::memmove(out, out + 1, static_cast<std::size_t>(integer_digits));
+      out[integer_digits] = '.';
+      return out + digits + 1;
+    }
+    out[0] = '0';
+    out[1] = '.';
+    std::memset(out + 2, '0', static_cast<std::size_t>(-integer_digits));
+    write_digits_before(out + fixed_length, significand);
+    return out + fixed_length;
+  }
+  write_digits_before(out + digits + 1, significand);
+  out[0] = out[1];
+  if (digits > 1) {
+    out[1] = '.';
+    out += digits + 1;
+  } else {
+    out += 1;
+  }
+  *out++ = 'e';
+  *out++ = scientific_exponent < 0 ? '-' : '+';
+  if (exponent_size >= 100) *out++ = static_cast<char>('0' + exponent_size / 100);
+  std::memcpy(out, two_digits + 2 * (exponent_size % 100), 2);
+  return out + 2;
+}
+
+char* write_iso_date(char* out, std::int64_t days) {
+  const civil_time date = civil_from_days(days);
+  if (date.year < 0 || date.year > 9999) {
+    return fmt::format_to(out, "{:04d}-{:02d}-{:02d}", date.year, date.month, date.day);
+  }
+  const auto year = static_cast<unsigned>(date.year);
+  std::memcpy(out, two_digits + 2 * (year / 100), 2);
+  std::memcpy(out + 2, two_digits + 2 * (year % 100), 2);
+  out[4] = '-';
+  std::memcpy(out + 5, two_digits + 2 * date.month, 2);
+  out[7] = '-';
+  std::memcpy(out + 8, two_digits + 2 * date.day, 2);
+  return out + 10;
+}
+
+/** Longest text one cell of each kind can take (a quoted label aside). */
+constexpr std::size_t longest_number = 32;
 
 std::size_t row_count(std::span<const csv_column> columns) {
   if (columns.empty()) return 0;
@@ -60,82 +188,167 @@ std::size_t row_count(std::span<const csv_column> columns) {
   return rows;
 }
 
-/** The columns ready to format: text labels quoted once, codes checked. */
+/** A growable character buffer that is not zero-filled (formatting overwrites it). */
+class text_buffer {
+ public:
+  /** Room for `extra` more characters; returns where they go. */
+  char* reserve(std::size_t extra) {
+    if (size_ + extra > capacity_) {
+      const std::size_t capacity = std::max(2 * capacity_, size_ + extra);
+      auto grown = std::make_unique_for_overwrite<char[]>(capacity);
+      if (size_ > 0) std::memcpy(grown.get(), data_.get(), size_);
+      data_ = std::move(grown);
+      capacity_ = capacity;
+    }
+    return data_.get() + size_;
+  }
+  void commit(const char* end) noexcept { size_ = static_cast<std::size_t>(end - data_.get()); }
+  void clear() noexcept { size_ = 0; }
+  [[nodiscard]] std::string_view text() const noexcept { return {data_.get(), size_}; }
+
+ private:
+  std::unique_ptr<char[]> data_;
+  std::size_t size_ = 0;
+  std::size_t capacity_ = 0;
+};
+
+/** The columns ready to format: text labels quoted once, codes checked, one kind per column. */
 class prepared_table {
  public:
   explicit prepared_table(std::span<const csv_column> columns)
-      : columns_(columns), rows_(row_count(columns)), labels_(columns.size()) {
+      : rows_(row_count(columns)), labels_(columns.size()) {
+    cells_.reserve(columns.size());
     for (std::size_t c = 0; c < columns.size(); ++c) {
       if (c > 0) header_.push_back(',');
       header_.append(quoted(columns[c].name));
-      const auto* text = std::get_if<coded_text>(&columns[c].values);
-      if (text == nullptr) continue;
-      for (const auto& label : text->labels) labels_[c].push_back(quoted(label));
-      for (std::size_t row = 0; row < text->codes.size(); ++row) {
-        if (text->codes[row] >= static_cast<std::int64_t>(text->labels.size())) {
-          throw invalid_input(
-              fmt::format("write_csv: column '{}' row {}: code {} is out of range of its {} labels",
-                          columns[c].name, row, text->codes[row], text->labels.size()));
-        }
-      }
+      cells_.push_back(std::visit([&](const auto& values) { return cells_of(values, c, columns); },
+                                  columns[c].values));
+      row_bytes_ += cells_.back().longest + 1;
     }
     header_.push_back('\n');
   }
 
   [[nodiscard]] std::size_t rows() const noexcept { return rows_; }
-  [[nodiscard]] const std::string& header() const noexcept { return header_; }
+  [[nodiscard]] std::string_view header() const noexcept { return header_; }
 
   /** Appends rows [begin, end) to `out`. */
-  void format(std::size_t begin, std::size_t end, std::string& out) const {
-    std::array<char, 32> buffer{};
+  void format(std::size_t begin, std::size_t end, text_buffer& out) const {
+    char* cursor = out.reserve((end - begin) * row_bytes_);
     for (std::size_t row = begin; row < end; ++row) {
-      for (std::size_t c = 0; c < columns_.size(); ++c) {
-        if (c > 0) out += ',';
-        const auto& values = columns_[c].values;
-        if (const auto* numbers = std::get_if<std::span<const double>>(&values)) {
-          const double value = (*numbers)[row];
-          if (std::isnan(value)) continue;
-          const auto result = std::to_chars(buffer.data(), buffer.data() + buffer.size(), value);
-          out.append(buffer.data(), result.ptr);
-        } else if (const auto* integers = std::get_if<std::span<const std::int64_t>>(&values)) {
-          const auto result =
-              std::to_chars(buffer.data(), buffer.data() + buffer.size(), (*integers)[row]);
-          out.append(buffer.data(), result.ptr);
-        } else if (const auto* dates = std::get_if<date_cells>(&values)) {
-          const std::int64_t day = dates->days[row];
-          if (day != missing_day) append_iso_date(day, out);
-        } else if (const auto* flags = std::get_if<flag_cells>(&values)) {
-          out += flags->flags[row] != 0 ? "True" : "False";
-        } else {
-          const std::int32_t code = std::get<coded_text>(values).codes[row];
-          if (code >= 0) out += labels_[c][static_cast<std::size_t>(code)];
-        }
+      for (const auto& cell : cells_) {
+        cursor = write_cell(cursor, cell, row);
+        *cursor++ = ',';
       }
-      out += '\n';
+      cursor[-1] = '\n';
     }
+    out.commit(cursor);
   }
 
  private:
-  std::span<const csv_column> columns_;
+  enum class kind : std::uint8_t { number, integer, text, date, flag };
+  struct cells {
+    kind type;
+    const void* values;
+    const std::vector<std::string>* labels;
+    std::size_t longest;
+  };
+
+  using column_list = std::span<const csv_column>;
+  static cells cells_of(std::span<const double> values, std::size_t, column_list) {
+    return {kind::number, values.data(), nullptr, longest_number};
+  }
+  static cells cells_of(std::span<const std::int64_t> values, std::size_t, column_list) {
+    return {kind::integer, values.data(), nullptr, longest_number};
+  }
+  static cells cells_of(const date_cells& values, std::size_t, column_list) {
+    return {kind::date, values.days.data(), nullptr, longest_number};
+  }
+  static cells cells_of(const flag_cells& values, std::size_t, column_list) {
+    return {kind::flag, values.flags.data(), nullptr, 5};
+  }
+  cells cells_of(const coded_text& text, std::size_t c, column_list columns) {
+    std::size_t longest = 0;
+    for (const auto& label : text.labels) {
+      labels_[c].push_back(quoted(label));
+      longest = std::max(longest, labels_[c].back().size());
+    }
+    for (std::size_t row = 0; row < text.codes.size(); ++row) {
+      if (text.codes[row] >= static_cast<std::int64_t>(text.labels.size())) {
+        throw invalid_input(
+            fmt::format("write_csv: column '{}' row {}: code {} is out of range of its {} labels",
+                        columns[c].name, row, text.codes[row], text.labels.size()));
+      }
+    }
+    return {kind::text, text.codes.data(), &labels_[c], longest};
+  }
+
+  static char* write_cell(char* out, const cells& cell, std::size_t row) {
+    switch (cell.type) {
+      case kind::number: {
+        const double value = static_cast<const double*>(cell.values)[row];
+        return std::isnan(value) ? out : write_shortest(out, value);
+      }
+      case kind::integer:
+        return std::to_chars(out, out + longest_number,
+                             static_cast<const std::int64_t*>(cell.values)[row])
+            .ptr;
+      case kind::date: {
+        const std::int64_t day = static_cast<const std::int64_t*>(cell.values)[row];
+        return day == missing_day ? out : write_iso_date(out, day);
+      }
+      case kind::flag: {
+        const bool yes = static_cast<const std::uint8_t*>(cell.values)[row] != 0;
+        std::memcpy(out, yes ? "True" : "False", yes ? 4 : 5);
+        return out + (yes ? 4 : 5);
+      }
+      case kind::text: {
+        const std::int32_t code = static_cast<const std::int32_t*>(cell.values)[row];
+        if (code < 0) return out;
+        const std::string& label = (*cell.labels)[static_cast<std::size_t>(code)];
+        std::memcpy(out, label.data(), label.size());
+        return out + label.size();
+      }
+    }
+    return out;
+  }
+
   std::size_t rows_;
   std::vector<std::vector<std::string>> labels_;
+  std::vector<cells> cells_;
   std::string header_;
+  std::size_t row_bytes_ = 1;
 };
 
-/** Formats the table block by block in parallel and hands each block's text to `sink` in order. */
+/**
+ * Formats the table block by block in parallel and hands each block's text to `sink` in order;
+ * while a block is formatted, one worker hands over the previous block (the file write overlaps
+ * the formatting). Only that worker calls `sink`, one block after another.
+ */
 template <class Sink>
 void format_blocks(const prepared_table& table, Sink&& sink) {
   constexpr std::size_t grain = 4096;
   constexpr std::size_t chunks_per_block = 16;
+  constexpr std::size_t block_rows = grain * chunks_per_block;
   sink(table.header());
-  std::vector<std::string> texts(chunks_per_block);
-  for (std::size_t first = 0; first < table.rows(); first += grain * chunks_per_block) {
-    const std::size_t count = std::min(table.rows() - first, grain * chunks_per_block);
-    parallel_chunks(count, grain, [&](std::size_t chunk, std::size_t begin, std::size_t end) {
-      texts[chunk].clear();
-      table.format(first + begin, first + end, texts[chunk]);
+  std::array<std::vector<text_buffer>, 2> texts{std::vector<text_buffer>(chunks_per_block),
+                                                std::vector<text_buffer>(chunks_per_block)};
+  std::size_t pending = 0;
+  for (std::size_t block = 0, first = 0; pending > 0 || first < table.rows();
+       ++block, first += block_rows) {
+    const std::size_t count = first < table.rows() ? std::min(table.rows() - first, block_rows) : 0;
+    auto& current = texts[block % 2];
+    const auto& previous = texts[(block + 1) % 2];
+    const std::size_t chunks = chunk_count(count, grain);
+    parallel_chunks(chunks + 1, 1, [&](std::size_t task, std::size_t, std::size_t) {
+      if (task == 0) {
+        for (std::size_t chunk = 0; chunk < pending; ++chunk) sink(previous[chunk].text());
+        return;
+      }
+      const std::size_t begin = first + (task - 1) * grain;
+      current[task - 1].clear();
+      table.format(begin, std::min(first + count, begin + grain), current[task - 1]);
     });
-    for (std::size_t chunk = 0; chunk < chunk_count(count, grain); ++chunk) sink(texts[chunk]);
+    pending = chunks;
   }
 }
 
@@ -150,7 +363,7 @@ void write_csv(const std::string& path, std::span<const csv_column> columns) {
         fmt::format("write_csv: cannot write '{}': {}", path, std::strerror(errno)));
   };
   if (!file) fail();
-  format_blocks(table, [&](const std::string& text) {
+  format_blocks(table, [&](std::string_view text) {
     if (std::fwrite(text.data(), 1, text.size(), file.get()) != text.size()) fail();
   });
   if (std::fclose(file.release()) != 0) fail();
@@ -158,7 +371,7 @@ void write_csv(const std::string& path, std::span<const csv_column> columns) {
 
 std::string format_csv(std::span<const csv_column> columns) {
   std::string out;
-  format_blocks(prepared_table(columns), [&](const std::string& text) { out += text; });
+  format_blocks(prepared_table(columns), [&](std::string_view text) { out += text; });
   return out;
 }
 
@@ -197,9 +410,8 @@ void write_csv(const std::string& path, const table& source) {
 std::string format_csv(const table& source) { return format_csv(column_views(source)); }
 
 std::string iso_date(std::int64_t days) {
-  std::string out;
-  append_iso_date(days, out);
-  return out;
+  std::array<char, longest_number> text{};
+  return {text.data(), write_iso_date(text.data(), days)};
 }
 
 }  // namespace crmkit::data

@@ -1,9 +1,13 @@
 #include <crmkit/core/error.hpp>
 #include <crmkit/core/parallel.hpp>
 #include <crmkit/data/csv_writer.hpp>
+#include <crmkit/data/table.hpp>
 
 #include <doctest/doctest.h>
 
+#include <array>
+#include <bit>
+#include <charconv>
 #include <cmath>
 #include <cstdint>
 #include <filesystem>
@@ -62,6 +66,74 @@ TEST_CASE("write_csv: every double reads back exactly, and the text does not dep
   while (std::getline(lines, line)) inexact += std::stod(line) != values[row++];
   CHECK(row == values.size());
   CHECK(inexact == 0);
+}
+
+TEST_CASE("write_csv: numbers are the text std::to_chars gives, for every kind of double") {
+  // The writer formats doubles from Dragonbox's shortest digits; std::to_chars (shortest
+  // round trip, fixed or scientific by length) is the independent reference for every case.
+  std::vector<double> values;
+  for (int exponent = -330; exponent <= 310; ++exponent) {
+    const double power = std::pow(10.0, exponent);
+    for (const double value : {power, std::nextafter(power, 0.0), std::nextafter(power, 2 * power)}) {
+      values.push_back(value);
+      values.push_back(-value);
+    }
+  }
+  for (int exponent = -1074; exponent <= 1023; ++exponent) {
+    values.push_back(std::ldexp(1.0, exponent));
+    values.push_back(std::ldexp(3.0, exponent - 1));
+  }
+  for (std::int64_t i = -20'000; i <= 20'000; ++i) {
+    for (const double scale : {1.0, 1.0 / 7, 0.01, 1e13, 1e15, 1e17, 1e21, 1e-7}) {
+      values.push_back(static_cast<double>(i) * scale);
+    }
+  }
+  values.insert(values.end(), {0.0, -0.0, 5e-324, std::numeric_limits<double>::max(),
+                               std::numeric_limits<double>::min(), 0x1p53, 0x1p53 + 2, 0x1p64,
+                               123456789012345680000.0, std::numeric_limits<double>::infinity(),
+                               -std::numeric_limits<double>::infinity()});
+  std::mt19937_64 engine(5);
+  std::uniform_real_distribution<double> uniform(0, 1);
+  for (int i = 0; i < 200'000; ++i) {
+    const double bits = std::bit_cast<double>(engine());
+    if (std::isfinite(bits)) values.push_back(bits);
+    const double u = uniform(engine);
+    values.insert(values.end(), {u, u * 1000, std::round(u * 1e6) / 100, u * 1e17, u * 1e-5,
+                                 std::floor(u * 1e20)});
+  }
+  std::string expected = "v\n";
+  std::array<char, 64> buffer{};
+  for (const double value : values) {
+    expected.append(buffer.data(), std::to_chars(buffer.data(), buffer.data() + 64, value).ptr);
+    expected.push_back('\n');
+  }
+  const std::vector<csv_column> columns{{"v", values}};
+  const std::string written = format_csv(columns);
+  CHECK(written.size() == expected.size());
+  if (written != expected) {
+    std::istringstream ours(written), theirs(expected);
+    std::string mine, reference;
+    while (std::getline(ours, mine) && std::getline(theirs, reference) && mine == reference) {
+    }
+    CHECK(mine == reference);
+  }
+}
+
+TEST_CASE("write_csv: dates are YYYY-MM-DD, years outside 0-9999 with their sign and digits") {
+  using crmkit::data::iso_date;
+  // Day counts from days_from_civil (Hinnant 2013): 1970-01-01 is 0, 0000-03-01 is -719468 (so
+  // 0000-02-29 is -719469 and -001-02-28, 365 days before 0000-02-28, is -719835); Python's
+  // date(9999, 12, 31) - date(1970, 1, 1) is 2932896 days.
+  CHECK(iso_date(0) == "1970-01-01");
+  CHECK(iso_date(19'723) == "2024-01-01");
+  CHECK(iso_date(-719'468) == "0000-03-01");
+  CHECK(iso_date(-719'469) == "0000-02-29");
+  CHECK(iso_date(-719'835) == "-001-02-28");
+  CHECK(iso_date(2'932'896) == "9999-12-31");
+  CHECK(iso_date(2'932'897) == "10000-01-01");
+  const std::vector<std::int64_t> days{0, crmkit::data::missing_day, 2'932'897};
+  const std::vector<csv_column> columns{{"d", crmkit::data::date_cells{days}}};
+  CHECK(format_csv(columns) == "d\n1970-01-01\n\n10000-01-01\n");
 }
 
 TEST_CASE("write_csv: bad tables and unwritable paths are clear errors") {

@@ -1,0 +1,206 @@
+"""The plots of ``crmkit report``: one PNG per figure, drawn with matplotlib's Agg renderer from
+the report's tables (counts, bins, grids and curves; the only per-customer input is the CLV
+column of the value curve, which the plot reduces to a few thousand points).
+
+On Linux, when crmkit may use more than one thread and no other Python thread runs, two
+processes draw the figures: a forked child draws about half of them (split by their usual cost)
+and sends the PNG bytes back through a pipe while this process draws the rest. Should the child
+fail, this process draws its figures too, so the bytes never depend on which process drew them.
+"""
+
+from __future__ import annotations
+
+import gc
+import io
+import os
+import pickle
+import sys
+import threading
+from typing import Callable, Dict, List, Sequence, Tuple
+
+import pandas as pd
+
+from . import _core, plotting
+from ._report_html import abc_tiers
+from .clv import BetaGeoFitter
+
+__all__ = ["import_matplotlib", "plot_names", "PlotDrawing"]
+
+# Relative cost of each figure (about its CPU time in tenths of a second on 10^6 customers), only
+# to split the figures between the two processes; figures not listed cost 1.
+_COST = {"cohort_retention": 4, "probability_alive": 3, "value_curve": 2, "frequency_recency": 2,
+         "stage_migration": 2}
+
+
+def import_matplotlib() -> None:
+    """Imports what the plots need (run on a thread while the library analyses; a missing
+    matplotlib is reported where the plots import it)."""
+    try:
+        import matplotlib.backends.backend_agg  # noqa: F401
+        import matplotlib.figure  # noqa: F401
+        import matplotlib.ticker  # noqa: F401
+    except ImportError:
+        pass
+
+
+def _png(draw: Callable, width: float = 7.0, height: float = 4.2) -> bytes:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(width, height), dpi=100)
+    # Drawn on an Agg canvas from the start, tight_layout and savefig share one renderer and
+    # its text-layout cache (the same PNG bytes as a Figure without a canvas).
+    FigureCanvasAgg(figure)
+    draw(figure.subplots())
+    figure.tight_layout()
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    return buffer.getvalue()
+
+
+def plot_names(tables: Dict[str, pd.DataFrame]) -> List[str]:
+    """The figures the report draws, in the order it lists them."""
+    names = ["value_curve", "rfm_segments", "segments", "segment_profiles", "probability_alive",
+             "frequency_recency", "repeat_purchases"]
+    if "calibration_vs_holdout" in tables:
+        names += ["calibration_vs_holdout", "cumulative_transactions"]
+    if "stage_migration" in tables:
+        names += ["stage_migration", "cohort_retention"]
+    if "nps_by_month" in tables:
+        names.append("nps_trend")
+    return names
+
+
+def _tier_ends(tiers: pd.DataFrame) -> tuple:
+    """Shares of customers at the ends of the top tiers of the ABC split (A, then A and B)."""
+    return tuple(abc_tiers(tiers)["customer_share"].cumsum().iloc[:-1])
+
+
+def _used(counts: pd.DataFrame) -> pd.DataFrame:
+    """The migration counts without stages nobody was or is in."""
+    return counts.loc[(counts.sum(axis=1) > 0).to_numpy(), (counts.sum(axis=0) > 0).to_numpy()]
+
+
+def _drawers(tables: Dict[str, pd.DataFrame], bg_nbd_params: Dict[str, float],
+             calibration_period: float, prediction_weeks: int) -> Dict[str, Callable[[], bytes]]:
+    customers = tables["customers"]
+    bgf = BetaGeoFitter.from_params(bg_nbd_params)
+    max_frequency = min(30, int(customers["frequency"].max()))
+    max_recency = int(customers["T"].max())
+    return {
+        "value_curve": lambda: _png(lambda ax: plotting.plot_value_curve(
+            customers["clv"], marks=_tier_ends(tables["value_tiers"]), ax=ax)),
+        "rfm_segments": lambda: _png(lambda ax: plotting.plot_segment_sizes(
+            tables["rfm_segments"], "customers", "revenue", ax=ax),
+            height=0.35 * len(tables["rfm_segments"]) + 2),
+        "segments": lambda: _png(lambda ax: plotting.plot_segment_sizes(
+            tables["segments"], "customers", "total_clv", ax=ax)),
+        "segment_profiles": lambda: _png(lambda ax: plotting.plot_cluster_profiles(
+            tables["segments"], ["weeks_since_last", "purchases", "mean_spend", "p_alive", "clv"],
+            ax=ax), height=0.5 * len(tables["segments"]) + 2),
+        "probability_alive": lambda: _png(lambda ax: plotting.plot_probability_alive_matrix(
+            bgf, max_frequency=max_frequency, max_recency=max_recency, ax=ax)),
+        "frequency_recency": lambda: _png(lambda ax: plotting.plot_frequency_recency_matrix(
+            bgf, T=prediction_weeks, max_frequency=max_frequency, max_recency=max_recency,
+            ax=ax)),
+        "repeat_purchases": lambda: _png(lambda ax: plotting.plot_period_transactions(
+            bgf, ax=ax, histogram=tables["repeat_purchases"])),
+        "calibration_vs_holdout": lambda: _png(
+            lambda ax: plotting.plot_calibration_purchases_vs_holdout_purchases(
+                None, None, ax=ax, table=tables["calibration_vs_holdout"])),
+        "cumulative_transactions": lambda: _png(lambda ax: plotting.plot_cumulative_transactions(
+            tables["cumulative_transactions"], t_cal=calibration_period, ax=ax)),
+        "stage_migration": lambda: _png(lambda ax: plotting.plot_stage_migration(
+            _used(tables["stage_migration"]), ax=ax), height=5.0),
+        "cohort_retention": lambda: _png(lambda ax: plotting.plot_cohort_retention(
+            tables["cohort_retention"], ax=ax), width=9.0, height=6.0),
+        "nps_trend": lambda: _png(lambda ax: plotting.plot_nps_trend(
+            tables["nps_by_month"][~tables["nps_by_month"]["is_empty"]], ax=ax)),
+    }
+
+
+def _split(names: Sequence[str]) -> Tuple[List[str], List[str]]:
+    """Two lists of figures of about equal cost (costliest first, each to the lighter list)."""
+    lists: Tuple[List[str], List[str]] = ([], [])
+    loads = [0, 0]
+    for name in sorted(names, key=lambda each: -_COST.get(each, 1)):
+        lighter = 0 if loads[0] <= loads[1] else 1
+        lists[lighter].append(name)
+        loads[lighter] += _COST.get(name, 1)
+    return lists
+
+
+def _exit_status(child: int) -> int:
+    try:
+        return os.waitstatus_to_exitcode(os.waitpid(child, 0)[1])
+    except ChildProcessError:  # reaped elsewhere (SIGCHLD ignored): draw its figures here
+        return -1
+
+
+def _two_processes() -> bool:
+    """Fork only on Linux, with more than one crmkit thread allowed, and from a process running
+    no other Python thread (a child must not inherit locks that another thread holds, as in a
+    notebook kernel)."""
+    return (sys.platform.startswith("linux") and hasattr(os, "fork")
+            and _core.num_threads() > 1 and threading.active_count() == 1)
+
+
+class PlotDrawing:
+    """The report's figures as PNG bytes by name.
+
+    Made before any other thread starts (it may fork a child that draws part of the figures at
+    once); :meth:`result` draws the rest here and collects the child's.
+    """
+
+    def __init__(self, tables: Dict[str, pd.DataFrame], bg_nbd_params: Dict[str, float],
+                 calibration_period: float, prediction_weeks: int):
+        self._names = plot_names(tables)
+        self._draw = _drawers(tables, bg_nbd_params, calibration_period, prediction_weeks)
+        self._ours, self._theirs = list(self._names), []
+        self._child = 0
+        if len(self._names) > 1 and _two_processes():
+            self._ours, self._theirs = _split(self._names)
+            self._fork()
+
+    def _fork(self) -> None:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        read_end, write_end = os.pipe()
+        # Objects older than the fork are left out of both processes' garbage collections, so
+        # neither copies the memory pages that hold them (copy on write) just to scan them.
+        gc.freeze()
+        self._child = os.fork()
+        if self._child == 0:  # the child: draw, send, and leave without Python's shutdown
+            status = 1
+            try:
+                os.close(read_end)
+                payload = pickle.dumps({name: self._draw[name]() for name in self._theirs})
+                with os.fdopen(write_end, "wb") as pipe:
+                    pipe.write(payload)
+                status = 0
+            finally:
+                os._exit(status)
+        os.close(write_end)
+        self._pipe = os.fdopen(read_end, "rb")
+
+    def result(self) -> Dict[str, bytes]:
+        """Every figure, in the report's order."""
+        plots: Dict[str, bytes] = {}
+        sent: Dict[str, bytes] = {}
+        try:
+            plots = {name: self._draw[name]() for name in self._ours}
+            if self._child:
+                payload = self._pipe.read()
+        finally:
+            if self._child:
+                self._pipe.close()
+                status = _exit_status(self._child)
+                gc.unfreeze()
+        if self._child and status == 0:
+            try:
+                sent = pickle.loads(payload)
+            except (pickle.UnpicklingError, EOFError, ValueError):
+                sent = {}
+        for name in self._theirs:
+            plots[name] = sent[name] if name in sent else self._draw[name]()
+        return {name: plots[name] for name in self._names}
