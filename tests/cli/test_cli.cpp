@@ -304,9 +304,9 @@ TEST_CASE("nps by segment: counts, score and the adjusted-Wald interval") {
   REQUIRE(table.rows.size() == 3);
   CHECK(table.text(0, "seg") == "a");
   CHECK(table.text(2, "seg") == "all");
-  CHECK(table.number(0, "nps") == doctest::Approx(50));
-  CHECK(table.number(1, "nps") == doctest::Approx(-100.0 / 3));
-  CHECK(table.number(2, "nps") == doctest::Approx(100.0 * (3 - 2) / 7));
+  CHECK(table.number(0, "score") == doctest::Approx(50));
+  CHECK(table.number(1, "score") == doctest::Approx(-100.0 / 3));
+  CHECK(table.number(2, "score") == doctest::Approx(100.0 * (3 - 2) / 7));
   CHECK(table.number(2, "n") == 7);
   // Adjusted Wald (Sauro 2021): n' = n + 3, p' = (P + 3/4)/n', d' = (D + 3/4)/n',
   // NPS' ± 1.959964·100·sqrt((p' + d' - (p' - d')²)/n').

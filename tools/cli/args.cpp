@@ -59,6 +59,18 @@ std::uint64_t parsed_args::count(std::string_view name, std::uint64_t fallback) 
   return value;
 }
 
+std::int64_t parsed_args::integer(std::string_view name, std::int64_t fallback) const {
+  const auto text = get(name);
+  if (!text) return fallback;
+  std::int64_t value = 0;
+  const char* end = text->data() + text->size();
+  const auto [stop, error] = std::from_chars(text->data(), end, value);
+  if (error != std::errc{} || stop != end) {
+    throw usage_error(fmt::format("--{} = '{}' is not an integer", name, *text));
+  }
+  return value;
+}
+
 std::vector<std::string> parsed_args::list(std::string_view name) const {
   std::vector<std::string> items;
   const auto text = get(name);
@@ -123,15 +135,18 @@ parsed_args parse_args(const command_spec& spec, std::span<const std::string> ar
 std::string help_text(const command_spec& spec) {
   std::string text = fmt::format("usage: crmkit {} {} [options]\n\n{}\n\noptions:\n", spec.name,
                                  spec.positional, spec.summary);
+  const auto left_of = [](const option_spec& option) {
+    return option.value_name.empty() ? "--" + option.name
+                                     : "--" + option.name + " " + option.value_name;
+  };
+  std::size_t width = 27;
+  for (const auto& option : spec.options) width = std::max(width, left_of(option).size());
   for (const auto& option : spec.options) {
-    const std::string left = option.value_name.empty()
-                                 ? "--" + option.name
-                                 : "--" + option.name + " " + option.value_name;
-    text += fmt::format("  {:<28}{}", left, option.help);
+    text += fmt::format("  {:<{}} {}", left_of(option), width, option.help);
     if (!option.default_text.empty()) text += fmt::format(" (default: {})", option.default_text);
     text += '\n';
   }
-  text += fmt::format("  {:<28}{}\n", "--help", "show this help");
+  text += fmt::format("  {:<{}} {}\n", "--help", width, "show this help");
   return text;
 }
 

@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <cmath>
+#include <fstream>
 #include <unordered_map>
 
 #include <fmt/format.h>
@@ -11,6 +12,7 @@
 #include "crmkit/data/date_parse.hpp"
 #include "crmkit/data/period.hpp"
 #include "crmkit/pipeline.hpp"
+#include "described.hpp"
 #include "input.hpp"
 
 namespace crmkit::cli {
@@ -94,26 +96,37 @@ pipeline::survey_answers read_survey(const parsed_args& args, const std::string&
   return answers;
 }
 
+void write_json_file(const std::string& path, const data::table& table) {
+  std::ofstream file(path, std::ios::binary);
+  write_json(table, file);
+  file.flush();
+  if (!file) throw invalid_input(fmt::format("cannot write '{}' (--out)", path));
+}
+
 pipeline::analysis_options analysis_settings(const parsed_args& args) {
   pipeline::analysis_options options;
-  options.seed = args.count("seed", 0);
-  options.rfm_rules = args.get_or("rfm-rules", options.rfm_rules);
+  apply_described_options(args, options);
   return options;
 }
 
 }  // namespace
 
 std::vector<option_spec> report_options() {
-  return {{"out", "DIR", "the report's folder (created when missing; an earlier report there is replaced; required)", ""},
+  std::vector<option_spec> options{{"out", "DIR", "the report's folder (created when missing; an earlier report there is replaced; required)", ""},
           {"survey", "FILE", "survey answers: customer id, nps (0-10), csat (1-5), date", "none"},
           {"survey-customer-col", "COL", "customer id column of the survey", "customer_id"},
           {"nps-col", "COL", "NPS column of the survey", "nps"},
           {"csat-col", "COL", "CSAT column of the survey (optional)", "csat"},
           {"survey-date-col", "COL", "answer date column of the survey (optional)", "date"},
-          {"rfm-rules", "NAME", "rf_grid, rfm_package, pymc_marketing or chinese_value", "rf_grid"},
-          {"customers", "N", "demo size without a log", "20000"},
-          {"seed", "S", "seed of the demo and of k-means", "0"},
+          {"format", "FMT",
+           "csv: every table as DIR/<table>.csv; json: every table as DIR/<table>.json, an array "
+           "of row objects (NaN and missing cells null, dates \"YYYY-MM-DD\", flags true/false)",
+           "csv"},
+          {"customers", "N", "demo size without a log (simulated with --seed)", "20000"},
           {"quiet", "", "no list of written tables", ""}};
+  const auto analysis = described_options<pipeline::analysis_options>();
+  options.insert(options.end(), analysis.begin(), analysis.end());
+  return options;
 }
 
 command_output run_report(const parsed_args& args) {
@@ -138,14 +151,19 @@ command_output run_report(const parsed_args& args) {
   if (survey_path) answers = read_survey(args, *survey_path, log);
   const auto result = pipeline::analyze(log, survey_path ? &answers : nullptr, options);
 
+  const bool json = args.get_or("format", "csv") == "json";
   std::vector<std::string> files, names, paths;
   std::vector<std::int64_t> rows;
-  for (const auto& each : result.tables) files.push_back(each.name + ".csv");
+  for (const auto& each : result.tables) files.push_back(each.name + (json ? ".json" : ".csv"));
   folder.plan(files);
   for (std::size_t i = 0; i < files.size(); ++i) {
     const auto& each = result.tables[i];
     paths.push_back(folder.path_of(files[i]));
-    data::write_csv(paths.back(), each.table);
+    if (json) {
+      write_json_file(paths.back(), each.table);
+    } else {
+      data::write_csv(paths.back(), each.table);
+    }
     names.push_back(each.name);
     rows.push_back(static_cast<std::int64_t>(each.table.rows()));
   }
