@@ -431,6 +431,20 @@ TEST_CASE("bad input: one line naming what and where, exit code 2") {
     check_error(run_tool({"rfm", summary.path(), "--segments", "rf-grid"}),
                 "did you mean 'rf_grid'?");
   }
+  SUBCASE("a summary row no model takes (issue 13, defect 6: recency -5 used to be scored)") {
+    const scratch_file negative("negative_recency.csv",
+                                "customer_id,frequency,recency,T\na,1,3,9\nb,2,-5,9\n");
+    check_error(run_tool({"rfm", negative.path()}),
+                "negative_recency.csv:3:5: column 'recency' = -5: a recency is >= 0");
+    check_error(run_tool({"clv", negative.path()}),
+                "negative_recency.csv:3:5: column 'recency' = -5: a recency is >= 0");
+    const scratch_file late("late_recency.csv", "frequency,recency,T\n1,3,9\n2,12,9\n");
+    check_error(run_tool({"rfm", late.path()}),
+                "late_recency.csv:3:3: column 'recency' = 12 is greater than column 'T' = 9");
+    const scratch_file fraction("fraction.csv", "frequency,recency,T\n1.5,3,9\n");
+    check_error(run_tool({"rfm", fraction.path()}),
+                "fraction.csv:2:1: column 'frequency' = 1.5: a frequency is a whole number >= 0");
+  }
 }
 
 TEST_CASE("tables are read by the library's RFC 4180 scanner (crmkit::data::read_records)") {

@@ -19,12 +19,6 @@ namespace crmkit::cli {
 
 namespace {
 
-[[noreturn]] void fail_cell(const text_table& table, std::size_t row, std::size_t column,
-                           const std::string& what) {
-  const std::size_t line = table.lines[row], at = table.starts[row][column];
-  throw parse_error(fmt::format("{}:{}:{}: {}", table.file, line, at, what), table.file, line, at);
-}
-
 /** The survey file's answers, keyed like the log's customers. */
 pipeline::survey_answers read_survey(const parsed_args& args, const std::string& path,
                                      const data::transaction_log& log) {
@@ -51,14 +45,14 @@ pipeline::survey_answers read_survey(const parsed_args& args, const std::string&
     const auto* end = ids[i].data() + ids[i].size();
     const auto parsed = std::from_chars(ids[i].data(), end, id);
     if (parsed.ec != std::errc{} || parsed.ptr != end) {
-      fail_cell(table, i, customer,
+      table.fail(i, customer,
                 fmt::format("customer id '{}' is not an integer like the log's ids", ids[i]));
     }
     answers.customer.push_back(id);
   }
   for (std::size_t i = 0; i < nps.size(); ++i) {
     if (!(nps[i] >= 0 && nps[i] <= 10 && nps[i] == std::floor(nps[i]))) {
-      fail_cell(table, i, nps_column,
+      table.fail(i, nps_column,
                 fmt::format("NPS answer '{}' is not a whole number from 0 to 10",
                             table.rows[i][nps_column]));
     }
@@ -76,7 +70,7 @@ pipeline::survey_answers read_survey(const parsed_args& args, const std::string&
     }
     for (std::size_t i = 0; i < answers.csat.size(); ++i) {
       if (answers.csat[i] == -2) {
-        fail_cell(table, i, column,
+        table.fail(i, column,
                   fmt::format("CSAT answer '{}' is not a whole number from 1 to 5 (or empty)",
                               table.rows[i][column]));
       }
@@ -87,7 +81,7 @@ pipeline::survey_answers read_survey(const parsed_args& args, const std::string&
     for (std::size_t i = 0; i < table.rows.size(); ++i) {
       const auto seconds = data::parse_iso_timestamp(table.rows[i][column]);
       if (!seconds) {
-        fail_cell(table, i, column,
+        table.fail(i, column,
                   fmt::format("'{}' is not a date (YYYY-MM-DD)", table.rows[i][column]));
       }
       answers.day.push_back(data::floor_div(*seconds, data::seconds_per_day));

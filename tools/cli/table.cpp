@@ -152,6 +152,10 @@ std::vector<std::string> text_table::texts(std::size_t column) const {
   return values;
 }
 
+void text_table::fail(std::size_t row, std::size_t column, const std::string& what) const {
+  fail_at(file, lines[row], starts[row][column], what);
+}
+
 text_table read_table(const std::string& path, char delimiter) {
   auto records = data::read_records(path, delimiter);
   text_table table;

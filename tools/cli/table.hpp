@@ -37,6 +37,8 @@ struct text_table {
   [[nodiscard]] std::vector<double> numbers(std::size_t column) const;
   /** A column as text. */
   [[nodiscard]] std::vector<std::string> texts(std::size_t column) const;
+  /** @throw parse_error "file:line:column: what" at cell (row, column). */
+  [[noreturn]] void fail(std::size_t row, std::size_t column, const std::string& what) const;
 };
 
 /**
