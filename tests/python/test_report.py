@@ -586,11 +586,16 @@ def _cli_binary():
     return built if os.access(built, os.X_OK) else None
 
 
-def test_the_cli_and_python_reports_write_byte_identical_tables(tmp_path):
+def _cli_binary_or_skip():
     cli = _cli_binary()
     if cli is None:
         pytest.skip("the C++ crmkit tool is not built (set CRMKIT_CLI or build "
                     "build/release/tools/cli/crmkit; scripts/test.sh sets it)")
+    return cli
+
+
+def test_the_cli_and_python_reports_write_byte_identical_tables(tmp_path):
+    cli = _cli_binary_or_skip()
     log, survey = simulate_demo(2500, 9)
     # A repeat buyer whose repeat purchases were free: both front ends must use the same
     # zero-spend policy (Gamma-Gamma mean at zero observed spend, p v / (p x + q - 1)).
@@ -631,10 +636,7 @@ def test_the_cli_and_python_reports_write_byte_identical_tables(tmp_path):
 
 
 def test_the_cli_report_writes_every_table_as_json_equal_to_its_csv(tmp_path):
-    cli = _cli_binary()
-    if cli is None:
-        pytest.skip("the C++ crmkit tool is not built (set CRMKIT_CLI or build "
-                    "build/release/tools/cli/crmkit; scripts/test.sh sets it)")
+    cli = _cli_binary_or_skip()
     log, survey = simulate_demo(1500, 4)
     log_path, survey_path = tmp_path / "tx.csv", tmp_path / "survey.csv"
     log.to_csv(log_path, index=False)

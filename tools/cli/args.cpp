@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <type_traits>
 
 #include <fmt/format.h>
 
@@ -15,6 +16,25 @@ const option_spec* find_option(const command_spec& spec, std::string_view name) 
     if (option.name == name) return &option;
   }
   return nullptr;
+}
+
+/**
+ * `text` as a (finite) Value, `fallback` when absent; usage_error "--name = 'text' is not
+ * <what>" otherwise.
+ */
+template <class Value>
+Value option_value(const std::optional<std::string>& text, std::string_view name, Value fallback,
+                   std::string_view what) {
+  if (!text) return fallback;
+  Value value = 0;
+  const char* end = text->data() + text->size();
+  const auto [stop, error] = std::from_chars(text->data(), end, value);
+  bool finite = true;
+  if constexpr (std::is_floating_point_v<Value>) finite = std::isfinite(value);
+  if (error != std::errc{} || stop != end || !finite) {
+    throw usage_error(fmt::format("--{} = '{}' is not {}", name, *text, what));
+  }
+  return value;
 }
 
 }  // namespace
@@ -36,39 +56,15 @@ std::string parsed_args::get_or(std::string_view name, std::string_view fallback
 }
 
 double parsed_args::number(std::string_view name, double fallback) const {
-  const auto text = get(name);
-  if (!text) return fallback;
-  double value = 0;
-  const char* end = text->data() + text->size();
-  const auto [stop, error] = std::from_chars(text->data(), end, value);
-  if (error != std::errc{} || stop != end || !std::isfinite(value)) {
-    throw usage_error(fmt::format("--{} = '{}' is not a number", name, *text));
-  }
-  return value;
+  return option_value(get(name), name, fallback, "a number");
 }
 
 std::uint64_t parsed_args::count(std::string_view name, std::uint64_t fallback) const {
-  const auto text = get(name);
-  if (!text) return fallback;
-  std::uint64_t value = 0;
-  const char* end = text->data() + text->size();
-  const auto [stop, error] = std::from_chars(text->data(), end, value);
-  if (error != std::errc{} || stop != end) {
-    throw usage_error(fmt::format("--{} = '{}' is not a non-negative integer", name, *text));
-  }
-  return value;
+  return option_value(get(name), name, fallback, "a non-negative integer");
 }
 
 std::int64_t parsed_args::integer(std::string_view name, std::int64_t fallback) const {
-  const auto text = get(name);
-  if (!text) return fallback;
-  std::int64_t value = 0;
-  const char* end = text->data() + text->size();
-  const auto [stop, error] = std::from_chars(text->data(), end, value);
-  if (error != std::errc{} || stop != end) {
-    throw usage_error(fmt::format("--{} = '{}' is not an integer", name, *text));
-  }
-  return value;
+  return option_value(get(name), name, fallback, "an integer");
 }
 
 std::vector<std::string> parsed_args::list(std::string_view name) const {

@@ -317,15 +317,15 @@ command_output run_kmeans(const parsed_args& args) {
 
 // ---------------------------------------------------------------------------------------------
 
+constexpr column_choice score_col{"score-col", "0-10 answer column (required)", "", true};
+constexpr column_choice segment_col{"segment-col", "group answers by this column", ""};
+constexpr column_choice weight_col{"weight-col", "survey weights", ""};
+
 command_output run_nps(const parsed_args& args) {
   const text_table table = read_table(args.input(), delimiter_of(args));
-  const auto score_col = args.get("score-col");
-  if (!score_col) throw usage_error("--score-col is required");
-  const auto scores = table.numbers(table.column(*score_col, "--score-col"));
+  const auto scores = table.numbers(score_col.in(table, args));
   std::vector<double> weights;
-  if (const auto weight_col = args.get("weight-col")) {
-    weights = table.numbers(table.column(*weight_col, "--weight-col"));
-  }
+  if (weight_col.name(args)) weights = table.numbers(weight_col.in(table, args));
   survey::nps_options options;
   options.confidence = args.number("confidence", 0.95);
   options.method =
@@ -335,8 +335,8 @@ command_output run_nps(const parsed_args& args) {
   std::vector<std::string> groups{"all"};
   survey::response_grouping grouping;
   std::vector<std::int64_t> codes;
-  if (const auto segment_col = args.get("segment-col")) {
-    const auto labels = table.texts(table.column(*segment_col, "--segment-col"));
+  if (segment_col.name(args)) {
+    const auto labels = table.texts(segment_col.in(table, args));
     std::map<std::string, std::int64_t> index;
     for (const auto& label : labels) index.emplace(label, 0);
     groups.clear();
@@ -359,7 +359,7 @@ command_output run_nps(const parsed_args& args) {
   command_output output;
   output.main = rows_table("nps", cells);
   output.main.columns.insert(output.main.columns.begin(),
-                             {args.get_or("segment-col", "segment"), std::move(groups)});
+                             {segment_col.name(args).value_or("segment"), std::move(groups)});
   return output;
 }
 
@@ -469,9 +469,9 @@ const std::vector<command>& commands() {
         "Net Promoter Score of 0-10 answers, overall or by segment, with confidence intervals.",
         join(
             std::vector<option_spec>{
-                {"score-col", "COL", "0-10 answer column (required)", ""},
-                {"segment-col", "COL", "group answers by this column", "none"},
-                {"weight-col", "COL", "survey weights", "none"},
+                score_col.spec(),
+                segment_col.spec(),
+                weight_col.spec(),
                 {"confidence", "C", "interval coverage", "0.95"},
                 {"method", "M", "adjusted_wald, wald or bootstrap", "adjusted_wald"},
                 {"seed", "S", "bootstrap seed", "0"},

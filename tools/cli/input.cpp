@@ -61,6 +61,23 @@ std::string column_option(const parsed_args& args, std::string_view option,
   return args.get_or(option, fallback);
 }
 
+option_spec column_choice::spec() const {
+  return {std::string(option), "COL", std::string(help),
+          required ? "" : (column.empty() ? "none" : std::string(column))};
+}
+
+std::optional<std::string> column_choice::name(const parsed_args& args) const {
+  if (auto given = args.get(option)) return given;
+  if (column.empty()) return std::nullopt;
+  return std::string(column);
+}
+
+std::size_t column_choice::in(const text_table& table, const parsed_args& args) const {
+  const auto chosen = name(args);
+  if (!chosen) throw usage_error(fmt::format("--{} is required", option));
+  return table.column(*chosen, fmt::format("--{}", option));
+}
+
 option_spec delimiter_option() {
   return {"delimiter", "D", "field separator: a character, 'tab' or 'whitespace'", ","};
 }
