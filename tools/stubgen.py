@@ -32,7 +32,7 @@ import numpy
 import numpy.typing
 '''
 
-SUBMODULES = ("data", "clv", "segment", "survey", "lifecycle")
+SUBMODULES = ("data", "clv", "segment", "survey", "lifecycle", "pipeline")
 
 
 def python_type(text: str, module: str) -> str:

@@ -79,6 +79,18 @@ class SimulatedTransactions(typing.TypedDict):
     alive: numpy.ndarray
     """1 when alive at the horizon"""
 
+class TransactionLog(typing.TypedDict):
+    customer: numpy.ndarray
+    """one key per row: the integer id, or an index into customer_labels"""
+    customer_labels: list[str]
+    """the ids' texts in order of first appearance (empty: every id an integer)"""
+    timestamp: numpy.ndarray
+    """seconds since 1970-01-01T00:00:00"""
+    amount: numpy.ndarray
+    """amounts (empty without an amount column)"""
+    skipped: dict[str, typing.Any]
+    """rows left out under on_bad_row = skip"""
+
 class data:
     """Transaction logs and per-customer summaries."""
     class SimulationOptions:
@@ -115,7 +127,7 @@ class data:
     @staticmethod
     def calibration_and_holdout(customer: numpy.typing.NDArray[typing.Any], timestamp: numpy.typing.NDArray[typing.Any], amount: typing.Optional[numpy.typing.NDArray[typing.Any]], calibration_period_end: int, observation_period_end: typing.Optional[int] = ..., freq: str = ..., freq_multiplier: float = ..., include_first_transaction: bool = ..., ticks_per_second: int = ...) -> CalibrationHoldoutSummary: ...
     @staticmethod
-    def read_transactions(path: str, customer_id_col: typing.Union[int, str], datetime_col: typing.Union[int, str], monetary_value_col: typing.Optional[typing.Union[int, str]], delimiter: str, header: bool, date_format: str, on_bad_row: str, min_timestamp: int, max_timestamp: int, text: typing.Optional[str] = ...) -> dict: ...
+    def read_transactions(path: str, customer_id_col: typing.Union[int, str], datetime_col: typing.Union[int, str], monetary_value_col: typing.Optional[typing.Union[int, str]], delimiter: str, header: bool, date_format: str, on_bad_row: str, min_timestamp: int, max_timestamp: int, text: typing.Optional[str] = ...) -> TransactionLog: ...
     @staticmethod
     def simulate_transactions(options: SimulationOptions) -> SimulatedTransactions: ...
     @staticmethod
@@ -292,6 +304,18 @@ class clv:
     @staticmethod
     def periods_per_month(freq: str) -> float: ...
 
+class RfmRuleReport(typing.TypedDict):
+    uncovered: list[numpy.ndarray]
+    """(r, f, m) cells no rule matches"""
+    overlaps: dict[str, typing.Any]
+    """every pair of rules with shared cells"""
+    unreachable: numpy.ndarray
+    """rules that win no cell under the policy"""
+    cells_won: numpy.ndarray
+    """per rule, the cells it wins"""
+    cells: int
+    """cells of the score cube, bins^3"""
+
 class segment:
     """k-means, RFM and value tiers."""
     class FeatureScalerCore:
@@ -322,7 +346,7 @@ class segment:
     @staticmethod
     def calinski_harabasz_score(x: numpy.typing.NDArray[typing.Any], labels: numpy.typing.NDArray[typing.Any]) -> float: ...
     @staticmethod
-    def check_rule_set(rule_set: typing.Tuple[str, int, typing.List[typing.Tuple[str, str, typing.List[typing.Tuple[int, int, int, int, int, int]]]], str, str]) -> dict: ...
+    def check_rule_set(rule_set: typing.Tuple[str, int, typing.List[typing.Tuple[str, str, typing.List[typing.Tuple[int, int, int, int, int, int]]]], str, str]) -> RfmRuleReport: ...
     @staticmethod
     def chinese_value_segments(bins: int = ..., high_from: int = ...) -> typing.Tuple[str, int, typing.List[typing.Tuple[str, str, typing.List[typing.Tuple[int, int, int, int, int, int]]]], str, str]: ...
     @staticmethod
@@ -662,3 +686,92 @@ class lifecycle:
     def funnel_rates(customer: numpy.typing.NDArray[typing.Any], timestamp: numpy.typing.NDArray[typing.Any], amount: typing.Optional[numpy.typing.NDArray[typing.Any]], ticks_per_second: int, freq: str, as_of: typing.Optional[int], options: StageOptions) -> FunnelTable: ...
     @staticmethod
     def stage_migration(customer: numpy.typing.NDArray[typing.Any], timestamp: numpy.typing.NDArray[typing.Any], amount: typing.Optional[numpy.typing.NDArray[typing.Any]], ticks_per_second: int, start: int, end: int, options: StageOptions) -> typing.Any: ...
+
+class pipeline:
+    """The whole customer analysis (the report)."""
+    class AnalysisOptions:
+        """Every constant of the analysis (crmkit::pipeline::analysis_options)."""
+        days_per_period: float
+        """time unit of recency, T and predictions, in days (7: weeks)"""
+        prediction_periods: float
+        """horizon of expected_purchases_<n>w, in periods"""
+        clv_months: float
+        """CLV horizon in months"""
+        monthly_discount: float
+        """monthly discount rate of the CLV"""
+        max_holdout_periods: float
+        """holdout = min(this, floor(span / 3)) periods"""
+        min_calibration_periods: float
+        """shorter calibration: no calibration check"""
+        min_holdout_periods: float
+        """shorter holdout: no calibration check"""
+        calibration_max_frequency: int
+        """calibration_vs_holdout: the last row is 'this or more'"""
+        repeat_max_frequency: int
+        """repeat_purchases: the last bin is 'this or more'"""
+        min_repeat_customers: int
+        """fewer repeat buyers with a positive spend: an error"""
+        k_min: int
+        """k-means: smallest k tried"""
+        k_max: int
+        """k-means: largest k tried (inclusive)"""
+        k_sample: int
+        """customers sampled to choose k"""
+        silhouette_sample: int
+        """silhouette sample within that sample"""
+        at_risk_p_alive: float
+        """early warning: P(alive) below this ..."""
+        gone_p_alive: float
+        """... and at least this"""
+        early_warning_min_purchases: int
+        """early warning: fewest purchases (RFM view)"""
+        rfm_rules: str
+        """built-in RFM rule set: rf_grid, rfm_package, pymc_marketing or chinese_value"""
+        abc_cut_a: float
+        """ABC tiers: cumulative CLV share ending tier A"""
+        abc_cut_b: float
+        """... ending tier B"""
+        level_cut_high: float
+        """value levels: share of customers ranked high"""
+        level_cut_medium: float
+        """... cumulative share ending medium"""
+        migration_periods: float
+        """stage migration from the end minus this many periods to the end"""
+        top_customers: int
+        """rows of top_customers"""
+        confidence: float
+        """coverage of the survey intervals"""
+        csat_min: int
+        """lowest CSAT answer"""
+        csat_max: int
+        """highest CSAT answer"""
+        csat_favourable_boxes: int
+        """top CSAT boxes counted favourable"""
+        seed: int
+        """seed of the k-means runs, k sample and silhouette sample"""
+        @typing.overload
+        def __init__(self: AnalysisOptions) -> None: ...
+        @typing.overload
+        def __init__(self: AnalysisOptions, **kwargs) -> None: ...
+        def _asdict(self: AnalysisOptions) -> dict: ...
+    class AnalysisResult:
+        """The tables, headline and notes of crmkit::pipeline::analyze."""
+        def __init__(*args: typing.Any, **kwargs: typing.Any) -> typing.Any: ...
+        bg_nbd_params: typing.Any
+        calibration_period: typing.Any
+        def columns(self: typing.Any, name: str) -> tuple: ...
+        gamma_gamma_params: typing.Any
+        headline: typing.Any
+        notes: typing.Any
+        table_names: typing.Any
+        def write_csv(self: AnalysisResult, name: str, path: str) -> None: ...
+    class OutputFolder:
+        """The report's own output folder (crmkit::pipeline::output_folder): claimed on construction (created, or cleaned of an earlier report's files listed in its .crmkit-report manifest; any other non-empty folder, a file or an unwritable path is a ValueError)."""
+        MANIFEST: typing.Any
+        def __init__(self: OutputFolder, folder: str) -> None: ...
+        files: typing.Any
+        folder: typing.Any
+        def path_of(self: OutputFolder, file: str) -> str: ...
+        def plan(self: OutputFolder, files: typing.List[str]) -> None: ...
+    @staticmethod
+    def analyze(customer: numpy.typing.NDArray[typing.Any], labels: typing.List[str], timestamp: numpy.typing.NDArray[typing.Any], amount: numpy.typing.NDArray[typing.Any], survey_customer: typing.Optional[numpy.typing.NDArray[typing.Any]] = ..., survey_nps: typing.Optional[numpy.typing.NDArray[typing.Any]] = ..., survey_csat: typing.Optional[numpy.typing.NDArray[typing.Any]] = ..., survey_day: typing.Optional[numpy.typing.NDArray[typing.Any]] = ..., options: AnalysisOptions = ...) -> AnalysisResult: ...

@@ -231,8 +231,8 @@ def read_transactions(
     )
 
     customer = result["customer"]
-    if result["labels"] is not None:
-        customer = np.array(result["labels"], dtype=object)[customer]
+    if result["customer_labels"]:
+        customer = np.array(result["customer_labels"], dtype=object)[customer]
     timestamp = result["timestamp"]
     timestamp *= _NANOSECONDS_PER_SECOND
     columns = {customer_id_col: customer, datetime_col: timestamp.view("datetime64[ns]")}
@@ -240,9 +240,7 @@ def read_transactions(
         columns[monetary_value_col] = result["amount"]
     frame = pd.DataFrame(columns, copy=False)
 
-    skipped = pd.DataFrame(result["skipped"], columns=["line", "column", "reason"]).astype(
-        {"line": "int64", "column": "int64"}
-    )
+    skipped = pd.DataFrame(result["skipped"]).astype({"reason": object})
     frame.attrs["skipped_rows"] = skipped
     if len(skipped):
         named = "; ".join(

@@ -371,9 +371,10 @@ class RFMRuleSet:
         """
         found = _core.segment.check_rule_set(self._core_data())
         names = [rule.name for rule in self.rules]
+        pairs = found["overlaps"]
         overlaps = pd.DataFrame(
-            [(names[a], names[b], len(cells), [tuple(c) for c in cells])
-             for a, b, cells in found["overlaps"]],
+            [(names[a], names[b], len(cells), [tuple(int(v) for v in c) for c in cells])
+             for a, b, cells in zip(pairs["first_rule"], pairs["second_rule"], pairs["cells"])],
             columns=["first", "second", "cells", "shared"])
         return RuleSetReport(
             uncovered=pd.DataFrame(found["uncovered"], columns=["r", "f", "m"], dtype=int),

@@ -743,10 +743,22 @@ def expected_cumulative_transactions(model, transactions, datetime_col, customer
     -------
     pandas.DataFrame
         Columns ``actual`` and ``predicted``.
+
+    Raises
+    ------
+    ValueError
+        A row whose date or customer id is missing (NaT/NaN), naming the column and the row.
     """
     if t <= 0 or freq_multiplier <= 0:
         raise ValueError(f"t = {t} and freq_multiplier = {freq_multiplier} must be positive")
     dates = pd.to_datetime(transactions[datetime_col], format=datetime_format)
+    for name, values in ((datetime_col, dates), (customer_id_col, transactions[customer_id_col])):
+        missing = values.isna().to_numpy()
+        if missing.any():
+            raise ValueError(
+                f"expected_cumulative_transactions: column {name!r} of row "
+                f"{values.index[missing.argmax()]!r} is missing ({int(missing.sum()):,} row(s) in "
+                "all); every transaction needs a customer id and a date")
     start = dates.min().to_period(freq)
     offsets = pd.PeriodIndex(dates.dt.to_period(freq)).asi8 - start.ordinal
     frame = pd.DataFrame({"customer": transactions[customer_id_col].values, "period": offsets})

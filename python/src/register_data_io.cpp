@@ -28,6 +28,7 @@ data::column_ref to_column(const column_argument& column) {
 
 void register_data_io(py::module_& module) {
   using namespace pybind11::literals;
+  record_schema<data::transaction_log>(module, "TransactionLog", {"read_transactions"});
   module.def(
       "read_transactions",
       [](const std::string& path, const column_argument& customer_id_col,
@@ -45,24 +46,11 @@ void register_data_io(py::module_& module) {
         options.on_bad_row = describe::parse<data::bad_row_policy>(on_bad_row);
         options.min_timestamp = min_timestamp;
         options.max_timestamp = max_timestamp;
-        data::transaction_log log;
-        {
-          // Only C++ objects are touched while reading, so other Python threads may run.
-          const py::gil_scoped_release release;
-          log = text ? data::parse_transactions(*text, options, path)
-                     : data::read_transactions(path, options);
-        }
-        py::list skipped;
-        for (const auto& row : log.skipped)
-          skipped.append(py::make_tuple(row.line, row.column, row.reason));
-        py::dict result;
-        result["customer"] = numpy_adopt(std::move(log.customer));
-        result["labels"] = log.has_labels() ? py::cast(log.customer_labels) : py::none();
-        result["timestamp"] = numpy_adopt(std::move(log.timestamp));
-        result["amount"] =
-            monetary_value_col ? py::object(numpy_adopt(std::move(log.amount))) : py::none();
-        result["skipped"] = skipped;
-        return result;
+        // Only C++ objects are touched while reading, so other Python threads may run.
+        return export_without_gil([&] {
+          return text ? data::parse_transactions(*text, options, path)
+                      : data::read_transactions(path, options);
+        });
       },
       "path"_a, "customer_id_col"_a, "datetime_col"_a, "monetary_value_col"_a, "delimiter"_a,
       "header"_a, "date_format"_a, "on_bad_row"_a, "min_timestamp"_a, "max_timestamp"_a,
@@ -71,10 +59,10 @@ void register_data_io(py::module_& module) {
 
 Columns are header names (str) or 0-based positions (int); delimiter ' ' splits on runs of
 spaces and tabs; date_format '' means the ISO forms; on_bad_row is 'error' or 'skip'; timestamps
-outside [min_timestamp, max_timestamp] (seconds since 1970-01-01) are bad rows. Returns a dict:
-customer (int64 keys), labels (list of str, or None when every id is an integer), timestamp
-(int64 seconds), amount (float64, or None without an amount column) and skipped (a list of
-(line, column, reason)). With text (UTF-8 bytes, e.g. a file transcoded by the caller), that text
+outside [min_timestamp, max_timestamp] (seconds since 1970-01-01) are bad rows. Returns the
+crmkit::data::transaction_log as a dict keyed by its fields: customer (int64 keys),
+customer_labels (list of str, empty when every id is an integer), timestamp (int64 seconds),
+amount (float64, empty without an amount column) and skipped (columns line, column, reason). With text (UTF-8 bytes, e.g. a file transcoded by the caller), that text
 is parsed instead of the file and path only names it in messages. Use crmkit.read_transactions,
 which returns a DataFrame.)doc");
 

@@ -11,9 +11,11 @@
 #include <fmt/format.h>
 
 #include "bindings.hpp"
+#include "crmkit/clv/params.hpp"
 #include "crmkit/core/error.hpp"
 #include "crmkit/data/csv_writer.hpp"
 #include "crmkit/pipeline.hpp"
+#include "schema.hpp"
 
 namespace crmkit::python {
 
@@ -126,30 +128,8 @@ data::transaction_log log_from_arrays(const int64_array& customer, std::vector<s
 }  // namespace
 
 void register_pipeline(py::module_& module) {
-  py::class_<pipeline::analysis_options>(module, "AnalysisOptions",
-                                         "Every constant of the analysis (crmkit::pipeline::analysis_options).")
-      .def(py::init<>())
-      .def_readwrite("days_per_period", &pipeline::analysis_options::days_per_period)
-      .def_readwrite("prediction_periods", &pipeline::analysis_options::prediction_periods)
-      .def_readwrite("clv_months", &pipeline::analysis_options::clv_months)
-      .def_readwrite("monthly_discount", &pipeline::analysis_options::monthly_discount)
-      .def_readwrite("max_holdout_periods", &pipeline::analysis_options::max_holdout_periods)
-      .def_readwrite("min_calibration_periods", &pipeline::analysis_options::min_calibration_periods)
-      .def_readwrite("min_repeat_customers", &pipeline::analysis_options::min_repeat_customers)
-      .def_readwrite("k_min", &pipeline::analysis_options::k_min)
-      .def_readwrite("k_max", &pipeline::analysis_options::k_max)
-      .def_readwrite("k_sample", &pipeline::analysis_options::k_sample)
-      .def_readwrite("silhouette_sample", &pipeline::analysis_options::silhouette_sample)
-      .def_readwrite("at_risk_p_alive", &pipeline::analysis_options::at_risk_p_alive)
-      .def_readwrite("gone_p_alive", &pipeline::analysis_options::gone_p_alive)
-      .def_readwrite("rfm_rules", &pipeline::analysis_options::rfm_rules)
-      .def_readwrite("abc_cut_a", &pipeline::analysis_options::abc_cut_a)
-      .def_readwrite("abc_cut_b", &pipeline::analysis_options::abc_cut_b)
-      .def_readwrite("level_cut_high", &pipeline::analysis_options::level_cut_high)
-      .def_readwrite("level_cut_medium", &pipeline::analysis_options::level_cut_medium)
-      .def_readwrite("migration_periods", &pipeline::analysis_options::migration_periods)
-      .def_readwrite("top_customers", &pipeline::analysis_options::top_customers)
-      .def_readwrite("seed", &pipeline::analysis_options::seed);
+  bind_struct<pipeline::analysis_options>(
+      module, "AnalysisOptions", "Every constant of the analysis (crmkit::pipeline::analysis_options).");
 
   py::class_<pipeline::analysis_result, std::shared_ptr<pipeline::analysis_result>>(
       module, "AnalysisResult", "The tables, headline and notes of crmkit::pipeline::analyze.")
@@ -196,33 +176,24 @@ void register_pipeline(py::module_& module) {
                                }
                                return notes;
                              })
-      .def_property_readonly("headline",
-                             [](const pipeline::analysis_result& result) {
-                               const auto& h = result.headline;
-                               return py::dict(
-                                   "customers"_a = h.customers, "transactions"_a = h.transactions,
-                                   "first_day"_a = h.first_day, "last_day"_a = h.last_day,
-                                   "revenue"_a = h.revenue, "repeat_share"_a = h.repeat_share,
-                                   "active_share"_a = h.active_share,
-                                   "expected_purchases"_a = h.expected_purchases,
-                                   "expected_value"_a = h.expected_value,
-                                   "top_fifth_value_share"_a = h.top_fifth_value_share,
-                                   "tier_a_customer_share"_a = h.tier_a_customer_share,
-                                   "slipping_away"_a = h.slipping_away, "nps"_a = h.nps,
-                                   "nps_lower"_a = h.nps_lower, "nps_upper"_a = h.nps_upper,
-                                   "nps_answers"_a = h.nps_answers);
-                             })
-      .def_property_readonly("bg_nbd_params",
-                             [](const pipeline::analysis_result& result) {
-                               return py::dict("r"_a = result.bg_nbd_r, "alpha"_a = result.bg_nbd_alpha,
-                                               "a"_a = result.bg_nbd_a, "b"_a = result.bg_nbd_b);
-                             })
-      .def_property_readonly("gamma_gamma_params",
-                             [](const pipeline::analysis_result& result) {
-                               return py::dict("p"_a = result.gamma_gamma_p,
-                                               "q"_a = result.gamma_gamma_q,
-                                               "v"_a = result.gamma_gamma_v);
-                             })
+      .def_property_readonly(
+          "headline",
+          [](const pipeline::analysis_result& result) { return to_dict(result.headline); },
+          "The headline numbers (crmkit::pipeline::headline_numbers) as a dict.")
+      .def_property_readonly(
+          "bg_nbd_params",
+          [](const pipeline::analysis_result& result) {
+            return to_dict(clv::bg_nbd_params{result.bg_nbd_r, result.bg_nbd_alpha,
+                                              result.bg_nbd_a, result.bg_nbd_b});
+          },
+          "The fitted BG/NBD parameters as a dict.")
+      .def_property_readonly(
+          "gamma_gamma_params",
+          [](const pipeline::analysis_result& result) {
+            return to_dict(clv::gamma_gamma_params{result.gamma_gamma_p, result.gamma_gamma_q,
+                                                   result.gamma_gamma_v});
+          },
+          "The fitted Gamma-Gamma parameters as a dict.")
       .def_readonly("calibration_period", &pipeline::analysis_result::calibration_period);
 
   py::class_<pipeline::output_folder>(

@@ -259,6 +259,7 @@ std::span<const std::int32_t> int32_span(
 using int32_array = py::array_t<std::int32_t, py::array::c_style | py::array::forcecast>;
 
 void register_rfm(py::module_& module) {
+  record_schema<segment::rfm_rule_report>(module, "RfmRuleReport", {"check_rule_set"});
   module.def(
       "score_rfm",
       [](const double_array& recency, const double_array& frequency, const double_array& monetary,
@@ -299,21 +300,10 @@ void register_rfm(py::module_& module) {
       "higher_is_better.");
   module.def(
       "check_rule_set",
-      [](const rule_set_tuple& data) {
-        const auto report = segment::check_rule_set(rule_set_from(data));
-        py::list overlaps;
-        for (const auto& overlap : report.overlaps) {
-          overlaps.append(py::make_tuple(overlap.first_rule, overlap.second_rule, overlap.cells));
-        }
-        py::dict out;
-        out["uncovered"] = report.uncovered;
-        out["overlaps"] = overlaps;
-        out["unreachable"] = report.unreachable;
-        out["cells_won"] = report.cells_won;
-        out["cells"] = report.cells;
-        return out;
-      },
-      "rule_set"_a, "Uncovered cells, overlapping rule pairs and unreachable rules.");
+      [](const rule_set_tuple& data) { return to_dict(segment::check_rule_set(rule_set_from(data))); },
+      "rule_set"_a,
+      "What crmkit::segment::check_rule_set found, as a dict (uncovered cells, overlapping rule "
+      "pairs as columns, unreachable rules, cells won per rule, cells).");
   module.def(
       "assign_segments",
       [](const rule_set_tuple& data, const int32_array& recency, const int32_array& frequency,

@@ -304,9 +304,9 @@ TEST_CASE("nps by segment: counts, score and the adjusted-Wald interval") {
   REQUIRE(table.rows.size() == 3);
   CHECK(table.text(0, "seg") == "a");
   CHECK(table.text(2, "seg") == "all");
-  CHECK(table.number(0, "nps") == doctest::Approx(50));
-  CHECK(table.number(1, "nps") == doctest::Approx(-100.0 / 3));
-  CHECK(table.number(2, "nps") == doctest::Approx(100.0 * (3 - 2) / 7));
+  CHECK(table.number(0, "score") == doctest::Approx(50));
+  CHECK(table.number(1, "score") == doctest::Approx(-100.0 / 3));
+  CHECK(table.number(2, "score") == doctest::Approx(100.0 * (3 - 2) / 7));
   CHECK(table.number(2, "n") == 7);
   // Adjusted Wald (Sauro 2021): n' = n + 3, p' = (P + 3/4)/n', d' = (D + 3/4)/n',
   // NPS' ± 1.959964·100·sqrt((p' + d' - (p' - d')²)/n').
@@ -430,6 +430,20 @@ TEST_CASE("bad input: one line naming what and where, exit code 2") {
   SUBCASE("an unknown segment map") {
     check_error(run_tool({"rfm", summary.path(), "--segments", "rf-grid"}),
                 "did you mean 'rf_grid'?");
+  }
+  SUBCASE("a summary row no model takes (issue 13, defect 6: recency -5 used to be scored)") {
+    const scratch_file negative("negative_recency.csv",
+                                "customer_id,frequency,recency,T\na,1,3,9\nb,2,-5,9\n");
+    check_error(run_tool({"rfm", negative.path()}),
+                "negative_recency.csv:3:5: column 'recency' = -5: a recency is >= 0");
+    check_error(run_tool({"clv", negative.path()}),
+                "negative_recency.csv:3:5: column 'recency' = -5: a recency is >= 0");
+    const scratch_file late("late_recency.csv", "frequency,recency,T\n1,3,9\n2,12,9\n");
+    check_error(run_tool({"rfm", late.path()}),
+                "late_recency.csv:3:3: column 'recency' = 12 is greater than column 'T' = 9");
+    const scratch_file fraction("fraction.csv", "frequency,recency,T\n1.5,3,9\n");
+    check_error(run_tool({"rfm", fraction.path()}),
+                "fraction.csv:2:1: column 'frequency' = 1.5: a frequency is a whole number >= 0");
   }
 }
 

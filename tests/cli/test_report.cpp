@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "cli.hpp"
+#include "crmkit/core/describe.hpp"
 #include "crmkit/data/csv_writer.hpp"
 #include "crmkit/pipeline.hpp"
 
@@ -169,5 +170,50 @@ TEST_CASE("report --out is the report's own folder: a manifest, no stale table, 
           std::string::npos);
     CHECK(read_file(file) == "1\n");
   }
+  fs::remove_all(dir);
+}
+
+TEST_CASE("report's analysis options come from analysis_options' field list") {
+  std::string out, err;
+  REQUIRE(run_report({"report", "--help"}, out, err) == 0);
+  crmkit::describe::for_each_field<crmkit::pipeline::analysis_options>([&](const auto& field) {
+    std::string flag = "--" + std::string(field.name);
+    std::ranges::replace(flag, '_', '-');
+    CAPTURE(flag);
+    const auto at = out.find(flag + " ");
+    REQUIRE(at != std::string::npos);
+    const auto line = out.substr(at, out.find('\n', at) - at);
+    CHECK(line.find(std::string(field.doc)) != std::string::npos);
+  });
+
+  // A value given on the command line reaches the pipeline: --top-customers 7 gives 7 rows,
+  // equal to the library run with the same option.
+  const auto dir = scratch("options");
+  REQUIRE(run_report({"report", "--customers", "1200", "--seed", "3", "--top-customers", "7",
+                      "--k-max", "5", "--clv-months", "6", "--out", dir.string()},
+                     out, err) == 0);
+  crmkit::pipeline::analysis_options options;
+  options.seed = 3;
+  options.top_customers = 7;
+  options.k_max = 5;
+  options.clv_months = 6;
+  const auto expected = crmkit::pipeline::analyze(
+      crmkit::pipeline::demo_log({.customers = 1200, .seed = 3}), nullptr, options);
+  CHECK(expected.table("top_customers").rows() == 7);
+  for (const auto& table : expected.tables) {
+    CAPTURE(table.name);
+    CHECK(read_file(dir / (table.name + ".csv")) == crmkit::data::format_csv(table.table));
+  }
+  fs::remove_all(dir);
+
+  // Values are parsed by the field's type, and a mistake names the option and the text.
+  CHECK(run_report({"report", "--k-max", "many", "--out", dir.string()}, out, err) == 2);
+  CHECK(err.find("--k-max = 'many' is not a non-negative integer") != std::string::npos);
+  CHECK(run_report({"report", "--clv-months", "1e", "--out", dir.string()}, out, err) == 2);
+  CHECK(err.find("--clv-months = '1e' is not a number") != std::string::npos);
+  CHECK(run_report({"report", "--csat-min", "-x", "--out", dir.string()}, out, err) == 2);
+  CHECK(err.find("--csat-min = '-x' is not an integer") != std::string::npos);
+  CHECK(run_report({"report", "--k-maxx", "4", "--out", dir.string()}, out, err) == 2);
+  CHECK(err.find("did you mean '--k-max'") != std::string::npos);
   fs::remove_all(dir);
 }

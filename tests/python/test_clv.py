@@ -220,6 +220,21 @@ def test_expected_cumulative_transactions_counts_and_predicts_like_lifetimes():
     assert out["predicted"].iloc[0] == pytest.approx(e(1))
 
 
+
+@pytest.mark.parametrize("column, missing", [("date", pd.NaT), ("id", np.nan)])
+def test_expected_cumulative_transactions_refuses_a_missing_date_or_id_by_row(column, missing):
+    # Issue 13, defect 6: a row with a missing date (or id) used to vanish from the counts.
+    transactions = pd.DataFrame({
+        "id": [1.0, 1, 1, 2, 2, 3],
+        "date": pd.to_datetime(["2020-01-01", "2020-01-01", "2020-01-04", "2020-01-02",
+                                "2020-01-05", "2020-01-03"]),
+    }, index=[10, 11, 12, 13, 14, 15])
+    transactions.loc[14, column] = missing
+    bgf = crmkit.BetaGeoFitter.from_params(FHL)
+    with pytest.raises(ValueError, match=rf"'{column}'.*row 14 .*missing"):
+        crmkit.expected_cumulative_transactions(bgf, transactions, "date", "id", t=5)
+
+
 # -------------------------------------------------------------------- errors, warnings, state
 
 

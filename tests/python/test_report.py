@@ -1,5 +1,6 @@
 """`crmkit report`: every table and plot of the demo and of a user-style CSV, and the HTML page."""
 
+import json
 import os
 import re
 import shutil
@@ -631,11 +632,16 @@ def _cli_binary():
     return built if os.access(built, os.X_OK) else None
 
 
-def test_the_cli_and_python_reports_write_byte_identical_tables(tmp_path):
+def _cli_binary_or_skip():
     cli = _cli_binary()
     if cli is None:
         pytest.skip("the C++ crmkit tool is not built (set CRMKIT_CLI or build "
                     "build/release/tools/cli/crmkit; scripts/test.sh sets it)")
+    return cli
+
+
+def test_the_cli_and_python_reports_write_byte_identical_tables(tmp_path):
+    cli = _cli_binary_or_skip()
     log, survey = simulate_demo(2500, 9)
     # A repeat buyer whose repeat purchases were free: both front ends must use the same
     # zero-spend policy (Gamma-Gamma mean at zero observed spend, p v / (p x + q - 1)).
@@ -673,3 +679,38 @@ def test_the_cli_and_python_reports_write_byte_identical_tables(tmp_path):
     np.testing.assert_allclose(warning["value_at_risk"], at_risk.reindex(warning.index),
                                rtol=1e-12)
     assert warning["value_at_risk"].is_monotonic_decreasing
+
+
+def test_the_cli_report_writes_every_table_as_json_equal_to_its_csv(tmp_path):
+    cli = _cli_binary_or_skip()
+    log, survey = simulate_demo(1500, 4)
+    log_path, survey_path = tmp_path / "tx.csv", tmp_path / "survey.csv"
+    log.to_csv(log_path, index=False)
+    survey.to_csv(survey_path, index=False)
+    tables = {}
+    for form in ("csv", "json"):
+        run = subprocess.run([cli, "report", str(log_path), "--survey", str(survey_path), "--out",
+                              str(tmp_path / form), "--format", form, "--quiet"],
+                             capture_output=True, text=True, check=False)
+        assert run.returncode == 0, run.stderr
+        tables[form] = sorted(p.stem for p in (tmp_path / form).glob(f"*.{form}"))
+    assert tables["json"] == tables["csv"]
+    assert {"customers", "rfm_segments", "nps_by_month", "lifecycle_stages"} <= set(tables["csv"])
+    for name in tables["csv"]:
+        # Both files hold the shortest round-trip text of each double: read it exactly.
+        expected = pd.read_csv(tmp_path / "csv" / f"{name}.csv", keep_default_na=False,
+                               na_values=[""], float_precision="round_trip")
+        with open(tmp_path / "json" / f"{name}.json", encoding="utf-8") as handle:
+            records = json.load(handle)
+        assert isinstance(records, list) and len(records) == len(expected), name
+        got = pd.DataFrame.from_records(records, columns=list(expected.columns))
+        for column in expected.columns:
+            want, have = expected[column], got[column]
+            if pd.api.types.is_bool_dtype(want):
+                assert list(have) == list(want), (name, column)
+            elif pd.api.types.is_numeric_dtype(want):
+                np.testing.assert_array_equal(have.astype(float).to_numpy(),
+                                              want.astype(float).to_numpy(), err_msg=name)
+            else:
+                assert list(have.where(have.notna(), None)) == \
+                    list(want.where(want.notna(), None)), (name, column)

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <type_traits>
 
 #include <fmt/format.h>
 
@@ -15,6 +16,25 @@ const option_spec* find_option(const command_spec& spec, std::string_view name) 
     if (option.name == name) return &option;
   }
   return nullptr;
+}
+
+/**
+ * `text` as a (finite) Value, `fallback` when absent; usage_error "--name = 'text' is not
+ * <what>" otherwise.
+ */
+template <class Value>
+Value option_value(const std::optional<std::string>& text, std::string_view name, Value fallback,
+                   std::string_view what) {
+  if (!text) return fallback;
+  Value value = 0;
+  const char* end = text->data() + text->size();
+  const auto [stop, error] = std::from_chars(text->data(), end, value);
+  bool finite = true;
+  if constexpr (std::is_floating_point_v<Value>) finite = std::isfinite(value);
+  if (error != std::errc{} || stop != end || !finite) {
+    throw usage_error(fmt::format("--{} = '{}' is not {}", name, *text, what));
+  }
+  return value;
 }
 
 }  // namespace
@@ -36,27 +56,15 @@ std::string parsed_args::get_or(std::string_view name, std::string_view fallback
 }
 
 double parsed_args::number(std::string_view name, double fallback) const {
-  const auto text = get(name);
-  if (!text) return fallback;
-  double value = 0;
-  const char* end = text->data() + text->size();
-  const auto [stop, error] = std::from_chars(text->data(), end, value);
-  if (error != std::errc{} || stop != end || !std::isfinite(value)) {
-    throw usage_error(fmt::format("--{} = '{}' is not a number", name, *text));
-  }
-  return value;
+  return option_value(get(name), name, fallback, "a number");
 }
 
 std::uint64_t parsed_args::count(std::string_view name, std::uint64_t fallback) const {
-  const auto text = get(name);
-  if (!text) return fallback;
-  std::uint64_t value = 0;
-  const char* end = text->data() + text->size();
-  const auto [stop, error] = std::from_chars(text->data(), end, value);
-  if (error != std::errc{} || stop != end) {
-    throw usage_error(fmt::format("--{} = '{}' is not a non-negative integer", name, *text));
-  }
-  return value;
+  return option_value(get(name), name, fallback, "a non-negative integer");
+}
+
+std::int64_t parsed_args::integer(std::string_view name, std::int64_t fallback) const {
+  return option_value(get(name), name, fallback, "an integer");
 }
 
 std::vector<std::string> parsed_args::list(std::string_view name) const {
@@ -123,15 +131,18 @@ parsed_args parse_args(const command_spec& spec, std::span<const std::string> ar
 std::string help_text(const command_spec& spec) {
   std::string text = fmt::format("usage: crmkit {} {} [options]\n\n{}\n\noptions:\n", spec.name,
                                  spec.positional, spec.summary);
+  const auto left_of = [](const option_spec& option) {
+    return option.value_name.empty() ? "--" + option.name
+                                     : "--" + option.name + " " + option.value_name;
+  };
+  std::size_t width = 27;
+  for (const auto& option : spec.options) width = std::max(width, left_of(option).size());
   for (const auto& option : spec.options) {
-    const std::string left = option.value_name.empty()
-                                 ? "--" + option.name
-                                 : "--" + option.name + " " + option.value_name;
-    text += fmt::format("  {:<28}{}", left, option.help);
+    text += fmt::format("  {:<{}} {}", left_of(option), width, option.help);
     if (!option.default_text.empty()) text += fmt::format(" (default: {})", option.default_text);
     text += '\n';
   }
-  text += fmt::format("  {:<28}{}\n", "--help", "show this help");
+  text += fmt::format("  {:<{}} {}\n", "--help", width, "show this help");
   return text;
 }
 

@@ -56,6 +56,8 @@ class parsed_args {
   [[nodiscard]] double number(std::string_view name, double fallback) const;
   /** A non-negative integer; usage_error naming the option and the text otherwise. */
   [[nodiscard]] std::uint64_t count(std::string_view name, std::uint64_t fallback) const;
+  /** An integer (either sign); usage_error naming the option and the text otherwise. */
+  [[nodiscard]] std::int64_t integer(std::string_view name, std::int64_t fallback) const;
   /** A comma-separated list (empty when the option is absent). */
   [[nodiscard]] std::vector<std::string> list(std::string_view name) const;
 

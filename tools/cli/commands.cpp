@@ -17,6 +17,7 @@
 #include "crmkit/segment/rfm.hpp"
 #include "crmkit/segment/rfm_rules.hpp"
 #include "crmkit/survey/aggregate.hpp"
+#include "described.hpp"
 #include "input.hpp"
 #include "report.hpp"
 
@@ -63,20 +64,20 @@ command_output run_summary(const parsed_args& args) {
 
 // ---------------------------------------------------------------------------------------------
 
+/** One row per parameter of the fit, named by the parameter struct's field list. */
 template <class Params, std::size_t N>
 void add_parameters(out_table& table, const std::string& model,
-                    const clv::fit_result<Params, N>& fit,
-                    const std::array<std::string_view, N>& names,
-                    const std::array<double, N>& values) {
-  auto& model_names = std::get<std::vector<std::string>>(table.columns[0].values);
-  for (std::size_t k = 0; k < N; ++k) {
-    model_names.push_back(model);
-    std::get<std::vector<std::string>>(table.columns[1].values).emplace_back(names[k]);
-    std::get<std::vector<double>>(table.columns[2].values).push_back(values[k]);
+                    const clv::fit_result<Params, N>& fit) {
+  std::size_t k = 0;
+  describe::for_each_field<Params>([&](const auto& field) {
+    std::get<std::vector<std::string>>(table.columns[0].values).push_back(model);
+    std::get<std::vector<std::string>>(table.columns[1].values).emplace_back(field.name);
+    std::get<std::vector<double>>(table.columns[2].values).push_back(field.get(fit.params));
     std::get<std::vector<double>>(table.columns[3].values).push_back(fit.standard_errors[k]);
     std::get<std::vector<double>>(table.columns[4].values).push_back(fit.lower[k]);
     std::get<std::vector<double>>(table.columns[5].values).push_back(fit.upper[k]);
-  }
+    ++k;
+  });
 }
 
 template <class Params, std::size_t N>
@@ -122,8 +123,7 @@ command_output run_clv(const parsed_args& args) {
                   {"iterations", std::vector<std::int64_t>{}},
                   {"customers", std::vector<std::int64_t>{}},
                   {"warnings", std::vector<std::string>{}}}};
-  add_parameters(parameters, "bg_nbd", purchases, {"r", "alpha", "a", "b"},
-                 {p.r, p.alpha, p.a, p.b});
+  add_parameters(parameters, "bg_nbd", purchases);
   add_fit(fits, "bg_nbd", purchases);
   add_warnings(output, purchases.warnings);
 
@@ -157,7 +157,7 @@ command_output run_clv(const parsed_args& args) {
     }
     const auto spend = clv::fit_gamma_gamma(x, m);
     const auto& g = spend.params;
-    add_parameters(parameters, "gamma_gamma", spend, {"p", "q", "v"}, {g.p, g.q, g.v});
+    add_parameters(parameters, "gamma_gamma", spend);
     add_fit(fits, "gamma_gamma", spend);
     add_warnings(output, spend.warnings);
     auto expected_spend = clv::expected_spend(g, stats.frequency, stats.monetary_value);
@@ -220,25 +220,15 @@ command_output run_rfm(const parsed_args& args) {
   output.main.columns.push_back({"segment", std::move(names)});
   std::vector<double> revenue(frequency.size());
   for (std::size_t i = 0; i < revenue.size(); ++i) revenue[i] = frequency[i] * monetary[i];
-  out_table summary{"segments",
-                    {{"segment", std::vector<std::string>{}},
-                     {"customers", std::vector<std::int64_t>{}},
-                     {"share", std::vector<double>{}},
-                     {"mean_recency", std::vector<double>{}},
-                     {"mean_frequency", std::vector<double>{}},
-                     {"mean_monetary", std::vector<double>{}}}};
-  for (const auto& row :
-       segment::segment_summary(segments, recency, frequency, monetary, revenue)) {
-    std::get<std::vector<std::string>>(summary.columns[0].values)
-        .push_back(row.segment < 0 ? rules->unmatched
-                                   : rules->rules[static_cast<std::size_t>(row.segment)].name);
-    std::get<std::vector<std::int64_t>>(summary.columns[1].values)
-        .push_back(static_cast<std::int64_t>(row.count));
-    std::get<std::vector<double>>(summary.columns[2].values).push_back(row.share);
-    std::get<std::vector<double>>(summary.columns[3].values).push_back(row.mean_recency);
-    std::get<std::vector<double>>(summary.columns[4].values).push_back(row.mean_frequency);
-    std::get<std::vector<double>>(summary.columns[5].values).push_back(row.mean_monetary);
+  auto summary =
+      rows_table("segments", segment::segment_summary(segments, recency, frequency, monetary, revenue));
+  auto& segment_column = summary.columns.front();
+  std::vector<std::string> segment_names;
+  for (const auto index : std::get<std::vector<std::int64_t>>(segment_column.values)) {
+    segment_names.push_back(index < 0 ? rules->unmatched
+                                      : rules->rules[static_cast<std::size_t>(index)].name);
   }
+  segment_column.values = std::move(segment_names);
   output.extras.push_back(std::move(summary));
   return output;
 }
@@ -327,34 +317,26 @@ command_output run_kmeans(const parsed_args& args) {
 
 // ---------------------------------------------------------------------------------------------
 
-survey::nps_interval_method nps_method(const std::string& name) {
-  if (name == "adjusted_wald") return survey::nps_interval_method::adjusted_wald;
-  if (name == "wald") return survey::nps_interval_method::wald;
-  if (name == "bootstrap") return survey::nps_interval_method::bootstrap;
-  const std::vector<std::string> names{"adjusted_wald", "wald", "bootstrap"};
-  throw usage_error(fmt::format("--method = '{}' is not an NPS interval; expected {}{}", name,
-                                fmt::join(names, ", "), did_you_mean(name, names)));
-}
+constexpr column_choice score_col{"score-col", "0-10 answer column (required)", "", true};
+constexpr column_choice segment_col{"segment-col", "group answers by this column", ""};
+constexpr column_choice weight_col{"weight-col", "survey weights", ""};
 
 command_output run_nps(const parsed_args& args) {
   const text_table table = read_table(args.input(), delimiter_of(args));
-  const auto score_col = args.get("score-col");
-  if (!score_col) throw usage_error("--score-col is required");
-  const auto scores = table.numbers(table.column(*score_col, "--score-col"));
+  const auto scores = table.numbers(score_col.in(table, args));
   std::vector<double> weights;
-  if (const auto weight_col = args.get("weight-col")) {
-    weights = table.numbers(table.column(*weight_col, "--weight-col"));
-  }
+  if (weight_col.name(args)) weights = table.numbers(weight_col.in(table, args));
   survey::nps_options options;
   options.confidence = args.number("confidence", 0.95);
-  options.method = nps_method(args.get_or("method", "adjusted_wald"));
+  options.method =
+      describe::parse<survey::nps_interval_method>(args.get_or("method", "adjusted_wald"), "--method");
   options.seed = args.count("seed", 0);
 
   std::vector<std::string> groups{"all"};
   survey::response_grouping grouping;
   std::vector<std::int64_t> codes;
-  if (const auto segment_col = args.get("segment-col")) {
-    const auto labels = table.texts(table.column(*segment_col, "--segment-col"));
+  if (segment_col.name(args)) {
+    const auto labels = table.texts(segment_col.in(table, args));
     std::map<std::string, std::int64_t> index;
     for (const auto& label : labels) index.emplace(label, 0);
     groups.clear();
@@ -375,30 +357,9 @@ command_output run_nps(const parsed_args& args) {
         survey::aggregate_nps(std::span<const double>(scores), weights, {}, options).cells.front());
   }
   command_output output;
-  output.main.name = "nps";
-  std::vector<std::int64_t> n, promoters, passives, detractors, small;
-  std::vector<double> score, se, lower, upper;
-  for (const auto& cell : cells) {
-    n.push_back(cell.n);
-    promoters.push_back(cell.promoters);
-    passives.push_back(cell.passives);
-    detractors.push_back(cell.detractors);
-    score.push_back(cell.score);
-    se.push_back(cell.standard_error);
-    lower.push_back(cell.ci.lower);
-    upper.push_back(cell.ci.upper);
-    small.push_back(cell.small_sample ? 1 : 0);
-  }
-  output.main.columns = {{args.get_or("segment-col", "segment"), std::move(groups)},
-                         {"n", std::move(n)},
-                         {"promoters", std::move(promoters)},
-                         {"passives", std::move(passives)},
-                         {"detractors", std::move(detractors)},
-                         {"nps", std::move(score)},
-                         {"se", std::move(se)},
-                         {"lower", std::move(lower)},
-                         {"upper", std::move(upper)},
-                         {"small_sample", std::move(small)}};
+  output.main = rows_table("nps", cells);
+  output.main.columns.insert(output.main.columns.begin(),
+                             {segment_col.name(args).value_or("segment"), std::move(groups)});
   return output;
 }
 
@@ -508,9 +469,9 @@ const std::vector<command>& commands() {
         "Net Promoter Score of 0-10 answers, overall or by segment, with confidence intervals.",
         join(
             std::vector<option_spec>{
-                {"score-col", "COL", "0-10 answer column (required)", ""},
-                {"segment-col", "COL", "group answers by this column", "none"},
-                {"weight-col", "COL", "survey weights", "none"},
+                score_col.spec(),
+                segment_col.spec(),
+                weight_col.spec(),
                 {"confidence", "C", "interval coverage", "0.95"},
                 {"method", "M", "adjusted_wald, wald or bootstrap", "adjusted_wald"},
                 {"seed", "S", "bootstrap seed", "0"},

@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include "crmkit/clv/observations.hpp"
 #include "crmkit/data/date_parse.hpp"
 #include "crmkit/data/period.hpp"
 
@@ -58,6 +59,23 @@ double positive_option(const parsed_args& args, std::string_view option, double 
 std::string column_option(const parsed_args& args, std::string_view option,
                           std::string_view fallback) {
   return args.get_or(option, fallback);
+}
+
+option_spec column_choice::spec() const {
+  return {std::string(option), "COL", std::string(help),
+          required ? "" : (column.empty() ? "none" : std::string(column))};
+}
+
+std::optional<std::string> column_choice::name(const parsed_args& args) const {
+  if (auto given = args.get(option)) return given;
+  if (column.empty()) return std::nullopt;
+  return std::string(column);
+}
+
+std::size_t column_choice::in(const text_table& table, const parsed_args& args) const {
+  const auto chosen = name(args);
+  if (!chosen) throw usage_error(fmt::format("--{} is required", option));
+  return table.column(*chosen, fmt::format("--{}", option));
 }
 
 option_spec delimiter_option() {
@@ -178,6 +196,31 @@ out_column customer_column(const data::transaction_log& log,
 
 namespace {
 
+/**
+ * The rows of a summary file a model can take (clv::check_summaries' rules, each named at
+ * file:line:column with its value): frequency a whole number >= 0, recency and T >= 0,
+ * recency <= T.
+ */
+void check_summary_rows(const text_table& table, const customer_stats& stats,
+                        const std::array<std::size_t, 3>& columns) {
+  const auto [frequency, recency, age] = columns;
+  for (std::size_t i = 0; i < stats.T.size(); ++i) {
+    const auto cell = [&](std::size_t column) {
+      return fmt::format("column '{}' = {}", table.header[column], table.rows[i][column]);
+    };
+    if (!(stats.frequency[i] >= 0 && clv::detail::is_whole(stats.frequency[i]))) {
+      table.fail(i, frequency, cell(frequency) + ": a frequency is a whole number >= 0");
+    }
+    if (!(stats.recency[i] >= 0)) {
+      table.fail(i, recency, cell(recency) + ": a recency is >= 0");
+    }
+    if (!(stats.T[i] >= 0)) table.fail(i, age, cell(age) + ": a customer age T is >= 0");
+    if (stats.recency[i] > stats.T[i]) {
+      table.fail(i, recency, cell(recency) + " is greater than " + cell(age));
+    }
+  }
+}
+
 customer_stats read_stats(const parsed_args& args, bool rfm_view) {
   const auto stats_options = summary_column_options();
   bool summary_input = std::ranges::any_of(
@@ -225,6 +268,10 @@ customer_stats read_stats(const parsed_args& args, bool rfm_view) {
     for (std::size_t i = 0; i < rows.size(); ++i) rows[i] = static_cast<std::int64_t>(i);
     stats.customer = {"row", std::move(rows)};
   }
+  check_summary_rows(table, stats,
+                     {table.column(frequency, "--frequency-col"),
+                      table.column(column_option(args, "recency-col", "recency"), "--recency-col"),
+                      table.column(column_option(args, "T-col", "T"), "--T-col")});
   if (rfm_view) {
     for (std::size_t i = 0; i < stats.T.size(); ++i) {
       stats.recency[i] = stats.T[i] - stats.recency[i];

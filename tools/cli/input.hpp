@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -74,6 +75,24 @@ customer_stats read_customer_stats(const parsed_args& args);
  * a lifetimes-view summary converted: T - recency, frequency + 1, its monetary value).
  */
 customer_stats read_rfm_stats(const parsed_args& args);
+
+/**
+ * An option naming a column of an input table, `--option COL`: declared (spec) and read (name,
+ * in) from one definition, so its default is spelled once. An empty `column` means no default:
+ * the column is optional, or required when `required`.
+ */
+struct column_choice {
+  std::string_view option;  ///< without "--"
+  std::string_view help;
+  std::string_view column;  ///< the default column name; empty: none
+  bool required = false;
+
+  [[nodiscard]] option_spec spec() const;
+  /** The column given on the command line, else the default; nothing when neither. */
+  [[nodiscard]] std::optional<std::string> name(const parsed_args& args) const;
+  /** The column's index in `table`. @throw usage_error for a required column not given. */
+  [[nodiscard]] std::size_t in(const text_table& table, const parsed_args& args) const;
+};
 
 /** An option naming a column, with its default. */
 std::string column_option(const parsed_args& args, std::string_view option,

@@ -16,6 +16,7 @@
 #include "crmkit/core/error.hpp"
 #include "crmkit/data/csv_writer.hpp"
 #include "crmkit/data/read_records.hpp"
+#include "crmkit/data/table.hpp"
 
 namespace crmkit::cli {
 
@@ -69,8 +70,32 @@ std::string json_cell(const out_column& column, std::size_t row) {
   return json_string(text);
 }
 
-void write_records(const out_table& table, std::ostream& out) {
-  out << json_string(table.name) << ": [";
+/** Cell `row` of a library table column as a JSON value (missing cells null). */
+std::string json_cell(const data::table_column& column, std::size_t row) {
+  return std::visit(
+      [row](const auto& values) -> std::string {
+        using kind = std::decay_t<decltype(values)>;
+        if constexpr (std::is_same_v<kind, std::vector<double>>) {
+          return std::isfinite(values[row]) ? fmt::format("{}", values[row]) : "null";
+        } else if constexpr (std::is_same_v<kind, std::vector<std::int64_t>>) {
+          return fmt::format("{}", values[row]);
+        } else if constexpr (std::is_same_v<kind, data::text_values>) {
+          const auto code = values.codes[row];
+          return code < 0 ? "null" : json_string(values.labels[static_cast<std::size_t>(code)]);
+        } else if constexpr (std::is_same_v<kind, data::date_values>) {
+          const auto day = values.days[row];
+          return day == data::missing_day ? "null" : json_string(data::iso_date(day));
+        } else {
+          return values.flags[row] ? "true" : "false";
+        }
+      },
+      column.values);
+}
+
+/** The rows of a table as a JSON array of objects keyed by the column names. */
+template <class Table>
+void write_record_array(const Table& table, std::ostream& out) {
+  out << '[';
   for (std::size_t row = 0; row < table.rows(); ++row) {
     out << (row == 0 ? "\n  {" : ",\n  {");
     for (std::size_t c = 0; c < table.columns.size(); ++c) {
@@ -80,6 +105,11 @@ void write_records(const out_table& table, std::ostream& out) {
     out << '}';
   }
   out << (table.rows() == 0 ? "]" : "\n]");
+}
+
+void write_records(const out_table& table, std::ostream& out) {
+  out << json_string(table.name) << ": ";
+  write_record_array(table, out);
 }
 
 }  // namespace
@@ -120,6 +150,10 @@ std::vector<std::string> text_table::texts(std::size_t column) const {
   values.reserve(rows.size());
   for (const auto& row : rows) values.push_back(row[column]);
   return values;
+}
+
+void text_table::fail(std::size_t row, std::size_t column, const std::string& what) const {
+  fail_at(file, lines[row], starts[row][column], what);
 }
 
 text_table read_table(const std::string& path, char delimiter) {
@@ -182,6 +216,11 @@ void write_csv(const out_table& table, std::ostream& out) {
         column.values);
   }
   out << data::format_csv(columns);
+}
+
+void write_json(const data::table& table, std::ostream& out) {
+  write_record_array(table, out);
+  out << '\n';
 }
 
 void write_json(const command_output& output, std::ostream& out) {

@@ -9,6 +9,8 @@
 #include <variant>
 #include <vector>
 
+#include "crmkit/data/table.hpp"
+
 /**
  * The tables the `crmkit` tool reads besides transaction logs (summaries, features, survey
  * answers) and the tables it writes (CSV or JSON).
@@ -35,6 +37,8 @@ struct text_table {
   [[nodiscard]] std::vector<double> numbers(std::size_t column) const;
   /** A column as text. */
   [[nodiscard]] std::vector<std::string> texts(std::size_t column) const;
+  /** @throw parse_error "file:line:column: what" at cell (row, column). */
+  [[noreturn]] void fail(std::size_t row, std::size_t column, const std::string& what) const;
 };
 
 /**
@@ -69,6 +73,13 @@ struct command_output {
 
 /** Writes one table as CSV (header line, RFC 4180 quoting, shortest round-trip numbers). */
 void write_csv(const out_table& table, std::ostream& out);
+
+/**
+ * Writes a library table as a JSON array of row objects [{column: value, ...}, ...]: numbers
+ * (NaN null), integers, text (missing null), dates as "YYYY-MM-DD" (missing null), flags as
+ * true/false; index columns are ordinary members.
+ */
+void write_json(const data::table& table, std::ostream& out);
 
 /** Writes every table as a JSON object {"main name": [{column: value, ...}, ...], ...}. */
 void write_json(const command_output& output, std::ostream& out);

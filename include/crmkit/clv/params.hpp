@@ -21,13 +21,23 @@ struct bg_nbd_params {
   double b = 1;
 };
 
-constexpr auto description(std::type_identity<bg_nbd_params>) {
-  using s = bg_nbd_params;
+namespace detail {
+
+/** The field list BG/NBD and MBG/NBD share: the same four parameters, read the same way. */
+template <class Params>
+constexpr auto gamma_beta_fields() {
+  using s = Params;
   return std::tuple{
       describe::field{"r", &s::r, "shape of the purchase-rate Gamma"},
       describe::field{"alpha", &s::alpha, "scale of the purchase-rate Gamma (data time unit)"},
       describe::field{"a", &s::a, "Beta a of the dropout probability"},
       describe::field{"b", &s::b, "Beta b of the dropout probability"}};
+}
+
+}  // namespace detail
+
+constexpr auto description(std::type_identity<bg_nbd_params>) {
+  return detail::gamma_beta_fields<bg_nbd_params>();
 }
 
 /** MBG/NBD parameters: purchase rate λ ~ Gamma(r, α) (α in the data's time unit), dropout
@@ -40,12 +50,7 @@ struct mbg_nbd_params {
 };
 
 constexpr auto description(std::type_identity<mbg_nbd_params>) {
-  using s = mbg_nbd_params;
-  return std::tuple{
-      describe::field{"r", &s::r, "shape of the purchase-rate Gamma"},
-      describe::field{"alpha", &s::alpha, "scale of the purchase-rate Gamma (data time unit)"},
-      describe::field{"a", &s::a, "Beta a of the dropout probability"},
-      describe::field{"b", &s::b, "Beta b of the dropout probability"}};
+  return detail::gamma_beta_fields<mbg_nbd_params>();
 }
 
 /** Gamma-Gamma parameters in lifetimes' names: per-transaction spend z ~ Gamma(p, ν) with the

@@ -3,7 +3,11 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <tuple>
+#include <type_traits>
 #include <vector>
+
+#include "crmkit/core/describe.hpp"
 
 namespace crmkit::data {
 
@@ -13,6 +17,14 @@ struct skipped_row {
   std::size_t column = 0;  ///< 1-based column of the offending field
   std::string reason;      ///< what was wrong, naming the column and the text
 };
+
+constexpr auto description(std::type_identity<skipped_row>) {
+  using s = skipped_row;
+  return std::tuple{
+      describe::field{"line", &s::line, "1-based line in the file (0-based row in memory)"},
+      describe::field{"column", &s::column, "1-based column of the offending field"},
+      describe::field{"reason", &s::reason, "what was wrong, naming the column and the text"}};
+}
 
 /**
  * A transaction log held in columns, one element per transaction.
@@ -34,5 +46,17 @@ struct transaction_log {
   [[nodiscard]] bool has_amount() const noexcept { return !amount.empty(); }
   [[nodiscard]] bool has_labels() const noexcept { return !customer_labels.empty(); }
 };
+
+constexpr auto description(std::type_identity<transaction_log>) {
+  using s = transaction_log;
+  return std::tuple{
+      describe::field{"customer", &s::customer,
+                      "one key per row: the integer id, or an index into customer_labels"},
+      describe::field{"customer_labels", &s::customer_labels,
+                      "the ids' texts in order of first appearance (empty: every id an integer)"},
+      describe::field{"timestamp", &s::timestamp, "seconds since 1970-01-01T00:00:00"},
+      describe::field{"amount", &s::amount, "amounts (empty without an amount column)"},
+      describe::field{"skipped", &s::skipped, "rows left out under on_bad_row = skip"}};
+}
 
 }  // namespace crmkit::data

@@ -4,7 +4,11 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <tuple>
+#include <type_traits>
 #include <vector>
+
+#include "crmkit/core/describe.hpp"
 
 /**
  * The customer analysis ("the report") as one library pipeline: from a transaction log (and
@@ -66,6 +70,57 @@ struct analysis_options {
   std::int64_t csat_favourable_boxes = 2;  ///< top boxes counted favourable
   std::uint64_t seed = 0;                 ///< k-means runs, k sample, silhouette sample
 };
+
+constexpr auto description(std::type_identity<analysis_options>) {
+  using s = analysis_options;
+  return std::tuple{
+      describe::field{"days_per_period", &s::days_per_period,
+                      "time unit of recency, T and predictions, in days (7: weeks)"},
+      describe::field{"prediction_periods", &s::prediction_periods,
+                      "horizon of expected_purchases_<n>w, in periods"},
+      describe::field{"clv_months", &s::clv_months, "CLV horizon in months"},
+      describe::field{"monthly_discount", &s::monthly_discount, "monthly discount rate of the CLV"},
+      describe::field{"max_holdout_periods", &s::max_holdout_periods,
+                      "holdout = min(this, floor(span / 3)) periods"},
+      describe::field{"min_calibration_periods", &s::min_calibration_periods,
+                      "shorter calibration: no calibration check"},
+      describe::field{"min_holdout_periods", &s::min_holdout_periods,
+                      "shorter holdout: no calibration check"},
+      describe::field{"calibration_max_frequency", &s::calibration_max_frequency,
+                      "calibration_vs_holdout: the last row is 'this or more'"},
+      describe::field{"repeat_max_frequency", &s::repeat_max_frequency,
+                      "repeat_purchases: the last bin is 'this or more'"},
+      describe::field{"min_repeat_customers", &s::min_repeat_customers,
+                      "fewer repeat buyers with a positive spend: an error"},
+      describe::field{"k_min", &s::k_min, "k-means: smallest k tried"},
+      describe::field{"k_max", &s::k_max, "k-means: largest k tried (inclusive)"},
+      describe::field{"k_sample", &s::k_sample, "customers sampled to choose k"},
+      describe::field{"silhouette_sample", &s::silhouette_sample,
+                      "silhouette sample within that sample"},
+      describe::field{"at_risk_p_alive", &s::at_risk_p_alive,
+                      "early warning: P(alive) below this ..."},
+      describe::field{"gone_p_alive", &s::gone_p_alive, "... and at least this"},
+      describe::field{"early_warning_min_purchases", &s::early_warning_min_purchases,
+                      "early warning: fewest purchases (RFM view)"},
+      describe::field{"rfm_rules", &s::rfm_rules,
+                      "built-in RFM rule set: rf_grid, rfm_package, pymc_marketing or "
+                      "chinese_value"},
+      describe::field{"abc_cut_a", &s::abc_cut_a, "ABC tiers: cumulative CLV share ending tier A"},
+      describe::field{"abc_cut_b", &s::abc_cut_b, "... ending tier B"},
+      describe::field{"level_cut_high", &s::level_cut_high,
+                      "value levels: share of customers ranked high"},
+      describe::field{"level_cut_medium", &s::level_cut_medium,
+                      "... cumulative share ending medium"},
+      describe::field{"migration_periods", &s::migration_periods,
+                      "stage migration from the end minus this many periods to the end"},
+      describe::field{"top_customers", &s::top_customers, "rows of top_customers"},
+      describe::field{"confidence", &s::confidence, "coverage of the survey intervals"},
+      describe::field{"csat_min", &s::csat_min, "lowest CSAT answer"},
+      describe::field{"csat_max", &s::csat_max, "highest CSAT answer"},
+      describe::field{"csat_favourable_boxes", &s::csat_favourable_boxes,
+                      "top CSAT boxes counted favourable"},
+      describe::field{"seed", &s::seed, "seed of the k-means runs, k sample and silhouette sample"}};
+}
 
 /**
  * Survey answers, one per element. `customer` holds keys of the transaction log's customers

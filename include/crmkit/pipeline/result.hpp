@@ -5,6 +5,7 @@
 #include <limits>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <type_traits>
 #include <vector>
 
@@ -75,6 +76,31 @@ struct headline_numbers {
   double nps_upper = std::numeric_limits<double>::quiet_NaN();
   std::size_t nps_answers = 0;
 };
+
+constexpr auto description(std::type_identity<headline_numbers>) {
+  using s = headline_numbers;
+  return std::tuple{
+      describe::field{"customers", &s::customers, "customers in the log"},
+      describe::field{"transactions", &s::transactions, "transactions in the log"},
+      describe::field{"first_day", &s::first_day, "days since 1970-01-01 of the first transaction"},
+      describe::field{"last_day", &s::last_day, "days since 1970-01-01 of the last transaction"},
+      describe::field{"revenue", &s::revenue, "sum of the log's amounts"},
+      describe::field{"repeat_share", &s::repeat_share, "share of customers with frequency > 0"},
+      describe::field{"active_share", &s::active_share,
+                      "share of customers with P(alive) >= at_risk_p_alive"},
+      describe::field{"expected_purchases", &s::expected_purchases,
+                      "sum of expected purchases over prediction_periods"},
+      describe::field{"expected_value", &s::expected_value, "sum of CLV"},
+      describe::field{"top_fifth_value_share", &s::top_fifth_value_share,
+                      "share of CLV held by the top 20% of customers"},
+      describe::field{"tier_a_customer_share", &s::tier_a_customer_share,
+                      "share of customers in ABC tier A"},
+      describe::field{"slipping_away", &s::slipping_away, "rows of early_warning"},
+      describe::field{"nps", &s::nps, "Net Promoter Score of the survey (NaN without one)"},
+      describe::field{"nps_lower", &s::nps_lower, "lower end of its interval"},
+      describe::field{"nps_upper", &s::nps_upper, "upper end of its interval"},
+      describe::field{"nps_answers", &s::nps_answers, "survey answers counted (0 without one)"}};
+}
 
 /** A table with the name of its CSV file (without `.csv`). */
 struct named_table {

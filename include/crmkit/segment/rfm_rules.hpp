@@ -79,6 +79,13 @@ struct rfm_overlap {
   std::vector<rfm_cell> cells;
 };
 
+constexpr auto description(std::type_identity<rfm_overlap>) {
+  using s = rfm_overlap;
+  return std::tuple{describe::field{"first_rule", &s::first_rule, "index of the earlier rule"},
+                    describe::field{"second_rule", &s::second_rule, "index of the later rule"},
+                    describe::field{"cells", &s::cells, "the (r, f, m) cells both rules cover"}};
+}
+
 /** What check_rule_set found. */
 struct rfm_rule_report {
   std::vector<rfm_cell> uncovered;       ///< cells no rule matches (they get `unmatched`)
@@ -92,6 +99,16 @@ struct rfm_rule_report {
     return uncovered.empty() && overlaps.empty() && unreachable.empty();
   }
 };
+
+constexpr auto description(std::type_identity<rfm_rule_report>) {
+  using s = rfm_rule_report;
+  return std::tuple{
+      describe::field{"uncovered", &s::uncovered, "(r, f, m) cells no rule matches"},
+      describe::field{"overlaps", &s::overlaps, "every pair of rules with shared cells"},
+      describe::field{"unreachable", &s::unreachable, "rules that win no cell under the policy"},
+      describe::field{"cells_won", &s::cells_won, "per rule, the cells it wins"},
+      describe::field{"cells", &s::cells, "cells of the score cube, bins^3"}};
+}
 
 /**
  * Checks a rule set over all bins^3 cells.

@@ -132,6 +132,21 @@ inline constexpr conditional_case direct_formula_customers[] = {
     {39, 2, 30.43, 38.86}, {10, 0, 0, 20}, {100, 5, 10, 30}, {1, 1, 0.5, 1},
     {52, 30, 38, 39},      {5, 0, 0, 0},   {200, 12, 2, 80}};
 
+// The model's E[Y(t) | x, t_x, T] on direct_formula_customers against the direct formula
+// (offset 0: BG/NBD, 1: MBG/NBD), to 1e-11.
+template <class Params>
+void check_against_direct_formula(const Params& params, int offset) {
+  for (const auto& c : direct_formula_customers) {
+    CAPTURE(c.x);
+    CAPTURE(c.t);
+    CHECK(clv::conditional_expected_number_of_purchases_up_to_time(params, c.t, c.x, c.t_x,
+                                                                   c.age) ==
+          doctest::Approx(direct_conditional_expectation(params.r, params.alpha, params.a,
+                                                         params.b, offset, c.t, c.x, c.t_x, c.age))
+              .epsilon(1e-11));
+  }
+}
+
 // Σ_n P(X(t)=n) = 1 and Σ_n n·P(X(t)=n) = E[X(t)], the latter computed by the independent
 // ₂F₁ route: the pmf (incomplete beta) and the mean (hypergeometric series) must agree.
 template <class Params>
