@@ -157,7 +157,8 @@ inline double expected_inverse_rate(double s, double b, double delta) {
 /**
  * P(X(t) = n) for a new customer (note 009 eq. 19's components integrated over the death time):
  *   NB(n; r, α/(α+t))·(β/(β+t))^s + ∫₀^t s β^s (β+τ)^{−(s+1)} NB(n; r, α/(α+τ)) dτ,
- * the integral over v = ln(τ/t) ≤ 0, where τ^{n+1}(α+τ)^{−(r+n)}(β+τ)^{−(s+1)} is log-concave.
+ * the integral over v = ln(τ/t) ≤ 0, where τ^{n+1}(α+τ)^{−(r+n)}(β+τ)^{−(s+1)} is log-concave
+ * (its logarithm through log1p(τ/α), log1p(τ/β), which keep their digits for τ ≪ t).
  */
 template <class P>
 double pareto_new_customer_pmf(const P& p, double t, double n) {
@@ -168,17 +169,15 @@ double pareto_new_customer_pmf(const P& p, double t, double n) {
                            p.s * std::log1p(t / p.beta);
   const double ka = p.r + n;
   const double kb = p.s + 1;
-  const double ca = t / (p.alpha + t);
-  const double cb = t / (p.beta + t);
   const double base = std::log(p.s) + p.s * std::log(p.beta) + log_count + p.r * std::log(p.alpha) +
-                      (n + 1) * std::log(t) - ka * std::log(p.alpha + t) - kb * std::log(p.beta + t);
+                      (n + 1) * std::log(t) - ka * std::log(p.alpha) - kb * std::log(p.beta);
   auto g = [&](double v) {
-    const double e = std::expm1(v);
-    return base + (n + 1) * v - ka * std::log1p(ca * e) - kb * std::log1p(cb * e);
+    const double tau = t * std::exp(v);
+    return base + (n + 1) * v - ka * std::log1p(tau / p.alpha) - kb * std::log1p(tau / p.beta);
   };
   auto slope = [&](double v) {
-    const double e = std::exp(v);
-    return (n + 1) - ka * ca * e / (1 + ca * (e - 1)) - kb * cb * e / (1 + cb * (e - 1));
+    const double tau = t * std::exp(v);
+    return (n + 1) - ka * tau / (p.alpha + tau) - kb * tau / (p.beta + tau);
   };
   double mode = 0;
   if (slope(0) < 0) {
