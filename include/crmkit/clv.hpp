@@ -1,7 +1,7 @@
 #pragma once
 
 /**
- * crmkit::clv: customer lifetime value. Transaction models BG/NBD and MBG/NBD, the
+ * crmkit::clv: customer lifetime value. Transaction models BG/NBD, MBG/NBD and Pareto/NBD, the
  * Gamma-Gamma spend model, their maximum-likelihood fit, predictions, lifetime value and fit
  * diagnostics.
  */
@@ -11,5 +11,6 @@
 #include "crmkit/clv/gamma_gamma.hpp"
 #include "crmkit/clv/mbg_nbd.hpp"
 #include "crmkit/clv/observations.hpp"
+#include "crmkit/clv/pareto_nbd.hpp"
 #include "crmkit/clv/predict.hpp"
 #include "crmkit/clv/value.hpp"

@@ -188,6 +188,48 @@ void register_transaction_model(py::module_& module, const std::string& prefix, 
              "more'.");
 }
 
+// The Pareto/NBD predictions beyond the shared set (crmkit/clv/pareto_nbd.hpp).
+void register_pareto_nbd_predictions(py::module_& module) {
+  using Params = clv::pareto_nbd_params;
+  using values = parameter_values<Params>;
+  module.def(
+      "pareto_nbd_conditional_probability_alive_at",
+      [](const values& params, const double_array& t, const double_array& frequency,
+         const double_array& recency, const double_array& age) {
+        return without_gil([&] {
+          return clv::conditional_probability_alive_at(params_of<Params>(params), as_span(t),
+                                                       as_span(frequency), as_span(recency),
+                                                       as_span(age));
+        });
+      },
+      "params"_a, "t"_a, "frequency"_a, "recency"_a, "T"_a,
+      "P(alive at T + t | frequency, recency, T) (t of length 1 broadcasts).");
+  module.def(
+      "pareto_nbd_conditional_probability_of_n_purchases_up_to_time",
+      [](const values& params, const double_array& n, const double_array& t,
+         const double_array& frequency, const double_array& recency, const double_array& age) {
+        return without_gil([&] {
+          return clv::conditional_probability_of_n_purchases_up_to_time(
+              params_of<Params>(params), as_span(n), as_span(t), as_span(frequency),
+              as_span(recency), as_span(age));
+        });
+      },
+      "params"_a, "n"_a, "t"_a, "frequency"_a, "recency"_a, "T"_a,
+      "P(n purchases in (T, T + t] | history) (n and t of length 1 broadcast).");
+  module.def(
+      "pareto_nbd_discounted_expected_residual_transactions",
+      [](const values& params, double discount_rate, const double_array& frequency,
+         const double_array& recency, const double_array& age) {
+        return without_gil([&] {
+          return clv::discounted_expected_residual_transactions(
+              params_of<Params>(params), discount_rate, as_span(frequency), as_span(recency),
+              as_span(age));
+        });
+      },
+      "params"_a, "discount_rate"_a, "frequency"_a, "recency"_a, "T"_a,
+      "DERT at a continuous discount rate per time unit (FHL 2005 JMR, closed form via U).");
+}
+
 }  // namespace
 
 void register_clv(py::module_& module) {
@@ -196,18 +238,24 @@ void register_clv(py::module_& module) {
   bind_struct<clv::bg_nbd_params>(module, "BgNbdParams", "BG/NBD parameters.");
   bind_struct<clv::mbg_nbd_params>(module, "MbgNbdParams", "MBG/NBD parameters.");
   bind_struct<clv::gamma_gamma_params>(module, "GammaGammaParams", "Gamma-Gamma parameters.");
+  bind_struct<clv::pareto_nbd_params>(module, "ParetoNbdParams", "Pareto/NBD parameters.");
   record_schema<clv::fit_result<clv::bg_nbd_params, 4>>(
-      module, "FitResult", {"fit_bg_nbd", "fit_mbg_nbd", "fit_gamma_gamma"});
+      module, "FitResult", {"fit_bg_nbd", "fit_mbg_nbd", "fit_pareto_nbd", "fit_gamma_gamma"});
   record_schema<clv::calibration_holdout_row>(
       module, "CalibrationHoldoutRow",
-      {"bg_nbd_calibration_vs_holdout", "mbg_nbd_calibration_vs_holdout"});
+      {"bg_nbd_calibration_vs_holdout", "mbg_nbd_calibration_vs_holdout",
+       "pareto_nbd_calibration_vs_holdout"});
   record_schema<clv::frequency_bin>(
       module, "FrequencyBin",
-      {"bg_nbd_repeat_frequency_histogram", "mbg_nbd_repeat_frequency_histogram"});
+      {"bg_nbd_repeat_frequency_histogram", "mbg_nbd_repeat_frequency_histogram",
+       "pareto_nbd_repeat_frequency_histogram"});
   register_transaction_model<clv::bg_nbd_params>(
       module, "bg_nbd", [](auto... args) { return clv::fit_bg_nbd(args...); });
   register_transaction_model<clv::mbg_nbd_params>(
       module, "mbg_nbd", [](auto... args) { return clv::fit_mbg_nbd(args...); });
+  register_transaction_model<clv::pareto_nbd_params>(
+      module, "pareto_nbd", [](auto... args) { return clv::fit_pareto_nbd(args...); });
+  register_pareto_nbd_predictions(module);
 
   module.def(
       "fit_gamma_gamma",

@@ -72,3 +72,65 @@ def gamma_gamma_expected_spend(p, q, v, x, m):
     with mp.workdps(DIGITS):
         p, q, v, x, m = _mpf(p, q, v, x, m)
         return (p * v + p * x * m) / (p * x + q - 1)
+
+
+# Pareto/NBD: Schmittlein, Morrison & Colombo (1987); Fader & Hardie (2005), "A Note on Deriving
+# the Pareto/NBD Model and Related Expressions" (note 009) for the likelihood (eq. 16 with A₀ from
+# eqs. 18–19, the ₂F₁ form with the larger of α, β), P(alive) (eq. 18 there: the alive term over
+# L), E[X(t)] (eq. 17) and the conditional expectation (eq. 22); Fader, Hardie & Lee (2005) JMR
+# "RFM and CLV" eq. (2) for DERT with Tricomi's U (mpmath.hyperu).
+
+
+def pareto_log_likelihood(r, alpha, s, beta, x, tx, T):
+    """ln L = ln Γ(r+x) − ln Γ(r) + r ln α + s ln β + ln[(α+T)^−(r+x)(β+T)^−s + s/(r+s+x)·A₀]."""
+    with mp.workdps(DIGITS):
+        r, alpha, s, beta, x, tx, T = _mpf(r, alpha, s, beta, x, tx, T)
+        w = r + s + x
+        if alpha >= beta:
+            larger, second = alpha, s + 1
+        else:
+            larger, second = beta, r + x
+        difference = abs(alpha - beta)
+
+        def part(time):
+            return mp.hyp2f1(w, second, w + 1, difference / (larger + time), maxterms=10**6) / (larger + time) ** w
+
+        a0 = part(tx) - part(T)
+        bracket = (alpha + T) ** (-(r + x)) * (beta + T) ** (-s) + s / w * a0
+        return mp.loggamma(r + x) - mp.loggamma(r) + r * mp.log(alpha) + s * mp.log(beta) + mp.log(bracket)
+
+
+def pareto_probability_alive(r, alpha, s, beta, x, tx, T):
+    """Note 009: Γ(r+x) α^r β^s/Γ(r)·(α+T)^−(r+x)(β+T)^−s / L."""
+    with mp.workdps(DIGITS):
+        r, alpha, s, beta, x, tx, T = _mpf(r, alpha, s, beta, x, tx, T)
+        log_alive = (mp.loggamma(r + x) - mp.loggamma(r) + r * mp.log(alpha) + s * mp.log(beta)
+                     - (r + x) * mp.log(alpha + T) - s * mp.log(beta + T))
+        return mp.exp(log_alive - pareto_log_likelihood(r, alpha, s, beta, x, tx, T))
+
+
+def pareto_conditional_expected(r, alpha, s, beta, t, x, tx, T):
+    """Note 009 eq. (22): (r+x)(β+T)/((α+T)(s−1))·[1 − ((β+T)/(β+T+t))^(s−1)]·P(alive)."""
+    with mp.workdps(DIGITS):
+        r, alpha, s, beta, t, x, tx, T = _mpf(r, alpha, s, beta, t, x, tx, T)
+        bracket = 1 - ((beta + T) / (beta + T + t)) ** (s - 1)
+        return ((r + x) * (beta + T) / ((alpha + T) * (s - 1)) * bracket
+                * pareto_probability_alive(r, alpha, s, beta, x, tx, T))
+
+
+def pareto_expected_new(r, alpha, s, beta, t):
+    """Note 009 eq. (17): rβ/(α(s−1))·[1 − (β/(β+t))^(s−1)]."""
+    with mp.workdps(DIGITS):
+        r, alpha, s, beta, t = _mpf(r, alpha, s, beta, t)
+        return r * beta / (alpha * (s - 1)) * (1 - (beta / (beta + t)) ** (s - 1))
+
+
+def pareto_dert(r, alpha, s, beta, delta, x, tx, T):
+    """FHL 2005 JMR eq. (2): α^r β^s δ^(s−1) Γ(r+x+1) U(s, s; δ(β+T)) / (Γ(r) (α+T)^(r+x+1) L)."""
+    with mp.workdps(DIGITS):
+        r, alpha, s, beta, delta, x, tx, T = _mpf(r, alpha, s, beta, delta, x, tx, T)
+        log_numerator = (r * mp.log(alpha) + s * mp.log(beta) + (s - 1) * mp.log(delta)
+                         + mp.loggamma(r + x + 1) + mp.log(mp.hyperu(s, s, delta * (beta + T))))
+        log_denominator = (mp.loggamma(r) + (r + x + 1) * mp.log(alpha + T)
+                           + pareto_log_likelihood(r, alpha, s, beta, x, tx, T))
+        return mp.exp(log_numerator - log_denominator)

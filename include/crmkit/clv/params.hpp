@@ -68,4 +68,22 @@ constexpr auto description(std::type_identity<gamma_gamma_params>) {
                     describe::field{"v", &s::v, "scale of the spend-rate Gamma"}};
 }
 
+/** Pareto/NBD parameters: purchase rate λ ~ Gamma(r, α) and dropout rate μ ~ Gamma(s, β), α and
+ * β in the data's time unit (Schmittlein, Morrison & Colombo 1987; lifetimes' names). */
+struct pareto_nbd_params {
+  double r = 1;
+  double alpha = 1;
+  double s = 1;
+  double beta = 1;
+};
+
+constexpr auto description(std::type_identity<pareto_nbd_params>) {
+  using p = pareto_nbd_params;
+  return std::tuple{
+      describe::field{"r", &p::r, "shape of the purchase-rate Gamma"},
+      describe::field{"alpha", &p::alpha, "scale of the purchase-rate Gamma (data time unit)"},
+      describe::field{"s", &p::s, "shape of the dropout-rate Gamma"},
+      describe::field{"beta", &p::beta, "scale of the dropout-rate Gamma (data time unit)"}};
+}
+
 }  // namespace crmkit::clv
