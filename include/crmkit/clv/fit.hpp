@@ -221,6 +221,32 @@ struct pattern_data {
   }
 };
 
+/**
+ * Patterns of a transaction model (u = recency t_x, v = age T) fitted on times divided by the
+ * oldest age. The likelihood is a density in x purchase times, so
+ * LL(original) − LL(times × s) = Σ w·x·ln s.
+ */
+struct purchase_time_patterns : pattern_data {
+  static double log_likelihood_offset(std::span<const pattern> rows, double scale) {
+    double sum = 0;
+    for (const auto& row : rows) sum += row.weight * row.x;
+    return sum * std::log(scale);
+  }
+
+  static double time_scale(std::span<const pattern> rows) {
+    double oldest = 0;
+    for (const auto& row : rows) oldest = std::max(oldest, row.v);
+    return oldest > 0 ? 1 / oldest : 1.0;
+  }
+
+  static void rescale(std::span<pattern> rows, double scale) {
+    for (auto& row : rows) {
+      row.u *= scale;
+      row.v *= scale;
+    }
+  }
+};
+
 /** Penalised mean negative log-likelihood in log-parameters, with gradient and Hessian. */
 template <class Model>
 struct objective {

@@ -206,7 +206,7 @@ double pareto_new_customer_pmf(const P& p, double t, double n) {
  * Pareto/NBD model traits for fit_model (see the namespace documentation): parameters
  * (r, α, s, β), α and β in time units.
  */
-struct pareto_nbd : detail::pattern_data {
+struct pareto_nbd : detail::purchase_time_patterns {
   using params_type = pareto_nbd_params;
   static constexpr std::string_view name = "Pareto/NBD";
   static constexpr std::size_t size = 4;
@@ -347,26 +347,6 @@ struct pareto_nbd : detail::pattern_data {
   static log_likelihood_derivatives<4> log_likelihood_sums(const pareto_nbd_params& p,
                                                            std::span<const pattern> rows) {
     return detail::sum_over_patterns<pareto_nbd, WithHessian>(p, rows);
-  }
-
-  /** LL(original) − LL(times × s) = Σ w·x·ln s: L is a density in x purchase times. */
-  static double log_likelihood_offset(std::span<const pattern> rows, double scale) {
-    double sum = 0;
-    for (const auto& row : rows) sum += row.weight * row.x;
-    return sum * std::log(scale);
-  }
-
-  static double time_scale(std::span<const pattern> rows) {
-    double oldest = 0;
-    for (const auto& row : rows) oldest = std::max(oldest, row.v);
-    return oldest > 0 ? 1 / oldest : 1.0;
-  }
-
-  static void rescale(std::span<pattern> rows, double scale) {
-    for (auto& row : rows) {
-      row.u *= scale;
-      row.v *= scale;
-    }
   }
 
   static void check_fit_data(std::string_view function, std::span<const pattern> rows) {

@@ -362,26 +362,6 @@ struct beta_geometric {
     }
   }
 
-  /** LL(original) − LL(times × s) = Σ w·x·ln s: ℓ is a density in x purchase times. */
-  static double log_likelihood_offset(std::span<const pattern> rows, double scale) {
-    double sum = 0;
-    for (const auto& row : rows) sum += row.weight * row.x;
-    return sum * std::log(scale);
-  }
-
-  static double time_scale(std::span<const pattern> rows) {
-    double oldest = 0;
-    for (const auto& row : rows) oldest = std::max(oldest, row.v);
-    return oldest > 0 ? 1 / oldest : 1.0;
-  }
-
-  static void rescale(std::span<pattern> rows, double scale) {
-    for (auto& row : rows) {
-      row.u *= scale;
-      row.v *= scale;
-    }
-  }
-
   static void check_fit_data(std::string_view function, std::span<const pattern> rows) {
     const bool any_repeat =
         std::any_of(rows.begin(), rows.end(), [](const pattern& row) { return row.x > 0; });
@@ -395,7 +375,7 @@ struct beta_geometric {
 
 /** The traits shared by BG/NBD and MBG/NBD: parameters (r, α, a, b), α in time units. */
 template <int Offset, class Params>
-struct beta_geometric_model : beta_geometric<Offset>, pattern_data {
+struct beta_geometric_model : beta_geometric<Offset>, purchase_time_patterns {
   using params_type = Params;
   static constexpr std::size_t size = 4;
   static constexpr std::array<std::string_view, 4> names{"r", "alpha", "a", "b"};
