@@ -61,9 +61,11 @@ struct pareto_shifts {
 };
 
 /**
- * ∫_{lower}^{upper} (α+τ)^{−k_α} (β+τ)^{−k_β} dτ (k_α, k_β > 0, k_α + k_β > 1) as a log-concave
- * rule in o = ln((m+τ)/(m+lower)) with the node weights in absolute logs, and the shifts at
- * each node (see the namespace documentation).
+ * ∫_{lower}^{upper} ((α+τ)/(α+lower))^{−k_α} ((β+τ)/(β+lower))^{−k_β} dτ (k_α, k_β > 0,
+ * k_α + k_β > 1) as a log-concave rule in o = ln((m+τ)/(m+lower)), and the shifts at each node
+ * (see the namespace documentation). The factor (α+lower)^{−k_α}(β+lower)^{−k_β} is left to the
+ * caller: with k ~ 1e8 its logarithm is ~1e9, whose rounding alone would cost 1e-7 relative
+ * once it meets the alive term; pareto_log_alive_odds forms the ratio of the two with log1p.
  */
 struct power_product_integral {
   math::log_concave_rule rule;
@@ -82,8 +84,7 @@ struct power_product_integral {
     c = (m + lower) / (big + lower);
     const double length = std::log1p((upper - lower) / (m + lower));
     if (!(length > 0)) return;
-    const double base = log_min_lower - k_alpha * std::log(alpha + lower) -
-                        k_beta * std::log(beta + lower);
+    const double base = log_min_lower;
     const double cc = c;
     auto g = [=](double o) { return base + (1 - k_min) * o - k_max * std::log1p(cc * std::expm1(o)); };
     auto slope = [=](double o) {
@@ -117,17 +118,25 @@ struct power_product_integral {
   }
 };
 
-/** ln J of the likelihood (−∞ when t_x = T). */
+/** ln of (α+T)^{−(r+x)}(β+T)^{−s} over (α+t_x)^{−(r+x)}(β+t_x)^{−(s+1)} (see pareto_log_alive_odds). */
 template <class P>
-double pareto_log_death_integral(const P& p, double x, double t_x, double age) {
-  if (!(age > t_x)) return -std::numeric_limits<double>::infinity();
-  return power_product_integral(p.r + x, p.alpha, p.s + 1, p.beta, t_x, age).rule.log_integral();
+double pareto_log_relative_alive_term(const P& p, double x, double t_x, double age) {
+  const double gap = age - t_x;
+  return -(p.r + x) * std::log1p(gap / (p.alpha + t_x)) - p.s * std::log1p(gap / (p.beta + t_x)) +
+         std::log(p.beta + t_x);
 }
 
-/** ln of the alive term (α+T)^{−(r+x)} (β+T)^{−s}. */
+/**
+ * The alive term over the death term, ln(A/(sJ)) (+∞ when t_x = T), both relative to
+ * (α+t_x)^{−(r+x)}(β+t_x)^{−(s+1)}: ln A − that = −(r+x)·log1p((T−t_x)/(α+t_x))
+ * − s·log1p((T−t_x)/(β+t_x)) + ln(β+t_x), which keeps its digits for s and r+x to 1e8 and beyond.
+ */
 template <class P>
-double pareto_log_alive_term(const P& p, double x, double age) {
-  return -(p.r + x) * std::log(p.alpha + age) - p.s * std::log(p.beta + age);
+double pareto_log_alive_odds(const P& p, double x, double t_x, double age) {
+  if (!(age > t_x)) return std::numeric_limits<double>::infinity();
+  const double relative_death =
+      power_product_integral(p.r + x, p.alpha, p.s + 1, p.beta, t_x, age).rule.log_integral();
+  return pareto_log_relative_alive_term(p, x, t_x, age) - std::log(p.s) - relative_death;
 }
 
 /**
@@ -169,8 +178,8 @@ double pareto_new_customer_pmf(const P& p, double t, double n) {
                            p.s * std::log1p(t / p.beta);
   const double ka = p.r + n;
   const double kb = p.s + 1;
-  const double base = std::log(p.s) + p.s * std::log(p.beta) + log_count + p.r * std::log(p.alpha) +
-                      (n + 1) * std::log(t) - ka * std::log(p.alpha) - kb * std::log(p.beta);
+  const double base = std::log(p.s) - std::log(p.beta) + log_count - n * std::log(p.alpha) +
+                      (n + 1) * std::log(t);
   auto g = [&](double v) {
     const double tau = t * std::exp(v);
     return base + (n + 1) * v - ka * std::log1p(tau / p.alpha) - kb * std::log1p(tau / p.beta);
@@ -229,8 +238,7 @@ struct pareto_nbd : detail::purchase_time_patterns {
 
   /** P(alive | x, t_x, T) = A/(A + sJ) (note 009 eq. 18). */
   static double probability_alive(const pareto_nbd_params& p, double x, double t_x, double age) {
-    const double log_dead = std::log(p.s) + detail::pareto_log_death_integral(p, x, t_x, age);
-    return math::expit(detail::pareto_log_alive_term(p, x, age) - log_dead);
+    return math::expit(detail::pareto_log_alive_odds(p, x, t_x, age));
   }
 
   /**
@@ -267,14 +275,14 @@ struct pareto_nbd : detail::purchase_time_patterns {
     const double psi_r = math::digamma(p.r);
     const double tri_r = WithHessian ? math::trigamma(p.r) : 0.0;
     double x = std::numeric_limits<double>::quiet_NaN();
-    double log_k = 0, k_r = 0, k_rr = 0;
+    double log_gamma_ratio = 0, k_r = 0, k_rr = 0;
     std::array<double, max_terms> log_term{};
     std::array<detail::pareto_shifts, max_terms> at{};
     std::array<std::array<double, 4>, max_terms> d{};
     for (const auto& row : rows) {
       if (row.x != x) {
         x = row.x;
-        log_k = math::log_gamma_ratio(p.r, x) + p.r * log_alpha + p.s * log_beta;
+        log_gamma_ratio = math::log_gamma_ratio(p.r, x);
         k_r = math::digamma(p.r + x) - psi_r + log_alpha;
         if constexpr (WithHessian) k_rr = math::trigamma(p.r + x) - tri_r;
       }
@@ -284,8 +292,15 @@ struct pareto_nbd : detail::purchase_time_patterns {
       std::size_t count = 1;
       at[0] = {std::log(p.alpha + age), 1 / (p.alpha + age), std::log(p.beta + age),
                1 / (p.beta + age)};
-      log_term[0] = -nu * at[0].log_alpha - p.s * at[0].log_beta;
-      if (age > t_x) {
+      // The terms relative to (α+t_x)^{−(r+x)}(β+t_x)^{−(s+1)}, or to the alive term itself
+      // when t_x = T; `reference` is K times that factor, in logs, formed without cancellation.
+      const bool can_have_died = age > t_x;
+      const double lower = can_have_died ? t_x : age;
+      const double reference = log_gamma_ratio - p.r * std::log1p(lower / p.alpha) -
+                               x * std::log(p.alpha + lower) - p.s * std::log1p(lower / p.beta) -
+                               (can_have_died ? std::log(p.beta + lower) : 0.0);
+      log_term[0] = can_have_died ? detail::pareto_log_relative_alive_term(p, x, t_x, age) : 0.0;
+      if (can_have_died) {
         const detail::power_product_integral death(nu, p.alpha, p.s + 1, p.beta, t_x, age);
         const double log_s = std::log(p.s);
         for (std::size_t k = 0; k < death.rule.size; ++k, ++count) {
@@ -311,7 +326,7 @@ struct pareto_nbd : detail::purchase_time_patterns {
         for (std::size_t i = 0; i < 4; ++i) mean[i] += pi * d[k][i];
       }
       const double w = row.weight;
-      out.value += w * (log_k + top + std::log(total));
+      out.value += w * (reference + top + std::log(total));
       const std::array<double, 4> k_gradient{k_r, p.r / p.alpha, log_beta, p.s / p.beta};
       for (std::size_t i = 0; i < 4; ++i) out.gradient[i] += w * (k_gradient[i] + mean[i]);
       if constexpr (WithHessian) {
@@ -432,8 +447,7 @@ inline double conditional_probability_alive_at(const pareto_nbd_params& p, doubl
 inline double conditional_probability_of_n_purchases_up_to_time(const pareto_nbd_params& p,
                                                                 double n, double t, double x,
                                                                 double t_x, double age) {
-  const double log_dead = std::log(p.s) + detail::pareto_log_death_integral(p, x, t_x, age);
-  const double odds = detail::pareto_log_alive_term(p, x, age) - log_dead;
+  const double odds = detail::pareto_log_alive_odds(p, x, t_x, age);
   const double alive = math::expit(odds);
   const pareto_nbd_params posterior{p.r + x, p.alpha + age, p.s, p.beta + age};
   return (n == 0 ? math::expit(-odds) : 0.0) + alive * detail::pareto_new_customer_pmf(posterior, t, n);
