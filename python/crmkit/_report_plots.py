@@ -99,12 +99,13 @@ def _drawers(tables: Dict[str, pd.DataFrame], bg_nbd_params: Dict[str, float],
             tables["segments"], ["weeks_since_last", "purchases", "mean_spend", "p_alive", "clv"],
             ax=ax), height=0.5 * len(tables["segments"]) + 2),
         "probability_alive": lambda: _png(lambda ax: plotting.plot_probability_alive_matrix(
-            bgf, max_frequency=max_frequency, max_recency=max_recency, ax=ax)),
+            bgf, max_frequency=max_frequency, max_recency=max_recency, ax=ax,
+            recent_at_top=True, cmap="RdYlGn")),
         "frequency_recency": lambda: _png(lambda ax: plotting.plot_frequency_recency_matrix(
             bgf, T=prediction_weeks, max_frequency=max_frequency, max_recency=max_recency,
-            ax=ax)),
+            ax=ax, recent_at_top=True)),
         "repeat_purchases": lambda: _png(lambda ax: plotting.plot_period_transactions(
-            bgf, ax=ax, histogram=tables["repeat_purchases"])),
+            bgf, ax=ax, expected="exact", open_ended=True, histogram=tables["repeat_purchases"])),
         "calibration_vs_holdout": lambda: _png(
             lambda ax: plotting.plot_calibration_purchases_vs_holdout_purchases(
                 None, None, ax=ax, table=tables["calibration_vs_holdout"])),

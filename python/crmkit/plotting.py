@@ -1,9 +1,13 @@
 """Plots of crmkit's models and tables (matplotlib).
 
-Every function takes ``ax=None`` (then draws on ``matplotlib.pyplot.gca()``) and returns the
-Axes it drew on. They import nothing that needs a display: pass an Axes of a
-``matplotlib.figure.Figure`` to draw without pyplot at all (as ``crmkit report`` does).
-The names of the CLV plots follow ``lifetimes.plotting``.
+The CLV plots are lifetimes.plotting's (0.11.3): the same names, arguments, defaults, titles,
+labels, orientation and data, with ``**kwargs`` passed on to matplotlib as lifetimes does.
+crmkit's extras are options: exact expected counts and an "N+" bar in
+:func:`plot_period_transactions`, a precomputed ``table=`` where the report already has one, the
+most recent customers at the top of the matrices. Every function also takes ``ax=`` (default
+``matplotlib.pyplot.gca()``; the heterogeneity plots open a figure, as lifetimes does) and
+returns the Axes it drew on: pass an Axes of a ``matplotlib.figure.Figure`` to draw without
+pyplot (as ``crmkit report`` does).
 """
 
 from __future__ import annotations
@@ -14,11 +18,16 @@ import numpy as np
 import pandas as pd
 
 __all__ = [
-    "plot_frequency_recency_matrix",
-    "plot_probability_alive_matrix",
     "plot_period_transactions",
     "plot_calibration_purchases_vs_holdout_purchases",
+    "plot_frequency_recency_matrix",
+    "plot_probability_alive_matrix",
+    "plot_expected_repeat_purchases",
+    "plot_history_alive",
     "plot_cumulative_transactions",
+    "plot_incremental_transactions",
+    "plot_transaction_rate_heterogeneity",
+    "plot_dropout_rate_heterogeneity",
     "plot_cluster_profiles",
     "plot_segment_sizes",
     "plot_value_curve",
@@ -57,152 +66,440 @@ def _matrix(ax, values: np.ndarray, title: str, xlabel: str, ylabel: str, colorb
     return ax
 
 
+def _grid_heatmap(ax, grid: np.ndarray, title: str, xlabel: str, ylabel: str, recent_at_top: bool,
+                  kwargs: dict):
+    """lifetimes' matrix plot: imshow of the [recency, frequency] grid (recency 0 at the top
+    unless `recent_at_top`), square, with a colour bar."""
+    ax = _axes(ax)
+    kwargs.setdefault("interpolation", "none")
+    if recent_at_top:
+        kwargs.setdefault("origin", "lower")
+    image = ax.imshow(grid, **kwargs)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    left, right, bottom, top = image.get_extent()
+    ax.set_aspect(abs((right - left) / (top - bottom)))
+    ax.figure.colorbar(image, ax=ax)
+    return ax
+
+
 def plot_frequency_recency_matrix(model, T: float = 1, max_frequency: Optional[int] = None,
-                                  max_recency: Optional[int] = None, ax=None):
-    """Expected purchases in the next `T` periods by frequency and recency (lifetimes' plot).
+                                  max_recency: Optional[int] = None, title: Optional[str] = None,
+                                  xlabel: str = "Customer's Historical Frequency",
+                                  ylabel: str = "Customer's Recency", ax=None,
+                                  recent_at_top: bool = False, **kwargs):
+    """Expected purchases in the next `T` periods by frequency and recency (a heat map).
+
+    Entry [recency, frequency] is ``conditional_expected_number_of_purchases_up_to_time(T,
+    frequency, recency, max_recency)``: customers of age ``max_recency``.
 
     Parameters
     ----------
-    model : BetaGeoFitter or ModifiedBetaGeoFitter
+    model : BetaGeoFitter, ModifiedBetaGeoFitter or ParetoNBDFitter
         A fitted model.
     T : float, default 1
         Horizon, in the model's time unit.
     max_frequency, max_recency : int, optional
         Grid size; default the fitted data's maximum frequency and T.
+    title, xlabel, ylabel : str, optional
+        lifetimes' defaults.
     ax : matplotlib.axes.Axes, optional
+    recent_at_top : bool, default False
+        Draw recency ``max_recency`` at the top (lifetimes draws recency 0 there).
+    **kwargs
+        Passed to ``Axes.imshow`` (default ``interpolation="none"``).
 
     Returns
     -------
     matplotlib.axes.Axes
     """
-    ax = _axes(ax)
     grid = model.conditional_expected_number_of_purchases_matrix(T, max_frequency, max_recency)
-    return _matrix(ax, grid[::-1], f"Expected purchases in the next {T:g} periods",
-                   "customer's repeat purchases (frequency)", "customer's recency",
-                   "expected purchases", yticks=None)
+    if title is None:
+        title = (f"Expected Number of Future Purchases for {T} Unit{'s'[T == 1:]} of Time,"
+                 "\nby Frequency and Recency of a Customer")
+    return _grid_heatmap(ax, grid, title, xlabel, ylabel, recent_at_top, kwargs)
 
 
 def plot_probability_alive_matrix(model, max_frequency: Optional[int] = None,
-                                  max_recency: Optional[int] = None, ax=None):
-    """P(alive) by frequency and recency, for a customer of age ``max_recency``.
+                                  max_recency: Optional[int] = None,
+                                  title: str = "Probability Customer is Alive,\nby Frequency and "
+                                               "Recency of a Customer",
+                                  xlabel: str = "Customer's Historical Frequency",
+                                  ylabel: str = "Customer's Recency", ax=None,
+                                  recent_at_top: bool = False, **kwargs):
+    """P(alive) by frequency and recency, for customers of age ``max_recency`` (a heat map).
 
     Parameters
     ----------
-    model : BetaGeoFitter or ModifiedBetaGeoFitter
+    model : BetaGeoFitter, ModifiedBetaGeoFitter or ParetoNBDFitter
         A fitted model.
     max_frequency, max_recency : int, optional
         Grid size; default the fitted data's maximum frequency and T.
+    title, xlabel, ylabel : str, optional
+        lifetimes' defaults.
     ax : matplotlib.axes.Axes, optional
+    recent_at_top : bool, default False
+        Draw recency ``max_recency`` at the top (lifetimes draws recency 0 there).
+    **kwargs
+        Passed to ``Axes.imshow`` (default ``interpolation="none"``).
 
     Returns
     -------
     matplotlib.axes.Axes
     """
-    ax = _axes(ax)
     grid = model.conditional_probability_alive_matrix(max_frequency, max_recency)
-    _matrix(ax, grid[::-1], "Probability a customer is still active",
-            "customer's repeat purchases (frequency)", "customer's recency (top = most recent)",
-            "P(alive)", cmap="RdYlGn")
-    ax.set_yticks([])
+    return _grid_heatmap(ax, grid, title, xlabel, ylabel, recent_at_top, kwargs)
+
+
+def _bars(ax, table: pd.DataFrame, kwargs: dict):
+    """pandas' ``DataFrame.plot(kind="bar")`` layout: one group per row, the columns side by
+    side in half a unit, x labels rotated 90°."""
+    width = 0.5 / table.shape[1]
+    positions = np.arange(len(table))
+    for k, column in enumerate(table.columns):
+        offset = (k - (table.shape[1] - 1) / 2) * width
+        ax.bar(positions + offset, table[column].to_numpy(), width=width, label=str(column),
+               color=f"C{k}", **kwargs)
+    ax.set_xticks(positions, [str(label) for label in table.index], rotation=90)
+    ax.set_xlim(-0.5, len(table) - 0.5)
     return ax
 
 
-def plot_period_transactions(model, max_frequency: int = 7, ax=None, histogram=None):
-    """Actual vs expected numbers of customers by repeat purchases (fitted data).
+def plot_period_transactions(model, max_frequency: int = 7,
+                             title: str = "Frequency of Repeat Transactions",
+                             xlabel: str = "Number of Calibration Period Transactions",
+                             ylabel: str = "Customers", ax=None, expected: str = "simulated",
+                             open_ended: bool = False, histogram=None, **kwargs):
+    """Customers by number of repeat purchases: the fitted data beside the model.
+
+    As lifetimes, the model's bars count a data set of the same size simulated from the fitted
+    model (``model.generate_new_data``) and the bars are the ``max_frequency`` lowest
+    frequencies seen (0 … max_frequency − 1).
 
     Parameters
     ----------
-    model : BetaGeoFitter or ModifiedBetaGeoFitter
-        A fitted model; expected counts are exact (``expected_repeat_frequency_histogram``).
+    model : BetaGeoFitter, ModifiedBetaGeoFitter or ParetoNBDFitter
+        A fitted model.
     max_frequency : int, default 7
-        The last bar collects every higher count.
+        Number of bars.
+    title, xlabel, ylabel : str, optional
+        lifetimes' defaults.
     ax : matplotlib.axes.Axes, optional
+    expected : {"simulated", "exact"}, default "simulated"
+        "exact": the expected counts Σ_i P(X(T_i) = k) instead of one simulation
+        (``model.expected_repeat_frequency_histogram``).
+    open_ended : bool, default False
+        With "exact": the last bar collects max_frequency and more ("N+").
     histogram : pandas.DataFrame, optional
-        ``model.expected_repeat_frequency_histogram(max_frequency=max_frequency)`` when already
-        computed (it takes a pass over every fitted customer).
+        With "exact": ``model.expected_repeat_frequency_histogram(max_frequency=...)`` when
+        already computed.
+    **kwargs
+        ``label`` (default ``["Actual", "Model"]``); the rest to ``Axes.bar``.
 
     Returns
     -------
     matplotlib.axes.Axes
     """
     ax = _axes(ax)
-    table = (model.expected_repeat_frequency_histogram(max_frequency=max_frequency)
-             if histogram is None else histogram)
-    positions = np.arange(len(table))
-    ax.bar(positions - 0.2, table["actual"], width=0.4, label="actual", color="#4C72B0")
-    ax.bar(positions + 0.2, table["expected"], width=0.4, label="model", color="#DD8452")
-    labels = [str(int(k)) for k in table.index]
-    labels[-1] += "+"
-    ax.set_xticks(positions, labels)
-    ax.set_xlabel("repeat purchases")
-    ax.set_ylabel("customers")
-    ax.set_title("Repeat purchases: actual vs model")
+    labels = list(kwargs.pop("label", ["Actual", "Model"]))
+    if expected == "simulated":
+        if open_ended or histogram is not None:
+            raise ValueError("open_ended and histogram need expected='exact'")
+        observed = model.data["frequency"]
+        simulated = model.generate_new_data(size=len(observed))["frequency"]
+        counts = [pd.Series(values).value_counts().sort_index().iloc[:max_frequency]
+                  for values in (observed, simulated)]
+        table = pd.concat(counts, axis=1).fillna(0)
+    elif expected == "exact":
+        histogram = (model.expected_repeat_frequency_histogram(max_frequency=max_frequency)
+                     if histogram is None else histogram)
+        table = histogram[["actual", "expected"]]
+        if not open_ended:
+            table = table.iloc[:-1]
+    else:
+        raise ValueError(f"expected must be 'simulated' or 'exact', got {expected!r}")
+    table.columns = labels
+    if expected == "exact":
+        table.index = [str(int(k)) + ("+" if open_ended and i == len(table) - 1 else "")
+                       for i, k in enumerate(table.index)]
+    _bars(ax, table, kwargs)
     ax.legend()
+    ax.set_title(title)
+    ax.set_ylabel(ylabel)
+    ax.set_xlabel(xlabel)
     return ax
+
+
+_HOLDOUT_AXES = {
+    "frequency_cal": "Purchases in calibration period",
+    "recency_cal": "Age of customer at last purchase",
+    "T_cal": "Age of customer at the end of calibration period",
+    "time_since_last_purchase": "Time since user made last purchase",
+}
 
 
 def plot_calibration_purchases_vs_holdout_purchases(model, calibration_holdout_matrix: pd.DataFrame,
-                                                    n: int = 7, ax=None, table=None):
-    """Mean actual and predicted holdout purchases by calibration frequency.
+                                                    kind: str = "frequency_cal", n: int = 7,
+                                                    ax=None, table=None, **kwargs):
+    """Mean actual and predicted holdout purchases, by a calibration-period quantity.
+
+    As lifetimes: predictions for the first row's ``duration_holdout``, the means over the
+    first `n` distinct values of `kind`, one line each.
 
     Parameters
     ----------
-    model : BetaGeoFitter or ModifiedBetaGeoFitter
+    model : BetaGeoFitter, ModifiedBetaGeoFitter or ParetoNBDFitter
         Fitted on the calibration columns.
     calibration_holdout_matrix : pandas.DataFrame
         From :func:`crmkit.calibration_and_holdout_data`.
+    kind : {"frequency_cal", "recency_cal", "T_cal", "time_since_last_purchase"}
+        The x axis (the last is T_cal − recency_cal).
     n : int, default 7
-        Frequencies 0..n, the last collecting every higher one.
+        Number of x values shown.
     ax : matplotlib.axes.Axes, optional
     table : pandas.DataFrame, optional
-        ``model.calibration_vs_holdout(...)`` when already computed (then `model` and
-        `calibration_holdout_matrix` are not used).
+        Means already computed (columns frequency_holdout and model_predictions, e.g.
+        ``model.calibration_vs_holdout(...)``, whose last row collects the higher
+        frequencies); then `model`, `calibration_holdout_matrix`, `kind` and `n` are not used.
+    **kwargs
+        Passed to ``Axes.plot``.
 
     Returns
     -------
     matplotlib.axes.Axes
     """
+    if kind not in _HOLDOUT_AXES:
+        raise ValueError(f"kind must be one of {sorted(_HOLDOUT_AXES)}, got {kind!r}")
     ax = _axes(ax)
     if table is None:
-        data = calibration_holdout_matrix
-        table = model.calibration_vs_holdout(data["frequency_cal"], data["recency_cal"],
-                                             data["T_cal"], data["frequency_holdout"],
-                                             data["duration_holdout"], n)
-    ax.plot(table.index, table["frequency_holdout"], "o-", label="actual")
-    ax.plot(table.index, table["model_predictions"], "s--", label="model")
-    ax.set_xlabel("purchases in calibration period")
-    ax.set_ylabel("mean purchases in holdout period")
-    ax.set_title("Calibration vs holdout")
+        summary = calibration_holdout_matrix
+        predictions = model.conditional_expected_number_of_purchases_up_to_time(
+            summary["duration_holdout"].iloc[0], summary["frequency_cal"], summary["recency_cal"],
+            summary["T_cal"])
+        key = (summary["T_cal"] - summary["recency_cal"] if kind == "time_since_last_purchase"
+               else summary[kind]).rename(kind)
+        columns = pd.DataFrame({"frequency_holdout": summary["frequency_holdout"],
+                                "model_predictions": predictions})
+        table = columns.groupby(key).mean().iloc[:n]
+    for column in ("frequency_holdout", "model_predictions"):
+        ax.plot(table.index, table[column], label=column, **kwargs)
+    ax.set_title("Actual Purchases in Holdout Period vs Predicted Purchases")
+    ax.set_xlabel(_HOLDOUT_AXES[kind])
+    ax.set_ylabel("Average of Purchases in Holdout Period")
     ax.legend()
     return ax
 
 
-def plot_cumulative_transactions(cumulative: pd.DataFrame, t_cal: Optional[float] = None, ax=None):
-    """Actual and predicted cumulative repeat transactions (tracking plot).
+def plot_expected_repeat_purchases(model, title: str = "Expected Number of Repeat Purchases per Customer",
+                                   xlabel: str = "Time Since First Purchase", ax=None,
+                                   label: Optional[str] = None, **kwargs):
+    """E[X(t)] of a new customer: solid up to the fitted data's largest T, dashed to 1.5 times it.
 
     Parameters
     ----------
-    cumulative : pandas.DataFrame
-        Columns ``actual`` and ``predicted``, e.g. from
-        :func:`crmkit.expected_cumulative_transactions`.
-    t_cal : float, optional
-        Where calibration ends (x position); drawn as a vertical line.
+    model : a fitted transaction model (BG/NBD, MBG/NBD, Pareto/NBD)
+    title, xlabel : str, optional
+        lifetimes' defaults.
     ax : matplotlib.axes.Axes, optional
+    label : str, optional
+        Legend label of the curve.
+    **kwargs
+        Passed to ``Axes.plot`` (``c``/``color`` sets the colour of both parts).
 
     Returns
     -------
     matplotlib.axes.Axes
     """
     ax = _axes(ax)
-    ax.plot(cumulative.index, cumulative["actual"], label="actual")
-    ax.plot(cumulative.index, cumulative["predicted"], "--", label="model")
-    if t_cal is not None:
-        ax.axvline(t_cal, color="grey", linestyle=":", label="end of calibration")
-    ax.set_xlabel("time")
-    ax.set_ylabel("cumulative repeat transactions")
-    ax.set_title("Tracking cumulative transactions")
-    ax.legend()
+    color = kwargs.pop("c", None) or kwargs.pop("color", None) or ax._get_lines.get_next_color()
+    end = float(model.data["T"].max())
+    for times, style, name in ((np.linspace(0, end, 100), "-", label),
+                               (np.linspace(end, 1.5 * end, 100), "--", None)):
+        ax.plot(times, model.expected_number_of_purchases_up_to_time(times), color=color, ls=style,
+                label=name, **kwargs)
+    ax.set_title(title)
+    ax.set_xlabel(xlabel)
+    ax.legend(loc="lower right")
     return ax
+
+
+def plot_history_alive(model, t: int, transactions: pd.DataFrame, datetime_col, freq: str = "D",
+                       start_date=None, ax=None, **kwargs):
+    """One customer's P(alive) over `t` periods since the first purchase, with the purchases.
+
+    Parameters
+    ----------
+    model : a fitted transaction model
+    t : int
+        Periods since the first purchase.
+    transactions : pandas.DataFrame
+        That customer's transactions.
+    datetime_col : column label
+    freq : str, default "D"
+        The period (a pandas frequency), the model's time unit.
+    start_date : date-like, optional
+        Left end of the x axis (default the first purchase).
+    ax : matplotlib.axes.Axes, optional
+    **kwargs
+        Passed to ``Axes.plot``.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    from .utils import calculate_alive_path
+
+    ax = _axes(ax)
+    dates = pd.to_datetime(transactions[datetime_col])
+    first = dates.min()
+    path = calculate_alive_path(model, transactions, datetime_col, t, freq)
+    path_dates = pd.date_range(start=first, periods=len(path), freq=freq)
+    ax.plot(path_dates, path, "-", label="P_alive", **kwargs)
+    per_period = pd.Series(1, index=pd.DatetimeIndex(dates)).resample(freq).sum()
+    ax.vlines(per_period.index[per_period >= 1].values, ymin=0, ymax=1, colors="r",
+              linestyles="dashed", label="purchases")
+    ax.set_ylim(0, 1.0)
+    ax.set_yticks(np.arange(0, 1.1, 0.1))
+    ax.set_xlim(pd.Timestamp(first if start_date is None else start_date), path_dates[-1])
+    ax.legend(loc=3)
+    ax.set_ylabel("P_alive")
+    ax.set_title("History of P_alive")
+    return ax
+
+
+def _tracking(model, transactions, datetime_col, customer_id_col, t, t_cal, datetime_format, freq,
+              set_index_date, title, xlabel, ylabel, ax, incremental, kwargs):
+    ax = _axes(ax)
+    if isinstance(model, pd.DataFrame):
+        table = model[["actual", "predicted"]]
+    else:
+        from .clv import expected_cumulative_transactions
+
+        table = expected_cumulative_transactions(model, transactions, datetime_col, customer_id_col, t,
+                                                 datetime_format=datetime_format, freq=freq,
+                                                 set_index_date=set_index_date)
+    if incremental:
+        table = table - table.shift(1)
+    for column in table.columns:
+        ax.plot(table.index, table[column], label=column, **kwargs)
+    ax.set_title(title)
+    ax.legend()
+    if set_index_date:
+        ax.axvline(x=table.index[int(t_cal)], color="r", linestyle="--")
+        xlabel = "date"
+    elif t_cal is not None:
+        ax.axvline(x=t_cal, color="r", linestyle="--")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    return ax
+
+
+def plot_cumulative_transactions(model, transactions: Optional[pd.DataFrame] = None, datetime_col=None,
+                                 customer_id_col=None, t: Optional[int] = None,
+                                 t_cal: Optional[float] = None, datetime_format: Optional[str] = None,
+                                 freq: str = "D", set_index_date: bool = False,
+                                 title: str = "Tracking Cumulative Transactions", xlabel: str = "day",
+                                 ylabel: str = "Cumulative Transactions", ax=None, **kwargs):
+    """Actual and predicted cumulative repeat transactions (the tracking plot), with a dashed
+    red line where calibration ends.
+
+    Parameters
+    ----------
+    model : a fitted transaction model, or a pandas.DataFrame
+        The model (lifetimes' form: the table is then
+        :func:`crmkit.expected_cumulative_transactions` of the other arguments), or that table
+        already computed (columns ``actual`` and ``predicted``).
+    transactions, datetime_col, customer_id_col, t, datetime_format, freq, set_index_date
+        As for :func:`crmkit.expected_cumulative_transactions`.
+    t_cal : float
+        Where calibration ends (with ``set_index_date``: its period number).
+    title, xlabel, ylabel : str, optional
+        lifetimes' defaults (``set_index_date`` labels the x axis "date").
+    ax : matplotlib.axes.Axes, optional
+    **kwargs
+        Passed to ``Axes.plot``.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    return _tracking(model, transactions, datetime_col, customer_id_col, t, t_cal, datetime_format,
+                     freq, set_index_date, title, xlabel, ylabel, ax, False, kwargs)
+
+
+def plot_incremental_transactions(model, transactions: Optional[pd.DataFrame] = None,
+                                  datetime_col=None, customer_id_col=None, t: Optional[int] = None,
+                                  t_cal: Optional[float] = None,
+                                  datetime_format: Optional[str] = None, freq: str = "D",
+                                  set_index_date: bool = False,
+                                  title: str = "Tracking Daily Transactions", xlabel: str = "day",
+                                  ylabel: str = "Transactions", ax=None, **kwargs):
+    """Actual and predicted repeat transactions per period: :func:`plot_cumulative_transactions`
+    differenced (the first period NaN, as lifetimes).
+
+    Parameters and returns as :func:`plot_cumulative_transactions`.
+    """
+    return _tracking(model, transactions, datetime_col, customer_id_col, t, t_cal, datetime_format,
+                     freq, set_index_date, title, xlabel, ylabel, ax, True, kwargs)
+
+
+def _density(ax, distribution, points_to, suptitle, suptitle_fontsize, xlabel, ylabel, kwargs):
+    """lifetimes' heterogeneity figure: the density on [0, its 99% quantile], mean and variance
+    in the title."""
+    if ax is None:
+        import matplotlib.pyplot as plt
+
+        _, ax = plt.subplots(1)
+    x = np.linspace(0, points_to, 100)
+    ax.figure.suptitle(suptitle, fontsize=suptitle_fontsize, fontweight="bold")
+    mean, variance = distribution.stats(moments="mv")
+    ax.set_title(f"mean: {float(mean):.3f}, var: {float(variance):.3f}")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.figure.tight_layout(rect=[0, 0.03, 1, 0.95])
+    ax.plot(x, distribution.pdf(x), **kwargs)
+    return ax
+
+
+def plot_transaction_rate_heterogeneity(model, suptitle: str = "Heterogeneity in Transaction Rate",
+                                        xlabel: str = "Transaction Rate", ylabel: str = "Density",
+                                        suptitle_fontsize: int = 14, ax=None, **kwargs):
+    """The fitted gamma distribution of purchase rates λ ~ Gamma(r, α) (BG/NBD, MBG/NBD,
+    Pareto/NBD), on [0, its 99% quantile], on a new figure unless `ax` is given.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    from scipy import stats
+
+    r, alpha = model._unload_params("r", "alpha")
+    rates = stats.gamma(r, scale=1 / alpha)
+    return _density(ax, rates, rates.ppf(0.99), suptitle, suptitle_fontsize, xlabel, ylabel, kwargs)
+
+
+def plot_dropout_rate_heterogeneity(model, suptitle: str = "Heterogeneity in Dropout Probability",
+                                    xlabel: str = "Dropout Probability p", ylabel: str = "Density",
+                                    suptitle_fontsize: int = 14, ax=None, **kwargs):
+    """The fitted beta distribution of dropout probabilities p ~ Beta(a, b) (BG/NBD, MBG/NBD),
+    on [0, its 99% quantile], on a new figure unless `ax` is given. For Pareto/NBD the dropout
+    rate μ ~ Gamma(s, β) (then pass an `xlabel` that says so).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    from scipy import stats
+
+    if {"a", "b"} <= set(model.params_.index):
+        a, b = model._unload_params("a", "b")
+        dropout = stats.beta(a, b)
+    else:
+        s, beta = model._unload_params("s", "beta")
+        dropout = stats.gamma(s, scale=1 / beta)
+    return _density(ax, dropout, dropout.ppf(0.99), suptitle, suptitle_fontsize, xlabel, ylabel,
+                    kwargs)
 
 
 def plot_cluster_profiles(profiles: pd.DataFrame, features: Optional[list] = None, ax=None):

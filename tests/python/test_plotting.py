@@ -10,6 +10,7 @@ import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
+import crmkit  # noqa: E402
 from crmkit import plotting  # noqa: E402
 from crmkit.clv import BetaGeoFitter  # noqa: E402
 from crmkit.data import calibration_and_holdout_data, simulate_transactions  # noqa: E402
@@ -37,43 +38,135 @@ def _image(ax):
     return ax.images[0].get_array()
 
 
-def test_matrices_show_the_models_grids(fitted):
+def test_matrices_show_the_models_grids_as_lifetimes_orients_them(fitted):
     model = fitted[0]
     ax = _axes()
     assert plotting.plot_frequency_recency_matrix(model, T=4, max_frequency=10, max_recency=40,
                                                   ax=ax) is ax
     grid = model.conditional_expected_number_of_purchases_matrix(4, 10, 40)
-    np.testing.assert_array_equal(_image(ax), grid[::-1])  # most recent at the top
+    np.testing.assert_array_equal(_image(ax), grid)  # lifetimes: recency 0 in the top row
+    assert ax.images[0].origin == "upper" and ax.images[0].get_interpolation() == "none"
+    # lifetimes' defaults: the title names the horizon, the labels the axes.
+    assert ax.get_title() == ("Expected Number of Future Purchases for 4 Units of Time,\n"
+                              "by Frequency and Recency of a Customer")
+    assert (ax.get_xlabel(), ax.get_ylabel()) == ("Customer's Historical Frequency",
+                                                  "Customer's Recency")
     ax = _axes()
-    assert plotting.plot_probability_alive_matrix(model, 10, 40, ax=ax) is ax
-    values = _image(ax)
-    assert values.shape == (41, 11) and 0 <= values.min() and values.max() <= 1
+    assert plotting.plot_probability_alive_matrix(model, 10, 40, ax=ax, cmap="RdYlGn",
+                                                  recent_at_top=True) is ax
+    np.testing.assert_array_equal(_image(ax), model.conditional_probability_alive_matrix(10, 40))
+    assert ax.images[0].origin == "lower" and ax.images[0].get_cmap().name == "RdYlGn"
+    assert ax.get_title().startswith("Probability Customer is Alive")
 
 
-def test_period_transactions_and_holdout_plots(fitted):
-    model, calibrated, split = fitted
+def test_period_transactions_exact_option_with_an_open_ended_bar(fitted):
+    model = fitted[0]
     ax = _axes()
-    assert plotting.plot_period_transactions(model, max_frequency=5, ax=ax) is ax
+    assert plotting.plot_period_transactions(model, max_frequency=5, ax=ax, expected="exact",
+                                             open_ended=True) is ax
     heights = [bar.get_height() for bar in ax.patches]
     table = model.expected_repeat_frequency_histogram(max_frequency=5)
     assert heights == pytest.approx(list(table["actual"]) + list(table["expected"]))
     assert sum(heights[:6]) == 1500  # every customer in one actual bar
+    assert [label.get_text() for label in ax.get_xticklabels()][-1] == "5+"
+    assert ax.get_legend_handles_labels()[1] == ["Actual", "Model"]
     ax = _axes()
-    assert plotting.plot_calibration_purchases_vs_holdout_purchases(calibrated, split, n=5,
-                                                                    ax=ax) is ax
-    actual, predicted = ax.lines
-    holdout = split.groupby(split["frequency_cal"].clip(upper=5))["frequency_holdout"].mean()
-    np.testing.assert_allclose(actual.get_ydata(), holdout.to_numpy())
-    assert len(predicted.get_xdata()) == 6
+    plotting.plot_period_transactions(model, max_frequency=5, ax=ax, expected="exact",
+                                      label=["observed", "expected"])
+    assert len(ax.patches) == 10 and ax.get_legend_handles_labels()[1] == ["observed", "expected"]
+    assert ax.get_title() == "Frequency of Repeat Transactions"
+    with pytest.raises(ValueError, match="expected"):
+        plotting.plot_period_transactions(model, ax=_axes(), expected="mean")
 
 
-def test_cumulative_tracking_draws_both_series_and_the_calibration_line():
+def test_holdout_plot_groups_by_the_chosen_kind_as_lifetimes(fitted):
+    _, calibrated, split = fitted
+    duration = split["duration_holdout"].iloc[0]
+    predicted = calibrated.conditional_expected_number_of_purchases_up_to_time(
+        duration, split["frequency_cal"], split["recency_cal"], split["T_cal"])
+    for kind, key in [("frequency_cal", split["frequency_cal"]),
+                      ("time_since_last_purchase", split["T_cal"] - split["recency_cal"])]:
+        ax = _axes()
+        assert plotting.plot_calibration_purchases_vs_holdout_purchases(
+            calibrated, split, kind=kind, n=5, ax=ax) is ax
+        actual, model_line = ax.lines
+        # The first n distinct values of `kind`, no open-ended last group (lifetimes' iloc[:n]).
+        first = np.sort(key.unique())[:5]
+        np.testing.assert_allclose(actual.get_xdata(), first)
+        means = [split["frequency_holdout"][key == v].mean() for v in first]
+        np.testing.assert_allclose(actual.get_ydata(), means)
+        np.testing.assert_allclose(model_line.get_ydata(), [predicted[key == v].mean() for v in first])
+    assert ax.get_xlabel() == "Time since user made last purchase"
+    assert ax.get_legend_handles_labels()[1] == ["frequency_holdout", "model_predictions"]
+    with pytest.raises(ValueError, match="kind"):
+        plotting.plot_calibration_purchases_vs_holdout_purchases(calibrated, split, kind="x",
+                                                                 ax=_axes())
+
+
+def test_tracking_plots_from_a_table_and_from_the_model():
     table = pd.DataFrame({"actual": [1.0, 3.0, 6.0], "predicted": [1.5, 3.2, 5.0]})
     ax = _axes()
     assert plotting.plot_cumulative_transactions(table, t_cal=1.5, ax=ax) is ax
     assert len(ax.lines) == 3
     np.testing.assert_array_equal(ax.lines[0].get_ydata(), table["actual"])
-    assert ax.lines[2].get_xdata()[0] == 1.5
+    assert ax.lines[2].get_xdata()[0] == 1.5 and ax.lines[2].get_color() == "r"
+    ax = _axes()
+    plotting.plot_incremental_transactions(table, t_cal=1.5, ax=ax)
+    np.testing.assert_array_equal(ax.lines[0].get_ydata(), [np.nan, 2.0, 3.0])
+    assert ax.get_title() == "Tracking Daily Transactions" and ax.get_xlabel() == "day"
+
+    log, _ = simulate_transactions(300, seed=2, horizon=20)
+    summary = summary_data_from_transaction_data(log, "customer_id", "date", freq="D")
+    model = BetaGeoFitter().fit(summary["frequency"], summary["recency"], summary["T"])
+    ax = _axes()
+    plotting.plot_cumulative_transactions(model, log, "date", "customer_id", 100, 60, ax=ax)
+    expected = crmkit.expected_cumulative_transactions(model, log, "date", "customer_id", 100)
+    np.testing.assert_allclose(ax.lines[1].get_ydata(), expected["predicted"])
+
+
+def test_expected_repeat_purchases_and_heterogeneity(fitted):
+    from scipy import stats
+
+    model = fitted[0]
+    ax = _axes()
+    assert plotting.plot_expected_repeat_purchases(model, ax=ax, label="BG/NBD") is ax
+    solid, dashed = ax.lines
+    end = model.data["T"].max()
+    assert solid.get_xdata()[-1] == pytest.approx(end) and dashed.get_xdata()[-1] == pytest.approx(1.5 * end)
+    np.testing.assert_allclose(dashed.get_ydata(),
+                               model.expected_number_of_purchases_up_to_time(dashed.get_xdata()))
+    assert solid.get_color() == dashed.get_color() and dashed.get_linestyle() == "--"
+    r, alpha, a, b = model._unload_params("r", "alpha", "a", "b")
+    ax = plotting.plot_transaction_rate_heterogeneity(model, ax=_axes())
+    x, y = ax.lines[0].get_data()
+    assert x[-1] == pytest.approx(stats.gamma(r, scale=1 / alpha).ppf(0.99))
+    np.testing.assert_allclose(y[1:], stats.gamma(r, scale=1 / alpha).pdf(x[1:]))
+    assert ax.get_title() == f"mean: {r / alpha:.3f}, var: {r / alpha ** 2:.3f}"
+    ax = plotting.plot_dropout_rate_heterogeneity(model, ax=_axes())
+    mean = a / (a + b)
+    assert ax.get_title().startswith(f"mean: {mean:.3f}")
+    assert ax.figure._suptitle.get_text() == "Heterogeneity in Dropout Probability"
+
+
+def test_alive_path_follows_the_definition_and_the_history_plot_shows_it():
+    from crmkit.utils import calculate_alive_path
+
+    model = BetaGeoFitter.from_params(dict(r=0.243, alpha=4.414, a=0.793, b=2.426))
+    dates = pd.to_datetime(["2024-01-01", "2024-01-05", "2024-01-05", "2024-01-20"])
+    history = pd.DataFrame({"date": dates})
+    path = calculate_alive_path(model, history, "date", 30)
+    # The definition, period by period: purchases in days 0, 4 and 19 since the first.
+    expected = []
+    for age in range(31):
+        later = [d for d in (4, 19) if d <= age]
+        expected.append(model.conditional_probability_alive(len(later), max(later, default=0), age))
+    np.testing.assert_allclose(path, expected, rtol=1e-14)
+    assert len(calculate_alive_path(model, history, "date", 5)) == 20  # the history is kept
+    ax = plotting.plot_history_alive(model, 30, history, "date", ax=_axes())
+    np.testing.assert_allclose(ax.lines[0].get_ydata(), path)
+    assert ax.get_title() == "History of P_alive" and len(ax.collections) == 1  # purchase lines
+    with pytest.raises(ValueError, match="date"):
+        calculate_alive_path(model, history.iloc[:0], "date", 5)
 
 
 def test_cluster_profiles_and_segment_sizes():
