@@ -21,6 +21,18 @@ class SpendWarning(UserWarning):
     """The Gamma-Gamma mean spend is undefined (q <= 1): expected spend is infinite."""
 
 
+class HistoryWarning(UserWarning):
+    """A prediction was asked for a history no customer can have (frequency 0 with recency > 0,
+    or repeat purchases with recency 0, as on lifetimes' frequency × recency grids): the
+    formula's value is returned, as lifetimes does."""
+
+
+class ConvergenceError(ValueError):
+    """lifetimes' exception for a fit that did not converge. crmkit warns
+    (:class:`ConvergenceWarning`) instead of raising; the class exists so that code written for
+    lifetimes, which catches it, runs unchanged."""
+
+
 class LifecycleWarning(UserWarning):
     """A soft problem of a lifecycle computation (e.g. the model's time unit could not be checked)."""
 

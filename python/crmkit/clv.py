@@ -13,7 +13,12 @@ Differences from lifetimes, all deliberate:
 
 * bad input raises ``ValueError`` naming the argument, the index and the value (lifetimes
   truncates non-integer frequencies and accepts NaN);
-* a fit that does not converge emits :class:`ConvergenceWarning` instead of raising;
+* a fit that does not converge emits :class:`ConvergenceWarning` instead of raising
+  :class:`ConvergenceError` (which exists, for code that catches it);
+* keyword arguments to ``fit`` that lifetimes passed on to scipy and crmkit does not use give a
+  warning naming them;
+* a prediction for a history no customer can have (frequency 0 with recency > 0, as on
+  lifetimes' grids) returns the formula's value with one :class:`HistoryWarning` per call;
 * ``initial_params`` are natural parameter values in the data's time unit (lifetimes takes
   log-parameters in its rescaled time);
 * ``save_model``/``load_model`` write and read JSON, not dill pickles (pickling also works);
@@ -31,7 +36,8 @@ import numpy as np
 import pandas as pd
 
 from . import _core
-from ._warnings import ConvergenceWarning, SpendWarning, warn as _warn_coded
+from ._warnings import ConvergenceError, ConvergenceWarning, HistoryWarning, SpendWarning
+from ._warnings import warn as _warn_coded
 
 __all__ = [
     "BetaGeoFitter",
@@ -39,6 +45,8 @@ __all__ = [
     "ParetoNBDFitter",
     "GammaGammaFitter",
     "ConvergenceWarning",
+    "ConvergenceError",
+    "HistoryWarning",
     "SpendWarning",
     "expected_cumulative_transactions",
 ]
@@ -76,7 +84,23 @@ def _broadcast(strict: bool = False, **columns: Any) -> tuple[list[np.ndarray], 
     index = _index_of(*columns.values())
     if index is not None and len(index) != size:
         index = None
+    if not strict and "frequency" in arrays and "recency" in arrays:
+        _warn_unobservable(out[list(arrays).index("frequency")], out[list(arrays).index("recency")])
     return out, index, scalar
+
+
+def _warn_unobservable(frequency: np.ndarray, recency: np.ndarray) -> None:
+    """One HistoryWarning per call for histories the data cannot produce but the formulas
+    evaluate (lifetimes evaluates them silently)."""
+    odd = np.flatnonzero((frequency == 0) & (recency > 0) | (frequency > 0) & (recency == 0))
+    if odd.size:
+        first = odd[0]
+        warnings.warn(
+            f"{odd.size} histories no customer can have (frequency 0 with recency > 0, or repeat "
+            f"purchases with recency 0; the first at position {first}: frequency "
+            f"{frequency[first]:g}, recency {recency[first]:g}): the formula's value is returned, "
+            "as lifetimes does",
+            HistoryWarning, stacklevel=4)
 
 
 def _result(values: np.ndarray, index: pd.Index | None, scalar: bool, name: str | None = None):
@@ -93,7 +117,9 @@ def _fit_options(tol: float, kwargs: dict[str, Any], penalizer_coef: float, init
     tol = float(options.pop("gtol", tol))
     options.pop("disp", None)
     if options:
-        raise TypeError(f"unexpected keyword arguments: {sorted(options)}")
+        warnings.warn(f"fit ignores the keyword arguments {sorted(options)}: lifetimes passed them "
+                      "to scipy.optimize.minimize, which crmkit does not use", UserWarning,
+                      stacklevel=3)
     return _clv.FitOptions(
         penalizer_coef=float(penalizer_coef), tolerance=tol, max_iterations=max_iterations,
         initial_params=[] if initial_params is None else [float(v) for v in initial_params],

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from .clv import expected_cumulative_transactions
+from ._warnings import ConvergenceError
 from .data import calibration_and_holdout_data, summary_data_from_transaction_data
 
 __all__ = [
@@ -16,6 +17,7 @@ __all__ = [
     "calibration_and_holdout_data",
     "expected_cumulative_transactions",
     "calculate_alive_path",
+    "ConvergenceError",
 ]
 
 

@@ -10,6 +10,7 @@ from scipy.special import betaln, expit, gammaln, hyp2f1
 
 import crmkit
 from crmkit.clv import ConvergenceWarning, SpendWarning
+from clv_reference import pareto_probability_alive
 
 DATA = Path(__file__).parents[2].parent / "shared" / "data"
 needs_data = pytest.mark.skipif(not DATA.is_dir(), reason="shared data directory absent")
@@ -254,6 +255,39 @@ def test_expected_cumulative_transactions_refuses_a_missing_date_or_id_by_row(co
 def test_bad_input_names_the_argument_index_and_value(frequency, recency, T, message):
     with pytest.raises(ValueError, match=message):
         crmkit.BetaGeoFitter().fit(frequency, recency, T)
+
+
+def test_histories_no_customer_has_give_the_formula_with_one_warning_as_lifetimes():
+    # lifetimes evaluates its frequency × recency grid, frequency 0 with recency > 0 included.
+    bgf = crmkit.BetaGeoFitter.from_params(FHL)
+    r, alpha, a, b = FHL.values()
+    x, tx, T = np.array([0.0, 0.0, 3.0, 2.0]), np.array([0.0, 7.0, 0.0, 9.0]), 39.0
+    with pytest.warns(crmkit.HistoryWarning, match="2 histories .* position 1: frequency 0, recency 7") as caught:
+        alive = bgf.conditional_probability_alive(x, tx, T)
+    assert len(caught) == 1
+    # FHL 2005 eq. (13) evaluated as written: the recency enters only through x > 0.
+    expected = 1 / (1 + (x > 0) * a / (b + np.maximum(x, 1) - 1) * ((alpha + T) / (alpha + tx)) ** (r + x))
+    np.testing.assert_allclose(alive, expected, rtol=1e-13)
+    pnbd = crmkit.ParetoNBDFitter.from_params(dict(r=0.55, alpha=10.58, s=0.61, beta=11.67))
+    with pytest.warns(crmkit.HistoryWarning):
+        value = pnbd.conditional_probability_alive(0, 7, 39)
+    reference = float(pareto_probability_alive(0.55, 10.58, 0.61, 11.67, 0, 7, 39))  # note 009 in mpmath
+    assert value == pytest.approx(reference, rel=1e-10)
+    # Still errors: what no formula evaluates.
+    with pytest.raises(ValueError, match=r"recency\[0\] = 40 is greater than T\[0\] = 39"):
+        bgf.conditional_probability_alive(1, 40, 39)
+    with pytest.raises(ValueError, match=r"recency\[0\] = -1"):
+        bgf.conditional_probability_alive(0, -1, 39)
+    with pytest.raises(ValueError, match="frequency 0 but recency|frequency\\[0\\] = 0 but recency"):
+        crmkit.BetaGeoFitter().fit([0, 1], [3, 2], [5, 5])  # fitting data must be observable
+
+
+def test_unknown_fit_arguments_warn_instead_of_failing():
+    with pytest.warns(UserWarning, match=r"ignores the keyword arguments \['callback'\]"):
+        crmkit.BetaGeoFitter().fit([0, 1, 2, 4], [0, 3, 8, 11], [10, 10, 12, 12], callback=print)
+    assert issubclass(crmkit.ConvergenceError, ValueError)
+    from crmkit.utils import ConvergenceError
+    assert ConvergenceError is crmkit.ConvergenceError
 
 
 def test_bad_spend_input():

@@ -65,18 +65,38 @@ inline bool is_whole(double x) noexcept {
   return (small ? static_cast<double>(static_cast<std::int64_t>(x)) : x) == x;
 }
 
-/** Whether every row passes check_summaries' tests, in one branch-free pass. */
+/**
+ * Whether every row passes check_summaries' tests (check_histories' when not
+ * `observable_only`), in one branch-free pass.
+ */
 inline bool summaries_valid(std::span<const double> frequency, std::span<const double> recency,
-                            std::span<const double> age) {
+                            std::span<const double> age, bool observable_only = true) {
   bool valid = true;
   for (std::size_t i = 0; i < frequency.size(); ++i) {
     const double x = frequency[i];
     const double t_x = recency[i];
     const double t = age[i];
     valid &= std::isfinite(x) & (x >= 0) & is_whole(x) & std::isfinite(t) & (t_x >= 0) &
-             (t_x <= t) & ((x > 0) == (t_x > 0));
+             (t_x <= t) & (!observable_only | ((x > 0) == (t_x > 0)));
   }
   return valid;
+}
+
+inline void check_summary_ranges(std::string_view function, std::span<const double> frequency,
+                                 std::span<const double> recency, std::span<const double> age) {
+  check::not_empty(function, "frequency", frequency.size());
+  check::same_size(function, "frequency", frequency.size(), "recency", recency.size());
+  check::same_size(function, "frequency", frequency.size(), "T", age.size());
+  if (summaries_valid(frequency, recency, age, false)) return;
+  check_frequency(function, frequency);
+  check::all_nonnegative(function, "recency", recency);
+  check::all_nonnegative(function, "T", age);
+  for (std::size_t i = 0; i < frequency.size(); ++i) {
+    if (recency[i] > age[i]) {
+      check::fail(function, fmt::format("recency[{}] = {} is greater than T[{}] = {}", i,
+                                        recency[i], i, age[i]));
+    }
+  }
 }
 
 }  // namespace detail
@@ -88,18 +108,9 @@ inline bool summaries_valid(std::span<const double> frequency, std::span<const d
  */
 inline void check_summaries(std::string_view function, std::span<const double> frequency,
                             std::span<const double> recency, std::span<const double> age) {
-  check::not_empty(function, "frequency", frequency.size());
-  check::same_size(function, "frequency", frequency.size(), "recency", recency.size());
-  check::same_size(function, "frequency", frequency.size(), "T", age.size());
+  detail::check_summary_ranges(function, frequency, recency, age);
   if (detail::summaries_valid(frequency, recency, age)) return;
-  detail::check_frequency(function, frequency);
-  check::all_nonnegative(function, "recency", recency);
-  check::all_nonnegative(function, "T", age);
   for (std::size_t i = 0; i < frequency.size(); ++i) {
-    if (recency[i] > age[i]) {
-      check::fail(function, fmt::format("recency[{}] = {} is greater than T[{}] = {}", i,
-                                        recency[i], i, age[i]));
-    }
     if (frequency[i] > 0 && recency[i] == 0) {
       check::fail(function, fmt::format("frequency[{}] = {} but recency[{}] = 0: a customer with "
                                         "repeat purchases has a positive recency",
@@ -111,6 +122,17 @@ inline void check_summaries(std::string_view function, std::span<const double> f
                                         i, i, recency[i]));
     }
   }
+}
+
+/**
+ * Checks histories for a prediction: as check_summaries, except that a history no customer can
+ * have but the formulas evaluate (frequency 0 with recency > 0, repeat purchases with recency
+ * 0, as on lifetimes' frequency × recency grids) is accepted: predictions give the formula's
+ * value there, as lifetimes does (the Python layer warns).
+ */
+inline void check_histories(std::string_view function, std::span<const double> frequency,
+                            std::span<const double> recency, std::span<const double> age) {
+  detail::check_summary_ranges(function, frequency, recency, age);
 }
 
 /**

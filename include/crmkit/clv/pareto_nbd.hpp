@@ -477,7 +477,7 @@ inline std::vector<double> conditional_probability_alive_at(const pareto_nbd_par
                                                             std::span<const double> age) {
   constexpr std::string_view function = "conditional_probability_alive_at";
   check_params(function, p);
-  check_summaries(function, x, t_x, age);
+  check_histories(function, x, t_x, age);
   detail::check_times(function, "t", t, x.size());
   return detail::per_customer(x.size(), [&](std::size_t i) {
     return conditional_probability_alive_at(p, detail::broadcast(t, i), x[i], t_x[i], age[i]);
@@ -490,7 +490,7 @@ inline std::vector<double> conditional_probability_of_n_purchases_up_to_time(
     std::span<const double> x, std::span<const double> t_x, std::span<const double> age) {
   constexpr std::string_view function = "conditional_probability_of_n_purchases_up_to_time";
   check_params(function, p);
-  check_summaries(function, x, t_x, age);
+  check_histories(function, x, t_x, age);
   detail::check_times(function, "t", t, x.size());
   check::not_empty(function, "n", n.size());
   if (n.size() != 1) check::same_size(function, "n", n.size(), "frequency", x.size());
@@ -507,7 +507,7 @@ inline std::vector<double> discounted_expected_residual_transactions(
     std::span<const double> t_x, std::span<const double> age) {
   constexpr std::string_view function = "discounted_expected_residual_transactions";
   check_params(function, p);
-  check_summaries(function, x, t_x, age);
+  check_histories(function, x, t_x, age);
   check::positive(function, "discount_rate", delta);
   return detail::per_customer(x.size(), [&](std::size_t i) {
     return discounted_expected_residual_transactions(p, delta, x[i], t_x[i], age[i]);

@@ -124,7 +124,7 @@ class customer_forecast {
                     std::span<const double> t_x, std::span<const double> age)
       : params_(params), x_(x), t_x_(t_x), age_(age) {
     check_params(function, params);
-    check_summaries(function, x, t_x, age);
+    check_histories(function, x, t_x, age);
     alive_ = detail::per_customer(x.size(), [&](std::size_t i) {
       return conditional_probability_alive(params_, x_[i], t_x_[i], age_[i]);
     });
@@ -250,7 +250,7 @@ std::vector<double> conditional_probability_alive(const P& p, std::span<const do
                                                   std::span<const double> age) {
   constexpr std::string_view function = "conditional_probability_alive";
   check_params(function, p);
-  check_summaries(function, x, t_x, age);
+  check_histories(function, x, t_x, age);
   return detail::per_customer(x.size(), [&](std::size_t i) {
     return conditional_probability_alive(p, x[i], t_x[i], age[i]);
   });
@@ -263,7 +263,7 @@ std::vector<double> conditional_expected_number_of_purchases_up_to_time(
     std::span<const double> age) {
   constexpr std::string_view function = "conditional_expected_number_of_purchases_up_to_time";
   check_params(function, p);
-  check_summaries(function, x, t_x, age);
+  check_histories(function, x, t_x, age);
   detail::check_times(function, "t", t, x.size());
   // One horizon for everyone (also when broadcast to every customer, as Python passes it).
   if (std::all_of(t.begin(), t.end(), [&](double value) { return value == t[0]; })) {

@@ -135,7 +135,7 @@ std::vector<double> customer_lifetime_value_continuous(
     std::span<const double> monetary_value, double months, double continuous_rate, double periods) {
   constexpr std::string_view function = "customer_lifetime_value_continuous";
   check_params(function, p);
-  check_summaries(function, x, t_x, age);
+  check_histories(function, x, t_x, age);
   detail::check_value_inputs(function, monetary_value, x.size(), months, continuous_rate);
   check::positive(function, "periods_per_month", periods);
   if (months > max_discounted_months) {
