@@ -323,3 +323,19 @@ TEST_CASE("vector predictions check their input and name the offending element")
   const clv::bg_nbd_params negative{-0.2, 4, 0.8, 2};
   CHECK_THROWS_AS(clv::conditional_probability_alive(negative, x, t_x, age), crmkit::invalid_input);
 }
+
+TEST_CASE("predictions evaluate histories no customer has, as lifetimes' grids do; fits refuse them") {
+  // FHL 2005 eq. (13): with x = 0 the recency does not enter; with x > 0 and t_x = 0 it is the
+  // formula at t_x = 0.
+  const std::vector<double> x{0, 0, 3}, t_x{0, 7, 0}, age{39, 39, 39};
+  const auto alive = clv::conditional_probability_alive(fhl, x, t_x, age);
+  CHECK(alive[1] == alive[0]);
+  const double a = fhl.a, b = fhl.b, r = fhl.r, alpha = fhl.alpha;
+  CHECK(alive[2] == doctest::Approx(1 / (1 + a / (b + 2) * std::pow((alpha + 39) / alpha, r + 3)))
+                        .epsilon(1e-13));
+  CHECK_THROWS_WITH_AS(clv::fit_bg_nbd(std::vector<double>{0, 1}, std::vector<double>{4, 2},
+                                       std::vector<double>{5, 5}),
+                       "fit_bg_nbd: frequency[0] = 0 but recency[0] = 4: without repeat purchases "
+                       "the recency is 0",
+                       crmkit::invalid_input);
+}
