@@ -202,7 +202,8 @@ class text_buffer {
     if (size_ + extra > capacity_) {
       std::size_t capacity = std::max(2 * capacity_, size_ + extra);
       const bool large = capacity >= memory::huge_page_bytes;
-      if (large) capacity = (capacity + memory::huge_page_bytes - 1) & ~(memory::huge_page_bytes - 1);
+      constexpr std::size_t page_mask = memory::huge_page_bytes - 1;
+      if (large) capacity = (capacity + page_mask) & ~page_mask;
       std::unique_ptr<char, release> grown(static_cast<char*>(
           large ? std::aligned_alloc(memory::huge_page_bytes, capacity) : std::malloc(capacity)));
       if (!grown) throw std::bad_alloc();
