@@ -27,9 +27,10 @@ from ._report_input import (
     ReportInputError,
     load_survey,
     load_transactions,
+    read_survey_cells,
     simulate_demo,
 )
-from .report import RFM_RULES, build_report
+from .report import RFM_RULES, _Background, build_report
 from .segment import RFMRuleSet
 
 __all__ = ["main", "DEMO_START", "DEMO_HORIZON_WEEKS"]
@@ -103,8 +104,8 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _run(arguments: argparse.Namespace, out: TextIO) -> None:
-    progress = None if arguments.quiet else sys.stderr
+def _transactions(arguments: argparse.Namespace, progress: Optional[TextIO]):
+    """The log (read, or simulated with its own survey answers), its columns, and the source."""
     if arguments.transactions is None:
         if arguments.customers < 1:
             raise ReportInputError(f"--customers {arguments.customers} must be at least 1")
@@ -112,18 +113,31 @@ def _run(arguments: argparse.Namespace, out: TextIO) -> None:
             print(f"simulating a demo of {arguments.customers:,} customers "
                   f"(seed {arguments.seed})", file=progress, flush=True)
         log, survey = simulate_demo(arguments.customers, arguments.seed)
-        columns = Columns("customer_id", "date", "amount")
         source = (f"Simulated demo: {arguments.customers:,} customers over "
                   f"{DEMO_HORIZON_WEEKS} weeks from {DEMO_START}, seed {arguments.seed}")
-    else:
-        log, columns = load_transactions(arguments.transactions, arguments.customer_col,
-                                         arguments.date_col, arguments.amount_col, arguments.sep,
-                                         arguments.date_format)
-        survey = None
-        source = f"Transactions: {arguments.transactions}"
-    if arguments.survey is not None:
+        return log, Columns("customer_id", "date", "amount"), survey, source
+    log, columns = load_transactions(arguments.transactions, arguments.customer_col,
+                                     arguments.date_col, arguments.amount_col, arguments.sep,
+                                     arguments.date_format)
+    return log, columns, None, f"Transactions: {arguments.transactions}"
+
+
+def _run(arguments: argparse.Namespace, out: TextIO) -> None:
+    progress = None if arguments.quiet else sys.stderr
+    # The survey file is read on a thread while the transaction log is read or simulated (the
+    # library's reader releases the GIL); its errors still come after the log's.
+    survey_cells = (None if arguments.survey is None else
+                    _Background(read_survey_cells, arguments.survey, name="crmkit-survey"))
+    try:
+        log, columns, survey, source = _transactions(arguments, progress)
+    finally:
+        if survey_cells is not None:
+            survey_cells.join()
+    if survey_cells is not None:
+        survey_cells.wait()
         survey = load_survey(arguments.survey, log[columns.customer], arguments.survey_customer_col,
-                             arguments.nps_col, arguments.csat_col, arguments.survey_date_col)
+                             arguments.nps_col, arguments.csat_col, arguments.survey_date_col,
+                             cells=survey_cells.value)
         source += f"; survey: {arguments.survey}"
     result = build_report(log, arguments.out, columns, survey, seed=arguments.seed,
                           progress=progress, source=source, rfm_rules=arguments.rfm_rules)

@@ -19,7 +19,8 @@ import pandas as pd
 from ._csv import read_transactions
 from .data import simulate_transactions
 
-__all__ = ["ReportInputError", "Columns", "load_transactions", "load_survey", "simulate_demo"]
+__all__ = ["ReportInputError", "Columns", "load_transactions", "load_survey",
+           "read_survey_cells", "simulate_demo"]
 
 # Column names people commonly use, in order of preference, compared after normalisation
 # (lower case, letters and digits only).
@@ -160,9 +161,31 @@ def load_transactions(path: str, customer_col: Optional[str] = None, date_col: O
     return log, columns
 
 
+def read_survey_cells(path: str) -> pd.DataFrame:
+    """Every cell of a survey file as text (the first step of :func:`load_survey`).
+
+    Raises
+    ------
+    ReportInputError
+        A missing, empty or unreadable file.
+    """
+    try:
+        return pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
+    except FileNotFoundError:
+        raise ReportInputError(f"survey file {path} not found") from None
+    except pd.errors.EmptyDataError:
+        raise ReportInputError(
+            f"survey file {path} is empty; it needs a header line (customer_id, nps[, csat, "
+            "date]) and one row per answer, or leave out --survey"
+        ) from None
+    except (OSError, UnicodeDecodeError, pd.errors.ParserError) as error:
+        raise ReportInputError(f"cannot read survey file {path}: {_one_line(error)}") from None
+
+
 def load_survey(path: str, customer_ids: pd.Series, customer_col: Optional[str] = None,
                 nps_col: Optional[str] = None, csat_col: Optional[str] = None,
-                date_col: Optional[str] = None) -> pd.DataFrame:
+                date_col: Optional[str] = None,
+                cells: Optional[pd.DataFrame] = None) -> pd.DataFrame:
     """Read survey answers: customer id, NPS answer (0-10), optional CSAT (1-5) and date.
 
     Parameters
@@ -174,6 +197,9 @@ def load_survey(path: str, customer_ids: pd.Series, customer_col: Optional[str] 
     customer_col, nps_col, csat_col, date_col : str, optional
         Column names; by default found by common names (``customer_id``, ``nps``/``score``,
         ``csat``, ``date``/``response_date``). CSAT and date are optional.
+    cells : pandas.DataFrame, optional
+        ``read_survey_cells(path)`` when already read (the command reads the file on a thread
+        while it reads the transaction log).
 
     Returns
     -------
@@ -186,17 +212,7 @@ def load_survey(path: str, customer_ids: pd.Series, customer_col: Optional[str] 
         An empty file, a missing column, unreadable dates.
     """
     path = os.fspath(path)
-    try:
-        raw = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
-    except FileNotFoundError:
-        raise ReportInputError(f"survey file {path} not found") from None
-    except pd.errors.EmptyDataError:
-        raise ReportInputError(
-            f"survey file {path} is empty; it needs a header line (customer_id, nps[, csat, "
-            "date]) and one row per answer, or leave out --survey"
-        ) from None
-    except (OSError, UnicodeDecodeError, pd.errors.ParserError) as error:
-        raise ReportInputError(f"cannot read survey file {path}: {_one_line(error)}") from None
+    raw = read_survey_cells(path) if cells is None else cells
     header = [str(c) for c in raw.columns]
     raw.columns = header
     if len(raw) == 0:

@@ -133,23 +133,29 @@ def _frame(taken) -> pd.DataFrame:
 
 
 class _Background:
-    """A call run on its own thread (the library releases the GIL while it writes), so that
-    Python can draw the plots meanwhile; :meth:`wait` returns its seconds or raises its error."""
+    """A call run on its own thread (the library releases the GIL while it reads or writes), so
+    that Python can go on meanwhile; :meth:`wait` returns its seconds or raises its error, and
+    :attr:`value` is what it returned."""
 
-    def __init__(self, function: Callable, *arguments):
+    def __init__(self, function: Callable, *arguments, name: str = "crmkit-csv"):
         self._error: Optional[BaseException] = None
         self._seconds = 0.0
+        self.value = None
         self._thread = threading.Thread(target=self._run, args=(function, arguments),
-                                        name="crmkit-csv", daemon=True)
+                                        name=name, daemon=True)
         self._thread.start()
 
     def _run(self, function: Callable, arguments: tuple) -> None:
         start = time.perf_counter()
         try:
-            function(*arguments)
+            self.value = function(*arguments)
         except BaseException as error:  # handed to the caller by wait()
             self._error = error
         self._seconds = time.perf_counter() - start
+
+    def join(self) -> None:
+        """Waits for the call to end, leaving its error (if any) for :meth:`wait`."""
+        self._thread.join()
 
     def wait(self) -> float:
         self._thread.join()

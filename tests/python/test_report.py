@@ -414,6 +414,16 @@ def test_bad_input_wrong_date_format_names_file_line_and_fix(tmp_path):
     assert f"{path}:3:" in line and "03/02/2024" in line and "--date-format" in line
 
 
+def test_bad_input_the_log_is_reported_before_the_survey(orders, tmp_path):
+    # The command reads the survey file on a thread while it reads the log; a bad log still
+    # stops it first, and a bad survey file is named once the log has been read.
+    missing_survey = tmp_path / "nothere.csv"
+    line = _bad([str(tmp_path / "no_log.csv"), "--survey", str(missing_survey)], tmp_path)
+    assert f"{tmp_path / 'no_log.csv'} not found" in line and "survey file" not in line
+    line = _bad([str(orders), "--survey", str(missing_survey)], tmp_path)
+    assert f"survey file {missing_survey} not found" in line
+
+
 def test_bad_input_empty_or_answerless_survey_file(orders, tmp_path):
     empty = tmp_path / "survey.csv"
     empty.write_text("")

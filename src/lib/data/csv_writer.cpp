@@ -11,11 +11,13 @@
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <new>
 #include <string_view>
 
 #include <fmt/format.h>
 
 #include "crmkit/core/error.hpp"
+#include "crmkit/core/memory.hpp"
 #include "crmkit/core/parallel.hpp"
 #include "crmkit/data/date_parse.hpp"
 #include "crmkit/data/table.hpp"
@@ -188,14 +190,24 @@ std::size_t row_count(std::span<const csv_column> columns) {
   return rows;
 }
 
-/** A growable character buffer that is not zero-filled (formatting overwrites it). */
+/**
+ * A growable character buffer that is not zero-filled (formatting overwrites it). Large ones
+ * (a big table's blocks take tens of megabytes) are on huge pages: with 4 KiB pages every first
+ * touch would be a page fault.
+ */
 class text_buffer {
  public:
   /** Room for `extra` more characters; returns where they go. */
   char* reserve(std::size_t extra) {
     if (size_ + extra > capacity_) {
-      const std::size_t capacity = std::max(2 * capacity_, size_ + extra);
-      auto grown = std::make_unique_for_overwrite<char[]>(capacity);
+      std::size_t capacity = std::max(2 * capacity_, size_ + extra);
+      const bool large = capacity >= memory::huge_page_bytes;
+      constexpr std::size_t page_mask = memory::huge_page_bytes - 1;
+      if (large) capacity = (capacity + page_mask) & ~page_mask;
+      std::unique_ptr<char, release> grown(static_cast<char*>(
+          large ? std::aligned_alloc(memory::huge_page_bytes, capacity) : std::malloc(capacity)));
+      if (!grown) throw std::bad_alloc();
+      if (large) memory::prefer_huge_pages(grown.get(), capacity);
       if (size_ > 0) std::memcpy(grown.get(), data_.get(), size_);
       data_ = std::move(grown);
       capacity_ = capacity;
@@ -207,7 +219,10 @@ class text_buffer {
   [[nodiscard]] std::string_view text() const noexcept { return {data_.get(), size_}; }
 
  private:
-  std::unique_ptr<char[]> data_;
+  struct release {
+    void operator()(char* memory) const noexcept { std::free(memory); }
+  };
+  std::unique_ptr<char, release> data_;
   std::size_t size_ = 0;
   std::size_t capacity_ = 0;
 };

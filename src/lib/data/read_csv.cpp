@@ -28,6 +28,10 @@
 #include "crmkit/data/date_parse.hpp"
 #include "huge_pages.hpp"
 
+#if defined(__SSE2__) && defined(__x86_64__)
+#include <emmintrin.h>
+#endif
+
 #if defined(__unix__)
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -771,16 +775,34 @@ struct chunk {
 };
 
 /**
- * Number of '\n' in the text, eight bytes at a time: in x = w ^ '\n'*0x01..01 a byte is zero
- * exactly where w holds '\n', and ~(((x & 0x7F..7F) + 0x7F..7F) | x) & 0x80..80 flags exactly
- * the zero bytes (no carries cross bytes); multiplying the flags shifted to the low bits by
- * 0x01..01 adds them up in the top byte.
+ * Number of '\n' in the text. On x86-64 (SSE2), sixteen bytes at a time: a byte compares to
+ * 0xFF (-1) where it is '\n', so subtracting the comparisons counts them per byte lane, for up
+ * to 255 steps before _mm_sad_epu8 adds the lanes up. Elsewhere eight bytes at a time: in
+ * x = w ^ '\n'*0x01..01 a byte is zero exactly where w holds '\n', and
+ * ~(((x & 0x7F..7F) + 0x7F..7F) | x) & 0x80..80 flags exactly the zero bytes (no carries cross
+ * bytes); multiplying the flags shifted to the low bits by 0x01..01 adds them up in the top byte.
  */
 std::size_t count_newlines(std::string_view text) noexcept {
-  constexpr std::uint64_t lows = 0x7F7F7F7F7F7F7F7F;
-  constexpr std::uint64_t newlines = 0x0A0A0A0A0A0A0A0A;
   std::size_t total = 0;
   std::size_t i = 0;
+#if defined(__SSE2__) && defined(__x86_64__)
+  constexpr std::size_t steps_per_lane_count = 255;
+  const __m128i newline = _mm_set1_epi8('\n');
+  const __m128i zero = _mm_setzero_si128();
+  while (i + 16 <= text.size()) {
+    const std::size_t steps = std::min(steps_per_lane_count, (text.size() - i) / 16);
+    __m128i lanes = zero;
+    for (std::size_t step = 0; step < steps; ++step, i += 16) {
+      const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(text.data() + i));
+      lanes = _mm_sub_epi8(lanes, _mm_cmpeq_epi8(bytes, newline));
+    }
+    const __m128i sums = _mm_sad_epu8(lanes, zero);
+    total += static_cast<std::size_t>(_mm_cvtsi128_si64(sums)) +
+             static_cast<std::size_t>(_mm_cvtsi128_si64(_mm_unpackhi_epi64(sums, sums)));
+  }
+#else
+  constexpr std::uint64_t lows = 0x7F7F7F7F7F7F7F7F;
+  constexpr std::uint64_t newlines = 0x0A0A0A0A0A0A0A0A;
   for (; i + 8 <= text.size(); i += 8) {
     std::uint64_t word = 0;
     std::memcpy(&word, text.data() + i, 8);
@@ -788,6 +810,7 @@ std::size_t count_newlines(std::string_view text) noexcept {
     const std::uint64_t flags = (~(((x & lows) + lows) | x) & ~lows) >> 7;
     total += static_cast<std::size_t>((flags * 0x0101010101010101) >> 56);
   }
+#endif
   for (; i < text.size(); ++i) total += text[i] == '\n' ? 1 : 0;
   return total;
 }

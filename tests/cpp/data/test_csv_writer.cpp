@@ -68,6 +68,42 @@ TEST_CASE("write_csv: every double reads back exactly, and the text does not dep
   CHECK(inexact == 0);
 }
 
+TEST_CASE("write_csv: a wide table (block buffers of megabytes) is each row's to_chars text") {
+  // 24 number columns of up to 32 characters each: a 4096-row block needs over 3 MiB of room.
+  constexpr std::size_t column_count = 24;
+  constexpr std::size_t rows = 20'000;
+  std::mt19937_64 engine(29);
+  std::uniform_real_distribution<double> uniform(-1e3, 1e3);
+  std::vector<std::vector<double>> values(column_count, std::vector<double>(rows));
+  for (auto& column : values) {
+    for (auto& value : column) value = uniform(engine) * std::pow(10.0, uniform(engine) / 100);
+  }
+  std::vector<csv_column> columns;
+  std::string expected;
+  for (std::size_t c = 0; c < column_count; ++c) {
+    std::string name = "c";
+    name += std::to_string(c);
+    if (c > 0) expected += ',';
+    expected += name;
+    columns.push_back({name, values[c]});
+  }
+  expected += '\n';
+  std::array<char, 64> text{};
+  for (std::size_t row = 0; row < rows; ++row) {
+    for (std::size_t c = 0; c < column_count; ++c) {
+      if (c > 0) expected += ',';
+      expected.append(text.data(), std::to_chars(text.begin(), text.end(), values[c][row]).ptr);
+    }
+    expected += '\n';
+  }
+  for (const std::size_t threads : {1, 4}) {
+    CAPTURE(threads);
+    crmkit::set_num_threads(threads);
+    CHECK(format_csv(columns) == expected);
+  }
+  crmkit::set_num_threads(0);
+}
+
 TEST_CASE("write_csv: numbers are the text std::to_chars gives, for every kind of double") {
   // The writer formats doubles from Dragonbox's shortest digits; std::to_chars (shortest
   // round trip, fixed or scientific by length) is the independent reference for every case.
