@@ -28,15 +28,15 @@ namespace crmkit::math {
 
 /** A node: position o and ln(weight) + g(o). */
 struct log_node {
-  double position = 0;
-  double log_weight = -std::numeric_limits<double>::infinity();
+  double position;
+  double log_weight;
 };
 
 /** Up to two sides of up to `max_panels` 32-node panels each. */
 struct log_concave_rule {
   static constexpr std::size_t panel_nodes = 32;
   static constexpr std::size_t max_panels = 8;
-  std::array<log_node, 2 * max_panels * panel_nodes> nodes{};
+  std::array<log_node, 2 * max_panels * panel_nodes> nodes;  ///< the first `size` are set
   std::size_t size = 0;
 
   /** The largest log weight (−∞ for an empty rule). */
@@ -92,6 +92,132 @@ inline const gauss_legendre_32& gauss_legendre_32_rule() {
   return rule;
 }
 
+/** The 7-point Gauss and 15-point Kronrod rules on [−1, 1] (Piessens et al. 1983, QUADPACK's
+ * qk15): the Kronrod nodes include the Gauss nodes, so both come from 15 evaluations. */
+struct gauss_kronrod_15 {
+  static constexpr std::array<double, 8> abscissae{
+      0.991455371120812639206854697526329, 0.949107912342758524526189684047851,
+      0.864864423359769072789712788640926, 0.741531185599394439863864773280788,
+      0.586087235467691130294144845693013, 0.405845151377397166906606412076961,
+      0.207784955007898467600689403773245, 0.0};
+  static constexpr std::array<double, 8> kronrod_weights{
+      0.022935322010529224963732008058970, 0.063092092629978553290700663189204,
+      0.104790010322250183839876322541518, 0.140653259715525918745189590510238,
+      0.169004726639267902826583426598550, 0.190350578064785409913256402421014,
+      0.204432940075298892414161999234649, 0.209482141084727828012999174891714};
+  /** Weights of the Gauss nodes, abscissae 1, 3, 5 and 7. */
+  static constexpr std::array<double, 4> gauss_weights{
+      0.129484966168869693270611432679082, 0.279705391489276667901467771423780,
+      0.381830050505118944950369775488975, 0.417959183673469387755102040816327};
+};
+
+/** σ, the distance from the mode on one side at which g has fallen by 1 (see above). */
+template <class G>
+double side_width(G& g, double mode, double sign, double length, double peak, double width_guess) {
+  auto drop = [&](double distance) { return g(mode + sign * std::min(distance, length)) - peak; };
+  double width = std::isfinite(width_guess) && width_guess > 0 ? width_guess : 1.0;
+  for (int step = 0; step < 2000 && width < length && drop(width) > -1; ++step) width *= 2;
+  for (int step = 0; step < 2000 && drop(width / 2) < -1; ++step) width /= 2;
+  return width;
+}
+
+/** Appends `panels` 32-point Gauss–Legendre panels of one side, v ∈ [0, end]. */
+template <class G>
+void add_gauss_legendre_side(log_concave_rule& rule, G& g, double mode, double sign, double width,
+                             double end, std::size_t panels) {
+  const auto& gl = gauss_legendre_32_rule();
+  const double panel = end / static_cast<double>(panels);
+  for (std::size_t index = 0; index < panels; ++index) {
+    const double start = panel * static_cast<double>(index);
+    for (std::size_t k = 0; k < log_concave_rule::panel_nodes; ++k) {
+      const double v = start + panel * gl.nodes[k];
+      const double position = mode + sign * width * v / (1 - v);
+      const double jacobian = panel * gl.weights[k] * width / ((1 - v) * (1 - v));
+      rule.nodes[rule.size++] = {position, std::log(jacobian) + g(position)};
+    }
+  }
+}
+
+/** ln of gauss_kronrod_15's Kronrod weights, and each Gauss weight over the Kronrod weight at
+ * the same abscissa (0 at the Kronrod-only abscissae). */
+struct gauss_kronrod_15_log_weights {
+  std::array<double, 8> kronrod{}, gauss_ratio{};
+  gauss_kronrod_15_log_weights() {
+    for (std::size_t a = 0; a < 8; ++a) {
+      kronrod[a] = std::log(gauss_kronrod_15::kronrod_weights[a]);
+      gauss_ratio[a] = a % 2 == 1 ? gauss_kronrod_15::gauss_weights[a / 2] /
+                                        gauss_kronrod_15::kronrod_weights[a]
+                                  : 0.0;
+    }
+  }
+};
+
+inline const gauss_kronrod_15_log_weights& gauss_kronrod_15_logs() {
+  static const gauss_kronrod_15_log_weights logs;
+  return logs;
+}
+
+/**
+ * Appends the Kronrod nodes of `panels` equal 15-point panels of one side, v ∈ [0, end], if the
+ * 7-point Gauss rules on the same evaluations agree with them to `tolerance` relative (summed
+ * over the panels); otherwise leaves the rule unchanged and returns false.
+ */
+template <class G>
+bool add_gauss_kronrod_side(log_concave_rule& rule, G& g, double mode, double sign, double width,
+                            double end, std::size_t panels, double tolerance) {
+  constexpr std::size_t panel_size = 15;
+  const auto& logs = gauss_kronrod_15_logs();
+  std::array<log_node, 2 * panel_size> kronrod{};
+  std::array<double, 2 * panel_size> gauss_weight{};
+  const double half = end / (2 * static_cast<double>(panels));
+  double top = -std::numeric_limits<double>::infinity();
+  std::size_t count = 0;
+  for (std::size_t panel = 0; panel < panels; ++panel) {
+    const double centre = half * static_cast<double>(2 * panel + 1);
+    for (std::size_t k = 0; k < panel_size; ++k, ++count) {
+      const std::size_t a = k < 8 ? k : 14 - k;
+      const double v = centre + half * (k < 8 ? -gauss_kronrod_15::abscissae[a]
+                                              : gauss_kronrod_15::abscissae[a]);
+      const double position = mode + sign * width * v / (1 - v);
+      const double log_jacobian = std::log(half * width / ((1 - v) * (1 - v))) + g(position);
+      kronrod[count] = {position, logs.kronrod[a] + log_jacobian};
+      gauss_weight[count] = logs.gauss_ratio[a];
+      top = std::max(top, kronrod[count].log_weight);
+    }
+  }
+  if (!std::isfinite(top)) return false;
+  double kronrod_sum = 0, gauss_sum = 0;
+  for (std::size_t k = 0; k < count; ++k) {
+    const double term = std::exp(kronrod[k].log_weight - top);
+    kronrod_sum += term;
+    gauss_sum += term * gauss_weight[k];
+  }
+  if (!(std::fabs(kronrod_sum - gauss_sum) <= tolerance * kronrod_sum)) return false;
+  for (std::size_t k = 0; k < count; ++k) rule.nodes[rule.size++] = kronrod[k];
+  return true;
+}
+
+/** The rule of log_concave_nodes or log_concave_nodes_adaptive. */
+template <class G>
+log_concave_rule build_log_concave_rule(G& g, double lower, double mode, double upper,
+                                        double width_guess, std::size_t panels, double tolerance) {
+  panels = std::clamp<std::size_t>(panels, 1, log_concave_rule::max_panels);
+  log_concave_rule rule;
+  const double peak = g(mode);
+  for (const double sign : {-1.0, 1.0}) {
+    const double length = sign < 0 ? mode - lower : upper - mode;
+    if (!(length > 0)) continue;
+    const double width = side_width(g, mode, sign, length, peak, width_guess);
+    const double end = std::isfinite(length) ? length / (length + width) : 1.0;
+    if (tolerance > 0 && (add_gauss_kronrod_side(rule, g, mode, sign, width, end, 1, tolerance) ||
+                          add_gauss_kronrod_side(rule, g, mode, sign, width, end, 2, tolerance))) {
+      continue;
+    }
+    add_gauss_legendre_side(rule, g, mode, sign, width, end, panels);
+  }
+  return rule;
+}
+
 }  // namespace detail
 
 /**
@@ -104,31 +230,21 @@ inline const gauss_legendre_32& gauss_legendre_32_rule() {
 template <class G>
 log_concave_rule log_concave_nodes(G&& g, double lower, double mode, double upper,
                                    double width_guess, std::size_t panels = 2) {
-  const auto& gl = detail::gauss_legendre_32_rule();
-  panels = std::clamp<std::size_t>(panels, 1, log_concave_rule::max_panels);
-  log_concave_rule rule;
-  const double peak = g(mode);
-  for (const double sign : {-1.0, 1.0}) {
-    const double length = sign < 0 ? mode - lower : upper - mode;
-    if (!(length > 0)) continue;
-    auto drop = [&](double distance) { return g(mode + sign * std::min(distance, length)) - peak; };
-    double width = std::isfinite(width_guess) && width_guess > 0 ? width_guess : 1.0;
-    for (int step = 0; step < 2000 && width < length && drop(width) > -1; ++step) width *= 2;
-    for (int step = 0; step < 2000 && drop(width / 2) < -1; ++step) width /= 2;
-    const double end = std::isfinite(length) ? length / (length + width) : 1.0;
-    const double panel = end / static_cast<double>(panels);
-    for (std::size_t index = 0; index < panels; ++index) {
-      const double start = panel * static_cast<double>(index);
-      for (std::size_t k = 0; k < log_concave_rule::panel_nodes; ++k) {
-        const double v = start + panel * gl.nodes[k];
-        const double offset = width * v / (1 - v);
-        const double position = mode + sign * offset;
-        const double jacobian = panel * gl.weights[k] * width / ((1 - v) * (1 - v));
-        rule.nodes[rule.size++] = {position, std::log(jacobian) + g(position)};
-      }
-    }
-  }
-  return rule;
+  return detail::build_log_concave_rule(g, lower, mode, upper, width_guess, panels, 0.0);
+}
+
+/**
+ * log_concave_nodes with fewer nodes where they suffice: on each side the 15-point
+ * Gauss–Kronrod rule over the whole of v ∈ [0, V] is kept when the 7-point Gauss rule on the
+ * same nodes agrees with it to `tolerance` relative (the Kronrod value is then far more accurate
+ * than that difference, being exact for polynomials of degree 23 against 13), else the side gets
+ * log_concave_nodes' two 32-point panels. Smooth, well-scaled integrands (most Pareto/NBD
+ * likelihood terms) cost 15 evaluations per side instead of 64.
+ */
+template <class G>
+log_concave_rule log_concave_nodes_adaptive(G&& g, double lower, double mode, double upper,
+                                            double width_guess, double tolerance) {
+  return detail::build_log_concave_rule(g, lower, mode, upper, width_guess, 2, tolerance);
 }
 
 }  // namespace crmkit::math
