@@ -150,8 +150,9 @@ struct customer_batch {
 /**
  * The rows of a log at or before a last tick, grouped by customer key. Construction makes two
  * parallel passes over the rows (per-chunk histograms, then a stable scatter of each row's
- * period and amount into buckets of consecutive customers, 16 bytes per row, so that no later
- * pass reads the log at random); `for_each_batch` then counting-sorts each bucket by customer in
+ * period and amount into buckets of consecutive customers, 12 bytes per row, 16 when the periods
+ * span more than 2^16, so that no later pass reads the log at random; the storage is kept for
+ * the next grouping, see grouping.cpp); `for_each_batch` then counting-sorts each bucket by customer in
  * cache and sorts each customer's rows by (period, amount). Nothing depends on the
  * thread count. Customers with no row at or before the last tick are absent.
  */

@@ -4,7 +4,9 @@
 #include <atomic>
 #include <bit>
 #include <cmath>
+#include <cstddef>
 #include <mutex>
+#include <type_traits>
 #include <utility>
 
 #include <fmt/format.h>
@@ -240,6 +242,35 @@ int64_t periods_after_first(std::string_view function, std::string_view argument
 
 namespace {
 
+/** A grouped row in the scatter's storage, for any period: {period << 32 | slot, amount}. */
+struct wide_row {
+  uint64_t key;
+  double amount;
+
+  static wide_row make(uint64_t period, uint32_t slot, double amount, unsigned) noexcept {
+    return {period << 32 | slot, amount};
+  }
+  [[nodiscard]] uint32_t slot(unsigned) const noexcept { return static_cast<uint32_t>(key); }
+  [[nodiscard]] keyed_row unpack(unsigned) const noexcept { return {key, amount}; }
+};
+
+/** The same in 12 bytes when every period is below 2^(32 - shift): {period << shift | slot}. */
+struct [[gnu::packed]] narrow_row {
+  uint32_t key;
+  double amount;
+
+  static narrow_row make(uint64_t period, uint32_t slot, double amount, unsigned shift) noexcept {
+    return {static_cast<uint32_t>(period << shift | slot), amount};
+  }
+  [[nodiscard]] uint32_t slot(unsigned shift) const noexcept {
+    return key & ((uint32_t{1} << shift) - 1);
+  }
+  [[nodiscard]] keyed_row unpack(unsigned shift) const noexcept {
+    return {static_cast<uint64_t>(key >> shift) << 32 | slot(shift), amount};
+  }
+};
+static_assert(sizeof(narrow_row) == 12);
+
 /**
  * Storage for grouped rows, kept between groupings: the first touch of fresh memory costs a page
  * fault and the kernel's zeroing of every page, which took as long as the rest of a grouping of
@@ -248,12 +279,12 @@ namespace {
  */
 class row_storage {
  public:
-  explicit row_storage(size_t rows) {
+  explicit row_storage(size_t bytes) {
     {
       const std::scoped_lock guard(kept_lock());
-      if (kept().size() >= rows) buffer_ = std::exchange(kept(), {});
+      if (kept().size() >= bytes) buffer_ = std::exchange(kept(), {});
     }
-    if (buffer_.size() < rows) buffer_ = detail::huge_buffer<keyed_row>(rows);
+    if (buffer_.size() < bytes) buffer_ = detail::huge_buffer<std::byte>(bytes);
   }
   row_storage() = default;
   row_storage(row_storage&& other) noexcept : buffer_(std::exchange(other.buffer_, {})) {}
@@ -266,16 +297,22 @@ class row_storage {
   row_storage& operator=(const row_storage&) = delete;
   ~row_storage() { give_back(); }
 
-  [[nodiscard]] keyed_row* data() noexcept { return buffer_.data(); }
-  [[nodiscard]] const keyed_row* data() const noexcept { return buffer_.data(); }
+  template <class Row>
+  [[nodiscard]] Row* rows() noexcept {
+    return reinterpret_cast<Row*>(buffer_.data());
+  }
+  template <class Row>
+  [[nodiscard]] const Row* rows() const noexcept {
+    return reinterpret_cast<const Row*>(buffer_.data());
+  }
 
  private:
   static std::mutex& kept_lock() {
     static std::mutex lock;
     return lock;
   }
-  static detail::huge_buffer<keyed_row>& kept() {
-    static detail::huge_buffer<keyed_row> buffer;
+  static detail::huge_buffer<std::byte>& kept() {
+    static detail::huge_buffer<std::byte> buffer;
     return buffer;
   }
   void give_back() noexcept {
@@ -285,7 +322,7 @@ class row_storage {
     buffer_ = {};
   }
 
-  detail::huge_buffer<keyed_row> buffer_;
+  detail::huge_buffer<std::byte> buffer_;
 };
 
 }  // namespace
@@ -295,8 +332,9 @@ struct customer_groups::state {
   bucket_layout buckets;
   std::vector<uint32_t> bucket_begin;  // bucket b's rows: [bucket_begin[b], bucket_begin[b + 1])
   std::vector<size_t> customer_begin;  // bucket b's first customer
-  // Each used row as {relative period << 32 | slot within its bucket, amount}, bucket by bucket.
+  // Each used row as a narrow_row (when its periods fit) or a wide_row, bucket by bucket.
   row_storage bucket_rows;
+  bool narrow_rows = false;
   size_t customers_after_end = 0;
 
   state(std::span<const int64_t> customer, const checked_log& log)
@@ -375,11 +413,11 @@ class relative_period {
 };
 
 /** Pass 2: the stable scatter of every used row's period, slot and amount into its bucket. */
-template <bool every_row_in_window, bool with_amount>
+template <bool every_row_in_window, bool with_amount, class Row>
 void scatter_rows(const customer_slots& slots, const bucket_layout& buckets,
                   std::span<const int64_t> timestamp, std::span<const double> amount,
-                  const relative_period& period_of, int64_t last_tick,
-                  std::span<uint32_t> cursor, keyed_row* bucket_rows, size_t grain) {
+                  const relative_period& period_of, int64_t last_tick, std::span<uint32_t> cursor,
+                  Row* bucket_rows, size_t grain) {
   parallel_chunks(timestamp.size(), grain, [&](size_t chunk, size_t begin, size_t end) {
     uint32_t* next = cursor.data() + chunk * buckets.count;
     for (size_t i = begin; i < end; ++i) {
@@ -387,8 +425,9 @@ void scatter_rows(const customer_slots& slots, const bucket_layout& buckets,
       const uint32_t slot = slots.of_row(i);
       const size_t bucket = buckets.of(slot);
       const uint64_t period = period_of(timestamp[i]);
-      bucket_rows[next[bucket]++] = {period << 32 | (slot - buckets.first_slot(bucket)),
-                                     with_amount ? amount[i] : 0.0};
+      bucket_rows[next[bucket]++] =
+          Row::make(period, static_cast<uint32_t>(slot - buckets.first_slot(bucket)),
+                    with_amount ? amount[i] : 0.0, buckets.shift);
     }
   });
 }
@@ -414,8 +453,9 @@ customer_groups::customer_groups(std::span<const int64_t> customer,
   auto cursor = detail::large_vector<uint32_t>(chunks * B, 0);
   auto in_window = detail::large_vector<uint8_t>(s.slots.size(), 0);
   auto after_end = detail::large_vector<uint8_t>(s.slots.size(), 0);
-  (every_row_in_window ? count_rows<true> : count_rows<false>)(
-      s.slots, s.buckets, timestamp, last_tick, cursor, in_window, after_end, grain);
+  (every_row_in_window ? count_rows<true> : count_rows<false>)(s.slots, s.buckets, timestamp,
+                                                               last_tick, cursor, in_window,
+                                                               after_end, grain);
   // Bucket b's rows go to [bucket_begin[b], bucket_begin[b + 1]), chunk by chunk in order.
   s.bucket_begin.assign(B + 1, 0);
   uint32_t running = 0;
@@ -445,13 +485,23 @@ customer_groups::customer_groups(std::span<const int64_t> customer,
   after_end = {};
   in_window = {};
 
-  s.bucket_rows = row_storage(running);
-  const auto scatter =
-      every_row_in_window
-          ? (amount.empty() ? scatter_rows<true, false> : scatter_rows<true, true>)
-          : (amount.empty() ? scatter_rows<false, false> : scatter_rows<false, true>);
-  scatter(s.slots, s.buckets, timestamp, amount, relative_period(log.calendar, log.first_period),
-          last_tick, cursor, s.bucket_rows.data(), grain);
+  const relative_period period_of(log.calendar, log.first_period);
+  const uint64_t last_period = period_of(std::min(last_tick, log.extent.last_tick));
+  s.narrow_rows = last_period < (uint64_t{1} << (32 - s.buckets.shift));
+  const auto scatter = [&]<class Row>(std::type_identity<Row>) {
+    s.bucket_rows = row_storage(running * sizeof(Row));
+    Row* rows = s.bucket_rows.rows<Row>();
+    const auto pass =
+        every_row_in_window
+            ? (amount.empty() ? scatter_rows<true, false, Row> : scatter_rows<true, true, Row>)
+            : (amount.empty() ? scatter_rows<false, false, Row> : scatter_rows<false, true, Row>);
+    pass(s.slots, s.buckets, timestamp, amount, period_of, last_tick, cursor, rows, grain);
+  };
+  if (s.narrow_rows) {
+    scatter(std::type_identity<narrow_row>{});
+  } else {
+    scatter(std::type_identity<wide_row>{});
+  }
   s.slots.forget_rows();
 }
 
@@ -474,39 +524,46 @@ void customer_groups::for_each_batch(
   const state& s = *state_;
   // Per bucket, in cache: counting-sort the rows by slot, then sort each customer's rows by
   // (period, amount).
-  parallel_for(
-      s.buckets.count,
-      [&](size_t begin, size_t end) {
-        std::vector<uint32_t> slot_start, offsets;
-        std::vector<keyed_row> sorted;
-        std::vector<int64_t> keys;
-        for (size_t b = begin; b < end; ++b) {
-          const std::span<const keyed_row> rows(s.bucket_rows.data() + s.bucket_begin[b],
-                                                s.bucket_begin[b + 1] - s.bucket_begin[b]);
-          const size_t first_slot = s.buckets.first_slot(b);
-          const size_t width = std::min(s.slots.size(), s.buckets.first_slot(b + 1)) - first_slot;
-          slot_start.assign(width + 1, 0);
-          for (const keyed_row& row : rows) ++slot_start[static_cast<uint32_t>(row.key) + 1];
-          for (size_t w = 0; w < width; ++w) slot_start[w + 1] += slot_start[w];
-          sorted.resize(rows.size());
-          for (const keyed_row& row : rows) {
-            sorted[slot_start[static_cast<uint32_t>(row.key)]++] = row;
+  const auto each_bucket = [&]<class Row>(std::type_identity<Row>) {
+    parallel_for(
+        s.buckets.count,
+        [&](size_t begin, size_t end) {
+          std::vector<uint32_t> slot_start, offsets;
+          std::vector<keyed_row> sorted;
+          std::vector<int64_t> keys;
+          for (size_t b = begin; b < end; ++b) {
+            const std::span<const Row> rows(s.bucket_rows.rows<Row>() + s.bucket_begin[b],
+                                            s.bucket_begin[b + 1] - s.bucket_begin[b]);
+            const unsigned shift = s.buckets.shift;
+            const size_t first_slot = s.buckets.first_slot(b);
+            const size_t width = std::min(s.slots.size(), s.buckets.first_slot(b + 1)) - first_slot;
+            slot_start.assign(width + 1, 0);
+            for (const Row& row : rows) ++slot_start[row.slot(shift) + 1];
+            for (size_t w = 0; w < width; ++w) slot_start[w + 1] += slot_start[w];
+            sorted.resize(rows.size());
+            for (const Row& row : rows) sorted[slot_start[row.slot(shift)]++] = row.unpack(shift);
+            keys.clear();
+            offsets.assign(1, 0);
+            for (size_t w = 0, from = 0; w < width; ++w) {
+              const size_t to = slot_start[w];  // the counting sort left each start at its end
+              if (to == from) continue;
+              std::sort(sorted.begin() + static_cast<std::ptrdiff_t>(from),
+                        sorted.begin() + static_cast<std::ptrdiff_t>(to), period_then_amount);
+              keys.push_back(s.slots.key(first_slot + w));
+              offsets.push_back(static_cast<uint32_t>(to));
+              from = to;
+            }
+            if (!keys.empty())
+              visit({s.customer_begin[b], s.bucket_begin[b], keys, offsets, sorted});
           }
-          keys.clear();
-          offsets.assign(1, 0);
-          for (size_t w = 0, from = 0; w < width; ++w) {
-            const size_t to = slot_start[w];  // the counting sort left each start at its end
-            if (to == from) continue;
-            std::sort(sorted.begin() + static_cast<std::ptrdiff_t>(from),
-                      sorted.begin() + static_cast<std::ptrdiff_t>(to), period_then_amount);
-            keys.push_back(s.slots.key(first_slot + w));
-            offsets.push_back(static_cast<uint32_t>(to));
-            from = to;
-          }
-          if (!keys.empty()) visit({s.customer_begin[b], s.bucket_begin[b], keys, offsets, sorted});
-        }
-      },
-      4);
+        },
+        4);
+  };
+  if (s.narrow_rows) {
+    each_bucket(std::type_identity<narrow_row>{});
+  } else {
+    each_bucket(std::type_identity<wide_row>{});
+  }
 }
 
 customer_periods::customer_periods(std::span<const int64_t> customer,
