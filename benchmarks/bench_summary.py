@@ -1,11 +1,14 @@
-"""Per-customer summary of a 10-million-row log held in memory: crmkit against pandas.
+"""Per-customer summary of a 10-million-row log held in memory: crmkit against pandas and numpy.
 
-Both sides compute lifetimes' summary (daily periods, weekly units: freq="D",
+Every side computes lifetimes' summary (daily periods, weekly units: freq="D",
 freq_multiplier=7, observation end = the last date) on the same DataFrame in the same run:
-pandas with a straightforward groupby implementation, crmkit with
-`summary_data_from_transaction_data`. The script checks that the answers agree, prints the best
-of `--repeats` timings and their ratio, then measures crmkit's peak resident memory in a fresh
-process that holds only the input columns.
+pandas with a straightforward groupby implementation, plain numpy with one argsort of a
+(customer, day) key and `np.add.reduceat` (single thread; the fast formulation of issue #17),
+crmkit with `summary_data_from_transaction_data`. The script checks that the answers agree,
+prints the best of `--repeats` timings and the ratios, and the memory-bandwidth floor measured
+in the same run: the time to read the three input columns once (`np.sum` over them, on one
+thread and split over two). It then measures crmkit's peak resident memory in a fresh process
+that holds only the input columns.
 
 Usage: /usr/bin/python3 benchmarks/bench_summary.py [--customers 900000] [--repeats 3]
 (with crmkit importable: pip-installed, or PYTHONPATH=<build>/python).
@@ -15,10 +18,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -60,6 +65,53 @@ def pandas_summary(log: pd.DataFrame) -> pd.DataFrame:
             "monetary_value": np.where(count > 1, repeat_spend / (count - 1).clip(lower=1), 0.0),
         }
     )
+
+
+NANOSECONDS_PER_DAY = 86_400 * 10**9
+
+
+def numpy_summary(log: pd.DataFrame) -> pd.DataFrame:
+    """The same semantics in plain numpy: one argsort of a (customer, day) key, then reduceat."""
+    customer = log["customer_id"].to_numpy()
+    day = log["date"].to_numpy().view(np.int64) // NANOSECONDS_PER_DAY
+    amount = log["amount"].to_numpy()
+    first_customer, first_day, end = customer.min(), day.min(), day.max()
+    days = end - first_day + 1
+    key = (customer - first_customer) * days + (day - first_day)
+    order = np.argsort(key)
+    key, amount = key[order], amount[order]
+    period_start = np.flatnonzero(np.concatenate(([True], key[1:] != key[:-1])))
+    totals = np.add.reduceat(amount, period_start)
+    period_key = key[period_start]
+    period_customer, period_day = np.divmod(period_key, days)
+    customer_start = np.flatnonzero(np.concatenate(([True], period_customer[1:] != period_customer[:-1])))
+    count = np.diff(np.append(customer_start, len(period_key)))
+    first = period_day[customer_start]
+    last = period_day[np.append(customer_start[1:], len(period_key)) - 1]
+    totals[customer_start] = 0.0  # the first purchase period is not a repeat purchase
+    repeat_spend = np.add.reduceat(totals, customer_start)
+    frequency = (count - 1).astype(float)
+    return pd.DataFrame(
+        {
+            "frequency": frequency,
+            "recency": (last - first) / 7.0,
+            "T": (end - first_day - first) / 7.0,
+            "monetary_value": np.where(count > 1, repeat_spend / np.maximum(frequency, 1.0), 0.0),
+        },
+        index=pd.Index(period_customer[customer_start] + first_customer, name="customer_id"),
+    )
+
+
+def read_once(columns: list[np.ndarray], threads: int) -> None:
+    """Reads every input column once (np.sum), split into `threads` parts read concurrently."""
+    parts = [column[i * len(column) // threads:(i + 1) * len(column) // threads]
+             for column in columns for i in range(threads)]
+    if threads == 1:
+        for part in parts:
+            part.sum()
+        return
+    with ThreadPoolExecutor(threads) as pool:  # numpy's reductions release the GIL
+        list(pool.map(np.sum, parts))
 
 
 def crmkit_summary(log: pd.DataFrame) -> pd.DataFrame:
@@ -111,22 +163,37 @@ def main() -> None:
     print(f"log: {len(log):,} rows, {log['customer_id'].nunique():,} customers, "
           f"{log['date'].min():%Y-%m-%d} to {log['date'].max():%Y-%m-%d}; crmkit threads: {crmkit.num_threads()}")
 
-    ours, theirs = crmkit_summary(log), pandas_summary(log)
-    assert ours.index.equals(theirs.index)
-    np.testing.assert_array_equal(ours["frequency"], theirs["frequency"])
-    for column in ["recency", "T", "monetary_value"]:
-        np.testing.assert_allclose(ours[column], theirs[column], rtol=1e-9, atol=1e-9, err_msg=column)
+    ours = crmkit_summary(log)
+    for peer in [pandas_summary(log), numpy_summary(log)]:
+        assert ours.index.equals(peer.index)
+        np.testing.assert_array_equal(ours["frequency"], peer["frequency"])
+        for column in ["recency", "T", "monetary_value"]:
+            np.testing.assert_allclose(ours[column], peer[column], rtol=1e-9, atol=1e-9, err_msg=column)
+    del peer
 
-    pandas_seconds = best_of(arguments.repeats, pandas_summary, log)
-    crmkit_seconds = best_of(arguments.repeats, crmkit_summary, log)
-    print(f"pandas groupby : {pandas_seconds:8.3f} s (best of {arguments.repeats})")
-    print(f"crmkit         : {crmkit_seconds:8.3f} s (best of {arguments.repeats})")
-    print(f"ratio          : {pandas_seconds / crmkit_seconds:8.1f}x faster")
+    columns = [log["customer_id"].to_numpy(), log["date"].to_numpy().view(np.int64), log["amount"].to_numpy()]
+    input_mib = sum(column.nbytes for column in columns) / 2**20
+    repeats = arguments.repeats
+    pandas_seconds = best_of(repeats, pandas_summary, log)
+    numpy_seconds = best_of(repeats, numpy_summary, log)
+    crmkit_seconds = best_of(max(repeats, 5), crmkit_summary, log)
+    floor_seconds = {threads: best_of(max(repeats, 5) * 3, read_once, columns, threads) for threads in (1, 2)}
+    print(f"pandas groupby : {pandas_seconds:8.3f} s (best of {repeats})")
+    print(f"numpy argsort  : {numpy_seconds:8.3f} s (best of {repeats}; one thread)")
+    print(f"crmkit         : {crmkit_seconds:8.3f} s (best of {max(repeats, 5)}; {crmkit.num_threads()} threads)")
+    for threads, seconds in floor_seconds.items():
+        print(f"floor, {threads} thread{'s' if threads > 1 else ' '}: {seconds:8.4f} s (read the {input_mib:.0f} MiB "
+              f"input once, {input_mib / 1024 / seconds:.1f} GiB/s)")
+    print(f"vs pandas      : {pandas_seconds / crmkit_seconds:8.1f}x faster")
+    print(f"vs numpy       : {numpy_seconds / crmkit_seconds:8.1f}x faster (target >= 20x)")
+    for threads, seconds in floor_seconds.items():
+        print(f"vs floor ({threads} th) : {crmkit_seconds / seconds:8.1f}x the floor (target <= 5x)")
+    print(f"load average   : {os.getloadavg()[0]:.2f} (1 min) on {os.cpu_count()} CPUs")
 
     with tempfile.TemporaryDirectory() as folder:
         for column in COLUMNS:
             np.save(Path(folder) / f"{column}.npy", log[column].to_numpy())
-        del log, ours, theirs
+        del log, ours, columns
         child = subprocess.run([sys.executable, __file__, "--memory-child", folder],
                                capture_output=True, text=True, check=True)
     memory = json.loads(child.stdout)

@@ -126,7 +126,20 @@ def _timestamp(value: Any, datetime_format: Optional[str], argument: str) -> Opt
     return int(stamp.value)
 
 
-def _amounts(transactions: pd.DataFrame, monetary_value_col: Any) -> Optional[np.ndarray]:
+def _check_finite(transactions: pd.DataFrame, monetary_value_col: Any, amounts: Optional[np.ndarray]) -> None:
+    """A non-finite amount as an error naming its row and index label."""
+    # min and max propagate NaN and reach any infinity, without a temporary array.
+    if amounts is None or not len(amounts) or (np.isfinite(amounts.min()) and np.isfinite(amounts.max())):
+        return
+    bad = ~np.isfinite(amounts)
+    position = int(np.flatnonzero(bad)[0])
+    raise ValueError(
+        f"monetary_value_col {monetary_value_col!r} has the non-finite amount {amounts[position]} "
+        f"at {_first_bad_row(transactions[monetary_value_col], bad)}"
+    )
+
+
+def _amounts(transactions: pd.DataFrame, monetary_value_col: Any, check_finite: bool = True) -> Optional[np.ndarray]:
     if monetary_value_col is None:
         return None
     values = _column(transactions, "monetary_value_col", monetary_value_col)
@@ -136,23 +149,30 @@ def _amounts(transactions: pd.DataFrame, monetary_value_col: Any) -> Optional[np
         amounts = np.ascontiguousarray(values.to_numpy())  # a view, not a copy
     else:
         amounts = np.ascontiguousarray(values.to_numpy(dtype=np.float64, na_value=np.nan))
-    # min and max propagate NaN and reach any infinity, without a temporary array.
-    if len(amounts) and not (np.isfinite(amounts.min()) and np.isfinite(amounts.max())):
-        bad = ~np.isfinite(amounts)
-        position = int(np.flatnonzero(bad)[0])
-        raise ValueError(
-            f"monetary_value_col {monetary_value_col!r} has the non-finite amount {amounts[position]} "
-            f"at {_first_bad_row(values, bad)}"
-        )
+    if check_finite:
+        _check_finite(transactions, monetary_value_col, amounts)
     return amounts
 
 
-def _log_arrays(transactions, customer_id_col, datetime_col, monetary_value_col, datetime_format):
+def _log_arrays(transactions, customer_id_col, datetime_col, monetary_value_col, datetime_format,
+                check_finite=True):
+    """The core's columns. check_finite=False leaves the amounts' check to a core function that
+    makes it anyway (see `_core_call`): a valid log is then not read twice."""
     ids = _column(transactions, "customer_id_col", customer_id_col)
     dates = _column(transactions, "datetime_col", datetime_col)
     customer, labels = _customer_keys(ids, "customer_id_col")
     timestamp = _timestamps(dates, datetime_format, "datetime_col")
-    return customer, labels, timestamp, _amounts(transactions, monetary_value_col)
+    return customer, labels, timestamp, _amounts(transactions, monetary_value_col, check_finite)
+
+
+def _core_call(call, transactions: pd.DataFrame, monetary_value_col: Any, amounts: Optional[np.ndarray]):
+    """`call()`, a core function that rejects non-finite amounts; when it fails, a non-finite
+    amount is reported as `_amounts` reports it (naming the index label), else its own error."""
+    try:
+        return call()
+    except ValueError:
+        _check_finite(transactions, monetary_value_col, amounts)
+        raise
 
 
 def _index(keys: np.ndarray, labels: Optional[pd.Index], name: Any) -> pd.Index:
@@ -242,17 +262,20 @@ def summary_data_from_transaction_data(
     2         0.0      0.0  12.0             0.0
     """
     customer, labels, timestamp, amount = _log_arrays(
-        transactions, customer_id_col, datetime_col, monetary_value_col, datetime_format
+        transactions, customer_id_col, datetime_col, monetary_value_col, datetime_format, check_finite=False
     )
-    result = _core.data.summarize(
-        customer,
-        timestamp,
-        amount,
-        freq=freq,
-        freq_multiplier=float(freq_multiplier),
-        observation_period_end=_timestamp(observation_period_end, datetime_format, "observation_period_end"),
-        include_first_transaction=bool(include_first_transaction),
-        ticks_per_second=_NANOSECONDS,
+    result = _core_call(
+        lambda: _core.data.summarize(
+            customer,
+            timestamp,
+            amount,
+            freq=freq,
+            freq_multiplier=float(freq_multiplier),
+            observation_period_end=_timestamp(observation_period_end, datetime_format, "observation_period_end"),
+            include_first_transaction=bool(include_first_transaction),
+            ticks_per_second=_NANOSECONDS,
+        ),
+        transactions, monetary_value_col, amount,
     )
     columns = ["frequency", "recency", "T"] + (["monetary_value"] if amount is not None else [])
     summary = pd.DataFrame(
@@ -326,22 +349,26 @@ def calibration_and_holdout_data(
         every purchase or the observation end is not in a later period.
     """
     customer, labels, timestamp, amount = _log_arrays(
-        transactions, customer_id_col, datetime_col, monetary_value_col, datetime_format
+        transactions, customer_id_col, datetime_col, monetary_value_col, datetime_format, check_finite=False
     )
-    calibration_end = _timestamp(calibration_period_end, datetime_format, "calibration_period_end")
-    if calibration_end is None:
-        raise ValueError("calibration_period_end is required")
-    result = _core.data.calibration_and_holdout(
-        customer,
-        timestamp,
-        amount,
-        calibration_end,
-        observation_period_end=_timestamp(observation_period_end, datetime_format, "observation_period_end"),
-        freq=freq,
-        freq_multiplier=float(freq_multiplier),
-        include_first_transaction=bool(include_first_transaction),
-        ticks_per_second=_NANOSECONDS,
-    )
+
+    def split():
+        calibration_end = _timestamp(calibration_period_end, datetime_format, "calibration_period_end")
+        if calibration_end is None:
+            raise ValueError("calibration_period_end is required")
+        return _core.data.calibration_and_holdout(
+            customer,
+            timestamp,
+            amount,
+            calibration_end,
+            observation_period_end=_timestamp(observation_period_end, datetime_format, "observation_period_end"),
+            freq=freq,
+            freq_multiplier=float(freq_multiplier),
+            include_first_transaction=bool(include_first_transaction),
+            ticks_per_second=_NANOSECONDS,
+        )
+
+    result = _core_call(split, transactions, monetary_value_col, amount)
     calibration = result["calibration"]
     columns = {"frequency_cal": calibration["frequency"], "recency_cal": calibration["recency"],
                "T_cal": calibration["T"]}

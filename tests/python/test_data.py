@@ -202,6 +202,34 @@ def test_python_equals_the_cpp_core_exactly():
             np.testing.assert_array_equal(frame[column].to_numpy(), core[column], err_msg=column)
 
 
+def test_hours_spanning_more_than_two_to_the_nineteen_periods_match_hand_computation():
+    # 700,000 hourly periods (80 years) are too many for the grouping's 12-byte rows of this log
+    # (periods below 2^19 with its 2^13 customer slots per bucket), so it takes its 16-byte rows;
+    # the same log in days fits them. Hand-worked: customer 1 buys in hours 0 and 600,000 (two
+    # rows there, 20 + 2.5), customer 2 in hour 5; the end is hour 700,000 (hour 0 is midnight,
+    # so day d holds hours 24 d .. 24 d + 23).
+    start = pd.Timestamp("1950-01-01")
+    hours = pd.to_timedelta([0, 600_000, 600_000.5, 5], unit="h")
+    log = pd.DataFrame({"id": [1, 1, 1, 2], "when": start + hours, "spend": [10.0, 20.0, 2.5, 4.0]})
+    end = start + pd.Timedelta(hours=700_000)
+    by_hour = summary_data_from_transaction_data(log, "id", "when", "spend", freq="H", observation_period_end=end)
+    assert by_hour.loc[1].tolist() == [1, 600_000, 700_000, 22.5]
+    assert by_hour.loc[2].tolist() == [0, 0, 699_995, 0]
+    by_day = summary_data_from_transaction_data(log, "id", "when", "spend", freq="D", observation_period_end=end)
+    assert by_day.loc[1].tolist() == [1, 600_000 // 24, 700_000 // 24, 22.5]
+    assert by_day.loc[2].tolist() == [0, 0, 700_000 // 24, 0]
+
+
+def test_a_summary_is_unchanged_by_the_summaries_before_it():
+    # The grouping's storage is reused from call to call: a large log, a small one, the large one.
+    log, _ = crmkit.simulate_transactions(20_000, seed=4, freq="D")
+    first = summary_data_from_transaction_data(log, "customer_id", "date", "amount")
+    # Customer 3 of the hand-worked log: days 03-30 and 04-02, T 92 days, repeat day spent 12.
+    assert summarize_hand().loc[3].tolist() == [1, 3, 92, 12]
+    again = summary_data_from_transaction_data(log, "customer_id", "date", "amount")
+    pd.testing.assert_frame_equal(first, again, check_exact=True)
+
+
 @pytest.mark.parametrize(
     "change, kwargs, message",
     [
@@ -236,6 +264,9 @@ def test_more_bad_input():
         calibration_and_holdout_data(HAND, "id", "when", "2024-06-30 01:00", END)
     with pytest.raises(ValueError, match="calibration_period_end = 2023-01-01 is before every purchase"):
         calibration_and_holdout_data(HAND, "id", "when", "2023-01-01")
+    with pytest.raises(ValueError, match="non-finite amount nan at row 6"):
+        calibration_and_holdout_data(HAND.assign(spend=[1.0] * 6 + [np.nan, 1.0]), "id", "when", "2024-03-01",
+                                     monetary_value_col="spend")
 
 
 def test_lifetimes_utils_names_are_the_same_objects():

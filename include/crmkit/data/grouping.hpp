@@ -18,7 +18,7 @@
 /**
  * A transaction log grouped by customer: its validation, the periods of its timestamps, and a
  * deterministic parallel counting sort that hands every customer's rows, ordered by
- * (period, row), to a visitor. The per-customer summary (summary.hpp) and the lifecycle stages
+ * (period, amount), to a visitor. The per-customer summary (summary.hpp) and the lifecycle stages
  * are built on it.
  */
 namespace crmkit::data {
@@ -93,10 +93,9 @@ checked_log check_log(std::string_view function, std::span<const std::int64_t> c
 std::int64_t periods_after_first(std::string_view function, std::string_view argument,
                                  std::int64_t end_tick, const checked_log& log);
 
-/** One row of a customer's group: its period (relative to the log's first) and row index, amount.
- */
+/** One row of a customer's group: its period (relative to the log's first) and amount. */
 struct keyed_row {
-  std::uint64_t key;  ///< relative period << 32 | row
+  std::uint64_t key;  ///< relative period << 32 | the customer's slot in its bucket
   double amount;      ///< 0 for a log without amounts
 
   [[nodiscard]] std::int64_t period() const noexcept {
@@ -106,40 +105,34 @@ struct keyed_row {
 };
 
 /**
- * Sums a customer's rows period by period. The amounts of one period are added in ascending
- * order of value, so the total does not depend on the order of the input rows.
+ * Sums a customer's rows period by period. The rows come sorted by (period, amount), so the
+ * amounts of one period are added in ascending order of value and the total does not depend on
+ * the order of the input rows.
  */
-class period_totals {
- public:
-  /** Calls `visit(period, total)` for each period of `rows` (sorted by key), in order. */
+struct period_totals {
+  /**
+   * Calls `visit(period, total)` for each period of `rows` (one customer's, sorted by
+   * (period, amount)), in order.
+   */
   template <class Visit>
-  void each(std::span<const keyed_row> rows, Visit&& visit) {
+  static void each(std::span<const keyed_row> rows, Visit&& visit) {
     for (std::size_t begin = 0; begin < rows.size();) {
-      const std::int64_t period = rows[begin].period();
+      const std::uint64_t key = rows[begin].key;
+      double total = rows[begin].amount;
       std::size_t end = begin + 1;
-      while (end < rows.size() && rows[end].period() == period) ++end;
-      visit(period, total(rows.subspan(begin, end - begin)));
+      if (end < rows.size() && rows[end].key == key) {
+        total = 0;
+        for (end = begin; end < rows.size() && rows[end].key == key; ++end) total += rows[end].amount;
+      }
+      visit(rows[begin].period(), total);
       begin = end;
     }
   }
-
- private:
-  double total(std::span<const keyed_row> group) {
-    if (group.size() == 1) return group[0].amount;
-    values_.clear();
-    for (const keyed_row& row : group) values_.push_back(row.amount);
-    std::sort(values_.begin(), values_.end());
-    double sum = 0;
-    for (const double value : values_) sum += value;
-    return sum;
-  }
-
-  std::vector<double> values_;
 };
 
 /**
  * A run of consecutive customers (in ascending key order) with their rows: customer `first + k`
- * has key `keys[k]` and rows `rows[offsets[k] .. offsets[k + 1])`, sorted by (period, row).
+ * has key `keys[k]` and rows `rows[offsets[k] .. offsets[k + 1])`, sorted by (period, amount).
  */
 struct customer_batch {
   std::size_t first = 0;
@@ -156,9 +149,11 @@ struct customer_batch {
 
 /**
  * The rows of a log at or before a last tick, grouped by customer key. Construction makes two
- * parallel passes over the rows (per-chunk histograms, then a stable scatter into buckets of
- * consecutive customers, 4 bytes per row); `for_each_batch` then counting-sorts each bucket by
- * customer in cache and sorts each customer's rows by (period, row). Nothing depends on the
+ * parallel passes over the rows (per-chunk histograms, then a stable scatter of each row's
+ * period and amount into buckets of consecutive customers, 12 bytes per row, 16 when the periods
+ * span more than 2^16, so that no later pass reads the log at random; the storage is kept for
+ * the next grouping, see grouping.cpp); `for_each_batch` then counting-sorts each bucket by customer in
+ * cache and sorts each customer's rows by (period, amount). Nothing depends on the
  * thread count. Customers with no row at or before the last tick are absent.
  */
 class customer_groups {

@@ -4,6 +4,9 @@
 #include <atomic>
 #include <bit>
 #include <cmath>
+#include <cstddef>
+#include <mutex>
+#include <type_traits>
 #include <utility>
 
 #include <fmt/format.h>
@@ -127,9 +130,10 @@ class customer_slots {
   [[nodiscard]] uint32_t of_row(size_t row) const noexcept {
     return row_slot_.empty() ? static_cast<uint32_t>(customer_[row] - min_key_) : row_slot_[row];
   }
-  void prefetch(size_t row) const noexcept {
-    __builtin_prefetch(row_slot_.empty() ? static_cast<const void*>(customer_.data() + row)
-                                         : static_cast<const void*>(row_slot_.data() + row));
+  /** Releases the per-row slots once the rows are grouped (keys stay available). */
+  void forget_rows() noexcept {
+    customer_ = {};
+    row_slot_ = {};
   }
   [[nodiscard]] int64_t key(size_t slot) const noexcept {
     return sorted_keys_.empty() ? min_key_ + static_cast<int64_t>(slot) : sorted_keys_[slot];
@@ -236,56 +240,222 @@ int64_t periods_after_first(std::string_view function, std::string_view argument
   return end;
 }
 
+namespace {
+
+/** A grouped row in the scatter's storage, for any period: {period << 32 | slot, amount}. */
+struct wide_row {
+  uint64_t key;
+  double amount;
+
+  static wide_row make(uint64_t period, uint32_t slot, double amount, unsigned) noexcept {
+    return {period << 32 | slot, amount};
+  }
+  [[nodiscard]] uint32_t slot(unsigned) const noexcept { return static_cast<uint32_t>(key); }
+  [[nodiscard]] keyed_row unpack(unsigned) const noexcept { return {key, amount}; }
+};
+
+/** The same in 12 bytes when every period is below 2^(32 - shift): {period << shift | slot}. */
+struct [[gnu::packed]] narrow_row {
+  uint32_t key;
+  double amount;
+
+  static narrow_row make(uint64_t period, uint32_t slot, double amount, unsigned shift) noexcept {
+    return {static_cast<uint32_t>(period << shift | slot), amount};
+  }
+  [[nodiscard]] uint32_t slot(unsigned shift) const noexcept {
+    return key & ((uint32_t{1} << shift) - 1);
+  }
+  [[nodiscard]] keyed_row unpack(unsigned shift) const noexcept {
+    return {static_cast<uint64_t>(key >> shift) << 32 | slot(shift), amount};
+  }
+};
+static_assert(sizeof(narrow_row) == 12);
+
+/**
+ * Storage for grouped rows, kept between groupings: the first touch of fresh memory costs a page
+ * fault and the kernel's zeroing of every page, which took as long as the rest of a grouping of
+ * 10^7 rows. One released buffer, the largest, is kept for the process and lent to the next
+ * grouping that fits in it (a concurrent grouping allocates its own).
+ */
+class row_storage {
+ public:
+  explicit row_storage(size_t bytes) {
+    {
+      const std::scoped_lock guard(kept_lock());
+      if (kept().size() >= bytes) buffer_ = std::exchange(kept(), {});
+    }
+    if (buffer_.size() < bytes) buffer_ = detail::huge_buffer<std::byte>(bytes);
+  }
+  row_storage() = default;
+  row_storage(row_storage&& other) noexcept : buffer_(std::exchange(other.buffer_, {})) {}
+  row_storage& operator=(row_storage&& other) noexcept {
+    give_back();
+    buffer_ = std::exchange(other.buffer_, {});
+    return *this;
+  }
+  row_storage(const row_storage&) = delete;
+  row_storage& operator=(const row_storage&) = delete;
+  ~row_storage() { give_back(); }
+
+  template <class Row>
+  [[nodiscard]] Row* rows() noexcept {
+    return reinterpret_cast<Row*>(buffer_.data());
+  }
+  template <class Row>
+  [[nodiscard]] const Row* rows() const noexcept {
+    return reinterpret_cast<const Row*>(buffer_.data());
+  }
+
+ private:
+  static std::mutex& kept_lock() {
+    static std::mutex lock;
+    return lock;
+  }
+  static detail::huge_buffer<std::byte>& kept() {
+    static detail::huge_buffer<std::byte> buffer;
+    return buffer;
+  }
+  void give_back() noexcept {
+    if (buffer_.size() == 0) return;
+    const std::scoped_lock guard(kept_lock());
+    if (kept().size() < buffer_.size()) kept() = std::exchange(buffer_, {});
+    buffer_ = {};
+  }
+
+  detail::huge_buffer<std::byte> buffer_;
+};
+
+}  // namespace
+
 struct customer_groups::state {
-  std::span<const int64_t> customer, timestamp;
-  std::span<const double> amount;
-  tick_calendar calendar;
-  int64_t first_period;
   customer_slots slots;
   bucket_layout buckets;
   std::vector<uint32_t> bucket_begin;  // bucket b's rows: [bucket_begin[b], bucket_begin[b + 1])
   std::vector<size_t> customer_begin;  // bucket b's first customer
-  detail::huge_buffer<uint32_t> bucket_rows;
+  // Each used row as a narrow_row (when its periods fit) or a wide_row, bucket by bucket.
+  row_storage bucket_rows;
+  bool narrow_rows = false;
   size_t customers_after_end = 0;
 
-  state(std::span<const int64_t> customer_, std::span<const int64_t> timestamp_,
-        std::span<const double> amount_, const checked_log& log)
-      : customer(customer_),
-        timestamp(timestamp_),
-        amount(amount_),
-        calendar(log.calendar),
-        first_period(log.first_period),
-        slots(customer_, log.extent),
-        buckets(slots.size(), customer_.size()) {}
+  state(std::span<const int64_t> customer, const checked_log& log)
+      : slots(customer, log.extent), buckets(slots.size(), customer.size()) {}
 };
 
-customer_groups::customer_groups(std::span<const int64_t> customer,
-                                 std::span<const int64_t> timestamp, std::span<const double> amount,
-                                 const checked_log& log, int64_t last_tick)
-    : state_(std::make_unique<state>(customer, timestamp, amount, log)) {
-  state& s = *state_;
-  const size_t n = customer.size();
-  const size_t B = s.buckets.count;
-  constexpr size_t grain = size_t{1} << 16;
-  const size_t chunks = chunk_count(n, grain);
+namespace {
 
-  // Pass 1: per-chunk bucket histograms, and which slots have rows in and after the window.
-  // The byte flags are written with relaxed atomic stores: plain moves, no locked instructions.
-  auto cursor = detail::large_vector<uint32_t>(chunks * B, 0);
-  auto in_window = detail::large_vector<uint8_t>(s.slots.size(), 0);
-  auto after_end = detail::large_vector<uint8_t>(s.slots.size(), 0);
-  parallel_chunks(n, grain, [&](size_t chunk, size_t begin, size_t end) {
-    uint32_t* histogram = cursor.data() + chunk * B;
+/**
+ * Pass 1 of the grouping: per-chunk bucket histograms, and which slots have rows in and after the
+ * window. The byte flags are written with relaxed atomic stores: plain moves, no locked
+ * instructions. When every row is in the window, the timestamps are not read.
+ */
+template <bool every_row_in_window>
+void count_rows(const customer_slots& slots, const bucket_layout& buckets,
+                std::span<const int64_t> timestamp, int64_t last_tick, std::span<uint32_t> cursor,
+                std::span<uint8_t> in_window, std::span<uint8_t> after_end, size_t grain) {
+  parallel_chunks(timestamp.size(), grain, [&](size_t chunk, size_t begin, size_t end) {
+    uint32_t* histogram = cursor.data() + chunk * buckets.count;
     for (size_t i = begin; i < end; ++i) {
-      const uint32_t slot = s.slots.of_row(i);
-      if (timestamp[i] <= last_tick) {
-        ++histogram[s.buckets.of(slot)];
+      const uint32_t slot = slots.of_row(i);
+      if (every_row_in_window || timestamp[i] <= last_tick) {
+        ++histogram[buckets.of(slot)];
         std::atomic_ref<uint8_t>(in_window[slot]).store(1, std::memory_order_relaxed);
       } else {
         std::atomic_ref<uint8_t>(after_end[slot]).store(1, std::memory_order_relaxed);
       }
     }
   });
+}
+
+/**
+ * Periods of timestamps relative to the log's first period. Hours and days (fixed lengths) are
+ * counted from the first period's start by multiplying with the reciprocal of the period's
+ * length and correcting the quotient by its remainder, which is exact and avoids a 64-bit
+ * division per row; other units go through the calendar.
+ */
+class relative_period {
+ public:
+  relative_period(const tick_calendar& calendar, int64_t first_period)
+      : calendar_(calendar), first_period_(first_period) {
+    if (calendar.unit != period_unit::hour && calendar.unit != period_unit::day) return;
+    const int64_t origin = calendar.start(first_period);
+    if (origin == std::numeric_limits<int64_t>::min()) return;  // saturated
+    origin_ = static_cast<uint64_t>(origin);
+    length_ = (calendar.unit == period_unit::hour ? 3600 : seconds_per_day) *
+              static_cast<uint64_t>(calendar.ticks_per_second);
+    reciprocal_ = 1.0 / static_cast<double>(length_);
+  }
+
+  /** The period of `ticks` (at or after the log's first tick) minus the first period. */
+  [[nodiscard]] uint64_t operator()(int64_t ticks) const noexcept {
+    if (length_ == 0) return static_cast<uint64_t>(calendar_.period(ticks) - first_period_);
+    const uint64_t since = static_cast<uint64_t>(ticks) - origin_;
+    auto quotient = static_cast<uint64_t>(static_cast<double>(since) * reciprocal_);
+    // |since - quotient * length| < 4 length: exact in wrapping arithmetic, read as signed.
+    auto remainder = static_cast<int64_t>(since - quotient * length_);
+    const auto length = static_cast<int64_t>(length_);
+    while (remainder < 0) {
+      --quotient;
+      remainder += length;
+    }
+    while (remainder >= length) {
+      ++quotient;
+      remainder -= length;
+    }
+    return quotient;
+  }
+
+ private:
+  tick_calendar calendar_;
+  int64_t first_period_;
+  uint64_t origin_ = 0;
+  uint64_t length_ = 0;  // 0: through the calendar
+  double reciprocal_ = 0;
+};
+
+/** Pass 2: the stable scatter of every used row's period, slot and amount into its bucket. */
+template <bool every_row_in_window, bool with_amount, class Row>
+void scatter_rows(const customer_slots& slots, const bucket_layout& buckets,
+                  std::span<const int64_t> timestamp, std::span<const double> amount,
+                  const relative_period& period_of, int64_t last_tick, std::span<uint32_t> cursor,
+                  Row* bucket_rows, size_t grain) {
+  parallel_chunks(timestamp.size(), grain, [&](size_t chunk, size_t begin, size_t end) {
+    uint32_t* next = cursor.data() + chunk * buckets.count;
+    for (size_t i = begin; i < end; ++i) {
+      if (!every_row_in_window && timestamp[i] > last_tick) continue;
+      const uint32_t slot = slots.of_row(i);
+      const size_t bucket = buckets.of(slot);
+      const uint64_t period = period_of(timestamp[i]);
+      bucket_rows[next[bucket]++] =
+          Row::make(period, static_cast<uint32_t>(slot - buckets.first_slot(bucket)),
+                    with_amount ? amount[i] : 0.0, buckets.shift);
+    }
+  });
+}
+
+/** Rows of one customer by period, the amounts of a period ascending. */
+bool period_then_amount(const keyed_row& a, const keyed_row& b) noexcept {
+  return a.key < b.key || (a.key == b.key && a.amount < b.amount);
+}
+
+}  // namespace
+
+customer_groups::customer_groups(std::span<const int64_t> customer,
+                                 std::span<const int64_t> timestamp, std::span<const double> amount,
+                                 const checked_log& log, int64_t last_tick)
+    : state_(std::make_unique<state>(customer, log)) {
+  state& s = *state_;
+  const size_t n = customer.size();
+  const size_t B = s.buckets.count;
+  constexpr size_t grain = size_t{1} << 16;
+  const size_t chunks = chunk_count(n, grain);
+  const bool every_row_in_window = log.extent.last_tick <= last_tick;
+
+  auto cursor = detail::large_vector<uint32_t>(chunks * B, 0);
+  auto in_window = detail::large_vector<uint8_t>(s.slots.size(), 0);
+  auto after_end = detail::large_vector<uint8_t>(s.slots.size(), 0);
+  (every_row_in_window ? count_rows<true> : count_rows<false>)(s.slots, s.buckets, timestamp,
+                                                               last_tick, cursor, in_window,
+                                                               after_end, grain);
   // Bucket b's rows go to [bucket_begin[b], bucket_begin[b + 1]), chunk by chunk in order.
   s.bucket_begin.assign(B + 1, 0);
   uint32_t running = 0;
@@ -315,15 +485,24 @@ customer_groups::customer_groups(std::span<const int64_t> customer,
   after_end = {};
   in_window = {};
 
-  // Pass 2: stable scatter of the rows into the buckets.
-  s.bucket_rows = detail::huge_buffer<uint32_t>(running);
-  parallel_chunks(n, grain, [&](size_t chunk, size_t begin, size_t end) {
-    uint32_t* next = cursor.data() + chunk * B;
-    for (size_t i = begin; i < end; ++i) {
-      if (timestamp[i] <= last_tick)
-        s.bucket_rows[next[s.buckets.of(s.slots.of_row(i))]++] = static_cast<uint32_t>(i);
-    }
-  });
+  const relative_period period_of(log.calendar, log.first_period);
+  const uint64_t last_period = period_of(std::min(last_tick, log.extent.last_tick));
+  s.narrow_rows = last_period < (uint64_t{1} << (32 - s.buckets.shift));
+  const auto scatter = [&]<class Row>(std::type_identity<Row>) {
+    s.bucket_rows = row_storage(running * sizeof(Row));
+    Row* rows = s.bucket_rows.rows<Row>();
+    const auto pass =
+        every_row_in_window
+            ? (amount.empty() ? scatter_rows<true, false, Row> : scatter_rows<true, true, Row>)
+            : (amount.empty() ? scatter_rows<false, false, Row> : scatter_rows<false, true, Row>);
+    pass(s.slots, s.buckets, timestamp, amount, period_of, last_tick, cursor, rows, grain);
+  };
+  if (s.narrow_rows) {
+    scatter(std::type_identity<narrow_row>{});
+  } else {
+    scatter(std::type_identity<wide_row>{});
+  }
+  s.slots.forget_rows();
 }
 
 customer_groups::customer_groups(customer_groups&&) noexcept = default;
@@ -343,56 +522,48 @@ size_t customer_groups::customers_after_end() const noexcept {
 void customer_groups::for_each_batch(
     const std::function<void(const customer_batch&)>& visit) const {
   const state& s = *state_;
-  // Per bucket: gather each row's slot, period and amount, counting-sort by slot, then sort each
-  // customer's rows by (period, row).
-  parallel_for(
-      s.buckets.count,
-      [&](size_t begin, size_t end) {
-        std::vector<uint32_t> local_slot, slot_start, offsets;
-        std::vector<keyed_row> local, sorted;
-        std::vector<int64_t> keys;
-        for (size_t b = begin; b < end; ++b) {
-          const std::span<const uint32_t> rows(s.bucket_rows.data() + s.bucket_begin[b],
-                                               s.bucket_begin[b + 1] - s.bucket_begin[b]);
-          const size_t first_slot = s.buckets.first_slot(b);
-          const size_t width = std::min(s.slots.size(), s.buckets.first_slot(b + 1)) - first_slot;
-          local_slot.resize(rows.size());
-          local.resize(rows.size());
-          slot_start.assign(width + 1, 0);
-          // The gathers are independent cache misses; prefetching keeps many in flight.
-          constexpr size_t ahead = 64;
-          for (size_t k = 0; k < rows.size(); ++k) {
-            if (k + ahead < rows.size()) {
-              const uint32_t later = rows[k + ahead];
-              s.slots.prefetch(later);
-              __builtin_prefetch(s.timestamp.data() + later);
-              if (!s.amount.empty()) __builtin_prefetch(s.amount.data() + later);
+  // Per bucket, in cache: counting-sort the rows by slot, then sort each customer's rows by
+  // (period, amount).
+  const auto each_bucket = [&]<class Row>(std::type_identity<Row>) {
+    parallel_for(
+        s.buckets.count,
+        [&](size_t begin, size_t end) {
+          std::vector<uint32_t> slot_start, offsets;
+          std::vector<keyed_row> sorted;
+          std::vector<int64_t> keys;
+          for (size_t b = begin; b < end; ++b) {
+            const std::span<const Row> rows(s.bucket_rows.rows<Row>() + s.bucket_begin[b],
+                                            s.bucket_begin[b + 1] - s.bucket_begin[b]);
+            const unsigned shift = s.buckets.shift;
+            const size_t first_slot = s.buckets.first_slot(b);
+            const size_t width = std::min(s.slots.size(), s.buckets.first_slot(b + 1)) - first_slot;
+            slot_start.assign(width + 1, 0);
+            for (const Row& row : rows) ++slot_start[row.slot(shift) + 1];
+            for (size_t w = 0; w < width; ++w) slot_start[w + 1] += slot_start[w];
+            sorted.resize(rows.size());
+            for (const Row& row : rows) sorted[slot_start[row.slot(shift)]++] = row.unpack(shift);
+            keys.clear();
+            offsets.assign(1, 0);
+            for (size_t w = 0, from = 0; w < width; ++w) {
+              const size_t to = slot_start[w];  // the counting sort left each start at its end
+              if (to == from) continue;
+              std::sort(sorted.begin() + static_cast<std::ptrdiff_t>(from),
+                        sorted.begin() + static_cast<std::ptrdiff_t>(to), period_then_amount);
+              keys.push_back(s.slots.key(first_slot + w));
+              offsets.push_back(static_cast<uint32_t>(to));
+              from = to;
             }
-            const uint32_t row = rows[k];
-            local_slot[k] = s.slots.of_row(row) - static_cast<uint32_t>(first_slot);
-            const auto period =
-                static_cast<uint64_t>(s.calendar.period(s.timestamp[row]) - s.first_period);
-            local[k] = {period << 32 | row, s.amount.empty() ? 0.0 : s.amount[row]};
-            ++slot_start[local_slot[k] + 1];
+            if (!keys.empty())
+              visit({s.customer_begin[b], s.bucket_begin[b], keys, offsets, sorted});
           }
-          for (size_t w = 0; w < width; ++w) slot_start[w + 1] += slot_start[w];
-          sorted.resize(rows.size());
-          for (size_t k = 0; k < rows.size(); ++k) sorted[slot_start[local_slot[k]]++] = local[k];
-          keys.clear();
-          offsets.assign(1, 0);
-          for (size_t w = 0, from = 0; w < width; ++w) {
-            const size_t to = slot_start[w];  // the counting sort left each start at its end
-            if (to == from) continue;
-            std::sort(sorted.begin() + static_cast<std::ptrdiff_t>(from),
-                      sorted.begin() + static_cast<std::ptrdiff_t>(to));
-            keys.push_back(s.slots.key(first_slot + w));
-            offsets.push_back(static_cast<uint32_t>(to));
-            from = to;
-          }
-          if (!keys.empty()) visit({s.customer_begin[b], s.bucket_begin[b], keys, offsets, sorted});
-        }
-      },
-      4);
+        },
+        4);
+  };
+  if (s.narrow_rows) {
+    each_bucket(std::type_identity<narrow_row>{});
+  } else {
+    each_bucket(std::type_identity<wide_row>{});
+  }
 }
 
 customer_periods::customer_periods(std::span<const int64_t> customer,
@@ -412,13 +583,12 @@ customer_periods::customer_periods(std::span<const int64_t> customer,
   period_ = memory::huge_buffer<uint32_t>(rows_used_);
   total_ = memory::huge_buffer<double>(rows_used_);
   groups.for_each_batch([&](const customer_batch& batch) {
-    period_totals totals;
     size_t at = batch.first_row;
     for (size_t k = 0; k < batch.size(); ++k) {
       const size_t j = batch.first + k;
       keys_[j] = batch.keys[k];
       begin_[j] = static_cast<uint32_t>(at);
-      totals.each(batch.rows_of(k), [&](int64_t period, double total) {
+      period_totals::each(batch.rows_of(k), [&](int64_t period, double total) {
         period_[at] = static_cast<uint32_t>(period);
         total_[at] = total;
         ++at;

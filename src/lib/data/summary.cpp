@@ -60,45 +60,47 @@ struct summary_columns {
  * overflowed the double range: Σ (total / n) term by term, which stays finite whenever the means
  * are. A single period's total beyond the double range cannot be represented: invalid_input.
  */
-void rescaled_means(std::span<const uint32_t> periods, std::span<const double> totals, int64_t key,
-                    const scan_settings& settings, int64_t counted, int64_t holdout_periods,
-                    double& mean, double& holdout_mean) {
+template <class EachPeriod>
+void rescaled_means(const EachPeriod& each_period, int64_t key, const scan_settings& settings,
+                    int64_t counted, int64_t holdout_periods, double& mean, double& holdout_mean) {
   mean = 0;
   holdout_mean = 0;
-  for (size_t k = 0; k < periods.size(); ++k) {
-    const double total = totals[k];
+  bool first = true;
+  each_period([&](int64_t period, double total) {
     if (!std::isfinite(total)) {
       check::fail("summarize", fmt::format("the purchases of customer {} in one period sum to "
                                            "{} (beyond the largest double, about 1.8e308)",
                                            key, total));
     }
-    if (periods[k] > settings.calibration_end) {
+    if (period > settings.calibration_end) {
       holdout_mean += total / static_cast<double>(holdout_periods);
-    } else if (k > 0 || settings.include_first_transaction) {
+    } else if (!first || settings.include_first_transaction) {
       mean += total / static_cast<double>(counted);
     }
-  }
+    first = false;
+  });
 }
 
 /**
- * Computes customer `j`'s statistics (key `out.customer[j]`) from its distinct purchase periods
- * (ascending) and their totals.
+ * Computes customer `j`'s statistics (key `out.customer[j]`) from its distinct purchase periods,
+ * which `each_period(visit)` hands in ascending order as `visit(period, total)`.
  */
-void scan_customer(std::span<const uint32_t> periods, std::span<const double> totals, size_t j,
-                   const scan_settings& settings, summary_columns& out) {
+template <class EachPeriod>
+void scan_customer(const EachPeriod& each_period, size_t j, const scan_settings& settings,
+                   summary_columns& out) {
   const int64_t end = settings.calibration_end;
-  const int64_t first = periods.front();
-  int64_t last = first, counted_periods = 0, holdout_periods = 0;
+  int64_t first = -1, last = 0, counted_periods = 0, holdout_periods = 0;
   double spend = 0, holdout_spend = 0;
-  for (size_t k = 0; k < periods.size(); ++k) {
-    if (periods[k] > end) {
+  each_period([&](int64_t period, double total) {
+    if (first < 0) first = last = period;
+    if (period > end) {
       ++holdout_periods;
-      holdout_spend += totals[k];
-      continue;
+      holdout_spend += total;
+      return;
     }
-    last = periods[k];
-    if (++counted_periods > 1 || settings.include_first_transaction) spend += totals[k];
-  }
+    last = period;
+    if (++counted_periods > 1 || settings.include_first_transaction) spend += total;
+  });
   const int64_t counted =
       settings.include_first_transaction ? counted_periods : counted_periods - 1;
   const bool with_amount = !out.monetary_value.empty();
@@ -106,7 +108,7 @@ void scan_customer(std::span<const uint32_t> periods, std::span<const double> to
   double holdout_mean =
       holdout_periods > 0 ? holdout_spend / static_cast<double>(holdout_periods) : 0.0;
   if (with_amount && !std::isfinite(spend + holdout_spend)) {
-    rescaled_means(periods, totals, out.customer[j], settings, counted, holdout_periods, mean,
+    rescaled_means(each_period, out.customer[j], settings, counted, holdout_periods, mean,
                    holdout_mean);
   }
   if (settings.holdout) {
@@ -131,20 +133,12 @@ summary_columns summarize_rows(std::span<const int64_t> customer,
   out.rows_used = groups.rows_used();
   out.customers_after_end = groups.customers_after_end();
   groups.for_each_batch([&](const customer_batch& batch) {
-    period_totals totals;
-    std::vector<uint32_t> periods;
-    std::vector<double> sums;
     for (size_t k = 0; k < batch.size(); ++k) {
       const size_t j = batch.first + k;
       const auto rows = batch.rows_of(k);
       out.customer[j] = batch.keys[k];
-      periods.clear();
-      sums.clear();
-      totals.each(rows, [&](int64_t period, double total) {
-        periods.push_back(static_cast<uint32_t>(period));
-        sums.push_back(total);
-      });
-      scan_customer(periods, sums, j, settings, out);
+      scan_customer([&](const auto& visit) { period_totals::each(rows, visit); }, j, settings,
+                    out);
       if (settings.holdout) {
         const auto calibration_rows = static_cast<uint32_t>(
             std::partition_point(rows.begin(), rows.end(),
@@ -257,7 +251,13 @@ customer_summary summarize(const customer_periods& grouped, const summary_option
       customers,
       [&](size_t begin, size_t stop) {
         for (size_t j = begin; j < stop; ++j) {
-          scan_customer(grouped.periods(j), grouped.totals(j), j, settings, columns);
+          const auto periods = grouped.periods(j);
+          const auto totals = grouped.totals(j);
+          scan_customer(
+              [&](const auto& visit) {
+                for (size_t k = 0; k < periods.size(); ++k) visit(periods[k], totals[k]);
+              },
+              j, settings, columns);
         }
       },
       customers_per_chunk);
