@@ -60,11 +60,41 @@ void push_median(std::vector<int64_t>& low, std::vector<int64_t>& high, int64_t 
   }
 }
 
-double running_median(const std::vector<int64_t>& low, const std::vector<int64_t>& high) {
-  if (low.size() > high.size()) return static_cast<double>(low.front());
-  return (static_cast<double>(low.front()) + static_cast<double>(high.front())) / 2;
+}  // namespace
+
+void running_median::clear() noexcept {
+  sorted_.clear();
+  low_.clear();
+  high_.clear();
 }
 
+void running_median::push(int64_t value) {
+  if (low_.empty() && sorted_.size() < sorted_limit) {
+    size_t at = sorted_.size();
+    sorted_.push_back(value);
+    for (; at > 0 && sorted_[at - 1] > value; --at) sorted_[at] = sorted_[at - 1];
+    sorted_[at] = value;
+    return;
+  }
+  if (low_.empty()) {
+    const auto half = static_cast<std::ptrdiff_t>((sorted_.size() + 1) / 2);
+    low_.assign(sorted_.begin(), sorted_.begin() + half);
+    high_.assign(sorted_.begin() + half, sorted_.end());
+    std::make_heap(low_.begin(), low_.end());
+    std::make_heap(high_.begin(), high_.end(), std::greater<>());
+  }
+  push_median(low_, high_, value);
+}
+
+int64_t running_median::doubled() const noexcept {
+  if (low_.empty()) {
+    const size_t m = sorted_.size();
+    return m % 2 == 1 ? 2 * sorted_[m / 2] : sorted_[m / 2 - 1] + sorted_[m / 2];
+  }
+  return low_.size() > high_.size() ? 2 * low_.front() : low_.front() + high_.front();
+}
+
+namespace {
 }  // namespace
 
 void check_rules(std::string_view function, const stage_rules& rules) {
@@ -106,17 +136,16 @@ void customer_history::load(std::span<const std::uint32_t> periods,
   const size_t gaps = periods_.empty() ? 0 : periods_.size() - 1;
   own_win_back_.assign(gaps, 0);
   doubled_medians_.resize(gaps);
-  low_.clear();
-  high_.clear();
+  median_.clear();
   for (size_t k = 0; k < gaps; ++k) {
     const int64_t gap = periods_[k + 1] - periods_[k];
     if (k + 1 >= rules_.own_gap_min_purchases) {
-      own_win_back_[k] =
-          static_cast<double>(gap - 1) > rules_.churn_gaps * running_median(low_, high_);
+      // the median of the gaps before this one
+      own_win_back_[k] = static_cast<double>(gap - 1) >
+                         rules_.churn_gaps * (static_cast<double>(doubled_medians_[k - 1]) / 2);
     }
-    push_median(low_, high_, gap);
-    doubled_medians_[k] = low_.size() > high_.size() ? 2 * low_.front()
-                                                     : low_.front() + high_.front();
+    median_.push(gap);
+    doubled_medians_[k] = median_.doubled();
   }
 }
 

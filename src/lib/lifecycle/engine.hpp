@@ -41,6 +41,22 @@ struct date_context {
 };
 
 /**
+ * The running median of integers, as twice its value (an exact integer): a sorted array while
+ * short (a customer's few gaps), two heaps from `sorted_limit` values on.
+ */
+class running_median {
+ public:
+  void clear() noexcept;
+  void push(std::int64_t value);
+  /** Twice the median of the values pushed since `clear` (at least one). */
+  [[nodiscard]] std::int64_t doubled() const noexcept;
+
+ private:
+  static constexpr std::size_t sorted_limit = 64;
+  std::vector<std::int64_t> sorted_, low_, high_;
+};
+
+/**
  * One customer's purchase periods (relative to the log's first period) and their spend, with
  * the win-back analysis of the gaps whose typical gap is the customer's own (date-independent).
  */
@@ -71,7 +87,8 @@ class customer_history {
   std::vector<double> spend_;
   std::vector<std::uint8_t> own_win_back_;  // per gap k with k + 1 >= own_gap_min_purchases
   // doubled_medians_[k]: twice the median of gaps 0..k (the running median's, kept by load)
-  std::vector<std::int64_t> doubled_medians_, low_, high_;
+  std::vector<std::int64_t> doubled_medians_;
+  running_median median_;
 };
 
 /** The log grouped once, evaluated at a list of dates. */
