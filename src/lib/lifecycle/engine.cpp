@@ -62,36 +62,14 @@ void push_median(std::vector<int64_t>& low, std::vector<int64_t>& high, int64_t 
 
 }  // namespace
 
-void running_median::clear() noexcept {
-  sorted_.clear();
-  low_.clear();
-  high_.clear();
-}
-
-void running_median::push(int64_t value) {
-  if (low_.empty() && sorted_.size() < sorted_limit) {
-    size_t at = sorted_.size();
-    sorted_.push_back(value);
-    for (; at > 0 && sorted_[at - 1] > value; --at) sorted_[at] = sorted_[at - 1];
-    sorted_[at] = value;
-    return;
-  }
+void running_median::push_to_heaps(int64_t value) {
   if (low_.empty()) {
-    const auto half = static_cast<std::ptrdiff_t>((sorted_.size() + 1) / 2);
-    low_.assign(sorted_.begin(), sorted_.begin() + half);
-    high_.assign(sorted_.begin() + half, sorted_.end());
+    low_.assign(sorted_.begin(), sorted_.begin() + sorted_limit / 2);
+    high_.assign(sorted_.begin() + sorted_limit / 2, sorted_.end());
     std::make_heap(low_.begin(), low_.end());
     std::make_heap(high_.begin(), high_.end(), std::greater<>());
   }
   push_median(low_, high_, value);
-}
-
-int64_t running_median::doubled() const noexcept {
-  if (low_.empty()) {
-    const size_t m = sorted_.size();
-    return m % 2 == 1 ? 2 * sorted_[m / 2] : sorted_[m / 2 - 1] + sorted_[m / 2];
-  }
-  return low_.size() > high_.size() ? 2 * low_.front() : low_.front() + high_.front();
 }
 
 namespace {
@@ -133,18 +111,11 @@ void customer_history::load(std::span<const std::uint32_t> periods,
                             std::span<const double> totals) {
   periods_.assign(periods.begin(), periods.end());
   spend_.assign(totals.begin(), totals.end());
-  const size_t gaps = periods_.empty() ? 0 : periods_.size() - 1;
-  own_win_back_.assign(gaps, 0);
+  const size_t gaps = periods.empty() ? 0 : periods.size() - 1;
   doubled_medians_.resize(gaps);
   median_.clear();
   for (size_t k = 0; k < gaps; ++k) {
-    const int64_t gap = periods_[k + 1] - periods_[k];
-    if (k + 1 >= rules_.own_gap_min_purchases) {
-      // the median of the gaps before this one
-      own_win_back_[k] = static_cast<double>(gap - 1) >
-                         rules_.churn_gaps * (static_cast<double>(doubled_medians_[k - 1]) / 2);
-    }
-    median_.push(gap);
+    median_.push(std::int64_t{periods[k + 1]} - std::int64_t{periods[k]});
     doubled_medians_[k] = median_.doubled();
   }
 }
@@ -159,9 +130,11 @@ int64_t customer_history::doubled_median_gap(size_t n) const noexcept {
 }
 
 bool customer_history::win_back_gap(size_t k, double population_gap) const noexcept {
-  if (k + 1 >= rules_.own_gap_min_purchases) return own_win_back_[k] != 0;
-  return static_cast<double>(periods_[k + 1] - periods_[k] - 1) >
-         rules_.churn_gaps * population_gap;
+  // The typical gap before the gap: the median of the earlier gaps, or G.
+  const double typical = k + 1 >= rules_.own_gap_min_purchases
+                             ? static_cast<double>(doubled_medians_[k - 1]) / 2
+                             : population_gap;
+  return static_cast<double>(periods_[k + 1] - periods_[k] - 1) > rules_.churn_gaps * typical;
 }
 
 customer_state customer_history::evaluate(const date_context& date) {
