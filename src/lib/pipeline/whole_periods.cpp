@@ -4,6 +4,7 @@
 #include <bit>
 
 #include "crmkit/core/memory.hpp"
+#include "crmkit/core/radix_sort.hpp"
 
 
 namespace crmkit::pipeline::detail {
@@ -47,12 +48,12 @@ std::vector<clv::pattern> fitting_patterns(const whole_period_summaries& whole,
     return clv::transaction_patterns("fit_bg_nbd", frequency, recency, age);
   }
   const int age_shift = age_bits, frequency_shift = recency_bits + age_bits;
-  auto keys = memory::large_vector<std::uint64_t>(whole.size());
-  for (std::size_t i = 0; i < keys.size(); ++i) {
-    keys[i] = (std::uint64_t{whole.frequency[i]} << frequency_shift) |
-              (std::uint64_t{whole.recency[i]} << age_shift) | whole.age[i];
-  }
-  std::sort(keys.begin(), keys.end());
+  radix_sorter sorter(whole.size());
+  sorter.sort_by([&](std::size_t i) {
+    return (std::uint64_t{whole.frequency[i]} << frequency_shift) |
+           (std::uint64_t{whole.recency[i]} << age_shift) | whole.age[i];
+  });
+  const auto keys = sorter.sorted_keys();
   const auto field = [](std::uint64_t key, int shift, int bits) {
     return static_cast<std::uint32_t>((key >> shift) & ((std::uint64_t{1} << bits) - 1));
   };
