@@ -79,6 +79,9 @@ class radix_sorter {
 
   [[nodiscard]] const std::vector<std::uint32_t>& order() const noexcept { return order_; }
 
+  /** The keys of the last `sort_by`, in the sorted order. */
+  [[nodiscard]] std::span<const std::uint64_t> sorted_keys() const noexcept { return keys_; }
+
   /** The permutation, moved out (the sorter is spent). */
   [[nodiscard]] std::vector<std::uint32_t> take_order() noexcept { return std::move(order_); }
 

@@ -39,23 +39,20 @@ cohort_table empty_table(const data::tick_calendar& calendar, std::int64_t first
   return table;
 }
 
-/** Period of `freq` containing a day, remembering the last period's days for the next call. */
-class day_to_period {
- public:
-  explicit day_to_period(data::period_unit freq) : freq_(freq) {}
-  std::int64_t operator()(std::int64_t day) {
-    if (day < first_day_ || day >= end_day_) {
-      period_ = data::period_index_of_day(day, freq_);
-      first_day_ = data::floor_div(data::period_start(period_, freq_), data::seconds_per_day);
-      end_day_ = data::floor_div(data::period_start(period_ + 1, freq_), data::seconds_per_day);
-    }
-    return period_;
+/**
+ * The grouping's periods (relative to its first) of each `freq` period from `first` on: period
+ * p of the grouping is in `freq` period c + first exactly when starts[c] <= p < starts[c + 1].
+ */
+std::vector<std::int64_t> relative_starts(const data::checked_log& log,
+                                          const data::tick_calendar& calendar, std::int64_t first,
+                                          std::size_t periods) {
+  std::vector<std::int64_t> starts(periods + 1);
+  for (std::size_t c = 0; c <= periods; ++c) {
+    starts[c] = log.calendar.period(calendar.start(first + static_cast<std::int64_t>(c))) -
+                log.first_period;
   }
-
- private:
-  data::period_unit freq_;
-  std::int64_t period_ = 0, first_day_ = 0, end_day_ = 0;
-};
+  return starts;
+}
 
 }  // namespace
 
@@ -73,17 +70,21 @@ cohort_table cohort_retention(const data::customer_periods& grouped, data::perio
   const auto periods =
       static_cast<std::size_t>(calendar.period(grouped.last_tick()) - first) + 1;
   cohort_table table = empty_table(calendar, first, periods);
+  const auto starts = relative_starts(log, calendar, first, periods);
   std::mutex lock;
   parallel_for(
       grouped.customers(),
       [&](std::size_t begin, std::size_t end) {
         std::vector<std::uint64_t> size(periods, 0), active(periods * periods, 0);
-        day_to_period period_of(freq);
         for (std::size_t j = begin; j < end; ++j) {
+          const auto own = grouped.periods(j);
           std::int64_t cohort = -1, previous = -1;
-          for (const std::uint32_t relative : grouped.periods(j)) {
-            const std::int64_t own = log.first_period + relative;
-            const std::int64_t period = (unit == freq ? own : period_of(own)) - first;
+          // `freq` periods ascend with the customer's periods: find the first, then step.
+          std::int64_t period =
+              std::upper_bound(starts.begin(), starts.end(), std::int64_t{own.front()}) -
+              starts.begin() - 1;
+          for (const std::uint32_t relative : own) {
+            while (starts[static_cast<std::size_t>(period) + 1] <= relative) ++period;
             if (period == previous) continue;
             previous = period;
             if (cohort < 0) {

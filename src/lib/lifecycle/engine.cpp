@@ -60,11 +60,19 @@ void push_median(std::vector<int64_t>& low, std::vector<int64_t>& high, int64_t 
   }
 }
 
-double running_median(const std::vector<int64_t>& low, const std::vector<int64_t>& high) {
-  if (low.size() > high.size()) return static_cast<double>(low.front());
-  return (static_cast<double>(low.front()) + static_cast<double>(high.front())) / 2;
+}  // namespace
+
+void running_median::push_to_heaps(int64_t value) {
+  if (low_.empty()) {
+    low_.assign(sorted_.begin(), sorted_.begin() + sorted_limit / 2);
+    high_.assign(sorted_.begin() + sorted_limit / 2, sorted_.end());
+    std::make_heap(low_.begin(), low_.end());
+    std::make_heap(high_.begin(), high_.end(), std::greater<>());
+  }
+  push_median(low_, high_, value);
 }
 
+namespace {
 }  // namespace
 
 void check_rules(std::string_view function, const stage_rules& rules) {
@@ -103,20 +111,12 @@ void customer_history::load(std::span<const std::uint32_t> periods,
                             std::span<const double> totals) {
   periods_.assign(periods.begin(), periods.end());
   spend_.assign(totals.begin(), totals.end());
-  const size_t gaps = periods_.empty() ? 0 : periods_.size() - 1;
-  own_win_back_.assign(gaps, 0);
+  const size_t gaps = periods.empty() ? 0 : periods.size() - 1;
   doubled_medians_.resize(gaps);
-  low_.clear();
-  high_.clear();
+  median_.clear();
   for (size_t k = 0; k < gaps; ++k) {
-    const int64_t gap = periods_[k + 1] - periods_[k];
-    if (k + 1 >= rules_.own_gap_min_purchases) {
-      own_win_back_[k] =
-          static_cast<double>(gap - 1) > rules_.churn_gaps * running_median(low_, high_);
-    }
-    push_median(low_, high_, gap);
-    doubled_medians_[k] = low_.size() > high_.size() ? 2 * low_.front()
-                                                     : low_.front() + high_.front();
+    median_.push(std::int64_t{periods[k + 1]} - std::int64_t{periods[k]});
+    doubled_medians_[k] = median_.doubled();
   }
 }
 
@@ -130,9 +130,11 @@ int64_t customer_history::doubled_median_gap(size_t n) const noexcept {
 }
 
 bool customer_history::win_back_gap(size_t k, double population_gap) const noexcept {
-  if (k + 1 >= rules_.own_gap_min_purchases) return own_win_back_[k] != 0;
-  return static_cast<double>(periods_[k + 1] - periods_[k] - 1) >
-         rules_.churn_gaps * population_gap;
+  // The typical gap before the gap: the median of the earlier gaps, or G.
+  const double typical = k + 1 >= rules_.own_gap_min_purchases
+                             ? static_cast<double>(doubled_medians_[k - 1]) / 2
+                             : population_gap;
+  return static_cast<double>(periods_[k + 1] - periods_[k] - 1) > rules_.churn_gaps * typical;
 }
 
 customer_state customer_history::evaluate(const date_context& date) {

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -41,8 +42,47 @@ struct date_context {
 };
 
 /**
+ * The running median of integers, as twice its value (an exact integer): a sorted array while
+ * short (a customer's few gaps), two heaps from `sorted_limit` values on.
+ */
+class running_median {
+ public:
+  void clear() noexcept {
+    count_ = 0;
+    low_.clear();
+    high_.clear();
+  }
+  void push(std::int64_t value) {
+    if (count_ == sorted_limit) {
+      push_to_heaps(value);
+      return;
+    }
+    std::size_t at = count_++;
+    for (; at > 0 && sorted_[at - 1] > value; --at) sorted_[at] = sorted_[at - 1];
+    sorted_[at] = value;
+  }
+  /** Twice the median of the values pushed since `clear` (at least one). */
+  [[nodiscard]] std::int64_t doubled() const noexcept {
+    if (low_.empty()) {
+      return count_ % 2 == 1 ? 2 * sorted_[count_ / 2]
+                             : sorted_[count_ / 2 - 1] + sorted_[count_ / 2];
+    }
+    return low_.size() > high_.size() ? 2 * low_.front() : low_.front() + high_.front();
+  }
+
+ private:
+  static constexpr std::size_t sorted_limit = 64;
+  void push_to_heaps(std::int64_t value);
+
+  std::array<std::int64_t, sorted_limit> sorted_{};
+  std::size_t count_ = 0;  // values in sorted_ (the heaps hold every value once not empty)
+  std::vector<std::int64_t> low_, high_;
+};
+
+/**
  * One customer's purchase periods (relative to the log's first period) and their spend, with
- * the win-back analysis of the gaps whose typical gap is the customer's own (date-independent).
+ * the running median of its gaps (date-independent: the own typical gap at any date, and before
+ * each gap for the win-back rule).
  */
 class customer_history {
  public:
@@ -69,9 +109,9 @@ class customer_history {
   bool with_amount_;
   std::vector<std::int64_t> periods_;
   std::vector<double> spend_;
-  std::vector<std::uint8_t> own_win_back_;  // per gap k with k + 1 >= own_gap_min_purchases
   // doubled_medians_[k]: twice the median of gaps 0..k (the running median's, kept by load)
-  std::vector<std::int64_t> doubled_medians_, low_, high_;
+  std::vector<std::int64_t> doubled_medians_;
+  running_median median_;
 };
 
 /** The log grouped once, evaluated at a list of dates. */

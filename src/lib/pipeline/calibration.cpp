@@ -1,16 +1,17 @@
 #include <algorithm>
 #include <cmath>
-#include <mutex>
+#include <memory>
 #include <string_view>
 
 #include <fmt/format.h>
 
 #include "crmkit/clv/diagnostics.hpp"
 #include "crmkit/core/error.hpp"
+#include "crmkit/core/memory.hpp"
 #include "crmkit/data/grouping.hpp"
 #include "crmkit/data/period.hpp"
-#include "crmkit/data/summary.hpp"
 #include "crmkit/pipeline/steps.hpp"
+#include "whole_periods.hpp"
 
 namespace crmkit::pipeline {
 
@@ -19,47 +20,28 @@ namespace {
 /**
  * Daily counts of the tracking curve: customers born (first purchase) on each day since the
  * first day, and repeat purchase days on each day (a customer's purchases on one day count once).
- * The counts are whole numbers, exact in any order of addition.
  */
 struct daily_counts {
   std::vector<double> births;
   std::vector<double> repeats;
 };
 
-daily_counts count_days(const data::transaction_log& log, std::size_t days) {
-  constexpr std::string_view function = "calibration_check";
-  const auto checked =
-      data::check_log(function, log.customer, log.timestamp, {}, data::period_unit::day, 1);
-  const data::customer_groups groups(log.customer, log.timestamp, {}, checked,
-                                     checked.extent.last_tick);
-  daily_counts total{std::vector<double>(days, 0.0), std::vector<double>(days, 0.0)};
-  std::mutex adding;
-  groups.for_each_batch([&](const data::customer_batch& batch) {
-    daily_counts part{std::vector<double>(days, 0.0), std::vector<double>(days, 0.0)};
-    for (std::size_t k = 0; k < batch.size(); ++k) {
-      const auto rows = batch.rows_of(k);
-      auto day = rows.front().period();
-      part.births[static_cast<std::size_t>(day)] += 1;
-      for (const auto& row : rows.subspan(1)) {
-        if (row.period() == day) continue;
-        day = row.period();
-        part.repeats[static_cast<std::size_t>(day)] += 1;
-      }
-    }
-    const std::lock_guard lock(adding);
-    for (std::size_t d = 0; d < days; ++d) {
-      total.births[d] += part.births[d];
-      total.repeats[d] += part.repeats[d];
-    }
-  });
-  return total;
+daily_counts count_days(const data::customer_periods& grouped, std::size_t days) {
+  std::vector<std::uint32_t> births(days, 0), repeats(days, 0);
+  for (std::size_t j = 0; j < grouped.customers(); ++j) {
+    const auto periods = grouped.periods(j);
+    ++births[periods.front()];
+    for (const auto day : periods.subspan(1)) ++repeats[day];
+  }
+  return {{births.begin(), births.end()}, {repeats.begin(), repeats.end()}};
 }
 
-data::table tracking_curve(const data::transaction_log& log, const customer_summaries& customers,
-                           const clv::bg_nbd_params& model, const analysis_options& options) {
+data::table tracking_curve(const data::customer_periods& grouped,
+                           const customer_summaries& customers, const clv::bg_nbd_params& model,
+                           const analysis_options& options) {
   const auto days = static_cast<std::size_t>(customers.last_day - customers.first_day + 1);
   const auto step = static_cast<std::size_t>(options.days_per_period);
-  const daily_counts counts = count_days(log, days);
+  const daily_counts counts = count_days(grouped, days);
   std::vector<double> birth, born;
   for (std::size_t d = 0; d < days; ++d) {
     if (counts.births[d] > 0) {
@@ -85,6 +67,37 @@ data::table tracking_curve(const data::transaction_log& log, const customer_summ
   return table;
 }
 
+/** The summaries' grouping, or (summaries built without one) the log grouped here. */
+std::shared_ptr<const data::customer_periods> grouping_of(const data::transaction_log& log,
+                                                          const customer_summaries& customers) {
+  if (customers.days) return customers.days;
+  const auto checked =
+      data::check_log("calibration_check", log.customer, log.timestamp, {}, data::period_unit::day, 1);
+  return std::make_shared<const data::customer_periods>(
+      log.customer, log.timestamp, std::span<const double>{}, checked,
+      checked.calendar.last_tick(checked.calendar.period(checked.extent.last_tick)));
+}
+
+/** The calibration part in the models' units: whole periods divided by days_per_period. */
+struct calibration_columns {
+  std::vector<double> frequency, recency, T, frequency_holdout;
+};
+
+calibration_columns scaled(const detail::whole_period_summaries& whole, double days_per_period) {
+  calibration_columns out;
+  const std::size_t n = whole.size();
+  for (auto* column : {&out.frequency, &out.recency, &out.T, &out.frequency_holdout}) {
+    *column = memory::large_vector<double>(n);
+  }
+  for (std::size_t i = 0; i < n; ++i) {
+    out.frequency[i] = static_cast<double>(whole.frequency[i]);
+    out.recency[i] = static_cast<double>(whole.recency[i]) / days_per_period;
+    out.T[i] = static_cast<double>(whole.age[i]) / days_per_period;
+    out.frequency_holdout[i] = static_cast<double>(whole.later[i]);
+  }
+  return out;
+}
+
 }  // namespace
 
 std::optional<calibration_tables> calibration_check(const data::transaction_log& log,
@@ -106,20 +119,30 @@ std::optional<calibration_tables> calibration_check(const data::transaction_log&
   const auto holdout_seconds = static_cast<std::int64_t>(
       std::llround(holdout * options.days_per_period * data::seconds_per_day));
   const std::int64_t calibration_end = customers.last_timestamp - holdout_seconds;
+  // Days since the first day: the grouping's relative periods.
+  const std::int64_t calibration_day =
+      data::floor_div(calibration_end, data::seconds_per_day) - customers.first_day;
+  const std::int64_t end_day = customers.last_day - customers.first_day;
   try {
-    data::holdout_options split_options;
-    split_options.freq = data::period_unit::day;
-    split_options.freq_multiplier = options.days_per_period;
-    split_options.calibration_period_end = calibration_end;
-    split_options.observation_period_end = customers.last_timestamp;
-    const auto split = data::calibration_and_holdout(log, split_options);
-    const auto& cal = split.calibration;
+    if (calibration_day < 0 || calibration_day >= end_day) {
+      throw invalid_input(fmt::format(
+          "calibration_check: the calibration end {} leaves no calibration or no holdout day "
+          "(the log runs from {} to {})",
+          data::iso_date(calibration_day + customers.first_day),
+          data::iso_date(customers.first_day), data::iso_date(customers.last_day)));
+    }
+    const auto grouped = grouping_of(log, customers);
+    const auto whole = detail::summaries_at(*grouped, calibration_day);
+    const auto cal = scaled(whole, options.days_per_period);
     clv::fit_options settings;
     settings.tolerance = 1e-7;
-    const auto fit = clv::fit_bg_nbd(cal.frequency, cal.recency, cal.T, {}, settings);
-    const std::vector<double> duration{split.duration_holdout};
+    const auto fit = clv::fit_model<clv::bg_nbd>(
+        "fit_bg_nbd", detail::fitting_patterns(whole, options.days_per_period, cal.frequency, cal.recency, cal.T),
+        settings, whole.size());
+    const std::vector<double> duration{static_cast<double>(end_day - calibration_day) /
+                                       options.days_per_period};
     const auto rows = clv::calibration_vs_holdout(fit.params, cal.frequency, cal.recency, cal.T,
-                                                  split.frequency_holdout, duration,
+                                                  cal.frequency_holdout, duration,
                                                   options.calibration_max_frequency);
     calibration_tables out;
     std::vector<std::int64_t> frequency, count;
@@ -135,11 +158,8 @@ std::optional<calibration_tables> calibration_check(const data::transaction_log&
         .add("customers", std::move(count))
         .add("frequency_holdout", std::move(actual))
         .add("model_predictions", std::move(predicted));
-    out.cumulative_transactions = tracking_curve(log, customers, fit.params, options);
-    out.calibration_period =
-        static_cast<double>(data::floor_div(calibration_end, data::seconds_per_day) -
-                            customers.first_day) /
-        options.days_per_period;
+    out.cumulative_transactions = tracking_curve(*grouped, customers, fit.params, options);
+    out.calibration_period = static_cast<double>(calibration_day) / options.days_per_period;
     for (const auto& warning : fit.warnings) {
       notes.push_back({fit.converged ? note_code::fit_warning : note_code::fit_not_converged,
                        "calibration: " + warning.message});

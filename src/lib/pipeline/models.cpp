@@ -12,6 +12,7 @@
 #include "crmkit/data/period.hpp"
 #include "crmkit/data/summary.hpp"
 #include "crmkit/pipeline/steps.hpp"
+#include "whole_periods.hpp"
 
 namespace crmkit::pipeline {
 
@@ -58,8 +59,16 @@ model_fits fit_models(const customer_summaries& customers, const analysis_option
         "right?",
         x.size(), options.min_repeat_customers));
   }
-  const auto purchases = clv::fit_bg_nbd(customers.frequency, customers.recency, customers.T, {},
-                                         fit_settings());
+  const auto purchases =
+      customers.days
+          ? clv::fit_model<clv::bg_nbd>(
+                "fit_bg_nbd",
+                detail::fitting_patterns(
+                    detail::summaries_at(*customers.days, customers.last_day - customers.first_day),
+                    options.days_per_period, customers.frequency, customers.recency, customers.T),
+                fit_settings(), customers.size())
+          : clv::fit_bg_nbd(customers.frequency, customers.recency, customers.T, {},
+                            fit_settings());
   note_fit(purchases, notes);
   const auto spend = clv::fit_gamma_gamma(x, m, {}, fit_settings());
   note_fit(spend, notes);

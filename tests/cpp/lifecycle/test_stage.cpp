@@ -497,6 +497,52 @@ TEST_CASE("a total spend beyond the double range is an error, not inf") {
   CHECK(table.total_spend[rows.at(11)] == 1.6e308);
 }
 
+TEST_CASE("a long history: the typical gap is the median of the gaps so far at every date") {
+  // 300 purchase days with gaps drawn from 1..40 days (seed fixed), so the running median runs
+  // far past the length where it keeps its values sorted; then a 1000-day pause and one more
+  // purchase, a win-back. The reference: the median of the gaps up to each date, by sorting.
+  std::mt19937_64 random(11);
+  std::uniform_int_distribution<std::int64_t> gap(1, 40);
+  std::vector<std::int64_t> days{0};
+  for (int k = 1; k < 300; ++k) days.push_back(days.back() + gap(random));
+  const std::int64_t pause_end = days.back() + 1000;
+  days.push_back(pause_end);
+  crmkit::data::transaction_log log;
+  for (const auto d : days) {
+    log.customer.push_back(1);
+    log.timestamp.push_back(day(d));
+    log.amount.push_back(1.0);
+  }
+  // A second customer so that G is defined at every date.
+  for (const auto d : {std::int64_t{0}, std::int64_t{5}, std::int64_t{10}}) {
+    log.customer.push_back(2);
+    log.timestamp.push_back(day(d));
+    log.amount.push_back(1.0);
+  }
+  lc::stage_options options;
+  const auto view = lc::log_view::of(log);
+  for (const std::size_t n : {std::size_t{3}, std::size_t{40}, std::size_t{64}, std::size_t{65},
+                              std::size_t{66}, std::size_t{67}, std::size_t{150}, std::size_t{300},
+                              std::size_t{301}}) {
+    CAPTURE(n);
+    const auto table = lc::classify(view, options, day(days[n - 1]));
+    std::vector<std::int64_t> gaps;
+    for (std::size_t k = 1; k < n; ++k) gaps.push_back(days[k] - days[k - 1]);
+    std::sort(gaps.begin(), gaps.end());
+    const std::size_t m = gaps.size();
+    const double median = m % 2 == 1 ? static_cast<double>(gaps[m / 2])
+                                     : static_cast<double>(gaps[m / 2 - 1] + gaps[m / 2]) / 2;
+    REQUIRE(table.customer.front() == 1);
+    CHECK(table.purchases[0] == n);
+    CHECK(table.own_gap[0] == (n >= options.rules.own_gap_min_purchases ? 1 : 0));
+    if (table.own_gap[0] != 0) CHECK(table.typical_gap[0] == median);
+    if (n == days.size()) {
+      CHECK(table.last_win_back[0] == day(pause_end, 0));
+      CHECK(table.stages[0] == stage::reactivated);
+    }
+  }
+}
+
 TEST_CASE("a log grouped once gives the same history and cohort counts as the log") {
   // The references are classify_history and cohort_retention over the rows (tested above and in
   // the pipeline); the grouped overloads only skip grouping the rows again.
@@ -524,6 +570,17 @@ TEST_CASE("a log grouped once gives the same history and cohort counts as the lo
   CHECK(counted.active == cohorts.active);
   CHECK(counted.observed == cohorts.observed);
   CHECK(counted.revenue.empty());
+  // (Not coarser than months: the rows' overload counts every row of the last date's period, and
+  // customer 5's day 230 is in day 200's quarter.)
+  for (const auto freq : {crmkit::data::period_unit::day, crmkit::data::period_unit::week}) {
+    CAPTURE(crmkit::data::period_code(freq));
+    const auto by_rows = lc::cohort_retention(view, freq, dates.back());
+    const auto by_groups = lc::cohort_retention(grouped, freq);
+    CHECK(by_groups.cohort == by_rows.cohort);
+    CHECK(by_groups.size == by_rows.size);
+    CHECK(by_groups.active == by_rows.active);
+    CHECK(by_groups.observed == by_rows.observed);
+  }
 
   const std::vector<std::int64_t> earlier{day(100), day(150)};
   CHECK_THROWS_WITH_AS(lc::classify_history(grouped, earlier, options),

@@ -273,6 +273,60 @@ TEST_CASE("tracking curve and calibration table") {
   CHECK(std::isfinite(r.calibration_period));
 }
 
+TEST_CASE("the calibration check is data::calibration_and_holdout, fit_bg_nbd and "
+          "clv::calibration_vs_holdout on the log, with or without the shared grouping") {
+  for (const double days_per_period : {7.0, 1.0, 3.5}) {
+    CAPTURE(days_per_period);
+    pl::analysis_options options;
+    options.days_per_period = days_per_period;
+    std::vector<pl::note> notes;
+    auto c = pl::summarize_customers(demo(), options);
+    const auto checked = pl::calibration_check(demo(), c, options, notes);
+    REQUIRE(checked.has_value());
+    // The split, refit and table computed independently, from the raw log's rows.
+    data::holdout_options split_options;
+    split_options.freq_multiplier = days_per_period;
+    split_options.calibration_period_end =
+        (c.first_day + static_cast<std::int64_t>(
+                           std::llround(checked->calibration_period * days_per_period))) *
+        data::seconds_per_day;
+    const auto split = data::calibration_and_holdout(demo(), split_options);
+    const auto& cal = split.calibration;
+    crmkit::clv::fit_options settings;
+    settings.tolerance = 1e-7;
+    const auto fit = crmkit::clv::fit_bg_nbd(cal.frequency, cal.recency, cal.T, {}, settings);
+    const std::vector<double> duration{split.duration_holdout};
+    const auto rows = crmkit::clv::calibration_vs_holdout(
+        fit.params, cal.frequency, cal.recency, cal.T, split.frequency_holdout, duration,
+        options.calibration_max_frequency);
+    const auto& table = checked->calibration_vs_holdout;
+    REQUIRE(table.rows() == rows.size());
+    for (std::size_t k = 0; k < rows.size(); ++k) {
+      CAPTURE(k);
+      CHECK(table.get<std::vector<std::int64_t>>("customers")[k] == rows[k].customers);
+      CHECK(numbers(table, "frequency_holdout")[k] == rows[k].actual_holdout);
+      CHECK(numbers(table, "model_predictions")[k] == rows[k].predicted_holdout);
+    }
+    // The ungrouped path (summaries without the shared grouping) gives the same tables, and
+    // fit_models the same fit.
+    auto ungrouped = c;
+    ungrouped.days.reset();
+    const auto own = pl::calibration_check(demo(), ungrouped, options, notes);
+    REQUIRE(own.has_value());
+    CHECK(data::format_csv(own->calibration_vs_holdout) ==
+          data::format_csv(checked->calibration_vs_holdout));
+    CHECK(data::format_csv(own->cumulative_transactions) ==
+          data::format_csv(checked->cumulative_transactions));
+    CHECK(own->calibration_period == checked->calibration_period);
+    const auto shared_fit = pl::fit_models(c, options, notes);
+    const auto own_fit = pl::fit_models(ungrouped, options, notes);
+    CHECK(shared_fit.purchases.r == own_fit.purchases.r);
+    CHECK(shared_fit.purchases.alpha == own_fit.purchases.alpha);
+    CHECK(shared_fit.purchases.a == own_fit.purchases.a);
+    CHECK(shared_fit.purchases.b == own_fit.purchases.b);
+  }
+}
+
 TEST_CASE("repeat purchases: actual counts conserve customers; expected counts too") {
   const auto& t = result().table("repeat_purchases");
   const auto& customers = result().table("customers");

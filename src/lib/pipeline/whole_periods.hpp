@@ -1,0 +1,42 @@
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "crmkit/clv/observations.hpp"
+#include "crmkit/data/grouping.hpp"
+
+/**
+ * The transaction models' view of a grouped log in whole periods, read off `customer_periods`
+ * without going back to the log's rows (internal to the pipeline steps).
+ */
+namespace crmkit::pipeline::detail {
+
+/**
+ * Per-customer statistics as of relative period `end`, in whole periods, for the grouped
+ * customers (in key order) whose first purchase is at or before `end`: with the K purchase
+ * periods up to `end`, the first f and the last l, frequency = K − 1, recency = l − f,
+ * age = end − f (data::summarize's lifetimes view before dividing by freq_multiplier), and
+ * `later` = the purchase periods after `end` (lifetimes' frequency_holdout).
+ */
+struct whole_period_summaries {
+  std::vector<std::uint32_t> frequency, recency, age, later;
+  [[nodiscard]] std::size_t size() const noexcept { return frequency.size(); }
+};
+
+whole_period_summaries summaries_at(const data::customer_periods& grouped, std::int64_t end);
+
+/**
+ * The BG/NBD fitting rows of `whole` with durations divided by `freq_multiplier` (frequency,
+ * recency and age: those columns, as data::summarize gives them): exactly
+ * `clv::transaction_patterns` of the columns. When that merges identical rows (the usual case),
+ * one sort of packed integer keys replaces its three radix sorts of doubles.
+ */
+std::vector<clv::pattern> fitting_patterns(const whole_period_summaries& whole,
+                                           double freq_multiplier,
+                                           std::span<const double> frequency,
+                                           std::span<const double> recency,
+                                           std::span<const double> age);
+
+}  // namespace crmkit::pipeline::detail
