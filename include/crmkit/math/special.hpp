@@ -88,6 +88,47 @@ inline double log_gamma_ratio(double z, double delta) {
 }
 
 /**
+ * ψ(z+k) − ψ(z) for z > 0 and integer k ≥ 0: Σ_{j<k} 1/(z+j) for k ≤ 1024, which keeps its digits
+ * when z ≫ k (the difference of two digamma values ≈ ln z loses ε·ln z·z/k relatively), and the
+ * digamma difference beyond.
+ */
+inline double digamma_difference(double z, double k) {
+  if (k > 1024) return digamma(z + k) - digamma(z);
+  double sum = 0;
+  for (double j = 0; j < k; ++j) sum += 1 / (z + j);
+  return sum;
+}
+
+/** ψ₁(z+k) − ψ₁(z) for z > 0 and integer k ≥ 0: −Σ_{j<k} 1/(z+j)² (k ≤ 1024), as digamma_difference. */
+inline double trigamma_difference(double z, double k) {
+  if (k > 1024) return trigamma(z + k) - trigamma(z);
+  double sum = 0;
+  for (double j = 0; j < k; ++j) sum -= 1 / ((z + j) * (z + j));
+  return sum;
+}
+
+/**
+ * ln((w+c)_k/(w)_k)/c = Σ_{j<k} log1p(c/(w+j))/c for w > 0, w + c > 0 and integer k ≥ 0, with its
+ * limit Σ 1/(w+j) at c = 0 ((w)_k the rising factorial): the log ratio of two rising factorials
+ * over the difference of their bases, relatively exact whatever c (each term log1p(u)/u). For
+ * k > 2^20 it is formed from log-gamma ratios (and the digamma difference at c = 0) instead.
+ */
+inline double log_rising_ratio_slope(double w, double c, double k) {
+  if (k > 1048576) {
+    if (c == 0) return digamma(w + k) - digamma(w);
+    const double log_ratio = c > 0 ? log_gamma_ratio(w + k, c) - log_gamma_ratio(w, c)
+                                   : log_gamma_ratio(w + c, -c) - log_gamma_ratio(w + c + k, -c);
+    return log_ratio / c;
+  }
+  double sum = 0;
+  for (double j = 0; j < k; ++j) {
+    const double u = c / (w + j);
+    sum += (u == 0 ? 1.0 : std::log1p(u) / u) / (w + j);
+  }
+  return sum;
+}
+
+/**
  * The regularized incomplete beta function I_x(a, b) = B(x; a, b)/B(a, b) for a, b > 0 and
  * x ∈ [0, 1] (Boost.Math `ibeta`, accurate to a few ulp over this whole domain).
  */
