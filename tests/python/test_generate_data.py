@@ -59,6 +59,8 @@ def test_bg_bb_generator_reproduces_the_fit_and_table_6():
                                                 grouped["n_periods"], grouped["weights"])
     for name, value in BGBB.items():
         assert abs(model.params_[name] - value) < 4 * model.standard_errors_[name], name
+    regenerated = model.generate_new_data(size=1000, seed=5)
+    assert len(regenerated) == 1000 and (regenerated["n_periods"] == 6).all()
     # lifetimes' test_alive_probs: the share alive after one more opportunity, FHS 2010 Table 6.
     for (x, tx), share in {(0, 0): 0.11, (2, 4): 0.59, (6, 6): 0.93}.items():
         alive = data.loc[(data["frequency"] == x) & (data["recency"] == tx), "alive"].mean()
