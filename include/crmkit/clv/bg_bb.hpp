@@ -133,15 +133,20 @@ inline bg_bb_parts bg_bb_likelihood_parts(const bg_bb_params& p, double x, doubl
  * ∫ θ^γ(1−θ)^b/(θ+d) dy over ∫ θ^γ(1−θ)^b dy; both log-integrands are concave (the first's
  * second derivative is −(γ+b−1)θ(1−θ) − d(1+d)e^y/(d+(1+d)e^y)²), so each is a log-concave rule
  * (math/log_concave_quadrature.hpp). Both are taken relative to the denominator's value at its
- * mode y₀ = ln(γ/b), through log1p(s₀·expm1(y−y₀)), so that nothing of size γ or b ~ 1e8 is
- * rounded before the two integrals meet. The numerator's mode is the positive root u = e^y of
+ * mode y₀ = ln(γ/b), through log1p(s·expm1(±(y−y₀))) with s the smaller of γ/(γ+b), b/(γ+b),
+ * so that nothing of size γ or b ~ 1e8 is rounded before the two integrals meet. The numerator's mode is the positive root u = e^y of
  * (1+d)b·u² − (γ(1+d) − bd − 1)·u − γd = 0.
  */
 inline double expected_inverse_shifted_beta(double gamma, double b, double d) {
   const double y0 = std::log(gamma) - std::log(b);
   const double s0 = gamma / (gamma + b);
+  const double s1 = b / (gamma + b);
+  // γΔ − (γ+b)·ln(1 + s₀(e^Δ − 1)) = −bΔ − (γ+b)·ln(1 + s₁(e^{−Δ} − 1)): the form with the
+  // smaller of s₀, s₁ keeps its terms of size min(γ, b)·Δ.
   auto denominator = [=](double y) {
-    return gamma * (y - y0) - (gamma + b) * std::log1p(s0 * std::expm1(y - y0));
+    const double offset = y - y0;
+    return s0 <= s1 ? gamma * offset - (gamma + b) * std::log1p(s0 * std::expm1(offset))
+                    : -b * offset - (gamma + b) * std::log1p(s1 * std::expm1(-offset));
   };
   auto numerator = [=](double y) {
     const double theta = math::expit(y);
