@@ -230,6 +230,89 @@ void register_pareto_nbd_predictions(py::module_& module) {
       "DERT at a continuous discount rate per time unit (FHL 2005 JMR, closed form via U).");
 }
 
+// BG/BB (crmkit/clv/bg_bb.hpp): discrete histories (frequency, recency, n_periods).
+void register_bg_bb(py::module_& module) {
+  using Params = clv::bg_bb_params;
+  using values = parameter_values<Params>;
+  module.def(
+      "fit_bg_bb",
+      [](const double_array& frequency, const double_array& recency, const double_array& n_periods,
+         const double_array& weights, const clv::fit_options& options) {
+        return export_without_gil([&] {
+          return clv::fit_bg_bb(as_span(frequency), as_span(recency), as_span(n_periods),
+                                as_span(weights), options);
+        });
+      },
+      "frequency"_a, "recency"_a, "n_periods"_a, "weights"_a, "options"_a = clv::fit_options{},
+      "Maximum-likelihood BG/BB fit to per-customer (frequency, recency, n_periods) with optional\n"
+      "weights; dict as fit_bg_nbd.");
+  // Per-history predictions with one leading argument (a horizon or none).
+  const auto history = [&](const char* name, const char* doc, auto compute) {
+    module.def(
+        name,
+        [compute](const values& params, const double_array& leading, const double_array& frequency,
+                  const double_array& recency, const double_array& n_periods) {
+          return without_gil([&] {
+            return compute(params_of<Params>(params), as_span(leading), as_span(frequency),
+                           as_span(recency), as_span(n_periods));
+          });
+        },
+        "params"_a, "m_periods_in_future"_a, "frequency"_a, "recency"_a, "n_periods"_a, doc);
+  };
+  history("bg_bb_conditional_probability_alive",
+          "P(alive at n_periods + m_periods_in_future | history) (FHS 2010 eq. A10).",
+          [](const Params& p, auto m, auto x, auto t_x, auto n) {
+            return clv::conditional_probability_alive_at(p, m, x, t_x, n);
+          });
+  history("bg_bb_conditional_expected_number_of_purchases_up_to_time",
+          "Expected transactions in the next m_periods_in_future opportunities (FHS 2010 eq. 13).",
+          [](const Params& p, auto m, auto x, auto t_x, auto n) {
+            return clv::conditional_expected_number_of_purchases_up_to_time(p, m, x, t_x, n);
+          });
+  module.def(
+      "bg_bb_discounted_expected_residual_transactions",
+      [](const values& params, double discount_rate, const double_array& frequency,
+         const double_array& recency, const double_array& n_periods) {
+        return without_gil([&] {
+          return clv::discounted_expected_residual_transactions(
+              params_of<Params>(params), discount_rate, as_span(frequency), as_span(recency),
+              as_span(n_periods));
+        });
+      },
+      "params"_a, "discount_rate"_a, "frequency"_a, "recency"_a, "n_periods"_a,
+      "DERT at a discount rate per opportunity (FHS 2010 eq. 14).");
+  module.def(
+      "bg_bb_log_likelihood",
+      [](const values& params, const double_array& frequency, const double_array& recency,
+         const double_array& n_periods) {
+        return without_gil([&] {
+          return clv::log_likelihood(params_of<Params>(params), as_span(frequency),
+                                     as_span(recency), as_span(n_periods));
+        });
+      },
+      "params"_a, "frequency"_a, "recency"_a, "n_periods"_a,
+      "ln L per history (FHS 2010 eq. 5).");
+  module.def(
+      "bg_bb_expected_number_of_purchases_up_to_time",
+      [](const values& params, const double_array& n_periods) {
+        return without_gil([&] {
+          return clv::expected_number_of_purchases_up_to_time(params_of<Params>(params),
+                                                              as_span(n_periods));
+        });
+      },
+      "params"_a, "n_periods"_a, "E[X(n)] for a new customer (FHS 2010 eq. 8).");
+  module.def(
+      "bg_bb_probability_of_n_purchases_up_to_time",
+      [](const values& params, const double_array& n_periods, const double_array& n) {
+        return without_gil([&] {
+          return clv::probability_of_n_purchases_up_to_time(params_of<Params>(params),
+                                                            as_span(n_periods), as_span(n));
+        });
+      },
+      "params"_a, "n_periods"_a, "n"_a,
+      "P(X(n_periods) = n) for a new customer (FHS 2010 eq. 7; broadcast when of length 1).");
+}
+
 }  // namespace
 
 void register_clv(py::module_& module) {
@@ -239,8 +322,9 @@ void register_clv(py::module_& module) {
   bind_struct<clv::mbg_nbd_params>(module, "MbgNbdParams", "MBG/NBD parameters.");
   bind_struct<clv::gamma_gamma_params>(module, "GammaGammaParams", "Gamma-Gamma parameters.");
   bind_struct<clv::pareto_nbd_params>(module, "ParetoNbdParams", "Pareto/NBD parameters.");
+  bind_struct<clv::bg_bb_params>(module, "BgBbParams", "BG/BB parameters.");
   record_schema<clv::fit_result<clv::bg_nbd_params, 4>>(
-      module, "FitResult", {"fit_bg_nbd", "fit_mbg_nbd", "fit_pareto_nbd", "fit_gamma_gamma"});
+      module, "FitResult", {"fit_bg_nbd", "fit_mbg_nbd", "fit_pareto_nbd", "fit_bg_bb", "fit_gamma_gamma"});
   record_schema<clv::calibration_holdout_row>(
       module, "CalibrationHoldoutRow",
       {"bg_nbd_calibration_vs_holdout", "mbg_nbd_calibration_vs_holdout",
@@ -256,6 +340,7 @@ void register_clv(py::module_& module) {
   register_transaction_model<clv::pareto_nbd_params>(
       module, "pareto_nbd", [](auto... args) { return clv::fit_pareto_nbd(args...); });
   register_pareto_nbd_predictions(module);
+  register_bg_bb(module);
 
   module.def(
       "fit_gamma_gamma",

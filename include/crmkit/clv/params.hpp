@@ -86,4 +86,23 @@ constexpr auto description(std::type_identity<pareto_nbd_params>) {
       describe::field{"beta", &p::beta, "scale of the dropout-rate Gamma (data time unit)"}};
 }
 
+/** BG/BB parameters (Fader, Hardie & Shang 2010; lifetimes' names): while alive a customer
+ * transacts at each opportunity with probability p ~ Beta(α, β) and dies before each
+ * opportunity with probability θ ~ Beta(γ, δ). */
+struct bg_bb_params {
+  double alpha = 1;
+  double beta = 1;
+  double gamma = 1;
+  double delta = 1;
+};
+
+constexpr auto description(std::type_identity<bg_bb_params>) {
+  using p = bg_bb_params;
+  return std::tuple{
+      describe::field{"alpha", &p::alpha, "Beta alpha of the transaction probability"},
+      describe::field{"beta", &p::beta, "Beta beta of the transaction probability"},
+      describe::field{"gamma", &p::gamma, "Beta gamma of the dropout probability"},
+      describe::field{"delta", &p::delta, "Beta delta of the dropout probability"}};
+}
+
 }  // namespace crmkit::clv
