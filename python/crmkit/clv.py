@@ -344,6 +344,7 @@ class BetaGeoFitter(_BaseFitter):
     """
 
     _param_names = ("r", "alpha", "a", "b")
+    _generator = "beta_geometric_nbd_model"
     _prefix = "bg_nbd"
 
     def _call(self, operation: str, *args, **kwargs):
@@ -527,6 +528,28 @@ class BetaGeoFitter(_BaseFitter):
         table = self._call("calibration_vs_holdout", x, tx, age, holdout, duration, int(max_frequency))
         return pd.DataFrame(table).set_index("frequency_cal")
 
+    def generate_new_data(self, size=1, seed=None):
+        """Customers drawn from the fitted model (lifetimes' ``generate_new_data``), with the
+        fitted rows' T (cycled to ``size``).
+
+        Parameters
+        ----------
+        size : int, optional
+            Number of customers.
+        seed : int, numpy.random.Generator or None, optional
+            Random stream (None: numpy's global state, as lifetimes).
+
+        Returns
+        -------
+        pandas.DataFrame
+            As the model's generator in :mod:`crmkit.generate_data`.
+        """
+        from . import generate_data
+
+        generator = getattr(generate_data, self._generator)
+        ages = np.resize(self.data["T"].to_numpy(dtype=float), int(size))
+        return generator(ages, *self._unload_params(), size=int(size), seed=seed)
+
     def expected_repeat_frequency_histogram(self, frequency=None, T=None, max_frequency=7):
         """Actual vs expected numbers of customers by repeat-purchase count.
 
@@ -619,6 +642,7 @@ class ModifiedBetaGeoFitter(BetaGeoFitter):
     """
 
     _prefix = "mbg_nbd"
+    _generator = "modified_beta_geometric_nbd_model"
 
 
 class ParetoNBDFitter(BetaGeoFitter):
@@ -650,6 +674,7 @@ class ParetoNBDFitter(BetaGeoFitter):
     """
 
     _param_names = ("r", "alpha", "s", "beta")
+    _generator = "pareto_nbd_model"
     _prefix = "pareto_nbd"
 
     def fit(self, frequency, recency, T, weights=None, iterative_fitting=1, initial_params=None,

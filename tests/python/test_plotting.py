@@ -223,3 +223,28 @@ def test_without_ax_the_current_axes_is_used():
         assert ax is figure.axes[0]
     finally:
         plt.close(figure)
+
+
+def test_period_transactions_by_default_simulates_like_lifetimes(fitted):
+    model = fitted[0]
+    np.random.seed(11)
+    ax = _axes()
+    assert plotting.plot_period_transactions(model, ax=ax) is ax
+    np.random.seed(11)
+    simulated = model.generate_new_data(size=len(model.data))["frequency"]
+    # lifetimes: the first max_frequency sorted counts of each, merged on frequency.
+    counts = [values.value_counts().sort_index().iloc[:7] for values in (model.data["frequency"], simulated)]
+    table = pd.concat(counts, axis=1).fillna(0)
+    heights = [bar.get_height() for bar in ax.patches]
+    assert heights == list(table.iloc[:, 0]) + list(table.iloc[:, 1])
+    assert ax.get_xlabel() == "Number of Calibration Period Transactions"
+
+
+def test_generated_customers_buy_as_the_model_expects(fitted):
+    model = fitted[0]
+    simulated = model.generate_new_data(size=100_000, seed=1)
+    ages = np.resize(model.data["T"].to_numpy(), 100_000)
+    np.testing.assert_array_equal(simulated["T"], ages)
+    expected = model.expected_number_of_purchases_up_to_time(ages)  # FHL 2005 eq. (9) per age
+    error = simulated["frequency"].std() / np.sqrt(len(simulated))
+    assert abs(simulated["frequency"].mean() - expected.mean()) < 4 * error
