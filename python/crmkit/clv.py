@@ -85,14 +85,15 @@ def _broadcast(strict: bool = False, **columns: Any) -> tuple[list[np.ndarray], 
     index = _index_of(*columns.values())
     if index is not None and len(index) != size:
         index = None
-    if not strict and "frequency" in arrays and "recency" in arrays:
+    if not strict and {"frequency", "recency", "T"} <= arrays.keys():
         _warn_unobservable(out[list(arrays).index("frequency")], out[list(arrays).index("recency")])
     return out, index, scalar
 
 
 def _warn_unobservable(frequency: np.ndarray, recency: np.ndarray) -> None:
-    """One HistoryWarning per call for histories the data cannot produce but the formulas
-    evaluate (lifetimes evaluates them silently)."""
+    """One HistoryWarning per call for (frequency, recency, T) histories the data cannot produce
+    but the continuous-time formulas evaluate (lifetimes evaluates them silently). BG/BB's
+    discrete histories (n_periods) are checked by the core alone."""
     odd = np.flatnonzero((frequency == 0) & (recency > 0) | (frequency > 0) & (recency == 0))
     if odd.size:
         first = odd[0]
