@@ -14,6 +14,8 @@ agreement is an independent check:
   E[Z | x, m̄] = (p·v + p·x·m̄)/(p·x + q − 1).
 """
 
+import signal
+
 import mpmath as mp
 
 DIGITS = 50
@@ -216,3 +218,25 @@ def bgbb_dert(alpha, beta, gamma, delta, discount, x, tx, n):
         value = (_beta(a + x + 1, b + n - x) / _beta(a, b) * _beta(g, d + n + 1) / (_beta(g, d) * (1 + rate))
                  * mp.hyp2f1(1, d + n + 1, g + d + n + 1, 1 / (1 + rate)))
         return value / bgbb_likelihood(alpha, beta, gamma, delta, x, tx, n)
+
+
+class _Slow(Exception):
+    pass
+
+
+def within(seconds, function, *args, failures=()):
+    """function(*args), or None where mpmath's own series does not finish within `seconds` (or
+    raises NoConvergence, or one of `failures`)."""
+
+    def give_up(*_):
+        raise _Slow()
+
+    previous = signal.signal(signal.SIGALRM, give_up)
+    signal.alarm(seconds)
+    try:
+        return function(*args)
+    except (_Slow, mp.libmp.NoConvergence, *failures):
+        return None
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
