@@ -10,7 +10,11 @@ packages=(
   python3-numpy python3-pandas python3-scipy python3-matplotlib python3-sklearn
   python3-pytest python3-hypothesis python3-mpmath
   python3-nbclient python3-nbformat python3-ipykernel
-  chromium
+  chromium chromium-driver python3-selenium fonts-noto-cjk
+  python3-dask python3-distributed
+  postgresql python3-psycopg2 python3-sqlalchemy
+  python3-statsmodels
+  libopenblas0-pthread python3-threadpoolctl
 )
 
 missing=()
