@@ -19,6 +19,8 @@ import subprocess
 import sys
 from typing import List, Optional, TextIO
 
+import pandas as pd
+
 from . import __version__
 from ._report_input import (
     DEMO_HORIZON_WEEKS,
@@ -30,6 +32,7 @@ from ._report_input import (
     read_survey_cells,
     simulate_demo,
 )
+from ._report_text import LANGUAGES, Text
 from .report import RFM_RULES, _Background, build_report
 from .segment import RFMRuleSet
 
@@ -97,6 +100,9 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("--rfm-rules", default=RFM_RULES,
                         help=f"RFM rule set naming the segments: {', '.join(RFMRuleSet.BUILTIN)} "
                              f"(default {RFM_RULES}, the 10-segment R x F map)")
+    report.add_argument("--lang", default="en", choices=LANGUAGES,
+                        help="language of report.html and the plots: en (default) or zh "
+                             "(Chinese); the CSV tables keep their English column names")
     report.add_argument("--customers", type=int, default=20_000,
                         help="demo size in customers (default 20000)")
     report.add_argument("--seed", type=int, default=0, help="seed of the demo and of k-means")
@@ -104,7 +110,7 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _transactions(arguments: argparse.Namespace, progress: Optional[TextIO]):
+def _transactions(arguments: argparse.Namespace, progress: Optional[TextIO], text: Text):
     """The log (read, or simulated with its own survey answers), its columns, and the source."""
     if arguments.transactions is None:
         if arguments.customers < 1:
@@ -113,23 +119,25 @@ def _transactions(arguments: argparse.Namespace, progress: Optional[TextIO]):
             print(f"simulating a demo of {arguments.customers:,} customers "
                   f"(seed {arguments.seed})", file=progress, flush=True)
         log, survey = simulate_demo(arguments.customers, arguments.seed)
-        source = (f"Simulated demo: {arguments.customers:,} customers over "
-                  f"{DEMO_HORIZON_WEEKS} weeks from {DEMO_START}, seed {arguments.seed}")
+        source = text("source.demo", customers=f"{arguments.customers:,}",
+                      weeks=DEMO_HORIZON_WEEKS, start=text.date(pd.Timestamp(DEMO_START)),
+                      seed=arguments.seed)
         return log, Columns("customer_id", "date", "amount"), survey, source
     log, columns = load_transactions(arguments.transactions, arguments.customer_col,
                                      arguments.date_col, arguments.amount_col, arguments.sep,
                                      arguments.date_format)
-    return log, columns, None, f"Transactions: {arguments.transactions}"
+    return log, columns, None, text("source.transactions", path=arguments.transactions)
 
 
 def _run(arguments: argparse.Namespace, out: TextIO) -> None:
     progress = None if arguments.quiet else sys.stderr
+    text = Text(arguments.lang)
     # The survey file is read on a thread while the transaction log is read or simulated (the
     # library's reader releases the GIL); its errors still come after the log's.
     survey_cells = (None if arguments.survey is None else
                     _Background(read_survey_cells, arguments.survey, name="crmkit-survey"))
     try:
-        log, columns, survey, source = _transactions(arguments, progress)
+        log, columns, survey, source = _transactions(arguments, progress, text)
     finally:
         if survey_cells is not None:
             survey_cells.join()
@@ -138,9 +146,10 @@ def _run(arguments: argparse.Namespace, out: TextIO) -> None:
         survey = load_survey(arguments.survey, log[columns.customer], arguments.survey_customer_col,
                              arguments.nps_col, arguments.csat_col, arguments.survey_date_col,
                              cells=survey_cells.value)
-        source += f"; survey: {arguments.survey}"
+        source += text("source.survey", path=arguments.survey)
     result = build_report(log, arguments.out, columns, survey, seed=arguments.seed,
-                          progress=progress, source=source, rfm_rules=arguments.rfm_rules)
+                          progress=progress, source=source, rfm_rules=arguments.rfm_rules,
+                          lang=arguments.lang)
     for note in result.notes:
         print(f"note: {note}", file=sys.stderr)
     print(f"report written to {result.html_path} ({len(result.tables)} tables)", file=out)

@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import base64
 import html
-from typing import List
+from typing import List, Optional
 
 import pandas as pd
 
+from ._report_text import MESSAGES, Text
+
+CUSTOMER_ROWS_IN_HTML = 100
+"""Rows of each per-customer list in the page (the CSV files hold them all)."""
+
 _CSS = """
-body { font-family: -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; margin: 0;
+body { font-family: -apple-system, "Segoe UI", Helvetica, Arial, "PingFang SC", "Microsoft YaHei",
+       "Noto Sans CJK SC", "Source Han Sans SC", "WenQuanYi Micro Hei", sans-serif; margin: 0;
        background: #f4f6f9; color: #1d2733; }
 header { background: #1f3b57; color: white; padding: 24px 40px; }
 header h1 { margin: 0 0 6px 0; font-size: 28px; }
@@ -31,6 +37,71 @@ img { max-width: 100%; height: auto; margin: 8px 0; }
 .notes li { font-size: 13px; color: #6a4a1a; }
 .reading li { font-size: 14px; margin: 3px 0; }
 .grid2 { display: grid; grid-template-columns: 1fr 1fr; gap: 16px; }
+.controls { font-size: 13px; color: #4a5a6a; margin: 8px 0 0 0; }
+.controls input { font: inherit; padding: 3px 6px; width: 16em; margin: 0 8px 0 4px; }
+.scroll { max-height: 460px; overflow: auto; }
+table.sortable thead th { position: sticky; top: 0; cursor: pointer; user-select: none; }
+table.sortable th[aria-sort="ascending"]::after { content: " \\25B2"; }
+table.sortable th[aria-sort="descending"]::after { content: " \\25BC"; }
+@media print {
+  body { background: white; }
+  header { background: none; color: black; padding: 0 0 8px 0; }
+  main { max-width: none; padding: 0; }
+  section { box-shadow: none; border-radius: 0; padding: 0; margin: 14px 0; }
+  .controls { display: none; }
+  .scroll { max-height: none; overflow: visible; }
+  .grid2 { display: block; }
+  h2, h3 { break-after: avoid; }
+  img, .card, tr { break-inside: avoid; }
+  table.sortable thead th { position: static; }
+}
+"""
+
+# Sorting (click or Enter on a header; again to reverse) and filtering (rows containing the
+# typed text) of the per-customer lists: numbers, dates (year, month, day in any writing) and
+# text each sort as what they are.
+_SCRIPT = """
+(function () {
+  var lang = document.documentElement.lang;
+  function key(cell) {
+    var t = cell.textContent.trim(), n = t.replace(/,/g, "");
+    if (/^[-+]?(\\d+\\.?\\d*|\\.\\d+)(e[-+]?\\d+)?%?$/i.test(n)) return parseFloat(n);
+    var d = t.match(/^(\\d{4})\\D(\\d{1,2})\\D(\\d{1,2})\\D?$/);
+    return d ? d[1] * 10000 + d[2] * 100 + +d[3] : t;
+  }
+  function compare(x, y) {
+    if (typeof x !== typeof y) return typeof x === "number" ? -1 : 1;
+    return typeof x === "number" ? x - y : x.localeCompare(y, lang);
+  }
+  document.querySelectorAll(".customer-list").forEach(function (list) {
+    var body = list.querySelector("tbody"), filter = list.querySelector("input");
+    var count = list.querySelector(".count"), rows = [].slice.call(body.rows);
+    function show() {
+      var typed = filter.value.trim().toLowerCase(), shown = 0;
+      rows.forEach(function (row) {
+        row.hidden = typed !== "" && row.textContent.toLowerCase().indexOf(typed) < 0;
+        shown += row.hidden ? 0 : 1;
+      });
+      count.textContent = count.dataset.template.replace("{shown}", shown)
+        .replace("{total}", rows.length);
+    }
+    [].forEach.call(list.querySelectorAll("thead th"), function (th, column) {
+      th.tabIndex = 0;
+      function sort() {
+        var ascending = th.getAttribute("aria-sort") !== "ascending";
+        [].forEach.call(th.parentNode.cells, function (c) { c.removeAttribute("aria-sort"); });
+        th.setAttribute("aria-sort", ascending ? "ascending" : "descending");
+        rows.map(function (row) { return [key(row.cells[column]), row]; })
+          .sort(function (a, b) { return ascending ? compare(a[0], b[0]) : compare(b[0], a[0]); })
+          .forEach(function (pair) { body.appendChild(pair[1]); });
+      }
+      th.addEventListener("click", sort);
+      th.addEventListener("keydown", function (e) { if (e.key === "Enter") sort(); });
+    });
+    filter.addEventListener("input", show);
+    show();
+  });
+})();
 """
 
 
@@ -38,10 +109,16 @@ def _data_uri(png: bytes) -> str:
     return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
 
 
-def _table(frame: pd.DataFrame, rows: int) -> str:
+def _number(value: float) -> str:
+    return f"{value:,.3g}" if abs(value) < 100 else f"{value:,.0f}"
+
+
+def _table(frame: pd.DataFrame, rows: int, text: Optional[Text] = None,
+           index_kind: Optional[str] = None, value_kinds: Optional[dict] = None) -> str:
     shown = frame.head(rows)
-    return shown.to_html(float_format=lambda v: f"{v:,.3g}" if abs(v) < 100 else f"{v:,.0f}",
-                         na_rep="", border=0, escape=True)
+    if text is not None:
+        shown = text.labelled(shown, index_kind, value_kinds=value_kinds)
+    return shown.to_html(float_format=_number, na_rep="", border=0, escape=True)
 
 
 def _plot(report, name: str, alt: str) -> str:
@@ -61,15 +138,21 @@ def _percent(share: float) -> str:
     return f"{share:.1%}" if abs(share) >= 0.0005 else "<0.1%"
 
 
-def _rfm_reading(table: pd.DataFrame) -> str:
+def _rfm_name(name, text: Text) -> str:
+    if text.english:
+        return str(name).replace("_", " ").capitalize()
+    return text.domain("rfm_segment", name)
+
+
+def _rfm_reading(table: pd.DataFrame, text: Text) -> str:
     """One plain sentence per named segment, largest revenue first."""
     items = [
-        f"<li><b>{html.escape(str(name).replace('_', ' ').capitalize())}</b> "
-        f"({html.escape(row.definition)}): {row.customers:,.0f} customers "
-        f"({_percent(row.share)}), {_percent(row.revenue_share)} of revenue and "
-        f"{_percent(row.clv_share)} of the expected value; on average last bought "
-        f"{row.weeks_since_last:.0f} weeks ago, {row.purchases:.1f} purchases of "
-        f"{row.mean_spend:,.0f} each.</li>"
+        f"<li><b>{html.escape(_rfm_name(name, text))}</b> " + html.escape(text(
+            "rfm.reading", definition=text.domain("definition", row.definition),
+            customers=f"{row.customers:,.0f}", share=_percent(row.share),
+            revenue_share=_percent(row.revenue_share), clv_share=_percent(row.clv_share),
+            weeks=f"{row.weeks_since_last:.0f}", purchases=f"{row.purchases:.1f}",
+            spend=f"{row.mean_spend:,.0f}")) + "</li>"
         for name, row in zip(table.index, table.itertuples(index=False))]
     return '<ul class="reading">' + "".join(items) + "</ul>"
 
@@ -79,23 +162,49 @@ def abc_tiers(tiers: pd.DataFrame) -> pd.DataFrame:
     return tiers[tiers["split"] == tiers["split"].iloc[0]]
 
 
-def _tier_reading(tiers: pd.DataFrame) -> str:
+def _tier_reading(tiers: pd.DataFrame, text: Text) -> str:
     abc = abc_tiers(tiers)
-    sentences = [f"Tier {name}: {row.customers:,.0f} customers ({_percent(row.customer_share)}) "
-                 f"hold {_percent(row.clv_share)} of the expected value and brought "
-                 f"{_percent(row.revenue_share)} of past revenue."
+    sentences = [text("value.tier_reading", tier=text.domain("value_tier", name),
+                      customers=f"{row.customers:,.0f}",
+                      customer_share=_percent(row.customer_share),
+                      clv_share=_percent(row.clv_share), revenue_share=_percent(row.revenue_share))
                  for name, row in zip(abc.index, abc.itertuples(index=False))]
-    return _paragraph(" ".join(sentences))
+    return _paragraph(text("sentence_gap").join(sentences))
 
 
-def render_html(report, title: str, source: str, rows: int) -> str:
-    """The report page: headline cards, then one section per question a manager asks."""
+_CUSTOMER_KINDS = {"rfm_segment": "rfm_segment", "segment": "segment", "value_tier": "value_tier",
+                   "value_level": "value_tier", "stage": "stage"}
+"""The columns of the per-customer tables that hold names of things, and the kind of each."""
+
+
+def _customer_list(frame: pd.DataFrame, rows: int, text: Text, file: str) -> str:
+    """A per-customer table the reader can sort (click a header) and filter (a text box): the
+    first `rows` rows, the customer id as the first column, one header row."""
+    shown = text.labelled(frame.head(rows), value_kinds=_CUSTOMER_KINDS).reset_index()
+    table = shown.to_html(float_format=_number, na_rep="", border=0, escape=True, index=False,
+                          classes="sortable")
+    controls = (f'<div class="controls"><label>{html.escape(text("list.filter"))} '
+                f'<input type="search" class="filter" '
+                f'title="{html.escape(text("list.filter_hint"))}"></label> '
+                f'<span class="count" data-template="{html.escape(text.template("list.shown"))}">'
+                "</span></div>")
+    more = (_paragraph(text("list.first_rows", rows=f"{rows:,}", total=f"{len(frame):,}",
+                            file=file)) if len(frame) > rows else "")
+    return (f'<div class="customer-list">{controls}<div class="scroll">{table}</div>{more}'
+            "</div>")
+
+
+def render_html(report, title: str, source: str, rows: int, text: Optional[Text] = None,
+                customer_rows: int = CUSTOMER_ROWS_IN_HTML) -> str:
+    """The report page: headline cards, then one section per question a manager asks, in the
+    language of `text` (default English)."""
+    text = Text("en") if text is None else text
     tables = report.tables
     parts: List[str] = [
-        "<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
+        "<!DOCTYPE html>", f'<html lang="{text.html_lang}"><head><meta charset="utf-8">',
         f"<title>{html.escape(title)}</title><style>{_CSS}</style></head><body>",
         f"<header><h1>{html.escape(title)}</h1><p>{html.escape(source)}</p></header><main>",
-        '<section id="headline"><h2>Headline numbers</h2><div class="cards">',
+        f'<section id="headline"><h2>{text("headline.heading")}</h2><div class="cards">',
     ]
     for label, value in report.headline.items():
         parts.append(f'<div class="card"><div class="label">{html.escape(label)}</div>'
@@ -104,115 +213,108 @@ def render_html(report, title: str, source: str, rows: int) -> str:
 
     rfm = tables["rfm_segments"]
     parts += [
-        '<section id="rfm"><h2>Who the customers are: named segments</h2>',
-        _paragraph(
-            f"Every customer gets three scores from 1 to {rfm.attrs.get('bins', 5)} against the "
-            "others: R for how recently they bought (higher is more recent), F for how many "
-            "purchases they made and M for how much they spend per purchase. Named segments "
-            "are ranges of these scores (in brackets). Largest revenue first:"),
-        _rfm_reading(rfm),
-        _plot(report, "rfm_segments", "RFM segment sizes and revenue"),
-        _table(rfm, rows), "</section>",
+        f'<section id="rfm"><h2>{text("rfm.heading")}</h2>',
+        _paragraph(text("rfm.explain", bins=rfm.attrs.get("bins", 5))),
+        _rfm_reading(rfm, text),
+        _plot(report, "rfm_segments", text("rfm.plot")),
+        _table(rfm, rows, text, "rfm_segment", {"definition": "definition"}), "</section>",
     ]
     segments = tables["segments"]
     parts += [
-        '<section id="segments"><h2>Who the customers are: data-driven segments</h2>',
-        _paragraph(
-            f"Customers were grouped by k-means into {len(segments)} segments by how recently "
-            "they bought (weeks since the last purchase), how often (purchases) and how much "
-            "(mean spend per purchase), after log-scaling and standardising. The number of "
-            "segments is the one with the best silhouette score (table below). Segments are "
-            "numbered by their mean expected value over the next 12 months, C1 the highest."),
-        _table(segments, rows),
-        _plot(report, "segments", "segment sizes and value"),
-        _plot(report, "segment_profiles", "segment profiles"),
-        "<h3>Choosing the number of segments</h3>",
-        _paragraph("Higher silhouette and Calinski-Harabasz, lower Davies-Bouldin are better."),
-        _table(tables["kmeans_quality"], rows), "</section>",
+        f'<section id="segments"><h2>{text("segments.heading")}</h2>',
+        _paragraph(text("segments.explain", k=len(segments))),
+        _table(segments, rows, text, "segment", {"description": "description"}),
+        _plot(report, "segments", text("segments.plot_sizes")),
+        _plot(report, "segment_profiles", text("segments.plot_profiles")),
+        f"<h3>{text('segments.choosing')}</h3>",
+        _paragraph(text("segments.quality")),
+        _table(tables["kmeans_quality"], rows, text), "</section>",
     ]
     parts += [
-        '<section id="value"><h2>Who is worth most</h2>',
-        _paragraph(
-            "Expected value over the next 12 months (CLV): the BG/NBD model's expected purchases, "
-            "discounted 1% per month, times the Gamma-Gamma model's expected spend per purchase. "
-            "The curve shows how concentrated value is; its dots mark the ends of value tiers A "
-            "and B. Tier A is the most valuable customers who together hold 80% of the expected "
-            "value, tier B the next ones up to 95%, tier C the rest; high / medium / low are "
-            "the top 20%, the next 30% and the other half of customers ranked by value."),
-        _tier_reading(tables["value_tiers"]),
-        _plot(report, "value_curve", "value concentration and tiers"),
-        _table(tables["value_tiers"], rows),
-        "<h3>The most valuable customers</h3>",
-        _table(tables["top_customers"][["rfm_segment", "segment", "value_tier", "purchases",
-                                        "revenue", "p_alive", "clv"]],
-               rows),
+        f'<section id="value"><h2>{text("value.heading")}</h2>',
+        _paragraph(text("value.explain")),
+        _tier_reading(tables["value_tiers"], text),
+        _plot(report, "value_curve", text("value.plot")),
+        _table(tables["value_tiers"], rows, text, "value_tier", {"split": "split"}),
+        f"<h3>{text('value.top')}</h3>",
+        _customer_list(tables["top_customers"][["rfm_segment", "segment", "value_tier",
+                                                "purchases", "revenue", "p_alive", "clv"]],
+                       customer_rows, text, "customers.csv"),
         "</section>",
     ]
     warning = tables["early_warning"]
     parts += [
-        '<section id="slipping"><h2>Who is slipping away</h2>',
-        _paragraph(
-            f"{len(warning):,} customers with three or more purchases have a probability between "
-            "10% and 50% of still being active: they have been silent for longer than their own "
-            "buying rhythm suggests, but are probably not lost yet. Ranked by value at risk (past revenue times the chance they "
-            "are gone); the full list is in early_warning.csv."),
-        _table(warning, rows),
-        _plot(report, "probability_alive", "probability alive by frequency and recency"),
+        f'<section id="slipping"><h2>{text("slipping.heading")}</h2>',
+        _paragraph(text("slipping.explain", n=f"{len(warning):,}")),
+        _customer_list(warning, customer_rows, text, "early_warning.csv"),
+        _plot(report, "probability_alive", text("slipping.plot")),
         "</section>",
     ]
     if "lifecycle_stages" in tables:
         parts += [
-            '<section id="lifecycle"><h2>Where each customer stands: lifecycle stages</h2>',
-            _paragraph(
-                "Stages from each customer's own buying rhythm: new, developing, stable, at risk "
-                "(silent for longer than usual or buying less), churned, reactivated (back after "
-                "churning), refined by the purchase model's P(alive). The heat map shows where "
-                "the customers of each stage a quarter ago are now."),
-            _table(tables["lifecycle_stages"], rows),
-            _plot(report, "stage_migration", "lifecycle migration"),
-            "<h3>Retention of acquisition cohorts</h3>",
-            _paragraph("Share of each month's new customers who bought again k months later."),
-            _plot(report, "cohort_retention", "cohort retention"), "</section>"]
+            f'<section id="lifecycle"><h2>{text("lifecycle.heading")}</h2>',
+            _paragraph(text("lifecycle.explain")),
+            _table(tables["lifecycle_stages"], rows, text, "stage"),
+            _plot(report, "stage_migration", text("lifecycle.plot_migration")),
+            f"<h3>{text('lifecycle.cohorts')}</h3>",
+            _paragraph(text("lifecycle.cohorts_explain")),
+            _plot(report, "cohort_retention", text("lifecycle.plot_cohorts")), "</section>"]
     if "nps_by_segment" in tables:
-        parts += ['<section id="satisfaction"><h2>How satisfaction moves</h2>',
-                  _paragraph("Net Promoter Score (share of 9-10 answers minus share of 0-6, in "
-                             "points) with adjusted-Wald 95% intervals; cells with fewer than 30 "
-                             "answers are flagged small_sample."),
-                  _plot(report, "nps_trend", "NPS trend"),
-                  "<h3>NPS by segment</h3>",
+        parts += [f'<section id="satisfaction"><h2>{text("satisfaction.heading")}</h2>',
+                  _paragraph(text("satisfaction.explain")),
+                  _plot(report, "nps_trend", text("satisfaction.plot")),
+                  f"<h3>{text('satisfaction.nps_by_segment')}</h3>",
                   _table(tables["nps_by_segment"][["n", "nps", "lower", "upper",
                                                    "share_promoters", "share_detractors",
-                                                   "small_sample"]], rows)]
-        for by, heading in (("rfm_segment", "named (RFM) segment"), ("value_tier", "value tier")):
-            parts += [f"<h3>NPS by {heading}</h3>",
+                                                   "small_sample"]], rows, text, "segment")]
+        for by in ("rfm_segment", "value_tier"):
+            parts += [f"<h3>{text('satisfaction.nps_by_' + by)}</h3>",
                       _table(tables[f"nps_by_{by}"][["n", "nps", "lower", "upper",
-                                                     "small_sample"]], rows)]
+                                                     "small_sample"]], rows, text, by)]
         if "nps_by_stage" in tables:
-            parts += ["<h3>NPS by lifecycle stage</h3>",
+            parts += [f"<h3>{text('satisfaction.nps_by_stage')}</h3>",
                       _table(tables["nps_by_stage"][["n", "nps", "lower", "upper",
-                                                     "small_sample"]], rows)]
-        for by, heading in (("segment", "segment"), ("rfm_segment", "named segment")):
+                                                     "small_sample"]], rows, text, "stage")]
+        for by in ("segment", "rfm_segment"):
             if f"csat_by_{by}" in tables:
-                parts += [f"<h3>CSAT (share answering 4-5 of 5) by {heading}</h3>",
+                parts += [f"<h3>{text('satisfaction.csat_by_' + by)}</h3>",
                           _table(tables[f"csat_by_{by}"][["n", "share", "share_lower",
-                                                          "share_upper", "mean_score"]], rows)]
+                                                          "share_upper", "mean_score"]], rows,
+                                 text, by)]
         parts.append("</section>")
     parts += [
-        '<section id="models"><h2>How far to trust the predictions</h2>',
-        _paragraph(
-            "The purchase model was fitted on the earlier part of the log and checked against the "
-            "later part (holdout): the closer the lines, the better the predictions."),
-        '<div class="grid2">', _plot(report, "calibration_vs_holdout", "calibration vs holdout"),
-        _plot(report, "cumulative_transactions", "cumulative transactions"),
-        _plot(report, "repeat_purchases", "repeat purchases"),
-        _plot(report, "frequency_recency", "expected purchases by frequency and recency"),
-        "</div>", _table(tables["model_parameters"], rows), "</section>",
+        f'<section id="models"><h2>{text("models.heading")}</h2>',
+        _paragraph(text("models.explain")),
+        '<div class="grid2">', _plot(report, "calibration_vs_holdout", text("models.plot_holdout")),
+        _plot(report, "cumulative_transactions", text("models.plot_cumulative")),
+        _plot(report, "repeat_purchases", text("models.plot_repeat")),
+        _plot(report, "frequency_recency", text("models.plot_frequency_recency")),
+        "</div>", _table(tables["model_parameters"], rows, text), "</section>",
     ]
     if report.notes:
-        parts.append('<section id="notes"><h2>Notes</h2><ul class="notes">')
-        parts += [f"<li>{html.escape(note)}</li>" for note in report.notes]
+        parts.append(f'<section id="notes"><h2>{text("notes.heading")}</h2><ul class="notes">')
+        parts += [f"<li>{_note(note, code, text)}</li>"
+                  for note, code in zip(report.notes, _note_codes(report))]
         parts.append("</ul></section>")
     files = ", ".join(f"{name}.csv" for name in tables)
-    parts += [f'<section id="files"><h2>Files</h2>{_paragraph("Every table in full: " + files)}'
-              "</section>", "</main></body></html>"]
+    parts += [f'<section id="files"><h2>{text("files.heading")}</h2>'
+              f'{_paragraph(text("files.explain", files=files))}'
+              "</section>", f"</main><script>{_SCRIPT}</script></body></html>"]
     return "\n".join(parts)
+
+
+def _note_codes(report) -> List[str]:
+    codes = list(getattr(report, "note_codes", []))
+    return codes + ["warning"] * (len(report.notes) - len(codes))
+
+
+def _note(note: str, code: str, text: Text) -> str:
+    """A note in the page's language when the catalogue knows its form; else as the library
+    wrote it, led by what kind of note it is in the page's language."""
+    if text.english:
+        return html.escape(note)
+    translated = text.note(note)
+    if translated is not None:
+        return html.escape(translated)
+    key = f"note.{code}" if f"note.{code}" in MESSAGES else "note.warning"
+    return f"<b>{html.escape(text(key))}</b>：{html.escape(note)}"

@@ -10,21 +10,32 @@ fail, this process draws its figures too, so the bytes never depend on which pro
 
 from __future__ import annotations
 
+import functools
 import gc
+import glob
 import io
 import os
 import pickle
 import sys
 import threading
-from typing import Callable, Dict, List, Sequence, Tuple
+import warnings
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import pandas as pd
 
 from . import _core, plotting
 from ._report_html import abc_tiers
+from ._report_text import Text
 from .clv import BetaGeoFitter
 
-__all__ = ["import_matplotlib", "plot_names", "PlotDrawing"]
+__all__ = ["import_matplotlib", "plot_names", "PlotDrawing", "cjk_font", "plot_text"]
+
+CJK_FONT_PACKAGE = "fonts-noto-cjk"
+# CJK font files by the start of their names, the preferred first, and where systems keep fonts.
+_CJK_FILES = ("NotoSansCJK", "NotoSansSC", "SourceHanSans", "wqy-zenhei", "wqy-microhei")
+_FONT_FOLDERS = ("/usr/share/fonts", "/usr/local/share/fonts", "~/.local/share/fonts",
+                 "~/.fonts", "/Library/Fonts", "/System/Library/Fonts")
+_CJK_FAMILIES = ("Noto Sans CJK", "Noto Sans SC", "Source Han Sans", "WenQuanYi")
 
 # Relative cost of each figure (about its CPU time in tenths of a second on 10^6 customers), only
 # to split the figures between the two processes; figures not listed cost 1.
@@ -43,7 +54,111 @@ def import_matplotlib() -> None:
         pass
 
 
+@functools.lru_cache(maxsize=None)
+def cjk_font() -> Optional[str]:
+    """The family name of a font with Chinese glyphs that matplotlib can use, or None.
+
+    matplotlib's font list is a cache made when it was first imported; a CJK font installed
+    later (the Debian package fonts-noto-cjk) is looked up by its file name in the usual font
+    folders and registered."""
+    from matplotlib import font_manager
+
+    for entry in font_manager.fontManager.ttflist:
+        if entry.name.startswith(_CJK_FAMILIES):
+            return entry.name
+    for start in _CJK_FILES:
+        for folder in _FONT_FOLDERS:
+            found = sorted(glob.glob(os.path.join(os.path.expanduser(folder), "**",
+                                                  f"{start}*"), recursive=True))
+            regular = [path for path in found if "Regular" in path] or found
+            if regular:
+                font_manager.fontManager.addfont(regular[0])
+                return font_manager.FontProperties(fname=regular[0]).get_name()
+    return None
+
+
+def plot_text(text: Text, report) -> Text:
+    """The language of the figures: the report's, or English with a warning (and a note in the
+    report) when no font can draw its script."""
+    if text.english or cjk_font() is not None:
+        return text
+    message = (f"no CJK font found for the plots: install the Debian package {CJK_FONT_PACKAGE} "
+               "(scripts/deps.sh); the plots keep their English labels")
+    warnings.warn(message, RuntimeWarning, stacklevel=3)
+    report.notes.append(message)
+    report.note_codes.append("no_cjk_font")
+    return Text("en")
+
+
+def _translate(ax, text: Text) -> None:
+    """Puts every English text of the figure of `ax`, just drawn (titles, axis labels, legends,
+    annotations, colour bars, fixed tick labels), into the language of `text`."""
+    from matplotlib.text import Text as Label
+    from matplotlib.ticker import FixedLocator
+
+    figure = ax.figure
+    for axes in figure.axes:
+        for axis in (axes.xaxis, axes.yaxis):
+            if isinstance(axis.get_major_locator(), FixedLocator):
+                labels = [label.get_text() for label in axis.get_majorticklabels()]
+                axis.set_ticklabels([text.plot(label) for label in labels])
+    for label in figure.findobj(Label):
+        if label.get_text():
+            label.set_text(text.plot(label.get_text()))
+
+
+_figure_language = threading.local()
+"""``text``: the language of the figure being drawn on this thread (unset: English)."""
+
+
+def _in_language(draw: Callable[[], bytes], text: Optional[Text]) -> Callable[[], bytes]:
+    """`draw`, drawing its figure in the language of `text`."""
+    if text is None or text.english:
+        return draw
+
+    def drawn() -> bytes:
+        _figure_language.text = text
+        try:
+            return draw()
+        finally:
+            _figure_language.text = None
+
+    return drawn
+
+
+def _labelled(tables: Dict[str, pd.DataFrame], text: Optional[Text]) -> Dict[str, pd.DataFrame]:
+    """The tables whose row or column labels are names of segments and stages, with the names
+    in the language of `text` (English: the tables themselves)."""
+    if text is None or text.english:
+        return tables
+    named = dict(tables)
+    for name, kind, columns_too in (("rfm_segments", "rfm_segment", False),
+                                    ("segments", "segment", False),
+                                    ("stage_migration", "stage", True)):
+        if name in tables:
+            named[name] = tables[name].rename(
+                index=lambda value, kind=kind: text.domain(kind, value),
+                columns=(lambda value, kind=kind: text.domain(kind, value)) if columns_too
+                else None)
+    return named
+
+
 def _png(draw: Callable, width: float = 7.0, height: float = 4.2) -> bytes:
+    text = getattr(_figure_language, "text", None)
+    if text is None:
+        return _figure_png(draw, width, height)
+    from matplotlib import rc_context
+
+    def draw_in_language(ax) -> None:
+        draw(ax)
+        _translate(ax, text)
+
+    # Latin letters and digits as in English; the glyphs DejaVu Sans lacks from the CJK font.
+    with rc_context({"font.family": ["DejaVu Sans", cjk_font()]}):
+        return _figure_png(draw_in_language, width, height)
+
+
+def _figure_png(draw: Callable, width: float, height: float) -> bytes:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
@@ -82,7 +197,9 @@ def _used(counts: pd.DataFrame) -> pd.DataFrame:
 
 
 def _drawers(tables: Dict[str, pd.DataFrame], bg_nbd_params: Dict[str, float],
-             calibration_period: float, prediction_weeks: int) -> Dict[str, Callable[[], bytes]]:
+             calibration_period: float, prediction_weeks: int,
+             text: Optional[Text] = None) -> Dict[str, Callable[[], bytes]]:
+    tables = _labelled(tables, text)
     customers = tables["customers"]
     bgf = BetaGeoFitter.from_params(bg_nbd_params)
     max_frequency = min(30, int(customers["frequency"].max()))
@@ -154,9 +271,11 @@ class PlotDrawing:
     """
 
     def __init__(self, tables: Dict[str, pd.DataFrame], bg_nbd_params: Dict[str, float],
-                 calibration_period: float, prediction_weeks: int):
+                 calibration_period: float, prediction_weeks: int, text: Optional[Text] = None):
         self._names = plot_names(tables)
-        self._draw = _drawers(tables, bg_nbd_params, calibration_period, prediction_weeks)
+        self._draw = {name: _in_language(draw, text) for name, draw in
+                      _drawers(tables, bg_nbd_params, calibration_period, prediction_weeks,
+                               text).items()}
         self._ours, self._theirs = list(self._names), []
         self._child = 0
         if len(self._names) > 1 and _two_processes():

@@ -38,11 +38,12 @@ import pandas as pd
 from . import _core
 from ._report_html import render_html
 from ._report_input import Columns, ReportInputError
-from ._report_plots import PlotDrawing, import_matplotlib, plot_names
+from ._report_plots import PlotDrawing, import_matplotlib, plot_names, plot_text
+from ._report_text import LANGUAGES, Text
 from .data import _customer_keys, _timestamps
 from .segment import RFMRuleSet
 
-__all__ = ["ReportInputError", "Report", "build_report"]
+__all__ = ["ReportInputError", "Report", "build_report", "LANGUAGES"]
 
 _DEFAULTS = _core.pipeline.AnalysisOptions()
 DAYS_PER_WEEK = int(_DEFAULTS.days_per_period)
@@ -74,6 +75,9 @@ class Report:
         The headline numbers as shown in the report.
     notes : list of str
         Warnings raised on the way (small samples, slow convergence, ...), one line each.
+    note_codes : list of str
+        The kind of each note (the library's note codes, e.g. ``survey_small_sample``;
+        ``warning`` for a Python warning).
     html_path : str
         Where ``report.html`` was written.
     """
@@ -83,6 +87,7 @@ class Report:
     headline: Dict[str, str] = field(default_factory=dict)
     notes: List[str] = field(default_factory=list)
     html_path: str = ""
+    note_codes: List[str] = field(default_factory=list)
 
 
 class _Progress:
@@ -277,36 +282,44 @@ def _money(value: float) -> str:
     return f"{value:,.0f}"
 
 
+def _signed(value: float) -> str:
+    return f"{value:+.0f}"
+
+
 def _day(days: int) -> pd.Timestamp:
     return pd.Timestamp(days * _NANOSECONDS_PER_DAY)
 
 
-def _headline(result, log_rows: int) -> Dict[str, str]:
+def _headline(result, log_rows: int, text: Text) -> Dict[str, str]:
     h = result.headline
     headline = {
-        "Customers": f"{h['customers']:,}",
-        "Transactions": f"{log_rows:,}",
-        "Period": f"{_day(h['first_day']):%Y-%m-%d} to {_day(h['last_day']):%Y-%m-%d}",
-        "Revenue": _money(h["revenue"]),
-        "Bought more than once": f"{h['repeat_share']:.0%}",
-        "Likely still active": f"{h['active_share']:.0%}",
-        f"Expected purchases, next {PREDICTION_WEEKS} weeks": _money(h["expected_purchases"]),
-        f"Expected value, next {CLV_MONTHS} months": _money(h["expected_value"]),
-        "Value held by the top 20%": f"{h['top_fifth_value_share']:.0%}",
-        f"Customers holding {ABC_CUTS[0]:.0%} of the value": f"{h['tier_a_customer_share']:.0%}",
-        "Valuable customers slipping away": f"{h['slipping_away']:,}",
+        text("headline.customers"): f"{h['customers']:,}",
+        text("headline.transactions"): f"{log_rows:,}",
+        text("headline.period"): text("headline.period_value",
+                                      first=text.date(_day(h["first_day"])),
+                                      last=text.date(_day(h["last_day"]))),
+        text("headline.revenue"): _money(h["revenue"]),
+        text("headline.repeat_share"): f"{h['repeat_share']:.0%}",
+        text("headline.active_share"): f"{h['active_share']:.0%}",
+        text("headline.expected_purchases", weeks=PREDICTION_WEEKS): _money(
+            h["expected_purchases"]),
+        text("headline.expected_value", months=CLV_MONTHS): _money(h["expected_value"]),
+        text("headline.top_fifth"): f"{h['top_fifth_value_share']:.0%}",
+        text("headline.tier_a", share=f"{ABC_CUTS[0]:.0%}"): f"{h['tier_a_customer_share']:.0%}",
+        text("headline.slipping"): f"{h['slipping_away']:,}",
     }
     if h["nps_answers"]:
-        headline["NPS"] = (f"{h['nps']:+.0f} ({h['nps_lower']:+.0f} to {h['nps_upper']:+.0f}, "
-                           f"n = {h['nps_answers']:,})")
+        headline[text("headline.nps")] = text(
+            "headline.nps_value", nps=_signed(h["nps"]), lower=_signed(h["nps_lower"]),
+            upper=_signed(h["nps_upper"]), n=f"{h['nps_answers']:,}")
     return headline
 
 
 def build_report(log: pd.DataFrame, out_dir: str, columns: Columns = Columns("customer_id", "date",
                                                                             "amount"),
                  survey: Optional[pd.DataFrame] = None, seed: int = 0,
-                 progress: Optional[TextIO] = sys.stderr, title: str = "Customer report",
-                 source: str = "", rfm_rules: str = RFM_RULES) -> Report:
+                 progress: Optional[TextIO] = sys.stderr, title: Optional[str] = None,
+                 source: str = "", rfm_rules: str = RFM_RULES, lang: str = "en") -> Report:
     """Run every step on a transaction log and write the tables, plots and ``report.html``.
 
     Parameters
@@ -325,11 +338,15 @@ def build_report(log: pd.DataFrame, out_dir: str, columns: Columns = Columns("cu
     progress : file-like or None, default sys.stderr
         Where progress lines go (None: nowhere).
     title, source : str
-        Report title and a description of the data shown under it.
+        Report title (default: "Customer report" in the report's language) and a description
+        of the data shown under it.
     rfm_rules : str, default "rf_grid"
         The built-in RFM rule set naming the segments (see
         :meth:`crmkit.segment.RFMRuleSet.builtin`): "rf_grid" (the 10-segment R x F map),
         "rfm_package", "pymc_marketing" or "chinese_value".
+    lang : {"en", "zh"}, default "en"
+        Language of the page and the plots: headings, notes, table labels, the names of stages,
+        tiers and segments, dates. The CSV tables keep their English column names and values.
 
     Returns
     -------
@@ -342,6 +359,10 @@ def build_report(log: pd.DataFrame, out_dir: str, columns: Columns = Columns("cu
         survey ids that match no customer, invalid survey answers, amounts too large to add up,
         predictions that are not finite), or an output folder that is not the report's.
     """
+    if lang not in LANGUAGES:
+        raise ReportInputError(f"unknown report language {lang!r} (--lang); available: "
+                               f"{', '.join(LANGUAGES)}")
+    text = Text(lang)
     if rfm_rules not in RFMRuleSet.BUILTIN:
         raise ReportInputError(f"unknown RFM rule set {rfm_rules!r} (--rfm-rules); built in: "
                                f"{', '.join(RFMRuleSet.BUILTIN)}")
@@ -364,18 +385,20 @@ def build_report(log: pd.DataFrame, out_dir: str, columns: Columns = Columns("cu
     customers = report.tables["customers"]
     _check_numbers(customers, columns.amount, result)
     report.notes = [message for _, message in result.notes]
+    report.note_codes = [str(code) for code, _ in result.notes]
     for caught_warning in caught:
         note = _one_line(caught_warning.message)
         if note not in report.notes:
             report.notes.append(note)
-    report.headline = _headline(result, len(log))
+            report.note_codes.append("warning")
+    report.headline = _headline(result, len(log), text)
 
     try:
         _plan_files(folder, list(report.tables), plot_names(report.tables))
         step(f"drawing plots; writing {len(report.tables)} CSV tables to {out_dir} alongside")
         importing.join()  # before PlotDrawing may fork, and before any other thread starts
         drawing = PlotDrawing(report.tables, result.bg_nbd_params, result.calibration_period,
-                              PREDICTION_WEEKS)
+                              PREDICTION_WEEKS, plot_text(text, report))
         writing = _Background(_core.pipeline.write_csv_files,
                               [(folder.path_of(f"{name}.csv"), table_columns)
                                for name, (_, table_columns) in taken.items()])
@@ -391,7 +414,8 @@ def build_report(log: pd.DataFrame, out_dir: str, columns: Columns = Columns("cu
                 handle.write(png)
         report.html_path = folder.path_of("report.html")
         with open(report.html_path, "w", encoding="utf-8") as handle:
-            handle.write(render_html(report, title, source, TABLE_ROWS_IN_HTML))
+            handle.write(render_html(report, text("title") if title is None else title, source,
+                                     TABLE_ROWS_IN_HTML, text))
     except OSError as error:
         raise ReportInputError(f"cannot write the report into --out {out_dir}: "
                                f"{error.strerror or error}") from None

@@ -1,0 +1,221 @@
+"""`crmkit report --lang`: one catalogue holds every word of the page and the plots; the zh
+report shows none of the English ones, its plots draw real Chinese glyphs, and the CSV tables are
+the same bytes in every language."""
+
+import html
+import re
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import crmkit
+from crmkit import _report_plots
+from crmkit.__main__ import main
+from crmkit._report_input import simulate_demo
+from crmkit._report_text import COLUMNS, DOMAIN, LANGUAGES, MESSAGES, NOTES, PLOT, Text, fields
+from crmkit.report import PREDICTION_WEEKS, ReportInputError, build_report
+
+CUSTOMERS = 2000
+SEED = 5
+CJK = re.compile(r"[\u3400-\u9fff\uff00-\uffef\u3000-\u303f]")
+
+
+def _visible_text(page):
+    """The page as a reader sees it: no style, script, embedded images or tags."""
+    page = re.sub(r"<(style|script)>.*?</\1>", "", page, flags=re.S)
+    page = re.sub(r'src="data:[^"]*"', "", page)
+    return html.unescape(re.sub(r"<[^>]+>", "\n", page))
+
+
+def _cells(page, tag):
+    return [html.unescape(cell).strip() for cell in
+            re.findall(rf"<{tag}>(.*?)</{tag}>", page, flags=re.S)]
+
+
+@pytest.fixture(scope="module")
+def reports(tmp_path_factory):
+    log, survey = simulate_demo(CUSTOMERS, SEED)
+    made = {}
+    for lang in LANGUAGES:
+        out = tmp_path_factory.mktemp(lang)
+        report = build_report(log, str(out), survey=survey, seed=SEED, progress=None, lang=lang)
+        with open(report.html_path, encoding="utf-8") as handle:
+            made[lang] = (out, report, handle.read())
+    return log, made
+
+
+def test_every_catalogue_entry_has_every_language_with_the_same_fields():
+    for key, texts in MESSAGES.items():
+        assert set(texts) == set(LANGUAGES), key
+        assert texts["en"] and (texts["zh"] or texts["en"].isspace()), key
+        assert fields(texts["zh"]) == fields(texts["en"]), key
+    for table in (PLOT, NOTES):
+        for english, translation in table["zh"].items():
+            assert fields(translation) == fields(english), english
+    for kind, names in DOMAIN.items():
+        for english, translation in names["zh"].items():
+            assert fields(translation) == fields(english), (kind, english)
+            assert CJK.search(translation), (kind, english)
+    assert all(CJK.search(label) or label in ("k", "NPS") for label in COLUMNS["zh"].values())
+
+
+def test_the_zh_page_shows_no_english_text_of_the_catalogue(reports):
+    _, made = reports
+    page = made["zh"][2]
+    text = _visible_text(page)
+    assert '<html lang="zh-CN">' in page
+    leaked = []
+    for key, texts in MESSAGES.items():
+        english = texts["en"]
+        if english in texts["zh"] or not re.search("[A-Za-z]{3}", english):
+            continue  # the same in both (e.g. "NPS"), or no word to leak
+        parts = re.split(r"\{\w+\}", english)
+        pattern = ".+?".join(re.escape(part) for part in parts if part.strip())
+        if re.search(pattern, text):
+            leaked.append(key)
+    assert leaked == []
+    headings = re.findall(r"<h2>(.*?)</h2>", page)
+    assert "核心指标" in headings and "谁正在流失" in headings and "满意度如何变化" in headings
+    assert len(headings) >= 8 and all(CJK.search(heading) for heading in headings)
+
+
+def test_the_zh_tables_name_columns_stages_tiers_and_segments_in_chinese(reports):
+    _, made = reports
+    page = made["zh"][2]
+    headers = _cells(page, "th")
+    assert not set(headers) & set(COLUMNS["zh"]) - {"k"}, "an English column label"
+    assert {"生命周期阶段", "存活概率", "预期价值"} <= set(headers)
+    cells = set(_cells(page, "td")) | set(headers)
+    english_names = {name for kind in ("stage", "value_tier", "rfm_segment")
+                     for name in DOMAIN[kind]["zh"]} - {"A", "B", "C"}
+    assert not cells & english_names
+    assert {"考察期", "形成期", "稳定期", "退化期", "潜在客户", "流失客户", "赢回客户"} <= cells
+    assert {"高价值客户", "中价值客户", "低价值客户", "冠军客户"} <= cells
+    assert not {"True", "False"} & cells and {"是", "否"} <= cells
+    assert any(re.fullmatch(r"客群\d", cell) for cell in cells)
+
+
+def test_the_zh_page_writes_dates_the_chinese_way_and_groups_thousands(reports):
+    log, made = reports
+    page = made["zh"][2]
+    first, last = log["date"].min(), log["date"].max()
+    expected = (f"{first.year}年{first.month}月{first.day}日至"
+                f"{last.year}年{last.month}月{last.day}日")
+    assert f'<div class="value">{expected}</div>' in page
+    assert f'<div class="value">{CUSTOMERS:,}</div>' in page  # zh-CN groups by three with ","
+    warning = made["zh"][1].tables["early_warning"]
+    day = warning["last_purchase"].iloc[0]
+    assert f"<td>{day.year}年{day.month}月{day.day}日</td>" in page
+    assert f"<td>{day:%Y-%m-%d}</td>" in made["en"][2]
+
+
+def test_the_en_page_has_no_chinese_and_the_tables_are_the_same_bytes_in_every_language(reports):
+    _, made = reports
+    assert not CJK.search(_visible_text(made["en"][2]))
+    assert '<html lang="en">' in made["en"][2]
+    en_out, en_report, _ = made["en"]
+    zh_out, zh_report, _ = made["zh"]
+    assert list(en_report.tables) == list(zh_report.tables)
+    for name in en_report.tables:
+        assert (en_out / f"{name}.csv").read_bytes() == (zh_out / f"{name}.csv").read_bytes(), name
+    assert list(en_report.plots) == list(zh_report.plots)
+    for name, png in en_report.plots.items():
+        assert zh_report.plots[name] != png, name
+
+
+def test_every_text_of_the_zh_plots_is_translated(reports, monkeypatch):
+    _, made = reports
+    tables = made["zh"][1].tables
+    params = tables["model_parameters"]["estimate"]
+    text = Text("zh")
+    previous = crmkit.num_threads()
+    crmkit.set_num_threads(1)  # one process: every figure's texts pass through `text` here
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # matplotlib warns of every glyph its fonts lack
+            drawn = _report_plots.PlotDrawing(
+                tables, {name: params[name] for name in ("r", "alpha", "a", "b")}, 40.0,
+                PREDICTION_WEEKS, text).result()
+    finally:
+        crmkit.set_num_threads(previous)
+    assert text.untranslated == set()
+    assert len(drawn) == 12
+
+
+def _glyph_pixels(character):
+    """One character drawn by the report's zh figure settings, as a grey-level array."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from matplotlib import rc_context
+
+    with rc_context({"font.family": ["DejaVu Sans", _report_plots.cjk_font()]}):
+        figure = Figure(figsize=(0.6, 0.6), dpi=100)
+        FigureCanvasAgg(figure)
+        figure.text(0.1, 0.15, character, fontsize=30)
+        figure.canvas.draw()
+        return np.asarray(figure.canvas.buffer_rgba())[..., :3].mean(axis=2)
+
+
+def test_the_plot_font_draws_distinct_chinese_glyphs_not_boxes():
+    if _report_plots.cjk_font() is None:
+        pytest.skip("no CJK font installed (Debian package fonts-noto-cjk)")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        glyphs = [_glyph_pixels(character) for character in "客户流失"]
+    # A missing glyph is drawn as the same empty box whatever the character: four different
+    # characters must give four different images, each with ink on it.
+    for k, glyph in enumerate(glyphs):
+        assert (glyph < 128).sum() > 20
+        for other in glyphs[k + 1:]:
+            assert np.abs(glyph - other).sum() > 1000
+
+
+def test_without_a_cjk_font_the_report_warns_naming_the_package(tmp_path, monkeypatch):
+    monkeypatch.setattr(_report_plots, "cjk_font", lambda: None)
+    log, _ = simulate_demo(1200, 2)
+    with pytest.warns(RuntimeWarning, match="fonts-noto-cjk"):
+        report = build_report(log, str(tmp_path / "out"), progress=None, lang="zh")
+    assert any("fonts-noto-cjk" in note for note in report.notes)
+    assert "no_cjk_font" in report.note_codes
+    with open(report.html_path, encoding="utf-8") as handle:
+        page = handle.read()
+    assert "未找到可显示中文的字体，图表保留英文标签：请安装 Debian 软件包 fonts-noto-cjk" in page
+    assert "<h2>核心指标</h2>" in page
+
+
+def test_an_unknown_language_is_refused_with_the_choices(tmp_path, capsys):
+    log, _ = simulate_demo(600, 1)
+    with pytest.raises(ReportInputError, match=r"unknown report language 'fr'.*en, zh"):
+        build_report(log, str(tmp_path / "out"), progress=None, lang="fr")
+    with pytest.raises(SystemExit) as stop:
+        main(["report", "--customers", "600", "--lang", "fr", "--out", str(tmp_path / "cli")])
+    assert stop.value.code == 2
+    assert "invalid choice: 'fr'" in capsys.readouterr().err
+
+
+def test_the_command_line_writes_the_zh_report_with_a_chinese_source_line(tmp_path):
+    out = tmp_path / "out"
+    assert main(["report", "--customers", "1500", "--seed", "2", "--lang", "zh", "--out",
+                 str(out), "--quiet"]) == 0
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert "<title>客户分析报告</title>" in page
+    assert "模拟演示数据：1,500 位客户，自 2024年1月1日 起共 104 周，随机种子 2" in page
+    customers = pd.read_csv(out / "customers.csv", index_col=0)
+    assert {"stage", "value_level", "rfm_segment"} <= set(customers.columns)
+    assert set(customers["value_level"]) == {"high", "medium", "low"}  # CSV values stay English
+
+
+def test_every_built_in_rfm_rule_set_has_chinese_segment_names():
+    from crmkit.segment import RFMRuleSet
+
+    text = Text("zh")
+    for name in RFMRuleSet.BUILTIN:
+        rules = RFMRuleSet.builtin(name)
+        for rule in rules.rules:
+            english = rule.english_name or rule.name
+            assert CJK.search(text.domain("rfm_segment", english)), (name, english)
+            if CJK.search(rule.name):  # the rule set's own Chinese name is the one shown
+                assert text.domain("rfm_segment", english) == rule.name
+        assert CJK.search(text.domain("rfm_segment", rules.unmatched))
