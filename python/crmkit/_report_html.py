@@ -147,7 +147,7 @@ def _rfm_name(name, text: Text) -> str:
 def _rfm_reading(table: pd.DataFrame, text: Text) -> str:
     """One plain sentence per named segment, largest revenue first."""
     items = [
-        f"<li><b>{html.escape(_rfm_name(name, text))}</b> " + html.escape(text(
+        f"<li><b>{html.escape(_rfm_name(name, text))}</b>{text('sentence_gap')}" + html.escape(text(
             "rfm.reading", definition=text.domain("definition", row.definition),
             customers=f"{row.customers:,.0f}", share=_percent(row.share),
             revenue_share=_percent(row.revenue_share), clv_share=_percent(row.clv_share),
@@ -177,12 +177,27 @@ _CUSTOMER_KINDS = {"rfm_segment": "rfm_segment", "segment": "segment", "value_ti
 """The columns of the per-customer tables that hold names of things, and the kind of each."""
 
 
+def _cell(value, text: Text) -> str:
+    """One cell of a customer list, as the other tables show it (pandas' to_html)."""
+    if value is pd.NaT:
+        return ""
+    if isinstance(value, float):
+        return "" if value != value else _number(value)
+    if isinstance(value, pd.Timestamp):
+        return text.date(value)
+    return html.escape(str(value))
+
+
 def _customer_list(frame: pd.DataFrame, rows: int, text: Text, file: str) -> str:
     """A per-customer table the reader can sort (click a header) and filter (a text box): the
     first `rows` rows, the customer id as the first column, one header row."""
     shown = text.labelled(frame.head(rows), value_kinds=_CUSTOMER_KINDS).reset_index()
-    table = shown.to_html(float_format=_number, na_rep="", border=0, escape=True, index=False,
-                          classes="sortable")
+    header = "".join(f"<th>{html.escape(str(name))}</th>" for name in shown.columns)
+    cells = [[_cell(value, text) for value in shown[name].tolist()] for name in shown.columns]
+    body = "".join("<tr>" + "".join(f"<td>{cell}</td>" for cell in row) + "</tr>\n"
+                   for row in zip(*cells))
+    table = (f'<table class="dataframe sortable">\n<thead><tr>{header}</tr></thead>\n'
+             f"<tbody>\n{body}</tbody></table>")
     controls = (f'<div class="controls"><label>{html.escape(text("list.filter"))} '
                 f'<input type="search" class="filter" '
                 f'title="{html.escape(text("list.filter_hint"))}"></label> '
