@@ -103,6 +103,10 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("--lang", default="en", choices=LANGUAGES,
                         help="language of report.html and the plots: en (default) or zh "
                              "(Chinese); the CSV tables keep their English column names")
+    report.add_argument("--csv-lang", default="en", choices=LANGUAGES,
+                        help="language of the CSV tables' column names and of the names of "
+                             "stages, tiers and segments in them: en (default, stable names) "
+                             "or zh")
     report.add_argument("--customers", type=int, default=20_000,
                         help="demo size in customers (default 20000)")
     report.add_argument("--seed", type=int, default=0, help="seed of the demo and of k-means")
@@ -149,7 +153,7 @@ def _run(arguments: argparse.Namespace, out: TextIO) -> None:
         source += text("source.survey", path=arguments.survey)
     result = build_report(log, arguments.out, columns, survey, seed=arguments.seed,
                           progress=progress, source=source, rfm_rules=arguments.rfm_rules,
-                          lang=arguments.lang)
+                          lang=arguments.lang, csv_lang=arguments.csv_lang)
     for note in result.notes:
         print(f"note: {note}", file=sys.stderr)
     print(f"report written to {result.html_path} ({len(result.tables)} tables)", file=out)

@@ -8,7 +8,7 @@ from typing import List, Optional
 
 import pandas as pd
 
-from ._report_text import MESSAGES, Text
+from ._report_text import MESSAGES, NAME_KINDS, Text
 
 CUSTOMER_ROWS_IN_HTML = 100
 """Rows of each per-customer list in the page (the CSV files hold them all)."""
@@ -172,11 +172,6 @@ def _tier_reading(tiers: pd.DataFrame, text: Text) -> str:
     return _paragraph(text("sentence_gap").join(sentences))
 
 
-_CUSTOMER_KINDS = {"rfm_segment": "rfm_segment", "segment": "segment", "value_tier": "value_tier",
-                   "value_level": "value_tier", "stage": "stage"}
-"""The columns of the per-customer tables that hold names of things, and the kind of each."""
-
-
 def _cell(value, text: Text) -> str:
     """One cell of a customer list, as the other tables show it (pandas' to_html)."""
     if value is pd.NaT:
@@ -191,7 +186,7 @@ def _cell(value, text: Text) -> str:
 def _customer_list(frame: pd.DataFrame, rows: int, text: Text, file: str) -> str:
     """A per-customer table the reader can sort (click a header) and filter (a text box): the
     first `rows` rows, the customer id as the first column, one header row."""
-    shown = text.labelled(frame.head(rows), value_kinds=_CUSTOMER_KINDS).reset_index()
+    shown = text.labelled(frame.head(rows), value_kinds=NAME_KINDS).reset_index()
     header = "".join(f"<th>{html.escape(str(name))}</th>" for name in shown.columns)
     cells = [[_cell(value, text) for value in shown[name].tolist()] for name in shown.columns]
     body = "".join("<tr>" + "".join(f"<td>{cell}</td>" for cell in row) + "</tr>\n"

@@ -227,7 +227,14 @@ COLUMNS: Dict[str, Dict[str, str]] = {
         "standard_error": "标准误", "n": "回答数", "nps": "NPS", "lower": "下限",
         "upper": "上限", "share_promoters": "推荐者占比", "share_detractors": "贬损者占比",
         "small_sample": "样本偏少", "share_lower": "占比下限", "share_upper": "占比上限",
-        "mean_score": "平均分",
+        "mean_score": "平均分", "share_passives": "被动者占比", "promoters": "推荐者",
+        "passives": "被动者", "detractors": "贬损者", "se": "标准误", "n_effective": "有效样本量",
+        "is_empty": "无回答", "favourable": "满意人数", "share_se": "占比标准误", "sd": "标准差",
+        "mean_se": "平均分标准误", "mean_lower": "平均分下限", "mean_upper": "平均分上限",
+        "period": "月份", "cohort": "同期群", "week": "周", "all": "全部",
+        "frequency_cal": "校准期重复购买次数", "frequency_holdout": "留出期实际购买",
+        "model_predictions": "模型预测", "actual": "实际", "predicted": "预测", "expected": "预期",
+        "stage on {day}": "{day} 时的阶段",
     },
 }
 
@@ -268,6 +275,10 @@ DOMAIN: Dict[str, Dict[str, Dict[str, str]]] = {
                             "low-spend": "低消费"}},
 }
 SEGMENT_LABEL = {"en": "{label}", "zh": "客群{number}"}
+NAME_KINDS = {"rfm_segment": "rfm_segment", "segment": "segment", "value_tier": "value_tier",
+              "value_level": "value_tier", "tier": "value_tier", "stage": "stage",
+              "description": "description", "definition": "definition", "split": "split"}
+"""The table columns that hold names of things, and the kind of names each holds."""
 
 NOTES: Dict[str, Dict[str, str]] = {
     "zh": {
@@ -375,6 +386,7 @@ class Text:
         self.untranslated: set = set()
         self._plot_exact, self._plot_templates = _lookup(PLOT.get(lang, {}))
         self._notes = _lookup(NOTES.get(lang, {}))
+        self._columns = _lookup(COLUMNS.get(lang, {}))
         self._domains = {kind: _lookup(names.get(lang, {})) for kind, names in DOMAIN.items()}
 
     def __call__(self, key: str, **values) -> str:
@@ -392,7 +404,8 @@ class Text:
 
     def column(self, name) -> str:
         """A table column's label in the page (English: the name itself)."""
-        return COLUMNS.get(self.lang, {}).get(name, name) if isinstance(name, str) else name
+        translated = _translated(name, self._columns) if isinstance(name, str) else None
+        return name if translated is None else translated
 
     def domain(self, kind: str, name):
         """The name of a stage, tier, segment, ... (English: the library's name itself)."""
@@ -412,6 +425,23 @@ class Text:
         translated = _translated(name, self._domains[kind]) if kind in self._domains else None
         return name if translated is None else translated
 
+    def csv_columns(self, table: str, columns: list) -> list:
+        """A library table's columns (``AnalysisResult.take_columns``: name, kind, values,
+        labels) with the column names and the names of things in this language, for its CSV
+        file (English: the columns themselves). Numbers and dates stay as they are."""
+        if self.english:
+            return columns
+        translated = []
+        for name, kind, values, labels in columns:
+            names_of = "stage" if table == "stage_migration" else NAME_KINDS.get(name)
+            if kind == "text" and names_of is not None:
+                labels = [self.domain(names_of, label) for label in labels]
+            shown = self.column(name)
+            if table == "stage_migration" and shown == name:  # its columns are stages
+                shown = self.domain("stage", name)
+            translated.append((shown, kind, values, labels))
+        return translated
+
     def note(self, english: str) -> Optional[str]:
         """A note of the library in this language, when the catalogue knows its form."""
         return english if self.english else _translated(english, self._notes)
@@ -428,8 +458,8 @@ class Text:
         translated = _translated(english, (self._plot_exact, self._plot_templates))
         if translated is not None:
             return translated
-        if english in COLUMNS.get(self.lang, {}):
-            return COLUMNS[self.lang][english]
+        if english in self._columns[0]:
+            return self._columns[0][english]
         if english not in self._known_names():
             self.untranslated.add(english)
         return english

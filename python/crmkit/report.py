@@ -319,7 +319,8 @@ def build_report(log: pd.DataFrame, out_dir: str, columns: Columns = Columns("cu
                                                                             "amount"),
                  survey: Optional[pd.DataFrame] = None, seed: int = 0,
                  progress: Optional[TextIO] = sys.stderr, title: Optional[str] = None,
-                 source: str = "", rfm_rules: str = RFM_RULES, lang: str = "en") -> Report:
+                 source: str = "", rfm_rules: str = RFM_RULES, lang: str = "en",
+                 csv_lang: str = "en") -> Report:
     """Run every step on a transaction log and write the tables, plots and ``report.html``.
 
     Parameters
@@ -347,6 +348,9 @@ def build_report(log: pd.DataFrame, out_dir: str, columns: Columns = Columns("cu
     lang : {"en", "zh"}, default "en"
         Language of the page and the plots: headings, notes, table labels, the names of stages,
         tiers and segments, dates. The CSV tables keep their English column names and values.
+    csv_lang : {"en", "zh"}, default "en"
+        Language of the CSV files' column names and of the names of stages, tiers and segments
+        in them (numbers and dates stay machine-readable). ``Report.tables`` stay English.
 
     Returns
     -------
@@ -359,9 +363,10 @@ def build_report(log: pd.DataFrame, out_dir: str, columns: Columns = Columns("cu
         survey ids that match no customer, invalid survey answers, amounts too large to add up,
         predictions that are not finite), or an output folder that is not the report's.
     """
-    if lang not in LANGUAGES:
-        raise ReportInputError(f"unknown report language {lang!r} (--lang); available: "
-                               f"{', '.join(LANGUAGES)}")
+    for language, option in ((lang, "--lang"), (csv_lang, "--csv-lang")):
+        if language not in LANGUAGES:
+            raise ReportInputError(f"unknown report language {language!r} ({option}); "
+                                   f"available: {', '.join(LANGUAGES)}")
     text = Text(lang)
     if rfm_rules not in RFMRuleSet.BUILTIN:
         raise ReportInputError(f"unknown RFM rule set {rfm_rules!r} (--rfm-rules); built in: "
@@ -400,7 +405,8 @@ def build_report(log: pd.DataFrame, out_dir: str, columns: Columns = Columns("cu
         drawing = PlotDrawing(report.tables, result.bg_nbd_params, result.calibration_period,
                               PREDICTION_WEEKS, plot_text(text, report))
         writing = _Background(_core.pipeline.write_csv_files,
-                              [(folder.path_of(f"{name}.csv"), table_columns)
+                              [(folder.path_of(f"{name}.csv"),
+                                Text(csv_lang).csv_columns(name, table_columns))
                                for name, (_, table_columns) in taken.items()])
         try:
             report.plots = drawing.result()

@@ -219,3 +219,31 @@ def test_every_built_in_rfm_rule_set_has_chinese_segment_names():
             if CJK.search(rule.name):  # the rule set's own Chinese name is the one shown
                 assert text.domain("rfm_segment", english) == rule.name
         assert CJK.search(text.domain("rfm_segment", rules.unmatched))
+
+
+def test_csv_lang_zh_names_the_columns_and_things_in_chinese_with_the_same_numbers(reports,
+                                                                                   tmp_path):
+    log, made = reports
+    en_out = made["en"][0]
+    _, survey = simulate_demo(CUSTOMERS, SEED)
+    out = tmp_path / "zh-csv"
+    build_report(log, str(out), survey=survey, seed=SEED, progress=None, csv_lang="zh")
+    english = pd.read_csv(en_out / "customers.csv", index_col=0)
+    chinese = pd.read_csv(out / "customers.csv", index_col=0)
+    assert chinese.index.name == "客户编号"
+    assert list(chinese.columns) == [COLUMNS["zh"][name] for name in english.columns]
+    np.testing.assert_array_equal(chinese.index, english.index)
+    text = Text("zh")
+    for name, kind in (("stage", "stage"), ("value_level", "value_tier"),
+                       ("rfm_segment", "rfm_segment"), ("segment", "segment")):
+        expected = [text.domain(kind, value) for value in english[name]]
+        assert chinese[COLUMNS["zh"][name]].tolist() == expected, name
+    for name in ("clv", "p_alive", "revenue", "purchases"):
+        np.testing.assert_array_equal(chinese[COLUMNS["zh"][name]], english[name])
+    migration = pd.read_csv(out / "stage_migration.csv", index_col=0)
+    assert list(migration.columns) == ["潜在客户", "考察期", "形成期", "稳定期", "退化期", "流失客户",
+                                       "赢回客户"]
+    assert re.fullmatch(r"\d{4}-\d{2}-\d{2} 时的阶段", migration.index.name)
+    warning = pd.read_csv(out / "early_warning.csv", index_col=0)
+    assert warning["最近购买日期"].iloc[0] == pd.read_csv(en_out / "early_warning.csv")[
+        "last_purchase"].iloc[0]  # dates stay ISO: machine-readable
