@@ -141,7 +141,7 @@ def test_every_text_of_the_zh_plots_is_translated(reports, monkeypatch):
     finally:
         crmkit.set_num_threads(previous)
     assert text.untranslated == set()
-    assert len(drawn) == 12
+    assert list(drawn) == _report_plots.plot_names(tables) and len(drawn) >= 12
 
 
 def _glyph_pixels(character):
