@@ -71,7 +71,7 @@ _SCRIPT = """
   }
   function compare(x, y) {
     if (typeof x !== typeof y) return typeof x === "number" ? -1 : 1;
-    return typeof x === "number" ? x - y : x.localeCompare(y, lang);
+    return typeof x === "number" ? x - y : x.localeCompare(y, lang, {numeric: true});
   }
   document.querySelectorAll(".customer-list").forEach(function (list) {
     var body = list.querySelector("tbody"), filter = list.querySelector("input");
