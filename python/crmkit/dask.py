@@ -45,6 +45,8 @@ from ._csv import read_transactions as _read_csv
 from ._segment_rfm import RFMScale, rfm_scores as _rfm_scores_frame
 from .clv import BetaGeoFitter, GammaGammaFitter
 from .data import summary_data_from_transaction_data
+from .lifecycle import CohortRetention
+from .lifecycle import cohort_retention as _cohort_retention_frame
 from .lifecycle import lifecycle_stages as _lifecycle_stages_frame
 
 __all__ = [
@@ -60,6 +62,7 @@ __all__ = [
     "rfm_scales",
     "rfm_scores",
     "lifecycle_stages",
+    "cohort_retention",
 ]
 
 #: How many partial results one task of a tree reduction merges.
@@ -72,7 +75,8 @@ def _asan_preloaded() -> bool:
 
 def local_client(n_workers: int = 2, threads_per_worker: int = 1, memory_limit: Any = "2GB",
                  processes: Optional[bool] = None, **cluster_kwargs: Any):
-    """A ``distributed.Client`` on a new LocalCluster bound to 127.0.0.1, dashboard off.
+    """A ``distributed.Client`` on a new LocalCluster bound to 127.0.0.1 (every port chosen
+    free), dashboard off.
 
     ``processes=None`` means worker processes, except when AddressSanitizer is preloaded
     (``LD_PRELOAD`` names libasan, as in CI's sanitizer run): then the workers are threads of
@@ -88,8 +92,12 @@ def local_client(n_workers: int = 2, threads_per_worker: int = 1, memory_limit: 
     with warnings.catch_warnings():
         # Debian's distributed 2022.12 calls tornado's deprecated make_current on start.
         warnings.filterwarnings("ignore", "make_current is deprecated", DeprecationWarning)
+        # The scheduler always serves HTTP (health, metrics); on a free loopback port, so that a
+        # busy 8787 neither clashes nor leaks a socket, and without the dashboard.
         cluster = LocalCluster(n_workers=n_workers, threads_per_worker=threads_per_worker,
-                               processes=processes, host="127.0.0.1", dashboard_address=None,
+                               processes=processes, host="127.0.0.1",
+                               dashboard_address="127.0.0.1:0",
+                               scheduler_kwargs={"dashboard": False},
                                memory_limit=memory_limit, **cluster_kwargs)
         return Client(cluster)
 
@@ -517,3 +525,54 @@ def lifecycle_stages(log: dd.DataFrame, customer_id_col: Any, datetime_col: Any,
     return log.map_partitions(_stages_part, customer_id_col, datetime_col, monetary_value_col,
                               pd.Timestamp(as_of), options, meta, meta=meta,
                               align_dataframes=False)
+
+
+def _cohort_part(frame: pd.DataFrame, customer_id_col: Any, datetime_col: Any,
+                 monetary_value_col: Any, freq: str, as_of: pd.Timestamp) -> Optional[CohortRetention]:
+    if len(frame) == 0:
+        return None
+    return _cohort_retention_frame(frame, customer_id_col, datetime_col, monetary_value_col,
+                                   freq=freq, as_of=as_of)
+
+
+def _add_cohorts(*parts: Optional[CohortRetention]) -> Optional[CohortRetention]:
+    found = [part for part in parts if part is not None]
+    if len(found) <= 1:
+        return found[0] if found else None
+
+    def added(tables: list) -> pd.DataFrame:
+        return pd.concat(tables).groupby(level=0, sort=True).sum(min_count=1)
+
+    counts = added([part.counts for part in found])
+    sizes = added([part.sizes.to_frame() for part in found])["size"]
+    revenue = None if found[0].revenue is None else added([part.revenue for part in found])
+    return CohortRetention(counts, None, revenue, sizes, None)
+
+
+def cohort_retention(log: dd.DataFrame, customer_id_col: Any, datetime_col: Any,
+                     monetary_value_col: Any = None, *, freq: str = "M", as_of: Any = None,
+                     npartitions=None, partitioned_by_customer: bool = False) -> CohortRetention:
+    """:func:`crmkit.lifecycle.cohort_retention` of a partitioned log: each partition's cohort
+    tables (customers co-located as in :func:`summarize`; ``as_of`` the log's last date unless
+    given) added up by a tree reduction. Counts and sizes are integers, so they and the rates
+    equal the single-machine tables exactly; revenue sums add partition totals, equal to the
+    single-machine sums up to rounding (another order of addition)."""
+    log = check_transactions(log, customer_id_col, datetime_col, monetary_value_col)
+    if as_of is None:
+        as_of = log[datetime_col].max().compute()
+    if not partitioned_by_customer:
+        log = log.shuffle(customer_id_col, npartitions=npartitions or log.npartitions)
+    parts = [dask.delayed(_cohort_part)(part, customer_id_col, datetime_col, monetary_value_col,
+                                        freq, pd.Timestamp(as_of))
+             for part in log.to_delayed()]
+    while len(parts) > 1:
+        parts = [dask.delayed(_add_cohorts)(*parts[i:i + SPLIT_EVERY])
+                 for i in range(0, len(parts), SPLIT_EVERY)]
+    merged = dask.delayed(_add_cohorts)(parts[0]).compute()
+    if merged is None:
+        raise ValueError("log: no transactions")
+    counts = merged.counts.astype("Int64")
+    sizes = merged.sizes.astype(np.int64)
+    rates = counts.astype("Float64").div(sizes.where(sizes > 0), axis=0).astype(float)
+    cohort_revenue = None if merged.revenue is None else merged.revenue.sum(axis=1).rename("revenue")
+    return CohortRetention(counts, rates, merged.revenue, sizes, cohort_revenue)

@@ -265,3 +265,14 @@ def test_report_on_the_cluster_writes_the_single_machine_tables(client, tmp_path
     np.testing.assert_array_equal(bg.to_numpy(), bgf.params_[bg.index].to_numpy())
     # The fixture's client is still the default afterwards.
     assert len(client.nthreads()) == 2
+
+
+def test_cohort_tables_equal_the_single_machine_tables(client, log, log_frame):
+    found = cdask.cohort_retention(log_frame, ID, DATE, AMOUNT, freq="M")
+    expected = crmkit.lifecycle.cohort_retention(log, ID, DATE, AMOUNT, freq="M")
+    pd.testing.assert_frame_equal(found.counts, expected.counts, check_exact=True)
+    pd.testing.assert_series_equal(found.sizes, expected.sizes, check_exact=True)
+    pd.testing.assert_frame_equal(found.rates, expected.rates, check_exact=True)
+    # Revenue: partition totals added in another order than the single pass.
+    pd.testing.assert_frame_equal(found.revenue, expected.revenue, rtol=1e-12)
+    assert int(expected.counts[0].sum()) == log[ID].nunique()
