@@ -45,7 +45,8 @@ from ._csv import read_transactions as _read_csv
 from ._segment_rfm import RFMScale, rfm_scores as _rfm_scores_frame
 from .clv import BetaGeoFitter, GammaGammaFitter
 from .data import summary_data_from_transaction_data
-from .lifecycle import CohortRetention
+from .lifecycle import CohortRetention, StageMigration
+from .lifecycle import stage_migration as _stage_migration_frame
 from .lifecycle import cohort_retention as _cohort_retention_frame
 from .lifecycle import lifecycle_stages as _lifecycle_stages_frame
 
@@ -63,6 +64,7 @@ __all__ = [
     "rfm_scores",
     "lifecycle_stages",
     "cohort_retention",
+    "stage_migration",
 ]
 
 #: How many partial results one task of a tree reduction merges.
@@ -576,3 +578,52 @@ def cohort_retention(log: dd.DataFrame, customer_id_col: Any, datetime_col: Any,
     rates = counts.astype("Float64").div(sizes.where(sizes > 0), axis=0).astype(float)
     cohort_revenue = None if merged.revenue is None else merged.revenue.sum(axis=1).rename("revenue")
     return CohortRetention(counts, rates, merged.revenue, sizes, cohort_revenue)
+
+
+def _migration_part(frame: pd.DataFrame, customer_id_col: Any, datetime_col: Any,
+                    monetary_value_col: Any, start: pd.Timestamp, end: pd.Timestamp,
+                    options: dict) -> Optional[pd.DataFrame]:
+    if len(frame) == 0:
+        return None
+    return _stage_migration_frame(frame, customer_id_col, datetime_col, start, end,
+                                  monetary_value_col, **options).counts
+
+
+def _add_tables(*tables: Optional[pd.DataFrame]) -> Optional[pd.DataFrame]:
+    found = [table for table in tables if table is not None]
+    if not found:
+        return None
+    total = found[0].copy()
+    for table in found[1:]:
+        total += table
+    return total
+
+
+def stage_migration(log: dd.DataFrame, customer_id_col: Any, datetime_col: Any, start: Any,
+                    end: Any = None, monetary_value_col: Any = None, *, population_gap: float,
+                    npartitions=None, partitioned_by_customer: bool = False,
+                    **options: Any) -> StageMigration:
+    """:func:`crmkit.lifecycle.stage_migration` of a partitioned log: per-partition transition
+    counts (customers co-located; ``end`` the log's last date unless given) added by a tree
+    reduction, exactly the single-machine counts and rates for the same ``population_gap``
+    (required, as for :func:`lifecycle_stages`; it replaces G at both dates)."""
+    if population_gap is None:
+        raise ValueError("population_gap: required on a cluster (the population's typical gap "
+                         "is a global statistic); pass a value in periods of freq")
+    log = check_transactions(log, customer_id_col, datetime_col, monetary_value_col)
+    if end is None:
+        end = log[datetime_col].max().compute()
+    if not partitioned_by_customer:
+        log = log.shuffle(customer_id_col, npartitions=npartitions or log.npartitions)
+    options = dict(options, population_gap=population_gap)
+    parts = [dask.delayed(_migration_part)(part, customer_id_col, datetime_col, monetary_value_col,
+                                           pd.Timestamp(start), pd.Timestamp(end), options)
+             for part in log.to_delayed()]
+    while len(parts) > 1:
+        parts = [dask.delayed(_add_tables)(*parts[i:i + SPLIT_EVERY])
+                 for i in range(0, len(parts), SPLIT_EVERY)]
+    counts = parts[0].compute()
+    if counts is None:
+        raise ValueError("log: no transactions")
+    totals = counts.sum(axis=1)
+    return StageMigration(counts, counts.div(totals.where(totals > 0), axis=0))

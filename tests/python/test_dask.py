@@ -276,3 +276,15 @@ def test_cohort_tables_equal_the_single_machine_tables(client, log, log_frame):
     # Revenue: partition totals added in another order than the single pass.
     pd.testing.assert_frame_equal(found.revenue, expected.revenue, rtol=1e-12)
     assert int(expected.counts[0].sum()) == log[ID].nunique()
+
+
+def test_stage_migration_equals_the_single_machine_table(client, log, log_frame):
+    start = log[DATE].max() - pd.Timedelta(weeks=13)
+    gap = crmkit.lifecycle_stages(log, ID, DATE, AMOUNT, freq="W").attrs["population_gap"]
+    found = cdask.stage_migration(log_frame, ID, DATE, start, None, AMOUNT, population_gap=gap,
+                                  freq="W")
+    expected = crmkit.lifecycle.stage_migration(log, ID, DATE, start, None, AMOUNT,
+                                                population_gap=gap, freq="W")
+    pd.testing.assert_frame_equal(found.counts, expected.counts, check_exact=True)
+    pd.testing.assert_frame_equal(found.rates, expected.rates, check_exact=True)
+    assert int(found.counts.to_numpy().sum()) == log[ID].nunique()
