@@ -60,6 +60,7 @@ __all__ = [
     "fit_transaction_model",
     "fit_gamma_gamma",
     "score_customers",
+    "parameters_only",
     "rfm_scales",
     "rfm_scores",
     "lifecycle_stages",
@@ -96,8 +97,10 @@ def local_client(n_workers: int = 2, threads_per_worker: int = 1, memory_limit: 
         warnings.filterwarnings("ignore", "make_current is deprecated", DeprecationWarning)
         # The scheduler always serves HTTP (health, metrics); on a free loopback port, so that a
         # busy 8787 neither clashes nor leaks a socket, and without the dashboard.
+        # TCP on the loopback interface for thread workers too: Dask 2022.12's in-process
+        # transport (its default for threads) does not deserialise some messages.
         cluster = LocalCluster(n_workers=n_workers, threads_per_worker=threads_per_worker,
-                               processes=processes, host="127.0.0.1",
+                               processes=processes, protocol="tcp://", host="127.0.0.1",
                                dashboard_address="127.0.0.1:0",
                                scheduler_kwargs={"dashboard": False},
                                memory_limit=memory_limit, **cluster_kwargs)
@@ -425,6 +428,13 @@ def _score_part(frame: pd.DataFrame, transaction_model: Any, spend_model: Any, h
     return out
 
 
+def parameters_only(model: Any):
+    """A copy of a fitted model holding only its parameters (``from_params``), for broadcasting:
+    a fitted model keeps its fitting data (one row per repeat buyer for Gamma-Gamma), which
+    would otherwise travel with every task."""
+    return type(model).from_params(model.params_.to_dict(), model.penalizer_coef)
+
+
 def score_customers(summary: dd.DataFrame, transaction_model: Any, spend_model: Any, *,
                     horizon: float = 13, months: float = 12, discount_rate: float = 0.01,
                     freq: str = "W") -> dd.DataFrame:
@@ -436,8 +446,9 @@ def score_customers(summary: dd.DataFrame, transaction_model: Any, spend_model: 
     meta = pd.DataFrame({name: pd.Series([], dtype=np.float64)
                          for name in ("p_alive", "expected_purchases", "expected_spend", "clv")},
                         index=summary._meta.index)
-    return summary.map_partitions(_score_part, transaction_model, spend_model, horizon, months,
-                                  discount_rate, freq, meta=meta)
+    return summary.map_partitions(_score_part, parameters_only(transaction_model),
+                                  parameters_only(spend_model), horizon, months, discount_rate,
+                                  freq, meta=meta)
 
 
 _RFM_DIMENSIONS = (("recency", False), ("frequency", True), ("monetary_value", True))
@@ -521,6 +532,8 @@ def lifecycle_stages(log: dd.DataFrame, customer_id_col: Any, datetime_col: Any,
     if not partitioned_by_customer:
         log = log.shuffle(customer_id_col, npartitions=npartitions or log.npartitions)
     options = dict(options, population_gap=population_gap)
+    if options.get("model") is not None:
+        options["model"] = parameters_only(options["model"])
     sample = log._meta_nonempty
     meta = _stages_part(sample, customer_id_col, datetime_col, monetary_value_col,
                         pd.Timestamp(as_of), options, None).iloc[:0]
@@ -616,6 +629,8 @@ def stage_migration(log: dd.DataFrame, customer_id_col: Any, datetime_col: Any, 
     if not partitioned_by_customer:
         log = log.shuffle(customer_id_col, npartitions=npartitions or log.npartitions)
     options = dict(options, population_gap=population_gap)
+    if options.get("model") is not None:
+        options["model"] = parameters_only(options["model"])
     parts = [dask.delayed(_migration_part)(part, customer_id_col, datetime_col, monetary_value_col,
                                            pd.Timestamp(start), pd.Timestamp(end), options)
              for part in log.to_delayed()]
