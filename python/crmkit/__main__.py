@@ -32,6 +32,7 @@ from ._report_input import (
     read_survey_cells,
     simulate_demo,
 )
+from ._report_cluster import add_cluster_arguments, run_cluster_report
 from ._report_text import LANGUAGES, Text
 from .report import RFM_RULES, _Background, build_report
 from .segment import RFMRuleSet
@@ -111,6 +112,7 @@ def _parser() -> argparse.ArgumentParser:
                         help="demo size in customers (default 20000)")
     report.add_argument("--seed", type=int, default=0, help="seed of the demo and of k-means")
     report.add_argument("--quiet", action="store_true", help="no progress lines")
+    add_cluster_arguments(report)
     return parser
 
 
@@ -135,6 +137,9 @@ def _transactions(arguments: argparse.Namespace, progress: Optional[TextIO], tex
 
 def _run(arguments: argparse.Namespace, out: TextIO) -> None:
     progress = None if arguments.quiet else sys.stderr
+    if arguments.scheduler or arguments.sql_url:
+        run_cluster_report(arguments, out, progress)
+        return
     text = Text(arguments.lang)
     # The survey file is read on a thread while the transaction log is read or simulated (the
     # library's reader releases the GIL); its errors still come after the log's.

@@ -189,6 +189,16 @@ class FrequencyBin(typing.TypedDict):
     expected: float
     """Σ_i P(X(T_i) = k) (last bin: Σ_i P(X(T_i) ≥ k))"""
 
+class Pattern(typing.TypedDict):
+    x: float
+    """frequency (number of repeat purchases)"""
+    u: float
+    """recency t_x (transaction models) or mean spend (Gamma-Gamma)"""
+    v: float
+    """age T (transaction models) or ln(mean spend) (Gamma-Gamma)"""
+    weight: float
+    """number of customers (or the user's weight) with this row"""
+
 class clv:
     """Customer lifetime value models."""
     class BgBbParams:
@@ -348,6 +358,8 @@ class clv:
     @staticmethod
     def mbg_nbd_repeat_frequency_histogram(params: typing.List[float[4]], frequency: numpy.typing.NDArray[typing.Any], T: numpy.typing.NDArray[typing.Any], max_frequency: int) -> FrequencyBin: ...
     @staticmethod
+    def merge_patterns(x: numpy.typing.NDArray[typing.Any], u: numpy.typing.NDArray[typing.Any], v: numpy.typing.NDArray[typing.Any], weights: numpy.typing.NDArray[typing.Any]) -> Pattern: ...
+    @staticmethod
     def pareto_nbd_calibration_vs_holdout(params: typing.List[float[4]], frequency: numpy.typing.NDArray[typing.Any], recency: numpy.typing.NDArray[typing.Any], T: numpy.typing.NDArray[typing.Any], frequency_holdout: numpy.typing.NDArray[typing.Any], duration_holdout: numpy.typing.NDArray[typing.Any], max_frequency: int) -> CalibrationHoldoutRow: ...
     @staticmethod
     def pareto_nbd_conditional_expected_number_of_purchases_up_to_time(params: typing.List[float[4]], t: numpy.typing.NDArray[typing.Any], frequency: numpy.typing.NDArray[typing.Any], recency: numpy.typing.NDArray[typing.Any], T: numpy.typing.NDArray[typing.Any]) -> numpy.typing.NDArray[typing.Any]: ...
@@ -387,6 +399,16 @@ class RfmRuleReport(typing.TypedDict):
     """per rule, the cells it wins"""
     cells: int
     """cells of the score cube, bins^3"""
+
+class ScoreScale(typing.TypedDict):
+    thresholds: numpy.ndarray
+    """ascending bin edges: bin = 1 + #(thresholds < value)"""
+    bins: int
+    """thresholds.size() + 1; scores run 1..bins"""
+    higher_is_better: bool
+    """false (recency): score = bins + 1 - bin"""
+    requested_bins: int
+    """q asked for; > bins when drop_edges merged bins"""
 
 class segment:
     """k-means, RFM and value tiers."""
@@ -439,6 +461,8 @@ class segment:
     def profile_clusters(x: numpy.typing.NDArray[typing.Any], labels: numpy.typing.NDArray[typing.Any], k: int) -> dict: ...
     @staticmethod
     def pymc_marketing_segments() -> typing.Tuple[str, int, typing.List[typing.Tuple[str, str, typing.List[typing.Tuple[int, int, int, int, int, int]]]], str, str]: ...
+    @staticmethod
+    def quantile_scale_of_histogram(distinct: numpy.typing.NDArray[typing.Any], counts: numpy.typing.NDArray[typing.Any], bins: int = ..., ties: str = ..., higher_is_better: bool = ...) -> ScoreScale: ...
     @staticmethod
     def rf_grid_segments() -> typing.Tuple[str, int, typing.List[typing.Tuple[str, str, typing.List[typing.Tuple[int, int, int, int, int, int]]]], str, str]: ...
     @staticmethod

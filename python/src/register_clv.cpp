@@ -368,6 +368,22 @@ void register_clv(py::module_& module) {
       "E[mean spend | x, m] = (p v + p x m)/(p x + q − 1); x = 0 gives p v/(q − 1); +inf where\n"
       "p x + q <= 1.");
 
+  record_schema<clv::pattern>(module, "Pattern", {"merge_patterns"});
+  module.def(
+      "merge_patterns",
+      [](const double_array& x, const double_array& u, const double_array& v,
+         const double_array& weights) {
+        std::vector<clv::pattern> rows;
+        {
+          py::gil_scoped_release release;
+          rows = clv::merge_patterns(as_span(x), as_span(u), as_span(v), as_span(weights));
+        }
+        return to_columns(rows);
+      },
+      "x"_a, "u"_a, "v"_a, "weights"_a,
+      "Rows (x, u, v, weight) of pattern histograms merged into one: sorted by (x, u, v), the\n"
+      "weights of identical rows summed (exact for integer weights); empty weights mean all 1.");
+
   module.def("periods_per_month", &clv::periods_per_month, "freq"_a,
              "Periods per month for lifetimes' freq codes: D 30, W 4.345, M 1, H 720.");
 }

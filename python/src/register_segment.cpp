@@ -260,6 +260,7 @@ using int32_array = py::array_t<std::int32_t, py::array::c_style | py::array::fo
 
 void register_rfm(py::module_& module) {
   record_schema<segment::rfm_rule_report>(module, "RfmRuleReport", {"check_rule_set"});
+  record_schema<segment::score_scale>(module, "ScoreScale", {"quantile_scale_of_histogram"});
   module.def(
       "score_rfm",
       [](const double_array& recency, const double_array& frequency, const double_array& monetary,
@@ -288,6 +289,18 @@ void register_rfm(py::module_& module) {
       "monetary_thresholds"_a = double_array(),
       "R, F and M scores 1..bins (recency inverted) and their scales (see "
       "crmkit/segment/rfm.hpp).");
+  module.def(
+      "quantile_scale_of_histogram",
+      [](const double_array& distinct, const double_array& counts, std::size_t bins,
+         const std::string& ties, bool higher_is_better) {
+        return to_dict(segment::quantile_scale_of_histogram(
+            as_span(distinct), as_span(counts), bins, segment::parse_tie_policy(ties),
+            higher_is_better));
+      },
+      "distinct"_a, "counts"_a, "bins"_a = 5, "ties"_a = "average_rank",
+      "higher_is_better"_a = true,
+      "The quantile scale of values given as a histogram (strictly increasing distinct values, "
+      "whole counts): as score_quantiles' scale, for average_rank and drop_edges.");
   module.def(
       "score_with_scale",
       [](const double_array& values, const double_array& thresholds, std::size_t bins,

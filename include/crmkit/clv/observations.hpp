@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "crmkit/core/check.hpp"
+#include "crmkit/core/describe.hpp"
 #include "crmkit/core/radix_sort.hpp"
 
 /**
@@ -31,6 +32,15 @@ struct pattern {
   double v = 0;       ///< age T (transaction models) or ln(mean spend) (Gamma-Gamma)
   double weight = 1;  ///< number of customers (or the user's weight) with this row
 };
+
+constexpr auto description(std::type_identity<pattern>) {
+  using s = pattern;
+  return std::tuple{
+      describe::field{"x", &s::x, "frequency (number of repeat purchases)"},
+      describe::field{"u", &s::u, "recency t_x (transaction models) or mean spend (Gamma-Gamma)"},
+      describe::field{"v", &s::v, "age T (transaction models) or ln(mean spend) (Gamma-Gamma)"},
+      describe::field{"weight", &s::weight, "number of customers (or the user's weight) with this row"}};
+}
 
 namespace detail {
 
@@ -172,6 +182,30 @@ inline std::vector<pattern> compress(std::span<const double> x, std::span<const 
     }
   }
   return merged;
+}
+
+/**
+ * Merges pattern histograms: the rows (x_i, u_i, v_i, w_i) of several histograms laid end to end
+ * become one, sorted by (x, u, v) with the weights of identical rows summed (compress). Merging
+ * is associative and, for integer weights (customer counts) below 2^53, exact: the merged
+ * histogram of per-partition histograms equals the histogram of all the rows at once, which is
+ * what a distributed fit tree-reduces. Checks equal lengths and finite weights >= 0 (an empty
+ * `weights` means all 1); throws crmkit::invalid_input naming the argument, index and value.
+ */
+inline std::vector<pattern> merge_patterns(std::span<const double> x, std::span<const double> u,
+                                           std::span<const double> v,
+                                           std::span<const double> weights = {}) {
+  constexpr std::string_view function = "merge_patterns";
+  check::same_size(function, "x", x.size(), "u", u.size());
+  check::same_size(function, "x", x.size(), "v", v.size());
+  check::all_finite(function, "x", x);
+  check::all_finite(function, "u", u);
+  check::all_finite(function, "v", v);
+  if (!weights.empty()) {
+    check::same_size(function, "weights", weights.size(), "x", x.size());
+    check::all_nonnegative(function, "weights", weights);
+  }
+  return compress(x, u, v, weights);
 }
 
 /**

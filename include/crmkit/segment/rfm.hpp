@@ -101,6 +101,20 @@ constexpr auto description(std::type_identity<dimension_scores>) {
 dimension_scores score_quantiles(std::span<const double> values, std::size_t bins, tie_policy ties,
                                  bool higher_is_better, std::span<const double> thresholds = {});
 
+/**
+ * The scale score_quantiles(values, bins, ties, higher_is_better) finds, from the values'
+ * histogram instead of the values: `distinct` strictly increasing, `counts[k]` (whole, > 0) the
+ * number of values equal to distinct[k]. Histograms of parts of the data merge by adding counts
+ * (clv::merge_patterns), so the exact quantile scale of data spread over many machines needs
+ * only the merged histogram: for average_rank the scale depends on each run of ties only through
+ * its first rank and length; for drop_edges on numpy's linear quantiles of the sorted values,
+ * read off the cumulative counts. rank_first splits ties by row order, which a histogram does not
+ * keep: invalid_input, as for fixed_thresholds (no quantiles) and bad histograms.
+ */
+score_scale quantile_scale_of_histogram(std::span<const double> distinct,
+                                        std::span<const double> counts, std::size_t bins,
+                                        tie_policy ties, bool higher_is_better);
+
 /** Settings of score_rfm. */
 struct rfm_options {
   std::size_t bins = 5;                        ///< q, scores 1..q

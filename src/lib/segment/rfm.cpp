@@ -37,6 +37,17 @@ std::size_t bin_of(double v, const std::vector<double>& edges) {
   return std::max<std::size_t>(below, 1);
 }
 
+/** The quantile edges of the ranks 1..n. */
+std::vector<double> rank_edges(std::size_t n, std::size_t bins) {
+  return quantile_edges([](std::size_t i) { return static_cast<double>(i + 1); }, n, bins);
+}
+
+/** The bin of a run of ties at sorted positions start..stop-1, i.e. ranks start+1..stop: the
+ * bin of their mean rank (start + 1 + stop) / 2. */
+std::size_t average_rank_bin(std::size_t start, std::size_t stop, const std::vector<double>& edges) {
+  return bin_of(0.5 * static_cast<double>(start + 1 + stop), edges);
+}
+
 std::int32_t oriented(std::size_t bin, const score_scale& scale) {
   const std::size_t score = scale.higher_is_better ? bin : scale.bins + 1 - bin;
   return static_cast<std::int32_t>(score);
@@ -98,17 +109,14 @@ dimension_scores score_dimension(std::string_view name, std::span<const double> 
   }
 
   // Rank policies: edges of the ranks 1..n, applied to each value's (first or mid) rank.
-  const auto edges =
-      quantile_edges([](std::size_t i) { return static_cast<double>(i + 1); }, n, bins);
+  const auto edges = rank_edges(n, bins);
   std::vector<std::size_t> bin(n);
   for (std::size_t start = 0; start < n;) {
     std::size_t stop = start + 1;
     if (ties == tie_policy::average_rank) {
       while (stop < n && values[order[stop]] == values[order[start]]) ++stop;
     }
-    // Positions start..stop-1 hold ranks start+1..stop; their mean is (start + 1 + stop) / 2.
-    const double rank = 0.5 * static_cast<double>(start + 1 + stop);
-    const std::size_t shared = bin_of(rank, edges);
+    const std::size_t shared = average_rank_bin(start, stop, edges);
     for (std::size_t p = start; p < stop; ++p) {
       bin[order[p]] =
           ties == tie_policy::average_rank ? shared : bin_of(static_cast<double>(p + 1), edges);
@@ -123,6 +131,57 @@ dimension_scores score_dimension(std::string_view name, std::span<const double> 
 }
 
 }  // namespace
+
+score_scale quantile_scale_of_histogram(std::span<const double> distinct,
+                                        std::span<const double> counts, std::size_t bins,
+                                        tie_policy ties, bool higher_is_better) {
+  constexpr std::string_view function = "quantile_scale_of_histogram";
+  check::not_empty(function, "distinct", distinct.size());
+  check::same_size(function, "distinct", distinct.size(), "counts", counts.size());
+  check::all_finite(function, "distinct", distinct);
+  std::vector<std::size_t> start(distinct.size() + 1, 0);
+  for (std::size_t k = 0; k < distinct.size(); ++k) {
+    if (k > 0 && !(distinct[k] > distinct[k - 1])) {
+      check::fail_at(function, "distinct", k, distinct[k], "must be greater than the value before");
+    }
+    const double count = counts[k];
+    if (!(count >= 1 && count < 0x1p53 && count == std::floor(count))) {
+      check::fail_at(function, "counts", k, count, "must be a whole number >= 1");
+    }
+    start[k + 1] = start[k] + static_cast<std::size_t>(count);
+  }
+  if (bins < 1) check::fail(function, "bins = 0 must be at least 1");
+  limits::at_most(function, "bins", bins, limits::max_rfm_bins);
+  const std::size_t n = start.back();
+  score_scale scale;
+  scale.higher_is_better = higher_is_better;
+  scale.requested_bins = bins;
+  if (ties == tie_policy::drop_edges) {
+    auto value_at = [&](std::size_t i) {
+      const auto k = std::upper_bound(start.begin(), start.end(), i) - start.begin() - 1;
+      return distinct[static_cast<std::size_t>(k)];
+    };
+    auto edges = quantile_edges(value_at, n, bins);
+    edges.erase(std::unique(edges.begin(), edges.end()), edges.end());
+    scale.bins = std::max<std::size_t>(edges.size(), 2) - 1;
+    if (edges.size() > 2) scale.thresholds.assign(edges.begin() + 1, edges.end() - 1);
+    return scale;
+  }
+  if (ties != tie_policy::average_rank) {
+    check::fail(function, "ties must be average_rank or drop_edges: rank_first splits ties by "
+                          "row order, which a histogram does not keep, and fixed_thresholds "
+                          "computes no quantiles");
+  }
+  const auto edges = rank_edges(n, bins);
+  scale.bins = bins;
+  scale.thresholds.assign(bins - 1, minus_infinity);
+  for (std::size_t k = 0; k < distinct.size(); ++k) {
+    for (std::size_t j = average_rank_bin(start[k], start[k + 1], edges); j < bins; ++j) {
+      scale.thresholds[j - 1] = distinct[k];
+    }
+  }
+  return scale;
+}
 
 std::vector<std::int32_t> score_with_scale(std::span<const double> values,
                                            const score_scale& scale) {

@@ -57,3 +57,47 @@ TEST_CASE("the one-pass summary check accepts exactly what the detailed checks a
   const std::vector<double> infinite_age{10, 10, 12, INFINITY};
   CHECK_FALSE(clv::detail::summaries_valid(x, t_x, infinite_age));
 }
+
+TEST_CASE("merge_patterns: per-part histograms merge into the histogram of all rows") {
+  const auto data = crmkit_test::simulate_beta_geometric(6'000, 0.25, 4.0, 0.8, 2.5, false, 52, 4);
+  const auto whole = clv::compress(data.x, data.t_x, data.T);
+  // Three parts compressed alone, then their rows (with counts) laid end to end and merged.
+  std::vector<double> x, u, v, w;
+  for (std::size_t part = 0; part < 3; ++part) {
+    const std::size_t begin = part * 2'000;
+    const std::span<const double> px(data.x.data() + begin, 2'000);
+    const std::span<const double> pu(data.t_x.data() + begin, 2'000);
+    const std::span<const double> pv(data.T.data() + begin, 2'000);
+    for (const auto& row : clv::compress(px, pu, pv)) {
+      x.push_back(row.x);
+      u.push_back(row.u);
+      v.push_back(row.v);
+      w.push_back(row.weight);
+    }
+  }
+  const auto merged = clv::merge_patterns(x, u, v, w);
+  REQUIRE(merged.size() == whole.size());
+  for (std::size_t i = 0; i < merged.size(); ++i) {
+    CHECK(merged[i].x == whole[i].x);
+    CHECK(merged[i].u == whole[i].u);
+    CHECK(merged[i].v == whole[i].v);
+    CHECK(merged[i].weight == whole[i].weight);
+  }
+  // And the fits of the two are the same numbers.
+  const auto a = clv::fit_bg_nbd(data.x, data.t_x, data.T);
+  std::vector<double> mx, mu, mv, mw;
+  for (const auto& row : merged) {
+    mx.push_back(row.x);
+    mu.push_back(row.u);
+    mv.push_back(row.v);
+    mw.push_back(row.weight);
+  }
+  const auto b = clv::fit_bg_nbd(mx, mu, mv, mw);
+  CHECK(a.log_likelihood == b.log_likelihood);
+  CHECK(clv::bg_nbd::to_array(a.params) == clv::bg_nbd::to_array(b.params));
+  CHECK(a.standard_errors == b.standard_errors);
+  const std::vector<double> bad{1, -1};
+  CHECK_THROWS_WITH_AS(clv::merge_patterns(std::vector<double>{1, 2}, std::vector<double>{1, 1},
+                                           std::vector<double>{3, 3}, bad),
+                       doctest::Contains("weights[1]"), crmkit::invalid_input);
+}

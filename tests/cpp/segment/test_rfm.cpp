@@ -306,3 +306,32 @@ TEST_CASE("RFM bins beyond their limit are refused before any work") {
       doctest::Contains("bins = 1000000000 exceeds its limit of 100 (see docs/limits.md)"),
       crmkit::invalid_input);
 }
+
+TEST_CASE("quantile_scale_of_histogram: the scale of the values from their histogram") {
+  // frequency above as a histogram: 1 x5, 2 x2, 3, 5, 8.
+  const std::vector<double> distinct{1, 2, 3, 5, 8};
+  const std::vector<double> counts{5, 2, 1, 1, 1};
+  for (const auto ties : {tie_policy::average_rank, tie_policy::drop_edges}) {
+    const auto direct = crmkit::segment::score_quantiles(frequency, 5, ties, true);
+    const auto merged =
+        crmkit::segment::quantile_scale_of_histogram(distinct, counts, 5, ties, true);
+    CHECK(merged.bins == direct.scale.bins);
+    CHECK(merged.thresholds == direct.scale.thresholds);
+    CHECK(crmkit::segment::score_with_scale(frequency, merged) == direct.scores);
+  }
+  // Two halves' histograms added give the same scale (the frequency column split 5 + 5).
+  const std::vector<double> halves{1, 2, 3, 5, 8};
+  const std::vector<double> summed{3 + 2, 0 + 2, 1, 1, 1};
+  CHECK(crmkit::segment::quantile_scale_of_histogram(halves, summed, 5, tie_policy::average_rank,
+                                                     true)
+            .thresholds == crmkit::segment::score_quantiles(frequency, 5,
+                                                            tie_policy::average_rank, true)
+                               .scale.thresholds);
+  CHECK_THROWS_AS(crmkit::segment::quantile_scale_of_histogram(distinct, counts, 5,
+                                                               tie_policy::rank_first, true),
+                  crmkit::invalid_input);
+  const std::vector<double> fractional{5, 2, 0.5, 1, 1};
+  CHECK_THROWS_WITH_AS(crmkit::segment::quantile_scale_of_histogram(
+                           distinct, fractional, 5, tie_policy::average_rank, true),
+                       doctest::Contains("counts[2]"), crmkit::invalid_input);
+}

@@ -1,0 +1,644 @@
+"""crmkit on a Dask cluster: the analysis of a transaction log spread over many partitions.
+
+Every step gives what the single-machine call gives on the same data:
+
+- **Summary** (:func:`summarize`): customers are co-located by id (one hash shuffle, or a check
+  that the input already is), then each partition is summarised by crmkit's C++ summary. A
+  customer's summary depends only on their own rows and the observation end (computed once over
+  all partitions), and amounts are added in ascending order, so the result equals
+  :func:`crmkit.summary_data_from_transaction_data` of the whole log, bit for bit.
+- **Fits** (:func:`fit_transaction_model`, :func:`fit_gamma_gamma`): each partition compresses its
+  customers to a histogram of patterns (x, t_x, T) with customer counts; the histograms are merged
+  by a tree reduction (``_core.clv.merge_patterns``: sort and add counts, exact for counts below
+  2^53) and fitted once on the driver by the weighted fit. The single-machine fit compresses the
+  same customers into the same sorted histogram first, so parameters, log-likelihood and standard
+  errors are **bit-identical** whenever the single-machine fit merges identical rows (periods
+  such as days or weeks: always). When it does not (continuous times with more than 16,384
+  customers and almost no equal ages, see ``clv::detail::merging_pays``) it fits the customers
+  grouped by x in input order: the same optimum, equal within the optimiser's tolerance.
+  Gamma-Gamma fits (x, mean spend) rows in the caller's order; the distributed fit uses their
+  histogram, so it is bit-identical to the single-machine fit of the histogram and equal to the
+  fit of the raw rows within the optimiser's tolerance (sums in another order).
+- **Scores** (:func:`score_customers`, :func:`rfm_scores`, :func:`lifecycle_stages`): per
+  partition with the fitted parameters broadcast (``map_partitions``); global statistics, such as
+  the RFM quantile scales, from merged histograms (:func:`rfm_scales`).
+
+Inputs: a ``dask.dataframe`` of transactions (from :func:`read_transaction_files`, a folder or
+glob of CSV files read by crmkit's strict reader; from :func:`crmkit.sql.read_transactions_dask`;
+or any Dask source). Bad rows fail naming the partition and the row; the CSV reader's
+``on_bad_row="skip"`` policy reports the skipped rows with their file, line and reason.
+"""
+
+from __future__ import annotations
+
+import glob as _glob
+import os
+from typing import Any, Iterable, Optional, Sequence
+
+import dask
+import dask.dataframe as dd
+import numpy as np
+import pandas as pd
+
+from . import _core
+from ._csv import read_transactions as _read_csv
+from ._segment_rfm import RFMScale, rfm_scores as _rfm_scores_frame
+from .clv import BetaGeoFitter, GammaGammaFitter
+from .data import summary_data_from_transaction_data
+from .lifecycle import CohortRetention, StageMigration
+from .lifecycle import stage_migration as _stage_migration_frame
+from .lifecycle import cohort_retention as _cohort_retention_frame
+from .lifecycle import lifecycle_stages as _lifecycle_stages_frame
+
+__all__ = [
+    "local_client",
+    "read_transaction_files",
+    "check_transactions",
+    "summarize",
+    "pattern_histogram",
+    "spend_histogram",
+    "fit_transaction_model",
+    "fit_gamma_gamma",
+    "score_customers",
+    "parameters_only",
+    "rfm_scales",
+    "rfm_scores",
+    "lifecycle_stages",
+    "cohort_retention",
+    "stage_migration",
+]
+
+#: How many partial results one task of a tree reduction merges.
+SPLIT_EVERY = 8
+
+
+def _asan_preloaded() -> bool:
+    return "libasan" in os.environ.get("LD_PRELOAD", "")
+
+
+def local_client(n_workers: int = 2, threads_per_worker: int = 1, memory_limit: Any = "2GB",
+                 processes: Optional[bool] = None, **cluster_kwargs: Any):
+    """A ``distributed.Client`` on a new LocalCluster bound to 127.0.0.1 (every port chosen
+    free), dashboard off.
+
+    ``processes=None`` means worker processes, except when AddressSanitizer is preloaded
+    (``LD_PRELOAD`` names libasan, as in CI's sanitizer run): then the workers are threads of
+    this process, so no child process inherits the sanitizer's preload. Close the client and
+    its cluster with ``client.close(); client.cluster.close()``.
+    """
+    import warnings
+
+    from distributed import Client, LocalCluster
+
+    if processes is None:
+        processes = not _asan_preloaded()
+    with warnings.catch_warnings():
+        # Debian's distributed 2022.12 calls tornado's deprecated make_current on start.
+        warnings.filterwarnings("ignore", "make_current is deprecated", DeprecationWarning)
+        # The scheduler always serves HTTP (health, metrics); on a free loopback port, so that a
+        # busy 8787 neither clashes nor leaks a socket, and without the dashboard.
+        # TCP on the loopback interface for thread workers too: Dask 2022.12's in-process
+        # transport (its default for threads) does not deserialise some messages.
+        cluster = LocalCluster(n_workers=n_workers, threads_per_worker=threads_per_worker,
+                               processes=processes, protocol="tcp://", host="127.0.0.1",
+                               dashboard_address="127.0.0.1:0",
+                               scheduler_kwargs={"dashboard": False},
+                               memory_limit=memory_limit, **cluster_kwargs)
+        return Client(cluster)
+
+
+# --- input ----------------------------------------------------------------------------------
+
+
+def _expand(paths: Any) -> list[str]:
+    if isinstance(paths, (str, os.PathLike)):
+        path = os.fspath(paths)
+        if os.path.isdir(path):
+            found = sorted(os.path.join(path, name) for name in os.listdir(path)
+                           if name.endswith((".csv", ".txt", ".tsv")))
+        else:
+            found = sorted(_glob.glob(path))
+    else:
+        found = [os.fspath(path) for path in paths]
+    if not found:
+        raise ValueError(f"paths = {paths!r}: no file matches")
+    return found
+
+
+def _read_file(path: str, options: dict) -> pd.DataFrame:
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return _read_csv(path, **options)
+
+
+def _log_part(frame: pd.DataFrame) -> pd.DataFrame:
+    out = frame.copy()
+    out.attrs = {}
+    return out
+
+
+def _skipped_part(frame: pd.DataFrame, path: str) -> pd.DataFrame:
+    skipped = frame.attrs.get("skipped_rows", pd.DataFrame(columns=["line", "column", "reason"]))
+    out = pd.DataFrame({"file": pd.Series([path] * len(skipped), dtype=object)})
+    for column in ("line", "column", "reason"):
+        out[column] = skipped[column].to_numpy() if len(skipped) else pd.Series([], dtype=object)
+    return out
+
+
+def read_transaction_files(paths: Any, customer_id_col: Any = "customer_id",
+                           datetime_col: Any = "date", monetary_value_col: Any = None, *,
+                           sep: str = ",", date_format: Optional[str] = None,
+                           on_bad_row: str = "error", encoding: Optional[str] = None):
+    """A partitioned transaction log from CSV files: one partition per file.
+
+    Each file is read on a worker by :func:`crmkit.read_transactions` (the strict C++ reader),
+    with the same arguments. ``paths``: a folder (its .csv/.txt/.tsv files), a glob pattern, or
+    a list of files. Nothing is read until the result is computed, except the first file, whose
+    columns and types become the frame's (every other file must give the same types; a file
+    that does not fails naming itself).
+
+    Returns
+    -------
+    (log, skipped) : tuple of dask.dataframe.DataFrame
+        The log, and the rows left out under ``on_bad_row="skip"`` (columns file, line, column,
+        reason; empty under "error", where the first bad row raises ``file:line:column: ...``).
+        Computing both with one ``dask.compute(log, skipped)`` reads every file once.
+    """
+    files = _expand(paths)
+    options = dict(customer_id_col=customer_id_col, datetime_col=datetime_col,
+                   monetary_value_col=monetary_value_col, sep=sep, date_format=date_format,
+                   on_bad_row=on_bad_row, encoding=encoding)
+    frames = [dask.delayed(_read_file, pure=True)(path, options) for path in files]
+    meta = _log_part(_read_file(files[0], options)).iloc[:0]
+    parts = [dask.delayed(_checked_like)(frame, meta, path) for frame, path in zip(frames, files)]
+    log = dd.from_delayed(parts, meta=meta, verify_meta=False)
+    skipped_meta = pd.DataFrame({"file": pd.Series([], dtype=object), "line": pd.Series([], dtype=object),
+                                 "column": pd.Series([], dtype=object), "reason": pd.Series([], dtype=object)})
+    skipped = dd.from_delayed([dask.delayed(_skipped_part)(frame, path) for frame, path in zip(frames, files)],
+                              meta=skipped_meta, verify_meta=False)
+    return log, skipped
+
+
+def _checked_like(frame: pd.DataFrame, meta: pd.DataFrame, path: str) -> pd.DataFrame:
+    frame = _log_part(frame)
+    for column in meta.columns:
+        if frame[column].dtype != meta[column].dtype:
+            raise ValueError(f"{path}: column {column!r} is {frame[column].dtype} but the first "
+                             f"file's is {meta[column].dtype} (customer ids must be integers in "
+                             "every file or text in every file)")
+    return frame
+
+
+# --- validation -----------------------------------------------------------------------------
+
+
+def _require_columns(frame: Any, columns: Iterable[Any], argument: str = "log") -> None:
+    present = list(frame.columns)
+    for column in columns:
+        if column is not None and column not in present:
+            raise ValueError(f"{argument}: no column {column!r} (columns: {present})")
+
+
+def _check_partition(frame: pd.DataFrame, customer_id_col: Any, datetime_col: Any,
+                     monetary_value_col: Any, partition_info: Optional[dict] = None) -> pd.DataFrame:
+    number = None if partition_info is None else partition_info.get("number")
+
+    def fail(column: Any, bad: np.ndarray, problem: str) -> None:
+        row = int(np.flatnonzero(bad)[0])
+        raise ValueError(f"partition {number}, row {row} (index {frame.index[row]!r}): column "
+                         f"{column!r} {problem} ({int(bad.sum())} such rows in the partition)")
+
+    ids = frame[customer_id_col]
+    bad = ids.isna().to_numpy()
+    if bad.any():
+        fail(customer_id_col, bad, "is NULL")
+    dates = frame[datetime_col]
+    bad = dates.isna().to_numpy()
+    if bad.any():
+        fail(datetime_col, bad, "is NULL (NaT)")
+    if monetary_value_col is not None:
+        amounts = frame[monetary_value_col].to_numpy(dtype=np.float64, na_value=np.nan)
+        bad = ~np.isfinite(amounts)
+        if bad.any():
+            fail(monetary_value_col, bad, f"is NULL, NaN or infinite ('{amounts[bad][0]}')")
+    return frame
+
+
+def check_transactions(log: dd.DataFrame, customer_id_col: Any, datetime_col: Any,
+                       monetary_value_col: Any = None) -> dd.DataFrame:
+    """The log, checked lazily partition by partition.
+
+    At once: a missing column, a date column that is not datetime64 or an amount column that is
+    not numeric raise ValueError naming the column and its type. When computed: a NULL customer
+    id, a NULL (NaT) date or a NULL/NaN/infinite amount raises ValueError naming the partition,
+    the row within it, its index label and how many rows of the partition share the problem.
+    """
+    _require_columns(log, [customer_id_col, datetime_col, monetary_value_col])
+    if not pd.api.types.is_datetime64_any_dtype(log[datetime_col].dtype):
+        raise ValueError(f"log: column {datetime_col!r} is {log[datetime_col].dtype}, not a "
+                         "date/datetime type")
+    if monetary_value_col is not None and not pd.api.types.is_numeric_dtype(log[monetary_value_col].dtype):
+        raise ValueError(f"log: column {monetary_value_col!r} is {log[monetary_value_col].dtype}, "
+                         "not a number type")
+    return log.map_partitions(_check_partition, customer_id_col, datetime_col, monetary_value_col,
+                              meta=log._meta)
+
+
+# --- summary --------------------------------------------------------------------------------
+
+
+def _summary_part(frame: pd.DataFrame, customer_id_col: Any, datetime_col: Any,
+                  monetary_value_col: Any, end: pd.Timestamp, options: dict,
+                  meta: pd.DataFrame) -> pd.DataFrame:
+    if len(frame) == 0:
+        return meta
+    summary = summary_data_from_transaction_data(frame, customer_id_col, datetime_col,
+                                                 monetary_value_col, observation_period_end=end,
+                                                 **options)
+    summary.attrs = {}
+    return summary.sort_index()
+
+
+def _split_customers(summary: dd.DataFrame) -> Optional[tuple[Any, list[int]]]:
+    """A customer whose summary rows sit in two partitions (their log rows were split), or None."""
+    def ids(frame: pd.DataFrame, partition_info: Optional[dict] = None) -> pd.DataFrame:
+        number = -1 if partition_info is None else partition_info["number"]
+        return pd.DataFrame({"id": frame.index.to_numpy(),
+                             "partition": np.full(len(frame), number, np.int64)})
+
+    meta = pd.DataFrame({"id": pd.Series(summary._meta.index.to_numpy()),
+                         "partition": pd.Series([], dtype=np.int64)})
+    pairs = summary.map_partitions(ids, meta=meta)
+    spread = pairs.groupby("id")["partition"].count()
+    split = spread[spread > 1].head(1, npartitions=-1, compute=True)
+    if len(split) == 0:
+        return None
+    customer = split.index[0]
+    partitions = sorted(pairs[pairs["id"] == customer]["partition"].compute().tolist())
+    return customer, partitions
+
+
+def summarize(log: dd.DataFrame, customer_id_col: Any, datetime_col: Any,
+              monetary_value_col: Any = None, *, observation_period_end: Any = None,
+              freq: str = "D", freq_multiplier: float = 1,
+              include_first_transaction: bool = False, npartitions: Optional[int] = None,
+              partitioned_by_customer: bool = False) -> dd.DataFrame:
+    """Per-customer summaries of a partitioned log, as
+    :func:`crmkit.summary_data_from_transaction_data` (same arguments and columns).
+
+    The rows are hash-partitioned by customer id (one shuffle; ``npartitions`` partitions, by
+    default as many as the log has), unless ``partitioned_by_customer=True`` says the log already
+    keeps each customer's rows in one partition: then the summary is persisted on the workers and
+    checked (each customer's summary row must come from one partition), and a customer found in
+    two partitions raises ValueError naming the customer and the partitions (never counted
+    twice).
+    The observation end defaults to the last date of the whole log. Each partition of the result
+    holds whole customers, indexed by id and sorted within the partition.
+    """
+    log = check_transactions(log, customer_id_col, datetime_col, monetary_value_col)
+    if observation_period_end is None:
+        observation_period_end = log[datetime_col].max().compute()
+    end = pd.Timestamp(observation_period_end)
+    if not partitioned_by_customer:
+        log = log.shuffle(customer_id_col, npartitions=npartitions or log.npartitions)
+    options = dict(freq=freq, freq_multiplier=freq_multiplier,
+                   include_first_transaction=include_first_transaction)
+    columns = ["frequency", "recency", "T"] + ([] if monetary_value_col is None else ["monetary_value"])
+    meta = pd.DataFrame({name: pd.Series([], dtype=np.float64) for name in columns},
+                        index=pd.Index(log[customer_id_col]._meta.iloc[:0], name=customer_id_col))
+    summary = log.map_partitions(_summary_part, customer_id_col, datetime_col, monetary_value_col,
+                                 end, options, meta, meta=meta, align_dataframes=False)
+    if partitioned_by_customer:
+        summary = summary.persist()
+        split = _split_customers(summary)
+        if split is not None:
+            customer, partitions = split
+            raise ValueError(f"partitioned_by_customer=True, but customer {customer!r} has rows in "
+                             f"partitions {partitions}; pass partitioned_by_customer=False to "
+                             "shuffle the log by customer")
+    return summary
+
+
+# --- tree reductions ------------------------------------------------------------------------
+
+
+def _pattern_columns(x, u, v, weights=None) -> dict:
+    empty = np.empty(0)
+    return _core.clv.merge_patterns(np.ascontiguousarray(x, dtype=np.float64),
+                                    np.ascontiguousarray(u, dtype=np.float64),
+                                    np.ascontiguousarray(v, dtype=np.float64),
+                                    empty if weights is None else np.ascontiguousarray(weights, dtype=np.float64))
+
+
+def _merge(*histograms: dict) -> dict:
+    def joined(name: str) -> np.ndarray:
+        return np.concatenate([np.asarray(h[name], dtype=np.float64) for h in histograms])
+
+    return _pattern_columns(joined("x"), joined("u"), joined("v"), joined("weight"))
+
+
+def _tree_reduce(parts: list) -> Any:
+    if not parts:
+        raise ValueError("the frame has no partitions")
+    while len(parts) > 1:
+        parts = [dask.delayed(_merge)(*parts[i:i + SPLIT_EVERY])
+                 for i in range(0, len(parts), SPLIT_EVERY)]
+    return dask.delayed(_merge)(parts[0])
+
+
+def _histogram(frame: dd.DataFrame, chunk) -> pd.DataFrame:
+    merged = _tree_reduce([dask.delayed(chunk)(part) for part in frame.to_delayed()]).compute()
+    return pd.DataFrame({name: np.asarray(merged[name]) for name in ("x", "u", "v", "weight")})
+
+
+def _transaction_chunk(columns: Sequence[str]):
+    def chunk(frame: pd.DataFrame) -> dict:
+        return _pattern_columns(*(frame[name].to_numpy() for name in columns))
+
+    return chunk
+
+
+def pattern_histogram(summary: dd.DataFrame,
+                      columns: Sequence[str] = ("frequency", "recency", "T")) -> pd.DataFrame:
+    """The histogram of (x, t_x, T) over all customers: columns x, u (t_x), v (T) and weight
+    (customers), sorted by (x, u, v); per-partition histograms merged by a tree reduction."""
+    _require_columns(summary, columns, "summary")
+    return _histogram(summary[list(columns)], _transaction_chunk(columns))
+
+
+def _spend_chunk(frame: pd.DataFrame) -> dict:
+    repeat = frame[(frame["frequency"] > 0) & (frame["monetary_value"] > 0)]
+    spend = repeat["monetary_value"].to_numpy()
+    return _pattern_columns(repeat["frequency"].to_numpy(), spend, spend)
+
+
+def spend_histogram(summary: dd.DataFrame) -> pd.DataFrame:
+    """The histogram of (x, mean spend) over repeat customers with positive spend (the
+    Gamma-Gamma data; zero-spend repeat buyers are left out, as in the pipeline): columns x,
+    u (mean spend), v (= u) and weight."""
+    _require_columns(summary, ["frequency", "monetary_value"], "summary")
+    return _histogram(summary[["frequency", "monetary_value"]], _spend_chunk)
+
+
+# --- fits -----------------------------------------------------------------------------------
+
+
+def fit_transaction_model(summary: dd.DataFrame, fitter: Any = None,
+                          columns: Sequence[str] = ("frequency", "recency", "T"),
+                          **fit_kwargs: Any):
+    """Fits a transaction model (default ``BetaGeoFitter()``; also ModifiedBetaGeoFitter,
+    ParetoNBDFitter, BetaGeoBetaBinomFitter with ``columns=("frequency", "recency",
+    "n_periods")``) to the merged pattern histogram, once, on the driver. Returns the fitter,
+    whose ``data`` are the patterns and their weights."""
+    fitter = BetaGeoFitter() if fitter is None else fitter
+    histogram = pattern_histogram(summary, columns)
+    return fitter.fit(histogram["x"].to_numpy(), histogram["u"].to_numpy(),
+                      histogram["v"].to_numpy(), weights=histogram["weight"].to_numpy(), **fit_kwargs)
+
+
+def fit_gamma_gamma(summary: dd.DataFrame, fitter: Any = None, **fit_kwargs: Any):
+    """Fits Gamma-Gamma (default ``GammaGammaFitter()``) to the merged (x, mean spend)
+    histogram of the repeat customers with positive spend; returns the fitter."""
+    fitter = GammaGammaFitter() if fitter is None else fitter
+    histogram = spend_histogram(summary)
+    return fitter.fit(histogram["x"].to_numpy(), histogram["u"].to_numpy(),
+                      weights=histogram["weight"].to_numpy(), **fit_kwargs)
+
+
+# --- scores ---------------------------------------------------------------------------------
+
+
+def _score_part(frame: pd.DataFrame, transaction_model: Any, spend_model: Any, horizon: float,
+                months: float, discount_rate: float, freq: str) -> pd.DataFrame:
+    out = pd.DataFrame(index=frame.index)
+    if len(frame) == 0:
+        return out.assign(p_alive=np.float64(), expected_purchases=np.float64(),
+                          expected_spend=np.float64(), clv=np.float64())
+    x, t_x, age = frame["frequency"], frame["recency"], frame["T"]
+    out["p_alive"] = transaction_model.conditional_probability_alive(x, t_x, age)
+    out["expected_purchases"] = transaction_model.conditional_expected_number_of_purchases_up_to_time(
+        horizon, x, t_x, age)
+    spend = frame["monetary_value"].where(x > 0, 0.0)
+    out["expected_spend"] = spend_model.conditional_expected_average_profit(x, spend)
+    out["clv"] = spend_model.customer_lifetime_value(transaction_model, x, t_x, age, spend,
+                                                     time=months, discount_rate=discount_rate,
+                                                     freq=freq)
+    return out
+
+
+def parameters_only(model: Any):
+    """A copy of a fitted model holding only its parameters (``from_params``), for broadcasting:
+    a fitted model keeps its fitting data (one row per repeat buyer for Gamma-Gamma), which
+    would otherwise travel with every task."""
+    return type(model).from_params(model.params_.to_dict(), model.penalizer_coef)
+
+
+def score_customers(summary: dd.DataFrame, transaction_model: Any, spend_model: Any, *,
+                    horizon: float = 13, months: float = 12, discount_rate: float = 0.01,
+                    freq: str = "W") -> dd.DataFrame:
+    """P(alive), expected purchases in the next ``horizon`` periods, expected mean spend
+    (Gamma-Gamma conditional mean; zero-spend repeat buyers at zero observed spend) and CLV
+    (lifetimes' monthly DCF over ``months`` at ``discount_rate``; ``freq`` the summary's time
+    unit) per customer, per partition with the fitted models broadcast; partitioned as the
+    summary."""
+    meta = pd.DataFrame({name: pd.Series([], dtype=np.float64)
+                         for name in ("p_alive", "expected_purchases", "expected_spend", "clv")},
+                        index=summary._meta.index)
+    return summary.map_partitions(_score_part, parameters_only(transaction_model),
+                                  parameters_only(spend_model), horizon, months, discount_rate,
+                                  freq, meta=meta)
+
+
+_RFM_DIMENSIONS = (("recency", False), ("frequency", True), ("monetary_value", True))
+
+
+def _values_chunk(column: str):
+    def chunk(frame: pd.DataFrame) -> dict:
+        values = frame[column].to_numpy()
+        return _pattern_columns(values, values, values)
+
+    return chunk
+
+
+def rfm_scales(summary: dd.DataFrame, bins: int = 5, ties: str = "average_rank") -> dict:
+    """The exact quantile scales of :func:`crmkit.rfm_scores` (``ties`` "average_rank" or
+    "drop_edges") over all customers of an RFM summary (``include_first_transaction=True``),
+    from the merged histograms of each dimension's distinct values
+    (``_core.segment.quantile_scale_of_histogram``). Returns ``{"recency": RFMScale, ...}``."""
+    _require_columns(summary, [name for name, _ in _RFM_DIMENSIONS], "summary")
+    parts = summary.to_delayed()
+    histograms = [_tree_reduce([dask.delayed(_values_chunk(name))(part) for part in parts])
+                  for name, _ in _RFM_DIMENSIONS]
+    merged = dask.compute(*histograms)
+    scales = {}
+    for (name, higher), histogram in zip(_RFM_DIMENSIONS, merged):
+        scale = _core.segment.quantile_scale_of_histogram(
+            np.asarray(histogram["x"]), np.asarray(histogram["weight"]), bins, ties, higher)
+        scales[name] = RFMScale(**scale)
+    return scales
+
+
+def _rfm_part(frame: pd.DataFrame, scales: dict) -> pd.DataFrame:
+    columns = [name for name, _ in _RFM_DIMENSIONS]
+    if len(frame) == 0:
+        return frame[columns].assign(r_score=np.int32(), f_score=np.int32(), m_score=np.int32())
+    scored = _rfm_scores_frame(frame[columns], scales=scales)[columns + ["r_score", "f_score", "m_score"]]
+    scored.attrs = {}
+    return scored
+
+
+def rfm_scores(summary: dd.DataFrame, scales: Optional[dict] = None, bins: int = 5,
+               ties: str = "average_rank") -> dd.DataFrame:
+    """RFM scores per customer on the global scales (:func:`rfm_scales` unless given): the
+    r_score, f_score and m_score of :func:`crmkit.rfm_scores` on the whole summary."""
+    scales = rfm_scales(summary, bins, ties) if scales is None else scales
+    columns = [name for name, _ in _RFM_DIMENSIONS]
+    meta = summary._meta[columns].assign(r_score=np.int32(), f_score=np.int32(), m_score=np.int32())
+    return summary.map_partitions(_rfm_part, scales, meta=meta)
+
+
+def _stages_part(frame: pd.DataFrame, customer_id_col: Any, datetime_col: Any,
+                 monetary_value_col: Any, as_of: pd.Timestamp, options: dict,
+                 meta: pd.DataFrame) -> pd.DataFrame:
+    if len(frame) == 0:
+        return meta
+    stages = _lifecycle_stages_frame(frame, customer_id_col, datetime_col, monetary_value_col,
+                                     as_of=as_of, **options)
+    stages.attrs = {}
+    return stages.sort_index()
+
+
+def lifecycle_stages(log: dd.DataFrame, customer_id_col: Any, datetime_col: Any,
+                     monetary_value_col: Any = None, *, population_gap: float, as_of: Any = None,
+                     npartitions=None, partitioned_by_customer: bool = False,
+                     **options: Any) -> dd.DataFrame:
+    """:func:`crmkit.lifecycle_stages` per customer over a partitioned log (co-located by
+    customer as in :func:`summarize`; ``as_of`` defaults to the log's last date); further
+    keyword arguments (``model``, ``freq``, thresholds) as there.
+
+    ``population_gap`` (G, in periods of ``freq``) is required: on one machine G defaults to the
+    median over all customers of their median gaps, a global statistic this function does not
+    yet merge across partitions; pass the single-machine result's ``attrs["population_gap"]``
+    or your own value. With G given, every customer's stage equals the single-machine stage.
+    """
+    if population_gap is None:
+        raise ValueError("population_gap: required on a cluster (the population's typical gap "
+                         "is a global statistic); pass a value in periods of freq")
+    log = check_transactions(log, customer_id_col, datetime_col, monetary_value_col)
+    if as_of is None:
+        as_of = log[datetime_col].max().compute()
+    if not partitioned_by_customer:
+        log = log.shuffle(customer_id_col, npartitions=npartitions or log.npartitions)
+    options = dict(options, population_gap=population_gap)
+    if options.get("model") is not None:
+        options["model"] = parameters_only(options["model"])
+    sample = log._meta_nonempty
+    meta = _stages_part(sample, customer_id_col, datetime_col, monetary_value_col,
+                        pd.Timestamp(as_of), options, None).iloc[:0]
+    return log.map_partitions(_stages_part, customer_id_col, datetime_col, monetary_value_col,
+                              pd.Timestamp(as_of), options, meta, meta=meta,
+                              align_dataframes=False)
+
+
+def _cohort_part(frame: pd.DataFrame, customer_id_col: Any, datetime_col: Any,
+                 monetary_value_col: Any, freq: str, as_of: pd.Timestamp) -> Optional[CohortRetention]:
+    if len(frame) == 0:
+        return None
+    return _cohort_retention_frame(frame, customer_id_col, datetime_col, monetary_value_col,
+                                   freq=freq, as_of=as_of)
+
+
+def _add_cohorts(*parts: Optional[CohortRetention]) -> Optional[CohortRetention]:
+    found = [part for part in parts if part is not None]
+    if len(found) <= 1:
+        return found[0] if found else None
+
+    def added(tables: list) -> pd.DataFrame:
+        return pd.concat(tables).groupby(level=0, sort=True).sum(min_count=1)
+
+    counts = added([part.counts for part in found])
+    sizes = added([part.sizes.to_frame() for part in found])["size"]
+    revenue = None if found[0].revenue is None else added([part.revenue for part in found])
+    return CohortRetention(counts, None, revenue, sizes, None)
+
+
+def cohort_retention(log: dd.DataFrame, customer_id_col: Any, datetime_col: Any,
+                     monetary_value_col: Any = None, *, freq: str = "M", as_of: Any = None,
+                     npartitions=None, partitioned_by_customer: bool = False) -> CohortRetention:
+    """:func:`crmkit.lifecycle.cohort_retention` of a partitioned log: each partition's cohort
+    tables (customers co-located as in :func:`summarize`; ``as_of`` the log's last date unless
+    given) added up by a tree reduction. Counts and sizes are integers, so they and the rates
+    equal the single-machine tables exactly; revenue sums add partition totals, equal to the
+    single-machine sums up to rounding (another order of addition)."""
+    log = check_transactions(log, customer_id_col, datetime_col, monetary_value_col)
+    if as_of is None:
+        as_of = log[datetime_col].max().compute()
+    if not partitioned_by_customer:
+        log = log.shuffle(customer_id_col, npartitions=npartitions or log.npartitions)
+    parts = [dask.delayed(_cohort_part)(part, customer_id_col, datetime_col, monetary_value_col,
+                                        freq, pd.Timestamp(as_of))
+             for part in log.to_delayed()]
+    while len(parts) > 1:
+        parts = [dask.delayed(_add_cohorts)(*parts[i:i + SPLIT_EVERY])
+                 for i in range(0, len(parts), SPLIT_EVERY)]
+    merged = dask.delayed(_add_cohorts)(parts[0]).compute()
+    if merged is None:
+        raise ValueError("log: no transactions")
+    counts = merged.counts.astype("Int64")
+    sizes = merged.sizes.astype(np.int64)
+    rates = counts.astype("Float64").div(sizes.where(sizes > 0), axis=0).astype(float)
+    cohort_revenue = None if merged.revenue is None else merged.revenue.sum(axis=1).rename("revenue")
+    return CohortRetention(counts, rates, merged.revenue, sizes, cohort_revenue)
+
+
+def _migration_part(frame: pd.DataFrame, customer_id_col: Any, datetime_col: Any,
+                    monetary_value_col: Any, start: pd.Timestamp, end: pd.Timestamp,
+                    options: dict) -> Optional[pd.DataFrame]:
+    if len(frame) == 0:
+        return None
+    return _stage_migration_frame(frame, customer_id_col, datetime_col, start, end,
+                                  monetary_value_col, **options).counts
+
+
+def _add_tables(*tables: Optional[pd.DataFrame]) -> Optional[pd.DataFrame]:
+    found = [table for table in tables if table is not None]
+    if not found:
+        return None
+    total = found[0].copy()
+    for table in found[1:]:
+        total += table
+    return total
+
+
+def stage_migration(log: dd.DataFrame, customer_id_col: Any, datetime_col: Any, start: Any,
+                    end: Any = None, monetary_value_col: Any = None, *, population_gap: float,
+                    npartitions=None, partitioned_by_customer: bool = False,
+                    **options: Any) -> StageMigration:
+    """:func:`crmkit.lifecycle.stage_migration` of a partitioned log: per-partition transition
+    counts (customers co-located; ``end`` the log's last date unless given) added by a tree
+    reduction, exactly the single-machine counts and rates for the same ``population_gap``
+    (required, as for :func:`lifecycle_stages`; it replaces G at both dates)."""
+    if population_gap is None:
+        raise ValueError("population_gap: required on a cluster (the population's typical gap "
+                         "is a global statistic); pass a value in periods of freq")
+    log = check_transactions(log, customer_id_col, datetime_col, monetary_value_col)
+    if end is None:
+        end = log[datetime_col].max().compute()
+    if not partitioned_by_customer:
+        log = log.shuffle(customer_id_col, npartitions=npartitions or log.npartitions)
+    options = dict(options, population_gap=population_gap)
+    if options.get("model") is not None:
+        options["model"] = parameters_only(options["model"])
+    parts = [dask.delayed(_migration_part)(part, customer_id_col, datetime_col, monetary_value_col,
+                                           pd.Timestamp(start), pd.Timestamp(end), options)
+             for part in log.to_delayed()]
+    while len(parts) > 1:
+        parts = [dask.delayed(_add_tables)(*parts[i:i + SPLIT_EVERY])
+                 for i in range(0, len(parts), SPLIT_EVERY)]
+    counts = parts[0].compute()
+    if counts is None:
+        raise ValueError("log: no transactions")
+    totals = counts.sum(axis=1)
+    return StageMigration(counts, counts.div(totals.where(totals > 0), axis=0))
