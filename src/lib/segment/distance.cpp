@@ -270,8 +270,7 @@ template <class Vector>
 }
 
 void screen_nearest_portable(const float* rows, std::size_t dims, const std::size_t* indices,
-                             std::size_t count, const screening_centres& centres,
-                             screened* out) {
+                             std::size_t count, const screening_centres& centres, screened* out) {
   screen_nearest_body<float4>(rows, dims, indices, count, centres, out);
 }
 
@@ -294,12 +293,19 @@ __attribute__((target("avx512f,fma"))) void screen_nearest_avx512(
 using screening_kernel = void (*)(const float*, std::size_t, const std::size_t*, std::size_t,
                                   const screening_centres&, screened*);
 
-screening_kernel select_screening_kernel() {
+screening_kernel screening_kernel_for(screening_isa isa) {
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-  __builtin_cpu_init();
-  if (__builtin_cpu_supports("avx512f")) return screen_nearest_avx512;
-  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return screen_nearest_avx2;
+  if (isa == screening_isa::avx512) return screen_nearest_avx512;
+  if (isa == screening_isa::avx2) return screen_nearest_avx2;
 #endif
+  (void)isa;
+  return screen_nearest_portable;
+}
+
+screening_kernel select_screening_kernel() {
+  for (auto isa : {screening_isa::avx512, screening_isa::avx2}) {
+    if (screening_supported(isa)) return screening_kernel_for(isa);
+  }
   return screen_nearest_portable;
 }
 
@@ -371,6 +377,23 @@ void screen_nearest(const float* rows, std::size_t dims, const std::size_t* indi
                     std::size_t count, const screening_centres& centres, screened* out) {
   static const screening_kernel selected = select_screening_kernel();
   selected(rows, dims, indices, count, centres, out);
+}
+
+bool screening_supported(screening_isa isa) {
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+  __builtin_cpu_init();
+  if (isa == screening_isa::avx512) return __builtin_cpu_supports("avx512f");
+  if (isa == screening_isa::avx2) {
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  }
+#endif
+  return isa == screening_isa::portable;
+}
+
+void screen_nearest(screening_isa isa, const float* rows, std::size_t dims,
+                    const std::size_t* indices, std::size_t count, const screening_centres& centres,
+                    screened* out) {
+  screening_kernel_for(isa)(rows, dims, indices, count, centres, out);
 }
 
 double screening_error(std::size_t dims, double largest_point_norm, double largest_centre_norm) {

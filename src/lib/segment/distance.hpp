@@ -135,6 +135,17 @@ struct screened {
 void screen_nearest(const float* rows, std::size_t dims, const std::size_t* indices,
                     std::size_t count, const screening_centres& centres, screened* out);
 
+/** Instruction sets the screening kernel is compiled for; screen_nearest picks the widest. */
+enum class screening_isa { portable, avx2, avx512 };
+
+/** Whether this processor runs `isa` (portable always). */
+bool screening_supported(screening_isa isa);
+
+/** screen_nearest on a given instruction set (for tests); `isa` must be supported. */
+void screen_nearest(screening_isa isa, const float* rows, std::size_t dims,
+                    const std::size_t* indices, std::size_t count, const screening_centres& centres,
+                    screened* out);
+
 /**
  * A bound on |D_c - ||x - c||^2| for screen_nearest, given ||x|| <= largest_point_norm and
  * ||c|| <= largest_centre_norm: a sum of 2d + 4 float terms of total magnitude at most

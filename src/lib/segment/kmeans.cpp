@@ -469,8 +469,8 @@ class single_run {
   /** Asks the cache for row i (of the shadow if asked and there is one, else of x). */
   void prefetch_row(std::size_t i, bool from_shadow = true) const {
     const bool shadow = from_shadow && shadow_.size() != 0;
-    const char* row = shadow ? reinterpret_cast<const char*>(shadow_.data() + i * d_)
-                             : x_.row_bytes(i);
+    const char* row =
+        shadow ? reinterpret_cast<const char*>(shadow_.data() + i * d_) : x_.row_bytes(i);
     const std::size_t bytes = d_ * (shadow ? sizeof(float) : sizeof(double));
     for (std::size_t offset = 0; offset < bytes; offset += 64) __builtin_prefetch(row + offset);
   }
@@ -522,7 +522,8 @@ class single_run {
    */
   void prepare_screening() {
     screening_.assign(centres_.data(), k_, d_);
-    screening_error_ = detail::screening_error(d_, radius_ + shadow_error_, screening_.largest_norm());
+    screening_error_ =
+        detail::screening_error(d_, radius_ + shadow_error_, screening_.largest_norm());
     screening_widening_ = shadow_error_ + screening_.rounding();
   }
 
