@@ -24,7 +24,7 @@ from sklearn.cluster import KMeans as SklearnKMeans
 from sklearn.cluster import kmeans_plusplus
 
 import crmkit
-from bench_common import interleaved, load, print_environment, row, timed, write_rows
+from benchkit import interleaved, load, print_environment, row, timed, write_rows
 
 TARGET = 3.0
 

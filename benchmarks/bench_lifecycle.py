@@ -22,7 +22,7 @@ import pandas as pd
 
 import crmkit
 from crmkit.lifecycle import DEFAULT_THRESHOLDS
-from bench_common import interleaved, print_environment, row, write_rows
+from benchkit import interleaved, print_environment, row, write_rows
 
 
 def make_log(customers: int, seed: int) -> pd.DataFrame:

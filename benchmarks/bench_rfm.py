@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 import crmkit
-from bench_common import interleaved, print_environment, row, write_rows
+from benchkit import interleaved, print_environment, row, write_rows
 
 
 def make_log(rows, customers, seed=0):

@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 import crmkit
-from bench_common import Timing, print_environment, row, write_rows
+from benchkit import Timing, print_environment, row, write_rows
 
 COLUMNS = ["customer_id", "date", "amount"]
 

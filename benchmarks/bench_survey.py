@@ -19,7 +19,7 @@ import pandas as pd
 from scipy import stats
 
 import crmkit
-from bench_common import interleaved, print_environment, row, write_rows
+from benchkit import interleaved, print_environment, row, write_rows
 
 Z95 = stats.norm.ppf(0.975)
 

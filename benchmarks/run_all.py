@@ -4,7 +4,7 @@
     PYTHONPATH=build/release/python /usr/bin/python3 benchmarks/run_all.py --write   # full; RESULTS.md
 
 Each script runs in its own process (peer and crmkit interleaved inside it, medians of repeated
-runs with the min-max spread, see bench_common.py) and appends JSON rows; this script prints one
+runs with the min-max spread, see benchkit.py) and appends JSON rows; this script prints one
 Markdown section with the date, CPU, load before and after, BLAS and thread counts, and with
 ``--write`` inserts it at the top of benchmarks/RESULTS.md (older sections stay below it).
 A benchmark that fails (e.g. labels differ from scikit-learn's) is reported as failed, and the
