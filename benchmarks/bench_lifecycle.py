@@ -2,9 +2,12 @@
 
 Both sides apply the same documented rules (crmkit.lifecycle's module docstring; daily periods,
 default thresholds, population gap computed, as of the last date) to the same DataFrame in the
-same run: pandas with a vectorised groupby implementation written here, crmkit with
-`lifecycle_stages`. The script checks that every customer gets the same stage, prints the best of
-`--repeats` timings and their ratio.
+same run: a vectorised pandas/numpy implementation written here, crmkit with `lifecycle_stages`.
+The peer's running median of each customer's earlier gaps (the win-back rule) is computed with
+one `np.median` per purchase position over the customers that reach it, not with pandas' `groupby().expanding().median()`, a Python loop
+per group in pandas 1.5 that took 80 % of the old peer's time (issue #17; `--slow-peer` times
+that old form too). The script checks that every customer gets the same stage, and prints the
+medians of `--repeats` interleaved runs with their spread and the ratio.
 
 Usage: /usr/bin/python3 benchmarks/bench_lifecycle.py [--customers 1000000] [--repeats 3]
 (with crmkit importable: pip-installed, or PYTHONPATH=<build>/python).
@@ -13,13 +16,13 @@ Usage: /usr/bin/python3 benchmarks/bench_lifecycle.py [--customers 1000000] [--r
 from __future__ import annotations
 
 import argparse
-import time
 
 import numpy as np
 import pandas as pd
 
 import crmkit
 from crmkit.lifecycle import DEFAULT_THRESHOLDS
+from benchkit import interleaved, print_environment, row, write_rows
 
 
 def make_log(customers: int, seed: int) -> pd.DataFrame:
@@ -31,7 +34,21 @@ def make_log(customers: int, seed: int) -> pd.DataFrame:
     return pd.DataFrame({c: log[c].to_numpy()[order] for c in ["customer_id", "date", "amount"]})
 
 
-def pandas_stages(log: pd.DataFrame, rules: dict) -> pd.Series:
+def earlier_gap_medians(gap: np.ndarray, n: np.ndarray, first_position: int) -> np.ndarray:
+    """At purchase position p >= max(2, first_position) of each customer, the median of the
+    customer's gaps 1..p-1 (rows grouped by customer, gap[0] of each customer undefined); NaN
+    elsewhere. One np.median per position, over the customers that reach it."""
+    out = np.full(len(gap), np.nan)
+    starts = np.concatenate(([0], np.cumsum(n)[:-1]))
+    by_length = np.argsort(-n, kind="stable")
+    lengths = n[by_length]
+    for position in range(max(2, first_position), int(n.max())):
+        reach = starts[by_length[: np.searchsorted(-lengths, -position, side="left")]]
+        out[reach + position] = np.median(gap[reach[:, None] + np.arange(1, position)], axis=1)
+    return out
+
+
+def pandas_stages(log: pd.DataFrame, rules: dict, slow: bool = False) -> pd.Series:
     """The stage rules in plain pandas (days as periods, as of the last date)."""
     day = (log["date"].to_numpy().astype("datetime64[D]")).astype(np.int64)
     end = int(day.max())
@@ -73,8 +90,11 @@ def pandas_stages(log: pd.DataFrame, rules: dict) -> pd.Series:
 
     # Win-back: the gap before purchase i exceeds churn_gaps times the typical gap of the
     # purchases before it (own median of the earlier gaps from own_gap_min_purchases on).
-    earlier = per_day.groupby("id", sort=True)["gap"].expanding().median().to_numpy()
-    earlier = pd.Series(earlier).groupby(customer).shift(1).to_numpy()
+    if slow:
+        earlier = per_day.groupby("id", sort=True)["gap"].expanding().median().to_numpy()
+        earlier = pd.Series(earlier).groupby(customer).shift(1).to_numpy()
+    else:
+        earlier = earlier_gap_medians(gap, n, rules["own_gap_min_purchases"])
     g_before = np.where(position >= rules["own_gap_min_purchases"], earlier, population)
     flag = (position > 0) & (gap - 1 > rules["churn_gaps"] * g_before)
     win_back = pd.Series(np.where(flag, position, 0)).groupby(customer).max().to_numpy()
@@ -92,35 +112,43 @@ def pandas_stages(log: pd.DataFrame, rules: dict) -> pd.Series:
     return pd.Series(stage, index=grouped.size().index)
 
 
-def best_of(repeats: int, run):
-    times, result = [], None
-    for _ in range(repeats):
-        start = time.perf_counter()
-        result = run()
-        times.append(time.perf_counter() - start)
-    return min(times), result
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--customers", type=int, default=1_000_000)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--slow-peer", action="store_true",
+                        help="also time the old peer with groupby().expanding().median()")
+    parser.add_argument("--quick", action="store_true", help="smoke run: 20,000 customers, one repeat")
+    parser.add_argument("--json", help="append result rows (JSON lines) to this file")
     args = parser.parse_args()
+    if args.quick:
+        args.customers, args.repeats = 20_000, 1
+    env = print_environment()
     log = make_log(args.customers, args.seed)
-    print(f"log: {len(log):,} rows, {log['customer_id'].nunique():,} customers, threads {crmkit.get_num_threads()}"
-          if hasattr(crmkit, "get_num_threads") else f"log: {len(log):,} rows")
+    print(f"log: {len(log):,} rows, {log['customer_id'].nunique():,} customers; medians of "
+          f"{args.repeats} interleaved runs")
     rules = dict(DEFAULT_THRESHOLDS)
-    ours_time, ours = best_of(args.repeats, lambda: crmkit.lifecycle_stages(log, "customer_id", "date", "amount"))
-    peer_time, peer = best_of(args.repeats, lambda: pandas_stages(log, rules))
-    same = (ours["stage"].astype(str).to_numpy() == peer.to_numpy()).mean()
-    print(f"stage agreement: {same:.6%} of {len(peer):,} customers")
-    print(ours["stage"].value_counts().to_string())
-    print(f"crmkit lifecycle_stages: {ours_time:8.3f} s (best of {args.repeats})")
-    print(f"pandas implementation:   {peer_time:8.3f} s (best of {args.repeats})")
-    print(f"ratio pandas / crmkit:   {peer_time / ours_time:8.1f}x")
-    if same != 1.0:
-        raise SystemExit("the two implementations disagree")
+    sides = {"crmkit": lambda: crmkit.lifecycle_stages(log, "customer_id", "date", "amount"),
+             "vectorised": lambda: pandas_stages(log, rules)}
+    if args.slow_peer:
+        sides["expanding"] = lambda: pandas_stages(log, rules, slow=True)
+    timings, results = interleaved(args.repeats, sides)
+    ours = results["crmkit"]["stage"].astype(str).to_numpy()
+    for name in sides:
+        if name == "crmkit":
+            continue
+        same = (ours == results[name].to_numpy()).mean()
+        print(f"stage agreement with {name}: {same:.6%} of {len(ours):,} customers")
+        if same != 1.0:
+            raise SystemExit(f"crmkit and the {name} peer disagree")
+    print(results["crmkit"]["stage"].value_counts().to_string())
+    for name in sides:
+        print(f"{name:<11} {timings[name].median:8.3f} s  [{timings[name].spread()} s]")
+    ratio = timings["vectorised"].median / timings["crmkit"].median
+    print(f"ratio vectorised peer / crmkit: {ratio:8.1f}x (target >= 10x)")
+    write_rows(args.json, env, [row("lifecycle", f"stages, {len(log):,} rows", "pandas/numpy vectorised",
+                                    timings["vectorised"], timings["crmkit"], 10.0)])
 
 
 if __name__ == "__main__":

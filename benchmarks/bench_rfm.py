@@ -9,20 +9,22 @@ two years is scored into R, F, M quintiles both ways, with the same semantics:
   True)``);
 - quintiles by ``qcut(x.rank(method="first"), 5)``, recency reversed (crmkit ``ties="rank_first"``).
 
-The pandas side is the usual script (``groupby`` + ``agg`` + ``qcut``); both results are checked
-for equality, and the best wall time of ``--repeats`` runs is printed with the ratio. A second
-line times the scoring alone, from the per-customer summary.
+Two peers: the usual pandas script (``groupby`` + ``agg`` + ``qcut``) and the fast idiomatic
+numpy form (issue #17): one argsort of a (customer, day) integer key, run boundaries for the
+distinct purchase days, ``np.bincount`` for the spend, stable argsorts for the first-rank
+quintiles. Both are checked against crmkit's answer; every side runs ``--repeats`` times,
+interleaved in the same run, and medians are compared (min-max spread printed). A second line
+times the scoring alone, from the per-customer summary.
 
     PYTHONPATH=build/release/python /usr/bin/python3 benchmarks/bench_rfm.py
 """
 
 import argparse
-import time
-
 import numpy as np
 import pandas as pd
 
 import crmkit
+from benchkit import interleaved, print_environment, row, write_rows
 
 
 def make_log(rows, customers, seed=0):
@@ -55,18 +57,51 @@ def pandas_rfm(log):
     return summary
 
 
+def quintiles_first_rank(values, reverse=False):
+    """qcut(values.rank(method="first"), 5) labels 1..5 (5..1 when reversed), in numpy."""
+    n = len(values)
+    rank = np.empty(n, dtype=np.int64)
+    rank[np.argsort(values, kind="stable")] = np.arange(1, n + 1)
+    edges = np.quantile(np.arange(1, n + 1, dtype=np.float64), [0.2, 0.4, 0.6, 0.8])
+    score = np.searchsorted(edges, rank, side="left") + 1
+    return 6 - score if reverse else score
+
+
+def numpy_rfm(log):
+    days = log["date"].to_numpy().astype("datetime64[D]").astype(np.int64)
+    first_day = days.min()
+    span = int(days.max() - first_day) + 1
+    ids = log["customer_id"].to_numpy()
+    codes, customer = np.unique(ids, return_inverse=True)
+    key = customer.astype(np.int64) * span + (days - first_day)
+    distinct = np.unique(key)  # sorted (customer, day) pairs
+    customer_of_day = distinct // span
+    starts = np.flatnonzero(np.r_[True, customer_of_day[1:] != customer_of_day[:-1]])
+    frequency = np.diff(np.r_[starts, len(distinct)])
+    last_day = distinct[np.r_[starts[1:], len(distinct)] - 1] % span
+    recency = (span - 1 - last_day).astype(float)
+    monetary = np.bincount(customer, weights=log["spend"].to_numpy()) / frequency
+    return pd.DataFrame({"recency": recency, "frequency": frequency, "monetary_value": monetary,
+                         "r_score": quintiles_first_rank(recency, reverse=True),
+                         "f_score": quintiles_first_rank(frequency),
+                         "m_score": quintiles_first_rank(monetary)}, index=pd.Index(codes, name="customer_id"))
+
+
 def crmkit_rfm(log):
     return crmkit.rfm_scores(log, customer_id_col="customer_id", datetime_col="date",
                              monetary_value_col="spend", ties="rank_first")
 
 
-def best(function, repeats):
-    times, result = [], None
-    for _ in range(repeats):
-        start = time.perf_counter()
-        result = function()
-        times.append(time.perf_counter() - start)
-    return min(times), result
+def compare(got, expected, label):
+    exact = ["recency", "frequency", "r_score", "f_score"]
+    same = bool((got[exact].to_numpy() == expected[exact].to_numpy()).all())
+    spend = np.max(np.abs(got["monetary_value"].to_numpy() / expected["monetary_value"].to_numpy() - 1))
+    # Mean spends can differ in the last bit (summation order); rank_first then orders such
+    # near-ties differently, which moves a few customers across an M quintile edge.
+    moved = int(np.count_nonzero(got["m_score"].to_numpy() != expected["m_score"].to_numpy()))
+    print(f"  crmkit vs {label}: R, F and their scores identical: {same}; monetary max relative "
+          f"difference {spend:.1e}; M scores differing: {moved}")
+    assert same and spend < 1e-12 and moved <= max(10, len(got) // 100_000), label
 
 
 def main():
@@ -74,34 +109,44 @@ def main():
     parser.add_argument("--rows", type=int, default=10_000_000)
     parser.add_argument("--customers", type=int, default=1_000_000)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--quick", action="store_true", help="smoke run: 10^5 rows, one repeat")
+    parser.add_argument("--json", help="append result rows (JSON lines) to this file")
     args = parser.parse_args()
+    if args.quick:
+        args.rows, args.customers, args.repeats = 100_000, 10_000, 1
 
+    env = print_environment()
     log = make_log(args.rows, args.customers)
-    print(f"crmkit {crmkit.__version__}, threads {crmkit.num_threads()}; "
-          f"{len(log):,} rows, {log['customer_id'].nunique():,} customers")
-    t_pandas, expected = best(lambda: pandas_rfm(log), args.repeats)
-    t_crmkit, got = best(lambda: crmkit_rfm(log), args.repeats)
-    exact = ["recency", "frequency", "r_score", "f_score"]
-    same = (got[exact].to_numpy() == expected[exact].to_numpy()).all()
-    spend = np.max(np.abs(got["monetary_value"] / expected["monetary_value"] - 1))
-    # Mean spends can differ in the last bit (summation order); rank_first then orders such
-    # near-ties differently, which moves a few customers across an M quintile edge.
-    moved = int(np.count_nonzero(got["m_score"].to_numpy() != expected["m_score"].to_numpy()))
-    print(f"log -> RFM scores:      pandas {t_pandas:7.3f} s   crmkit {t_crmkit:7.3f} s   "
-          f"ratio {t_pandas / t_crmkit:6.2f}")
-    print(f"  R, F and their scores identical: {same}; monetary max relative difference "
-          f"{spend:.1e}; M scores differing: {moved}")
+    print(f"{len(log):,} rows, {log['customer_id'].nunique():,} customers; medians of "
+          f"{args.repeats} interleaved runs")
+    timings, results = interleaved(args.repeats, {"pandas": lambda: pandas_rfm(log),
+                                                  "numpy": lambda: numpy_rfm(log),
+                                                  "crmkit": lambda: crmkit_rfm(log)})
+    compare(results["crmkit"], results["pandas"], "pandas")
+    compare(results["crmkit"], results["numpy"], "numpy")
+    for name in ("pandas", "numpy", "crmkit"):
+        print(f"log -> RFM scores, {name:<7} {timings[name].median:7.3f} s  [{timings[name].spread()} s]")
+    peer = min(("pandas", "numpy"), key=lambda name: timings[name].median)
+    ratio = timings[peer].median / timings["crmkit"].median
+    print(f"log -> RFM scores: ratio (fastest peer, {peer} / crmkit) {ratio:6.2f} (target >= 5)")
+    rows = [row("rfm", f"log -> RFM scores, {len(log):,} rows", peer, timings[peer], timings["crmkit"], 5.0)]
 
-    summary = expected[["recency", "frequency", "monetary_value"]].copy()
+    summary = results["pandas"][["recency", "frequency", "monetary_value"]].copy()
 
-    def pandas_scores():
-        return [pd.qcut(summary[c].rank(method="first"), 5, labels=False)
+    def numpy_scores():
+        return [quintiles_first_rank(summary[c].to_numpy(), reverse=c == "recency")
                 for c in ("recency", "frequency", "monetary_value")]
 
-    t_pandas, _ = best(pandas_scores, args.repeats)
-    t_crmkit, _ = best(lambda: crmkit.rfm_scores(summary, ties="rank_first"), args.repeats)
-    print(f"summary -> RFM scores:  pandas {t_pandas:7.3f} s   crmkit {t_crmkit:7.3f} s   "
-          f"ratio {t_pandas / t_crmkit:6.2f}")
+    timings, results = interleaved(args.repeats, {
+        "numpy": numpy_scores, "crmkit": lambda: crmkit.rfm_scores(summary, ties="rank_first")})
+    for got, column in zip(results["numpy"], ("r_score", "f_score", "m_score")):
+        assert np.array_equal(got, results["crmkit"][column].to_numpy()), column
+    ratio = timings["numpy"].median / timings["crmkit"].median
+    print(f"summary -> RFM scores:  numpy {timings['numpy'].median:7.3f} s   crmkit "
+          f"{timings['crmkit'].median:7.3f} s   ratio {ratio:6.2f}")
+    rows.append(row("rfm", f"summary -> RFM scores, {len(summary):,} customers", "numpy",
+                    timings["numpy"], timings["crmkit"]))
+    write_rows(args.json, env, rows)
 
 
 if __name__ == "__main__":

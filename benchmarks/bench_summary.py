@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 import crmkit
+from benchkit import Timing, print_environment, row, write_rows
 
 COLUMNS = ["customer_id", "date", "amount"]
 
@@ -154,10 +155,15 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--memory-child", help=argparse.SUPPRESS)
+    parser.add_argument("--quick", action="store_true", help="smoke run: 20,000 customers, one repeat")
+    parser.add_argument("--json", help="append result rows (JSON lines) to this file")
     arguments = parser.parse_args()
     if arguments.memory_child:
         memory_child(arguments.memory_child)
         return
+    if arguments.quick:
+        arguments.customers, arguments.repeats = 20_000, 1
+    env = print_environment()
 
     log = make_log(arguments.customers, arguments.seed)
     print(f"log: {len(log):,} rows, {log['customer_id'].nunique():,} customers, "
@@ -189,6 +195,13 @@ def main() -> None:
     for threads, seconds in floor_seconds.items():
         print(f"vs floor ({threads} th) : {crmkit_seconds / seconds:8.1f}x the floor (target <= 5x)")
     print(f"load average   : {os.getloadavg()[0]:.2f} (1 min) on {os.cpu_count()} CPUs")
+    crmkit_timing = Timing([crmkit_seconds])
+    case = f"summary, {len(log):,} rows (best of runs)"
+    write_rows(arguments.json, env, [
+        row("summary", case, "numpy argsort + reduceat", Timing([numpy_seconds]), crmkit_timing, 20.0),
+        row("summary", case, "pandas groupby", Timing([pandas_seconds]), crmkit_timing),
+        row("summary", case, "floor: read the input once, 2 threads", Timing([floor_seconds[2]]), crmkit_timing,
+            0.2, note="ratio = floor / crmkit; target: crmkit within 5x of the floor")])
 
     with tempfile.TemporaryDirectory() as folder:
         for column in COLUMNS:

@@ -3,8 +3,10 @@
 Default: 10^7 answers (0-10), 100 segments, dates over 24 months. Both sides produce the same
 table (every segment x month cell: n, promoters, passives, detractors, NPS, SE, adjusted-Wald
 interval); the script checks they agree, then prints the best of several repeats and the ratio.
-Two pandas versions are timed — the idiomatic one (`dt.to_period("M")`) and a faster one with
-integer month codes — and crmkit is compared with the faster.
+Three peers are timed — the idiomatic pandas one (`dt.to_period("M")`), pandas with integer
+month codes, and plain numpy (month codes from `datetime64[M]`, one `np.bincount` over
+segment x month x answer class: the fastest idiomatic form, issue #17) — interleaved with
+crmkit in the same run; crmkit is compared with the fastest, by medians (min-max spread shown).
 
     PYTHONPATH=build/<dir>/python /usr/bin/python3 benchmarks/bench_survey.py [--rows N]
 """
@@ -17,6 +19,7 @@ import pandas as pd
 from scipy import stats
 
 import crmkit
+from benchkit import interleaved, print_environment, row, write_rows
 
 Z95 = stats.norm.ppf(0.975)
 
@@ -83,18 +86,25 @@ def pandas_fast(df: pd.DataFrame) -> pd.DataFrame:
     return nps_columns(counts)
 
 
+def numpy_bincount(df: pd.DataFrame) -> pd.DataFrame:
+    """Counts per segment x month x class with one bincount; the NPS columns as above."""
+    month = df.date.to_numpy().astype("datetime64[M]").astype(np.int64)
+    first = month.min()
+    months = int(month.max() - first) + 1
+    segment = df.segment.cat.codes.to_numpy().astype(np.int64)
+    score = df.score.to_numpy()
+    answer_class = (score >= 7).astype(np.int64) + (score >= 9)  # 0 detractor, 1 passive, 2 promoter
+    cell = (segment * months + (month - first)) * 3 + answer_class
+    segments = len(df.segment.cat.categories)
+    counts = np.bincount(cell, minlength=segments * months * 3).reshape(-1, 3)
+    index = pd.MultiIndex.from_product([df.segment.cat.categories, np.arange(months) + first],
+                                       names=["segment", "month"])
+    return nps_columns(pd.DataFrame({"promoters": counts[:, 2], "passives": counts[:, 1],
+                                     "detractors": counts[:, 0]}, index=index))
+
+
 def crmkit_nps(df: pd.DataFrame) -> pd.DataFrame:
     return crmkit.aggregate(df, "score", by="segment", period="M", date_col="date")
-
-
-def best_time(function, df, repeats):
-    best = float("inf")
-    result = None
-    for _ in range(repeats):
-        start = time.perf_counter()
-        result = function(df)
-        best = min(best, time.perf_counter() - start)
-    return best, result
 
 
 def main() -> None:
@@ -103,29 +113,37 @@ def main() -> None:
     parser.add_argument("--segments", type=int, default=100)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--threads", type=int, default=0, help="crmkit threads (0: default)")
+    parser.add_argument("--quick", action="store_true", help="smoke run: 10^5 answers, one repeat")
+    parser.add_argument("--json", help="append result rows (JSON lines) to this file")
     args = parser.parse_args()
+    if args.quick:
+        args.rows, args.repeats = 100_000, 1
     if args.threads:
         crmkit.set_num_threads(args.threads)
-
+    env = print_environment()
     df = make_responses(args.rows, args.segments)
-    t_crmkit, ours = best_time(crmkit_nps, df, args.repeats)
-    t_idiomatic, idiomatic = best_time(pandas_idiomatic, df, args.repeats)
-    t_fast, fast = best_time(pandas_fast, df, args.repeats)
-
-    assert len(ours) == len(idiomatic) == len(fast) == args.segments * 24
-    for column in ("n", "promoters", "passives", "detractors"):
-        np.testing.assert_array_equal(ours[column].to_numpy(), idiomatic[column].to_numpy())
-        np.testing.assert_array_equal(ours[column].to_numpy(), fast[column].to_numpy())
-    for column in ("nps", "se", "lower", "upper"):
-        np.testing.assert_allclose(ours[column], idiomatic[column], rtol=1e-12, atol=1e-12)
-
-    peer = min(t_idiomatic, t_fast)
+    sides = {"crmkit": lambda: crmkit_nps(df), "to_period": lambda: pandas_idiomatic(df),
+             "month codes": lambda: pandas_fast(df), "numpy bincount": lambda: numpy_bincount(df)}
+    timings, results = interleaved(args.repeats, sides)
+    ours = results["crmkit"]
+    for name in ("to_period", "month codes", "numpy bincount"):
+        other = results[name]
+        assert len(ours) == len(other) == args.segments * 24, name
+        for column in ("n", "promoters", "passives", "detractors"):
+            np.testing.assert_array_equal(ours[column].to_numpy(), other[column].to_numpy())
+        for column in ("nps", "se", "lower", "upper"):
+            np.testing.assert_allclose(ours[column].to_numpy(), other[column].to_numpy(), rtol=1e-12, atol=1e-12)
+    peer = min(("to_period", "month codes", "numpy bincount"), key=lambda name: timings[name].median)
     print(f"NPS of {args.rows:,} answers by {args.segments} segments x 24 months "
-          f"(best of {args.repeats}; crmkit threads: {crmkit.num_threads()})")
-    print(f"  crmkit.aggregate                 {t_crmkit * 1e3:9.1f} ms")
-    print(f"  pandas groupby (to_period)       {t_idiomatic * 1e3:9.1f} ms")
-    print(f"  pandas groupby (int month codes) {t_fast * 1e3:9.1f} ms")
-    print(f"  ratio (faster pandas / crmkit)   {peer / t_crmkit:9.1f}x")
+          f"(medians of {args.repeats} interleaved runs, min-max in brackets)")
+    for name, label in (("crmkit", "crmkit.aggregate"), ("to_period", "pandas groupby (to_period)"),
+                        ("month codes", "pandas groupby (int month codes)"),
+                        ("numpy bincount", "numpy (one bincount)")):
+        print(f"  {label:<33}{timings[name].median * 1e3:9.1f} ms  [{timings[name].spread()} s]")
+    ratio = timings[peer].median / timings["crmkit"].median
+    print(f"  ratio (fastest peer, {peer} / crmkit) {ratio:9.1f}x (target >= 10x)")
+    write_rows(args.json, env, [row("survey", f"NPS {args.rows:,} answers, {args.segments} segments x 24 months",
+                                    peer, timings[peer], timings["crmkit"], 10.0)])
 
 
 if __name__ == "__main__":

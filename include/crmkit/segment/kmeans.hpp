@@ -41,10 +41,13 @@
  * doubles). Both are exact: a bound test only skips a point when it holds with a margin larger
  * than the worst rounding error of the bounds, and a point that fails is assigned by the same
  * distance kernel and tie rule as Lloyd, so all three give bit-identical labels, centres and
- * inertia from the same initial centres. In runs longer than 8 iterations (and d k >= 64)
- * Hamerly's tests read a float copy of the centred data, half the memory traffic, with every
- * distance widened by the copy's largest rounding error; a nearest centre found on the copy is
- * only accepted when that error cannot change it. `automatic` chooses `hamerly`.
+ * inertia from the same initial centres. Hamerly works on a float copy of the centred data
+ * (half the memory traffic): its bound tests widen every distance by the copy's largest
+ * rounding error, and the points they cannot settle are screened by a float kernel
+ * (||x||^2 + ||c||^2 - 2 x.c with fused multiply-adds, sixteen centres per AVX-512 register)
+ * whose error is bounded a priori (Higham 2002, section 3.1); a screened nearest centre is only
+ * accepted when no rounding can change it, and the rest go to the exact kernel. `automatic`
+ * chooses `hamerly`.
  *
  * Determinism. Centre sums are exact: each weighted coordinate is converted to a 64-bit
  * fixed-point integer (units of 2^-62 of the largest one; finer than a double's rounding) and

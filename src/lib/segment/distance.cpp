@@ -1,8 +1,11 @@
 #include "distance.hpp"
 
 #include <algorithm>
+#include <bit>
+#include <cmath>
 #include <cstring>
 #include <limits>
+#include <utility>
 
 namespace crmkit::segment::detail {
 
@@ -151,6 +154,161 @@ kernel select_kernel() {
   return squared_distances_portable;
 }
 
+// Float lanes of the screening kernel: four (SSE2), eight (AVX2) or sixteen (AVX-512).
+typedef float float4 __attribute__((vector_size(16)));
+typedef float float8 __attribute__((vector_size(32)));
+typedef float float16 __attribute__((vector_size(64)));
+
+/** Lane l of `v` becomes the smaller of lanes l and l ^ step. */
+template <std::size_t step, class Vector, std::size_t... lane>
+[[gnu::always_inline]] inline void take_smaller_swapped(Vector& v, std::index_sequence<lane...>) {
+  const Vector swapped = __builtin_shufflevector(v, v, (lane ^ step)...);
+  v = swapped < v ? swapped : v;
+}
+
+/** Every lane of `v` becomes its smallest lane (a butterfly of lane swaps, no lane loop). */
+template <class Vector, std::size_t step = sizeof(Vector) / sizeof(float) / 2>
+[[gnu::always_inline]] inline void spread_smallest(Vector& v) {
+  take_smaller_swapped<step>(v, std::make_index_sequence<sizeof(Vector) / sizeof(float)>{});
+  if constexpr (step > 1) spread_smallest<Vector, step / 2>(v);
+}
+
+/**
+ * Reduces one point's lanes: the smallest value over all centres, the lowest centre index that
+ * has it, and the runner-up (the chosen lane's second, or another lane's best).
+ */
+template <class Vector, class Lanes>
+[[gnu::always_inline]] inline screened screen_finish(const Vector& best, const Vector& second,
+                                                     const Lanes& block_of, float norm) {
+  constexpr std::size_t width = sizeof(Vector) / sizeof(float);
+  constexpr float infinity = std::numeric_limits<float>::infinity();
+  Lanes lane_number{};
+  for (std::size_t l = 0; l < width; ++l) lane_number[l] = static_cast<int>(l);
+  Vector smallest = best;
+  spread_smallest(smallest);
+  const Lanes index = block_of * static_cast<int>(width) + lane_number;
+  Lanes chosen = best == smallest ? index : Lanes{} + std::numeric_limits<int>::max();
+  spread_smallest(chosen);
+  const Lanes is_chosen = index == chosen;
+  const Vector others = is_chosen ? Vector{} + infinity : best;
+  const Vector own_second = is_chosen ? second : Vector{} + infinity;
+  Vector runner_up = others < own_second ? others : own_second;
+  spread_smallest(runner_up);
+  return {static_cast<std::uint32_t>(chosen[0]), norm + smallest[0], norm + runner_up[0]};
+}
+
+/**
+ * screen_nearest over `Vector` lanes of centres. Eight points at a time keep eight independent
+ * multiply-add chains in flight; per lane the smallest value, its block and the second
+ * smallest are kept, and the lanes are reduced at the end.
+ */
+template <class Vector>
+[[gnu::always_inline]] inline void screen_nearest_body(const float* rows, std::size_t dims,
+                                                       const std::size_t* indices,
+                                                       std::size_t count,
+                                                       const screening_centres& centres,
+                                                       screened* out) {
+  constexpr std::size_t width = sizeof(Vector) / sizeof(float);
+  constexpr std::size_t group = 8;
+  constexpr std::size_t prefetch_distance = 2 * group;
+  using lanes_int = decltype(Vector{} < Vector{});
+  constexpr float infinity = std::numeric_limits<float>::infinity();
+  const std::size_t padded = centres.padded();
+  const float* scaled = centres.scaled();
+  const float* norms = centres.norms();
+  for (std::size_t first = 0; first < count; first += group) {
+    const std::size_t used = std::min(group, count - first);
+    const float* x[group];
+    for (std::size_t p = 0; p < group; ++p) {
+      x[p] = rows + indices[first + std::min(p, used - 1)] * dims;
+    }
+    // The rows are scattered: ask for those a few groups ahead.
+    for (std::size_t p = first + prefetch_distance;
+         p < std::min(count, first + prefetch_distance + group); ++p) {
+      const char* row = reinterpret_cast<const char*>(rows + indices[p] * dims);
+      for (std::size_t offset = 0; offset < dims * sizeof(float); offset += 64) {
+        __builtin_prefetch(row + offset);
+      }
+    }
+    Vector best[group];
+    Vector second[group];
+    float norm_of[group] = {};
+    lanes_int block_of[group];
+    for (std::size_t p = 0; p < group; ++p) {
+      best[p] = second[p] = Vector{} + infinity;
+      block_of[p] = lanes_int{};
+    }
+    for (std::size_t b = 0; b < padded; b += width) {
+      Vector norm;
+      std::memcpy(&norm, norms + b, sizeof norm);
+      Vector sum[group];
+      for (std::size_t p = 0; p < group; ++p) sum[p] = norm;
+      const float* column = scaled + b;
+      for (std::size_t j = 0; j < dims; ++j, column += padded) {
+        Vector factor;
+        std::memcpy(&factor, column, sizeof factor);
+        for (std::size_t p = 0; p < group; ++p) sum[p] += x[p][j] * factor;
+      }
+      if (b == 0) {
+        for (std::size_t j = 0; j < dims; ++j) {
+          for (std::size_t p = 0; p < group; ++p) norm_of[p] += x[p][j] * x[p][j];
+        }
+      }
+      const lanes_int block = lanes_int{} + static_cast<int>(b / width);
+      for (std::size_t p = 0; p < group; ++p) {
+        const Vector upper = sum[p] > best[p] ? sum[p] : best[p];
+        second[p] = upper < second[p] ? upper : second[p];
+        const lanes_int closer = sum[p] < best[p];
+        best[p] = closer ? sum[p] : best[p];
+        block_of[p] = closer ? block : block_of[p];
+      }
+    }
+    for (std::size_t p = 0; p < used; ++p) {
+      out[first + p] = screen_finish(best[p], second[p], block_of[p], norm_of[p]);
+    }
+  }
+}
+
+void screen_nearest_portable(const float* rows, std::size_t dims, const std::size_t* indices,
+                             std::size_t count, const screening_centres& centres, screened* out) {
+  screen_nearest_body<float4>(rows, dims, indices, count, centres, out);
+}
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+__attribute__((target("avx2,fma"))) void screen_nearest_avx2(const float* rows, std::size_t dims,
+                                                             const std::size_t* indices,
+                                                             std::size_t count,
+                                                             const screening_centres& centres,
+                                                             screened* out) {
+  screen_nearest_body<float8>(rows, dims, indices, count, centres, out);
+}
+
+__attribute__((target("avx512f,fma"))) void screen_nearest_avx512(
+    const float* rows, std::size_t dims, const std::size_t* indices, std::size_t count,
+    const screening_centres& centres, screened* out) {
+  screen_nearest_body<float16>(rows, dims, indices, count, centres, out);
+}
+#endif
+
+using screening_kernel = void (*)(const float*, std::size_t, const std::size_t*, std::size_t,
+                                  const screening_centres&, screened*);
+
+screening_kernel screening_kernel_for(screening_isa isa) {
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+  if (isa == screening_isa::avx512) return screen_nearest_avx512;
+  if (isa == screening_isa::avx2) return screen_nearest_avx2;
+#endif
+  (void)isa;
+  return screen_nearest_portable;
+}
+
+screening_kernel select_screening_kernel() {
+  for (auto isa : {screening_isa::avx512, screening_isa::avx2}) {
+    if (screening_supported(isa)) return screening_kernel_for(isa);
+  }
+  return screen_nearest_portable;
+}
+
 }  // namespace
 
 void packed_points::assign(const double* rows, std::size_t count, std::size_t stride,
@@ -187,6 +345,64 @@ nearest_two find_nearest_two(const double* values, std::size_t count) {
     best = std::min(best, value);
   }
   return {index, best, second};
+}
+
+void screening_centres::assign(const double* rows, std::size_t count, std::size_t dims) {
+  dims_ = dims;
+  padded_ = (count + block - 1) / block * block;
+  scaled_.assign(padded_ * dims, 0.0F);
+  norms_.assign(padded_, std::numeric_limits<float>::infinity());
+  rounding_ = 0;
+  largest_norm_ = 0;
+  for (std::size_t c = 0; c < count; ++c) {
+    double norm = 0;
+    double rounding = 0;
+    for (std::size_t j = 0; j < dims; ++j) {
+      const auto rounded = static_cast<float>(rows[c * dims + j]);
+      scaled_[j * padded_ + c] = -2.0F * rounded;
+      const double error = rows[c * dims + j] - static_cast<double>(rounded);
+      rounding += error * error;
+      norm += static_cast<double>(rounded) * static_cast<double>(rounded);
+    }
+    norms_[c] = static_cast<float>(norm);
+    rounding_ = std::max(rounding_, std::sqrt(rounding));
+    largest_norm_ = std::max(largest_norm_, std::sqrt(norm));
+  }
+  // Room for the rounding of the norms themselves.
+  rounding_ *= 1 + 1e-9;
+  largest_norm_ *= 1 + 1e-9;
+}
+
+void screen_nearest(const float* rows, std::size_t dims, const std::size_t* indices,
+                    std::size_t count, const screening_centres& centres, screened* out) {
+  static const screening_kernel selected = select_screening_kernel();
+  selected(rows, dims, indices, count, centres, out);
+}
+
+bool screening_supported(screening_isa isa) {
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+  __builtin_cpu_init();
+  if (isa == screening_isa::avx512) return __builtin_cpu_supports("avx512f");
+  if (isa == screening_isa::avx2) {
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  }
+#endif
+  return isa == screening_isa::portable;
+}
+
+void screen_nearest(screening_isa isa, const float* rows, std::size_t dims,
+                    const std::size_t* indices, std::size_t count, const screening_centres& centres,
+                    screened* out) {
+  screening_kernel_for(isa)(rows, dims, indices, count, centres, out);
+}
+
+double screening_error(std::size_t dims, double largest_point_norm, double largest_centre_norm) {
+  const double terms = 2.0 * static_cast<double>(dims) + 4.0;
+  const double unit = std::ldexp(1.0, -24);
+  const double gamma = terms * unit / (1 - terms * unit);
+  const double scale = largest_point_norm + largest_centre_norm;
+  // Plus one subnormal spacing per operation, for underflow.
+  return 2 * (gamma * scale * scale + terms * std::ldexp(1.0, -149));
 }
 
 }  // namespace crmkit::segment::detail

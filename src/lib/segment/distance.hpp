@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <vector>
 
 /**
@@ -86,5 +87,73 @@ class point_batch {
  */
 void nearest_centres(const point_batch& batch, const double* centres, std::size_t k,
                      nearest_two* out, double* distances = nullptr);
+
+/**
+ * Centres rounded to float for the screening kernel (screen_nearest): per feature j the values
+ * -2 c_j of every centre, padded to a multiple of `block` with zeros, and the squared norms
+ * ||c||^2 (padding: +inf, so a padding lane never wins).
+ */
+class screening_centres {
+ public:
+  static constexpr std::size_t block = 16;
+
+  /** Rounds `count` row-major centres of `dims` values to float and packs them. */
+  void assign(const double* rows, std::size_t count, std::size_t dims);
+
+  [[nodiscard]] std::size_t padded() const noexcept { return padded_; }
+  [[nodiscard]] std::size_t dims() const noexcept { return dims_; }
+  [[nodiscard]] const float* scaled() const noexcept { return scaled_.data(); }
+  [[nodiscard]] const float* norms() const noexcept { return norms_.data(); }
+  /** R >= max_c ||c - fl(c)||: how far the rounded centres are from the exact ones. */
+  [[nodiscard]] double rounding() const noexcept { return rounding_; }
+  /** The largest norm ||fl(c)|| of a rounded centre. */
+  [[nodiscard]] double largest_norm() const noexcept { return largest_norm_; }
+
+ private:
+  std::size_t padded_ = 0;
+  std::size_t dims_ = 0;
+  std::vector<float> scaled_;
+  std::vector<float> norms_;
+  double rounding_ = 0;
+  double largest_norm_ = 0;
+};
+
+/** Approximate nearest and second-nearest squared distances of one point (screen_nearest). */
+struct screened {
+  std::uint32_t index = 0;
+  float best = 0;
+  float second = 0;
+};
+
+/**
+ * For each of `count` float rows (row i at rows + indices[p] * dims): the approximate squared
+ * distances D_c = ||x||^2 + (||c||^2 - 2 x . c) to every centre, in float with fused
+ * multiply-adds where the processor has them, reduced to the smallest (its centre index) and the
+ * second smallest. Each D_c is within screening_error of ||x - c||^2 for the rounded x and c;
+ * callers decide only what that error cannot change and send the rest to the exact kernel.
+ */
+void screen_nearest(const float* rows, std::size_t dims, const std::size_t* indices,
+                    std::size_t count, const screening_centres& centres, screened* out);
+
+/** Instruction sets the screening kernel is compiled for; screen_nearest picks the widest. */
+enum class screening_isa { portable, avx2, avx512 };
+
+/** Whether this processor runs `isa` (portable always). */
+bool screening_supported(screening_isa isa);
+
+/** screen_nearest on a given instruction set (for tests); `isa` must be supported. */
+void screen_nearest(screening_isa isa, const float* rows, std::size_t dims,
+                    const std::size_t* indices, std::size_t count, const screening_centres& centres,
+                    screened* out);
+
+/**
+ * A bound on |D_c - ||x - c||^2| for screen_nearest, given ||x|| <= largest_point_norm and
+ * ||c|| <= largest_centre_norm: a sum of 2d + 4 float terms of total magnitude at most
+ * (||x|| + ||c||)^2 carries an error below gamma_{2d+4} = (2d+4)u / (1 - (2d+4)u) times it
+ * (Higham, Accuracy and Stability of Numerical Algorithms, 2nd ed., section 3.1; u = 2^-24),
+ * plus one subnormal spacing 2^-149 per term for underflow, all doubled for safety. Valid while
+ * no value overflows float (norms well below 1e18).
+ */
+double screening_error(std::size_t dims, double largest_point_norm, double largest_centre_norm);
 
 }  // namespace crmkit::segment::detail

@@ -282,7 +282,6 @@ class single_run {
                                                                            : 0;
     upper_ = detail_buffer<double>(algorithm_ == kmeans_algorithm::lloyd ? 0 : n_);
     lower_ = detail_buffer<double>(lower_size);
-    shadow_ = detail_buffer<float>();
     // Every distance and centre shift is at most twice the largest norm among points and
     // initial centres (later centres are means of points, or points).
     for (Eigen::Index j = 0; j < centres.rows(); ++j) {
@@ -290,6 +289,7 @@ class single_run {
     }
     centres_ = std::move(centres);
     prepare_centres();
+    if (wants_shadow() && shadow_.size() == 0) write_shadow();  // kept for the next runs
 
     run_outcome outcome;
     bool strict = false;
@@ -368,7 +368,8 @@ class single_run {
         : point(d),
           batch(d),
           pending(std::make_unique_for_overwrite<std::size_t[]>(grain)),
-          distances(all_distances ? batch.lanes * k : 0) {
+          distances(all_distances ? batch.lanes * k : 0),
+          screened(std::make_unique_for_overwrite<detail::screened[]>(grain)) {
       changed.reserve(grain);
     }
     std::vector<double> point;
@@ -377,13 +378,14 @@ class single_run {
     std::unique_ptr<std::size_t[]> pending;  ///< written before read: not zeroed
     std::vector<double> distances;
     detail::nearest_two nearest[detail::point_batch::lanes];
+    std::unique_ptr<detail::screened[]> screened;  ///< written before read: not zeroed
   };
 
   /** E-step over all points; optionally refreshes changed chunks' partial sums. */
   std::size_t e_step(std::size_t iteration, bool accumulate) {
     const double tau = margin(iteration);
-    if (iteration == shadow_start && wants_shadow()) write_shadow();
     const bool full = iteration == 0 || algorithm_ == kmeans_algorithm::lloyd;
+    if (shadow_.size() != 0) prepare_screening();
     parallel_chunks(n_, grain_, [&](std::size_t chunk, std::size_t begin, std::size_t end) {
       scratch work(d_, k_, grain_, algorithm_ == kmeans_algorithm::elkan);
       std::uint64_t evaluations = 0;
@@ -392,12 +394,12 @@ class single_run {
         for (std::size_t i = begin; i < end; ++i) work.pending[pending++] = i;
       } else if (algorithm_ == kmeans_algorithm::hamerly) {
         pending = hamerly_filter(begin, end, tau, work, evaluations);
-        if (shadow_.size() != 0) {
-          evaluations += pending * k_;
-          pending = assign_from_shadow(work, pending, tau);
-        }
       } else {
         pending = elkan_filter(begin, end, tau, work, evaluations);
+      }
+      if (shadow_.size() != 0) {
+        evaluations += pending * k_;
+        pending = assign_from_shadow(work, pending, tau);
       }
       assign_fully(work, pending);
       evaluations += pending * k_;
@@ -464,11 +466,12 @@ class single_run {
     return upper_[i];
   }
 
-  /** Asks the cache for row i (of the shadow, or of x) ahead of a scattered read. */
-  void prefetch_row(std::size_t i) const {
-    const char* row = shadow_.size() != 0 ? reinterpret_cast<const char*>(shadow_.data() + i * d_)
-                                          : x_.row_bytes(i);
-    const std::size_t bytes = d_ * (shadow_.size() != 0 ? sizeof(float) : sizeof(double));
+  /** Asks the cache for row i (of the shadow if asked and there is one, else of x). */
+  void prefetch_row(std::size_t i, bool from_shadow = true) const {
+    const bool shadow = from_shadow && shadow_.size() != 0;
+    const char* row =
+        shadow ? reinterpret_cast<const char*>(shadow_.data() + i * d_) : x_.row_bytes(i);
+    const std::size_t bytes = d_ * (shadow ? sizeof(float) : sizeof(double));
     for (std::size_t offset = 0; offset < bytes; offset += 64) __builtin_prefetch(row + offset);
   }
 
@@ -480,16 +483,13 @@ class single_run {
   }
 
   /**
-   * Long Hamerly runs keep the centred rows rounded to float (half the memory traffic of the
-   * scattered reads of doubtful points) with E >= ||x_i - shadow_i|| for all i, so a distance
-   * from the shadow is within E of the true one. Worth it when a row is at least 64 bytes of
-   * work (d k >= 64), and only for runs still going after `shadow_start` iterations: most
-   * well-clustered data converge sooner, and the copy would cost them a pass over the data.
+   * Hamerly keeps the centred rows rounded to float, with E >= ||x_i - shadow_i|| for all i, so
+   * a distance from the shadow is within E of the true one: half the memory traffic of the
+   * scattered reads of doubtful points, and the input of the float screening kernel. Not when
+   * values could overflow a float (the fit then runs on the exact kernel alone).
    */
-  static constexpr std::size_t shadow_start = 8;
-
   [[nodiscard]] bool wants_shadow() const {
-    return algorithm_ == kmeans_algorithm::hamerly && d_ * k_ >= 64;
+    return algorithm_ == kmeans_algorithm::hamerly && radius_ < 1e15;
   }
 
   void write_shadow() {
@@ -516,35 +516,46 @@ class single_run {
   }
 
   /**
-   * Nearest centres of work.pending[0..count) from the shadow. Where the shadow's best and
-   * second distances are apart by more than 2E plus the margin, the true nearest centre, and
-   * the one the exact kernel would pick, is the shadow's: the point is assigned with bounds
-   * widened by E. The others are moved to the front of work.pending for the exact kernel;
-   * returns how many.
+   * The screening kernel's constants for the current centres: the packed float centres, the
+   * bound on its error in squared distance, and how far rounded rows and centres may sit from
+   * the exact ones (E plus the centres' rounding).
+   */
+  void prepare_screening() {
+    screening_.assign(centres_.data(), k_, d_);
+    screening_error_ =
+        detail::screening_error(d_, radius_ + shadow_error_, screening_.largest_norm());
+    screening_widening_ = shadow_error_ + screening_.rounding();
+  }
+
+  /**
+   * Nearest centres of work.pending[0..count) screened in float. Where the distance to the
+   * screened nearest centre, widened by every rounding error, is below the distance to any
+   * other centre narrowed the same way, by more than the margin of the exact kernel, the true
+   * nearest centre, and the one the exact kernel would pick, is the screened one: the point is
+   * assigned with bounds widened accordingly. The others are moved to the front of
+   * work.pending for the exact kernel; returns how many.
    */
   std::size_t assign_from_shadow(scratch& work, std::size_t count, double tau) {
-    constexpr std::size_t lanes = detail::point_batch::lanes;
+    detail::screen_nearest(shadow_.data(), d_, work.pending.get(), count, screening_,
+                           work.screened.get());
     std::size_t undecided = 0;
-    for (std::size_t first = 0; first < count; first += lanes) {
-      const std::size_t used = std::min(lanes, count - first);
-      for (std::size_t p = 0; p < used; ++p) {
-        work.batch.set(p, shadow_row(work.pending[first + p], work));
+    for (std::size_t p = 0; p < count; ++p) {
+      const std::size_t i = work.pending[p];
+      const detail::screened& nearest = work.screened[p];
+      const double upper =
+          std::sqrt(static_cast<double>(nearest.best) + screening_error_) + screening_widening_;
+      const double lower =
+          std::sqrt(std::max(0.0, static_cast<double>(nearest.second) - screening_error_)) -
+          screening_widening_;
+      if (!(upper + tau < lower)) {
+        work.pending[undecided++] = i;
+        continue;
       }
-      detail::nearest_centres(work.batch, centres_.data(), k_, work.nearest);
-      for (std::size_t p = 0; p < used; ++p) {
-        const std::size_t i = work.pending[first + p];
-        const double best = std::sqrt(work.nearest[p].best);
-        const double second = std::sqrt(work.nearest[p].second);
-        if (!(best + shadow_error_ + tau < second - shadow_error_)) {
-          work.pending[undecided++] = i;
-          continue;
-        }
-        const auto label = static_cast<std::int32_t>(work.nearest[p].index);
-        if (label != labels_[i]) work.changed.emplace_back(i, labels_[i]);
-        labels_[i] = label;
-        upper_[i] = best + shadow_error_;
-        lower_[i] = second - shadow_error_;
-      }
+      const auto label = static_cast<std::int32_t>(nearest.index);
+      if (label != labels_[i]) work.changed.emplace_back(i, labels_[i]);
+      labels_[i] = label;
+      upper_[i] = upper;
+      lower_[i] = lower;
     }
     return undecided;
   }
@@ -552,9 +563,10 @@ class single_run {
   /**
    * Hamerly's test: the own centre is nearest if u <= max(s(a), l), where u bounds the distance
    * to it from above, l the distance to any other centre from below and s(a) is half the
-   * distance from centre a to its nearest other centre. A point that fails with the carried
-   * bounds is retried with u recomputed (from the float shadow when there is one); points that
-   * still fail are queued for the nearest-centre search.
+   * distance from centre a to its nearest other centre. With few centres (k <= 64) and the
+   * float shadow, a point that fails goes straight to the screening kernel, which costs about
+   * as much as recomputing u alone; otherwise it is retried with u recomputed (from the shadow
+   * when there is one), and points that still fail are queued for the nearest-centre search.
    */
   std::size_t hamerly_filter(std::size_t begin, std::size_t end, double tau, scratch& work,
                              std::uint64_t& evaluations) {
@@ -568,6 +580,7 @@ class single_run {
       work.pending[doubtful] = i;
       doubtful += upper + tau > std::max(half_separation_[a], lower);
     }
+    if (shadow_.size() != 0 && k_ <= 64) return doubtful;
     evaluations += doubtful;
     constexpr std::size_t ahead = 32;
     for (std::size_t p = 0; p < std::min(ahead, doubtful); ++p) prefetch_row(work.pending[p]);
@@ -621,7 +634,13 @@ class single_run {
    */
   std::vector<wide_int> moved_sums(scratch& work) const {
     std::vector<wide_int> delta(k_ * (d_ + 1), 0);
-    for (const auto& [i, previous] : work.changed) {
+    constexpr std::size_t ahead = 16;
+    for (std::size_t p = 0; p < std::min(ahead, work.changed.size()); ++p) {
+      prefetch_row(work.changed[p].first, false);
+    }
+    for (std::size_t p = 0; p < work.changed.size(); ++p) {
+      if (p + ahead < work.changed.size()) prefetch_row(work.changed[p + ahead].first, false);
+      const auto [i, previous] = work.changed[p];
       const double w = weight(i);
       const auto label = static_cast<std::size_t>(labels_[i]);
       x_.copy(i, work.point.data());
@@ -757,6 +776,10 @@ class single_run {
   detail_buffer<double> lower_;
   detail_buffer<float> shadow_;  ///< Hamerly: centred rows rounded to float (or empty)
   double shadow_error_ = 0;      ///< E >= ||x_i - shadow_i|| for every i
+  detail::screening_centres screening_;
+  double screening_error_ = 0;     ///< bound on the screening kernel's squared-distance error
+  double screening_widening_ = 0;  ///< E plus the centres' rounding
+
   std::size_t farthest_shift_ = 0;
   double largest_shift_ = 0;
   double second_shift_ = 0;
