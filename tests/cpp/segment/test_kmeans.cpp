@@ -80,7 +80,7 @@ TEST_CASE("Lloyd, Hamerly and Elkan give bit-identical fits from the same initia
     options.algorithm = kmeans_algorithm::lloyd;
     const auto lloyd = crmkit::segment::kmeans(x, start, options);
     if (s.blobs == 0) {
-      // Long runs with d k >= 64: Hamerly switches to its float shadow after 8 iterations.
+      // Long runs: Hamerly's bounds and float screening carried over many iterations.
       REQUIRE(lloyd.n_iter > 8);
     }
     for (auto algorithm : {kmeans_algorithm::hamerly, kmeans_algorithm::elkan}) {
