@@ -208,6 +208,7 @@ def render_html(report, title: str, source: str, rows: int) -> str:
         _plot(report, "frequency_recency", "expected purchases by frequency and recency"),
         "</div>", _table(tables["model_parameters"], rows), "</section>",
     ]
+    parts += getattr(report, "sections", [])
     if report.notes:
         parts.append('<section id="notes"><h2>Notes</h2><ul class="notes">')
         parts += [f"<li>{html.escape(note)}</li>" for note in report.notes]

@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 
 from . import _core
+from ._report_basket import cross_sell_html, cross_sell_tables
 from ._report_html import render_html
 from ._report_input import Columns, ReportInputError
 from ._report_plots import PlotDrawing, import_matplotlib, plot_names
@@ -76,6 +77,8 @@ class Report:
         Warnings raised on the way (small samples, slow convergence, ...), one line each.
     html_path : str
         Where ``report.html`` was written.
+    sections : list of str
+        Extra HTML sections (e.g. "what to offer whom" when order lines were given).
     """
 
     tables: Dict[str, pd.DataFrame] = field(default_factory=dict)
@@ -83,6 +86,7 @@ class Report:
     headline: Dict[str, str] = field(default_factory=dict)
     notes: List[str] = field(default_factory=list)
     html_path: str = ""
+    sections: List[str] = field(default_factory=list)
 
 
 class _Progress:
@@ -306,7 +310,8 @@ def build_report(log: pd.DataFrame, out_dir: str, columns: Columns = Columns("cu
                                                                             "amount"),
                  survey: Optional[pd.DataFrame] = None, seed: int = 0,
                  progress: Optional[TextIO] = sys.stderr, title: str = "Customer report",
-                 source: str = "", rfm_rules: str = RFM_RULES) -> Report:
+                 source: str = "", rfm_rules: str = RFM_RULES,
+                 order_lines: Optional[pd.DataFrame] = None) -> Report:
     """Run every step on a transaction log and write the tables, plots and ``report.html``.
 
     Parameters
@@ -330,6 +335,9 @@ def build_report(log: pd.DataFrame, out_dir: str, columns: Columns = Columns("cu
         The built-in RFM rule set naming the segments (see
         :meth:`crmkit.segment.RFMRuleSet.builtin`): "rf_grid" (the 10-segment R x F map),
         "rfm_package", "pymc_marketing" or "chinese_value".
+    order_lines : pandas.DataFrame, optional
+        Order lines (``order_id``, the customer column, ``date``, ``product_id``): adds the
+        section "what to offer whom" (cross_sell_rules, cross_sell_pairs and offers tables).
 
     Returns
     -------
@@ -369,6 +377,12 @@ def build_report(log: pd.DataFrame, out_dir: str, columns: Columns = Columns("cu
         if note not in report.notes:
             report.notes.append(note)
     report.headline = _headline(result, len(log))
+    extra_tables = {}
+    if order_lines is not None:
+        step(f"cross-sell: frequent itemsets, rules and offers of {len(order_lines):,} order lines")
+        extra_tables = cross_sell_tables(order_lines, report.tables, customer=columns.customer)
+        report.tables.update(extra_tables)
+        report.sections.append(cross_sell_html(extra_tables, TABLE_ROWS_IN_HTML))
 
     try:
         _plan_files(folder, list(report.tables), plot_names(report.tables))
@@ -384,6 +398,8 @@ def build_report(log: pd.DataFrame, out_dir: str, columns: Columns = Columns("cu
             step("plots drawn; waiting for the CSV tables")
         finally:
             seconds = _wait_for_tables(writing, out_dir)
+        for name, frame in extra_tables.items():
+            frame.to_csv(folder.path_of(f"{name}.csv"), index=False)
         step(f"wrote {len(taken)} CSV tables in {seconds:.2f} s, alongside the plots")
         step("writing report.html and plots")
         for name, png in report.plots.items():

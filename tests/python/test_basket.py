@@ -139,3 +139,67 @@ def test_bad_input_is_named():
     assert len(only) == 6 and only["confidence"].isna().all()
     with pytest.raises(ValueError, match="metric"):
         crmkit.association_rules(partial, metric="lyft")
+
+
+def test_simulator_is_deterministic_and_reports_its_plant():
+    one = crmkit.simulate_baskets(customers=300, seed=4)
+    two = crmkit.simulate_baskets(customers=300, seed=4)
+    assert one["lines"].equals(two["lines"])
+    assert len(one["planted"]) == 14 and (one["planted"]["lift"] > 1).all()
+    assert not crmkit.simulate_baskets(customers=300, seed=5)["lines"].equals(one["lines"])
+    with pytest.raises(ValueError, match="planted_rate"):
+        crmkit.simulate_baskets(planted_rate=2.0)
+
+
+def test_planted_pairs_come_out_on_top_of_the_rules():
+    sim = crmkit.simulate_baskets(customers=3000, seed=8)
+    itemsets = crmkit.fpgrowth(sim["lines"], min_support=0.002, max_len=2, order="order_id",
+                               item="product_id", use_colnames=True)
+    rules = crmkit.association_rules(itemsets, metric="lift", min_threshold=5)
+    planted = set(sim["planted"]["itemset"][sim["planted"]["itemset"].map(len) == 2])
+    found = {a | c for a, c in zip(rules["antecedents"], rules["consequents"])}
+    assert planted <= found
+
+
+def test_recommend_and_evaluate():
+    sim = crmkit.simulate_baskets(customers=800, seed=3, cycle_max=120)
+    lines = sim["lines"].rename(columns={"day": "date"})
+    segments = sim["segments"].set_index("customer_id")["segment"]
+    offers = crmkit.recommend(lines, k=5, as_of=300, segments=segments)
+    assert list(offers.columns) == ["customer_id", "rank", "product_id", "score", "reason",
+                                    "because"]
+    assert (offers.groupby("customer_id").size() == 5).all()
+    history = lines[lines["date"] < 300]
+    owned = set(zip(history["customer_id"], history["product_id"]))
+    is_owned = [(c, p) in owned for c, p in zip(offers["customer_id"], offers["product_id"])]
+    reason = offers["reason"].astype(str)
+    assert all(o for o, r in zip(is_owned, reason) if r == "repurchase_due")
+    assert not any(o for o, r in zip(is_owned, reason) if r in ("cross_sell", "segment_popular"))
+    assert offers["because"].notna().tolist() == (reason == "cross_sell").tolist()
+    table = crmkit.evaluate_recommendations(lines, as_of=300, horizon=30, segments=segments)
+    assert list(table.index) == ["crmkit", "global_popularity", "personal_frequency"]
+    assert table.loc["crmkit", "ndcg"] > table.loc["global_popularity", "ndcg"]
+    assert (table["precision"] <= table["hit_rate"]).all()
+    with pytest.raises(ValueError, match="date = 'when'"):
+        crmkit.recommend(lines, date="when")
+
+
+def test_report_section_what_to_offer_whom(tmp_path):
+    from crmkit.report import build_report
+
+    sim = crmkit.simulate_baskets(customers=600, seed=2)
+    lines = sim["lines"]
+    lines = lines.assign(date=pd.Timestamp("2024-01-01") + pd.to_timedelta(lines["day"], "D"))
+    log = lines.groupby("order_id").agg(customer_id=("customer_id", "first"),
+                                        date=("date", "first"),
+                                        amount=("product_id", "size")).reset_index(drop=True)
+    report = build_report(log, str(tmp_path / "out"), progress=None, order_lines=lines)
+    for name in ("cross_sell_rules", "cross_sell_pairs", "offers"):
+        assert (tmp_path / "out" / f"{name}.csv").exists()
+    offers = report.tables["offers"]
+    assert set(offers["who"]) <= {"slipping away", "top value"} and len(offers) > 0
+    top = set(report.tables["top_customers"].index) | set(
+        report.tables["top_customers"].get("customer_id", []))
+    assert set(offers.loc[offers["who"] == "top value", "customer_id"]) <= top
+    page = (tmp_path / "out" / "report.html").read_text()
+    assert '<section id="cross_sell"><h2>What to offer whom</h2>' in page
