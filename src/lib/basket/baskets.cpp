@@ -3,22 +3,22 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <numeric>
 #include <utility>
 
 #include <fmt/format.h>
 
 #include "crmkit/core/check.hpp"
 #include "crmkit/core/radix_sort.hpp"
+#include "sort_key.hpp"
 
 namespace crmkit::basket {
 
 namespace {
 
-constexpr std::string_view function = "make_baskets";
+using detail::signed_key;
 
-std::uint64_t signed_key(std::int64_t value) {
-  return static_cast<std::uint64_t>(value) ^ (std::uint64_t{1} << 63);
-}
+constexpr std::string_view function = "make_baskets";
 
 std::int64_t floor_div(std::int64_t a, std::int64_t b) {
   const auto q = a / b;
@@ -27,6 +27,9 @@ std::int64_t floor_div(std::int64_t a, std::int64_t b) {
 
 void check_lines(const order_lines& lines, const basket_options& options) {
   const auto n = lines.order.size();
+  if (n >= std::numeric_limits<std::uint32_t>::max()) {
+    check::fail(function, fmt::format("{} order lines; at most 2^32 - 2 are supported", n));
+  }
   check::same_size(function, "order", n, "item", lines.item.size());
   if (!lines.quantity.empty()) check::same_size(function, "order", n, "quantity", lines.quantity.size());
   if (!lines.customer.empty()) check::same_size(function, "order", n, "customer", lines.customer.size());
@@ -54,14 +57,20 @@ basket_matrix make_baskets(const order_lines& lines, const basket_options& optio
   const bool by_day = options.by == basket_by::customer_day;
   auto day = [&](std::size_t i) { return floor_div(lines.timestamp[i], options.ticks_per_day); };
 
-  radix_sorter sorter(n);
-  if (by_day) {
-    sorter.sort_by([&](std::size_t i) { return signed_key(day(i)); });
-    sorter.sort_by([&](std::size_t i) { return signed_key(lines.customer[i]); });
+  std::vector<std::uint32_t> order;
+  if (!by_day && std::is_sorted(lines.order.begin(), lines.order.end())) {
+    order.resize(n);  // lines already grouped by order, as most exports are: no sort needed
+    std::iota(order.begin(), order.end(), 0u);
   } else {
-    sorter.sort_by([&](std::size_t i) { return signed_key(lines.order[i]); });
+    radix_sorter sorter(n);
+    if (by_day) {
+      sorter.sort_by([&](std::size_t i) { return signed_key(day(i)); });
+      sorter.sort_by([&](std::size_t i) { return signed_key(lines.customer[i]); });
+    } else {
+      sorter.sort_by([&](std::size_t i) { return signed_key(lines.order[i]); });
+    }
+    order = sorter.take_order();
   }
-  const auto order = sorter.take_order();
   auto same_basket = [&](std::uint32_t a, std::uint32_t b) {
     if (!by_day) return lines.order[a] == lines.order[b];
     return lines.customer[a] == lines.customer[b] && day(a) == day(b);

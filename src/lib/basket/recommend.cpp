@@ -11,18 +11,17 @@
 #include "crmkit/core/check.hpp"
 #include "crmkit/core/parallel.hpp"
 #include "crmkit/core/radix_sort.hpp"
+#include "sort_key.hpp"
 
 namespace crmkit::basket {
 
 namespace {
 
+using detail::signed_key;
+
 constexpr std::string_view function = "recommend";
 constexpr std::size_t cross_sell_per_item = 50;
 constexpr std::size_t segment_spare = 200;
-
-std::uint64_t signed_key(std::int64_t value) {
-  return static_cast<std::uint64_t>(value) ^ (std::uint64_t{1} << 63);
-}
 
 void check_input(const basket_matrix& baskets, const recommend_options& options,
                  const customer_segments& segments) {
