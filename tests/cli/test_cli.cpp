@@ -357,6 +357,9 @@ TEST_CASE("basket: rules of order lines with mlxtend's measures, returns netted 
   const auto missing = run_tool({"basket", file.path(), "--item-col", "sku"});
   CHECK(missing.code == 2);
   CHECK(missing.err.find("sku") != std::string::npos);
+  const auto unknown = run_tool({"basket", file.path(), "--antecedent", "tea"});
+  CHECK(unknown.code == 2);
+  CHECK(unknown.err.find("product 'tea'") != std::string::npos);
 }
 
 TEST_CASE("--skip-bad-rows leaves a bad row out and says so") {

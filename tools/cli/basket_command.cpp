@@ -3,7 +3,10 @@
 #include <string>
 #include <vector>
 
+#include <fmt/format.h>
+
 #include "crmkit/basket.hpp"
+#include "crmkit/core/error.hpp"
 #include "input.hpp"
 
 namespace crmkit::cli {
@@ -74,7 +77,12 @@ command_output run_basket(const parsed_args& args) {
       describe::parse<basket::rule_metric>(args.get_or("metric", "confidence"), "--metric");
   rule_options.min_threshold = args.number("min-threshold", 0.5);
   if (const auto given = args.get("antecedent")) {
-    rule_options.antecedent = {products.at(*given)};
+    const auto code = products.find(*given);
+    if (!code) {
+      throw invalid_input(fmt::format("--antecedent: product '{}' is not in column '{}' of {}",
+                                      *given, table.header[item_col.in(table, args)], table.file));
+    }
+    rule_options.antecedent = {*code};
   }
   const auto rules = basket::association_rules(itemsets, rule_options);
 

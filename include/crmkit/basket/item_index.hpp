@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <limits>
+#include <optional>
 #include <span>
 #include <unordered_map>
 #include <vector>
@@ -39,11 +40,18 @@ class item_index {
     return out;
   }
 
-  /** The code of `id`; throws invalid_input naming it when it was never seen. */
-  [[nodiscard]] std::uint32_t at(const Id& id) const {
+  /** The code of `id`, or nothing when it was never seen. */
+  [[nodiscard]] std::optional<std::uint32_t> find(const Id& id) const {
     const auto place = codes_.find(id);
-    if (place == codes_.end()) check::fail("item_index", "unknown product id");
+    if (place == codes_.end()) return std::nullopt;
     return place->second;
+  }
+
+  /** The code of `id`; invalid_input when it was never seen. */
+  [[nodiscard]] std::uint32_t at(const Id& id) const {
+    const auto code = find(id);
+    if (!code) check::fail("item_index", "unknown product id");
+    return *code;
   }
 
   [[nodiscard]] const std::vector<Id>& ids() const noexcept { return ids_; }

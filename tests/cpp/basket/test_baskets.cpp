@@ -77,5 +77,6 @@ TEST_CASE("product ids of any type map once to dense codes") {
   CHECK(index.encode(ids) == std::vector<std::uint32_t>{0, 1, 0, 2});
   CHECK(index.ids() == std::vector<std::string>{"milk", "bread", "eggs"});
   CHECK(index.at("eggs") == 2);
+  CHECK(!index.find("tea"));
   CHECK_THROWS_AS((void)index.at("tea"), crmkit::invalid_input);
 }
