@@ -4,6 +4,7 @@
  * Everything crmkit offers, in one include. The area umbrellas can be included on their own:
  * core (errors, checks, parallel loops), math, data, clv, survey, segment, lifecycle.
  */
+#include "crmkit/basket.hpp"
 #include "crmkit/clv.hpp"
 #include "crmkit/core.hpp"
 #include "crmkit/data.hpp"

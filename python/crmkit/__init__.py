@@ -18,7 +18,8 @@ except ImportError as exc:  # pragma: no cover - only without a build
 
 from ._core import num_threads, set_num_threads
 from ._warnings import ParseError
-from . import clv, data, datasets, generate_data, lifecycle, segment, survey
+from . import basket, clv, data, datasets, generate_data, lifecycle, segment, survey
+from .basket import *  # noqa: F401,F403
 from .clv import *  # noqa: F401,F403
 from .data import *  # noqa: F401,F403
 from .lifecycle import *  # noqa: F401,F403
@@ -34,4 +35,5 @@ __all__ = (
     + segment.__all__
     + survey.__all__
     + lifecycle.__all__
+    + basket.__all__
 )

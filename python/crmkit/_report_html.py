@@ -301,6 +301,7 @@ def render_html(report, title: str, source: str, rows: int, text: Optional[Text]
         _plot(report, "frequency_recency", text("models.plot_frequency_recency")),
         "</div>", _table(tables["model_parameters"], rows, text), "</section>",
     ]
+    parts += getattr(report, "sections", [])
     if report.notes:
         parts.append(f'<section id="notes"><h2>{text("notes.heading")}</h2><ul class="notes">')
         parts += [f"<li>{_note(note, code, text)}</li>"

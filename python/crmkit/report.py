@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 
 from . import _core
+from ._report_basket import cross_sell_html, cross_sell_tables
 from ._report_html import render_html
 from ._report_input import Columns, ReportInputError
 from ._report_plots import PlotDrawing, import_matplotlib, plot_names, plot_text
@@ -80,6 +81,8 @@ class Report:
         ``warning`` for a Python warning).
     html_path : str
         Where ``report.html`` was written.
+    sections : list of str
+        Extra HTML sections (e.g. "what to offer whom" when order lines were given).
     """
 
     tables: Dict[str, pd.DataFrame] = field(default_factory=dict)
@@ -88,6 +91,7 @@ class Report:
     notes: List[str] = field(default_factory=list)
     html_path: str = ""
     note_codes: List[str] = field(default_factory=list)
+    sections: List[str] = field(default_factory=list)
 
 
 class _Progress:
@@ -320,7 +324,8 @@ def build_report(log: pd.DataFrame, out_dir: str, columns: Columns = Columns("cu
                  survey: Optional[pd.DataFrame] = None, seed: int = 0,
                  progress: Optional[TextIO] = sys.stderr, title: Optional[str] = None,
                  source: str = "", rfm_rules: str = RFM_RULES, lang: str = "en",
-                 csv_lang: str = "en") -> Report:
+                 csv_lang: str = "en",
+                 order_lines: Optional[pd.DataFrame] = None) -> Report:
     """Run every step on a transaction log and write the tables, plots and ``report.html``.
 
     Parameters
@@ -351,6 +356,9 @@ def build_report(log: pd.DataFrame, out_dir: str, columns: Columns = Columns("cu
     csv_lang : {"en", "zh"}, default "en"
         Language of the CSV files' column names and of the names of stages, tiers and segments
         in them (numbers and dates stay machine-readable). ``Report.tables`` stay English.
+    order_lines : pandas.DataFrame, optional
+        Order lines (``order_id``, the customer column, ``date``, ``product_id``): adds the
+        section "what to offer whom" (cross_sell_rules, cross_sell_pairs and offers tables).
 
     Returns
     -------
@@ -397,6 +405,12 @@ def build_report(log: pd.DataFrame, out_dir: str, columns: Columns = Columns("cu
             report.notes.append(note)
             report.note_codes.append("warning")
     report.headline = _headline(result, len(log), text)
+    extra_tables = {}
+    if order_lines is not None:
+        step(f"cross-sell: frequent itemsets, rules and offers of {len(order_lines):,} order lines")
+        extra_tables = cross_sell_tables(order_lines, report.tables, customer=columns.customer)
+        report.tables.update(extra_tables)
+        report.sections.append(cross_sell_html(extra_tables, TABLE_ROWS_IN_HTML))
 
     try:
         _plan_files(folder, list(report.tables), plot_names(report.tables))
@@ -413,6 +427,8 @@ def build_report(log: pd.DataFrame, out_dir: str, columns: Columns = Columns("cu
             step("plots drawn; waiting for the CSV tables")
         finally:
             seconds = _wait_for_tables(writing, out_dir)
+        for name, frame in extra_tables.items():
+            frame.to_csv(folder.path_of(f"{name}.csv"), index=False)
         step(f"wrote {len(taken)} CSV tables in {seconds:.2f} s, alongside the plots")
         step("writing report.html and plots")
         for name, png in report.plots.items():

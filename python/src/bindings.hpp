@@ -79,5 +79,6 @@ void register_clv(py::module_& module);
 void register_segment(py::module_& module);
 void register_survey(py::module_& module);
 void register_lifecycle(py::module_& module);
+void register_basket(py::module_& module);
 
 }  // namespace crmkit::python

@@ -20,6 +20,8 @@ PYBIND11_MODULE(_core, module) {
   register_survey(survey);
   auto lifecycle = module.def_submodule("lifecycle", "Relationship lifecycle stages.");
   register_lifecycle(lifecycle);
+  auto basket = module.def_submodule("basket", "Cross-sell: baskets, frequent itemsets, rules.");
+  register_basket(basket);
   auto pipeline = module.def_submodule("pipeline", "The whole customer analysis (the report).");
   register_pipeline(pipeline);
 }

@@ -336,6 +336,32 @@ TEST_CASE("lifecycle: a regular buyer is stable, a long-silent one churned") {
   CHECK(result.err.find("churned,1,0.5") != std::string::npos);
 }
 
+TEST_CASE("basket: rules of order lines with mlxtend's measures, returns netted out") {
+  // Orders: A = {milk, bread}, B = {milk, bread}, C = {milk, eggs}, D = {bread} (its milk was
+  // returned). s(milk) = 3/4, s(bread) = 3/4, s(milk & bread) = 2/4: milk -> bread has
+  // confidence 2/3 and lift (2/3) / (3/4) = 8/9.
+  const scratch_file file("basket.csv",
+                          "order_id,product_id,qty\nA,milk,1\nA,bread,1\nB,milk,2\nB,bread,1\n"
+                          "C,milk,1\nC,eggs,1\nD,bread,1\nD,milk,1\nD,milk,-1\n");
+  const auto result = run_tool({"basket", file.path(), "--quantity-col", "qty", "--min-support",
+                                "0.5", "--min-threshold", "0.6"});
+  REQUIRE(result.code == 0);
+  const csv table(result.out);
+  REQUIRE(table.rows.size() == 2);
+  CHECK(table.header.at(2) == "antecedent support");
+  CHECK(table.text(0, "antecedents") == "milk");
+  CHECK(table.text(0, "consequents") == "bread");
+  CHECK(table.number(0, "confidence") == doctest::Approx(2.0 / 3));
+  CHECK(table.number(0, "lift") == doctest::Approx(8.0 / 9));
+  CHECK(result.err.find("return_lines") != std::string::npos);
+  const auto missing = run_tool({"basket", file.path(), "--item-col", "sku"});
+  CHECK(missing.code == 2);
+  CHECK(missing.err.find("sku") != std::string::npos);
+  const auto unknown = run_tool({"basket", file.path(), "--antecedent", "tea"});
+  CHECK(unknown.code == 2);
+  CHECK(unknown.err.find("product 'tea'") != std::string::npos);
+}
+
 TEST_CASE("--skip-bad-rows leaves a bad row out and says so") {
   const scratch_file file("skip.csv",
                           "customer_id,date\n1,2024-01-01\n1,2024-02-30\n1,2024-03-01\n");

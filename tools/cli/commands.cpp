@@ -17,6 +17,7 @@
 #include "crmkit/segment/rfm.hpp"
 #include "crmkit/segment/rfm_rules.hpp"
 #include "crmkit/survey/aggregate.hpp"
+#include "basket_command.hpp"
 #include "described.hpp"
 #include "input.hpp"
 #include "report.hpp"
@@ -487,6 +488,12 @@ const std::vector<command>& commands() {
                  {"as-of", "DATE", "classify as of this date", "the last date in the log"}},
              output_options())},
        run_lifecycle},
+      {{"basket", "LINES.csv",
+        "Frequent itemsets and association rules of order lines (what sells together).\n"
+        "The rules table has mlxtend's columns; the itemsets and basket counts go to standard\n"
+        "error (CSV) or into the JSON output. Returns net out; duplicate lines are one item.",
+        join(basket_options(), output_options())},
+       run_basket},
       {{"report", "[LOG.csv]",
         "The whole customer analysis into a folder of CSV tables (as python -m crmkit report).\n"
         "Summaries, BG/NBD and Gamma-Gamma with P(alive), expected purchases and CLV, the\n"

@@ -16,7 +16,7 @@ struct command {
   bool out_is_folder = false;  ///< --out names the folder the command writes, not the output
 };
 
-/** summary, clv, rfm, kmeans, nps, lifecycle, report. */
+/** summary, clv, rfm, kmeans, nps, lifecycle, basket, report. */
 const std::vector<command>& commands();
 
 }  // namespace crmkit::cli
