@@ -19,6 +19,7 @@ except ImportError as exc:  # pragma: no cover - only without a build
 from ._core import num_threads, set_num_threads
 from ._warnings import ParseError
 from . import clv, data, datasets, generate_data, lifecycle, segment, survey
+from . import evaluate, intervals
 from .clv import *  # noqa: F401,F403
 from .data import *  # noqa: F401,F403
 from .lifecycle import *  # noqa: F401,F403
