@@ -8,6 +8,8 @@ from typing import List
 
 import pandas as pd
 
+from ._report_trust import render_trust
+
 _CSS = """
 body { font-family: -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; margin: 0;
        background: #f4f6f9; color: #1d2733; }
@@ -208,6 +210,7 @@ def render_html(report, title: str, source: str, rows: int) -> str:
         _plot(report, "frequency_recency", "expected purchases by frequency and recency"),
         "</div>", _table(tables["model_parameters"], rows), "</section>",
     ]
+    parts.append(render_trust(getattr(report, "trust", None), lambda frame: _table(frame, rows)))
     if report.notes:
         parts.append('<section id="notes"><h2>Notes</h2><ul class="notes">')
         parts += [f"<li>{html.escape(note)}</li>" for note in report.notes]

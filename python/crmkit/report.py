@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 
 from . import _core
+from . import _report_trust
 from ._report_html import render_html
 from ._report_input import Columns, ReportInputError
 from ._report_plots import PlotDrawing, import_matplotlib, plot_names
@@ -76,6 +77,9 @@ class Report:
         Warnings raised on the way (small samples, slow convergence, ...), one line each.
     html_path : str
         Where ``report.html`` was written.
+    trust : dict
+        The "how sure" and "how well it predicted" sections' numbers
+        (:func:`crmkit._report_trust.trust_sections`); empty if they could not be computed.
     """
 
     tables: Dict[str, pd.DataFrame] = field(default_factory=dict)
@@ -83,6 +87,7 @@ class Report:
     headline: Dict[str, str] = field(default_factory=dict)
     notes: List[str] = field(default_factory=list)
     html_path: str = ""
+    trust: Dict[str, object] = field(default_factory=dict)
 
 
 class _Progress:
@@ -302,6 +307,20 @@ def _headline(result, log_rows: int) -> Dict[str, str]:
     return headline
 
 
+def _add_trust_sections(report: Report, result, step) -> None:
+    """The "how sure" and "how well it predicted" sections (crmkit._report_trust); a failure
+    becomes a note, not a failed report."""
+    step(f"intervals on the headline numbers ({_report_trust.LEVEL:.0%}) and the model comparison")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            report.trust = _report_trust.trust_sections(
+                report.tables, result.calibration_period, PREDICTION_WEEKS, CLV_MONTHS,
+                MONTHLY_DISCOUNT, 4.345 * 7 / DAYS_PER_WEEK)
+    except (ValueError, RuntimeError) as error:
+        report.notes.append(f"intervals and model comparison not available: {_one_line(error)}")
+
+
 def build_report(log: pd.DataFrame, out_dir: str, columns: Columns = Columns("customer_id", "date",
                                                                             "amount"),
                  survey: Optional[pd.DataFrame] = None, seed: int = 0,
@@ -369,6 +388,7 @@ def build_report(log: pd.DataFrame, out_dir: str, columns: Columns = Columns("cu
         if note not in report.notes:
             report.notes.append(note)
     report.headline = _headline(result, len(log))
+    _add_trust_sections(report, result, step)
 
     try:
         _plan_files(folder, list(report.tables), plot_names(report.tables))
