@@ -20,6 +20,7 @@ from ._core import num_threads, set_num_threads
 from ._warnings import ParseError
 from . import basket, clv, data, datasets, generate_data, lifecycle, segment, survey
 from .basket import *  # noqa: F401,F403
+from . import evaluate, intervals
 from .clv import *  # noqa: F401,F403
 from .data import *  # noqa: F401,F403
 from .lifecycle import *  # noqa: F401,F403

@@ -12,6 +12,7 @@ from ._report_text import MESSAGES, NAME_KINDS, Text
 
 CUSTOMER_ROWS_IN_HTML = 100
 """Rows of each per-customer list in the page (the CSV files hold them all)."""
+from ._report_trust import render_trust
 
 _CSS = """
 body { font-family: -apple-system, "Segoe UI", Helvetica, Arial, "PingFang SC", "Microsoft YaHei",
@@ -302,6 +303,7 @@ def render_html(report, title: str, source: str, rows: int, text: Optional[Text]
         "</div>", _table(tables["model_parameters"], rows, text), "</section>",
     ]
     parts += getattr(report, "sections", [])
+    parts.append(render_trust(getattr(report, "trust", None), lambda frame: _table(frame, rows)))
     if report.notes:
         parts.append(f'<section id="notes"><h2>{text("notes.heading")}</h2><ul class="notes">')
         parts += [f"<li>{_note(note, code, text)}</li>"

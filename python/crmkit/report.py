@@ -37,6 +37,7 @@ import pandas as pd
 
 from . import _core
 from ._report_basket import cross_sell_html, cross_sell_tables
+from . import _report_trust
 from ._report_html import render_html
 from ._report_input import Columns, ReportInputError
 from ._report_plots import PlotDrawing, import_matplotlib, plot_names, plot_text
@@ -83,6 +84,9 @@ class Report:
         Where ``report.html`` was written.
     sections : list of str
         Extra HTML sections (e.g. "what to offer whom" when order lines were given).
+    trust : dict
+        The "how sure" and "how well it predicted" sections' numbers
+        (:func:`crmkit._report_trust.trust_sections`); empty if they could not be computed.
     """
 
     tables: Dict[str, pd.DataFrame] = field(default_factory=dict)
@@ -92,6 +96,7 @@ class Report:
     html_path: str = ""
     note_codes: List[str] = field(default_factory=list)
     sections: List[str] = field(default_factory=list)
+    trust: Dict[str, object] = field(default_factory=dict)
 
 
 class _Progress:
@@ -319,6 +324,20 @@ def _headline(result, log_rows: int, text: Text) -> Dict[str, str]:
     return headline
 
 
+def _add_trust_sections(report: Report, result, step) -> None:
+    """The "how sure" and "how well it predicted" sections (crmkit._report_trust); a failure
+    becomes a note, not a failed report."""
+    step(f"intervals on the headline numbers ({_report_trust.LEVEL:.0%}) and the model comparison")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            report.trust = _report_trust.trust_sections(
+                report.tables, result.calibration_period, PREDICTION_WEEKS, CLV_MONTHS,
+                MONTHLY_DISCOUNT, 4.345 * 7 / DAYS_PER_WEEK)
+    except (ValueError, RuntimeError) as error:
+        report.notes.append(f"intervals and model comparison not available: {_one_line(error)}")
+
+
 def build_report(log: pd.DataFrame, out_dir: str, columns: Columns = Columns("customer_id", "date",
                                                                             "amount"),
                  survey: Optional[pd.DataFrame] = None, seed: int = 0,
@@ -411,6 +430,7 @@ def build_report(log: pd.DataFrame, out_dir: str, columns: Columns = Columns("cu
         extra_tables = cross_sell_tables(order_lines, report.tables, customer=columns.customer)
         report.tables.update(extra_tables)
         report.sections.append(cross_sell_html(extra_tables, TABLE_ROWS_IN_HTML))
+    _add_trust_sections(report, result, step)
 
     try:
         _plan_files(folder, list(report.tables), plot_names(report.tables))

@@ -76,6 +76,7 @@ void register_core(py::module_& module);
 void register_data(py::module_& module);
 void register_data_io(py::module_& module);
 void register_clv(py::module_& module);
+void register_intervals(py::module_& module);
 void register_segment(py::module_& module);
 void register_survey(py::module_& module);
 void register_lifecycle(py::module_& module);

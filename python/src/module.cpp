@@ -14,6 +14,7 @@ PYBIND11_MODULE(_core, module) {
   register_data_io(data);
   auto clv = module.def_submodule("clv", "Customer lifetime value models.");
   register_clv(clv);
+  register_intervals(clv);
   auto segment = module.def_submodule("segment", "k-means, RFM and value tiers.");
   register_segment(segment);
   auto survey = module.def_submodule("survey", "NPS, CSAT and CES statistics.");

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <random>
 #include <vector>
@@ -9,7 +10,8 @@
  * A BG/NBD / MBG/NBD customer simulator for tests, written from the model's definition (FHL
  * 2005 §3) and independent of crmkit: λ ~ Gamma(r, rate α), p ~ Beta(a, b); purchases arrive as
  * a Poisson process and the customer drops out after each repeat purchase with probability p
- * (and, for MBG/NBD, also right at the start). Ages T are uniform on (0, max_age].
+ * (and, for MBG/NBD, also right at the start). Ages T are uniform on (0, max_age], or, with
+ * `whole_periods`, on {1, …, max_age} (max_age a whole number).
  */
 namespace crmkit_test {
 
@@ -24,12 +26,14 @@ inline double draw_beta(std::mt19937_64& rng, double a, double b) {
 }
 
 inline simulated simulate_beta_geometric(std::size_t n, double r, double alpha, double a, double b,
-                                         bool modified, double max_age, std::uint64_t seed) {
+                                         bool modified, double max_age, std::uint64_t seed,
+                                         bool whole_periods = false) {
   std::mt19937_64 rng(seed);
   simulated out;
   std::uniform_real_distribution<double> unit(0.0, 1.0);
   for (std::size_t i = 0; i < n; ++i) {
-    const double age = max_age * (1 - unit(rng));
+    const double uniform_age = max_age * (1 - unit(rng));
+    const double age = whole_periods ? std::ceil(uniform_age) : uniform_age;
     const double rate = std::gamma_distribution<double>(r, 1.0 / alpha)(rng);
     const double p = draw_beta(rng, a, b);
     // Purchases the customer makes before dropping out: geometric, counting the fatal one.

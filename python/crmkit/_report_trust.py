@@ -1,0 +1,168 @@
+"""The report's two sections on trust (issue #16): "how sure" (intervals on the headline
+numbers) and "how well it predicted" (the holdout tracking score and the model comparison).
+
+All their words are in HOW_SURE_TEXT and HOW_WELL_TEXT (plain English literals, one place per
+section, ready for a message catalogue). The numbers come from crmkit.intervals and
+crmkit.evaluate on the customer table the pipeline produced: BG/NBD refitted on its
+(frequency, recency, T) columns sees exactly the pipeline's fitting patterns (pipeline
+whole_periods.hpp: "exactly clv::transaction_patterns of the columns"), so the estimates, and
+the intervals' centres, are the pipeline's own.
+"""
+
+from __future__ import annotations
+
+import html
+from typing import Dict, Optional
+
+import numpy as np
+import pandas as pd
+
+from . import evaluate, intervals
+from .clv import BetaGeoFitter, GammaGammaFitter, ModifiedBetaGeoFitter, ParetoNBDFitter
+
+#: Nominal coverage of the report's intervals.
+LEVEL = 0.9
+
+HOW_SURE_TEXT = {
+    "heading": "How sure: intervals on the headline numbers",
+    "explain": (
+        "The models were fitted to this log, and a different draw of the same kind of customers "
+        "would have given somewhat different parameters. The ranges below carry that "
+        "uncertainty (delta method from the fits' covariance, {level:.0%} intervals): had the "
+        "data been drawn again, the number would fall in its range about {level:.0%} of the "
+        "time. They do not say how much any one customer will buy, which varies far more."),
+    "purchases": "Expected purchases, next {weeks} weeks",
+    "value": "Expected value, next {months} months",
+    "columns": {"estimate": "estimate", "lower": "lower end", "upper": "upper end",
+                "relative_width": "range as a share of the estimate"},
+    "parameters": "Model parameters with their {level:.0%} intervals",
+}
+
+HOW_WELL_TEXT = {
+    "heading": "How well it predicted",
+    "tracking": (
+        "Fitted on the calibration period only, the purchase model predicted the cumulative "
+        "repeat purchases of the holdout weeks with a mean absolute percentage error of "
+        "{mape:.1%} (counted from the start of the log; {holdout_mape:.1%} counting the holdout's "
+        "purchases alone)."),
+    "no_tracking": ("The log is too short for a calibration / holdout check, so there is no "
+                    "holdout score."),
+    "comparison": (
+        "Three purchase models fitted to the whole log, by information criteria (lower is "
+        "better; ΔBIC above 10 is strong evidence against a model)."),
+    "chosen": "Chosen: {chosen}. {reason}",
+    "kept": (" The report's numbers use BG/NBD; {chosen} would fit better, so read its "
+             "forecasts with that in mind."),
+    "reason_best": "It has the lowest BIC ({bic:,.1f}).",
+    "reason_close": ("It has the lowest BIC ({bic:,.1f}); {runner_up} is within {gap:.1f}, so "
+                     "the data barely tell them apart."),
+}
+
+_MODELS = {"BG/NBD": BetaGeoFitter, "MBG/NBD": ModifiedBetaGeoFitter,
+           "Pareto/NBD": ParetoNBDFitter}
+
+
+def _columns(customers: pd.DataFrame):
+    return tuple(customers[name].to_numpy(dtype=float)
+                 for name in ("frequency", "recency", "T", "monetary_value"))
+
+
+def how_sure(customers: pd.DataFrame, prediction_weeks: float, clv_months: float,
+             monthly_discount: float, periods_per_month: float) -> Dict[str, object]:
+    """The headline numbers' intervals and the parameters' (tables with HOW_SURE_TEXT labels)."""
+    x, tx, T, m = _columns(customers)
+    bgf = BetaGeoFitter().fit(x, tx, T, tol=1e-7)
+    repeat = (x > 0) & (m > 0)
+    ggf = GammaGammaFitter().fit(x[repeat], m[repeat], tol=1e-7)
+    purchases = intervals.expected_purchases(bgf, prediction_weeks, x, tx, T, level=LEVEL,
+                                             per_customer=False)
+    value = intervals.customer_lifetime_value(bgf, ggf, x, tx, T, np.maximum(m, 0),
+                                              time=clv_months, discount_rate=monthly_discount,
+                                              periods_per_month=periods_per_month, level=LEVEL,
+                                              per_customer=False)
+    text = HOW_SURE_TEXT
+    rows = {text["purchases"].format(weeks=int(prediction_weeks)): purchases.total,
+            text["value"].format(months=int(clv_months)): value.total}
+    headline = pd.DataFrame(rows).T[["estimate", "lower", "upper"]]
+    headline["relative_width"] = (headline["upper"] - headline["lower"]) / headline["estimate"]
+    headline.columns = [text["columns"][name] for name in headline.columns]
+    parameters = pd.concat([intervals.parameter_intervals(bgf, level=LEVEL),
+                            intervals.parameter_intervals(ggf, level=LEVEL)])
+    return {"headline": headline, "parameters": parameters, "purchases": purchases,
+            "value": value, "fitters": {"BG/NBD": bgf, "Gamma-Gamma": ggf}}
+
+
+def how_well(customers: pd.DataFrame, tracking: Optional[pd.DataFrame],
+             calibration_period: float, fitted: Optional[BetaGeoFitter] = None) -> Dict[str, object]:
+    """Tracking MAPE of the pipeline's calibration curve and the three models compared."""
+    out: Dict[str, object] = {}
+    if tracking is not None and np.isfinite(calibration_period):
+        calibration_rows = int(np.searchsorted(tracking.index.to_numpy(dtype=float),
+                                               calibration_period, side="right"))
+        if 0 < calibration_rows < len(tracking) and (tracking["actual"] > 0).all():
+            out["mape"] = evaluate.tracking_mape(tracking, calibration_rows)
+            out["holdout_mape"] = evaluate.tracking_mape(tracking, calibration_rows, True)
+    x, tx, T, _ = _columns(customers)
+    models = {}
+    for name, fitter in _MODELS.items():
+        if name == "BG/NBD" and fitted is not None:
+            models[name] = fitted
+            continue
+        try:
+            models[name] = fitter().fit(x, tx, T, tol=1e-7)
+        except (ValueError, RuntimeError) as error:
+            out.setdefault("failed", {})[name] = str(error)
+    comparison = evaluate.compare_models(models)
+    out["comparison"] = comparison
+    chosen = comparison.index[0]
+    text = HOW_WELL_TEXT
+    if len(comparison) > 1 and comparison["delta_bic"].iloc[1] < 2:
+        reason = text["reason_close"].format(bic=comparison["bic"].iloc[0],
+                                             runner_up=comparison.index[1],
+                                             gap=comparison["delta_bic"].iloc[1])
+    else:
+        reason = text["reason_best"].format(bic=comparison["bic"].iloc[0])
+    if chosen != "BG/NBD":
+        reason += text["kept"].format(chosen=chosen)
+    out["chosen"], out["reason"] = chosen, reason
+    return out
+
+
+def trust_sections(tables: Dict[str, pd.DataFrame], calibration_period: float,
+                   prediction_weeks: float, clv_months: float, monthly_discount: float,
+                   periods_per_month: float) -> Dict[str, object]:
+    """Both sections' numbers for build_report."""
+    customers = tables["customers"]
+    sure = how_sure(customers, prediction_weeks, clv_months, monthly_discount, periods_per_month)
+    well = how_well(customers, tables.get("cumulative_transactions"), calibration_period,
+                    sure["fitters"]["BG/NBD"])
+    return {"how_sure": sure, "how_well": well}
+
+
+def render_trust(trust: Optional[Dict[str, object]], table) -> str:
+    """The two sections' HTML; `table(frame)` renders a DataFrame as the report does."""
+    if not trust:
+        return ""
+    sure, well = trust["how_sure"], trust["how_well"]
+
+    def paragraph(text: str) -> str:
+        return f'<p class="explain">{html.escape(text)}</p>'
+
+    text = HOW_SURE_TEXT
+    parts = ['<section id="how-sure">', f"<h2>{html.escape(text['heading'])}</h2>",
+             paragraph(text["explain"].format(level=LEVEL)), table(sure["headline"]),
+             f"<h3>{html.escape(text['parameters'].format(level=LEVEL))}</h3>",
+             table(sure["parameters"]), "</section>"]
+    text = HOW_WELL_TEXT
+    parts += ['<section id="how-well">', f"<h2>{html.escape(text['heading'])}</h2>"]
+    if "mape" in well:
+        parts.append(paragraph(text["tracking"].format(mape=well["mape"],
+                                                       holdout_mape=well["holdout_mape"])))
+    else:
+        parts.append(paragraph(text["no_tracking"]))
+    parts += [paragraph(text["comparison"]),
+              table(well["comparison"][["log_likelihood", "parameters", "aic", "bic",
+                                        "delta_bic"]]),
+              paragraph(text["chosen"].format(chosen=well["chosen"], reason=well["reason"])),
+              "</section>"]
+    return "\n".join(parts)

@@ -1,0 +1,50 @@
+"""The report's "how sure" and "how well it predicted" sections (crmkit._report_trust)."""
+
+import numpy as np
+import pytest
+
+from crmkit import _report_trust
+from crmkit._report_input import simulate_demo
+from crmkit.report import build_report
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory):
+    log, _ = simulate_demo(3000, 4)
+    return build_report(log, str(tmp_path_factory.mktemp("trust") / "out"), progress=None)
+
+
+def test_interval_centres_are_the_pipelines_numbers(report):
+    sure = report.trust["how_sure"]
+    customers = report.tables["customers"]
+    # The refit on the customer table's columns is the pipeline's own fit (same patterns).
+    params = report.tables["model_parameters"]["estimate"]
+    bgf = sure["fitters"]["BG/NBD"]
+    np.testing.assert_allclose(bgf.params_, params.loc[["r", "alpha", "a", "b"]], rtol=1e-9)
+    # So the intervals are centred on the headline numbers, summed from the customer table.
+    assert sure["value"].total["estimate"] == pytest.approx(customers["clv"].sum(), rel=1e-9)
+    purchases = [c for c in customers.columns if c.startswith("expected_purchases")][0]
+    assert sure["purchases"].total["estimate"] == pytest.approx(customers[purchases].sum(),
+                                                                rel=1e-9)
+    for total in (sure["value"].total, sure["purchases"].total):
+        assert total["lower"] < total["estimate"] < total["upper"]
+    headline = sure["headline"]
+    assert len(headline) == 2 and (headline.iloc[:, 3] > 0).all()
+
+
+def test_both_sections_are_in_the_page(report):
+    with open(report.html_path, encoding="utf-8") as handle:
+        page = handle.read()
+    assert _report_trust.HOW_SURE_TEXT["heading"] in page
+    assert _report_trust.HOW_WELL_TEXT["heading"] in page
+    well = report.trust["how_well"]
+    assert set(well["comparison"].index) == {"BG/NBD", "MBG/NBD", "Pareto/NBD"}
+    assert well["chosen"] == well["comparison"]["bic"].idxmin()
+    # The demo log (104 weeks, simulated from BG/NBD itself) has a calibration / holdout split:
+    # the tracking score exists and the true model tracks its own data closely.
+    curve = report.tables["cumulative_transactions"]
+    assert "mape" in well
+    assert 0 < well["mape"] < 0.1
+    assert f"{well['mape']:.1%}" in page
+    holdout = curve.iloc[-1]
+    assert abs(holdout["predicted"] / holdout["actual"] - 1) < 0.2
