@@ -22,7 +22,8 @@ Differences from lifetimes, all deliberate:
 * ``initial_params`` are natural parameter values in the data's time unit (lifetimes takes
   log-parameters in its rescaled time);
 * ``save_model``/``load_model`` write and read JSON, not dill pickles (pickling also works);
-* ``GammaGammaFitter.fit(q_constraint=True)`` is not supported; a fitted q <= 1 is reported by
+* ``GammaGammaFitter.fit(q_constraint=True)`` keeps q > 1 by fitting q = 1 + e^θ (lifetimes
+  bounds log q >= 0 in L-BFGS-B); an unconstrained fit with q <= 1 is reported by
   :class:`SpendWarning`.
 """
 
@@ -113,7 +114,8 @@ def _result(values: np.ndarray, index: pd.Index | None, scalar: bool, name: str 
     return values
 
 
-def _fit_options(tol: float, kwargs: dict[str, Any], penalizer_coef: float, initial_params) -> Any:
+def _fit_options(tol: float, kwargs: dict[str, Any], penalizer_coef: float, initial_params,
+                 lower_bounds=()) -> Any:
     options = dict(kwargs)
     max_iterations = int(options.pop("maxiter", options.pop("max_iterations", 500)))
     tol = float(options.pop("gtol", tol))
@@ -125,6 +127,7 @@ def _fit_options(tol: float, kwargs: dict[str, Any], penalizer_coef: float, init
     return _clv.FitOptions(
         penalizer_coef=float(penalizer_coef), tolerance=tol, max_iterations=max_iterations,
         initial_params=[] if initial_params is None else [float(v) for v in initial_params],
+        lower_bounds=[float(v) for v in lower_bounds],
     )
 
 
@@ -1089,7 +1092,11 @@ class GammaGammaFitter(_BaseFitter):
         index : array_like, optional
             Index of ``self.data``.
         q_constraint : bool, optional
-            Not supported (must be False): a fitted q <= 1 emits :class:`SpendWarning`.
+            Keep q > 1, so that the population mean spend p·v/(q − 1) is finite (lifetimes'
+            option): q is fitted as 1 + e^θ; its standard error is the delta method's (the
+            covariance is that of (p, q, v) at the estimate). An estimate at the bound q → 1
+            (the unconstrained maximum has q <= 1) emits a :class:`ConvergenceWarning` naming
+            it. Without it, a fitted q <= 1 emits :class:`SpendWarning`.
         **kwargs
             ``maxiter``, ``gtol``, ``disp`` as for :meth:`BetaGeoFitter.fit`.
 
@@ -1097,12 +1104,8 @@ class GammaGammaFitter(_BaseFitter):
         -------
         self
         """
-        if q_constraint:
-            raise NotImplementedError(
-                "q_constraint=True is not supported: crmkit fits q freely and warns (SpendWarning) "
-                "when q <= 1"
-            )
-        options = _fit_options(tol, kwargs, self.penalizer_coef, initial_params)
+        options = _fit_options(tol, kwargs, self.penalizer_coef, initial_params,
+                               (0.0, 1.0, 0.0) if q_constraint else ())
         (x, m), series_index, _ = _broadcast(True, frequency=frequency, monetary_value=monetary_value)
         weights_ = np.empty(0) if weights is None else _column("weights", weights)
         result = _clv.fit_gamma_gamma(x, m, weights_, options)
