@@ -110,3 +110,18 @@ def test_constraint_accepts_a_start_below_the_bound_and_rejects_bad_bounds():
     with pytest.raises(ValueError, match=r"lower_bounds\[1\] = -1"):
         crmkit._core.clv.fit_gamma_gamma(x, m, np.empty(0), options)
 
+
+def test_a_tolerance_below_the_rounding_floor_stops_there_instead_of_running_bfgs():
+    # bench_clv's "many repeat buyers" at 10^6 rows: at tol = 1e-8 the gradient of the mean
+    # log-likelihood stays at ~4e-8 (the rounding of sums over 10^6 rows), where Newton's steps no
+    # longer change f; the fit used to hand over to BFGS over all rows then (1,002 evaluations).
+    x, m = simulate_spend(1_000_000, 6.25, 3.74, 15.44, seed=2024)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        tight = crmkit.GammaGammaFitter().fit(x, m, tol=1e-8)
+    default = crmkit.GammaGammaFitter().fit(x, m)
+    assert tight.convergence_["converged"]
+    assert tight.convergence_["evaluations"] < 100
+    np.testing.assert_allclose(tight.params_, default.params_, rtol=1e-6)
+    if tight.convergence_["gradient_norm"] > 1e-8:
+        assert "rounding floor" in tight.convergence_["status"]

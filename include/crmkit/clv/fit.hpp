@@ -328,43 +328,66 @@ struct objective {
   }
 };
 
+/** A minimiser that stalls (no step decreases f) is accepted as converged when its gradient
+ * norm is within this factor of the tolerance: f's rounding, not the optimum, stopped it. */
+inline constexpr double stall_acceptance = 1e3;
+
+/** How newton_polish ended. */
+enum class newton_outcome {
+  converged,  ///< ‖∇f‖∞ ≤ tolerance
+  stalled,    ///< a full Newton step on a positive definite Hessian no longer decreases f: the
+              ///< rounding floor of f (and of ∇f, which may stay above a tight tolerance)
+  failed,     ///< Hessian not positive definite, no decreasing step, or the iteration budget
+};
+
 /**
  * Newton's method with backtracking on the exact Hessian, from a point near the optimum (the
  * staged fit's second stage). Each iteration costs one pass over the rows, which also yields the
- * next Hessian. Returns false, leaving `theta` at the best point reached, if the Hessian is not
- * positive definite or no step decreases f; the caller then falls back to BFGS.
+ * next Hessian. Leaves `theta` at the best point reached. `stalled` when f no longer changes at
+ * a point where Newton's model predicts a decrease below f's rounding (the optimum is resolved
+ * as far as the arithmetic allows; the caller judges the gradient as for BFGS's stall); `failed`
+ * if the Hessian is not positive definite or no step decreases f, and the caller falls back to
+ * BFGS.
  */
 template <class Model>
-bool newton_polish(const objective<Model>& f, Eigen::VectorXd& theta, double tolerance,
-                   typename objective<Model>::second_order& at, std::size_t& evaluations,
-                   std::size_t& iterations) {
+newton_outcome newton_polish(const objective<Model>& f, Eigen::VectorXd& theta, double tolerance,
+                             typename objective<Model>::second_order& at, std::size_t& evaluations,
+                             std::size_t& iterations) {
   at = f.evaluate(theta);
   ++evaluations;
   for (int iteration = 0; iteration < 30; ++iteration) {
-    if (!(std::isfinite(at.value) && at.gradient.allFinite())) return false;
-    if (at.gradient.template lpNorm<Eigen::Infinity>() <= tolerance) return true;
+    if (!(std::isfinite(at.value) && at.gradient.allFinite())) return newton_outcome::failed;
+    if (at.gradient.template lpNorm<Eigen::Infinity>() <= tolerance) {
+      return newton_outcome::converged;
+    }
     const Eigen::LDLT<Eigen::MatrixXd> factor(at.hessian);
     if (factor.info() != Eigen::Success || !factor.isPositive() ||
         !(factor.vectorD().array() > 0).all()) {
-      return false;
+      return newton_outcome::failed;
     }
     const Eigen::VectorXd step = -factor.solve(at.gradient);
     const double slope = step.dot(at.gradient);
     ++iterations;
+    // Newton's predicted decrease −slope/2 below a few ulps of f: f cannot resolve the step.
+    const bool below_rounding =
+        -slope <= 64 * std::numeric_limits<double>::epsilon() * std::fabs(at.value);
     bool moved = false;
     for (double length = 1; length > 1e-10; length *= 0.5) {
       auto trial = f.evaluate(theta + length * step);
       ++evaluations;
       if (std::isfinite(trial.value) && trial.value <= at.value + 1e-4 * length * slope) {
+        const bool unchanged = !(trial.value < at.value);
         theta += length * step;
         at = std::move(trial);
         moved = true;
+        if (unchanged && below_rounding) return newton_outcome::stalled;
         break;
       }
     }
-    if (!moved) return false;
+    if (!moved) return below_rounding ? newton_outcome::stalled : newton_outcome::failed;
   }
-  return at.gradient.template lpNorm<Eigen::Infinity>() <= tolerance;
+  return at.gradient.template lpNorm<Eigen::Infinity>() <= tolerance ? newton_outcome::converged
+                                                                     : newton_outcome::failed;
 }
 
 }  // namespace detail
@@ -442,6 +465,7 @@ fit_result<typename Model::params_type, Model::size> fit_model(std::string_view 
   best.value = std::numeric_limits<double>::infinity();
   typename detail::objective<Model>::second_order polished;
   bool have_polished = false;
+  std::string floor_status;
   for (const auto& start_values : starts) {
     ++result.starts_tried;
     Eigen::VectorXd theta(static_cast<Eigen::Index>(n));
@@ -460,14 +484,25 @@ fit_result<typename Model::params_type, Model::size> fit_model(std::string_view 
       result.evaluations += first.evaluations;
       if (std::isfinite(first.value)) {
         theta = first.x;
-        if (detail::newton_polish(full, theta, options.tolerance, polished, result.evaluations,
-                                  result.iterations)) {
+        const auto outcome = detail::newton_polish(full, theta, options.tolerance, polished,
+                                                   result.evaluations, result.iterations);
+        const double polished_norm = polished.gradient.template lpNorm<Eigen::Infinity>();
+        // A stall at the rounding floor is accepted on BFGS's terms (below).
+        if (outcome == detail::newton_outcome::converged ||
+            (outcome == detail::newton_outcome::stalled &&
+             polished_norm <= detail::stall_acceptance * options.tolerance)) {
           best.x = theta;
           best.value = polished.value;
           best.gradient = polished.gradient;
-          best.gradient_norm = polished.gradient.template lpNorm<Eigen::Infinity>();
+          best.gradient_norm = polished_norm;
           best.status = math::optimizer_status::converged;
           have_polished = true;
+          if (outcome == detail::newton_outcome::stalled) {
+            floor_status = fmt::format(
+                "stalled at the rounding floor: a Newton step no longer changes the likelihood "
+                "(gradient norm {:.3g}, accepted within {:g} x tolerance {:.3g})",
+                polished_norm, detail::stall_acceptance, options.tolerance);
+          }
           break;
         }
         const Eigen::LDLT<Eigen::MatrixXd> factor(full.evaluate(theta).hessian);
@@ -483,7 +518,7 @@ fit_result<typename Model::params_type, Model::size> fit_model(std::string_view 
     result.iterations += attempt.iterations;
     result.evaluations += attempt.evaluations;
     const bool accept = attempt.converged() || (attempt.status == math::optimizer_status::stalled &&
-                                                attempt.gradient_norm <= 1e3 * options.tolerance);
+                                                attempt.gradient_norm <= detail::stall_acceptance * options.tolerance);
     if (accept) attempt.status = math::optimizer_status::converged;
     if (attempt.value < best.value || (accept && !best.converged())) best = std::move(attempt);
     if (accept) break;
@@ -495,7 +530,7 @@ fit_result<typename Model::params_type, Model::size> fit_model(std::string_view 
 
   const auto p_scaled = full.natural(best.x);
   result.converged = best.converged();
-  result.status = std::string(math::to_string(best.status));
+  result.status = floor_status.empty() ? std::string(math::to_string(best.status)) : floor_status;
   result.objective = best.value;
   result.gradient_norm = best.gradient_norm;
   if (!result.converged) {
