@@ -22,7 +22,8 @@ Differences from lifetimes, all deliberate:
 * ``initial_params`` are natural parameter values in the data's time unit (lifetimes takes
   log-parameters in its rescaled time);
 * ``save_model``/``load_model`` write and read JSON, not dill pickles (pickling also works);
-* ``GammaGammaFitter.fit(q_constraint=True)`` is not supported; a fitted q <= 1 is reported by
+* ``GammaGammaFitter.fit(q_constraint=True)`` keeps q > 1 by fitting q = 1 + e^θ (lifetimes
+  bounds log q >= 0 in L-BFGS-B); an unconstrained fit with q <= 1 is reported by
   :class:`SpendWarning`.
 """
 
@@ -85,24 +86,24 @@ def _broadcast(strict: bool = False, **columns: Any) -> tuple[list[np.ndarray], 
     index = _index_of(*columns.values())
     if index is not None and len(index) != size:
         index = None
-    if not strict and {"frequency", "recency", "T"} <= arrays.keys():
-        _warn_unobservable(out[list(arrays).index("frequency")], out[list(arrays).index("recency")])
     return out, index, scalar
 
 
-def _warn_unobservable(frequency: np.ndarray, recency: np.ndarray) -> None:
-    """One HistoryWarning per call for (frequency, recency, T) histories the data cannot produce
-    but the continuous-time formulas evaluate (lifetimes evaluates them silently). BG/BB's
+def _checked(result: tuple[np.ndarray, int, int], frequency: np.ndarray, recency: np.ndarray,
+             stacklevel: int = 3) -> np.ndarray:
+    """The values of a continuous-time prediction, with one HistoryWarning per call when the core
+    counted (frequency, recency, T) histories the data cannot produce but the formulas evaluate
+    (lifetimes evaluates them silently). The core counts them in its validity pass; BG/BB's
     discrete histories (n_periods) are checked by the core alone."""
-    odd = np.flatnonzero((frequency == 0) & (recency > 0) | (frequency > 0) & (recency == 0))
-    if odd.size:
-        first = odd[0]
+    values, unobservable, first = result
+    if unobservable:
         warnings.warn(
-            f"{odd.size} histories no customer can have (frequency 0 with recency > 0, or repeat "
-            f"purchases with recency 0; the first at position {first}: frequency "
+            f"{unobservable} histories no customer can have (frequency 0 with recency > 0, or "
+            f"repeat purchases with recency 0; the first at position {first}: frequency "
             f"{frequency[first]:g}, recency {recency[first]:g}): the formula's value is returned, "
             "as lifetimes does",
-            HistoryWarning, stacklevel=4)
+            HistoryWarning, stacklevel=stacklevel)
+    return values
 
 
 def _result(values: np.ndarray, index: pd.Index | None, scalar: bool, name: str | None = None):
@@ -113,7 +114,8 @@ def _result(values: np.ndarray, index: pd.Index | None, scalar: bool, name: str 
     return values
 
 
-def _fit_options(tol: float, kwargs: dict[str, Any], penalizer_coef: float, initial_params) -> Any:
+def _fit_options(tol: float, kwargs: dict[str, Any], penalizer_coef: float, initial_params,
+                 lower_bounds=()) -> Any:
     options = dict(kwargs)
     max_iterations = int(options.pop("maxiter", options.pop("max_iterations", 500)))
     tol = float(options.pop("gtol", tol))
@@ -125,6 +127,7 @@ def _fit_options(tol: float, kwargs: dict[str, Any], penalizer_coef: float, init
     return _clv.FitOptions(
         penalizer_coef=float(penalizer_coef), tolerance=tol, max_iterations=max_iterations,
         initial_params=[] if initial_params is None else [float(v) for v in initial_params],
+        lower_bounds=[float(v) for v in lower_bounds],
     )
 
 
@@ -405,9 +408,9 @@ class BetaGeoFitter(_BaseFitter):
         float, numpy.ndarray or pandas.Series
         """
         (t_, x, tx, age), index, scalar = _broadcast(t=t, frequency=frequency, recency=recency, T=T)
-        return _result(
-            self._call("conditional_expected_number_of_purchases_up_to_time", t_, x, tx, age), index, scalar
-        )
+        values = _checked(
+            self._call("conditional_expected_number_of_purchases_up_to_time", t_, x, tx, age), x, tx)
+        return _result(values, index, scalar)
 
     def conditional_probability_alive(self, frequency, recency, T):
         """Probability that each customer is still active.
@@ -423,7 +426,8 @@ class BetaGeoFitter(_BaseFitter):
             Values in [0, 1].
         """
         (x, tx, age), index, scalar = _broadcast(frequency=frequency, recency=recency, T=T)
-        return _result(self._call("conditional_probability_alive", x, tx, age), index, scalar)
+        return _result(_checked(self._call("conditional_probability_alive", x, tx, age), x, tx),
+                       index, scalar)
 
     def expected_number_of_purchases_up_to_time(self, t):
         """Expected repeat purchases by time t of a new customer (FHL 2005 eq. 9).
@@ -579,10 +583,10 @@ class BetaGeoFitter(_BaseFitter):
         (x, tx, age, m), index, scalar = _broadcast(
             frequency=frequency, recency=recency, T=T, monetary_value=monetary_value
         )
-        values = self._call(
+        values = _checked(self._call(
             "customer_lifetime_value", x, tx, age, m, float(time), float(rate),
             _clv.periods_per_month(freq), continuous=continuous,
-        )
+        ), x, tx, stacklevel=4)
         return _result(values, index, scalar, name="clv")
 
     def customer_lifetime_value(self, frequency, recency, T, monetary_value, time=12,
@@ -718,7 +722,8 @@ class ParetoNBDFitter(BetaGeoFitter):
     def _per_history(self, operation, leading, frequency, recency, T):
         (*arguments, x, tx, age), index, scalar = _broadcast(**leading, frequency=frequency,
                                                              recency=recency, T=T)
-        return _result(self._call(operation, *arguments, x, tx, age), index, scalar)
+        return _result(_checked(self._call(operation, *arguments, x, tx, age), x, tx, stacklevel=4),
+                       index, scalar)
 
     def conditional_probability_of_n_purchases_up_to_time(self, n, t, frequency, recency, T):
         """P(exactly n purchases in (T, T + t] | history) (Fader & Hardie note 028).
@@ -774,7 +779,8 @@ class ParetoNBDFitter(BetaGeoFitter):
         float, numpy.ndarray or pandas.Series
         """
         (x, tx, age), index, scalar = _broadcast(frequency=frequency, recency=recency, T=T)
-        values = self._call("discounted_expected_residual_transactions", float(discount_rate), x, tx, age)
+        values = _checked(self._call("discounted_expected_residual_transactions", float(discount_rate),
+                                     x, tx, age), x, tx)
         return _result(values, index, scalar)
 
     def residual_lifetime_value(self, frequency, recency, T, monetary_value, discount_rate):
@@ -797,7 +803,8 @@ class ParetoNBDFitter(BetaGeoFitter):
         (x, tx, age, m), index, scalar = _broadcast(
             frequency=frequency, recency=recency, T=T, monetary_value=monetary_value
         )
-        values = self._call("discounted_expected_residual_transactions", float(discount_rate), x, tx, age)
+        values = _checked(self._call("discounted_expected_residual_transactions", float(discount_rate),
+                                     x, tx, age), x, tx)
         return _result(values * m, index, scalar, name="clv")
 
 
@@ -1085,7 +1092,11 @@ class GammaGammaFitter(_BaseFitter):
         index : array_like, optional
             Index of ``self.data``.
         q_constraint : bool, optional
-            Not supported (must be False): a fitted q <= 1 emits :class:`SpendWarning`.
+            Keep q > 1, so that the population mean spend p·v/(q − 1) is finite (lifetimes'
+            option): q is fitted as 1 + e^θ; its standard error is the delta method's (the
+            covariance is that of (p, q, v) at the estimate). An estimate at the bound q → 1
+            (the unconstrained maximum has q <= 1) emits a :class:`ConvergenceWarning` naming
+            it. Without it, a fitted q <= 1 emits :class:`SpendWarning`.
         **kwargs
             ``maxiter``, ``gtol``, ``disp`` as for :meth:`BetaGeoFitter.fit`.
 
@@ -1093,12 +1104,8 @@ class GammaGammaFitter(_BaseFitter):
         -------
         self
         """
-        if q_constraint:
-            raise NotImplementedError(
-                "q_constraint=True is not supported: crmkit fits q freely and warns (SpendWarning) "
-                "when q <= 1"
-            )
-        options = _fit_options(tol, kwargs, self.penalizer_coef, initial_params)
+        options = _fit_options(tol, kwargs, self.penalizer_coef, initial_params,
+                               (0.0, 1.0, 0.0) if q_constraint else ())
         (x, m), series_index, _ = _broadcast(True, frequency=frequency, monetary_value=monetary_value)
         weights_ = np.empty(0) if weights is None else _column("weights", weights)
         result = _clv.fit_gamma_gamma(x, m, weights_, options)

@@ -25,6 +25,22 @@ py::array_t<double> without_gil(Compute&& compute) {
   return numpy_copy(out);
 }
 
+/**
+ * Runs `compute(clv::history_check*)` (returning std::vector<double>) without the GIL and returns
+ * (values, histories no customer can have, the first of them): the core counts them in its
+ * validity pass, and Python issues one HistoryWarning per call from the count.
+ */
+template <class Compute>
+py::tuple with_history_check(Compute&& compute) {
+  clv::history_check found;
+  std::vector<double> out;
+  {
+    py::gil_scoped_release release;
+    out = compute(&found);
+  }
+  return py::make_tuple(numpy_copy(out), found.unobservable, found.first_unobservable);
+}
+
 /** A model's parameters in the order of its description, as Python passes them. */
 template <describe::described_struct Params>
 using parameter_values = std::array<double, describe::field_count<Params>>;
@@ -59,25 +75,29 @@ void register_transaction_model(py::module_& module, const std::string& prefix, 
   module.def((prefix + "_conditional_probability_alive").c_str(),
              [](const values& params, const double_array& frequency, const double_array& recency,
                 const double_array& age) {
-               return without_gil([&] {
-                 return clv::conditional_probability_alive(
-                     params_of<Params>(params), as_span(frequency), as_span(recency), as_span(age));
+               return with_history_check([&](clv::history_check* found) {
+                 return clv::conditional_probability_alive(params_of<Params>(params),
+                                                           as_span(frequency), as_span(recency),
+                                                           as_span(age), found);
                });
              },
-             "params"_a, "frequency"_a, "recency"_a, "T"_a, "P(alive | frequency, recency, T).");
+             "params"_a, "frequency"_a, "recency"_a, "T"_a,
+             "P(alive | frequency, recency, T), the number of histories no customer can have and "
+             "the first of them.");
 
   module.def(
       (prefix + "_conditional_expected_number_of_purchases_up_to_time").c_str(),
       [](const values& params, const double_array& t, const double_array& frequency,
          const double_array& recency, const double_array& age) {
-        return without_gil([&] {
+        return with_history_check([&](clv::history_check* found) {
           return clv::conditional_expected_number_of_purchases_up_to_time(
               params_of<Params>(params), as_span(t), as_span(frequency), as_span(recency),
-              as_span(age));
+              as_span(age), found);
         });
       },
       "params"_a, "t"_a, "frequency"_a, "recency"_a, "T"_a,
-      "Expected purchases in the next t periods given the history (t of length 1 broadcasts).");
+      "Expected purchases in the next t periods given the history (t of length 1 broadcasts),\n"
+      "with the count of histories no customer can have and the first of them.");
 
   module.def((prefix + "_expected_number_of_purchases_up_to_time").c_str(),
              [](const values& params, const double_array& t) {
@@ -128,21 +148,22 @@ void register_transaction_model(py::module_& module, const std::string& prefix, 
              [](const values& params, const double_array& frequency, const double_array& recency,
                 const double_array& age, const double_array& monetary_value, double time,
                 double discount_rate, double periods_per_month, bool continuous) {
-               return without_gil([&] {
+               return with_history_check([&](clv::history_check* found) {
                  const auto p = params_of<Params>(params);
-                 return continuous
-                            ? clv::customer_lifetime_value_continuous(
-                                  p, as_span(frequency), as_span(recency), as_span(age),
-                                  as_span(monetary_value), time, discount_rate, periods_per_month)
-                            : clv::customer_lifetime_value(p, as_span(frequency), as_span(recency),
-                                                           as_span(age), as_span(monetary_value),
-                                                           time, discount_rate, periods_per_month);
+                 return continuous ? clv::customer_lifetime_value_continuous(
+                                         p, as_span(frequency), as_span(recency), as_span(age),
+                                         as_span(monetary_value), time, discount_rate,
+                                         periods_per_month, found)
+                                   : clv::customer_lifetime_value(
+                                         p, as_span(frequency), as_span(recency), as_span(age),
+                                         as_span(monetary_value), time, discount_rate,
+                                         periods_per_month, found);
                });
              },
              "params"_a, "frequency"_a, "recency"_a, "T"_a, "monetary_value"_a, "time"_a,
              "discount_rate"_a, "periods_per_month"_a, "continuous"_a = false,
              "Discounted lifetime value: lifetimes' monthly DCF, or continuous discounting at a\n"
-             "continuous monthly rate when continuous=True.");
+             "continuous monthly rate when continuous=True; with the history count as above.");
 
   module.def((prefix + "_expected_cumulative_transactions").c_str(),
              [](const values& params, const double_array& birth, const double_array& customers,
@@ -196,38 +217,41 @@ void register_pareto_nbd_predictions(py::module_& module) {
       "pareto_nbd_conditional_probability_alive_at",
       [](const values& params, const double_array& t, const double_array& frequency,
          const double_array& recency, const double_array& age) {
-        return without_gil([&] {
+        return with_history_check([&](clv::history_check* found) {
           return clv::conditional_probability_alive_at(params_of<Params>(params), as_span(t),
                                                        as_span(frequency), as_span(recency),
-                                                       as_span(age));
+                                                       as_span(age), found);
         });
       },
       "params"_a, "t"_a, "frequency"_a, "recency"_a, "T"_a,
-      "P(alive at T + t | frequency, recency, T) (t of length 1 broadcasts).");
+      "P(alive at T + t | frequency, recency, T) (t of length 1 broadcasts); with the history\n"
+      "count as bg_nbd_conditional_probability_alive.");
   module.def(
       "pareto_nbd_conditional_probability_of_n_purchases_up_to_time",
       [](const values& params, const double_array& n, const double_array& t,
          const double_array& frequency, const double_array& recency, const double_array& age) {
-        return without_gil([&] {
+        return with_history_check([&](clv::history_check* found) {
           return clv::conditional_probability_of_n_purchases_up_to_time(
               params_of<Params>(params), as_span(n), as_span(t), as_span(frequency),
-              as_span(recency), as_span(age));
+              as_span(recency), as_span(age), found);
         });
       },
       "params"_a, "n"_a, "t"_a, "frequency"_a, "recency"_a, "T"_a,
-      "P(n purchases in (T, T + t] | history) (n and t of length 1 broadcast).");
+      "P(n purchases in (T, T + t] | history) (n and t of length 1 broadcast); with the history\n"
+      "count.");
   module.def(
       "pareto_nbd_discounted_expected_residual_transactions",
       [](const values& params, double discount_rate, const double_array& frequency,
          const double_array& recency, const double_array& age) {
-        return without_gil([&] {
+        return with_history_check([&](clv::history_check* found) {
           return clv::discounted_expected_residual_transactions(
               params_of<Params>(params), discount_rate, as_span(frequency), as_span(recency),
-              as_span(age));
+              as_span(age), found);
         });
       },
       "params"_a, "discount_rate"_a, "frequency"_a, "recency"_a, "T"_a,
-      "DERT at a continuous discount rate per time unit (FHL 2005 JMR, closed form via U).");
+      "DERT at a continuous discount rate per time unit (FHL 2005 JMR, closed form via U); with\n"
+      "the history count.");
 }
 
 // BG/BB (crmkit/clv/bg_bb.hpp): discrete histories (frequency, recency, n_periods).

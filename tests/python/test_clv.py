@@ -295,8 +295,6 @@ def test_bad_spend_input():
         crmkit.GammaGammaFitter().fit([1, 2], [10.0, 0.0])
     with pytest.raises(ValueError, match=r"frequency\[0\] = 0 must be >= 1"):
         crmkit.GammaGammaFitter().fit([0, 2], [10.0, 3.0])
-    with pytest.raises(NotImplementedError):
-        crmkit.GammaGammaFitter().fit([1, 2], [10.0, 3.0], q_constraint=True)
     with pytest.raises(ValueError, match="has not been fit"):
         crmkit.BetaGeoFitter().conditional_probability_alive(1, 1, 2)
 

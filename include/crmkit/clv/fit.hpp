@@ -95,6 +95,12 @@ struct fit_options {
   double confidence_level = 0.95;
   /** Patterns above which the fit starts on a systematic sample (0: never). */
   std::size_t sample_threshold = 40'000;
+  /**
+   * Lower bounds L_i of the parameters (lifetimes' order, the data's time unit); empty: every
+   * L_i = 0. Parameter i is fitted as L_i + e^{θ_i}, so the estimate stays above L_i; lifetimes'
+   * Gamma-Gamma `q_constraint` is {0, 1, 0} (q > 1, a finite mean spend p·v/(q−1)).
+   */
+  std::vector<double> lower_bounds;
 };
 
 constexpr auto description(std::type_identity<fit_options>) {
@@ -111,7 +117,10 @@ constexpr auto description(std::type_identity<fit_options>) {
       describe::field{"confidence_level", &s::confidence_level,
                       "Coverage of the reported intervals"},
       describe::field{"sample_threshold", &s::sample_threshold,
-                      "patterns above which the fit starts on a systematic sample (0: never)"}};
+                      "patterns above which the fit starts on a systematic sample (0: never)"},
+      describe::field{"lower_bounds", &s::lower_bounds,
+                      "lower bounds L of the parameters (lifetimes' order), fitted as L + e^θ; "
+                      "empty for 0"}};
 }
 
 /** The outcome of a fit; parameters and errors are in the data's time unit. */
@@ -165,6 +174,10 @@ constexpr auto description(std::type_identity<fit_result<Params, N>>) {
 }
 
 namespace detail {
+
+/** Relative distance above a lower bound (fit_options::lower_bounds) at which an estimate is
+ * reported as at the bound: e^θ that small means θ ran towards −∞. */
+inline constexpr double bound_resolution = 1e-6;
 
 /** Rows per chunk of a likelihood pass: a pass over a fitting sample (~20,000 rows) stays on
  * the calling thread, whose cost is below that of starting another. */
@@ -247,17 +260,22 @@ struct purchase_time_patterns : pattern_data {
   }
 };
 
-/** Penalised mean negative log-likelihood in log-parameters, with gradient and Hessian. */
+/**
+ * Penalised mean negative log-likelihood in θ, parameter i = L_i + e^{θ_i} (`lower`, 0 unless
+ * bounded), with gradient and Hessian: ∂p_i/∂θ_i = ∂²p_i/∂θ_i² = p_i − L_i.
+ */
 template <class Model>
 struct objective {
   static constexpr std::size_t n = Model::size;
   const typename Model::data_type& rows;
   double total_weight = 1;
   double penalizer = 0;
+  std::array<double, n> lower{};
 
-  static typename Model::params_type natural(const Eigen::VectorXd& theta) {
+  typename Model::params_type natural(const Eigen::VectorXd& theta) const {
     std::array<double, n> values{};
-    for (std::size_t i = 0; i < n; ++i) values[i] = std::exp(theta[static_cast<Eigen::Index>(i)]);
+    for (std::size_t i = 0; i < n; ++i)
+      values[i] = lower[i] + std::exp(theta[static_cast<Eigen::Index>(i)]);
     return Model::from_array(values);
   }
 
@@ -268,8 +286,8 @@ struct objective {
     double value = -d.value / total_weight;
     for (std::size_t i = 0; i < n; ++i) {
       const auto k = static_cast<Eigen::Index>(i);
-      gradient[k] =
-          -values[i] * d.gradient[i] / total_weight + 2 * penalizer * values[i] * values[i];
+      const double slope = values[i] - lower[i];
+      gradient[k] = -slope * d.gradient[i] / total_weight + 2 * penalizer * values[i] * slope;
       value += penalizer * values[i] * values[i];
     }
     return value;
@@ -294,14 +312,15 @@ struct objective {
     out.hessian.resize(n, n);
     for (std::size_t i = 0; i < n; ++i) {
       const auto k = static_cast<Eigen::Index>(i);
+      const double slope = values[i] - lower[i];
       out.value += penalizer * values[i] * values[i];
-      out.gradient[k] =
-          -values[i] * d.gradient[i] / total_weight + 2 * penalizer * values[i] * values[i];
+      out.gradient[k] = -slope * d.gradient[i] / total_weight + 2 * penalizer * values[i] * slope;
       for (std::size_t j = 0; j < n; ++j) {
-        double entry = -values[i] * values[j] * d.hessian[i * n + j] / total_weight;
-        if (i == j)
-          entry +=
-              -values[i] * d.gradient[i] / total_weight + 4 * penalizer * values[i] * values[i];
+        double entry = -slope * (values[j] - lower[j]) * d.hessian[i * n + j] / total_weight;
+        if (i == j) {
+          entry += -slope * d.gradient[i] / total_weight +
+                   2 * penalizer * slope * (slope + values[i]);
+        }
         out.hessian(k, static_cast<Eigen::Index>(j)) = entry;
       }
     }
@@ -309,43 +328,66 @@ struct objective {
   }
 };
 
+/** A minimiser that stalls (no step decreases f) is accepted as converged when its gradient
+ * norm is within this factor of the tolerance: f's rounding, not the optimum, stopped it. */
+inline constexpr double stall_acceptance = 1e3;
+
+/** How newton_polish ended. */
+enum class newton_outcome {
+  converged,  ///< ‖∇f‖∞ ≤ tolerance
+  stalled,    ///< a full Newton step on a positive definite Hessian no longer decreases f: the
+              ///< rounding floor of f (and of ∇f, which may stay above a tight tolerance)
+  failed,     ///< Hessian not positive definite, no decreasing step, or the iteration budget
+};
+
 /**
  * Newton's method with backtracking on the exact Hessian, from a point near the optimum (the
  * staged fit's second stage). Each iteration costs one pass over the rows, which also yields the
- * next Hessian. Returns false, leaving `theta` at the best point reached, if the Hessian is not
- * positive definite or no step decreases f; the caller then falls back to BFGS.
+ * next Hessian. Leaves `theta` at the best point reached. `stalled` when f no longer changes at
+ * a point where Newton's model predicts a decrease below f's rounding (the optimum is resolved
+ * as far as the arithmetic allows; the caller judges the gradient as for BFGS's stall); `failed`
+ * if the Hessian is not positive definite or no step decreases f, and the caller falls back to
+ * BFGS.
  */
 template <class Model>
-bool newton_polish(const objective<Model>& f, Eigen::VectorXd& theta, double tolerance,
-                   typename objective<Model>::second_order& at, std::size_t& evaluations,
-                   std::size_t& iterations) {
+newton_outcome newton_polish(const objective<Model>& f, Eigen::VectorXd& theta, double tolerance,
+                             typename objective<Model>::second_order& at, std::size_t& evaluations,
+                             std::size_t& iterations) {
   at = f.evaluate(theta);
   ++evaluations;
   for (int iteration = 0; iteration < 30; ++iteration) {
-    if (!(std::isfinite(at.value) && at.gradient.allFinite())) return false;
-    if (at.gradient.template lpNorm<Eigen::Infinity>() <= tolerance) return true;
+    if (!(std::isfinite(at.value) && at.gradient.allFinite())) return newton_outcome::failed;
+    if (at.gradient.template lpNorm<Eigen::Infinity>() <= tolerance) {
+      return newton_outcome::converged;
+    }
     const Eigen::LDLT<Eigen::MatrixXd> factor(at.hessian);
     if (factor.info() != Eigen::Success || !factor.isPositive() ||
         !(factor.vectorD().array() > 0).all()) {
-      return false;
+      return newton_outcome::failed;
     }
     const Eigen::VectorXd step = -factor.solve(at.gradient);
     const double slope = step.dot(at.gradient);
     ++iterations;
+    // Newton's predicted decrease −slope/2 below a few ulps of f: f cannot resolve the step.
+    const bool below_rounding =
+        -slope <= 64 * std::numeric_limits<double>::epsilon() * std::fabs(at.value);
     bool moved = false;
     for (double length = 1; length > 1e-10; length *= 0.5) {
       auto trial = f.evaluate(theta + length * step);
       ++evaluations;
       if (std::isfinite(trial.value) && trial.value <= at.value + 1e-4 * length * slope) {
+        const bool unchanged = !(trial.value < at.value);
         theta += length * step;
         at = std::move(trial);
         moved = true;
+        if (unchanged && below_rounding) return newton_outcome::stalled;
         break;
       }
     }
-    if (!moved) return false;
+    if (!moved) return below_rounding ? newton_outcome::stalled : newton_outcome::failed;
   }
-  return at.gradient.template lpNorm<Eigen::Infinity>() <= tolerance;
+  return at.gradient.template lpNorm<Eigen::Infinity>() <= tolerance ? newton_outcome::converged
+                                                                     : newton_outcome::failed;
 }
 
 }  // namespace detail
@@ -377,6 +419,12 @@ fit_result<typename Model::params_type, Model::size> fit_model(std::string_view 
     check::all_positive(function, "initial_params",
                         std::span<const double>(options.initial_params));
   }
+  if (!options.lower_bounds.empty()) {
+    check::same_size(function, "lower_bounds", options.lower_bounds.size(),
+                     "the model's parameters", n);
+    check::all_nonnegative(function, "lower_bounds",
+                           std::span<const double>(options.lower_bounds));
+  }
   check::not_empty(function, "the data (after dropping zero weights)", Model::row_count(rows));
   Model::check_fit_data(function, rows);
 
@@ -388,6 +436,10 @@ fit_result<typename Model::params_type, Model::size> fit_model(std::string_view 
   result.time_scale = scale;
   Model::rescale(rows, scale);
 
+  std::array<double, n> lower{};
+  for (std::size_t i = 0; i < n && !options.lower_bounds.empty(); ++i) {
+    lower[i] = options.lower_bounds[i] * std::pow(scale, Model::time_exponents[i]);
+  }
   std::vector<std::array<double, n>> starts;
   if (options.initial_params.empty()) {
     starts = Model::starting_points(rows);
@@ -399,10 +451,11 @@ fit_result<typename Model::params_type, Model::size> fit_model(std::string_view 
     starts.push_back(start);
   }
 
-  const detail::objective<Model> full{rows, result.total_weight, options.penalizer_coef};
+  const detail::objective<Model> full{rows, result.total_weight, options.penalizer_coef, lower};
   const bool staged = options.sample_threshold > 0 && result.patterns > options.sample_threshold;
   const auto sample = staged ? Model::sample(rows, options.sample_threshold / 2) : rows_type{};
-  const detail::objective<Model> coarse{sample, result.total_weight, options.penalizer_coef};
+  const detail::objective<Model> coarse{sample, result.total_weight, options.penalizer_coef,
+                                        lower};
 
   math::optimizer_options settings;
   settings.gradient_tolerance = options.tolerance;
@@ -412,11 +465,15 @@ fit_result<typename Model::params_type, Model::size> fit_model(std::string_view 
   best.value = std::numeric_limits<double>::infinity();
   typename detail::objective<Model>::second_order polished;
   bool have_polished = false;
+  std::string floor_status;
   for (const auto& start_values : starts) {
     ++result.starts_tried;
     Eigen::VectorXd theta(static_cast<Eigen::Index>(n));
-    for (std::size_t i = 0; i < n; ++i)
-      theta[static_cast<Eigen::Index>(i)] = std::log(start_values[i]);
+    for (std::size_t i = 0; i < n; ++i) {
+      // A start at or below its bound starts as far above it.
+      const double above = start_values[i] > lower[i] ? start_values[i] - lower[i] : start_values[i];
+      theta[static_cast<Eigen::Index>(i)] = std::log(above);
+    }
     Eigen::MatrixXd inverse_hessian;
     const Eigen::MatrixXd* warm = nullptr;
     if (staged) {
@@ -427,14 +484,25 @@ fit_result<typename Model::params_type, Model::size> fit_model(std::string_view 
       result.evaluations += first.evaluations;
       if (std::isfinite(first.value)) {
         theta = first.x;
-        if (detail::newton_polish(full, theta, options.tolerance, polished, result.evaluations,
-                                  result.iterations)) {
+        const auto outcome = detail::newton_polish(full, theta, options.tolerance, polished,
+                                                   result.evaluations, result.iterations);
+        const double polished_norm = polished.gradient.template lpNorm<Eigen::Infinity>();
+        // A stall at the rounding floor is accepted on BFGS's terms (below).
+        if (outcome == detail::newton_outcome::converged ||
+            (outcome == detail::newton_outcome::stalled &&
+             polished_norm <= detail::stall_acceptance * options.tolerance)) {
           best.x = theta;
           best.value = polished.value;
           best.gradient = polished.gradient;
-          best.gradient_norm = polished.gradient.template lpNorm<Eigen::Infinity>();
+          best.gradient_norm = polished_norm;
           best.status = math::optimizer_status::converged;
           have_polished = true;
+          if (outcome == detail::newton_outcome::stalled) {
+            floor_status = fmt::format(
+                "stalled at the rounding floor: a Newton step no longer changes the likelihood "
+                "(gradient norm {:.3g}, accepted within {:g} x tolerance {:.3g})",
+                polished_norm, detail::stall_acceptance, options.tolerance);
+          }
           break;
         }
         const Eigen::LDLT<Eigen::MatrixXd> factor(full.evaluate(theta).hessian);
@@ -450,7 +518,7 @@ fit_result<typename Model::params_type, Model::size> fit_model(std::string_view 
     result.iterations += attempt.iterations;
     result.evaluations += attempt.evaluations;
     const bool accept = attempt.converged() || (attempt.status == math::optimizer_status::stalled &&
-                                                attempt.gradient_norm <= 1e3 * options.tolerance);
+                                                attempt.gradient_norm <= detail::stall_acceptance * options.tolerance);
     if (accept) attempt.status = math::optimizer_status::converged;
     if (attempt.value < best.value || (accept && !best.converged())) best = std::move(attempt);
     if (accept) break;
@@ -460,9 +528,9 @@ fit_result<typename Model::params_type, Model::size> fit_model(std::string_view 
         "{}: the {} log-likelihood is not finite at any starting point", function, Model::name));
   }
 
-  const auto p_scaled = detail::objective<Model>::natural(best.x);
+  const auto p_scaled = full.natural(best.x);
   result.converged = best.converged();
-  result.status = std::string(math::to_string(best.status));
+  result.status = floor_status.empty() ? std::string(math::to_string(best.status)) : floor_status;
   result.objective = best.value;
   result.gradient_norm = best.gradient_norm;
   if (!result.converged) {
@@ -492,6 +560,15 @@ fit_result<typename Model::params_type, Model::size> fit_model(std::string_view 
       // Back to the data's time unit: p_i = p_scaled_i · s^{-e_i}.
       entry *= std::pow(scale, Model::time_exponents[i] + Model::time_exponents[j]);
       information(static_cast<Eigen::Index>(i), static_cast<Eigen::Index>(j)) = entry;
+    }
+  }
+  for (std::size_t i = 0; i < n; ++i) {
+    if (lower[i] > 0 && scaled_values[i] - lower[i] <= detail::bound_resolution * lower[i]) {
+      result.warnings.add(
+          warning_code::at_boundary,
+          fmt::format("{}: {} = {:.9g} is at its lower bound {:g} (lower_bounds): the likelihood "
+                      "increases towards the bound, so its maximum lies at or beyond it",
+                      Model::name, Model::names[i], values[i], options.lower_bounds[i]));
     }
   }
   if constexpr (requires { Model::boundary_warnings(result.params); }) {

@@ -75,29 +75,44 @@ inline bool is_whole(double x) noexcept {
   return (small ? static_cast<double>(static_cast<std::int64_t>(x)) : x) == x;
 }
 
+/** What one pass over (frequency, recency, T) found. */
+struct summary_scan {
+  bool ranges_valid = true;      ///< every row passes check_summary_ranges' tests
+  std::size_t unobservable = 0;  ///< rows with frequency 0 and recency > 0, or repeats and recency 0
+};
+
 /**
- * Whether every row passes check_summaries' tests (check_histories' when not
- * `observable_only`), in one branch-free pass.
+ * check_summary_ranges' tests of every row and the count of rows no customer can have, in one
+ * branch-free pass.
  */
-inline bool summaries_valid(std::span<const double> frequency, std::span<const double> recency,
-                            std::span<const double> age, bool observable_only = true) {
+inline summary_scan scan_summaries(std::span<const double> frequency,
+                                   std::span<const double> recency, std::span<const double> age) {
   bool valid = true;
+  std::size_t unobservable = 0;
   for (std::size_t i = 0; i < frequency.size(); ++i) {
     const double x = frequency[i];
     const double t_x = recency[i];
     const double t = age[i];
     valid &= std::isfinite(x) & (x >= 0) & is_whole(x) & std::isfinite(t) & (t_x >= 0) &
-             (t_x <= t) & (!observable_only | ((x > 0) == (t_x > 0)));
+             (t_x <= t);
+    unobservable += static_cast<std::size_t>((x > 0) != (t_x > 0));
   }
-  return valid;
+  return {valid, unobservable};
 }
 
-inline void check_summary_ranges(std::string_view function, std::span<const double> frequency,
-                                 std::span<const double> recency, std::span<const double> age) {
+/**
+ * Checks sizes and ranges (everything check_summaries checks except that recency = 0 exactly
+ * when frequency = 0) and returns the number of rows where that does not hold.
+ */
+inline std::size_t check_summary_ranges(std::string_view function,
+                                        std::span<const double> frequency,
+                                        std::span<const double> recency,
+                                        std::span<const double> age) {
   check::not_empty(function, "frequency", frequency.size());
   check::same_size(function, "frequency", frequency.size(), "recency", recency.size());
   check::same_size(function, "frequency", frequency.size(), "T", age.size());
-  if (summaries_valid(frequency, recency, age, false)) return;
+  const summary_scan scan = scan_summaries(frequency, recency, age);
+  if (scan.ranges_valid) return scan.unobservable;
   check_frequency(function, frequency);
   check::all_nonnegative(function, "recency", recency);
   check::all_nonnegative(function, "T", age);
@@ -107,6 +122,7 @@ inline void check_summary_ranges(std::string_view function, std::span<const doub
                                         recency[i], i, age[i]));
     }
   }
+  return scan.unobservable;
 }
 
 }  // namespace detail
@@ -118,8 +134,7 @@ inline void check_summary_ranges(std::string_view function, std::span<const doub
  */
 inline void check_summaries(std::string_view function, std::span<const double> frequency,
                             std::span<const double> recency, std::span<const double> age) {
-  detail::check_summary_ranges(function, frequency, recency, age);
-  if (detail::summaries_valid(frequency, recency, age)) return;
+  if (detail::check_summary_ranges(function, frequency, recency, age) == 0) return;
   for (std::size_t i = 0; i < frequency.size(); ++i) {
     if (frequency[i] > 0 && recency[i] == 0) {
       check::fail(function, fmt::format("frequency[{}] = {} but recency[{}] = 0: a customer with "
@@ -134,16 +149,39 @@ inline void check_summaries(std::string_view function, std::span<const double> f
   }
 }
 
+/** Histories a prediction accepts although no customer can have them (see check_histories). */
+struct history_check {
+  std::size_t unobservable = 0;        ///< rows with frequency 0 and recency > 0, or repeats and recency 0
+  std::size_t first_unobservable = 0;  ///< index of the first such row (0 when there is none)
+};
+
 /**
  * Checks histories for a prediction: as check_summaries, except that a history no customer can
  * have but the formulas evaluate (frequency 0 with recency > 0, repeat purchases with recency
  * 0, as on lifetimes' frequency × recency grids) is accepted: predictions give the formula's
- * value there, as lifetimes does (the Python layer warns).
+ * value there, as lifetimes does. Returns how many such rows there are and the first of them
+ * (counted in the validity pass itself, so that a caller can warn without a second pass).
  */
-inline void check_histories(std::string_view function, std::span<const double> frequency,
-                            std::span<const double> recency, std::span<const double> age) {
-  detail::check_summary_ranges(function, frequency, recency, age);
+inline history_check check_histories(std::string_view function, std::span<const double> frequency,
+                                     std::span<const double> recency,
+                                     std::span<const double> age) {
+  history_check found;
+  found.unobservable = detail::check_summary_ranges(function, frequency, recency, age);
+  if (found.unobservable == 0) return found;
+  while ((frequency[found.first_unobservable] > 0) == (recency[found.first_unobservable] > 0)) {
+    ++found.first_unobservable;
+  }
+  return found;
 }
+
+namespace detail {
+
+/** Stores check_histories' findings where the caller asked for them. */
+inline void report_histories(const history_check& found, history_check* destination) {
+  if (destination != nullptr) *destination = found;
+}
+
+}  // namespace detail
 
 /**
  * Sorts rows (x_i, u_i, v_i, w_i) by (x, u, v) and merges identical ones, summing their weights

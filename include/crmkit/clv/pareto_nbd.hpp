@@ -478,15 +478,17 @@ inline double discounted_expected_residual_transactions(const pareto_nbd_params&
          detail::expected_inverse_rate(p.s, p.beta + age, delta);
 }
 
-/** Vectorised conditional_probability_alive_at (t of length 1 broadcasts). */
+/** Vectorised conditional_probability_alive_at (t of length 1 broadcasts); `histories` (also
+ * below) as in the vectorised conditional_probability_alive. */
 inline std::vector<double> conditional_probability_alive_at(const pareto_nbd_params& p,
                                                             std::span<const double> t,
                                                             std::span<const double> x,
                                                             std::span<const double> t_x,
-                                                            std::span<const double> age) {
+                                                            std::span<const double> age,
+                                                            history_check* histories = nullptr) {
   constexpr std::string_view function = "conditional_probability_alive_at";
   check_params(function, p);
-  check_histories(function, x, t_x, age);
+  detail::report_histories(check_histories(function, x, t_x, age), histories);
   detail::check_times(function, "t", t, x.size());
   return detail::per_customer(x.size(), [&](std::size_t i) {
     return conditional_probability_alive_at(p, detail::broadcast(t, i), x[i], t_x[i], age[i]);
@@ -496,10 +498,11 @@ inline std::vector<double> conditional_probability_alive_at(const pareto_nbd_par
 /** Vectorised conditional_probability_of_n_purchases_up_to_time (n and t broadcast). */
 inline std::vector<double> conditional_probability_of_n_purchases_up_to_time(
     const pareto_nbd_params& p, std::span<const double> n, std::span<const double> t,
-    std::span<const double> x, std::span<const double> t_x, std::span<const double> age) {
+    std::span<const double> x, std::span<const double> t_x, std::span<const double> age,
+    history_check* histories = nullptr) {
   constexpr std::string_view function = "conditional_probability_of_n_purchases_up_to_time";
   check_params(function, p);
-  check_histories(function, x, t_x, age);
+  detail::report_histories(check_histories(function, x, t_x, age), histories);
   detail::check_times(function, "t", t, x.size());
   check::not_empty(function, "n", n.size());
   if (n.size() != 1) check::same_size(function, "n", n.size(), "frequency", x.size());
@@ -513,10 +516,10 @@ inline std::vector<double> conditional_probability_of_n_purchases_up_to_time(
 /** Vectorised discounted_expected_residual_transactions; δ must be positive and finite. */
 inline std::vector<double> discounted_expected_residual_transactions(
     const pareto_nbd_params& p, double delta, std::span<const double> x,
-    std::span<const double> t_x, std::span<const double> age) {
+    std::span<const double> t_x, std::span<const double> age, history_check* histories = nullptr) {
   constexpr std::string_view function = "discounted_expected_residual_transactions";
   check_params(function, p);
-  check_histories(function, x, t_x, age);
+  detail::report_histories(check_histories(function, x, t_x, age), histories);
   check::positive(function, "discount_rate", delta);
   return detail::per_customer(x.size(), [&](std::size_t i) {
     return discounted_expected_residual_transactions(p, delta, x[i], t_x[i], age[i]);

@@ -119,24 +119,34 @@ concept separable_transaction_params = transaction_params<P> && requires(const P
 template <transaction_params P>
 class customer_forecast {
  public:
-  /** Checks the parameters and summaries (invalid_input names `function`, index and value). */
+  /** Checks the parameters and histories (invalid_input names `function`, index and value). */
   customer_forecast(std::string_view function, const P& params, std::span<const double> x,
                     std::span<const double> t_x, std::span<const double> age)
-      : params_(params), x_(x), t_x_(t_x), age_(age) {
-    check_params(function, params);
-    check_histories(function, x, t_x, age);
-    alive_ = detail::per_customer(x.size(), [&](std::size_t i) {
-      return conditional_probability_alive(params_, x_[i], t_x_[i], age_[i]);
-    });
+      : customer_forecast(params, x, t_x, age,
+                          (check_params(function, params), check_histories(function, x, t_x, age))) {}
+
+  /** For parameters and histories already checked; `checked` is what check_histories found. */
+  customer_forecast(const P& params, std::span<const double> x, std::span<const double> t_x,
+                    std::span<const double> age, const history_check& checked)
+      : params_(params), x_(x), t_x_(t_x), age_(age), histories_(checked) {
     if constexpr (separable) {
-      if (detail::merging_pays(x, age)) groups_ = group_by_frequency_and_age(x, age);
+      if (detail::merging_pays(x, age)) {
+        groups_ = group_by_frequency_and_age(x, age);
+        alive_ = probability_alive();
+      }
     }
   }
 
   [[nodiscard]] std::size_t size() const noexcept { return x_.size(); }
 
-  /** P(alive | x, t_x, T) of every customer. */
-  [[nodiscard]] const std::vector<double>& probability_alive() const noexcept { return alive_; }
+  /** What check_histories found: the histories no customer can have. */
+  [[nodiscard]] const history_check& histories() const noexcept { return histories_; }
+
+  /** P(alive | x, t_x, T) of every customer (kept when grouped, else computed on each call). */
+  [[nodiscard]] std::vector<double> probability_alive() const {
+    if (!alive_.empty()) return alive_;
+    return detail::per_customer(size(), [&](std::size_t i) { return alive(i); });
+  }
 
   /** E[Y(t) | x, t_x, T] of every customer for one horizon t >= 0. */
   [[nodiscard]] std::vector<double> expected_purchases(double t) const {
@@ -203,19 +213,24 @@ class customer_forecast {
  private:
   static constexpr bool separable = separable_transaction_params<P>;
 
-  /** discounted_increments one customer at a time (ungrouped). */
+  [[nodiscard]] double alive(std::size_t i) const {
+    return conditional_probability_alive(params_, x_[i], t_x_[i], age_[i]);
+  }
+
+  /** discounted_increments one customer at a time (ungrouped; P(alive) computed here, once). */
   [[nodiscard]] std::vector<double> customer_by_customer(std::span<const double> horizons,
                                                          std::span<const double> divisors) const {
     return detail::per_customer(size(), [&](std::size_t i) {
       double value = 0;
       double previous = 0;
+      [[maybe_unused]] double alive_i = 0;
+      if constexpr (separable) alive_i = alive(i);
       for (std::size_t k = 0; k < horizons.size(); ++k) {
         double current = 0;
         if constexpr (separable) {
-          const double alive = alive_[i];
-          current = alive == 0 ? 0.0
-                               : alive * model_for<P>::type::alive_purchases(params_, horizons[k],
-                                                                             x_[i], age_[i]);
+          current = alive_i == 0 ? 0.0
+                                 : alive_i * model_for<P>::type::alive_purchases(
+                                                 params_, horizons[k], x_[i], age_[i]);
         } else {
           current = conditional_expected_number_of_purchases_up_to_time(params_, horizons[k],
                                                                         x_[i], t_x_[i], age_[i]);
@@ -239,18 +254,23 @@ class customer_forecast {
 
   P params_;
   std::span<const double> x_, t_x_, age_;
+  history_check histories_;
   std::vector<double> alive_;
   frequency_age_groups groups_;
 };
 
-/** Vectorised conditional_probability_alive. */
+/**
+ * Vectorised conditional_probability_alive. `histories`, when given, receives what
+ * check_histories found (the histories no customer can have; the same in every vector form).
+ */
 template <transaction_params P>
 std::vector<double> conditional_probability_alive(const P& p, std::span<const double> x,
                                                   std::span<const double> t_x,
-                                                  std::span<const double> age) {
+                                                  std::span<const double> age,
+                                                  history_check* histories = nullptr) {
   constexpr std::string_view function = "conditional_probability_alive";
   check_params(function, p);
-  check_histories(function, x, t_x, age);
+  detail::report_histories(check_histories(function, x, t_x, age), histories);
   return detail::per_customer(x.size(), [&](std::size_t i) {
     return conditional_probability_alive(p, x[i], t_x[i], age[i]);
   });
@@ -260,14 +280,15 @@ std::vector<double> conditional_probability_alive(const P& p, std::span<const do
 template <transaction_params P>
 std::vector<double> conditional_expected_number_of_purchases_up_to_time(
     const P& p, std::span<const double> t, std::span<const double> x, std::span<const double> t_x,
-    std::span<const double> age) {
+    std::span<const double> age, history_check* histories = nullptr) {
   constexpr std::string_view function = "conditional_expected_number_of_purchases_up_to_time";
   check_params(function, p);
-  check_histories(function, x, t_x, age);
+  const history_check checked = check_histories(function, x, t_x, age);
   detail::check_times(function, "t", t, x.size());
+  detail::report_histories(checked, histories);
   // One horizon for everyone (also when broadcast to every customer, as Python passes it).
   if (std::all_of(t.begin(), t.end(), [&](double value) { return value == t[0]; })) {
-    return customer_forecast<P>(function, p, x, t_x, age).expected_purchases(t[0]);
+    return customer_forecast<P>(p, x, t_x, age, checked).expected_purchases(t[0]);
   }
   return detail::per_customer(x.size(), [&](std::size_t i) {
     return conditional_expected_number_of_purchases_up_to_time(p, detail::broadcast(t, i), x[i],

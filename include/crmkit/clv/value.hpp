@@ -108,15 +108,18 @@ std::vector<double> customer_lifetime_value(const customer_forecast<P>& forecast
   return value;
 }
 
-/** customer_lifetime_value for the customers (x, t_x, T). */
+/** customer_lifetime_value for the customers (x, t_x, T); `histories` as in
+ * conditional_probability_alive. */
 template <transaction_params P>
 std::vector<double> customer_lifetime_value(const P& p, std::span<const double> x,
                                             std::span<const double> t_x,
                                             std::span<const double> age,
                                             std::span<const double> monetary_value, double months,
-                                            double discount_rate, double periods) {
+                                            double discount_rate, double periods,
+                                            history_check* histories = nullptr) {
   constexpr std::string_view function = "customer_lifetime_value";
   const customer_forecast<P> forecast(function, p, x, t_x, age);
+  detail::report_histories(forecast.histories(), histories);
   return customer_lifetime_value(forecast, monetary_value, months, discount_rate, periods);
 }
 
@@ -132,10 +135,11 @@ std::vector<double> customer_lifetime_value(const P& p, std::span<const double> 
 template <transaction_params P>
 std::vector<double> customer_lifetime_value_continuous(
     const P& p, std::span<const double> x, std::span<const double> t_x, std::span<const double> age,
-    std::span<const double> monetary_value, double months, double continuous_rate, double periods) {
+    std::span<const double> monetary_value, double months, double continuous_rate, double periods,
+    history_check* histories = nullptr) {
   constexpr std::string_view function = "customer_lifetime_value_continuous";
   check_params(function, p);
-  check_histories(function, x, t_x, age);
+  detail::report_histories(check_histories(function, x, t_x, age), histories);
   detail::check_value_inputs(function, monetary_value, x.size(), months, continuous_rate);
   check::positive(function, "periods_per_month", periods);
   if (months > max_discounted_months) {

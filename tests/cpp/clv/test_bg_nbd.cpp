@@ -328,8 +328,20 @@ TEST_CASE("predictions evaluate histories no customer has, as lifetimes' grids d
   // FHL 2005 eq. (13): with x = 0 the recency does not enter; with x > 0 and t_x = 0 it is the
   // formula at t_x = 0.
   const std::vector<double> x{0, 0, 3}, t_x{0, 7, 0}, age{39, 39, 39};
-  const auto alive = clv::conditional_probability_alive(fhl, x, t_x, age);
+  clv::history_check found;
+  const auto alive = clv::conditional_probability_alive(fhl, x, t_x, age, &found);
   CHECK(alive[1] == alive[0]);
+  // The validity pass counts them and finds the first, for the caller's one warning.
+  CHECK(found.unobservable == 2);
+  CHECK(found.first_unobservable == 1);
+  const std::vector<double> t{10};
+  CHECK(clv::check_histories("test", t_x, t_x, age).unobservable == 0);  // x = t_x: all observable
+  clv::history_check forecast_found;
+  const auto expected =
+      clv::conditional_expected_number_of_purchases_up_to_time(fhl, t, x, t_x, age, &forecast_found);
+  CHECK(forecast_found.unobservable == 2);
+  CHECK(forecast_found.first_unobservable == 1);
+  CHECK(expected[1] == expected[0]);
   const double a = fhl.a, b = fhl.b, r = fhl.r, alpha = fhl.alpha;
   CHECK(alive[2] == doctest::Approx(1 / (1 + a / (b + 2) * std::pow((alpha + 39) / alpha, r + 3)))
                         .epsilon(1e-13));

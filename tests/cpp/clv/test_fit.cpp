@@ -40,22 +40,26 @@ TEST_CASE("continuous times skip merging; the fit equals the fit on compressed p
 
 TEST_CASE("the one-pass summary check accepts exactly what the detailed checks accept") {
   const std::vector<double> x{0, 1, 3, 0x1p53}, t_x{0, 2, 7.5, 30}, age{10, 10, 12, 39};
-  CHECK(clv::detail::summaries_valid(x, t_x, age));
+  const auto summaries_valid = [](const auto& frequency, const auto& recency, const auto& ages) {
+    const auto scan = clv::detail::scan_summaries(frequency, recency, ages);
+    return scan.ranges_valid && scan.unobservable == 0;
+  };
+  CHECK(summaries_valid(x, t_x, age));
   const double nan = std::nan("");
   const std::vector<std::vector<double>> bad_x{
       {0, 1.5, 3, 1}, {0, -1, 3, 1}, {0, nan, 3, 1}, {0, 1, INFINITY, 1}, {1, 1, 3, 1}};
   for (const auto& frequency : bad_x) {
-    CHECK_FALSE(clv::detail::summaries_valid(frequency, t_x, age));
+    CHECK_FALSE(summaries_valid(frequency, t_x, age));
     CHECK_THROWS_AS(clv::check_summaries("f", frequency, t_x, age), crmkit::invalid_input);
   }
   const std::vector<std::vector<double>> bad_t_x{
       {0, 0, 7.5, 30}, {0, 2, 13, 30}, {0, nan, 7.5, 30}, {1, 2, 7.5, 30}, {0, -2, 7.5, 30}};
   for (const auto& recency : bad_t_x) {
-    CHECK_FALSE(clv::detail::summaries_valid(x, recency, age));
+    CHECK_FALSE(summaries_valid(x, recency, age));
     CHECK_THROWS_AS(clv::check_summaries("f", x, recency, age), crmkit::invalid_input);
   }
   const std::vector<double> infinite_age{10, 10, 12, INFINITY};
-  CHECK_FALSE(clv::detail::summaries_valid(x, t_x, infinite_age));
+  CHECK_FALSE(summaries_valid(x, t_x, infinite_age));
 }
 
 TEST_CASE("merge_patterns: per-part histograms merge into the histogram of all rows") {

@@ -136,13 +136,14 @@ void check_forecast_matches_scalar_forms(const P& p) {
   std::vector<double> spend(data.x.size());
   for (std::size_t i = 0; i < spend.size(); ++i) spend[i] = 10 + static_cast<double>(i % 13);
   const auto value = clv::customer_lifetime_value(forecast, spend, 12, 0.01, 4.345);
+  const auto alive = forecast.probability_alive();
   for (std::size_t i = 0; i < data.x.size(); ++i) {
     const double x = data.x[i], t_x = data.t_x[i], age = data.age[i];
     const auto group = groups.of_customer[i];
     CHECK(groups.frequency[group] == x);
     CHECK(groups.age[group] == age);
     // The same products in the same order as the scalar functions: equal to the last bit.
-    CHECK(forecast.probability_alive()[i] == clv::conditional_probability_alive(p, x, t_x, age));
+    CHECK(alive[i] == clv::conditional_probability_alive(p, x, t_x, age));
     CHECK(expected[i] ==
           clv::conditional_expected_number_of_purchases_up_to_time(p, 13.0, x, t_x, age));
     double sum = 0, previous = 0;
