@@ -135,6 +135,14 @@ class data:
     @staticmethod
     def write_csv(path: str, names: typing.List[str], columns: list) -> None: ...
 
+class BootstrapFits(typing.TypedDict):
+    draws: list[numpy.ndarray]
+    """parameters of each converged refit, in order"""
+    replicates: int
+    """refits attempted"""
+    failed: int
+    """refits that threw or did not converge"""
+
 class CalibrationHoldoutRow(typing.TypedDict):
     frequency_cal: float
     """calibration frequency (the last row: this or more)"""
@@ -181,6 +189,14 @@ class FitResult(typing.TypedDict):
     total_weight: float
     """Σ w"""
 
+class ForecastIntervals(typing.TypedDict):
+    customers: dict[str, typing.Any]
+    """per customer (empty unless per_customer)"""
+    total: dict[str, typing.Any]
+    """the sum over all customers"""
+    draws: int
+    """bootstrap replicates used (0: delta method)"""
+
 class FrequencyBin(typing.TypedDict):
     frequency: float
     """number of repeat purchases (the last bin: this or more)"""
@@ -188,6 +204,16 @@ class FrequencyBin(typing.TypedDict):
     """customers observed with it"""
     expected: float
     """Σ_i P(X(T_i) = k) (last bin: Σ_i P(X(T_i) ≥ k))"""
+
+class IntervalEstimate(typing.TypedDict):
+    estimate: float
+    """value at the fitted parameters"""
+    lower: float
+    """lower end of the interval"""
+    upper: float
+    """upper end of the interval"""
+    standard_error: float
+    """delta-method or bootstrap standard error"""
 
 class Pattern(typing.TypedDict):
     x: float
@@ -198,6 +224,14 @@ class Pattern(typing.TypedDict):
     """age T (transaction models) or ln(mean spend) (Gamma-Gamma)"""
     weight: float
     """number of customers (or the user's weight) with this row"""
+
+class PurchaseCountInterval(typing.TypedDict):
+    lower: float
+    """smallest y with P(Y <= y) >= (1 - level)/2"""
+    upper: float
+    """smallest y with P(Y <= y) >= (1 + level)/2"""
+    probability_none: float
+    """P(Y = 0)"""
 
 class clv:
     """Customer lifetime value models."""
@@ -265,6 +299,23 @@ class clv:
         @typing.overload
         def __init__(self: GammaGammaParams, **kwargs) -> None: ...
         def _asdict(self: GammaGammaParams) -> dict: ...
+    class IntervalOptions:
+        """Settings of an interval (crmkit::clv::interval_options)."""
+        level: float
+        """nominal coverage of the intervals, in (0, 1)"""
+        method: typing.Literal['delta', 'parametric_bootstrap', 'customer_bootstrap']
+        """delta (default), parametric_bootstrap or customer_bootstrap"""
+        draws: int
+        """bootstrap replicates"""
+        seed: int
+        """seed of the bootstrap streams (any thread count)"""
+        per_customer: bool
+        """also each customer's interval (else the whole base's only)"""
+        @typing.overload
+        def __init__(self: IntervalOptions) -> None: ...
+        @typing.overload
+        def __init__(self: IntervalOptions, **kwargs) -> None: ...
+        def _asdict(self: IntervalOptions) -> dict: ...
     class MbgNbdParams:
         """MBG/NBD parameters."""
         r: float
@@ -300,11 +351,17 @@ class clv:
     @staticmethod
     def bg_bb_conditional_probability_alive(params: typing.List[float[4]], m_periods_in_future: numpy.typing.NDArray[typing.Any], frequency: numpy.typing.NDArray[typing.Any], recency: numpy.typing.NDArray[typing.Any], n_periods: numpy.typing.NDArray[typing.Any]) -> numpy.typing.NDArray[typing.Any]: ...
     @staticmethod
+    def bg_bb_customer_bootstrap(params: typing.List[float], frequency: numpy.typing.NDArray[typing.Any], recency: numpy.typing.NDArray[typing.Any], T: numpy.typing.NDArray[typing.Any], weights: numpy.typing.NDArray[typing.Any], options: FitOptions, draws: int, seed: int) -> BootstrapFits: ...
+    @staticmethod
     def bg_bb_discounted_expected_residual_transactions(params: typing.List[float[4]], discount_rate: float, frequency: numpy.typing.NDArray[typing.Any], recency: numpy.typing.NDArray[typing.Any], n_periods: numpy.typing.NDArray[typing.Any]) -> numpy.typing.NDArray[typing.Any]: ...
     @staticmethod
     def bg_bb_expected_number_of_purchases_up_to_time(params: typing.List[float[4]], n_periods: numpy.typing.NDArray[typing.Any]) -> numpy.typing.NDArray[typing.Any]: ...
     @staticmethod
+    def bg_bb_expected_purchases_intervals(params: typing.List[float], covariance: numpy.typing.NDArray[typing.Any], t: float, frequency: numpy.typing.NDArray[typing.Any], recency: numpy.typing.NDArray[typing.Any], T: numpy.typing.NDArray[typing.Any], options: IntervalOptions, bootstrap: typing.List[typing.List[float]] = ...) -> ForecastIntervals: ...
+    @staticmethod
     def bg_bb_log_likelihood(params: typing.List[float[4]], frequency: numpy.typing.NDArray[typing.Any], recency: numpy.typing.NDArray[typing.Any], n_periods: numpy.typing.NDArray[typing.Any]) -> numpy.typing.NDArray[typing.Any]: ...
+    @staticmethod
+    def bg_bb_predictive_intervals(params: typing.List[float], t: float, frequency: numpy.typing.NDArray[typing.Any], recency: numpy.typing.NDArray[typing.Any], T: numpy.typing.NDArray[typing.Any], level: float) -> PurchaseCountInterval: ...
     @staticmethod
     def bg_bb_probability_of_n_purchases_up_to_time(params: typing.List[float[4]], n_periods: numpy.typing.NDArray[typing.Any], n: numpy.typing.NDArray[typing.Any]) -> numpy.typing.NDArray[typing.Any]: ...
     @staticmethod
@@ -314,13 +371,21 @@ class clv:
     @staticmethod
     def bg_nbd_conditional_probability_alive(params: typing.List[float[4]], frequency: numpy.typing.NDArray[typing.Any], recency: numpy.typing.NDArray[typing.Any], T: numpy.typing.NDArray[typing.Any]) -> tuple: ...
     @staticmethod
+    def bg_nbd_customer_bootstrap(params: typing.List[float], frequency: numpy.typing.NDArray[typing.Any], recency: numpy.typing.NDArray[typing.Any], T: numpy.typing.NDArray[typing.Any], weights: numpy.typing.NDArray[typing.Any], options: FitOptions, draws: int, seed: int) -> BootstrapFits: ...
+    @staticmethod
     def bg_nbd_customer_lifetime_value(params: typing.List[float[4]], frequency: numpy.typing.NDArray[typing.Any], recency: numpy.typing.NDArray[typing.Any], T: numpy.typing.NDArray[typing.Any], monetary_value: numpy.typing.NDArray[typing.Any], time: float, discount_rate: float, periods_per_month: float, continuous: bool = ...) -> tuple: ...
+    @staticmethod
+    def bg_nbd_customer_lifetime_value_intervals(params: typing.List[float], covariance: numpy.typing.NDArray[typing.Any], spend_params: typing.List[float], spend_covariance: numpy.typing.NDArray[typing.Any], frequency: numpy.typing.NDArray[typing.Any], recency: numpy.typing.NDArray[typing.Any], T: numpy.typing.NDArray[typing.Any], monetary_value: numpy.typing.NDArray[typing.Any], time: float, discount_rate: float, periods_per_month: float, options: IntervalOptions, bootstrap: typing.List[typing.List[float]] = ..., spend_bootstrap: typing.List[typing.List[float]] = ...) -> ForecastIntervals: ...
     @staticmethod
     def bg_nbd_expected_cumulative_transactions(params: typing.List[float[4]], birth: numpy.typing.NDArray[typing.Any], customers: numpy.typing.NDArray[typing.Any], times: numpy.typing.NDArray[typing.Any]) -> numpy.typing.NDArray[typing.Any]: ...
     @staticmethod
     def bg_nbd_expected_number_of_purchases_up_to_time(params: typing.List[float[4]], t: numpy.typing.NDArray[typing.Any]) -> numpy.typing.NDArray[typing.Any]: ...
     @staticmethod
+    def bg_nbd_expected_purchases_intervals(params: typing.List[float], covariance: numpy.typing.NDArray[typing.Any], t: float, frequency: numpy.typing.NDArray[typing.Any], recency: numpy.typing.NDArray[typing.Any], T: numpy.typing.NDArray[typing.Any], options: IntervalOptions, bootstrap: typing.List[typing.List[float]] = ...) -> ForecastIntervals: ...
+    @staticmethod
     def bg_nbd_expected_purchases_matrix(params: typing.List[float[4]], t: float, max_frequency: int, max_recency: int) -> numpy.typing.NDArray[typing.Any]: ...
+    @staticmethod
+    def bg_nbd_predictive_intervals(params: typing.List[float], t: float, frequency: numpy.typing.NDArray[typing.Any], recency: numpy.typing.NDArray[typing.Any], T: numpy.typing.NDArray[typing.Any], level: float) -> PurchaseCountInterval: ...
     @staticmethod
     def bg_nbd_probability_alive_matrix(params: typing.List[float[4]], max_frequency: int, max_recency: int) -> numpy.typing.NDArray[typing.Any]: ...
     @staticmethod
@@ -340,19 +405,31 @@ class clv:
     @staticmethod
     def gamma_gamma_conditional_expected_average_profit(params: typing.List[float[3]], frequency: numpy.typing.NDArray[typing.Any], monetary_value: numpy.typing.NDArray[typing.Any]) -> numpy.typing.NDArray[typing.Any]: ...
     @staticmethod
+    def gamma_gamma_customer_bootstrap(params: typing.List[float], frequency: numpy.typing.NDArray[typing.Any], monetary_value: numpy.typing.NDArray[typing.Any], weights: numpy.typing.NDArray[typing.Any], options: FitOptions, draws: int, seed: int) -> BootstrapFits: ...
+    @staticmethod
+    def gamma_gamma_expected_spend_intervals(params: typing.List[float], covariance: numpy.typing.NDArray[typing.Any], frequency: numpy.typing.NDArray[typing.Any], monetary_value: numpy.typing.NDArray[typing.Any], options: IntervalOptions, bootstrap: typing.List[typing.List[float]] = ...) -> ForecastIntervals: ...
+    @staticmethod
     def mbg_nbd_calibration_vs_holdout(params: typing.List[float[4]], frequency: numpy.typing.NDArray[typing.Any], recency: numpy.typing.NDArray[typing.Any], T: numpy.typing.NDArray[typing.Any], frequency_holdout: numpy.typing.NDArray[typing.Any], duration_holdout: numpy.typing.NDArray[typing.Any], max_frequency: int) -> CalibrationHoldoutRow: ...
     @staticmethod
     def mbg_nbd_conditional_expected_number_of_purchases_up_to_time(params: typing.List[float[4]], t: numpy.typing.NDArray[typing.Any], frequency: numpy.typing.NDArray[typing.Any], recency: numpy.typing.NDArray[typing.Any], T: numpy.typing.NDArray[typing.Any]) -> tuple: ...
     @staticmethod
     def mbg_nbd_conditional_probability_alive(params: typing.List[float[4]], frequency: numpy.typing.NDArray[typing.Any], recency: numpy.typing.NDArray[typing.Any], T: numpy.typing.NDArray[typing.Any]) -> tuple: ...
     @staticmethod
+    def mbg_nbd_customer_bootstrap(params: typing.List[float], frequency: numpy.typing.NDArray[typing.Any], recency: numpy.typing.NDArray[typing.Any], T: numpy.typing.NDArray[typing.Any], weights: numpy.typing.NDArray[typing.Any], options: FitOptions, draws: int, seed: int) -> BootstrapFits: ...
+    @staticmethod
     def mbg_nbd_customer_lifetime_value(params: typing.List[float[4]], frequency: numpy.typing.NDArray[typing.Any], recency: numpy.typing.NDArray[typing.Any], T: numpy.typing.NDArray[typing.Any], monetary_value: numpy.typing.NDArray[typing.Any], time: float, discount_rate: float, periods_per_month: float, continuous: bool = ...) -> tuple: ...
+    @staticmethod
+    def mbg_nbd_customer_lifetime_value_intervals(params: typing.List[float], covariance: numpy.typing.NDArray[typing.Any], spend_params: typing.List[float], spend_covariance: numpy.typing.NDArray[typing.Any], frequency: numpy.typing.NDArray[typing.Any], recency: numpy.typing.NDArray[typing.Any], T: numpy.typing.NDArray[typing.Any], monetary_value: numpy.typing.NDArray[typing.Any], time: float, discount_rate: float, periods_per_month: float, options: IntervalOptions, bootstrap: typing.List[typing.List[float]] = ..., spend_bootstrap: typing.List[typing.List[float]] = ...) -> ForecastIntervals: ...
     @staticmethod
     def mbg_nbd_expected_cumulative_transactions(params: typing.List[float[4]], birth: numpy.typing.NDArray[typing.Any], customers: numpy.typing.NDArray[typing.Any], times: numpy.typing.NDArray[typing.Any]) -> numpy.typing.NDArray[typing.Any]: ...
     @staticmethod
     def mbg_nbd_expected_number_of_purchases_up_to_time(params: typing.List[float[4]], t: numpy.typing.NDArray[typing.Any]) -> numpy.typing.NDArray[typing.Any]: ...
     @staticmethod
+    def mbg_nbd_expected_purchases_intervals(params: typing.List[float], covariance: numpy.typing.NDArray[typing.Any], t: float, frequency: numpy.typing.NDArray[typing.Any], recency: numpy.typing.NDArray[typing.Any], T: numpy.typing.NDArray[typing.Any], options: IntervalOptions, bootstrap: typing.List[typing.List[float]] = ...) -> ForecastIntervals: ...
+    @staticmethod
     def mbg_nbd_expected_purchases_matrix(params: typing.List[float[4]], t: float, max_frequency: int, max_recency: int) -> numpy.typing.NDArray[typing.Any]: ...
+    @staticmethod
+    def mbg_nbd_predictive_intervals(params: typing.List[float], t: float, frequency: numpy.typing.NDArray[typing.Any], recency: numpy.typing.NDArray[typing.Any], T: numpy.typing.NDArray[typing.Any], level: float) -> PurchaseCountInterval: ...
     @staticmethod
     def mbg_nbd_probability_alive_matrix(params: typing.List[float[4]], max_frequency: int, max_recency: int) -> numpy.typing.NDArray[typing.Any]: ...
     @staticmethod
@@ -361,6 +438,8 @@ class clv:
     def mbg_nbd_repeat_frequency_histogram(params: typing.List[float[4]], frequency: numpy.typing.NDArray[typing.Any], T: numpy.typing.NDArray[typing.Any], max_frequency: int) -> FrequencyBin: ...
     @staticmethod
     def merge_patterns(x: numpy.typing.NDArray[typing.Any], u: numpy.typing.NDArray[typing.Any], v: numpy.typing.NDArray[typing.Any], weights: numpy.typing.NDArray[typing.Any]) -> Pattern: ...
+    @staticmethod
+    def parameter_intervals(params: typing.List[float], covariance: numpy.typing.NDArray[typing.Any], options: IntervalOptions, bootstrap: typing.List[typing.List[float]] = ...) -> ForecastIntervals: ...
     @staticmethod
     def pareto_nbd_calibration_vs_holdout(params: typing.List[float[4]], frequency: numpy.typing.NDArray[typing.Any], recency: numpy.typing.NDArray[typing.Any], T: numpy.typing.NDArray[typing.Any], frequency_holdout: numpy.typing.NDArray[typing.Any], duration_holdout: numpy.typing.NDArray[typing.Any], max_frequency: int) -> CalibrationHoldoutRow: ...
     @staticmethod
@@ -372,7 +451,11 @@ class clv:
     @staticmethod
     def pareto_nbd_conditional_probability_of_n_purchases_up_to_time(params: typing.List[float[4]], n: numpy.typing.NDArray[typing.Any], t: numpy.typing.NDArray[typing.Any], frequency: numpy.typing.NDArray[typing.Any], recency: numpy.typing.NDArray[typing.Any], T: numpy.typing.NDArray[typing.Any]) -> tuple: ...
     @staticmethod
+    def pareto_nbd_customer_bootstrap(params: typing.List[float], frequency: numpy.typing.NDArray[typing.Any], recency: numpy.typing.NDArray[typing.Any], T: numpy.typing.NDArray[typing.Any], weights: numpy.typing.NDArray[typing.Any], options: FitOptions, draws: int, seed: int) -> BootstrapFits: ...
+    @staticmethod
     def pareto_nbd_customer_lifetime_value(params: typing.List[float[4]], frequency: numpy.typing.NDArray[typing.Any], recency: numpy.typing.NDArray[typing.Any], T: numpy.typing.NDArray[typing.Any], monetary_value: numpy.typing.NDArray[typing.Any], time: float, discount_rate: float, periods_per_month: float, continuous: bool = ...) -> tuple: ...
+    @staticmethod
+    def pareto_nbd_customer_lifetime_value_intervals(params: typing.List[float], covariance: numpy.typing.NDArray[typing.Any], spend_params: typing.List[float], spend_covariance: numpy.typing.NDArray[typing.Any], frequency: numpy.typing.NDArray[typing.Any], recency: numpy.typing.NDArray[typing.Any], T: numpy.typing.NDArray[typing.Any], monetary_value: numpy.typing.NDArray[typing.Any], time: float, discount_rate: float, periods_per_month: float, options: IntervalOptions, bootstrap: typing.List[typing.List[float]] = ..., spend_bootstrap: typing.List[typing.List[float]] = ...) -> ForecastIntervals: ...
     @staticmethod
     def pareto_nbd_discounted_expected_residual_transactions(params: typing.List[float[4]], discount_rate: float, frequency: numpy.typing.NDArray[typing.Any], recency: numpy.typing.NDArray[typing.Any], T: numpy.typing.NDArray[typing.Any]) -> tuple: ...
     @staticmethod
@@ -380,7 +463,11 @@ class clv:
     @staticmethod
     def pareto_nbd_expected_number_of_purchases_up_to_time(params: typing.List[float[4]], t: numpy.typing.NDArray[typing.Any]) -> numpy.typing.NDArray[typing.Any]: ...
     @staticmethod
+    def pareto_nbd_expected_purchases_intervals(params: typing.List[float], covariance: numpy.typing.NDArray[typing.Any], t: float, frequency: numpy.typing.NDArray[typing.Any], recency: numpy.typing.NDArray[typing.Any], T: numpy.typing.NDArray[typing.Any], options: IntervalOptions, bootstrap: typing.List[typing.List[float]] = ...) -> ForecastIntervals: ...
+    @staticmethod
     def pareto_nbd_expected_purchases_matrix(params: typing.List[float[4]], t: float, max_frequency: int, max_recency: int) -> numpy.typing.NDArray[typing.Any]: ...
+    @staticmethod
+    def pareto_nbd_predictive_intervals(params: typing.List[float], t: float, frequency: numpy.typing.NDArray[typing.Any], recency: numpy.typing.NDArray[typing.Any], T: numpy.typing.NDArray[typing.Any], level: float) -> PurchaseCountInterval: ...
     @staticmethod
     def pareto_nbd_probability_alive_matrix(params: typing.List[float[4]], max_frequency: int, max_recency: int) -> numpy.typing.NDArray[typing.Any]: ...
     @staticmethod

@@ -48,3 +48,24 @@ def test_both_sections_are_in_the_page(report):
     assert f"{well['mape']:.1%}" in page
     holdout = curve.iloc[-1]
     assert abs(holdout["predicted"] / holdout["actual"] - 1) < 0.2
+
+
+def test_a_sampled_width_is_the_whole_bases_width(report, monkeypatch):
+    # Above SAMPLE customers the widths come from a systematic sample: with the whole base's fit
+    # a total's relative width is nearly the sample's, and the centre stays the whole base's.
+    customers = report.tables["customers"]
+    whole = _report_trust.how_sure(customers, 13, 12, 0.01, 4.345)
+    assert "sample" not in _report_trust.how_well(customers, None, float("nan"))
+    monkeypatch.setattr(_report_trust, "SAMPLE", len(customers) // 3)
+    sampled = _report_trust.how_sure(customers, 13, 12, 0.01, 4.345)
+    assert sampled["sample"] == (len(customers) // 3, len(customers))
+    for name in ("purchases", "value"):
+        full, part = whole[name].total, sampled[name].total
+        assert part["estimate"] == pytest.approx(full["estimate"], rel=1e-9)
+        for end in ("lower", "upper"):
+            assert part[end] / part["estimate"] == pytest.approx(full[end] / full["estimate"],
+                                                                 rel=0.02)
+    monkeypatch.setattr(_report_trust, "COMPARISON_SAMPLE", 1000)
+    well = _report_trust.how_well(customers, None, float("nan"))
+    assert well["sample"] == (1000, len(customers))
+    assert set(well["comparison"].index) == {"BG/NBD", "MBG/NBD", "Pareto/NBD"}
