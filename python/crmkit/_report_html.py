@@ -303,7 +303,8 @@ def render_html(report, title: str, source: str, rows: int, text: Optional[Text]
         "</div>", _table(tables["model_parameters"], rows, text), "</section>",
     ]
     parts += getattr(report, "sections", [])
-    parts.append(render_trust(getattr(report, "trust", None), lambda frame: _table(frame, rows)))
+    parts.append(render_trust(getattr(report, "trust", None),
+                              lambda frame: _table(frame, rows, text), text))
     if report.notes:
         parts.append(f'<section id="notes"><h2>{text("notes.heading")}</h2><ul class="notes">')
         parts += [f"<li>{_note(note, code, text)}</li>"

@@ -203,6 +203,64 @@ MESSAGES: Dict[str, Dict[str, str]] = {
     "note.survey_invalid_answers": {"en": "Invalid survey answers", "zh": "无效的问卷回答"},
     "note.survey_small_sample": {"en": "Few survey answers", "zh": "问卷样本偏少"},
     "note.few_distinct_profiles": {"en": "Few distinct customers", "zh": "不同的客户画像太少"},
+    "trust.sure.heading": {"en": "How sure: intervals on the headline numbers",
+                           "zh": "有多确定：核心指标的区间"},
+    "trust.sure.explain": {
+        "en": ("The models were fitted to this log, and a different draw of the same kind of "
+               "customers would have given somewhat different parameters. The ranges below carry "
+               "that uncertainty (delta method from the fits' covariance, {level:.0%} intervals): "
+               "had the data been drawn again, the number would fall in its range about "
+               "{level:.0%} of the time. They do not say how much any one customer will buy, "
+               "which varies far more."),
+        "zh": ("模型是用这份交易记录拟合的；换一批同类客户，参数会略有不同。下面的区间反映了这种不确定性"
+               "（由拟合的协方差按 delta 方法计算，{level:.0%} 区间）：若重新抽取数据，该数字约有 "
+               "{level:.0%} 的概率落在区间内。区间并不说明某一位客户会买多少，个体差异要大得多。")},
+    "trust.sure.sampled": {
+        "en": (" The ranges' widths were computed on a systematic sample of {sample:,} of the "
+               "{customers:,} customers (a total's relative width does not depend on how many "
+               "customers it adds up); their centres are the whole base's numbers."),
+        "zh": ("区间宽度按 {customers:,} 位客户中的 {sample:,} 位等距样本计算（合计值的相对宽度与相加的"
+               "客户数无关）；区间中心是全体客户的数值。")},
+    "trust.sure.purchases": {"en": "Expected purchases, next {weeks} weeks",
+                             "zh": "未来 {weeks} 周预期购买次数"},
+    "trust.sure.value": {"en": "Expected value, next {months} months",
+                         "zh": "未来 {months} 个月预期价值"},
+    "trust.sure.parameters": {"en": "Model parameters with their {level:.0%} intervals",
+                              "zh": "模型参数及其 {level:.0%} 区间"},
+    "trust.well.heading": {"en": "How well it predicted", "zh": "预测得有多准"},
+    "trust.well.tracking": {
+        "en": ("Fitted on the calibration period only, the purchase model predicted the "
+               "cumulative repeat purchases of the holdout weeks with a mean absolute percentage "
+               "error of {mape:.1%} (counted from the start of the log; {holdout_mape:.1%} "
+               "counting the holdout's purchases alone)."),
+        "zh": ("仅用校准期拟合时，购买模型对留出期累计重复购买的预测平均绝对百分比误差为 {mape:.1%}"
+               "（从记录开始累计；只计留出期内的购买则为 {holdout_mape:.1%}）。")},
+    "trust.well.no_tracking": {
+        "en": ("The log is too short for a calibration / holdout check, so there is no holdout "
+               "score."),
+        "zh": "记录太短，无法做校准期 / 留出期检验，因此没有留出期得分。"},
+    "trust.well.comparison": {
+        "en": ("Three purchase models fitted to the whole log, by information criteria (lower is "
+               "better; ΔBIC above 10 is strong evidence against a model)."),
+        "zh": "用全部记录拟合的三个购买模型，按信息准则比较（越低越好；ΔBIC 大于 10 是否定该模型的有力证据）。"},
+    "trust.well.comparison_sampled": {
+        "en": ("Three purchase models fitted to a systematic sample of {sample:,} of the "
+               "{customers:,} customers, by information criteria (lower is better; ΔBIC above "
+               "10 is strong evidence against a model)."),
+        "zh": ("用 {customers:,} 位客户中的 {sample:,} 位等距样本拟合的三个购买模型，按信息准则比较"
+               "（越低越好；ΔBIC 大于 10 是否定该模型的有力证据）。")},
+    "trust.well.chosen": {"en": "Chosen: {chosen}. {reason}", "zh": "选用：{chosen}。{reason}"},
+    "trust.well.kept": {
+        "en": (" The report's numbers use BG/NBD; {chosen} would fit better, so read its "
+               "forecasts with that in mind."),
+        "zh": "报告中的数字使用 BG/NBD；{chosen} 拟合得更好，阅读预测时请记住这一点。"},
+    "trust.well.reason_best": {"en": "It has the lowest BIC ({bic:,.1f}).",
+                               "zh": "它的 BIC 最低（{bic:,.1f}）。"},
+    "trust.well.reason_close": {
+        "en": ("It has the lowest BIC ({bic:,.1f}); {runner_up} is within {gap:.1f}, so the "
+               "data barely tell them apart."),
+        "zh": "它的 BIC 最低（{bic:,.1f}）；{runner_up} 只差 {gap:.1f}，数据几乎无法区分两者。"},
+
     "note.warning": {"en": "Warning", "zh": "计算提示"},
     "note.no_cjk_font": {"en": "No font for the language", "zh": "缺少中文字体"},
 }
@@ -235,6 +293,9 @@ COLUMNS: Dict[str, Dict[str, str]] = {
         "frequency_cal": "校准期重复购买次数", "frequency_holdout": "留出期实际购买",
         "model_predictions": "模型预测", "actual": "实际", "predicted": "预测", "expected": "预期",
         "stage on {day}": "{day} 时的阶段",
+        "lower end": "下限", "upper end": "上限", "range as a share of the estimate": "区间宽度占估计值比例",
+        "log_likelihood": "对数似然", "parameters": "参数个数", "aic": "赤池信息准则（AIC）", "bic": "贝叶斯信息准则（BIC）",
+        "delta_bic": "BIC 差值（ΔBIC）",
     },
 }
 

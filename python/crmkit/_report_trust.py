@@ -1,8 +1,8 @@
 """The report's two sections on trust (issue #16): "how sure" (intervals on the headline
 numbers) and "how well it predicted" (the holdout tracking score and the model comparison).
 
-All their words are in HOW_SURE_TEXT and HOW_WELL_TEXT (plain English literals, one place per
-section, ready for a message catalogue). The numbers come from crmkit.intervals and
+Their words are the report catalogue's "trust.sure.*" and "trust.well.*" entries
+(crmkit._report_text); HOW_SURE_TEXT and HOW_WELL_TEXT are their English forms. The numbers come from crmkit.intervals and
 crmkit.evaluate on the customer table the pipeline produced: BG/NBD refitted on its
 (frequency, recency, T) columns sees exactly the pipeline's fitting patterns (pipeline
 whole_periods.hpp: "exactly clv::transaction_patterns of the columns"), so the estimates, and
@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from . import evaluate, intervals
+from ._report_text import MESSAGES, Text
 from .clv import BetaGeoFitter, GammaGammaFitter, ModifiedBetaGeoFitter, ParetoNBDFitter
 
 #: Nominal coverage of the report's intervals.
@@ -31,47 +32,17 @@ SAMPLE = 100_000
 #: The model comparison's sample (Pareto/NBD's fit is the slow one: about 0.45 s at this size).
 COMPARISON_SAMPLE = 5_000
 
-HOW_SURE_TEXT = {
-    "heading": "How sure: intervals on the headline numbers",
-    "explain": (
-        "The models were fitted to this log, and a different draw of the same kind of customers "
-        "would have given somewhat different parameters. The ranges below carry that "
-        "uncertainty (delta method from the fits' covariance, {level:.0%} intervals): had the "
-        "data been drawn again, the number would fall in its range about {level:.0%} of the "
-        "time. They do not say how much any one customer will buy, which varies far more."),
-    "sampled": (" The ranges' widths were computed on a systematic sample of {sample:,} of the "
-                "{customers:,} customers (a total's relative width does not depend on how many "
-                "customers it adds up); their centres are the whole base's numbers."),
-    "purchases": "Expected purchases, next {weeks} weeks",
-    "value": "Expected value, next {months} months",
-    "columns": {"estimate": "estimate", "lower": "lower end", "upper": "upper end",
-                "relative_width": "range as a share of the estimate"},
-    "parameters": "Model parameters with their {level:.0%} intervals",
-}
 
-HOW_WELL_TEXT = {
-    "heading": "How well it predicted",
-    "tracking": (
-        "Fitted on the calibration period only, the purchase model predicted the cumulative "
-        "repeat purchases of the holdout weeks with a mean absolute percentage error of "
-        "{mape:.1%} (counted from the start of the log; {holdout_mape:.1%} counting the holdout's "
-        "purchases alone)."),
-    "no_tracking": ("The log is too short for a calibration / holdout check, so there is no "
-                    "holdout score."),
-    "comparison": (
-        "Three purchase models fitted to the whole log, by information criteria (lower is "
-        "better; ΔBIC above 10 is strong evidence against a model)."),
-    "comparison_sampled": (
-        "Three purchase models fitted to a systematic sample of {sample:,} of the {customers:,} "
-        "customers, by information criteria (lower is better; ΔBIC above 10 is strong evidence "
-        "against a model)."),
-    "chosen": "Chosen: {chosen}. {reason}",
-    "kept": (" The report's numbers use BG/NBD; {chosen} would fit better, so read its "
-             "forecasts with that in mind."),
-    "reason_best": "It has the lowest BIC ({bic:,.1f}).",
-    "reason_close": ("It has the lowest BIC ({bic:,.1f}); {runner_up} is within {gap:.1f}, so "
-                     "the data barely tell them apart."),
-}
+def _english(prefix: str) -> Dict[str, str]:
+    return {key[len(prefix):]: texts["en"] for key, texts in MESSAGES.items()
+            if key.startswith(prefix)}
+
+
+#: The sections' English words (their zh forms are in the report's catalogue, crmkit._report_text).
+HOW_SURE_TEXT = dict(_english("trust.sure."),
+                     columns={"estimate": "estimate", "lower": "lower end", "upper": "upper end",
+                              "relative_width": "range as a share of the estimate"})
+HOW_WELL_TEXT = _english("trust.well.")
 
 _MODELS = {"BG/NBD": BetaGeoFitter, "MBG/NBD": ModifiedBetaGeoFitter,
            "Pareto/NBD": ParetoNBDFitter}
@@ -129,7 +100,8 @@ def how_sure(customers: pd.DataFrame, prediction_weeks: float, clv_months: float
                             intervals.parameter_intervals(ggf, level=LEVEL)])
     return {"headline": headline, "parameters": parameters, "purchases": purchases,
             "value": value, "fitters": {"BG/NBD": bgf, "Gamma-Gamma": ggf},
-            "sample": None if sample is None else (len(sample), len(customers))}
+            "sample": None if sample is None else (len(sample), len(customers)),
+            "horizons": {"weeks": int(prediction_weeks), "months": int(clv_months)}}
 
 
 def how_well(customers: pd.DataFrame, tracking: Optional[pd.DataFrame],
@@ -161,14 +133,12 @@ def how_well(customers: pd.DataFrame, tracking: Optional[pd.DataFrame],
     chosen = comparison.index[0]
     text = HOW_WELL_TEXT
     if len(comparison) > 1 and comparison["delta_bic"].iloc[1] < 2:
-        reason = text["reason_close"].format(bic=comparison["bic"].iloc[0],
-                                             runner_up=comparison.index[1],
-                                             gap=comparison["delta_bic"].iloc[1])
+        why = ("reason_close", dict(bic=comparison["bic"].iloc[0], runner_up=comparison.index[1],
+                                    gap=comparison["delta_bic"].iloc[1]))
     else:
-        reason = text["reason_best"].format(bic=comparison["bic"].iloc[0])
-    if chosen != "BG/NBD":
-        reason += text["kept"].format(chosen=chosen)
-    out["chosen"], out["reason"] = chosen, reason
+        why = ("reason_best", dict(bic=comparison["bic"].iloc[0]))
+    out["chosen"], out["why"] = chosen, why
+    out["reason"] = _reason(out, lambda key, **values: text[key].format(**values))
     return out
 
 
@@ -187,36 +157,55 @@ def trust_sections(tables: Dict[str, pd.DataFrame], calibration_period: float,
     return {"how_sure": sure, "how_well": well}
 
 
-def render_trust(trust: Optional[Dict[str, object]], table) -> str:
-    """The two sections' HTML; `table(frame)` renders a DataFrame as the report does."""
+def _reason(well: Dict[str, object], words) -> str:
+    key, values = well["why"]
+    reason = words(key, **values)
+    if well["chosen"] != "BG/NBD":
+        reason += words("kept", chosen=well["chosen"])
+    return reason
+
+
+def render_trust(trust: Optional[Dict[str, object]], table, text: Optional[Text] = None) -> str:
+    """The two sections' HTML in `text`'s language (English by default); `table(frame)` renders
+    a DataFrame as the report does."""
     if not trust:
         return ""
+    text = Text("en") if text is None else text
     sure, well = trust["how_sure"], trust["how_well"]
 
-    def paragraph(text: str) -> str:
-        return f'<p class="explain">{html.escape(text)}</p>'
+    def sure_words(key: str, **values) -> str:
+        return text(f"trust.sure.{key}", **values)
 
-    text = HOW_SURE_TEXT
-    explain = text["explain"].format(level=LEVEL)
+    def well_words(key: str, **values) -> str:
+        return text(f"trust.well.{key}", **values)
+
+    def paragraph(words: str) -> str:
+        return f'<p class="explain">{html.escape(words)}</p>'
+
+    explain = sure_words("explain", level=LEVEL)
     if sure.get("sample") is not None:
-        explain += text["sampled"].format(sample=sure["sample"][0], customers=sure["sample"][1])
-    parts = ['<section id="how-sure">', f"<h2>{html.escape(text['heading'])}</h2>",
-             paragraph(explain), table(sure["headline"]),
-             f"<h3>{html.escape(text['parameters'].format(level=LEVEL))}</h3>",
+        explain += sure_words("sampled", sample=sure["sample"][0], customers=sure["sample"][1])
+    headline = sure["headline"]
+    if "horizons" in sure:
+        headline = headline.set_axis([sure_words("purchases", weeks=sure["horizons"]["weeks"]),
+                                      sure_words("value", months=sure["horizons"]["months"])])
+    parts = ['<section id="how-sure">', f"<h2>{html.escape(sure_words('heading'))}</h2>",
+             paragraph(explain), table(headline),
+             f"<h3>{html.escape(sure_words('parameters', level=LEVEL))}</h3>",
              table(sure["parameters"]), "</section>"]
-    text = HOW_WELL_TEXT
-    parts += ['<section id="how-well">', f"<h2>{html.escape(text['heading'])}</h2>"]
+    parts += ['<section id="how-well">', f"<h2>{html.escape(well_words('heading'))}</h2>"]
     if "mape" in well:
-        parts.append(paragraph(text["tracking"].format(mape=well["mape"],
-                                                       holdout_mape=well["holdout_mape"])))
+        parts.append(paragraph(well_words("tracking", mape=well["mape"],
+                                          holdout_mape=well["holdout_mape"])))
     else:
-        parts.append(paragraph(text["no_tracking"]))
-    comparison = (text["comparison"] if well.get("sample") is None else
-                  text["comparison_sampled"].format(sample=well["sample"][0],
-                                                    customers=well["sample"][1]))
+        parts.append(paragraph(well_words("no_tracking")))
+    comparison = (well_words("comparison") if well.get("sample") is None else
+                  well_words("comparison_sampled", sample=well["sample"][0],
+                             customers=well["sample"][1]))
     parts += [paragraph(comparison),
               table(well["comparison"][["log_likelihood", "parameters", "aic", "bic",
                                         "delta_bic"]]),
-              paragraph(text["chosen"].format(chosen=well["chosen"], reason=well["reason"])),
+              paragraph(well_words("chosen", chosen=well["chosen"],
+                                   reason=_reason(well, well_words))),
               "</section>"]
     return "\n".join(parts)
