@@ -510,6 +510,26 @@ def _stages_part(frame: pd.DataFrame, customer_id_col: Any, datetime_col: Any,
     return stages.sort_index()
 
 
+def _stage_inputs(log: dd.DataFrame, customer_id_col: Any, datetime_col: Any,
+                  monetary_value_col: Any, population_gap: Optional[float], last_date: Any,
+                  npartitions, partitioned_by_customer: bool, options: dict):
+    """The checked log co-located by customer, the last date (the log's when not given; taken
+    before the shuffle so that computing it does not run the shuffle) and the stage options with
+    the required population gap and the model as parameters only."""
+    if population_gap is None:
+        raise ValueError("population_gap: required on a cluster (the population's typical gap "
+                         "is a global statistic); pass a value in periods of freq")
+    log = check_transactions(log, customer_id_col, datetime_col, monetary_value_col)
+    if last_date is None:
+        last_date = log[datetime_col].max().compute()
+    if not partitioned_by_customer:
+        log = log.shuffle(customer_id_col, npartitions=npartitions or log.npartitions)
+    options = dict(options, population_gap=population_gap)
+    if options.get("model") is not None:
+        options["model"] = parameters_only(options["model"])
+    return log, last_date, options
+
+
 def lifecycle_stages(log: dd.DataFrame, customer_id_col: Any, datetime_col: Any,
                      monetary_value_col: Any = None, *, population_gap: float, as_of: Any = None,
                      npartitions=None, partitioned_by_customer: bool = False,
@@ -523,17 +543,9 @@ def lifecycle_stages(log: dd.DataFrame, customer_id_col: Any, datetime_col: Any,
     yet merge across partitions; pass the single-machine result's ``attrs["population_gap"]``
     or your own value. With G given, every customer's stage equals the single-machine stage.
     """
-    if population_gap is None:
-        raise ValueError("population_gap: required on a cluster (the population's typical gap "
-                         "is a global statistic); pass a value in periods of freq")
-    log = check_transactions(log, customer_id_col, datetime_col, monetary_value_col)
-    if as_of is None:
-        as_of = log[datetime_col].max().compute()
-    if not partitioned_by_customer:
-        log = log.shuffle(customer_id_col, npartitions=npartitions or log.npartitions)
-    options = dict(options, population_gap=population_gap)
-    if options.get("model") is not None:
-        options["model"] = parameters_only(options["model"])
+    log, as_of, options = _stage_inputs(log, customer_id_col, datetime_col, monetary_value_col,
+                                      population_gap, as_of, npartitions,
+                                      partitioned_by_customer, options)
     sample = log._meta_nonempty
     meta = _stages_part(sample, customer_id_col, datetime_col, monetary_value_col,
                         pd.Timestamp(as_of), options, None).iloc[:0]
@@ -620,17 +632,9 @@ def stage_migration(log: dd.DataFrame, customer_id_col: Any, datetime_col: Any, 
     counts (customers co-located; ``end`` the log's last date unless given) added by a tree
     reduction, exactly the single-machine counts and rates for the same ``population_gap``
     (required, as for :func:`lifecycle_stages`; it replaces G at both dates)."""
-    if population_gap is None:
-        raise ValueError("population_gap: required on a cluster (the population's typical gap "
-                         "is a global statistic); pass a value in periods of freq")
-    log = check_transactions(log, customer_id_col, datetime_col, monetary_value_col)
-    if end is None:
-        end = log[datetime_col].max().compute()
-    if not partitioned_by_customer:
-        log = log.shuffle(customer_id_col, npartitions=npartitions or log.npartitions)
-    options = dict(options, population_gap=population_gap)
-    if options.get("model") is not None:
-        options["model"] = parameters_only(options["model"])
+    log, end, options = _stage_inputs(log, customer_id_col, datetime_col, monetary_value_col,
+                                    population_gap, end, npartitions,
+                                    partitioned_by_customer, options)
     parts = [dask.delayed(_migration_part)(part, customer_id_col, datetime_col, monetary_value_col,
                                            pd.Timestamp(start), pd.Timestamp(end), options)
              for part in log.to_delayed()]
