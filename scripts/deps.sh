@@ -8,7 +8,7 @@ packages=(
   libeigen3-dev libboost-dev libfmt-dev pybind11-dev doctest-dev
   python3-dev python3-venv python3-setuptools python3-wheel
   python3-numpy python3-pandas python3-scipy python3-matplotlib python3-sklearn
-  python3-pytest python3-hypothesis python3-mpmath
+  python3-pytest python3-pytest-timeout python3-hypothesis python3-mpmath
   python3-nbclient python3-nbformat python3-ipykernel
   chromium chromium-driver python3-selenium fonts-noto-cjk
   python3-dask python3-distributed

@@ -227,7 +227,7 @@ def _drawers(tables: Dict[str, pd.DataFrame], bg_nbd_params: Dict[str, float],
             lambda ax: plotting.plot_calibration_purchases_vs_holdout_purchases(
                 None, None, ax=ax, table=tables["calibration_vs_holdout"])),
         "cumulative_transactions": lambda: _png(lambda ax: plotting.plot_cumulative_transactions(
-            tables["cumulative_transactions"], t_cal=calibration_period, ax=ax)),
+            tables["cumulative_transactions"], t_cal=calibration_period, xlabel="week", ax=ax)),
         "stage_migration": lambda: _png(lambda ax: plotting.plot_stage_migration(
             _used(tables["stage_migration"]), ax=ax), height=5.0),
         "cohort_retention": lambda: _png(lambda ax: plotting.plot_cohort_retention(

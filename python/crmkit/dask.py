@@ -76,15 +76,19 @@ def _asan_preloaded() -> bool:
     return "libasan" in os.environ.get("LD_PRELOAD", "")
 
 
-def local_client(n_workers: int = 2, threads_per_worker: int = 1, memory_limit: Any = "2GB",
+def local_client(n_workers: int = 2, threads_per_worker: int = 1, memory_limit: Any = None,
                  processes: Optional[bool] = None, **cluster_kwargs: Any):
     """A ``distributed.Client`` on a new LocalCluster bound to 127.0.0.1 (every port chosen
     free), dashboard off.
 
     ``processes=None`` means worker processes, except when AddressSanitizer is preloaded
     (``LD_PRELOAD`` names libasan, as in CI's sanitizer run): then the workers are threads of
-    this process, so no child process inherits the sanitizer's preload. Close the client and
-    its cluster with ``client.close(); client.cluster.close()``.
+    this process, so no child process inherits the sanitizer's preload.
+
+    ``memory_limit=None`` means 2 GB per worker process, and no limit for thread workers: Dask
+    measures a thread worker's memory as the whole process's, caller included, and pauses the
+    worker (for good: the tasks then wait forever) once that passes 80% of the limit. Close the
+    client and its cluster with ``client.close(); client.cluster.close()``.
     """
     import warnings
 
@@ -92,6 +96,8 @@ def local_client(n_workers: int = 2, threads_per_worker: int = 1, memory_limit: 
 
     if processes is None:
         processes = not _asan_preloaded()
+    if memory_limit is None:
+        memory_limit = "2GB" if processes else 0
     with warnings.catch_warnings():
         # Debian's distributed 2022.12 calls tornado's deprecated make_current on start.
         warnings.filterwarnings("ignore", "make_current is deprecated", DeprecationWarning)

@@ -14,13 +14,19 @@ namespace crmkit::python {
 
 namespace py = pybind11;
 
-/** A C-contiguous float64 array, converted from any numeric sequence. */
-using double_array = py::array_t<double, py::array::c_style | py::array::forcecast>;
-/** A C-contiguous int64 array, converted from any integer sequence. */
-using int64_array = py::array_t<std::int64_t, py::array::c_style | py::array::forcecast>;
+/**
+ * A numpy array as the core reads it: C-contiguous, converted from any numeric sequence, and
+ * aligned. An unaligned array (a view at an odd offset, or a buffer unpickled by Dask) is copied
+ * on the way in: reading its elements in place through a `span<const T>` is undefined behaviour.
+ */
+template <class T>
+using core_array = py::array_t<T, py::array::c_style | py::array::forcecast |
+                                      py::detail::npy_api::NPY_ARRAY_ALIGNED_>;
+using double_array = core_array<double>;
+using int64_array = core_array<std::int64_t>;
 
 template <class T>
-std::span<const T> as_span(const py::array_t<T, py::array::c_style | py::array::forcecast>& array) {
+std::span<const T> as_span(const core_array<T>& array) {
   return {array.data(), static_cast<std::size_t>(array.size())};
 }
 

@@ -81,9 +81,7 @@ which returns a DataFrame.)doc");
           const py::handle value = values[c];
           data::csv_column column{names[c], std::span<const double>{}};
           if (py::isinstance<py::tuple>(value)) {
-            const auto codes =
-                py::cast<py::array_t<std::int32_t, py::array::c_style | py::array::forcecast>>(
-                    value.cast<py::tuple>()[0]);
+            const auto codes = py::cast<core_array<std::int32_t>>(value.cast<py::tuple>()[0]);
             labels[c] = py::cast<std::vector<std::string>>(value.cast<py::tuple>()[1]);
             kept.emplace_back(codes);
             column.values = data::coded_text{as_span(codes), labels[c]};

@@ -85,9 +85,9 @@ std::vector<data::csv_column> csv_columns(const py::list& columns, std::vector<p
     data::csv_column view{column[0].cast<std::string>(), std::span<const double>{}};
     const auto array = [&](auto type) {
       using T = decltype(type);
-      auto values = py::cast<py::array_t<T, py::array::c_style | py::array::forcecast>>(column[2]);
+      auto values = py::cast<core_array<T>>(column[2]);
       kept.push_back(values);
-      return std::span<const T>(values.data(), static_cast<std::size_t>(values.size()));
+      return as_span(values);
     };
     if (kind == "number") {
       view.values = array(double{});

@@ -251,12 +251,7 @@ rule_set_tuple rule_set_to(const segment::rfm_rule_set& set) {
           set.policy == segment::match_policy::first ? "first" : "last", set.unmatched};
 }
 
-std::span<const std::int32_t> int32_span(
-    const py::array_t<std::int32_t, py::array::c_style | py::array::forcecast>& a) {
-  return {a.data(), static_cast<std::size_t>(a.size())};
-}
-
-using int32_array = py::array_t<std::int32_t, py::array::c_style | py::array::forcecast>;
+using int32_array = core_array<std::int32_t>;
 
 void register_rfm(py::module_& module) {
   record_schema<segment::rfm_rule_report>(module, "RfmRuleReport", {"check_rule_set"});
@@ -325,8 +320,8 @@ void register_rfm(py::module_& module) {
         std::vector<std::int32_t> segments;
         {
           py::gil_scoped_release release;
-          segments = segment::assign_segments(set, int32_span(recency), int32_span(frequency),
-                                              int32_span(monetary));
+          segments = segment::assign_segments(set, as_span(recency), as_span(frequency),
+                                              as_span(monetary));
         }
         return numpy_copy(segments);
       },
@@ -355,7 +350,7 @@ void register_rfm(py::module_& module) {
       [](const int32_array& segments, const double_array& recency, const double_array& frequency,
          const double_array& monetary, const double_array& revenue) {
         const auto rows =
-            segment::segment_summary(int32_span(segments), as_span(recency), as_span(frequency),
+            segment::segment_summary(as_span(segments), as_span(recency), as_span(frequency),
                                      as_span(monetary), as_span(revenue));
         return to_columns(rows);
       },
@@ -414,7 +409,7 @@ void register_tiers_and_features(py::module_& module) {
   module.def(
       "profile_clusters",
       [](const double_array& x, const int32_array& labels, std::size_t k) {
-        const auto profile = segment::profile_clusters(as_matrix(x, "x"), int32_span(labels), k);
+        const auto profile = segment::profile_clusters(as_matrix(x, "x"), as_span(labels), k);
         return to_dict(profile);
       },
       "x"_a, "labels"_a, "k"_a, "Size, share, mean and median of every feature per cluster.");

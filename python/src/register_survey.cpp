@@ -19,7 +19,7 @@ using row_matrix = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::
 /** Grouping codes of any signed integer dtype, viewed in place when C-contiguous. */
 template <class T>
 survey::code_column keep_codes(const py::array& codes, std::vector<py::array>& keep) {
-  auto typed = py::cast<py::array_t<T, py::array::c_style | py::array::forcecast>>(codes);
+  auto typed = py::cast<core_array<T>>(codes);
   keep.push_back(typed);
   return std::span<const T>(typed.data(), static_cast<std::size_t>(typed.size()));
 }

@@ -27,3 +27,15 @@ def test_thread_count_is_settable_and_results_do_not_depend_on_it():
         assert sums[0] == sums[1] == sums[2]
     finally:
         crmkit.set_num_threads(saved)
+
+
+def test_unaligned_arrays_are_read_as_their_aligned_copies():
+    # Dask unpickles buffers at arbitrary offsets; the core must not read doubles in place there
+    # (undefined behaviour, which UBSan reports in CI's sanitizer run). Same answer, bit for bit.
+    values = np.random.default_rng(11).standard_normal(10_001)
+    raw = np.zeros(values.nbytes + 1, dtype=np.uint8)  # numpy aligns raw; raw[1:] is not
+    raw[1:] = values.view(np.uint8)
+    unaligned = np.frombuffer(raw.data[1:], dtype=np.float64)
+    assert not unaligned.flags.aligned
+    np.testing.assert_array_equal(unaligned, values)
+    assert crmkit._core._parallel_sum(unaligned, 1000) == crmkit._core._parallel_sum(values, 1000)

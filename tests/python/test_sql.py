@@ -53,7 +53,7 @@ def engine(server, log):
 
 @pytest.fixture(scope="module")
 def client():
-    client = cdask.local_client(n_workers=2, threads_per_worker=1, memory_limit="1GB")
+    client = cdask.local_client(n_workers=2, threads_per_worker=1)
     yield client
     client.close()
     client.cluster.close()
