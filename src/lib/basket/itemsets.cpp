@@ -4,10 +4,7 @@
 #include <atomic>
 #include <cmath>
 #include <limits>
-#include <memory>
-#include <mutex>
 #include <numeric>
-#include <utility>
 
 #include <fmt/format.h>
 
@@ -138,37 +135,6 @@ class miner {
   const itemset_options& options_;
   std::vector<std::uint32_t> counter_, slot_, touched_, prefix_;
   std::vector<level> levels_;
-};
-
-/**
- * Miners lent to the chunks of the search, so that their scratch (two arrays as long as the
- * frequent items) is allocated once per thread, not once per chunk: at 5·10^4 items and 256
- * chunks, allocating and zeroing it per chunk cost more than counting the pairs. A miner is
- * handed back only after a chunk that ended normally (its counters are all zero again then).
- */
-class miner_pool {
- public:
-  template <class Make>
-  std::unique_ptr<miner> take(Make&& make) {
-    {
-      const std::lock_guard lock(mutex_);
-      if (!idle_.empty()) {
-        auto lent = std::move(idle_.back());
-        idle_.pop_back();
-        return lent;
-      }
-    }
-    return make();
-  }
-
-  void give_back(std::unique_ptr<miner> returned) {
-    const std::lock_guard lock(mutex_);
-    idle_.push_back(std::move(returned));
-  }
-
- private:
-  std::mutex mutex_;
-  std::vector<std::unique_ptr<miner>> idle_;
 };
 
 /** Frequent items ranked by ascending count (ties by code); rank_of[item] = no_slot if rare. */
@@ -302,22 +268,17 @@ itemset_table frequent_itemsets(const basket_matrix& baskets, const itemset_opti
   const std::size_t grain = std::max<std::size_t>(1, frequent / 256);
   std::vector<found> parts(chunk_count(frequent, grain));
   std::atomic<std::uint64_t> total{0};
-  miner_pool miners;
   parallel_chunks(frequent, grain, [&](std::size_t chunk, std::size_t begin, std::size_t end) {
-    auto search = miners.take([&] {
-      return std::make_unique<miner>(data.ranks, frequent, min_count, options.max_len, total,
-                                     options);
-    });
+    miner search(data.ranks, frequent, min_count, options.max_len, total, options);
     for (auto r = begin; r < end; ++r) {
       std::span<const occurrence> occurrences;
       if (!data.first_offsets.empty()) {
         occurrences = {data.first.data() + data.first_offsets[r],
                        data.first_offsets[r + 1] - data.first_offsets[r]};
       }
-      search->mine(static_cast<std::uint32_t>(r), ranking.count_of_rank[r], occurrences);
+      search.mine(static_cast<std::uint32_t>(r), ranking.count_of_rank[r], occurrences);
     }
-    parts[chunk] = std::exchange(search->out, found{});
-    miners.give_back(std::move(search));
+    parts[chunk] = std::move(search.out);
   });
   return assemble(parts, ranking, n, min_count);
 }
