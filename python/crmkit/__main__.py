@@ -1,9 +1,9 @@
 """crmkit's command line: ``python -m crmkit`` (also installed as the ``crmkit`` script).
 
 ``crmkit report [transactions.csv] [--survey responses.csv] [--order-lines lines.csv] --out DIR``
-writes every table as CSV and one self-contained ``report.html`` into DIR. Without a transaction file it simulates a demo
-(purchases and survey answers). Problems with the input stop the command with one line on
-stderr and exit status 2.
+writes every table as CSV and one self-contained ``report.html`` into DIR. Without a transaction
+file it simulates a demo (purchases and survey answers). Order lines add the section "what to
+offer whom". Problems with the input stop the command with one line on stderr and exit status 2.
 
 Every other subcommand (``summary``, ``clv``, ``rfm``, ``kmeans``, ``nps``, ``lifecycle``) is the
 C++ ``crmkit`` tool's: it is handed over unchanged to the tool shipped in the package
