@@ -289,6 +289,9 @@ def test_the_command_line_names_what_is_wrong_with_order_lines(tmp_path, capsys)
         error = capsys.readouterr().err
         assert re.search(message, error), (name, error)
         assert error.count("\n") == 1, name
+    assert main(["report", "--scheduler", "local", "--order-lines", str(tmp_path / "bad_date.csv"),
+                 "--out", str(tmp_path / "out_cluster"), "--quiet"]) == 2
+    assert "--order-lines is not available with --scheduler" in capsys.readouterr().err
 
 
 def test_recommend_takes_customer_ids_of_any_type():

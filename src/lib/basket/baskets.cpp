@@ -50,12 +50,6 @@ void check_lines(const order_lines& lines, const basket_options& options) {
   }
 }
 
-template <class T>
-void reserve_on_huge_pages(std::vector<T>& vector, std::size_t size) {
-  vector.reserve(size);
-  memory::prefer_huge_pages(vector.data(), size * sizeof(T));
-}
-
 /** Sorts a basket's (item, quantity) lines by item, equal items in line order: insertion sort
  * for the few lines of most baskets (no buffer to allocate), stable_sort beyond. */
 void sort_by_item(std::vector<std::pair<std::uint32_t, double>>& basket) {
@@ -102,12 +96,12 @@ basket_matrix make_baskets(const order_lines& lines, const basket_options& optio
 
   basket_matrix out;
   const bool has_customer = !lines.customer.empty(), has_time = !lines.timestamp.empty();
-  // At most n items and n baskets: reserved on huge pages, only the pages used are touched.
-  reserve_on_huge_pages(out.items, n);
-  reserve_on_huge_pages(out.offsets, n + 1);
-  reserve_on_huge_pages(out.key, n);
-  if (has_customer) reserve_on_huge_pages(out.customer, n);
-  if (has_time) reserve_on_huge_pages(out.time, n);
+  // At most n items and n baskets (huge pages, touched only as they fill).
+  memory::reserve_large(out.items, n);
+  memory::reserve_large(out.offsets, n + 1);
+  memory::reserve_large(out.key, n);
+  if (has_customer) memory::reserve_large(out.customer, n);
+  if (has_time) memory::reserve_large(out.time, n);
   std::vector<std::pair<std::uint32_t, double>> basket;
   for (std::size_t begin = 0; begin < n;) {
     std::size_t end = begin + 1;

@@ -171,8 +171,7 @@ projection project(const basket_matrix& baskets, const item_ranking& ranking) {
   projection out;
   std::vector<std::uint32_t> row, ends;
   std::vector<std::uint64_t> per_rank(ranking.item_of_rank.size() + 1, 0);
-  out.ranks.reserve(baskets.items.size());
-  memory::prefer_huge_pages(out.ranks.data(), baskets.items.size() * sizeof(std::uint32_t));
+  memory::reserve_large(out.ranks, baskets.items.size());
   for (std::size_t b = 0; b < baskets.size(); ++b) {
     row.clear();
     for (const auto item : baskets.basket(b)) {
