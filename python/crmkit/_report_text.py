@@ -367,7 +367,7 @@ DOMAIN: Dict[str, Dict[str, Dict[str, str]]] = {
         "General value": "一般价值客户", "General development": "一般发展客户",
         "General retention": "一般保持客户", "General win-back": "一般挽留客户",
         "Other": "其他客户"}},
-    "offer_group": {"zh": {"slipping away": "正在流失的", "top value": "高价值"}},
+    "offer_group": {"zh": {"slipping away": "正在流失", "top value": "高价值"}},
     "offer_reason": {"zh": {"repurchase_due": "到期复购", "cross_sell": "交叉销售",
                             "segment_popular": "同群热销", "popular": "热销"}},
     "segment_word": {"zh": {"recent": "近期有购买", "lapsed": "久未购买", "frequent": "高频",
