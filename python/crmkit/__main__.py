@@ -1,9 +1,9 @@
 """crmkit's command line: ``python -m crmkit`` (also installed as the ``crmkit`` script).
 
-``crmkit report [transactions.csv] [--survey responses.csv] --out DIR`` writes every table as CSV
-and one self-contained ``report.html`` into DIR. Without a transaction file it simulates a demo
-(purchases and survey answers). Problems with the input stop the command with one line on
-stderr and exit status 2.
+``crmkit report [transactions.csv] [--survey responses.csv] [--order-lines lines.csv] --out DIR``
+writes every table as CSV and one self-contained ``report.html`` into DIR. Without a transaction
+file it simulates a demo (purchases and survey answers). Order lines add the section "what to
+offer whom". Problems with the input stop the command with one line on stderr and exit status 2.
 
 Every other subcommand (``summary``, ``clv``, ``rfm``, ``kmeans``, ``nps``, ``lifecycle``) is the
 C++ ``crmkit`` tool's: it is handed over unchanged to the tool shipped in the package
@@ -27,6 +27,7 @@ from ._report_input import (
     DEMO_START,
     Columns,
     ReportInputError,
+    load_order_lines,
     load_survey,
     load_transactions,
     read_survey_cells,
@@ -98,6 +99,20 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("--nps-col", help="NPS answer column of the survey file")
     report.add_argument("--csat-col", help="CSAT answer column of the survey file")
     report.add_argument("--survey-date-col", help="answer date column of the survey file")
+    report.add_argument("--order-lines", metavar="FILE",
+                        help="order lines CSV (order id, customer id, date, product id [, "
+                             "quantity]): adds the section \"what to offer whom\" (rules, "
+                             "product pairs, offers for the customers slipping away and the "
+                             "top-value customers); read with --sep and --date-format")
+    report.add_argument("--order-col", help="order id column of the order lines (default: found "
+                                            "by name, e.g. order_id, invoice)")
+    report.add_argument("--product-col", help="product id column of the order lines (default: "
+                                              "found by name, e.g. product_id, sku)")
+    report.add_argument("--lines-customer-col", help="customer id column of the order lines")
+    report.add_argument("--lines-date-col", help="date column of the order lines")
+    report.add_argument("--quantity-col", help="quantity column of the order lines (optional; "
+                                               "default: found by name, e.g. quantity, qty; "
+                                               "negative = a return)")
     report.add_argument("--rfm-rules", default=RFM_RULES,
                         help=f"RFM rule set naming the segments: {', '.join(RFMRuleSet.BUILTIN)} "
                              f"(default {RFM_RULES}, the 10-segment R x F map)")
@@ -138,6 +153,10 @@ def _transactions(arguments: argparse.Namespace, progress: Optional[TextIO], tex
 def _run(arguments: argparse.Namespace, out: TextIO) -> None:
     progress = None if arguments.quiet else sys.stderr
     if arguments.scheduler or arguments.sql_url:
+        if arguments.order_lines is not None:
+            raise ReportInputError("--order-lines is not available with --scheduler or "
+                                   "--sql-url yet; run the report on one machine for the "
+                                   "\"what to offer whom\" section")
         run_cluster_report(arguments, out, progress)
         return
     text = Text(arguments.lang)
@@ -156,9 +175,17 @@ def _run(arguments: argparse.Namespace, out: TextIO) -> None:
                              arguments.nps_col, arguments.csat_col, arguments.survey_date_col,
                              cells=survey_cells.value)
         source += text("source.survey", path=arguments.survey)
+    order_lines = None
+    if arguments.order_lines is not None:
+        order_lines = load_order_lines(
+            arguments.order_lines, log[columns.customer], columns.customer, arguments.order_col,
+            arguments.product_col, arguments.lines_customer_col, arguments.lines_date_col,
+            arguments.quantity_col, arguments.sep, arguments.date_format)
+        source += text("source.order_lines", path=arguments.order_lines)
     result = build_report(log, arguments.out, columns, survey, seed=arguments.seed,
                           progress=progress, source=source, rfm_rules=arguments.rfm_rules,
-                          lang=arguments.lang, csv_lang=arguments.csv_lang)
+                          lang=arguments.lang, csv_lang=arguments.csv_lang,
+                          order_lines=order_lines)
     for note in result.notes:
         print(f"note: {note}", file=sys.stderr)
     print(f"report written to {result.html_path} ({len(result.tables)} tables)", file=out)

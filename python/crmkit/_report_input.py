@@ -20,7 +20,7 @@ from ._csv import read_transactions
 from .data import simulate_transactions
 
 __all__ = ["ReportInputError", "Columns", "load_transactions", "load_survey",
-           "read_survey_cells", "simulate_demo"]
+           "load_order_lines", "read_survey_cells", "simulate_demo"]
 
 # Column names people commonly use, in order of preference, compared after normalisation
 # (lower case, letters and digits only).
@@ -32,6 +32,11 @@ AMOUNT_NAMES = ("amount", "revenue", "sales", "value", "order_value", "total", "
                 "monetary_value", "dollar_value", "price", "net_amount", "gross_amount")
 NPS_NAMES = ("nps", "nps_score", "score", "likelihood_to_recommend", "recommend", "ltr")
 CSAT_NAMES = ("csat", "csat_score", "satisfaction", "satisfaction_score")
+ORDER_NAMES = ("order_id", "order", "order_no", "order_number", "invoice", "invoice_no",
+               "invoiceno", "invoice_id", "transaction_id", "basket_id", "receipt_id")
+PRODUCT_NAMES = ("product_id", "product", "item_id", "item", "sku", "stockcode", "stock_code",
+                 "article", "article_id", "product_code")
+QUANTITY_NAMES = ("quantity", "qty", "units", "count")
 SURVEY_DATE_NAMES = ("date", "response_date", "survey_date", "answered_at", "submitted_at",
                      "created_at", "timestamp", "datetime")
 
@@ -286,6 +291,113 @@ def _ids_like(ids: pd.Series, customer_ids: pd.Index) -> pd.Series:
         if not numeric.isna().any():
             return numeric.astype(np.int64)
     return ids.str.strip()
+
+
+def load_order_lines(path: str, customer_ids: pd.Series, customer: str,
+                     order_col: Optional[str] = None, product_col: Optional[str] = None,
+                     customer_col: Optional[str] = None, date_col: Optional[str] = None,
+                     quantity_col: Optional[str] = None, sep: str = ",",
+                     date_format: Optional[str] = None) -> pd.DataFrame:
+    """Read order lines for the "what to offer whom" section: order id, customer id, date,
+    product id and, when present, quantity (a negative quantity is a return).
+
+    Parameters
+    ----------
+    path : str
+        The CSV file.
+    customer_ids : pandas.Series
+        The customers of the transaction log; the lines' customer ids are read with their type.
+    customer : str
+        The name the customer column takes (the transaction log's), so offers.csv joins the
+        other tables.
+    order_col, product_col, customer_col, date_col, quantity_col : str, optional
+        Column names; by default found by common names (``order_id``/``invoice``,
+        ``product_id``/``sku``/``stockcode``, ``customer_id``, ``date``/``invoice_date``,
+        ``quantity``/``qty``). The quantity is optional. Product ids are read as text.
+    sep, date_format : str
+        As for the transaction log (``--sep``, ``--date-format``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``order_id``, `customer`, ``date`` (datetime64), ``product_id`` and, when
+        present, ``quantity``.
+
+    Raises
+    ------
+    ReportInputError
+        A missing or empty file, a missing column (with the option to use), a missing id or
+        an unreadable date, quantity or customer id (file:line and the column).
+    """
+    path = os.fspath(path)
+    sep_regex = sep in (r"\s+", "whitespace")
+    header = _read_header(path, sep)
+    names = {
+        "order_id": _pick_column(header, order_col, ORDER_NAMES, "order id", "--order-col", path),
+        customer: _pick_column(header, customer_col, CUSTOMER_NAMES, "customer id",
+                               "--lines-customer-col", path),
+        "date": _pick_column(header, date_col, DATE_NAMES, "date", "--lines-date-col", path),
+        "product_id": _pick_column(header, product_col, PRODUCT_NAMES, "product id",
+                                   "--product-col", path),
+    }
+    wanted_quantity = quantity_col if quantity_col is not None else _optional(header,
+                                                                              QUANTITY_NAMES)
+    if wanted_quantity is not None:
+        names["quantity"] = _pick_column(header, wanted_quantity, QUANTITY_NAMES, "quantity",
+                                         "--quantity-col", path)
+    try:
+        raw = pd.read_csv(path, sep=r"\s+" if sep_regex else sep, dtype=str,
+                          keep_default_na=False, skipinitialspace=True, encoding="utf-8-sig",
+                          usecols=sorted(set(names.values())))
+    except (OSError, UnicodeDecodeError, ValueError, pd.errors.ParserError) as error:
+        raise ReportInputError(f"cannot read order lines {path}: {_one_line(error)}") from None
+    if len(raw) == 0:
+        raise ReportInputError(f"order lines {path} have a header but no lines; add lines or "
+                               "leave out --order-lines")
+    for role, name in names.items():
+        blank = (raw[name].str.strip() == "").to_numpy()
+        if blank.any() and role != "quantity":
+            row = int(np.flatnonzero(blank)[0])
+            raise ReportInputError(f"{path}:{row + 2}: column '{name}' is empty "
+                                   f"({int(blank.sum())} such line(s)); every line needs it")
+    lines = pd.DataFrame({"order_id": raw[names["order_id"]].str.strip()})
+    lines[customer] = _ids_like(raw[names[customer]], pd.Index(customer_ids))
+    if pd.api.types.is_integer_dtype(pd.Index(customer_ids).dtype) and not \
+            pd.api.types.is_integer_dtype(lines[customer].dtype):
+        row = int(np.flatnonzero(_numbers(raw[names[customer]]).isna().to_numpy())[0])
+        raise ReportInputError(
+            f"{path}:{row + 2}: column '{names[customer]}': {raw[names[customer]].iloc[row]!r} "
+            "is not a customer id like those of the transaction log (whole numbers); check "
+            "--lines-customer-col")
+    lines["date"] = _dates(raw[names["date"]], names["date"], path, date_format)
+    lines["product_id"] = raw[names["product_id"]].str.strip()
+    if "quantity" in names:
+        quantity = _numbers(raw[names["quantity"]])
+        bad = quantity.isna().to_numpy() | ~np.isfinite(quantity.to_numpy(dtype=float))
+        if bad.any():
+            row = int(np.flatnonzero(bad)[0])
+            raise ReportInputError(
+                f"{path}:{row + 2}: column '{names['quantity']}': "
+                f"{raw[names['quantity']].iloc[row]!r} is not a number; check --quantity-col")
+        lines["quantity"] = quantity.to_numpy(dtype=np.float64)
+    return lines
+
+
+def _dates(cells: pd.Series, name: str, path: str, date_format: Optional[str]) -> pd.Series:
+    cells = cells.str.strip()
+    if date_format is None:  # ISO dates, a time of day after them ignored (offers are by day)
+        iso = cells.str.fullmatch(r"\d{4}-\d{2}-\d{2}(?:[ T].*)?").fillna(False)
+        dates = pd.to_datetime(cells.str[:10].where(iso.to_numpy()), format="%Y-%m-%d",
+                               errors="coerce")
+    else:
+        dates = pd.to_datetime(cells, format=date_format, errors="coerce")
+    if dates.isna().any():
+        row = int(np.flatnonzero(dates.isna().to_numpy())[0])
+        hint = (f"--date-format is {date_format!r}" if date_format else
+                "give the format with --date-format, e.g. --date-format %d/%m/%Y")
+        raise ReportInputError(f"{path}:{row + 2}: column '{name}': cannot read "
+                               f"{cells.iloc[row]!r} as a date; {hint}")
+    return dates
 
 
 def simulate_demo(customers: int, seed: int) -> Tuple[pd.DataFrame, pd.DataFrame]:

@@ -34,6 +34,7 @@ MESSAGES: Dict[str, Dict[str, str]] = {
         "zh": "模拟演示数据：{customers} 位客户，自 {start} 起共 {weeks} 周，随机种子 {seed}"},
     "source.transactions": {"en": "Transactions: {path}", "zh": "交易记录：{path}"},
     "source.survey": {"en": "; survey: {path}", "zh": "；调查问卷：{path}"},
+    "source.order_lines": {"en": "; order lines: {path}", "zh": "；订单明细：{path}"},
 
     "headline.heading": {"en": "Headline numbers", "zh": "核心指标"},
     "headline.customers": {"en": "Customers", "zh": "客户数"},
@@ -261,6 +262,35 @@ MESSAGES: Dict[str, Dict[str, str]] = {
                "data barely tell them apart."),
         "zh": "它的 BIC 最低（{bic:,.1f}）；{runner_up} 只差 {gap:.1f}，数据几乎无法区分两者。"},
 
+    "cross_sell.heading": {"en": "What to offer whom", "zh": "向谁推荐什么"},
+    "cross_sell.explain": {
+        "en": ("{rules} association rules with lift above 1; the strongest product pairs first "
+               "(lift: how many times more often bought together than by chance)."),
+        "zh": "共 {rules} 条提升度大于 1 的关联规则；最强的商品组合排在前面（提升度：一起购买的频率是随机情况下的多少倍）。"},
+    "cross_sell.rules": {"en": "Rules", "zh": "关联规则"},
+    "cross_sell.offers": {
+        "en": "Offers for the customers slipping away and the top-value customers",
+        "zh": "为正在流失的客户和高价值客户推荐的商品"},
+    "cross_sell.reasons": {"en": "Offers by reason; the full list is in offers.csv.",
+                           "zh": "按推荐理由统计；完整列表见 offers.csv。"},
+    "cross_sell.group_early_warning": {"en": "Customers slipping away: what to offer",
+                                       "zh": "正在流失的客户：推荐什么"},
+    "cross_sell.group_top_customers": {"en": "Top-value customers: what to offer",
+                                       "zh": "高价值客户：推荐什么"},
+    "cross_sell.no_customers": {"en": "The report lists no such customers.",
+                                 "zh": "报告中没有这类客户。"},
+    "cross_sell.no_offers": {
+        "en": "None of these customers has order lines to recommend from.",
+        "zh": "这些客户都没有可用于推荐的订单明细。"},
+    "cross_sell.offers_column": {"en": "offers, best first", "zh": "推荐商品（按优先级）"},
+    "cross_sell.separator": {"en": "; ", "zh": "；"},
+    "cross_sell.offer": {"en": "{product} ({reason})", "zh": "{product}（{reason}）"},
+    "cross_sell.reason.repurchase_due": {"en": "due for a repurchase", "zh": "到期复购"},
+    "cross_sell.reason.cross_sell": {"en": "bought with {because}",
+                                     "zh": "常与 {because} 一起购买"},
+    "cross_sell.reason.segment_popular": {"en": "popular in the segment", "zh": "同群热销"},
+    "cross_sell.reason.popular": {"en": "popular", "zh": "热销"},
+
     "note.warning": {"en": "Warning", "zh": "计算提示"},
     "note.no_cjk_font": {"en": "No font for the language", "zh": "缺少中文字体"},
 }
@@ -296,6 +326,12 @@ COLUMNS: Dict[str, Dict[str, str]] = {
         "lower end": "下限", "upper end": "上限", "range as a share of the estimate": "区间宽度占估计值比例",
         "log_likelihood": "对数似然", "parameters": "参数个数", "aic": "赤池信息准则（AIC）", "bic": "贝叶斯信息准则（BIC）",
         "delta_bic": "BIC 差值（ΔBIC）",
+        "pair": "商品组合", "support": "支持度", "confidence": "置信度", "lift": "提升度",
+        "antecedents": "前项", "consequents": "后项", "antecedent support": "前项支持度",
+        "consequent support": "后项支持度", "leverage": "杠杆度", "conviction": "确信度",
+        "zhangs_metric": "Zhang 指标", "who": "客户类别", "rank": "排名",
+        "product_id": "商品编号", "order_id": "订单编号", "score": "得分",
+        "reason": "推荐理由", "because": "关联商品", "offers": "推荐数",
     },
 }
 
@@ -331,6 +367,9 @@ DOMAIN: Dict[str, Dict[str, Dict[str, str]]] = {
         "General value": "一般价值客户", "General development": "一般发展客户",
         "General retention": "一般保持客户", "General win-back": "一般挽留客户",
         "Other": "其他客户"}},
+    "offer_group": {"zh": {"slipping away": "正在流失", "top value": "高价值"}},
+    "offer_reason": {"zh": {"repurchase_due": "到期复购", "cross_sell": "交叉销售",
+                            "segment_popular": "同群热销", "popular": "热销"}},
     "segment_word": {"zh": {"recent": "近期有购买", "lapsed": "久未购买", "frequent": "高频",
                             "occasional": "低频", "high-spend": "高消费",
                             "low-spend": "低消费"}},

@@ -288,16 +288,24 @@ def simulate_baskets(customers: int = 2000, products: int = 500, seed: int = 1,
 
 def _history_arguments(lines: pd.DataFrame, order: str, item: str, customer: str, date: str,
                        quantity: str | None, segments):
+    """The C++ arguments of a customer history, the product labels, the segment arguments and
+    the customer ids of the codes (None when the ids are integers, passed as they are)."""
     arguments, _, labels = _line_arguments(lines, order, item, quantity, customer, date, "order")
     customer_keys = pd.Series(lines[customer])
+    customers = None
     if not pd.api.types.is_integer_dtype(customer_keys.dtype):
-        raise ValueError(f"customer = {customer!r}: customer ids must be integers")
+        customers = pd.Index(pd.unique(customer_keys))
+        arguments["customer"] = customers.get_indexer(customer_keys).astype(np.int64)
     extra = {}
     if segments is not None:
         segments = pd.Series(segments)
-        extra = dict(segment_customer=segments.index.to_numpy(np.int64),
+        keys = segments.index
+        if customers is not None:
+            known = customers.get_indexer(keys) >= 0
+            segments, keys = segments[known], customers.get_indexer(keys[known])
+        extra = dict(segment_customer=np.asarray(keys, dtype=np.int64),
                      segment=_int64_keys(segments, "segments"))
-    return arguments, labels, extra
+    return arguments, labels, extra, customers
 
 
 def _day_of(value, dates: pd.Series) -> int:
@@ -321,7 +329,7 @@ def recommend(lines: pd.DataFrame, k: int = 10, as_of=None, horizon: int = 30, *
               min_pair_count: int = 5) -> pd.DataFrame:
     """What to offer whom: top-``k`` products per customer, each with its reason.
 
-    ``lines`` are order lines (integer customer ids; ``date`` as dates or whole days). History
+    ``lines`` are order lines (customer ids of any type; ``date`` as dates or whole days). History
     is every order before ``as_of`` (default: after the last); scores estimate the chance of a
     purchase in the next ``horizon`` days. Reasons: ``repurchase_due`` (a product bought
     regularly whose cycle falls due), ``cross_sell`` (bought with a product the customer owns:
@@ -331,16 +339,17 @@ def recommend(lines: pd.DataFrame, k: int = 10, as_of=None, horizon: int = 30, *
     Owned products are offered again only as repurchases unless ``owned_weight`` > 0. Returns
     customer, rank, product, score, reason, because.
     """
-    arguments, labels, extra = _history_arguments(lines, order, item, customer, date, quantity,
-                                                  segments)
+    arguments, labels, extra, customers = _history_arguments(lines, order, item, customer, date,
+                                                             quantity, segments)
     options = _recommend_options(lines, date, k, as_of, horizon, owned_weight, min_lift,
                                  min_pair_count)
     table = _basket.recommend(**arguments, options=options, **extra)
     reasons = np.asarray(_basket.REASONS, dtype=object)
     because = np.asarray(table["because"], dtype=np.int64)
     named = np.asarray(labels, dtype=object)
+    ids = np.asarray(table["customer"], dtype=np.int64)
     return pd.DataFrame({
-        customer: table["customer"],
+        customer: ids if customers is None else customers[ids],
         "rank": table["rank"],
         item: named[np.asarray(table["item"], dtype=np.int64)],
         "score": table["score"],
@@ -361,8 +370,8 @@ def evaluate_recommendations(lines: pd.DataFrame, as_of, horizon: int = 30, k: i
     and personal-frequency baselines. One row per method: precision, recall, hit_rate, ndcg
     (all @k), recall_repeat / recall_new (recall of products bought before / new to the
     customer) and the number of customers scored."""
-    arguments, _, extra = _history_arguments(lines, order, item, customer, date, quantity,
-                                             segments)
+    arguments, _, extra, _ = _history_arguments(lines, order, item, customer, date, quantity,
+                                                segments)
     options = _recommend_options(lines, date, k, as_of, horizon, owned_weight, min_lift,
                                  min_pair_count)
     table = dict(_basket.evaluate_recommendations(**arguments, options=options, **extra))

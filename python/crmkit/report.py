@@ -36,7 +36,7 @@ import numpy as np
 import pandas as pd
 
 from . import _core
-from ._report_basket import cross_sell_html, cross_sell_tables
+from ._report_basket import cross_sell_csv, cross_sell_html, cross_sell_tables
 from . import _report_trust
 from ._report_html import render_html
 from ._report_input import Columns, ReportInputError
@@ -338,6 +338,17 @@ def _add_trust_sections(report: Report, result, step) -> None:
         report.notes.append(f"intervals and model comparison not available: {_one_line(error)}")
 
 
+def _cross_sell(order_lines: pd.DataFrame, tables: Dict[str, pd.DataFrame],
+                customer: str) -> Dict[str, pd.DataFrame]:
+    """The "what to offer whom" tables (crmkit._report_basket); order lines the basket methods
+    refuse stop the report with their reason."""
+    quantity = "quantity" if "quantity" in order_lines.columns else None
+    try:
+        return cross_sell_tables(order_lines, tables, customer=customer, quantity=quantity)
+    except (ValueError, TypeError) as error:
+        raise ReportInputError(f"order lines: {_one_line(error)}") from None
+
+
 def build_report(log: pd.DataFrame, out_dir: str, columns: Columns = Columns("customer_id", "date",
                                                                             "amount"),
                  survey: Optional[pd.DataFrame] = None, seed: int = 0,
@@ -376,8 +387,11 @@ def build_report(log: pd.DataFrame, out_dir: str, columns: Columns = Columns("cu
         Language of the CSV files' column names and of the names of stages, tiers and segments
         in them (numbers and dates stay machine-readable). ``Report.tables`` stay English.
     order_lines : pandas.DataFrame, optional
-        Order lines (``order_id``, the customer column, ``date``, ``product_id``): adds the
-        section "what to offer whom" (cross_sell_rules, cross_sell_pairs and offers tables).
+        Order lines (``order_id``, the customer column, ``date``, ``product_id`` and optionally
+        ``quantity``, negative for a return): adds the section "what to offer whom"
+        (cross_sell_rules, cross_sell_pairs and offers tables; offers for the early-warning and
+        the top-value customers). ``python -m crmkit report --order-lines FILE`` reads them
+        (:func:`crmkit._report_input.load_order_lines`).
 
     Returns
     -------
@@ -427,9 +441,10 @@ def build_report(log: pd.DataFrame, out_dir: str, columns: Columns = Columns("cu
     extra_tables = {}
     if order_lines is not None:
         step(f"cross-sell: frequent itemsets, rules and offers of {len(order_lines):,} order lines")
-        extra_tables = cross_sell_tables(order_lines, report.tables, customer=columns.customer)
+        extra_tables = _cross_sell(order_lines, report.tables, columns.customer)
         report.tables.update(extra_tables)
-        report.sections.append(cross_sell_html(extra_tables, TABLE_ROWS_IN_HTML))
+        report.sections.append(cross_sell_html(report.tables, TABLE_ROWS_IN_HTML, text,
+                                               customer=columns.customer))
     _add_trust_sections(report, result, step)
 
     try:
@@ -448,7 +463,8 @@ def build_report(log: pd.DataFrame, out_dir: str, columns: Columns = Columns("cu
         finally:
             seconds = _wait_for_tables(writing, out_dir)
         for name, frame in extra_tables.items():
-            frame.to_csv(folder.path_of(f"{name}.csv"), index=False)
+            cross_sell_csv(frame, Text(csv_lang)).to_csv(folder.path_of(f"{name}.csv"),
+                                                         index=False)
         step(f"wrote {len(taken)} CSV tables in {seconds:.2f} s, alongside the plots")
         step("writing report.html and plots")
         for name, png in report.plots.items():

@@ -1,4 +1,5 @@
 #include <crmkit/basket.hpp>
+#include <crmkit/core/memory.hpp>
 
 #include <cstdint>
 #include <optional>
@@ -18,7 +19,7 @@ using namespace pybind11::literals;
 
 /** An int64 column as 32-bit item codes, each checked to lie in [0, 2^32 - 1). */
 std::vector<std::uint32_t> item_codes(const int64_array& codes, const char* argument) {
-  std::vector<std::uint32_t> out(static_cast<std::size_t>(codes.size()));
+  auto out = memory::large_vector<std::uint32_t>(static_cast<std::size_t>(codes.size()));
   const auto in = as_span(codes);
   for (std::size_t i = 0; i < in.size(); ++i) {
     if (in[i] < 0 || in[i] >= std::int64_t{0xffffffff}) {

@@ -1,5 +1,6 @@
 """crmkit.fpgrowth / association_rules against brute-force counts (itertools over every subset)."""
 
+import re
 from itertools import combinations
 
 import numpy as np
@@ -184,22 +185,122 @@ def test_recommend_and_evaluate():
         crmkit.recommend(lines, date="when")
 
 
-def test_report_section_what_to_offer_whom(tmp_path):
-    from crmkit.report import build_report
-
-    sim = crmkit.simulate_baskets(customers=600, seed=2)
-    lines = sim["lines"]
+def _report_input(customers=400, seed=2):
+    """Simulated order lines in which a quarter of the customers stop buying after day 150 (so
+    the report's early-warning list is not empty), and the transaction log of their orders."""
+    lines = crmkit.simulate_baskets(customers=customers, seed=seed)["lines"]
+    stopped = (lines["customer_id"] % 4 == 0) & (lines["day"] >= 150)
+    lines = lines[~stopped.to_numpy()]
     lines = lines.assign(date=pd.Timestamp("2024-01-01") + pd.to_timedelta(lines["day"], "D"))
     log = lines.groupby("order_id").agg(customer_id=("customer_id", "first"),
                                         date=("date", "first"),
                                         amount=("product_id", "size")).reset_index(drop=True)
+    return lines, log
+
+
+def _check_offers_follow_the_lists(offers, early_warning, top_customers, k=5):
+    """Both groups have offers; each group's customers come from its list, in the list's order,
+    with k ranked offers each; a customer in both lists is offered to once, as slipping away."""
+    for group, listed in (("slipping away", early_warning), ("top value", top_customers)):
+        chosen = offers[offers["who"] == group]
+        assert len(chosen) > 0, group
+        order = list(dict.fromkeys(chosen["customer_id"]))
+        assert order == [c for c in listed if c in set(order)], group
+        assert all(ranks == list(range(1, k + 1))
+                   for ranks in chosen.groupby("customer_id")["rank"].apply(list))
+    assert not offers.duplicated(["customer_id", "rank"]).any()
+    both = set(early_warning) & set(top_customers)
+    assert set(offers.loc[offers["customer_id"].isin(both), "who"]) <= {"slipping away"}
+
+
+def test_report_section_what_to_offer_whom(tmp_path):
+    from crmkit.report import build_report
+
+    lines, log = _report_input()
     report = build_report(log, str(tmp_path / "out"), progress=None, order_lines=lines)
     for name in ("cross_sell_rules", "cross_sell_pairs", "offers"):
         assert (tmp_path / "out" / f"{name}.csv").exists()
-    offers = report.tables["offers"]
-    assert set(offers["who"]) <= {"slipping away", "top value"} and len(offers) > 0
-    top = set(report.tables["top_customers"].index) | set(
-        report.tables["top_customers"].get("customer_id", []))
-    assert set(offers.loc[offers["who"] == "top value", "customer_id"]) <= top
+    _check_offers_follow_the_lists(report.tables["offers"],
+                                   list(report.tables["early_warning"].index),
+                                   list(report.tables["top_customers"].index))
     page = (tmp_path / "out" / "report.html").read_text()
     assert '<section id="cross_sell"><h2>What to offer whom</h2>' in page
+    section = page[page.index('<section id="cross_sell">'):]
+    section = section[:section.index("</section>")]
+    first_slipping = report.tables["offers"].query("who == 'slipping away'")["customer_id"].iloc[0]
+    first_top = report.tables["offers"].query("who == 'top value'")["customer_id"].iloc[0]
+    slipping = section.index("Customers slipping away: what to offer")
+    top = section.index("Top-value customers: what to offer")
+    assert slipping < section.index(f"<th>{first_slipping}</th>") < top
+    assert top < section.index(f"<th>{first_top}</th>")
+
+
+def test_the_command_line_reads_order_lines_and_writes_the_section(tmp_path):
+    from crmkit.__main__ import main
+
+    lines, log = _report_input()
+    log.to_csv(tmp_path / "log.csv", index=False)
+    # names the reader finds by itself (invoice, sku, qty) and one it is told (--lines-customer-col)
+    file = lines.rename(columns={"order_id": "invoice", "product_id": "sku",
+                                 "customer_id": "buyer"})
+    file.assign(qty=1)[["invoice", "buyer", "date", "sku", "qty"]].to_csv(
+        tmp_path / "lines.csv", index=False, date_format="%Y-%m-%d")
+    out = tmp_path / "out"
+    assert main(["report", str(tmp_path / "log.csv"), "--order-lines", str(tmp_path / "lines.csv"),
+                 "--lines-customer-col", "buyer", "--out", str(out), "--quiet"]) == 0
+    offers = pd.read_csv(out / "offers.csv")
+    assert list(offers.columns) == ["customer_id", "who", "rank", "product_id", "score", "reason",
+                                    "because"]
+    _check_offers_follow_the_lists(offers, list(pd.read_csv(out / "early_warning.csv")
+                                                .iloc[:, 0]),
+                                   list(pd.read_csv(out / "top_customers.csv").iloc[:, 0]))
+    pairs = pd.read_csv(out / "cross_sell_pairs.csv")
+    assert len(pairs) > 0 and (pairs["lift"] >= 1).all()
+    page = (out / "report.html").read_text()
+    assert '<section id="cross_sell">' in page and "; order lines: " in page
+
+
+def test_the_command_line_names_what_is_wrong_with_order_lines(tmp_path, capsys):
+    from crmkit.__main__ import main
+
+    lines, log = _report_input(customers=200)
+    log.to_csv(tmp_path / "log.csv", index=False)
+    cases = {
+        "no_product": (lines[["order_id", "customer_id", "date"]], [],
+                       r"column 'product_id' not found in .*no_product.csv .*--product-col NAME"),
+        "bad_date": (lines.assign(date=lines["date"].astype(str).where(
+            np.arange(len(lines)) != 3, "31/12/2024")), [],
+                     r"bad_date.csv:5: column 'date': cannot read '31/12/2024' as a date; .*"
+                     "--date-format"),
+        "bad_customer": (lines.assign(customer_id=lines["customer_id"].astype(str).where(
+            np.arange(len(lines)) != 0, "c7")), [],
+                         r"bad_customer.csv:2: column 'customer_id': 'c7' is not a customer id"),
+        "bad_quantity": (lines.assign(quantity="x"), [],
+                         r"bad_quantity.csv:2: column 'quantity': 'x' is not a number"),
+        "wrong_option": (lines, ["--order-col", "orderid"],
+                         r"column 'orderid' \(--order-col\) not found .*did you mean 'order_id'"),
+    }
+    for name, (frame, options, message) in cases.items():
+        frame.to_csv(tmp_path / f"{name}.csv", index=False)
+        status = main(["report", str(tmp_path / "log.csv"), "--order-lines",
+                       str(tmp_path / f"{name}.csv"), *options, "--out",
+                       str(tmp_path / f"out_{name}"), "--quiet"])
+        assert status == 2, name
+        error = capsys.readouterr().err
+        assert re.search(message, error), (name, error)
+        assert error.count("\n") == 1, name
+    assert main(["report", "--scheduler", "local", "--order-lines", str(tmp_path / "bad_date.csv"),
+                 "--out", str(tmp_path / "out_cluster"), "--quiet"]) == 2
+    assert "--order-lines is not available with --scheduler" in capsys.readouterr().err
+
+
+def test_recommend_takes_customer_ids_of_any_type():
+    lines = crmkit.simulate_baskets(customers=300, seed=4)["lines"]
+    named = lines.assign(customer_id="c" + lines["customer_id"].astype(str))
+    by_number = crmkit.recommend(lines, k=3, date="day")
+    by_name = crmkit.recommend(named, k=3, date="day")
+    # the same offers whatever the ids are called; the codes follow first appearance
+    by_name["customer_id"] = by_name["customer_id"].str[1:].astype(np.int64)
+    merged = by_number.merge(by_name, on=["customer_id", "rank"], suffixes=("", "_named"))
+    assert len(merged) == len(by_number) == len(by_name)
+    assert (merged["product_id"] == merged["product_id_named"]).all()

@@ -35,13 +35,21 @@ def _cells(page, tag):
             re.findall(rf"<{tag}>(.*?)</{tag}>", page, flags=re.S)]
 
 
+def _order_lines():
+    """Order lines of the demo's customers (ids 0..CUSTOMERS-1, as simulate_demo's), 120 days
+    before its end: the report gains the "what to offer whom" section."""
+    lines = crmkit.simulate_baskets(customers=CUSTOMERS, seed=SEED, days=120)["lines"]
+    return lines.assign(date=pd.Timestamp("2025-08-01") + pd.to_timedelta(lines["day"], "D"))
+
+
 @pytest.fixture(scope="module")
 def reports(tmp_path_factory):
     log, survey = simulate_demo(CUSTOMERS, SEED)
     made = {}
     for lang in LANGUAGES:
         out = tmp_path_factory.mktemp(lang)
-        report = build_report(log, str(out), survey=survey, seed=SEED, progress=None, lang=lang)
+        report = build_report(log, str(out), survey=survey, seed=SEED, progress=None, lang=lang,
+                              order_lines=_order_lines())
         with open(report.html_path, encoding="utf-8") as handle:
             made[lang] = (out, report, handle.read())
     return log, made
@@ -96,6 +104,39 @@ def test_the_zh_tables_name_columns_stages_tiers_and_segments_in_chinese(reports
     assert {"高价值客户", "中价值客户", "低价值客户", "冠军客户"} <= cells
     assert not {"True", "False"} & cells and {"是", "否"} <= cells
     assert any(re.fullmatch(r"客群\d", cell) for cell in cells)
+
+
+def _section(page, name):
+    start = page.index(f'<section id="{name}">')
+    return page[start:page.index("</section>", start)]
+
+
+def test_the_zh_cross_sell_section_has_no_english_headings_labels_or_reasons(reports):
+    _, made = reports
+    zh, en = (_section(made[lang][2], "cross_sell") for lang in ("zh", "en"))
+    keys = ("cross_sell.heading", "cross_sell.rules", "cross_sell.offers",
+            "cross_sell.group_early_warning", "cross_sell.group_top_customers")
+    headings = re.findall(r"<h[23]>(.*?)</h[23]>", zh)
+    assert headings == [MESSAGES[key]["zh"] for key in keys] and headings[0] == "向谁推荐什么"
+    assert all(CJK.search(heading) for heading in headings)
+    assert re.findall(r"<h[23]>(.*?)</h[23]>", en) == [MESSAGES[key]["en"] for key in keys]
+    tables = made["zh"][1].tables
+    english_labels = {str(name) for table in ("cross_sell_rules", "cross_sell_pairs", "offers")
+                      for name in tables[table].columns} | {"offers", "reason", "pair"}
+    headers = set(_cells(zh, "th"))
+    assert not headers & english_labels
+    assert {"商品组合", "支持度", "置信度", "提升度", "前项", "后项", "推荐理由", "客户编号",
+            "推荐商品（按优先级）"} <= headers
+    reasons = set(tables["offers"]["reason"].astype(str))
+    assert reasons and not reasons & set(_visible_text(zh).split())
+    assert all(DOMAIN["offer_reason"]["zh"][reason] in zh for reason in reasons)
+    words = set(re.findall(r"[A-Za-z][A-Za-z.]{2,}", _visible_text(zh)))
+    assert words <= {"offers.csv", "Zhang", "inf"}  # a file, a name, a conviction of 1/0
+    # each group's first customer with offers is listed under its own heading
+    offers = tables["offers"]
+    for group, heading in (("slipping away", headings[3]), ("top value", headings[4])):
+        first = offers.loc[offers["who"] == group, "customer_id"].iloc[0]
+        assert zh.index(heading) < zh.index(f"<th>{first}</th>")
 
 
 def test_the_zh_page_writes_dates_the_chinese_way_and_groups_thousands(reports):
@@ -235,7 +276,8 @@ def test_csv_lang_zh_names_the_columns_and_things_in_chinese_with_the_same_numbe
     en_out = made["en"][0]
     _, survey = simulate_demo(CUSTOMERS, SEED)
     out = tmp_path / "zh-csv"
-    build_report(log, str(out), survey=survey, seed=SEED, progress=None, csv_lang="zh")
+    build_report(log, str(out), survey=survey, seed=SEED, progress=None, csv_lang="zh",
+                 order_lines=_order_lines())
     english = pd.read_csv(en_out / "customers.csv", index_col=0)
     chinese = pd.read_csv(out / "customers.csv", index_col=0)
     assert chinese.index.name == "客户编号"
@@ -255,3 +297,11 @@ def test_csv_lang_zh_names_the_columns_and_things_in_chinese_with_the_same_numbe
     warning = pd.read_csv(out / "early_warning.csv", index_col=0)
     assert warning["最近购买日期"].iloc[0] == pd.read_csv(en_out / "early_warning.csv")[
         "last_purchase"].iloc[0]  # dates stay ISO: machine-readable
+    offers = pd.read_csv(out / "offers.csv")
+    english_offers = pd.read_csv(en_out / "offers.csv")
+    assert list(offers.columns) == [COLUMNS["zh"][name] for name in english_offers.columns]
+    assert offers["客户类别"].tolist() == [DOMAIN["offer_group"]["zh"][group]
+                                       for group in english_offers["who"]]
+    assert offers["推荐理由"].tolist() == [DOMAIN["offer_reason"]["zh"][reason]
+                                       for reason in english_offers["reason"]]
+    np.testing.assert_array_equal(offers["得分"], english_offers["score"])

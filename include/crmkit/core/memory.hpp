@@ -32,12 +32,19 @@ inline void prefer_huge_pages([[maybe_unused]] void* data,
 #endif
 }
 
+/** Reserves room for `size` elements in `vector` on huge pages: pages are touched (and count in
+ * the resident memory) only as the vector fills, so an upper bound costs nothing unused. */
+template <class T>
+void reserve_large(std::vector<T>& vector, std::size_t size) {
+  vector.reserve(size);
+  prefer_huge_pages(vector.data(), size * sizeof(T));
+}
+
 /** A `std::vector` of `size` copies of `value` whose storage asked for huge pages before use. */
 template <class T>
 std::vector<T> large_vector(std::size_t size, const T& value = T{}) {
   std::vector<T> vector;
-  vector.reserve(size);
-  prefer_huge_pages(vector.data(), size * sizeof(T));
+  reserve_large(vector, size);
   vector.resize(size, value);
   return vector;
 }

@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "crmkit/core/check.hpp"
+#include "crmkit/core/memory.hpp"
 #include "crmkit/core/radix_sort.hpp"
 #include "sort_key.hpp"
 
@@ -49,6 +50,23 @@ void check_lines(const order_lines& lines, const basket_options& options) {
   }
 }
 
+/** Sorts a basket's (item, quantity) lines by item, equal items in line order: insertion sort
+ * for the few lines of most baskets (no buffer to allocate), stable_sort beyond. */
+void sort_by_item(std::vector<std::pair<std::uint32_t, double>>& basket) {
+  constexpr std::size_t small = 32;
+  if (basket.size() > small) {
+    std::stable_sort(basket.begin(), basket.end(),
+                     [](const auto& a, const auto& b) { return a.first < b.first; });
+    return;
+  }
+  for (std::size_t k = 1; k < basket.size(); ++k) {
+    const auto line = basket[k];
+    auto j = k;
+    for (; j > 0 && basket[j - 1].first > line.first; --j) basket[j] = basket[j - 1];
+    basket[j] = line;
+  }
+}
+
 }  // namespace
 
 basket_matrix make_baskets(const order_lines& lines, const basket_options& options) {
@@ -77,8 +95,13 @@ basket_matrix make_baskets(const order_lines& lines, const basket_options& optio
   };
 
   basket_matrix out;
-  out.items.reserve(n);
   const bool has_customer = !lines.customer.empty(), has_time = !lines.timestamp.empty();
+  // At most n items and n baskets (huge pages, touched only as they fill).
+  memory::reserve_large(out.items, n);
+  memory::reserve_large(out.offsets, n + 1);
+  memory::reserve_large(out.key, n);
+  if (has_customer) memory::reserve_large(out.customer, n);
+  if (has_time) memory::reserve_large(out.time, n);
   std::vector<std::pair<std::uint32_t, double>> basket;
   for (std::size_t begin = 0; begin < n;) {
     std::size_t end = begin + 1;
@@ -93,8 +116,7 @@ basket_matrix make_baskets(const order_lines& lines, const basket_options& optio
       out.item_count = std::max(out.item_count, lines.item[line] + 1);
       if (has_time) earliest = std::min(earliest, lines.timestamp[line]);
     }
-    std::stable_sort(basket.begin(), basket.end(),
-                     [](const auto& a, const auto& b) { return a.first < b.first; });
+    sort_by_item(basket);
     const auto first_item = out.items.size();
     for (std::size_t k = 0; k < basket.size();) {
       std::size_t next = k + 1;
@@ -119,7 +141,6 @@ basket_matrix make_baskets(const order_lines& lines, const basket_options& optio
     }
     begin = end;
   }
-  out.items.shrink_to_fit();
   return out;
 }
 
