@@ -90,6 +90,8 @@ class Report:
         (:func:`crmkit._report_trust.trust_sections`); empty if they could not be computed.
     transaction_model : str
         The purchase model fitted: "BG/NBD", "MBG/NBD" or "Pareto/NBD" (``model``).
+    transaction_log_likelihood : float
+        Its log-likelihood at the estimates in ``tables["model_parameters"]``.
     """
 
     tables: Dict[str, pd.DataFrame] = field(default_factory=dict)
@@ -101,6 +103,7 @@ class Report:
     sections: List[str] = field(default_factory=list)
     trust: Dict[str, object] = field(default_factory=dict)
     transaction_model: str = "BG/NBD"
+    transaction_log_likelihood: float = float("nan")
 
 
 class _Progress:
@@ -436,6 +439,7 @@ def build_report(log: pd.DataFrame, out_dir: str, columns: Columns = Columns("cu
         warnings.simplefilter("always")
         result, _ = _analyze(log, columns, survey, seed, rfm_rules, model)
         report.transaction_model = result.transaction_model_name
+        report.transaction_log_likelihood = result.transaction_log_likelihood
         step(f"done in the library: summaries, fitting {result.transaction_model_name} on "
              f"{result.headline['customers']:,} customers, Gamma-Gamma, k-means, RFM, tiers, "
              "lifecycle" + (", survey" if survey is not None else "") + "; tables to pandas")
