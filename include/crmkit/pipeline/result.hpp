@@ -18,7 +18,7 @@ namespace crmkit::pipeline {
 /** What kind of soft problem a note reports (the policy is in options.hpp). */
 enum class note_code : std::uint8_t {
   zero_spend_repeat_buyers,       ///< repeat buyers whose repeat purchases summed to <= 0
-  fit_not_converged,              ///< BG/NBD or Gamma-Gamma stopped before converging
+  fit_not_converged,              ///< the transaction model or Gamma-Gamma stopped early
   fit_warning,                    ///< another soft problem of a fit (e.g. infinite mean spend)
   log_too_short_for_calibration,  ///< no calibration/holdout tables
   calibration_failed,             ///< the calibration split or fit failed; no tables
