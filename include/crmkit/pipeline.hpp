@@ -10,3 +10,4 @@
 #include "crmkit/pipeline/output_folder.hpp"
 #include "crmkit/pipeline/result.hpp"
 #include "crmkit/pipeline/steps.hpp"
+#include "crmkit/pipeline/transaction_model.hpp"

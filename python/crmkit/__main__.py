@@ -35,7 +35,7 @@ from ._report_input import (
 )
 from ._report_cluster import add_cluster_arguments, run_cluster_report
 from ._report_text import LANGUAGES, Text
-from .report import RFM_RULES, _Background, build_report
+from .report import RFM_RULES, TRANSACTION_MODEL, _Background, build_report
 from .segment import RFMRuleSet
 
 __all__ = ["main", "DEMO_START", "DEMO_HORIZON_WEEKS"]
@@ -116,6 +116,10 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("--rfm-rules", default=RFM_RULES,
                         help=f"RFM rule set naming the segments: {', '.join(RFMRuleSet.BUILTIN)} "
                              f"(default {RFM_RULES}, the 10-segment R x F map)")
+    report.add_argument("--model", "--transaction-model", dest="model", default=TRANSACTION_MODEL,
+                        help="purchase model behind P(alive), expected purchases, CLV and the "
+                             "lifecycle stages: bg_nbd, mbg_nbd or pareto_nbd "
+                             f"(default {TRANSACTION_MODEL})")
     report.add_argument("--lang", default="en", choices=LANGUAGES,
                         help="language of report.html and the plots: en (default) or zh "
                              "(Chinese); the CSV tables keep their English column names")
@@ -185,7 +189,7 @@ def _run(arguments: argparse.Namespace, out: TextIO) -> None:
     result = build_report(log, arguments.out, columns, survey, seed=arguments.seed,
                           progress=progress, source=source, rfm_rules=arguments.rfm_rules,
                           lang=arguments.lang, csv_lang=arguments.csv_lang,
-                          order_lines=order_lines)
+                          order_lines=order_lines, model=arguments.model)
     for note in result.notes:
         print(f"note: {note}", file=sys.stderr)
     print(f"report written to {result.html_path} ({len(result.tables)} tables)", file=out)

@@ -801,7 +801,7 @@ class WarningList(typing.TypedDict):
 class lifecycle:
     """Relationship lifecycle stages."""
     class AliveModel:
-        """A fitted BG/NBD or MBG/NBD model refining decline and churn (crmkit::lifecycle::alive_model); params is a crmkit._core.clv.BgNbdParams or MbgNbdParams."""
+        """A fitted BG/NBD, MBG/NBD or Pareto/NBD model refining decline and churn (crmkit::lifecycle::alive_model); params is a crmkit._core.clv.BgNbdParams, MbgNbdParams or ParetoNbdParams."""
         time_unit: float
         """The model's time unit in periods of the stage calendar"""
         unit_tolerance: float
@@ -813,7 +813,7 @@ class lifecycle:
         @typing.overload
         def __init__(self: AliveModel, **kwargs) -> None: ...
         @typing.overload
-        def __init__(self: AliveModel, params: typing.Union[clv.BgNbdParams, clv.MbgNbdParams], time_unit: float = ...) -> None: ...
+        def __init__(self: AliveModel, params: typing.Union[clv.BgNbdParams, clv.MbgNbdParams, clv.ParetoNbdParams], time_unit: float = ...) -> None: ...
         def _asdict(self: AliveModel) -> dict: ...
         params: typing.Any
     RULES: tuple[str, ...]
@@ -1110,6 +1110,8 @@ class pipeline:
     """The whole customer analysis (the report)."""
     class AnalysisOptions:
         """Every constant of the analysis (crmkit::pipeline::analysis_options)."""
+        transaction_model: typing.Literal['bg_nbd', 'mbg_nbd', 'pareto_nbd']
+        """purchase model of P(alive), expected purchases, CLV, the calibration check and the lifecycle stages"""
         days_per_period: float
         """time unit of recency, T and predictions, in days (7: weeks)"""
         prediction_periods: float
@@ -1184,6 +1186,10 @@ class pipeline:
         notes: typing.Any
         table_names: typing.Any
         def take_columns(self: AnalysisResult, name: str) -> tuple: ...
+        transaction_log_likelihood: typing.Any
+        transaction_model: typing.Any
+        transaction_model_name: typing.Any
+        transaction_params: typing.Any
         def write_csv(self: AnalysisResult, name: str, path: str) -> None: ...
     class OutputFolder:
         """The report's own output folder (crmkit::pipeline::output_folder): claimed on construction (created, or cleaned of an earlier report's files listed in its .crmkit-report manifest; any other non-empty folder, a file or an unwritable path is a ValueError)."""

@@ -5,7 +5,8 @@ a database table), computed by :mod:`crmkit.dask` and written partition by parti
 Tables (into ``--out``): ``customers/part-*.csv`` (one file per partition: the summary in weeks,
 P(alive), expected purchases in 13 weeks, expected spend, 12-month CLV at 1% a month, R, F and M
 scores on the exact global scales), ``model_parameters.csv`` (parameter, model, estimate,
-standard_error; BG/NBD and Gamma-Gamma), ``rfm_scales.csv`` (dimension, bins, thresholds) and,
+standard_error; the purchase model of ``--model``, BG/NBD by default, and Gamma-Gamma),
+``rfm_scales.csv`` (dimension, bins, thresholds) and,
 for CSV input, ``skipped_rows.csv``. The single-machine report's other sections (k-means,
 survey, lifecycle, HTML) are not computed on a cluster yet.
 """
@@ -32,9 +33,9 @@ def _client(scheduler: str):
     return Client(scheduler), False
 
 
-def _parameters(bgf: Any, ggf: Any) -> pd.DataFrame:
+def _parameters(bgf: Any, ggf: Any, transaction_model: str = "bg_nbd") -> pd.DataFrame:
     rows = []
-    for model, fitter in (("bg_nbd", bgf), ("gamma_gamma", ggf)):
+    for model, fitter in ((transaction_model, bgf), ("gamma_gamma", ggf)):
         summary = fitter.summary
         for name in summary.index:
             rows.append({"parameter": name, "model": model, "estimate": summary.loc[name, "coef"],
@@ -42,18 +43,30 @@ def _parameters(bgf: Any, ggf: Any) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _transaction_fitter(model: str) -> Any:
+    """An unfitted fitter of the report's purchase model option (bg_nbd, mbg_nbd, pareto_nbd)."""
+    from .clv import BetaGeoFitter, ModifiedBetaGeoFitter, ParetoNBDFitter
+    from .report import _check_model
+
+    _check_model(model)
+    return {"bg_nbd": BetaGeoFitter, "mbg_nbd": ModifiedBetaGeoFitter,
+            "pareto_nbd": ParetoNBDFitter}[model]()
+
+
 def cluster_tables(log: Any, customer_id_col: str, datetime_col: str, monetary_value_col: str,
-                   *, partitioned_by_customer: bool = False) -> dict:
+                   *, partitioned_by_customer: bool = False, model: str = "bg_nbd") -> dict:
     """The report's cluster tables as lazy or small frames: ``customers`` (Dask),
-    ``model_parameters`` and ``rfm_scales`` (pandas)."""
+    ``model_parameters`` and ``rfm_scales`` (pandas); `model` is the purchase model."""
     from . import dask as cdask
+
+    fitter = _transaction_fitter(model)
 
     summary = cdask.summarize(log, customer_id_col, datetime_col, monetary_value_col, freq="W",
                               partitioned_by_customer=partitioned_by_customer).persist()
     rfm_view = cdask.summarize(log, customer_id_col, datetime_col, monetary_value_col, freq="W",
                                include_first_transaction=True,
                                partitioned_by_customer=partitioned_by_customer)
-    bgf = cdask.fit_transaction_model(summary)
+    bgf = cdask.fit_transaction_model(summary, fitter)
     ggf = cdask.fit_gamma_gamma(summary)
     scales = cdask.rfm_scales(rfm_view)
     scores = cdask.score_customers(summary, bgf, ggf).rename(
@@ -63,7 +76,7 @@ def cluster_tables(log: Any, customer_id_col: str, datetime_col: str, monetary_v
     scale_rows = pd.DataFrame([{"dimension": name, "bins": scale.bins,
                                 "thresholds": " ".join(repr(float(t)) for t in scale.thresholds)}
                                for name, scale in scales.items()])
-    return {"customers": customers, "model_parameters": _parameters(bgf, ggf),
+    return {"customers": customers, "model_parameters": _parameters(bgf, ggf, model),
             "rfm_scales": scale_rows}
 
 
@@ -98,7 +111,8 @@ def run_cluster_report(arguments: Any, out: TextIO, progress: Optional[TextIO]) 
         if progress is not None:
             print(f"cluster report on {client.scheduler.address}: {log.npartitions} partitions",
                   file=progress, flush=True)
-        tables = cluster_tables(log, customer, date, amount, partitioned_by_customer=by_customer)
+        tables = cluster_tables(log, customer, date, amount, partitioned_by_customer=by_customer,
+                                model=getattr(arguments, "model", "bg_nbd"))
         os.makedirs(arguments.out, exist_ok=True)
         folder = os.path.join(arguments.out, CUSTOMER_FOLDER)
         os.makedirs(folder, exist_ok=True)

@@ -128,6 +128,21 @@ def _plot(report, name: str, alt: str) -> str:
     return f'<img alt="{html.escape(alt)}" src="{_data_uri(report.plots[name])}">'
 
 
+def _transaction_model(report) -> str:
+    """The report's purchase model by name ("BG/NBD", "MBG/NBD", "Pareto/NBD")."""
+    return getattr(report, "transaction_model", "BG/NBD")
+
+
+def _fitted_model(report, text: Text) -> str:
+    """The purchase model and its estimates, from the model_parameters table."""
+    model = _transaction_model(report)
+    table = report.tables.get("model_parameters")
+    rows = [] if table is None else [(name, row["estimate"]) for name, row in table.iterrows()
+                                     if row["model"] == model]
+    parameters = ", ".join(f"{name} = {value:.4g}" for name, value in rows)
+    return text("models.fitted", model=model, parameters=parameters)
+
+
 def _paragraph(text: str) -> str:
     return f'<p class="explain">{html.escape(text)}</p>'
 
@@ -243,7 +258,7 @@ def render_html(report, title: str, source: str, rows: int, text: Optional[Text]
     ]
     parts += [
         f'<section id="value"><h2>{text("value.heading")}</h2>',
-        _paragraph(text("value.explain")),
+        _paragraph(text("value.explain", model=_transaction_model(report))),
         _tier_reading(tables["value_tiers"], text),
         _plot(report, "value_curve", text("value.plot")),
         _table(tables["value_tiers"], rows, text, "value_tier", {"split": "split"}),
@@ -296,6 +311,7 @@ def render_html(report, title: str, source: str, rows: int, text: Optional[Text]
     parts += [
         f'<section id="models"><h2>{text("models.heading")}</h2>',
         _paragraph(text("models.explain")),
+        _paragraph(_fitted_model(report, text)),
         '<div class="grid2">', _plot(report, "calibration_vs_holdout", text("models.plot_holdout")),
         _plot(report, "cumulative_transactions", text("models.plot_cumulative")),
         _plot(report, "repeat_purchases", text("models.plot_repeat")),

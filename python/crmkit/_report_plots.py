@@ -19,7 +19,7 @@ import pickle
 import sys
 import threading
 import warnings
-from typing import Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
 import pandas as pd
 
@@ -196,12 +196,18 @@ def _used(counts: pd.DataFrame) -> pd.DataFrame:
     return counts.loc[(counts.sum(axis=1) > 0).to_numpy(), (counts.sum(axis=0) > 0).to_numpy()]
 
 
-def _drawers(tables: Dict[str, pd.DataFrame], bg_nbd_params: Dict[str, float],
+def _transaction_fitter(model: Any) -> Any:
+    """The report's fitted transaction model: a crmkit fitter as given, or BG/NBD parameters (a
+    mapping r, alpha, a, b) made into one."""
+    return BetaGeoFitter.from_params(model) if isinstance(model, Mapping) else model
+
+
+def _drawers(tables: Dict[str, pd.DataFrame], bg_nbd_params: Any,
              calibration_period: float, prediction_weeks: int,
              text: Optional[Text] = None) -> Dict[str, Callable[[], bytes]]:
     tables = _labelled(tables, text)
     customers = tables["customers"]
-    bgf = BetaGeoFitter.from_params(bg_nbd_params)
+    bgf = _transaction_fitter(bg_nbd_params)
     max_frequency = min(30, int(customers["frequency"].max()))
     max_recency = int(customers["T"].max())
     return {
@@ -267,10 +273,12 @@ class PlotDrawing:
     """The report's figures as PNG bytes by name.
 
     Made before any other thread starts (it may fork a child that draws part of the figures at
-    once); :meth:`result` draws the rest here and collects the child's.
+    once); :meth:`result` draws the rest here and collects the child's. ``bg_nbd_params`` is the
+    report's fitted transaction model: a crmkit fitter (BG/NBD, MBG/NBD or Pareto/NBD) or a
+    mapping of BG/NBD parameters.
     """
 
-    def __init__(self, tables: Dict[str, pd.DataFrame], bg_nbd_params: Dict[str, float],
+    def __init__(self, tables: Dict[str, pd.DataFrame], bg_nbd_params: Any,
                  calibration_period: float, prediction_weeks: int, text: Optional[Text] = None):
         self._names = plot_names(tables)
         self._draw = {name: _in_language(draw, text) for name, draw in

@@ -96,14 +96,14 @@ MESSAGES: Dict[str, Dict[str, str]] = {
 
     "value.heading": {"en": "Who is worth most", "zh": "谁最有价值"},
     "value.explain": {
-        "en": "Expected value over the next 12 months (CLV): the BG/NBD model's expected "
+        "en": "Expected value over the next 12 months (CLV): the {model} model's expected "
               "purchases, discounted 1% per month, times the Gamma-Gamma model's expected spend "
               "per purchase. The curve shows how concentrated value is; its dots mark the ends of "
               "value tiers A and B. Tier A is the most valuable customers who together hold 80% "
               "of the expected value, tier B the next ones up to 95%, tier C the rest; high / "
               "medium / low are the top 20%, the next 30% and the other half of customers ranked "
               "by value.",
-        "zh": "未来 12 个月的预期价值（客户终身价值，CLV）：BG/NBD 模型的预期购买次数（按每月 1% "
+        "zh": "未来 12 个月的预期价值（客户终身价值，CLV）：{model} 模型的预期购买次数（按每月 1% "
               "折现）乘以 Gamma-Gamma 模型的预期每次消费金额。曲线显示价值的集中程度，圆点标出 A 类和 "
               "B 类客户的边界。A 类是合计持有 80% 预期价值的最有价值客户，B 类是其后直到 95% 的客户，"
               "C 类是其余客户；高/中/低价值客户是按价值排序的前 20%、其后 30% 和其余一半客户。"},
@@ -168,6 +168,14 @@ MESSAGES: Dict[str, Dict[str, str]] = {
         "en": "The purchase model was fitted on the earlier part of the log and checked against "
               "the later part (holdout): the closer the lines, the better the predictions.",
         "zh": "购买模型用较早一段交易记录拟合，再用较晚一段（留出期）检验：两条线越接近，预测越好。"},
+    "models.fitted": {
+        "en": "Purchase model: {model} ({parameters}), chosen with the report's model option "
+              "(bg_nbd, mbg_nbd or pareto_nbd); P(alive), expected purchases, CLV, the holdout "
+              "check and the lifecycle stages all use it. Spend per purchase: Gamma-Gamma (p, q, "
+              "v).",
+        "zh": "购买模型：{model}（{parameters}），由报告的模型选项（bg_nbd、mbg_nbd 或 pareto_nbd）"
+              "选定；存活概率、预期购买次数、CLV、留出期检验和生命周期阶段都使用它。每次消费金额："
+              "Gamma-Gamma（p、q、v）。"},
     "models.plot_holdout": {"en": "calibration vs holdout", "zh": "校准期与留出期对比"},
     "models.plot_cumulative": {"en": "cumulative transactions", "zh": "累计交易"},
     "models.plot_repeat": {"en": "repeat purchases", "zh": "重复购买"},
@@ -226,6 +234,9 @@ MESSAGES: Dict[str, Dict[str, str]] = {
                              "zh": "未来 {weeks} 周预期购买次数"},
     "trust.sure.value": {"en": "Expected value, next {months} months",
                          "zh": "未来 {months} 个月预期价值"},
+    "trust.sure.model": {
+        "en": " The ranges are those of the report's purchase model, {model}, and of Gamma-Gamma.",
+        "zh": "这些区间属于报告的购买模型 {model} 和 Gamma-Gamma。"},
     "trust.sure.parameters": {"en": "Model parameters with their {level:.0%} intervals",
                               "zh": "模型参数及其 {level:.0%} 区间"},
     "trust.well.heading": {"en": "How well it predicted", "zh": "预测得有多准"},
@@ -252,9 +263,9 @@ MESSAGES: Dict[str, Dict[str, str]] = {
                "（越低越好；ΔBIC 大于 10 是否定该模型的有力证据）。")},
     "trust.well.chosen": {"en": "Chosen: {chosen}. {reason}", "zh": "选用：{chosen}。{reason}"},
     "trust.well.kept": {
-        "en": (" The report's numbers use BG/NBD; {chosen} would fit better, so read its "
+        "en": (" The report's numbers use {model}; {chosen} would fit better, so read its "
                "forecasts with that in mind."),
-        "zh": "报告中的数字使用 BG/NBD；{chosen} 拟合得更好，阅读预测时请记住这一点。"},
+        "zh": "报告中的数字使用 {model}；{chosen} 拟合得更好，阅读预测时请记住这一点。"},
     "trust.well.reason_best": {"en": "It has the lowest BIC ({bic:,.1f}).",
                                "zh": "它的 BIC 最低（{bic:,.1f}）。"},
     "trust.well.reason_close": {

@@ -3,10 +3,11 @@ numbers) and "how well it predicted" (the holdout tracking score and the model c
 
 Their words are the report catalogue's "trust.sure.*" and "trust.well.*" entries
 (crmkit._report_text); HOW_SURE_TEXT and HOW_WELL_TEXT are their English forms. The numbers come from crmkit.intervals and
-crmkit.evaluate on the customer table the pipeline produced: BG/NBD refitted on its
+crmkit.evaluate on the customer table the pipeline produced: the pipeline's transaction model
+(BG/NBD by default; MBG/NBD or Pareto/NBD with the report's `model` option) refitted on its
 (frequency, recency, T) columns sees exactly the pipeline's fitting patterns (pipeline
 whole_periods.hpp: "exactly clv::transaction_patterns of the columns"), so the estimates, and
-the intervals' centres, are the pipeline's own.
+the intervals' centres, are the pipeline's own, for whichever model the report fitted.
 """
 
 from __future__ import annotations
@@ -72,10 +73,12 @@ def _whole_base(sampled: intervals.IntervalResult, estimate: float) -> intervals
 
 
 def how_sure(customers: pd.DataFrame, prediction_weeks: float, clv_months: float,
-             monthly_discount: float, periods_per_month: float) -> Dict[str, object]:
-    """The headline numbers' intervals and the parameters' (tables with HOW_SURE_TEXT labels)."""
+             monthly_discount: float, periods_per_month: float,
+             model: str = "BG/NBD") -> Dict[str, object]:
+    """The headline numbers' intervals and the parameters' (tables with HOW_SURE_TEXT labels),
+    for the report's transaction model `model` ("BG/NBD", "MBG/NBD" or "Pareto/NBD")."""
     x, tx, T, m = _columns(customers)
-    bgf = BetaGeoFitter().fit(x, tx, T, tol=1e-7)
+    bgf = _MODELS[model]().fit(x, tx, T, tol=1e-7)
     repeat = (x > 0) & (m > 0)
     ggf = GammaGammaFitter().fit(x[repeat], m[repeat], tol=1e-7)
     sample = _systematic_sample(len(x), SAMPLE)
@@ -99,15 +102,17 @@ def how_sure(customers: pd.DataFrame, prediction_weeks: float, clv_months: float
     parameters = pd.concat([intervals.parameter_intervals(bgf, level=LEVEL),
                             intervals.parameter_intervals(ggf, level=LEVEL)])
     return {"headline": headline, "parameters": parameters, "purchases": purchases,
-            "value": value, "fitters": {"BG/NBD": bgf, "Gamma-Gamma": ggf},
+            "value": value, "fitters": {model: bgf, "Gamma-Gamma": ggf}, "model": model,
             "sample": None if sample is None else (len(sample), len(customers)),
             "horizons": {"weeks": int(prediction_weeks), "months": int(clv_months)}}
 
 
 def how_well(customers: pd.DataFrame, tracking: Optional[pd.DataFrame],
-             calibration_period: float, fitted: Optional[BetaGeoFitter] = None) -> Dict[str, object]:
-    """Tracking MAPE of the pipeline's calibration curve and the three models compared."""
-    out: Dict[str, object] = {}
+             calibration_period: float, fitted: Optional[BetaGeoFitter] = None,
+             model: str = "BG/NBD") -> Dict[str, object]:
+    """Tracking MAPE of the pipeline's calibration curve (of the report's model `model`, whose
+    fit `fitted` is reused) and the three models compared."""
+    out: Dict[str, object] = {"model": model}
     if tracking is not None and np.isfinite(calibration_period):
         calibration_rows = int(np.searchsorted(tracking.index.to_numpy(dtype=float),
                                                calibration_period, side="right"))
@@ -121,7 +126,7 @@ def how_well(customers: pd.DataFrame, tracking: Optional[pd.DataFrame],
         out["sample"] = (len(sample), len(customers))
     models = {}
     for name, fitter in _MODELS.items():
-        if name == "BG/NBD" and fitted is not None and sample is None:
+        if name == model and fitted is not None and sample is None:
             models[name] = fitted
             continue
         try:
@@ -148,20 +153,22 @@ def _purchases_column(customers: pd.DataFrame) -> str:
 
 def trust_sections(tables: Dict[str, pd.DataFrame], calibration_period: float,
                    prediction_weeks: float, clv_months: float, monthly_discount: float,
-                   periods_per_month: float) -> Dict[str, object]:
-    """Both sections' numbers for build_report."""
+                   periods_per_month: float, model: str = "BG/NBD") -> Dict[str, object]:
+    """Both sections' numbers for build_report, for its transaction model `model`."""
     customers = tables["customers"]
-    sure = how_sure(customers, prediction_weeks, clv_months, monthly_discount, periods_per_month)
+    sure = how_sure(customers, prediction_weeks, clv_months, monthly_discount, periods_per_month,
+                    model)
     well = how_well(customers, tables.get("cumulative_transactions"), calibration_period,
-                    sure["fitters"]["BG/NBD"])
+                    sure["fitters"][model], model)
     return {"how_sure": sure, "how_well": well}
 
 
 def _reason(well: Dict[str, object], words) -> str:
     key, values = well["why"]
     reason = words(key, **values)
-    if well["chosen"] != "BG/NBD":
-        reason += words("kept", chosen=well["chosen"])
+    model = well.get("model", "BG/NBD")
+    if well["chosen"] != model:
+        reason += words("kept", chosen=well["chosen"], model=model)
     return reason
 
 
@@ -183,6 +190,8 @@ def render_trust(trust: Optional[Dict[str, object]], table, text: Optional[Text]
         return f'<p class="explain">{html.escape(words)}</p>'
 
     explain = sure_words("explain", level=LEVEL)
+    if "model" in sure:
+        explain += sure_words("model", model=sure["model"])
     if sure.get("sample") is not None:
         explain += sure_words("sampled", sample=sure["sample"][0], customers=sure["sample"][1])
     headline = sure["headline"]

@@ -126,14 +126,17 @@ def _rules(freq: str, thresholds: dict) -> Any:
 def _alive_model(model: Any, model_freq: Optional[str], model_freq_multiplier: float, freq: str) -> Any:
     if model is None:
         return None
-    from .clv import BetaGeoFitter, ModifiedBetaGeoFitter
+    from .clv import BetaGeoFitter, ModifiedBetaGeoFitter, ParetoNBDFitter
 
     if isinstance(model, ModifiedBetaGeoFitter):
         kind = _core.clv.MbgNbdParams
+    elif isinstance(model, ParetoNBDFitter):
+        kind = _core.clv.ParetoNbdParams
     elif isinstance(model, BetaGeoFitter):
         kind = _core.clv.BgNbdParams
     else:
-        raise TypeError(f"model must be a fitted BetaGeoFitter or ModifiedBetaGeoFitter, not {type(model).__name__}")
+        raise TypeError(f"model must be a fitted BetaGeoFitter, ModifiedBetaGeoFitter or "
+                        f"ParetoNBDFitter, not {type(model).__name__}")
     unit = _canonical_freq(freq if model_freq is None else model_freq, "model_freq")
     if not (np.isfinite(model_freq_multiplier) and model_freq_multiplier > 0):
         raise ValueError(f"model_freq_multiplier = {model_freq_multiplier} must be positive and finite")
@@ -243,7 +246,7 @@ def lifecycle_stages(
     as_of : date-like, optional
         The date (default the last timestamp); later transactions are ignored. A date before
         every purchase raises ValueError.
-    model : BetaGeoFitter or ModifiedBetaGeoFitter, optional
+    model : BetaGeoFitter, ModifiedBetaGeoFitter or ParetoNBDFitter, optional
         A fitted model whose P(alive) refines decline and churn.
     prospects : iterable of ids, optional
         Known customers; those without a purchase by ``as_of`` get the stage ``prospect``.

@@ -56,6 +56,7 @@ MONTHLY_DISCOUNT = _DEFAULTS.monthly_discount
 AT_RISK_P_ALIVE = _DEFAULTS.at_risk_p_alive
 GONE_P_ALIVE = _DEFAULTS.gone_p_alive
 RFM_RULES = _DEFAULTS.rfm_rules
+TRANSACTION_MODEL = _DEFAULTS.transaction_model
 ABC_CUTS = (_DEFAULTS.abc_cut_a, _DEFAULTS.abc_cut_b)
 LEVEL_CUTS = (_DEFAULTS.level_cut_high, _DEFAULTS.level_cut_medium)
 TABLE_ROWS_IN_HTML = 15
@@ -87,6 +88,10 @@ class Report:
     trust : dict
         The "how sure" and "how well it predicted" sections' numbers
         (:func:`crmkit._report_trust.trust_sections`); empty if they could not be computed.
+    transaction_model : str
+        The purchase model fitted: "BG/NBD", "MBG/NBD" or "Pareto/NBD" (``model``).
+    transaction_log_likelihood : float
+        Its log-likelihood at the estimates in ``tables["model_parameters"]``.
     """
 
     tables: Dict[str, pd.DataFrame] = field(default_factory=dict)
@@ -97,6 +102,8 @@ class Report:
     note_codes: List[str] = field(default_factory=list)
     sections: List[str] = field(default_factory=list)
     trust: Dict[str, object] = field(default_factory=dict)
+    transaction_model: str = "BG/NBD"
+    transaction_log_likelihood: float = float("nan")
 
 
 class _Progress:
@@ -208,7 +215,7 @@ def _survey_arrays(survey: pd.DataFrame, labels: Optional[pd.Index]) -> dict:
 
 
 def _analyze(log: pd.DataFrame, columns: Columns, survey: Optional[pd.DataFrame], seed: int,
-             rfm_rules: str):
+             rfm_rules: str, model: str = TRANSACTION_MODEL):
     customer, labels = _customer_keys(log[columns.customer], "customer column")
     timestamp = _timestamps(log[columns.date], None, "date column")
     amount = np.ascontiguousarray(log[columns.amount].to_numpy(dtype=np.float64))
@@ -219,6 +226,7 @@ def _analyze(log: pd.DataFrame, columns: Columns, survey: Optional[pd.DataFrame]
     options = _core.pipeline.AnalysisOptions()
     options.seed = seed
     options.rfm_rules = rfm_rules
+    options.transaction_model = model
     try:
         arrays = _survey_arrays(survey, labels) if survey is not None else {}
     except (ValueError, TypeError) as error:
@@ -234,6 +242,21 @@ def _analyze(log: pd.DataFrame, columns: Columns, survey: Optional[pd.DataFrame]
             message += ": " + _too_large(columns.amount)
         raise ReportInputError(message) from None
     return result, labels
+
+
+def _check_model(model: str) -> None:
+    """The library's own check of the option (its message names the option, the value and the
+    models there are), as a ReportInputError."""
+    try:
+        _core.pipeline.AnalysisOptions().transaction_model = model
+    except (ValueError, TypeError) as error:
+        raise ReportInputError(f"{_one_line(error)} (--model)") from None
+
+
+def _transaction_fitter(result):
+    """The fitted transaction model as its crmkit fitter (for the plots)."""
+    fitter = _report_trust._MODELS[result.transaction_model_name]
+    return fitter.from_params(result.transaction_params)
 
 
 def _require_finite(customers: pd.DataFrame, names: List[str], why: str) -> None:
@@ -260,7 +283,7 @@ def _check_numbers(customers: pd.DataFrame, amount: str, result) -> None:
         raise ReportInputError(f"the revenue of all customers adds up to inf (the largest: "
                                f"customer {largest!r}, {customers['revenue'][largest]:.6g}): "
                                + too_large)
-    params = {**result.bg_nbd_params, **result.gamma_gamma_params}
+    params = {**result.transaction_params, **result.gamma_gamma_params}
     _require_finite(customers, ["p_alive", f"expected_purchases_{PREDICTION_WEEKS}w",
                                 "expected_spend", "clv"],
                     "the fitted models give no finite prediction for it (parameters: "
@@ -333,7 +356,7 @@ def _add_trust_sections(report: Report, result, step) -> None:
             warnings.simplefilter("ignore")
             report.trust = _report_trust.trust_sections(
                 report.tables, result.calibration_period, PREDICTION_WEEKS, CLV_MONTHS,
-                MONTHLY_DISCOUNT, 4.345 * 7 / DAYS_PER_WEEK)
+                MONTHLY_DISCOUNT, 4.345 * 7 / DAYS_PER_WEEK, result.transaction_model_name)
     except (ValueError, RuntimeError) as error:
         report.notes.append(f"intervals and model comparison not available: {_one_line(error)}")
 
@@ -355,7 +378,8 @@ def build_report(log: pd.DataFrame, out_dir: str, columns: Columns = Columns("cu
                  progress: Optional[TextIO] = sys.stderr, title: Optional[str] = None,
                  source: str = "", rfm_rules: str = RFM_RULES, lang: str = "en",
                  csv_lang: str = "en",
-                 order_lines: Optional[pd.DataFrame] = None) -> Report:
+                 order_lines: Optional[pd.DataFrame] = None,
+                 model: str = TRANSACTION_MODEL) -> Report:
     """Run every step on a transaction log and write the tables, plots and ``report.html``.
 
     Parameters
@@ -392,6 +416,11 @@ def build_report(log: pd.DataFrame, out_dir: str, columns: Columns = Columns("cu
         (cross_sell_rules, cross_sell_pairs and offers tables; offers for the early-warning and
         the top-value customers). ``python -m crmkit report --order-lines FILE`` reads them
         (:func:`crmkit._report_input.load_order_lines`).
+    model : {"bg_nbd", "mbg_nbd", "pareto_nbd"}, default "bg_nbd"
+        The purchase (transaction) model behind P(alive), expected purchases, CLV, the holdout
+        check, the lifecycle stages, the model parameters and the trust sections: BG/NBD
+        (Fader, Hardie & Lee 2005), MBG/NBD (Batislam et al. 2007) or Pareto/NBD (Schmittlein,
+        Morrison & Colombo 1987). The library's ``analysis_options.transaction_model``.
 
     Returns
     -------
@@ -412,6 +441,7 @@ def build_report(log: pd.DataFrame, out_dir: str, columns: Columns = Columns("cu
     if rfm_rules not in RFMRuleSet.BUILTIN:
         raise ReportInputError(f"unknown RFM rule set {rfm_rules!r} (--rfm-rules); built in: "
                                f"{', '.join(RFMRuleSet.BUILTIN)}")
+    _check_model(model)
     step = _Progress(progress)
     report = Report()
     folder = _claim_folder(out_dir)
@@ -421,8 +451,10 @@ def build_report(log: pd.DataFrame, out_dir: str, columns: Columns = Columns("cu
     importing.start()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        result, _ = _analyze(log, columns, survey, seed, rfm_rules)
-        step(f"done in the library: summaries, fitting BG/NBD on "
+        result, _ = _analyze(log, columns, survey, seed, rfm_rules, model)
+        report.transaction_model = result.transaction_model_name
+        report.transaction_log_likelihood = result.transaction_log_likelihood
+        step(f"done in the library: summaries, fitting {result.transaction_model_name} on "
              f"{result.headline['customers']:,} customers, Gamma-Gamma, k-means, RFM, tiers, "
              "lifecycle" + (", survey" if survey is not None else "") + "; tables to pandas")
         taken = {name: result.take_columns(name) for name in result.table_names}
@@ -451,7 +483,7 @@ def build_report(log: pd.DataFrame, out_dir: str, columns: Columns = Columns("cu
         _plan_files(folder, list(report.tables), plot_names(report.tables))
         step(f"drawing plots; writing {len(report.tables)} CSV tables to {out_dir} alongside")
         importing.join()  # before PlotDrawing may fork, and before any other thread starts
-        drawing = PlotDrawing(report.tables, result.bg_nbd_params, result.calibration_period,
+        drawing = PlotDrawing(report.tables, _transaction_fitter(result), result.calibration_period,
                               PREDICTION_WEEKS, plot_text(text, report))
         writing = _Background(_core.pipeline.write_csv_files,
                               [(folder.path_of(f"{name}.csv"),

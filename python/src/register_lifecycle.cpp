@@ -47,11 +47,11 @@ void register_lifecycle(py::module_& module) {
       module, "StageRules", "Thresholds of the stage rules (crmkit::lifecycle::stage_rules).");
   bind_struct<lifecycle::alive_model>(
       module, "AliveModel",
-      "A fitted BG/NBD or MBG/NBD model refining decline and churn "
-      "(crmkit::lifecycle::alive_model); params is a crmkit._core.clv.BgNbdParams or "
-      "MbgNbdParams.")
+      "A fitted BG/NBD, MBG/NBD or Pareto/NBD model refining decline and churn "
+      "(crmkit::lifecycle::alive_model); params is a crmkit._core.clv.BgNbdParams, "
+      "MbgNbdParams or ParetoNbdParams.")
       .def(py::init(
-               [](std::variant<clv::bg_nbd_params, clv::mbg_nbd_params> params, double time_unit) {
+               [](clv::transaction_model_params params, double time_unit) {
                  lifecycle::alive_model model;
                  model.params = params;
                  model.time_unit = time_unit;

@@ -201,12 +201,42 @@ void register_pipeline(py::module_& module) {
           [](const pipeline::analysis_result& result) { return to_dict(result.headline); },
           "The headline numbers (crmkit::pipeline::headline_numbers) as a dict.")
       .def_property_readonly(
+          "transaction_model",
+          [](const pipeline::analysis_result& result) {
+            return std::string(describe::name_of(pipeline::kind_of(result.transaction_params)));
+          },
+          "The fitted transaction model's option value: 'bg_nbd', 'mbg_nbd' or 'pareto_nbd'.")
+      .def_property_readonly(
+          "transaction_model_name",
+          [](const pipeline::analysis_result& result) {
+            return std::string(pipeline::display_name(pipeline::kind_of(result.transaction_params)));
+          },
+          "The fitted transaction model's name: 'BG/NBD', 'MBG/NBD' or 'Pareto/NBD'.")
+      .def_property_readonly(
+          "transaction_params",
+          [](const pipeline::analysis_result& result) {
+            return std::visit([](const auto& params) { return to_dict(params); },
+                              result.transaction_params);
+          },
+          "The fitted transaction model's parameters as a dict (r, alpha, a, b for BG/NBD and "
+          "MBG/NBD; r, alpha, s, beta for Pareto/NBD).")
+      .def_readonly("transaction_log_likelihood",
+                    &pipeline::analysis_result::transaction_log_likelihood,
+                    "The transaction model's log-likelihood at its estimate.")
+      .def_property_readonly(
           "bg_nbd_params",
           [](const pipeline::analysis_result& result) {
-            return to_dict(clv::bg_nbd_params{result.bg_nbd_r, result.bg_nbd_alpha,
-                                              result.bg_nbd_a, result.bg_nbd_b});
+            if (const auto* params = std::get_if<clv::bg_nbd_params>(&result.transaction_params)) {
+              return to_dict(*params);
+            }
+            throw invalid_input(fmt::format(
+                "bg_nbd_params: the analysis fitted {} (transaction_model = '{}'), not BG/NBD; "
+                "see transaction_params",
+                pipeline::display_name(pipeline::kind_of(result.transaction_params)),
+                describe::name_of(pipeline::kind_of(result.transaction_params))));
           },
-          "The fitted BG/NBD parameters as a dict.")
+          "The fitted BG/NBD parameters as a dict (ValueError when another transaction model "
+          "was fitted: see transaction_params).")
       .def_property_readonly(
           "gamma_gamma_params",
           [](const pipeline::analysis_result& result) {

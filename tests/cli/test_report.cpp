@@ -173,6 +173,36 @@ TEST_CASE("report --out is the report's own folder: a manifest, no stale table, 
   fs::remove_all(dir);
 }
 
+TEST_CASE("report --model pareto_nbd fits Pareto/NBD; an unknown model is one line naming it") {
+  const auto dir = scratch("model");
+  std::string out, err;
+  REQUIRE(run_report({"report", "--customers", "1000", "--seed", "4", "--model", "pareto_nbd",
+                      "--out", dir.string()},
+                     out, err) == 0);
+  crmkit::pipeline::analysis_options options;
+  options.seed = 4;
+  options.transaction_model = crmkit::pipeline::transaction_model_kind::pareto_nbd;
+  const auto expected = crmkit::pipeline::analyze(
+      crmkit::pipeline::demo_log({.customers = 1000, .seed = 4}), nullptr, options);
+  for (const auto& table : expected.tables) {
+    CAPTURE(table.name);
+    CHECK(read_file(dir / (table.name + ".csv")) == crmkit::data::format_csv(table.table));
+  }
+  const auto parameters = read_file(dir / "model_parameters.csv");
+  CHECK(parameters.find("\nbeta,Pareto/NBD,") != std::string::npos);
+  CHECK(parameters.find("BG/NBD") == std::string::npos);
+  fs::remove_all(dir);
+
+  CHECK(run_report({"report", "--transaction-model", "pareto", "--out", dir.string()}, out,
+                   err) == 2);
+  CHECK(err.find("--transaction-model") != std::string::npos);
+  CHECK(err.find("'pareto' is not one of 'bg_nbd', 'mbg_nbd', 'pareto_nbd'") != std::string::npos);
+  CHECK(run_report({"report", "--model", "nbd", "--out", dir.string()}, out, err) == 2);
+  CHECK(err.find("--model") != std::string::npos);
+  CHECK(err.find("'nbd' is not one of 'bg_nbd', 'mbg_nbd', 'pareto_nbd'") != std::string::npos);
+  fs::remove_all(dir);
+}
+
 TEST_CASE("report's analysis options come from analysis_options' field list") {
   std::string out, err;
   REQUIRE(run_report({"report", "--help"}, out, err) == 0);

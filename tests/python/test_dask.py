@@ -267,6 +267,22 @@ def test_report_on_the_cluster_writes_the_single_machine_tables(client, tmp_path
     assert len(client.nthreads()) == 2
 
 
+def test_report_on_the_cluster_fits_the_chosen_purchase_model(client, log_frame, summary):
+    from crmkit._report_cluster import cluster_tables
+
+    tables = cluster_tables(log_frame, ID, DATE, AMOUNT, model="pareto_nbd")
+    parameters = tables["model_parameters"]
+    pareto = parameters[parameters["model"] == "pareto_nbd"].set_index("parameter")["estimate"]
+    assert list(pareto.index) == ["r", "alpha", "s", "beta"]
+    s = summary.sort_index()
+    fitted = crmkit.ParetoNBDFitter().fit(s["frequency"], s["recency"], s["T"])
+    # The cluster fits the merged pattern histogram, the same likelihood as the customers'.
+    np.testing.assert_allclose(pareto.to_numpy(), fitted.params_[pareto.index].to_numpy(),
+                               rtol=1e-6)
+    with pytest.raises(ValueError, match="'nbd' is not one of 'bg_nbd', 'mbg_nbd', 'pareto_nbd'"):
+        cluster_tables(log_frame, ID, DATE, AMOUNT, model="nbd")
+
+
 def test_cohort_tables_equal_the_single_machine_tables(client, log, log_frame):
     found = cdask.cohort_retention(log_frame, ID, DATE, AMOUNT, freq="M")
     expected = crmkit.lifecycle.cohort_retention(log, ID, DATE, AMOUNT, freq="M")

@@ -396,3 +396,23 @@ def test_unchecked_model_unit_warns():
     with pytest.warns(LifecycleWarning, match="not checked"):
         result = lifecycle_stages(tiny, "id", "when", "spend", as_of=AS_OF, model=model, explain=True, **HAND_OPTIONS)
     assert result.at[10, "stage"] == "churned"  # P(alive) = 0.158 (see the C++ test)
+
+
+def test_a_pareto_nbd_model_refines_the_stages_and_its_time_unit_is_checked(cdnow):
+    # Pareto/NBD on CDNOW in weeks (issue 12's reference fit): α and β both carry the time unit,
+    # and the unit check scales both. Every 10th customer keeps the test small.
+    cdnow = cdnow[cdnow["customer_id"] % 10 == 0]
+    weekly = crmkit.ParetoNBDFitter.from_params({"r": 0.55328, "alpha": 10.5776, "s": 0.60621,
+                                                 "beta": 11.6679})
+    as_of = "1997-09-30"
+    with pytest.raises(ValueError, match="time unit"):
+        lifecycle_stages(cdnow, "customer_id", "date", "dollar_value", as_of=as_of, model=weekly)
+    result = lifecycle_stages(cdnow, "customer_id", "date", "dollar_value", as_of=as_of,
+                              model=weekly, model_freq="W", explain=True)
+    assert 1 / 3 <= result.attrs["model_time_scale"] <= 3
+    summary = crmkit.summary_data_from_transaction_data(cdnow, "customer_id", "date",
+                                                        observation_period_end=as_of, freq="D",
+                                                        freq_multiplier=7)
+    expected = weekly.conditional_probability_alive(summary["frequency"], summary["recency"],
+                                                    summary["T"])
+    np.testing.assert_allclose(result["p_alive"].to_numpy(), expected.to_numpy(), rtol=1e-12)

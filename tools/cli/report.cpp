@@ -109,6 +109,12 @@ void write_json_file(const std::string& path, const data::table& table) {
 pipeline::analysis_options analysis_settings(const parsed_args& args) {
   pipeline::analysis_options options;
   apply_described_options(args, options);
+  if (const auto model = args.get("model")) {
+    if (args.get("transaction-model")) {
+      throw usage_error("give the purchase model once: --model or --transaction-model");
+    }
+    options.transaction_model = describe::parse<pipeline::transaction_model_kind>(*model, "--model");
+  }
   return options;
 }
 
@@ -126,7 +132,8 @@ std::vector<option_spec> report_options() {
            "of row objects (NaN and missing cells null, dates \"YYYY-MM-DD\", flags true/false)",
            "csv"},
           {"customers", "N", "demo size without a log (simulated with --seed)", "20000"},
-          {"quiet", "", "no list of written tables", ""}};
+          {"quiet", "", "no list of written tables", ""},
+          {"model", "NAME", "short for --transaction-model", ""}};
   const auto analysis = described_options<pipeline::analysis_options>();
   options.insert(options.end(), analysis.begin(), analysis.end());
   return options;

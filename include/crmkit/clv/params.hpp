@@ -2,6 +2,7 @@
 
 #include <tuple>
 #include <type_traits>
+#include <variant>
 
 #include "crmkit/core/describe.hpp"
 
@@ -85,6 +86,12 @@ constexpr auto description(std::type_identity<pareto_nbd_params>) {
       describe::field{"s", &p::s, "shape of the dropout-rate Gamma"},
       describe::field{"beta", &p::beta, "scale of the dropout-rate Gamma (data time unit)"}};
 }
+
+/**
+ * Fitted parameters of any continuous-time transaction model (P(alive), expected purchases): the
+ * one type that code choosing among them (lifecycle stages, the pipeline) stores and visits.
+ */
+using transaction_model_params = std::variant<bg_nbd_params, mbg_nbd_params, pareto_nbd_params>;
 
 /** BG/BB parameters (Fader, Hardie & Shang 2010; lifetimes' names): while alive a customer
  * transacts at each opportunity with probability p ~ Beta(α, β) and dies before each

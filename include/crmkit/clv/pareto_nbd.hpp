@@ -253,14 +253,25 @@ struct pareto_nbd : detail::purchase_time_patterns {
   /**
    * E[Y(t) | x, t_x, T] = P(alive)·(r+x)(β+T)/((α+T)(s−1))·[1 − ((β+T)/(β+T+t))^{s−1}]
    * (note 009 eq. 22), the bracket over s−1 as expm1((1−s)ℓ)/(1−s), ℓ = ln(1 + t/(β+T)),
-   * exact through s = 1.
+   * exact through s = 1: P(alive) times alive_purchases.
    */
   static double conditional_expected(const pareto_nbd_params& p, double t, double x, double t_x,
                                      double age) {
     if (!(t > 0)) return 0;
     const double alive = probability_alive(p, x, t_x, age);
     if (alive == 0) return 0;
-    return alive * (p.r + x) * (p.beta + age) / (p.alpha + age) *
+    return alive * alive_purchases(p, t, x, age);
+  }
+
+  /**
+   * E[Y(t) | alive at T, x, T] = (r+x)(β+T)/((α+T)(s−1))·[1 − ((β+T)/(β+T+t))^{s−1}], free of
+   * t_x (given alive at T, λ ~ Gamma(r+x, α+T) and μ ~ Gamma(s, β+T)): with it the model is
+   * separable (predict.hpp), so customer_forecast evaluates P(alive) once per customer for
+   * every horizon of a CLV sum.
+   */
+  static double alive_purchases(const pareto_nbd_params& p, double t, double x, double age) {
+    if (!(t > 0)) return 0;
+    return (p.r + x) * (p.beta + age) / (p.alpha + age) *
            math::expm1_quotient(1 - p.s, std::log1p(t / (p.beta + age)));
   }
 

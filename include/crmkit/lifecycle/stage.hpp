@@ -205,20 +205,21 @@ constexpr auto description(std::type_identity<stage_rules>) {
 }
 
 /**
- * A fitted BG/NBD-family transaction model that refines the decline and churn calls.
+ * A fitted transaction model (BG/NBD, MBG/NBD or Pareto/NBD) that refines the decline and churn
+ * calls.
  *
  * Its time unit must be stated: `time_unit` is the length of the model's unit in periods of
  * `stage_rules::freq` (a model fitted in weeks on a day-based stage calendar: 7). Before use the
  * unit is checked against the log: with the log's (x, t_x, T) of up to 5,000 customers
- * (systematic sample in key order) as of the last date, the log-likelihood of the model with α
- * replaced by c·α is maximised over c on a grid 10^(k/8), |k| ≤ 24. Since α carries the model's
- * time unit, c ≈ 1 when the unit is right and c ≈ 7 for a model fitted in weeks but declared
- * in days. A best c outside [1/unit_tolerance, unit_tolerance] is refused (invalid_input). With
+ * (systematic sample in key order) as of the last date, the log-likelihood of the model with its
+ * time-scale parameters (α; α and β of Pareto/NBD) multiplied by c is maximised over c on a grid
+ * 10^(k/8), |k| ≤ 24. Since they carry the model's time unit, c ≈ 1 when the unit is right and
+ * c ≈ 7 for a model fitted in weeks but declared in days. A best c outside [1/unit_tolerance, unit_tolerance] is refused (invalid_input). With
  * fewer than `min_repeat_buyers` customers with a repeat purchase the check is skipped and a
  * warning recorded.
  */
 struct alive_model {
-  std::variant<clv::bg_nbd_params, clv::mbg_nbd_params> params;
+  clv::transaction_model_params params;
   /** The model's time unit in periods of the stage calendar. */
   double time_unit = 1;
   /** Largest accepted factor between the model's time unit and the best-fitting one. */

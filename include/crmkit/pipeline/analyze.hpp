@@ -7,8 +7,9 @@
 namespace crmkit::pipeline {
 
 /**
- * The whole customer analysis: summaries, BG/NBD and Gamma-Gamma fits and predictions
- * (Fader, Hardie & Lee 2005), the calibration/holdout check, k-means segments (k by
+ * The whole customer analysis: summaries, the transaction model's (BG/NBD by default, Fader,
+ * Hardie & Lee 2005; MBG/NBD or Pareto/NBD by `transaction_model`) and Gamma-Gamma's fits and
+ * predictions, the calibration/holdout check, k-means segments (k by
  * silhouette), RFM segments, value tiers, early warning, lifecycle stages, migration and cohort
  * retention, the repeat-purchase histogram, top customers and, with `survey`, NPS/CSAT
  * aggregates. Every step is in steps.hpp; the edge-case policy in options.hpp.

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "crmkit/core/describe.hpp"
+#include "crmkit/pipeline/transaction_model.hpp"
 
 /**
  * The customer analysis ("the report") as one library pipeline: from a transaction log (and
@@ -39,6 +40,8 @@ namespace crmkit::pipeline {
  * (weeks by default); every duration below is in those periods.
  */
 struct analysis_options {
+  /// purchase model: bg_nbd, mbg_nbd or pareto_nbd (transaction_model.hpp)
+  transaction_model_kind transaction_model = transaction_model_kind::bg_nbd;
   double days_per_period = 7;          ///< time unit of recency, T and predictions (7: weeks)
   double prediction_periods = 13;      ///< horizon of expected_purchases_<n>w
   double clv_months = 12;              ///< CLV horizon in months (lifetimes' discrete sum)
@@ -74,6 +77,9 @@ struct analysis_options {
 constexpr auto description(std::type_identity<analysis_options>) {
   using s = analysis_options;
   return std::tuple{
+      describe::field{"transaction_model", &s::transaction_model,
+                      "purchase model of P(alive), expected purchases, CLV, the calibration "
+                      "check and the lifecycle stages"},
       describe::field{"days_per_period", &s::days_per_period,
                       "time unit of recency, T and predictions, in days (7: weeks)"},
       describe::field{"prediction_periods", &s::prediction_periods,

@@ -9,6 +9,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "crmkit/clv/params.hpp"
 #include "crmkit/core/describe.hpp"
 #include "crmkit/data/table.hpp"
 
@@ -17,7 +18,7 @@ namespace crmkit::pipeline {
 /** What kind of soft problem a note reports (the policy is in options.hpp). */
 enum class note_code : std::uint8_t {
   zero_spend_repeat_buyers,       ///< repeat buyers whose repeat purchases summed to <= 0
-  fit_not_converged,              ///< BG/NBD or Gamma-Gamma stopped before converging
+  fit_not_converged,              ///< the transaction model or Gamma-Gamma stopped early
   fit_warning,                    ///< another soft problem of a fit (e.g. infinite mean spend)
   log_too_short_for_calibration,  ///< no calibration/holdout tables
   calibration_failed,             ///< the calibration split or fit failed; no tables
@@ -120,8 +121,12 @@ struct analysis_result {
   std::vector<named_table> tables;
   headline_numbers headline;
   std::vector<note> notes;
-  /** Model parameters, for plots on the Python side. */
-  double bg_nbd_r = 0, bg_nbd_alpha = 0, bg_nbd_a = 0, bg_nbd_b = 0;
+  /**
+   * The fitted transaction model (kind_of tells which; parameter_names and parameter_values
+   * spell it) and its log-likelihood, for plots and checks on the Python side.
+   */
+  clv::transaction_model_params transaction_params;
+  double transaction_log_likelihood = std::numeric_limits<double>::quiet_NaN();
   double gamma_gamma_p = 0, gamma_gamma_q = 0, gamma_gamma_v = 0;
   /** Calibration end in periods since the first day (NaN without calibration check). */
   double calibration_period = std::numeric_limits<double>::quiet_NaN();

@@ -8,8 +8,8 @@
 #include <string_view>
 #include <vector>
 
-#include "crmkit/clv/bg_nbd.hpp"
 #include "crmkit/clv/gamma_gamma.hpp"
+#include "crmkit/clv/params.hpp"
 #include "crmkit/data/grouping.hpp"
 #include "crmkit/data/table.hpp"
 #include "crmkit/data/transaction_log.hpp"
@@ -60,12 +60,16 @@ struct customer_summaries {
 customer_summaries summarize_customers(const data::transaction_log& log,
                                        const analysis_options& options);
 
-/** BG/NBD on every customer, Gamma-Gamma on the repeat buyers with positive mean spend. */
+/**
+ * The transaction model (`transaction_model`) on every customer, Gamma-Gamma on the repeat
+ * buyers with positive mean spend.
+ */
 struct model_fits {
-  clv::bg_nbd_params purchases;
+  clv::transaction_model_params purchases;  ///< kind_of(purchases) is the model fitted
   clv::gamma_gamma_params spend;
-  std::vector<double> purchase_standard_errors;  ///< r, alpha, a, b
+  std::vector<double> purchase_standard_errors;  ///< parameter_names' order (r, alpha, a, b ...)
   std::vector<double> spend_standard_errors;     ///< p, q, v
+  double purchase_log_likelihood = 0;            ///< Σ ℓ of the transaction model at its estimate
   std::size_t repeat_buyers = 0;             ///< frequency > 0 and monetary_value > 0
   std::size_t zero_spend_repeat_buyers = 0;  ///< frequency > 0 and monetary_value <= 0
 };
@@ -78,7 +82,10 @@ struct model_fits {
 model_fits fit_models(const customer_summaries& customers, const analysis_options& options,
                       std::vector<note>& notes);
 
-/** model_parameters: index parameter; model, estimate, standard_error (BG/NBD, then GG). */
+/**
+ * model_parameters: index parameter; model, estimate, standard_error (the transaction model's
+ * four, e.g. BG/NBD's r, alpha, a, b or Pareto/NBD's r, alpha, s, beta, then Gamma-Gamma's).
+ */
 data::table model_parameters(const model_fits& models);
 
 /**
@@ -109,8 +116,8 @@ struct calibration_tables {
 };
 
 /**
- * Splits the log at end − min(max_holdout_periods, floor(span / 3)) periods, fits BG/NBD on the
- * calibration part and compares it with the holdout; the tracking curve counts actual and
+ * Splits the log at end − min(max_holdout_periods, floor(span / 3)) periods, fits the
+ * transaction model (`transaction_model`) on the calibration part and compares it with the holdout; the tracking curve counts actual and
  * expected cumulative repeat-and-first transactions per day (lifetimes'
  * expected_cumulative_transactions with freq "D", freq_multiplier days_per_period).
  * @return nothing (with a note) when the log is too short or the calibration fit fails.
@@ -195,7 +202,7 @@ struct lifecycle_tables {
 };
 
 /**
- * Classifies stages with the fitted BG/NBD as P(alive) model.
+ * Classifies stages with the fitted transaction model as P(alive) model.
  * @return nothing (with a note) when the stages cannot be computed.
  */
 std::optional<lifecycle_tables> lifecycle(const data::transaction_log& log,

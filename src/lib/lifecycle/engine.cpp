@@ -10,6 +10,7 @@
 
 #include <fmt/format.h>
 
+#include "crmkit/clv/pareto_nbd.hpp"
 #include "crmkit/clv/predict.hpp"
 #include "crmkit/core/check.hpp"
 #include "crmkit/core/parallel.hpp"
@@ -457,7 +458,12 @@ void stage_engine::check_model_unit(std::string_view function, std::span<const d
           const double scale = std::pow(10.0, (static_cast<double>(g) - unit_check_steps) / 8.0);
           double total = 0;
           visit_model(model, [&](auto params) {
-            params.alpha *= scale;
+            using traits = typename clv::model_for<decltype(params)>::type;
+            auto values = traits::to_array(params);
+            for (size_t k = 0; k < values.size(); ++k) {
+              if (traits::time_exponents[k] == 1) values[k] *= scale;
+            }
+            params = traits::from_array(values);
             for (size_t i = 0; i < x_model.size(); ++i) {
               total += clv::log_likelihood(params, x_model[i], t_x_model[i], age_model[i]);
             }

@@ -280,12 +280,9 @@ analysis_result analyze(const data::transaction_log& log, const survey_answers* 
     for (auto& each : answers) tables.push_back(std::move(each));
   }
   add_table_headline(result.headline, tables);
-  const auto& p = models.purchases;
   const auto& g = models.spend;
-  result.bg_nbd_r = p.r;
-  result.bg_nbd_alpha = p.alpha;
-  result.bg_nbd_a = p.a;
-  result.bg_nbd_b = p.b;
+  result.transaction_params = models.purchases;
+  result.transaction_log_likelihood = models.purchase_log_likelihood;
   result.gamma_gamma_p = g.p;
   result.gamma_gamma_q = g.q;
   result.gamma_gamma_v = g.v;

@@ -2,15 +2,18 @@
 #include <cmath>
 #include <memory>
 #include <string_view>
+#include <variant>
 
 #include <fmt/format.h>
 
 #include "crmkit/clv/diagnostics.hpp"
+#include "crmkit/clv/pareto_nbd.hpp"
 #include "crmkit/core/error.hpp"
 #include "crmkit/core/memory.hpp"
 #include "crmkit/data/grouping.hpp"
 #include "crmkit/data/period.hpp"
 #include "crmkit/pipeline/steps.hpp"
+#include "transaction_fit.hpp"
 #include "whole_periods.hpp"
 
 namespace crmkit::pipeline {
@@ -37,7 +40,8 @@ daily_counts count_days(const data::customer_periods& grouped, std::size_t days)
 }
 
 data::table tracking_curve(const data::customer_periods& grouped,
-                           const customer_summaries& customers, const clv::bg_nbd_params& model,
+                           const customer_summaries& customers,
+                           const clv::transaction_model_params& model,
                            const analysis_options& options) {
   const auto days = static_cast<std::size_t>(customers.last_day - customers.first_day + 1);
   const auto step = static_cast<std::size_t>(options.days_per_period);
@@ -59,7 +63,11 @@ data::table tracking_curve(const data::customer_periods& grouped,
     times.push_back(static_cast<double>(end) / options.days_per_period);
     actual.push_back(running);
   }
-  auto predicted = clv::expected_cumulative_transactions(model, birth, born, times);
+  auto predicted = std::visit(
+      [&](const auto& params) {
+        return clv::expected_cumulative_transactions(params, birth, born, times);
+      },
+      model);
   data::table table;
   table.index_columns = 1;
   table.add("week", std::move(week)).add("actual", std::move(actual)).add("predicted",
@@ -136,14 +144,19 @@ std::optional<calibration_tables> calibration_check(const data::transaction_log&
     const auto cal = scaled(whole, options.days_per_period);
     clv::fit_options settings;
     settings.tolerance = 1e-7;
-    const auto fit = clv::fit_model<clv::bg_nbd>(
-        "fit_bg_nbd", detail::fitting_patterns(whole, options.days_per_period, cal.frequency, cal.recency, cal.T),
+    const auto fit = detail::fit_transaction_model(
+        options.transaction_model,
+        detail::fitting_patterns(whole, options.days_per_period, cal.frequency, cal.recency, cal.T),
         settings, whole.size());
     const std::vector<double> duration{static_cast<double>(end_day - calibration_day) /
                                        options.days_per_period};
-    const auto rows = clv::calibration_vs_holdout(fit.params, cal.frequency, cal.recency, cal.T,
-                                                  cal.frequency_holdout, duration,
-                                                  options.calibration_max_frequency);
+    const auto rows = std::visit(
+        [&](const auto& params) {
+          return clv::calibration_vs_holdout(params, cal.frequency, cal.recency, cal.T,
+                                             cal.frequency_holdout, duration,
+                                             options.calibration_max_frequency);
+        },
+        fit.params);
     calibration_tables out;
     std::vector<std::int64_t> frequency, count;
     std::vector<double> actual, predicted;

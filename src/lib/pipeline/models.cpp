@@ -1,10 +1,14 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <string>
+#include <utility>
+#include <variant>
 
 #include <fmt/format.h>
 
 #include "crmkit/clv/diagnostics.hpp"
+#include "crmkit/clv/pareto_nbd.hpp"
 #include "crmkit/clv/predict.hpp"
 #include "crmkit/clv/value.hpp"
 #include "crmkit/core/error.hpp"
@@ -12,6 +16,7 @@
 #include "crmkit/data/period.hpp"
 #include "crmkit/data/summary.hpp"
 #include "crmkit/pipeline/steps.hpp"
+#include "transaction_fit.hpp"
 #include "whole_periods.hpp"
 
 namespace crmkit::pipeline {
@@ -59,16 +64,17 @@ model_fits fit_models(const customer_summaries& customers, const analysis_option
         "right?",
         x.size(), options.min_repeat_customers));
   }
-  const auto purchases =
+  const std::string function = detail::fit_function(options.transaction_model);
+  auto patterns =
       customers.days
-          ? clv::fit_model<clv::bg_nbd>(
-                "fit_bg_nbd",
-                detail::fitting_patterns(
-                    detail::summaries_at(*customers.days, customers.last_day - customers.first_day),
-                    options.days_per_period, customers.frequency, customers.recency, customers.T),
-                fit_settings(), customers.size())
-          : clv::fit_bg_nbd(customers.frequency, customers.recency, customers.T, {},
-                            fit_settings());
+          ? detail::fitting_patterns(
+                detail::summaries_at(*customers.days, customers.last_day - customers.first_day),
+                options.days_per_period, customers.frequency, customers.recency, customers.T)
+          : clv::transaction_patterns(function, customers.frequency, customers.recency,
+                                      customers.T);
+  const auto purchases = detail::fit_transaction_model(options.transaction_model,
+                                                       std::move(patterns), fit_settings(),
+                                                       customers.size());
   note_fit(purchases, notes);
   const auto spend = clv::fit_gamma_gamma(x, m, {}, fit_settings());
   note_fit(spend, notes);
@@ -80,24 +86,29 @@ model_fits fit_models(const customer_summaries& customers, const analysis_option
                                  fits.zero_spend_repeat_buyers)});
   }
   fits.purchases = purchases.params;
+  fits.purchase_log_likelihood = purchases.log_likelihood;
   fits.spend = spend.params;
-  fits.purchase_standard_errors.assign(purchases.standard_errors.begin(),
-                                       purchases.standard_errors.end());
+  fits.purchase_standard_errors = purchases.standard_errors;
   fits.spend_standard_errors.assign(spend.standard_errors.begin(), spend.standard_errors.end());
   return fits;
 }
 
 data::table model_parameters(const model_fits& models) {
-  const auto& p = models.purchases;
+  const auto kind = kind_of(models.purchases);
+  const auto p = parameter_values(models.purchases);
+  const auto names = parameter_names(kind);
   const auto& g = models.spend;
-  std::vector<double> estimate{p.r, p.alpha, p.a, p.b, g.p, g.q, g.v};
+  std::vector<double> estimate{p[0], p[1], p[2], p[3], g.p, g.q, g.v};
   std::vector<double> error(models.purchase_standard_errors);
   error.insert(error.end(), models.spend_standard_errors.begin(),
                models.spend_standard_errors.end());
   data::table table;
   table.index_columns = 1;
-  table.add_text("parameter", {0, 1, 2, 3, 4, 5, 6}, {"r", "alpha", "a", "b", "p", "q", "v"})
-      .add_text("model", {0, 0, 0, 0, 1, 1, 1}, {"BG/NBD", "Gamma-Gamma"})
+  table
+      .add_text("parameter", {0, 1, 2, 3, 4, 5, 6},
+                {std::string(names[0]), std::string(names[1]), std::string(names[2]),
+                 std::string(names[3]), "p", "q", "v"})
+      .add_text("model", {0, 0, 0, 0, 1, 1, 1}, {std::string(display_name(kind)), "Gamma-Gamma"})
       .add("estimate", std::move(estimate))
       .add("standard_error", std::move(error));
   return table;
@@ -109,22 +120,31 @@ double periods_per_month(const analysis_options& options) {
 
 customer_predictions predict_customers(const customer_summaries& customers,
                                        const model_fits& models, const analysis_options& options) {
-  const clv::customer_forecast forecast("predict_customers", models.purchases, customers.frequency,
-                                        customers.recency, customers.T);
   customer_predictions out;
   out.expected_spend =
       clv::expected_spend(models.spend, customers.frequency, customers.monetary_value);
-  out.p_alive = forecast.probability_alive();
-  out.expected_purchases = forecast.expected_purchases(options.prediction_periods);
-  out.clv = clv::customer_lifetime_value(forecast, out.expected_spend, options.clv_months,
-                                         options.monthly_discount, periods_per_month(options));
+  std::visit(
+      [&](const auto& params) {
+        const clv::customer_forecast forecast("predict_customers", params, customers.frequency,
+                                              customers.recency, customers.T);
+        out.p_alive = forecast.probability_alive();
+        out.expected_purchases = forecast.expected_purchases(options.prediction_periods);
+        out.clv = clv::customer_lifetime_value(forecast, out.expected_spend, options.clv_months,
+                                               options.monthly_discount,
+                                               periods_per_month(options));
+      },
+      models.purchases);
   return out;
 }
 
 data::table repeat_purchases(const customer_summaries& customers, const model_fits& models,
                              const analysis_options& options) {
-  const auto bins = clv::repeat_frequency_histogram(models.purchases, customers.frequency,
-                                                    customers.T, options.repeat_max_frequency);
+  const auto bins = std::visit(
+      [&](const auto& params) {
+        return clv::repeat_frequency_histogram(params, customers.frequency, customers.T,
+                                               options.repeat_max_frequency);
+      },
+      models.purchases);
   std::vector<std::int64_t> frequency;
   std::vector<double> actual, expected;
   for (const auto& bin : bins) {

@@ -28,7 +28,7 @@ struct whole_period_summaries {
 whole_period_summaries summaries_at(const data::customer_periods& grouped, std::int64_t end);
 
 /**
- * The BG/NBD fitting rows of `whole` with durations divided by `freq_multiplier` (frequency,
+ * The transaction models' fitting rows of `whole` with durations divided by `freq_multiplier` (frequency,
  * recency and age: those columns, as data::summarize gives them): exactly
  * `clv::transaction_patterns` of the columns. When that merges identical rows (the usual case),
  * one sort of packed integer keys replaces its three radix sorts of doubles.

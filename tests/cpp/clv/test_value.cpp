@@ -162,6 +162,8 @@ void check_forecast_matches_scalar_forms(const P& p) {
 TEST_CASE("grouped forecasts: one evaluation per (x, T), bit-identical to the scalar forms") {
   check_forecast_matches_scalar_forms(fhl);
   check_forecast_matches_scalar_forms(clv::mbg_nbd_params{0.5248, 6.1830, 0.8914, 1.6140});
+  static_assert(clv::separable_transaction_params<clv::pareto_nbd_params>);
+  check_forecast_matches_scalar_forms(clv::pareto_nbd_params{0.5533, 10.578, 0.6062, 11.668});
   // −0 and +0 are one group; the vector entry points take the grouped path too.
   const std::vector<double> zeros{0.0, -0.0}, ages{5, 5};
   CHECK(clv::group_by_frequency_and_age(zeros, ages).size() == 1);
