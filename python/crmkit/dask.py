@@ -21,7 +21,10 @@ Every step gives what the single-machine call gives on the same data:
   fit of the raw rows within the optimiser's tolerance (sums in another order).
 - **Scores** (:func:`score_customers`, :func:`rfm_scores`, :func:`lifecycle_stages`): per
   partition with the fitted parameters broadcast (``map_partitions``); global statistics, such as
-  the RFM quantile scales, from merged histograms (:func:`rfm_scales`).
+  the RFM quantile scales, from merged histograms (:func:`rfm_scales`); value tiers
+  (:func:`value_tiers`) from the merged histogram of distinct values.
+- **Survey NPS** (:func:`survey_nps`): answer counts per (group, period, category) added across
+  partitions; the driver summarises the merged counts with the single-machine C++ code.
 
 Inputs: a ``dask.dataframe`` of transactions (from :func:`read_transaction_files`, a folder or
 glob of CSV files read by crmkit's strict reader; from :func:`crmkit.sql.read_transactions_dask`;
@@ -43,6 +46,7 @@ import pandas as pd
 from . import _core
 from ._csv import read_transactions as _read_csv
 from ._survey_input import choice as _choice, factorize as _factorize, seed_from as _seed_from
+from ._segment_tiers import _tier_options, _tier_summary
 from ._segment_rfm import RFMScale, rfm_scores as _rfm_scores_frame
 from .clv import BetaGeoFitter, GammaGammaFitter
 from .data import summary_data_from_transaction_data
@@ -69,6 +73,7 @@ __all__ = [
     "cohort_retention",
     "stage_migration",
     "survey_nps",
+    "value_tiers",
 ]
 
 #: How many partial results one task of a tree reduction merges.
@@ -750,3 +755,75 @@ def survey_nps(answers: dd.DataFrame, score_col: Any, by: Any = None, period: Op
                                                level_sets[-1] if period is not None else None), metric="nps", scale=(0, 10, True, 2), version="2.0",
                         period=period, window=1, confidence=confidence, method=method,
                         weighted=False, skipped=0, min_n=min_n)
+
+
+# --- value tiers ----------------------------------------------------------------------------
+
+
+def _tier_values(frame: Any, partition: Optional[int]) -> np.ndarray:
+    values = np.asarray(frame.to_numpy(dtype=np.float64, na_value=np.nan), dtype=np.float64)
+    bad = ~(np.isfinite(values) & (values >= 0))
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        raise ValueError(f"partition {partition}, row {row} (index {frame.index[row]!r}): value "
+                         f"{values[row]!r} must be finite and >= 0 ({int(bad.sum())} such rows "
+                         "in the partition)")
+    return values
+
+
+def _tier_histogram_part(frame: Any, partition: int) -> dict:
+    values = _tier_values(frame, partition)
+    return _pattern_columns(values, values, values)
+
+
+def _tiers_part(frame: Any, lowest: np.ndarray, tiers: np.ndarray, labels: tuple,
+                partition_info: Optional[dict] = None) -> pd.DataFrame:
+    number = None if partition_info is None else partition_info.get("number")
+    values = _tier_values(frame, number)
+    # Tiers hold consecutive ranges of the ranked values: a value's tier is the first non-empty
+    # tier whose lowest value it reaches.
+    codes = tiers[np.searchsorted(-lowest, -values, side="left")]
+    return pd.DataFrame({"value": values,
+                         "tier": pd.Categorical.from_codes(codes, categories=labels, ordered=True)},
+                        index=frame.index)
+
+
+def value_tiers(data: Any, column: Any = None, *, by: str = "value", cuts: Any = None,
+                labels: Any = None) -> tuple[dd.DataFrame, pd.DataFrame]:
+    """:func:`crmkit.value_tiers` (ABC / high-medium-low) of a partitioned value (CLV, spend):
+    a Dask Series, or a Dask DataFrame and its ``column``.
+
+    The partitions' histograms of distinct values are merged by a tree reduction; the driver
+    ranks the distinct values and finds each tier's lowest value with the same C++ code and the
+    same sums, in the same order, as the single-machine call
+    (``_core.segment.value_tiers_of_histogram``); each partition then labels its rows by those
+    bounds. Every tier and the summary equal the single-machine result bit for bit.
+
+    Returns
+    -------
+    (tiers, summary)
+        ``tiers``: value and tier (ordered categorical, top first) per row, partitioned as the
+        input; ``summary``: the single-machine ``attrs["summary"]`` (customers, customer_share,
+        value_share, lowest_value per tier). A NaN, infinite or negative value raises ValueError
+        naming the partition, the row, its index label and the value.
+    """
+    if isinstance(data, dd.DataFrame):
+        _require_columns(data, [column], "data")
+        if column is None:
+            raise ValueError("column: required with a DataFrame (the column of values)")
+        data = data[column]
+    cuts, labels = _tier_options(by, cuts, labels)
+    parts = [dask.delayed(_tier_histogram_part)(part, number)
+             for number, part in enumerate(data.to_delayed())]
+    histogram = _tree_reduce(parts).compute()
+    values = np.ascontiguousarray(np.asarray(histogram["x"], dtype=np.float64)[::-1])
+    counts = np.ascontiguousarray(np.asarray(histogram["weight"])[::-1].astype(np.int64))
+    found = _core.segment.value_tiers_of_histogram(values, counts, cuts, by)
+    lowest = np.asarray(found["lowest_values"], dtype=np.float64)
+    filled = np.flatnonzero(~np.isnan(lowest))
+    meta = pd.DataFrame({"value": pd.Series([], dtype=np.float64),
+                         "tier": pd.Categorical([], categories=labels, ordered=True)},
+                        index=data._meta.index)
+    tiers = data.map_partitions(_tiers_part, lowest[filled], filled.astype(np.int32), labels,
+                                meta=meta)
+    return tiers, _tier_summary(found, labels)

@@ -163,8 +163,8 @@ void register_aggregation(py::module_& module) {
         }
         return to_columns(results);
       },
-      "detractors"_a, "passives"_a, "promoters"_a, "confidence"_a, "method"_a, "n_boot"_a,
-      "seed"_a, "min_n"_a,
+      "detractors"_a, "passives"_a, "promoters"_a, "confidence"_a, "method"_a, "n_boot"_a, "seed"_a,
+      "min_n"_a,
       "NPS of cells given by their answer counts, as aggregate_nps gives unweighted cells with\n"
       "those answers (crmkit::survey::summarize_nps_counts). Returns the fields of NpsCells'\n"
       "columns, one element per cell.");

@@ -359,3 +359,34 @@ def test_summarize_nps_counts_rejects_a_negative_count():
     with pytest.raises(ValueError, match=r"passives\[1\] = -2 is negative"):
         _core.survey.summarize_nps_counts(counts, np.array([0, -2], np.int64), counts, 0.95,
                                           "wald", 0, 0, 30)
+
+
+# --- value tiers ------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def clv(distributed_summary):
+    bgf = cdask.fit_transaction_model(distributed_summary)
+    ggf = cdask.fit_gamma_gamma(distributed_summary)
+    return cdask.score_customers(distributed_summary, bgf, ggf)["clv"].persist()
+
+
+@pytest.mark.parametrize("rounded", [False, True])
+@pytest.mark.parametrize("options", [{}, dict(by="population", labels=("high", "medium", "low"))])
+def test_value_tiers_equal_the_single_machine_tiers(client, clv, rounded, options):
+    values = clv.round(0) if rounded else clv  # rounded: many ties, spread over partitions
+    expected = crmkit.value_tiers(values.compute(), **options)
+    tiers, summary = cdask.value_tiers(values, **options)
+    found = tiers.compute()
+    assert clv.npartitions >= 4
+    pd.testing.assert_frame_equal(found.sort_index(), expected.sort_index(), check_exact=True)
+    pd.testing.assert_frame_equal(summary, expected.attrs["summary"], check_exact=True)
+    assert (summary["customers"] > 0).all()
+
+
+def test_value_tiers_name_the_partition_row_and_value_of_a_negative_value(client):
+    values = pd.Series([5.0, 3.0, 2.0, 1.0, -4.0, 0.5, 2.0, 1.0], name="clv")
+    with pytest.raises(ValueError, match=r"partition 2, row 0 \(index 4\): value -4\.0"):
+        cdask.value_tiers(dd.from_pandas(values, npartitions=4, sort=False))
+    with pytest.raises(ValueError, match="data: no column 'spend'"):
+        cdask.value_tiers(dd.from_pandas(values.to_frame(), npartitions=2), "spend")

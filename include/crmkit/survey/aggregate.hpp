@@ -585,8 +585,8 @@ template <class Score>
   for (const auto& [name, counts] : columns) {
     const auto negative = std::ranges::find_if(counts, [](std::int64_t c) { return c < 0; });
     if (negative != counts.end()) {
-      check::fail(function, fmt::format("{}[{}] = {} is negative", name,
-                                        negative - counts.begin(), *negative));
+      check::fail(function, fmt::format("{}[{}] = {} is negative", name, negative - counts.begin(),
+                                        *negative));
     }
   }
   std::vector<nps_result> results(detractors.size());
