@@ -54,6 +54,17 @@ def value_tiers(data, column=None, *, by="value", cuts=None, labels=None):
         series = data
     else:
         series = pd.Series(np.asarray(data, dtype=np.float64))
+    cuts, labels = _tier_options(by, cuts, labels)
+    values = np.ascontiguousarray(series.to_numpy(dtype=np.float64))
+    found = _core.segment.value_tiers(values, cuts, by)
+    result = pd.DataFrame({"value": values}, index=series.index)
+    result["tier"] = pd.Categorical.from_codes(found["tiers"], categories=labels, ordered=True)
+    result.attrs["summary"] = _tier_summary(found, labels)
+    return result
+
+
+def _tier_options(by, cuts, labels):
+    """The checked cuts (float64 array) and tier labels of `value_tiers` (also crmkit.dask)."""
     if by not in _DEFAULT_CUTS:
         raise ValueError(f"by = {by!r} must be 'value' or 'population'")
     cuts = _DEFAULT_CUTS[by] if cuts is None else tuple(cuts)
@@ -63,16 +74,16 @@ def value_tiers(data, column=None, *, by="value", cuts=None, labels=None):
     labels = tuple(str(label) for label in labels)
     if len(labels) != tiers or len(set(labels)) != tiers:
         raise ValueError(f"labels must be {tiers} distinct names (one per tier); got {labels}")
-    values = np.ascontiguousarray(series.to_numpy(dtype=np.float64))
-    found = _core.segment.value_tiers(values, np.asarray(cuts, dtype=np.float64), by)
-    result = pd.DataFrame({"value": values}, index=series.index)
-    result["tier"] = pd.Categorical.from_codes(found["tiers"], categories=labels, ordered=True)
+    return np.asarray(cuts, dtype=np.float64), labels
+
+
+def _tier_summary(found, labels):
+    """Per tier: customers, their share, the value share and the lowest value."""
     counts = np.asarray(found["counts"])
-    result.attrs["summary"] = pd.DataFrame(
-        {"customers": counts, "customer_share": counts / len(values),
+    return pd.DataFrame(
+        {"customers": counts, "customer_share": counts / counts.sum(),
          "value_share": found["value_shares"], "lowest_value": found["lowest_values"]},
         index=pd.Index(labels, name="tier"))
-    return result
 
 
 def _column_flags(log1p, columns, width):

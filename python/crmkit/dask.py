@@ -21,7 +21,10 @@ Every step gives what the single-machine call gives on the same data:
   fit of the raw rows within the optimiser's tolerance (sums in another order).
 - **Scores** (:func:`score_customers`, :func:`rfm_scores`, :func:`lifecycle_stages`): per
   partition with the fitted parameters broadcast (``map_partitions``); global statistics, such as
-  the RFM quantile scales, from merged histograms (:func:`rfm_scales`).
+  the RFM quantile scales, from merged histograms (:func:`rfm_scales`); value tiers
+  (:func:`value_tiers`) from the merged histogram of distinct values.
+- **Survey NPS** (:func:`survey_nps`): answer counts per (group, period, category) added across
+  partitions; the driver summarises the merged counts with the single-machine C++ code.
 
 Inputs: a ``dask.dataframe`` of transactions (from :func:`read_transaction_files`, a folder or
 glob of CSV files read by crmkit's strict reader; from :func:`crmkit.sql.read_transactions_dask`;
@@ -42,6 +45,8 @@ import pandas as pd
 
 from . import _core
 from ._csv import read_transactions as _read_csv
+from ._survey_input import choice as _choice, factorize as _factorize, seed_from as _seed_from
+from ._segment_tiers import _tier_options, _tier_summary
 from ._segment_rfm import RFMScale, rfm_scores as _rfm_scores_frame
 from .clv import BetaGeoFitter, GammaGammaFitter
 from .data import summary_data_from_transaction_data
@@ -49,6 +54,7 @@ from .lifecycle import CohortRetention, StageMigration
 from .lifecycle import stage_migration as _stage_migration_frame
 from .lifecycle import cohort_retention as _cohort_retention_frame
 from .lifecycle import lifecycle_stages as _lifecycle_stages_frame
+from .survey import PERIODS as _PERIODS, _cells_frame, _check_confidence, _result_index
 
 __all__ = [
     "local_client",
@@ -66,6 +72,8 @@ __all__ = [
     "lifecycle_stages",
     "cohort_retention",
     "stage_migration",
+    "survey_nps",
+    "value_tiers",
 ]
 
 #: How many partial results one task of a tree reduction merges.
@@ -652,3 +660,170 @@ def stage_migration(log: dd.DataFrame, customer_id_col: Any, datetime_col: Any, 
         raise ValueError("log: no transactions")
     totals = counts.sum(axis=1)
     return StageMigration(counts, counts.div(totals.where(totals > 0), axis=0))
+
+
+# --- survey aggregates ----------------------------------------------------------------------
+
+_NPS_CATEGORY = "_nps_category"
+_COUNT = "_count"
+
+
+def _nps_tally_part(frame: pd.DataFrame, score_col: Any, keys: list, date_col: Any,
+                    period: Optional[str], partition_info: Optional[dict] = None) -> pd.DataFrame:
+    """The partition's answer counts per (grouping keys, period, NPS category)."""
+    number = None if partition_info is None else partition_info.get("number")
+    scores = frame[score_col].to_numpy(dtype=np.float64, na_value=np.nan)
+    bad = ~((scores >= 0) & (scores <= 10) & (scores == np.floor(scores)))
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        raise ValueError(f"partition {number}, row {row} (index {frame.index[row]!r}): column "
+                         f"{score_col!r} = {scores[row]!r} is not an answer 0..10 "
+                         f"({int(bad.sum())} such rows in the partition)")
+    tally = frame[[key for key in keys if key != "period"]].copy()
+    if period is not None:
+        dates = frame[date_col]
+        if dates.isna().any():
+            row = int(np.flatnonzero(dates.isna().to_numpy())[0])
+            raise ValueError(f"partition {number}, row {row} (index {frame.index[row]!r}): column "
+                             f"{date_col!r} is NULL (NaT)")
+        if getattr(dates.dt, "tz", None) is not None:
+            dates = dates.dt.tz_localize(None)
+        tally["period"] = dates.dt.to_period(period)
+    tally[_NPS_CATEGORY] = np.where(scores >= 9, 2, np.where(scores >= 7, 1, 0)).astype(np.int8)
+    tally[_COUNT] = np.ones(len(frame), np.int64)
+    return _add_tallies(tally, keys=keys)
+
+
+def _add_tallies(*tallies: pd.DataFrame, keys: list) -> pd.DataFrame:
+    together = pd.concat(tallies, ignore_index=True) if len(tallies) > 1 else tallies[0]
+    return (together.groupby(keys + [_NPS_CATEGORY], dropna=False, observed=True, sort=True)
+            [_COUNT].sum().reset_index())
+
+
+def survey_nps(answers: dd.DataFrame, score_col: Any, by: Any = None, period: Optional[str] = None,
+               date_col: Any = None, *, confidence: float = 0.95, method: str = "adjusted_wald",
+               n_boot: int = 2000, random_state: Any = None, min_n: float = 30) -> pd.DataFrame:
+    """:func:`crmkit.survey.aggregate` (``metric="nps"``, unweighted, ``window=1``) of a
+    partitioned table of answers: each partition counts its answers per (group, period, NPS
+    category); the counts are added by a tree reduction and the driver computes every cell's
+    NPS, standard error and interval from the merged counts with the same C++ accumulator and
+    summary as the single-machine call (``_core.survey.summarize_nps_counts``), so the frame,
+    its index (every level and period, empty cells included) and attrs equal the single-machine
+    result bit for bit, bootstrap intervals included for the same ``random_state``.
+
+    An answer that is not an integer 0..10 (or NULL), or a NULL date under ``period``, raises
+    ValueError naming the partition, the row, its index label and the value.
+    """
+    _choice("method", method, ("adjusted_wald", "wald", "bootstrap"))
+    confidence = _check_confidence(confidence)
+    by_columns = [] if by is None else ([by] if isinstance(by, str) else list(by))
+    if period is not None:
+        _choice("period", period, _PERIODS)
+        if date_col is None:
+            raise ValueError(f"period = {period!r} needs date_col, the column of answer dates")
+    _require_columns(answers, [score_col, *by_columns, date_col if period else None], "answers")
+    if "period" in by_columns and period is not None:
+        raise ValueError("by: a grouping column named 'period' clashes with the period level")
+    keys = by_columns + (["period"] if period is not None else [])
+    parts = [dask.delayed(_nps_tally_part)(part, score_col, keys, date_col, period,
+                                           {"number": number})
+             for number, part in enumerate(answers.to_delayed())]
+    while len(parts) > 1:
+        parts = [dask.delayed(_add_tallies)(*parts[i:i + SPLIT_EVERY], keys=keys)
+                 for i in range(0, len(parts), SPLIT_EVERY)]
+    tally = parts[0].compute()
+    if len(tally) == 0:
+        raise ValueError("answers: no rows")
+    codes, level_sets = [], []
+    for column in by_columns:
+        column_codes, levels = _factorize(tally[column])
+        codes.append(np.asarray(column_codes, np.int64))
+        level_sets.append(levels)
+    if period is not None:
+        periods = pd.period_range(tally["period"].min(), tally["period"].max(), freq=period,
+                                  name="period")
+        codes.append(periods.get_indexer(pd.PeriodIndex(tally["period"])).astype(np.int64))
+        level_sets.append(periods)
+    shape = tuple(len(levels) for levels in level_sets)
+    cells = np.ravel_multi_index(codes, shape) if codes else np.zeros(len(tally), np.int64)
+    table = np.zeros((int(np.prod(shape)), 3), np.int64)
+    np.add.at(table, (cells, tally[_NPS_CATEGORY].to_numpy(np.int64)), tally[_COUNT].to_numpy())
+    seed = _seed_from(random_state) if method == "bootstrap" else 0
+    columns = _core.survey.summarize_nps_counts(table[:, 0], table[:, 1], table[:, 2],
+                                                confidence, method, n_boot, seed, min_n)
+    return _cells_frame(columns, _result_index(level_sets[:len(by_columns)],
+                                               level_sets[-1] if period is not None else None), metric="nps", scale=(0, 10, True, 2), version="2.0",
+                        period=period, window=1, confidence=confidence, method=method,
+                        weighted=False, skipped=0, min_n=min_n)
+
+
+# --- value tiers ----------------------------------------------------------------------------
+
+
+def _tier_values(frame: Any, partition: Optional[int]) -> np.ndarray:
+    values = np.asarray(frame.to_numpy(dtype=np.float64, na_value=np.nan), dtype=np.float64)
+    bad = ~(np.isfinite(values) & (values >= 0))
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        raise ValueError(f"partition {partition}, row {row} (index {frame.index[row]!r}): value "
+                         f"{values[row]!r} must be finite and >= 0 ({int(bad.sum())} such rows "
+                         "in the partition)")
+    return values
+
+
+def _tier_histogram_part(frame: Any, partition: int) -> dict:
+    values = _tier_values(frame, partition)
+    return _pattern_columns(values, values, values)
+
+
+def _tiers_part(frame: Any, lowest: np.ndarray, tiers: np.ndarray, labels: tuple,
+                partition_info: Optional[dict] = None) -> pd.DataFrame:
+    number = None if partition_info is None else partition_info.get("number")
+    values = _tier_values(frame, number)
+    # Tiers hold consecutive ranges of the ranked values: a value's tier is the first non-empty
+    # tier whose lowest value it reaches.
+    codes = tiers[np.searchsorted(-lowest, -values, side="left")]
+    return pd.DataFrame({"value": values,
+                         "tier": pd.Categorical.from_codes(codes, categories=labels, ordered=True)},
+                        index=frame.index)
+
+
+def value_tiers(data: Any, column: Any = None, *, by: str = "value", cuts: Any = None,
+                labels: Any = None) -> tuple[dd.DataFrame, pd.DataFrame]:
+    """:func:`crmkit.value_tiers` (ABC / high-medium-low) of a partitioned value (CLV, spend):
+    a Dask Series, or a Dask DataFrame and its ``column``.
+
+    The partitions' histograms of distinct values are merged by a tree reduction; the driver
+    ranks the distinct values and finds each tier's lowest value with the same C++ code and the
+    same sums, in the same order, as the single-machine call
+    (``_core.segment.value_tiers_of_histogram``); each partition then labels its rows by those
+    bounds. Every tier and the summary equal the single-machine result bit for bit.
+
+    Returns
+    -------
+    (tiers, summary)
+        ``tiers``: value and tier (ordered categorical, top first) per row, partitioned as the
+        input; ``summary``: the single-machine ``attrs["summary"]`` (customers, customer_share,
+        value_share, lowest_value per tier). A NaN, infinite or negative value raises ValueError
+        naming the partition, the row, its index label and the value.
+    """
+    if isinstance(data, dd.DataFrame):
+        _require_columns(data, [column], "data")
+        if column is None:
+            raise ValueError("column: required with a DataFrame (the column of values)")
+        data = data[column]
+    cuts, labels = _tier_options(by, cuts, labels)
+    parts = [dask.delayed(_tier_histogram_part)(part, number)
+             for number, part in enumerate(data.to_delayed())]
+    histogram = _tree_reduce(parts).compute()
+    values = np.ascontiguousarray(np.asarray(histogram["x"], dtype=np.float64)[::-1])
+    counts = np.ascontiguousarray(np.asarray(histogram["weight"])[::-1].astype(np.int64))
+    found = _core.segment.value_tiers_of_histogram(values, counts, cuts, by)
+    lowest = np.asarray(found["lowest_values"], dtype=np.float64)
+    filled = np.flatnonzero(~np.isnan(lowest))
+    meta = pd.DataFrame({"value": pd.Series([], dtype=np.float64),
+                         "tier": pd.Categorical([], categories=labels, ordered=True)},
+                        index=data._meta.index)
+    tiers = data.map_partitions(_tiers_part, lowest[filled], filled.astype(np.int32), labels,
+                                meta=meta)
+    return tiers, _tier_summary(found, labels)

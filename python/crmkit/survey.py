@@ -442,24 +442,33 @@ def aggregate(
     if period is not None:
         periods = period_labels(out["first_period_day"], out["periods"], period)
     index = _result_index([levels for _, levels in factorized], periods)
-    columns = dict(out["columns"])
+    return _cells_frame(out["columns"], index, metric=metric, scale=resolved, version=version,
+                        period=period, window=int(window), confidence=confidence, method=method,
+                        weighted=weights_col is not None, skipped=skipped, min_n=min_n)
+
+
+def _cells_frame(cell_columns: Dict[str, Any], index: pd.Index, *, metric: str, scale: Any,
+                 version: str, period: Optional[str], window: int, confidence: float,
+                 method: str, weighted: bool, skipped: int, min_n: float) -> pd.DataFrame:
+    """The result frame of `aggregate` from the C++ cells' columns (also used by crmkit.dask)."""
+    columns = dict(cell_columns)
     if metric == "nps":
         columns["nps"] = columns.pop("score")
         columns["se"] = columns.pop("standard_error")
     order = list(_NPS_COLUMNS if metric == "nps" else _RATING_COLUMNS) + ["n_effective"]
-    if weights_col is not None:
+    if weighted:
         order.append("weight_total")
     frame = pd.DataFrame({name: columns[name] for name in order + ["small_sample"]}, index=index)
     frame["is_empty"] = frame["n"].to_numpy() == 0
     frame.attrs[_ATTRS_KEY] = {
         "metric": metric,
-        "scale": resolved,
+        "scale": scale,
         "version": version if metric == "ces" else None,
         "period": period,
-        "window": int(window),
+        "window": window,
         "confidence": float(confidence),
         "method": method if metric == "nps" else "wilson",
-        "weighted": weights_col is not None,
+        "weighted": weighted,
         "skipped_rows": skipped,
     }
     _warn_small_cells(frame, min_n)

@@ -373,6 +373,22 @@ void register_tiers_and_features(py::module_& module) {
       "values"_a, "cuts"_a, "basis"_a,
       "Tier of every customer (0 = top) by cumulative value or population share.");
 
+  module.def(
+      "value_tiers_of_histogram",
+      [](const double_array& values, const int64_array& counts, const double_array& cuts,
+         const std::string& basis) {
+        segment::tier_result result;
+        {
+          py::gil_scoped_release release;
+          result = segment::value_tiers_of_histogram(
+              as_span(values), as_span(counts), as_span(cuts), segment::parse_tier_basis(basis));
+        }
+        return export_result(std::move(result));
+      },
+      "values"_a, "counts"_a, "cuts"_a, "basis"_a,
+      "value_tiers of a histogram (values strictly decreasing, counts[k] customers holding\n"
+      "values[k]): the tier of each distinct value, and the summary value_tiers gives.");
+
   py::class_<segment::feature_scaler>(module, "FeatureScalerCore",
                                       "A fitted log1p + centring + scaling transform.")
       .def_property_readonly(

@@ -145,6 +145,31 @@ void register_aggregation(py::module_& module) {
       "and result as aggregate_nps.");
 
   module.def(
+      "summarize_nps_counts",
+      [](const int64_array& detractors, const int64_array& passives, const int64_array& promoters,
+         double confidence, const std::string& method, std::size_t n_boot, std::uint64_t seed,
+         double min_n) {
+        survey::nps_options options;
+        options.confidence = confidence;
+        options.method = survey::parse_nps_interval_method(method);
+        options.resamples = n_boot;
+        options.seed = seed;
+        options.small_sample_below = min_n;
+        std::vector<survey::nps_result> results;
+        {
+          const py::gil_scoped_release release;
+          results = survey::summarize_nps_counts(as_span(detractors), as_span(passives),
+                                                 as_span(promoters), options);
+        }
+        return to_columns(results);
+      },
+      "detractors"_a, "passives"_a, "promoters"_a, "confidence"_a, "method"_a, "n_boot"_a, "seed"_a,
+      "min_n"_a,
+      "NPS of cells given by their answer counts, as aggregate_nps gives unweighted cells with\n"
+      "those answers (crmkit::survey::summarize_nps_counts). Returns the fields of NpsCells'\n"
+      "columns, one element per cell.");
+
+  module.def(
       "ces_scale",
       [](const std::string& version) {
         const auto scale = survey::ces_scale(survey::parse_ces_version(version));

@@ -318,3 +318,91 @@ def test_thread_workers_have_no_memory_limit():
     finally:
         threads.close()
         threads.cluster.close()
+
+
+# --- survey aggregates ------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def answers():
+    rng = np.random.default_rng(14)
+    n = 900
+    # "enterprise" is a category nobody answered in: both paths must report it as an empty group.
+    segment = pd.Categorical(rng.choice(["new", "loyal", "lapsed"], n),
+                             categories=["enterprise", "lapsed", "loyal", "new"])
+    return pd.DataFrame({
+        "score": rng.integers(0, 11, n),
+        "segment": segment,
+        # Missing channels form a group of their own (last) on both paths.
+        "channel": rng.choice(np.array(["mail", "web", None], dtype=object), n, p=[0.5, 0.45, 0.05]),
+        "date": pd.Timestamp("2024-01-03") + pd.to_timedelta(rng.integers(0, 120, n), unit="D"),
+    })
+
+
+@pytest.mark.parametrize("by, period", [(None, None), ("segment", None), (["segment", "channel"], "M"),
+                                        ("channel", "W")])
+def test_survey_nps_equals_the_single_machine_aggregate(client, answers, by, period):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # small-cell warnings, the same on both paths
+        expected = crmkit.survey.aggregate(answers, "score", by=by, period=period, date_col="date")
+        got = cdask.survey_nps(dd.from_pandas(answers, npartitions=5, sort=False), "score", by=by,
+                               period=period, date_col="date")
+    assert expected["n"].sum() == len(answers)
+    pd.testing.assert_frame_equal(got, expected, check_exact=True)
+    assert got.attrs == expected.attrs
+
+
+def test_survey_nps_bootstrap_interval_equals_the_single_machine_one(client, answers):
+    options = dict(by="channel", method="bootstrap", n_boot=200, random_state=3)
+    expected = crmkit.survey.aggregate(answers, "score", **options)
+    got = cdask.survey_nps(dd.from_pandas(answers, npartitions=4, sort=False), "score", **options)
+    assert np.isfinite(got["lower"]).all()
+    pd.testing.assert_frame_equal(got, expected, check_exact=True)
+
+
+def test_survey_nps_names_the_partition_row_and_value_of_a_bad_answer(client, answers):
+    bad = answers.copy()
+    bad.loc[700, "score"] = 11  # partition 3 of 4 (rows 675..899), its row 25
+    frame = dd.from_pandas(bad, npartitions=4, sort=False)
+    with pytest.raises(ValueError, match=r"partition 3, row 25 \(index 700\): column 'score' = 11\.0"):
+        cdask.survey_nps(frame, "score", by="segment")
+    with pytest.raises(ValueError, match="answers: no column 'region'"):
+        cdask.survey_nps(frame, "score", by="region")
+
+
+def test_summarize_nps_counts_rejects_a_negative_count():
+    counts = np.array([1, 2], np.int64)
+    with pytest.raises(ValueError, match=r"passives\[1\] = -2 is negative"):
+        _core.survey.summarize_nps_counts(counts, np.array([0, -2], np.int64), counts, 0.95,
+                                          "wald", 0, 0, 30)
+
+
+# --- value tiers ------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def clv(distributed_summary):
+    bgf = cdask.fit_transaction_model(distributed_summary)
+    ggf = cdask.fit_gamma_gamma(distributed_summary)
+    return cdask.score_customers(distributed_summary, bgf, ggf)["clv"].persist()
+
+
+@pytest.mark.parametrize("rounded", [False, True])
+@pytest.mark.parametrize("options", [{}, dict(by="population", labels=("high", "medium", "low"))])
+def test_value_tiers_equal_the_single_machine_tiers(client, clv, rounded, options):
+    values = clv.round(0) if rounded else clv  # rounded: many ties, spread over partitions
+    expected = crmkit.value_tiers(values.compute(), **options)
+    tiers, summary = cdask.value_tiers(values, **options)
+    found = tiers.compute()
+    assert clv.npartitions >= 4
+    pd.testing.assert_frame_equal(found.sort_index(), expected.sort_index(), check_exact=True)
+    pd.testing.assert_frame_equal(summary, expected.attrs["summary"], check_exact=True)
+    assert (summary["customers"] > 0).all()
+
+
+def test_value_tiers_name_the_partition_row_and_value_of_a_negative_value(client):
+    values = pd.Series([5.0, 3.0, 2.0, 1.0, -4.0, 0.5, 2.0, 1.0], name="clv")
+    with pytest.raises(ValueError, match=r"partition 2, row 0 \(index 4\): value -4\.0"):
+        cdask.value_tiers(dd.from_pandas(values, npartitions=4, sort=False))
+    with pytest.raises(ValueError, match="data: no column 'spend'"):
+        cdask.value_tiers(dd.from_pandas(values.to_frame(), npartitions=2), "spend")

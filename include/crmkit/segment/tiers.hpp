@@ -69,4 +69,17 @@ constexpr auto description(std::type_identity<tier_result>) {
 tier_result value_tiers(std::span<const double> values, std::span<const double> cuts,
                         tier_basis basis);
 
+/**
+ * `value_tiers` of a histogram: `counts[k]` customers hold `values[k]`, the values strictly
+ * decreasing (e.g. per-partition histograms merged on a cluster). `tiers[k]` is the tier of
+ * value k; counts, value shares and lowest values are those of `value_tiers` over the customers,
+ * bit for bit (it runs the same sums in the same order: `value_tiers` is this on its sorted
+ * values).
+ * @throw invalid_input as `value_tiers`, for values not strictly decreasing, for a count below 1,
+ *        or for mismatched sizes.
+ */
+tier_result value_tiers_of_histogram(std::span<const double> values,
+                                     std::span<const std::int64_t> counts,
+                                     std::span<const double> cuts, tier_basis basis);
+
 }  // namespace crmkit::segment

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -10,6 +11,7 @@
 #include <span>
 #include <string>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include <fmt/format.h>
@@ -559,6 +561,48 @@ template <class Score>
     data::bad_row_policy policy = data::bad_row_policy::error) {
   return weights.empty() ? detail::aggregate_nps<false>(scores, weights, grouping, options, policy)
                          : detail::aggregate_nps<true>(scores, weights, grouping, options, policy);
+}
+
+/**
+ * NPS results of cells given by their unweighted answer counts (`detractors[j]`, `passives[j]`,
+ * `promoters[j]` of cell j), e.g. counts tallied on many machines and added: cell j's result is
+ * what `aggregate_nps` gives an unweighted cell j with those answers, bit for bit (the same
+ * accumulator and `summarize`; bootstrap stream = j, as there).
+ * @throw invalid_input for mismatched sizes, a negative count, or invalid options.
+ */
+[[nodiscard]] inline std::vector<nps_result> summarize_nps_counts(
+    std::span<const std::int64_t> detractors, std::span<const std::int64_t> passives,
+    std::span<const std::int64_t> promoters, const nps_options& options = {}) {
+  constexpr const char* function = "summarize_nps_counts";
+  check::same_size(function, "detractors", detractors.size(), "passives", passives.size());
+  check::same_size(function, "detractors", detractors.size(), "promoters", promoters.size());
+  detail::check_confidence(function, options.confidence);
+  detail::check_small_sample_below(function, options.small_sample_below);
+  if (options.method == nps_interval_method::bootstrap)
+    detail::check_resamples(function, options.resamples);
+  const std::array<std::pair<const char*, std::span<const std::int64_t>>, 3> columns{
+      {{"detractors", detractors}, {"passives", passives}, {"promoters", promoters}}};
+  for (const auto& [name, counts] : columns) {
+    const auto negative = std::ranges::find_if(counts, [](std::int64_t c) { return c < 0; });
+    if (negative != counts.end()) {
+      check::fail(function, fmt::format("{}[{}] = {} is negative", name, negative - counts.begin(),
+                                        *negative));
+    }
+  }
+  std::vector<nps_result> results(detractors.size());
+  parallel_for(
+      results.size(),
+      [&](std::size_t begin, std::size_t end) {
+        for (std::size_t j = begin; j < end; ++j) {
+          nps_accumulator cell;
+          cell.add_answers(nps_category::detractor, detractors[j]);
+          cell.add_answers(nps_category::passive, passives[j]);
+          cell.add_answers(nps_category::promoter, promoters[j]);
+          results[j] = summarize(cell, options, j);
+        }
+      },
+      16);
+  return results;
 }
 
 /**

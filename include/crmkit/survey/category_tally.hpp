@@ -39,6 +39,11 @@ class category_tally {
     }
   }
 
+  /** Adds `count` unweighted answers in `category` at once (as `count` calls of `add`). */
+  void add_many(std::size_t category, std::int64_t count) noexcept requires(!Weighted) {
+    counts_[category] += count;
+  }
+
   void add(std::size_t category, double weight) noexcept requires Weighted {
     ++counts_[category];
     weights_.sums[category].add(weight);

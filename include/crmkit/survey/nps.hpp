@@ -167,6 +167,11 @@ class basic_nps_accumulator {
     tally_.add(static_cast<std::size_t>(nps_category_of(score)), weight);
   }
 
+  /** Adds `count` unweighted answers in `category` (answer counts merged elsewhere). */
+  void add_answers(nps_category category, std::int64_t count) noexcept requires(!Weighted) {
+    tally_.add_many(static_cast<std::size_t>(category), count);
+  }
+
   /** Merges the answers of `other` into this accumulator. */
   basic_nps_accumulator& operator+=(const basic_nps_accumulator& other) noexcept {
     tally_ += other.tally_;

@@ -6,6 +6,8 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
+
 #include <cmath>
 #include <limits>
 #include <vector>
@@ -203,6 +205,36 @@ TEST_CASE("segment summary: counts, shares, means and revenue per segment") {
   CHECK(rows[2].revenue_share == doctest::Approx(32.0 / 70));
 }
 
+TEST_CASE("value tiers of a histogram are those of its customers") {
+  // The customers of the case below as a histogram: 100, 50 x2, 30, 10, 5 x2, 0.
+  const std::vector<double> values{5, 100, 50, 0, 30, 50, 10, 5};
+  const std::vector<double> distinct{100, 50, 30, 10, 5, 0};
+  const std::vector<std::int64_t> counts{1, 2, 1, 1, 2, 1};
+  const std::vector<double> abc{0.8, 0.95};
+  for (const auto basis :
+       {crmkit::segment::tier_basis::value_share, crmkit::segment::tier_basis::population_share}) {
+    const auto rows = crmkit::segment::value_tiers(values, abc, basis);
+    const auto histogram = crmkit::segment::value_tiers_of_histogram(distinct, counts, abc, basis);
+    for (std::size_t i = 0; i < values.size(); ++i) {
+      const auto k = static_cast<std::size_t>(
+          std::find(distinct.begin(), distinct.end(), values[i]) - distinct.begin());
+      CHECK(histogram.tiers[k] == rows.tiers[i]);
+    }
+    CHECK(histogram.counts == rows.counts);
+    CHECK(histogram.value_shares == rows.value_shares);
+  }
+  CHECK_THROWS_WITH_AS(crmkit::segment::value_tiers_of_histogram(
+                           std::vector<double>{3, 3}, std::vector<std::int64_t>{1, 1}, abc,
+                           crmkit::segment::tier_basis::value_share),
+                       doctest::Contains("values[1] = 3 must be below values[0] = 3"),
+                       crmkit::invalid_input);
+  CHECK_THROWS_WITH_AS(crmkit::segment::value_tiers_of_histogram(
+                           std::vector<double>{3, 2}, std::vector<std::int64_t>{1, 0}, abc,
+                           crmkit::segment::tier_basis::value_share),
+                       doctest::Contains("counts[1] = 0 must be at least 1"),
+                       crmkit::invalid_input);
+}
+
 TEST_CASE("value tiers by value share and by population share") {
   // Total 250. Ranked 100, 50, 50, 30, 10, 5, 5, 0: the value above each is 0, 100, (tie),
   // 200, 230, 240, (tie), 250, i.e. shares 0, .4, -, .8, .92, .96, -, 1: with cuts .8 and .95
@@ -301,8 +333,8 @@ TEST_CASE("value tiers: shares of values near the double range are those of the 
 TEST_CASE("RFM bins beyond their limit are refused before any work") {
   const std::vector<double> values{1, 2, 3};
   CHECK_THROWS_WITH_AS(
-      static_cast<void>(crmkit::segment::score_quantiles(values, 1'000'000'000,
-                                                         crmkit::segment::tie_policy::average_rank, true)),
+      static_cast<void>(crmkit::segment::score_quantiles(
+          values, 1'000'000'000, crmkit::segment::tie_policy::average_rank, true)),
       doctest::Contains("bins = 1000000000 exceeds its limit of 100 (see docs/limits.md)"),
       crmkit::invalid_input);
 }
@@ -324,14 +356,14 @@ TEST_CASE("quantile_scale_of_histogram: the scale of the values from their histo
   const std::vector<double> summed{3 + 2, 0 + 2, 1, 1, 1};
   CHECK(crmkit::segment::quantile_scale_of_histogram(halves, summed, 5, tie_policy::average_rank,
                                                      true)
-            .thresholds == crmkit::segment::score_quantiles(frequency, 5,
-                                                            tie_policy::average_rank, true)
-                               .scale.thresholds);
+            .thresholds ==
+        crmkit::segment::score_quantiles(frequency, 5, tie_policy::average_rank, true)
+            .scale.thresholds);
   CHECK_THROWS_AS(crmkit::segment::quantile_scale_of_histogram(distinct, counts, 5,
                                                                tie_policy::rank_first, true),
                   crmkit::invalid_input);
   const std::vector<double> fractional{5, 2, 0.5, 1, 1};
-  CHECK_THROWS_WITH_AS(crmkit::segment::quantile_scale_of_histogram(
-                           distinct, fractional, 5, tie_policy::average_rank, true),
+  CHECK_THROWS_WITH_AS(crmkit::segment::quantile_scale_of_histogram(distinct, fractional, 5,
+                                                                    tie_policy::average_rank, true),
                        doctest::Contains("counts[2]"), crmkit::invalid_input);
 }

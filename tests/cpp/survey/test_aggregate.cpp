@@ -166,6 +166,47 @@ TEST_CASE("results do not depend on the thread count, bootstrap included") {
   }
 }
 
+TEST_CASE("cells from merged answer counts equal the aggregated cells, bootstrap included") {
+  const table t = random_table(4'000, 5);
+  survey::nps_options options;
+  options.method = survey::nps_interval_method::bootstrap;
+  options.resamples = 200;
+  const auto out = survey::aggregate_nps(std::span<const double>(t.scores), {},
+                                         by_segment_channel_month(t), options);
+  // Tally the answers per cell and category independently of aggregate_nps, as a cluster would.
+  std::array<std::vector<std::int64_t>, 3> counts;
+  for (auto& column : counts) column.assign(out.cells.size(), 0);
+  for (std::size_t i = 0; i < t.scores.size(); ++i) {
+    const auto group = static_cast<std::size_t>(t.segment[i] * 2 + t.channel[i]);
+    const auto cell =
+        group * out.periods + static_cast<std::size_t>(month_of(t.stamps[i]) - out.first_period);
+    const auto category = survey::nps_category_of(static_cast<std::int64_t>(t.scores[i]));
+    ++counts[static_cast<std::size_t>(category)][cell];
+  }
+  const auto merged = survey::summarize_nps_counts(counts[0], counts[1], counts[2], options);
+  REQUIRE(merged.size() == out.cells.size());
+  std::size_t empty = 0;
+  for (std::size_t cell = 0; cell < merged.size(); ++cell) {
+    const auto& a = merged[cell];
+    const auto& b = out.cells[cell];
+    empty += b.n == 0 ? 1 : 0;
+    CHECK(a.n == b.n);
+    CHECK(a.promoters == b.promoters);
+    CHECK(a.detractors == b.detractors);
+    CHECK(a.small_sample == b.small_sample);
+    CHECK(same_bits(a.score, b.score));
+    CHECK(same_bits(a.standard_error, b.standard_error));
+    CHECK(same_bits(a.ci.lower, b.ci.lower));
+    CHECK(same_bits(a.ci.upper, b.ci.upper));
+  }
+  CHECK(empty > 0);  // segment 2 never uses channel 1
+  const std::vector<std::int64_t> one{1}, negative{-1};
+  CHECK_THROWS_WITH_AS((void)survey::summarize_nps_counts(one, one, negative),
+                       doctest::Contains("promoters[0] = -1 is negative"), crmkit::invalid_input);
+  CHECK_THROWS_AS((void)survey::summarize_nps_counts(one, one, std::vector<std::int64_t>{}),
+                  crmkit::invalid_input);
+}
+
 TEST_CASE("bad rows raise with their count and the first one, or are skipped and reported") {
   std::vector<double> scores{10, 11, 4.5, std::nan(""), 3, -1};
   std::vector<double> weights{1, 1, 1, 1, -2, 1};
