@@ -203,6 +203,30 @@ def read_transactions(
     >>> sample = crmkit.read_transactions("CDNOW_sample.txt", 1, 2, 4, sep=r"\\s+",
     ...                                   header=False)  # doctest: +SKIP
     """
+    frame = _read_log(path, customer_id_col, datetime_col, monetary_value_col, sep, header,
+                      date_format, on_bad_row, encoding)
+    skipped = frame.attrs["skipped_rows"]
+    if len(skipped):
+        named = "; ".join(
+            f"line {row.line}, column {row.column}: {row.reason}"
+            for row in skipped.head(_ROWS_NAMED_IN_WARNING).itertuples()
+        )
+        more = len(skipped) - _ROWS_NAMED_IN_WARNING
+        warnings.warn(
+            f"read_transactions: skipped {len(skipped)} bad row(s) of {os.fspath(path)!r}: {named}"
+            + (f"; and {more} more" if more > 0 else "")
+            + ". All are listed in df.attrs['skipped_rows'].",
+            SkippedRowsWarning,
+            stacklevel=2,
+        )
+    return frame
+
+
+def _read_log(path, customer_id_col, datetime_col, monetary_value_col=None, sep=",",
+              header=True, date_format=None, on_bad_row="error", encoding=None) -> pd.DataFrame:
+    """:func:`read_transactions` without its warning: the skipped rows only in
+    ``attrs["skipped_rows"]`` (for Dask's thread workers, where ``warnings.catch_warnings`` is
+    not thread-safe)."""
     source = os.fspath(path)
     customer_id_col = _column_argument("customer_id_col", customer_id_col)
     datetime_col = _column_argument("datetime_col", datetime_col)
@@ -240,21 +264,7 @@ def read_transactions(
         columns[monetary_value_col] = result["amount"]
     frame = pd.DataFrame(columns, copy=False)
 
-    skipped = pd.DataFrame(result["skipped"]).astype({"reason": object})
-    frame.attrs["skipped_rows"] = skipped
-    if len(skipped):
-        named = "; ".join(
-            f"line {row.line}, column {row.column}: {row.reason}"
-            for row in skipped.head(_ROWS_NAMED_IN_WARNING).itertuples()
-        )
-        more = len(skipped) - _ROWS_NAMED_IN_WARNING
-        warnings.warn(
-            f"read_transactions: skipped {len(skipped)} bad row(s) of {source!r}: {named}"
-            + (f"; and {more} more" if more > 0 else "")
-            + ". All are listed in df.attrs['skipped_rows'].",
-            SkippedRowsWarning,
-            stacklevel=2,
-        )
+    frame.attrs["skipped_rows"] = pd.DataFrame(result["skipped"]).astype({"reason": object})
     return frame
 
 

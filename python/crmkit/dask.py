@@ -44,7 +44,7 @@ import numpy as np
 import pandas as pd
 
 from . import _core
-from ._csv import read_transactions as _read_csv
+from ._csv import _read_log
 from ._survey_input import choice as _choice, factorize as _factorize, seed_from as _seed_from
 from ._segment_tiers import _tier_options, _tier_summary
 from ._segment_rfm import RFMScale, rfm_scores as _rfm_scores_frame
@@ -140,11 +140,10 @@ def _expand(paths: Any) -> list[str]:
 
 
 def _read_file(path: str, options: dict) -> pd.DataFrame:
-    import warnings
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return _read_csv(path, **options)
+    # Not read_transactions: its SkippedRowsWarning would need warnings.catch_warnings, which
+    # is not thread-safe (with thread workers one file's exit restored pytest's "error" filter
+    # while another file was being read).
+    return _read_log(path, **options)
 
 
 def _log_part(frame: pd.DataFrame) -> pd.DataFrame:
