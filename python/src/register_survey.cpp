@@ -85,6 +85,18 @@ py::tuple layout(survey::grouped_results<Result>&& out,
   return py::make_tuple(export_result(std::move(out)), first_period_day);
 }
 
+/** The NPS interval options of the bindings' (confidence, method, n_boot, seed, min_n). */
+survey::nps_options nps_options_of(double confidence, const std::string& method, std::size_t n_boot,
+                                   std::uint64_t seed, double min_n) {
+  survey::nps_options options;
+  options.confidence = confidence;
+  options.method = survey::parse_nps_interval_method(method);
+  options.resamples = n_boot;
+  options.seed = seed;
+  options.small_sample_below = min_n;
+  return options;
+}
+
 void register_aggregation(py::module_& module) {
   module.def(
       "aggregate_nps",
@@ -97,12 +109,7 @@ void register_aggregation(py::module_& module) {
         std::vector<py::array> keep;
         const auto grouping =
             make_grouping(codes, levels, timestamps, ticks_per_day, period, window, keep);
-        survey::nps_options options;
-        options.confidence = confidence;
-        options.method = survey::parse_nps_interval_method(method);
-        options.resamples = n_boot;
-        options.seed = seed;
-        options.small_sample_below = min_n;
+        const auto options = nps_options_of(confidence, method, n_boot, seed, min_n);
         const auto policy = survey::parse_bad_row_policy(on_bad_row);
         auto out = with_scores(scores, [&](auto view) {
           return survey::aggregate_nps(view, optional_span(weights), grouping, options, policy);
@@ -149,12 +156,7 @@ void register_aggregation(py::module_& module) {
       [](const int64_array& detractors, const int64_array& passives, const int64_array& promoters,
          double confidence, const std::string& method, std::size_t n_boot, std::uint64_t seed,
          double min_n) {
-        survey::nps_options options;
-        options.confidence = confidence;
-        options.method = survey::parse_nps_interval_method(method);
-        options.resamples = n_boot;
-        options.seed = seed;
-        options.small_sample_below = min_n;
+        const auto options = nps_options_of(confidence, method, n_boot, seed, min_n);
         std::vector<survey::nps_result> results;
         {
           const py::gil_scoped_release release;
