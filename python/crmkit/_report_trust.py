@@ -3,11 +3,11 @@ numbers) and "how well it predicted" (the holdout tracking score and the model c
 
 Their words are the report catalogue's "trust.sure.*" and "trust.well.*" entries
 (crmkit._report_text); HOW_SURE_TEXT and HOW_WELL_TEXT are their English forms. The numbers come from crmkit.intervals and
-crmkit.evaluate on the customer table the pipeline produced: the pipeline's transaction model
-(BG/NBD by default; MBG/NBD or Pareto/NBD with the report's `model` option) refitted on its
-(frequency, recency, T) columns sees exactly the pipeline's fitting patterns (pipeline
-whole_periods.hpp: "exactly clv::transaction_patterns of the columns"), so the estimates, and
-the intervals' centres, are the pipeline's own, for whichever model the report fitted.
+crmkit.evaluate on the customer table the pipeline produced and on the pipeline's own fits (its
+transaction model, BG/NBD by default or MBG/NBD or Pareto/NBD with the report's `model` option,
+and Gamma-Gamma, covariances included: nothing is fitted twice). Without those fits the models are
+refitted on the table's (frequency, recency, T) columns, which are exactly the pipeline's fitting
+patterns (pipeline whole_periods.hpp), so the estimates are the same.
 """
 
 from __future__ import annotations
@@ -72,15 +72,34 @@ def _whole_base(sampled: intervals.IntervalResult, estimate: float) -> intervals
                                     sampled.draws)
 
 
+def fitters_of(customers: pd.DataFrame, transaction_fit: Dict[str, object],
+               spend_fit: Dict[str, object], model: str = "BG/NBD") -> Dict[str, object]:
+    """The pipeline's two fits (its ``transaction_fit`` and ``gamma_gamma_fit``) as fitted
+    crmkit models on the customer table's columns, named as ``how_sure`` names them."""
+    x, tx, T, m = _columns(customers)
+    repeat = (x > 0) & (m > 0)
+    return {model: _MODELS[model]._from_fit(transaction_fit,
+                                            {"frequency": x, "recency": tx, "T": T,
+                                             "weights": None}),
+            "Gamma-Gamma": GammaGammaFitter._from_fit(spend_fit,
+                                                      {"monetary_value": m[repeat],
+                                                       "frequency": x[repeat], "weights": None})}
+
+
 def how_sure(customers: pd.DataFrame, prediction_weeks: float, clv_months: float,
              monthly_discount: float, periods_per_month: float,
-             model: str = "BG/NBD") -> Dict[str, object]:
+             model: str = "BG/NBD", fitters: Optional[Dict[str, object]] = None) -> Dict[str, object]:
     """The headline numbers' intervals and the parameters' (tables with HOW_SURE_TEXT labels),
-    for the report's transaction model `model` ("BG/NBD", "MBG/NBD" or "Pareto/NBD")."""
+    for the report's transaction model `model` ("BG/NBD", "MBG/NBD" or "Pareto/NBD"): of the
+    fitted models `fitters` (``fitters_of``) when given, else of both models fitted here on the
+    customer table."""
     x, tx, T, m = _columns(customers)
-    bgf = _MODELS[model]().fit(x, tx, T, tol=1e-7)
-    repeat = (x > 0) & (m > 0)
-    ggf = GammaGammaFitter().fit(x[repeat], m[repeat], tol=1e-7)
+    if fitters is None:
+        bgf = _MODELS[model]().fit(x, tx, T, tol=1e-7)
+        repeat = (x > 0) & (m > 0)
+        ggf = GammaGammaFitter().fit(x[repeat], m[repeat], tol=1e-7)
+    else:
+        bgf, ggf = fitters[model], fitters["Gamma-Gamma"]
     sample = _systematic_sample(len(x), SAMPLE)
     if sample is not None:
         x, tx, T, m = x[sample], tx[sample], T[sample], m[sample]
@@ -153,11 +172,13 @@ def _purchases_column(customers: pd.DataFrame) -> str:
 
 def trust_sections(tables: Dict[str, pd.DataFrame], calibration_period: float,
                    prediction_weeks: float, clv_months: float, monthly_discount: float,
-                   periods_per_month: float, model: str = "BG/NBD") -> Dict[str, object]:
-    """Both sections' numbers for build_report, for its transaction model `model`."""
+                   periods_per_month: float, model: str = "BG/NBD",
+                   fitters: Optional[Dict[str, object]] = None) -> Dict[str, object]:
+    """Both sections' numbers for build_report, for its transaction model `model` (fitted as
+    `fitters`, when given: see how_sure)."""
     customers = tables["customers"]
     sure = how_sure(customers, prediction_weeks, clv_months, monthly_discount, periods_per_month,
-                    model)
+                    model, fitters)
     well = how_well(customers, tables.get("cumulative_transactions"), calibration_period,
                     sure["fitters"][model], model)
     return {"how_sure": sure, "how_well": well}

@@ -173,6 +173,23 @@ class _BaseFitter:
         model.params_ = pd.Series({name: float(params[name]) for name in cls._param_names})
         return model
 
+    @classmethod
+    def _from_fit(cls, fit: Mapping[str, Any], data: dict[str, Any], index=None):
+        """The model as fitted elsewhere in crmkit (a ``crmkit::pipeline::fitted_model`` dict:
+        names, params, covariance row-major, ...) on ``data`` (``fit``'s columns), without
+        fitting again; its warnings were the fitter's to give."""
+        names = list(fit["names"])
+        if names != list(cls._param_names):
+            raise ValueError(f"{cls.__name__}: a fit of the parameters {names}, not "
+                             f"{list(cls._param_names)}")
+        size = len(names)
+        result = dict(fit, params=dict(zip(names, fit["params"])), warnings=[],
+                      covariance=np.reshape(np.asarray(fit["covariance"], dtype=float),
+                                            (size, size)))
+        model = cls()
+        model._store_fit(result, data, index, verbose=False)
+        return model
+
     def _unload_params(self, *names: str) -> list[float]:
         if not hasattr(self, "params_"):
             raise ValueError("Model has not been fit yet. Please call the .fit method first.")

@@ -356,7 +356,9 @@ def _add_trust_sections(report: Report, result, step) -> None:
             warnings.simplefilter("ignore")
             report.trust = _report_trust.trust_sections(
                 report.tables, result.calibration_period, PREDICTION_WEEKS, CLV_MONTHS,
-                MONTHLY_DISCOUNT, 4.345 * 7 / DAYS_PER_WEEK, result.transaction_model_name)
+                MONTHLY_DISCOUNT, 4.345 * 7 / DAYS_PER_WEEK, result.transaction_model_name,
+                _report_trust.fitters_of(report.tables["customers"], result.transaction_fit,
+                                         result.gamma_gamma_fit, result.transaction_model_name))
     except (ValueError, RuntimeError) as error:
         report.notes.append(f"intervals and model comparison not available: {_one_line(error)}")
 

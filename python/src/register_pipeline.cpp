@@ -244,6 +244,15 @@ void register_pipeline(py::module_& module) {
                                                    result.gamma_gamma_v});
           },
           "The fitted Gamma-Gamma parameters as a dict.")
+      .def_property_readonly(
+          "transaction_fit",
+          [](const pipeline::analysis_result& result) { return to_dict(result.transaction_fit); },
+          "The transaction model's fit in full (crmkit::pipeline::fitted_model) as a dict: names, "
+          "params, standard_errors, covariance (row-major), log_likelihood, ...")
+      .def_property_readonly(
+          "gamma_gamma_fit",
+          [](const pipeline::analysis_result& result) { return to_dict(result.gamma_gamma_fit); },
+          "Gamma-Gamma's fit in full (crmkit::pipeline::fitted_model) as a dict.")
       .def_readonly("calibration_period", &pipeline::analysis_result::calibration_period);
 
   py::class_<pipeline::output_folder>(

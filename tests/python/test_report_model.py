@@ -55,7 +55,7 @@ def test_the_pareto_report_names_its_model_everywhere(cdnow_pareto):
     sure = cdnow_pareto.trust["how_sure"]
     assert sure["model"] == "Pareto/NBD"
     assert list(sure["parameters"].index[:4]) == ["r", "alpha", "s", "beta"]
-    # The trust sections' refit of Pareto/NBD on the customers table is the pipeline's fit.
+    # The trust sections' Pareto/NBD is the pipeline's fit, as model_parameters lists it.
     assert sure["parameters"]["estimate"].iloc[:4].to_numpy() == pytest.approx(
         parameters_of(cdnow_pareto), rel=1e-6)
     well = cdnow_pareto.trust["how_well"]

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from crmkit import _report_trust
+from crmkit.clv import BetaGeoFitter, GammaGammaFitter
 from crmkit._report_input import simulate_demo
 from crmkit.report import build_report
 
@@ -69,3 +70,35 @@ def test_a_sampled_width_is_the_whole_bases_width(report, monkeypatch):
     well = _report_trust.how_well(customers, None, float("nan"))
     assert well["sample"] == (1000, len(customers))
     assert set(well["comparison"].index) == {"BG/NBD", "MBG/NBD", "Pareto/NBD"}
+
+
+def test_the_pipelines_fits_are_handed_over_not_refitted(report):
+    # The sections use the pipeline's own fits (covariances included); a refit here on the
+    # customer table's columns (the same fitting patterns) is the independent check.
+    customers = report.tables["customers"]
+    handed = report.trust["how_sure"]["fitters"]
+    x, tx, T, m = (customers[c].to_numpy(dtype=float)
+                   for c in ("frequency", "recency", "T", "monetary_value"))
+    refits = {"BG/NBD": BetaGeoFitter().fit(x, tx, T, tol=1e-7),
+              "Gamma-Gamma": GammaGammaFitter().fit(x[(x > 0) & (m > 0)],
+                                                    m[(x > 0) & (m > 0)], tol=1e-7)}
+    for name, refit in refits.items():
+        fitter = handed[name]
+        assert type(fitter) is type(refit)
+        np.testing.assert_allclose(fitter.params_, refit.params_, rtol=1e-9)
+        np.testing.assert_allclose(fitter.variance_matrix_, refit.variance_matrix_, rtol=1e-6)
+        np.testing.assert_allclose(fitter.standard_errors_, refit.standard_errors_, rtol=1e-6)
+        assert fitter.log_likelihood_ == pytest.approx(refit.log_likelihood_, rel=1e-12)
+        assert fitter.convergence_["converged"] and fitter.data.shape[0] == len(refit.data)
+    # With the refits instead, the sections' numbers are the same.
+    again = _report_trust.how_sure(customers, 13, 12, 0.01, 4.345)
+    for name in ("purchases", "value"):
+        np.testing.assert_allclose(report.trust["how_sure"][name].total,
+                                   again[name].total, rtol=1e-6)
+
+
+def test_a_fit_of_other_parameters_is_refused():
+    transaction_fit = {"names": ["p", "q", "v"], "params": [1.0, 2.0, 3.0],
+                       "covariance": np.eye(3).ravel().tolist()}
+    with pytest.raises(ValueError, match=r"BetaGeoFitter: a fit of the parameters \['p', 'q', 'v'\]"):
+        BetaGeoFitter._from_fit(transaction_fit, {})

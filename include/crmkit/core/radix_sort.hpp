@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "crmkit/core/check.hpp"
+#include "crmkit/core/memory.hpp"
 
 /**
  * crmkit's one sort of large columns: a stable least-significant-digit radix sort of an index
@@ -33,13 +34,17 @@ namespace crmkit {
  * Stable LSD radix sorts of an index permutation 0..n−1 by 64-bit keys (8-bit digits, all digit
  * histograms counted in one pass; a digit on which every key agrees, such as shared exponent
  * bits, is skipped). Successive `sort_by` calls refine the order (sort by the least significant
- * column first). The buffers are reused across keys: fresh memory is what large sorts pay for
- * most.
+ * column first). The buffers are reused across keys and sit on huge pages: fresh memory is
+ * what large sorts pay for most.
  */
 class radix_sorter {
  public:
   explicit radix_sorter(std::size_t n)
-      : order_(n), order_out_(n), keys_(n), keys_out_(n), count_(((64 + bits - 1) / bits) << bits) {
+      : order_(memory::large_vector<std::uint32_t>(n)),
+        order_out_(memory::large_vector<std::uint32_t>(n)),
+        keys_(memory::large_vector<std::uint64_t>(n)),
+        keys_out_(memory::large_vector<std::uint64_t>(n)),
+        count_(((64 + bits - 1) / bits) << bits) {
     if (n > std::numeric_limits<std::uint32_t>::max()) {
       check::fail("radix sort", "more than 2^32 - 1 values to rank");
     }

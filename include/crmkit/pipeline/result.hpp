@@ -103,6 +103,52 @@ constexpr auto description(std::type_identity<headline_numbers>) {
       describe::field{"nps_answers", &s::nps_answers, "survey answers counted (0 without one)"}};
 }
 
+/**
+ * A model as the pipeline fitted it: clv::fit_result without its parameter type, the parameters
+ * as values in the model's order. A front end rebuilds the fitted model from it (predictions,
+ * intervals from the covariance, model comparison) instead of fitting again.
+ */
+struct fitted_model {
+  std::vector<std::string> names;        ///< the parameters' names in the model's order
+  std::vector<double> params;            ///< the estimate
+  std::vector<double> standard_errors;   ///< sqrt(diag(covariance)); NaN if unavailable
+  std::vector<double> lower;             ///< estimate − z·se (95%)
+  std::vector<double> upper;             ///< estimate + z·se (95%)
+  std::vector<double> covariance;        ///< inverse observed information, row-major
+  double log_likelihood = std::numeric_limits<double>::quiet_NaN();  ///< Σ w·ℓ at the estimate
+  double objective = std::numeric_limits<double>::quiet_NaN();  ///< minimised f at the estimate
+  double gradient_norm = std::numeric_limits<double>::quiet_NaN();  ///< ‖∇f‖∞ at the estimate
+  std::size_t iterations = 0;            ///< BFGS iterations, all stages and starts
+  std::size_t evaluations = 0;           ///< objective evaluations
+  std::size_t starts_tried = 0;          ///< starting points used
+  bool converged = false;                ///< gradient tolerance met
+  std::string status;                    ///< how the minimiser stopped
+  std::size_t customers = 0;             ///< rows given
+  std::size_t patterns = 0;              ///< rows fitted (distinct rows)
+};
+
+constexpr auto description(std::type_identity<fitted_model>) {
+  using s = fitted_model;
+  return std::tuple{
+      describe::field{"names", &s::names, "the parameters' names in the model's order"},
+      describe::field{"params", &s::params, "the estimate"},
+      describe::field{"standard_errors", &s::standard_errors,
+                      "sqrt(diag(covariance)); NaN if unavailable"},
+      describe::field{"lower", &s::lower, "estimate − z·se (95%)"},
+      describe::field{"upper", &s::upper, "estimate + z·se (95%)"},
+      describe::field{"covariance", &s::covariance, "inverse observed information, row-major"},
+      describe::field{"log_likelihood", &s::log_likelihood, "Σ w·ℓ at the estimate"},
+      describe::field{"objective", &s::objective, "minimised f at the estimate"},
+      describe::field{"gradient_norm", &s::gradient_norm, "‖∇f‖∞ at the estimate"},
+      describe::field{"iterations", &s::iterations, "BFGS iterations, all stages and starts"},
+      describe::field{"evaluations", &s::evaluations, "objective evaluations"},
+      describe::field{"starts_tried", &s::starts_tried, "starting points used"},
+      describe::field{"converged", &s::converged, "gradient tolerance met"},
+      describe::field{"status", &s::status, "how the minimiser stopped"},
+      describe::field{"customers", &s::customers, "rows given"},
+      describe::field{"patterns", &s::patterns, "rows fitted (distinct rows)"}};
+}
+
 /** A table with the name of its CSV file (without `.csv`). */
 struct named_table {
   std::string name;
@@ -128,6 +174,8 @@ struct analysis_result {
   clv::transaction_model_params transaction_params;
   double transaction_log_likelihood = std::numeric_limits<double>::quiet_NaN();
   double gamma_gamma_p = 0, gamma_gamma_q = 0, gamma_gamma_v = 0;
+  /** Both fits in full (covariances included), to rebuild the fitted models without refitting. */
+  fitted_model transaction_fit, gamma_gamma_fit;
   /** Calibration end in periods since the first day (NaN without calibration check). */
   double calibration_period = std::numeric_limits<double>::quiet_NaN();
 

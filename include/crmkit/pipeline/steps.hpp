@@ -67,9 +67,8 @@ customer_summaries summarize_customers(const data::transaction_log& log,
 struct model_fits {
   clv::transaction_model_params purchases;  ///< kind_of(purchases) is the model fitted
   clv::gamma_gamma_params spend;
-  std::vector<double> purchase_standard_errors;  ///< parameter_names' order (r, alpha, a, b ...)
-  std::vector<double> spend_standard_errors;     ///< p, q, v
-  double purchase_log_likelihood = 0;            ///< Σ ℓ of the transaction model at its estimate
+  fitted_model purchase_fit;  ///< the transaction model's fit in full (parameter_names' order)
+  fitted_model spend_fit;     ///< Gamma-Gamma's (p, q, v)
   std::size_t repeat_buyers = 0;             ///< frequency > 0 and monetary_value > 0
   std::size_t zero_spend_repeat_buyers = 0;  ///< frequency > 0 and monetary_value <= 0
 };

@@ -282,7 +282,9 @@ analysis_result analyze(const data::transaction_log& log, const survey_answers* 
   add_table_headline(result.headline, tables);
   const auto& g = models.spend;
   result.transaction_params = models.purchases;
-  result.transaction_log_likelihood = models.purchase_log_likelihood;
+  result.transaction_log_likelihood = models.purchase_fit.log_likelihood;
+  result.transaction_fit = models.purchase_fit;
+  result.gamma_gamma_fit = models.spend_fit;
   result.gamma_gamma_p = g.p;
   result.gamma_gamma_q = g.q;
   result.gamma_gamma_v = g.v;

@@ -174,7 +174,7 @@ std::optional<calibration_tables> calibration_check(const data::transaction_log&
     out.cumulative_transactions = tracking_curve(*grouped, customers, fit.params, options);
     out.calibration_period = static_cast<double>(calibration_day) / options.days_per_period;
     for (const auto& warning : fit.warnings) {
-      notes.push_back({fit.converged ? note_code::fit_warning : note_code::fit_not_converged,
+      notes.push_back({fit.fit.converged ? note_code::fit_warning : note_code::fit_not_converged,
                        "calibration: " + warning.message});
     }
     return out;

@@ -23,13 +23,12 @@ namespace crmkit::pipeline {
 
 namespace {
 
-template <class Fit>
-void note_fit(const Fit& fit, std::vector<note>& notes) {
-  for (const auto& warning : fit.warnings) {
+void note_fit(const fitted_model& fit, const coded_warnings& warnings, std::vector<note>& notes) {
+  for (const auto& warning : warnings) {
     notes.push_back({fit.converged ? note_code::fit_warning : note_code::fit_not_converged,
                      warning.message});
   }
-  if (!fit.converged && fit.warnings.empty()) {
+  if (!fit.converged && warnings.empty()) {
     notes.push_back({note_code::fit_not_converged, fmt::format("a fit did not converge ({})",
                                                                fit.status)});
   }
@@ -75,9 +74,10 @@ model_fits fit_models(const customer_summaries& customers, const analysis_option
   const auto purchases = detail::fit_transaction_model(options.transaction_model,
                                                        std::move(patterns), fit_settings(),
                                                        customers.size());
-  note_fit(purchases, notes);
+  note_fit(purchases.fit, purchases.warnings, notes);
   const auto spend = clv::fit_gamma_gamma(x, m, {}, fit_settings());
-  note_fit(spend, notes);
+  fits.spend_fit = detail::erase_model_type<clv::gamma_gamma>(spend);
+  note_fit(fits.spend_fit, spend.warnings, notes);
   if (fits.zero_spend_repeat_buyers > 0) {
     notes.push_back({note_code::zero_spend_repeat_buyers,
                      fmt::format("{} customer(s) bought again but spent nothing on their repeat "
@@ -86,10 +86,8 @@ model_fits fit_models(const customer_summaries& customers, const analysis_option
                                  fits.zero_spend_repeat_buyers)});
   }
   fits.purchases = purchases.params;
-  fits.purchase_log_likelihood = purchases.log_likelihood;
+  fits.purchase_fit = purchases.fit;
   fits.spend = spend.params;
-  fits.purchase_standard_errors = purchases.standard_errors;
-  fits.spend_standard_errors.assign(spend.standard_errors.begin(), spend.standard_errors.end());
   return fits;
 }
 
@@ -99,9 +97,9 @@ data::table model_parameters(const model_fits& models) {
   const auto names = parameter_names(kind);
   const auto& g = models.spend;
   std::vector<double> estimate{p[0], p[1], p[2], p[3], g.p, g.q, g.v};
-  std::vector<double> error(models.purchase_standard_errors);
-  error.insert(error.end(), models.spend_standard_errors.begin(),
-               models.spend_standard_errors.end());
+  std::vector<double> error(models.purchase_fit.standard_errors);
+  error.insert(error.end(), models.spend_fit.standard_errors.begin(),
+               models.spend_fit.standard_errors.end());
   data::table table;
   table.index_columns = 1;
   table

@@ -58,10 +58,7 @@ transaction_fit fit_transaction_model(transaction_model_kind kind,
   return with_model(kind, [&]<class Model>(std::type_identity<Model>) {
     auto fit = clv::fit_model<Model>(function, std::move(patterns), settings, customers);
     return transaction_fit{fit.params,
-                           {fit.standard_errors.begin(), fit.standard_errors.end()},
-                           fit.log_likelihood,
-                           fit.converged,
-                           std::move(fit.status),
+                           erase_model_type<Model>(fit),
                            std::move(fit.warnings)};
   });
 }

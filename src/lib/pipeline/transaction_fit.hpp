@@ -7,18 +7,43 @@
 #include "crmkit/clv/fit.hpp"
 #include "crmkit/clv/observations.hpp"
 #include "crmkit/core/warning.hpp"
+#include "crmkit/pipeline/result.hpp"
 #include "crmkit/pipeline/transaction_model.hpp"
 
 /** The one place where the pipeline turns a transaction_model_kind into a fit (internal). */
 namespace crmkit::pipeline::detail {
 
-/** A fit of the chosen transaction model (clv::fit_result without its model type). */
+/** A fit of the model traits `Model` without its parameter type. */
+template <class Model>
+fitted_model erase_model_type(const clv::fit_result<typename Model::params_type, Model::size>& fit) {
+  constexpr std::size_t N = Model::size;
+  fitted_model out;
+  out.names.assign(Model::names.begin(), Model::names.end());
+  const auto values = Model::to_array(fit.params);
+  out.params.assign(values.begin(), values.end());
+  out.standard_errors.assign(fit.standard_errors.begin(), fit.standard_errors.end());
+  out.lower.assign(fit.lower.begin(), fit.lower.end());
+  out.upper.assign(fit.upper.begin(), fit.upper.end());
+  for (std::size_t i = 0; i < N; ++i) {
+    for (std::size_t j = 0; j < N; ++j) out.covariance.push_back(fit.covariance(i, j));
+  }
+  out.log_likelihood = fit.log_likelihood;
+  out.objective = fit.objective;
+  out.gradient_norm = fit.gradient_norm;
+  out.iterations = fit.iterations;
+  out.evaluations = fit.evaluations;
+  out.starts_tried = fit.starts_tried;
+  out.converged = fit.converged;
+  out.status = fit.status;
+  out.customers = fit.customers;
+  out.patterns = fit.patterns;
+  return out;
+}
+
+/** A fit of the chosen transaction model. */
 struct transaction_fit {
   clv::transaction_model_params params;
-  std::vector<double> standard_errors;  ///< in parameter_names' order
-  double log_likelihood = 0;
-  bool converged = false;
-  std::string status;
+  fitted_model fit;
   coded_warnings warnings;
 };
 
