@@ -1185,11 +1185,13 @@ class pipeline:
         bg_nbd_params: typing.Any
         calibration_period: typing.Any
         def columns(self: typing.Any, name: str) -> tuple: ...
+        gamma_gamma_fit: typing.Any
         gamma_gamma_params: typing.Any
         headline: typing.Any
         notes: typing.Any
         table_names: typing.Any
         def take_columns(self: AnalysisResult, name: str) -> tuple: ...
+        transaction_fit: typing.Any
         transaction_log_likelihood: typing.Any
         transaction_model: typing.Any
         transaction_model_name: typing.Any
