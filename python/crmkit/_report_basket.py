@@ -96,8 +96,9 @@ def cross_sell_html(tables: Dict[str, pd.DataFrame], rows: int, text: Optional[T
     text = Text() if text is None else text
     rules, pairs, offers = (tables[name] for name in ("cross_sell_rules", "cross_sell_pairs",
                                                       "offers"))
-    reasons = (offers["reason"].astype(str).value_counts().rename_axis("reason")
-               .rename("offers").to_frame())
+    reasons = offers["reason"].astype(str).value_counts().rename("offers").to_frame()
+    reasons.index = pd.Index([text.domain("offer_reason", code) for code in reasons.index],
+                             name="reason")
     parts = [f'<section id="cross_sell"><h2>{html.escape(text("cross_sell.heading"))}</h2>',
              _paragraph(text("cross_sell.explain", rules=f"{len(rules):,}")),
              _table(pairs.set_index("pair"), rows, text),
@@ -105,7 +106,7 @@ def cross_sell_html(tables: Dict[str, pd.DataFrame], rows: int, text: Optional[T
              _table(rules.set_index("antecedents"), rows, text),
              f"<h3>{html.escape(text('cross_sell.offers'))}</h3>",
              _paragraph(text("cross_sell.reasons")),
-             _table(reasons, rows, text, "offer_reason")]
+             _table(reasons, rows, text)]
     groups = ([(name, offers[offers["who"] == label]) for name, label in OFFER_GROUPS]
               if "who" in offers.columns else [("", offers)])
     for name, chosen in groups:

@@ -379,7 +379,9 @@ DOMAIN: Dict[str, Dict[str, Dict[str, str]]] = {
         "General retention": "一般保持客户", "General win-back": "一般挽留客户",
         "Other": "其他客户"}},
     "offer_group": {"zh": {"slipping away": "正在流失", "top value": "高价值"}},
-    "offer_reason": {"zh": {"repurchase_due": "到期复购", "cross_sell": "交叉销售",
+    "offer_reason": {"en": {"repurchase_due": "due for a repurchase", "cross_sell": "cross-sell",
+                            "segment_popular": "popular in the segment", "popular": "popular"},
+                     "zh": {"repurchase_due": "到期复购", "cross_sell": "交叉销售",
                             "segment_popular": "同群热销", "popular": "热销"}},
     "segment_word": {"zh": {"recent": "近期有购买", "lapsed": "久未购买", "frequent": "高频",
                             "occasional": "低频", "high-spend": "高消费",
@@ -519,9 +521,12 @@ class Text:
         return name if translated is None else translated
 
     def domain(self, kind: str, name):
-        """The name of a stage, tier, segment, ... (English: the library's name itself)."""
-        if self.english or not isinstance(name, str):
+        """The name of a stage, tier, segment, ... (English: the library's name itself, or the
+        words for a code where the catalogue has English ones, as for offer reasons)."""
+        if not isinstance(name, str):
             return name
+        if self.english:
+            return DOMAIN.get(kind, {}).get("en", {}).get(name, name)
         if kind == "segment":
             match = re.fullmatch(r"C(\d+)", name)
             return SEGMENT_LABEL[self.lang].format(number=match.group(1)) if match else name

@@ -130,6 +130,10 @@ def test_the_zh_cross_sell_section_has_no_english_headings_labels_or_reasons(rep
     reasons = set(tables["offers"]["reason"].astype(str))
     assert reasons and not reasons & set(_visible_text(zh).split())
     assert all(DOMAIN["offer_reason"]["zh"][reason] in zh for reason in reasons)
+    # The English page names the reasons in words as well, not by the library's codes (which
+    # the English offers.csv keeps).
+    assert all(DOMAIN["offer_reason"]["en"][reason] in en for reason in reasons)
+    assert not {"repurchase_due", "cross_sell", "segment_popular"} & set(_visible_text(en).split())
     words = set(re.findall(r"[A-Za-z][A-Za-z.]{2,}", _visible_text(zh)))
     assert words <= {"offers.csv", "Zhang", "inf"}  # a file, a name, a conviction of 1/0
     # each group's first customer with offers is listed under its own heading
