@@ -57,7 +57,12 @@ _clv = _core.clv
 
 
 def _column(name: str, values: Any) -> np.ndarray:
-    array = np.asarray(values, dtype=float)
+    try:
+        if isinstance(values, (pd.Series, pd.Index)) and pd.api.types.is_extension_array_dtype(values):
+            values = values.to_numpy(dtype=float, na_value=np.nan)  # pandas' NA: a NaN the core names
+        array = np.asarray(values, dtype=float)
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"{name} must be numbers: {error}") from None
     if array.ndim > 1:
         raise ValueError(f"{name} must be one-dimensional, got shape {array.shape}")
     return np.atleast_1d(array)

@@ -250,6 +250,10 @@ def test_expected_cumulative_transactions_refuses_a_missing_date_or_id_by_row(co
         ([0, 1], [0, 1], [3], r"differ in length"),
         ([], [], [], r"frequency is empty"),
         ([0, 0], [0, 0], [3, 4], r"every customer has frequency 0"),
+        # pandas' nullable columns: a missing value is named like a NaN, text by its argument
+        (pd.Series([0, None], dtype="Int64"), [0, 1], [3, 4], r"frequency\[1\] = nan must be finite"),
+        ([0, 1], pd.Series(["0", "x"], dtype="string"), [3, 4],
+         r"recency must be numbers: could not convert string to float: 'x'"),
     ],
 )
 def test_bad_input_names_the_argument_index_and_value(frequency, recency, T, message):

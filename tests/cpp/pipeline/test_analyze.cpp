@@ -102,7 +102,19 @@ TEST_CASE("fits and predictions agree with the standalone CLV functions") {
   const auto& purchases = std::get<crmkit::clv::bg_nbd_params>(fits.purchases);
   CHECK(purchases.r == bg.params.r);
   CHECK(purchases.b == bg.params.b);
-  CHECK(fits.purchase_log_likelihood == bg.log_likelihood);
+  CHECK(fits.purchase_fit.log_likelihood == bg.log_likelihood);
+  // The fit in full, for front ends that rebuild the fitted model: names, estimate, covariance.
+  CHECK(fits.purchase_fit.names == std::vector<std::string>{"r", "alpha", "a", "b"});
+  CHECK(fits.purchase_fit.params == std::vector<double>{bg.params.r, bg.params.alpha,
+                                                        bg.params.a, bg.params.b});
+  REQUIRE(fits.purchase_fit.covariance.size() == 16);
+  for (int i = 0; i < 4; ++i) {
+    CHECK(fits.purchase_fit.standard_errors[i] == bg.standard_errors[i]);
+    for (int j = 0; j < 4; ++j) CHECK(fits.purchase_fit.covariance[4 * i + j] == bg.covariance(i, j));
+  }
+  CHECK(fits.spend_fit.names == std::vector<std::string>{"p", "q", "v"});
+  CHECK(fits.spend_fit.params == std::vector<double>{fits.spend.p, fits.spend.q, fits.spend.v});
+  CHECK(fits.spend_fit.covariance.size() == 9);
   const auto predictions = pl::predict_customers(c, fits, options);
   const auto alive =
       crmkit::clv::conditional_probability_alive(purchases, c.frequency, c.recency, c.T);

@@ -110,7 +110,8 @@ TEST_CASE("transaction_model: every step evaluates the model fitted") {
               c.size());
           CHECK(pl::parameter_values(fits.purchases) ==
                 clv::model_for<params_type>::type::to_array(own.params));
-          CHECK(fits.purchase_log_likelihood == own.log_likelihood);
+          CHECK(fits.purchase_fit.log_likelihood == own.log_likelihood);
+          CHECK(fits.purchase_fit.covariance[5] == own.covariance(1, 1));
           CHECK(predictions.p_alive ==
                 clv::conditional_probability_alive(params, c.frequency, c.recency, c.T));
           const std::vector<double> horizon{options.prediction_periods};
