@@ -15,7 +15,7 @@ from ._segment_common import (
 
 __all__ = ["KMeans", "kmeans_plusplus"]
 
-_ALGORITHMS = ("auto", "lloyd", "hamerly", "elkan")
+_ALGORITHMS = ("auto", "lloyd", "hamerly", "elkan", "screened")
 
 
 class KMeans:
@@ -46,10 +46,13 @@ class KMeans:
     random_state : None, int, numpy.random.RandomState or numpy.random.Generator
         Seed of crmkit's random stream (``std::mt19937_64``). Its draws differ from
         scikit-learn's, so the same integer gives other k-means++ centres than scikit-learn.
-    algorithm : {"auto", "lloyd", "hamerly", "elkan"}, default="auto"
+    algorithm : {"auto", "lloyd", "hamerly", "elkan", "screened"}, default="auto"
         "lloyd" is the plain reference; "hamerly" (Hamerly 2010, one lower bound per sample)
         and "elkan" (Elkan 2003, one per sample and cluster) skip distance computations their
-        bounds prove unnecessary. "auto" uses "hamerly".
+        bounds prove unnecessary; "screened" keeps no bounds and screens every sample against
+        every centre in float each iteration, computing exactly only the samples whose
+        nearest centre rounding could change. "auto" uses "screened" for up to 8 clusters,
+        else "hamerly".
 
     Attributes
     ----------
