@@ -24,8 +24,8 @@ class KMeans:
     Same arguments, attributes and methods as ``sklearn.cluster.KMeans`` (1.2), with the
     future default ``n_init="auto"``. From the same initial centres it reaches the same labels
     and inertia as scikit-learn (up to rounding), faster: the default ``algorithm="auto"``
-    uses Hamerly's exact bounds, and every variant gives bit-identical results to Lloyd's
-    algorithm. Results do not depend on the number of threads (``crmkit.set_num_threads``).
+    screens every sample in float (up to 32 clusters) or uses Hamerly's exact bounds, and
+    every variant gives bit-identical results to Lloyd's algorithm. Results do not depend on the number of threads (``crmkit.set_num_threads``).
 
     Parameters
     ----------
@@ -51,8 +51,8 @@ class KMeans:
         and "elkan" (Elkan 2003, one per sample and cluster) skip distance computations their
         bounds prove unnecessary; "screened" keeps no bounds and screens every sample against
         every centre in float each iteration, computing exactly only the samples whose
-        nearest centre rounding could change. "auto" uses "screened" for up to 8 clusters,
-        else "hamerly".
+        nearest centre rounding could change. "auto" uses "screened" for up to 32 clusters
+        and 64 features, else "hamerly".
 
     Attributes
     ----------

@@ -960,7 +960,7 @@ kmeans_result fit(const matrix_view& x, const std::optional<matrix_view>& initia
 }  // namespace
 
 kmeans_algorithm automatic_kmeans_algorithm(std::size_t k, std::size_t d) {
-  return k <= 8 && d <= 64 ? kmeans_algorithm::screened : kmeans_algorithm::hamerly;
+  return k <= 32 && d <= 64 ? kmeans_algorithm::screened : kmeans_algorithm::hamerly;
 }
 
 kmeans_result kmeans(const matrix_view& x, const kmeans_options& options,

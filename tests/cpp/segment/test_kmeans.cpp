@@ -197,7 +197,7 @@ TEST_CASE("more clusters than distinct points: reported, not thrown") {
   const auto fit = crmkit::segment::kmeans(x, options);
   CHECK(fit.distinct_clusters == 2);
   CHECK(fit.inertia == 0);
-  CHECK(fit.algorithm == kmeans_algorithm::screened);  // automatic: k <= 8
+  CHECK(fit.algorithm == kmeans_algorithm::screened);  // automatic: k <= 32
 
   // All points identical (every feature constant): one cluster used, zero inertia; the
   // tolerance is 0 (no variance) and the centres never move, so the first M-step stops.
@@ -501,7 +501,8 @@ TEST_CASE("screened k-means without its float copy (values beyond float's safe r
   CHECK(screened.centers(1, 0) == 5.5e16);
   CHECK(screened.n_iter == lloyd.n_iter);
   CHECK(crmkit::segment::parse_kmeans_algorithm("screened") == kmeans_algorithm::screened);
-  // automatic: screened up to 8 centres, Hamerly above.
-  CHECK(crmkit::segment::automatic_kmeans_algorithm(8, 4) == kmeans_algorithm::screened);
-  CHECK(crmkit::segment::automatic_kmeans_algorithm(9, 4) == kmeans_algorithm::hamerly);
+  // automatic: screened up to 32 centres and 64 features, Hamerly beyond.
+  CHECK(crmkit::segment::automatic_kmeans_algorithm(32, 64) == kmeans_algorithm::screened);
+  CHECK(crmkit::segment::automatic_kmeans_algorithm(33, 4) == kmeans_algorithm::hamerly);
+  CHECK(crmkit::segment::automatic_kmeans_algorithm(8, 65) == kmeans_algorithm::hamerly);
 }
