@@ -29,6 +29,13 @@ constexpr double infinity = std::numeric_limits<double>::infinity();
 /** Seeding works over fixed chunks so its sums do not depend on the thread count. */
 constexpr std::size_t seeding_grain = 4096;
 
+/**
+ * `screened` converts the rows to float while screening them for this many iterations, then
+ * keeps the float copy it writes in the next one: runs that converge at once (well-separated
+ * clusters) never pay for a copy and its page faults.
+ */
+constexpr std::size_t screened_copy_iteration = 2;
+
 /** Points per chunk in an iteration (fixed: the float reductions depend on it). */
 constexpr std::size_t iteration_grain = 2048;
 static_assert(iteration_grain % detail::block_points == 0, "chunks hold whole screening blocks");
@@ -290,7 +297,10 @@ class single_run {
     }
     centres_ = std::move(centres);
     prepare_centres();
-    if (wants_shadow() && shadow_.size() == 0) write_shadow();  // kept for the next runs
+    if (algorithm_ == kmeans_algorithm::hamerly && wants_shadow() && shadow_.size() == 0) {
+      write_shadow();  // kept for the next runs
+    }
+    if (screens_blocks()) shadow_error_ = a_priori_float_error();
 
     run_outcome outcome;
     bool strict = false;
@@ -327,7 +337,17 @@ class single_run {
   }
   /** Every point screened from the blocked float shadow each iteration (`screened`). */
   [[nodiscard]] bool screens_blocks() const {
-    return algorithm_ == kmeans_algorithm::screened && shadow_.size() != 0;
+    return algorithm_ == kmeans_algorithm::screened && wants_shadow();
+  }
+
+  /**
+   * A bound E on ||v - fl(v)|| for every centred row v rounded to float, known before any row
+   * is converted: each coordinate rounds to within 2^-24 of its magnitude, or 2^-150 below
+   * float's normal range, so E = 2^-24 ||v|| + sqrt(d) 2^-150 with ||v|| <= radius.
+   */
+  [[nodiscard]] double a_priori_float_error() const {
+    return std::ldexp(radius_, -24) * (1 + 1e-9) +
+           std::sqrt(static_cast<double>(d_)) * std::ldexp(1.0, -150);
   }
   [[nodiscard]] const double* centre(std::size_t j) const { return centres_.data() + j * d_; }
 
@@ -381,6 +401,7 @@ class single_run {
           decided(std::make_unique_for_overwrite<std::int32_t[]>(grain)) {
       changed.reserve(grain);
     }
+    std::unique_ptr<float[]> blocks;  ///< `screened` before the float copy: this chunk's rows
     std::vector<double> point;
     std::vector<std::pair<std::size_t, std::int32_t>> changed;  ///< (point, previous label)
     detail::point_batch batch;
@@ -395,7 +416,12 @@ class single_run {
   std::size_t e_step(std::size_t iteration, bool accumulate) {
     const double tau = margin(iteration);
     const bool full = iteration == 0 || !has_bounds();
-    if (shadow_.size() != 0) prepare_screening();
+    if (screens_blocks() && accumulate && iteration >= screened_copy_iteration &&
+        shadow_.size() == 0) {
+      shadow_ = detail_buffer<float>(chunk_count(n_, detail::block_points) *
+                                     detail::block_points * d_);
+    }
+    if (shadow_.size() != 0 || screens_blocks()) prepare_screening();
     parallel_chunks(n_, grain_, [&](std::size_t chunk, std::size_t begin, std::size_t end) {
       scratch work(d_, k_, grain_, algorithm_ == kmeans_algorithm::elkan);
       std::uint64_t evaluations = 0;
@@ -420,6 +446,7 @@ class single_run {
       chunk_evaluations_[chunk] += evaluations;
       if (accumulate && !work.changed.empty()) chunk_sums_[chunk] = moved_sums(work);
     });
+    shadow_ready_ = shadow_.size() != 0;
     std::size_t changes = 0;
     for (std::size_t chunk = 0; chunk < chunks_; ++chunk) {
       changes += chunk_changes_[chunk];
@@ -506,15 +533,9 @@ class single_run {
            radius_ < 1e15;
   }
 
-  /**
-   * Writes the shadow: row by row for Hamerly (its doubtful points are read one by one), in
-   * blocks of detail::block_points points for `screened` (the last block padded with zeros).
-   */
+  /** Hamerly's shadow, row by row (its doubtful points are read one by one). */
   void write_shadow() {
-    const bool blocked = algorithm_ == kmeans_algorithm::screened;
-    const std::size_t rows =
-        blocked ? chunk_count(n_, detail::block_points) * detail::block_points : n_;
-    shadow_ = detail_buffer<float>(rows * d_);
+    shadow_ = detail_buffer<float>(n_ * d_);
     std::vector<double> chunk_error(chunks_, 0.0);
     parallel_chunks(n_, grain_, [&](std::size_t chunk, std::size_t begin, std::size_t end) {
       std::vector<double> point(d_);
@@ -524,16 +545,11 @@ class single_run {
         double squared = 0;
         for (std::size_t j = 0; j < d_; ++j) {
           const auto rounded = static_cast<float>(point[j]);
-          shadow_[blocked ? detail::blocked_offset(i, j, d_) : i * d_ + j] = rounded;
+          shadow_[i * d_ + j] = rounded;
           const double rounding = point[j] - static_cast<double>(rounded);
           squared += rounding * rounding;
         }
         largest = std::max(largest, std::sqrt(squared));
-      }
-      if (blocked && end == n_) {
-        for (std::size_t i = end; i < rows; ++i) {
-          for (std::size_t j = 0; j < d_; ++j) shadow_[detail::blocked_offset(i, j, d_)] = 0;
-        }
       }
       chunk_error[chunk] = largest;
     });
@@ -563,8 +579,21 @@ class single_run {
    */
   std::size_t screen_chunk(std::size_t begin, std::size_t end, scratch& work) {
     const std::size_t blocks = chunk_count(end - begin, detail::block_points);
-    detail::screen_blocks(shadow_.data() + begin * d_, d_, blocks, screening_,
-                          screening_test_, work.decided.get());
+    float* rows = shadow_.size() != 0 ? shadow_.data() + begin * d_ : nullptr;
+    if (!shadow_ready_) {
+      if (rows == nullptr) {
+        work.blocks = std::make_unique_for_overwrite<float[]>(blocks * detail::block_points * d_);
+        rows = work.blocks.get();
+      }
+      for (std::size_t i = begin; i < begin + blocks * detail::block_points; ++i) {
+        if (i < end) x_.copy(i, work.point.data());
+        for (std::size_t j = 0; j < d_; ++j) {
+          rows[detail::blocked_offset(i - begin, j, d_)] =
+              i < end ? static_cast<float>(work.point[j]) : 0.0F;
+        }
+      }
+    }
+    detail::screen_blocks(rows, d_, blocks, screening_, screening_test_, work.decided.get());
     std::size_t undecided = 0;
     for (std::size_t i = begin; i < end; ++i) {
       const std::int32_t label = work.decided[i - begin];
@@ -841,7 +870,9 @@ class single_run {
   std::vector<double> half_centre_distance_;
   detail_buffer<double> upper_;
   detail_buffer<double> lower_;
-  detail_buffer<float> shadow_;  ///< Hamerly: centred rows rounded to float (or empty)
+  detail_buffer<float> shadow_;  ///< centred rows rounded to float (or empty): Hamerly by row,
+                                 ///< `screened` in blocks (see screened_copy_iteration)
+  bool shadow_ready_ = false;    ///< shadow_ holds every row
   double shadow_error_ = 0;      ///< E >= ||x_i - shadow_i|| for every i
   detail::screening_centres screening_;
   double screening_error_ = 0;     ///< bound on the screening kernel's squared-distance error
