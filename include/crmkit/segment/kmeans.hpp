@@ -47,8 +47,9 @@
  * (||x||^2 + ||c||^2 - 2 x.c with fused multiply-adds, sixteen centres per AVX-512 register)
  * whose error is bounded a priori (Higham 2002, section 3.1); a screened nearest centre is only
  * accepted when no rounding can change it, and the rest go to the exact kernel. `screened`
- * keeps no bounds: every iteration screens every point, from a float copy laid out in blocks of
- * sixteen points (one point per vector lane, the centres broadcast from the cache), with the
+ * keeps no bounds: every iteration screens every point, rounded to float in blocks of sixteen
+ * points (one point per vector lane, the centres broadcast from the cache; converted while
+ * screening in the first two iterations, then kept as a copy written in the third), with the
  * same error bound and a square-root-free acceptance test; the few points it cannot settle go
  * to the exact kernel. Where few centres leave many points near a boundary (unstructured data,
  * small k), Hamerly's bounds prune little and cost a pass over n bounds plus scattered reads;
