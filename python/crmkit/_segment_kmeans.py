@@ -15,7 +15,7 @@ from ._segment_common import (
 
 __all__ = ["KMeans", "kmeans_plusplus"]
 
-_ALGORITHMS = ("auto", "lloyd", "hamerly", "elkan")
+_ALGORITHMS = ("auto", "lloyd", "hamerly", "elkan", "screened")
 
 
 class KMeans:
@@ -24,8 +24,8 @@ class KMeans:
     Same arguments, attributes and methods as ``sklearn.cluster.KMeans`` (1.2), with the
     future default ``n_init="auto"``. From the same initial centres it reaches the same labels
     and inertia as scikit-learn (up to rounding), faster: the default ``algorithm="auto"``
-    uses Hamerly's exact bounds, and every variant gives bit-identical results to Lloyd's
-    algorithm. Results do not depend on the number of threads (``crmkit.set_num_threads``).
+    screens every sample in float (up to 32 clusters) or uses Hamerly's exact bounds, and
+    every variant gives bit-identical results to Lloyd's algorithm. Results do not depend on the number of threads (``crmkit.set_num_threads``).
 
     Parameters
     ----------
@@ -46,10 +46,13 @@ class KMeans:
     random_state : None, int, numpy.random.RandomState or numpy.random.Generator
         Seed of crmkit's random stream (``std::mt19937_64``). Its draws differ from
         scikit-learn's, so the same integer gives other k-means++ centres than scikit-learn.
-    algorithm : {"auto", "lloyd", "hamerly", "elkan"}, default="auto"
+    algorithm : {"auto", "lloyd", "hamerly", "elkan", "screened"}, default="auto"
         "lloyd" is the plain reference; "hamerly" (Hamerly 2010, one lower bound per sample)
         and "elkan" (Elkan 2003, one per sample and cluster) skip distance computations their
-        bounds prove unnecessary. "auto" uses "hamerly".
+        bounds prove unnecessary; "screened" keeps no bounds and screens every sample against
+        every centre in float each iteration, computing exactly only the samples whose
+        nearest centre rounding could change. "auto" uses "screened" for up to 32 clusters
+        and 64 features, else "hamerly".
 
     Attributes
     ----------

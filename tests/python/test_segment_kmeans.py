@@ -14,7 +14,7 @@ from sklearn.cluster import KMeans as SklearnKMeans
 import crmkit
 from crmkit import KMeans, SegmentationWarning
 
-ALGORITHMS = ["lloyd", "hamerly", "elkan", "auto"]
+ALGORITHMS = ["lloyd", "hamerly", "elkan", "screened", "auto"]
 
 
 def blobs(n, d, k, seed, spread=1.0, offset=0.0):

@@ -290,6 +290,112 @@ __attribute__((target("avx512f,fma"))) void screen_nearest_avx512(
 }
 #endif
 
+/**
+ * screen_blocks with `Vector` holding consecutive points of a block. Centres go in groups whose
+ * multiply-add chains run side by side; per lane the smallest value, its centre and the second
+ * smallest are kept, and the test decides every lane at the end of the block.
+ */
+template <class Vector>
+[[gnu::always_inline]] inline void screen_blocks_body(const float* blocks, std::size_t dims,
+                                                      std::size_t block_count,
+                                                      const screening_centres& centres,
+                                                      screening_test test, std::int32_t* out) {
+  constexpr std::size_t width = sizeof(Vector) / sizeof(float);
+  constexpr std::size_t count = block_points / width;
+  constexpr std::size_t group = count <= 2 ? 8 : 4;
+  static_assert(screening_centres::block % group == 0);
+  using lanes_int = decltype(Vector{} < Vector{});
+  constexpr float infinity = std::numeric_limits<float>::infinity();
+  const std::size_t padded = centres.padded();
+  const std::size_t used = (centres.size() + group - 1) / group * group;
+  const float* scaled = centres.scaled();
+  const float* norms = centres.norms();
+  for (std::size_t b = 0; b < block_count; ++b) {
+    const float* x = blocks + b * block_points * dims;
+    Vector best[count];
+    Vector second[count];
+    Vector norm[count];
+    lanes_int index[count];
+    for (std::size_t v = 0; v < count; ++v) {
+      best[v] = second[v] = Vector{} + infinity;
+      norm[v] = Vector{};
+      index[v] = lanes_int{};
+    }
+    for (std::size_t j = 0; j < dims; ++j) {
+      for (std::size_t v = 0; v < count; ++v) {
+        Vector point;
+        std::memcpy(&point, x + j * block_points + v * width, sizeof point);
+        norm[v] += point * point;
+      }
+    }
+    for (std::size_t first = 0; first < used; first += group) {
+      Vector sum[group][count];
+      for (std::size_t q = 0; q < group; ++q) {
+        for (std::size_t v = 0; v < count; ++v) sum[q][v] = Vector{} + norms[first + q];
+      }
+      for (std::size_t j = 0; j < dims; ++j) {
+        const float* factor = scaled + j * padded + first;
+        for (std::size_t v = 0; v < count; ++v) {
+          Vector point;
+          std::memcpy(&point, x + j * block_points + v * width, sizeof point);
+          for (std::size_t q = 0; q < group; ++q) sum[q][v] += point * factor[q];
+        }
+      }
+      for (std::size_t q = 0; q < group; ++q) {
+        const lanes_int label = lanes_int{} + static_cast<int>(first + q);
+        for (std::size_t v = 0; v < count; ++v) {
+          const Vector upper = sum[q][v] > best[v] ? sum[q][v] : best[v];
+          second[v] = upper < second[v] ? upper : second[v];
+          const lanes_int closer = sum[q][v] < best[v];
+          best[v] = closer ? sum[q][v] : best[v];
+          index[v] = closer ? label : index[v];
+        }
+      }
+    }
+    for (std::size_t v = 0; v < count; ++v) {
+      const Vector nearest = best[v] + norm[v];
+      const Vector clamped = nearest > Vector{} ? nearest : Vector{};
+      const lanes_int decided = second[v] + norm[v] > clamped * test.slope + test.offset;
+      const lanes_int result = decided ? index[v] : lanes_int{} - 1;
+      std::memcpy(out + b * block_points + v * width, &result, sizeof result);
+    }
+  }
+}
+
+void screen_blocks_portable(const float* blocks, std::size_t dims, std::size_t block_count,
+                            const screening_centres& centres, screening_test test,
+                            std::int32_t* out) {
+  screen_blocks_body<float4>(blocks, dims, block_count, centres, test, out);
+}
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+__attribute__((target("avx2,fma"))) void screen_blocks_avx2(const float* blocks, std::size_t dims,
+                                                            std::size_t block_count,
+                                                            const screening_centres& centres,
+                                                            screening_test test,
+                                                            std::int32_t* out) {
+  screen_blocks_body<float8>(blocks, dims, block_count, centres, test, out);
+}
+
+__attribute__((target("avx512f,fma"))) void screen_blocks_avx512(
+    const float* blocks, std::size_t dims, std::size_t block_count,
+    const screening_centres& centres, screening_test test, std::int32_t* out) {
+  screen_blocks_body<float16>(blocks, dims, block_count, centres, test, out);
+}
+#endif
+
+using block_kernel = void (*)(const float*, std::size_t, std::size_t, const screening_centres&,
+                              screening_test, std::int32_t*);
+
+block_kernel block_kernel_for(screening_isa isa) {
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+  if (isa == screening_isa::avx512) return screen_blocks_avx512;
+  if (isa == screening_isa::avx2) return screen_blocks_avx2;
+#endif
+  (void)isa;
+  return screen_blocks_portable;
+}
+
 using screening_kernel = void (*)(const float*, std::size_t, const std::size_t*, std::size_t,
                                   const screening_centres&, screened*);
 
@@ -302,11 +408,11 @@ screening_kernel screening_kernel_for(screening_isa isa) {
   return screen_nearest_portable;
 }
 
-screening_kernel select_screening_kernel() {
+screening_isa widest_screening_isa() {
   for (auto isa : {screening_isa::avx512, screening_isa::avx2}) {
-    if (screening_supported(isa)) return screening_kernel_for(isa);
+    if (screening_supported(isa)) return isa;
   }
-  return screen_nearest_portable;
+  return screening_isa::portable;
 }
 
 }  // namespace
@@ -348,6 +454,7 @@ nearest_two find_nearest_two(const double* values, std::size_t count) {
 }
 
 void screening_centres::assign(const double* rows, std::size_t count, std::size_t dims) {
+  count_ = count;
   dims_ = dims;
   padded_ = (count + block - 1) / block * block;
   scaled_.assign(padded_ * dims, 0.0F);
@@ -375,8 +482,30 @@ void screening_centres::assign(const double* rows, std::size_t count, std::size_
 
 void screen_nearest(const float* rows, std::size_t dims, const std::size_t* indices,
                     std::size_t count, const screening_centres& centres, screened* out) {
-  static const screening_kernel selected = select_screening_kernel();
+  static const screening_kernel selected = screening_kernel_for(widest_screening_isa());
   selected(rows, dims, indices, count, centres, out);
+}
+
+void screen_blocks(const float* blocks, std::size_t dims, std::size_t block_count,
+                   const screening_centres& centres, screening_test test, std::int32_t* out) {
+  static const block_kernel selected = block_kernel_for(widest_screening_isa());
+  selected(blocks, dims, block_count, centres, test, out);
+}
+
+void screen_blocks(screening_isa isa, const float* blocks, std::size_t dims,
+                   std::size_t block_count, const screening_centres& centres, screening_test test,
+                   std::int32_t* out) {
+  block_kernel_for(isa)(blocks, dims, block_count, centres, test, out);
+}
+
+screening_test make_screening_test(double error, double margin, double scale) {
+  const double r = scale > 0 ? scale : 1.0;
+  const double slope = 1 + margin / r;
+  const double offset = (1 + slope) * error + margin * (r + margin);
+  const double up = 1 + 4 * std::ldexp(1.0, -24);
+  constexpr float infinity = std::numeric_limits<float>::infinity();
+  return {std::nextafter(static_cast<float>(slope * up), infinity),
+          std::nextafter(static_cast<float>(offset * up), infinity)};
 }
 
 bool screening_supported(screening_isa isa) {

@@ -2,6 +2,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <vector>
 
 /**
@@ -100,6 +101,7 @@ class screening_centres {
   /** Rounds `count` row-major centres of `dims` values to float and packs them. */
   void assign(const double* rows, std::size_t count, std::size_t dims);
 
+  [[nodiscard]] std::size_t size() const noexcept { return count_; }
   [[nodiscard]] std::size_t padded() const noexcept { return padded_; }
   [[nodiscard]] std::size_t dims() const noexcept { return dims_; }
   [[nodiscard]] const float* scaled() const noexcept { return scaled_.data(); }
@@ -110,6 +112,7 @@ class screening_centres {
   [[nodiscard]] double largest_norm() const noexcept { return largest_norm_; }
 
  private:
+  std::size_t count_ = 0;
   std::size_t padded_ = 0;
   std::size_t dims_ = 0;
   std::vector<float> scaled_;
@@ -145,6 +148,53 @@ bool screening_supported(screening_isa isa);
 void screen_nearest(screening_isa isa, const float* rows, std::size_t dims,
                     const std::size_t* indices, std::size_t count, const screening_centres& centres,
                     screened* out);
+
+/**
+ * Float rows in blocks of `block_points` points, feature-major inside a block: feature j of
+ * point i sits at blocked_offset(i, j, dims). screen_blocks keeps one point per vector lane.
+ */
+inline constexpr std::size_t block_points = 16;
+
+[[nodiscard]] inline std::size_t blocked_offset(std::size_t i, std::size_t j, std::size_t dims) {
+  return (i / block_points) * block_points * dims + j * block_points + i % block_points;
+}
+
+/**
+ * The acceptance test of screen_blocks: a point is decided when its screened second-smallest
+ * distance D_2 exceeds slope * max(D_1, 0) + offset (D_1: the smallest). See
+ * make_screening_test.
+ */
+struct screening_test {
+  float slope = 1;
+  float offset = std::numeric_limits<float>::infinity();  ///< default: nothing is decided
+};
+
+/**
+ * The test that proves, without square roots, that the screened nearest centre is the true one
+ * with a gap of more than `margin` in distance, when every screened D_c is within `error` of
+ * the squared distance and every rounding of rows and centres is counted in `margin`:
+ * sqrt(D_1 + error) + margin < sqrt(D_2 - error) follows from
+ *   D_2 > (1 + margin / r) max(D_1, 0) + (2 + margin / r) error + margin (r + margin)
+ * for any r > 0 (2 sqrt(B) <= B / r + r), with `scale` as r (the largest norm: the bound is
+ * then tight to a few float units). Slope and offset are rounded up by 4 float units, so the
+ * float evaluation of the right-hand side (one or two roundings) never falls below it.
+ */
+screening_test make_screening_test(double error, double margin, double scale);
+
+/**
+ * For the points of `block_count` consecutive blocks (layout of blocked_offset, starting at
+ * `blocks`): the index of the nearest centre where the screened distances
+ * D_c = ||x||^2 + (||c||^2 - 2 x . c) (float, fused multiply-adds where the processor has them;
+ * each within screening_error of ||x - c||^2) pass `test`, else -1; out[p] for point p of the
+ * blocks, padding lanes included.
+ */
+void screen_blocks(const float* blocks, std::size_t dims, std::size_t block_count,
+                   const screening_centres& centres, screening_test test, std::int32_t* out);
+
+/** screen_blocks on a given instruction set (for tests); `isa` must be supported. */
+void screen_blocks(screening_isa isa, const float* blocks, std::size_t dims,
+                   std::size_t block_count, const screening_centres& centres, screening_test test,
+                   std::int32_t* out);
 
 /**
  * A bound on |D_c - ||x - c||^2| for screen_nearest, given ||x|| <= largest_point_norm and

@@ -6,6 +6,7 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <string>
 #include <bit>
 #include <cmath>
 #include <cstdint>
@@ -83,7 +84,10 @@ TEST_CASE("Lloyd, Hamerly and Elkan give bit-identical fits from the same initia
       // Long runs: Hamerly's bounds and float screening carried over many iterations.
       REQUIRE(lloyd.n_iter > 8);
     }
-    for (auto algorithm : {kmeans_algorithm::hamerly, kmeans_algorithm::elkan}) {
+    for (auto algorithm :
+         {kmeans_algorithm::hamerly, kmeans_algorithm::elkan, kmeans_algorithm::screened}) {
+      const std::string name(crmkit::segment::kmeans_algorithm_name(algorithm));
+      CAPTURE(name);
       options.algorithm = algorithm;
       const auto fast = crmkit::segment::kmeans(x, start, options);
       CHECK(fast.labels == lloyd.labels);
@@ -92,8 +96,15 @@ TEST_CASE("Lloyd, Hamerly and Elkan give bit-identical fits from the same initia
             std::bit_cast<std::uint64_t>(lloyd.inertia));
       CHECK(fast.n_iter == lloyd.n_iter);
       CHECK(fast.strict_convergence == lloyd.strict_convergence);
-      // The bounds must actually save work, or the variant is Lloyd under another name.
-      CHECK(fast.distance_evaluations < lloyd.distance_evaluations);
+      if (algorithm == kmeans_algorithm::screened) {
+        // Every point screened, and only the few the float kernel cannot settle recomputed:
+        // at most one exact evaluation in ten on top of Lloyd's count.
+        CHECK(fast.distance_evaluations >= lloyd.distance_evaluations);
+        CHECK(fast.distance_evaluations <= lloyd.distance_evaluations * 11 / 10);
+      } else {
+        // The bounds must actually save work, or the variant is Lloyd under another name.
+        CHECK(fast.distance_evaluations < lloyd.distance_evaluations);
+      }
     }
   }
 }
@@ -121,8 +132,8 @@ TEST_CASE("a hand-computed run: 1-d points 0, 1, 10, 11 from centres 0 and 1") {
   // E-step 2: 1 -> c0 (1 < 6.33). M-step: c0 = 0.5, c1 = 10.5. E-step 3: unchanged, so strict
   // convergence after 3 iterations; inertia = 4 * 0.5^2 = 1.
   const row_matrix x = column({0, 1, 10, 11});
-  for (auto algorithm :
-       {kmeans_algorithm::lloyd, kmeans_algorithm::hamerly, kmeans_algorithm::elkan}) {
+  for (auto algorithm : {kmeans_algorithm::lloyd, kmeans_algorithm::hamerly,
+                         kmeans_algorithm::elkan, kmeans_algorithm::screened}) {
     auto options = lloyd_options(2);
     options.algorithm = algorithm;
     const auto fit = crmkit::segment::kmeans(x, column({0, 1}), options);
@@ -163,8 +174,8 @@ TEST_CASE("an empty cluster takes the point farthest from its centre") {
   // the centres do not move, so the run stops on the tolerance after 2 iterations (not
   // strictly: a label changed); inertia 2 * 0.5^2 = 0.5.
   const row_matrix x = column({0, 1, 2, 100});
-  for (auto algorithm :
-       {kmeans_algorithm::lloyd, kmeans_algorithm::hamerly, kmeans_algorithm::elkan}) {
+  for (auto algorithm : {kmeans_algorithm::lloyd, kmeans_algorithm::hamerly,
+                         kmeans_algorithm::elkan, kmeans_algorithm::screened}) {
     auto options = lloyd_options(3);
     options.algorithm = algorithm;
     const auto fit = crmkit::segment::kmeans(x, column({0, 2, 1000}), options);
@@ -186,7 +197,7 @@ TEST_CASE("more clusters than distinct points: reported, not thrown") {
   const auto fit = crmkit::segment::kmeans(x, options);
   CHECK(fit.distinct_clusters == 2);
   CHECK(fit.inertia == 0);
-  CHECK(fit.algorithm == kmeans_algorithm::hamerly);
+  CHECK(fit.algorithm == kmeans_algorithm::screened);  // automatic: k <= 32
 
   // All points identical (every feature constant): one cluster used, zero inertia; the
   // tolerance is 0 (no variance) and the centres never move, so the first M-step stops.
@@ -228,8 +239,8 @@ TEST_CASE("results are bit-identical with 1 and 4 threads, for every algorithm a
   std::vector<double> weights(30000);
   crmkit::segment::random_stream random(3);
   for (auto& w : weights) w = 0.5 + random.uniform();
-  for (auto algorithm :
-       {kmeans_algorithm::lloyd, kmeans_algorithm::hamerly, kmeans_algorithm::elkan}) {
+  for (auto algorithm : {kmeans_algorithm::lloyd, kmeans_algorithm::hamerly,
+                         kmeans_algorithm::elkan, kmeans_algorithm::screened}) {
     for (auto init : {kmeans_init::k_means_plus_plus, kmeans_init::random}) {
       kmeans_options options;
       options.n_clusters = 9;
@@ -471,4 +482,27 @@ TEST_CASE("features whose squared distances overflow are refused with a clear me
   const auto fit = crmkit::segment::kmeans(column({0, 1e4, 2e4, 3e4, 4e4, 5e4}), lloyd_options(2));
   CHECK(fit.distinct_clusters == 2);
   CHECK(std::isfinite(fit.inertia));
+}
+
+TEST_CASE("screened k-means without its float copy (values beyond float's safe range) is Lloyd") {
+  // Norms from 1e15 up get no float shadow (its products could overflow float), so `screened`
+  // assigns every point with the exact kernel: the same fit as Lloyd, hand-checkable here:
+  // from centres 0 and 1e16, the points 0, 1e16 | 5e16, 6e16 split after one M-step
+  // (centres 5e15 and 5.5e16) and stay so.
+  const row_matrix x = column({0, 1e16, 5e16, 6e16});
+  auto options = lloyd_options(2);
+  const auto lloyd = crmkit::segment::kmeans(x, column({0, 1e16}), options);
+  options.algorithm = kmeans_algorithm::screened;
+  const auto screened = crmkit::segment::kmeans(x, column({0, 1e16}), options);
+  CHECK(screened.algorithm == kmeans_algorithm::screened);
+  CHECK(screened.labels == std::vector<std::int32_t>{0, 0, 1, 1});
+  CHECK(screened.labels == lloyd.labels);
+  CHECK(screened.centers(0, 0) == 5e15);
+  CHECK(screened.centers(1, 0) == 5.5e16);
+  CHECK(screened.n_iter == lloyd.n_iter);
+  CHECK(crmkit::segment::parse_kmeans_algorithm("screened") == kmeans_algorithm::screened);
+  // automatic: screened up to 32 centres and 64 features, Hamerly beyond.
+  CHECK(crmkit::segment::automatic_kmeans_algorithm(32, 64) == kmeans_algorithm::screened);
+  CHECK(crmkit::segment::automatic_kmeans_algorithm(33, 4) == kmeans_algorithm::hamerly);
+  CHECK(crmkit::segment::automatic_kmeans_algorithm(8, 65) == kmeans_algorithm::hamerly);
 }
