@@ -203,10 +203,22 @@ struct beta_geometric {
     return can_be_dead(x) ? math::expit(-log_dead_odds(p, x, t_x, age)) : 1.0;
   }
 
+  /** α + T: E[Y(t) | alive, x, T] depends on t and T only through τ = t/(α + T). */
+  template <class P>
+  static double purchase_time_scale(const P& p, double age) {
+    return p.alpha + age;
+  }
+
+  /** E[Y(t) | alive, x, T] at τ = t/(α + T). */
+  template <class P>
+  static double alive_purchases_at(const P& p, double x, double tau) {
+    return alive_purchases_beta(p.r + x, p.a, p.b + x + Offset, tau);
+  }
+
   /** E[Y(t) | alive, x, T]: the expected purchases without P(alive), free of t_x. */
   template <class P>
   static double alive_purchases(const P& p, double t, double x, double age) {
-    return alive_purchases_beta(p.r + x, p.a, p.b + x + Offset, t / (p.alpha + age));
+    return alive_purchases_at(p, x, t / purchase_time_scale(p, age));
   }
 
   template <class P>
