@@ -123,16 +123,45 @@ concept time_scaled_transaction_params = separable_transaction_params<P> && requ
   { model_for<P>::type::alive_purchases_at(p, 0.0, 1.0) } -> std::same_as<double>;
 };
 
+/**
+ * Transaction models whose P(alive) has a part that depends on the frequency alone,
+ * `log_dead_odds_base(p, x)`, computed once per frequency and passed to
+ * `probability_alive_from_base` (same value as probability_alive).
+ */
+template <class P>
+concept frequency_factored_alive = transaction_params<P> && requires(const P& p) {
+  { model_for<P>::type::log_dead_odds_base(p, 1.0) } -> std::same_as<double>;
+  { model_for<P>::type::probability_alive_from_base(p, 0.0, 1.0, 0.0, 1.0) } -> std::same_as<double>;
+};
+
 namespace detail {
 
-/** Customers by frequency: each customer's class, and per class x, the customer count and the
- * youngest and oldest age. Empty when the frequencies are too large to index directly. */
+/** log_dead_odds_base for every whole frequency 0..max x (0 where x cannot be dead), or empty
+ * when the frequencies are too large to index directly. */
+template <frequency_factored_alive P>
+std::vector<double> dead_odds_bases(const P& p, std::span<const double> x) {
+  using model = typename model_for<P>::type;
+  const double largest = x.empty() ? 0.0 : *std::max_element(x.begin(), x.end());
+  if (!(largest <= static_cast<double>(x.size() + 65536))) return {};
+  std::vector<double> bases(static_cast<std::size_t>(largest) + 1);
+  for (std::size_t k = 0; k < bases.size(); ++k) {
+    const auto frequency = static_cast<double>(k);
+    bases[k] = model::can_be_dead(frequency) ? model::log_dead_odds_base(p, frequency) : 0.0;
+  }
+  return bases;
+}
+
+/** Customers by frequency: the class of each whole frequency, and per class x, the customer
+ * count and the youngest and oldest age. Empty when the frequencies are too large to index. */
 struct frequency_classes {
-  std::vector<std::uint32_t> of_customer;
+  std::vector<std::uint32_t> of_frequency;
   std::vector<double> frequency, youngest, oldest;
   std::vector<std::size_t> customers;
 
   [[nodiscard]] std::size_t size() const noexcept { return frequency.size(); }
+  [[nodiscard]] std::uint32_t of(double x) const noexcept {
+    return of_frequency[static_cast<std::size_t>(x)];
+  }
 };
 
 /** frequency_classes of checked histories (x whole and >= 0), in increasing x. */
@@ -142,24 +171,23 @@ inline frequency_classes classes_by_frequency(std::span<const double> x,
   const std::size_t n = x.size();
   const double largest = n == 0 ? 0.0 : *std::max_element(x.begin(), x.end());
   if (!(largest <= static_cast<double>(n + 65536))) return out;
-  std::vector<std::uint32_t> slot(static_cast<std::size_t>(largest) + 1, 0);
-  for (std::size_t i = 0; i < n; ++i) slot[static_cast<std::size_t>(x[i])] = 1;
-  for (std::size_t value = 0; value < slot.size(); ++value) {
-    if (slot[value] == 0) continue;
-    slot[value] = static_cast<std::uint32_t>(out.frequency.size());
-    out.frequency.push_back(static_cast<double>(value));
-  }
-  const std::size_t classes = out.frequency.size();
-  out.youngest.assign(classes, std::numeric_limits<double>::infinity());
-  out.oldest.assign(classes, -std::numeric_limits<double>::infinity());
-  out.customers.assign(classes, 0);
-  out.of_customer.resize(n);
+  std::vector<std::size_t> count(static_cast<std::size_t>(largest) + 1, 0);
+  std::vector<double> youngest(count.size(), std::numeric_limits<double>::infinity());
+  std::vector<double> oldest(count.size(), -std::numeric_limits<double>::infinity());
   for (std::size_t i = 0; i < n; ++i) {
-    const std::uint32_t c = slot[static_cast<std::size_t>(x[i])];
-    out.of_customer[i] = c;
-    out.youngest[c] = std::min(out.youngest[c], age[i]);
-    out.oldest[c] = std::max(out.oldest[c], age[i]);
-    ++out.customers[c];
+    const auto k = static_cast<std::size_t>(x[i]);
+    ++count[k];
+    youngest[k] = std::min(youngest[k], age[i]);
+    oldest[k] = std::max(oldest[k], age[i]);
+  }
+  out.of_frequency.assign(count.size(), 0);
+  for (std::size_t k = 0; k < count.size(); ++k) {
+    if (count[k] == 0) continue;
+    out.of_frequency[k] = static_cast<std::uint32_t>(out.frequency.size());
+    out.frequency.push_back(static_cast<double>(k));
+    out.customers.push_back(count[k]);
+    out.youngest.push_back(youngest[k]);
+    out.oldest.push_back(oldest[k]);
   }
   return out;
 }
@@ -175,14 +203,18 @@ inline frequency_classes classes_by_frequency(std::span<const double> x,
  *
  * Ages that are nearly all distinct (continuous times; judged on a sample by
  * detail::merging_pays) leave no (x, T) to share. For time-scaled models (above) the customers
- * with one frequency x then share g_x(λ) = E[Y(t) | alive, x, T]/τ as a function of
- * λ = ln(1 + τ), τ = t/(α + T): it is analytic in λ except where 1 + p(e^λ − 1) = 0 for a dropout
- * probability p ∈ (0, 1], i.e. on the lines Im λ = ±π, so on panels of width ≤ 2 its Chebyshev
- * coefficients fall at least like 6.4^{−k}. g_x is interpolated on each panel covering the
- * customers' and horizons' λ (math::chebyshev_interpolant, relative tolerance
- * `interpolation_tolerance`, from 17–65 exact evaluations), and each customer and horizon costs
- * one log1p and a Clenshaw sum instead of a ₂F₁. A class with too few customers for that to pay,
- * and a panel whose coefficients do not resolve g_x, are evaluated exactly (the scalar form).
+ * with one frequency x then share g_x(y) = E[Y(t) | alive, x, T]/τ as a function of
+ * y = 1 + τ, τ = t/(α + T). For BG/NBD, E[Y(t) | alive] = E_p[(1 − (1 + pτ)^{−ν})/p] with the
+ * dropout probability p ∈ (0, 1], so g_x is analytic in y except where 1 + pτ = 0, i.e. on
+ * y ≤ 0. On an octave [2^k, 2^{k+1}] the nearest singularity is three half-widths from the
+ * centre, so the Chebyshev coefficients fall at least like (3 + √8)^{−k} ≈ 5.8^{−k} (~21 terms
+ * for 1e-16). g_x is interpolated on each octave the customers' and horizons' y meet
+ * (math::chebyshev_interpolant: 17–129 exact evaluations, the degree where the coefficients
+ * reach the exact forms' rounding plateau, at most `interpolation_tolerance` of g_x); the octave
+ * comes from y's exponent, so each customer and horizon costs a division and a Clenshaw sum
+ * (several horizons side by side) instead of a ₂F₁. A class with too few customers for that to
+ * pay, with τ below interpolation_min_tau, and an octave whose coefficients do not resolve g_x
+ * are evaluated exactly (the scalar form); agreement with the scalar form is ~1e-14.
  * Other models, and any model when the frequencies are too large to index, are evaluated
  * customer by customer. Either way the result does not depend on the thread count. The spans
  * are borrowed: they must outlive the forecast.
@@ -200,6 +232,7 @@ class customer_forecast {
   customer_forecast(const P& params, std::span<const double> x, std::span<const double> t_x,
                     std::span<const double> age, const history_check& checked)
       : params_(params), x_(x), t_x_(t_x), age_(age), histories_(checked) {
+    if constexpr (frequency_factored_alive<P>) dead_odds_bases_ = detail::dead_odds_bases(params, x);
     if constexpr (separable) {
       if (detail::merging_pays(x, age)) {
         groups_ = group_by_frequency_and_age(x, age);
@@ -291,6 +324,12 @@ class customer_forecast {
   static constexpr bool time_scaled = time_scaled_transaction_params<P>;
 
   [[nodiscard]] double alive(std::size_t i) const {
+    if constexpr (frequency_factored_alive<P>) {
+      if (!dead_odds_bases_.empty()) {
+        return model_for<P>::type::probability_alive_from_base(
+            params_, dead_odds_bases_[static_cast<std::size_t>(x_[i])], x_[i], t_x_[i], age_[i]);
+      }
+    }
     return conditional_probability_alive(params_, x_[i], t_x_[i], age_[i]);
   }
 
@@ -412,7 +451,7 @@ class customer_forecast {
     return detail::per_customer(size(), [&](std::size_t i) {
       const double alive_i = alive(i);
       if (alive_i == 0) return 0.0;
-      const auto& interpolant = shared[classes_.of_customer[i]];
+      const auto& interpolant = shared[classes_.of(x_[i])];
       const double scale = model::purchase_time_scale(params_, age_[i]);
       double value = 0;
       double previous = 0;
@@ -486,6 +525,7 @@ class customer_forecast {
   std::span<const double> x_, t_x_, age_;
   history_check histories_;
   std::vector<double> alive_;
+  std::vector<double> dead_odds_bases_;
   frequency_age_groups groups_;
   detail::frequency_classes classes_;
 };
@@ -502,6 +542,15 @@ std::vector<double> conditional_probability_alive(const P& p, std::span<const do
   constexpr std::string_view function = "conditional_probability_alive";
   check_params(function, p);
   detail::report_histories(check_histories(function, x, t_x, age), histories);
+  if constexpr (frequency_factored_alive<P>) {
+    const auto bases = detail::dead_odds_bases(p, x);
+    if (!bases.empty()) {
+      return detail::per_customer(x.size(), [&](std::size_t i) {
+        return model_for<P>::type::probability_alive_from_base(
+            p, bases[static_cast<std::size_t>(x[i])], x[i], t_x[i], age[i]);
+      });
+    }
+  }
   return detail::per_customer(x.size(), [&](std::size_t i) {
     return conditional_probability_alive(p, x[i], t_x[i], age[i]);
   });
