@@ -2,10 +2,11 @@
 
 /**
  * crmkit::math: the numerical foundation under the models: special functions and stable
- * log-space arithmetic, Gauss's hypergeometric series, the BFGS minimiser, numerical Hessians
+ * log-space arithmetic, Gauss's hypergeometric series, Chebyshev interpolation, the BFGS minimiser, numerical Hessians
  * and normal quantiles.
  */
 #include "crmkit/math/bfgs.hpp"
+#include "crmkit/math/chebyshev.hpp"
 #include "crmkit/math/hessian.hpp"
 #include "crmkit/math/hyp2f1.hpp"
 #include "crmkit/math/normal.hpp"

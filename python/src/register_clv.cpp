@@ -2,6 +2,7 @@
 
 #include <array>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "bindings.hpp"
@@ -28,7 +29,8 @@ py::array_t<double> without_gil(Compute&& compute) {
 /**
  * Runs `compute(clv::history_check*)` (returning std::vector<double>) without the GIL and returns
  * (values, histories no customer can have, the first of them): the core counts them in its
- * validity pass, and Python issues one HistoryWarning per call from the count.
+ * validity pass, and Python issues one HistoryWarning per call from the count. The numpy array
+ * takes over the vector's buffer (no copy of the 8 MB a million customers take).
  */
 template <class Compute>
 py::tuple with_history_check(Compute&& compute) {
@@ -38,7 +40,7 @@ py::tuple with_history_check(Compute&& compute) {
     py::gil_scoped_release release;
     out = compute(&found);
   }
-  return py::make_tuple(numpy_copy(out), found.unobservable, found.first_unobservable);
+  return py::make_tuple(numpy_adopt(std::move(out)), found.unobservable, found.first_unobservable);
 }
 
 /** A model's parameters in the order of its description, as Python passes them. */

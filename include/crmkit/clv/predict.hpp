@@ -1,10 +1,15 @@
 #pragma once
 
 #include <algorithm>
+#include <bit>
+#include <cmath>
 #include <concepts>
 #include <cstddef>
+#include <cstdint>
+#include <limits>
 #include <span>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "crmkit/clv/bg_nbd.hpp"
@@ -13,6 +18,7 @@
 #include "crmkit/clv/observations.hpp"
 #include "crmkit/core/check.hpp"
 #include "crmkit/core/parallel.hpp"
+#include "crmkit/math/chebyshev.hpp"
 
 /**
  * Per-customer predictions of the transaction models (BG/NBD, MBG/NBD), scalar and vectorised.
@@ -107,14 +113,111 @@ concept separable_transaction_params = transaction_params<P> && requires(const P
 };
 
 /**
+ * Separable models whose E[Y(t) | alive, x, T] depends on t and T only through
+ * τ = t / purchase_time_scale(p, T) (α + T for BG/NBD and MBG/NBD): for the customers with one
+ * frequency x it is one analytic function of τ, `alive_purchases_at(p, x, τ)`.
+ */
+template <class P>
+concept time_scaled_transaction_params = separable_transaction_params<P> && requires(const P& p) {
+  { model_for<P>::type::purchase_time_scale(p, 1.0) } -> std::same_as<double>;
+  { model_for<P>::type::alive_purchases_at(p, 0.0, 1.0) } -> std::same_as<double>;
+};
+
+/**
+ * Transaction models whose P(alive) has a part that depends on the frequency alone,
+ * `log_dead_odds_base(p, x)`, computed once per frequency and passed to
+ * `probability_alive_from_base` (same value as probability_alive).
+ */
+template <class P>
+concept frequency_factored_alive = transaction_params<P> && requires(const P& p) {
+  { model_for<P>::type::log_dead_odds_base(p, 1.0) } -> std::same_as<double>;
+  { model_for<P>::type::probability_alive_from_base(p, 0.0, 1.0, 0.0, 1.0) } -> std::same_as<double>;
+};
+
+namespace detail {
+
+/** log_dead_odds_base for every whole frequency 0..max x (0 where x cannot be dead), or empty
+ * when the frequencies are too large to index directly. */
+template <frequency_factored_alive P>
+std::vector<double> dead_odds_bases(const P& p, std::span<const double> x) {
+  using model = typename model_for<P>::type;
+  const double largest = x.empty() ? 0.0 : *std::max_element(x.begin(), x.end());
+  if (!(largest <= static_cast<double>(x.size() + 65536))) return {};
+  std::vector<double> bases(static_cast<std::size_t>(largest) + 1);
+  for (std::size_t k = 0; k < bases.size(); ++k) {
+    const auto frequency = static_cast<double>(k);
+    bases[k] = model::can_be_dead(frequency) ? model::log_dead_odds_base(p, frequency) : 0.0;
+  }
+  return bases;
+}
+
+/** Customers by frequency: the class of each whole frequency, and per class x, the customer
+ * count and the youngest and oldest age. Empty when the frequencies are too large to index. */
+struct frequency_classes {
+  std::vector<std::uint32_t> of_frequency;
+  std::vector<double> frequency, youngest, oldest;
+  std::vector<std::size_t> customers;
+
+  [[nodiscard]] std::size_t size() const noexcept { return frequency.size(); }
+  [[nodiscard]] std::uint32_t of(double x) const noexcept {
+    return of_frequency[static_cast<std::size_t>(x)];
+  }
+};
+
+/** frequency_classes of checked histories (x whole and >= 0), in increasing x. */
+inline frequency_classes classes_by_frequency(std::span<const double> x,
+                                              std::span<const double> age) {
+  frequency_classes out;
+  const std::size_t n = x.size();
+  const double largest = n == 0 ? 0.0 : *std::max_element(x.begin(), x.end());
+  if (!(largest <= static_cast<double>(n + 65536))) return out;
+  std::vector<std::size_t> count(static_cast<std::size_t>(largest) + 1, 0);
+  std::vector<double> youngest(count.size(), std::numeric_limits<double>::infinity());
+  std::vector<double> oldest(count.size(), -std::numeric_limits<double>::infinity());
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto k = static_cast<std::size_t>(x[i]);
+    ++count[k];
+    youngest[k] = std::min(youngest[k], age[i]);
+    oldest[k] = std::max(oldest[k], age[i]);
+  }
+  out.of_frequency.assign(count.size(), 0);
+  for (std::size_t k = 0; k < count.size(); ++k) {
+    if (count[k] == 0) continue;
+    out.of_frequency[k] = static_cast<std::uint32_t>(out.frequency.size());
+    out.frequency.push_back(static_cast<double>(k));
+    out.customers.push_back(count[k]);
+    out.youngest.push_back(youngest[k]);
+    out.oldest.push_back(oldest[k]);
+  }
+  return out;
+}
+
+}  // namespace detail
+
+/**
  * Conditional predictions for many customers at once. For separable models (above) the
  * customers are grouped by (x, T) (group_by_frequency_and_age) and E[Y(t) | alive, x, T] is
- * evaluated once per group and horizon, P(alive) once per customer. Ages that are nearly all
- * distinct (continuous times; judged on a sample by detail::merging_pays) leave nothing to share,
- * and the customers are then evaluated one by one. Every value is the same
- * product the scalar conditional_expected_number_of_purchases_up_to_time forms, so the results
- * are bit-identical to it (and do not depend on the thread count). Other models are evaluated
- * customer by customer. The spans are borrowed: they must outlive the forecast.
+ * evaluated once per group and horizon, P(alive) once per customer. Every value is then the
+ * same product the scalar conditional_expected_number_of_purchases_up_to_time forms, so the
+ * results are bit-identical to it.
+ *
+ * Ages that are nearly all distinct (continuous times; judged on a sample by
+ * detail::merging_pays) leave no (x, T) to share. For time-scaled models (above) the customers
+ * with one frequency x then share g_x(y) = E[Y(t) | alive, x, T]/τ as a function of
+ * y = 1 + τ, τ = t/(α + T). For BG/NBD, E[Y(t) | alive] = E_p[(1 − (1 + pτ)^{−ν})/p] with the
+ * dropout probability p ∈ (0, 1], so g_x is analytic in y except where 1 + pτ = 0, i.e. on
+ * y ≤ 0. On an octave [2^k, 2^{k+1}] the nearest singularity is three half-widths from the
+ * centre, so the Chebyshev coefficients fall at least like (3 + √8)^{−k} ≈ 5.8^{−k} (~21 terms
+ * for 1e-16). g_x is interpolated on each octave the customers' and horizons' y meet
+ * (math::chebyshev_interpolant: 17–129 exact evaluations, the degree where the coefficients
+ * reach the exact forms' rounding plateau, at most `interpolation_tolerance` of g_x); the octave
+ * comes from y's exponent, so each customer and horizon costs a division and a Clenshaw sum
+ * (several horizons side by side) instead of a ₂F₁. A class with too few customers for that to
+ * pay, with τ below interpolation_min_tau, and an octave whose coefficients do not resolve g_x
+ * are evaluated exactly (the scalar form); agreement with the scalar form is ~1e-14.
+ * Other models, and any model when the frequencies are too large to index, are evaluated
+ * customer by customer. Either way the result does not depend on the thread count. The spans
+ * are borrowed: they must outlive the forecast.
  */
 template <transaction_params P>
 class customer_forecast {
@@ -129,10 +232,13 @@ class customer_forecast {
   customer_forecast(const P& params, std::span<const double> x, std::span<const double> t_x,
                     std::span<const double> age, const history_check& checked)
       : params_(params), x_(x), t_x_(t_x), age_(age), histories_(checked) {
+    if constexpr (frequency_factored_alive<P>) dead_odds_bases_ = detail::dead_odds_bases(params, x);
     if constexpr (separable) {
       if (detail::merging_pays(x, age)) {
         groups_ = group_by_frequency_and_age(x, age);
         alive_ = probability_alive();
+      } else if constexpr (time_scaled) {
+        classes_ = detail::classes_by_frequency(x, age);
       }
     }
   }
@@ -164,6 +270,9 @@ class customer_forecast {
     if constexpr (!separable) {
       return customer_by_customer(horizons, divisors);
     } else {
+      if constexpr (time_scaled) {
+        if (classes_.size() != 0) return interpolated(horizons, divisors);
+      }
       if (groups_.of_customer.empty()) return customer_by_customer(horizons, divisors);
       using model = typename model_for<P>::type;
       const std::size_t groups = groups_.size();
@@ -212,8 +321,15 @@ class customer_forecast {
 
  private:
   static constexpr bool separable = separable_transaction_params<P>;
+  static constexpr bool time_scaled = time_scaled_transaction_params<P>;
 
   [[nodiscard]] double alive(std::size_t i) const {
+    if constexpr (frequency_factored_alive<P>) {
+      if (!dead_odds_bases_.empty()) {
+        return model_for<P>::type::probability_alive_from_base(
+            params_, dead_odds_bases_[static_cast<std::size_t>(x_[i])], x_[i], t_x_[i], age_[i]);
+      }
+    }
     return conditional_probability_alive(params_, x_[i], t_x_[i], age_[i]);
   }
 
@@ -242,6 +358,159 @@ class customer_forecast {
     });
   }
 
+  /**
+   * g_x on the octaves y ∈ [2^k, 2^{k+1}] of y = 1 + τ met by one class (clipped to the class's
+   * range; empty when the class is evaluated exactly), the Chebyshev coefficients of every panel
+   * padded with zeros to one degree so that several evaluations run side by side.
+   */
+  struct class_interpolant {
+    int first_octave = 0;
+    std::size_t stride = 0;              ///< coefficients per panel (common degree + 1)
+    std::vector<double> coefficients;    ///< panel-major, c_0 first
+    std::vector<double> center, inverse_half_width;
+    std::vector<char> accurate;          ///< per panel; an inaccurate panel is evaluated exactly
+  };
+
+  static int octave(double y) noexcept {
+    return static_cast<int>((std::bit_cast<std::uint64_t>(y) >> 52) & 0x7ff) - 1023;
+  }
+
+  /** The interpolants of every class for τ from the smallest to the largest of the horizons. */
+  [[nodiscard]] std::vector<class_interpolant> interpolants(std::span<const double> horizons) const {
+    using model = typename model_for<P>::type;
+    std::vector<class_interpolant> out(classes_.size());
+    double shortest = std::numeric_limits<double>::infinity(), longest = 0;
+    for (const double t : horizons) {
+      if (t > 0) shortest = std::min(shortest, t);
+      longest = std::max(longest, t);
+    }
+    if (!(longest > 0)) return out;
+    struct panel_task {
+      std::size_t c;
+      double lo, hi;
+    };
+    std::vector<panel_task> tasks;
+    std::vector<std::size_t> first_task(classes_.size() + 1, 0);
+    for (std::size_t c = 0; c < classes_.size(); ++c) {
+      first_task[c] = tasks.size();
+      if (classes_.customers[c] * horizons.size() < interpolation_min_work) continue;
+      const double lo = 1 + shortest / model::purchase_time_scale(params_, classes_.oldest[c]);
+      const double hi = 1 + longest / model::purchase_time_scale(params_, classes_.youngest[c]);
+      if (!(hi > lo && lo > 1 + interpolation_min_tau && std::isfinite(hi))) continue;
+      out[c].first_octave = octave(lo);
+      for (int k = octave(lo); k <= octave(hi); ++k) {
+        const double from = std::max(lo, std::ldexp(1.0, k));
+        const double to = std::min(hi, std::ldexp(1.0, k + 1));
+        tasks.push_back({c, from, to > from ? to : from * (1 + 1e-12)});
+      }
+    }
+    first_task[classes_.size()] = tasks.size();
+    std::vector<math::chebyshev_interpolant> panels(tasks.size());
+    parallel_for(
+        tasks.size(),
+        [&](std::size_t begin, std::size_t end) {
+          for (std::size_t task = begin; task < end; ++task) {
+            const double x = classes_.frequency[tasks[task].c];
+            panels[task] = math::chebyshev_interpolant(
+                [&](double y) {
+                  const double tau = y - 1;
+                  return model::alive_purchases_at(params_, x, tau) / tau;
+                },
+                tasks[task].lo, tasks[task].hi, interpolation_tolerance);
+          }
+        },
+        1);
+    for (std::size_t c = 0; c < classes_.size(); ++c) {
+      if (first_task[c] == first_task[c + 1]) continue;
+      auto& target = out[c];
+      std::size_t degree = 0;
+      for (std::size_t task = first_task[c]; task < first_task[c + 1]; ++task) {
+        degree = std::max(degree, panels[task].degree());
+      }
+      target.stride = degree + 1;
+      for (std::size_t task = first_task[c]; task < first_task[c + 1]; ++task) {
+        const auto& panel = panels[task];
+        const auto& coefficients = panel.coefficients();
+        target.coefficients.insert(target.coefficients.end(), coefficients.begin(),
+                                   coefficients.end());
+        target.coefficients.resize(target.coefficients.size() + target.stride - coefficients.size());
+        target.center.push_back(panel.center());
+        target.inverse_half_width.push_back(panel.inverse_half_width());
+        target.accurate.push_back(static_cast<char>(panel.accurate()));
+      }
+    }
+    return out;
+  }
+
+  /** discounted_increments for time-scaled models on continuous ages (see the class). */
+  [[nodiscard]] std::vector<double> interpolated(std::span<const double> horizons,
+                                                 std::span<const double> divisors) const {
+    using model = typename model_for<P>::type;
+    const auto shared = interpolants(horizons);
+    constexpr std::size_t batch = 16;
+    return detail::per_customer(size(), [&](std::size_t i) {
+      const double alive_i = alive(i);
+      if (alive_i == 0) return 0.0;
+      const auto& interpolant = shared[classes_.of(x_[i])];
+      const double scale = model::purchase_time_scale(params_, age_[i]);
+      double value = 0;
+      double previous = 0;
+      double purchases[batch], u[batch], next[batch], after[batch];
+      const double* coefficients[batch];
+      for (std::size_t first = 0; first < horizons.size(); first += batch) {
+        const std::size_t width = std::min(batch, horizons.size() - first);
+        for (std::size_t m = 0; m < width; ++m) {
+          const double tau = horizons[first + m] / scale;
+          purchases[m] = tau;
+          coefficients[m] = nullptr;
+          u[m] = 0;
+          if (!(tau > 0) || interpolant.stride == 0) continue;
+          const double y = 1 + tau;
+          const auto panel = static_cast<std::size_t>(
+              std::clamp(octave(y) - interpolant.first_octave, 0,
+                         static_cast<int>(interpolant.center.size()) - 1));
+          if (!interpolant.accurate[panel]) continue;
+          u[m] = (y - interpolant.center[panel]) * interpolant.inverse_half_width[panel];
+          coefficients[m] = interpolant.coefficients.data() + panel * interpolant.stride;
+        }
+        // Clenshaw's recurrence for the batch side by side (independent chains).
+        for (std::size_t m = 0; m < width; ++m) next[m] = after[m] = 0;
+        for (std::size_t k = interpolant.stride; k-- > 1;) {
+          for (std::size_t m = 0; m < width; ++m) {
+            if (coefficients[m] == nullptr) continue;
+            const double current = 2 * u[m] * next[m] - after[m] + coefficients[m][k];
+            after[m] = next[m];
+            next[m] = current;
+          }
+        }
+        for (std::size_t m = 0; m < width; ++m) {
+          const double tau = purchases[m];
+          if (!(tau > 0)) {
+            purchases[m] = 0;
+          } else if (coefficients[m] != nullptr) {
+            purchases[m] = tau * (u[m] * next[m] - after[m] + coefficients[m][0]);
+          } else {
+            purchases[m] = model::alive_purchases(params_, horizons[first + m], x_[i], age_[i]);
+          }
+        }
+        for (std::size_t m = 0; m < width; ++m) {
+          const double current = alive_i * purchases[m];
+          value += (current - previous) / divisors[first + m];
+          previous = current;
+        }
+      }
+      return value;
+    });
+  }
+
+  /** Largest coefficient, relative to g_x, accepted in the upper half of the Chebyshev series:
+   * the exact forms' rounding makes a plateau near 1e-15 (math::chebyshev_interpolant). */
+  static constexpr double interpolation_tolerance = 1e-14;
+  /** Customer-horizon evaluations from which a class is interpolated (≤ 65 per panel). */
+  static constexpr std::size_t interpolation_min_work = 256;
+  /** Classes whose smallest τ is below this are evaluated exactly (y = 1 + τ would not resolve τ). */
+  static constexpr double interpolation_min_tau = 1e-6;
+
   /** Values of E[Y(t) | alive, x, T] held at once (32 MiB). */
   static constexpr std::size_t table_limit = std::size_t{1} << 22;
   /** Groups per parallel chunk: one evaluation costs from 0.1 to 10 µs. */
@@ -256,7 +525,9 @@ class customer_forecast {
   std::span<const double> x_, t_x_, age_;
   history_check histories_;
   std::vector<double> alive_;
+  std::vector<double> dead_odds_bases_;
   frequency_age_groups groups_;
+  detail::frequency_classes classes_;
 };
 
 /**
@@ -271,6 +542,15 @@ std::vector<double> conditional_probability_alive(const P& p, std::span<const do
   constexpr std::string_view function = "conditional_probability_alive";
   check_params(function, p);
   detail::report_histories(check_histories(function, x, t_x, age), histories);
+  if constexpr (frequency_factored_alive<P>) {
+    const auto bases = detail::dead_odds_bases(p, x);
+    if (!bases.empty()) {
+      return detail::per_customer(x.size(), [&](std::size_t i) {
+        return model_for<P>::type::probability_alive_from_base(
+            p, bases[static_cast<std::size_t>(x[i])], x[i], t_x[i], age[i]);
+      });
+    }
+  }
   return detail::per_customer(x.size(), [&](std::size_t i) {
     return conditional_probability_alive(p, x[i], t_x[i], age[i]);
   });

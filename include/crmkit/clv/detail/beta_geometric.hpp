@@ -191,22 +191,50 @@ struct beta_geometric {
   /** Whether a customer with x repeat purchases can already have dropped out. */
   static bool can_be_dead(double x) noexcept { return x + Offset > 0; }
 
-  /** s, the log-odds of having dropped out (requires can_be_dead(x)). */
+  /** ln a − ln B_x, the part of s that depends on x alone (requires can_be_dead(x)). */
   template <class P>
-  static double log_dead_odds(const P& p, double x, double t_x, double age) {
+  static double log_dead_odds_base(const P& p, double x) {
+    return std::log(p.a) - std::log(p.b + (x + Offset - 1));
+  }
+
+  /** s, the log-odds of having dropped out, from base = log_dead_odds_base(p, x). */
+  template <class P>
+  static double log_dead_odds_from_base(const P& p, double base, double x, double t_x,
+                                        double age) {
     const double rho = std::log1p((age - t_x) / (p.alpha + t_x));
-    return std::log(p.a) - std::log(p.b + (x + Offset - 1)) + (p.r + x) * rho;
+    return base + (p.r + x) * rho;
+  }
+
+  /** probability_alive from base = log_dead_odds_base(p, x) (any base when x cannot be dead):
+   * the same value, with the logarithms of the base computed once per frequency. */
+  template <class P>
+  static double probability_alive_from_base(const P& p, double base, double x, double t_x,
+                                            double age) {
+    return can_be_dead(x) ? math::expit(-log_dead_odds_from_base(p, base, x, t_x, age)) : 1.0;
   }
 
   template <class P>
   static double probability_alive(const P& p, double x, double t_x, double age) {
-    return can_be_dead(x) ? math::expit(-log_dead_odds(p, x, t_x, age)) : 1.0;
+    return probability_alive_from_base(p, can_be_dead(x) ? log_dead_odds_base(p, x) : 0.0, x, t_x,
+                                       age);
+  }
+
+  /** α + T: E[Y(t) | alive, x, T] depends on t and T only through τ = t/(α + T). */
+  template <class P>
+  static double purchase_time_scale(const P& p, double age) {
+    return p.alpha + age;
+  }
+
+  /** E[Y(t) | alive, x, T] at τ = t/(α + T). */
+  template <class P>
+  static double alive_purchases_at(const P& p, double x, double tau) {
+    return alive_purchases_beta(p.r + x, p.a, p.b + x + Offset, tau);
   }
 
   /** E[Y(t) | alive, x, T]: the expected purchases without P(alive), free of t_x. */
   template <class P>
   static double alive_purchases(const P& p, double t, double x, double age) {
-    return alive_purchases_beta(p.r + x, p.a, p.b + x + Offset, t / (p.alpha + age));
+    return alive_purchases_at(p, x, t / purchase_time_scale(p, age));
   }
 
   template <class P>
