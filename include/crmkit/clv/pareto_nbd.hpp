@@ -71,29 +71,31 @@ struct pareto_shifts {
  * once it meets the alive term; pareto_log_alive_odds forms the ratio of the two with log1p.
  */
 struct power_product_integral {
-  math::log_concave_rule rule;
-  double log_min_lower = 0, log_max_lower = 0, inv_min_lower = 1, inv_max_lower = 1, c = 1;
-  bool alpha_is_min = true;
+  bool alpha_is_min;
+  double log_min_lower, log_max_lower, inv_min_lower, inv_max_lower, c;
+  math::log_concave_rule rule;  ///< built in place: it is 8 KB, a copy costs a row's arithmetic
 
   power_product_integral(double k_alpha, double alpha, double k_beta, double beta, double lower,
-                         double upper) {
-    alpha_is_min = alpha <= beta;
-    const double m = alpha_is_min ? alpha : beta;
-    const double big = alpha_is_min ? beta : alpha;
-    const double k_min = alpha_is_min ? k_alpha : k_beta;
-    const double k_max = alpha_is_min ? k_beta : k_alpha;
-    log_min_lower = std::log(m + lower);
-    log_max_lower = std::log(big + lower);
-    inv_min_lower = 1 / (m + lower);
-    inv_max_lower = 1 / (big + lower);
-    c = (m + lower) / (big + lower);
-    const double length = std::log1p((upper - lower) / (m + lower));
-    if (!(length > 0)) return;
-    const double base = log_min_lower;
-    const double cc = c;
-    auto g = [=](double o) { return base + (1 - k_min) * o - k_max * std::log1p(cc * std::expm1(o)); };
+                         double upper)
+      : alpha_is_min(alpha <= beta),
+        log_min_lower(std::log(std::min(alpha, beta) + lower)),
+        log_max_lower(std::log(std::max(alpha, beta) + lower)),
+        inv_min_lower(1 / (std::min(alpha, beta) + lower)),
+        inv_max_lower(1 / (std::max(alpha, beta) + lower)),
+        c((std::min(alpha, beta) + lower) / (std::max(alpha, beta) + lower)),
+        rule(death_rule(alpha_is_min ? k_alpha : k_beta, alpha_is_min ? k_beta : k_alpha,
+                        log_min_lower, c,
+                        math::log1p_via_log((upper - lower) / (std::min(alpha, beta) + lower)))) {}
+
+  /** The rule in o ∈ [0, length] for g(o) = base + (1 − k_min)·o − k_max·ln(1 + c·expm1(o)). */
+  static math::log_concave_rule death_rule(double k_min, double k_max, double base, double c,
+                                           double length) {
+    if (!(length > 0)) return {};
+    auto g = [=](double o) {
+      return base + (1 - k_min) * o - k_max * math::log1p_via_log(c * std::expm1(o));
+    };
     auto slope = [=](double o) {
-      return (1 - k_min) - k_max * cc * std::exp(o) / (1 + cc * std::expm1(o));
+      return (1 - k_min) - k_max * c * std::exp(o) / (1 + c * std::expm1(o));
     };
     double mode = 0;
     double width = 1;
@@ -110,18 +112,24 @@ struct power_product_integral {
       const double curvature = k_max * e * (1 - c) / ((1 - c + e) * (1 - c + e));
       width = curvature > 0 ? 1 / std::sqrt(curvature) : 1.0;
     }
-    rule = math::log_concave_nodes_adaptive(g, 0.0, mode, length, width, tolerance);
+    return math::log_concave_nodes_adaptive(g, 0.0, mode, length, width, tolerance);
   }
 
   /** Relative agreement of the 7- and 15-point rules that lets a side keep 15 nodes. */
   static constexpr double tolerance = 1e-9;
 
+  /**
+   * The shifts at node o. They enter only the derivatives, through differences between terms,
+   * where an absolute error of a few ulps is harmless: so (M+τ)/(M+lower) = (1 − c) + c·e^o with
+   * exp and log, not expm1 and log1p (which g(o) needs, its log being multiplied by k_max).
+   */
   [[nodiscard]] pareto_shifts shifts(double o) const {
-    const double grown = std::expm1(o);
+    const double grown = std::exp(o);
+    const double spread = (1 - c) + c * grown;
     const double log_min = log_min_lower + o;
-    const double log_max = log_max_lower + std::log1p(c * grown);
-    const double inv_min = inv_min_lower / (1 + grown);
-    const double inv_max = inv_max_lower / (1 + c * grown);
+    const double log_max = log_max_lower + std::log(spread);
+    const double inv_min = inv_min_lower / grown;
+    const double inv_max = inv_max_lower / spread;
     return alpha_is_min ? pareto_shifts{log_min, inv_min, log_max, inv_max}
                         : pareto_shifts{log_max, inv_max, log_min, inv_min};
   }
@@ -131,7 +139,8 @@ struct power_product_integral {
 template <class P>
 double pareto_log_relative_alive_term(const P& p, double x, double t_x, double age) {
   const double gap = age - t_x;
-  return -(p.r + x) * std::log1p(gap / (p.alpha + t_x)) - p.s * std::log1p(gap / (p.beta + t_x)) +
+  return -(p.r + x) * math::log1p_via_log(gap / (p.alpha + t_x)) -
+         p.s * math::log1p_via_log(gap / (p.beta + t_x)) +
          std::log(p.beta + t_x);
 }
 
@@ -316,8 +325,9 @@ struct pareto_nbd : detail::purchase_time_patterns {
       // when t_x = T; `reference` is K times that factor, in logs, formed without cancellation.
       const bool can_have_died = age > t_x;
       const double lower = can_have_died ? t_x : age;
-      const double reference = log_gamma_ratio - p.r * std::log1p(lower / p.alpha) -
-                               x * std::log(p.alpha + lower) - p.s * std::log1p(lower / p.beta) -
+      const double reference = log_gamma_ratio - p.r * math::log1p_via_log(lower / p.alpha) -
+                               x * std::log(p.alpha + lower) -
+                               p.s * math::log1p_via_log(lower / p.beta) -
                                (can_have_died ? std::log(p.beta + lower) : 0.0);
       log_term[0] = can_have_died ? detail::pareto_log_relative_alive_term(p, x, t_x, age) : 0.0;
       if (can_have_died) {
@@ -336,8 +346,9 @@ struct pareto_nbd : detail::purchase_time_patterns {
         total += log_term[k];
       }
       std::array<double, 4> mean{};
+      const double inv_total = 1 / total;
       for (std::size_t k = 0; k < count; ++k) {
-        const double pi = log_term[k] / total;
+        const double pi = log_term[k] * inv_total;
         log_term[k] = pi;
         const bool dead = k > 0;
         d[k] = {-at[k].log_alpha, -nu * at[k].inv_alpha,
@@ -350,28 +361,33 @@ struct pareto_nbd : detail::purchase_time_patterns {
       const std::array<double, 4> k_gradient{k_r, p.r / p.alpha, log_beta, p.s / p.beta};
       for (std::size_t i = 0; i < 4; ++i) out.gradient[i] += w * (k_gradient[i] + mean[i]);
       if constexpr (WithHessian) {
+        // Σ π_k (D_k − D̄)(D_k − D̄)ᵀ on and above the diagonal, and the π-weighted second
+        // derivatives of the terms: −1/(α+τ) (r, α), (r+x)/(α+τ)² (α, α), −1/s² (s, s) on the
+        // death terms, −1/(β+τ) (s, β), shape/(β+τ)² (β, β).
         std::array<double, 16> h{};
-        h[0] = k_rr;
-        h[1] = h[4] = 1 / p.alpha;
-        h[5] = -p.r / (p.alpha * p.alpha);
-        h[11] = h[14] = 1 / p.beta;
-        h[15] = -p.s / (p.beta * p.beta);
+        double inv_alpha = 0, inv_alpha_squared = 0, inv_beta = 0, shape_inv_beta_squared = 0;
         for (std::size_t k = 0; k < count; ++k) {
           const double pi = log_term[k];
-          const bool dead = k > 0;
-          const double shape_beta = dead ? p.s + 1 : p.s;
           std::array<double, 4> centred{};
           for (std::size_t i = 0; i < 4; ++i) centred[i] = d[k][i] - mean[i];
           for (std::size_t i = 0; i < 4; ++i) {
-            for (std::size_t j = 0; j < 4; ++j) h[i * 4 + j] += pi * centred[i] * centred[j];
+            const double weighted = pi * centred[i];
+            for (std::size_t j = i; j < 4; ++j) h[i * 4 + j] += weighted * centred[j];
           }
-          h[1] -= pi * at[k].inv_alpha;
-          h[4] -= pi * at[k].inv_alpha;
-          h[5] += pi * nu * at[k].inv_alpha * at[k].inv_alpha;
-          if (dead) h[10] -= pi / (p.s * p.s);
-          h[11] -= pi * at[k].inv_beta;
-          h[14] -= pi * at[k].inv_beta;
-          h[15] += pi * shape_beta * at[k].inv_beta * at[k].inv_beta;
+          const double shape_beta = k > 0 ? p.s + 1 : p.s;
+          inv_alpha += pi * at[k].inv_alpha;
+          inv_alpha_squared += pi * at[k].inv_alpha * at[k].inv_alpha;
+          inv_beta += pi * at[k].inv_beta;
+          shape_inv_beta_squared += pi * shape_beta * at[k].inv_beta * at[k].inv_beta;
+        }
+        h[0] += k_rr;
+        h[1] += 1 / p.alpha - inv_alpha;
+        h[5] += nu * inv_alpha_squared - p.r / (p.alpha * p.alpha);
+        h[10] -= (1 - log_term[0]) / (p.s * p.s);
+        h[11] += 1 / p.beta - inv_beta;
+        h[15] += shape_inv_beta_squared - p.s / (p.beta * p.beta);
+        for (std::size_t i = 0; i < 4; ++i) {
+          for (std::size_t j = 0; j < i; ++j) h[i * 4 + j] = h[j * 4 + i];
         }
         for (std::size_t i = 0; i < 16; ++i) out.hessian[i] += w * h[i];
       }

@@ -33,6 +33,19 @@ inline double log_add_exp(double a, double b) noexcept {
   return high + std::log1p(std::exp(-std::fabs(a - b)));
 }
 
+/**
+ * ln(1 + u) for u > −1 through std::log, several times faster than std::log1p: with w = 1 + u
+ * rounded, ln(1 + u) = ln(w)·u/(w − 1), and u itself where w rounds to 1 (Goldberg 1991, "What
+ * every computer scientist should know about floating-point arithmetic", Theorem 4: relative
+ * error at most 5ε when ln is correct to ½ ulp; glibc's is to 0.52 ulp).
+ */
+inline double log1p_via_log(double u) noexcept {
+  const double w = 1 + u;
+  if (w == 1) return u;
+  if (!std::isfinite(w)) return std::log(w);
+  return std::log(w) * (u / (w - 1));
+}
+
 /** softplus(s) = ln(1 + e^s), exact for every finite s (no overflow, no loss for s << 0). */
 inline double log1p_exp(double s) noexcept {
   return s > 0 ? s + std::log1p(std::exp(-s)) : std::log1p(std::exp(s));

@@ -146,7 +146,8 @@ std::optional<calibration_tables> calibration_check(const data::transaction_log&
     settings.tolerance = 1e-7;
     const auto fit = detail::fit_transaction_model(
         options.transaction_model,
-        detail::fitting_patterns(whole, options.days_per_period, cal.frequency, cal.recency, cal.T),
+        detail::fitting_patterns(detail::fit_function(options.transaction_model), whole,
+                                 options.days_per_period, cal.frequency, cal.recency, cal.T),
         settings, whole.size());
     const std::vector<double> duration{static_cast<double>(end_day - calibration_day) /
                                        options.days_per_period};

@@ -67,6 +67,7 @@ model_fits fit_models(const customer_summaries& customers, const analysis_option
   auto patterns =
       customers.days
           ? detail::fitting_patterns(
+                function,
                 detail::summaries_at(*customers.days, customers.last_day - customers.first_day),
                 options.days_per_period, customers.frequency, customers.recency, customers.T)
           : clv::transaction_patterns(function, customers.frequency, customers.recency,

@@ -33,7 +33,8 @@ whole_period_summaries summaries_at(const data::customer_periods& grouped, std::
   return out;
 }
 
-std::vector<clv::pattern> fitting_patterns(const whole_period_summaries& whole,
+std::vector<clv::pattern> fitting_patterns(std::string_view function,
+                                           const whole_period_summaries& whole,
                                            double freq_multiplier,
                                            std::span<const double> frequency,
                                            std::span<const double> recency,
@@ -45,7 +46,7 @@ std::vector<clv::pattern> fitting_patterns(const whole_period_summaries& whole,
   const int recency_bits = width(whole.recency);
   if (width(whole.frequency) + recency_bits + age_bits > 64 || whole.size() != frequency.size() ||
       !clv::detail::merging_pays(frequency, age)) {
-    return clv::transaction_patterns("fit_bg_nbd", frequency, recency, age);
+    return clv::transaction_patterns(function, frequency, recency, age);
   }
   const int age_shift = age_bits, frequency_shift = recency_bits + age_bits;
   radix_sorter sorter(whole.size());

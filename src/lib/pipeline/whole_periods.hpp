@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <span>
+#include <string_view>
 #include <vector>
 
 #include "crmkit/clv/observations.hpp"
@@ -31,9 +32,11 @@ whole_period_summaries summaries_at(const data::customer_periods& grouped, std::
  * The transaction models' fitting rows of `whole` with durations divided by `freq_multiplier` (frequency,
  * recency and age: those columns, as data::summarize gives them): exactly
  * `clv::transaction_patterns` of the columns. When that merges identical rows (the usual case),
- * one sort of packed integer keys replaces its three radix sorts of doubles.
+ * one sort of packed integer keys replaces its three radix sorts of doubles. `function` (the fit
+ * being prepared, e.g. "fit_pareto_nbd") is what an error on the columns names.
  */
-std::vector<clv::pattern> fitting_patterns(const whole_period_summaries& whole,
+std::vector<clv::pattern> fitting_patterns(std::string_view function,
+                                           const whole_period_summaries& whole,
                                            double freq_multiplier,
                                            std::span<const double> frequency,
                                            std::span<const double> recency,

@@ -2,6 +2,7 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -18,6 +19,28 @@ TEST_CASE("log-space helpers neither overflow nor lose small terms") {
   CHECK(math::expit(800) == 1);
   CHECK(math::expit(0) == 0.5);
   CHECK(math::expit(-40) == doctest::Approx(std::exp(-40.0)).epsilon(1e-12));
+}
+
+TEST_CASE("log1p_via_log keeps log1p's relative accuracy from 1e-300 to 1e300 and on (-1, 0)") {
+  // Goldberg's bound is 5 ulps; std::log1p (itself within ~1 ulp) is the reference, so allow 8.
+  const double eps = std::numeric_limits<double>::epsilon();
+  double worst = 0;
+  for (int exponent = -300; exponent <= 300; ++exponent) {
+    for (const double mantissa : {1.0, 1.234567891, 3.3, 7.77777}) {
+      for (const double sign : {1.0, -1.0}) {
+        const double u = sign * mantissa * std::pow(10.0, exponent);
+        if (!(u > -1)) continue;
+        const double exact = std::log1p(u);
+        worst = std::max(worst, std::fabs(math::log1p_via_log(u) - exact) / std::fabs(exact));
+      }
+    }
+  }
+  CHECK(worst <= 8 * eps);
+  CHECK(math::log1p_via_log(0.0) == 0.0);
+  CHECK(math::log1p_via_log(1e-300) == 1e-300);
+  CHECK(math::log1p_via_log(std::numeric_limits<double>::infinity()) ==
+        std::numeric_limits<double>::infinity());
+  CHECK(math::log1p_via_log(-1.0) == -std::numeric_limits<double>::infinity());
 }
 
 TEST_CASE("expm1_quotient is continuous through its removable singularity") {
