@@ -291,6 +291,25 @@ TEST_CASE("conditional expectations increase with the horizon, through the quadr
   }
 }
 
+TEST_CASE("a dropout distribution narrower than any rule is its point mass (fuzz finding)") {
+  // A fit the pipeline fuzzer reached (fuzz/regressions/pipeline/bg_nbd_point_mass_dropout):
+  // a, b ~ 1e90, 7e73. The logit of p ~ Beta(a, b) has sd (1/a + 1/b)^{1/2} = 4e-37, so p is
+  // a/(a + b) to far below double precision and E[Y(t) | alive, x = 0] = (1 − (1 + pτ)^{−r})/p
+  // with τ = t/(α + T). It was NaN (the quadrature's densities all underflow).
+  const clv::bg_nbd_params p{0.034894050891471635, 1.2778978232814248e-07, 1.0185179881672318e+90,
+                             6.5159233593293972e+73};
+  const double dropout = 1 / (1 + p.b / p.a);
+  const double tau = 30 / p.alpha;
+  const double expected = -std::expm1(-p.r * std::log1p(dropout * tau)) / dropout;
+  CHECK(expected == doctest::Approx(0.4895949286518769).epsilon(1e-15));
+  CHECK(clv::conditional_expected_number_of_purchases_up_to_time(p, 30.0, 0.0, 0.0, 0.0) ==
+        doctest::Approx(expected).epsilon(1e-13));
+  const std::vector<double> horizon{30}, zero{0};
+  const auto vector = clv::conditional_expected_number_of_purchases_up_to_time(p, horizon, zero,
+                                                                               zero, zero);
+  CHECK(vector.front() == doctest::Approx(expected).epsilon(1e-13));
+}
+
 TEST_CASE("BG/NBD: the purchase-count distribution sums to 1 and has mean E[X(t)]") {
   check_count_distribution(fhl);
   CHECK(clv::probability_of_n_purchases_up_to_time(fhl, 0, 0) == 1);

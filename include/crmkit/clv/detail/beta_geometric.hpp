@@ -116,7 +116,11 @@ inline double alive_purchases_by_quadrature_beta(double nu, double a, double bet
     };
     return side(-1) + side(1);
   };
-  return expectation(purchases) / expectation([](double) { return 1.0; });
+  const double value = expectation(purchases) / expectation([](double) { return 1.0; });
+  // A density narrower than the rule resolves (a, β ~ 1e70 and up: sd of the logit
+  // (1/a + 1/β)^{1/2} < 1e-15) is a point mass at p = a/(a + β) to far below double precision.
+  if (!std::isfinite(value) && 1 / a + 1 / beta < 1e-30) return purchases(p0);
+  return value;
 }
 
 /** (Q) for C = a + β − 1 (the parametrisation of the ₂F₁ forms). */
