@@ -72,12 +72,18 @@ def _whole_base(sampled: intervals.IntervalResult, estimate: float) -> intervals
                                     sampled.draws)
 
 
+def _spend_customers(x: np.ndarray, m: np.ndarray) -> np.ndarray:
+    """Who Gamma-Gamma is fitted to, as the pipeline fits it: repeat buyers with a positive mean
+    spend."""
+    return (x > 0) & (m > 0)
+
+
 def fitters_of(customers: pd.DataFrame, transaction_fit: Dict[str, object],
                spend_fit: Dict[str, object], model: str = "BG/NBD") -> Dict[str, object]:
     """The pipeline's two fits (its ``transaction_fit`` and ``gamma_gamma_fit``) as fitted
     crmkit models on the customer table's columns, named as ``how_sure`` names them."""
     x, tx, T, m = _columns(customers)
-    repeat = (x > 0) & (m > 0)
+    repeat = _spend_customers(x, m)
     return {model: _MODELS[model]._from_fit(transaction_fit,
                                             {"frequency": x, "recency": tx, "T": T,
                                              "weights": None}),
@@ -96,7 +102,7 @@ def how_sure(customers: pd.DataFrame, prediction_weeks: float, clv_months: float
     x, tx, T, m = _columns(customers)
     if fitters is None:
         bgf = _MODELS[model]().fit(x, tx, T, tol=1e-7)
-        repeat = (x > 0) & (m > 0)
+        repeat = _spend_customers(x, m)
         ggf = GammaGammaFitter().fit(x[repeat], m[repeat], tol=1e-7)
     else:
         bgf, ggf = fitters[model], fitters["Gamma-Gamma"]
