@@ -1,6 +1,7 @@
 """The command line: `python -m crmkit report` and the `crmkit` entry point's argument handling."""
 
 import io
+import os
 import subprocess
 import sys
 
@@ -31,3 +32,19 @@ def test_module_entry_point_progress_and_argument_errors(tmp_path):
     unknown = subprocess.run([sys.executable, "-m", "crmkit", "report", "--nope"],
                              capture_output=True, text=True, check=False)
     assert unknown.returncode == 2 and "unrecognized arguments: --nope" in unknown.stderr
+
+
+def test_the_command_flushes_its_output_before_it_skips_the_teardown(tmp_path):
+    # `run` ends the process with os._exit; redirected to a file, stdout is block-buffered (unless
+    # PYTHONUNBUFFERED is set, so it is not), so the last line would be lost without a flush.
+    out_file = tmp_path / "stdout.txt"
+    buffered = {name: value for name, value in os.environ.items() if name != "PYTHONUNBUFFERED"}
+    with open(out_file, "w") as stdout:
+        run = subprocess.run([sys.executable, "-m", "crmkit", "report", "--customers", "300",
+                              "--quiet", "--out", str(tmp_path / "report")], stdout=stdout,
+                             stderr=subprocess.PIPE, text=True, check=False, env=buffered)
+    assert run.returncode == 0, run.stderr
+    assert out_file.read_text().startswith(f"report written to {tmp_path / 'report' / 'report.html'} (")
+    bad = subprocess.run([sys.executable, "-m", "crmkit", "report", str(tmp_path / "absent.csv"),
+                          "--out", str(tmp_path / "bad")], capture_output=True, text=True, check=False)
+    assert bad.returncode == 2 and "absent.csv" in bad.stderr
