@@ -131,19 +131,6 @@ def cross_sell_tables(order_lines: pd.DataFrame, tables: Dict[str, pd.DataFrame]
                            k=k).frames()
 
 
-def cross_sell_csv(frame: pd.DataFrame, text: Text) -> pd.DataFrame:
-    """A cross-sell table as its CSV file holds it in `text`'s language (``--csv-lang``): column
-    names and the names of offer groups and reasons (English: the table itself)."""
-    if text.english:
-        return frame
-    shown = frame.copy()
-    for column, kind in _NAMED.items():
-        if column in shown.columns:
-            shown[column] = [text.domain(kind, str(value)) for value in shown[column]]
-    shown.columns = [text.column(name) for name in shown.columns]
-    return shown
-
-
 def _offer_lists(offers: pd.DataFrame, customer: str, item: str, text: Text) -> pd.DataFrame:
     """One row per customer: the offers in rank order, each with its reason."""
     def offer(row) -> str:
