@@ -1223,6 +1223,7 @@ class pipeline:
         def __init__(self: CrossSellOptions, **kwargs) -> None: ...
         def _asdict(self: CrossSellOptions) -> dict: ...
     OFFER_GROUPS: tuple[str, ...]
+    OFFER_GROUP_TABLES: tuple[str, ...]
     class OutputFolder:
         """The report's own output folder (crmkit::pipeline::output_folder): claimed on construction (created, or cleaned of an earlier report's files listed in its .crmkit-report manifest; any other non-empty folder, a file or an unwritable path is a ValueError)."""
         MANIFEST: typing.Any

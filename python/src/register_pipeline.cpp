@@ -326,8 +326,8 @@ Use crmkit.report.build_report, which takes and returns DataFrames.)doc");
       module, "CrossSellOptions",
       "Constants of the \"what to offer whom\" step (crmkit::pipeline::cross_sell_options).");
   module.attr("OFFER_GROUPS") = enum_names<pipeline::offer_group>();
-  module.attr("OFFER_GROUP_TABLES") = std::vector<std::string>(
-      pipeline::offer_group_tables.begin(), pipeline::offer_group_tables.end());
+  module.attr("OFFER_GROUP_TABLES") = py::tuple(py::cast(std::vector<std::string>(
+      pipeline::offer_group_tables.begin(), pipeline::offer_group_tables.end())));
   module.def(
       "cross_sell",
       [](const int64_array& order, const int64_array& item,
