@@ -109,12 +109,13 @@ offer_targets report_offer_targets(const analysis_result& result);
  *   in that order, each unordered pair once (its first, strongest rule);
  * - offers: <customer_column>, who, rank, <product_column>, score, reason, because —
  *   basket::recommend (k = offers_per_customer, as of the day after the last line, horizon,
- *   min_lift, min_pair_count) for each target with history, targets in order (a customer listed
- *   twice keeps its first group); every customer with history (customers ascending, no `who`
- *   column) when `targets` is null.
+ *   min_lift, min_pair_count; only the targets are ranked) for each target with history,
+ *   targets in order (a customer listed twice keeps its first group); every customer with
+ *   history (customers ascending, no `who` column) when `targets` is null.
  * Every table has index_columns = 0.
  * @throw invalid_input for lines without customers or timestamps, mismatched columns, a product
- *        code without text, a target group out of range, or (from crmkit::basket) a non-finite
+ *        code without text, a target group out of range, offers_per_customer or horizon not
+ *        positive, or (from crmkit::basket) a non-finite
  *        quantity, a min_support outside (0, 1] or more than max_itemsets itemsets.
  */
 std::vector<named_table> cross_sell(const cross_sell_lines& lines, const offer_targets* targets,

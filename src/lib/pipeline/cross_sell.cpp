@@ -238,6 +238,8 @@ offer_targets report_offer_targets(const analysis_result& result) {
 std::vector<named_table> cross_sell(const cross_sell_lines& input, const offer_targets* targets,
                                     const cross_sell_options& options) {
   check_input(input);
+  check::positive(function, "offers_per_customer", options.offers_per_customer);
+  check::positive(function, "horizon", options.horizon);
   const auto baskets = basket::make_baskets(input.lines);
   const auto itemsets = basket::frequent_itemsets(
       baskets, {.min_support = options.min_support,
@@ -249,11 +251,17 @@ std::vector<named_table> cross_sell(const cross_sell_lines& input, const offer_t
 
   const auto last_day = *std::max_element(input.lines.timestamp.begin(),
                                           input.lines.timestamp.end());
-  const auto offers = basket::recommend(baskets, {.k = options.offers_per_customer,
-                                                  .as_of = last_day + 1,
-                                                  .horizon = options.horizon,
-                                                  .min_lift = options.min_lift,
-                                                  .min_pair_count = options.min_pair_count});
+  const std::span<const std::int64_t> only =
+      targets == nullptr ? std::span<const std::int64_t>{} : targets->customer;
+  const auto offers = targets != nullptr && targets->customer.empty()
+                          ? basket::recommendation_table{}
+                          : basket::recommend(baskets,
+                                              {.k = options.offers_per_customer,
+                                               .as_of = last_day + 1,
+                                               .horizon = options.horizon,
+                                               .min_lift = options.min_lift,
+                                               .min_pair_count = options.min_pair_count},
+                                              {}, only);
   std::vector<named_table> tables;
   tables.push_back({"cross_sell_rules", rules_table(rules, order, input.products)});
   tables.push_back({"cross_sell_pairs", pairs_table(rules, order, input.products)});
