@@ -1,4 +1,7 @@
+#include <crmkit/basket/simulate.hpp>
 #include <crmkit/core/error.hpp>
+#include <crmkit/core/parallel.hpp>
+#include <crmkit/data/csv_writer.hpp>
 #include <crmkit/pipeline/cross_sell.hpp>
 
 #include <doctest/doctest.h>
@@ -153,4 +156,29 @@ TEST_CASE("cross_sell: bad input is named") {
   lines.lines.order = {};
   CHECK_THROWS_WITH_AS(pipeline::cross_sell(lines, nullptr), doctest::Contains("no order lines"),
                        invalid_input);
+}
+
+TEST_CASE("cross_sell: the same tables at any thread count") {
+  const auto saved = num_threads();
+  const auto sim = basket::simulate_baskets({.customers = 600, .seed = 4});
+  std::vector<std::string> products;
+  for (std::uint32_t p = 0; p < sim.item_count; ++p) products.push_back(std::to_string(p));
+  const pipeline::cross_sell_lines input{
+      .lines = {.order = sim.order, .item = sim.item, .customer = sim.customer,
+                .timestamp = sim.day},
+      .products = products};
+  const pipeline::offer_targets targets{
+      .customer = {17, 3, 250, 3, 599},
+      .group = {offer_group::slipping_away, offer_group::slipping_away, offer_group::top_value,
+                offer_group::top_value, offer_group::top_value}};
+  std::vector<std::string> written[2];
+  for (const std::size_t threads : {std::size_t{1}, std::size_t{3}}) {
+    set_num_threads(threads);
+    for (const auto& table : pipeline::cross_sell(input, &targets)) {
+      written[threads == 1 ? 0 : 1].push_back(data::format_csv(table.table));
+    }
+  }
+  set_num_threads(saved);
+  REQUIRE(written[0].size() == 3);
+  CHECK(written[0] == written[1]);
 }
