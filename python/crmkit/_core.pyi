@@ -1197,6 +1197,33 @@ class pipeline:
         transaction_model_name: typing.Any
         transaction_params: typing.Any
         def write_csv(self: AnalysisResult, name: str, path: str) -> None: ...
+    class CrossSellOptions:
+        """Constants of the "what to offer whom" step (crmkit::pipeline::cross_sell_options)."""
+        min_support: float
+        """cross-sell: least support of an itemset, as a share of orders"""
+        max_len: int
+        """cross-sell: largest itemset"""
+        max_itemsets: int
+        """cross-sell: more frequent itemsets than this stop with an error"""
+        metric: typing.Literal['antecedent support', 'consequent support', 'support', 'confidence', 'lift', 'leverage', 'conviction', 'zhangs_metric']
+        """cross-sell: the measure rules are filtered on"""
+        min_threshold: float
+        """cross-sell: keep rules whose metric is >= this"""
+        offers_per_customer: int
+        """cross-sell: offers per customer"""
+        horizon: int
+        """cross-sell: days the offers' scores look ahead"""
+        min_lift: float
+        """cross-sell: least lift of a product pair behind an offer"""
+        min_pair_count: int
+        """cross-sell: least number of orders of a product pair behind an offer"""
+        @typing.overload
+        def __init__(self: CrossSellOptions) -> None: ...
+        @typing.overload
+        def __init__(self: CrossSellOptions, **kwargs) -> None: ...
+        def _asdict(self: CrossSellOptions) -> dict: ...
+    OFFER_GROUPS: tuple[str, ...]
+    OFFER_GROUP_TABLES: tuple[str, ...]
     class OutputFolder:
         """The report's own output folder (crmkit::pipeline::output_folder): claimed on construction (created, or cleaned of an earlier report's files listed in its .crmkit-report manifest; any other non-empty folder, a file or an unwritable path is a ValueError)."""
         MANIFEST: typing.Any
@@ -1207,5 +1234,7 @@ class pipeline:
         def plan(self: OutputFolder, files: typing.List[str]) -> None: ...
     @staticmethod
     def analyze(customer: numpy.typing.NDArray[typing.Any], labels: typing.List[str], timestamp: numpy.typing.NDArray[typing.Any], amount: numpy.typing.NDArray[typing.Any], survey_customer: typing.Optional[numpy.typing.NDArray[typing.Any]] = ..., survey_nps: typing.Optional[numpy.typing.NDArray[typing.Any]] = ..., survey_csat: typing.Optional[numpy.typing.NDArray[typing.Any]] = ..., survey_day: typing.Optional[numpy.typing.NDArray[typing.Any]] = ..., options: AnalysisOptions = ...) -> AnalysisResult: ...
+    @staticmethod
+    def cross_sell(order: numpy.typing.NDArray[typing.Any], item: numpy.typing.NDArray[typing.Any], quantity: typing.Optional[numpy.typing.NDArray[typing.Any]], customer: numpy.typing.NDArray[typing.Any], timestamp: numpy.typing.NDArray[typing.Any], products: typing.List[str], customers: typing.List[str], target_customer: typing.Optional[numpy.typing.NDArray[typing.Any]], target_group: typing.Optional[numpy.typing.NDArray[typing.Any]], options: CrossSellOptions = ..., customer_column: str = ..., product_column: str = ...) -> list: ...
     @staticmethod
     def write_csv_files(files: list) -> None: ...

@@ -36,7 +36,7 @@ import numpy as np
 import pandas as pd
 
 from . import _core
-from ._report_basket import cross_sell_csv, cross_sell_html, cross_sell_tables
+from ._report_basket import CrossSell, cross_sell_html, cross_sell_step
 from . import _report_trust
 from ._report_html import render_html
 from ._report_input import Columns, ReportInputError
@@ -364,14 +364,22 @@ def _add_trust_sections(report: Report, result, step) -> None:
 
 
 def _cross_sell(order_lines: pd.DataFrame, tables: Dict[str, pd.DataFrame],
-                customer: str) -> Dict[str, pd.DataFrame]:
-    """The "what to offer whom" tables (crmkit._report_basket); order lines the basket methods
-    refuse stop the report with their reason."""
+                customer: str) -> CrossSell:
+    """The "what to offer whom" tables (the library's step, crmkit._report_basket); order lines
+    the basket methods refuse stop the report with their reason."""
     quantity = "quantity" if "quantity" in order_lines.columns else None
     try:
-        return cross_sell_tables(order_lines, tables, customer=customer, quantity=quantity)
+        return cross_sell_step(order_lines, tables, customer=customer, quantity=quantity)
     except (ValueError, TypeError) as error:
         raise ReportInputError(f"order lines: {_one_line(error)}") from None
+
+
+def _cross_sell_files(cross_sell: Optional[CrossSell], folder, csv_lang: str) -> list:
+    """The cross-sell tables' (path, columns) for the library's CSV writer (none without)."""
+    if cross_sell is None:
+        return []
+    return [(folder.path_of(f"{name}.csv"), cross_sell.csv_columns(name, Text(csv_lang)))
+            for name in cross_sell.taken]
 
 
 def build_report(log: pd.DataFrame, out_dir: str, columns: Columns = Columns("customer_id", "date",
@@ -472,11 +480,11 @@ def build_report(log: pd.DataFrame, out_dir: str, columns: Columns = Columns("cu
             report.notes.append(note)
             report.note_codes.append("warning")
     report.headline = _headline(result, len(log), text)
-    extra_tables = {}
+    cross_sell = None
     if order_lines is not None:
         step(f"cross-sell: frequent itemsets, rules and offers of {len(order_lines):,} order lines")
-        extra_tables = _cross_sell(order_lines, report.tables, columns.customer)
-        report.tables.update(extra_tables)
+        cross_sell = _cross_sell(order_lines, report.tables, columns.customer)
+        report.tables.update(cross_sell.frames())
         report.sections.append(cross_sell_html(report.tables, TABLE_ROWS_IN_HTML, text,
                                                customer=columns.customer))
     _add_trust_sections(report, result, step)
@@ -490,15 +498,13 @@ def build_report(log: pd.DataFrame, out_dir: str, columns: Columns = Columns("cu
         writing = _Background(_core.pipeline.write_csv_files,
                               [(folder.path_of(f"{name}.csv"),
                                 Text(csv_lang).csv_columns(name, table_columns))
-                               for name, (_, table_columns) in taken.items()])
+                               for name, (_, table_columns) in taken.items()]
+                              + _cross_sell_files(cross_sell, folder, csv_lang))
         try:
             report.plots = drawing.result()
             step("plots drawn; waiting for the CSV tables")
         finally:
             seconds = _wait_for_tables(writing, out_dir)
-        for name, frame in extra_tables.items():
-            cross_sell_csv(frame, Text(csv_lang)).to_csv(folder.path_of(f"{name}.csv"),
-                                                         index=False)
         step(f"wrote {len(taken)} CSV tables in {seconds:.2f} s, alongside the plots")
         step("writing report.html and plots")
         for name, png in report.plots.items():

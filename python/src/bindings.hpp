@@ -5,6 +5,7 @@
 #include <pybind11/stl.h>
 #include <Eigen/Core>
 
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <span>
@@ -77,6 +78,12 @@ py::array_t<T> numpy_adopt(std::vector<T>&& values) {
   std::vector<T>& kept = *owner.release();
   return py::array_t<T>(static_cast<py::ssize_t>(kept.size()), kept.data(), release);
 }
+
+/**
+ * An int64 column as 32-bit item codes (crmkit::basket), each checked to lie in [0, 2^32 - 1);
+ * invalid_input names `argument`, the row and the value.
+ */
+std::vector<std::uint32_t> item_codes(const int64_array& codes, const char* argument);
 
 void register_core(py::module_& module);
 void register_data(py::module_& module);

@@ -13,11 +13,6 @@
 
 namespace crmkit::python {
 
-namespace {
-
-using namespace pybind11::literals;
-
-/** An int64 column as 32-bit item codes, each checked to lie in [0, 2^32 - 1). */
 std::vector<std::uint32_t> item_codes(const int64_array& codes, const char* argument) {
   auto out = memory::large_vector<std::uint32_t>(static_cast<std::size_t>(codes.size()));
   const auto in = as_span(codes);
@@ -29,6 +24,10 @@ std::vector<std::uint32_t> item_codes(const int64_array& codes, const char* argu
   }
   return out;
 }
+
+namespace {
+
+using namespace pybind11::literals;
 
 std::vector<std::uint64_t> offsets_of(const int64_array& offsets) {
   const auto in = as_span(offsets);

@@ -12,11 +12,13 @@
 
 #include "bindings.hpp"
 #include "crmkit/clv/params.hpp"
+#include "crmkit/core/check.hpp"
 #include "crmkit/core/error.hpp"
 #include "crmkit/core/memory.hpp"
 #include "crmkit/core/parallel.hpp"
 #include "crmkit/data/csv_writer.hpp"
 #include "crmkit/pipeline.hpp"
+#include "crmkit/pipeline/cross_sell.hpp"
 #include "schema.hpp"
 
 namespace crmkit::python {
@@ -319,6 +321,77 @@ customer: int64 keys (indexes into labels when labels is not empty); timestamp: 
 ticks as int64; amount: float64. The survey arrays are optional (customer keys of the log, NPS
 0-10, CSAT or -1, days since 1970-01-01; csat and day may be empty). Returns an AnalysisResult.
 Use crmkit.report.build_report, which takes and returns DataFrames.)doc");
+
+  bind_struct<pipeline::cross_sell_options>(
+      module, "CrossSellOptions",
+      "Constants of the \"what to offer whom\" step (crmkit::pipeline::cross_sell_options).");
+  module.attr("OFFER_GROUPS") = enum_names<pipeline::offer_group>();
+  module.attr("OFFER_GROUP_TABLES") = py::tuple(py::cast(std::vector<std::string>(
+      pipeline::offer_group_tables.begin(), pipeline::offer_group_tables.end())));
+  module.def(
+      "cross_sell",
+      [](const int64_array& order, const int64_array& item,
+         const std::optional<double_array>& quantity, const int64_array& customer,
+         const int64_array& timestamp, const std::vector<std::string>& products,
+         const std::vector<std::string>& customers,
+         const std::optional<int64_array>& target_customer,
+         const std::optional<int64_array>& target_group,
+         const pipeline::cross_sell_options& options, const std::string& customer_column,
+         const std::string& product_column) {
+        const auto codes = item_codes(item, "item");
+        std::optional<pipeline::offer_targets> targets;
+        if (target_customer || target_group) {
+          if (!target_customer || !target_group) {
+            throw invalid_input("cross_sell: give both target_customer and target_group");
+          }
+          const auto groups = as_span(*target_group);
+          const auto group_count = static_cast<std::int64_t>(enum_names<pipeline::offer_group>().size());
+          targets.emplace();
+          const auto keys = as_span(*target_customer);
+          targets->customer.assign(keys.begin(), keys.end());
+          for (std::size_t i = 0; i < groups.size(); ++i) {
+            if (groups[i] < 0 || groups[i] >= group_count) {
+              check::fail_at("cross_sell", "target_group", i, groups[i],
+                             "must index OFFER_GROUPS");
+            }
+            targets->group.push_back(static_cast<pipeline::offer_group>(groups[i]));
+          }
+        }
+        const pipeline::cross_sell_lines input{.lines = {.order = as_span(order),
+                                                         .item = codes,
+                                                         .quantity = optional_span(quantity),
+                                                         .customer = as_span(customer),
+                                                         .timestamp = as_span(timestamp)},
+                                               .products = products,
+                                               .customers = customers,
+                                               .customer_column = customer_column,
+                                               .product_column = product_column};
+        std::vector<pipeline::named_table> tables;
+        {
+          py::gil_scoped_release unlocked;
+          tables = pipeline::cross_sell(input, targets ? &*targets : nullptr, options);
+        }
+        py::list out;
+        for (auto& each : tables) {
+          out.append(py::make_tuple(each.name, table_columns(each.table, [](auto& values) {
+                                      return numpy_adopt(std::move(values));
+                                    })));
+        }
+        return out;
+      },
+      "order"_a, "item"_a, "quantity"_a, "customer"_a, "timestamp"_a, "products"_a,
+      "customers"_a, "target_customer"_a, "target_group"_a,
+      "options"_a = pipeline::cross_sell_options{}, "customer_column"_a = "customer_id",
+      "product_column"_a = "product_id",
+      R"doc(The "what to offer whom" tables (crmkit::pipeline::cross_sell) of order lines.
+
+order: int64 order keys; item: product codes (ties in the offers go to the smaller code);
+quantity: float64 or None; customer: int64 keys (codes into customers when it is not empty);
+timestamp: whole days; products: the text of each product code. target_customer and
+target_group (indexes into OFFER_GROUPS), or both None for offers to every customer. Returns
+[(name, (index_columns, [(name, kind, values, labels)]))] for cross_sell_rules,
+cross_sell_pairs and offers, as AnalysisResult.take_columns gives a table. Use
+crmkit._report_basket.cross_sell_tables, which takes and returns DataFrames.)doc");
 }
 
 }  // namespace crmkit::python

@@ -1,8 +1,10 @@
 // `crmkit report`: the pipeline into a folder, the same tables as the library call, and its
 // input errors.
 #include <doctest/doctest.h>
+#include <fmt/format.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -12,6 +14,8 @@
 #include "cli.hpp"
 #include "crmkit/core/describe.hpp"
 #include "crmkit/data/csv_writer.hpp"
+#include "crmkit/basket/simulate.hpp"
+#include "crmkit/data/table.hpp"
 #include "crmkit/pipeline.hpp"
 
 namespace fs = std::filesystem;
@@ -245,5 +249,62 @@ TEST_CASE("report's analysis options come from analysis_options' field list") {
   CHECK(err.find("--csat-min = '-x' is not an integer") != std::string::npos);
   CHECK(run_report({"report", "--k-maxx", "4", "--out", dir.string()}, out, err) == 2);
   CHECK(err.find("did you mean '--k-max'") != std::string::npos);
+  fs::remove_all(dir);
+}
+
+TEST_CASE("report --order-lines adds the cross-sell step's tables, options from its field list") {
+  const auto dir = scratch("order_lines");
+  fs::create_directories(dir);
+  const auto analysis = crmkit::pipeline::analyze(
+      crmkit::pipeline::demo_log({.customers = 1200, .seed = 3}), nullptr, {.seed = 3});
+  const auto& ids = analysis.table("customers").get<std::vector<std::int64_t>>("customer_id");
+  crmkit::basket::basket_simulation_options simulation;
+  simulation.customers = ids.size();
+  simulation.days = 90;
+  simulation.seed = 3;
+  const auto sim = crmkit::basket::simulate_baskets(simulation);
+  // Zero-padded ids: their text order is their number order, so the codes below are the tool's.
+  std::ofstream file(dir / "lines.csv", std::ios::binary);
+  file << "order_id,customer_id,date,product_id\n";
+  std::vector<std::int64_t> customer, day;
+  std::vector<std::uint32_t> item;
+  std::vector<std::string> products;
+  for (std::uint32_t p = 0; p < sim.item_count; ++p) {
+    products.push_back(fmt::format("sku{:05}", p));
+  }
+  const auto first_day = analysis.headline.last_day - 89;
+  for (std::size_t i = 0; i < sim.order.size(); ++i) {
+    customer.push_back(ids[static_cast<std::size_t>(sim.customer[i])]);
+    day.push_back(first_day + sim.day[i]);
+    item.push_back(sim.item[i]);
+    file << fmt::format("o{:07},{},{},{}\n", sim.order[i], customer.back(),
+                        crmkit::data::iso_date(day.back()), products[sim.item[i]]);
+  }
+  file.close();
+  std::string out, err;
+  REQUIRE(run_report({"report", "--customers", "1200", "--seed", "3", "--order-lines",
+                      (dir / "lines.csv").string(), "--offers-per-customer", "3", "--out",
+                      (dir / "out").string()},
+                     out, err) == 0);
+  crmkit::pipeline::cross_sell_options options;
+  options.offers_per_customer = 3;
+  const auto targets = crmkit::pipeline::report_offer_targets(analysis);
+  const auto expected = crmkit::pipeline::cross_sell(
+      {.lines = {.order = sim.order, .item = item, .customer = customer, .timestamp = day},
+       .products = products},
+      &targets, options);
+  for (const auto& table : expected) {
+    CAPTURE(table.name);
+    CHECK(table.table.rows() > 0);
+    CHECK(read_file(dir / "out" / (table.name + ".csv")) ==
+          crmkit::data::format_csv(table.table));
+  }
+  REQUIRE(run_report({"report", "--help"}, out, err) == 0);
+  crmkit::describe::for_each_field<crmkit::pipeline::cross_sell_options>([&](const auto& field) {
+    std::string flag = "--" + std::string(field.name);
+    std::ranges::replace(flag, '_', '-');
+    CAPTURE(flag);
+    CHECK(out.find(flag + " ") != std::string::npos);
+  });
   fs::remove_all(dir);
 }

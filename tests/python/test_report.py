@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import crmkit
 from crmkit.__main__ import main
 from crmkit._report_input import simulate_demo
 from crmkit.data import simulate_transactions
@@ -661,17 +662,35 @@ def test_the_cli_and_python_reports_write_byte_identical_tables(tmp_path):
     log_path, survey_path = tmp_path / "tx.csv", tmp_path / "survey.csv"
     pd.concat([log, free]).to_csv(log_path, index=False)
     survey.to_csv(survey_path, index=False)
+    # Order lines of the demo's customers over its last 120 days ("what to offer whom"): text
+    # product ids (text order differs from number order), returns, a line for a customer absent
+    # from the log.
+    lines = crmkit.simulate_baskets(customers=2500, seed=9, days=120)["lines"]
+    lines = pd.DataFrame({"order_id": "o" + lines["order_id"].astype(str),
+                          "customer_id": lines["customer_id"],
+                          "date": (pd.Timestamp("2025-08-01")
+                                   + pd.to_timedelta(lines["day"], "D")).dt.strftime("%Y-%m-%d"),
+                          "product_id": "sku" + lines["product_id"].astype(str),
+                          "quantity": np.where(np.arange(len(lines)) % 41 == 0, -1, 1)})
+    lines.loc[len(lines)] = ["o-extra", 123456, "2025-09-01", "sku1", 2]
+    lines_path = tmp_path / "lines.csv"
+    lines.to_csv(lines_path, index=False)
     python_out, cli_out = tmp_path / "python", tmp_path / "cli"
-    assert main(["report", str(log_path), "--survey", str(survey_path), "--out", str(python_out),
-                 "--quiet"]) == 0
-    run = subprocess.run([cli, "report", str(log_path), "--survey", str(survey_path), "--out",
-                          str(cli_out)], capture_output=True, text=True, check=False)
+    assert main(["report", str(log_path), "--survey", str(survey_path), "--order-lines",
+                 str(lines_path), "--out", str(python_out), "--quiet"]) == 0
+    run = subprocess.run([cli, "report", str(log_path), "--survey", str(survey_path),
+                          "--order-lines", str(lines_path), "--out", str(cli_out)],
+                         capture_output=True, text=True, check=False)
     assert run.returncode == 0, run.stderr
     python_tables = sorted(p.name for p in python_out.glob("*.csv"))
     cli_tables = sorted(p.name for p in cli_out.glob("*.csv"))
     assert python_tables == cli_tables
-    for name in ("customers.csv", "early_warning.csv", "nps_by_segment.csv"):
+    for name in ("customers.csv", "early_warning.csv", "nps_by_segment.csv",
+                 "cross_sell_rules.csv", "cross_sell_pairs.csv", "offers.csv"):
         assert name in python_tables
+    offers = pd.read_csv(python_out / "offers.csv")
+    assert set(offers["who"]) == {"slipping away", "top value"}
+    assert len(pd.read_csv(python_out / "cross_sell_pairs.csv")) > 0
     for name in python_tables:
         assert (python_out / name).read_bytes() == (cli_out / name).read_bytes(), name
     customers = pd.read_csv(python_out / "customers.csv", index_col=0)
@@ -690,6 +709,40 @@ def test_the_cli_and_python_reports_write_byte_identical_tables(tmp_path):
     np.testing.assert_allclose(warning["value_at_risk"], at_risk.reindex(warning.index),
                                rtol=1e-12)
     assert warning["value_at_risk"].is_monotonic_decreasing
+
+
+def test_the_cli_report_names_what_is_wrong_with_order_lines(tmp_path):
+    cli = _cli_binary_or_skip()
+    log, _ = simulate_demo(300, 2)
+    log.to_csv(tmp_path / "tx.csv", index=False)
+    lines = crmkit.simulate_baskets(customers=300, seed=2, days=60)["lines"]
+    lines = lines.assign(date="2025-08-01", quantity="1").drop(columns="day").astype(str)
+    cases = {
+        "bad_date": (lines.assign(date=lines["date"].where(lines.index != 3, "31/12/2024")), [],
+                     r"bad_date.csv:5:\d+: column 'date': cannot read '31/12/2024' as a date; "
+                     "give the format with --date-format"),
+        "bad_customer": (lines.assign(customer_id=lines["customer_id"].where(lines.index != 0,
+                                                                             "c7")), [],
+                         r"bad_customer.csv:2:\d+: column 'customer_id': 'c7' is not a customer "
+                         "id like those of the transaction log"),
+        "bad_quantity": (lines.assign(quantity=lines["quantity"].where(lines.index != 1, "x")),
+                         [], r"bad_quantity.csv:3:\d+: column 'quantity': cannot parse 'x'"),
+        "empty_product": (lines.assign(product_id=lines["product_id"].where(lines.index != 2,
+                                                                            "")), [],
+                          r"empty_product.csv:4:\d+: column 'product_id' is empty"),
+        "wrong_option": (lines, ["--order-col", "orderid"],
+                         r"no column named 'orderid' \(--order-col\).*did you mean 'order_id'"),
+        "bad_support": (lines, ["--min-support", "2"], r"min_support = 2 must be in \(0, 1\]"),
+    }
+    for name, (frame, options, message) in cases.items():
+        frame.to_csv(tmp_path / f"{name}.csv", index=False)
+        run = subprocess.run([cli, "report", str(tmp_path / "tx.csv"), "--order-lines",
+                              str(tmp_path / f"{name}.csv"), *options, "--out",
+                              str(tmp_path / f"out_{name}"), "--quiet"],
+                             capture_output=True, text=True, check=False)
+        assert run.returncode == 2, (name, run.stderr)
+        assert re.search(message, run.stderr), (name, run.stderr)
+        assert run.stderr.count("\n") == 1, (name, run.stderr)
 
 
 def test_the_cli_report_writes_every_table_as_json_equal_to_its_csv(tmp_path):

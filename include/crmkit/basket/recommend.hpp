@@ -102,12 +102,15 @@ constexpr auto description(std::type_identity<recommendation_table>) {
 
 /**
  * Top-k offers for every customer with history before `options.as_of` (`baskets` need customer
- * and time columns). Deterministic at any thread count.
+ * and time columns), or only for those of them listed in `only` when it is not empty (the
+ * statistics behind the scores still come from every customer's history, so a customer's
+ * offers are the same either way). Deterministic at any thread count.
  * @throw invalid_input for baskets without customers or times, k = 0, horizon <= 0, or
  *        mismatched segment columns.
  */
 recommendation_table recommend(const basket_matrix& baskets, const recommend_options& options,
-                               const customer_segments& segments = {});
+                               const customer_segments& segments = {},
+                               std::span<const std::int64_t> only = {});
 
 /** The methods compared by evaluate_recommendations. */
 enum class offer_method : std::uint8_t { crmkit, global_popularity, personal_frequency };

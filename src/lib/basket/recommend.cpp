@@ -357,10 +357,16 @@ constexpr std::size_t customer_grain = 512;
 }  // namespace
 
 recommendation_table recommend(const basket_matrix& baskets, const recommend_options& options,
-                               const customer_segments& segments) {
+                               const customer_segments& segments,
+                               std::span<const std::int64_t> only) {
   check_input(baskets, options, segments);
   const auto groups = group_baskets(baskets);
   const offer_engine engine(baskets, groups, options, segments);
+  std::vector<std::int64_t> chosen(only.begin(), only.end());
+  std::sort(chosen.begin(), chosen.end());
+  const auto wanted = [&](std::int64_t customer) {
+    return chosen.empty() || std::binary_search(chosen.begin(), chosen.end(), customer);
+  };
   std::vector<recommendation_table> parts(chunk_count(groups.customer.size(), customer_grain));
   parallel_chunks(groups.customer.size(), customer_grain,
                   [&](std::size_t chunk, std::size_t begin, std::size_t end) {
@@ -368,6 +374,7 @@ recommendation_table recommend(const basket_matrix& baskets, const recommend_opt
                     std::vector<offer> offers;
                     auto& part = parts[chunk];
                     for (auto g = begin; g < end; ++g) {
+                      if (!wanted(groups.customer[g])) continue;
                       const auto history = history_of(groups, g, baskets, options.as_of);
                       if (history.empty()) continue;
                       engine.offers(groups.customer[g], history, work, offers);

@@ -150,3 +150,27 @@ TEST_CASE("offers: k per customer, owned products offered only as repurchases, a
   const std::vector<std::uint32_t> items{0};
   CHECK_THROWS_AS(recommend(baskets_from_csr(offsets, items, 1), options), crmkit::invalid_input);
 }
+
+TEST_CASE("offers for chosen customers are those customers' rows of the offers for everyone") {
+  const auto sim = simulate_baskets({.customers = 400, .seed = 6});
+  const auto baskets = baskets_of(sim);
+  const recommend_options options{.k = 4, .as_of = 300};
+  const auto everyone = recommend(baskets, options);
+  const std::vector<std::int64_t> only{377, 5, 123, 5, 9999};  // unsorted, repeated, unknown
+  const auto chosen = recommend(baskets, options, {}, only);
+  std::vector<std::size_t> rows;
+  for (std::size_t r = 0; r < everyone.size(); ++r) {
+    const auto c = everyone.customer[r];
+    if (c == 5 || c == 123 || c == 377) rows.push_back(r);
+  }
+  REQUIRE(rows.size() == 12);
+  REQUIRE(chosen.size() == rows.size());
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    CHECK(chosen.customer[i] == everyone.customer[rows[i]]);
+    CHECK(chosen.rank[i] == everyone.rank[rows[i]]);
+    CHECK(chosen.item[i] == everyone.item[rows[i]]);
+    CHECK(chosen.score[i] == everyone.score[rows[i]]);
+    CHECK(chosen.reason[i] == everyone.reason[rows[i]]);
+    CHECK(chosen.because[i] == everyone.because[rows[i]]);
+  }
+}
