@@ -33,7 +33,10 @@
  * keeps the log-concave quadrature). Eₙ₊₁ ≤ Eₙ, and the coefficients of S and of its z-derivative
  * sums fall by at least ρₙ = |z|(b+n)/max(n−1, 1) per term (b > 1, decreasing in n); the sum
  * stops after the first n ≥ 2 with ρₙ < 1 and (|cₙ| + |c′ₙ| + |c″ₙ|)(1+hₙ)²Eₙ·ρₙ/(1−ρₙ) ≤ 1e-17·S,
- * a geometric bound on the remaining terms of every sum relative to S. A priori, with b|z| ≤ ½
+ * a geometric bound on the remaining terms relative to S: a proof for S and its m- and z-sums
+ * (Fₙ, Gₙ ≤ L·Eₙ, L²·Eₙ also fall), an estimate with margin for the sums weighted by hₙ (which
+ * grows like ln n, the (1+hₙ)² factor), e^{−(m+n)L} and (m+n)e^{−(m+n)L} (these change by at
+ * most a factor 1 + 1/(m+n) per term, against ρₙ ≤ 0.75 once n ≥ 5). A priori, with b|z| ≤ ½
  * and S ≥ (1+|z|)^{−b}E₀ ≥ e^{−½}E₀, the relative tail after N terms is below 3.3·2^{−N}, so
  * N ≤ 57 (CDNOW's estimates: b|z| ≈ 0.17 with t_x = 0, ~20 terms; recent buyers ~13). With
  * b|z| ≤ ½ the alternating sum (z > 0) cancels by at most a factor 3.3.
