@@ -15,6 +15,7 @@
 #include "crmkit/clv/fit.hpp"
 #include "crmkit/clv/observations.hpp"
 #include "crmkit/clv/params.hpp"
+#include "crmkit/clv/detail/pareto_death_series.hpp"
 #include "crmkit/clv/predict.hpp"
 #include "crmkit/core/check.hpp"
 #include "crmkit/math/log_concave_quadrature.hpp"
@@ -40,9 +41,12 @@
  * k_m, k_M the exponents (r+x or s+1) of the smaller and larger shift. g is concave (ln(e^o + d)
  * is convex), so math::log_concave_nodes integrates it to about 1e-13 whatever x (to 10⁴ and
  * beyond), T, t_x (0 and T included) and α/β (α = β is not special); everything stays in logs.
- * The likelihood and P(alive) use its adaptive form (math::log_concave_nodes_adaptive): 15
- * Gauss–Kronrod nodes per side where the embedded Gauss rule agrees to 1e-9 (most customers),
- * 30 or 64 where not.
+ * Where b|z| ≤ ½ (b = s+1, z = (β−α)/(α+t_x)), the likelihood and P(alive) take J from a series
+ * with no transcendental function per term instead (detail/pareto_death_series.hpp, with the
+ * exact gradient and Hessian from running sums; the likelihood is then a mixture of two terms,
+ * alive and dead). Elsewhere they use the rule's adaptive form
+ * (math::log_concave_nodes_adaptive): 15 Gauss–Kronrod nodes per side where the embedded Gauss
+ * rule agrees to 1e-9, 30 or 64 where not.
  * Because the nodes do not depend on which factor is integrated, the same nodes give the exact
  * gradient and Hessian of ln L: with terms ℓ_k (the alive term and the quadrature nodes), their
  * parameter derivatives D_k and D²_k, and π_k = e^{ℓ_k}/Σ e^{ℓ},
@@ -152,8 +156,11 @@ double pareto_log_relative_alive_term(const P& p, double x, double t_x, double a
 template <class P>
 double pareto_log_alive_odds(const P& p, double x, double t_x, double age) {
   if (!(age > t_x)) return std::numeric_limits<double>::infinity();
+  pareto_death_term series;
   const double relative_death =
-      power_product_integral(p.r + x, p.alpha, p.s + 1, p.beta, t_x, age).rule.log_integral();
+      pareto_death_series<0>(p, x, t_x, age, series)
+          ? series.log_relative_integral
+          : power_product_integral(p.r + x, p.alpha, p.s + 1, p.beta, t_x, age).rule.log_integral();
   return pareto_log_relative_alive_term(p, x, t_x, age) - std::log(p.s) - relative_death;
 }
 
@@ -330,68 +337,116 @@ struct pareto_nbd : detail::purchase_time_patterns {
                                p.s * math::log1p_via_log(lower / p.beta) -
                                (can_have_died ? std::log(p.beta + lower) : 0.0);
       log_term[0] = can_have_died ? detail::pareto_log_relative_alive_term(p, x, t_x, age) : 0.0;
-      if (can_have_died) {
-        const detail::power_product_integral death(nu, p.alpha, p.s + 1, p.beta, t_x, age);
-        const double log_s = std::log(p.s);
-        for (std::size_t k = 0; k < death.rule.size; ++k, ++count) {
-          at[count] = death.shifts(death.rule.nodes[k].position);
-          log_term[count] = log_s + death.rule.nodes[k].log_weight;
-        }
-      }
-      double top = log_term[0];
-      for (std::size_t k = 1; k < count; ++k) top = std::max(top, log_term[k]);
-      double total = 0;
-      for (std::size_t k = 0; k < count; ++k) {
-        log_term[k] = std::exp(log_term[k] - top);
-        total += log_term[k];
-      }
       std::array<double, 4> mean{};
-      const double inv_total = 1 / total;
-      for (std::size_t k = 0; k < count; ++k) {
-        const double pi = log_term[k] * inv_total;
-        log_term[k] = pi;
-        const bool dead = k > 0;
-        d[k] = {-at[k].log_alpha, -nu * at[k].inv_alpha,
-                (dead ? 1 / p.s : 0.0) - at[k].log_beta,
-                -(dead ? p.s + 1 : p.s) * at[k].inv_beta};
-        for (std::size_t i = 0; i < 4; ++i) mean[i] += pi * d[k][i];
+      std::array<double, 16> h{};
+      double log_total = 0;
+      detail::pareto_death_term death_term;
+      if (can_have_died &&
+          detail::pareto_death_series<WithHessian ? 2 : 1>(p, x, t_x, age, death_term)) {
+        // Two terms: alive (its D and second derivatives as below) and death (the series').
+        const double log_death = std::log(p.s) + death_term.log_relative_integral;
+        const double alive = math::expit(log_term[0] - log_death);
+        const double dead = math::expit(log_death - log_term[0]);
+        log_total = math::log_add_exp(log_term[0], log_death);
+        const std::array<double, 4> d_alive{-at[0].log_alpha, -nu * at[0].inv_alpha,
+                                            -at[0].log_beta, -p.s * at[0].inv_beta};
+        std::array<double, 4> spread{};
+        for (std::size_t i = 0; i < 4; ++i) {
+          mean[i] = alive * d_alive[i] + dead * death_term.gradient[i];
+          spread[i] = d_alive[i] - death_term.gradient[i];
+        }
+        if constexpr (WithHessian) {
+          const double both = alive * dead;
+          for (std::size_t i = 0; i < 4; ++i) {
+            for (std::size_t j = i; j < 4; ++j) {
+              h[i * 4 + j] = dead * death_term.hessian[i * 4 + j] + both * spread[i] * spread[j];
+            }
+          }
+          h[1] -= alive * at[0].inv_alpha;
+          h[5] += alive * nu * at[0].inv_alpha * at[0].inv_alpha;
+          h[11] -= alive * at[0].inv_beta;
+          h[15] += alive * p.s * at[0].inv_beta * at[0].inv_beta;
+        }
+      } else {
+        if (can_have_died) {
+          const detail::power_product_integral death(nu, p.alpha, p.s + 1, p.beta, t_x, age);
+          const double log_s = std::log(p.s);
+          for (std::size_t k = 0; k < death.rule.size; ++k, ++count) {
+            at[count] = death.shifts(death.rule.nodes[k].position);
+            log_term[count] = log_s + death.rule.nodes[k].log_weight;
+          }
+        }
+        log_total = node_mixture<WithHessian>(p, nu, count, log_term, at, d, mean, h);
       }
       const double w = row.weight;
-      out.value += w * (reference + top + std::log(total));
+      out.value += w * (reference + log_total);
       const std::array<double, 4> k_gradient{k_r, p.r / p.alpha, log_beta, p.s / p.beta};
       for (std::size_t i = 0; i < 4; ++i) out.gradient[i] += w * (k_gradient[i] + mean[i]);
       if constexpr (WithHessian) {
-        // Σ π_k (D_k − D̄)(D_k − D̄)ᵀ on and above the diagonal, and the π-weighted second
-        // derivatives of the terms: −1/(α+τ) (r, α), (r+x)/(α+τ)² (α, α), −1/s² (s, s) on the
-        // death terms, −1/(β+τ) (s, β), shape/(β+τ)² (β, β).
-        std::array<double, 16> h{};
-        double inv_alpha = 0, inv_alpha_squared = 0, inv_beta = 0, shape_inv_beta_squared = 0;
-        for (std::size_t k = 0; k < count; ++k) {
-          const double pi = log_term[k];
-          std::array<double, 4> centred{};
-          for (std::size_t i = 0; i < 4; ++i) centred[i] = d[k][i] - mean[i];
-          for (std::size_t i = 0; i < 4; ++i) {
-            const double weighted = pi * centred[i];
-            for (std::size_t j = i; j < 4; ++j) h[i * 4 + j] += weighted * centred[j];
-          }
-          const double shape_beta = k > 0 ? p.s + 1 : p.s;
-          inv_alpha += pi * at[k].inv_alpha;
-          inv_alpha_squared += pi * at[k].inv_alpha * at[k].inv_alpha;
-          inv_beta += pi * at[k].inv_beta;
-          shape_inv_beta_squared += pi * shape_beta * at[k].inv_beta * at[k].inv_beta;
-        }
         h[0] += k_rr;
-        h[1] += 1 / p.alpha - inv_alpha;
-        h[5] += nu * inv_alpha_squared - p.r / (p.alpha * p.alpha);
-        h[10] -= (1 - log_term[0]) / (p.s * p.s);
-        h[11] += 1 / p.beta - inv_beta;
-        h[15] += shape_inv_beta_squared - p.s / (p.beta * p.beta);
+        h[1] += 1 / p.alpha;
+        h[5] -= p.r / (p.alpha * p.alpha);
+        h[11] += 1 / p.beta;
+        h[15] -= p.s / (p.beta * p.beta);
         for (std::size_t i = 0; i < 4; ++i) {
           for (std::size_t j = 0; j < i; ++j) h[i * 4 + j] = h[j * 4 + i];
         }
         for (std::size_t i = 0; i < 16; ++i) out.hessian[i] += w * h[i];
       }
     }
+  }
+
+  /**
+   * ln Σ e^{ℓ_k} over the alive term (k = 0) and the quadrature nodes, the π-weighted mean D̄ of
+   * their derivatives and (WithHessian) on and above the diagonal Σ π_k (D_k − D̄)(D_k − D̄)ᵀ plus
+   * their π-weighted second derivatives: −1/(α+τ) (r, α), (r+x)/(α+τ)² (α, α), −1/s² (s, s) on
+   * the death terms, −1/(β+τ) (s, β), shape/(β+τ)² (β, β).
+   */
+  template <bool WithHessian, std::size_t N>
+  static double node_mixture(const pareto_nbd_params& p, double nu, std::size_t count,
+                             std::array<double, N>& log_term,
+                             const std::array<detail::pareto_shifts, N>& at,
+                             std::array<std::array<double, 4>, N>& d, std::array<double, 4>& mean,
+                             std::array<double, 16>& h) {
+    double top = log_term[0];
+    for (std::size_t k = 1; k < count; ++k) top = std::max(top, log_term[k]);
+    double total = 0;
+    for (std::size_t k = 0; k < count; ++k) {
+      log_term[k] = std::exp(log_term[k] - top);
+      total += log_term[k];
+    }
+    const double inv_total = 1 / total;
+    for (std::size_t k = 0; k < count; ++k) {
+      const double pi = log_term[k] * inv_total;
+      log_term[k] = pi;
+      const bool dead = k > 0;
+      d[k] = {-at[k].log_alpha, -nu * at[k].inv_alpha, (dead ? 1 / p.s : 0.0) - at[k].log_beta,
+              -(dead ? p.s + 1 : p.s) * at[k].inv_beta};
+      for (std::size_t i = 0; i < 4; ++i) mean[i] += pi * d[k][i];
+    }
+    if constexpr (WithHessian) {
+      double inv_alpha = 0, inv_alpha_squared = 0, inv_beta = 0, shape_inv_beta_squared = 0;
+      for (std::size_t k = 0; k < count; ++k) {
+        const double pi = log_term[k];
+        std::array<double, 4> centred{};
+        for (std::size_t i = 0; i < 4; ++i) centred[i] = d[k][i] - mean[i];
+        for (std::size_t i = 0; i < 4; ++i) {
+          const double weighted = pi * centred[i];
+          for (std::size_t j = i; j < 4; ++j) h[i * 4 + j] += weighted * centred[j];
+        }
+        const double shape_beta = k > 0 ? p.s + 1 : p.s;
+        inv_alpha += pi * at[k].inv_alpha;
+        inv_alpha_squared += pi * at[k].inv_alpha * at[k].inv_alpha;
+        inv_beta += pi * at[k].inv_beta;
+        shape_inv_beta_squared += pi * shape_beta * at[k].inv_beta * at[k].inv_beta;
+      }
+      h[1] -= inv_alpha;
+      h[5] += nu * inv_alpha_squared;
+      h[10] -= (1 - log_term[0]) / (p.s * p.s);
+      h[11] -= inv_beta;
+      h[15] += shape_inv_beta_squared;
+    }
+    return top + std::log(total);
   }
 
   template <bool WithHessian>
