@@ -18,6 +18,7 @@
 #include "crmkit/clv/observations.hpp"
 #include "crmkit/clv/predict.hpp"
 #include "crmkit/clv/value.hpp"
+#include "crmkit/core/check.hpp"
 #include "crmkit/core/error.hpp"
 #include "crmkit/math/normal.hpp"
 #include "crmkit/core/parallel.hpp"
