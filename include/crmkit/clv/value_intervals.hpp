@@ -20,8 +20,8 @@
 #include "crmkit/clv/value.hpp"
 #include "crmkit/core/check.hpp"
 #include "crmkit/core/error.hpp"
-#include "crmkit/math/normal.hpp"
 #include "crmkit/core/parallel.hpp"
+#include "crmkit/math/normal.hpp"
 
 /**
  * The delta method for customer lifetime value, arranged for 10^6 customers: the same intervals
