@@ -22,8 +22,8 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 CUSTOMER_COLUMNS = ["frequency", "recency", "T", "monetary_value", "purchases", "weeks_since_last",
                     "mean_spend", "revenue", "p_alive", "expected_purchases_13w",
-                    "expected_spend", "clv", "segment", "r_score", "f_score", "m_score",
-                    "rfm_segment", "value_tier", "value_level", "stage"]
+                    "expected_spend", "clv", "clv_lower", "clv_upper", "segment", "r_score",
+                    "f_score", "m_score", "rfm_segment", "value_tier", "value_level", "stage"]
 TABLES = {
     "customers": CUSTOMER_COLUMNS,
     "segments": ["description", "customers", "share", "weeks_since_last", "purchases",
