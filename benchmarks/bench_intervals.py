@@ -6,7 +6,8 @@ weeks, then dated as a log would date them: recency and age in whole days (/7, t
 weekly unit) or in whole weeks. The bootstrap resamples the compressed patterns (multinomial
 counts) and refits each replicate from the estimate; the delta method computes per-customer and
 whole-base intervals of the 39-week expected purchases and of the 12-month CLV (Gamma-Gamma
-spend simulated at note 025's estimates). Times are medians of --repeats runs; the load average
+spend simulated at note 025's estimates; clv::lifetime_value_delta_method, the work shared over
+identical (x, t_x, T) histories, as the pipeline's clv_lower / clv_upper columns use it). Times are medians of --repeats runs; the load average
 is printed with them (the machine is shared).
 
     PYTHONPATH=build/release/python /usr/bin/python3 benchmarks/bench_intervals.py \

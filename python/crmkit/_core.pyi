@@ -1174,6 +1174,8 @@ class pipeline:
         """top CSAT boxes counted favourable"""
         seed: int
         """seed of the k-means runs, k sample and silhouette sample"""
+        clv_interval_level: float
+        """nominal coverage of the customers' CLV intervals (clv_lower, clv_upper), in (0, 1)"""
         @typing.overload
         def __init__(self: AnalysisOptions) -> None: ...
         @typing.overload

@@ -212,6 +212,8 @@ MESSAGES: Dict[str, Dict[str, str]] = {
     "note.survey_invalid_answers": {"en": "Invalid survey answers", "zh": "无效的问卷回答"},
     "note.survey_small_sample": {"en": "Few survey answers", "zh": "问卷样本偏少"},
     "note.few_distinct_profiles": {"en": "Few distinct customers", "zh": "不同的客户画像太少"},
+    "note.clv_intervals_unavailable": {"en": "No value interval for some customers",
+                                       "zh": "部分客户的预期价值没有区间"},
     "trust.sure.heading": {"en": "How sure: intervals on the headline numbers",
                            "zh": "有多确定：核心指标的区间"},
     "trust.sure.explain": {
@@ -230,6 +232,10 @@ MESSAGES: Dict[str, Dict[str, str]] = {
                "customers it adds up); their centres are the whole base's numbers."),
         "zh": ("区间宽度按 {customers:,} 位客户中的 {sample:,} 位等距样本计算（合计值的相对宽度与相加的"
                "客户数无关）；区间中心是全体客户的数值。")},
+    "trust.sure.customers": {
+        "en": (" Each customer's lifetime value has its own {level:.0%} interval of the same kind "
+               "in customers.csv, columns clv_lower and clv_upper."),
+        "zh": "customers.csv 中每位客户的预期价值也有同类的 {level:.0%} 区间（clv_lower 与 clv_upper 两列）。"},
     "trust.sure.purchases": {"en": "Expected purchases, next {weeks} weeks",
                              "zh": "未来 {weeks} 周预期购买次数"},
     "trust.sure.value": {"en": "Expected value, next {months} months",
@@ -312,6 +318,7 @@ COLUMNS: Dict[str, Dict[str, str]] = {
         "weeks_since_last": "距最近购买周数", "purchases": "购买次数", "mean_spend": "平均消费",
         "revenue": "销售额", "revenue_share": "销售额占比", "p_alive": "存活概率",
         "clv": "预期价值", "total_clv": "预期价值合计", "clv_share": "预期价值占比",
+        "clv_lower": "预期价值下限", "clv_upper": "预期价值上限",
         "definition": "定义", "description": "特征", "segment": "客群",
         "rfm_segment": "RFM 分群", "value_tier": "价值分层", "value_level": "价值等级",
         "stage": "生命周期阶段", "tier": "分层", "split": "分层方式",

@@ -128,6 +128,7 @@ def how_sure(customers: pd.DataFrame, prediction_weeks: float, clv_months: float
                             intervals.parameter_intervals(ggf, level=LEVEL)])
     return {"headline": headline, "parameters": parameters, "purchases": purchases,
             "value": value, "fitters": {model: bgf, "Gamma-Gamma": ggf}, "model": model,
+            "customer_intervals": "clv_lower" in customers.columns,
             "sample": None if sample is None else (len(sample), len(customers)),
             "horizons": {"weeks": int(prediction_weeks), "months": int(clv_months)}}
 
@@ -221,6 +222,8 @@ def render_trust(trust: Optional[Dict[str, object]], table, text: Optional[Text]
         explain += sure_words("model", model=sure["model"])
     if sure.get("sample") is not None:
         explain += sure_words("sampled", sample=sure["sample"][0], customers=sure["sample"][1])
+    if sure.get("customer_intervals"):
+        explain += sure_words("customers", level=LEVEL)
     headline = sure["headline"]
     if "horizons" in sure:
         headline = headline.set_axis([sure_words("purchases", weeks=sure["horizons"]["weeks"]),

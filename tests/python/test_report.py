@@ -23,8 +23,8 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 CUSTOMER_COLUMNS = ["frequency", "recency", "T", "monetary_value", "purchases", "weeks_since_last",
                     "mean_spend", "revenue", "p_alive", "expected_purchases_13w",
-                    "expected_spend", "clv", "segment", "r_score", "f_score", "m_score",
-                    "rfm_segment", "value_tier", "value_level", "stage"]
+                    "expected_spend", "clv", "clv_lower", "clv_upper", "segment", "r_score",
+                    "f_score", "m_score", "rfm_segment", "value_tier", "value_level", "stage"]
 TABLES = {
     "customers": CUSTOMER_COLUMNS,
     "segments": ["description", "customers", "share", "weeks_since_last", "purchases",
@@ -694,6 +694,9 @@ def test_the_cli_and_python_reports_write_byte_identical_tables(tmp_path):
     for name in python_tables:
         assert (python_out / name).read_bytes() == (cli_out / name).read_bytes(), name
     customers = pd.read_csv(python_out / "customers.csv", index_col=0)
+    # Each customer's CLV interval is in both tables (compared byte for byte above), around clv.
+    assert (customers["clv_lower"] <= customers["clv"]).all()
+    assert (customers["clv"] <= customers["clv_upper"]).all()
     params = pd.read_csv(python_out / "model_parameters.csv", index_col=0)
     p, q, v = (params.loc[name, "estimate"] for name in ("p", "q", "v"))
     # Fader, Hardie & Lee (2005), "RFM and CLV", eq. 5 at zbar = 0 and x = 2.

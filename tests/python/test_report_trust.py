@@ -1,9 +1,11 @@
 """The report's "how sure" and "how well it predicted" sections (crmkit._report_trust)."""
 
+import html
+
 import numpy as np
 import pytest
 
-from crmkit import _report_trust
+from crmkit import _report_trust, intervals
 from crmkit.clv import BetaGeoFitter, GammaGammaFitter
 from crmkit._report_input import simulate_demo
 from crmkit.report import build_report
@@ -102,3 +104,87 @@ def test_a_fit_of_other_parameters_is_refused():
                        "covariance": np.eye(3).ravel().tolist()}
     with pytest.raises(ValueError, match=r"BetaGeoFitter: a fit of the parameters \['p', 'q', 'v'\]"):
         BetaGeoFitter._from_fit(transaction_fit, {})
+
+
+def _delta_method_clv(bgf, ggf, x, tx, T, m, level):
+    """Each customer's delta-method CLV interval, computed here independently of the library's
+    per-history arrangement: CLV = E·D with D the transaction model's discounted purchases
+    (lifetimes' 12-month sum at 1% a month, weekly data) and E the pipeline's spend policy
+    p·(v + x·m)/(p·x + q − 1) (m = 0 for one-time and zero-spend buyers; FHL 2005 "RFM and
+    CLV" eq. 5); central differences of step 1e-4 in the log-parameters, Var = g'Σ_ψ g with the
+    two fits' covariances block-diagonal, and the interval g·exp(∓z·se/g) (docs/intervals.md)."""
+    from scipy.stats import norm
+
+    names = list(bgf._param_names)
+    theta = np.concatenate([bgf._unload_params(), ggf._unload_params()])
+    covariance = np.zeros((7, 7))
+    covariance[:4, :4] = bgf.variance_matrix_.loc[names, names].to_numpy()
+    covariance[4:, 4:] = ggf.variance_matrix_.loc[["p", "q", "v"], ["p", "q", "v"]].to_numpy()
+    sigma = covariance / np.outer(theta, theta)
+    spend_m = np.where(x > 0, np.maximum(m, 0), 0.0)
+
+    def value(at):
+        model = type(bgf).from_params(dict(zip(names, at[:4])))
+        purchases = model.customer_lifetime_value(x, tx, T, np.ones_like(x), time=12,
+                                                  discount_rate=0.01, freq="W")
+        p, q, v = at[4:]
+        return np.asarray(purchases) * p * (v + x * spend_m) / (p * x + q - 1)
+
+    h = 1e-4
+    estimate = value(theta)
+    gradient = np.empty((len(x), 7))
+    for k in range(7):
+        up, down = theta.copy(), theta.copy()
+        up[k] *= np.exp(h)
+        down[k] *= np.exp(-h)
+        gradient[:, k] = (value(up) - value(down)) / (2 * h)
+    se = np.sqrt(np.einsum("ik,kl,il->i", gradient, sigma, gradient))
+    z = norm.ppf((1 + level) / 2)
+    return estimate, estimate * np.exp(-z * se / estimate), estimate * np.exp(z * se / estimate)
+
+
+def test_each_customers_clv_interval_is_the_delta_methods(report):
+    # customers.csv's clv_lower / clv_upper (the pipeline's clv::lifetime_value_delta_method) are
+    # the delta method's intervals at the report's level, for every customer: repeat buyers,
+    # one-time buyers (population mean spend) and zero-spend repeat buyers alike.
+    customers = report.tables["customers"]
+    assert list(customers.columns[customers.columns.get_loc("clv"):][:3]) == [
+        "clv", "clv_lower", "clv_upper"]
+    assert _core_level() == _report_trust.LEVEL
+    fitters = report.trust["how_sure"]["fitters"]
+    x, tx, T, m = (customers[c].to_numpy(dtype=float)
+                   for c in ("frequency", "recency", "T", "monetary_value"))
+    estimate, lower, upper = _delta_method_clv(fitters["BG/NBD"], fitters["Gamma-Gamma"], x, tx,
+                                               T, m, _report_trust.LEVEL)
+    # Same differences, same step: they differ by rounding only (the per-history arrangement
+    # multiplies E by a difference of D instead of differencing E·D), ~1e-12 relative.
+    np.testing.assert_allclose(customers["clv"], estimate, rtol=1e-10)
+    np.testing.assert_allclose(customers["clv_lower"], lower, rtol=1e-10)
+    np.testing.assert_allclose(customers["clv_upper"], upper, rtol=1e-10)
+    # And the intervals module gives the same on the same fits.
+    out = intervals.customer_lifetime_value(fitters["BG/NBD"], fitters["Gamma-Gamma"], x, tx, T,
+                                            m, time=12, discount_rate=0.01, freq="W",
+                                            level=_report_trust.LEVEL)
+    np.testing.assert_allclose(customers["clv_lower"], out.customers["lower"], rtol=1e-12)
+    np.testing.assert_allclose(customers["clv_upper"], out.customers["upper"], rtol=1e-12)
+    # Every interval contains its CLV and is finite, with room on both sides where CLV > 0.
+    assert np.isfinite(customers[["clv_lower", "clv_upper"]].to_numpy()).all()
+    assert (customers["clv_lower"] <= customers["clv"]).all()
+    assert (customers["clv"] <= customers["clv_upper"]).all()
+    positive = customers["clv"] > 0
+    assert (customers["clv_lower"][positive] < customers["clv"][positive]).all()
+    one_time = customers["frequency"] == 0
+    assert one_time.sum() > 100 and (customers["clv_upper"][one_time] > 0).all()
+
+
+def _core_level():
+    from crmkit import _core
+    return _core.pipeline.AnalysisOptions().clv_interval_level
+
+
+def test_the_page_states_the_customer_intervals(report):
+    with open(report.html_path, encoding="utf-8") as handle:
+        page = handle.read()
+    words = _report_trust.HOW_SURE_TEXT["customers"].format(level=_report_trust.LEVEL)
+    assert html.escape(words) in page
+    assert "90%" in words and "clv_lower" in words

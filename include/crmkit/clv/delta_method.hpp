@@ -12,6 +12,7 @@
 
 #include "crmkit/clv/interval.hpp"
 #include "crmkit/core/error.hpp"
+#include "crmkit/math/normal.hpp"
 
 namespace crmkit::clv {
 
@@ -79,12 +80,12 @@ forecast_intervals delta_method(std::string_view function, Quantity&& quantity,
   out.total = normal_interval(total, std::sqrt(std::max(total_variance, 0.0)), options.level);
   if (options.per_customer) {
     out.customers.resize(n);
+    const double z = math::two_sided_critical_value(options.level);
     const Eigen::MatrixXd projected = gradients * sigma;
     for (std::size_t i = 0; i < n; ++i) {
       const auto row = static_cast<Eigen::Index>(i);
       const double variance = projected.row(row).dot(gradients.row(row));
-      out.customers[i] =
-          normal_interval(estimate[i], std::sqrt(std::max(variance, 0.0)), options.level);
+      out.customers[i] = normal_interval_at(estimate[i], std::sqrt(std::max(variance, 0.0)), z);
     }
   }
   return out;

@@ -17,6 +17,7 @@
 #include "crmkit/clv/parametric_bootstrap.hpp"
 #include "crmkit/clv/predict.hpp"
 #include "crmkit/clv/value.hpp"
+#include "crmkit/clv/value_intervals.hpp"
 #include "crmkit/core/check.hpp"
 
 /**
@@ -138,7 +139,9 @@ inline forecast_intervals expected_spend_intervals(const gamma_gamma_params& par
  * Intervals of customer_lifetime_value (expected spend by expected_spend) per customer and for
  * the base, from the transaction model's and Gamma-Gamma's parameters jointly: the two fits are
  * independent, so their joint covariance is block-diagonal and the joint draws pair draw b of
- * each model (the shorter list of customer-bootstrap refits sets the count).
+ * each model (the shorter list of customer-bootstrap refits sets the count). The delta method
+ * is lifetime_value_delta_method (the same intervals as delta_method on this quantity, with
+ * the work shared over identical histories).
  */
 template <transaction_params P>
 forecast_intervals customer_lifetime_value_intervals(
@@ -151,6 +154,11 @@ forecast_intervals customer_lifetime_value_intervals(
   constexpr std::string_view function = "customer_lifetime_value_intervals";
   using model = typename model_for<P>::type;
   check_histories(function, x, t_x, age);
+  if (options.method == interval_method::delta) {
+    return lifetime_value_delta_method(function, params, covariance, spend, spend_covariance, x,
+                                       t_x, age, monetary_value, months, discount_rate, periods,
+                                       options);
+  }
   auto values = detail::values_of(params);
   const auto spend_values = detail::values_of(spend);
   values.insert(values.end(), spend_values.begin(), spend_values.end());

@@ -107,17 +107,21 @@ inline void check_interval_options(std::string_view function, const interval_opt
 }
 
 /**
- * The interval of a quantity g from its standard error σ: for g > 0 on the log scale (delta
- * method for ln g, so the ends stay positive and the interval follows the skew of g's sampling
- * distribution): g·exp(∓z σ/g); otherwise g ∓ z σ. z = Φ⁻¹((1 + level)/2).
+ * The interval of a quantity g from its standard error σ and the critical value z: for g > 0 on
+ * the log scale (delta method for ln g, so the ends stay positive and the interval follows the
+ * skew of g's sampling distribution): g·exp(∓z σ/g); otherwise g ∓ z σ.
  */
-inline interval_estimate normal_interval(double estimate, double standard_error, double level) {
-  const double z = math::two_sided_critical_value(level);
+inline interval_estimate normal_interval_at(double estimate, double standard_error, double z) {
   if (estimate > 0) {
     const double spread = z * standard_error / estimate;
     return {estimate, estimate * std::exp(-spread), estimate * std::exp(spread), standard_error};
   }
   return {estimate, estimate - z * standard_error, estimate + z * standard_error, standard_error};
+}
+
+/** normal_interval_at with z = Φ⁻¹((1 + level)/2). */
+inline interval_estimate normal_interval(double estimate, double standard_error, double level) {
+  return normal_interval_at(estimate, standard_error, math::two_sided_critical_value(level));
 }
 
 /**

@@ -64,24 +64,27 @@ inline double discount_horizon_months(double rate) {
 }
 
 /**
- * lifetimes' discrete discounted cash flow, per customer:
- *   CLV = Σ_{i=1..months} m · (CET(i·f) − CET((i−1)·f)) / (1 + d)^i,
+ * The discounted expected purchases of lifetimes' discrete cash flow, per customer:
+ *   Σ_{i=1..months} (CET(i·f) − CET((i−1)·f)) / (1 + d)^i,
  * f = periods_per_month, d the monthly discount rate, CET the conditional expected number of
- * purchases (lifetimes `_customer_lifetime_value`; `months` is lifetimes' `time`, rounded down
- * to whole months as its `np.arange(1, time + 1)` does). The work does not grow with `months`
- * where the sum allows: with d = 0 it telescopes to m·CET(months·f); with d > 0 it stops after
- * discount_horizon_months(d) months, the rest being below 1e-17 of the sum. CET is evaluated
- * through `forecast` (one expensive evaluation per distinct (x, T) and month, see
- * customer_forecast), whose customers `monetary_value` follows.
+ * purchases (`months` rounded down to whole months as lifetimes' `np.arange(1, time + 1)` does).
+ * The work does not grow with `months` where the sum allows: with d = 0 it telescopes to
+ * CET(months·f); with d > 0 it stops after discount_horizon_months(d) months, the rest being
+ * below 1e-17 of the sum. CET is evaluated through `forecast` (one expensive evaluation per
+ * distinct (x, T) and month, see customer_forecast). `function` is what an error names.
  *
- * @throw invalid_input if more than max_discounted_months months would be evaluated.
+ * @throw invalid_input for a negative `months`, a rate not finite or <= −1, a `periods` not
+ *        positive, or more than max_discounted_months months to evaluate.
  */
 template <transaction_params P>
-std::vector<double> customer_lifetime_value(const customer_forecast<P>& forecast,
-                                            std::span<const double> monetary_value, double months,
-                                            double discount_rate, double periods) {
-  constexpr std::string_view function = "customer_lifetime_value";
-  detail::check_value_inputs(function, monetary_value, forecast.size(), months, discount_rate);
+std::vector<double> discounted_purchases(std::string_view function,
+                                         const customer_forecast<P>& forecast, double months,
+                                         double discount_rate, double periods) {
+  check::nonnegative(function, "time", months);
+  check::finite(function, "discount_rate", discount_rate);
+  if (!(discount_rate > -1)) {
+    check::fail(function, fmt::format("discount_rate = {} must be > -1", discount_rate));
+  }
   check::positive(function, "periods_per_month", periods);
   const double whole_months = std::floor(months);
   std::vector<double> horizons, divisors;
@@ -103,7 +106,24 @@ std::vector<double> customer_lifetime_value(const customer_forecast<P>& forecast
       divisors.push_back(std::pow(1 + discount_rate, m));
     }
   }
-  auto value = forecast.discounted_increments(horizons, divisors);
+  return forecast.discounted_increments(horizons, divisors);
+}
+
+/**
+ * lifetimes' discrete discounted cash flow, per customer:
+ *   CLV = Σ_{i=1..months} m · (CET(i·f) − CET((i−1)·f)) / (1 + d)^i
+ * (lifetimes `_customer_lifetime_value`; `months` is lifetimes' `time`): m times
+ * discounted_purchases, whose customers `monetary_value` follows.
+ *
+ * @throw invalid_input if more than max_discounted_months months would be evaluated.
+ */
+template <transaction_params P>
+std::vector<double> customer_lifetime_value(const customer_forecast<P>& forecast,
+                                            std::span<const double> monetary_value, double months,
+                                            double discount_rate, double periods) {
+  constexpr std::string_view function = "customer_lifetime_value";
+  detail::check_value_inputs(function, monetary_value, forecast.size(), months, discount_rate);
+  auto value = discounted_purchases(function, forecast, months, discount_rate, periods);
   for (std::size_t i = 0; i < value.size(); ++i) value[i] = monetary_value[i] * value[i];
   return value;
 }

@@ -29,6 +29,13 @@
  * - **A log too short for calibration** (calibration shorter than `min_calibration_periods` or
  *   holdout shorter than 2 periods): note `note_code::log_too_short_for_calibration`; no
  *   calibration_vs_holdout and no cumulative_transactions table.
+ * - **CLV intervals** (clv_lower, clv_upper): delta-method intervals at `clv_interval_level`
+ *   from both fits' covariances (clv::lifetime_value_delta_method), for every customer under the
+ *   same spend policy as the CLV (so one-time and zero-spend repeat buyers get the interval of
+ *   their policy value). Where they cannot be computed — a fit's covariance is unavailable, or
+ *   a customer's CLV is not finite at the estimate or a perturbed parameter point (an infinite
+ *   Gamma-Gamma mean spend) — those customers' ends are NaN and note
+ *   `note_code::clv_intervals_unavailable` says how many and why.
  * - **Early warning**: one definition, `pipeline::early_warning` — repeat customers (at least
  *   `early_warning_min_purchases` purchases) whose P(alive) is in [gone_p_alive,
  *   at_risk_p_alive), by value at risk = revenue · (1 − P(alive)) descending.
@@ -72,6 +79,7 @@ struct analysis_options {
   std::int64_t csat_max = 5;
   std::int64_t csat_favourable_boxes = 2;  ///< top boxes counted favourable
   std::uint64_t seed = 0;                 ///< k-means runs, k sample, silhouette sample
+  double clv_interval_level = 0.9;        ///< nominal coverage of clv_lower / clv_upper
 };
 
 constexpr auto description(std::type_identity<analysis_options>) {
@@ -125,7 +133,10 @@ constexpr auto description(std::type_identity<analysis_options>) {
       describe::field{"csat_max", &s::csat_max, "highest CSAT answer"},
       describe::field{"csat_favourable_boxes", &s::csat_favourable_boxes,
                       "top CSAT boxes counted favourable"},
-      describe::field{"seed", &s::seed, "seed of the k-means runs, k sample and silhouette sample"}};
+      describe::field{"seed", &s::seed, "seed of the k-means runs, k sample and silhouette sample"},
+      describe::field{"clv_interval_level", &s::clv_interval_level,
+                      "nominal coverage of the customers' CLV intervals (clv_lower, clv_upper), "
+                      "in (0, 1)"}};
 }
 
 /**

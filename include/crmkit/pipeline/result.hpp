@@ -28,10 +28,11 @@ enum class note_code : std::uint8_t {
   survey_invalid_answers,         ///< answers outside the scale, left out
   survey_small_sample,            ///< survey cells with few answers
   few_distinct_profiles,          ///< fewer distinct customers than k_max + 1: k range cut
+  clv_intervals_unavailable,      ///< clv_lower / clv_upper NaN for some or all customers
 };
 
 constexpr auto description(std::type_identity<note_code>) {
-  return describe::enum_table<note_code, 11>{
+  return describe::enum_table<note_code, 12>{
       "code",
       {{{note_code::zero_spend_repeat_buyers, "zero_spend_repeat_buyers"},
         {note_code::fit_not_converged, "fit_not_converged"},
@@ -43,7 +44,8 @@ constexpr auto description(std::type_identity<note_code>) {
         {note_code::survey_unknown_customers, "survey_unknown_customers"},
         {note_code::survey_invalid_answers, "survey_invalid_answers"},
         {note_code::survey_small_sample, "survey_small_sample"},
-        {note_code::few_distinct_profiles, "few_distinct_profiles"}}}};
+        {note_code::few_distinct_profiles, "few_distinct_profiles"},
+        {note_code::clv_intervals_unavailable, "clv_intervals_unavailable"}}}};
 }
 
 /** The code's name in snake_case (e.g. "fit_not_converged"). */

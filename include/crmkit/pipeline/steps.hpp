@@ -99,11 +99,23 @@ struct customer_predictions {
   std::vector<double> expected_purchases;  ///< over `prediction_periods`
   std::vector<double> expected_spend;      ///< clv::expected_spend (zero-spend policy)
   std::vector<double> clv;  ///< lifetimes' discrete CLV, clv_months, monthly_discount
+  std::vector<double> clv_lower;  ///< lower end of the CLV's interval (clv_intervals)
+  std::vector<double> clv_upper;  ///< upper end (NaN where unavailable, with a note)
 };
 
 /** P(alive), expected purchases, expected spend and CLV for every customer. */
 customer_predictions predict_customers(const customer_summaries& customers,
                                        const model_fits& models, const analysis_options& options);
+
+/**
+ * Fills predictions.clv_lower and clv_upper: each customer's delta-method interval of the CLV
+ * at `clv_interval_level` (clv::lifetime_value_delta_method, centred on predictions.clv), from
+ * both fits' covariances. Policy for what cannot be computed in options.hpp (NaN ends and a
+ * note_code::clv_intervals_unavailable note).
+ */
+void clv_intervals(const customer_summaries& customers, const model_fits& models,
+                   customer_predictions& predictions, const analysis_options& options,
+                   std::vector<note>& notes);
 
 /** The calibration/holdout check. */
 struct calibration_tables {
@@ -214,7 +226,8 @@ std::optional<lifecycle_tables> lifecycle(const data::transaction_log& log,
 /**
  * customers: customer_id (index; integer keys, or text when the log has labels), frequency,
  * recency, T, monetary_value, purchases, weeks_since_last, mean_spend, revenue, p_alive,
- * expected_purchases_<n>w, expected_spend, clv, segment, r_score, f_score, m_score,
+ * expected_purchases_<n>w, expected_spend, clv, clv_lower, clv_upper (when clv_intervals filled
+ * them), segment, r_score, f_score, m_score,
  * rfm_segment, value_tier, value_level, stage (when `stages` is given).
  */
 data::table customer_table(const customer_summaries& customers,

@@ -68,7 +68,12 @@ data::table build_customer_table(Summaries&& customers, Predictions&& prediction
       .add(fmt::format("expected_purchases_{:g}w", options.prediction_periods),
            std::forward<Predictions>(predictions).expected_purchases)
       .add("expected_spend", std::forward<Predictions>(predictions).expected_spend)
-      .add("clv", std::forward<Predictions>(predictions).clv)
+      .add("clv", std::forward<Predictions>(predictions).clv);
+  if (!predictions.clv_lower.empty()) {
+    table.add("clv_lower", std::forward<Predictions>(predictions).clv_lower)
+        .add("clv_upper", std::forward<Predictions>(predictions).clv_upper);
+  }
+  table
       .add_text("segment", std::forward<Segments>(segments).segment,
                 std::forward<Segments>(segments).names)
       .add("r_score", as_integers(rfm.r_score))
@@ -221,6 +226,7 @@ analysis_result analyze(const data::transaction_log& log, const survey_answers* 
   auto customers = summarize_customers(log, options);
   const auto models = fit_models(customers, options, notes);
   auto predictions = predict_customers(customers, models, options);
+  clv_intervals(customers, models, predictions, options, notes);
   // Two groups of independent steps run side by side. A parallel loop inside a running group is
   // serial with the same fixed chunks, so no table depends on the thread count; each group keeps
   // its own notes, appended in step order.

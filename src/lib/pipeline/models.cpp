@@ -11,6 +11,7 @@
 #include "crmkit/clv/pareto_nbd.hpp"
 #include "crmkit/clv/predict.hpp"
 #include "crmkit/clv/value.hpp"
+#include "crmkit/clv/value_intervals.hpp"
 #include "crmkit/core/error.hpp"
 #include "crmkit/core/parallel.hpp"
 #include "crmkit/data/period.hpp"
@@ -134,6 +135,77 @@ customer_predictions predict_customers(const customer_summaries& customers,
       },
       models.purchases);
   return out;
+}
+
+namespace {
+
+Eigen::MatrixXd covariance_of(const fitted_model& fit) {
+  const auto size = static_cast<Eigen::Index>(fit.params.size());
+  if (fit.covariance.size() != fit.params.size() * fit.params.size()) {
+    throw numerical_error("clv_intervals: a fit has no parameter covariance");
+  }
+  Eigen::MatrixXd out(size, size);
+  for (Eigen::Index i = 0; i < size; ++i) {
+    for (Eigen::Index j = 0; j < size; ++j) {
+      out(i, j) = fit.covariance[static_cast<std::size_t>(i * size + j)];
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+void clv_intervals(const customer_summaries& customers, const model_fits& models,
+                   customer_predictions& predictions, const analysis_options& options,
+                   std::vector<note>& notes) {
+  constexpr std::string_view function = "clv_intervals";
+  if (!(options.clv_interval_level > 0 && options.clv_interval_level < 1)) {
+    throw invalid_input(fmt::format("analyze: clv_interval_level = {} must be in (0, 1)",
+                                    options.clv_interval_level));
+  }
+  const std::size_t n = customers.size();
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  clv::interval_options settings;
+  settings.level = options.clv_interval_level;
+  clv::unfinished_customers unfinished;
+  std::vector<clv::interval_estimate> ends;
+  try {
+    ends = std::visit(
+        [&](const auto& params) {
+          return clv::lifetime_value_delta_method(
+                     function, params, covariance_of(models.purchase_fit), models.spend,
+                     covariance_of(models.spend_fit), customers.frequency, customers.recency,
+                     customers.T, customers.monetary_value, options.clv_months,
+                     options.monthly_discount, periods_per_month(options), settings,
+                     predictions.clv, &unfinished)
+              .customers;
+        },
+        models.purchases);
+  } catch (const numerical_error& error) {
+    predictions.clv_lower.assign(n, nan);
+    predictions.clv_upper.assign(n, nan);
+    notes.push_back({note_code::clv_intervals_unavailable,
+                     fmt::format("no customer has a CLV interval (clv_lower, clv_upper are "
+                                 "empty): {}",
+                                 error.what())});
+    return;
+  }
+  predictions.clv_lower.resize(n);
+  predictions.clv_upper.resize(n);
+  parallel_for(n, [&](std::size_t begin, std::size_t end) {
+    for (std::size_t i = begin; i < end; ++i) {
+      predictions.clv_lower[i] = ends[i].lower;
+      predictions.clv_upper[i] = ends[i].upper;
+    }
+  });
+  if (unfinished.count > 0) {
+    notes.push_back({note_code::clv_intervals_unavailable,
+                     fmt::format("{} customer(s) have no CLV interval (clv_lower, clv_upper are "
+                                 "empty), the first at row {}: their CLV is not finite at the "
+                                 "estimate or a nearby parameter value (Gamma-Gamma's mean spend "
+                                 "p·v/(p·x + q − 1) is infinite where p·x + q ≤ 1)",
+                                 unfinished.count, unfinished.first + 1)});
+  }
 }
 
 data::table repeat_purchases(const customer_summaries& customers, const model_fits& models,

@@ -252,3 +252,142 @@ TEST_CASE("predictive intervals are the equal-tailed quantiles of the PMF") {
   CHECK(out[0].lower == 0);
   CHECK(out[2].upper > out[0].upper);
 }
+
+namespace {
+
+/** Weekly BG/NBD customers dated in whole weeks (shared histories), with Gamma-Gamma spend. */
+struct value_data {
+  std::vector<double> x, t_x, T, m;
+  clv::fit_result<clv::bg_nbd_params, 4> purchases;
+  clv::fit_result<clv::gamma_gamma_params, 3> spend;
+};
+
+value_data whole_week_values(std::size_t customers, std::uint64_t seed) {
+  auto d = crmkit_test::simulate_beta_geometric(customers, 0.25, 4.0, 0.8, 2.5, false, 52, seed,
+                                                true);
+  value_data out{d.x, d.t_x, d.T, {}, {}, {}};
+  std::vector<double> repeat_x, repeat_m;
+  for (std::size_t i = 0; i < out.x.size(); ++i) {
+    if (out.x[i] > 0) out.t_x[i] = std::min(std::ceil(out.t_x[i]), out.T[i]);
+    // Repeat buyers spend 10..40 a purchase, every 23rd of them nothing (zero-spend policy).
+    const bool zero = out.x[i] > 0 && i % 23 == 0;
+    out.m.push_back(out.x[i] > 0 && !zero ? 10.0 + static_cast<double>((i * 7919) % 31) : 0.0);
+    if (out.x[i] > 0 && !zero) {
+      repeat_x.push_back(out.x[i]);
+      repeat_m.push_back(out.m.back());
+    }
+  }
+  out.purchases = clv::fit_bg_nbd(out.x, out.t_x, out.T);
+  out.spend = clv::fit_gamma_gamma(repeat_x, repeat_m);
+  return out;
+}
+
+std::vector<double> joint_values(const value_data& d) {
+  const auto& p = d.purchases.params;
+  const auto& g = d.spend.params;
+  return {p.r, p.alpha, p.a, p.b, g.p, g.q, g.v};
+}
+
+/** delta_method itself on the CLV (both models' parameters, customer by customer). */
+clv::forecast_intervals generic_value_intervals(const value_data& d,
+                                                const clv::interval_options& options) {
+  return clv::delta_method(
+      "test",
+      [&](std::span<const double> at) {
+        const clv::gamma_gamma_params spend{at[4], at[5], at[6]};
+        const clv::customer_forecast<clv::bg_nbd_params> forecast(
+            "test", clv::bg_nbd_params{at[0], at[1], at[2], at[3]}, d.x, d.t_x, d.T);
+        return clv::customer_lifetime_value(forecast, clv::expected_spend(spend, d.x, d.m), 12,
+                                            0.01, 4.345);
+      },
+      joint_values(d), clv::block_diagonal(d.purchases.covariance, d.spend.covariance), options);
+}
+
+}  // namespace
+
+TEST_CASE("CLV intervals shared over histories are delta_method's, customer by customer") {
+  const auto d = whole_week_values(3000, 21);
+  REQUIRE(d.purchases.converged);
+  REQUIRE(d.spend.converged);
+  clv::interval_options options;
+  const auto expected = generic_value_intervals(d, options);
+  const auto fast = clv::customer_lifetime_value_intervals(
+      d.purchases.params, d.purchases.covariance, d.spend.params, d.spend.covariance, d.x, d.t_x,
+      d.T, d.m, 12, 0.01, 4.345, options);
+  REQUIRE(fast.customers.size() == d.x.size());
+  const auto histories = clv::group_by_history(d.x, d.t_x, d.T);
+  CHECK(histories.size() < d.x.size() / 2);  // the sharing is exercised
+  // Both take the same central differences; they differ by the order of products and sums only
+  // (E·(D₊ − D₋) against E·D₊ − E·D₋: rounding of ~1e-16 over a difference of ~2e-4 relative).
+  const auto close = [](double a, double b) { return std::abs(a - b) <= 1e-10 * std::abs(b); };
+  std::size_t one_time = 0, zero_spend = 0;
+  for (std::size_t i = 0; i < d.x.size(); ++i) {
+    const auto& a = fast.customers[i];
+    const auto& b = expected.customers[i];
+    CHECK(close(a.estimate, b.estimate));
+    CHECK(close(a.standard_error, b.standard_error));
+    CHECK(close(a.lower, b.lower));
+    CHECK(close(a.upper, b.upper));
+    CHECK(a.lower <= a.estimate);
+    CHECK(a.estimate <= a.upper);
+    CHECK(a.lower > 0);
+    one_time += d.x[i] == 0 ? 1 : 0;
+    zero_spend += d.x[i] > 0 && d.m[i] == 0 ? 1 : 0;
+  }
+  CHECK(one_time > 100);   // their interval is that of the population mean spend's value
+  CHECK(zero_spend > 10);  // theirs of the mean at zero spend
+  CHECK(close(fast.total.estimate, expected.total.estimate));
+  CHECK(close(fast.total.standard_error, expected.total.standard_error));
+  CHECK(close(fast.total.lower, expected.total.lower));
+  CHECK(close(fast.total.upper, expected.total.upper));
+
+  SUBCASE("the same at any thread count, and centred on given estimates") {
+    crmkit::set_num_threads(1);
+    const auto one = clv::customer_lifetime_value_intervals(
+        d.purchases.params, d.purchases.covariance, d.spend.params, d.spend.covariance, d.x,
+        d.t_x, d.T, d.m, 12, 0.01, 4.345, options);
+    crmkit::set_num_threads(0);
+    CHECK(one.total.lower == fast.total.lower);
+    CHECK(one.total.upper == fast.total.upper);
+    CHECK(one.customers[1234].upper == fast.customers[1234].upper);
+    std::vector<double> centres(d.x.size());
+    for (std::size_t i = 0; i < centres.size(); ++i) centres[i] = fast.customers[i].estimate;
+    centres[5] *= 1.5;
+    const auto centred = clv::lifetime_value_delta_method(
+        "test", d.purchases.params, d.purchases.covariance, d.spend.params, d.spend.covariance,
+        d.x, d.t_x, d.T, d.m, 12, 0.01, 4.345, options, centres);
+    CHECK(centred.customers[5].estimate == centres[5]);
+    CHECK(centred.customers[5].standard_error == fast.customers[5].standard_error);
+    CHECK(centred.customers[6].upper == fast.customers[6].upper);
+  }
+}
+
+TEST_CASE("CLV intervals where the mean spend is infinite: an error, or NaN ends counted") {
+  const auto d = whole_week_values(500, 22);
+  // q = 0.9 < 1: the population mean spend p·v/(q − 1) of one-time buyers is infinite, and with
+  // p = 0.05 also the conditional mean p·(v + x·m)/(p·x + q − 1) of x = 1 and 2 (p·x + q ≤ 1);
+  // from x = 3 on, p·x + q − 1 ≥ 0.05 stays positive at every perturbed point.
+  const clv::gamma_gamma_params spend{0.05, 0.9, 10.0};
+  const Eigen::Matrix3d covariance = Eigen::Matrix3d::Identity() * 1e-4;
+  clv::interval_options options;
+  CHECK_THROWS_AS(clv::lifetime_value_delta_method("test", d.purchases.params,
+                                                   d.purchases.covariance, spend, covariance,
+                                                   d.x, d.t_x, d.T, d.m, 12, 0.01, 4.345,
+                                                   options),
+                  crmkit::numerical_error);
+  clv::unfinished_customers unfinished;
+  const auto out = clv::lifetime_value_delta_method(
+      "test", d.purchases.params, d.purchases.covariance, spend, covariance, d.x, d.t_x, d.T,
+      d.m, 12, 0.01, 4.345, options, {}, &unfinished);
+  std::size_t infinite = 0, first = d.x.size();
+  for (std::size_t i = 0; i < d.x.size(); ++i) {
+    const bool bad = d.x[i] <= 2;
+    infinite += bad ? 1 : 0;
+    if (bad && first == d.x.size()) first = i;
+    CHECK(std::isnan(out.customers[i].lower) == bad);
+    CHECK(std::isnan(out.customers[i].upper) == bad);
+  }
+  CHECK(unfinished.count == infinite);
+  CHECK(unfinished.first == first);
+  CHECK(std::isnan(out.total.upper));
+}

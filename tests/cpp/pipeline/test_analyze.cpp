@@ -1,4 +1,5 @@
 #include <crmkit/clv.hpp>
+#include <crmkit/clv/forecast_intervals.hpp>
 #include <crmkit/core/error.hpp>
 #include <crmkit/core/parallel.hpp>
 #include <crmkit/data/csv_writer.hpp>
@@ -65,7 +66,8 @@ TEST_CASE("analyze produces the report's tables in order, with their columns") {
   CHECK(columns == std::vector<std::string>{
                        "customer_id", "frequency", "recency", "T", "monetary_value", "purchases",
                        "weeks_since_last", "mean_spend", "revenue", "p_alive",
-                       "expected_purchases_13w", "expected_spend", "clv", "segment", "r_score",
+                       "expected_purchases_13w", "expected_spend", "clv", "clv_lower",
+                       "clv_upper", "segment", "r_score",
                        "f_score", "m_score", "rfm_segment", "value_tier", "value_level", "stage"});
   CHECK(customers.index_columns == 1);
   CHECK_THROWS_AS((void)r.table("no_such_table"), crmkit::invalid_input);
@@ -518,7 +520,8 @@ TEST_CASE("analyze's moved customers table is the steps' copied one; lifecycle w
   REQUIRE(c.days != nullptr);
   CHECK(c.days->keys().size() == c.size());
   const auto fits = pl::fit_models(c, options, notes);
-  const auto predictions = pl::predict_customers(c, fits, options);
+  auto predictions = pl::predict_customers(c, fits, options);
+  pl::clv_intervals(c, fits, predictions, options, notes);
   const auto segments = pl::segment_customers(c, predictions, options, notes);
   const auto rfm = pl::rfm_segments(c, predictions, options);
   const auto tiers = pl::value_tiers(c, predictions, options);
@@ -541,4 +544,55 @@ TEST_CASE("analyze's moved customers table is the steps' copied one; lifecycle w
   }
   const auto copied = pl::customer_table(c, predictions, segments, rfm, tiers, &*shared, options);
   CHECK(data::format_csv(copied) == data::format_csv(result().table("customers")));
+}
+
+TEST_CASE("clv intervals: lifetime_value_delta_method on the pipeline's fits, centred on clv") {
+  pl::analysis_options options;
+  options.clv_interval_level = 0.8;
+  std::vector<pl::note> notes;
+  const auto c = pl::summarize_customers(demo(), options);
+  const auto fits = pl::fit_models(c, options, notes);
+  auto predictions = pl::predict_customers(c, fits, options);
+  pl::clv_intervals(c, fits, predictions, options, notes);
+  REQUIRE(predictions.clv_lower.size() == c.size());
+  const auto& purchases = std::get<crmkit::clv::bg_nbd_params>(fits.purchases);
+  const auto matrix = [](const pl::fitted_model& fit) {
+    const auto n = static_cast<Eigen::Index>(fit.params.size());
+    return Eigen::Map<const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(
+               fit.covariance.data(), n, n)
+        .eval();
+  };
+  crmkit::clv::interval_options settings;
+  settings.level = 0.8;
+  const auto expected = crmkit::clv::customer_lifetime_value_intervals(
+      purchases, matrix(fits.purchase_fit), fits.spend, matrix(fits.spend_fit), c.frequency,
+      c.recency, c.T, c.monetary_value, 12, 0.01, 4.345, settings);
+  for (std::size_t i = 0; i < c.size(); ++i) {
+    CHECK(predictions.clv_lower[i] == doctest::Approx(expected.customers[i].lower).epsilon(1e-12));
+    CHECK(predictions.clv_upper[i] == doctest::Approx(expected.customers[i].upper).epsilon(1e-12));
+    CHECK(predictions.clv_lower[i] <= predictions.clv[i]);
+    CHECK(predictions.clv[i] <= predictions.clv_upper[i]);
+  }
+  bool noted = false;
+  for (const auto& n : notes) noted = noted || n.code == pl::note_code::clv_intervals_unavailable;
+  CHECK_FALSE(noted);
+
+  SUBCASE("an unavailable covariance: NaN ends for every customer, with a note") {
+    auto singular = fits;
+    singular.spend_fit.covariance.assign(9, std::nan(""));
+    std::vector<pl::note> more;
+    pl::clv_intervals(c, singular, predictions, options, more);
+    CHECK(std::all_of(predictions.clv_lower.begin(), predictions.clv_lower.end(),
+                      [](double v) { return std::isnan(v); }));
+    CHECK(std::all_of(predictions.clv_upper.begin(), predictions.clv_upper.end(),
+                      [](double v) { return std::isnan(v); }));
+    REQUIRE(more.size() == 1);
+    CHECK(more[0].code == pl::note_code::clv_intervals_unavailable);
+    CHECK(more[0].message.find("covariance") != std::string::npos);
+  }
+  SUBCASE("a level outside (0, 1) is refused, naming the option") {
+    options.clv_interval_level = 1;
+    CHECK_THROWS_WITH_AS(pl::clv_intervals(c, fits, predictions, options, notes),
+                         doctest::Contains("clv_interval_level"), crmkit::invalid_input);
+  }
 }
