@@ -83,7 +83,7 @@ class TransactionLog(typing.TypedDict):
     customer: numpy.ndarray
     """one key per row: the integer id, or an index into customer_labels"""
     customer_labels: list[str]
-    """the ids' texts in order of first appearance (empty: every id an integer)"""
+    """the distinct ids' texts in ascending byte order (empty: every id an integer)"""
     timestamp: numpy.ndarray
     """seconds since 1970-01-01T00:00:00"""
     amount: numpy.ndarray

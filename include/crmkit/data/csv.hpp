@@ -75,8 +75,9 @@ struct csv_options {
  * Values:
  * - customer id: when every id is an integer that fits in int64 (optional '-', leading zeros
  *   allowed: "00042" is 42), the key is that integer and `customer_labels` stays empty;
- *   otherwise each distinct text (exact, after the trimming above) becomes a label numbered
- *   0, 1, ... in order of first appearance among the rows kept, and the key is that number.
+ *   otherwise each distinct text (exact, after the trimming above) among the rows kept becomes
+ *   a label, the labels are numbered 0, 1, ... in ascending byte order (see transaction_log),
+ *   and the key is that number.
  *   An empty id is a bad row.
  * - datetime: see parse_iso_timestamp (YYYY-MM-DD, YYYYMMDD, ISO datetimes) or the
  *   `date_format` option (date_format); seconds since 1970-01-01 without a time zone.

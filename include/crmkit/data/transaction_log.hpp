@@ -31,7 +31,9 @@ constexpr auto description(std::type_identity<skipped_row>) {
  *
  * `customer` holds one key per row. When every id in the source is an integer, the key is the
  * id itself and `customer_labels` is empty; otherwise the key is an index into
- * `customer_labels` (labels numbered in order of first appearance).
+ * `customer_labels`, the distinct ids' texts in ascending byte order (UTF-8 code points, as
+ * Python orders str and `pandas.factorize(sort=True)` numbers them), so that a customer's key,
+ * and every result that follows the key order, does not depend on the order of the rows.
  * `timestamp` is seconds since 1970-01-01T00:00:00, without a time zone (calendar arithmetic
  * only). `amount` is empty when the source has no amount column.
  */
@@ -53,7 +55,7 @@ constexpr auto description(std::type_identity<transaction_log>) {
       describe::field{"customer", &s::customer,
                       "one key per row: the integer id, or an index into customer_labels"},
       describe::field{"customer_labels", &s::customer_labels,
-                      "the ids' texts in order of first appearance (empty: every id an integer)"},
+                      "the distinct ids' texts in ascending byte order (empty: every id an integer)"},
       describe::field{"timestamp", &s::timestamp, "seconds since 1970-01-01T00:00:00"},
       describe::field{"amount", &s::amount, "amounts (empty without an amount column)"},
       describe::field{"skipped", &s::skipped, "rows left out under on_bad_row = skip"}};

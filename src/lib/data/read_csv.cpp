@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <numeric>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -849,6 +850,28 @@ std::vector<chunk> cut_into_chunks(std::string_view text, std::size_t begin, std
   return chunks;
 }
 
+/**
+ * Sorts `labels` in ascending byte order (std::string's order: UTF-8 code points, as Python
+ * orders str) and returns each label's new position by its old one. Keys in text order do not
+ * depend on the order of the rows, and number customers as pandas.factorize(sort=True) does.
+ */
+std::vector<std::int64_t> sort_labels(std::vector<std::string>& labels) {
+  std::vector<std::int64_t> by_text(labels.size());
+  std::iota(by_text.begin(), by_text.end(), std::int64_t{0});
+  std::sort(by_text.begin(), by_text.end(), [&](std::int64_t a, std::int64_t b) {
+    return labels[static_cast<std::size_t>(a)] < labels[static_cast<std::size_t>(b)];
+  });
+  std::vector<std::int64_t> rank(labels.size());
+  std::vector<std::string> sorted(labels.size());
+  for (std::size_t position = 0; position < by_text.size(); ++position) {
+    const auto old = static_cast<std::size_t>(by_text[position]);
+    rank[old] = static_cast<std::int64_t>(position);
+    sorted[position] = std::move(labels[old]);
+  }
+  labels = std::move(sorted);
+  return rank;
+}
+
 void merge_labels(std::vector<chunk>& chunks, std::vector<chunk_result>& results,
                   transaction_log& log) {
   std::unordered_map<std::string_view, std::int64_t> global;
@@ -862,6 +885,10 @@ void merge_labels(std::vector<chunk>& chunks, std::vector<chunk_result>& results
       if (inserted) log.customer_labels.push_back(label);
       global_code[k][code] = entry->second;
     }
+  }
+  const std::vector<std::int64_t> rank = sort_labels(log.customer_labels);
+  for (auto& codes : global_code) {
+    for (auto& code : codes) code = rank[static_cast<std::size_t>(code)];
   }
   parallel_for(
       chunks.size(),

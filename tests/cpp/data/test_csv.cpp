@@ -224,8 +224,9 @@ TEST_CASE("integer ids become keys; any other id makes every id a label, in orde
       folder.write("l.csv",
                    "customer_id,date\nb,1997-01-01\na,1997-01-01\nb,1997-01-01\nc,1997-01-01\n"
                    "a,1997-01-01\n"));
-  CHECK(labels.customer_labels == std::vector<std::string>{"b", "a", "c"});
-  CHECK(labels.customer == std::vector<std::int64_t>{0, 1, 0, 2, 1});
+  // Numbered in text order, not order of appearance: the keys do not depend on the rows' order.
+  CHECK(labels.customer_labels == std::vector<std::string>{"a", "b", "c"});
+  CHECK(labels.customer == std::vector<std::int64_t>{1, 0, 1, 2, 0});
 
   // Once one id is not an integer, ids keep their exact text: "007" and "7" differ.
   const auto mixed = read_transactions(
@@ -233,13 +234,14 @@ TEST_CASE("integer ids become keys; any other id makes every id a label, in orde
                    "customer_id,date\n007,1997-01-01\n7,1997-01-01\nx,1997-01-01\n007,1997-01-01\n"
                    "\"  padded \",1997-01-01\n  padded ,1997-01-01\n\"a \"\"q\"\"\",1997-01-01\n"));
   CHECK(mixed.customer_labels ==
-        std::vector<std::string>{"007", "7", "x", "  padded ", "padded", "a \"q\""});
-  CHECK(mixed.customer == std::vector<std::int64_t>{0, 1, 2, 0, 3, 4, 5});
+        std::vector<std::string>{"  padded ", "007", "7", "a \"q\"", "padded", "x"});
+  CHECK(mixed.customer == std::vector<std::int64_t>{1, 2, 5, 1, 0, 4, 3});
 
   // Beyond int64: labels, not a wrapped-around number.
   const auto huge = read_transactions(
       folder.write("h.csv", "customer_id,date\n9223372036854775808,1997-01-01\n1,1997-01-01\n"));
-  CHECK(huge.customer_labels == std::vector<std::string>{"9223372036854775808", "1"});
+  CHECK(huge.customer_labels == std::vector<std::string>{"1", "9223372036854775808"});
+  CHECK(huge.customer == std::vector<std::int64_t>{1, 0});
 }
 
 TEST_CASE("date forms may be mixed; an explicit date_format replaces them") {
@@ -505,7 +507,7 @@ TEST_CASE("on_bad_row = skip leaves bad rows out and lists line, column and reas
     CHECK(log.skipped[i].reason == expected[i].reason);
   }
 
-  // Labels are numbered in order of first appearance among the rows kept.
+  // Only the rows kept have labels, numbered in text order.
   const auto labels = read_transactions(
       folder.write("labels.csv",
                    "customer_id,date\nb,1997-13-01\na,1997-01-01\nc,x\nb,1997-01-02\n"),
