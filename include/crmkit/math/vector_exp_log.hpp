@@ -3,7 +3,7 @@
 #include <span>
 
 /**
- * e^x, ln x and ln(1 + x) over arrays, several values per instruction (AVX-512, AVX2 or the
+ * e^x, ln x, ln(1 + x) and the logistic function over arrays, several values per instruction (AVX-512, AVX2 or the
  * x86-64 baseline, chosen at run time), for the per-customer predictions whose cost is one or two
  * of these functions per row. Every instruction set gives the same bits (no fused multiply-add,
  * the same operations in the same order), so the results depend on neither the machine nor the
@@ -39,6 +39,11 @@ simd_isa fastest_simd_isa();
 /** out[i] = e^x[i]; `out` has x's size and may be x itself. */
 void exp_elementwise(std::span<const double> x, std::span<double> out);
 void exp_elementwise(simd_isa isa, std::span<const double> x, std::span<double> out);
+
+/** out[i] = 1/(1 + e^−s[i]), the logistic function as math::expit forms it (special.hpp),
+ * (1 or e^−|s|)/(1 + e^−|s|), with the exp above: within 2 ulps of math::expit. */
+void expit_elementwise(std::span<const double> s, std::span<double> out);
+void expit_elementwise(simd_isa isa, std::span<const double> s, std::span<double> out);
 
 /** out[i] = ln x[i]; `out` has x's size and may be x itself. */
 void log_elementwise(std::span<const double> x, std::span<double> out);

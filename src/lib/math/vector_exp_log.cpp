@@ -128,15 +128,27 @@ template <class V>
 
 template <class V>
 [[gnu::always_inline]] inline void log1p_lanes(const V& u, V& out) {
+  using bits = typename lane_bits<V>::type;
   const V w = 1.0 + u;
-  // Fast2Sum: the rounding error of 1 + u, exactly.
-  const V error = ((u >= 1.0) | (u <= -1.0)) ? 1.0 - (w - u) : u - (w - 1.0);
-  const auto usable = (w > 0.0) & (w < infinity);
-  const V safe_w = usable ? w : V{} + 1.0;
+  const V magnitude = __builtin_bit_cast(V, __builtin_bit_cast(bits, u) & 0x7fffffffffffffff);
+  // Fast2Sum: the rounding error of 1 + u, exactly. Lanes with w <= 0 or w = ∞ are replaced below.
+  const V error = magnitude >= 1.0 ? 1.0 - (w - u) : u - (w - 1.0);
+  const V safe_w = w > 0.0 ? w : V{} + 1.0;
   V inner;
-  log_reduced_lanes<V>(safe_w, usable ? error / safe_w : V{}, inner);
+  log_reduced_lanes<V>(safe_w, error / safe_w, inner);
   const V result = w > 0.0 ? inner : (w == 0.0 ? V{} - infinity : V{} + not_a_number);
   out = w == infinity ? w : (u == 0.0 ? u : result);  // log1p(−0) = −0
+}
+
+/** The logistic function 1/(1 + e^−s) as math::expit forms it: (1 or e^−|s|)/(1 + e^−|s|). */
+template <class V>
+[[gnu::always_inline]] inline void expit_lanes(const V& s, V& out) {
+  using bits = typename lane_bits<V>::type;
+  const V minus_magnitude =
+      __builtin_bit_cast(V, __builtin_bit_cast(bits, s) | static_cast<std::int64_t>(0x8000000000000000));
+  V e;
+  exp_lanes<V>(minus_magnitude, e);
+  out = (s >= 0.0 ? V{} + 1.0 : e) / (1.0 + e);
 }
 
 struct exp_operation {
@@ -144,6 +156,10 @@ struct exp_operation {
   [[gnu::always_inline]] static void apply(const V& x, V& out) {
     exp_lanes(x, out);
   }
+};
+struct expit_operation {
+  template <class V>
+  [[gnu::always_inline]] static void apply(const V& x, V& out) { expit_lanes(x, out); }
 };
 struct log_operation {
   template <class V>
@@ -244,6 +260,14 @@ void exp_elementwise(simd_isa isa, std::span<const double> x, std::span<double> 
 
 void exp_elementwise(std::span<const double> x, std::span<double> out) {
   exp_elementwise(fastest_simd_isa(), x, out);
+}
+
+void expit_elementwise(simd_isa isa, std::span<const double> s, std::span<double> out) {
+  map_checked<expit_operation>("expit_elementwise", isa, s, out);
+}
+
+void expit_elementwise(std::span<const double> s, std::span<double> out) {
+  expit_elementwise(fastest_simd_isa(), s, out);
 }
 
 void log_elementwise(simd_isa isa, std::span<const double> x, std::span<double> out) {

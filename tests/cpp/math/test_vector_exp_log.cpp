@@ -1,3 +1,4 @@
+#include <crmkit/math/special.hpp>
 #include <crmkit/math/vector_exp_log.hpp>
 
 #include <doctest/doctest.h>
@@ -89,11 +90,14 @@ void vector_log(math::simd_isa isa, const std::vector<double>& in, std::vector<d
 void vector_log1p(math::simd_isa isa, const std::vector<double>& in, std::vector<double>& out) {
   math::log1p_elementwise(isa, in, out);
 }
+void vector_expit(math::simd_isa isa, const std::vector<double>& in, std::vector<double>& out) {
+  math::expit_elementwise(isa, in, out);
+}
 using vector_kernel = void (*)(math::simd_isa, const std::vector<double>&, std::vector<double>&);
 
 }  // namespace
 
-TEST_CASE("vectorised exp, log and log1p are within 2 ulps of glibc over the whole double range") {
+TEST_CASE("vectorised exp, log, log1p and expit are within 2 ulps of glibc over the whole double range") {
   // glibc's exp, log and log1p are themselves within 1 ulp (its manual's table of known errors).
   const auto everywhere = whole_range();
   auto exp_arguments = exp_range();
@@ -108,6 +112,8 @@ TEST_CASE("vectorised exp, log and log1p are within 2 ulps of glibc over the who
     const double log1p_ulps =
         worst_ulps(isa, everywhere, vector_log1p, [](double x) { return std::log1p(x); });
     CHECK(exp_ulps <= 2);
+    // math::expit with glibc's exp: the same operations, so within exp's rounding (+ 1 ulp).
+    CHECK(worst_ulps(isa, exp_arguments, vector_expit, [](double s) { return math::expit(s); }) <= 2);
     CHECK(log_ulps <= 2);
     CHECK(log1p_ulps <= 2);
   }
@@ -142,13 +148,18 @@ TEST_CASE("vectorised exp, log and log1p follow IEEE 754 at special values") {
   CHECK(out[5] == -infinity);
   CHECK(std::isnan(out[6]));
   CHECK(out[8] == 1e-320);
+  math::expit_elementwise(in, out);
+  CHECK(out[0] == 0.5);
+  CHECK(out[2] == 1);
+  CHECK(out[3] == 0);
+  CHECK(std::isnan(out[4]));
 }
 
 TEST_CASE("every instruction set gives the same bits, in place too, at every length") {
   auto in = whole_range();
   const auto exp_arguments = exp_range();
   in.insert(in.end(), exp_arguments.begin(), exp_arguments.end());
-  for (const vector_kernel kernel : {vector_exp, vector_log, vector_log1p}) {
+  for (const vector_kernel kernel : {vector_exp, vector_log, vector_log1p, vector_expit}) {
     std::vector<double> portable(in.size());
     kernel(math::simd_isa::portable, in, portable);
     for (const auto isa : every_isa) {
