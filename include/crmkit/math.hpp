@@ -12,3 +12,4 @@
 #include "crmkit/math/normal.hpp"
 #include "crmkit/math/quadrature.hpp"
 #include "crmkit/math/special.hpp"
+#include "crmkit/math/vector_exp_log.hpp"

@@ -13,6 +13,7 @@
 
 #include "crmkit/core/check.hpp"
 #include "crmkit/core/describe.hpp"
+#include "crmkit/core/parallel.hpp"
 #include "crmkit/core/radix_sort.hpp"
 
 /**
@@ -100,6 +101,14 @@ inline summary_scan scan_summaries(std::span<const double> frequency,
   return {valid, unobservable};
 }
 
+/** Checks that frequency, recency and T have one non-zero length. */
+inline void check_summary_sizes(std::string_view function, std::span<const double> frequency,
+                                std::span<const double> recency, std::span<const double> age) {
+  check::not_empty(function, "frequency", frequency.size());
+  check::same_size(function, "frequency", frequency.size(), "recency", recency.size());
+  check::same_size(function, "frequency", frequency.size(), "T", age.size());
+}
+
 /**
  * Checks sizes and ranges (everything check_summaries checks except that recency = 0 exactly
  * when frequency = 0) and returns the number of rows where that does not hold.
@@ -108,9 +117,7 @@ inline std::size_t check_summary_ranges(std::string_view function,
                                         std::span<const double> frequency,
                                         std::span<const double> recency,
                                         std::span<const double> age) {
-  check::not_empty(function, "frequency", frequency.size());
-  check::same_size(function, "frequency", frequency.size(), "recency", recency.size());
-  check::same_size(function, "frequency", frequency.size(), "T", age.size());
+  check_summary_sizes(function, frequency, recency, age);
   const summary_scan scan = scan_summaries(frequency, recency, age);
   if (scan.ranges_valid) return scan.unobservable;
   check_frequency(function, frequency);
@@ -155,6 +162,22 @@ struct history_check {
   std::size_t first_unobservable = 0;  ///< index of the first such row (0 when there is none)
 };
 
+namespace detail {
+
+/** The history_check of histories with `unobservable` such rows: the first found by a scan. */
+inline history_check histories_found(std::span<const double> frequency,
+                                     std::span<const double> recency, std::size_t unobservable) {
+  history_check found;
+  found.unobservable = unobservable;
+  if (unobservable == 0) return found;
+  while ((frequency[found.first_unobservable] > 0) == (recency[found.first_unobservable] > 0)) {
+    ++found.first_unobservable;
+  }
+  return found;
+}
+
+}  // namespace detail
+
 /**
  * Checks histories for a prediction: as check_summaries, except that a history no customer can
  * have but the formulas evaluate (frequency 0 with recency > 0, repeat purchases with recency
@@ -165,13 +188,35 @@ struct history_check {
 inline history_check check_histories(std::string_view function, std::span<const double> frequency,
                                      std::span<const double> recency,
                                      std::span<const double> age) {
-  history_check found;
-  found.unobservable = detail::check_summary_ranges(function, frequency, recency, age);
-  if (found.unobservable == 0) return found;
-  while ((frequency[found.first_unobservable] > 0) == (recency[found.first_unobservable] > 0)) {
-    ++found.first_unobservable;
+  return detail::histories_found(frequency, recency,
+                                 detail::check_summary_ranges(function, frequency, recency, age));
+}
+
+/**
+ * check_histories with `compute(begin, end)` run on chunks of the rows in the same parallel pass
+ * as the validity scan, so that the data are read once. `compute` must accept any row, valid or
+ * not (its results are the caller's to drop): when a row is invalid this throws as
+ * check_histories does, after the pass.
+ */
+template <class Compute>
+history_check check_histories_while(std::string_view function, std::span<const double> frequency,
+                                    std::span<const double> recency, std::span<const double> age,
+                                    Compute&& compute) {
+  detail::check_summary_sizes(function, frequency, recency, age);
+  const std::size_t n = frequency.size();
+  std::vector<detail::summary_scan> scans(chunk_count(n));
+  parallel_chunks(n, default_grain, [&](std::size_t chunk, std::size_t begin, std::size_t end) {
+    const std::size_t size = end - begin;
+    scans[chunk] = detail::scan_summaries(frequency.subspan(begin, size),
+                                          recency.subspan(begin, size), age.subspan(begin, size));
+    compute(begin, end);
+  });
+  std::size_t unobservable = 0;
+  for (const auto& scan : scans) {
+    if (!scan.ranges_valid) return check_histories(function, frequency, recency, age);
+    unobservable += scan.unobservable;
   }
-  return found;
+  return detail::histories_found(frequency, recency, unobservable);
 }
 
 namespace detail {

@@ -134,6 +134,16 @@ concept frequency_factored_alive = transaction_params<P> && requires(const P& p)
   { model_for<P>::type::probability_alive_from_base(p, 0.0, 1.0, 0.0, 1.0) } -> std::same_as<double>;
 };
 
+/**
+ * Transaction models that evaluate P(alive) of many rows at once with vectorised elementary
+ * functions, `probability_alive_rows(p, x, t_x, T, out)` (same formula as probability_alive).
+ */
+template <class P>
+concept row_vectorised_alive =
+    transaction_params<P> && requires(const P& p, std::span<const double> in, std::span<double> out) {
+      model_for<P>::type::probability_alive_rows(p, in, in, in, out);
+    };
+
 namespace detail {
 
 /** log_dead_odds_base for every whole frequency 0..max x (0 where x cannot be dead), or empty
@@ -541,6 +551,19 @@ std::vector<double> conditional_probability_alive(const P& p, std::span<const do
                                                   history_check* histories = nullptr) {
   constexpr std::string_view function = "conditional_probability_alive";
   check_params(function, p);
+  if constexpr (row_vectorised_alive<P>) {
+    // One parallel pass: each chunk is checked and computed while in cache.
+    std::vector<double> out(x.size());
+    const history_check found =
+        check_histories_while(function, x, t_x, age, [&](std::size_t begin, std::size_t end) {
+          const std::size_t size = end - begin;
+          model_for<P>::type::probability_alive_rows(
+              p, x.subspan(begin, size), t_x.subspan(begin, size), age.subspan(begin, size),
+              std::span(out).subspan(begin, size));
+        });
+    detail::report_histories(found, histories);
+    return out;
+  }
   detail::report_histories(check_histories(function, x, t_x, age), histories);
   if constexpr (frequency_factored_alive<P>) {
     const auto bases = detail::dead_odds_bases(p, x);
