@@ -422,6 +422,14 @@ NOTES: Dict[str, Dict[str, str]] = {
         "{n} survey answers are from customers not in the transaction log (the first: answer "
         "{answer}, customer key {key}) and were left out":
             "{n} 份问卷回答来自交易记录中没有的客户（第一份：回答 {answer}，客户键 {key}），已剔除",
+        "no customer has a CLV interval (clv_lower, clv_upper are empty): {reason}":
+            "所有客户都没有预期价值区间（clv_lower、clv_upper 为空）：{reason}",
+        "{n} customer(s) have no CLV interval (clv_lower, clv_upper are empty), the first at row "
+        "{row}: their CLV is not finite at the estimate or a nearby parameter value (Gamma-Gamma's "
+        "mean spend p·v/(p·x + q − 1) is infinite where p·x + q ≤ 1)":
+            "{n} 位客户没有预期价值区间（clv_lower、clv_upper 为空），第一位在第 {row} 行：其预期价值在"
+            "参数估计值或其邻近值处不是有限值（p·x + q ≤ 1 时 Gamma-Gamma 的平均消费 "
+            "p·v/(p·x + q − 1) 为无穷大）",
     },
 }
 
