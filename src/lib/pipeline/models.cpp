@@ -127,7 +127,10 @@ customer_predictions predict_customers(const customer_summaries& customers,
       [&](const auto& params) {
         const clv::customer_forecast forecast("predict_customers", params, customers.frequency,
                                               customers.recency, customers.T);
-        out.p_alive = forecast.probability_alive();
+        // The public vector form (vectorised where the model has it), so the table's P(alive)
+        // has the bits clv::conditional_probability_alive gives a library or Python caller.
+        out.p_alive = clv::conditional_probability_alive(params, customers.frequency,
+                                                         customers.recency, customers.T);
         out.expected_purchases = forecast.expected_purchases(options.prediction_periods);
         out.clv = clv::customer_lifetime_value(forecast, out.expected_spend, options.clv_months,
                                                options.monthly_discount,
