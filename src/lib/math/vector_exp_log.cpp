@@ -73,6 +73,7 @@ constexpr auto atanh_coefficients = [] {
 template <class V>
 [[gnu::always_inline]] inline void exp_lanes(const V& x, V& out) {
   using bits = typename lane_bits<V>::type;
+  using unsigned_bits = typename lane_bits<V>::unsigned_type;
   // e^710 overflows and e^−1100 underflows, and n stays within what the two scale factors span.
   const V clamped = x > 710.0 ? V{} + 710.0 : (x < -1100.0 ? V{} - 1100.0 : x);
   const V shifted = clamped * log2_e + integer_shifter;
@@ -83,8 +84,11 @@ template <class V>
   for (int k = exp_degree - 1; k >= 0; --k)
     p = p * r + inverse_factorials[static_cast<std::size_t>(k)];
   const bits half = n_bits / 2;
-  const V first_scale = __builtin_bit_cast(V, (half + 1023) << 52);
-  const V second_scale = __builtin_bit_cast(V, (n_bits - half + 1023) << 52);
+  // Shifted as unsigned: for a NaN x the (unused) exponents are out of range, and a signed
+  // shift out of range would be undefined.
+  const V first_scale = __builtin_bit_cast(V, __builtin_bit_cast(unsigned_bits, half + 1023) << 52);
+  const V second_scale =
+      __builtin_bit_cast(V, __builtin_bit_cast(unsigned_bits, n_bits - half + 1023) << 52);
   const V result = p * first_scale * second_scale;
   out = x == x ? result : x + x;
 }
@@ -101,8 +105,7 @@ template <class V>
   // Offset by the bits of √½: the exponent field of the difference is k with m = w·2^−k ∈ [√½, √2).
   const bits offset = scaled_bits - 0x3fe6a09e667f3bcd;
   const bits exponent =
-      __builtin_bit_cast(bits,
-                         __builtin_bit_cast(unsigned_bits, offset + 0x4000000000000000) >> 52) -
+      __builtin_bit_cast(bits, (__builtin_bit_cast(unsigned_bits, offset) + 0x4000000000000000u) >> 52) -
       1024 - (subnormal ? bits{} + 54 : bits{});
   const bits mask = bits{} + static_cast<std::int64_t>(0xfff0000000000000);
   const V m = __builtin_bit_cast(V, scaled_bits - (offset & mask));
