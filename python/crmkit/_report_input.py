@@ -9,37 +9,21 @@ from __future__ import annotations
 import csv
 import difflib
 import os
-import re
 from dataclasses import dataclass
 from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
 import pandas as pd
 
+from . import _core
 from ._csv import read_transactions
 from .data import simulate_transactions
 
 __all__ = ["ReportInputError", "Columns", "load_transactions", "load_survey",
            "load_order_lines", "read_survey_cells", "simulate_demo"]
 
-# Column names people commonly use, in order of preference, compared after normalisation
-# (lower case, letters and digits only).
-CUSTOMER_NAMES = ("customer_id", "customer", "customerid", "cust_id", "client_id", "client",
-                  "user_id", "user", "member_id", "account_id", "buyer_id", "id")
-DATE_NAMES = ("date", "order_date", "transaction_date", "invoice_date", "purchase_date",
-              "datetime", "timestamp", "time", "created_at", "order_datetime", "invoicedate")
-AMOUNT_NAMES = ("amount", "revenue", "sales", "value", "order_value", "total", "spend",
-                "monetary_value", "dollar_value", "price", "net_amount", "gross_amount")
-NPS_NAMES = ("nps", "nps_score", "score", "likelihood_to_recommend", "recommend", "ltr")
-CSAT_NAMES = ("csat", "csat_score", "satisfaction", "satisfaction_score")
-ORDER_NAMES = ("order_id", "order", "order_no", "order_number", "invoice", "invoice_no",
-               "invoiceno", "invoice_id", "transaction_id", "basket_id", "receipt_id")
-PRODUCT_NAMES = ("product_id", "product", "item_id", "item", "sku", "stockcode", "stock_code",
-                 "article", "article_id", "product_code")
-QUANTITY_NAMES = ("quantity", "qty", "units", "count")
-SURVEY_DATE_NAMES = ("date", "response_date", "survey_date", "answered_at", "submitted_at",
-                     "created_at", "timestamp", "datetime")
-
+# Column roles: each is found among the header names people commonly use for it, by the
+# library (crmkit::data::find_common_column), as the C++ tool finds them.
 # The demo: customers acquired over a quarter, observed for two years (time in weeks).
 DEMO_START = "2024-01-01"
 DEMO_ACQUISITION_WEEKS = 13
@@ -63,10 +47,6 @@ class Columns:
     amount: str
 
 
-def _normalised(name: str) -> str:
-    return re.sub(r"[^0-9a-z]", "", name.lower())
-
-
 def _read_header(path: str, sep: str) -> List[str]:
     try:
         with open(path, newline="", encoding="utf-8-sig") as handle:
@@ -82,8 +62,8 @@ def _read_header(path: str, sep: str) -> List[str]:
     raise ReportInputError(f"{path} is empty: it needs a header line and one row per transaction")
 
 
-def _pick_column(header: Sequence[str], given: Optional[str], candidates: Sequence[str],
-                 role: str, option: str, path: str) -> str:
+def _pick_column(header: Sequence[str], given: Optional[str], role: str, what: str, option: str,
+                 path: str) -> str:
     available = ", ".join(header)
     if given is not None:
         if given in header:
@@ -94,11 +74,12 @@ def _pick_column(header: Sequence[str], given: Optional[str], candidates: Sequen
             f"column '{given}' ({option}) not found in {path}; available: {available}; "
             f"{hint}use {option} NAME"
         )
-    found = _optional(header, candidates)
+    found = _optional(header, role)
     if found is not None:
         return found
     raise ReportInputError(
-        f"column '{candidates[0]}' not found in {path} (no {role} column among the usual names); "
+        f"column '{_core.data.common_column_names(role)[0]}' not found in {path} (no {what} "
+        "column among the usual names); "
         f"available: {available}; use {option} NAME"
     )
 
@@ -145,9 +126,9 @@ def load_transactions(path: str, customer_col: Optional[str] = None, date_col: O
             "transaction log needs customer, date and amount columns; check --sep"
         )
     columns = Columns(
-        _pick_column(header, customer_col, CUSTOMER_NAMES, "customer id", "--customer-col", path),
-        _pick_column(header, date_col, DATE_NAMES, "date", "--date-col", path),
-        _pick_column(header, amount_col, AMOUNT_NAMES, "amount", "--amount-col", path),
+        _pick_column(header, customer_col, "customer", "customer id", "--customer-col", path),
+        _pick_column(header, date_col, "date", "date", "--date-col", path),
+        _pick_column(header, amount_col, "amount", "amount", "--amount-col", path),
     )
     try:
         log = read_transactions(path, columns.customer, columns.date, columns.amount, sep=sep,
@@ -223,18 +204,18 @@ def load_survey(path: str, customer_ids: pd.Series, customer_col: Optional[str] 
     if len(raw) == 0:
         raise ReportInputError(f"survey file {path} has a header but no answers; add answers or "
                                "leave out --survey")
-    customer = _pick_column(header, customer_col, CUSTOMER_NAMES, "customer id",
+    customer = _pick_column(header, customer_col, "customer", "customer id",
                             "--survey-customer-col", path)
-    score = _pick_column(header, nps_col, NPS_NAMES, "NPS answer", "--nps-col", path)
+    score = _pick_column(header, nps_col, "nps", "NPS answer", "--nps-col", path)
     survey = pd.DataFrame({"customer_id": _ids_like(raw[customer], customer_ids)})
     survey["nps"] = _answers(raw[score], score, path, NPS_SCALE, required=True)
-    wanted_csat = csat_col if csat_col is not None else _optional(header, CSAT_NAMES)
+    wanted_csat = csat_col if csat_col is not None else _optional(header, "csat")
     if wanted_csat is not None:
-        name = _pick_column(header, wanted_csat, CSAT_NAMES, "CSAT", "--csat-col", path)
+        name = _pick_column(header, wanted_csat, "csat", "CSAT", "--csat-col", path)
         survey["csat"] = _answers(raw[name], name, path, CSAT_SCALE, required=False)
-    wanted_date = date_col if date_col is not None else _optional(header, SURVEY_DATE_NAMES)
+    wanted_date = date_col if date_col is not None else _optional(header, "survey_date")
     if wanted_date is not None:
-        name = _pick_column(header, wanted_date, SURVEY_DATE_NAMES, "date", "--survey-date-col",
+        name = _pick_column(header, wanted_date, "survey_date", "date", "--survey-date-col",
                             path)
         dates = pd.to_datetime(raw[name], errors="coerce")
         if dates.isna().any():
@@ -247,12 +228,9 @@ def load_survey(path: str, customer_ids: pd.Series, customer_col: Optional[str] 
     return survey
 
 
-def _optional(header: Sequence[str], candidates: Sequence[str]) -> Optional[str]:
-    by_normalised = {_normalised(name): name for name in header}
-    for candidate in candidates:
-        if _normalised(candidate) in by_normalised:
-            return by_normalised[_normalised(candidate)]
-    return None
+def _optional(header: Sequence[str], role: str) -> Optional[str]:
+    position = _core.data.find_common_column(list(header), role)
+    return None if position is None else header[position]
 
 
 def _numbers(text: pd.Series) -> pd.Series:
@@ -333,17 +311,17 @@ def load_order_lines(path: str, customer_ids: pd.Series, customer: str,
     sep_regex = sep in (r"\s+", "whitespace")
     header = _read_header(path, sep)
     names = {
-        "order_id": _pick_column(header, order_col, ORDER_NAMES, "order id", "--order-col", path),
-        customer: _pick_column(header, customer_col, CUSTOMER_NAMES, "customer id",
+        "order_id": _pick_column(header, order_col, "order", "order id", "--order-col", path),
+        customer: _pick_column(header, customer_col, "customer", "customer id",
                                "--lines-customer-col", path),
-        "date": _pick_column(header, date_col, DATE_NAMES, "date", "--lines-date-col", path),
-        "product_id": _pick_column(header, product_col, PRODUCT_NAMES, "product id",
+        "date": _pick_column(header, date_col, "date", "date", "--lines-date-col", path),
+        "product_id": _pick_column(header, product_col, "product", "product id",
                                    "--product-col", path),
     }
     wanted_quantity = quantity_col if quantity_col is not None else _optional(header,
-                                                                              QUANTITY_NAMES)
+                                                                              "quantity")
     if wanted_quantity is not None:
-        names["quantity"] = _pick_column(header, wanted_quantity, QUANTITY_NAMES, "quantity",
+        names["quantity"] = _pick_column(header, wanted_quantity, "quantity", "quantity",
                                          "--quantity-col", path)
     try:
         raw = pd.read_csv(path, sep=r"\s+" if sep_regex else sep, dtype=str,

@@ -368,8 +368,11 @@ def _cross_sell(order_lines: pd.DataFrame, tables: Dict[str, pd.DataFrame],
     """The "what to offer whom" tables (the library's step, crmkit._report_basket); order lines
     the basket methods refuse stop the report with their reason."""
     quantity = "quantity" if "quantity" in order_lines.columns else None
+    # offers.csv names the customer column as every other table does, whatever the log calls it.
+    key = tables["customers"].index.name
+    lines = order_lines.rename(columns={customer: key}, copy=False)
     try:
-        return cross_sell_step(order_lines, tables, customer=customer, quantity=quantity)
+        return cross_sell_step(lines, tables, customer=key, quantity=quantity)
     except (ValueError, TypeError) as error:
         raise ReportInputError(f"order lines: {_one_line(error)}") from None
 
@@ -486,7 +489,7 @@ def build_report(log: pd.DataFrame, out_dir: str, columns: Columns = Columns("cu
         cross_sell = _cross_sell(order_lines, report.tables, columns.customer)
         report.tables.update(cross_sell.frames())
         report.sections.append(cross_sell_html(report.tables, TABLE_ROWS_IN_HTML, text,
-                                               customer=columns.customer))
+                                               customer=report.tables["customers"].index.name))
     _add_trust_sections(report, result, step)
 
     try:

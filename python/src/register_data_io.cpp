@@ -1,4 +1,5 @@
 #include <fmt/format.h>
+#include <crmkit/data/column_names.hpp>
 #include <crmkit/data/csv.hpp>
 #include <crmkit/data/csv_writer.hpp>
 
@@ -65,6 +66,24 @@ customer_labels (list of str, empty when every id is an integer), timestamp (int
 amount (float64, empty without an amount column) and skipped (columns line, column, reason). With text (UTF-8 bytes, e.g. a file transcoded by the caller), that text
 is parsed instead of the file and path only names it in messages. Use crmkit.read_transactions,
 which returns a DataFrame.)doc");
+
+  module.def(
+      "common_column_names",
+      [](const std::string& role) {
+        const auto names = data::common_column_names(describe::parse<data::column_role>(role));
+        return std::vector<std::string>(names.begin(), names.end());
+      },
+      "role"_a,
+      R"doc(The header names commonly used for a column role (crmkit::data::common_column_names),
+most preferred first; role is one of crmkit::data::column_role's names.)doc");
+  module.def(
+      "find_common_column",
+      [](const std::vector<std::string>& header, const std::string& role) {
+        return data::find_common_column(header, describe::parse<data::column_role>(role));
+      },
+      "header"_a, "role"_a,
+      R"doc(The position in header of the column for role among its common names, compared in
+normalised form (crmkit::data::find_common_column); None when no name matches.)doc");
 
   module.def(
       "write_csv",

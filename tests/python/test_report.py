@@ -652,6 +652,20 @@ def _cli_binary_or_skip():
     return cli
 
 
+def _demo_order_lines(customers: int, seed: int, days: int, return_every: int) -> pd.DataFrame:
+    """Order lines of the demo's customers over the last `days` days from 2025-08-01: text order
+    and product ids (text order differs from number order), every `return_every`-th line a
+    return (none when 0)."""
+    lines = crmkit.simulate_baskets(customers=customers, seed=seed, days=days)["lines"]
+    returned = (np.arange(len(lines)) % return_every == 0) if return_every else False
+    return pd.DataFrame({"order_id": "o" + lines["order_id"].astype(str),
+                         "customer_id": lines["customer_id"],
+                         "date": (pd.Timestamp("2025-08-01")
+                                  + pd.to_timedelta(lines["day"], "D")).dt.strftime("%Y-%m-%d"),
+                         "product_id": "sku" + lines["product_id"].astype(str),
+                         "quantity": np.where(returned, -1, 1)})
+
+
 def test_the_cli_and_python_reports_write_byte_identical_tables(tmp_path):
     cli = _cli_binary_or_skip()
     log, survey = simulate_demo(2500, 9)
@@ -665,13 +679,7 @@ def test_the_cli_and_python_reports_write_byte_identical_tables(tmp_path):
     # Order lines of the demo's customers over its last 120 days ("what to offer whom"): text
     # product ids (text order differs from number order), returns, a line for a customer absent
     # from the log.
-    lines = crmkit.simulate_baskets(customers=2500, seed=9, days=120)["lines"]
-    lines = pd.DataFrame({"order_id": "o" + lines["order_id"].astype(str),
-                          "customer_id": lines["customer_id"],
-                          "date": (pd.Timestamp("2025-08-01")
-                                   + pd.to_timedelta(lines["day"], "D")).dt.strftime("%Y-%m-%d"),
-                          "product_id": "sku" + lines["product_id"].astype(str),
-                          "quantity": np.where(np.arange(len(lines)) % 41 == 0, -1, 1)})
+    lines = _demo_order_lines(2500, seed=9, days=120, return_every=41)
     lines.loc[len(lines)] = ["o-extra", 123456, "2025-09-01", "sku1", 2]
     lines_path = tmp_path / "lines.csv"
     lines.to_csv(lines_path, index=False)
@@ -742,6 +750,47 @@ def test_text_customer_ids_give_byte_identical_tables_whatever_the_row_order(tmp
     assert list(customers.index) == sorted(customers.index)
     for folder in outputs.values():
         assert sorted(p.name for p in folder.glob("*.csv")) == tables
+        for name in tables:
+            assert (folder / name).read_bytes() == (reference / name).read_bytes(), (folder.name, name)
+
+
+def test_both_front_ends_find_columns_by_their_common_names_alike(tmp_path):
+    # Without column options, the Python report and the C++ tool find each input column among the
+    # names people commonly give it (one list, crmkit::data::common_column_names), case and
+    # punctuation ignored: the same tables as the same data under the standard names.
+    cli = _cli_binary_or_skip()
+    log, survey = simulate_demo(700, 4)
+    lines = _demo_order_lines(700, seed=4, days=60, return_every=0)
+    renamed = {
+        "log": log.rename(columns={"customer_id": "Client", "date": "Invoice Date",
+                                   "amount": "Revenue"})[["Revenue", "Client", "Invoice Date"]],
+        "survey": survey.rename(columns={"customer_id": "Customer", "nps": "Likelihood to recommend",
+                                         "csat": "Satisfaction", "date": "Response-Date"}),
+        "lines": lines.rename(columns={"order_id": "Invoice No", "customer_id": "CLIENT_ID",
+                                       "date": "InvoiceDate", "product_id": "StockCode",
+                                       "quantity": "Qty"}),
+    }
+    standard = {"log": log, "survey": survey, "lines": lines}
+    outputs = {}
+    for variant, frames in (("standard", standard), ("renamed", renamed)):
+        paths = {}
+        for name, frame in frames.items():
+            paths[name] = tmp_path / f"{variant}-{name}.csv"
+            frame.to_csv(paths[name], index=False)
+        arguments = ["report", str(paths["log"]), "--survey", str(paths["survey"]),
+                     "--order-lines", str(paths["lines"])]
+        outputs[f"python-{variant}"] = tmp_path / f"python-{variant}"
+        assert main(arguments + ["--out", str(outputs[f"python-{variant}"]), "--quiet"]) == 0
+        outputs[f"cli-{variant}"] = tmp_path / f"cli-{variant}"
+        run = subprocess.run([cli] + arguments + ["--out", str(outputs[f"cli-{variant}"])],
+                             capture_output=True, text=True, check=False)
+        assert run.returncode == 0, run.stderr
+    reference = outputs["python-standard"]
+    tables = sorted(p.name for p in reference.glob("*.csv"))
+    for name in ("customers.csv", "nps_by_segment.csv", "cross_sell_pairs.csv"):
+        assert name in tables
+    for folder in outputs.values():
+        assert sorted(p.name for p in folder.glob("*.csv")) == tables, folder.name
         for name in tables:
             assert (folder / name).read_bytes() == (reference / name).read_bytes(), (folder.name, name)
 

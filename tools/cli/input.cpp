@@ -6,6 +6,7 @@
 #include <utility>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "crmkit/clv/observations.hpp"
 #include "crmkit/data/date_parse.hpp"
@@ -61,7 +62,19 @@ std::string column_option(const parsed_args& args, std::string_view option,
   return args.get_or(option, fallback);
 }
 
+namespace {
+
+/** "customer_id, customer, customerid, ...": the first common names of `role`, for help texts. */
+std::string common_names_hint(data::column_role role) {
+  const auto names = data::common_column_names(role);
+  return fmt::format("found by name: {}{}", fmt::join(names.first(std::min<std::size_t>(3, names.size())), ", "),
+                     names.size() > 3 ? ", ..." : "");
+}
+
+}  // namespace
+
 option_spec column_choice::spec() const {
+  if (role) return {std::string(option), "COL", std::string(help), common_names_hint(*role)};
   return {std::string(option), "COL", std::string(help),
           required ? "" : (column.empty() ? "none" : std::string(column))};
 }
@@ -72,10 +85,21 @@ std::optional<std::string> column_choice::name(const parsed_args& args) const {
   return std::string(column);
 }
 
+std::optional<std::size_t> column_choice::find(const text_table& table,
+                                               const parsed_args& args) const {
+  const std::string flag = fmt::format("--{}", option);
+  if (auto given = args.get(option)) return table.column(*given, flag);
+  if (role) return data::find_common_column(table.header, *role);
+  if (!column.empty() && table.has_column(column)) return table.column(column, flag);
+  return std::nullopt;
+}
+
 std::size_t column_choice::in(const text_table& table, const parsed_args& args) const {
-  const auto chosen = name(args);
-  if (!chosen) throw usage_error(fmt::format("--{} is required", option));
-  return table.column(*chosen, fmt::format("--{}", option));
+  if (auto found = find(table, args)) return *found;
+  const std::string flag = fmt::format("--{}", option);
+  if (role) return table.column(data::common_column_names(*role).front(), flag);
+  if (!column.empty()) return table.column(column, flag);
+  throw usage_error(fmt::format("{} is required", flag));
 }
 
 option_spec delimiter_option() {
@@ -84,9 +108,11 @@ option_spec delimiter_option() {
 
 std::vector<option_spec> log_options() {
   return {{"customer-col", "COL", "customer id column (name, or 0-based position with --no-header)",
-           "customer_id"},
-          {"date-col", "COL", "date column", "date"},
-          {"amount-col", "COL", "purchase amount column", "none"},
+           common_names_hint(data::column_role::customer)},
+          {"date-col", "COL", "date column", common_names_hint(data::column_role::date)},
+          {"amount-col", "COL",
+           "purchase amount column (read by the commands that need amounts, and when given)",
+           common_names_hint(data::column_role::amount)},
           {"date-format", "FMT", "date format such as %d/%m/%Y (directives YymdbHMSf)",
            "ISO 8601: YYYY-MM-DD, YYYYMMDD, YYYY-MM-DD HH:MM:SS"},
           delimiter_option(),
@@ -145,12 +171,24 @@ std::int64_t date_option(const parsed_args& args, std::string_view option) {
 data::transaction_log read_log(const parsed_args& args, bool amount_required) {
   data::csv_options options;
   options.header = !args.flag("no-header");
-  options.customer_id_col = column_ref_of(args, "customer-col", "customer_id");
-  options.datetime_col = column_ref_of(args, "date-col", "date");
-  if (args.get("amount-col") || amount_required) {
-    options.monetary_value_col = column_ref_of(args, "amount-col", "amount");
-  }
   options.delimiter = delimiter_of(args);
+  std::vector<std::string> header;
+  const bool search_header = options.header && !(args.get("customer-col") && args.get("date-col") &&
+                                                 (args.get("amount-col") || !amount_required));
+  if (search_header) header = read_header(args.input(), options.delimiter);
+  auto column = [&](std::string_view option, data::column_role role) {
+    if (args.get(option) || !options.header) {
+      return column_ref_of(args, option, data::common_column_names(role).front());
+    }
+    const auto found = data::find_common_column(header, role);
+    return found ? data::column_ref::at(*found)
+                 : data::column_ref(std::string(data::common_column_names(role).front()));
+  };
+  options.customer_id_col = column("customer-col", data::column_role::customer);
+  options.datetime_col = column("date-col", data::column_role::date);
+  if (args.get("amount-col") || amount_required) {
+    options.monetary_value_col = column("amount-col", data::column_role::amount);
+  }
   options.date_format = args.get_or("date-format", "");
   if (args.flag("skip-bad-rows")) options.on_bad_row = data::bad_row_policy::skip;
   try {

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "args.hpp"
+#include "crmkit/data/column_names.hpp"
 #include "crmkit/data/csv.hpp"
 #include "crmkit/data/summary.hpp"
 #include "table.hpp"
@@ -78,19 +79,28 @@ customer_stats read_rfm_stats(const parsed_args& args);
 
 /**
  * An option naming a column of an input table, `--option COL`: declared (spec) and read (name,
- * in) from one definition, so its default is spelled once. An empty `column` means no default:
- * the column is optional, or required when `required`.
+ * find, in) from one definition, so its default is spelled once. Without the option the column
+ * is the first header name among the common names of `role` (data::find_common_column, as the
+ * Python report finds it) when a role is set, else `column`; an empty `column` and no role mean
+ * no default: the column is optional, or required when `required`.
  */
 struct column_choice {
   std::string_view option;  ///< without "--"
   std::string_view help;
   std::string_view column;  ///< the default column name; empty: none
   bool required = false;
+  std::optional<data::column_role> role = std::nullopt;
 
   [[nodiscard]] option_spec spec() const;
-  /** The column given on the command line, else the default; nothing when neither. */
+  /** The column given on the command line, else the default name; nothing when neither. */
   [[nodiscard]] std::optional<std::string> name(const parsed_args& args) const;
-  /** The column's index in `table`. @throw usage_error for a required column not given. */
+  /**
+   * The column's index in `table`: the one given (parse_error listing the header when it is not
+   * there), else the one found by role or default name; nothing when none is found.
+   */
+  [[nodiscard]] std::optional<std::size_t> find(const text_table& table,
+                                                const parsed_args& args) const;
+  /** As `find`, but a column that is not there is an error (usage_error or parse_error). */
   [[nodiscard]] std::size_t in(const text_table& table, const parsed_args& args) const;
 };
 

@@ -22,22 +22,30 @@ namespace crmkit::cli {
 
 namespace {
 
-constexpr column_choice survey_customer_col{"survey-customer-col",
-                                            "customer id column of the survey", "customer_id"};
-constexpr column_choice nps_col{"nps-col", "NPS column of the survey", "nps"};
-constexpr column_choice csat_col{"csat-col", "CSAT column of the survey (optional)", "csat"};
-constexpr column_choice survey_date_col{"survey-date-col",
-                                        "answer date column of the survey (optional)", "date"};
+using data::column_role;
 
-constexpr column_choice order_col{"order-col", "order id column of the order lines", "order_id"};
+constexpr column_choice survey_customer_col{"survey-customer-col",
+                                            "customer id column of the survey", "", true,
+                                            column_role::customer};
+constexpr column_choice nps_col{"nps-col", "NPS column of the survey", "", true, column_role::nps};
+constexpr column_choice csat_col{"csat-col", "CSAT column of the survey (optional)", "", false,
+                                 column_role::csat};
+constexpr column_choice survey_date_col{"survey-date-col",
+                                        "answer date column of the survey (optional)", "", false,
+                                        column_role::survey_date};
+
+constexpr column_choice order_col{"order-col", "order id column of the order lines", "", true,
+                                  column_role::order};
 constexpr column_choice lines_customer_col{"lines-customer-col",
-                                           "customer id column of the order lines", "customer_id"};
-constexpr column_choice lines_date_col{"lines-date-col", "date column of the order lines", "date"};
-constexpr column_choice product_col{"product-col", "product id column of the order lines",
-                                    "product_id"};
+                                           "customer id column of the order lines", "", true,
+                                           column_role::customer};
+constexpr column_choice lines_date_col{"lines-date-col", "date column of the order lines", "",
+                                       true, column_role::date};
+constexpr column_choice product_col{"product-col", "product id column of the order lines", "",
+                                    true, column_role::product};
 constexpr column_choice quantity_col{
-    "quantity-col", "quantity column of the order lines (optional; negative = a return)",
-    "quantity"};
+    "quantity-col", "quantity column of the order lines (optional; negative = a return)", "",
+    false, column_role::quantity};
 
 std::string_view trimmed(std::string_view text) {
   const auto first = text.find_first_not_of(" \t");
@@ -144,8 +152,8 @@ order_lines_file read_order_lines(const parsed_args& args, const std::string& pa
     }
     out.day.push_back(data::floor_div(*seconds, data::seconds_per_day));
   }
-  if (args.get("quantity-col") || table.has_column(*quantity_col.name(args))) {
-    out.quantity = table.numbers(quantity_col.in(table, args));
+  if (const auto quantity = quantity_col.find(table, args)) {
+    out.quantity = table.numbers(*quantity);
   }
   return out;
 }
@@ -178,8 +186,6 @@ pipeline::survey_answers read_survey(const parsed_args& args, const std::string&
   const auto customer = survey_customer_col.in(table, args);
   const auto nps_column = nps_col.in(table, args);
   const auto nps = table.numbers(nps_column);
-  const std::string csat_name = *csat_col.name(args);
-  const std::string date_name = *survey_date_col.name(args);
   pipeline::survey_answers answers;
   std::unordered_map<std::string, std::int64_t> key_of_label;
   for (std::size_t k = 0; k < log.customer_labels.size(); ++k) {
@@ -209,8 +215,8 @@ pipeline::survey_answers read_survey(const parsed_args& args, const std::string&
     }
     answers.nps.push_back(static_cast<std::int64_t>(nps[i]));
   }
-  if (table.has_column(csat_name)) {
-    const auto column = csat_col.in(table, args);
+  if (const auto csat_column = csat_col.find(table, args)) {
+    const auto column = *csat_column;
     for (const auto& text : table.texts(column)) {
       std::int64_t score = -1;
       if (!text.empty()) {
@@ -229,8 +235,8 @@ pipeline::survey_answers read_survey(const parsed_args& args, const std::string&
       }
     }
   }
-  if (table.has_column(date_name)) {
-    const auto column = survey_date_col.in(table, args);
+  if (const auto date_column = survey_date_col.find(table, args)) {
+    const auto column = *date_column;
     for (std::size_t i = 0; i < table.rows.size(); ++i) {
       const auto seconds = data::parse_iso_timestamp(table.rows[i][column]);
       if (!seconds) {

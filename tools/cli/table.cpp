@@ -14,6 +14,7 @@
 
 #include "args.hpp"
 #include "crmkit/core/error.hpp"
+#include "crmkit/data/column_names.hpp"
 #include "crmkit/data/csv_writer.hpp"
 #include "crmkit/data/read_records.hpp"
 #include "crmkit/data/table.hpp"
@@ -178,15 +179,8 @@ text_table read_table(const std::string& path, char delimiter) {
 }
 
 std::vector<std::string> read_header(const std::string& path, char delimiter) {
-  std::ifstream in(path, std::ios::binary);
-  std::string first, line;
-  while (first.find_first_not_of(" \t\r\n\xEF\xBB\xBF") == std::string::npos &&
-         std::getline(in, line)) {
-    first += line + '\n';
-  }
   try {
-    auto records = data::parse_records(first, delimiter, path, 1);
-    return records.fields.empty() ? std::vector<std::string>{} : std::move(records.fields.front());
+    return data::read_header(path, delimiter);
   } catch (const invalid_input&) {
     return {};
   }

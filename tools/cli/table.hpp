@@ -48,7 +48,7 @@ struct text_table {
  */
 text_table read_table(const std::string& path, char delimiter);
 
-/** The first non-blank line of `path` split on `delimiter` (empty when unreadable or empty). */
+/** The header of `path` (data::read_header); empty when the file is unreadable or empty. */
 std::vector<std::string> read_header(const std::string& path, char delimiter);
 
 /** A named output column: numbers (NaN written as empty / null), integers or text. */
