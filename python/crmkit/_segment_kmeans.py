@@ -18,6 +18,35 @@ __all__ = ["KMeans", "kmeans_plusplus"]
 _ALGORITHMS = ("auto", "lloyd", "hamerly", "elkan", "screened")
 
 
+def _warn_about_fit(distinct_clusters, n_clusters, converged, max_iter, tolerance, stacklevel):
+    """The warnings of a fit that found duplicate points or ran out of iterations."""
+    if distinct_clusters < n_clusters:
+        warnings.warn(
+            f"Number of distinct clusters ({distinct_clusters}) found smaller than "
+            f"n_clusters ({n_clusters}). Possibly due to duplicate points in X.",
+            SegmentationWarning, stacklevel=stacklevel)
+    if not converged:
+        warnings.warn(
+            f"k-means stopped after max_iter={max_iter} iterations without converging "
+            f"(tolerance {tolerance:.3g} on the summed squared centre shift); "
+            "raise max_iter or tol.", SegmentationWarning, stacklevel=stacklevel)
+
+
+def _init_arguments(init, n_init, stacklevel):
+    """(init name, initial centres or None) for the C++ fit from scikit-learn's ``init``."""
+    if not isinstance(init, str):
+        initial_centers, _ = as_samples(init, "init")
+        if n_init > 1:
+            warnings.warn(
+                f"Explicit initial centres passed: performing only one run instead of "
+                f"n_init={n_init}.", RuntimeWarning, stacklevel=stacklevel)
+        return "k-means++", initial_centers
+    if init not in ("k-means++", "random"):
+        raise ValueError(
+            f"init = {init!r} must be 'k-means++', 'random' or an array of initial centres")
+    return init, None
+
+
 class KMeans:
     """K-means clustering with scikit-learn's names, defaults and semantics.
 
@@ -140,32 +169,13 @@ class KMeans:
         n_clusters, n_init, max_iter, tol = self._settings()
         x, columns = as_samples(X)
         weights = as_weights(sample_weight, x.shape[0])
-        initial_centers = None
-        init = self.init
-        if not isinstance(init, str):
-            initial_centers, _ = as_samples(init, "init")
-            if n_init > 1:
-                warnings.warn(
-                    f"Explicit initial centres passed: performing only one run instead of "
-                    f"n_init={n_init}.", RuntimeWarning, stacklevel=2)
-            init = "k-means++"
-        elif init not in ("k-means++", "random"):
-            raise ValueError(
-                f"init = {init!r} must be 'k-means++', 'random' or an array of initial centres")
+        init, initial_centers = _init_arguments(self.init, n_init, stacklevel=3)
         result = _core.segment.kmeans(
             x, sample_weight=weights, initial_centers=initial_centers, n_clusters=n_clusters,
             init=init, n_init=n_init, max_iter=max_iter, tol=tol,
             seed=as_seed(self.random_state), algorithm=self.algorithm)
-        if result.distinct_clusters < n_clusters:
-            warnings.warn(
-                f"Number of distinct clusters ({result.distinct_clusters}) found smaller than "
-                f"n_clusters ({n_clusters}). Possibly due to duplicate points in X.",
-                SegmentationWarning, stacklevel=2)
-        if not result.converged:
-            warnings.warn(
-                f"k-means stopped after max_iter={max_iter} iterations without converging "
-                f"(tolerance {result.tolerance:.3g} on the summed squared centre shift); "
-                "raise max_iter or tol.", SegmentationWarning, stacklevel=2)
+        _warn_about_fit(result.distinct_clusters, n_clusters, result.converged, max_iter,
+                        result.tolerance, stacklevel=3)
         self.cluster_centers_ = result.centers
         self.labels_ = result.labels
         self.inertia_ = result.inertia

@@ -25,6 +25,10 @@ Every step gives what the single-machine call gives on the same data:
   (:func:`value_tiers`) from the merged histogram of distinct values.
 - **Survey NPS** (:func:`survey_nps`): answer counts per (group, period, category) added across
   partitions; the driver summarises the merged counts with the single-machine C++ code.
+- **k-means** (:func:`kmeans`): the driver fixes the centring, tolerance and initial centres from
+  the gathered feature rows with the single-machine C++ code; every Lloyd iteration runs on the
+  workers, which return exact (fixed-point) per-cluster sums, so labels, centres, inertia and the
+  iteration count equal :class:`crmkit.KMeans`'s bit for bit, whatever the partitioning.
 
 Inputs: a ``dask.dataframe`` of transactions (from :func:`read_transaction_files`, a folder or
 glob of CSV files read by crmkit's strict reader; from :func:`crmkit.sql.read_transactions_dask`;
@@ -74,6 +78,8 @@ __all__ = [
     "stage_migration",
     "survey_nps",
     "value_tiers",
+    "kmeans",
+    "KMeansFit",
 ]
 
 #: How many partial results one task of a tree reduction merges.
@@ -826,3 +832,266 @@ def value_tiers(data: Any, column: Any = None, *, by: str = "value", cuts: Any =
     tiers = data.map_partitions(_tiers_part, lowest[filled], filled.astype(np.int32), labels,
                                 meta=meta)
     return tiers, _tier_summary(found, labels)
+
+
+# --- k-means ----------------------------------------------------------------------------------
+
+
+class KMeansFit:
+    """A distributed k-means fit (:func:`kmeans`), with :class:`crmkit.KMeans`'s attribute names.
+
+    Attributes
+    ----------
+    labels_ : dask Series (DataFrame input, the input's index) or dask Array, int32
+        Nearest centre of every row, partitioned like the input.
+    cluster_centers_ : ndarray of shape (n_clusters, n_features)
+    inertia_ : float
+    n_iter_ : int
+    converged_ : bool
+    algorithm_ : str
+        The iteration the single-machine fit would use (results are the same for all).
+    n_features_in_ : int
+    feature_names_in_ : ndarray of str, only for DataFrame input.
+    """
+
+    def __repr__(self) -> str:
+        return (f"KMeansFit(n_clusters={len(self.cluster_centers_)}, inertia={self.inertia_!r}, "
+                f"n_iter={self.n_iter_})")
+
+
+def _kmeans_part(frame: Any, partition: int, columns: Optional[list],
+                 weight_col: Any) -> tuple:
+    """(rows, weights or None, index or None) of one partition, or ValueError naming the bad
+    partition, row, index label, column and value."""
+    index = None
+    weights = None
+    if isinstance(frame, pd.DataFrame):
+        index = frame.index
+        if weight_col is not None:
+            weights = np.ascontiguousarray(
+                frame[weight_col].to_numpy(dtype=np.float64, na_value=np.nan))
+        frame = frame[columns].to_numpy(dtype=np.float64, na_value=np.nan)
+    rows = np.ascontiguousarray(np.asarray(frame, dtype=np.float64))
+    if rows.ndim != 2:
+        raise ValueError(f"partition {partition}: the samples must be 2-d, got {rows.ndim} "
+                         "dimensions")
+    for values, what in ((rows, None), (weights, weight_col)):
+        if values is None:
+            continue
+        bad = ~np.isfinite(values) if what is None else ~(np.isfinite(values) & (values >= 0))
+        if bad.any():
+            row, *column = np.argwhere(bad)[0]
+            label = "" if index is None else f" (index {index[row]!r})"
+            if what is None:
+                name = column[0] if columns is None else columns[column[0]]
+                value = values[row, column[0]]
+                problem = "must be finite"
+            else:
+                name, value, problem = what, values[row], "must be finite and >= 0"
+            raise ValueError(f"kmeans: partition {partition}, row {row}{label}: column {name!r} "
+                             f"= {value!r} {problem} ({int(bad.sum())} such values in the "
+                             "partition)")
+    return rows, weights, index
+
+
+def _kmeans_assign(part: tuple, previous: Optional[np.ndarray], mean: np.ndarray,
+                   centres: np.ndarray, radius: float, largest_weight: float) -> tuple:
+    rows, weights, _ = part
+    return _core.segment.kmeans_assign_partition(rows, mean, centres, radius, largest_weight,
+                                                 sample_weight=weights, previous=previous)
+
+
+def _kmeans_labels(step: tuple) -> np.ndarray:
+    return step[0]
+
+
+def _kmeans_counts(step: tuple) -> tuple:
+    return step[1], step[2]
+
+
+def _kmeans_far(part: tuple, labels: np.ndarray, mean: np.ndarray, centres: np.ndarray,
+                count: int) -> tuple:
+    """The `count` rows of a partition farthest from their centres: (distances, local rows,
+    weights, labels, rows), farthest first, ties to the lower row."""
+    rows, weights, _ = part
+    if len(rows) == 0:
+        return (np.empty(0), np.empty(0, dtype=np.int64), np.empty(0), labels,
+                rows)
+    distances = _core.segment.kmeans_own_distances(rows, mean, centres, labels)
+    order = np.lexsort((np.arange(len(rows)), -distances))[:count]
+    w = np.ones(len(order)) if weights is None else weights[order]
+    return distances[order], order, w, labels[order], rows[order]
+
+
+def _labels_series(labels: np.ndarray, part: tuple, name: str) -> pd.Series:
+    return pd.Series(labels, index=part[2], name=name)
+
+
+def _wide_total(sums: list, count: int) -> list:
+    """The first `count` exact sums added over the partitions, as Python integers."""
+    totals = [0] * count
+    for part in sums:
+        for m in range(count):
+            low, high = (int(v) for v in part[m])
+            totals[m] += (high << 64) | (low & ((1 << 64) - 1))
+    return totals
+
+
+def kmeans(data: Any, n_clusters: int = 8, *, columns: Optional[Sequence[Any]] = None,
+           sample_weight: Any = None, init: Any = "k-means++", n_init: Any = "auto",
+           max_iter: int = 300, tol: float = 1e-4, random_state: Any = None,
+           client: Any = None, name: str = "segment") -> KMeansFit:
+    """:class:`crmkit.KMeans` of rows spread over partitions: a Dask DataFrame (its ``columns``,
+    default all) or a 2-d Dask Array chunked along rows.
+
+    Every result equals the single-machine ``crmkit.KMeans(n_clusters, init=init, n_init=n_init,
+    max_iter=max_iter, tol=tol, random_state=random_state).fit(X, sample_weight=...)`` of the
+    concatenated rows bit for bit (labels, centres, inertia, iteration count), whatever the
+    partitioning (see ``crmkit/segment/kmeans_steps.hpp``):
+
+    - The driver gathers the rows once and fixes what the single-machine fit fixes before
+      iterating, with the same C++ code: the centring mean, the tolerance, the scale of the exact
+      sums and the initial centres (k-means++ or random seeding draws over all rows). This needs
+      the rows in the driver's memory (8 n d bytes); the iterations do not move them.
+    - Each Lloyd iteration runs on the workers: every partition labels its rows (the exact kernel
+      and tie rule every single-machine algorithm shares) and returns its exact per-cluster sums
+      (128-bit fixed point), which add up to the single-machine sums in any order; the driver
+      computes the new centres, relocates empty clusters to the farthest rows (each partition
+      proposes its farthest), and stops as the single-machine fit stops. The labels stay on the
+      workers between iterations.
+
+    Parameters
+    ----------
+    data : dask.dataframe.DataFrame or dask.array.Array
+    n_clusters, init, n_init, max_iter, tol, random_state
+        As :class:`crmkit.KMeans`.
+    columns : list, optional
+        Feature columns of a DataFrame (default: every column but ``sample_weight``).
+    sample_weight : column name, optional
+        Non-negative weights (DataFrame input).
+    client : distributed.Client, optional
+        Default: the current client.
+    name : str
+        Name of the labels Series.
+
+    Returns
+    -------
+    KMeansFit
+
+    Raises
+    ------
+    ValueError
+        A NaN or infinite feature, or a bad weight, names the partition, the row, its index label,
+        the column and the value; bad settings as :class:`crmkit.KMeans`.
+    """
+    import dask.array as da
+    from distributed import default_client
+
+    from ._segment_kmeans import KMeans, _init_arguments, _warn_about_fit
+    from ._segment_common import as_seed
+
+    client = default_client() if client is None else client
+    settings = KMeans(n_clusters, init=init, n_init=n_init, max_iter=max_iter, tol=tol)
+    n_clusters, n_init, max_iter, tol = settings._settings()
+    init, initial_centers = _init_arguments(init, n_init, stacklevel=3)
+    frame_input = isinstance(data, dd.DataFrame)
+    if frame_input:
+        if sample_weight is not None:
+            _require_columns(data, [sample_weight], "data")
+        if columns is None:
+            columns = [c for c in data.columns if c != sample_weight]
+        columns = list(columns)
+        _require_columns(data, columns, "data")
+        parts = data.to_delayed()
+    elif isinstance(data, da.Array):
+        if data.ndim != 2:
+            raise ValueError(f"data: a 2-d Dask Array is required, got {data.ndim} dimensions")
+        if sample_weight is not None:
+            raise ValueError("sample_weight: a column name, so only with a Dask DataFrame")
+        parts = list(data.rechunk({1: -1}).to_delayed().ravel())
+        columns = None
+    else:
+        raise TypeError(f"data: a Dask DataFrame or Array is required, got {type(data).__name__}")
+    part_futures = client.compute(
+        [dask.delayed(_kmeans_part)(part, number, columns, sample_weight)
+         for number, part in enumerate(parts)])
+    gathered = client.gather(part_futures)
+    x = np.concatenate([rows for rows, _, _ in gathered]).astype(np.float64, copy=False)
+    weights = (None if sample_weight is None
+               else np.concatenate([w for _, w, _ in gathered]).astype(np.float64, copy=False))
+    sizes = np.array([len(rows) for rows, _, _ in gathered], dtype=np.int64)
+    offsets = np.concatenate([[0], np.cumsum(sizes)])
+    del gathered
+    plan = _core.segment.kmeans_plan(
+        np.ascontiguousarray(x), sample_weight=weights, initial_centers=initial_centers,
+        n_clusters=n_clusters, init=init, n_init=n_init, max_iter=max_iter, tol=tol,
+        seed=as_seed(random_state))
+    mean, radius, largest = plan["mean"], plan["radius"], plan["largest_weight"]
+    scale = dict(radius=radius, largest_weight=largest)
+    k = n_clusters
+    d = x.shape[1]
+
+    def step(centres: np.ndarray, previous: list) -> tuple:
+        steps = client.map(_kmeans_assign, part_futures, previous, mean=mean, centres=centres,
+                           **scale, pure=False)
+        counts = client.gather(client.map(_kmeans_counts, steps, pure=False))
+        return client.map(_kmeans_labels, steps, pure=False), counts
+
+    def far_points(centres: np.ndarray, labels: list, count: int) -> dict:
+        proposals = client.gather(client.map(_kmeans_far, part_futures, labels, mean=mean,
+                                             centres=centres, count=count, pure=False))
+        distances = np.concatenate([p[0] for p in proposals])
+        if len(distances) == 0 or distances.max() == 0:
+            return {}
+        rows = np.concatenate([p[1] + offsets[number] for number, p in enumerate(proposals)])
+        order = np.lexsort((rows, -distances))[:count]
+        return dict(far_rows=np.ascontiguousarray(np.concatenate([p[4] for p in proposals])[order]),
+                    far_weights=np.concatenate([p[2] for p in proposals])[order],
+                    far_labels=np.concatenate([p[3] for p in proposals])[order].astype(np.int32))
+
+    best = None
+    for run, start in enumerate(plan["starts"]):
+        centres = start
+        labels = [None] * len(part_futures)
+        strict = stopped = False
+        n_iter = max_iter
+        for iteration in range(max_iter):
+            labels, counts = step(centres, labels)
+            changes = sum(int(c) for c, _ in counts)
+            sums = [s for _, s in counts]
+            empty = sum(total == 0 for total in _wide_total(sums, k))
+            far = far_points(centres, labels, empty) if empty else {}
+            centres, shift_total = _core.segment.kmeans_update_centres(
+                np.stack(sums), centres, mean, **scale, **far)
+            if changes == 0 or shift_total <= plan["tolerance"]:
+                strict, stopped, n_iter = changes == 0, True, iteration + 1
+                break
+        if not strict:
+            labels, _ = step(centres, labels)
+        all_labels = np.concatenate(client.gather(labels)).astype(np.int32, copy=False)
+        inertia = _core.segment.kmeans_inertia(x, mean, centres, all_labels, sample_weight=weights)
+        if best is None or (inertia < best["inertia"] and not _core.segment.kmeans_same_clustering(
+                all_labels, best["all_labels"], k)):
+            best = dict(centres=centres, labels=labels, all_labels=all_labels, inertia=inertia,
+                        n_iter=n_iter, converged=stopped)
+    distinct = len(np.unique(best["all_labels"]))
+    _warn_about_fit(distinct, k, best["converged"], max_iter, plan["tolerance"], stacklevel=3)
+
+    fit = KMeansFit()
+    fit.cluster_centers_ = best["centres"] + mean
+    fit.inertia_ = best["inertia"]
+    fit.n_iter_ = best["n_iter"]
+    fit.converged_ = best["converged"]
+    fit.algorithm_ = plan["algorithm"]
+    fit.n_features_in_ = d
+    if frame_input:
+        fit.feature_names_in_ = np.asarray(columns, dtype=object)
+        series = client.map(_labels_series, best["labels"], part_futures, name=name, pure=False)
+        fit.labels_ = dd.from_delayed(series, meta=pd.Series([], dtype=np.int32, name=name,
+                                                             index=data._meta.index),
+                                      divisions=data.divisions)
+    else:
+        fit.labels_ = da.concatenate([
+            da.from_delayed(dask.delayed(f), shape=(int(size),), dtype=np.int32)
+            for f, size in zip(best["labels"], sizes)])
+    return fit

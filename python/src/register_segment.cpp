@@ -1,4 +1,5 @@
 #include <crmkit/segment.hpp>
+#include <crmkit/segment/kmeans_steps.hpp>
 
 #include <optional>
 #include <string>
@@ -128,6 +129,174 @@ void register_kmeans(py::module_& module) {
       "x"_a, "centers"_a, "Euclidean distances from every sample to every centre (n x k).");
 }
 
+using int32_array = core_array<std::int32_t>;
+
+/** Exact k-means sums as an (m, 2) int64 array: low 64 bits (two's complement), high 64 bits. */
+py::array_t<std::int64_t> wide_to_numpy(const std::vector<wide_int>& sums) {
+  py::array_t<std::int64_t> out({static_cast<py::ssize_t>(sums.size()), py::ssize_t{2}});
+  auto view = out.mutable_unchecked<2>();
+  for (std::size_t m = 0; m < sums.size(); ++m) {
+    const auto bits = static_cast<uint128>(sums[m]);
+    view(static_cast<py::ssize_t>(m), 0) =
+        static_cast<std::int64_t>(static_cast<std::uint64_t>(bits));
+    view(static_cast<py::ssize_t>(m), 1) = static_cast<std::int64_t>(bits >> 64);
+  }
+  return out;
+}
+
+/** The sum of (parts, m, 2) arrays written by wide_to_numpy (exact: integer addition). */
+std::vector<wide_int> wide_sum(const int64_array& parts) {
+  if (parts.ndim() != 3 || parts.shape(2) != 2) {
+    throw py::value_error("sums must have shape (partitions, m, 2)");
+  }
+  auto view = parts.unchecked<3>();
+  std::vector<wide_int> total(static_cast<std::size_t>(parts.shape(1)), 0);
+  for (py::ssize_t p = 0; p < parts.shape(0); ++p) {
+    for (py::ssize_t m = 0; m < parts.shape(1); ++m) {
+      const uint128 bits = (static_cast<uint128>(static_cast<std::uint64_t>(view(p, m, 1))) << 64) |
+                           static_cast<std::uint64_t>(view(p, m, 0));
+      total[static_cast<std::size_t>(m)] += static_cast<wide_int>(bits);
+    }
+  }
+  return total;
+}
+
+Eigen::RowVectorXd as_row(const double_array& values) {
+  return Eigen::Map<const Eigen::RowVectorXd>(values.data(), values.size());
+}
+
+void register_kmeans_steps(py::module_& module) {
+  module.def(
+      "kmeans_plan",
+      [](const double_array& x, const std::optional<double_array>& sample_weight,
+         const std::optional<double_array>& initial_centers, std::size_t n_clusters,
+         const std::string& init, std::size_t n_init, std::size_t max_iter, double tol,
+         std::uint64_t seed, const std::string& algorithm) {
+        segment::kmeans_options options;
+        options.n_clusters = n_clusters;
+        options.n_init = n_init;
+        options.max_iter = max_iter;
+        options.tol = tol;
+        options.seed = seed;
+        options.algorithm = segment::parse_kmeans_algorithm(algorithm);
+        options.init = segment::parse_kmeans_init(init);
+        const auto samples = as_matrix(x, "x");
+        const auto weights = optional_span(sample_weight);
+        std::optional<segment::matrix_view> start;
+        if (initial_centers) start.emplace(as_matrix(*initial_centers, "initial_centers"));
+        segment::kmeans_plan plan;
+        {
+          py::gil_scoped_release release;
+          plan = segment::kmeans_plan_fit(samples, start, options, weights);
+        }
+        py::list starts;
+        for (const auto& centres : plan.starts) starts.append(numpy_copy(centres));
+        return py::dict("mean"_a = numpy_copy(plan.mean), "tolerance"_a = plan.tolerance,
+                        "radius"_a = plan.radius, "largest_weight"_a = plan.largest_weight,
+                        "algorithm"_a = std::string(segment::kmeans_algorithm_name(plan.algorithm)),
+                        "starts"_a = starts);
+      },
+      "x"_a, "sample_weight"_a = py::none(), "initial_centers"_a = py::none(), "n_clusters"_a = 8,
+      "init"_a = "k-means++", "n_init"_a = 0, "max_iter"_a = 300, "tol"_a = 1e-4, "seed"_a = 0,
+      "algorithm"_a = "auto",
+      "What a k-means fit fixes before iterating (see crmkit/segment/kmeans_steps.hpp): dict of "
+      "mean, tolerance, radius, largest_weight, algorithm and the centred starts of every run.");
+
+  module.def(
+      "kmeans_assign_partition",
+      [](const double_array& x, const double_array& mean, const double_array& centres,
+         double radius, double largest_weight, const std::optional<double_array>& sample_weight,
+         const std::optional<int32_array>& previous) {
+        const auto samples = as_matrix(x, "x");
+        const auto centre_rows = as_matrix(centres, "centres");
+        const Eigen::RowVectorXd shift = as_row(mean);
+        const auto weights = optional_span(sample_weight);
+        const auto before = previous ? as_span(*previous) : std::span<const std::int32_t>{};
+        segment::kmeans_partial partial;
+        {
+          py::gil_scoped_release release;
+          partial = segment::kmeans_assign_partition(samples, shift, centre_rows,
+                                                     {radius, largest_weight}, weights, before);
+        }
+        return py::make_tuple(numpy_copy(partial.labels), partial.changes,
+                              wide_to_numpy(partial.sums));
+      },
+      "x"_a, "mean"_a, "centres"_a, "radius"_a, "largest_weight"_a, "sample_weight"_a = py::none(),
+      "previous"_a = py::none(),
+      "One partition's k-means E-step; returns (labels, changes, exact sums as (m, 2) int64).");
+
+  module.def(
+      "kmeans_own_distances",
+      [](const double_array& x, const double_array& mean, const double_array& centres,
+         const int32_array& labels) {
+        const auto samples = as_matrix(x, "x");
+        const auto centre_rows = as_matrix(centres, "centres");
+        const Eigen::RowVectorXd shift = as_row(mean);
+        std::vector<double> distances;
+        {
+          py::gil_scoped_release release;
+          distances = segment::kmeans_own_distances(samples, shift, centre_rows, as_span(labels));
+        }
+        return numpy_copy(distances);
+      },
+      "x"_a, "mean"_a, "centres"_a, "labels"_a,
+      "Squared distance of every centred row to its own centre.");
+
+  module.def(
+      "kmeans_update_centres",
+      [](const int64_array& sums, const double_array& centres, const double_array& mean,
+         double radius, double largest_weight, const std::optional<double_array>& far_rows,
+         const std::optional<double_array>& far_weights,
+         const std::optional<int32_array>& far_labels) {
+        const std::vector<wide_int> total = wide_sum(sums);
+        const auto centre_rows = as_matrix(centres, "centres");
+        segment::kmeans_far_points far;
+        if (far_rows) {
+          far.rows = as_matrix(*far_rows, "far_rows");
+          if (far_weights)
+            far.weights.assign(far_weights->data(), far_weights->data() + far_weights->size());
+          if (far_labels)
+            far.labels.assign(far_labels->data(), far_labels->data() + far_labels->size());
+        }
+        const segment::kmeans_update update = segment::kmeans_update_centres(
+            total, centre_rows, as_row(mean), {radius, largest_weight}, far);
+        return py::make_tuple(numpy_copy(update.centres), update.shift_total);
+      },
+      "sums"_a, "centres"_a, "mean"_a, "radius"_a, "largest_weight"_a, "far_rows"_a = py::none(),
+      "far_weights"_a = py::none(), "far_labels"_a = py::none(),
+      "k-means M-step from the partitions' exact sums (partitions, m, 2); returns (centres, "
+      "shift_total).");
+
+  module.def(
+      "kmeans_inertia",
+      [](const double_array& x, const double_array& mean, const double_array& centres,
+         const int32_array& labels, const std::optional<double_array>& sample_weight) {
+        const auto samples = as_matrix(x, "x");
+        const auto centre_rows = as_matrix(centres, "centres");
+        const Eigen::RowVectorXd shift = as_row(mean);
+        const auto weights = optional_span(sample_weight);
+        py::gil_scoped_release release;
+        return segment::kmeans_inertia(samples, shift, centre_rows, as_span(labels), weights);
+      },
+      "x"_a, "mean"_a, "centres"_a, "labels"_a, "sample_weight"_a = py::none(),
+      "Weighted inertia of centred rows, in the single-machine fit's reduction order.");
+
+  module.def(
+      "kmeans_same_clustering",
+      [](const int32_array& a, const int32_array& b, std::size_t k) {
+        if (a.size() != b.size()) throw py::value_error("a and b must have the same length");
+        for (const auto* labels : {&a, &b}) {
+          for (auto label : as_span(*labels)) {
+            if (label < 0 || static_cast<std::size_t>(label) >= k) {
+              throw py::value_error("labels must be in [0, k)");
+            }
+          }
+        }
+        return segment::kmeans_same_clustering(as_span(a), as_span(b), k);
+      },
+      "a"_a, "b"_a, "k"_a, "Whether two labellings are the same partition up to relabelling.");
+}
+
 std::span<const std::int64_t> label_span(const int64_array& labels) {
   return as_span(labels);
 }
@@ -250,8 +419,6 @@ rule_set_tuple rule_set_to(const segment::rfm_rule_set& set) {
   return {set.name, set.bins, std::move(rules),
           set.policy == segment::match_policy::first ? "first" : "last", set.unmatched};
 }
-
-using int32_array = core_array<std::int32_t>;
 
 void register_rfm(py::module_& module) {
   record_schema<segment::rfm_rule_report>(module, "RfmRuleReport", {"check_rule_set"});
@@ -435,6 +602,7 @@ void register_tiers_and_features(py::module_& module) {
 
 void register_segment(py::module_& module) {
   register_kmeans(module);
+  register_kmeans_steps(module);
   register_quality(module);
   register_rfm(module);
   register_tiers_and_features(module);

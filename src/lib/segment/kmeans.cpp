@@ -1,4 +1,5 @@
 #include "crmkit/segment/kmeans.hpp"
+#include "crmkit/segment/kmeans_steps.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -107,10 +108,15 @@ class shifted_rows {
   }
 
   /** Writes row i, shifted, to out[0..d). */
-  void copy(std::size_t i, double* out) const {
-    const double* row = data_ + i * stride_;
+  void copy(std::size_t i, double* out) const { shift(data_ + i * stride_, out); }
+
+  /** Writes `row` (d values of x), shifted, to out[0..d). */
+  void shift(const double* row, double* out) const {
     for (std::size_t j = 0; j < d_; ++j) out[j] = row[j] - shift_[j];
   }
+
+  /** Row i of x, unshifted. */
+  [[nodiscard]] const double* raw(std::size_t i) const { return data_ + i * stride_; }
 
  private:
   const double* data_;
@@ -252,6 +258,88 @@ struct run_outcome {
   std::uint64_t distance_evaluations = 0;
 };
 
+/** Scales of the exact sums of weights and of weighted centred coordinates. */
+struct sum_scales {
+  explicit sum_scales(const kmeans_sum_scale& scale)
+      : coordinates(scale.radius * scale.largest_weight), weights(scale.largest_weight) {}
+  fixed_point coordinates;
+  fixed_point weights;
+};
+
+/**
+ * The M-step from the exact sums (k weights, then k x d weighted centred coordinates):
+ * relocation of empty clusters to the far points, in order (scikit-learn's, see kmeans.hpp),
+ * then centre = sum / weight, a still-empty centre on the heaviest cluster's centre.
+ */
+kmeans_update update_from_sums(std::vector<wide_int> exact, const double* old_centres,
+                               std::size_t k, std::size_t d, const sum_scales& scales,
+                               const shifted_rows& rows, const kmeans_far_points& far) {
+  std::vector<std::size_t> empty;
+  for (std::size_t j = 0; j < k; ++j) {
+    if (exact[j] == 0) empty.push_back(j);
+  }
+  std::vector<double> point(d);
+  for (std::size_t e = 0; e < std::min(empty.size(), far.weights.size()); ++e) {
+    const std::size_t target = empty[e];
+    const auto source = static_cast<std::size_t>(far.labels[e]);
+    const double w = far.weights[e];
+    rows.shift(far.rows.data() + e * d, point.data());
+    const wide_int weight_part = scales.weights.convert(w);
+    exact[target] = weight_part;
+    exact[source] -= weight_part;
+    for (std::size_t m = 0; m < d; ++m) {
+      const wide_int moved = scales.coordinates.convert(point[m] * w);
+      exact[k + source * d + m] -= moved;
+      exact[k + target * d + m] = moved;
+    }
+  }
+  std::vector<double> weights(k);
+  row_matrix sums(static_cast<Eigen::Index>(k), static_cast<Eigen::Index>(d));
+  for (std::size_t j = 0; j < k; ++j) {
+    weights[j] = exact[j] > 0 ? scales.weights.to_double(exact[j]) : 0.0;
+    for (std::size_t m = 0; m < d; ++m) {
+      sums(static_cast<Eigen::Index>(j), static_cast<Eigen::Index>(m)) =
+          scales.coordinates.to_double(exact[k + j * d + m]);
+    }
+  }
+  const auto heaviest =
+      static_cast<Eigen::Index>(std::max_element(weights.begin(), weights.end()) - weights.begin());
+  for (std::size_t j = 0; j < k; ++j) {
+    if (weights[j] > 0) sums.row(static_cast<Eigen::Index>(j)) *= 1.0 / weights[j];
+  }
+  for (std::size_t j = 0; j < k; ++j) {
+    if (!(weights[j] > 0)) sums.row(static_cast<Eigen::Index>(j)) = sums.row(heaviest);
+  }
+  kmeans_update update;
+  update.shifts.resize(k);
+  for (std::size_t j = 0; j < k; ++j) {
+    update.shifts[j] =
+        std::sqrt(detail::squared_distance(sums.data() + j * d, old_centres + j * d, d));
+    update.shift_total += update.shifts[j] * update.shifts[j];
+  }
+  update.centres = std::move(sums);
+  return update;
+}
+
+/** sum_i w_i ||x_i - c_{label_i}||^2 over fixed chunks combined in chunk order. */
+double chunked_inertia(const shifted_rows& x, const double* centres,
+                       std::span<const std::int32_t> labels, std::span<const double> w) {
+  const std::size_t d = x.dims();
+  return parallel_reduce(
+      x.size(), 0.0,
+      [&](std::size_t begin, std::size_t end) {
+        std::vector<double> point(d);
+        double sum = 0;
+        for (std::size_t i = begin; i < end; ++i) {
+          x.copy(i, point.data());
+          const double* own = centres + static_cast<std::size_t>(labels[i]) * d;
+          sum += detail::squared_distance(point.data(), own, d) * (w.empty() ? 1.0 : w[i]);
+        }
+        return sum;
+      },
+      [](double a, double b) { return a + b; }, iteration_grain);
+}
+
 /**
  * One k-means run. Lloyd, Hamerly and Elkan differ only in the E-step; all of them assign a
  * point whose bounds are inconclusive with the shared kernel and tie rule, and every M-step
@@ -271,8 +359,9 @@ class single_run {
         w_(w),
         algorithm_(algorithm),
         radius_(radius),
-        sum_scale_(radius * largest_weight),
-        weight_scale_(largest_weight) {}
+        scales_(kmeans_sum_scale{radius, largest_weight}),
+        sum_scale_(scales_.coordinates),
+        weight_scale_(scales_.weights) {}
 
   run_outcome run(row_matrix centres, std::size_t max_iter, double tolerance) {
     k_ = static_cast<std::size_t>(centres.rows());
@@ -418,8 +507,8 @@ class single_run {
     const bool full = iteration == 0 || !has_bounds();
     if (screens_blocks() && accumulate && iteration >= screened_copy_iteration &&
         shadow_.size() == 0) {
-      shadow_ = detail_buffer<float>(chunk_count(n_, detail::block_points) *
-                                     detail::block_points * d_);
+      shadow_ =
+          detail_buffer<float>(chunk_count(n_, detail::block_points) * detail::block_points * d_);
     }
     if (shadow_.size() != 0 || screens_blocks()) prepare_screening();
     parallel_chunks(n_, grain_, [&](std::size_t chunk, std::size_t begin, std::size_t end) {
@@ -755,46 +844,24 @@ class single_run {
 
   /** New centres from the exact sums; returns sum_j shift_j^2. */
   double m_step() {
-    std::vector<wide_int> exact(sums_);
-    relocate_empty_clusters(exact);
-    std::vector<double> weights(k_);
-    row_matrix sums(static_cast<Eigen::Index>(k_), static_cast<Eigen::Index>(d_));
-    for (std::size_t j = 0; j < k_; ++j) {
-      weights[j] = exact[j] > 0 ? weight_scale_.to_double(exact[j]) : 0.0;
-      for (std::size_t m = 0; m < d_; ++m) {
-        sums(static_cast<Eigen::Index>(j), static_cast<Eigen::Index>(m)) =
-            sum_scale_.to_double(exact[k_ + j * d_ + m]);
-      }
-    }
-
-    const auto heaviest = static_cast<Eigen::Index>(
-        std::max_element(weights.begin(), weights.end()) - weights.begin());
-    for (std::size_t j = 0; j < k_; ++j) {
-      if (weights[j] > 0) sums.row(static_cast<Eigen::Index>(j)) *= 1.0 / weights[j];
-    }
-    for (std::size_t j = 0; j < k_; ++j) {
-      if (!(weights[j] > 0)) sums.row(static_cast<Eigen::Index>(j)) = sums.row(heaviest);
-    }
-    double shift_total = 0;
-    for (std::size_t j = 0; j < k_; ++j) {
-      shift_[j] = std::sqrt(detail::squared_distance(sums.data() + j * d_, centre(j), d_));
-      shift_total += shift_[j] * shift_[j];
-    }
-    centres_ = std::move(sums);
+    kmeans_update update =
+        update_from_sums(sums_, centres_.data(), k_, d_, scales_, x_, far_points());
+    shift_ = std::move(update.shifts);
+    centres_ = std::move(update.centres);
     prepare_centres();
-    return shift_total;
+    return update.shift_total;
   }
 
   /**
-   * scikit-learn's relocation (see kmeans.hpp) applied to this M-step's copy of the sums; the
-   * labels, and so the running sums, are left as they are.
+   * The points scikit-learn's relocation (see kmeans.hpp) moves, one per empty cluster: the
+   * farthest from their own centres, ties to the lower index; none when every point sits on
+   * its centre. The labels, and so the running sums, are left as they are.
    */
-  void relocate_empty_clusters(std::vector<wide_int>& exact) const {
-    std::vector<std::size_t> empty;
-    for (std::size_t j = 0; j < k_; ++j) {
-      if (exact[j] == 0) empty.push_back(j);
-    }
-    if (empty.empty()) return;
+  [[nodiscard]] kmeans_far_points far_points() const {
+    kmeans_far_points far;
+    std::size_t empty = 0;
+    for (std::size_t j = 0; j < k_; ++j) empty += sums_[j] == 0;
+    if (empty == 0) return far;
     std::vector<double> distance(n_);
     parallel_for(n_, [&](std::size_t begin, std::size_t end) {
       std::vector<double> point(d_);
@@ -804,47 +871,25 @@ class single_run {
                                                centre(static_cast<std::size_t>(labels_[i])), d_);
       }
     });
-    if (*std::max_element(distance.begin(), distance.end()) == 0) return;
+    if (*std::max_element(distance.begin(), distance.end()) == 0) return far;
     std::vector<std::size_t> order(n_);
     std::iota(order.begin(), order.end(), std::size_t{0});
-    const auto far_count = static_cast<std::ptrdiff_t>(empty.size());
+    const auto far_count = static_cast<std::ptrdiff_t>(empty);
     std::partial_sort(order.begin(), order.begin() + far_count, order.end(),
                       [&](std::size_t a, std::size_t b) {
                         return distance[a] > distance[b] || (distance[a] == distance[b] && a < b);
                       });
-    std::vector<double> point(d_);
-    for (std::size_t e = 0; e < empty.size(); ++e) {
-      const std::size_t far = order[e];
-      const std::size_t target = empty[e];
-      const auto source = static_cast<std::size_t>(labels_[far]);
-      const double w = weight(far);
-      x_.copy(far, point.data());
-      const wide_int weight_part = weight_scale_.convert(w);
-      exact[target] = weight_part;
-      exact[source] -= weight_part;
-      for (std::size_t m = 0; m < d_; ++m) {
-        const wide_int moved = sum_scale_.convert(point[m] * w);
-        exact[k_ + source * d_ + m] -= moved;
-        exact[k_ + target * d_ + m] = moved;
-      }
+    far.rows.resize(far_count, static_cast<Eigen::Index>(d_));
+    for (std::size_t e = 0; e < empty; ++e) {
+      const std::size_t i = order[e];
+      std::copy_n(x_.raw(i), d_, far.rows.data() + e * d_);
+      far.weights.push_back(weight(i));
+      far.labels.push_back(labels_[i]);
     }
+    return far;
   }
 
-  [[nodiscard]] double inertia() const {
-    return parallel_reduce(
-        n_, 0.0,
-        [&](std::size_t begin, std::size_t end) {
-          std::vector<double> point(d_);
-          double sum = 0;
-          for (std::size_t i = begin; i < end; ++i) {
-            x_.copy(i, point.data());
-            const double* own = centre(static_cast<std::size_t>(labels_[i]));
-            sum += detail::squared_distance(point.data(), own, d_) * weight(i);
-          }
-          return sum;
-        },
-        [](double a, double b) { return a + b; }, grain_);
-  }
+  [[nodiscard]] double inertia() const { return chunked_inertia(x_, centres_.data(), labels_, w_); }
 
   const shifted_rows& x_;
   std::size_t n_;
@@ -852,8 +897,9 @@ class single_run {
   std::span<const double> w_;
   kmeans_algorithm algorithm_;
   double radius_;
-  fixed_point sum_scale_;
-  fixed_point weight_scale_;
+  sum_scales scales_;
+  const fixed_point& sum_scale_;
+  const fixed_point& weight_scale_;
 
   std::size_t k_ = 0;
   std::size_t grain_ = 0;
@@ -884,21 +930,6 @@ class single_run {
   double second_shift_ = 0;
 };
 
-/** True when `a` and `b` are the same partition up to a relabelling (scikit-learn's test). */
-bool same_clustering(std::span<const std::int32_t> a, std::span<const std::int32_t> b,
-                     std::size_t k) {
-  std::vector<std::int32_t> mapping(k, -1);
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    auto& mapped = mapping[static_cast<std::size_t>(a[i])];
-    if (mapped == -1) {
-      mapped = b[i];
-    } else if (mapped != b[i]) {
-      return false;
-    }
-  }
-  return true;
-}
-
 void check_options(const kmeans_options& options, std::size_t n) {
   if (options.n_clusters < 1 || options.n_clusters > n) {
     check::fail(fit_function, fmt::format("n_clusters = {} must be between 1 and the number of "
@@ -911,8 +942,8 @@ void check_options(const kmeans_options& options, std::size_t n) {
   check::nonnegative(fit_function, "tol", options.tol);
 }
 
-kmeans_result fit(const matrix_view& x, const std::optional<matrix_view>& initial,
-                  const kmeans_options& options, std::span<const double> sample_weight) {
+kmeans_plan make_plan(const matrix_view& x, const std::optional<matrix_view>& initial,
+                      const kmeans_options& options, std::span<const double> sample_weight) {
   const auto summary = detail::summarise_columns(fit_function, "x", x);
   const std::size_t n = static_cast<std::size_t>(x.rows());
   const std::size_t d = static_cast<std::size_t>(x.cols());
@@ -938,45 +969,55 @@ kmeans_result fit(const matrix_view& x, const std::optional<matrix_view>& initia
     }
     detail::check_samples(fit_function, "initial_centers", *initial);
   }
+  kmeans_plan plan;
   // Centred as scikit-learn does (distances and sums lose less to cancellation), row by row.
-  const Eigen::RowVectorXd& mean = summary.mean;
-  const shifted_rows centred(x, mean);
-  const double tolerance = options.tol == 0 ? 0.0 : summary.variance.mean() * options.tol;
-
-  kmeans_result result;
-  result.tolerance = tolerance;
-  result.algorithm = options.algorithm == kmeans_algorithm::automatic
-                         ? automatic_kmeans_algorithm(options.n_clusters, d)
-                         : options.algorithm;
+  plan.mean = summary.mean;
+  plan.tolerance = options.tol == 0 ? 0.0 : summary.variance.mean() * options.tol;
+  plan.radius = summary.max_centred_norm;
+  plan.largest_weight =
+      sample_weight.empty() ? 1.0 : *std::max_element(sample_weight.begin(), sample_weight.end());
+  plan.algorithm = options.algorithm == kmeans_algorithm::automatic
+                       ? automatic_kmeans_algorithm(options.n_clusters, d)
+                       : options.algorithm;
+  const shifted_rows centred(x, plan.mean);
   const bool random_init = !initial && options.init == kmeans_init::random;
   std::size_t runs = options.n_init == 0 ? (random_init ? 10 : 1) : options.n_init;
   if (initial) runs = 1;
-
+  // Only the seeding draws from the stream, so drawing every start first changes nothing.
   random_stream random(options.seed);
-  const double largest_weight =
-      sample_weight.empty() ? 1.0 : *std::max_element(sample_weight.begin(), sample_weight.end());
-  single_run runner(centred, sample_weight, result.algorithm, summary.max_centred_norm,
-                    largest_weight);
-  std::optional<run_outcome> best;
   for (std::size_t r = 0; r < runs; ++r) {
-    row_matrix start;
     if (initial) {
-      start = initial->rowwise() - mean;
+      plan.starts.emplace_back(initial->rowwise() - plan.mean);
     } else if (random_init) {
-      start = seed_random(centred, options.n_clusters, sample_weight, random);
+      plan.starts.push_back(seed_random(centred, options.n_clusters, sample_weight, random));
     } else {
-      start = seed_plus_plus(centred, options.n_clusters, sample_weight, random, 0).centers;
+      plan.starts.push_back(
+          seed_plus_plus(centred, options.n_clusters, sample_weight, random, 0).centers);
     }
-    run_outcome outcome = runner.run(std::move(start), options.max_iter, tolerance);
+  }
+  return plan;
+}
+
+kmeans_result fit(const matrix_view& x, const std::optional<matrix_view>& initial,
+                  const kmeans_options& options, std::span<const double> sample_weight) {
+  kmeans_plan plan = make_plan(x, initial, options, sample_weight);
+  const shifted_rows centred(x, plan.mean);
+  kmeans_result result;
+  result.tolerance = plan.tolerance;
+  result.algorithm = plan.algorithm;
+  single_run runner(centred, sample_weight, result.algorithm, plan.radius, plan.largest_weight);
+  std::optional<run_outcome> best;
+  for (std::size_t r = 0; r < plan.starts.size(); ++r) {
+    run_outcome outcome = runner.run(std::move(plan.starts[r]), options.max_iter, plan.tolerance);
     result.distance_evaluations += outcome.distance_evaluations;
     if (!best || (outcome.inertia < best->inertia &&
-                  !same_clustering(outcome.labels, best->labels, options.n_clusters))) {
+                  !kmeans_same_clustering(outcome.labels, best->labels, options.n_clusters))) {
       best = std::move(outcome);
       result.best_run = r;
     }
   }
-  result.n_runs = runs;
-  result.centers = best->centres.rowwise() + mean;
+  result.n_runs = plan.starts.size();
+  result.centers = best->centres.rowwise() + plan.mean;
   result.labels = std::move(best->labels);
   result.inertia = best->inertia;
   result.n_iter = best->n_iter;
@@ -989,6 +1030,20 @@ kmeans_result fit(const matrix_view& x, const std::optional<matrix_view>& initia
 }
 
 }  // namespace
+
+bool kmeans_same_clustering(std::span<const std::int32_t> a, std::span<const std::int32_t> b,
+                            std::size_t k) {
+  std::vector<std::int32_t> mapping(k, -1);
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    auto& mapped = mapping[static_cast<std::size_t>(a[i])];
+    if (mapped == -1) {
+      mapped = b[i];
+    } else if (mapped != b[i]) {
+      return false;
+    }
+  }
+  return true;
+}
 
 kmeans_algorithm automatic_kmeans_algorithm(std::size_t k, std::size_t d) {
   return k <= 32 && d <= 64 ? kmeans_algorithm::screened : kmeans_algorithm::hamerly;
@@ -1091,6 +1146,160 @@ row_matrix kmeans_transform(const matrix_view& x, const matrix_view& centers) {
     }
   });
   return distances;
+}
+
+kmeans_plan kmeans_plan_fit(const matrix_view& x, const std::optional<matrix_view>& initial_centers,
+                            const kmeans_options& options, std::span<const double> sample_weight) {
+  return make_plan(x, initial_centers, options, sample_weight);
+}
+
+namespace {
+
+void check_step_centres(std::string_view function, const matrix_view& x,
+                        const Eigen::RowVectorXd& mean, const matrix_view& centres) {
+  detail::check_samples(function, "x", x);
+  detail::check_samples(function, "centres", centres);
+  if (centres.cols() != x.cols() || mean.size() != x.cols()) {
+    check::fail(function, fmt::format("x has {} features, centres {} and mean {}", x.cols(),
+                                      centres.cols(), mean.size()));
+  }
+}
+
+void check_labels(std::string_view function, std::span<const std::int32_t> labels, std::size_t n,
+                  std::size_t k) {
+  check::same_size(function, "labels", labels.size(), "x rows", n);
+  for (std::size_t i = 0; i < n; ++i) {
+    if (labels[i] < 0 || static_cast<std::size_t>(labels[i]) >= k) {
+      check::fail(function, fmt::format("labels[{}] = {} must be in [0, {})", i, labels[i], k));
+    }
+  }
+}
+
+}  // namespace
+
+kmeans_partial kmeans_assign_partition(const matrix_view& x, const Eigen::RowVectorXd& mean,
+                                       const matrix_view& centres, const kmeans_sum_scale& scale,
+                                       std::span<const double> sample_weight,
+                                       std::span<const std::int32_t> previous) {
+  constexpr std::string_view function = "kmeans_assign_partition";
+  kmeans_partial partial;
+  const auto k = static_cast<std::size_t>(centres.rows());
+  const auto d = static_cast<std::size_t>(x.cols());
+  const auto n = static_cast<std::size_t>(x.rows());
+  partial.sums.assign(k * (d + 1), 0);
+  if (n == 0) return partial;
+  check_step_centres(function, x, mean, centres);
+  if (!sample_weight.empty()) {
+    check::same_size(function, "sample_weight", sample_weight.size(), "x rows", n);
+    check::all_nonnegative(function, "sample_weight", sample_weight);
+  }
+  if (!previous.empty()) check::same_size(function, "previous", previous.size(), "x rows", n);
+  const row_matrix centre_rows = centres;
+  const shifted_rows rows(x, mean);
+  const sum_scales scales(scale);
+  partial.labels.resize(n);
+  const std::size_t chunks = chunk_count(n, iteration_grain);
+  std::vector<std::vector<wide_int>> chunk_sums(chunks);
+  std::vector<std::size_t> chunk_changes(chunks, 0);
+  parallel_chunks(n, iteration_grain, [&](std::size_t chunk, std::size_t begin, std::size_t end) {
+    constexpr std::size_t lanes = detail::point_batch::lanes;
+    std::vector<wide_int> sums(k * (d + 1), 0);
+    std::vector<double> point(d);
+    detail::point_batch batch(d);
+    detail::nearest_two nearest[lanes];
+    std::size_t changes = 0;
+    for (std::size_t first = begin; first < end; first += lanes) {
+      const std::size_t used = std::min(lanes, end - first);
+      for (std::size_t p = 0; p < used; ++p) {
+        rows.copy(first + p, point.data());
+        batch.set(p, point.data());
+      }
+      detail::nearest_centres(batch, centre_rows.data(), k, nearest);
+      for (std::size_t p = 0; p < used; ++p) {
+        const std::size_t i = first + p;
+        const auto label = static_cast<std::int32_t>(nearest[p].index);
+        partial.labels[i] = label;
+        changes += previous.empty() || previous[i] != label;
+        const double w = sample_weight.empty() ? 1.0 : sample_weight[i];
+        rows.copy(i, point.data());
+        const auto j = static_cast<std::size_t>(label);
+        sums[j] += scales.weights.convert(w);
+        wide_int* into = sums.data() + k + j * d;
+        for (std::size_t m = 0; m < d; ++m) into[m] += scales.coordinates.convert(point[m] * w);
+      }
+    }
+    chunk_sums[chunk] = std::move(sums);
+    chunk_changes[chunk] = changes;
+  });
+  for (std::size_t chunk = 0; chunk < chunks; ++chunk) {
+    partial.changes += chunk_changes[chunk];
+    for (std::size_t m = 0; m < partial.sums.size(); ++m) partial.sums[m] += chunk_sums[chunk][m];
+  }
+  return partial;
+}
+
+std::vector<double> kmeans_own_distances(const matrix_view& x, const Eigen::RowVectorXd& mean,
+                                         const matrix_view& centres,
+                                         std::span<const std::int32_t> labels) {
+  constexpr std::string_view function = "kmeans_own_distances";
+  const auto n = static_cast<std::size_t>(x.rows());
+  const auto d = static_cast<std::size_t>(x.cols());
+  std::vector<double> distance(n);
+  if (n == 0) return distance;
+  check_step_centres(function, x, mean, centres);
+  check_labels(function, labels, n, static_cast<std::size_t>(centres.rows()));
+  const row_matrix centre_rows = centres;
+  const shifted_rows rows(x, mean);
+  parallel_for(n, [&](std::size_t begin, std::size_t end) {
+    std::vector<double> point(d);
+    for (std::size_t i = begin; i < end; ++i) {
+      rows.copy(i, point.data());
+      distance[i] = detail::squared_distance(
+          point.data(), centre_rows.data() + static_cast<std::size_t>(labels[i]) * d, d);
+    }
+  });
+  return distance;
+}
+
+kmeans_update kmeans_update_centres(std::span<const wide_int> sums, const matrix_view& centres,
+                                    const Eigen::RowVectorXd& mean, const kmeans_sum_scale& scale,
+                                    const kmeans_far_points& far) {
+  constexpr std::string_view function = "kmeans_update_centres";
+  const auto k = static_cast<std::size_t>(centres.rows());
+  const auto d = static_cast<std::size_t>(centres.cols());
+  check::same_size(function, "sums", sums.size(), "k (d + 1)", k * (d + 1));
+  if (static_cast<std::size_t>(mean.size()) != d) {
+    check::fail(function, fmt::format("mean has {} values but centres {} columns", mean.size(), d));
+  }
+  const std::size_t moved = far.weights.size();
+  if (far.labels.size() != moved || static_cast<std::size_t>(far.rows.rows()) != moved ||
+      (moved > 0 && static_cast<std::size_t>(far.rows.cols()) != d)) {
+    check::fail(function, "far points: rows, weights and labels must describe the same points");
+  }
+  for (auto label : far.labels) {
+    if (label < 0 || static_cast<std::size_t>(label) >= k) {
+      check::fail(function, fmt::format("far point label {} must be in [0, {})", label, k));
+    }
+  }
+  const row_matrix old = centres;
+  const shifted_rows shift(old, mean);  // only its shift is used
+  return update_from_sums(std::vector<wide_int>(sums.begin(), sums.end()), old.data(), k, d,
+                          sum_scales(scale), shift, far);
+}
+
+double kmeans_inertia(const matrix_view& x, const Eigen::RowVectorXd& mean,
+                      const matrix_view& centres, std::span<const std::int32_t> labels,
+                      std::span<const double> sample_weight) {
+  constexpr std::string_view function = "kmeans_inertia";
+  const auto n = static_cast<std::size_t>(x.rows());
+  if (n == 0) return 0.0;
+  check_step_centres(function, x, mean, centres);
+  check_labels(function, labels, n, static_cast<std::size_t>(centres.rows()));
+  if (!sample_weight.empty()) {
+    check::same_size(function, "sample_weight", sample_weight.size(), "x rows", n);
+  }
+  const row_matrix centre_rows = centres;
+  return chunked_inertia(shifted_rows(x, mean), centre_rows.data(), labels, sample_weight);
 }
 
 }  // namespace crmkit::segment

@@ -1,16 +1,20 @@
 #include <crmkit/core/error.hpp>
 #include <crmkit/core/parallel.hpp>
 #include <crmkit/segment/kmeans.hpp>
+#include <crmkit/segment/kmeans_steps.hpp>
 #include <crmkit/segment/random.hpp>
 
 #include <doctest/doctest.h>
 
 #include <algorithm>
-#include <string>
 #include <bit>
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <numeric>
+#include <optional>
+#include <string>
+#include <utility>
 #include <vector>
 
 using crmkit::segment::kmeans_algorithm;
@@ -505,4 +509,126 @@ TEST_CASE("screened k-means without its float copy (values beyond float's safe r
   CHECK(crmkit::segment::automatic_kmeans_algorithm(32, 64) == kmeans_algorithm::screened);
   CHECK(crmkit::segment::automatic_kmeans_algorithm(33, 4) == kmeans_algorithm::hamerly);
   CHECK(crmkit::segment::automatic_kmeans_algorithm(8, 65) == kmeans_algorithm::hamerly);
+}
+
+namespace {
+
+/**
+ * The driver of crmkit/segment/kmeans_steps.hpp over row ranges of x split at `cuts`, with the
+ * partitions visited in reverse order (the exact sums must not care).
+ */
+crmkit::segment::kmeans_result fit_in_partitions(const row_matrix& x,
+                                                 const std::vector<Eigen::Index>& cuts,
+                                                 const kmeans_options& options,
+                                                 const std::optional<row_matrix>& initial = {}) {
+  namespace seg = crmkit::segment;
+  std::optional<seg::matrix_view> start;
+  if (initial) start.emplace(*initial);
+  const seg::kmeans_plan plan = seg::kmeans_plan_fit(x, start, options);
+  const seg::kmeans_sum_scale scale{plan.radius, plan.largest_weight};
+  std::vector<std::pair<Eigen::Index, Eigen::Index>> parts;
+  Eigen::Index begin = 0;
+  for (auto cut : cuts) parts.emplace_back(begin, cut - begin), begin = cut;
+  parts.emplace_back(begin, x.rows() - begin);
+  const auto k = options.n_clusters;
+  const auto d = static_cast<std::size_t>(x.cols());
+  std::vector<std::vector<std::int32_t>> labels(parts.size());
+  auto e_step = [&](const row_matrix& centres, std::size_t& changes) {
+    std::vector<crmkit::wide_int> sums(k * (d + 1), 0);
+    changes = 0;
+    for (std::size_t p = parts.size(); p-- > 0;) {
+      const row_matrix rows = x.middleRows(parts[p].first, parts[p].second);
+      auto partial = seg::kmeans_assign_partition(rows, plan.mean, centres, scale, {}, labels[p]);
+      for (std::size_t m = 0; m < sums.size(); ++m) sums[m] += partial.sums[m];
+      changes += partial.changes;
+      labels[p] = std::move(partial.labels);
+    }
+    return sums;
+  };
+  auto all_labels = [&] {
+    std::vector<std::int32_t> all;
+    for (const auto& part : labels) all.insert(all.end(), part.begin(), part.end());
+    return all;
+  };
+  REQUIRE(plan.starts.size() == 1);
+  row_matrix centres = plan.starts[0];
+  seg::kmeans_result result;
+  bool strict = false;
+  result.n_iter = options.max_iter;
+  for (std::size_t iteration = 0; iteration < options.max_iter; ++iteration) {
+    std::size_t changes = 0;
+    const auto sums = e_step(centres, changes);
+    seg::kmeans_far_points far;
+    std::size_t empty = 0;
+    for (std::size_t j = 0; j < k; ++j) empty += sums[j] == 0;
+    if (empty > 0) {  // the farthest rows over all partitions, ties to the lower row
+      const auto own = seg::kmeans_own_distances(x, plan.mean, centres, all_labels());
+      std::vector<std::size_t> order(own.size());
+      std::iota(order.begin(), order.end(), std::size_t{0});
+      std::stable_sort(order.begin(), order.end(),
+                       [&](std::size_t a, std::size_t b) { return own[a] > own[b]; });
+      if (own[order[0]] > 0) {
+        far.rows.resize(static_cast<Eigen::Index>(empty), x.cols());
+        const auto all = all_labels();
+        for (std::size_t e = 0; e < empty; ++e) {
+          far.rows.row(static_cast<Eigen::Index>(e)) = x.row(static_cast<Eigen::Index>(order[e]));
+          far.weights.push_back(1.0);
+          far.labels.push_back(all[order[e]]);
+        }
+      }
+    }
+    auto update = seg::kmeans_update_centres(sums, centres, plan.mean, scale, far);
+    centres = std::move(update.centres);
+    if (changes == 0 || update.shift_total <= plan.tolerance) {
+      strict = changes == 0;
+      result.converged = true;
+      result.n_iter = iteration + 1;
+      break;
+    }
+  }
+  if (!strict) {
+    std::size_t changes = 0;
+    e_step(centres, changes);
+  }
+  result.labels = all_labels();
+  result.inertia = seg::kmeans_inertia(x, plan.mean, centres, result.labels);
+  result.centers = centres.rowwise() + plan.mean;
+  return result;
+}
+
+}  // namespace
+
+TEST_CASE("k-means in steps over partitions equals the single-machine fit bit for bit") {
+  const row_matrix x = make_data(5000, 3, 6, 14);
+  for (std::size_t k : {3, 7}) {
+    for (std::uint64_t seed : {1u, 9u}) {
+      kmeans_options options;
+      options.n_clusters = k;
+      options.seed = seed;
+      const auto expected = crmkit::segment::kmeans(x, options);
+      CHECK(expected.n_iter > 2);
+      for (const auto& cuts :
+           std::vector<std::vector<Eigen::Index>>{{}, {1, 1, 2047, 2049}, {1000, 1000, 4999}}) {
+        const auto found = fit_in_partitions(x, cuts, options);
+        CHECK(found.labels == expected.labels);
+        CHECK(bit_identical(found.centers, expected.centers));
+        CHECK(std::bit_cast<std::uint64_t>(found.inertia) ==
+              std::bit_cast<std::uint64_t>(expected.inertia));
+        CHECK(found.n_iter == expected.n_iter);
+        CHECK(found.converged == expected.converged);
+      }
+    }
+  }
+  SUBCASE("with an empty cluster relocated to the farthest row") {
+    kmeans_options options;
+    options.n_clusters = 4;
+    row_matrix start = first_rows(x, 4);
+    start.row(2).setConstant(1e3);
+    const auto expected = crmkit::segment::kmeans(x, start, options);
+    const auto found = fit_in_partitions(x, {700, 3100}, options, start);
+    CHECK(found.labels == expected.labels);
+    CHECK(bit_identical(found.centers, expected.centers));
+    CHECK(found.inertia == expected.inertia);
+    CHECK(found.n_iter == expected.n_iter);
+  }
 }
