@@ -18,14 +18,6 @@ ID, DATE, AMOUNT = "customer_id", "date", "amount"
 
 
 @pytest.fixture(scope="module")
-def client():
-    client = cdask.local_client(n_workers=2, threads_per_worker=1)
-    yield client
-    client.close()
-    client.cluster.close()
-
-
-@pytest.fixture(scope="module")
 def log():
     transactions, _ = crmkit.simulate_transactions(n_customers=3000, seed=7)
     # Date order spreads every repeat customer over several partitions.

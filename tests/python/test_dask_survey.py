@@ -19,14 +19,6 @@ from crmkit.survey import SkippedRowsWarning  # noqa: E402
 
 
 @pytest.fixture(scope="module")
-def client():
-    client = cdask.local_client(n_workers=2, threads_per_worker=1)
-    yield client
-    client.close()
-    client.cluster.close()
-
-
-@pytest.fixture(scope="module")
 def answers():
     rng = np.random.default_rng(14)
     n = 900
@@ -152,7 +144,7 @@ def test_a_bad_row_names_the_partition_the_row_and_the_value(client, answers, co
     score_col = column if column != "weight" else "csat"
     options = dict(metric=metric, weights_col="weight", by="segment")
     with pytest.raises(ValueError, match=r"partition 3, row 25 \(index 700\): " + problem
-                       + r" \(2 of 225 rows of the partition are invalid\)"):
+                       + r".* \(2 of 225 rows of the partition are invalid\)"):
         cdask.survey_aggregate(frame, score_col, **options)
     # Skipped on request, as on one machine: the same cells, and the skipped rows counted.
     with warnings.catch_warnings():
