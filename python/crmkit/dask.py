@@ -23,8 +23,11 @@ Every step gives what the single-machine call gives on the same data:
   partition with the fitted parameters broadcast (``map_partitions``); global statistics, such as
   the RFM quantile scales, from merged histograms (:func:`rfm_scales`); value tiers
   (:func:`value_tiers`) from the merged histogram of distinct values.
-- **Survey NPS** (:func:`survey_nps`): answer counts per (group, period, category) added across
-  partitions; the driver summarises the merged counts with the single-machine C++ code.
+- **Survey aggregates** (:func:`survey_aggregate`, :func:`survey_nps`): NPS, CSAT and CES,
+  weighted or not, by group, period and rolling window. Each partition fills the survey area's
+  mergeable C++ accumulators per (group, period) (counts; exact sums of weights, squared weights
+  and weighted scores); a tree reduction merges them exactly and the driver summarises them with
+  the single-machine C++ code: the single-machine frame, bit for bit.
 - **k-means** (:func:`kmeans`): the driver fixes the centring, tolerance and initial centres from
   the gathered feature rows with the single-machine C++ code; every Lloyd iteration runs on the
   workers, which return exact (fixed-point) per-cluster sums, so labels, centres, inertia and the
@@ -49,7 +52,11 @@ import pandas as pd
 
 from . import _core
 from ._csv import _read_log
-from ._survey_input import choice as _choice, factorize as _factorize, seed_from as _seed_from
+from ._survey_input import NS_PER_DAY as _NS_PER_DAY, factorize as _factorize
+from ._survey_input import period_labels as _period_labels, scores_array as _scores_array
+from ._survey_input import seed_from as _seed_from, timestamps_array as _timestamps_array
+from ._survey_input import weights_array as _weights_array
+from ._survey_results import SkippedRowsWarning as _SkippedRowsWarning
 from ._segment_tiers import _tier_options, _tier_summary
 from ._segment_rfm import RFMScale, rfm_scores as _rfm_scores_frame
 from .clv import BetaGeoFitter, GammaGammaFitter
@@ -58,7 +65,7 @@ from .lifecycle import CohortRetention, StageMigration
 from .lifecycle import stage_migration as _stage_migration_frame
 from .lifecycle import cohort_retention as _cohort_retention_frame
 from .lifecycle import lifecycle_stages as _lifecycle_stages_frame
-from .survey import PERIODS as _PERIODS, _cells_frame, _check_confidence, _result_index
+from .survey import _aggregate_options, _cells_frame, _check_confidence, _result_index
 
 __all__ = [
     "local_client",
@@ -76,6 +83,7 @@ __all__ = [
     "lifecycle_stages",
     "cohort_retention",
     "stage_migration",
+    "survey_aggregate",
     "survey_nps",
     "value_tiers",
     "kmeans",
@@ -669,97 +677,133 @@ def stage_migration(log: dd.DataFrame, customer_id_col: Any, datetime_col: Any, 
 
 # --- survey aggregates ----------------------------------------------------------------------
 
-_NPS_CATEGORY = "_nps_category"
-_COUNT = "_count"
+
+def _survey_levels(answers: dd.DataFrame, by_columns: list) -> list[pd.Index]:
+    """Each grouping column's levels as the single-machine call finds them (crmkit.survey's
+    factorize of the whole column: a categorical's categories, else the sorted distinct values;
+    missing keys last), from the column's distinct values."""
+    distinct = dask.compute(*[answers[column].drop_duplicates() for column in by_columns])
+    return [_factorize(values)[1] for values in distinct]
 
 
-def _nps_tally_part(frame: pd.DataFrame, score_col: Any, keys: list, date_col: Any,
-                    period: Optional[str], partition_info: Optional[dict] = None) -> pd.DataFrame:
-    """The partition's answer counts per (grouping keys, period, NPS category)."""
-    number = None if partition_info is None else partition_info.get("number")
-    scores = frame[score_col].to_numpy(dtype=np.float64, na_value=np.nan)
-    bad = ~((scores >= 0) & (scores <= 10) & (scores == np.floor(scores)))
-    if bad.any():
-        row = int(np.flatnonzero(bad)[0])
-        raise ValueError(f"partition {number}, row {row} (index {frame.index[row]!r}): column "
-                         f"{score_col!r} = {scores[row]!r} is not an answer 0..10 "
-                         f"({int(bad.sum())} such rows in the partition)")
-    tally = frame[[key for key in keys if key != "period"]].copy()
-    if period is not None:
-        dates = frame[date_col]
-        if dates.isna().any():
-            row = int(np.flatnonzero(dates.isna().to_numpy())[0])
-            raise ValueError(f"partition {number}, row {row} (index {frame.index[row]!r}): column "
-                             f"{date_col!r} is NULL (NaT)")
-        if getattr(dates.dt, "tz", None) is not None:
-            dates = dates.dt.tz_localize(None)
-        tally["period"] = dates.dt.to_period(period)
-    tally[_NPS_CATEGORY] = np.where(scores >= 9, 2, np.where(scores >= 7, 1, 0)).astype(np.int8)
-    tally[_COUNT] = np.ones(len(frame), np.int64)
-    return _add_tallies(tally, keys=keys)
+def _survey_codes(column: pd.Series, levels: pd.Index) -> np.ndarray:
+    codes = levels.get_indexer(column).astype(np.int64)
+    missing = column.isna().to_numpy()
+    if missing.any():
+        codes[missing] = len(levels) - 1  # factorize puts the missing keys' group last
+    return codes
 
 
-def _add_tallies(*tallies: pd.DataFrame, keys: list) -> pd.DataFrame:
-    together = pd.concat(tallies, ignore_index=True) if len(tallies) > 1 else tallies[0]
-    return (together.groupby(keys + [_NPS_CATEGORY], dropna=False, observed=True, sort=True)
-            [_COUNT].sum().reset_index())
+def _survey_tally_part(frame: pd.DataFrame, spec: dict, partition: int) -> tuple:
+    """The partition's raw (group, period) accumulators, and its first bad row (or None)."""
+    scores = _scores_array(frame[spec["score_col"]], spec["score_col"])
+    weights = (None if spec["weights_col"] is None else
+               _weights_array(frame[spec["weights_col"]], len(frame), spec["weights_col"]))
+    codes = [_survey_codes(frame[column], levels)
+             for column, levels in zip(spec["by"], spec["levels"])]
+    sizes = [len(levels) for levels in spec["levels"]]
+    period = spec["period"]
+    stamps = None if period is None else _timestamps_array(frame[spec["date_col"]], spec["date_col"])
+    if spec["metric"] == "nps":
+        table = _core.survey.tally_nps(scores, weights, codes, sizes, stamps, _NS_PER_DAY, period)
+    else:
+        table = _core.survey.tally_rating(scores, weights, codes, sizes, stamps, _NS_PER_DAY,
+                                          period, *spec["scale"])
+    if table.bad_rows == 0:
+        return table, None
+    row = table.first_bad_row
+    where = (f"partition {partition}, row {row} (index {frame.index[row]!r}): "
+             f"{table.first_problem}")
+    if spec["on_bad_row"] == "error":
+        raise ValueError(f"answers: {where} ({table.bad_rows} of {table.rows} rows of the "
+                         "partition are invalid). Pass on_bad_row='skip' to leave invalid rows "
+                         "out.")
+    return table, where
+
+
+def _merge_survey_tallies(*parts: tuple) -> tuple:
+    found = [where for _, where in parts if where is not None]
+    return _core.survey.merge_cells([table for table, _ in parts]), (found[0] if found else None)
+
+
+def survey_aggregate(answers: dd.DataFrame, score_col: Any, metric: str = "nps", by: Any = None,
+                     period: Optional[str] = None, date_col: Any = None, weights_col: Any = None,
+                     window: int = 1, *, confidence: float = 0.95, method: str = "adjusted_wald",
+                     scale: Optional[tuple] = None, top_boxes: int = 2, version: str = "2.0",
+                     min_n: float = 30, n_boot: int = 2000, random_state: Any = None,
+                     on_bad_row: str = "error") -> pd.DataFrame:
+    """:func:`crmkit.survey.aggregate` of a partitioned table of answers: NPS, CSAT or CES of
+    every group × period (rolling windows of ``window`` periods), weighted or not, with the same
+    arguments and the same result.
+
+    Each partition accumulates its answers into the survey area's mergeable C++ accumulators,
+    one per (group, period) cell (``_core.survey.tally_nps`` / ``tally_rating``): answer counts,
+    and for weighted answers the exact sums of the weights, of the squared weights (Kish's
+    effective sample size) and, for CSAT/CES, of w·x and w·x² (crmkit/core/exact_sum.hpp). The
+    partitions' tables are merged by a tree reduction (``merge_cells``, aligning their period
+    ranges; exact: integer counts, exact sums), and the driver forms the rolling windows and
+    summarises every cell with the C++ code of the single-machine call
+    (``summarize_nps_cells`` / ``summarize_rating_cells``). So the frame, its index (every
+    level and period, empty cells included) and attrs equal the single-machine result bit for
+    bit, unweighted bootstrap intervals included for the same ``random_state``. A bootstrap
+    interval of weighted answers resamples the answers themselves, which the merged tables do
+    not keep: it raises ValueError (use ``method="adjusted_wald"`` or ``"wald"``).
+
+    Grouping columns other than categoricals with known categories cost one more pass over
+    those columns (their distinct values, so that every partition codes its groups alike).
+
+    An invalid row (an answer off the scale, not whole or NULL; a negative, NaN or out-of-range
+    weight; a NULL date under ``period``) raises ValueError naming the partition, the row, its
+    index label and the value; under ``on_bad_row="skip"`` invalid rows are left out with one
+    ``SkippedRowsWarning`` (their total and the first one) and counted in
+    ``attrs["crmkit.survey"]["skipped_rows"]``, as on one machine.
+    """
+    by_columns, resolved = _aggregate_options(metric, by, period, date_col, window, method, scale,
+                                              top_boxes, version, on_bad_row)
+    confidence = _check_confidence(confidence)
+    _require_columns(answers, [score_col, *by_columns, date_col if period else None, weights_col],
+                     "answers")
+    if metric == "nps" and method == "bootstrap" and weights_col is not None:
+        raise ValueError("method = 'bootstrap' with weights_col resamples the answers "
+                         "themselves, which a cluster does not gather; use 'adjusted_wald' or "
+                         "'wald'")
+    seed = _seed_from(random_state) if metric == "nps" and method == "bootstrap" else 0
+    spec = dict(metric=metric, score_col=score_col, weights_col=weights_col, by=by_columns,
+                levels=_survey_levels(answers, by_columns), period=period, date_col=date_col,
+                scale=resolved, on_bad_row=on_bad_row)
+    parts = [dask.delayed(_survey_tally_part)(part, spec, number)
+             for number, part in enumerate(answers.to_delayed())]
+    while len(parts) > 1:
+        parts = [dask.delayed(_merge_survey_tallies)(*parts[i:i + SPLIT_EVERY])
+                 for i in range(0, len(parts), SPLIT_EVERY)]
+    table, first_bad = parts[0].compute()
+    if table.rows == 0:
+        raise ValueError("answers: no rows")
+    if first_bad is not None:
+        import warnings
+
+        warnings.warn(f"{table.bad_rows} of {table.rows} rows are invalid; the first is in "
+                      f"{first_bad}; they were left out.", _SkippedRowsWarning, stacklevel=2)
+    if metric == "nps":
+        out, first_period_day = _core.survey.summarize_nps_cells(
+            table, int(window), confidence, method, n_boot, seed, min_n)
+    else:
+        out, first_period_day = _core.survey.summarize_rating_cells(table, int(window),
+                                                                    confidence, min_n)
+    periods = None if period is None else _period_labels(first_period_day, out["periods"], period)
+    return _cells_frame(out["columns"], _result_index(spec["levels"], periods), metric=metric,
+                        scale=resolved, version=version, period=period, window=int(window),
+                        confidence=confidence, method=method, weighted=weights_col is not None,
+                        skipped=table.bad_rows, min_n=min_n)
 
 
 def survey_nps(answers: dd.DataFrame, score_col: Any, by: Any = None, period: Optional[str] = None,
                date_col: Any = None, *, confidence: float = 0.95, method: str = "adjusted_wald",
                n_boot: int = 2000, random_state: Any = None, min_n: float = 30) -> pd.DataFrame:
-    """:func:`crmkit.survey.aggregate` (``metric="nps"``, unweighted, ``window=1``) of a
-    partitioned table of answers: each partition counts its answers per (group, period, NPS
-    category); the counts are added by a tree reduction and the driver computes every cell's
-    NPS, standard error and interval from the merged counts with the same C++ accumulator and
-    summary as the single-machine call (``_core.survey.summarize_nps_counts``), so the frame,
-    its index (every level and period, empty cells included) and attrs equal the single-machine
-    result bit for bit, bootstrap intervals included for the same ``random_state``.
-
-    An answer that is not an integer 0..10 (or NULL), or a NULL date under ``period``, raises
-    ValueError naming the partition, the row, its index label and the value.
-    """
-    _choice("method", method, ("adjusted_wald", "wald", "bootstrap"))
-    confidence = _check_confidence(confidence)
-    by_columns = [] if by is None else ([by] if isinstance(by, str) else list(by))
-    if period is not None:
-        _choice("period", period, _PERIODS)
-        if date_col is None:
-            raise ValueError(f"period = {period!r} needs date_col, the column of answer dates")
-    _require_columns(answers, [score_col, *by_columns, date_col if period else None], "answers")
-    if "period" in by_columns and period is not None:
-        raise ValueError("by: a grouping column named 'period' clashes with the period level")
-    keys = by_columns + (["period"] if period is not None else [])
-    parts = [dask.delayed(_nps_tally_part)(part, score_col, keys, date_col, period,
-                                           {"number": number})
-             for number, part in enumerate(answers.to_delayed())]
-    while len(parts) > 1:
-        parts = [dask.delayed(_add_tallies)(*parts[i:i + SPLIT_EVERY], keys=keys)
-                 for i in range(0, len(parts), SPLIT_EVERY)]
-    tally = parts[0].compute()
-    if len(tally) == 0:
-        raise ValueError("answers: no rows")
-    codes, level_sets = [], []
-    for column in by_columns:
-        column_codes, levels = _factorize(tally[column])
-        codes.append(np.asarray(column_codes, np.int64))
-        level_sets.append(levels)
-    if period is not None:
-        periods = pd.period_range(tally["period"].min(), tally["period"].max(), freq=period,
-                                  name="period")
-        codes.append(periods.get_indexer(pd.PeriodIndex(tally["period"])).astype(np.int64))
-        level_sets.append(periods)
-    shape = tuple(len(levels) for levels in level_sets)
-    cells = np.ravel_multi_index(codes, shape) if codes else np.zeros(len(tally), np.int64)
-    table = np.zeros((int(np.prod(shape)), 3), np.int64)
-    np.add.at(table, (cells, tally[_NPS_CATEGORY].to_numpy(np.int64)), tally[_COUNT].to_numpy())
-    seed = _seed_from(random_state) if method == "bootstrap" else 0
-    columns = _core.survey.summarize_nps_counts(table[:, 0], table[:, 1], table[:, 2],
-                                                confidence, method, n_boot, seed, min_n)
-    return _cells_frame(columns, _result_index(level_sets[:len(by_columns)],
-                                               level_sets[-1] if period is not None else None), metric="nps", scale=(0, 10, True, 2), version="2.0",
-                        period=period, window=1, confidence=confidence, method=method,
-                        weighted=False, skipped=0, min_n=min_n)
+    """Unweighted NPS by group and period: :func:`survey_aggregate` with ``metric="nps"``."""
+    return survey_aggregate(answers, score_col, "nps", by, period, date_col,
+                            confidence=confidence, method=method, n_boot=n_boot,
+                            random_state=random_state, min_n=min_n)
 
 
 # --- value tiers ----------------------------------------------------------------------------

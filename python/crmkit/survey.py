@@ -404,22 +404,11 @@ def aggregate(
         ``attrs["crmkit.survey"]`` records the metric, scale, period, window and confidence
         (used by `period_over_period`).
     """
-    choice("metric", metric, ("nps", "csat", "ces"))
-    choice("method", method, _METHODS)
-    choice("on_bad_row", on_bad_row, _ON_BAD)
-    if period is not None:
-        choice("period", period, PERIODS)
-        if date_col is None:
-            raise ValueError(f"period = {period!r} needs date_col, the column of answer dates")
-    if not isinstance(window, (int, np.integer)) or window < 1:
-        raise ValueError(f"window = {window!r} must be a positive integer")
-    if window > 1 and period is None:
-        raise ValueError(f"window = {window} needs a period")
-    by_columns = _as_list(by)
+    by_columns, resolved = _aggregate_options(metric, by, period, date_col, window, method, scale,
+                                              top_boxes, version, on_bad_row)
     for name in [score_col, *by_columns] + [c for c in (date_col, weights_col) if c is not None]:
         if name not in df.columns:
             raise ValueError(f"column {name!r} is not in the DataFrame")
-    resolved = _scale_of(metric, scale, top_boxes, version) if metric != "nps" else (0, 10, True, 2)
     factorized = [factorize(df[name]) for name in by_columns]
     out = _run(
         metric,
@@ -445,6 +434,26 @@ def aggregate(
     return _cells_frame(out["columns"], index, metric=metric, scale=resolved, version=version,
                         period=period, window=int(window), confidence=confidence, method=method,
                         weighted=weights_col is not None, skipped=skipped, min_n=min_n)
+
+
+def _aggregate_options(metric: str, by: Any, period: Optional[str], date_col: Optional[str],
+                       window: Any, method: str, scale: Optional[Tuple[int, int]], top_boxes: int,
+                       version: str, on_bad_row: str) -> Tuple[List[str], Tuple[int, int, bool, int]]:
+    """Checks `aggregate`'s options (also crmkit.dask's); returns the grouping columns and the
+    resolved (min, max, higher_is_better, favourable_boxes) scale."""
+    choice("metric", metric, ("nps", "csat", "ces"))
+    choice("method", method, _METHODS)
+    choice("on_bad_row", on_bad_row, _ON_BAD)
+    if period is not None:
+        choice("period", period, PERIODS)
+        if date_col is None:
+            raise ValueError(f"period = {period!r} needs date_col, the column of answer dates")
+    if not isinstance(window, (int, np.integer)) or window < 1:
+        raise ValueError(f"window = {window!r} must be a positive integer")
+    if window > 1 and period is None:
+        raise ValueError(f"window = {window} needs a period")
+    resolved = _scale_of(metric, scale, top_boxes, version) if metric != "nps" else (0, 10, True, 2)
+    return _as_list(by), resolved
 
 
 def _cells_frame(cell_columns: Dict[str, Any], index: pd.Index, *, metric: str, scale: Any,

@@ -2,8 +2,12 @@
 #include <crmkit/survey/names.hpp>
 
 #include <array>
+#include <cstring>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <type_traits>
+#include <variant>
 #include <vector>
 
 #include "bindings.hpp"
@@ -180,6 +184,217 @@ void register_aggregation(py::module_& module) {
       "version"_a, "(min, max, higher_is_better, favourable_boxes) of CES version '2.0' or '1.0'.");
 }
 
+using nps_table = survey::cell_table<survey::nps_accumulator>;
+using weighted_nps_table = survey::cell_table<survey::weighted_nps_accumulator>;
+using rating_table = survey::cell_table<survey::rating_accumulator>;
+using weighted_rating_table = survey::cell_table<survey::weighted_rating_accumulator>;
+
+/**
+ * A table of raw survey cells of any of the four accumulators, as Python holds it. Picklable, so
+ * Dask can move it between processes: the state is the accumulators' bytes (they are trivially
+ * copyable), so the driver and the workers must run the same crmkit build.
+ */
+struct any_cell_table {
+  std::variant<nps_table, weighted_nps_table, rating_table, weighted_rating_table> table;
+};
+
+template <class Cell>
+py::bytes cell_bytes(const Cell* cells, std::size_t count) {
+  static_assert(std::is_trivially_copyable_v<Cell>);
+  return {reinterpret_cast<const char*>(cells), count * sizeof(Cell)};
+}
+
+template <class Cell>
+std::vector<Cell> cells_from(const py::bytes& bytes, std::size_t count) {
+  const auto view = static_cast<std::string_view>(bytes);
+  if (view.size() != count * sizeof(Cell)) {
+    throw py::value_error("CellTable state: the cells' bytes do not match the table's size (a "
+                          "table pickled by another crmkit build?)");
+  }
+  std::vector<Cell> cells(count);
+  if (count > 0) std::memcpy(static_cast<void*>(cells.data()), view.data(), view.size());
+  return cells;
+}
+
+py::tuple table_state(const any_cell_table& any) {
+  return std::visit(
+      [&](const auto& table) {
+        const std::optional<int> period =
+            table.period ? std::optional<int>(static_cast<int>(*table.period)) : std::nullopt;
+        return py::make_tuple(any.table.index(), table.groups, table.periods, table.first_period,
+                              period, table.rows.rows, table.rows.bad, table.rows.first_bad,
+                              table.rows.first_problem, cell_bytes(&table.empty, 1),
+                              cell_bytes(table.cells.data(), table.cells.size()));
+      },
+      any.table);
+}
+
+template <class Table>
+Table table_from(const py::tuple& state) {
+  using cell = typename decltype(Table::cells)::value_type;
+  Table table;
+  table.groups = state[1].cast<std::size_t>();
+  table.periods = state[2].cast<std::size_t>();
+  table.first_period = state[3].cast<std::int64_t>();
+  const auto period = state[4].cast<std::optional<int>>();
+  if (period) table.period = static_cast<data::period_unit>(*period);
+  table.rows.rows = state[5].cast<std::size_t>();
+  table.rows.bad = state[6].cast<std::size_t>();
+  table.rows.first_bad = state[7].cast<std::size_t>();
+  table.rows.first_problem = state[8].cast<std::string>();
+  table.empty = cells_from<cell>(state[9].cast<py::bytes>(), 1).front();
+  table.cells = cells_from<cell>(state[10].cast<py::bytes>(), table.groups * table.periods);
+  return table;
+}
+
+any_cell_table table_of_state(const py::tuple& state) {
+  if (state.size() != 11) throw py::value_error("CellTable state: expected 11 fields");
+  switch (state[0].cast<std::size_t>()) {
+    case 0:
+      return {table_from<nps_table>(state)};
+    case 1:
+      return {table_from<weighted_nps_table>(state)};
+    case 2:
+      return {table_from<rating_table>(state)};
+    case 3:
+      return {table_from<weighted_rating_table>(state)};
+    default:
+      throw py::value_error("CellTable state: unknown kind");
+  }
+}
+
+/** The row report of a table, whatever its accumulator. */
+const survey::row_report& rows_of(const any_cell_table& any) {
+  return std::visit([](const auto& table) -> const survey::row_report& { return table.rows; },
+                    any.table);
+}
+
+void register_cell_tables(py::module_& module) {
+  py::class_<any_cell_table>(
+      module, "CellTable",
+      "Raw (group, period) survey accumulators of part of the answers (tally_nps,\n"
+      "tally_rating): merged exactly by merge_cells, summarized by summarize_nps_cells or\n"
+      "summarize_rating_cells as aggregate_nps / aggregate_rating summarize all the answers.")
+      .def_property_readonly("rows", [](const any_cell_table& t) { return rows_of(t).rows; })
+      .def_property_readonly("bad_rows", [](const any_cell_table& t) { return rows_of(t).bad; })
+      .def_property_readonly("first_bad_row",
+                             [](const any_cell_table& t) { return rows_of(t).first_bad; })
+      .def_property_readonly("first_problem",
+                             [](const any_cell_table& t) { return rows_of(t).first_problem; })
+      .def(py::pickle(&table_state, &table_of_state));
+
+  module.def(
+      "tally_nps",
+      [](const py::array& scores, const std::optional<double_array>& weights,
+         const std::vector<py::array>& codes, const std::vector<std::size_t>& levels,
+         const std::optional<int64_array>& timestamps, std::int64_t ticks_per_day,
+         const std::optional<std::string>& period) {
+        std::vector<py::array> keep;
+        const auto grouping =
+            make_grouping(codes, levels, timestamps, ticks_per_day, period, 1, keep);
+        const auto skip = data::bad_row_policy::skip;
+        return with_scores(scores, [&](auto view) {
+          if (weights) {
+            return any_cell_table{survey::tally_nps<true>(view, as_span(*weights), grouping, skip)};
+          }
+          return any_cell_table{survey::tally_nps<false>(view, {}, grouping, skip)};
+        });
+      },
+      "scores"_a, "weights"_a, "codes"_a, "levels"_a, "timestamps"_a, "ticks_per_day"_a, "period"_a,
+      "The raw NPS cells of part of the answers, bad rows skipped and reported in the table's\n"
+      "rows, bad_rows, first_bad_row, first_problem (crmkit::survey::tally_nps); arguments as\n"
+      "aggregate_nps.");
+
+  module.def(
+      "tally_rating",
+      [](const py::array& scores, const std::optional<double_array>& weights,
+         const std::vector<py::array>& codes, const std::vector<std::size_t>& levels,
+         const std::optional<int64_array>& timestamps, std::int64_t ticks_per_day,
+         const std::optional<std::string>& period, std::int64_t scale_min, std::int64_t scale_max,
+         bool higher_is_better, std::int64_t favourable_boxes) {
+        std::vector<py::array> keep;
+        const auto grouping =
+            make_grouping(codes, levels, timestamps, ticks_per_day, period, 1, keep);
+        const survey::rating_scale scale{scale_min, scale_max, higher_is_better, favourable_boxes};
+        const auto skip = data::bad_row_policy::skip;
+        return with_scores(scores, [&](auto view) {
+          if (weights) {
+            return any_cell_table{
+                survey::tally_rating<true>(view, as_span(*weights), grouping, scale, skip)};
+          }
+          return any_cell_table{survey::tally_rating<false>(view, {}, grouping, scale, skip)};
+        });
+      },
+      "scores"_a, "weights"_a, "codes"_a, "levels"_a, "timestamps"_a, "ticks_per_day"_a, "period"_a,
+      "scale_min"_a, "scale_max"_a, "higher_is_better"_a, "favourable_boxes"_a,
+      "The raw CSAT/CES cells of part of the answers (crmkit::survey::tally_rating); as\n"
+      "tally_nps.");
+
+  module.def(
+      "merge_cells",
+      [](const py::sequence& given) {
+        std::vector<const any_cell_table*> tables;
+        for (const auto& item : given) tables.push_back(&item.cast<const any_cell_table&>());
+        if (tables.empty()) throw py::value_error("merge_cells: no tables");
+        any_cell_table merged = *tables.front();
+        for (std::size_t i = 1; i < tables.size(); ++i) {
+          if (tables[i]->table.index() != merged.table.index()) {
+            throw py::value_error("merge_cells: the tables hold different accumulators (NPS and "
+                                  "rating, or weighted and unweighted)");
+          }
+          std::visit(
+              [&](auto& into) {
+                survey::merge_cells(into, std::get<std::decay_t<decltype(into)>>(tables[i]->table));
+              },
+              merged.table);
+        }
+        return merged;
+      },
+      "tables"_a,
+      "A new table holding the answers of all the tables, merged exactly\n"
+      "(crmkit::survey::merge_cells).");
+
+  module.def(
+      "summarize_nps_cells",
+      [](const any_cell_table& any, std::size_t window, double confidence,
+         const std::string& method, std::size_t n_boot, std::uint64_t seed, double min_n) {
+        const auto options = nps_options_of(confidence, method, n_boot, seed, min_n);
+        auto summarize = [&](const auto& table) -> survey::grouped_results<survey::nps_result> {
+          const py::gil_scoped_release release;
+          return survey::summarize_cells(table, window, options);
+        };
+        if (const auto* table = std::get_if<nps_table>(&any.table)) {
+          return layout(summarize(*table), table->period);
+        }
+        if (const auto* table = std::get_if<weighted_nps_table>(&any.table)) {
+          return layout(summarize(*table), table->period);
+        }
+        throw py::value_error("summarize_nps_cells: the table holds rating cells");
+      },
+      "table"_a, "window"_a, "confidence"_a, "method"_a, "n_boot"_a, "seed"_a, "min_n"_a,
+      "NPS of a table's cells over rolling windows, as aggregate_nps gives them\n"
+      "(crmkit::survey::summarize_cells). Returns as aggregate_nps.");
+
+  module.def(
+      "summarize_rating_cells",
+      [](const any_cell_table& any, std::size_t window, double confidence, double min_n) {
+        const survey::interval_options options{confidence, min_n};
+        auto summarize = [&](const auto& table) -> survey::grouped_results<survey::rating_result> {
+          const py::gil_scoped_release release;
+          return survey::summarize_cells(table, window, options);
+        };
+        if (const auto* table = std::get_if<rating_table>(&any.table)) {
+          return layout(summarize(*table), table->period);
+        }
+        if (const auto* table = std::get_if<weighted_rating_table>(&any.table)) {
+          return layout(summarize(*table), table->period);
+        }
+        throw py::value_error("summarize_rating_cells: the table holds NPS cells");
+      },
+      "table"_a, "window"_a, "confidence"_a, "min_n"_a,
+      "CSAT/CES of a table's cells over rolling windows, as aggregate_rating gives them.");
+}
+
 void register_change(py::module_& module) {
   module.def(
       "compare_nps",
@@ -289,6 +504,7 @@ void register_survey(py::module_& module) {
                                      "proportion_period_over_period"});
   record_schema<survey::driver_result>(module, "DriverResult", {"driver_importance"});
   register_aggregation(module);
+  register_cell_tables(module);
   register_change(module);
   register_drivers(module);
 }

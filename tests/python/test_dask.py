@@ -18,14 +18,6 @@ ID, DATE, AMOUNT = "customer_id", "date", "amount"
 
 
 @pytest.fixture(scope="module")
-def client():
-    client = cdask.local_client(n_workers=2, threads_per_worker=1)
-    yield client
-    client.close()
-    client.cluster.close()
-
-
-@pytest.fixture(scope="module")
 def log():
     transactions, _ = crmkit.simulate_transactions(n_customers=3000, seed=7)
     # Date order spreads every repeat customer over several partitions.
@@ -320,54 +312,7 @@ def test_thread_workers_have_no_memory_limit():
         threads.cluster.close()
 
 
-# --- survey aggregates ------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def answers():
-    rng = np.random.default_rng(14)
-    n = 900
-    # "enterprise" is a category nobody answered in: both paths must report it as an empty group.
-    segment = pd.Categorical(rng.choice(["new", "loyal", "lapsed"], n),
-                             categories=["enterprise", "lapsed", "loyal", "new"])
-    return pd.DataFrame({
-        "score": rng.integers(0, 11, n),
-        "segment": segment,
-        # Missing channels form a group of their own (last) on both paths.
-        "channel": rng.choice(np.array(["mail", "web", None], dtype=object), n, p=[0.5, 0.45, 0.05]),
-        "date": pd.Timestamp("2024-01-03") + pd.to_timedelta(rng.integers(0, 120, n), unit="D"),
-    })
-
-
-@pytest.mark.parametrize("by, period", [(None, None), ("segment", None), (["segment", "channel"], "M"),
-                                        ("channel", "W")])
-def test_survey_nps_equals_the_single_machine_aggregate(client, answers, by, period):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # small-cell warnings, the same on both paths
-        expected = crmkit.survey.aggregate(answers, "score", by=by, period=period, date_col="date")
-        got = cdask.survey_nps(dd.from_pandas(answers, npartitions=5, sort=False), "score", by=by,
-                               period=period, date_col="date")
-    assert expected["n"].sum() == len(answers)
-    pd.testing.assert_frame_equal(got, expected, check_exact=True)
-    assert got.attrs == expected.attrs
-
-
-def test_survey_nps_bootstrap_interval_equals_the_single_machine_one(client, answers):
-    options = dict(by="channel", method="bootstrap", n_boot=200, random_state=3)
-    expected = crmkit.survey.aggregate(answers, "score", **options)
-    got = cdask.survey_nps(dd.from_pandas(answers, npartitions=4, sort=False), "score", **options)
-    assert np.isfinite(got["lower"]).all()
-    pd.testing.assert_frame_equal(got, expected, check_exact=True)
-
-
-def test_survey_nps_names_the_partition_row_and_value_of_a_bad_answer(client, answers):
-    bad = answers.copy()
-    bad.loc[700, "score"] = 11  # partition 3 of 4 (rows 675..899), its row 25
-    frame = dd.from_pandas(bad, npartitions=4, sort=False)
-    with pytest.raises(ValueError, match=r"partition 3, row 25 \(index 700\): column 'score' = 11\.0"):
-        cdask.survey_nps(frame, "score", by="segment")
-    with pytest.raises(ValueError, match="answers: no column 'region'"):
-        cdask.survey_nps(frame, "score", by="region")
+# --- survey aggregates: tests/python/test_dask_survey.py ---------------------------------------
 
 
 def test_summarize_nps_counts_rejects_a_negative_count():

@@ -51,14 +51,6 @@ def engine(server, log):
     engine.dispose()
 
 
-@pytest.fixture(scope="module")
-def client():
-    client = cdask.local_client(n_workers=2, threads_per_worker=1)
-    yield client
-    client.close()
-    client.cluster.close()
-
-
 def test_a_table_reads_as_the_log_that_was_written(engine, log):
     found = csql.read_transactions_sql("orders", engine, ID, DATE, AMOUNT)
     pd.testing.assert_frame_equal(found, log[[ID, DATE, AMOUNT]], check_exact=True)

@@ -126,6 +126,77 @@ constexpr auto description(std::type_identity<grouped_results<Result>>) {
                         "what was wrong with it")};
 }
 
+/**
+ * The mergeable state of an aggregation, before rolling windows and summaries: one accumulator per
+ * raw (group, period) cell, cell (g, t) at `cells[g * periods + t]`, t = 0 being period
+ * `first_period` of `period` (`periods` = 1 and `first_period` = 0 without a period; `periods` = 0
+ * when no row has a date). Tables of disjoint answers grouped by the same codes and levels merge
+ * exactly with `merge_cells` (the accumulators' `+=`), so the summaries of a merged table equal
+ * those of one pass over all the answers, bit for bit (`aggregate_nps` is `tally_nps` then
+ * `summarize_cells`).
+ */
+template <class Cell>
+struct cell_table {
+  std::size_t groups = 1;
+  std::size_t periods = 1;
+  std::int64_t first_period = 0;
+  std::optional<data::period_unit> period;
+  Cell empty{};  ///< an accumulator without answers (it carries a rating cell's scale)
+  std::vector<Cell> cells;
+  row_report rows;  ///< `first_bad` indexes the rows of the first table merged that had bad rows
+};
+
+/**
+ * Adds the answers of `other` to `into`: cell by cell after aligning both on the union of their
+ * period ranges (a table without dates adds only its row report).
+ * @throw invalid_input when the tables differ in groups, period unit or empty accumulator (scale).
+ */
+template <class Cell>
+void merge_cells(cell_table<Cell>& into, const cell_table<Cell>& other) {
+  constexpr const char* function = "merge_cells";
+  if (into.groups != other.groups || into.period != other.period || !(into.empty == other.empty)) {
+    check::fail(function, fmt::format("the tables differ in their grouping ({} and {} groups), "
+                                      "period or scale",
+                                      into.groups, other.groups));
+  }
+  if (into.rows.bad == 0 && other.rows.bad > 0) {
+    into.rows.first_bad = other.rows.first_bad;
+    into.rows.first_problem = other.rows.first_problem;
+  }
+  into.rows.rows += other.rows.rows;
+  into.rows.bad += other.rows.bad;
+  if (other.periods == 0) return;
+  if (into.periods == 0) {
+    const row_report rows = into.rows;
+    into = other;
+    into.rows = rows;
+    return;
+  }
+  const std::int64_t first = std::min(into.first_period, other.first_period);
+  const std::int64_t last =
+      std::max(into.first_period + static_cast<std::int64_t>(into.periods),
+               other.first_period + static_cast<std::int64_t>(other.periods));
+  const auto periods = static_cast<std::size_t>(last - first);
+  if (first != into.first_period || periods != into.periods) {
+    std::vector<Cell> cells(into.groups * periods, into.empty);
+    const auto shift = static_cast<std::size_t>(into.first_period - first);
+    for (std::size_t g = 0; g < into.groups; ++g) {
+      for (std::size_t t = 0; t < into.periods; ++t) {
+        cells[g * periods + shift + t] = into.cells[g * into.periods + t];
+      }
+    }
+    into.cells = std::move(cells);
+    into.first_period = first;
+    into.periods = periods;
+  }
+  const auto shift = static_cast<std::size_t>(other.first_period - first);
+  for (std::size_t g = 0; g < other.groups; ++g) {
+    for (std::size_t t = 0; t < other.periods; ++t) {
+      into.cells[g * periods + shift + t] += other.cells[g * other.periods + t];
+    }
+  }
+}
+
 namespace detail {
 
 inline constexpr std::int64_t missing_timestamp = std::numeric_limits<std::int64_t>::min();
@@ -445,40 +516,66 @@ rows_by_cell sort_rows_by_cell(const row_locator<Score>& locator, std::size_t ro
   return sorted;
 }
 
-/**
- * The shared skeleton of the aggregations: validate and locate rows, accumulate raw cells,
- * report or raise bad rows, form rolling windows, then `summarize_cell(cell, index, raw_first)`
- * for each output cell in parallel (raw_first = the first raw cell of its window).
- */
-template <class Result, class Cell, class Score, class Summarize>
-grouped_results<Result> aggregate_cells(const char* function, const row_locator<Score>& locator,
-                                        std::size_t rows, const Cell& empty,
-                                        const response_grouping& grouping,
-                                        data::bad_row_policy policy, Summarize&& summarize_cell) {
+/** One weight per answer for a weighted tally, none for an unweighted one. */
+inline void check_tally_weights(const char* function, bool weighted, std::size_t answers,
+                                std::size_t weights) {
+  if (weighted) {
+    check::same_size(function, "scores", answers, "weights", weights);
+  } else if (weights != 0) {
+    check::fail(function, "weights are given but the tally is unweighted");
+  }
+}
+
+/** Validates and locates the rows and accumulates the raw cells; reports or raises bad rows. */
+template <class Cell, class Score>
+cell_table<Cell> tally_cells(const char* function, const row_locator<Score>& locator,
+                             std::size_t rows, const Cell& empty,
+                             const response_grouping& grouping, data::bad_row_policy policy) {
   problem_tally problems;
-  const std::vector<Cell> raw = accumulate_cells(locator, rows, empty, problems);
-  grouped_results<Result> out;
-  out.rows.rows = rows;
-  out.rows.bad = problems.count;
+  cell_table<Cell> table;
+  table.cells = accumulate_cells(locator, rows, empty, problems);
+  table.groups = locator.groups();
+  table.periods = locator.periods();
+  table.first_period = locator.first_period();
+  table.period = grouping.period;
+  table.empty = empty;
+  table.rows.rows = rows;
+  table.rows.bad = problems.count;
   if (problems.count > 0) {
-    out.rows.first_bad = problems.first;
-    out.rows.first_problem = locator.describe(problems.first);
+    table.rows.first_bad = problems.first;
+    table.rows.first_problem = locator.describe(problems.first);
     if (policy == data::bad_row_policy::error) {
       check::fail(function,
                   fmt::format("{} of {} rows are invalid; the first is row {}: {} "
                               "(skip invalid rows on request to leave them out)",
-                              problems.count, rows, problems.first, out.rows.first_problem));
+                              problems.count, rows, problems.first, table.rows.first_problem));
     }
   }
-  const std::size_t periods = locator.periods();
-  if (grouping.window > 1 && periods > 0 && grouping.window > periods) {
-    check::fail(function, fmt::format("window = {} is longer than the {} periods the dates span",
-                                      grouping.window, periods));
+  return table;
+}
+
+/**
+ * Forms the rolling windows of a table's raw cells, then `summarize_cell(cell, index, raw_first)`
+ * for each output cell in parallel (raw_first = the first raw cell of its window).
+ */
+template <class Result, class Cell, class Summarize>
+grouped_results<Result> summarize_table(const char* function, const cell_table<Cell>& table,
+                                        std::size_t window, Summarize&& summarize_cell) {
+  if (window == 0) check::fail(function, "window = 0 must be at least 1");
+  if (window > 1 && !table.period) {
+    check::fail(function, fmt::format("window = {} needs a period", window));
   }
-  out.groups = locator.groups();
-  out.periods = periods == 0 ? 0 : periods - grouping.window + 1;
-  out.first_period = locator.first_period() + static_cast<std::int64_t>(grouping.window) - 1;
-  const std::vector<Cell> cells = window_cells(raw, out.groups, periods, grouping.window);
+  const std::size_t periods = table.periods;
+  if (window > 1 && periods > 0 && window > periods) {
+    check::fail(function, fmt::format("window = {} is longer than the {} periods the dates span",
+                                      window, periods));
+  }
+  grouped_results<Result> out;
+  out.rows = table.rows;
+  out.groups = table.groups;
+  out.periods = periods == 0 ? 0 : periods - window + 1;
+  out.first_period = table.first_period + static_cast<std::int64_t>(window) - 1;
+  const std::vector<Cell> cells = window_cells(table.cells, out.groups, periods, window);
   out.cells.resize(cells.size());
   parallel_for(
       cells.size(),
@@ -490,6 +587,20 @@ grouped_results<Result> aggregate_cells(const char* function, const row_locator<
       },
       16);
   return out;
+}
+
+/**
+ * The shared skeleton of the aggregations: `tally_cells`, then `summarize_table` over the
+ * grouping's window.
+ */
+template <class Result, class Cell, class Score, class Summarize>
+grouped_results<Result> aggregate_cells(const char* function, const row_locator<Score>& locator,
+                                        std::size_t rows, const Cell& empty,
+                                        const response_grouping& grouping,
+                                        data::bad_row_policy policy, Summarize&& summarize_cell) {
+  return summarize_table<Result>(function,
+                                 tally_cells(function, locator, rows, empty, grouping, policy),
+                                 grouping.window, std::forward<Summarize>(summarize_cell));
 }
 
 template <bool Weighted, class Score>
@@ -603,6 +714,96 @@ template <class Score>
       },
       16);
   return results;
+}
+
+/**
+ * The mergeable first half of `aggregate_nps`: the raw (group, period) NPS accumulators of a
+ * table of answers, weighted when `Weighted` (then `weights` holds one weight per answer; else it
+ * must be empty). Tables of disjoint parts of the answers, tallied with the same grouping codes
+ * and levels (on other machines, say), merge exactly with `merge_cells`; `summarize_cells` then
+ * gives what `aggregate_nps` gives all the answers, bit for bit. `grouping.window` is ignored
+ * (it is `summarize_cells`' argument).
+ * @throw invalid_input for mismatched sizes, an invalid grouping, or (under
+ * `data::bad_row_policy::error`) invalid rows.
+ */
+template <bool Weighted, class Score>
+[[nodiscard]] cell_table<basic_nps_accumulator<Weighted>> tally_nps(
+    std::span<const Score> scores, std::span<const double> weights,
+    const response_grouping& grouping,
+    data::bad_row_policy policy = data::bad_row_policy::error) {
+  constexpr const char* function = "tally_nps";
+  detail::check_tally_weights(function, Weighted, scores.size(), weights.size());
+  response_grouping raw = grouping;
+  raw.window = 1;
+  const detail::row_locator<Score> locator(function, scores, weights, raw, rating_scale{0, 10});
+  return detail::tally_cells(function, locator, scores.size(), basic_nps_accumulator<Weighted>{},
+                             raw, policy);
+}
+
+/**
+ * The NPS results of a table's cells over rolling windows of `window` periods, as
+ * `aggregate_nps` gives them (bootstrap stream = output cell index, as there).
+ * @throw invalid_input for invalid options, a window longer than the periods, or a bootstrap of
+ * weighted answers (that resamples the answers themselves, which a table does not keep).
+ */
+template <bool Weighted>
+[[nodiscard]] grouped_results<nps_result> summarize_cells(
+    const cell_table<basic_nps_accumulator<Weighted>>& table, std::size_t window,
+    const nps_options& options) {
+  constexpr const char* function = "summarize_cells";
+  detail::check_confidence(function, options.confidence);
+  detail::check_small_sample_below(function, options.small_sample_below);
+  if (options.method == nps_interval_method::bootstrap) {
+    if (Weighted) {
+      check::fail(function,
+                  "a bootstrap interval of weighted answers resamples the answers themselves, "
+                  "which merged cell tables do not keep; use method adjusted_wald or wald");
+    }
+    detail::check_resamples(function, options.resamples);
+  }
+  return detail::summarize_table<nps_result>(
+      function, table, window,
+      [&](const basic_nps_accumulator<Weighted>& cell, std::size_t index, std::size_t) {
+        return summarize(cell, options, index);
+      });
+}
+
+/**
+ * The mergeable first half of `aggregate_rating` on `scale`; see `tally_nps`.
+ * @throw invalid_input as `tally_nps`, and for an invalid scale.
+ */
+template <bool Weighted, class Score>
+[[nodiscard]] cell_table<basic_rating_accumulator<Weighted>> tally_rating(
+    std::span<const Score> scores, std::span<const double> weights,
+    const response_grouping& grouping, const rating_scale& scale,
+    data::bad_row_policy policy = data::bad_row_policy::error) {
+  constexpr const char* function = "tally_rating";
+  detail::check_tally_weights(function, Weighted, scores.size(), weights.size());
+  check_scale(function, scale);
+  response_grouping raw = grouping;
+  raw.window = 1;
+  const detail::row_locator<Score> locator(function, scores, weights, raw, scale);
+  return detail::tally_cells(function, locator, scores.size(),
+                             basic_rating_accumulator<Weighted>(scale), raw, policy);
+}
+
+/**
+ * The CSAT/CES results of a table's cells over rolling windows of `window` periods, as
+ * `aggregate_rating` gives them.
+ * @throw invalid_input for invalid options or a window longer than the periods.
+ */
+template <bool Weighted>
+[[nodiscard]] grouped_results<rating_result> summarize_cells(
+    const cell_table<basic_rating_accumulator<Weighted>>& table, std::size_t window,
+    const interval_options& options) {
+  constexpr const char* function = "summarize_cells";
+  detail::check_confidence(function, options.confidence);
+  detail::check_small_sample_below(function, options.small_sample_below);
+  return detail::summarize_table<rating_result>(
+      function, table, window,
+      [&](const basic_rating_accumulator<Weighted>& cell, std::size_t, std::size_t) {
+        return summarize(cell, options);
+      });
 }
 
 /**

@@ -207,6 +207,86 @@ TEST_CASE("cells from merged answer counts equal the aggregated cells, bootstrap
                   crmkit::invalid_input);
 }
 
+TEST_CASE("tables tallied from parts with other period ranges merge into the aggregated cells") {
+  const table t = random_table(6'000, 9);
+  // Parts by month, merged in this order: February and April, January, no answers, March; so
+  // the merged period range grows at its start, a table without dates is merged, and March
+  // fills a gap.
+  const std::int64_t january = 54 * 12;
+  std::array<table, 4> parts;
+  for (std::size_t i = 0; i < t.scores.size(); ++i) {
+    const std::int64_t month = month_of(t.stamps[i]) - january;
+    table& part = parts[month == 0 ? 1 : (month == 2 ? 3 : 0)];
+    part.scores.push_back(t.scores[i]);
+    part.weights.push_back(t.weights[i]);
+    part.segment.push_back(t.segment[i]);
+    part.channel.push_back(t.channel[i]);
+    part.stamps.push_back(t.stamps[i]);
+  }
+  REQUIRE(!parts[3].scores.empty());
+  const survey::rating_scale scale = survey::csat_scale();
+  std::vector<double> ratings = t.scores;
+  for (auto& score : ratings) score = 1 + std::fmod(score, 5);
+  const auto rating_of = [](const table& part) {
+    std::vector<double> out = part.scores;
+    for (auto& score : out) score = 1 + std::fmod(score, 5);
+    return out;
+  };
+  auto nps = survey::tally_nps<true>(std::span<const double>(parts[0].scores),
+                                     std::span<const double>(parts[0].weights),
+                                     by_segment_channel_month(parts[0]));
+  std::array<std::vector<double>, 4> part_ratings;
+  for (std::size_t k = 0; k < parts.size(); ++k) part_ratings[k] = rating_of(parts[k]);
+  auto rating = survey::tally_rating<true>(std::span<const double>(part_ratings[0]),
+                                           std::span<const double>(parts[0].weights),
+                                           by_segment_channel_month(parts[0]), scale);
+  for (std::size_t k = 1; k < parts.size(); ++k) {
+    survey::merge_cells(nps, survey::tally_nps<true>(std::span<const double>(parts[k].scores),
+                                                     std::span<const double>(parts[k].weights),
+                                                     by_segment_channel_month(parts[k])));
+    survey::merge_cells(rating,
+                        survey::tally_rating<true>(std::span<const double>(part_ratings[k]),
+                                                   std::span<const double>(parts[k].weights),
+                                                   by_segment_channel_month(parts[k]), scale));
+  }
+  CHECK(nps.rows.rows == t.scores.size());
+  survey::response_grouping rolling = by_segment_channel_month(t);
+  rolling.window = 2;
+  const auto whole_nps = survey::aggregate_nps(std::span<const double>(t.scores),
+                                               std::span<const double>(t.weights), rolling);
+  const auto merged_nps = survey::summarize_cells(nps, 2, survey::nps_options{});
+  REQUIRE(merged_nps.cells.size() == whole_nps.cells.size());
+  CHECK(merged_nps.first_period == whole_nps.first_period);
+  for (std::size_t cell = 0; cell < whole_nps.cells.size(); ++cell) {
+    CHECK(merged_nps.cells[cell].n == whole_nps.cells[cell].n);
+    CHECK(same_bits(merged_nps.cells[cell].n_effective, whole_nps.cells[cell].n_effective));
+    CHECK(same_bits(merged_nps.cells[cell].score, whole_nps.cells[cell].score));
+    CHECK(same_bits(merged_nps.cells[cell].ci.lower, whole_nps.cells[cell].ci.lower));
+  }
+  const auto whole_rating =
+      survey::aggregate_rating(std::span<const double>(ratings),
+                               std::span<const double>(t.weights), by_segment_channel_month(t),
+                               scale);
+  const auto merged_rating = survey::summarize_cells(rating, 1, survey::interval_options{});
+  REQUIRE(merged_rating.cells.size() == whole_rating.cells.size());
+  for (std::size_t cell = 0; cell < whole_rating.cells.size(); ++cell) {
+    const auto& a = merged_rating.cells[cell];
+    const auto& b = whole_rating.cells[cell];
+    CHECK(same_bits(a.mean.mean, b.mean.mean));
+    CHECK(same_bits(a.mean.ci.upper, b.mean.ci.upper));
+    CHECK(same_bits(a.favourable.share, b.favourable.share));
+    CHECK(same_bits(a.favourable.ci.lower, b.favourable.ci.lower));
+  }
+  survey::nps_options bootstrap;
+  bootstrap.method = survey::nps_interval_method::bootstrap;
+  CHECK_THROWS_WITH_AS((void)survey::summarize_cells(nps, 1, bootstrap),
+                       doctest::Contains("resamples the answers themselves"),
+                       crmkit::invalid_input);
+  auto other = survey::tally_nps<true>(std::span<const double>(parts[0].scores),
+                                       std::span<const double>(parts[0].weights), {});
+  CHECK_THROWS_AS(survey::merge_cells(nps, other), crmkit::invalid_input);
+}
+
 TEST_CASE("bad rows raise with their count and the first one, or are skipped and reported") {
   std::vector<double> scores{10, 11, 4.5, std::nan(""), 3, -1};
   std::vector<double> weights{1, 1, 1, 1, -2, 1};
