@@ -281,8 +281,9 @@ std::optional<summary_columns> summarize_runs(std::span<const int64_t> customer,
       start = stop;
     }
   });
-  for (const size_t rows : after_end) out.rows_used += rows;
-  out.rows_used = n - out.rows_used;
+  size_t rows_after_end = 0;
+  for (const size_t rows : after_end) rows_after_end += rows;
+  out.rows_used = n - rows_after_end;
   if (!every_row_in_window) {
     out.customers_after_end = runs - static_cast<size_t>(std::count(keep.begin(), keep.end(), 1U));
     if (out.customers_after_end != 0) {
