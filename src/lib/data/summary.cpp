@@ -14,7 +14,7 @@
 #include "crmkit/core/limits.hpp"
 #include "crmkit/core/parallel.hpp"
 #include "huge_pages.hpp"
-#include "slots.hpp"
+#include "relative_period.hpp"
 
 namespace crmkit::data {
 namespace {
