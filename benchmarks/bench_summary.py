@@ -11,6 +11,7 @@ thread and split over two). It then measures crmkit's peak resident memory in a 
 that holds only the input columns.
 
 Usage: /usr/bin/python3 benchmarks/bench_summary.py [--customers 900000] [--repeats 3]
+[--order time|customer|shuffled]
 (with crmkit importable: pip-installed, or PYTHONPATH=<build>/python).
 """
 
@@ -35,12 +36,19 @@ from benchkit import Timing, print_environment, row, write_rows
 COLUMNS = ["customer_id", "date", "amount"]
 
 
-def make_log(customers: int, seed: int) -> pd.DataFrame:
-    """About 11 rows per customer over two years (BG/NBD + Gamma-Gamma), sorted by date."""
+def make_log(customers: int, seed: int, row_order: str = "time") -> pd.DataFrame:
+    """About 11 rows per customer over two years (BG/NBD + Gamma-Gamma), in `row_order`: "time"
+    (by date, as a log is written; the default), "customer" (by customer, then date, as a
+    customer-sorted export) or "shuffled" (no order)."""
     log, _ = crmkit.simulate_transactions(
         customers, r=1.0, alpha=3.0, a=0.8, b=6.0, freq="W", acquisition_periods=52, horizon=104, seed=seed
     )
-    order = np.argsort(log["date"].to_numpy(), kind="stable")
+    if row_order == "time":
+        order = np.argsort(log["date"].to_numpy(), kind="stable")
+    elif row_order == "customer":
+        order = np.lexsort((log["date"].to_numpy(), log["customer_id"].to_numpy()))
+    else:
+        order = np.random.default_rng(seed).permutation(len(log))
     return pd.DataFrame({column: log[column].to_numpy()[order] for column in COLUMNS})
 
 
@@ -154,6 +162,8 @@ def main() -> None:
     parser.add_argument("--customers", type=int, default=900_000)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--order", choices=["time", "customer", "shuffled"], default="time",
+                        help="row order of the log (default: by date, as logs are written)")
     parser.add_argument("--memory-child", help=argparse.SUPPRESS)
     parser.add_argument("--quick", action="store_true", help="smoke run: 20,000 customers, one repeat")
     parser.add_argument("--json", help="append result rows (JSON lines) to this file")
@@ -165,8 +175,8 @@ def main() -> None:
         arguments.customers, arguments.repeats = 20_000, 1
     env = print_environment()
 
-    log = make_log(arguments.customers, arguments.seed)
-    print(f"log: {len(log):,} rows, {log['customer_id'].nunique():,} customers, "
+    log = make_log(arguments.customers, arguments.seed, arguments.order)
+    print(f"log: {len(log):,} rows in {arguments.order} order, {log['customer_id'].nunique():,} customers, "
           f"{log['date'].min():%Y-%m-%d} to {log['date'].max():%Y-%m-%d}; crmkit threads: {crmkit.num_threads()}")
 
     ours = crmkit_summary(log)
@@ -196,7 +206,7 @@ def main() -> None:
         print(f"vs floor ({threads} th) : {crmkit_seconds / seconds:8.1f}x the floor (target <= 5x)")
     print(f"load average   : {os.getloadavg()[0]:.2f} (1 min) on {os.cpu_count()} CPUs")
     crmkit_timing = Timing([crmkit_seconds])
-    case = f"summary, {len(log):,} rows (best of runs)"
+    case = f"summary, {len(log):,} rows" + ("" if arguments.order == "time" else f" in {arguments.order} order") + " (best of runs)"
     write_rows(arguments.json, env, [
         row("summary", case, "numpy argsort + reduceat", Timing([numpy_seconds]), crmkit_timing, 20.0),
         row("summary", case, "pandas groupby", Timing([pandas_seconds]), crmkit_timing),

@@ -181,6 +181,34 @@ def test_row_order_and_thread_count_do_not_change_a_single_bit():
     pd.testing.assert_frame_equal(one, shuffled, check_exact=True)
 
 
+def test_customer_ordered_time_ordered_and_shuffled_logs_give_the_same_bits():
+    # simulate_transactions writes its log by customer, then date: that order is summarised run by
+    # run without a sort; by date (as a log is written) and shuffled, the rows are sorted first.
+    # Every order, thread count and view must give the same bits, rows after the end included.
+    log, _ = crmkit.simulate_transactions(20_000, seed=5, freq="D", acquisition_periods=60, horizon=120)
+    assert log["customer_id"].is_monotonic_increasing
+    by_date = log.iloc[np.argsort(log["date"].to_numpy(), kind="stable")]
+    shuffled = log.sample(frac=1.0, random_state=np.random.default_rng(2))
+    end = log["date"].min() + pd.Timedelta(days=40)  # some customers start after it
+    saved = crmkit.num_threads()
+    try:
+        for first in [False, True]:
+            results = []
+            for threads in [1, 2]:
+                crmkit.set_num_threads(threads)
+                for frame in [log, by_date, shuffled]:
+                    results.append(summary_data_from_transaction_data(
+                        frame, "customer_id", "date", "amount", freq="D", freq_multiplier=7,
+                        observation_period_end=end, include_first_transaction=first))
+            assert results[0].attrs["customers_after_end"] > 0
+            assert results[0].attrs["rows_after_end"] > 0
+            for result in results[1:]:
+                pd.testing.assert_frame_equal(results[0], result, check_exact=True)
+                assert result.attrs == results[0].attrs
+    finally:
+        crmkit.set_num_threads(saved)
+
+
 def test_python_equals_the_cpp_core_exactly():
     # The DataFrame layer (nanosecond datetimes, factorised string ids) must give exactly what
     # the C++ core gives on plain arrays of integer keys and seconds.

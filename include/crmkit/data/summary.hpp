@@ -111,10 +111,10 @@ constexpr auto description(std::type_identity<customer_summary>) {
  * - the input needs no order: amounts within a period are added in ascending order of value, so
  *   any permutation of the rows gives bit-identical results, for any thread count.
  *
- * Runs in a few parallel passes over the rows plus a sort of each customer's few rows. Working
- * memory is 12 bytes per row besides the result (16 when the periods span more than 2^16; 4 more
- * when the customer keys span more than max(n, 2^20) values and are numbered through a hash
- * table); the 12 (16) bytes per row stay allocated for the next call.
+ * A log in ascending customer order is summarised customer by customer in one parallel pass,
+ * without a sort. Otherwise a few parallel passes group the rows (12 bytes per row besides the
+ * result, 16 when the periods span more than 2^16, 4 more when the keys span more than
+ * max(n, 2^20) values; kept for the next call) and each customer's few rows are sorted.
  *
  * @param customer  one integer key per row (e.g. `transaction_log::customer`)
  * @param timestamp ticks since 1970-01-01 (see `summary_options::ticks_per_second`)

@@ -14,6 +14,7 @@
 #include "crmkit/core/check.hpp"
 #include "crmkit/core/parallel.hpp"
 #include "huge_pages.hpp"
+#include "relative_period.hpp"
 
 namespace crmkit::data {
 namespace {
@@ -22,6 +23,8 @@ using std::int64_t;
 using std::size_t;
 using std::uint32_t;
 using std::uint64_t;
+using detail::period_then_amount;
+using detail::relative_period;
 
 // Row indices and row counts are 32-bit.
 constexpr size_t max_rows = std::numeric_limits<uint32_t>::max();
@@ -366,51 +369,6 @@ void count_rows(const customer_slots& slots, const bucket_layout& buckets,
   });
 }
 
-/**
- * Periods of timestamps relative to the log's first period. Hours and days (fixed lengths) are
- * counted from the first period's start by multiplying with the reciprocal of the period's
- * length and correcting the quotient by its remainder, which is exact and avoids a 64-bit
- * division per row; other units go through the calendar.
- */
-class relative_period {
- public:
-  relative_period(const tick_calendar& calendar, int64_t first_period)
-      : calendar_(calendar), first_period_(first_period) {
-    if (calendar.unit != period_unit::hour && calendar.unit != period_unit::day) return;
-    const int64_t origin = calendar.start(first_period);
-    if (origin == std::numeric_limits<int64_t>::min()) return;  // saturated
-    origin_ = static_cast<uint64_t>(origin);
-    length_ = (calendar.unit == period_unit::hour ? 3600 : seconds_per_day) *
-              static_cast<uint64_t>(calendar.ticks_per_second);
-    reciprocal_ = 1.0 / static_cast<double>(length_);
-  }
-
-  /** The period of `ticks` (at or after the log's first tick) minus the first period. */
-  [[nodiscard]] uint64_t operator()(int64_t ticks) const noexcept {
-    if (length_ == 0) return static_cast<uint64_t>(calendar_.period(ticks) - first_period_);
-    const uint64_t since = static_cast<uint64_t>(ticks) - origin_;
-    auto quotient = static_cast<uint64_t>(static_cast<double>(since) * reciprocal_);
-    // |since - quotient * length| < 4 length: exact in wrapping arithmetic, read as signed.
-    auto remainder = static_cast<int64_t>(since - quotient * length_);
-    const auto length = static_cast<int64_t>(length_);
-    while (remainder < 0) {
-      --quotient;
-      remainder += length;
-    }
-    while (remainder >= length) {
-      ++quotient;
-      remainder -= length;
-    }
-    return quotient;
-  }
-
- private:
-  tick_calendar calendar_;
-  int64_t first_period_;
-  uint64_t origin_ = 0;
-  uint64_t length_ = 0;  // 0: through the calendar
-  double reciprocal_ = 0;
-};
 
 /** Pass 2: the stable scatter of every used row's period, slot and amount into its bucket. */
 template <bool every_row_in_window, bool with_amount, class Row>
@@ -430,11 +388,6 @@ void scatter_rows(const customer_slots& slots, const bucket_layout& buckets,
                     with_amount ? amount[i] : 0.0, buckets.shift);
     }
   });
-}
-
-/** Rows of one customer by period, the amounts of a period ascending. */
-bool period_then_amount(const keyed_row& a, const keyed_row& b) noexcept {
-  return a.key < b.key || (a.key == b.key && a.amount < b.amount);
 }
 
 }  // namespace
@@ -547,8 +500,11 @@ void customer_groups::for_each_batch(
             for (size_t w = 0, from = 0; w < width; ++w) {
               const size_t to = slot_start[w];  // the counting sort left each start at its end
               if (to == from) continue;
-              std::sort(sorted.begin() + static_cast<std::ptrdiff_t>(from),
-                        sorted.begin() + static_cast<std::ptrdiff_t>(to), period_then_amount);
+              const auto first = sorted.begin() + static_cast<std::ptrdiff_t>(from);
+              const auto last = sorted.begin() + static_cast<std::ptrdiff_t>(to);
+              // A log in time order leaves most customers' rows in order already.
+              if (!std::is_sorted(first, last, period_then_amount))
+                std::sort(first, last, period_then_amount);
               keys.push_back(s.slots.key(first_slot + w));
               offsets.push_back(static_cast<uint32_t>(to));
               from = to;

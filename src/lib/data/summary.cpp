@@ -14,6 +14,7 @@
 #include "crmkit/core/limits.hpp"
 #include "crmkit/core/parallel.hpp"
 #include "huge_pages.hpp"
+#include "relative_period.hpp"
 
 namespace crmkit::data {
 namespace {
@@ -81,6 +82,55 @@ void rescaled_means(const EachPeriod& each_period, int64_t key, const scan_setti
   });
 }
 
+/** A customer's running statistics over its distinct purchase periods, visited in ascending order. */
+struct customer_scan {
+  int64_t first = -1, last = 0, counted_periods = 0, holdout_periods = 0;
+  double spend = 0, holdout_spend = 0;
+
+  void add(int64_t period, double total, const scan_settings& settings) noexcept {
+    if (first < 0) first = last = period;
+    if (period > settings.calibration_end) {
+      ++holdout_periods;
+      holdout_spend += total;
+      return;
+    }
+    last = period;
+    if (++counted_periods > 1 || settings.include_first_transaction) spend += total;
+  }
+
+  /** Whether the plain sums stayed finite (else the means need `rescaled_means`). */
+  [[nodiscard]] bool sums_finite() const noexcept { return std::isfinite(spend + holdout_spend); }
+};
+
+/**
+ * Writes customer `j`'s columns from its scan; `rescale(counted, mean, holdout_mean)` recomputes
+ * the means when the sums overflowed (only called with amounts).
+ */
+template <class Rescale>
+void store_customer(const customer_scan& scan, size_t j, const scan_settings& settings,
+                    summary_columns& out, const Rescale& rescale) {
+  const int64_t end = settings.calibration_end;
+  const int64_t counted =
+      settings.include_first_transaction ? scan.counted_periods : scan.counted_periods - 1;
+  const bool with_amount = !out.monetary_value.empty();
+  double mean = counted > 0 ? scan.spend / static_cast<double>(counted) : 0.0;
+  double holdout_mean = scan.holdout_periods > 0
+                            ? scan.holdout_spend / static_cast<double>(scan.holdout_periods)
+                            : 0.0;
+  if (with_amount && !scan.sums_finite()) rescale(counted, mean, holdout_mean);
+  if (settings.holdout) {
+    out.frequency_holdout[j] = static_cast<double>(scan.holdout_periods);
+    if (with_amount) out.monetary_value_holdout[j] = holdout_mean;
+    if (scan.first > end) return;
+  }
+  const int64_t recency =
+      settings.include_first_transaction ? end - scan.last : scan.last - scan.first;
+  out.frequency[j] = static_cast<double>(counted);
+  out.recency[j] = static_cast<double>(recency) / settings.freq_multiplier;
+  out.T[j] = static_cast<double>(end - scan.first) / settings.freq_multiplier;
+  if (with_amount) out.monetary_value[j] = mean;
+}
+
 /**
  * Computes customer `j`'s statistics (key `out.customer[j]`) from its distinct purchase periods,
  * which `each_period(visit)` hands in ascending order as `visit(period, total)`.
@@ -88,39 +138,161 @@ void rescaled_means(const EachPeriod& each_period, int64_t key, const scan_setti
 template <class EachPeriod>
 void scan_customer(const EachPeriod& each_period, size_t j, const scan_settings& settings,
                    summary_columns& out) {
-  const int64_t end = settings.calibration_end;
-  int64_t first = -1, last = 0, counted_periods = 0, holdout_periods = 0;
-  double spend = 0, holdout_spend = 0;
-  each_period([&](int64_t period, double total) {
-    if (first < 0) first = last = period;
-    if (period > end) {
-      ++holdout_periods;
-      holdout_spend += total;
-      return;
-    }
-    last = period;
-    if (++counted_periods > 1 || settings.include_first_transaction) spend += total;
-  });
-  const int64_t counted =
-      settings.include_first_transaction ? counted_periods : counted_periods - 1;
-  const bool with_amount = !out.monetary_value.empty();
-  double mean = counted > 0 ? spend / static_cast<double>(counted) : 0.0;
-  double holdout_mean =
-      holdout_periods > 0 ? holdout_spend / static_cast<double>(holdout_periods) : 0.0;
-  if (with_amount && !std::isfinite(spend + holdout_spend)) {
-    rescaled_means(each_period, out.customer[j], settings, counted, holdout_periods, mean,
+  customer_scan scan;
+  each_period([&](int64_t period, double total) { scan.add(period, total, settings); });
+  store_customer(scan, j, settings, out, [&](int64_t counted, double& mean, double& holdout_mean) {
+    rescaled_means(each_period, out.customer[j], settings, counted, scan.holdout_periods, mean,
                    holdout_mean);
+  });
+}
+
+/**
+ * Customer `j`'s summary from its rows `[begin, end)` of a customer-ordered log, in one pass when
+ * they are in period order: each period's total is then complete when the next period starts,
+ * and a total of one row or two is an order-free sum ((0 + a) + b = (0 + b) + a, as
+ * period_totals adds them). A run with a row before its latest period, a third row in one
+ * period, or sums beyond the double range is sorted and summarised as the sorting path does.
+ * Returns the rows after the last tick; the customer is absent (not written) when that is all.
+ */
+template <bool with_amount, bool every_row_in_window>
+size_t summarize_run(std::span<const int64_t> timestamp, std::span<const double> amount,
+                     size_t begin, size_t end, const detail::relative_period& period_of,
+                     int64_t last_tick, const scan_settings& settings, size_t j,
+                     summary_columns& out, std::vector<keyed_row>& scratch) {
+  customer_scan scan;
+  uint64_t pending = 0;
+  double pending_total = 0;
+  int pending_rows = 0;
+  size_t after_end = 0;
+  bool in_order = true;
+  for (size_t i = begin; i < end; ++i) {
+    if (!every_row_in_window && timestamp[i] > last_tick) {
+      ++after_end;
+      continue;
+    }
+    const uint64_t period = period_of(timestamp[i]);
+    const double value = with_amount ? amount[i] : 0.0;
+    if (pending_rows == 0 || period > pending) {
+      if (pending_rows != 0) scan.add(static_cast<int64_t>(pending), pending_total, settings);
+      pending = period;
+      pending_total = value;
+      pending_rows = 1;
+    } else if (period == pending && pending_rows == 1) {
+      pending_total = (0.0 + pending_total) + value;
+      pending_rows = 2;
+    } else {
+      in_order = false;
+      break;
+    }
   }
-  if (settings.holdout) {
-    out.frequency_holdout[j] = static_cast<double>(holdout_periods);
-    if (with_amount) out.monetary_value_holdout[j] = holdout_mean;
-    if (first > end) return;
+  if (in_order) {
+    if (pending_rows == 0) return after_end;
+    scan.add(static_cast<int64_t>(pending), pending_total, settings);
+    if (!with_amount || scan.sums_finite()) {
+      store_customer(scan, j, settings, out, [](int64_t, double&, double&) {});
+      return after_end;
+    }
   }
-  const int64_t recency = settings.include_first_transaction ? end - last : last - first;
-  out.frequency[j] = static_cast<double>(counted);
-  out.recency[j] = static_cast<double>(recency) / settings.freq_multiplier;
-  out.T[j] = static_cast<double>(end - first) / settings.freq_multiplier;
-  if (with_amount) out.monetary_value[j] = mean;
+  scratch.clear();
+  after_end = 0;
+  for (size_t i = begin; i < end; ++i) {
+    if (!every_row_in_window && timestamp[i] > last_tick) {
+      ++after_end;
+    } else {
+      scratch.push_back({period_of(timestamp[i]) << 32, with_amount ? amount[i] : 0.0});
+    }
+  }
+  std::sort(scratch.begin(), scratch.end(), detail::period_then_amount);
+  const std::span<const keyed_row> rows(scratch);
+  scan_customer([&](const auto& visit) { period_totals::each(rows, visit); }, j, settings, out);
+  return after_end;
+}
+
+/** Keeps the entries of `column` whose `keep` is nonzero (no-op on an empty column). */
+template <class T>
+void keep_where(std::vector<T>& column, const std::vector<uint32_t>& keep) {
+  if (column.empty()) return;
+  size_t kept = 0;
+  for (size_t j = 0; j < column.size(); ++j) {
+    if (keep[j] != 0) column[kept++] = column[j];
+  }
+  column.resize(kept);
+}
+
+/**
+ * The summary of a log whose customer keys are in ascending order (a customer-sorted export, or
+ * simulate_transactions' log) without sorting it: each customer's run of rows is summarised in
+ * place (summarize_run), runs split among the threads. Bit for bit the sorting path's result.
+ * Empty when the keys are not in order (the caller sorts).
+ */
+std::optional<summary_columns> summarize_runs(std::span<const int64_t> customer,
+                                              std::span<const int64_t> timestamp,
+                                              std::span<const double> amount,
+                                              const checked_log& log, int64_t last_tick,
+                                              const scan_settings& settings) {
+  const size_t n = customer.size();
+  constexpr size_t grain = size_t{1} << 16;
+  const size_t chunks = chunk_count(n, grain);
+  // Runs starting in each chunk; a chunk stops at the first key out of order.
+  std::vector<size_t> run_begin(chunks + 1, 0);
+  std::vector<uint8_t> in_order(chunks, 1);
+  parallel_chunks(n, grain, [&](size_t chunk, size_t begin, size_t end) {
+    size_t runs = 0;
+    for (size_t i = begin; i < end; ++i) {
+      if (i != 0 && customer[i] <= customer[i - 1]) {
+        if (customer[i] < customer[i - 1]) {
+          in_order[chunk] = 0;
+          return;
+        }
+        continue;
+      }
+      ++runs;
+    }
+    run_begin[chunk + 1] = runs;
+  });
+  if (std::find(in_order.begin(), in_order.end(), 0) != in_order.end()) return std::nullopt;
+  for (size_t c = 0; c < chunks; ++c) run_begin[c + 1] += run_begin[c];
+  const size_t runs = run_begin.back();
+
+  const bool with_amount = !amount.empty();
+  const bool every_row_in_window = log.extent.last_tick <= last_tick;
+  std::optional<summary_columns> result(std::in_place, runs, with_amount, false);
+  summary_columns& out = *result;
+  const detail::relative_period period_of(log.calendar, log.first_period);
+  std::vector<size_t> after_end(chunks, 0);
+  std::vector<uint32_t> keep(every_row_in_window ? 0 : runs);  // 0: every row after the end
+  parallel_chunks(n, grain, [&](size_t chunk, size_t begin, size_t end) {
+    const auto run = every_row_in_window
+                         ? (with_amount ? summarize_run<true, true> : summarize_run<false, true>)
+                         : (with_amount ? summarize_run<true, false> : summarize_run<false, false>);
+    std::vector<keyed_row> scratch;
+    size_t j = run_begin[chunk];
+    size_t start = begin;
+    while (start != 0 && start < end && customer[start] == customer[start - 1]) ++start;
+    while (start < end) {
+      size_t stop = start + 1;
+      while (stop < n && customer[stop] == customer[start]) ++stop;
+      out.customer[j] = customer[start];
+      const size_t late = run(timestamp, amount, start, stop, period_of, last_tick, settings, j,
+                              out, scratch);
+      after_end[chunk] += late;
+      if (!every_row_in_window) keep[j] = late != stop - start;
+      ++j;
+      start = stop;
+    }
+  });
+  size_t rows_after_end = 0;
+  for (const size_t rows : after_end) rows_after_end += rows;
+  out.rows_used = n - rows_after_end;
+  if (!every_row_in_window) {
+    out.customers_after_end = runs - static_cast<size_t>(std::count(keep.begin(), keep.end(), 1U));
+    if (out.customers_after_end != 0) {
+      for (auto* column : {&out.frequency, &out.recency, &out.T, &out.monetary_value})
+        keep_where(*column, keep);
+      keep_where(out.customer, keep);
+    }
+  }
+  return result;
 }
 
 /** Summarises the rows at or before `last_tick` per customer. */
@@ -128,6 +300,10 @@ summary_columns summarize_rows(std::span<const int64_t> customer,
                                std::span<const int64_t> timestamp, std::span<const double> amount,
                                const checked_log& log, int64_t last_tick,
                                const scan_settings& settings) {
+  if (!settings.holdout) {
+    if (auto runs = summarize_runs(customer, timestamp, amount, log, last_tick, settings))
+      return std::move(*runs);
+  }
   const customer_groups groups(customer, timestamp, amount, log, last_tick);
   summary_columns out(groups.customers(), !amount.empty(), settings.holdout);
   out.rows_used = groups.rows_used();
@@ -152,17 +328,6 @@ summary_columns summarize_rows(std::span<const int64_t> customer,
     }
   });
   return out;
-}
-
-/** Keeps the entries of `column` whose `keep` is nonzero (no-op on an empty column). */
-template <class T>
-void keep_where(std::vector<T>& column, const std::vector<uint32_t>& keep) {
-  if (column.empty()) return;
-  size_t kept = 0;
-  for (size_t j = 0; j < column.size(); ++j) {
-    if (keep[j] != 0) column[kept++] = column[j];
-  }
-  column.resize(kept);
 }
 
 /** The shared validation of both entry points. */

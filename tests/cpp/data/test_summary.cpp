@@ -8,9 +8,11 @@
 #include <chrono>
 #include <cmath>
 #include <cstdint>
+#include <initializer_list>
 #include <limits>
 #include <numeric>
 #include <random>
+#include <utility>
 #include <vector>
 
 namespace cd = crmkit::data;
@@ -443,4 +445,188 @@ TEST_CASE("a log grouped once summarises bit for bit as the log itself, in both 
   CHECK_THROWS_WITH_AS(cd::summarize(grouped, {.observation_period_end = at(1999, 7, 1)}),
                        doctest::Contains("must be in the grouping's last period"),
                        crmkit::invalid_input);
+}
+
+namespace {
+
+/**
+ * A log with many same-day purchases (1..12 rows per customer within 40 days of 1999-06-10,
+ * so that pairs and triples of rows fall on one day, some after the end used below), with
+ * whole-cent amounts including 0, -0 and refunds, rows shuffled.
+ */
+random_log busy_log(std::size_t customers, std::uint64_t seed) {
+  random_log log(0, seed);
+  std::mt19937_64 rng(seed);
+  std::uniform_int_distribution<int> rows(1, 12), day(0, 39), hour(0, 23);
+  std::uniform_int_distribution<int> cents(-500, 10'000);
+  for (std::size_t c = 0; c < customers; ++c) {
+    const int count = rows(rng);
+    for (int r = 0; r < count; ++r) {
+      log.customer.push_back(static_cast<std::int64_t>(c * 2 + 5));
+      log.timestamp.push_back(at(1999, 6, 10) + day(rng) * 86'400 + hour(rng) * 3600);
+      const int value = cents(rng);
+      log.amount.push_back(value % 97 == 0 ? -0.0 : value / 100.0);
+    }
+  }
+  log.permute(rng);
+  return log;
+}
+
+/** The log's rows reordered by `before` (a strict weak order on row indices), stably. */
+template <class Before>
+random_log reordered(const random_log& log, Before before) {
+  std::vector<std::size_t> order(log.customer.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(), before);
+  random_log out(0, 0);
+  for (const std::size_t i : order) {
+    out.customer.push_back(log.customer[i]);
+    out.timestamp.push_back(log.timestamp[i]);
+    out.amount.push_back(log.amount[i]);
+  }
+  return out;
+}
+
+cd::customer_summary summarize_log(const random_log& log, const cd::summary_options& options,
+                                   bool with_amount = true) {
+  const std::vector<double> none;
+  return cd::summarize(log.customer, log.timestamp, with_amount ? log.amount : none, options);
+}
+
+}  // namespace
+
+// Logs in customer order (as a customer-sorted export, or simulate_transactions, writes them)
+// are summarised run by run without a sort; a customer with a third row in one period or rows
+// out of time order is summarised from its sorted rows. The reference throughout is the
+// shuffled log, which takes the sorting path: every path must give the same bits. The log has
+// more rows than one chunk of the run pass (2^16), so that runs cross chunk boundaries.
+TEST_CASE("customer-ordered, time-ordered and unordered logs summarise bit for bit alike") {
+  const random_log shuffled = busy_log(12'000, 3);
+  REQUIRE(shuffled.customer.size() > (std::size_t{1} << 16));
+  const auto by_customer_then_time = [&](std::size_t a, std::size_t b) {
+    return std::pair(shuffled.customer[a], shuffled.timestamp[a]) <
+           std::pair(shuffled.customer[b], shuffled.timestamp[b]);
+  };
+  const random_log grouped = reordered(shuffled, by_customer_then_time);
+  // Grouped by customer, rows in shuffled order within: nearly every customer is out of order.
+  const random_log grouped_unordered = reordered(
+      shuffled, [&](std::size_t a, std::size_t b) { return shuffled.customer[a] < shuffled.customer[b]; });
+  const random_log time_ordered = reordered(
+      shuffled, [&](std::size_t a, std::size_t b) { return shuffled.timestamp[a] < shuffled.timestamp[b]; });
+  // Grouped and time-ordered except for a few customers whose first two rows are swapped.
+  random_log few_unordered = grouped;
+  std::size_t swapped = 0;
+  for (std::size_t i = 0; i + 1 < few_unordered.customer.size() && swapped < 20; i += 97) {
+    if (few_unordered.customer[i] == few_unordered.customer[i + 1] &&
+        few_unordered.timestamp[i] / 86'400 != few_unordered.timestamp[i + 1] / 86'400) {
+      std::swap(few_unordered.timestamp[i], few_unordered.timestamp[i + 1]);
+      std::swap(few_unordered.amount[i], few_unordered.amount[i + 1]);
+      ++swapped;
+    }
+  }
+  REQUIRE(swapped == 20);
+
+  const std::size_t saved = crmkit::num_threads();
+  for (const bool include_first : {false, true}) {
+    for (const bool with_amount : {true, false}) {
+      CAPTURE(include_first);
+      CAPTURE(with_amount);
+      const cd::summary_options options{.freq = period_unit::day,
+                                        .freq_multiplier = 7,
+                                        .observation_period_end = at(1999, 7, 10, 5),
+                                        .include_first_transaction = include_first};
+      crmkit::set_num_threads(1);
+      const auto reference = summarize_log(shuffled, options, with_amount);
+      CHECK(reference.customers_after_end > 0);
+      CHECK(reference.rows_used < shuffled.customer.size());
+      for (const std::size_t threads : {1, 2, 3}) {
+        CAPTURE(threads);
+        crmkit::set_num_threads(threads);
+        for (const random_log* log : std::initializer_list<const random_log*>{
+                 &shuffled, &grouped, &grouped_unordered, &time_ordered, &few_unordered}) {
+          check_identical(summarize_log(*log, options, with_amount), reference);
+        }
+      }
+    }
+  }
+  crmkit::set_num_threads(saved);
+
+  // The per-day totals of two and of three rows are order-free sums (see period_totals); the
+  // shuffled log has both.
+  std::size_t pairs = 0, triples = 0;
+  for (std::size_t i = 0; i + 2 < grouped.customer.size(); ++i) {
+    const auto same_day = [&](std::size_t a, std::size_t b) {
+      return grouped.customer[a] == grouped.customer[b] &&
+             grouped.timestamp[a] / 86'400 == grouped.timestamp[b] / 86'400;
+    };
+    pairs += same_day(i, i + 1);
+    triples += same_day(i, i + 1) && same_day(i, i + 2);
+  }
+  CHECK(pairs > 1'000);
+  CHECK(triples > 100);
+
+  // Sparse keys (the hash slots), in ascending order: the same statistics.
+  auto spread = [](std::int64_t key) { return (key - 9'000) * (std::int64_t{1} << 40) + 7; };
+  random_log sparse_grouped = grouped, sparse_shuffled = shuffled;
+  for (auto* log : {&sparse_grouped, &sparse_shuffled}) {
+    for (auto& key : log->customer) key = spread(key);
+  }
+  const cd::summary_options options{.freq = period_unit::day,
+                                    .observation_period_end = at(1999, 7, 10, 5)};
+  check_identical(summarize_log(sparse_grouped, options), summarize_log(sparse_shuffled, options));
+}
+
+TEST_CASE("small customer-ordered logs: one row, one customer, one day, rows after the end") {
+  constexpr std::int64_t day = 86'400;
+  const auto both_orders = [](std::vector<std::int64_t> customer, std::vector<std::int64_t> timestamp,
+                              std::vector<double> amount, const cd::summary_options& options) {
+    const auto forward = cd::summarize(customer, timestamp, amount, options);
+    std::reverse(customer.begin(), customer.end());
+    std::reverse(timestamp.begin(), timestamp.end());
+    std::reverse(amount.begin(), amount.end());
+    check_identical(forward, cd::summarize(customer, timestamp, amount, options));
+    return forward;
+  };
+  // One row.
+  auto one = both_orders({4}, {3 * day}, {2.5}, {});
+  REQUIRE(one.size() == 1);
+  CHECK(one.customer[0] == 4);
+  CHECK(one.frequency[0] == 0);
+  CHECK(one.T[0] == 0);
+  CHECK(one.monetary_value[0] == 0);
+
+  // One customer, every row on one day: one purchase period whose total is ((0 + 1) + 2) + 4
+  // added in ascending order; no repeat purchase, so monetary_value 0, and in the RFM view the
+  // mean of the single period total, 7.
+  const std::vector<std::int64_t> same_day{day + 5, day + 9, day + 1};
+  auto lone = both_orders({9, 9, 9}, same_day, {4, 1, 2}, {});
+  CHECK(lone.frequency[0] == 0);
+  CHECK(lone.monetary_value[0] == 0);
+  auto rfm = both_orders({9, 9, 9}, same_day, {4, 1, 2}, {.include_first_transaction = true});
+  CHECK(rfm.frequency[0] == 1);
+  CHECK(rfm.monetary_value[0] == 7);
+
+  // One customer over three days with two rows on the last: frequency 2, mean (3 + (5 + 6)) / 2.
+  auto three_days = both_orders({2, 2, 2, 2}, {0, day, 2 * day, 2 * day + 60}, {1, 3, 5, 6}, {});
+  CHECK(three_days.frequency[0] == 2);
+  CHECK(three_days.recency[0] == 2);
+  CHECK(three_days.monetary_value[0] == 7);
+
+  // -0 and +0 on one day: the total is +0 whichever comes first.
+  auto zeros = both_orders({1, 1, 1}, {0, day, day}, {5, -0.0, 0.0}, {});
+  CHECK(zeros.monetary_value[0] == 0);
+  CHECK(!std::signbit(zeros.monetary_value[0]));
+
+  // Rows after the observation end: customer 3 has one row before and one after, customer 8
+  // only rows after (absent, counted), customer 1 none after.
+  auto ended = both_orders({1, 1, 3, 3, 8, 8}, {0, day, day, 9 * day, 8 * day, 9 * day},
+                           {1, 2, 3, 4, 5, 6}, {.observation_period_end = 2 * day});
+  REQUIRE(ended.size() == 2);
+  CHECK(ended.customer == std::vector<std::int64_t>{1, 3});
+  CHECK(ended.frequency == std::vector<double>{1, 0});
+  CHECK(ended.T == std::vector<double>{2, 1});
+  CHECK(ended.monetary_value == std::vector<double>{2, 0});
+  CHECK(ended.rows_used == 3);
+  CHECK(ended.rows_after_end == 3);
+  CHECK(ended.customers_after_end == 1);
 }
