@@ -1,6 +1,7 @@
 #include <crmkit/clv.hpp>
 
 #include <array>
+#include <span>
 #include <string>
 #include <utility>
 #include <vector>
@@ -77,11 +78,17 @@ void register_transaction_model(py::module_& module, const std::string& prefix, 
   module.def((prefix + "_conditional_probability_alive").c_str(),
              [](const values& params, const double_array& frequency, const double_array& recency,
                 const double_array& age) {
-               return with_history_check([&](clv::history_check* found) {
-                 return clv::conditional_probability_alive(params_of<Params>(params),
-                                                           as_span(frequency), as_span(recency),
-                                                           as_span(age), found);
-               });
+               // Written straight into a new numpy array: no zeroing or copy of the output.
+               auto out = new_array<double>(static_cast<std::size_t>(frequency.size()));
+               clv::history_check found;
+               {
+                 py::gil_scoped_release release;
+                 clv::conditional_probability_alive(
+                     params_of<Params>(params), as_span(frequency), as_span(recency), as_span(age),
+                     std::span<double>(out.mutable_data(), static_cast<std::size_t>(out.size())),
+                     &found);
+               }
+               return py::make_tuple(out, found.unobservable, found.first_unobservable);
              },
              "params"_a, "frequency"_a, "recency"_a, "T"_a,
              "P(alive | frequency, recency, T), the number of histories no customer can have and "

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <numeric>
 #include <span>
 #include <string_view>
@@ -69,11 +70,13 @@ inline void check_weights(std::string_view function, std::span<const double> wei
 
 namespace detail {
 
-/** Whether a finite x >= 0 is an integer, by truncation: floor is a library call without
- * SSE4.1, and every double from 2^52 on is an integer. */
+/** Whether a finite x >= 0 is an integer: every double from 2^52 on is one, and below, x + 2^52
+ * is x rounded to an integer (the doubles in [2^52, 2^53) are the integers), whatever the rounding
+ * mode, and subtracting 2^52 again is exact. Branch-free, so a loop over rows vectorises (floor is
+ * a library call without SSE4.1). */
 inline bool is_whole(double x) noexcept {
-  const bool small = x >= 0 && x < 0x1p52;
-  return (small ? static_cast<double>(static_cast<std::int64_t>(x)) : x) == x;
+  constexpr double integer_spacing_one = 0x1p52;
+  return (x >= integer_spacing_one) | ((x + integer_spacing_one) - integer_spacing_one == x);
 }
 
 /** What one pass over (frequency, recency, T) found. */
@@ -88,17 +91,21 @@ struct summary_scan {
  */
 inline summary_scan scan_summaries(std::span<const double> frequency,
                                    std::span<const double> recency, std::span<const double> age) {
-  bool valid = true;
-  std::size_t unobservable = 0;
+  // What GCC vectorises: |v| <= largest for std::isfinite, and counts kept in doubles (exact
+  // below 2^53 rows; integer counts of double comparisons stay scalar).
+  constexpr double largest = std::numeric_limits<double>::max();
+  double invalid = 0;
+  double unobservable = 0;
   for (std::size_t i = 0; i < frequency.size(); ++i) {
     const double x = frequency[i];
     const double t_x = recency[i];
     const double t = age[i];
-    valid &= std::isfinite(x) & (x >= 0) & is_whole(x) & std::isfinite(t) & (t_x >= 0) &
-             (t_x <= t);
-    unobservable += static_cast<std::size_t>((x > 0) != (t_x > 0));
+    const bool valid = (std::fabs(x) <= largest) & (x >= 0) & is_whole(x) &
+                       (std::fabs(t) <= largest) & (t_x >= 0) & (t_x <= t);
+    invalid += valid ? 0.0 : 1.0;
+    unobservable += (x > 0) != (t_x > 0) ? 1.0 : 0.0;
   }
-  return {valid, unobservable};
+  return {invalid == 0, static_cast<std::size_t>(unobservable)};
 }
 
 /** Checks that frequency, recency and T have one non-zero length. */

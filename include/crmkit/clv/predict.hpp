@@ -541,6 +541,53 @@ class customer_forecast {
 };
 
 /**
+ * Vectorised conditional_probability_alive into `out` (x's size; every element is written, so it
+ * may be uninitialised memory, e.g. a new numpy array). `histories`, when given, receives what
+ * check_histories found (the histories no customer can have; the same in every vector form).
+ */
+template <transaction_params P>
+void conditional_probability_alive(const P& p, std::span<const double> x,
+                                   std::span<const double> t_x, std::span<const double> age,
+                                   std::span<double> out, history_check* histories = nullptr) {
+  constexpr std::string_view function = "conditional_probability_alive";
+  check_params(function, p);
+  check::same_size(function, "out", out.size(), "frequency", x.size());
+  if constexpr (row_vectorised_alive<P>) {
+    // One parallel pass: each chunk is checked and computed while in cache.
+    const history_check found =
+        check_histories_while(function, x, t_x, age, [&](std::size_t begin, std::size_t end) {
+          const std::size_t size = end - begin;
+          model_for<P>::type::probability_alive_rows(
+              p, x.subspan(begin, size), t_x.subspan(begin, size), age.subspan(begin, size),
+              out.subspan(begin, size));
+        });
+    detail::report_histories(found, histories);
+    return;
+  }
+  detail::report_histories(check_histories(function, x, t_x, age), histories);
+  auto each_customer = [&](auto&& kernel) {
+    parallel_for(
+        x.size(),
+        [&](std::size_t begin, std::size_t end) {
+          for (std::size_t i = begin; i < end; ++i) out[i] = kernel(i);
+        },
+        1024);
+  };
+  if constexpr (frequency_factored_alive<P>) {
+    const auto bases = detail::dead_odds_bases(p, x);
+    if (!bases.empty()) {
+      each_customer([&](std::size_t i) {
+        return model_for<P>::type::probability_alive_from_base(
+            p, bases[static_cast<std::size_t>(x[i])], x[i], t_x[i], age[i]);
+      });
+      return;
+    }
+  }
+  each_customer(
+      [&](std::size_t i) { return conditional_probability_alive(p, x[i], t_x[i], age[i]); });
+}
+
+/**
  * Vectorised conditional_probability_alive. `histories`, when given, receives what
  * check_histories found (the histories no customer can have; the same in every vector form).
  */
@@ -549,34 +596,9 @@ std::vector<double> conditional_probability_alive(const P& p, std::span<const do
                                                   std::span<const double> t_x,
                                                   std::span<const double> age,
                                                   history_check* histories = nullptr) {
-  constexpr std::string_view function = "conditional_probability_alive";
-  check_params(function, p);
-  if constexpr (row_vectorised_alive<P>) {
-    // One parallel pass: each chunk is checked and computed while in cache.
-    std::vector<double> out(x.size());
-    const history_check found =
-        check_histories_while(function, x, t_x, age, [&](std::size_t begin, std::size_t end) {
-          const std::size_t size = end - begin;
-          model_for<P>::type::probability_alive_rows(
-              p, x.subspan(begin, size), t_x.subspan(begin, size), age.subspan(begin, size),
-              std::span(out).subspan(begin, size));
-        });
-    detail::report_histories(found, histories);
-    return out;
-  }
-  detail::report_histories(check_histories(function, x, t_x, age), histories);
-  if constexpr (frequency_factored_alive<P>) {
-    const auto bases = detail::dead_odds_bases(p, x);
-    if (!bases.empty()) {
-      return detail::per_customer(x.size(), [&](std::size_t i) {
-        return model_for<P>::type::probability_alive_from_base(
-            p, bases[static_cast<std::size_t>(x[i])], x[i], t_x[i], age[i]);
-      });
-    }
-  }
-  return detail::per_customer(x.size(), [&](std::size_t i) {
-    return conditional_probability_alive(p, x[i], t_x[i], age[i]);
-  });
+  std::vector<double> out(x.size());
+  conditional_probability_alive(p, x, t_x, age, std::span<double>(out), histories);
+  return out;
 }
 
 /** Vectorised conditional_expected_number_of_purchases_up_to_time. */

@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <limits>
 #include <vector>
 
 #include "clv/simulate.hpp"
@@ -36,6 +37,32 @@ TEST_CASE("continuous times skip merging; the fit equals the fit on compressed p
     CHECK(a[i] == doctest::Approx(b[i]).epsilon(1e-8));
     CHECK(fast.standard_errors[i] == doctest::Approx(reference.standard_errors[i]).epsilon(1e-8));
   }
+}
+
+TEST_CASE("is_whole agrees with floor(x) == x on finite x >= 0") {
+  // The reference is the C library's floor; the values straddle 2^52, where is_whole switches from
+  // rounding by x + 2^52 to "every double is an integer", and the smallest fractions.
+  const std::vector<double> values{0.0,
+                                   -0.0,
+                                   7.0,
+                                   0.5,
+                                   1e-300,
+                                   std::numeric_limits<double>::denorm_min(),
+                                   std::nextafter(3.0, 4.0),
+                                   std::nextafter(3.0, 2.0),
+                                   0x1p52 - 1,
+                                   0x1p52 - 0.5,
+                                   0x1p51 + 0.5,
+                                   0x1p52,
+                                   0x1p52 + 1,
+                                   0x1p53 + 2,
+                                   1e300,
+                                   std::numeric_limits<double>::max()};
+  for (const double x : values) {
+    CAPTURE(x);
+    CHECK(clv::detail::is_whole(x) == (std::floor(x) == x));
+  }
+  CHECK_FALSE(clv::detail::is_whole(std::nan("")));
 }
 
 TEST_CASE("the one-pass summary check accepts exactly what the detailed checks accept") {

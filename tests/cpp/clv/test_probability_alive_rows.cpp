@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <span>
 #include <vector>
 
 #include "clv/simulate.hpp"
@@ -118,5 +119,33 @@ TEST_CASE("vectorised P(alive) is the same with 1 and 2 threads and counts odd h
   auto late = data.t_x;
   late[25'000] = data.T[25'000] + 1;
   CHECK_THROWS_AS(clv::conditional_probability_alive(p, data.x, late, data.T),
+                  crmkit::invalid_input);
+}
+
+TEST_CASE("P(alive) into a caller's buffer writes every row, as the vector form returns them") {
+  // The Python binding writes into a new numpy array, whose memory is not initialised: every
+  // element must be written, including the rows that cannot be dead (BG/NBD x = 0) and the
+  // frequencies above the tabled ln(b + x − 1) (100, 1e4; test above for their values).
+  auto data =
+      crmkit_test::simulate_beta_geometric(20'000, 0.243, 4.414, 0.793, 2.426, false, 39, 5);
+  data.x[3] = 100;
+  data.x[19'999] = 1e4;
+  data.t_x[3] = data.t_x[19'999] = 0.5 * data.T[3];
+  data.T[19'999] = data.T[3];
+  const clv::bg_nbd_params bg{0.243, 4.414, 0.793, 2.426};
+  const clv::mbg_nbd_params mbg{0.243, 4.414, 0.793, 2.426};
+  std::vector<double> out(data.x.size(), std::numeric_limits<double>::quiet_NaN());
+  clv::history_check found;
+  clv::conditional_probability_alive(bg, data.x, data.t_x, data.T, std::span<double>(out), &found);
+  CHECK(out == clv::conditional_probability_alive(bg, data.x, data.t_x, data.T));
+  CHECK(std::count(data.x.begin(), data.x.end(), 0.0) > 0);
+  CHECK(out[3] < 1);
+  CHECK(out[19'999] < 1);
+  std::fill(out.begin(), out.end(), std::numeric_limits<double>::quiet_NaN());
+  clv::conditional_probability_alive(mbg, data.x, data.t_x, data.T, std::span<double>(out));
+  CHECK(out == clv::conditional_probability_alive(mbg, data.x, data.t_x, data.T));
+  std::vector<double> short_out(data.x.size() - 1);
+  CHECK_THROWS_AS(clv::conditional_probability_alive(bg, data.x, data.t_x, data.T,
+                                                     std::span<double>(short_out)),
                   crmkit::invalid_input);
 }

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <cstdint>
 #include <limits>
 #include <span>
 #include <string>
@@ -229,35 +230,61 @@ struct beta_geometric {
    * ln, log1p and expit evaluated a block of rows at a time by math/vector_exp_log.hpp (within
    * 1 ulp of the C library's, so out agrees with probability_alive to a relative
    * 4ε·(2 + |ln(b + x + Offset − 1)| + |(r + x)·ln(1 + (T − t_x)/(α + t_x))|): the rounding of the
-   * log-odds s). Any row is accepted; invalid ones give what the formula gives.
+   * log-odds s). Only the rows that can be dead go through the functions (gathered, then
+   * scattered back; the others are 1, as the formula gives), and ln(b + x + Offset − 1) of the
+   * frequencies below `tabled_frequencies` is computed once per call. Any row is accepted;
+   * invalid ones give what the formula gives.
    */
   template <class P>
   static void probability_alive_rows(const P& p, std::span<const double> x,
                                      std::span<const double> t_x, std::span<const double> age,
                                      std::span<double> out) {
     constexpr std::size_t block = 512;
-    constexpr double always_alive = std::numeric_limits<double>::infinity();  // expit(∞) = 1
-    std::array<double, block> rate_term, minus_log_odds;
+    constexpr std::size_t tabled_frequencies = 64;
+    std::array<std::uint32_t, block> dead_possible, untabled;
+    std::array<double, block> rate_term, minus_log_odds, shape, untabled_odds;
+    std::array<double, tabled_frequencies> log_shifted_b;
+    for (std::size_t k = 0; k < tabled_frequencies; ++k)
+      log_shifted_b[k] = p.b + (static_cast<double>(k) + Offset - 1);
+    math::log_elementwise(log_shifted_b, log_shifted_b);
     const double log_a = std::log(p.a);
-    // Distinct buffers (__restrict): the compiler vectorises the first loop without a check.
+    // Distinct buffers (__restrict): the compiler vectorises the loops without a check.
     double* __restrict rate = rate_term.data();
     double* __restrict odds = minus_log_odds.data();
+    double* __restrict nu = shape.data();
     for (std::size_t start = 0; start < x.size(); start += block) {
       const std::size_t size = std::min(block, x.size() - start);
       const double* __restrict frequency = x.data() + start;
       const double* __restrict last = t_x.data() + start;
       const double* __restrict customer_age = age.data() + start;
+      double* __restrict alive = out.data() + start;
+      std::size_t count = 0;
       for (std::size_t i = 0; i < size; ++i) {
-        rate[i] = (customer_age[i] - last[i]) / (p.alpha + last[i]);
-        odds[i] = p.b + (frequency[i] + Offset - 1);
+        dead_possible[count] = static_cast<std::uint32_t>(i);
+        count += can_be_dead(frequency[i]) ? 1 : 0;
+        alive[i] = 1;
       }
-      math::log1p_elementwise({rate, size}, {rate, size});
-      math::log_elementwise({odds, size}, {odds, size});
-      for (std::size_t i = 0; i < size; ++i) {
-        const double minus_log_odds_i = -((log_a - odds[i]) + (p.r + frequency[i]) * rate[i]);
-        odds[i] = can_be_dead(frequency[i]) ? minus_log_odds_i : always_alive;
+      std::size_t misses = 0;
+      for (std::size_t j = 0; j < count; ++j) {
+        const std::size_t i = dead_possible[j];
+        const double k = frequency[i];
+        const bool tabled = k >= 0 && k < tabled_frequencies && is_whole(k);
+        rate[j] = (customer_age[i] - last[i]) / (p.alpha + last[i]);
+        odds[j] = tabled ? log_shifted_b[tabled ? static_cast<std::size_t>(k) : 0]
+                         : p.b + (k + Offset - 1);
+        nu[j] = p.r + k;
+        untabled[misses] = static_cast<std::uint32_t>(j);
+        misses += tabled ? 0 : 1;
       }
-      math::expit_elementwise({odds, size}, out.subspan(start, size));
+      if (misses > 0) {
+        for (std::size_t m = 0; m < misses; ++m) untabled_odds[m] = odds[untabled[m]];
+        math::log_elementwise({untabled_odds.data(), misses}, {untabled_odds.data(), misses});
+        for (std::size_t m = 0; m < misses; ++m) odds[untabled[m]] = untabled_odds[m];
+      }
+      math::log1p_elementwise({rate, count}, {rate, count});
+      for (std::size_t j = 0; j < count; ++j) odds[j] = -((log_a - odds[j]) + nu[j] * rate[j]);
+      math::expit_elementwise({odds, count}, {odds, count});
+      for (std::size_t j = 0; j < count; ++j) alive[dead_possible[j]] = odds[j];
     }
   }
 
