@@ -88,11 +88,13 @@ forecast_intervals lifetime_value_delta_method(
       log_parameter_covariance(function, spend_values, spend_covariance);
 
   // The discounted purchases of every history at the estimate (slot 0) and with parameter k
-  // moved up (slot 2k + 1) and down (2k + 2).
+  // moved up (slot 2k + 1) and down (2k + 2). The forecasts are independent: each runs on one
+  // worker (its loops then serial, with the same chunks, so the same values), several side by
+  // side, so that their serial parts (the grouping by (x, T)) overlap too.
   const auto histories = group_by_history(x, t_x, age);
   const std::size_t h_count = histories.size();
   std::array<std::vector<double>, 2 * purchase_parameters + 1> purchases;
-  for (std::size_t slot = 0; slot < purchases.size(); ++slot) {
+  parallel_chunks(purchases.size(), 1, [&](std::size_t slot, std::size_t, std::size_t) {
     auto moved = fixed;
     if (slot > 0) {
       const std::size_t k = (slot - 1) / 2;
@@ -101,7 +103,7 @@ forecast_intervals lifetime_value_delta_method(
     const customer_forecast<P> forecast(function, model::from_array(moved), histories.frequency,
                                         histories.recency, histories.age);
     purchases[slot] = discounted_purchases(function, forecast, months, discount_rate, periods);
-  }
+  });
   // Per history: the gradient of D in ln θ_t and ∇D'Σ_t∇D (NaN when D is not finite).
   std::vector<std::array<double, purchase_parameters>> gradient(h_count);
   std::vector<double> purchase_variance(h_count);
