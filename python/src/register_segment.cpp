@@ -29,6 +29,20 @@ matrix_map as_matrix(const double_array& array, const char* name) {
   return {array.data(), array.shape(0), array.shape(1)};
 }
 
+/** The fit's settings as both k-means bindings take them (`init` is read by each). */
+segment::kmeans_options kmeans_options_of(std::size_t n_clusters, std::size_t n_init,
+                                          std::size_t max_iter, double tol, std::uint64_t seed,
+                                          const std::string& algorithm) {
+  segment::kmeans_options options;
+  options.n_clusters = n_clusters;
+  options.n_init = n_init;
+  options.max_iter = max_iter;
+  options.tol = tol;
+  options.seed = seed;
+  options.algorithm = segment::parse_kmeans_algorithm(algorithm);
+  return options;
+}
+
 void register_kmeans(py::module_& module) {
   py::class_<segment::kmeans_result>(module, "KMeansResult", "Result of a k-means fit.")
       .def_property_readonly("centers",
@@ -55,13 +69,7 @@ void register_kmeans(py::module_& module) {
          const std::optional<double_array>& initial_centers, std::size_t n_clusters,
          const std::string& init, std::size_t n_init, std::size_t max_iter, double tol,
          std::uint64_t seed, const std::string& algorithm) {
-        segment::kmeans_options options;
-        options.n_clusters = n_clusters;
-        options.n_init = n_init;
-        options.max_iter = max_iter;
-        options.tol = tol;
-        options.seed = seed;
-        options.algorithm = segment::parse_kmeans_algorithm(algorithm);
+        auto options = kmeans_options_of(n_clusters, n_init, max_iter, tol, seed, algorithm);
         const auto samples = as_matrix(x, "x");
         const auto weights = optional_span(sample_weight);
         if (initial_centers) {
@@ -172,13 +180,7 @@ void register_kmeans_steps(py::module_& module) {
          const std::optional<double_array>& initial_centers, std::size_t n_clusters,
          const std::string& init, std::size_t n_init, std::size_t max_iter, double tol,
          std::uint64_t seed, const std::string& algorithm) {
-        segment::kmeans_options options;
-        options.n_clusters = n_clusters;
-        options.n_init = n_init;
-        options.max_iter = max_iter;
-        options.tol = tol;
-        options.seed = seed;
-        options.algorithm = segment::parse_kmeans_algorithm(algorithm);
+        auto options = kmeans_options_of(n_clusters, n_init, max_iter, tol, seed, algorithm);
         options.init = segment::parse_kmeans_init(init);
         const auto samples = as_matrix(x, "x");
         const auto weights = optional_span(sample_weight);
