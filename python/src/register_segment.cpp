@@ -191,12 +191,7 @@ void register_kmeans_steps(py::module_& module) {
           py::gil_scoped_release release;
           plan = segment::kmeans_plan_fit(samples, start, options, weights);
         }
-        py::list starts;
-        for (const auto& centres : plan.starts) starts.append(numpy_copy(centres));
-        return py::dict("mean"_a = numpy_copy(plan.mean), "tolerance"_a = plan.tolerance,
-                        "radius"_a = plan.radius, "largest_weight"_a = plan.largest_weight,
-                        "algorithm"_a = std::string(segment::kmeans_algorithm_name(plan.algorithm)),
-                        "starts"_a = starts);
+        return to_dict(plan);
       },
       "x"_a, "sample_weight"_a = py::none(), "initial_centers"_a = py::none(), "n_clusters"_a = 8,
       "init"_a = "k-means++", "n_init"_a = 0, "max_iter"_a = 300, "tol"_a = 1e-4, "seed"_a = 0,

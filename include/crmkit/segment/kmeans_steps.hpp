@@ -4,6 +4,8 @@
 #include <cstdint>
 #include <optional>
 #include <span>
+#include <tuple>
+#include <type_traits>
 #include <vector>
 
 #include "crmkit/core/exact_sum.hpp"
@@ -40,6 +42,18 @@ struct kmeans_plan {
   kmeans_algorithm algorithm = kmeans_algorithm::lloyd;  ///< what the single machine would run
   std::vector<row_matrix> starts;                        ///< centred initial centres, one per run
 };
+
+constexpr auto description(std::type_identity<kmeans_plan>) {
+  using s = kmeans_plan;
+  return std::tuple{
+      describe::field{"mean", &s::mean, "column means, subtracted from every row"},
+      describe::field{"tolerance", &s::tolerance, "tol * mean column variance"},
+      describe::field{"radius", &s::radius, "bound on every centred row's norm"},
+      describe::field{"largest_weight", &s::largest_weight,
+                      "largest sample weight (1 without weights)"},
+      describe::field{"algorithm", &s::algorithm, "what the single machine would run"},
+      describe::field{"starts", &s::starts, "centred initial centres, one per run"}};
+}
 
 /**
  * Checks x, the options and the weights as `kmeans` does and draws the initial centres of every
