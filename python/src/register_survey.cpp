@@ -156,26 +156,6 @@ void register_aggregation(py::module_& module) {
       "and result as aggregate_nps.");
 
   module.def(
-      "summarize_nps_counts",
-      [](const int64_array& detractors, const int64_array& passives, const int64_array& promoters,
-         double confidence, const std::string& method, std::size_t n_boot, std::uint64_t seed,
-         double min_n) {
-        const auto options = nps_options_of(confidence, method, n_boot, seed, min_n);
-        std::vector<survey::nps_result> results;
-        {
-          const py::gil_scoped_release release;
-          results = survey::summarize_nps_counts(as_span(detractors), as_span(passives),
-                                                 as_span(promoters), options);
-        }
-        return to_columns(results);
-      },
-      "detractors"_a, "passives"_a, "promoters"_a, "confidence"_a, "method"_a, "n_boot"_a, "seed"_a,
-      "min_n"_a,
-      "NPS of cells given by their answer counts, as aggregate_nps gives unweighted cells with\n"
-      "those answers (crmkit::survey::summarize_nps_counts). Returns the fields of NpsCells'\n"
-      "columns, one element per cell.");
-
-  module.def(
       "ces_scale",
       [](const std::string& version) {
         const auto scale = survey::ces_scale(survey::parse_ces_version(version));
@@ -269,6 +249,26 @@ const survey::row_report& rows_of(const any_cell_table& any) {
                     any.table);
 }
 
+/**
+ * The rolling-window summary of `any`, which must hold cells of Plain or Weighted (the two
+ * accumulators of one metric), laid out as the single-pass aggregate is.
+ */
+template <class Result, class Plain, class Weighted, class Options>
+py::tuple summarize_either(const any_cell_table& any, std::size_t window, const Options& options,
+                           const char* wrong_kind) {
+  auto summarize = [&](const auto& table) {
+    survey::grouped_results<Result> results;
+    {
+      const py::gil_scoped_release release;
+      results = survey::summarize_cells(table, window, options);
+    }
+    return layout(std::move(results), table.period);
+  };
+  if (const auto* table = std::get_if<Plain>(&any.table)) return summarize(*table);
+  if (const auto* table = std::get_if<Weighted>(&any.table)) return summarize(*table);
+  throw py::value_error(wrong_kind);
+}
+
 void register_cell_tables(py::module_& module) {
   py::class_<any_cell_table>(
       module, "CellTable",
@@ -358,18 +358,9 @@ void register_cell_tables(py::module_& module) {
       "summarize_nps_cells",
       [](const any_cell_table& any, std::size_t window, double confidence,
          const std::string& method, std::size_t n_boot, std::uint64_t seed, double min_n) {
-        const auto options = nps_options_of(confidence, method, n_boot, seed, min_n);
-        auto summarize = [&](const auto& table) -> survey::grouped_results<survey::nps_result> {
-          const py::gil_scoped_release release;
-          return survey::summarize_cells(table, window, options);
-        };
-        if (const auto* table = std::get_if<nps_table>(&any.table)) {
-          return layout(summarize(*table), table->period);
-        }
-        if (const auto* table = std::get_if<weighted_nps_table>(&any.table)) {
-          return layout(summarize(*table), table->period);
-        }
-        throw py::value_error("summarize_nps_cells: the table holds rating cells");
+        return summarize_either<survey::nps_result, nps_table, weighted_nps_table>(
+            any, window, nps_options_of(confidence, method, n_boot, seed, min_n),
+            "summarize_nps_cells: the table holds rating cells");
       },
       "table"_a, "window"_a, "confidence"_a, "method"_a, "n_boot"_a, "seed"_a, "min_n"_a,
       "NPS of a table's cells over rolling windows, as aggregate_nps gives them\n"
@@ -378,18 +369,9 @@ void register_cell_tables(py::module_& module) {
   module.def(
       "summarize_rating_cells",
       [](const any_cell_table& any, std::size_t window, double confidence, double min_n) {
-        const survey::interval_options options{confidence, min_n};
-        auto summarize = [&](const auto& table) -> survey::grouped_results<survey::rating_result> {
-          const py::gil_scoped_release release;
-          return survey::summarize_cells(table, window, options);
-        };
-        if (const auto* table = std::get_if<rating_table>(&any.table)) {
-          return layout(summarize(*table), table->period);
-        }
-        if (const auto* table = std::get_if<weighted_rating_table>(&any.table)) {
-          return layout(summarize(*table), table->period);
-        }
-        throw py::value_error("summarize_rating_cells: the table holds NPS cells");
+        return summarize_either<survey::rating_result, rating_table, weighted_rating_table>(
+            any, window, survey::interval_options{confidence, min_n},
+            "summarize_rating_cells: the table holds NPS cells");
       },
       "table"_a, "window"_a, "confidence"_a, "min_n"_a,
       "CSAT/CES of a table's cells over rolling windows, as aggregate_rating gives them.");

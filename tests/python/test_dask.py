@@ -312,16 +312,6 @@ def test_thread_workers_have_no_memory_limit():
         threads.cluster.close()
 
 
-# --- survey aggregates: tests/python/test_dask_survey.py ---------------------------------------
-
-
-def test_summarize_nps_counts_rejects_a_negative_count():
-    counts = np.array([1, 2], np.int64)
-    with pytest.raises(ValueError, match=r"passives\[1\] = -2 is negative"):
-        _core.survey.summarize_nps_counts(counts, np.array([0, -2], np.int64), counts, 0.95,
-                                          "wald", 0, 0, 30)
-
-
 # --- value tiers ------------------------------------------------------------------------------
 
 
