@@ -652,9 +652,14 @@ def lifecycle_stages(log: dd.DataFrame, customer_id_col: Any, datetime_col: Any,
     log, as_of, options = _stage_inputs(log, customer_id_col, datetime_col, monetary_value_col,
                                       population_gap, as_of, npartitions,
                                       partitioned_by_customer, options)
-    sample = log._meta_nonempty
-    meta = _stages_part(sample, customer_id_col, datetime_col, monetary_value_col,
-                        pd.Timestamp(as_of), options, None).iloc[:0]
+    import warnings
+
+    with warnings.catch_warnings():
+        # Dask's made-up sample rows (for the columns' types) may warn, e.g. that a model's
+        # time unit cannot be checked on them.
+        warnings.simplefilter("ignore")
+        meta = _stages_part(log._meta_nonempty, customer_id_col, datetime_col,
+                            monetary_value_col, pd.Timestamp(as_of), options, None).iloc[:0]
     return log.map_partitions(_stages_part, customer_id_col, datetime_col, monetary_value_col,
                               pd.Timestamp(as_of), options, meta, meta=meta,
                               align_dataframes=False)
@@ -764,23 +769,28 @@ def _add_tables(*tables: Optional[pd.DataFrame]) -> Optional[pd.DataFrame]:
 
 def stage_migration(log: dd.DataFrame, customer_id_col: Any, datetime_col: Any, start: Any,
                     end: Any = None, monetary_value_col: Any = None, *,
-                    population_gap: Optional[float] = None, npartitions=None,
+                    population_gap: Any = None, npartitions=None,
                     partitioned_by_customer: bool = False, **options: Any) -> StageMigration:
     """:func:`crmkit.lifecycle.stage_migration` of a partitioned log: per-partition transition
     counts (customers co-located; ``end`` the log's last date unless given) added by a tree
     reduction, exactly the single-machine counts and rates. A given ``population_gap`` replaces
     G at both dates, as there; by default each date has its own G, found exactly by
-    :func:`population_gaps`."""
+    :func:`population_gaps` (a pair (G at start, G at end) gives them)."""
     start = pd.Timestamp(start)
+    pair = population_gap is not None and np.ndim(population_gap) == 1
+    if pair and len(population_gap) != 2:
+        raise ValueError(f"population_gap = {population_gap!r}: one value, or a pair (G at "
+                         "start, G at end)")
     log, end, options = _stage_inputs(log, customer_id_col, datetime_col, monetary_value_col,
-                                    population_gap, end, npartitions,
+                                    None if pair else population_gap, end, npartitions,
                                     partitioned_by_customer, options, first_date=start)
     end = pd.Timestamp(end)
     if start > end:
         raise ValueError(f"start = {start} must not be after end = {end}")
-    if population_gap is None:
-        gaps = population_gaps(log, customer_id_col, datetime_col, [start, end],
-                               freq=options.get("freq", "D"), partitioned_by_customer=True)
+    if population_gap is None or pair:
+        gaps = [float(g) for g in population_gap] if pair else population_gaps(
+            log, customer_id_col, datetime_col, [start, end], freq=options.get("freq", "D"),
+            partitioned_by_customer=True)
         parts = [dask.delayed(_migration_by_date_part)(part, customer_id_col, datetime_col,
                                                        monetary_value_col, start, end, options,
                                                        gaps)

@@ -266,7 +266,9 @@ def test_bad_csv_rows_raise_or_are_skipped_and_counted(client, tmp_path, log):
     assert len(bad) == 1 and bad["file"].iloc[0].endswith("part-1.csv") and bad["line"].iloc[0] == 5
 
 
-def test_report_on_the_cluster_writes_the_single_machine_tables(client, tmp_path, log, summary):
+def test_report_on_the_cluster_writes_the_single_machine_tables(client, tmp_path, log):
+    # Table by table against the single-machine report: test_dask_report.py; here the command
+    # line's path (CSV files, --scheduler).
     from crmkit.__main__ import main
 
     folder = tmp_path / "log"
@@ -277,31 +279,37 @@ def test_report_on_the_cluster_writes_the_single_machine_tables(client, tmp_path
                  "--quiet"]) == 0
     found = pd.concat([pd.read_csv(path, index_col=ID, float_precision="round_trip") for path in sorted((out / "customers").glob("*.csv"))])
     found = found.sort_index()
-    s = summary.sort_index()
+    # The report's time unit: weeks of 7 days.
+    s = crmkit.summary_data_from_transaction_data(log, ID, DATE, AMOUNT, freq="D",
+                                                  freq_multiplier=7).sort_index()
     bgf = crmkit.BetaGeoFitter().fit(s["frequency"], s["recency"], s["T"])
     np.testing.assert_array_equal(found.index, s.index)
-    # Written with 17 significant digits: every double reads back as itself.
+    # Shortest round-trip numbers: every double reads back as itself.
     np.testing.assert_array_equal(found["p_alive"],
                                   bgf.conditional_probability_alive(s["frequency"], s["recency"], s["T"]))
     rfm = crmkit.rfm_scores(crmkit.summary_data_from_transaction_data(
-        log, ID, DATE, AMOUNT, freq="W", include_first_transaction=True)).sort_index()
+        log, ID, DATE, AMOUNT, freq="D", freq_multiplier=7, include_first_transaction=True)).sort_index()
     np.testing.assert_array_equal(found["r_score"], rfm["r_score"])
     np.testing.assert_array_equal(found["m_score"], rfm["m_score"])
     parameters = pd.read_csv(out / "model_parameters.csv", float_precision="round_trip")
-    bg = parameters[parameters["model"] == "bg_nbd"].set_index("parameter")["estimate"]
+    bg = parameters[parameters["model"] == "BG/NBD"].set_index("parameter")["estimate"]
     np.testing.assert_array_equal(bg.to_numpy(), bgf.params_[bg.index].to_numpy())
+    for name in ("value_tiers", "lifecycle_stages", "stage_migration", "cohort_retention",
+                 "rfm_scales", "skipped_rows"):
+        assert (out / f"{name}.csv").exists()
     # The fixture's client is still the default afterwards.
     assert len(client.nthreads()) == 2
 
 
-def test_report_on_the_cluster_fits_the_chosen_purchase_model(client, log_frame, summary):
+def test_report_on_the_cluster_fits_the_chosen_purchase_model(client, log_frame, log):
     from crmkit._report_cluster import cluster_tables
 
     tables = cluster_tables(log_frame, ID, DATE, AMOUNT, model="pareto_nbd")
     parameters = tables["model_parameters"]
-    pareto = parameters[parameters["model"] == "pareto_nbd"].set_index("parameter")["estimate"]
+    pareto = parameters[parameters["model"] == "Pareto/NBD"]["estimate"]
     assert list(pareto.index) == ["r", "alpha", "s", "beta"]
-    s = summary.sort_index()
+    s = crmkit.summary_data_from_transaction_data(log, ID, DATE, AMOUNT, freq="D",
+                                                  freq_multiplier=7).sort_index()
     fitted = crmkit.ParetoNBDFitter().fit(s["frequency"], s["recency"], s["T"])
     # The cluster fits the merged pattern histogram, the same likelihood as the customers'.
     np.testing.assert_allclose(pareto.to_numpy(), fitted.params_[pareto.index].to_numpy(),
