@@ -176,6 +176,45 @@ def _migration_table(migration: Any, start: pd.Timestamp) -> pd.DataFrame:
     return counts
 
 
+def _repeat_part(frame: pd.DataFrame, model: Any, bins: int) -> Optional[pd.DataFrame]:
+    if len(frame) == 0:
+        return None
+    return model.expected_repeat_frequency_histogram(frame["frequency"], frame["T"],
+                                                     max_frequency=bins)
+
+
+def _at_risk_part(frame: pd.DataFrame, purchases: float, below: float,
+                  from_: float) -> pd.DataFrame:
+    """The partition's early-warning customers (the pipeline's rule: at least
+    early_warning_min_purchases purchases, P(alive) in [gone_p_alive, at_risk_p_alive)) with
+    their value at risk, revenue · (1 − P(alive))."""
+    chosen = frame[(frame["purchases"] >= purchases) & (frame["p_alive"] < below)
+                   & (frame["p_alive"] >= from_)]
+    return chosen.assign(value_at_risk=chosen["revenue"] * (1.0 - chosen["p_alive"]))
+
+
+def _top_part(frame: pd.DataFrame, count: int) -> pd.DataFrame:
+    return _by_value(frame, "clv").head(count)
+
+
+def _by_value(frame: pd.DataFrame, column: str) -> pd.DataFrame:
+    """Rows by `column` descending, ties in customer order (as the pipeline's stable sorts)."""
+    return frame.sort_index(kind="stable").sort_values(column, ascending=False, kind="stable")
+
+
+def _early_warning_table(rows: list, end: pd.Timestamp) -> pd.DataFrame:
+    from .report import DAYS_PER_WEEK
+
+    table = _by_value(pd.concat(rows), "value_at_risk")
+    days = np.floor(table["weeks_since_last"].to_numpy() * DAYS_PER_WEEK + 0.5)
+    last = end.normalize() - pd.to_timedelta(days, unit="D")
+    columns = ["rfm_segment", "value_tier", "purchases", "revenue", "weeks_since_last",
+               "p_alive", "clv", "value_at_risk"]
+    table = table[columns].copy()
+    table.insert(4, "last_purchase", last.to_numpy())
+    return table
+
+
 def cluster_tables(log: Any, customer_id_col: str, datetime_col: str, monetary_value_col: str,
                    *, partitioned_by_customer: bool = False, model: str = "bg_nbd",
                    rfm_rules: str = "rf_grid") -> dict:
@@ -186,6 +225,7 @@ def cluster_tables(log: Any, customer_id_col: str, datetime_col: str, monetary_v
     ``cohort_retention``. `model` is the purchase model, `rfm_rules` the RFM rule set."""
     import dask
 
+    from . import _core
     from . import dask as cdask
     from .report import (ABC_CUTS, CLV_MONTHS, DAYS_PER_WEEK, LEVEL_CUTS, MIGRATION_WEEKS,
                          MONTHLY_DISCOUNT, PREDICTION_WEEKS)
@@ -193,6 +233,7 @@ def cluster_tables(log: Any, customer_id_col: str, datetime_col: str, monetary_v
 
     fitter = _transaction_fitter(model)
     rules = RFMRuleSet.builtin(rfm_rules)
+    options = _core.pipeline.AnalysisOptions()
     log = cdask.check_transactions(log, customer_id_col, datetime_col, monetary_value_col)
     end = pd.Timestamp(log[datetime_col].max().compute())
     if not partitioned_by_customer:
@@ -254,13 +295,25 @@ def cluster_tables(log: Any, customer_id_col: str, datetime_col: str, monetary_v
              for column in ("value_tier", "value_level")]
     small.append([dask.delayed(len)(part) for part in parts])
     small.append([dask.delayed(lambda frame: frame["revenue"].sum())(part) for part in parts])
+    small.append([dask.delayed(_repeat_part)(part, cdask.parameters_only(bgf),
+                                             int(options.repeat_max_frequency))
+                  for part in parts])
+    rule = (float(options.early_warning_min_purchases), options.at_risk_p_alive,
+            options.gone_p_alive)
+    small.append([dask.delayed(_at_risk_part)(part, *rule) for part in parts])
+    small.append([dask.delayed(_top_part)(part, int(options.top_customers)) for part in parts])
     if gaps is not None:
         small.append([dask.delayed(_stage_sums_part)(part) for part in parts])
     found = dask.compute(*small)
     count, revenue = sum(found[2]), sum(found[3])
     tables["value_tiers"] = _tier_table([tier_summary, level_summary], found[:2], revenue)
+    repeat = [part for part in found[4] if part is not None]
+    tables["repeat_purchases"] = sum(repeat[1:], repeat[0])
+    tables["early_warning"] = _early_warning_table(found[5], end)
+    tables["top_customers"] = _by_value(pd.concat(found[6]), "clv").head(
+        int(options.top_customers))
     if gaps is not None:
-        tables["lifecycle_stages"] = _stage_table(found[4], count)
+        tables["lifecycle_stages"] = _stage_table(found[7], count)
     scale_rows = pd.DataFrame([{"dimension": name, "bins": scale.bins,
                                 "thresholds": " ".join(repr(float(t)) for t in scale.thresholds)}
                                for name, scale in scales.items()])
@@ -281,6 +334,9 @@ def _library_columns(frame: pd.DataFrame) -> list:
             columns.append((str(name), "flag", np.ascontiguousarray(values, np.uint8), None))
         elif pd.api.types.is_integer_dtype(dtype):
             columns.append((str(name), "integer", np.ascontiguousarray(values, np.int64), None))
+        elif pd.api.types.is_datetime64_any_dtype(dtype):
+            days = values.to_numpy(dtype="datetime64[D]").astype(np.int64)
+            columns.append((str(name), "date", np.ascontiguousarray(days), None))
         elif pd.api.types.is_float_dtype(dtype):
             columns.append((str(name), "number", np.ascontiguousarray(values, np.float64), None))
         else:
@@ -311,10 +367,13 @@ def write_cluster_tables(tables: dict, out_dir: str) -> list:
     dask.compute(*[dask.delayed(_write_table)(part, path)
                    for part, path in zip(customers.to_delayed(), paths)])
     written = [os.path.relpath(path, out_dir) for path in paths]
-    for name in ("model_parameters", "value_tiers", "lifecycle_stages", "stage_migration",
-                 "cohort_retention"):
+    for name in ("model_parameters", "value_tiers", "early_warning", "lifecycle_stages",
+                 "stage_migration", "cohort_retention", "repeat_purchases", "top_customers"):
         if name in tables:
-            _write_table(tables[name], os.path.join(out_dir, f"{name}.csv"))
+            table = tables[name]
+            if name in ("early_warning", "top_customers"):
+                table = table.rename_axis(CUSTOMER_COLUMN)
+            _write_table(table, os.path.join(out_dir, f"{name}.csv"))
             written.append(f"{name}.csv")
     tables["rfm_scales"].to_csv(os.path.join(out_dir, "rfm_scales.csv"), index=False,
                                 float_format=FLOAT_FORMAT)

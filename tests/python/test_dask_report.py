@@ -137,3 +137,25 @@ def test_a_log_partitioned_by_customer_gives_the_same_tables(client, log, single
     pd.testing.assert_frame_equal(found[EXACT], expected[EXACT])
     for name in ("stage_migration", "cohort_retention"):
         assert (tmp_path / f"{name}.csv").read_text() == (single / f"{name}.csv").read_text()
+
+
+def test_early_warning_and_top_customers_equal_the_single_machine_tables(single, cluster):
+    for name, spend in (("early_warning", ["clv"]), ("top_customers", ["expected_spend", "clv"])):
+        expected = pd.read_csv(single / f"{name}.csv", index_col=ID, dtype=str)
+        found = pd.read_csv(cluster / f"{name}.csv", index_col=ID, dtype=str)
+        # Same customers in the same order (value at risk, CLV descending).
+        assert list(found.index) == list(expected.index) and len(found) >= 20
+        assert list(found.columns) == [c for c in expected.columns if c not in NOT_ON_A_CLUSTER]
+        exact = [c for c in found.columns if c not in spend]
+        pd.testing.assert_frame_equal(found[exact], expected[exact])
+        np.testing.assert_allclose(found[spend].astype(float), expected[spend].astype(float),
+                                   rtol=SPEND_RTOL, atol=0)
+
+
+def test_repeat_purchases_equal_the_single_machine_table(single, cluster):
+    expected = pd.read_csv(single / "repeat_purchases.csv", index_col="frequency",
+                           float_precision="round_trip")
+    found = pd.read_csv(cluster / "repeat_purchases.csv", index_col="frequency",
+                        float_precision="round_trip")
+    pd.testing.assert_series_equal(found["actual"], expected["actual"], check_exact=True)
+    pd.testing.assert_series_equal(found["expected"], expected["expected"], rtol=SUM_RTOL)
