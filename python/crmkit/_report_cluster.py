@@ -346,16 +346,19 @@ def _library_columns(frame: pd.DataFrame) -> list:
     return columns
 
 
-def _write_table(frame: pd.DataFrame, path: str) -> int:
+def _write_table(frame: pd.DataFrame, path: str, name: str, csv_lang: str) -> int:
     from . import _core
+    from ._report_text import Text
 
-    _core.pipeline.write_csv_files([(path, _library_columns(frame))])
+    columns = Text(csv_lang).csv_columns(name, _library_columns(frame))
+    _core.pipeline.write_csv_files([(path, columns)])
     return len(frame)
 
 
-def write_cluster_tables(tables: dict, out_dir: str) -> list:
-    """Writes the tables into `out_dir` (customers one file per partition, on the workers);
-    returns the names of the files written."""
+def write_cluster_tables(tables: dict, out_dir: str, csv_lang: str = "en") -> list:
+    """Writes the tables into `out_dir` (customers one file per partition, on the workers),
+    column names and the names of stages, tiers and segments in `csv_lang` as the
+    single-machine report's ``--csv-lang``; returns the names of the files written."""
     import dask
 
     os.makedirs(os.path.join(out_dir, CUSTOMER_FOLDER), exist_ok=True)
@@ -364,7 +367,7 @@ def write_cluster_tables(tables: dict, out_dir: str) -> list:
     digits = len(str(max(customers.npartitions - 1, 0)))
     paths = [os.path.join(out_dir, CUSTOMER_FOLDER, f"part-{number:0{digits}d}.csv")
              for number in range(customers.npartitions)]
-    dask.compute(*[dask.delayed(_write_table)(part, path)
+    dask.compute(*[dask.delayed(_write_table)(part, path, "customers", csv_lang)
                    for part, path in zip(customers.to_delayed(), paths)])
     written = [os.path.relpath(path, out_dir) for path in paths]
     for name in ("model_parameters", "value_tiers", "early_warning", "lifecycle_stages",
@@ -373,7 +376,7 @@ def write_cluster_tables(tables: dict, out_dir: str) -> list:
             table = tables[name]
             if name in ("early_warning", "top_customers"):
                 table = table.rename_axis(CUSTOMER_COLUMN)
-            _write_table(table, os.path.join(out_dir, f"{name}.csv"))
+            _write_table(table, os.path.join(out_dir, f"{name}.csv"), name, csv_lang)
             written.append(f"{name}.csv")
     tables["rfm_scales"].to_csv(os.path.join(out_dir, "rfm_scales.csv"), index=False,
                                 float_format=FLOAT_FORMAT)
@@ -415,7 +418,8 @@ def run_cluster_report(arguments: Any, out: TextIO, progress: Optional[TextIO]) 
         tables = cluster_tables(log, customer, date, amount, partitioned_by_customer=by_customer,
                                 model=getattr(arguments, "model", "bg_nbd"),
                                 rfm_rules=getattr(arguments, "rfm_rules", "rf_grid"))
-        written = write_cluster_tables(tables, arguments.out)
+        written = write_cluster_tables(tables, arguments.out,
+                                       getattr(arguments, "csv_lang", "en"))
         for note in tables["notes"]:
             print(f"note: {note}", file=out)
         if skipped is not None:

@@ -159,3 +159,33 @@ def test_repeat_purchases_equal_the_single_machine_table(single, cluster):
                         float_precision="round_trip")
     pd.testing.assert_series_equal(found["actual"], expected["actual"], check_exact=True)
     pd.testing.assert_series_equal(found["expected"], expected["expected"], rtol=SUM_RTOL)
+
+
+def test_csv_language_and_survey_option_on_a_cluster(client, log, tmp_path, capsys):
+    from crmkit.__main__ import main
+
+    folder = tmp_path / "log"
+    folder.mkdir()
+    for i, chunk in enumerate(np.array_split(log, 3)):
+        chunk.assign(date=chunk[DATE].dt.strftime("%Y-%m-%d %H:%M:%S")).to_csv(
+            folder / f"part-{i}.csv", index=False)
+    out = tmp_path / "zh"
+    assert main(["report", str(folder), "--scheduler", client.scheduler.address, "--out",
+                 str(out), "--csv-lang", "zh", "--quiet"]) == 0
+    build_report(log, str(tmp_path / "single_zh"), progress=None, csv_lang="zh")
+    for name in ("stage_migration", "cohort_retention", "lifecycle_stages"):
+        assert (out / f"{name}.csv").read_text().splitlines()[:2] == \
+            (tmp_path / "single_zh" / f"{name}.csv").read_text().splitlines()[:2]
+    expected = pd.read_csv(tmp_path / "single_zh" / "customers.csv", index_col=0, dtype=str)
+    found = pd.concat(
+        [pd.read_csv(path, index_col=0, dtype=str)
+         for path in sorted((out / "customers").glob("part-*.csv"))]).sort_index()
+    assert expected.columns[-1] != "stage"  # translated
+    shared = [c for c in found.columns if c in expected.columns]
+    assert len(shared) == len(found.columns) == len(expected.columns) - len(NOT_ON_A_CLUSTER)
+    stage = expected.columns[-1]
+    pd.testing.assert_series_equal(found[stage], expected[stage])
+    # The survey is not aggregated on a cluster yet: refused, not ignored.
+    assert main(["report", str(folder), "--scheduler", client.scheduler.address, "--survey",
+                 str(folder / "part-0.csv"), "--out", str(tmp_path / "s"), "--quiet"]) == 2
+    assert "--survey is not available with --scheduler" in capsys.readouterr().err
