@@ -15,23 +15,24 @@ library's CSV writer, shortest round-trip numbers):
   global scales, the RFM segment of ``--rfm-rules``, value tier (ABC of CLV) and level
   (high/medium/low), lifecycle stage;
 - ``model_parameters.csv`` (the purchase model of ``--model`` and Gamma-Gamma), ``rfm_scales.csv``
-  (cluster only: dimension, bins, thresholds), ``value_tiers.csv``, ``lifecycle_stages.csv``
-  (customers, share, mean P(alive) and CLV, total CLV and revenue per stage),
-  ``stage_migration.csv`` (13 weeks before the end to the end, each date with its own
-  population gap G, :func:`crmkit.dask.population_gaps`), ``cohort_retention.csv`` (monthly);
+  (cluster only: dimension, bins, thresholds), ``value_tiers.csv``, ``early_warning.csv``,
+  ``top_customers.csv``, ``repeat_purchases.csv``, ``lifecycle_stages.csv`` (customers, share,
+  mean P(alive) and CLV, total CLV and revenue per stage), ``stage_migration.csv`` (13 weeks
+  before the end to the end, each date with its own population gap G,
+  :func:`crmkit.dask.population_gaps`), ``cohort_retention.csv`` (monthly);
 - for CSV input, ``skipped_rows.csv``.
 
-Equal to the single-machine tables: every summary column, the BG/NBD (MBG/NBD, Pareto/NBD)
-fit and what depends only on it (P(alive), expected purchases), the scores, segments, tiers,
-stages, counts and rates, bit for bit. Gamma-Gamma is fitted to the merged (x, mean spend)
-histogram, the single-machine report to the rows: equal within the optimiser's tolerance, and
-so expected spend, CLV and the CLV sums. The sums and means of the stage and tier tables add
-per-partition sums: equal to rounding (another order of addition).
+Equal to the single-machine files (docs/cluster.md has the table): every summary column, the
+BG/NBD (MBG/NBD, Pareto/NBD) fit and what depends only on it (P(alive), expected purchases),
+the scores, segments, tiers, stages, counts, rates and the lists of customers, bit for bit.
+Gamma-Gamma is fitted to the merged (x, mean spend) histogram, the single-machine report to
+the rows: equal within the optimiser's tolerance, and so expected spend, CLV and the CLV sums.
+Sums and means over customers add per-partition sums: equal to rounding (another order of
+addition).
 
 Not on a cluster yet: the k-means segments (``segment``, ``segments.csv``,
-``kmeans_quality.csv``), the CLV intervals, ``rfm_segments.csv``, ``early_warning.csv``,
-``top_customers.csv``, ``repeat_purchases.csv``, the calibration check, the survey tables, the
-plots and ``report.html``.
+``kmeans_quality.csv``), the CLV intervals, ``rfm_segments.csv``, the survey tables, the
+calibration check, the plots and ``report.html``.
 """
 
 from __future__ import annotations
@@ -47,6 +48,8 @@ CUSTOMER_FOLDER = "customers"
 FLOAT_FORMAT = "%.17g"
 #: The customer column of every table, as the single-machine report names it.
 CUSTOMER_COLUMN = "customer_id"
+NOT_YET = ("not on a cluster yet: k-means segments, CLV intervals, rfm_segments.csv, survey, "
+           "calibration check, plots and report.html (docs/cluster.md)")
 _MODEL_NAMES = {"bg_nbd": "BG/NBD", "mbg_nbd": "MBG/NBD", "pareto_nbd": "Pareto/NBD"}
 
 
@@ -435,7 +438,7 @@ def run_cluster_report(arguments: Any, out: TextIO, progress: Optional[TextIO]) 
             client.cluster.close()
     small = [name for name in written if not name.startswith(CUSTOMER_FOLDER + os.sep)]
     print(f"cluster report written to {arguments.out} (customers/ in "
-          f"{len(written) - len(small)} partitions, {', '.join(small)})", file=out)
+          f"{len(written) - len(small)} partitions, {', '.join(small)}); {NOT_YET}", file=out)
 
 
 def add_cluster_arguments(report: Any) -> None:

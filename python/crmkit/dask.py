@@ -22,7 +22,9 @@ Every step gives what the single-machine call gives on the same data:
 - **Scores** (:func:`score_customers`, :func:`rfm_scores`, :func:`lifecycle_stages`): per
   partition with the fitted parameters broadcast (``map_partitions``); global statistics, such as
   the RFM quantile scales, from merged histograms (:func:`rfm_scales`); value tiers
-  (:func:`value_tiers`) from the merged histogram of distinct values.
+  (:func:`value_tiers`) from the merged histogram of distinct values; the lifecycle's
+  population gap G (:func:`population_gaps`) from the merged counts of the customers' median
+  gaps.
 - **Survey aggregates** (:func:`survey_aggregate`, :func:`survey_nps`): NPS, CSAT and CES,
   weighted or not, by group, period and rolling window. Each partition fills the survey area's
   mergeable C++ accumulators per (group, period) (counts; exact sums of weights, squared weights
