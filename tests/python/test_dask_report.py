@@ -189,3 +189,22 @@ def test_csv_language_and_survey_option_on_a_cluster(client, log, tmp_path, caps
     assert main(["report", str(folder), "--scheduler", client.scheduler.address, "--survey",
                  str(folder / "part-0.csv"), "--out", str(tmp_path / "s"), "--quiet"]) == 2
     assert "--survey is not available with --scheduler" in capsys.readouterr().err
+
+
+def test_text_customer_ids_give_the_single_machine_files(client, log, tmp_path):
+    named = log.assign(**{ID: "C-" + log[ID].astype(str).str.zfill(5)})
+    build_report(named, str(tmp_path / "single"), progress=None)
+    tables = cluster_tables(dd.from_pandas(named, npartitions=3, sort=False), ID, DATE, AMOUNT)
+    write_cluster_tables(tables, str(tmp_path / "cluster"))
+    expected = pd.read_csv(tmp_path / "single" / "customers.csv", index_col=ID, dtype=str)
+    found = pd.concat([pd.read_csv(path, index_col=ID, dtype=str) for path in
+                       sorted((tmp_path / "cluster" / "customers").glob("part-*.csv"))])
+    assert found.index.str.startswith("C-").all()
+    pd.testing.assert_frame_equal(found.sort_index()[EXACT], expected[EXACT])
+    for name in ("stage_migration", "cohort_retention"):
+        assert ((tmp_path / "cluster" / f"{name}.csv").read_text()
+                == (tmp_path / "single" / f"{name}.csv").read_text())
+    for name in ("early_warning", "top_customers"):
+        ids = [pd.read_csv(tmp_path / side / f"{name}.csv", dtype=str)[ID].tolist()
+               for side in ("single", "cluster")]
+        assert ids[0] == ids[1]
