@@ -9,10 +9,10 @@ Tables (into ``--out``), with the single-machine files' names, columns and numbe
 library's CSV writer, shortest round-trip numbers):
 
 - ``customers/part-*.csv``: one file per partition, the single-machine ``customers.csv``
-  without the columns a cluster does not compute yet (``clv_lower``, ``clv_upper``,
-  ``segment``): summary, purchases, weeks_since_last, mean_spend, revenue, P(alive), expected
-  purchases in 13 weeks, expected spend, 12-month CLV at 1% a month, R/F/M scores on the exact
-  global scales, the RFM segment of ``--rfm-rules``, value tier (ABC of CLV) and level
+  without the k-means ``segment``: summary, purchases, weeks_since_last, mean_spend, revenue,
+  P(alive), expected purchases in 13 weeks, expected spend, 12-month CLV at 1% a month and its
+  90% delta-method interval (``clv_lower``, ``clv_upper``), R/F/M scores on the exact global
+  scales, the RFM segment of ``--rfm-rules``, value tier (ABC of CLV) and level
   (high/medium/low), lifecycle stage;
 - ``model_parameters.csv`` (the purchase model of ``--model`` and Gamma-Gamma), ``rfm_scales.csv``
   (cluster only: dimension, bins, thresholds), ``value_tiers.csv``, ``early_warning.csv``,
@@ -26,12 +26,13 @@ Equal to the single-machine files (docs/cluster.md has the table): every summary
 BG/NBD (MBG/NBD, Pareto/NBD) fit and what depends only on it (P(alive), expected purchases),
 the scores, segments, tiers, stages, counts, rates and the lists of customers, bit for bit.
 Gamma-Gamma is fitted to the merged (x, mean spend) histogram, the single-machine report to
-the rows: equal within the optimiser's tolerance, and so expected spend, CLV and the CLV sums.
+the rows: equal within the optimiser's tolerance, and so expected spend, CLV (and its
+interval) and the CLV sums.
 Sums and means over customers add per-partition sums: equal to rounding (another order of
 addition).
 
 Not on a cluster yet: the k-means segments (``segment``, ``segments.csv``,
-``kmeans_quality.csv``), the CLV intervals, ``rfm_segments.csv``, the survey tables, the
+``kmeans_quality.csv``), ``rfm_segments.csv``, the survey tables, the
 calibration check, the plots and ``report.html``.
 """
 
@@ -48,8 +49,8 @@ CUSTOMER_FOLDER = "customers"
 FLOAT_FORMAT = "%.17g"
 #: The customer column of every table, as the single-machine report names it.
 CUSTOMER_COLUMN = "customer_id"
-NOT_YET = ("not on a cluster yet: k-means segments, CLV intervals, rfm_segments.csv, survey, "
-           "calibration check, plots and report.html (docs/cluster.md)")
+NOT_YET = ("not on a cluster yet: k-means segments, rfm_segments.csv, survey, calibration check, "
+           "plots and report.html (docs/cluster.md)")
 _MODEL_NAMES = {"bg_nbd": "BG/NBD", "mbg_nbd": "MBG/NBD", "pareto_nbd": "Pareto/NBD"}
 
 
@@ -179,6 +180,53 @@ def _migration_table(migration: Any, start: pd.Timestamp) -> pd.DataFrame:
     return counts
 
 
+def _with_covariance(model: Any) -> Any:
+    """The fitted model's parameters and covariance only (what the intervals need), for
+    broadcasting without its fitting data."""
+    from . import dask as cdask
+
+    light = cdask.parameters_only(model)
+    light.variance_matrix_ = model.variance_matrix_
+    return light
+
+
+def _interval_rows(frame: pd.DataFrame, purchases: Any, spend: Any, level: float,
+                   months: float, rate: float) -> pd.DataFrame:
+    from .intervals import customer_lifetime_value
+
+    found = customer_lifetime_value(purchases, spend, frame["frequency"], frame["recency"],
+                                    frame["T"], frame["monetary_value"], time=months,
+                                    discount_rate=rate, freq="W", level=level).customers
+    return pd.DataFrame({"clv_lower": found["lower"].to_numpy(),
+                         "clv_upper": found["upper"].to_numpy()}, index=frame.index)
+
+
+def _interval_part(frame: pd.DataFrame, purchases: Any, spend: Any, level: float,
+                   months: float, rate: float) -> pd.DataFrame:
+    """The pipeline's CLV intervals (delta method of both fits) of the partition's customers.
+    A customer whose CLV is not finite at a perturbed parameter point makes the call fail; the
+    partition is then done customer by customer, and theirs stay empty (NaN), as the
+    single-machine report leaves them (with a note)."""
+    if len(frame) == 0:
+        return pd.DataFrame({"clv_lower": [], "clv_upper": []}, index=frame.index)
+    try:
+        return _interval_rows(frame, purchases, spend, level, months, rate)
+    except (ValueError, RuntimeError, ArithmeticError):
+        rows = []
+        for i in range(len(frame)):
+            try:
+                rows.append(_interval_rows(frame.iloc[i:i + 1], purchases, spend, level, months,
+                                           rate))
+            except (ValueError, RuntimeError, ArithmeticError):
+                rows.append(pd.DataFrame({"clv_lower": [np.nan], "clv_upper": [np.nan]},
+                                         index=frame.index[i:i + 1]))
+        return pd.concat(rows)
+
+
+def _missing_intervals(frame: pd.DataFrame) -> int:
+    return int(frame["clv_lower"].isna().sum())
+
+
 def _repeat_part(frame: pd.DataFrame, model: Any, bins: int) -> Optional[pd.DataFrame]:
     if len(frame) == 0:
         return None
@@ -262,9 +310,15 @@ def cluster_tables(log: Any, customer_id_col: str, datetime_col: str, monetary_v
                                  meta=pd.Series(pd.Categorical([], categories=names),
                                                 name="rfm_segment",
                                                 index=summary._meta.index))
+    intervals = summary.map_partitions(
+        _interval_part, _with_covariance(bgf), _with_covariance(ggf),
+        options.clv_interval_level, CLV_MONTHS, MONTHLY_DISCOUNT,
+        meta=pd.DataFrame({"clv_lower": pd.Series([], dtype=np.float64),
+                           "clv_upper": pd.Series([], dtype=np.float64)},
+                          index=summary._meta.index))
     customers = (summary.join(every).join(scores.rename(
         columns={"expected_purchases": f"expected_purchases_{PREDICTION_WEEKS}w"}))
-        .join(rfm.astype(np.int64)).join(segment.to_frame()))
+        .join(intervals).join(rfm.astype(np.int64)).join(segment.to_frame()))
     tiers, tier_summary = cdask.value_tiers(customers, "clv", by="value", cuts=ABC_CUTS,
                                             labels=("A", "B", "C"))
     levels, level_summary = cdask.value_tiers(customers, "clv", by="population",
@@ -307,7 +361,13 @@ def cluster_tables(log: Any, customer_id_col: str, datetime_col: str, monetary_v
     small.append([dask.delayed(_top_part)(part, int(options.top_customers)) for part in parts])
     if gaps is not None:
         small.append([dask.delayed(_stage_sums_part)(part) for part in parts])
+    small.append([dask.delayed(_missing_intervals)(part) for part in parts])
     found = dask.compute(*small)
+    missing = sum(found[-1])
+    if missing:
+        notes.append(f"{missing} customer(s) have no CLV interval (clv_lower, clv_upper are "
+                     "empty): their CLV is not finite at the estimate or a nearby parameter "
+                     "value")
     count, revenue = sum(found[2]), sum(found[3])
     tables["value_tiers"] = _tier_table([tier_summary, level_summary], found[:2], revenue)
     repeat = [part for part in found[4] if part is not None]

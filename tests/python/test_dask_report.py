@@ -24,7 +24,9 @@ SUM_RTOL = 1e-12
 EXACT = ["frequency", "recency", "T", "monetary_value", "purchases", "weeks_since_last",
          "mean_spend", "revenue", "p_alive", "expected_purchases_13w", "r_score", "f_score",
          "m_score", "rfm_segment", "value_tier", "value_level", "stage"]
-NOT_ON_A_CLUSTER = {"clv_lower", "clv_upper", "segment"}
+NOT_ON_A_CLUSTER = {"segment"}
+# The CLV and what depends on Gamma-Gamma's estimates.
+SPEND = ["expected_spend", "clv", "clv_lower", "clv_upper"]
 
 
 @pytest.fixture(scope="module")
@@ -73,7 +75,8 @@ def test_customer_table_cells_are_the_single_machine_cells(single, cluster):
     pd.testing.assert_frame_equal(found[EXACT], expected[EXACT])
     numbers = _customers(cluster, float_precision="round_trip")
     reference = pd.read_csv(single / "customers.csv", index_col=ID, float_precision="round_trip")
-    for column in ("expected_spend", "clv"):
+    assert numbers[SPEND].notna().all().all()
+    for column in SPEND:
         np.testing.assert_allclose(numbers[column], reference[column], rtol=SPEND_RTOL, atol=0)
 
 
@@ -140,7 +143,7 @@ def test_a_log_partitioned_by_customer_gives_the_same_tables(client, log, single
 
 
 def test_early_warning_and_top_customers_equal_the_single_machine_tables(single, cluster):
-    for name, spend in (("early_warning", ["clv"]), ("top_customers", ["expected_spend", "clv"])):
+    for name, spend in (("early_warning", ["clv"]), ("top_customers", SPEND)):
         expected = pd.read_csv(single / f"{name}.csv", index_col=ID, dtype=str)
         found = pd.read_csv(cluster / f"{name}.csv", index_col=ID, dtype=str)
         # Same customers in the same order (value at risk, CLV descending).
@@ -208,3 +211,28 @@ def test_text_customer_ids_give_the_single_machine_files(client, log, tmp_path):
         ids = [pd.read_csv(tmp_path / side / f"{name}.csv", dtype=str)[ID].tolist()
                for side in ("single", "cluster")]
         assert ids[0] == ids[1]
+
+
+def test_a_customer_without_a_finite_clv_interval_gets_empty_ends_the_others_theirs():
+    from crmkit._report_cluster import _interval_part
+    from crmkit.intervals import customer_lifetime_value
+
+    purchases = crmkit.BetaGeoFitter.from_params({"r": 0.25, "alpha": 4.7, "a": 0.9, "b": 2.8})
+    # Gamma-Gamma's mean spend p·v / (p·x + q − 1) is infinite for x = 1 (0.5 + 0.2 <= 1).
+    spend = crmkit.GammaGammaFitter.from_params({"p": 0.5, "q": 0.2, "v": 10.0})
+    for model in (purchases, spend):
+        names = list(model._param_names)
+        model.variance_matrix_ = pd.DataFrame(np.eye(len(names)) * 1e-4, index=names,
+                                              columns=names)
+    frame = pd.DataFrame({"frequency": [1.0, 5.0], "recency": [10.0, 30.0], "T": [40.0, 40.0],
+                          "monetary_value": [20.0, 30.0]}, index=pd.Index([7, 9], name=ID))
+    with pytest.raises((ValueError, RuntimeError, ArithmeticError)):
+        customer_lifetime_value(purchases, spend, frame["frequency"], frame["recency"],
+                                frame["T"], frame["monetary_value"], freq="W")
+    found = _interval_part(frame, purchases, spend, 0.9, 12, 0.01)
+    alone = customer_lifetime_value(purchases, spend, frame["frequency"].iloc[1:],
+                                    frame["recency"].iloc[1:], frame["T"].iloc[1:],
+                                    frame["monetary_value"].iloc[1:], freq="W").customers
+    assert found.loc[7].isna().all()
+    assert found.loc[9, "clv_lower"] == alone["lower"].iloc[0]
+    assert found.loc[9, "clv_upper"] == alone["upper"].iloc[0]
