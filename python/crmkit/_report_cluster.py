@@ -488,6 +488,7 @@ def run_cluster_report(arguments: Any, out: TextIO, progress: Optional[TextIO]) 
         if skipped is not None:
             bad = skipped.compute()
             bad.to_csv(os.path.join(arguments.out, "skipped_rows.csv"), index=False)
+            written.append("skipped_rows.csv")
             if len(bad):
                 print(f"note: {len(bad)} bad rows skipped (skipped_rows.csv)", file=out)
     except ValueError as error:
