@@ -8,12 +8,14 @@ weeks of 7 days (``freq="D"``, ``freq_multiplier=7``), the observation end the l
 Tables (into ``--out``), with the single-machine files' names, columns and number format (the
 library's CSV writer, shortest round-trip numbers):
 
-- ``customers/part-*.csv``: one file per partition, the single-machine ``customers.csv``
-  without the k-means ``segment``: summary, purchases, weeks_since_last, mean_spend, revenue,
-  P(alive), expected purchases in 13 weeks, expected spend, 12-month CLV at 1% a month and its
-  90% delta-method interval (``clv_lower``, ``clv_upper``), R/F/M scores on the exact global
-  scales, the RFM segment of ``--rfm-rules``, value tier (ABC of CLV) and level
+- ``customers/part-*.csv``: one file per partition, the columns of the single-machine
+  ``customers.csv``: summary, purchases, weeks_since_last, mean_spend, revenue, P(alive),
+  expected purchases in 13 weeks, expected spend, 12-month CLV at 1% a month and its 90%
+  delta-method interval (``clv_lower``, ``clv_upper``), the k-means ``segment``, R/F/M scores on
+  the exact global scales, the RFM segment of ``--rfm-rules``, value tier (ABC of CLV) and level
   (high/medium/low), lifecycle stage;
+- ``segments.csv``, ``kmeans_quality.csv``, ``rfm_segments.csv``: the pipeline's own steps on
+  the driver, on the six columns they read gathered in customer order (48 bytes a customer);
 - ``model_parameters.csv`` (the purchase model of ``--model`` and Gamma-Gamma), ``rfm_scales.csv``
   (cluster only: dimension, bins, thresholds), ``value_tiers.csv``, ``early_warning.csv``,
   ``top_customers.csv``, ``repeat_purchases.csv``, ``lifecycle_stages.csv`` (customers, share,
@@ -31,9 +33,8 @@ interval) and the CLV sums.
 Sums and means over customers add per-partition sums: equal to rounding (another order of
 addition).
 
-Not on a cluster yet: the k-means segments (``segment``, ``segments.csv``,
-``kmeans_quality.csv``), ``rfm_segments.csv``, the survey tables, the
-calibration check, the plots and ``report.html``.
+Not on a cluster yet: the survey tables, the calibration check, the plots and
+``report.html``.
 """
 
 from __future__ import annotations
@@ -49,8 +50,8 @@ CUSTOMER_FOLDER = "customers"
 FLOAT_FORMAT = "%.17g"
 #: The customer column of every table, as the single-machine report names it.
 CUSTOMER_COLUMN = "customer_id"
-NOT_YET = ("not on a cluster yet: k-means segments, rfm_segments.csv, survey, calibration check, "
-           "plots and report.html (docs/cluster.md)")
+NOT_YET = ("not on a cluster yet: survey tables, calibration check, plots and report.html "
+           "(docs/cluster.md)")
 _MODEL_NAMES = {"bg_nbd": "BG/NBD", "mbg_nbd": "MBG/NBD", "pareto_nbd": "Pareto/NBD"}
 
 
@@ -259,21 +260,50 @@ def _early_warning_table(rows: list, end: pd.Timestamp) -> pd.DataFrame:
     table = _by_value(pd.concat(rows), "value_at_risk")
     days = np.floor(table["weeks_since_last"].to_numpy() * DAYS_PER_WEEK + 0.5)
     last = end.normalize() - pd.to_timedelta(days, unit="D")
-    columns = ["rfm_segment", "value_tier", "purchases", "revenue", "weeks_since_last",
-               "p_alive", "clv", "value_at_risk"]
+    columns = ["rfm_segment", "segment", "value_tier", "purchases", "revenue",
+               "weeks_since_last", "p_alive", "clv", "value_at_risk"]
     table = table[columns].copy()
-    table.insert(4, "last_purchase", last.to_numpy())
+    table.insert(5, "last_purchase", last.to_numpy())
     return table
+
+
+def _segment_tables(customers: Any, options: Any) -> dict:
+    """The k-means segment of every customer and the segments, kmeans_quality and rfm_segments
+    tables: the pipeline's own steps (``_core.pipeline.segment_tables``) on the driver, on the
+    six columns they read gathered in customer order (48 bytes a customer), so every choice
+    they make (the standardisation's sums, the seeded sample that chooses k, the k-means runs,
+    the sums of the profiles) is the single-machine one."""
+    from . import _core
+    from .report import _frame
+
+    names = ["weeks_since_last", "purchases", "mean_spend", "revenue", "p_alive", "clv"]
+    columns = customers[names].compute().sort_index(kind="stable")
+    found = _core.pipeline.segment_tables(
+        *(np.ascontiguousarray(columns[name], dtype=np.float64) for name in names), options)
+    segment = pd.Series(pd.Categorical.from_codes(np.asarray(found["segment"], dtype=np.int64),
+                                                  categories=list(found["segment_names"])),
+                        index=columns.index, name="segment")
+    return {"segment": segment, "segment_names": list(found["segment_names"]),
+            "segments": _frame(found["segments"]),
+            "kmeans_quality": _frame(found["kmeans_quality"]),
+            "rfm_segments": _frame(found["rfm_segments"]), "notes": list(found["notes"])}
+
+
+def _with_segment(frame: pd.DataFrame, segment: pd.Series) -> pd.DataFrame:
+    return frame.assign(segment=segment.reindex(frame.index))
 
 
 def cluster_tables(log: Any, customer_id_col: str, datetime_col: str, monetary_value_col: str,
                    *, partitioned_by_customer: bool = False, model: str = "bg_nbd",
-                   rfm_rules: str = "rf_grid") -> dict:
+                   rfm_rules: str = "rf_grid", seed: int = 0) -> dict:
     """The report's cluster tables: ``customers`` (Dask, partitioned by customer) and the small
-    tables (pandas) ``model_parameters``, ``rfm_scales``, ``value_tiers`` and, unless the
+    tables (pandas) ``model_parameters``, ``rfm_scales``, ``segments``, ``kmeans_quality``,
+    ``rfm_segments``, ``value_tiers``, ``early_warning``, ``top_customers``,
+    ``repeat_purchases`` and, unless the
     lifecycle cannot be classified (no customer with two purchase periods: then ``notes`` says
     why, as the single-machine report's note), ``lifecycle_stages``, ``stage_migration`` and
-    ``cohort_retention``. `model` is the purchase model, `rfm_rules` the RFM rule set."""
+    ``cohort_retention``. `model` is the purchase model, `rfm_rules` the RFM rule set, `seed`
+    the k-means seed (the report's ``--seed``)."""
     import dask
 
     from . import _core
@@ -285,6 +315,8 @@ def cluster_tables(log: Any, customer_id_col: str, datetime_col: str, monetary_v
     fitter = _transaction_fitter(model)
     rules = RFMRuleSet.builtin(rfm_rules)
     options = _core.pipeline.AnalysisOptions()
+    options.rfm_rules = rfm_rules
+    options.seed = seed
     log = cdask.check_transactions(log, customer_id_col, datetime_col, monetary_value_col)
     end = pd.Timestamp(log[datetime_col].max().compute())
     if not partitioned_by_customer:
@@ -347,6 +379,15 @@ def cluster_tables(log: Any, customer_id_col: str, datetime_col: str, monetary_v
         tables["stage_migration"] = _migration_table(migration, start)
         tables["cohort_retention"] = _cohort_table(cohorts)
     customers = customers.persist()
+    segments = _segment_tables(customers, options)
+    notes.extend(message for _, message in segments.pop("notes"))
+    order = list(customers.columns)
+    order.insert(order.index("r_score"), "segment")
+    customers = customers.map_partitions(
+        _with_segment, dask.delayed(segments.pop("segment"), pure=True),
+        meta=customers._meta.assign(segment=pd.Categorical(
+            [], categories=list(segments.pop("segment_names")))))[order].persist()
+    tables.update(segments)
     parts = customers.to_delayed()
     small = [[dask.delayed(_tier_part)(part, column) for part in parts]
              for column in ("value_tier", "value_level")]
@@ -433,8 +474,9 @@ def write_cluster_tables(tables: dict, out_dir: str, csv_lang: str = "en") -> li
     dask.compute(*[dask.delayed(_write_table)(part, path, "customers", csv_lang)
                    for part, path in zip(customers.to_delayed(), paths)])
     written = [os.path.relpath(path, out_dir) for path in paths]
-    for name in ("model_parameters", "value_tiers", "early_warning", "lifecycle_stages",
-                 "stage_migration", "cohort_retention", "repeat_purchases", "top_customers"):
+    for name in ("model_parameters", "segments", "kmeans_quality", "rfm_segments",
+                 "value_tiers", "early_warning", "lifecycle_stages", "stage_migration",
+                 "cohort_retention", "repeat_purchases", "top_customers"):
         if name in tables:
             table = tables[name]
             if name in ("early_warning", "top_customers"):
@@ -480,7 +522,8 @@ def run_cluster_report(arguments: Any, out: TextIO, progress: Optional[TextIO]) 
                   file=progress, flush=True)
         tables = cluster_tables(log, customer, date, amount, partitioned_by_customer=by_customer,
                                 model=getattr(arguments, "model", "bg_nbd"),
-                                rfm_rules=getattr(arguments, "rfm_rules", "rf_grid"))
+                                rfm_rules=getattr(arguments, "rfm_rules", "rf_grid"),
+                                seed=getattr(arguments, "seed", 0))
         written = write_cluster_tables(tables, arguments.out,
                                        getattr(arguments, "csv_lang", "en"))
         for note in tables["notes"]:

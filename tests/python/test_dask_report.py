@@ -23,8 +23,7 @@ SPEND_RTOL = 1e-10
 SUM_RTOL = 1e-12
 EXACT = ["frequency", "recency", "T", "monetary_value", "purchases", "weeks_since_last",
          "mean_spend", "revenue", "p_alive", "expected_purchases_13w", "r_score", "f_score",
-         "m_score", "rfm_segment", "value_tier", "value_level", "stage"]
-NOT_ON_A_CLUSTER = {"segment"}
+         "m_score", "rfm_segment", "value_tier", "value_level", "stage", "segment"]
 # The CLV and what depends on Gamma-Gamma's estimates.
 SPEND = ["expected_spend", "clv", "clv_lower", "clv_upper"]
 
@@ -60,8 +59,7 @@ def _customers(folder, **options):
 def test_customer_table_has_the_single_machine_columns_in_order(single, cluster):
     expected = pd.read_csv(single / "customers.csv", index_col=ID, nrows=1)
     found = pd.read_csv(next((cluster / "customers").glob("part-*.csv")), index_col=ID, nrows=1)
-    assert list(found.columns) == [c for c in expected.columns if c not in NOT_ON_A_CLUSTER]
-    assert set(expected.columns) - set(found.columns) == NOT_ON_A_CLUSTER
+    assert list(found.columns) == list(expected.columns)
 
 
 def test_customer_table_cells_are_the_single_machine_cells(single, cluster):
@@ -148,7 +146,7 @@ def test_early_warning_and_top_customers_equal_the_single_machine_tables(single,
         found = pd.read_csv(cluster / f"{name}.csv", index_col=ID, dtype=str)
         # Same customers in the same order (value at risk, CLV descending).
         assert list(found.index) == list(expected.index) and len(found) >= 20
-        assert list(found.columns) == [c for c in expected.columns if c not in NOT_ON_A_CLUSTER]
+        assert list(found.columns) == list(expected.columns)
         exact = [c for c in found.columns if c not in spend]
         pd.testing.assert_frame_equal(found[exact], expected[exact])
         np.testing.assert_allclose(found[spend].astype(float), expected[spend].astype(float),
@@ -185,7 +183,7 @@ def test_csv_language_and_survey_option_on_a_cluster(client, log, tmp_path, caps
          for path in sorted((out / "customers").glob("part-*.csv"))]).sort_index()
     assert expected.columns[-1] != "stage"  # translated
     shared = [c for c in found.columns if c in expected.columns]
-    assert len(shared) == len(found.columns) == len(expected.columns) - len(NOT_ON_A_CLUSTER)
+    assert len(shared) == len(found.columns) == len(expected.columns)
     stage = expected.columns[-1]
     pd.testing.assert_series_equal(found[stage], expected[stage])
     # The survey is not aggregated on a cluster yet: refused, not ignored.
@@ -236,3 +234,42 @@ def test_a_customer_without_a_finite_clv_interval_gets_empty_ends_the_others_the
     assert found.loc[7].isna().all()
     assert found.loc[9, "clv_lower"] == alone["lower"].iloc[0]
     assert found.loc[9, "clv_upper"] == alone["upper"].iloc[0]
+
+
+def test_segment_tables_equal_the_single_machine_tables(single, cluster):
+    # The pipeline's own k-means and RFM steps on the gathered columns in customer order.
+    assert (cluster / "kmeans_quality.csv").read_text() == (single / "kmeans_quality.csv").read_text()
+    for name, index, spend in (("segments", "segment", ["clv", "total_clv"]),
+                               ("rfm_segments", "rfm_segment", ["clv", "total_clv", "clv_share"])):
+        expected = pd.read_csv(single / f"{name}.csv", index_col=index, dtype=str)
+        found = pd.read_csv(cluster / f"{name}.csv", index_col=index, dtype=str)
+        assert list(found.index) == list(expected.index)
+        assert list(found.columns) == list(expected.columns)
+        exact = [c for c in found.columns if c not in spend]
+        pd.testing.assert_frame_equal(found[exact], expected[exact])
+        np.testing.assert_allclose(found[spend].astype(float), expected[spend].astype(float),
+                                   rtol=SPEND_RTOL, atol=0)
+
+
+def test_rfm_rule_set_and_seed_reach_the_cluster_segments(client, log, tmp_path):
+    build_report(log, str(tmp_path / "single"), progress=None, rfm_rules="chinese_value", seed=3)
+    tables = cluster_tables(dd.from_pandas(log, npartitions=3, sort=False), ID, DATE, AMOUNT,
+                            rfm_rules="chinese_value", seed=3)
+    write_cluster_tables(tables, str(tmp_path / "cluster"))
+    expected = pd.read_csv(tmp_path / "single" / "customers.csv", index_col=ID, dtype=str)
+    found = _customers(tmp_path / "cluster", dtype=str)
+    pd.testing.assert_frame_equal(found[["segment", "rfm_segment"]],
+                                  expected[["segment", "rfm_segment"]])
+    assert ((tmp_path / "cluster" / "kmeans_quality.csv").read_text()
+            == (tmp_path / "single" / "kmeans_quality.csv").read_text())
+    names = pd.read_csv(tmp_path / "cluster" / "rfm_segments.csv")["rfm_segment"]
+    assert list(names) == list(pd.read_csv(tmp_path / "single" / "rfm_segments.csv")["rfm_segment"])
+
+
+def test_segment_tables_name_a_column_of_the_wrong_length():
+    from crmkit import _core
+
+    columns = [np.ones(4)] * 6
+    columns[2] = np.ones(3)
+    with pytest.raises(ValueError, match="purchases has 4 elements but mean_spend has 3"):
+        _core.pipeline.segment_tables(*columns, _core.pipeline.AnalysisOptions())
