@@ -161,6 +161,10 @@ def _run(arguments: argparse.Namespace, out: TextIO) -> None:
             raise ReportInputError("--order-lines is not available with --scheduler or "
                                    "--sql-url yet; run the report on one machine for the "
                                    "\"what to offer whom\" section")
+        if arguments.survey is not None:
+            raise ReportInputError("--survey is not available with --scheduler or --sql-url "
+                                   "yet; aggregate the answers with crmkit.dask.survey_aggregate "
+                                   "or run the report on one machine")
         run_cluster_report(arguments, out, progress)
         return
     text = Text(arguments.lang)

@@ -22,7 +22,9 @@ Every step gives what the single-machine call gives on the same data:
 - **Scores** (:func:`score_customers`, :func:`rfm_scores`, :func:`lifecycle_stages`): per
   partition with the fitted parameters broadcast (``map_partitions``); global statistics, such as
   the RFM quantile scales, from merged histograms (:func:`rfm_scales`); value tiers
-  (:func:`value_tiers`) from the merged histogram of distinct values.
+  (:func:`value_tiers`) from the merged histogram of distinct values; the lifecycle's
+  population gap G (:func:`population_gaps`) from the merged counts of the customers' median
+  gaps.
 - **Survey aggregates** (:func:`survey_aggregate`, :func:`survey_nps`): NPS, CSAT and CES,
   weighted or not, by group, period and rolling window. Each partition fills the survey area's
   mergeable C++ accumulators per (group, period) (counts; exact sums of weights, squared weights
@@ -62,6 +64,7 @@ from ._segment_rfm import RFMScale, rfm_scores as _rfm_scores_frame
 from .clv import BetaGeoFitter, GammaGammaFitter
 from .data import summary_data_from_transaction_data
 from .lifecycle import CohortRetention, StageMigration
+from .lifecycle import STAGES as _STAGES, _canonical_freq
 from .lifecycle import stage_migration as _stage_migration_frame
 from .lifecycle import cohort_retention as _cohort_retention_frame
 from .lifecycle import lifecycle_stages as _lifecycle_stages_frame
@@ -80,6 +83,7 @@ __all__ = [
     "parameters_only",
     "rfm_scales",
     "rfm_scores",
+    "population_gaps",
     "lifecycle_stages",
     "cohort_retention",
     "stage_migration",
@@ -539,43 +543,125 @@ def _stages_part(frame: pd.DataFrame, customer_id_col: Any, datetime_col: Any,
 
 def _stage_inputs(log: dd.DataFrame, customer_id_col: Any, datetime_col: Any,
                   monetary_value_col: Any, population_gap: Optional[float], last_date: Any,
-                  npartitions, partitioned_by_customer: bool, options: dict):
+                  npartitions, partitioned_by_customer: bool, options: dict,
+                  first_date: Any = None):
     """The checked log co-located by customer, the last date (the log's when not given; taken
     before the shuffle so that computing it does not run the shuffle) and the stage options with
-    the required population gap and the model as parameters only."""
-    if population_gap is None:
-        raise ValueError("population_gap: required on a cluster (the population's typical gap "
-                         "is a global statistic); pass a value in periods of freq")
+    the population gap (when given; else :func:`population_gaps` at the last date, unless a
+    `first_date` asks the caller to find a G per date) and the model as parameters only."""
     log = check_transactions(log, customer_id_col, datetime_col, monetary_value_col)
     if last_date is None:
         last_date = log[datetime_col].max().compute()
     if not partitioned_by_customer:
         log = log.shuffle(customer_id_col, npartitions=npartitions or log.npartitions)
-    options = dict(options, population_gap=population_gap)
+    if population_gap is None and first_date is None:
+        population_gap = population_gaps(log, customer_id_col, datetime_col, [last_date],
+                                         freq=options.get("freq", "D"),
+                                         partitioned_by_customer=True)[0]
+    options = dict(options)
+    if population_gap is not None:
+        options["population_gap"] = population_gap
     if options.get("model") is not None:
         options["model"] = parameters_only(options["model"])
     return log, last_date, options
 
 
+def _gap_counts_part(frame: pd.DataFrame, customer_id_col: Any, datetime_col: Any,
+                     dates: list, freq: str) -> list:
+    """Per date: how many customers of the partition with two purchase periods or more by then
+    have each median gap (in periods of `freq`)."""
+    counts = []
+    for date in dates:
+        if len(frame) == 0 or frame[datetime_col].min().to_period(freq) > date.to_period(freq):
+            counts.append(pd.Series([], dtype=np.int64))
+            continue
+        # With own_gap_min_purchases=2 the typical gap of every customer with two purchase
+        # periods is their own median gap (the C++ engine's, as an exact half-integer); the
+        # population gap given only lets the classification run.
+        explained = _lifecycle_stages_frame(frame, customer_id_col, datetime_col, as_of=date,
+                                            explain=True, freq=freq, population_gap=1.0,
+                                            own_gap_min_purchases=2)
+        gaps = explained["typical_gap"][explained["purchases"] >= 2]
+        counts.append(gaps.value_counts().astype(np.int64))
+    return counts
+
+
+def _add_gap_counts(*parts: list) -> list:
+    return [pd.concat(per_date).groupby(level=0).sum().astype(np.int64)
+            for per_date in zip(*parts)]
+
+
+def population_gaps(log: dd.DataFrame, customer_id_col: Any, datetime_col: Any,
+                    dates: Sequence[Any], *, freq: str = "D", npartitions=None,
+                    partitioned_by_customer: bool = False) -> list:
+    """G, the population gap of :mod:`crmkit.lifecycle`, at each date, exactly as one machine
+    finds it: the median, over the customers with at least two purchase periods by the date,
+    of their median gap between purchase periods (in periods of ``freq``).
+
+    Each customer's median gap is their own, so each partition (customers co-located as in
+    :func:`summarize`) counts its customers' median gaps, found by the single-machine engine;
+    the counts are added by a tree reduction and the driver picks the two middle order
+    statistics, the ((t + 1) / 2)-th and ((t + 2) / 2)-th smallest of the t values (the same
+    value when t is odd), and averages them, as the engine does. The medians are
+    half-integers, so the result is the single-machine G bit for bit.
+
+    As for :func:`crmkit.lifecycle.stage_history`: a date by which no customer has two purchase
+    periods takes the last date's G; if that is undefined too, ValueError.
+    """
+    freq = _canonical_freq(freq, "freq")
+    stamps = [pd.Timestamp(date) for date in dates]
+    if not stamps:
+        raise ValueError("dates: at least one date is required")
+    if not partitioned_by_customer:
+        log = log.shuffle(customer_id_col, npartitions=npartitions or log.npartitions)
+    parts = [dask.delayed(_gap_counts_part)(part, customer_id_col, datetime_col, stamps, freq)
+             for part in log.to_delayed()]
+    while len(parts) > 1:
+        parts = [dask.delayed(_add_gap_counts)(*parts[i:i + SPLIT_EVERY])
+                 for i in range(0, len(parts), SPLIT_EVERY)]
+    merged = dask.delayed(_add_gap_counts)(parts[0]).compute()
+    gaps = []
+    for counts in merged:
+        counts = counts.sort_index()
+        total = int(counts.sum())
+        if total == 0:
+            gaps.append(None)
+            continue
+        seen = np.cumsum(counts.to_numpy())
+        values = counts.index.to_numpy(dtype=np.float64)
+        low = values[np.searchsorted(seen, (total + 1) // 2)]
+        high = values[np.searchsorted(seen, (total + 2) // 2)]
+        gaps.append((low + high) / 2)
+    if gaps[-1] is None:
+        raise ValueError(f"no customer has two purchase periods by {stamps[-1]}, so the "
+                         "population's typical gap is undefined; set population_gap")
+    return [gaps[-1] if gap is None else gap for gap in gaps]
+
+
 def lifecycle_stages(log: dd.DataFrame, customer_id_col: Any, datetime_col: Any,
-                     monetary_value_col: Any = None, *, population_gap: float, as_of: Any = None,
-                     npartitions=None, partitioned_by_customer: bool = False,
+                     monetary_value_col: Any = None, *, population_gap: Optional[float] = None,
+                     as_of: Any = None, npartitions=None, partitioned_by_customer: bool = False,
                      **options: Any) -> dd.DataFrame:
     """:func:`crmkit.lifecycle_stages` per customer over a partitioned log (co-located by
     customer as in :func:`summarize`; ``as_of`` defaults to the log's last date); further
     keyword arguments (``model``, ``freq``, thresholds) as there.
 
-    ``population_gap`` (G, in periods of ``freq``) is required: on one machine G defaults to the
-    median over all customers of their median gaps, a global statistic this function does not
-    yet merge across partitions; pass the single-machine result's ``attrs["population_gap"]``
-    or your own value. With G given, every customer's stage equals the single-machine stage.
+    ``population_gap`` (G, in periods of ``freq``) defaults, as on one machine, to the median
+    over all customers of their median gaps, found exactly across partitions by
+    :func:`population_gaps` (one more pass over the log). Every customer's stage equals the
+    single-machine stage.
     """
     log, as_of, options = _stage_inputs(log, customer_id_col, datetime_col, monetary_value_col,
                                       population_gap, as_of, npartitions,
                                       partitioned_by_customer, options)
-    sample = log._meta_nonempty
-    meta = _stages_part(sample, customer_id_col, datetime_col, monetary_value_col,
-                        pd.Timestamp(as_of), options, None).iloc[:0]
+    import warnings
+
+    with warnings.catch_warnings():
+        # Dask's made-up sample rows (for the columns' types) may warn, e.g. that a model's
+        # time unit cannot be checked on them.
+        warnings.simplefilter("ignore")
+        meta = _stages_part(log._meta_nonempty, customer_id_col, datetime_col,
+                            monetary_value_col, pd.Timestamp(as_of), options, None).iloc[:0]
     return log.map_partitions(_stages_part, customer_id_col, datetime_col, monetary_value_col,
                               pd.Timestamp(as_of), options, meta, meta=meta,
                               align_dataframes=False)
@@ -641,6 +727,38 @@ def _migration_part(frame: pd.DataFrame, customer_id_col: Any, datetime_col: Any
                                   monetary_value_col, **options).counts
 
 
+def _stage_at(frame: pd.DataFrame, customer_id_col: Any, datetime_col: Any,
+              monetary_value_col: Any, date: pd.Timestamp, options: dict, gap: float) -> pd.Series:
+    """The partition's stages as of `date` with population gap `gap` (none before the first
+    purchase period)."""
+    freq = _canonical_freq(options.get("freq", "D"), "freq")
+    if frame[datetime_col].min().to_period(freq) > date.to_period(freq):
+        return pd.Series([], dtype=object, index=frame[customer_id_col].iloc[:0])
+    return _lifecycle_stages_frame(frame, customer_id_col, datetime_col, monetary_value_col,
+                                   as_of=date, **dict(options, population_gap=gap))["stage"]
+
+
+def _migration_by_date_part(frame: pd.DataFrame, customer_id_col: Any, datetime_col: Any,
+                            monetary_value_col: Any, start: pd.Timestamp, end: pd.Timestamp,
+                            options: dict, gaps: list) -> Optional[pd.DataFrame]:
+    """Transition counts of the partition when G differs between the dates (stage_migration
+    takes one G): the stages at both dates, cross-tabulated as stage_migration tabulates them
+    (rows: the stage at `start`, or "unobserved"; columns: the stage at `end`)."""
+    if len(frame) == 0:
+        return None
+    before = _stage_at(frame, customer_id_col, datetime_col, monetary_value_col, start, options,
+                       gaps[0])
+    after = _stage_at(frame, customer_id_col, datetime_col, monetary_value_col, end, options,
+                      gaps[1])
+    rows = pd.Categorical(before.reindex(after.index).astype(object).fillna("unobserved"),
+                          categories=list(_STAGES) + ["unobserved"])
+    columns = pd.Categorical(after.astype(object), categories=list(_STAGES))
+    counts = pd.crosstab(rows, columns, dropna=False).astype(np.int64)
+    counts.index.name, counts.columns.name = "from", "to"
+    return counts.reindex(index=list(_STAGES) + ["unobserved"], columns=list(_STAGES),
+                          fill_value=0)
+
+
 def _add_tables(*tables: Optional[pd.DataFrame]) -> Optional[pd.DataFrame]:
     found = [table for table in tables if table is not None]
     if not found:
@@ -652,19 +770,37 @@ def _add_tables(*tables: Optional[pd.DataFrame]) -> Optional[pd.DataFrame]:
 
 
 def stage_migration(log: dd.DataFrame, customer_id_col: Any, datetime_col: Any, start: Any,
-                    end: Any = None, monetary_value_col: Any = None, *, population_gap: float,
-                    npartitions=None, partitioned_by_customer: bool = False,
-                    **options: Any) -> StageMigration:
+                    end: Any = None, monetary_value_col: Any = None, *,
+                    population_gap: Any = None, npartitions=None,
+                    partitioned_by_customer: bool = False, **options: Any) -> StageMigration:
     """:func:`crmkit.lifecycle.stage_migration` of a partitioned log: per-partition transition
     counts (customers co-located; ``end`` the log's last date unless given) added by a tree
-    reduction, exactly the single-machine counts and rates for the same ``population_gap``
-    (required, as for :func:`lifecycle_stages`; it replaces G at both dates)."""
+    reduction, exactly the single-machine counts and rates. A given ``population_gap`` replaces
+    G at both dates, as there; by default each date has its own G, found exactly by
+    :func:`population_gaps` (a pair (G at start, G at end) gives them)."""
+    start = pd.Timestamp(start)
+    pair = population_gap is not None and np.ndim(population_gap) == 1
+    if pair and len(population_gap) != 2:
+        raise ValueError(f"population_gap = {population_gap!r}: one value, or a pair (G at "
+                         "start, G at end)")
     log, end, options = _stage_inputs(log, customer_id_col, datetime_col, monetary_value_col,
-                                    population_gap, end, npartitions,
-                                    partitioned_by_customer, options)
-    parts = [dask.delayed(_migration_part)(part, customer_id_col, datetime_col, monetary_value_col,
-                                           pd.Timestamp(start), pd.Timestamp(end), options)
-             for part in log.to_delayed()]
+                                    None if pair else population_gap, end, npartitions,
+                                    partitioned_by_customer, options, first_date=start)
+    end = pd.Timestamp(end)
+    if start > end:
+        raise ValueError(f"start = {start} must not be after end = {end}")
+    if population_gap is None or pair:
+        gaps = [float(g) for g in population_gap] if pair else population_gaps(
+            log, customer_id_col, datetime_col, [start, end], freq=options.get("freq", "D"),
+            partitioned_by_customer=True)
+        parts = [dask.delayed(_migration_by_date_part)(part, customer_id_col, datetime_col,
+                                                       monetary_value_col, start, end, options,
+                                                       gaps)
+                 for part in log.to_delayed()]
+    else:
+        parts = [dask.delayed(_migration_part)(part, customer_id_col, datetime_col,
+                                               monetary_value_col, start, end, options)
+                 for part in log.to_delayed()]
     while len(parts) > 1:
         parts = [dask.delayed(_add_tables)(*parts[i:i + SPLIT_EVERY])
                  for i in range(0, len(parts), SPLIT_EVERY)]

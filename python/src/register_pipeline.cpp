@@ -274,6 +274,63 @@ void register_pipeline(py::module_& module) {
       });
 
   module.def(
+      "segment_tables",
+      [](const double_array& periods_since_last, const double_array& purchases,
+         const double_array& mean_spend, const double_array& revenue,
+         const double_array& p_alive, const double_array& clv,
+         const pipeline::analysis_options& options) {
+        const auto vector_of = [](const double_array& array) {
+          const auto values = as_span(array);
+          return std::vector<double>(values.begin(), values.end());
+        };
+        pipeline::customer_summaries customers;
+        customers.periods_since_last = vector_of(periods_since_last);
+        customers.purchases = vector_of(purchases);
+        customers.mean_spend = vector_of(mean_spend);
+        customers.revenue = vector_of(revenue);
+        const std::size_t n = customers.purchases.size();
+        check::same_size("segment_tables", "purchases", n, "periods_since_last",
+                         customers.periods_since_last.size());
+        check::same_size("segment_tables", "purchases", n, "mean_spend",
+                         customers.mean_spend.size());
+        check::same_size("segment_tables", "purchases", n, "revenue", customers.revenue.size());
+        customers.customer.resize(n);
+        for (std::size_t i = 0; i < n; ++i) customers.customer[i] = static_cast<std::int64_t>(i);
+        pipeline::customer_predictions predictions;
+        predictions.p_alive = vector_of(p_alive);
+        predictions.clv = vector_of(clv);
+        check::same_size("segment_tables", "purchases", n, "p_alive", predictions.p_alive.size());
+        check::same_size("segment_tables", "purchases", n, "clv", predictions.clv.size());
+        std::vector<pipeline::note> notes;
+        auto segments = [&] {
+          py::gil_scoped_release unlocked;
+          return pipeline::segment_customers(customers, predictions, options, notes);
+        }();
+        auto rfm = pipeline::rfm_segments(customers, predictions, options);
+        const auto adopt = [](auto& values) { return numpy_adopt(std::move(values)); };
+        py::list note_list;
+        for (const auto& note : notes) {
+          note_list.append(py::make_tuple(std::string(pipeline::note_code_name(note.code)),
+                                          note.message));
+        }
+        py::dict out;
+        out["segment"] = numpy_adopt(std::move(segments.segment));
+        out["segment_names"] = py::cast(segments.names);
+        out["segments"] = table_columns(segments.profiles, adopt);
+        out["kmeans_quality"] = table_columns(segments.quality, adopt);
+        out["rfm_segments"] = table_columns(rfm.table, adopt);
+        out["notes"] = note_list;
+        return out;
+      },
+      "periods_since_last"_a, "purchases"_a, "mean_spend"_a, "revenue"_a, "p_alive"_a, "clv"_a,
+      "options"_a,
+      "The report's k-means segments and RFM segment table (crmkit::pipeline::segment_customers "
+      "and rfm_segments) of customers given in the report's customer order: a dict of segment "
+      "(int32 codes into segment_names), segment_names, the segments, kmeans_quality and "
+      "rfm_segments tables as AnalysisResult.take_columns gives a table, and notes "
+      "[(code, message)].");
+
+  module.def(
       "write_csv_files",
       [](const py::list& files) {
         std::vector<py::object> kept;

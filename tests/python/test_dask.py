@@ -166,8 +166,43 @@ def test_lifecycle_stages_equal_the_single_machine_stages(client, log, log_frame
     found = cdask.lifecycle_stages(log_frame, ID, DATE, AMOUNT, population_gap=gap, freq="W")
     pd.testing.assert_frame_equal(found.compute().sort_index(), expected.sort_index(),
                                   check_exact=True)
-    with pytest.raises(ValueError, match="population_gap: required"):
-        cdask.lifecycle_stages(log_frame, ID, DATE, AMOUNT, population_gap=None)
+    # Without G the cluster finds it (population_gaps), as one machine does.
+    found = cdask.lifecycle_stages(log_frame, ID, DATE, AMOUNT, freq="W")
+    pd.testing.assert_frame_equal(found.compute().sort_index(), expected.sort_index(),
+                                  check_exact=True)
+
+
+@pytest.mark.parametrize("npartitions", [1, 3, 7])
+@pytest.mark.parametrize("freq", ["D", "W"])
+def test_population_gap_equals_the_single_machine_gap_at_every_date(client, log, npartitions,
+                                                                    freq):
+    frame = dd.from_pandas(log, npartitions=npartitions, sort=False)
+    last = log[DATE].max()
+    # The first date: so early that few customers have two purchase periods (an odd or even
+    # count of median gaps, the two middle values averaged when even).
+    dates = [log[DATE].min() + pd.Timedelta(days=40), last - pd.Timedelta(weeks=13), last]
+    found = cdask.population_gaps(frame, ID, DATE, dates, freq=freq)
+    expected = [crmkit.lifecycle_stages(log, ID, DATE, as_of=date, freq=freq)
+                .attrs["population_gap"] for date in dates]
+    assert found == expected  # exact: medians of half-integers
+
+
+def test_population_gap_by_hand_with_an_even_count_and_customers_without_gaps(client):
+    # Median gaps (days): customer 1: gaps 2, 4 -> 3; customer 2: gap 10 -> 10; customer 3: gaps
+    # 1, 1, 7 -> 1; customer 4: one purchase (no gap, left out); customer 5: gaps 5, 6 -> 5.5.
+    # G = median of {1, 3, 5.5, 10} = (3 + 5.5) / 2 = 4.25, the mean of the 2nd and 3rd values.
+    days = {1: [0, 2, 6], 2: [0, 10], 3: [0, 1, 2, 9], 4: [3], 5: [1, 6, 12]}
+    rows = [(c, pd.Timestamp("2024-01-01") + pd.Timedelta(days=d)) for c, ds in days.items()
+            for d in ds]
+    log = pd.DataFrame(rows, columns=[ID, DATE])
+    for npartitions in (1, 2, 5):
+        frame = dd.from_pandas(log.sample(frac=1, random_state=npartitions), npartitions=npartitions,
+                               sort=False)
+        assert cdask.population_gaps(frame, ID, DATE, [log[DATE].max()]) == [4.25]
+    assert crmkit.lifecycle_stages(log, ID, DATE).attrs["population_gap"] == 4.25
+    # Before any customer's second purchase period: G is undefined, as on one machine.
+    with pytest.raises(ValueError, match="no customer has two purchase periods"):
+        cdask.population_gaps(dd.from_pandas(log, npartitions=2), ID, DATE, ["2024-01-01"])
 
 
 def test_a_customer_split_across_partitions_is_reported(client, log_frame):
@@ -231,7 +266,9 @@ def test_bad_csv_rows_raise_or_are_skipped_and_counted(client, tmp_path, log):
     assert len(bad) == 1 and bad["file"].iloc[0].endswith("part-1.csv") and bad["line"].iloc[0] == 5
 
 
-def test_report_on_the_cluster_writes_the_single_machine_tables(client, tmp_path, log, summary):
+def test_report_on_the_cluster_writes_the_single_machine_tables(client, tmp_path, log):
+    # Table by table against the single-machine report: test_dask_report.py; here the command
+    # line's path (CSV files, --scheduler).
     from crmkit.__main__ import main
 
     folder = tmp_path / "log"
@@ -242,31 +279,37 @@ def test_report_on_the_cluster_writes_the_single_machine_tables(client, tmp_path
                  "--quiet"]) == 0
     found = pd.concat([pd.read_csv(path, index_col=ID, float_precision="round_trip") for path in sorted((out / "customers").glob("*.csv"))])
     found = found.sort_index()
-    s = summary.sort_index()
+    # The report's time unit: weeks of 7 days.
+    s = crmkit.summary_data_from_transaction_data(log, ID, DATE, AMOUNT, freq="D",
+                                                  freq_multiplier=7).sort_index()
     bgf = crmkit.BetaGeoFitter().fit(s["frequency"], s["recency"], s["T"])
     np.testing.assert_array_equal(found.index, s.index)
-    # Written with 17 significant digits: every double reads back as itself.
+    # Shortest round-trip numbers: every double reads back as itself.
     np.testing.assert_array_equal(found["p_alive"],
                                   bgf.conditional_probability_alive(s["frequency"], s["recency"], s["T"]))
     rfm = crmkit.rfm_scores(crmkit.summary_data_from_transaction_data(
-        log, ID, DATE, AMOUNT, freq="W", include_first_transaction=True)).sort_index()
+        log, ID, DATE, AMOUNT, freq="D", freq_multiplier=7, include_first_transaction=True)).sort_index()
     np.testing.assert_array_equal(found["r_score"], rfm["r_score"])
     np.testing.assert_array_equal(found["m_score"], rfm["m_score"])
     parameters = pd.read_csv(out / "model_parameters.csv", float_precision="round_trip")
-    bg = parameters[parameters["model"] == "bg_nbd"].set_index("parameter")["estimate"]
+    bg = parameters[parameters["model"] == "BG/NBD"].set_index("parameter")["estimate"]
     np.testing.assert_array_equal(bg.to_numpy(), bgf.params_[bg.index].to_numpy())
+    for name in ("value_tiers", "lifecycle_stages", "stage_migration", "cohort_retention",
+                 "rfm_scales", "skipped_rows"):
+        assert (out / f"{name}.csv").exists()
     # The fixture's client is still the default afterwards.
     assert len(client.nthreads()) == 2
 
 
-def test_report_on_the_cluster_fits_the_chosen_purchase_model(client, log_frame, summary):
+def test_report_on_the_cluster_fits_the_chosen_purchase_model(client, log_frame, log):
     from crmkit._report_cluster import cluster_tables
 
     tables = cluster_tables(log_frame, ID, DATE, AMOUNT, model="pareto_nbd")
     parameters = tables["model_parameters"]
-    pareto = parameters[parameters["model"] == "pareto_nbd"].set_index("parameter")["estimate"]
+    pareto = parameters[parameters["model"] == "Pareto/NBD"]["estimate"]
     assert list(pareto.index) == ["r", "alpha", "s", "beta"]
-    s = summary.sort_index()
+    s = crmkit.summary_data_from_transaction_data(log, ID, DATE, AMOUNT, freq="D",
+                                                  freq_multiplier=7).sort_index()
     fitted = crmkit.ParetoNBDFitter().fit(s["frequency"], s["recency"], s["T"])
     # The cluster fits the merged pattern histogram, the same likelihood as the customers'.
     np.testing.assert_allclose(pareto.to_numpy(), fitted.params_[pareto.index].to_numpy(),
@@ -296,6 +339,25 @@ def test_stage_migration_equals_the_single_machine_table(client, log, log_frame)
     pd.testing.assert_frame_equal(found.counts, expected.counts, check_exact=True)
     pd.testing.assert_frame_equal(found.rates, expected.rates, check_exact=True)
     assert int(found.counts.to_numpy().sum()) == log[ID].nunique()
+
+
+@pytest.mark.parametrize("npartitions", [1, 3, 7])
+def test_stage_migration_with_a_gap_per_date_equals_the_single_machine_table(client, log,
+                                                                             npartitions):
+    # Without population_gap each date has its own G on both sides; with the report's model.
+    frame = dd.from_pandas(log, npartitions=npartitions, sort=False)
+    start = log[DATE].max() - pd.Timedelta(weeks=13)
+    summary = crmkit.summary_data_from_transaction_data(log, ID, DATE, freq="D", freq_multiplier=7)
+    bgf = crmkit.BetaGeoFitter().fit(summary["frequency"], summary["recency"], summary["T"])
+    options = dict(model=bgf, model_freq="D", model_freq_multiplier=7)
+    found = cdask.stage_migration(frame, ID, DATE, start, None, AMOUNT, **options)
+    expected = crmkit.lifecycle.stage_migration(log, ID, DATE, start, None, AMOUNT, **options)
+    pd.testing.assert_frame_equal(found.counts, expected.counts, check_exact=True)
+    pd.testing.assert_frame_equal(found.rates, expected.rates, check_exact=True)
+    history = crmkit.lifecycle.stage_history(log, ID, DATE, AMOUNT, [start, log[DATE].max()],
+                                             **options)
+    gaps = history.attrs["population_gap"]
+    assert gaps[0] != gaps[1]  # so a single G could not have given the table
 
 
 def test_thread_workers_have_no_memory_limit():
