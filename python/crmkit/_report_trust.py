@@ -220,7 +220,6 @@ def trust_sections(tables: Dict[str, pd.DataFrame], calibration_period: float,
     return {"how_sure": sure, "how_well": well}
 
 
-
 def _reason(well: Dict[str, object], words) -> str:
     key, values = well["why"]
     reason = words(key, **values)
