@@ -22,6 +22,7 @@ from typing import List, NoReturn, Optional, TextIO
 import pandas as pd
 
 from . import __version__
+from ._background import Background
 from ._report_input import (
     DEMO_HORIZON_WEEKS,
     DEMO_START,
@@ -35,7 +36,7 @@ from ._report_input import (
 )
 from ._report_cluster import add_cluster_arguments, run_cluster_report
 from ._report_text import LANGUAGES, Text
-from .report import RFM_RULES, TRANSACTION_MODEL, _Background, build_report
+from .report import RFM_RULES, TRANSACTION_MODEL, build_report
 from .segment import RFMRuleSet
 
 __all__ = ["main", "run", "DEMO_START", "DEMO_HORIZON_WEEKS"]
@@ -171,7 +172,7 @@ def _run(arguments: argparse.Namespace, out: TextIO) -> None:
     # The survey file is read on a thread while the transaction log is read or simulated (the
     # library's reader releases the GIL); its errors still come after the log's.
     survey_cells = (None if arguments.survey is None else
-                    _Background(read_survey_cells, arguments.survey, name="crmkit-survey"))
+                    Background(read_survey_cells, arguments.survey, name="crmkit-survey"))
     try:
         log, columns, survey, source = _transactions(arguments, progress, text)
     finally:

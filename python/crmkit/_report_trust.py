@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from . import evaluate, intervals
+from ._background import Background
 from ._report_text import MESSAGES, Text
 from .clv import BetaGeoFitter, GammaGammaFitter, ModifiedBetaGeoFitter, ParetoNBDFitter
 
@@ -133,11 +134,33 @@ def how_sure(customers: pd.DataFrame, prediction_weeks: float, clv_months: float
             "horizons": {"weeks": int(prediction_weeks), "months": int(clv_months)}}
 
 
+def _comparison_fits(customers: pd.DataFrame, fitted: Optional[BetaGeoFitter],
+                     model: str) -> Dict[str, object]:
+    """The three models fitted for the comparison (on a systematic sample of a large table;
+    the report's own fit `fitted` reused on a whole one), the failed ones' errors, the sample."""
+    x, tx, T, _ = _columns(customers)
+    sample = _systematic_sample(len(x), COMPARISON_SAMPLE)
+    out: Dict[str, object] = {"models": {}, "failed": {}}
+    if sample is not None:
+        x, tx, T = x[sample], tx[sample], T[sample]
+        out["sample"] = (len(sample), len(customers))
+    for name, fitter in _MODELS.items():
+        if name == model and fitted is not None and sample is None:
+            out["models"][name] = fitted
+            continue
+        try:
+            out["models"][name] = fitter().fit(x, tx, T, tol=1e-7)
+        except (ValueError, RuntimeError) as error:
+            out["failed"][name] = str(error)
+    return out
+
+
 def how_well(customers: pd.DataFrame, tracking: Optional[pd.DataFrame],
              calibration_period: float, fitted: Optional[BetaGeoFitter] = None,
-             model: str = "BG/NBD") -> Dict[str, object]:
+             model: str = "BG/NBD", fits: Optional[Dict[str, object]] = None) -> Dict[str, object]:
     """Tracking MAPE of the pipeline's calibration curve (of the report's model `model`, whose
-    fit `fitted` is reused) and the three models compared."""
+    fit `fitted` is reused) and the three models compared (fitted here, or `fits` when given:
+    what ``_comparison_fits`` returned)."""
     out: Dict[str, object] = {"model": model}
     if tracking is not None and np.isfinite(calibration_period):
         calibration_rows = int(np.searchsorted(tracking.index.to_numpy(dtype=float),
@@ -145,21 +168,13 @@ def how_well(customers: pd.DataFrame, tracking: Optional[pd.DataFrame],
         if 0 < calibration_rows < len(tracking) and (tracking["actual"] > 0).all():
             out["mape"] = evaluate.tracking_mape(tracking, calibration_rows)
             out["holdout_mape"] = evaluate.tracking_mape(tracking, calibration_rows, True)
-    x, tx, T, _ = _columns(customers)
-    sample = _systematic_sample(len(x), COMPARISON_SAMPLE)
-    if sample is not None:
-        x, tx, T = x[sample], tx[sample], T[sample]
-        out["sample"] = (len(sample), len(customers))
-    models = {}
-    for name, fitter in _MODELS.items():
-        if name == model and fitted is not None and sample is None:
-            models[name] = fitted
-            continue
-        try:
-            models[name] = fitter().fit(x, tx, T, tol=1e-7)
-        except (ValueError, RuntimeError) as error:
-            out.setdefault("failed", {})[name] = str(error)
-    comparison = evaluate.compare_models(models)
+    if fits is None:
+        fits = _comparison_fits(customers, fitted, model)
+    if "sample" in fits:
+        out["sample"] = fits["sample"]
+    if fits["failed"]:
+        out["failed"] = dict(fits["failed"])
+    comparison = evaluate.compare_models(fits["models"])
     out["comparison"] = comparison
     chosen = comparison.index[0]
     text = HOW_WELL_TEXT
@@ -184,10 +199,24 @@ def trust_sections(tables: Dict[str, pd.DataFrame], calibration_period: float,
     """Both sections' numbers for build_report, for its transaction model `model` (fitted as
     `fitters`, when given: see how_sure)."""
     customers = tables["customers"]
-    sure = how_sure(customers, prediction_weeks, clv_months, monthly_discount, periods_per_month,
-                    model, fitters)
+    comparing = None
+    if fitters is not None or len(customers) > COMPARISON_SAMPLE:
+        # The comparison's fits do not need the intervals: the library runs them (without the
+        # GIL) on a thread while the intervals are computed here.
+        fitted = None if fitters is None else fitters[model]
+        comparing = Background(_comparison_fits, customers, fitted, model, name="crmkit-trust")
+    try:
+        sure = how_sure(customers, prediction_weeks, clv_months, monthly_discount,
+                        periods_per_month, model, fitters)
+    finally:
+        if comparing is not None:
+            comparing.join()
+    fits = None
+    if comparing is not None:
+        comparing.wait()
+        fits = comparing.value
     well = how_well(customers, tables.get("cumulative_transactions"), calibration_period,
-                    sure["fitters"][model], model)
+                    sure["fitters"][model], model, fits)
     return {"how_sure": sure, "how_well": well}
 
 

@@ -30,7 +30,7 @@ import threading
 import time
 import warnings
 from dataclasses import dataclass, field
-from typing import Callable, Dict, List, Optional, TextIO
+from typing import Dict, List, Optional, TextIO
 
 import numpy as np
 import pandas as pd
@@ -38,6 +38,7 @@ import pandas as pd
 from . import _core
 from ._report_basket import CrossSell, cross_sell_html, cross_sell_step
 from . import _report_trust
+from ._background import Background
 from ._report_html import render_html
 from ._report_input import Columns, ReportInputError
 from ._report_plots import PlotDrawing, import_matplotlib, plot_names, plot_text
@@ -153,39 +154,7 @@ def _frame(taken) -> pd.DataFrame:
     return pd.DataFrame(data, index=index, copy=False)
 
 
-class _Background:
-    """A call run on its own thread (the library releases the GIL while it reads or writes), so
-    that Python can go on meanwhile; :meth:`wait` returns its seconds or raises its error, and
-    :attr:`value` is what it returned."""
-
-    def __init__(self, function: Callable, *arguments, name: str = "crmkit-csv"):
-        self._error: Optional[BaseException] = None
-        self._seconds = 0.0
-        self.value = None
-        self._thread = threading.Thread(target=self._run, args=(function, arguments),
-                                        name=name, daemon=True)
-        self._thread.start()
-
-    def _run(self, function: Callable, arguments: tuple) -> None:
-        start = time.perf_counter()
-        try:
-            self.value = function(*arguments)
-        except BaseException as error:  # handed to the caller by wait()
-            self._error = error
-        self._seconds = time.perf_counter() - start
-
-    def join(self) -> None:
-        """Waits for the call to end, leaving its error (if any) for :meth:`wait`."""
-        self._thread.join()
-
-    def wait(self) -> float:
-        self._thread.join()
-        if self._error is not None:
-            raise self._error
-        return self._seconds
-
-
-def _wait_for_tables(writing: _Background, out_dir: str) -> float:
+def _wait_for_tables(writing: Background, out_dir: str) -> float:
     try:
         return writing.wait()
     except ValueError as error:  # the library's writer: the path and the system's reason
@@ -498,7 +467,7 @@ def build_report(log: pd.DataFrame, out_dir: str, columns: Columns = Columns("cu
         importing.join()  # before PlotDrawing may fork, and before any other thread starts
         drawing = PlotDrawing(report.tables, _transaction_fitter(result), result.calibration_period,
                               PREDICTION_WEEKS, plot_text(text, report))
-        writing = _Background(_core.pipeline.write_csv_files,
+        writing = Background(_core.pipeline.write_csv_files,
                               [(folder.path_of(f"{name}.csv"),
                                 Text(csv_lang).csv_columns(name, table_columns))
                                for name, (_, table_columns) in taken.items()]

@@ -80,6 +80,24 @@ py::array_t<T> numpy_adopt(std::vector<T>&& values) {
 }
 
 /**
+ * The Python object that owns a numpy array's memory: the end of its chain of bases (None for
+ * an array that owns its memory).
+ */
+inline py::object buffer_owner(const py::array& array) {
+  py::object owner = array.base();
+  while (py::isinstance<py::array>(owner)) owner = owner.attr("base");
+  return owner;
+}
+
+/** Whether `array` is the whole of `column`: one-dimensional, contiguous, same first element. */
+template <class T>
+bool is_whole(const py::array& array, const std::vector<T>& column) {
+  return array.ndim() == 1 && (array.flags() & py::array::c_style) != 0 &&
+         array.data() == static_cast<const void*>(column.data()) &&
+         static_cast<std::size_t>(array.size()) == column.size();
+}
+
+/**
  * An int64 column as 32-bit item codes (crmkit::basket), each checked to lie in [0, 2^32 - 1);
  * invalid_input names `argument`, the row and the value.
  */

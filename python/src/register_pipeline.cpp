@@ -147,6 +147,47 @@ data::transaction_log log_from_arrays(const int64_array& customer, std::vector<s
   return log;
 }
 
+/**
+ * The column of a log that crmkit.read_transactions read (the dict export_result made of it)
+ * when `array` is the whole of it, as the report passes the log's columns on; else nullptr.
+ */
+template <class T>
+std::vector<T>* read_column(const py::array& array, std::vector<T> data::transaction_log::*column) {
+  auto* log = exported_object<data::transaction_log>(buffer_owner(array));
+  return log != nullptr && is_whole(array, (*log).*column) ? &((*log).*column) : nullptr;
+}
+
+/**
+ * The log of one analyze call. The customer and amount columns that are a read log's own
+ * (read_column) are swapped into it for the call and back out when it ends, neither copied nor
+ * allocated again: their arrays, which the caller holds, point at the same buffers all along.
+ * Other columns are copied (log_from_arrays).
+ */
+class analysis_log {
+ public:
+  analysis_log(const int64_array& customer, std::vector<std::string> labels,
+               const int64_array& timestamp_ns, const double_array& amount)
+      : keys_(read_column(customer, &data::transaction_log::customer)),
+        amounts_(read_column(amount, &data::transaction_log::amount)) {
+    log_ = log_from_arrays(keys_ ? int64_array(0) : customer, std::move(labels), timestamp_ns,
+                           amounts_ ? double_array(0) : amount);
+    if (keys_) log_.customer.swap(*keys_);
+    if (amounts_) log_.amount.swap(*amounts_);
+  }
+  analysis_log(const analysis_log&) = delete;
+  analysis_log& operator=(const analysis_log&) = delete;
+  ~analysis_log() {
+    if (keys_) log_.customer.swap(*keys_);
+    if (amounts_) log_.amount.swap(*amounts_);
+  }
+  [[nodiscard]] const data::transaction_log& log() const noexcept { return log_; }
+
+ private:
+  std::vector<std::int64_t>* keys_;
+  std::vector<double>* amounts_;
+  data::transaction_log log_;
+};
+
 }  // namespace
 
 void register_pipeline(py::module_& module) {
@@ -355,7 +396,7 @@ void register_pipeline(py::module_& module) {
          const double_array& amount, const std::optional<int64_array>& survey_customer,
          const std::optional<int64_array>& survey_nps, const std::optional<int64_array>& survey_csat,
          const std::optional<int64_array>& survey_day, const pipeline::analysis_options& options) {
-        auto log = log_from_arrays(customer, std::move(labels), timestamp, amount);
+        const analysis_log log(customer, std::move(labels), timestamp, amount);
         std::optional<pipeline::survey_answers> answers;
         if (survey_customer && survey_nps) {
           const auto copy = [](const std::optional<int64_array>& array) {
@@ -367,7 +408,7 @@ void register_pipeline(py::module_& module) {
         }
         py::gil_scoped_release unlocked;
         return std::make_shared<pipeline::analysis_result>(
-            pipeline::analyze(log, answers ? &*answers : nullptr, options));
+            pipeline::analyze(log.log(), answers ? &*answers : nullptr, options));
       },
       "customer"_a, "labels"_a, "timestamp"_a, "amount"_a, "survey_customer"_a = py::none(),
       "survey_nps"_a = py::none(), "survey_csat"_a = py::none(), "survey_day"_a = py::none(),

@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <type_traits>
+#include <typeinfo>
 #include <utility>
 #include <variant>
 #include <vector>
@@ -177,6 +178,13 @@ py::object to_python(const T& value) {
   }
 }
 
+/** The name of the capsules that hold an exported T (export_result). */
+template <class T>
+const char* exported_name() {
+  static const std::string name = std::string("crmkit.exported.") + typeid(T).name();
+  return name.c_str();
+}
+
 /** The fields of `value` (owned by `base`) as a dict; number columns view its memory. */
 template <describe::described_struct T>
 py::dict export_fields(const T& value, const py::capsule& base) {
@@ -216,9 +224,23 @@ py::dict export_fields(const T& value, const py::capsule& base) {
  */
 template <describe::described_struct T>
 py::dict export_result(T&& result) {
-  auto* owned = new T(std::move(result));
-  const py::capsule base(owned, [](void* held) { delete static_cast<T*>(held); });
-  return export_fields(static_cast<const T&>(*owned), base);
+  auto owned = std::make_unique<T>(std::move(result));
+  const auto base = py::reinterpret_steal<py::capsule>(
+      PyCapsule_New(owned.get(), exported_name<T>(), [](PyObject* capsule) {
+        delete static_cast<T*>(PyCapsule_GetPointer(capsule, exported_name<T>()));
+      }));
+  if (!base) throw py::error_already_set();
+  return export_fields(static_cast<const T&>(*owned.release()), base);
+}
+
+/**
+ * The result an export_result capsule holds, when `owner` (buffer_owner of an array) is one for
+ * a T; else nullptr. It lives as long as `owner`.
+ */
+template <describe::described_struct T>
+T* exported_object(const py::object& owner) {
+  if (!owner || !PyCapsule_IsValid(owner.ptr(), exported_name<T>())) return nullptr;
+  return static_cast<T*>(PyCapsule_GetPointer(owner.ptr(), exported_name<T>()));
 }
 
 /** Runs `compute` without the GIL (it must touch no Python object) and exports its result. */

@@ -13,8 +13,9 @@ import pandas as pd
 import pytest
 
 import crmkit
+from crmkit import _core
 from crmkit.__main__ import main
-from crmkit._report_input import simulate_demo
+from crmkit._report_input import load_transactions, simulate_demo
 from crmkit.data import simulate_transactions
 from crmkit.report import build_report
 
@@ -293,6 +294,33 @@ def test_report_tables_are_ordinary_dataframes_whose_cells_can_be_edited(tmp_pat
     # The files were written from the library's values before anyone could edit them.
     assert {name: (out / f"{name}.csv").read_bytes() for name in report.tables} == written
     assert _read(out, "customers").loc[first, "clv"] != -1.5
+
+
+def test_a_read_log_lent_to_the_library_gives_the_tables_of_a_copy_and_stays_as_it_was(tmp_path):
+    # The library analyses the customer and amount columns of a log that
+    # crmkit.read_transactions read in place (swapped into the analysis and back, not copied);
+    # a copy of the same log (columns numpy owns) is copied in. Both must give the same files,
+    # and the read log must hold its values afterwards, also after an analysis that failed.
+    log, _ = simulate_demo(2000, 6)
+    path = tmp_path / "log.csv"
+    crmkit.data.write_csv(log, str(path), index=False)
+    read, columns = load_transactions(str(path))
+    before = read.copy(deep=True)
+    options = _core.pipeline.AnalysisOptions()
+    options.clv_interval_level = 2.0
+    customer = read[columns.customer].to_numpy()
+    ticks = read[columns.date].to_numpy().view(np.int64)
+    amount = read[columns.amount].to_numpy()
+    with pytest.raises(ValueError, match="clv_interval_level"):
+        _core.pipeline.analyze(customer, [], ticks, amount, options=options)
+    pd.testing.assert_frame_equal(read, before)
+    lent = build_report(read, str(tmp_path / "lent"), columns, progress=None)
+    copied = build_report(before.copy(deep=True), str(tmp_path / "copied"), columns,
+                          progress=None)
+    pd.testing.assert_frame_equal(read, before)
+    for name in lent.tables:
+        assert (tmp_path / "lent" / f"{name}.csv").read_bytes() == \
+            (tmp_path / "copied" / f"{name}.csv").read_bytes(), name
 
 
 def test_user_style_csv_with_string_ids_iso_dates_and_other_column_names(tmp_path):

@@ -54,36 +54,74 @@ int decimal_digits(std::uint64_t value) noexcept {
   return guess + static_cast<int>(value >= powers_of_ten[static_cast<std::size_t>(guess)]);
 }
 
-/** Writes the decimal digits of `value` so that they end just before `end`. */
-void write_digits_before(char* end, std::uint64_t value) noexcept {
-  constexpr std::uint64_t eight_digits = 100'000'000;
-  const auto pairs = [&end](std::uint32_t part, int count) {
-    for (int i = 0; i < count; ++i) {
-      end -= 2;
-      std::memcpy(end, two_digits + 2 * (part % 100), 2);
-      part /= 100;
-    }
-    return part;
-  };
-  while (value >= eight_digits) {
-    const std::uint64_t high = value / eight_digits;
-    pairs(static_cast<std::uint32_t>(value - high * eight_digits), 4);
-    value = high;
-  }
-  auto low = static_cast<std::uint32_t>(value);
-  while (low >= 100) low = pairs(low, 1);
-  if (low >= 10) {
-    end -= 2;
-    std::memcpy(end, two_digits + 2 * low, 2);
+/**
+ * Digits are handled as little-endian words of ASCII bytes (byte k of a text in bits 8k..8k+7
+ * of its word k / 8), made and moved in registers and stored whole: never stored in pieces and
+ * read back wider, which would stall the processor's store forwarding.
+ */
+void store_word(char* to, std::uint64_t word) noexcept {
+  if constexpr (std::endian::native == std::endian::little) {
+    std::memcpy(to, &word, 8);
   } else {
-    *--end = static_cast<char>('0' + low);
+    for (int k = 0; k < 8; ++k) to[k] = static_cast<char>(word >> (8 * k));
   }
 }
+
+/**
+ * The eight decimal digits of `value` (< 10^8, leading zeros kept) as one word, all at once:
+ * split into two halves of four digits, each into two pairs, each pair into two digits (each
+ * step a multiply-shift division on every lane of the word).
+ */
+std::uint64_t eight_digits(std::uint32_t value) noexcept {
+  constexpr std::uint64_t pair_lanes = 0x0000'007F'0000'007FULL;
+  constexpr std::uint64_t digit_lanes = 0x000F'000F'000F'000FULL;
+  std::uint64_t lanes = (value / 10'000) | (static_cast<std::uint64_t>(value % 10'000) << 32);
+  const std::uint64_t hundreds = ((lanes * 10'486) >> 20) & pair_lanes;  // x / 100, x < 10^4
+  lanes = hundreds | ((lanes - hundreds * 100) << 16);
+  const std::uint64_t tens = ((lanes * 103) >> 10) & digit_lanes;  // x / 10, x < 100
+  return (tens | ((lanes - tens * 10) << 8)) | 0x3030'3030'3030'3030ULL;
+}
+
+/** A text of up to 24 bytes as three words. */
+struct text_words {
+  std::uint64_t word[3];
+
+  /** The text from its byte `first` (< 24) on, zero bytes after it. */
+  [[nodiscard]] text_words from(int first) const noexcept {
+    std::uint64_t a = word[0], b = word[1], c = word[2];
+    if (first >= 16) {
+      a = c;
+      b = c = 0;
+    } else if (first >= 8) {
+      a = b;
+      b = c;
+      c = 0;
+    }
+    const int bits = 8 * (first % 8);
+    if (bits == 0) return {{a, b, c}};
+    return {{(a >> bits) | (b << (64 - bits)), (b >> bits) | (c << (64 - bits)), c >> bits}};
+  }
+
+  /** Stores all 24 bytes at `to`. */
+  void store(char* to) const noexcept {
+    store_word(to, word[0]);
+    store_word(to + 8, word[1]);
+    store_word(to + 16, word[2]);
+  }
+};
+
+/** Room after the end of a cell that write_shortest may scribble on (whole words stored). */
+constexpr std::size_t scribble = 32;
+
+constexpr std::uint64_t ascii_zeros = 0x3030'3030'3030'3030ULL;
 
 /**
  * The text std::to_chars(double) writes, from the shortest round-trip digits of Dragonbox
  * (fmt): fixed or scientific notation, whichever is shorter (fixed on a tie). Integers of 2^53
  * and more in fixed notation are written with every exact digit, as to_chars does, by to_chars.
+ * A whole number below 2^53 is its own shortest digits (a shorter digit string differs from it
+ * by at least 1, more than half its spacing), so it skips Dragonbox. May write up to `scribble`
+ * bytes past the end it returns.
  */
 char* write_shortest(char* out, double value) {
   if (std::signbit(value)) {
@@ -98,14 +136,29 @@ char* write_shortest(char* out, double value) {
     std::memcpy(out, "inf", 3);
     return out + 3;
   }
-  const auto decimal = fmt::detail::dragonbox::to_decimal(value);
-  std::uint64_t significand = decimal.significand;
-  int exponent = decimal.exponent;
+  std::uint64_t significand = 0;
+  int exponent = 0;
+  if (value < 0x1p53 && static_cast<double>(static_cast<std::uint64_t>(value)) == value) {
+    significand = static_cast<std::uint64_t>(value);
+  } else {
+    const auto decimal = fmt::detail::dragonbox::to_decimal(value);
+    significand = decimal.significand;
+    exponent = decimal.exponent;
+  }
   while (significand % 10 == 0) {
     significand /= 10;
     ++exponent;
   }
-  const int digits = decimal_digits(significand);
+  const int digits = decimal_digits(significand);  // at most 17
+  // All 24 digits of the significand, leading zeros included, then its own digits alone.
+  constexpr std::uint64_t eight = 100'000'000;
+  const std::uint64_t high = significand / eight;
+  const std::uint64_t top = high / eight;
+  const text_words padded{{ascii_zeros + (top << 56),
+                           eight_digits(static_cast<std::uint32_t>(high - top * eight)),
+                           eight_digits(static_cast<std::uint32_t>(significand - high * eight))}};
+  const int lead = 24 - digits;
+  const text_words own = padded.from(lead);
   const int scientific_exponent = exponent + digits - 1;
   const int exponent_size = std::abs(scientific_exponent);
   const int scientific_length =
@@ -114,28 +167,28 @@ char* write_shortest(char* out, double value) {
   const int fixed_length =
       exponent >= 0 ? integer_digits : (integer_digits > 0 ? digits + 1 : 2 - exponent);
   if (fixed_length <= scientific_length) {
-    if (exponent >= 0) {
+    if (exponent >= 0) {  // at most 5 zeros follow the digits (else scientific is shorter)
       if (value >= 0x1p53) return std::to_chars(out, out + 32, value).ptr;
-      write_digits_before(out + digits, significand);
-      std::memset(out + digits, '0', static_cast<std::size_t>(exponent));
+      own.store(out);
+      store_word(out + digits, ascii_zeros);
       return out + integer_digits;
     }
     if (integer_digits > 0) {
-      write_digits_before(out + digits + 1, significand);
-      std::memmove(out, out + 1, static_cast<std::size_t>(integer_digits));
+      own.store(out);
       out[integer_digits] = '.';
+      padded.from(lead + integer_digits).store(out + integer_digits + 1);
       return out + digits + 1;
     }
-    out[0] = '0';
+    // "0." and at most 3 zeros before the digits (else scientific is shorter)
+    store_word(out, ascii_zeros);
     out[1] = '.';
-    std::memset(out + 2, '0', static_cast<std::size_t>(-integer_digits));
-    write_digits_before(out + fixed_length, significand);
+    own.store(out + 2 - integer_digits);
     return out + fixed_length;
   }
-  write_digits_before(out + digits + 1, significand);
-  out[0] = out[1];
+  out[0] = static_cast<char>(own.word[0] & 0xFF);
   if (digits > 1) {
     out[1] = '.';
+    padded.from(lead + 1).store(out + 2);
     out += digits + 1;
   } else {
     out += 1;
@@ -248,7 +301,7 @@ class prepared_table {
 
   /** Appends rows [begin, end) to `out`. */
   void format(std::size_t begin, std::size_t end, text_buffer& out) const {
-    char* cursor = out.reserve((end - begin) * row_bytes_);
+    char* cursor = out.reserve((end - begin) * row_bytes_ + scribble);
     for (std::size_t row = begin; row < end; ++row) {
       for (const auto& cell : cells_) {
         cursor = write_cell(cursor, cell, row);

@@ -126,6 +126,7 @@ TEST_CASE("write_csv: numbers are the text std::to_chars gives, for every kind o
   }
   values.insert(values.end(), {0.0, -0.0, 5e-324, std::numeric_limits<double>::max(),
                                std::numeric_limits<double>::min(), 0x1p53, 0x1p53 + 2, 0x1p64,
+                               0x1p53 - 1, 0x1p53 - 10, 9e15, 1e15 + 1, 0x1p52 + 0.5,
                                123456789012345680000.0, std::numeric_limits<double>::infinity(),
                                -std::numeric_limits<double>::infinity()});
   std::mt19937_64 engine(5);
