@@ -183,7 +183,8 @@ def test_row_order_and_thread_count_do_not_change_a_single_bit():
 
 def test_customer_ordered_time_ordered_and_shuffled_logs_give_the_same_bits():
     # simulate_transactions writes its log by customer, then date: that order is summarised run by
-    # run without a sort; by date (as a log is written) and shuffled, the rows are sorted first.
+    # run without a sort; by date (as a log is written) the rows are grouped by customer and each
+    # customer's periods added up as they come; shuffled, each customer's rows are sorted first.
     # Every order, thread count and view must give the same bits, rows after the end included.
     log, _ = crmkit.simulate_transactions(20_000, seed=5, freq="D", acquisition_periods=60, horizon=120)
     assert log["customer_id"].is_monotonic_increasing
@@ -194,7 +195,7 @@ def test_customer_ordered_time_ordered_and_shuffled_logs_give_the_same_bits():
     try:
         for first in [False, True]:
             results = []
-            for threads in [1, 2]:
+            for threads in [1, 2, 3]:
                 crmkit.set_num_threads(threads)
                 for frame in [log, by_date, shuffled]:
                     results.append(summary_data_from_transaction_data(

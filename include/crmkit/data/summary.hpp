@@ -112,9 +112,10 @@ constexpr auto description(std::type_identity<customer_summary>) {
  *   any permutation of the rows gives bit-identical results, for any thread count.
  *
  * A log in ascending customer order is summarised customer by customer in one parallel pass,
- * without a sort. Otherwise a few parallel passes group the rows (12 bytes per row besides the
- * result, 16 when the periods span more than 2^16, 4 more when the keys span more than
- * max(n, 2^20) values; kept for the next call) and each customer's few rows are sorted.
+ * without a sort. Otherwise a few parallel passes group the rows by customer, stably (12 bytes
+ * per row besides the result, 16 when the periods span more than 2^16, 4 more when the keys span
+ * more than max(n, 2^20) values; kept for the next call), and each customer's rows are added up
+ * as they come when they are in period order (a time-ordered log), else sorted first.
  *
  * @param customer  one integer key per row (e.g. `transaction_log::customer`)
  * @param timestamp ticks since 1970-01-01 (see `summary_options::ticks_per_second`)

@@ -14,6 +14,7 @@
 #include "crmkit/core/check.hpp"
 #include "crmkit/core/parallel.hpp"
 #include "huge_pages.hpp"
+#include "bucket_rows.hpp"
 #include "relative_period.hpp"
 
 namespace crmkit::data {
@@ -24,7 +25,9 @@ using std::size_t;
 using std::uint32_t;
 using std::uint64_t;
 using detail::period_then_amount;
+using detail::narrow_row;
 using detail::relative_period;
+using detail::wide_row;
 
 // Row indices and row counts are 32-bit.
 constexpr size_t max_rows = std::numeric_limits<uint32_t>::max();
@@ -141,6 +144,9 @@ class customer_slots {
   [[nodiscard]] int64_t key(size_t slot) const noexcept {
     return sorted_keys_.empty() ? min_key_ + static_cast<int64_t>(slot) : sorted_keys_[slot];
   }
+  [[nodiscard]] int64_t min_key() const noexcept { return min_key_; }
+  /** The keys by slot when they were numbered; empty when slot = key - min key. */
+  [[nodiscard]] std::span<const int64_t> sorted_keys() const noexcept { return sorted_keys_; }
 
  private:
   std::span<const int64_t> customer_;
@@ -245,35 +251,6 @@ int64_t periods_after_first(std::string_view function, std::string_view argument
 
 namespace {
 
-/** A grouped row in the scatter's storage, for any period: {period << 32 | slot, amount}. */
-struct wide_row {
-  uint64_t key;
-  double amount;
-
-  static wide_row make(uint64_t period, uint32_t slot, double amount, unsigned) noexcept {
-    return {period << 32 | slot, amount};
-  }
-  [[nodiscard]] uint32_t slot(unsigned) const noexcept { return static_cast<uint32_t>(key); }
-  [[nodiscard]] keyed_row unpack(unsigned) const noexcept { return {key, amount}; }
-};
-
-/** The same in 12 bytes when every period is below 2^(32 - shift): {period << shift | slot}. */
-struct [[gnu::packed]] narrow_row {
-  uint32_t key;
-  double amount;
-
-  static narrow_row make(uint64_t period, uint32_t slot, double amount, unsigned shift) noexcept {
-    return {static_cast<uint32_t>(period << shift | slot), amount};
-  }
-  [[nodiscard]] uint32_t slot(unsigned shift) const noexcept {
-    return key & ((uint32_t{1} << shift) - 1);
-  }
-  [[nodiscard]] keyed_row unpack(unsigned shift) const noexcept {
-    return {static_cast<uint64_t>(key >> shift) << 32 | slot(shift), amount};
-  }
-};
-static_assert(sizeof(narrow_row) == 12);
-
 /**
  * Storage for grouped rows, kept between groupings: the first touch of fresh memory costs a page
  * fault and the kernel's zeroing of every page, which took as long as the rest of a grouping of
@@ -330,20 +307,6 @@ class row_storage {
 
 }  // namespace
 
-struct customer_groups::state {
-  customer_slots slots;
-  bucket_layout buckets;
-  std::vector<uint32_t> bucket_begin;  // bucket b's rows: [bucket_begin[b], bucket_begin[b + 1])
-  std::vector<size_t> customer_begin;  // bucket b's first customer
-  // Each used row as a narrow_row (when its periods fit) or a wide_row, bucket by bucket.
-  row_storage bucket_rows;
-  bool narrow_rows = false;
-  size_t customers_after_end = 0;
-
-  state(std::span<const int64_t> customer, const checked_log& log)
-      : slots(customer, log.extent), buckets(slots.size(), customer.size()) {}
-};
-
 namespace {
 
 /**
@@ -390,13 +353,28 @@ void scatter_rows(const customer_slots& slots, const bucket_layout& buckets,
   });
 }
 
+/** The rows of a log at or before a last tick, scattered into buckets (see customer_groups). */
+struct grouping_state {
+  customer_slots slots;
+  bucket_layout buckets;
+  std::vector<uint32_t> bucket_begin;  // bucket b's rows: [bucket_begin[b], bucket_begin[b + 1])
+  std::vector<size_t> customer_begin;  // bucket b's first customer
+  // Each used row as a narrow_row (when its periods fit) or a wide_row, bucket by bucket.
+  row_storage bucket_rows;
+  bool narrow_rows = false;
+  size_t customers_after_end = 0;
+
+  grouping_state(std::span<const int64_t> customer, std::span<const int64_t> timestamp,
+                 std::span<const double> amount, const checked_log& log, int64_t last_tick);
+};
+
 }  // namespace
 
-customer_groups::customer_groups(std::span<const int64_t> customer,
-                                 std::span<const int64_t> timestamp, std::span<const double> amount,
-                                 const checked_log& log, int64_t last_tick)
-    : state_(std::make_unique<state>(customer, log)) {
-  state& s = *state_;
+grouping_state::grouping_state(std::span<const int64_t> customer,
+                               std::span<const int64_t> timestamp, std::span<const double> amount,
+                               const checked_log& log, int64_t last_tick)
+    : slots(customer, log.extent), buckets(slots.size(), customer.size()) {
+  grouping_state& s = *this;
   const size_t n = customer.size();
   const size_t B = s.buckets.count;
   constexpr size_t grain = size_t{1} << 16;
@@ -457,6 +435,15 @@ customer_groups::customer_groups(std::span<const int64_t> customer,
   }
   s.slots.forget_rows();
 }
+
+struct customer_groups::state : grouping_state {
+  using grouping_state::grouping_state;
+};
+
+customer_groups::customer_groups(std::span<const int64_t> customer,
+                                 std::span<const int64_t> timestamp, std::span<const double> amount,
+                                 const checked_log& log, int64_t last_tick)
+    : state_(std::make_unique<state>(customer, timestamp, amount, log, last_tick)) {}
 
 customer_groups::customer_groups(customer_groups&&) noexcept = default;
 customer_groups& customer_groups::operator=(customer_groups&&) noexcept = default;
@@ -552,6 +539,36 @@ customer_periods::customer_periods(std::span<const int64_t> customer,
       end_[j] = static_cast<uint32_t>(at);
     }
   });
+}
+
+void detail::for_each_bucket(std::span<const int64_t> customer,
+                             std::span<const int64_t> timestamp, std::span<const double> amount,
+                             const checked_log& log, int64_t last_tick,
+                             const std::function<void(const bucket_counts&)>& prepare,
+                             const std::function<void(const bucket_view&)>& visit) {
+  const grouping_state s(customer, timestamp, amount, log, last_tick);
+  prepare({s.customer_begin.back(), s.bucket_begin.back(), s.customers_after_end});
+  const size_t row_bytes = s.narrow_rows ? sizeof(narrow_row) : sizeof(wide_row);
+  const auto* storage = s.bucket_rows.rows<std::byte>();
+  parallel_for(
+      s.buckets.count,
+      [&](size_t begin, size_t end) {
+        for (size_t b = begin; b < end; ++b) {
+          const size_t rows = s.bucket_begin[b + 1] - s.bucket_begin[b];
+          if (rows == 0) continue;
+          const size_t first_slot = s.buckets.first_slot(b);
+          visit({.first_customer = s.customer_begin[b],
+                 .first_slot = first_slot,
+                 .width = std::min(s.slots.size(), s.buckets.first_slot(b + 1)) - first_slot,
+                 .shift = s.buckets.shift,
+                 .narrow = s.narrow_rows,
+                 .rows = storage + s.bucket_begin[b] * row_bytes,
+                 .size = rows,
+                 .min_key = s.slots.min_key(),
+                 .sorted_keys = s.slots.sorted_keys()});
+        }
+      },
+      4);
 }
 
 }  // namespace crmkit::data

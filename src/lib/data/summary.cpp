@@ -3,6 +3,7 @@
 #include "crmkit/data/grouping.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <optional>
 #include <string_view>
@@ -13,6 +14,7 @@
 #include "crmkit/core/check.hpp"
 #include "crmkit/core/limits.hpp"
 #include "crmkit/core/parallel.hpp"
+#include "bucket_rows.hpp"
 #include "huge_pages.hpp"
 #include "relative_period.hpp"
 
@@ -43,16 +45,30 @@ struct summary_columns {
   size_t rows_used = 0;
   size_t customers_after_end = 0;
 
+  /** Allocates the columns side by side: their first touch (page faults, zeroing) is most of it. */
   summary_columns(size_t customers, bool has_amount, bool holdout) {
-    customer = detail::large_vector<int64_t>(customers);
-    for (auto* column : {&frequency, &recency, &T})
-      *column = detail::large_vector<double>(customers);
-    if (has_amount) monetary_value = detail::large_vector<double>(customers);
-    if (!holdout) return;
-    frequency_holdout = detail::large_vector<double>(customers);
-    if (has_amount) monetary_value_holdout = detail::large_vector<double>(customers);
-    calibration_rows = detail::large_vector<uint32_t>(customers);
-    holdout_rows = detail::large_vector<uint32_t>(customers);
+    std::vector<std::vector<double>*> doubles{&frequency, &recency, &T};
+    if (has_amount) doubles.push_back(&monetary_value);
+    if (holdout) {
+      doubles.push_back(&frequency_holdout);
+      if (has_amount) doubles.push_back(&monetary_value_holdout);
+    }
+    const size_t others = holdout ? 3 : 1;
+    parallel_for(
+        doubles.size() + others,
+        [&](size_t begin, size_t end) {
+          for (size_t c = begin; c < end; ++c) {
+            if (c < doubles.size()) {
+              *doubles[c] = detail::large_vector<double>(customers);
+            } else if (c == doubles.size()) {
+              customer = detail::large_vector<int64_t>(customers);
+            } else {
+              (c == doubles.size() + 1 ? calibration_rows : holdout_rows) =
+                  detail::large_vector<uint32_t>(customers);
+            }
+          }
+        },
+        1);
   }
 };
 
@@ -208,6 +224,209 @@ size_t summarize_run(std::span<const int64_t> timestamp, std::span<const double>
   return after_end;
 }
 
+/** A customer's state while its rows stream by in input order (stream_bucket). */
+struct stream_state {
+  static constexpr uint32_t max_pending = 4;                // rows of one period kept
+  static constexpr uint32_t out_of_order = max_pending + 1;  // rows: must be sorted
+  uint32_t first = 0, pending = 0;  // first period, period of the rows not yet added up
+  uint32_t periods = 0;             // periods before the pending one
+  uint32_t rows = 0;                // rows in the pending period; 0: none yet
+  double spend = 0;                 // customer_scan's spend over the periods before
+  double amount[max_pending] = {};  // the pending period's amounts
+
+  /** The pending period's total as period_totals adds it (ascending; one row as it is). */
+  [[nodiscard]] double total() noexcept {
+    if (rows == 1) return amount[0];
+    if (rows == 2) return (0.0 + amount[0]) + amount[1];  // order-free: see summarize_run
+    std::sort(amount, amount + rows);
+    double sum = 0;
+    for (uint32_t k = 0; k < rows; ++k) sum += amount[k];
+    return sum;
+  }
+};
+
+/** How many of a bucket's customers stream_bucket summarised, and how many of them sorted. */
+struct bucket_sorting {
+  size_t customers = 0, sorted = 0;
+};
+
+/** Per-thread buffers of stream_bucket and sort_bucket. */
+struct bucket_scratch {
+  std::vector<stream_state> state;
+  std::vector<uint32_t> begin, next;
+  std::vector<keyed_row> sorted;
+};
+
+/**
+ * Counting-sorts the rows of the bucket's slots w with `chosen(w)` by slot into scratch.sorted
+ * (slot w's rows: [scratch.begin[w], scratch.begin[w + 1])), each slot's by (period, amount).
+ */
+template <class Row, class Chosen>
+void sort_rows(std::span<const Row> rows, unsigned shift, size_t width, const Chosen& chosen,
+               bucket_scratch& scratch) {
+  auto& begin = scratch.begin;
+  auto& next = scratch.next;
+  begin.assign(width + 1, 0);
+  for (const Row& row : rows) {
+    const uint32_t w = row.slot(shift);
+    begin[w + 1] += chosen(w) ? 1 : 0;
+  }
+  for (size_t w = 0; w < width; ++w) begin[w + 1] += begin[w];
+  next.assign(begin.begin(), begin.end() - 1);
+  scratch.sorted.resize(begin[width]);
+  for (const Row& row : rows) {
+    const uint32_t w = row.slot(shift);
+    if (chosen(w)) scratch.sorted[next[w]++] = row.unpack(shift);
+  }
+  for (size_t w = 0; w < width; ++w) {
+    const auto first = scratch.sorted.begin() + begin[w];
+    const auto last = scratch.sorted.begin() + begin[w + 1];
+    // A log in time order leaves most customers' rows in order already.
+    if (!std::is_sorted(first, last, detail::period_then_amount))
+      std::sort(first, last, detail::period_then_amount);
+  }
+}
+
+/** Customer j's summary from slot w's sorted rows (see sort_rows). */
+void summarize_sorted(size_t w, size_t j, const scan_settings& settings, summary_columns& out,
+                      const bucket_scratch& scratch) {
+  const std::span<const keyed_row> rows(scratch.sorted.data() + scratch.begin[w],
+                                        scratch.begin[w + 1] - scratch.begin[w]);
+  scan_customer([&](const auto& visit) { period_totals::each(rows, visit); }, j, settings, out);
+}
+
+/**
+ * Summarises one bucket of the grouping (rows in input order) customer by customer, bit for bit
+ * as the sorting path does: each customer's periods are added up as its rows stream by (a
+ * period's up to max_pending amounts kept and summed in ascending order when the next period
+ * starts), which holds in a time-ordered log, where every customer's rows are in period order.
+ * The customers whose rows are not (or who have more rows in a period, or sums beyond the double
+ * range) are summarised from their sorted rows. Returns how many customers were sorted.
+ */
+template <class Row>
+bucket_sorting stream_bucket(const detail::bucket_view& bucket, std::span<const Row> rows,
+                             const scan_settings& settings, summary_columns& out,
+                             bucket_scratch& scratch) {
+  const unsigned shift = bucket.shift;
+  const size_t width = bucket.width;
+  const bool with_amount = !out.monetary_value.empty();
+  const bool first_counts = settings.include_first_transaction;
+  auto& state = scratch.state;
+  state.assign(width, stream_state{});
+  constexpr uint32_t out_of_order = stream_state::out_of_order;
+  for (const Row& row : rows) {
+    stream_state& s = state[row.slot(shift)];
+    const uint32_t period = row.period(shift);
+    const uint32_t pending_rows = s.rows;
+    if (pending_rows == 0) {
+      s.first = s.pending = period;
+      s.amount[0] = row.amount;
+      s.rows = 1;
+    } else if (period == s.pending && pending_rows < stream_state::max_pending) {
+      s.amount[pending_rows] = row.amount;
+      s.rows = pending_rows + 1;
+    } else if (period > s.pending && pending_rows != out_of_order) {
+      const double total = s.total();
+      if (s.periods++ != 0 || first_counts) s.spend += total;
+      s.pending = period;
+      s.amount[0] = row.amount;
+      s.rows = 1;
+    } else {
+      s.rows = out_of_order;
+    }
+  }
+
+  size_t sorted_customers = 0;
+  size_t j = bucket.first_customer;
+  for (size_t w = 0; w < width; ++w) {
+    stream_state& s = state[w];
+    if (s.rows == 0) continue;
+    out.customer[j] = bucket.key(w);
+    if (s.rows != out_of_order) {
+      customer_scan scan;
+      scan.first = s.first;
+      scan.last = s.pending;
+      scan.counted_periods = s.periods + 1;
+      scan.spend = s.spend;
+      const double total = s.total();
+      if (s.periods != 0 || first_counts) scan.spend += total;
+      if (!with_amount || scan.sums_finite()) {
+        store_customer(scan, j, settings, out, [](int64_t, double&, double&) {});
+        ++j;
+        continue;
+      }
+      s.rows = out_of_order;
+    }
+    ++sorted_customers;
+    ++j;
+  }
+  const bucket_sorting sorting{j - bucket.first_customer, sorted_customers};
+  if (sorted_customers == 0) return sorting;
+
+  sort_rows(rows, shift, width, [&](uint32_t w) { return state[w].rows == out_of_order; },
+            scratch);
+  j = bucket.first_customer;
+  for (size_t w = 0; w < width; ++w) {
+    if (state[w].rows == 0) continue;
+    if (state[w].rows == out_of_order) summarize_sorted(w, j, settings, out, scratch);
+    ++j;
+  }
+  return sorting;
+}
+
+/** Summarises one bucket of the grouping from every customer's sorted rows. */
+template <class Row>
+void sort_bucket(const detail::bucket_view& bucket, std::span<const Row> rows,
+                 const scan_settings& settings, summary_columns& out, bucket_scratch& scratch) {
+  sort_rows(rows, bucket.shift, bucket.width, [](uint32_t) { return true; }, scratch);
+  size_t j = bucket.first_customer;
+  for (size_t w = 0; w < bucket.width; ++w) {
+    if (scratch.begin[w] == scratch.begin[w + 1]) continue;
+    out.customer[j] = bucket.key(w);
+    summarize_sorted(w, j, settings, out, scratch);
+    ++j;
+  }
+}
+
+/**
+ * The summary of a log in any order: the grouping's stable scatter into buckets of consecutive
+ * customers, then each bucket summarised by stream_bucket, or by sort_bucket once a bucket
+ * needed more than half of its customers sorted (a shuffled log); either way the bits are those
+ * of the sorting path.
+ */
+summary_columns summarize_buckets(std::span<const int64_t> customer,
+                                  std::span<const int64_t> timestamp,
+                                  std::span<const double> amount, const checked_log& log,
+                                  int64_t last_tick, const scan_settings& settings) {
+  std::optional<summary_columns> result;
+  std::atomic<bool> stream{true};
+  detail::for_each_bucket(
+      customer, timestamp, amount, log, last_tick,
+      [&](const detail::bucket_counts& counts) {
+        result.emplace(counts.customers, !amount.empty(), false);
+        result->rows_used = counts.rows_used;
+        result->customers_after_end = counts.customers_after_end;
+      },
+      [&](const detail::bucket_view& bucket) {
+        thread_local bucket_scratch scratch;
+        // Streaming needs a state per slot: not for a bucket of few rows and many slots.
+        const bool streaming =
+            stream.load(std::memory_order_relaxed) && bucket.size * 4 >= bucket.width;
+        bucket.with_rows([&](auto rows) {
+          if (!streaming) {
+            sort_bucket(bucket, rows, settings, *result, scratch);
+            return;
+          }
+          const bucket_sorting sorting = stream_bucket(bucket, rows, settings, *result, scratch);
+          if (sorting.sorted * 2 > sorting.customers) stream.store(false, std::memory_order_relaxed);
+        });
+        if (scratch.state.capacity() > (size_t{1} << 14) ||
+            scratch.sorted.capacity() > (size_t{1} << 16))
+          scratch = {};  // not kept by the calling thread
+      });
+  return std::move(*result);
+}
+
 /** Keeps the entries of `column` whose `keep` is nonzero (no-op on an empty column). */
 template <class T>
 void keep_where(std::vector<T>& column, const std::vector<uint32_t>& keep) {
@@ -303,6 +522,7 @@ summary_columns summarize_rows(std::span<const int64_t> customer,
   if (!settings.holdout) {
     if (auto runs = summarize_runs(customer, timestamp, amount, log, last_tick, settings))
       return std::move(*runs);
+    return summarize_buckets(customer, timestamp, amount, log, last_tick, settings);
   }
   const customer_groups groups(customer, timestamp, amount, log, last_tick);
   summary_columns out(groups.customers(), !amount.empty(), settings.holdout);

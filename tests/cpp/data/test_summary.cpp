@@ -12,6 +12,7 @@
 #include <limits>
 #include <numeric>
 #include <random>
+#include <span>
 #include <utility>
 #include <vector>
 
@@ -498,7 +499,8 @@ cd::customer_summary summarize_log(const random_log& log, const cd::summary_opti
 // Logs in customer order (as a customer-sorted export, or simulate_transactions, writes them)
 // are summarised run by run without a sort; a customer with a third row in one period or rows
 // out of time order is summarised from its sorted rows. The reference throughout is the
-// shuffled log, which takes the sorting path: every path must give the same bits. The log has
+// shuffled log, whose customers are nearly all summarised from sorted rows (the streaming pass
+// below gives up on it after a bucket): every path must give the same bits. The log has
 // more rows than one chunk of the run pass (2^16), so that runs cross chunk boundaries.
 TEST_CASE("customer-ordered, time-ordered and unordered logs summarise bit for bit alike") {
   const random_log shuffled = busy_log(12'000, 3);
@@ -629,4 +631,126 @@ TEST_CASE("small customer-ordered logs: one row, one customer, one day, rows aft
   CHECK(ended.rows_used == 3);
   CHECK(ended.rows_after_end == 3);
   CHECK(ended.customers_after_end == 1);
+}
+
+namespace {
+
+/**
+ * The sorting path's summary of a log: customer_periods sorts every customer's rows by
+ * (period, amount) and keeps its period totals (customer_groups::for_each_batch); summarize over
+ * it scans them. The reference for the streaming pass below.
+ */
+cd::customer_summary sorted_reference(const random_log& log, const cd::summary_options& options,
+                                      bool with_amount) {
+  const std::vector<double> none;
+  const std::span<const double> amount = with_amount ? std::span<const double>(log.amount) : none;
+  const cd::checked_log checked =
+      cd::check_log("test", log.customer, log.timestamp, amount, options.freq, 1);
+  const std::int64_t end = options.observation_period_end.value_or(checked.extent.last_tick);
+  const cd::customer_periods grouped(log.customer, log.timestamp, amount, checked,
+                                     checked.calendar.last_tick(checked.calendar.period(end)));
+  return cd::summarize(grouped, options);
+}
+
+}  // namespace
+
+// A log in no customer order is grouped by a stable scatter into buckets of customers, and each
+// customer's periods are added up as its rows stream by when they come in period order (a
+// time-ordered log), keeping up to four rows of a period to add them in ascending order; the
+// other customers are sorted. Every mixture must give the sorting path's bits.
+TEST_CASE("time-ordered and mixed logs: the streaming pass gives the sorting path's bits") {
+  random_log log = busy_log(12'000, 5);
+  constexpr std::int64_t day = 86'400;
+  // Customers with 3..7 rows on one day (beyond the four kept rows from 5 on), amounts whose
+  // sum depends on the order (below). Their even keys lie among busy_log's odd ones, in a bucket
+  // with many rows, which is streamed.
+  for (std::int64_t k = 3; k <= 7; ++k) {
+    const std::int64_t key = 2 * k;
+    log.customer.push_back(key);
+    log.timestamp.push_back(at(1999, 6, 12));
+    log.amount.push_back(3.0);
+    for (std::int64_t r = 0; r < k; ++r) {
+      log.customer.push_back(key);
+      log.timestamp.push_back(at(1999, 6, 20) + r);
+      log.amount.push_back(r == 1 ? 1e16 : 1.0);
+    }
+  }
+  const auto by_time = [&](std::size_t a, std::size_t b) { return log.timestamp[a] < log.timestamp[b]; };
+  const random_log time_ordered = reordered(log, by_time);
+  // Time-ordered except for a few customers whose rows on two days are swapped: those are sorted,
+  // their bucket's other customers streamed.
+  random_log few_unordered = time_ordered;
+  std::size_t swapped = 0;
+  for (std::size_t i = 0; i < few_unordered.customer.size() && swapped < 20; i += 1'003) {
+    for (std::size_t k = i + 1; k < few_unordered.customer.size() && k < i + 5'000; ++k) {
+      if (few_unordered.customer[k] == few_unordered.customer[i] &&
+          few_unordered.timestamp[k] / day != few_unordered.timestamp[i] / day) {
+        std::swap(few_unordered.timestamp[i], few_unordered.timestamp[k]);
+        std::swap(few_unordered.amount[i], few_unordered.amount[k]);
+        ++swapped;
+        break;
+      }
+    }
+  }
+  REQUIRE(swapped == 20);
+
+  const std::size_t saved = crmkit::num_threads();
+  for (const bool include_first : {false, true}) {
+    for (const bool with_amount : {true, false}) {
+      for (const bool all_rows : {false, true}) {
+        CAPTURE(include_first);
+        CAPTURE(with_amount);
+        CAPTURE(all_rows);
+        cd::summary_options options{.freq = period_unit::day,
+                                    .freq_multiplier = 7,
+                                    .include_first_transaction = include_first};
+        if (!all_rows) options.observation_period_end = at(1999, 7, 10, 5);
+        crmkit::set_num_threads(1);
+        const auto reference = sorted_reference(log, options, with_amount);
+        CHECK((reference.customers_after_end == 0) == all_rows);
+        for (const std::size_t threads : {1, 2, 3}) {
+          CAPTURE(threads);
+          crmkit::set_num_threads(threads);
+          for (const random_log* each :
+               std::initializer_list<const random_log*>{&log, &time_ordered, &few_unordered}) {
+            check_identical(summarize_log(*each, options, with_amount), reference);
+          }
+        }
+      }
+    }
+  }
+  crmkit::set_num_threads(saved);
+
+  // The order-sensitive day of customer 8 (3 on 06-12, then 1, 1e16, 1, 1 on 06-20): its
+  // one repeat period totals (((0 + 1) + 1) + 1) + 1e16 in ascending order. Doubles near 1e16
+  // are 2 apart, so 3 + 1e16 rounds to the even neighbour 1e16 + 4 (mantissa 5e15 + 2); added
+  // left to right, each 1e16 + 1 would round back to 1e16.
+  const auto summary = summarize_log(time_ordered, {.freq = period_unit::day});
+  const auto at_key = std::find(summary.customer.begin(), summary.customer.end(), 8);
+  REQUIRE(at_key != summary.customer.end());
+  const auto j = static_cast<std::size_t>(at_key - summary.customer.begin());
+  CHECK(summary.frequency[j] == 1);
+  CHECK(summary.monetary_value[j] == 1e16 + 4);
+}
+
+TEST_CASE("time-ordered logs: sums beyond the double range as in the sorting path") {
+  constexpr std::int64_t day = 86'400;
+  const double big = 1.5e308;
+  // Customers 7 and 8 interleaved by day (not in customer order): 7 buys 1, big, big on three
+  // days, so its repeat spend overflows and the mean is taken term by term, (big + big) / 2.
+  const std::vector<std::int64_t> customer{7, 8, 7, 8, 7};
+  const std::vector<std::int64_t> timestamp{0, 0, day, day, 2 * day};
+  const std::vector<double> amount{1, 2, big, 3, big};
+  const auto summary = cd::summarize(customer, timestamp, amount, {});
+  REQUIRE(summary.size() == 2);
+  CHECK(summary.monetary_value[0] == big);
+  CHECK(summary.monetary_value[1] == 3);
+  // Two of them in one period: a total beyond the range is an error naming the customer.
+  CHECK_THROWS_WITH_AS(
+      static_cast<void>(cd::summarize(std::vector<std::int64_t>{7, 8, 7, 7},
+                                      std::vector<std::int64_t>{0, 0, day, day},
+                                      std::vector<double>{1, 2, big, big}, {})),
+      "summarize: the purchases of customer 7 in one period sum to inf (beyond the largest "
+      "double, about 1.8e308)",
+      crmkit::invalid_input);
 }
