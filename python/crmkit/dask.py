@@ -820,9 +820,16 @@ def _tier_values(frame: Any, partition: Optional[int]) -> np.ndarray:
     return values
 
 
-def _tier_histogram_part(frame: Any, partition: int) -> dict:
-    values = _tier_values(frame, partition)
-    return _pattern_columns(values, values, values)
+def _buckets_part(frame: Any, partition: int, widths: np.ndarray, keys: np.ndarray) -> dict:
+    return _core.segment.value_buckets(_tier_values(frame, partition), widths, keys)
+
+
+def _gather_buckets(parts: list, widths: np.ndarray, keys: np.ndarray) -> dict:
+    """Every partition's buckets of its values (all values at width 16 with no parents; else the
+    values inside the parent buckets (widths, keys), 16 bits finer), concatenated."""
+    found = dask.compute(*[dask.delayed(_buckets_part)(part, number, widths, keys)
+                           for number, part in enumerate(parts)])
+    return {name: np.concatenate([f[name] for f in found]) for name in found[0]}
 
 
 def _tiers_part(frame: Any, lowest: np.ndarray, tiers: np.ndarray, labels: tuple,
@@ -842,11 +849,14 @@ def value_tiers(data: Any, column: Any = None, *, by: str = "value", cuts: Any =
     """:func:`crmkit.value_tiers` (ABC / high-medium-low) of a partitioned value (CLV, spend):
     a Dask Series, or a Dask DataFrame and its ``column``.
 
-    The partitions' histograms of distinct values are merged by a tree reduction; the driver
-    ranks the distinct values and finds each tier's lowest value with the same C++ code and the
-    same sums, in the same order, as the single-machine call
-    (``_core.segment.value_tiers_of_histogram``); each partition then labels its rows by those
-    bounds. Every tier and the summary equal the single-machine result bit for bit.
+    The values are persisted on the workers and never gathered: a radix select over their bit
+    patterns (``crmkit/segment/tier_buckets.hpp``). Each partition returns, per bucket of the
+    values' top 16 bits, the count, the lowest and highest value and the exact sum; the driver
+    walks the merged buckets with the single-machine C++ code and exact sums
+    (``_core.segment.value_tiers_of_buckets``) and asks only for the buckets in which a tier
+    could change to be split 16 bits finer (at most three rounds; at 64 bits a bucket is one
+    value). Each partition then labels its rows by the tiers' lowest values. Every tier and the
+    summary equal the single-machine result bit for bit.
 
     Returns
     -------
@@ -862,12 +872,21 @@ def value_tiers(data: Any, column: Any = None, *, by: str = "value", cuts: Any =
             raise ValueError("column: required with a DataFrame (the column of values)")
         data = data[column]
     cuts, labels = _tier_options(by, cuts, labels)
-    parts = [dask.delayed(_tier_histogram_part)(part, number)
-             for number, part in enumerate(data.to_delayed())]
-    histogram = _tree_reduce(parts).compute()
-    values = np.ascontiguousarray(np.asarray(histogram["x"], dtype=np.float64)[::-1])
-    counts = np.ascontiguousarray(np.asarray(histogram["weight"])[::-1].astype(np.int64))
-    found = _core.segment.value_tiers_of_histogram(values, counts, cuts, by)
+    data = data.persist()
+    parts = data.to_delayed()
+    buckets = _gather_buckets(parts, np.empty(0, np.int32), np.empty(0, np.uint64))
+    for _ in range(4):  # widths 16, 32, 48, 64: a width-64 bucket (one value) is never split
+        found = _core.segment.value_tiers_of_buckets(buckets, cuts, by)
+        split = found["split"]
+        if len(split["width"]) == 0:
+            break
+        children = _gather_buckets(parts, split["width"], split["key"])
+        keep = np.ones(len(buckets["width"]), dtype=bool)
+        for width, key in zip(split["width"], split["key"]):
+            keep &= ~((buckets["width"] == width) & (buckets["key"] == key))
+        buckets = {name: np.concatenate([column[keep], children[name]])
+                   for name, column in buckets.items()}
+    found = found["result"]
     lowest = np.asarray(found["lowest_values"], dtype=np.float64)
     filled = np.flatnonzero(~np.isnan(lowest))
     meta = pd.DataFrame({"value": pd.Series([], dtype=np.float64),
