@@ -7,8 +7,8 @@ Every step gives what the single-machine call gives on the same data:
   customer's summary depends only on their own rows and the observation end (computed once over
   all partitions), and amounts are added in ascending order, so the result equals
   :func:`crmkit.summary_data_from_transaction_data` of the whole log, bit for bit.
-- **Fits** (:func:`fit_transaction_model`, :func:`fit_gamma_gamma`): each partition compresses its
-  customers to a histogram of patterns (x, t_x, T) with customer counts; the histograms are merged
+- **Fits** (:func:`fit_transaction_model`, :func:`fit_gamma_gamma`): for the transaction
+  models each partition compresses its customers to a histogram of patterns (x, t_x, T) with customer counts; the histograms are merged
   by a tree reduction (``_core.clv.merge_patterns``: sort and add counts, exact for counts below
   2^53) and fitted once on the driver by the weighted fit. The single-machine fit compresses the
   same customers into the same sorted histogram first, so parameters, log-likelihood and standard
@@ -16,13 +16,14 @@ Every step gives what the single-machine call gives on the same data:
   such as days or weeks: always). When it does not (continuous times with more than 16,384
   customers and almost no equal ages, see ``clv::detail::merging_pays``) it fits the customers
   grouped by x in input order: the same optimum, equal within the optimiser's tolerance.
-  Gamma-Gamma fits (x, mean spend) rows in the caller's order; the distributed fit uses their
-  histogram, so it is bit-identical to the single-machine fit of the histogram and equal to the
-  fit of the raw rows within the optimiser's tolerance (sums in another order).
+  Gamma-Gamma's (x, mean spend) rows rarely coincide, so they stay on the workers: the driver
+  runs the single-machine C++ fit and each of its passes over the rows is one map-reduce of the
+  per-row sums (:func:`fit_gamma_gamma`); equal to the single-machine fit within the
+  optimiser's tolerance (sums in another order).
 - **Scores** (:func:`score_customers`, :func:`rfm_scores`, :func:`lifecycle_stages`): per
   partition with the fitted parameters broadcast (``map_partitions``); global statistics, such as
   the RFM quantile scales, from merged histograms (:func:`rfm_scales`); value tiers
-  (:func:`value_tiers`) from the merged histogram of distinct values.
+  (:func:`value_tiers`) from merged buckets of the values' bit patterns (a radix select).
 - **Survey aggregates** (:func:`survey_aggregate`, :func:`survey_nps`): NPS, CSAT and CES,
   weighted or not, by group, period and rolling window. Each partition fills the survey area's
   mergeable C++ accumulators per (group, period) (counts; exact sums of weights, squared weights
@@ -425,13 +426,89 @@ def fit_transaction_model(summary: dd.DataFrame, fitter: Any = None,
                       histogram["v"].to_numpy(), weights=histogram["weight"].to_numpy(), **fit_kwargs)
 
 
-def fit_gamma_gamma(summary: dd.DataFrame, fitter: Any = None, **fit_kwargs: Any):
-    """Fits Gamma-Gamma (default ``GammaGammaFitter()``) to the merged (x, mean spend)
-    histogram of the repeat customers with positive spend; returns the fitter."""
+def _spend_rows_part(frame: pd.DataFrame) -> tuple:
+    repeat = frame[(frame["frequency"] > 0) & (frame["monetary_value"] > 0)]
+    return (np.ascontiguousarray(repeat["frequency"].to_numpy(dtype=np.float64)),
+            np.ascontiguousarray(repeat["monetary_value"].to_numpy(dtype=np.float64)))
+
+
+def _spend_rows_count(rows: tuple) -> int:
+    return len(rows[0])
+
+
+def _spend_rows_summary(rows: tuple, sample_target: int, partition: int) -> Optional[dict]:
+    if len(rows[0]) == 0:
+        return None
+    try:
+        return _core.clv.gamma_gamma_rows_summary(rows[0], rows[1], sample_target)
+    except ValueError as error:
+        raise ValueError(f"summary partition {partition}: {error}") from None
+
+
+def _spend_row_sums(rows: tuple, v: float, with_hessian: bool) -> tuple:
+    return _core.clv.gamma_gamma_row_sums(rows[0], rows[1], v, with_hessian)
+
+
+def fit_gamma_gamma(summary: dd.DataFrame, fitter: Any = None, *, client: Any = None,
+                    **fit_kwargs: Any):
+    """Fits Gamma-Gamma (default ``GammaGammaFitter()``) to the repeat customers with positive
+    spend, whose (x, mean spend) rows stay on the workers; returns the fitter (``data`` empty).
+
+    The rows are persisted on the workers once. The driver receives each partition's count,
+    W_x histogram (distinct x: a few hundred), sums of m, ln m and x ln m, and a systematic
+    sample of about ``sample_threshold / 2`` rows in all (for the fit's first stage); then the
+    single-machine C++ fit runs on the driver (``_core.clv.fit_gamma_gamma_elsewhere``) and each
+    of its passes over the rows is one round trip: the driver sends v, every partition returns
+    its six per-row sums (``gamma_gamma_row_sums``), the driver adds them in partition order.
+    ``fit_kwargs`` as :meth:`crmkit.GammaGammaFitter.fit` (``initial_params``, ``tol``,
+    ``q_constraint``, ``maxiter``...). ``client``: default the current one.
+
+    The estimates equal the single-machine fit of the same rows within the optimiser's
+    tolerance, not bit for bit: the sums over rows are added in another order, and the first
+    stage starts from the partitions' samples instead of one sample of all rows.
+    """
+    from distributed import default_client
+
+    client = default_client() if client is None else client
     fitter = GammaGammaFitter() if fitter is None else fitter
-    histogram = spend_histogram(summary)
-    return fitter.fit(histogram["x"].to_numpy(), histogram["u"].to_numpy(),
-                      weights=histogram["weight"].to_numpy(), **fit_kwargs)
+    _require_columns(summary, ["frequency", "monetary_value"], "summary")
+    rows = client.compute([dask.delayed(_spend_rows_part)(part)
+                           for part in summary[["frequency", "monetary_value"]].to_delayed()])
+    try:
+        sizes = client.gather(client.map(_spend_rows_count, rows, pure=False))
+        total = sum(sizes)
+        if total == 0:
+            raise ValueError("summary: no customer with repeat purchases and positive spend; the "
+                             "Gamma-Gamma model has nothing to fit")
+
+        def fit(options: Any) -> dict:
+            staged = options.sample_threshold > 0 and total > options.sample_threshold
+            target = options.sample_threshold // 2 if staged else 0
+            found = client.gather([
+                client.submit(_spend_rows_summary, part, -(-target * size // total), number,
+                              pure=False)
+                for number, (part, size) in enumerate(zip(rows, sizes))])
+            found = [f for f in found if f is not None]
+            levels, where = np.unique(np.concatenate([f["levels"] for f in found]),
+                                      return_inverse=True)
+            level_weights = np.bincount(where, np.concatenate([f["level_weights"] for f in found]),
+                                        minlength=len(levels))
+            added = {name: float(sum(f[name] for f in found))
+                     for name in ("spend", "log_spend", "x_log_spend")}
+            sample = {name: np.concatenate([f[name] for f in found])
+                      for name in ("sample_x", "sample_m", "sample_w")}
+
+            def sums(v: float, with_hessian: bool) -> tuple:
+                parts = client.gather(client.map(_spend_row_sums, rows, v=v,
+                                                 with_hessian=with_hessian, pure=False))
+                return tuple(float(sum(column)) for column in zip(*parts))
+
+            return _core.clv.fit_gamma_gamma_elsewhere(total, levels, level_weights, **added,
+                                                       **sample, sums=sums, options=options)
+
+        return fitter._fit_elsewhere(fit, **fit_kwargs)
+    finally:
+        client.cancel(rows)
 
 
 # --- scores ---------------------------------------------------------------------------------
