@@ -39,6 +39,20 @@ def _split(series, sizes):
     return dd.from_delayed(pieces, meta=series.iloc[:0])
 
 
+def _count_buckets(monkeypatch):
+    """The number of buckets the driver receives in each round, recorded as it receives them."""
+    received = []
+    gather = cdask._gather_buckets
+
+    def counted(parts, widths, keys):
+        found = gather(parts, widths, keys)
+        received.append(len(found["width"]))
+        return found
+
+    monkeypatch.setattr(cdask, "_gather_buckets", counted)
+    return received
+
+
 def _check_equal(data, values, options):
     expected = crmkit.value_tiers(values, **options)
     tiers, summary = cdask.value_tiers(data, **options)
@@ -74,15 +88,7 @@ def test_values_equal_to_their_top_48_bits_are_split_down_to_single_values(clien
     # 1 + k·2^-45 share their top 48 bits (sign, exponent, 36 significand bits) in groups of
     # 2^7, so a cut falls inside a bucket at widths 16, 32 and 48: three splitting rounds.
     values = pd.Series(1.0 + np.arange(5_000) * 2.0 ** -45, name="v")
-    calls = []
-    gather = cdask._gather_buckets
-
-    def counted(parts, widths, keys):
-        found = gather(parts, widths, keys)
-        calls.append(len(found["width"]))
-        return found
-
-    monkeypatch.setattr(cdask, "_gather_buckets", counted)
+    calls = _count_buckets(monkeypatch)
     _check_equal(dd.from_pandas(values, npartitions=4, sort=False), values, {})
     assert len(calls) == 4  # widths 16, 32, 48, 64
 
@@ -90,15 +96,7 @@ def test_values_equal_to_their_top_48_bits_are_split_down_to_single_values(clien
 def test_the_driver_receives_buckets_not_values(client, monkeypatch):
     # Continuous values: about one distinct value per customer.
     values = _values(n=200_000, seed=11)
-    received = []
-    gather = cdask._gather_buckets
-
-    def counted(parts, widths, keys):
-        found = gather(parts, widths, keys)
-        received.append(len(found["width"]))
-        return found
-
-    monkeypatch.setattr(cdask, "_gather_buckets", counted)
+    received = _count_buckets(monkeypatch)
     _check_equal(dd.from_pandas(values, npartitions=5, sort=False), values, {})
     # The buckets of 16 bits number a few per binade and partition; the split rounds add the
     # children of at most two buckets per cut. Far below the 199,000 distinct values.
