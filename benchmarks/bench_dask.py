@@ -3,8 +3,9 @@
 The log (``--scale`` transactions, one customer per 10 transactions) is generated partition by
 partition on the workers (``--partition-rows`` each; customers co-located, as a table partitioned
 by customer id), never materialised in one process. crmkit.dask summarises it per partition,
-fits BG/NBD and Gamma-Gamma from tree-reduced pattern histograms and scores every customer
-(P(alive), expected purchases, CLV), reducing the scores to totals on the workers. Each worker
+fits BG/NBD from tree-reduced pattern histograms and Gamma-Gamma by a map-reduce of its sums per
+optimiser pass, scores every customer (P(alive), expected purchases, CLV), reducing the scores to
+totals on the workers, and cuts the CLVs into ABC tiers (radix select on the workers). Each worker
 has a memory limit (``--memory-limit``, below the data size at the large scales); the peak RSS of
 every worker process and of the driver are reported.
 
@@ -90,6 +91,9 @@ def run_crmkit(transactions: int, partition_rows: int, memory_limit: str, seed: 
         scores = cdask.score_customers(summary, bgf, ggf)
         totals, customers = dask.compute(scores.sum(), scores["clv"].count())
         customers = int(customers)
+        scored = time.perf_counter()
+        _, tiers = cdask.value_tiers(scores["clv"])
+        driver_rss["value_tiers"] = peak_rss_mb()
         done = time.perf_counter()
         worker_rss = client.run(peak_rss_mb)
         actual = int(log.shape[0].compute())  # after the clock: one more generation pass
@@ -98,10 +102,12 @@ def run_crmkit(transactions: int, partition_rows: int, memory_limit: str, seed: 
             "partitions": partitions,
             "customers": customers, "seconds": done - began,
             "summary_seconds": summarised - began, "fit_seconds": fitted - summarised,
-            "score_seconds": done - fitted,
+            "score_seconds": scored - fitted, "tier_seconds": done - scored,
+            "tier_customers": tiers["customers"].tolist(),
             "worker_peak_rss_mb": sorted(worker_rss.values()),
             "driver_peak_rss_mb": peak_rss_mb(), "driver_peak_rss_mb_after": driver_rss,
-            "gamma_gamma_rows": len(ggf.data), "memory_limit": memory_limit,
+            "gamma_gamma_customers": ggf.convergence_["customers"],
+            "gamma_gamma": ggf.params_.to_dict(), "memory_limit": memory_limit,
             "bgnbd": bgf.params_.to_dict(), "bgnbd_patterns": len(bgf.data),
             "total_clv": float(totals["clv"]),
         }

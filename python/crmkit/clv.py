@@ -1135,6 +1135,18 @@ class GammaGammaFitter(_BaseFitter):
         self._store_fit(result, data, index if index is not None else series_index, verbose)
         return self
 
+    def _fit_elsewhere(self, fit, initial_params=None, verbose=False, tol=1e-7,
+                       q_constraint=False, **kwargs):
+        """Fit to rows held elsewhere (:func:`crmkit.dask.fit_gamma_gamma`): ``fit(options)``
+        runs ``_core.clv.fit_gamma_gamma_elsewhere``; arguments as :meth:`fit`. ``data`` is
+        then empty (the rows stay where they are)."""
+        options = _fit_options(tol, kwargs, self.penalizer_coef, initial_params,
+                               (0.0, 1.0, 0.0) if q_constraint else ())
+        empty = np.empty(0)
+        self._store_fit(fit(options), {"monetary_value": empty, "frequency": empty, "weights": None},
+                        None, verbose)
+        return self
+
     def conditional_expected_average_profit(self, frequency=None, monetary_value=None):
         """Expected mean spend per purchase given each customer's history (note 025 eq. 5).
 

@@ -7,8 +7,8 @@ Every step gives what the single-machine call gives on the same data:
   customer's summary depends only on their own rows and the observation end (computed once over
   all partitions), and amounts are added in ascending order, so the result equals
   :func:`crmkit.summary_data_from_transaction_data` of the whole log, bit for bit.
-- **Fits** (:func:`fit_transaction_model`, :func:`fit_gamma_gamma`): each partition compresses its
-  customers to a histogram of patterns (x, t_x, T) with customer counts; the histograms are merged
+- **Fits** (:func:`fit_transaction_model`, :func:`fit_gamma_gamma`): for the transaction
+  models each partition compresses its customers to a histogram of patterns (x, t_x, T) with customer counts; the histograms are merged
   by a tree reduction (``_core.clv.merge_patterns``: sort and add counts, exact for counts below
   2^53) and fitted once on the driver by the weighted fit. The single-machine fit compresses the
   same customers into the same sorted histogram first, so parameters, log-likelihood and standard
@@ -16,15 +16,16 @@ Every step gives what the single-machine call gives on the same data:
   such as days or weeks: always). When it does not (continuous times with more than 16,384
   customers and almost no equal ages, see ``clv::detail::merging_pays``) it fits the customers
   grouped by x in input order: the same optimum, equal within the optimiser's tolerance.
-  Gamma-Gamma fits (x, mean spend) rows in the caller's order; the distributed fit uses their
-  histogram, so it is bit-identical to the single-machine fit of the histogram and equal to the
-  fit of the raw rows within the optimiser's tolerance (sums in another order).
+  Gamma-Gamma's (x, mean spend) rows rarely coincide, so they stay on the workers: the driver
+  runs the single-machine C++ fit and each of its passes over the rows is one map-reduce of the
+  per-row sums (:func:`fit_gamma_gamma`); equal to the single-machine fit within the
+  optimiser's tolerance (sums in another order).
 - **Scores** (:func:`score_customers`, :func:`rfm_scores`, :func:`lifecycle_stages`): per
   partition with the fitted parameters broadcast (``map_partitions``); global statistics, such as
   the RFM quantile scales, from merged histograms (:func:`rfm_scales`); value tiers
-  (:func:`value_tiers`) from the merged histogram of distinct values; the lifecycle's
-  population gap G (:func:`population_gaps`) from the merged counts of the customers' median
-  gaps.
+  (:func:`value_tiers`) from merged buckets of the values' bit patterns (a radix select); the
+  lifecycle's population gap G (:func:`population_gaps`) from the merged counts of the
+  customers' median gaps.
 - **Survey aggregates** (:func:`survey_aggregate`, :func:`survey_nps`): NPS, CSAT and CES,
   weighted or not, by group, period and rolling window. Each partition fills the survey area's
   mergeable C++ accumulators per (group, period) (counts; exact sums of weights, squared weights
@@ -429,13 +430,89 @@ def fit_transaction_model(summary: dd.DataFrame, fitter: Any = None,
                       histogram["v"].to_numpy(), weights=histogram["weight"].to_numpy(), **fit_kwargs)
 
 
-def fit_gamma_gamma(summary: dd.DataFrame, fitter: Any = None, **fit_kwargs: Any):
-    """Fits Gamma-Gamma (default ``GammaGammaFitter()``) to the merged (x, mean spend)
-    histogram of the repeat customers with positive spend; returns the fitter."""
+def _spend_rows_part(frame: pd.DataFrame) -> tuple:
+    repeat = frame[(frame["frequency"] > 0) & (frame["monetary_value"] > 0)]
+    return (np.ascontiguousarray(repeat["frequency"].to_numpy(dtype=np.float64)),
+            np.ascontiguousarray(repeat["monetary_value"].to_numpy(dtype=np.float64)))
+
+
+def _spend_rows_count(rows: tuple) -> int:
+    return len(rows[0])
+
+
+def _spend_rows_summary(rows: tuple, sample_target: int, partition: int) -> Optional[dict]:
+    if len(rows[0]) == 0:
+        return None
+    try:
+        return _core.clv.gamma_gamma_rows_summary(rows[0], rows[1], sample_target)
+    except ValueError as error:
+        raise ValueError(f"summary partition {partition}: {error}") from None
+
+
+def _spend_row_sums(rows: tuple, v: float, with_hessian: bool) -> tuple:
+    return _core.clv.gamma_gamma_row_sums(rows[0], rows[1], v, with_hessian)
+
+
+def fit_gamma_gamma(summary: dd.DataFrame, fitter: Any = None, *, client: Any = None,
+                    **fit_kwargs: Any):
+    """Fits Gamma-Gamma (default ``GammaGammaFitter()``) to the repeat customers with positive
+    spend, whose (x, mean spend) rows stay on the workers; returns the fitter (``data`` empty).
+
+    The rows are persisted on the workers once. The driver receives each partition's count,
+    W_x histogram (distinct x: a few hundred), sums of m, ln m and x ln m, and a systematic
+    sample of about ``sample_threshold / 2`` rows in all (for the fit's first stage); then the
+    single-machine C++ fit runs on the driver (``_core.clv.fit_gamma_gamma_elsewhere``) and each
+    of its passes over the rows is one round trip: the driver sends v, every partition returns
+    its six per-row sums (``gamma_gamma_row_sums``), the driver adds them in partition order.
+    ``fit_kwargs`` as :meth:`crmkit.GammaGammaFitter.fit` (``initial_params``, ``tol``,
+    ``q_constraint``, ``maxiter``...). ``client``: default the current one.
+
+    The estimates equal the single-machine fit of the same rows within the optimiser's
+    tolerance, not bit for bit: the sums over rows are added in another order, and the first
+    stage starts from the partitions' samples instead of one sample of all rows.
+    """
+    from distributed import default_client
+
+    client = default_client() if client is None else client
     fitter = GammaGammaFitter() if fitter is None else fitter
-    histogram = spend_histogram(summary)
-    return fitter.fit(histogram["x"].to_numpy(), histogram["u"].to_numpy(),
-                      weights=histogram["weight"].to_numpy(), **fit_kwargs)
+    _require_columns(summary, ["frequency", "monetary_value"], "summary")
+    rows = client.compute([dask.delayed(_spend_rows_part)(part)
+                           for part in summary[["frequency", "monetary_value"]].to_delayed()])
+    try:
+        sizes = client.gather(client.map(_spend_rows_count, rows, pure=False))
+        total = sum(sizes)
+        if total == 0:
+            raise ValueError("summary: no customer with repeat purchases and positive spend; the "
+                             "Gamma-Gamma model has nothing to fit")
+
+        def fit(options: Any) -> dict:
+            staged = options.sample_threshold > 0 and total > options.sample_threshold
+            target = options.sample_threshold // 2 if staged else 0
+            found = client.gather([
+                client.submit(_spend_rows_summary, part, -(-target * size // total), number,
+                              pure=False)
+                for number, (part, size) in enumerate(zip(rows, sizes))])
+            found = [f for f in found if f is not None]
+            levels, where = np.unique(np.concatenate([f["levels"] for f in found]),
+                                      return_inverse=True)
+            level_weights = np.bincount(where, np.concatenate([f["level_weights"] for f in found]),
+                                        minlength=len(levels))
+            added = {name: float(sum(f[name] for f in found))
+                     for name in ("spend", "log_spend", "x_log_spend")}
+            sample = {name: np.concatenate([f[name] for f in found])
+                      for name in ("sample_x", "sample_m", "sample_w")}
+
+            def sums(v: float, with_hessian: bool) -> tuple:
+                parts = client.gather(client.map(_spend_row_sums, rows, v=v,
+                                                 with_hessian=with_hessian, pure=False))
+                return tuple(float(sum(column)) for column in zip(*parts))
+
+            return _core.clv.fit_gamma_gamma_elsewhere(total, levels, level_weights, **added,
+                                                       **sample, sums=sums, options=options)
+
+        return fitter._fit_elsewhere(fit, **fit_kwargs)
+    finally:
+        client.cancel(rows)
 
 
 # --- scores ---------------------------------------------------------------------------------
@@ -956,9 +1033,16 @@ def _tier_values(frame: Any, partition: Optional[int]) -> np.ndarray:
     return values
 
 
-def _tier_histogram_part(frame: Any, partition: int) -> dict:
-    values = _tier_values(frame, partition)
-    return _pattern_columns(values, values, values)
+def _buckets_part(frame: Any, partition: int, widths: np.ndarray, keys: np.ndarray) -> dict:
+    return _core.segment.value_buckets(_tier_values(frame, partition), widths, keys)
+
+
+def _gather_buckets(parts: list, widths: np.ndarray, keys: np.ndarray) -> dict:
+    """Every partition's buckets of its values (all values at width 16 with no parents; else the
+    values inside the parent buckets (widths, keys), 16 bits finer), concatenated."""
+    found = dask.compute(*[dask.delayed(_buckets_part)(part, number, widths, keys)
+                           for number, part in enumerate(parts)])
+    return {name: np.concatenate([f[name] for f in found]) for name in found[0]}
 
 
 def _tiers_part(frame: Any, lowest: np.ndarray, tiers: np.ndarray, labels: tuple,
@@ -978,11 +1062,14 @@ def value_tiers(data: Any, column: Any = None, *, by: str = "value", cuts: Any =
     """:func:`crmkit.value_tiers` (ABC / high-medium-low) of a partitioned value (CLV, spend):
     a Dask Series, or a Dask DataFrame and its ``column``.
 
-    The partitions' histograms of distinct values are merged by a tree reduction; the driver
-    ranks the distinct values and finds each tier's lowest value with the same C++ code and the
-    same sums, in the same order, as the single-machine call
-    (``_core.segment.value_tiers_of_histogram``); each partition then labels its rows by those
-    bounds. Every tier and the summary equal the single-machine result bit for bit.
+    The values are persisted on the workers and never gathered: a radix select over their bit
+    patterns (``crmkit/segment/tier_buckets.hpp``). Each partition returns, per bucket of the
+    values' top 16 bits, the count, the lowest and highest value and the exact sum; the driver
+    walks the merged buckets with the single-machine C++ code and exact sums
+    (``_core.segment.value_tiers_of_buckets``) and asks only for the buckets in which a tier
+    could change to be split 16 bits finer (at most three rounds; at 64 bits a bucket is one
+    value). Each partition then labels its rows by the tiers' lowest values. Every tier and the
+    summary equal the single-machine result bit for bit.
 
     Returns
     -------
@@ -998,12 +1085,21 @@ def value_tiers(data: Any, column: Any = None, *, by: str = "value", cuts: Any =
             raise ValueError("column: required with a DataFrame (the column of values)")
         data = data[column]
     cuts, labels = _tier_options(by, cuts, labels)
-    parts = [dask.delayed(_tier_histogram_part)(part, number)
-             for number, part in enumerate(data.to_delayed())]
-    histogram = _tree_reduce(parts).compute()
-    values = np.ascontiguousarray(np.asarray(histogram["x"], dtype=np.float64)[::-1])
-    counts = np.ascontiguousarray(np.asarray(histogram["weight"])[::-1].astype(np.int64))
-    found = _core.segment.value_tiers_of_histogram(values, counts, cuts, by)
+    data = data.persist()
+    parts = data.to_delayed()
+    buckets = _gather_buckets(parts, np.empty(0, np.int32), np.empty(0, np.uint64))
+    for _ in range(4):  # widths 16, 32, 48, 64: a width-64 bucket (one value) is never split
+        found = _core.segment.value_tiers_of_buckets(buckets, cuts, by)
+        split = found["split"]
+        if len(split["width"]) == 0:
+            break
+        children = _gather_buckets(parts, split["width"], split["key"])
+        keep = np.ones(len(buckets["width"]), dtype=bool)
+        for width, key in zip(split["width"], split["key"]):
+            keep &= ~((buckets["width"] == width) & (buckets["key"] == key))
+        buckets = {name: np.concatenate([column[keep], children[name]])
+                   for name, column in buckets.items()}
+    found = found["result"]
     lowest = np.asarray(found["lowest_values"], dtype=np.float64)
     filled = np.flatnonzero(~np.isnan(lowest))
     meta = pd.DataFrame({"value": pd.Series([], dtype=np.float64),

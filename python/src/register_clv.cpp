@@ -1,10 +1,13 @@
 #include <crmkit/clv.hpp>
 
 #include <array>
+#include <functional>
 #include <span>
 #include <string>
 #include <utility>
 #include <vector>
+
+#include <pybind11/functional.h>
 
 #include "bindings.hpp"
 #include "schema.hpp"
@@ -386,6 +389,92 @@ void register_clv(py::module_& module) {
       },
       "frequency"_a, "monetary_value"_a, "weights"_a, "options"_a = clv::fit_options{},
       "Gamma-Gamma fit to repeat customers' (frequency >= 1, mean spend > 0); dict as fit_bg_nbd.");
+
+  module.def(
+      "gamma_gamma_rows_summary",
+      [](const double_array& frequency, const double_array& monetary_value,
+         std::size_t sample_target) {
+        clv::check_spend("fit_gamma_gamma", as_span(frequency), as_span(monetary_value), false);
+        const clv::detail::spend_rows rows(as_span(frequency), as_span(monetary_value), {});
+        py::dict out;
+        out["rows"] = rows.size();
+        out["levels"] = numpy_copy(rows.levels());
+        out["level_weights"] = numpy_copy(rows.level_weights());
+        out["spend"] = rows.weighted_spend();
+        out["log_spend"] = rows.weighted_log_spend();
+        out["x_log_spend"] = rows.weighted_x_log_spend();
+        std::vector<double> x, m, w;
+        if (sample_target > 0) {
+          const auto sample = rows.systematic_sample(sample_target);
+          x.assign(sample.x().begin(), sample.x().end());
+          m.assign(sample.m().begin(), sample.m().end());
+          w.assign(sample.w().begin(), sample.w().end());
+        }
+        out["sample_x"] = numpy_copy(x);
+        out["sample_m"] = numpy_copy(m);
+        out["sample_w"] = numpy_copy(w);
+        return out;
+      },
+      "frequency"_a, "monetary_value"_a, "sample_target"_a,
+      "What the Gamma-Gamma fit needs once of some of its rows (checked as fit_gamma_gamma\n"
+      "checks them): their count, W_x histogram (levels, level_weights), the sums of m, ln m\n"
+      "and x ln m, and a systematic sample of about sample_target rows (none for 0).");
+
+  module.def(
+      "gamma_gamma_row_sums",
+      [](const double_array& frequency, const double_array& monetary_value, double v,
+         bool with_hessian) {
+        clv::detail::spend_row_sums s;
+        {
+          py::gil_scoped_release release;
+          const auto x = as_span(frequency);
+          const auto m = as_span(monetary_value);
+          s = with_hessian ? clv::detail::sum_spend_rows<true>(v, x, m, {})
+                           : clv::detail::sum_spend_rows<false>(v, x, m, {});
+        }
+        return py::make_tuple(s.log_total, s.x_log_total, s.inverse, s.x_inverse,
+                              s.inverse_squared, s.x_inverse_squared);
+      },
+      "frequency"_a, "monetary_value"_a, "v"_a, "with_hessian"_a,
+      "The Gamma-Gamma per-row sums at v over some rows: (Σ ln(v+xm), Σ x ln(v+xm),\n"
+      "Σ 1/(v+xm), Σ x/(v+xm), Σ 1/(v+xm)², Σ x/(v+xm)²); the squares are 0 without the Hessian.");
+
+  module.def(
+      "fit_gamma_gamma_elsewhere",
+      [](std::size_t rows, const double_array& levels, const double_array& level_weights,
+         double spend, double log_spend, double x_log_spend, const double_array& sample_x,
+         const double_array& sample_m, const double_array& sample_w,
+         const std::function<py::tuple(double, bool)>& sums, const clv::fit_options& options) {
+        const auto span_vector = [](const double_array& a) {
+          const auto s = as_span(a);
+          return std::vector<double>(s.begin(), s.end());
+        };
+        auto sample = clv::detail::spend_rows::owning(span_vector(sample_x), span_vector(sample_m),
+                                                      span_vector(sample_w));
+        const auto remote = [sums](double v, bool with_hessian) {
+          const py::gil_scoped_acquire acquire;
+          const py::tuple t = sums(v, with_hessian);
+          if (t.size() != 6) throw py::value_error("fit_gamma_gamma_elsewhere: sums must return 6 numbers");
+          clv::detail::spend_row_sums s;
+          s.log_total = t[0].cast<double>();
+          s.x_log_total = t[1].cast<double>();
+          s.inverse = t[2].cast<double>();
+          s.x_inverse = t[3].cast<double>();
+          s.inverse_squared = t[4].cast<double>();
+          s.x_inverse_squared = t[5].cast<double>();
+          return s;
+        };
+        auto held = clv::detail::spend_rows::held_elsewhere(
+            rows, span_vector(levels), span_vector(level_weights), spend, log_spend, x_log_spend,
+            std::move(sample), remote);
+        return export_without_gil(
+            [&] { return clv::fit_gamma_gamma_elsewhere(std::move(held), options); });
+      },
+      "rows"_a, "levels"_a, "level_weights"_a, "spend"_a, "log_spend"_a, "x_log_spend"_a,
+      "sample_x"_a, "sample_m"_a, "sample_w"_a, "sums"_a, "options"_a = clv::fit_options{},
+      "fit_gamma_gamma of rows held elsewhere (gamma_gamma_rows_summary's fields, added up;\n"
+      "their samples together): every pass over the rows calls sums(v, with_hessian), which\n"
+      "returns gamma_gamma_row_sums added over the holders. Dict as fit_gamma_gamma.");
 
   module.def(
       "gamma_gamma_conditional_expected_average_profit",

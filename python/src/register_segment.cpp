@@ -1,5 +1,6 @@
 #include <crmkit/segment.hpp>
 #include <crmkit/segment/kmeans_steps.hpp>
+#include <crmkit/segment/tier_buckets.hpp>
 
 #include <optional>
 #include <string>
@@ -522,6 +523,26 @@ void register_rfm(py::module_& module) {
       "Per segment: count, share, mean R/F/M, revenue and revenue share.");
 }
 
+py::dict bucket_columns(const std::vector<segment::value_bucket>& buckets) {
+  const auto column = [&](auto member) {
+    using T = std::remove_cvref_t<decltype(buckets.front().*member)>;
+    std::vector<T> values;
+    values.reserve(buckets.size());
+    for (const auto& b : buckets) values.push_back(b.*member);
+    return numpy_copy(values);
+  };
+  using b = segment::value_bucket;
+  py::dict out;
+  out["width"] = column(&b::width);
+  out["key"] = column(&b::key);
+  out["count"] = column(&b::count);
+  out["significands_low"] = column(&b::significands_low);
+  out["significands_high"] = column(&b::significands_high);
+  out["lowest"] = column(&b::lowest);
+  out["highest"] = column(&b::highest);
+  return out;
+}
+
 void register_tiers_and_features(py::module_& module) {
   module.def(
       "value_tiers",
@@ -552,6 +573,60 @@ void register_tiers_and_features(py::module_& module) {
       "values"_a, "counts"_a, "cuts"_a, "basis"_a,
       "value_tiers of a histogram (values strictly decreasing, counts[k] customers holding\n"
       "values[k]): the tier of each distinct value, and the summary value_tiers gives.");
+
+  module.def(
+      "value_buckets",
+      [](const double_array& values, const core_array<std::int32_t>& parent_widths,
+         const core_array<std::uint64_t>& parent_keys) {
+        std::vector<segment::value_bucket> found;
+        {
+          py::gil_scoped_release release;
+          found = segment::value_buckets(as_span(values), as_span(parent_widths),
+                                         as_span(parent_keys));
+        }
+        return bucket_columns(found);
+      },
+      "values"_a, "parent_widths"_a, "parent_keys"_a,
+      "Buckets (width, key, count, exact significand sum, lowest, highest) of the values'\n"
+      "top 16 bits, or of 16 more bits inside the given parent buckets; highest first.");
+
+  module.def(
+      "value_tiers_of_buckets",
+      [](const py::dict& buckets, const double_array& cuts, const std::string& basis) {
+        const auto widths = buckets["width"].cast<core_array<std::int32_t>>();
+        const auto keys = buckets["key"].cast<core_array<std::uint64_t>>();
+        const auto counts = buckets["count"].cast<int64_array>();
+        const auto low = buckets["significands_low"].cast<core_array<std::uint64_t>>();
+        const auto high = buckets["significands_high"].cast<core_array<std::uint64_t>>();
+        const auto lowest = buckets["lowest"].cast<double_array>();
+        const auto highest = buckets["highest"].cast<double_array>();
+        const std::size_t n = static_cast<std::size_t>(widths.size());
+        for (const auto size : {keys.size(), counts.size(), low.size(), high.size(),
+                                lowest.size(), highest.size()}) {
+          if (static_cast<std::size_t>(size) != n) {
+            throw py::value_error("value_tiers_of_buckets: bucket columns differ in length");
+          }
+        }
+        std::vector<segment::value_bucket> rows(n);
+        for (std::size_t k = 0; k < n; ++k) {
+          const auto i = static_cast<py::ssize_t>(k);
+          rows[k] = {widths.at(i), keys.at(i), counts.at(i), low.at(i), high.at(i), lowest.at(i),
+                     highest.at(i)};
+        }
+        segment::bucket_tiers found;
+        {
+          py::gil_scoped_release release;
+          found = segment::value_tiers_of_buckets(rows, as_span(cuts),
+                                                  segment::parse_tier_basis(basis));
+        }
+        py::dict out;
+        out["split"] = bucket_columns(found.split);
+        out["result"] = export_result(std::move(found.result));
+        return out;
+      },
+      "buckets"_a, "cuts"_a, "basis"_a,
+      "value_tiers from merged buckets (value_buckets' columns, concatenated): the buckets to\n"
+      "split, or (none left) the counts, value shares and lowest values of value_tiers.");
 
   py::class_<segment::feature_scaler>(module, "FeatureScalerCore",
                                       "A fitted log1p + centring + scaling transform.")

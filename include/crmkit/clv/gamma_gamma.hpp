@@ -3,8 +3,10 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <functional>
 #include <limits>
 #include <map>
+#include <memory>
 #include <numeric>
 #include <span>
 #include <string_view>
@@ -24,6 +26,61 @@
 namespace crmkit::clv {
 
 namespace detail {
+
+/** Per-row sums over one chunk: Σ w (x) ln(v + x m), Σ w (x)/(v + x m) and their squares. */
+struct spend_row_sums {
+  double log_total = 0, x_log_total = 0;
+  double inverse = 0, x_inverse = 0;
+  double inverse_squared = 0, x_inverse_squared = 0;
+
+  spend_row_sums& operator+=(const spend_row_sums& other) {
+    log_total += other.log_total;
+    x_log_total += other.x_log_total;
+    inverse += other.inverse;
+    x_inverse += other.x_inverse;
+    inverse_squared += other.inverse_squared;
+    x_inverse_squared += other.x_inverse_squared;
+    return *this;
+  }
+};
+
+template <bool WithHessian, bool Weighted>
+spend_row_sums sum_spend_rows(double v, const double* x, const double* m, const double* w,
+                              std::size_t count) {
+  spend_row_sums out;
+  for (std::size_t i = 0; i < count; ++i) {
+    const double total = v + x[i] * m[i];
+    const double log_total = std::log(total);
+    const double inverse = 1 / total;
+    const double weight = Weighted ? w[i] : 1.0;
+    const double wx = weight * x[i];
+    out.log_total += weight * log_total;
+    out.x_log_total += wx * log_total;
+    out.inverse += weight * inverse;
+    out.x_inverse += wx * inverse;
+    if constexpr (WithHessian) {
+      out.inverse_squared += weight * inverse * inverse;
+      out.x_inverse_squared += wx * inverse * inverse;
+    }
+  }
+  return out;
+}
+
+/** The per-row sums at v over all rows: a parallel pass, its chunks combined in a fixed order. */
+template <bool WithHessian>
+spend_row_sums sum_spend_rows(double v, std::span<const double> x, std::span<const double> m,
+                              std::span<const double> w) {
+  return parallel_reduce(
+      x.size(), spend_row_sums{},
+      [&](std::size_t begin, std::size_t end) {
+        return w.empty() ? sum_spend_rows<WithHessian, false>(v, x.data() + begin, m.data() + begin,
+                                                              nullptr, end - begin)
+                         : sum_spend_rows<WithHessian, true>(v, x.data() + begin, m.data() + begin,
+                                                             w.data() + begin, end - begin);
+      },
+      [](spend_row_sums total, const spend_row_sums& part) { return total += part; },
+      likelihood_grain);
+}
 
 /**
  * Repeat customers' spend rows (x_i ≥ 1 integer, mean spend m_i > 0, weight w_i) as the
@@ -45,7 +102,53 @@ class spend_rows {
   spend_rows& operator=(spend_rows&&) noexcept = default;
   ~spend_rows() = default;
 
-  [[nodiscard]] std::size_t size() const noexcept { return x_.size(); }
+  /** Per-row sums at v (with or without the Hessian's) over rows held elsewhere. */
+  using remote_sums = std::function<spend_row_sums(double v, bool with_hessian)>;
+
+  /**
+   * Rows held elsewhere (a cluster's partitions): their count, their W_x histogram and the three
+   * fixed sums, added up by whoever holds them; `sample` (owning, e.g. the holders' systematic
+   * samples together) stands in for them in the fit's first stage, and every other pass over the
+   * rows is one call of `sums`.
+   */
+  static spend_rows held_elsewhere(std::size_t rows, std::vector<double> levels,
+                                   std::vector<double> level_weights, double spend,
+                                   double log_spend, double x_log_spend, spend_rows sample,
+                                   remote_sums sums) {
+    spend_rows out;
+    out.remote_rows_ = rows;
+    out.levels_ = std::move(levels);
+    out.level_weights_ = std::move(level_weights);
+    for (const double w : out.level_weights_) out.total_weight_ += w;
+    out.weighted_spend_ = spend;
+    out.weighted_log_spend_ = log_spend;
+    out.weighted_x_log_spend_ = x_log_spend;
+    out.remote_sample_ = std::make_shared<spend_rows>(std::move(sample));
+    out.remote_ = std::move(sums);
+    return out;
+  }
+
+  /** Rows owning their columns. */
+  static spend_rows owning(std::vector<double> x, std::vector<double> m, std::vector<double> w) {
+    spend_rows out;
+    out.own_x_ = std::move(x);
+    out.own_m_ = std::move(m);
+    out.own_w_ = std::move(w);
+    out.x_ = out.own_x_;
+    out.m_ = out.own_m_;
+    out.w_ = out.own_w_;
+    out.summarise();
+    return out;
+  }
+
+  /** Σ w (x) ln(v + x m), Σ w (x)/(v + x m) and (with the Hessian) their squares' sums. */
+  template <bool WithHessian>
+  [[nodiscard]] spend_row_sums row_sums(double v) const {
+    if (remote_) return remote_(v, WithHessian);
+    return sum_spend_rows<WithHessian>(v, x_, m_, w_);
+  }
+
+  [[nodiscard]] std::size_t size() const noexcept { return remote_ ? remote_rows_ : x_.size(); }
   [[nodiscard]] double weight(std::size_t i) const noexcept { return w_.empty() ? 1.0 : w_[i]; }
   [[nodiscard]] std::span<const double> x() const noexcept { return x_; }
   [[nodiscard]] std::span<const double> m() const noexcept { return m_; }
@@ -58,8 +161,14 @@ class spend_rows {
   [[nodiscard]] double weighted_log_spend() const noexcept { return weighted_log_spend_; }
   [[nodiscard]] double weighted_x_log_spend() const noexcept { return weighted_x_log_spend_; }
 
-  /** Every k-th row, carrying the weight of its block of k (rows in the caller's order). */
+  /** Every k-th row, carrying the weight of its block of k (rows in the caller's order); of
+   * rows held elsewhere, a copy of their sample. */
   [[nodiscard]] spend_rows systematic_sample(std::size_t target) const {
+    if (remote_) {
+      const auto& s = *remote_sample_;
+      return owning({s.x_.begin(), s.x_.end()}, {s.m_.begin(), s.m_.end()},
+                    {s.w_.begin(), s.w_.end()});
+    }
     const std::size_t step = (size() + target - 1) / target;
     spend_rows sample;
     const std::size_t count = (size() + step - 1) / step;
@@ -145,51 +254,15 @@ class spend_rows {
 
   std::vector<double> own_x_, own_m_, own_w_;
   std::span<const double> x_, m_, w_;
+  std::size_t remote_rows_ = 0;
+  std::shared_ptr<const spend_rows> remote_sample_;
+  remote_sums remote_;
   std::vector<double> levels_, level_weights_;
   double total_weight_ = 0;
   double weighted_spend_ = 0;
   double weighted_log_spend_ = 0;
   double weighted_x_log_spend_ = 0;
 };
-
-/** Per-row sums over one chunk: Σ w (x) ln(v + x m), Σ w (x)/(v + x m) and their squares. */
-struct spend_row_sums {
-  double log_total = 0, x_log_total = 0;
-  double inverse = 0, x_inverse = 0;
-  double inverse_squared = 0, x_inverse_squared = 0;
-
-  spend_row_sums& operator+=(const spend_row_sums& other) {
-    log_total += other.log_total;
-    x_log_total += other.x_log_total;
-    inverse += other.inverse;
-    x_inverse += other.x_inverse;
-    inverse_squared += other.inverse_squared;
-    x_inverse_squared += other.x_inverse_squared;
-    return *this;
-  }
-};
-
-template <bool WithHessian, bool Weighted>
-spend_row_sums sum_spend_rows(double v, const double* x, const double* m, const double* w,
-                              std::size_t count) {
-  spend_row_sums out;
-  for (std::size_t i = 0; i < count; ++i) {
-    const double total = v + x[i] * m[i];
-    const double log_total = std::log(total);
-    const double inverse = 1 / total;
-    const double weight = Weighted ? w[i] : 1.0;
-    const double wx = weight * x[i];
-    out.log_total += weight * log_total;
-    out.x_log_total += wx * log_total;
-    out.inverse += weight * inverse;
-    out.x_inverse += wx * inverse;
-    if constexpr (WithHessian) {
-      out.inverse_squared += weight * inverse * inverse;
-      out.x_inverse_squared += wx * inverse * inverse;
-    }
-  }
-  return out;
-}
 
 }  // namespace detail
 
@@ -248,22 +321,7 @@ struct gamma_gamma {
     const double p = g.p;
     const double q = g.q;
     const double v = g.v;
-    const auto x = rows.x();
-    const auto m = rows.m();
-    const auto w = rows.w();
-    const auto s = parallel_reduce(
-        rows.size(), detail::spend_row_sums{},
-        [&](std::size_t begin, std::size_t end) {
-          return w.empty()
-                     ? detail::sum_spend_rows<WithHessian, false>(
-                           v, x.data() + begin, m.data() + begin, nullptr, end - begin)
-                     : detail::sum_spend_rows<WithHessian, true>(
-                           v, x.data() + begin, m.data() + begin, w.data() + begin, end - begin);
-        },
-        [](detail::spend_row_sums total, const detail::spend_row_sums& part) {
-          return total += part;
-        },
-        detail::likelihood_grain);
+    const auto s = rows.template row_sums<WithHessian>(v);
 
     double value = 0, d_p = 0, d_q = 0, h_pp = 0, h_pq = 0, h_qq = 0;
     for (std::size_t k = 0; k < rows.levels().size(); ++k) {
@@ -342,6 +400,23 @@ inline void check_spend(std::string_view function, std::span<const double> frequ
   }
 }
 
+namespace detail {
+
+/** Adds the undefined-mean warning to a Gamma-Gamma fit with q ≤ 1. */
+inline fit_result<gamma_gamma_params, 3> warn_about_mean(fit_result<gamma_gamma_params, 3> result) {
+  if (!(result.params.q > 1)) {
+    result.warnings.add(
+        warning_code::undefined_mean,
+        fmt::format(
+            "Gamma-Gamma: q = {:.6g} <= 1, so the population mean spend p·v/(q−1) is undefined "
+            "(infinite); expected spend for customers with px + q <= 1 is reported as +inf",
+            result.params.q));
+  }
+  return result;
+}
+
+}  // namespace detail
+
 /**
  * Fits the Gamma-Gamma spend model to repeat customers' (frequency x ≥ 1, mean repeat spend m);
  * see fit.hpp. A fitted q ≤ 1 adds a warning: the population mean spend pv/(q−1) is then
@@ -357,17 +432,20 @@ inline fit_result<gamma_gamma_params, 3> fit_gamma_gamma(std::span<const double>
   constexpr std::string_view function = "fit_gamma_gamma";
   check_spend(function, frequency, monetary_value, false);
   detail::check_weights(function, weights, frequency.size());
-  auto result = fit_model<gamma_gamma>(
-      function, detail::spend_rows(frequency, monetary_value, weights), options, frequency.size());
-  if (!(result.params.q > 1)) {
-    result.warnings.add(
-        warning_code::undefined_mean,
-        fmt::format(
-            "Gamma-Gamma: q = {:.6g} <= 1, so the population mean spend p·v/(q−1) is undefined "
-            "(infinite); expected spend for customers with px + q <= 1 is reported as +inf",
-            result.params.q));
-  }
-  return result;
+  return detail::warn_about_mean(fit_model<gamma_gamma>(
+      function, detail::spend_rows(frequency, monetary_value, weights), options, frequency.size()));
+}
+
+/**
+ * `fit_gamma_gamma` of rows held elsewhere (detail::spend_rows::held_elsewhere, e.g. a cluster's
+ * partitions, which checked their rows): the same fit, each pass over the rows one call of the
+ * rows' `sums`.
+ */
+inline fit_result<gamma_gamma_params, 3> fit_gamma_gamma_elsewhere(detail::spend_rows rows,
+                                                                   const fit_options& options) {
+  const std::size_t customers = rows.size();
+  return detail::warn_about_mean(
+      fit_model<gamma_gamma>("fit_gamma_gamma", std::move(rows), options, customers));
 }
 
 /**

@@ -25,6 +25,12 @@
  *
  * Customers with equal value always share a tier: a group of ties takes the tier of its first
  * member.
+ *
+ * Sums are exact: the value above a customer, a tier's value and the total are summed without
+ * rounding (over the whole double range) and rounded once where a share is formed, share =
+ * round(Σ above) / round(Σ all); when Σ all passes the double range both sums are taken in units
+ * of 2^ilogb(largest value). So the tiers do not depend on how the values were grouped or
+ * tallied, which lets a cluster find them from bucket sums (tier_buckets.hpp).
  */
 namespace crmkit::segment {
 
@@ -73,8 +79,7 @@ tier_result value_tiers(std::span<const double> values, std::span<const double> 
  * `value_tiers` of a histogram: `counts[k]` customers hold `values[k]`, the values strictly
  * decreasing (e.g. per-partition histograms merged on a cluster). `tiers[k]` is the tier of
  * value k; counts, value shares and lowest values are those of `value_tiers` over the customers,
- * bit for bit (it runs the same sums in the same order: `value_tiers` is this on its sorted
- * values).
+ * bit for bit (`value_tiers` is this on its sorted values).
  * @throw invalid_input as `value_tiers`, for values not strictly decreasing, for a count below 1,
  *        or for mismatched sizes.
  */

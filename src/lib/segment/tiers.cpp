@@ -1,19 +1,213 @@
 #include "crmkit/segment/tiers.hpp"
 
 #include <algorithm>
+#include <array>
+#include <bit>
 #include <cmath>
+#include <map>
+#include <set>
+#include <utility>
 
 #include <fmt/format.h>
 
 #include "crmkit/core/check.hpp"
+#include "crmkit/core/exact_sum.hpp"
 #include "crmkit/core/radix_sort.hpp"
+#include "crmkit/segment/tier_buckets.hpp"
 
 namespace crmkit::segment {
+
+namespace {
+
+constexpr std::string_view function = "value_tiers";
+
+/** An exact sum of non-negative doubles over the whole double range: bit i weighs 2^(i − 1074). */
+class wide_sum {
+ public:
+  /** Adds significands · 2^(low_bit − 1074) (significands < 2^127). */
+  void add(uint128 significands, int low_bit) noexcept {
+    const auto limb = static_cast<std::size_t>(low_bit / 64);
+    const int shift = low_bit % 64;
+    const auto low = static_cast<std::uint64_t>(significands);
+    const auto high = static_cast<std::uint64_t>(significands >> 64);
+    std::array<std::uint64_t, 3> words{low, high, 0};
+    if (shift != 0) {
+      words = {low << shift, (high << shift) | (low >> (64 - shift)), high >> (64 - shift)};
+    }
+    std::uint64_t carry = 0;
+    std::size_t k = limb;
+    for (; k < limbs_.size(); ++k) {
+      const std::uint64_t addend = k - limb < 3 ? words[k - limb] : 0;
+      const uint128 total = static_cast<uint128>(limbs_[k]) + addend + carry;
+      limbs_[k] = static_cast<std::uint64_t>(total);
+      carry = static_cast<std::uint64_t>(total >> 64);
+      if (carry == 0 && k - limb >= 2) break;
+    }
+    if (significands != 0) {
+      bottom_ = std::min(bottom_, limb);
+      end_ = std::max(end_, std::min(k + 1, limbs_.size()));
+    }
+  }
+
+  /** The sum times 2^−shift (shift ≥ 0) rounded once to the nearest double, ties to even. */
+  [[nodiscard]] double rounded(int shift) const noexcept {
+    std::size_t top_limb = end_;
+    while (top_limb > bottom_ && limbs_[top_limb - 1] == 0) --top_limb;
+    if (top_limb <= bottom_) return 0.0;
+    const int top = static_cast<int>(64 * (top_limb - 1)) + 63 - std::countl_zero(limbs_[top_limb - 1]);
+    const int low = std::max(top - 52, shift);
+    std::uint64_t significand = 0;
+    if (top >= low) {
+      const int bits = top - low + 1;
+      significand = bits_from(low) & (bits == 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << bits) - 1);
+    }
+    if (low >= 1 && bit(low - 1) && (significand % 2 == 1 || any_below(low - 1))) ++significand;
+    return std::ldexp(static_cast<double>(significand), low - 1074 - shift);
+  }
+
+ private:
+  [[nodiscard]] bool bit(int i) const noexcept {
+    return ((limbs_[static_cast<std::size_t>(i / 64)] >> (i % 64)) & 1) != 0;
+  }
+  /** Bits start .. start + 63. */
+  [[nodiscard]] std::uint64_t bits_from(int start) const noexcept {
+    const auto limb = static_cast<std::size_t>(start / 64);
+    const int offset = start % 64;
+    std::uint64_t out = limbs_[limb] >> offset;
+    if (offset != 0 && limb + 1 < limbs_.size()) out |= limbs_[limb + 1] << (64 - offset);
+    return out;
+  }
+  /** Whether any bit below `end` is set. */
+  [[nodiscard]] bool any_below(int end) const noexcept {
+    const auto limb = static_cast<std::size_t>(end / 64);
+    for (std::size_t k = bottom_; k < limb; ++k) {
+      if (limbs_[k] != 0) return true;
+    }
+    const int offset = end % 64;
+    return offset != 0 && (limbs_[limb] & ((std::uint64_t{1} << offset) - 1)) != 0;
+  }
+
+  // 2046 exponent steps + 127 significand bits + 63 bits of carries.
+  std::array<std::uint64_t, 38> limbs_{};
+  std::size_t bottom_ = limbs_.size();  // limbs below bottom_ and from end_ on are zero
+  std::size_t end_ = 0;
+};
+
+/** A double ≥ 0 as significand · 2^(low_bit − 1074). */
+struct split_value {
+  std::uint64_t significand;
+  int low_bit;
+};
+
+split_value split(double value) noexcept {
+  const auto bits = std::bit_cast<std::uint64_t>(value);
+  const auto biased = static_cast<int>(bits >> 52);
+  const std::uint64_t fraction = bits & ((std::uint64_t{1} << 52) - 1);
+  if (biased == 0) return {fraction, 0};
+  return {fraction | (std::uint64_t{1} << 52), biased - 1};
+}
+
+/** What the walk needs of a run of ranked values: one distinct value or a bucket of several. */
+struct run {
+  std::int64_t count;
+  uint128 significands;
+  int low_bit;
+  double lowest;
+  double highest;
+};
+
+void check_cuts(std::span<const double> cuts) {
+  for (std::size_t j = 0; j < cuts.size(); ++j) {
+    const bool inside = cuts[j] > 0 && cuts[j] < 1;
+    if (!inside || (j > 0 && !(cuts[j] > cuts[j - 1]))) {
+      check::fail(function, fmt::format("cuts[{}] = {} must lie in (0, 1) and exceed the cut "
+                                        "before it",
+                                        j, cuts[j]));
+    }
+  }
+}
+
+/**
+ * The tiers of runs ranked highest first. Every sum is exact (wide_sum) and rounded once where
+ * it is used, so nothing depends on how the values were grouped into runs or tallied: a
+ * customer's share is round(Σ values ranked above) / round(Σ values), the tier's value share
+ * round(Σ its values) / round(Σ values); when Σ values passes the double range both are taken
+ * in units of 2^ilogb(largest value). A run of several distinct values whose tier could change
+ * inside it is reported in `to_split` (its tier then means nothing).
+ */
+template <class Runs>
+tier_result walk(std::size_t size, const Runs& run_at, std::span<const double> cuts,
+                 tier_basis basis, std::vector<std::size_t>& to_split) {
+  check::not_empty(function, "values", size);
+  check_cuts(cuts);
+  wide_sum total;
+  std::int64_t n = 0;
+  for (std::size_t k = 0; k < size; ++k) {
+    const run r = run_at(k);
+    total.add(r.significands, r.low_bit);
+    n += r.count;
+  }
+  int shift = 0;
+  double total_value = total.rounded(0);
+  if (!std::isfinite(total_value)) {
+    shift = std::ilogb(run_at(0).highest);
+    total_value = total.rounded(shift);
+  }
+  if (basis == tier_basis::value_share && !(total_value > 0)) {
+    check::fail(function,
+                "the values sum to 0; value shares are undefined (use population "
+                "shares)");
+  }
+  const std::size_t tier_count = cuts.size() + 1;
+  tier_result result{std::vector<std::int32_t>(size), std::vector<std::size_t>(tier_count, 0),
+                     std::vector<double>(tier_count, 0.0),
+                     std::vector<double>(tier_count, std::nan(""))};
+  std::vector<wide_sum> tier_sums(tier_count);
+  const auto tier_of = [&](const wide_sum& above, std::int64_t position) {
+    const double share = basis == tier_basis::value_share
+                             ? above.rounded(shift) / total_value
+                             : static_cast<double>(position) / static_cast<double>(n);
+    std::size_t tier = 0;
+    while (tier < cuts.size() && share >= cuts[tier]) ++tier;
+    return tier;
+  };
+  wide_sum above;             // the values ranked above the current run
+  std::int64_t position = 0;  // customers ranked above the current run
+  for (std::size_t k = 0; k < size; ++k) {
+    const run r = run_at(k);
+    const std::size_t tier = tier_of(above, position);
+    if (r.lowest < r.highest) {
+      // The run's last value has at most `above + run` above it.
+      wide_sum after = above;
+      after.add(r.significands, r.low_bit);
+      if (tier_of(after, position + r.count) != tier) to_split.push_back(k);
+    }
+    result.tiers[k] = static_cast<std::int32_t>(tier);
+    result.counts[tier] += static_cast<std::size_t>(r.count);
+    result.lowest_values[tier] = r.lowest;
+    tier_sums[tier].add(r.significands, r.low_bit);
+    above.add(r.significands, r.low_bit);
+    position += r.count;
+  }
+  for (std::size_t t = 0; t < tier_count; ++t) {
+    result.value_shares[t] = total_value > 0 ? tier_sums[t].rounded(shift) / total_value : std::nan("");
+  }
+  return result;
+}
+
+std::uint64_t pattern(double value) noexcept {
+  return value == 0 ? 0 : std::bit_cast<std::uint64_t>(value);
+}
+
+std::uint64_t key_of(std::uint64_t bits, int width) noexcept {
+  return width >= 64 ? bits : bits >> (64 - width);
+}
+
+}  // namespace
 
 tier_result value_tiers_of_histogram(std::span<const double> values,
                                      std::span<const std::int64_t> counts,
                                      std::span<const double> cuts, tier_basis basis) {
-  constexpr std::string_view function = "value_tiers";
   check::not_empty(function, "values", values.size());
   check::same_size(function, "values", values.size(), "counts", counts.size());
   check::all_nonnegative(function, "values", values);
@@ -27,62 +221,15 @@ tier_result value_tiers_of_histogram(std::span<const double> values,
       check::fail(function, fmt::format("counts[{}] = {} must be at least 1", k, counts[k]));
     }
   }
-  for (std::size_t j = 0; j < cuts.size(); ++j) {
-    const bool inside = cuts[j] > 0 && cuts[j] < 1;
-    if (!inside || (j > 0 && !(cuts[j] > cuts[j - 1]))) {
-      check::fail(function, fmt::format("cuts[{}] = {} must lie in (0, 1) and exceed the cut "
-                                        "before it",
-                                        j, cuts[j]));
-    }
-  }
-  // Every sum adds the customers' values one by one, highest first, as a row-by-row pass over
-  // the ranked customers would, so the result does not depend on how they were tallied.
-  const auto sum = [&](double scale) {
-    double total = 0;
-    for (std::size_t k = 0; k < values.size(); ++k) {
-      for (std::int64_t c = 0; c < counts[k]; ++c) total += values[k] * scale;
-    }
-    return total;
-  };
-  // Shares do not depend on the unit: values whose sum passes the double range are scaled by
-  // 1 / (largest value) first.
-  double scale = 1;
-  double total = sum(scale);
-  if (!std::isfinite(total)) {
-    scale = 1 / values[0];
-    total = sum(scale);
-  }
-  if (basis == tier_basis::value_share && !(total > 0)) {
-    check::fail(function,
-                "the values sum to 0; value shares are undefined (use population "
-                "shares)");
-  }
-  std::int64_t n = 0;
-  for (const auto count : counts) n += count;
-
-  const std::size_t tier_count = cuts.size() + 1;
-  tier_result result{std::vector<std::int32_t>(values.size()),
-                     std::vector<std::size_t>(tier_count, 0), std::vector<double>(tier_count, 0.0),
-                     std::vector<double>(tier_count, std::nan(""))};
-  double above = 0;           // value held by the customers ranked above the current group
-  std::int64_t position = 0;  // customers ranked above the current group
-  std::size_t tier = 0;
-  for (std::size_t k = 0; k < values.size(); ++k) {
-    const double share = basis == tier_basis::value_share
-                             ? above / total
-                             : static_cast<double>(position) / static_cast<double>(n);
-    while (tier < cuts.size() && share >= cuts[tier]) ++tier;
-    result.tiers[k] = static_cast<std::int32_t>(tier);
-    result.counts[tier] += static_cast<std::size_t>(counts[k]);
-    result.lowest_values[tier] = values[k];
-    for (std::int64_t c = 0; c < counts[k]; ++c) {
-      result.value_shares[tier] += values[k] * scale;
-      above += values[k] * scale;
-    }
-    position += counts[k];
-  }
-  for (auto& share : result.value_shares) share = total > 0 ? share / total : std::nan("");
-  return result;
+  std::vector<std::size_t> to_split;
+  return walk(
+      values.size(),
+      [&](std::size_t k) {
+        const auto [significand, low_bit] = split(values[k]);
+        return run{counts[k], static_cast<uint128>(significand) * static_cast<uint128>(counts[k]),
+                   low_bit, values[k], values[k]};
+      },
+      cuts, basis, to_split);
 }
 
 tier_result value_tiers(std::span<const double> values, std::span<const double> cuts,
@@ -107,6 +254,104 @@ tier_result value_tiers(std::span<const double> values, std::span<const double> 
   for (std::size_t i = 0; i < values.size(); ++i) tiers[i] = result.tiers[group[i]];
   result.tiers = std::move(tiers);
   return result;
+}
+
+std::vector<value_bucket> value_buckets(std::span<const double> values,
+                                        std::span<const std::int32_t> parent_widths,
+                                        std::span<const std::uint64_t> parent_keys) {
+  check::same_size(function, "parent_widths", parent_widths.size(), "parent_keys",
+                   parent_keys.size());
+  check::all_nonnegative(function, "values", values);
+  std::set<std::pair<std::int32_t, std::uint64_t>> parents;
+  std::vector<std::int32_t> widths;
+  for (std::size_t k = 0; k < parent_widths.size(); ++k) {
+    const std::int32_t width = parent_widths[k];
+    if (width != 16 && width != 32 && width != 48) {
+      check::fail_at(function, "parent_widths", k, width, "must be 16, 32 or 48");
+    }
+    parents.insert({width, parent_keys[k]});
+    if (std::find(widths.begin(), widths.end(), width) == widths.end()) widths.push_back(width);
+  }
+  std::map<std::pair<std::int32_t, std::uint64_t>, value_bucket> found;
+  const auto tally = [&](std::int32_t width, std::uint64_t bits, double value) {
+    auto [at, fresh] = found.try_emplace({width, key_of(bits, width)});
+    value_bucket& b = at->second;
+    if (fresh) {
+      b.width = width;
+      b.key = key_of(bits, width);
+      b.lowest = b.highest = value;
+    }
+    ++b.count;
+    const uint128 sum = ((static_cast<uint128>(b.significands_high) << 64) | b.significands_low) +
+                        split(value).significand;
+    b.significands_low = static_cast<std::uint64_t>(sum);
+    b.significands_high = static_cast<std::uint64_t>(sum >> 64);
+    b.lowest = std::min(b.lowest, value);
+    b.highest = std::max(b.highest, value);
+  };
+  for (const double raw : values) {
+    const double value = raw == 0 ? 0.0 : raw;
+    const std::uint64_t bits = pattern(value);
+    if (widths.empty()) {
+      tally(16, bits, value);
+      continue;
+    }
+    for (const std::int32_t width : widths) {
+      if (parents.count({width, key_of(bits, width)}) != 0) {
+        tally(width + 16, bits, value);
+        break;
+      }
+    }
+  }
+  std::vector<value_bucket> out;
+  out.reserve(found.size());
+  for (auto& [where, b] : found) out.push_back(b);
+  std::sort(out.begin(), out.end(),
+            [](const value_bucket& a, const value_bucket& b) { return a.highest > b.highest; });
+  return out;
+}
+
+bucket_tiers value_tiers_of_buckets(std::span<const value_bucket> buckets,
+                                    std::span<const double> cuts, tier_basis basis) {
+  std::map<std::pair<std::int32_t, std::uint64_t>, value_bucket> merged;
+  for (const auto& b : buckets) {
+    if (b.count < 1) continue;
+    auto [at, fresh] = merged.try_emplace({b.width, b.key}, b);
+    if (fresh) continue;
+    value_bucket& into = at->second;
+    into.count += b.count;
+    const uint128 sum = ((static_cast<uint128>(into.significands_high) << 64) | into.significands_low) +
+                        ((static_cast<uint128>(b.significands_high) << 64) | b.significands_low);
+    into.significands_low = static_cast<std::uint64_t>(sum);
+    into.significands_high = static_cast<std::uint64_t>(sum >> 64);
+    into.lowest = std::min(into.lowest, b.lowest);
+    into.highest = std::max(into.highest, b.highest);
+  }
+  std::vector<value_bucket> ranked;
+  ranked.reserve(merged.size());
+  for (auto& [where, b] : merged) ranked.push_back(b);
+  std::sort(ranked.begin(), ranked.end(),
+            [](const value_bucket& a, const value_bucket& b) { return a.highest > b.highest; });
+  for (std::size_t k = 1; k < ranked.size(); ++k) {
+    if (!(ranked[k].highest < ranked[k - 1].lowest)) {
+      check::fail(function, fmt::format("buckets (width {}, key {}) and (width {}, key {}) "
+                                        "overlap",
+                                        ranked[k - 1].width, ranked[k - 1].key, ranked[k].width,
+                                        ranked[k].key));
+    }
+  }
+  bucket_tiers out;
+  std::vector<std::size_t> to_split;
+  out.result = walk(
+      ranked.size(),
+      [&](std::size_t k) {
+        const value_bucket& b = ranked[k];
+        return run{b.count, (static_cast<uint128>(b.significands_high) << 64) | b.significands_low,
+                   split(b.highest).low_bit, b.lowest, b.highest};
+      },
+      cuts, basis, to_split);
+  for (const std::size_t k : to_split) out.split.push_back(ranked[k]);
+  return out;
 }
 
 }  // namespace crmkit::segment

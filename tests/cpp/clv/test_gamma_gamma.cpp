@@ -5,7 +5,9 @@
 #include <bit>
 #include <cmath>
 #include <cstdint>
+#include <map>
 #include <random>
+#include <span>
 #include <vector>
 
 #include "clv/cdnow.hpp"
@@ -128,6 +130,76 @@ TEST_CASE("Gamma-Gamma fits are bit-identical with 1 and 4 threads, staged path 
   const auto plain = clv::fit_gamma_gamma(data.x, data.m, data.w, direct);
   CHECK(plain.log_likelihood == doctest::Approx(one.log_likelihood).epsilon(1e-12));
   CHECK(plain.params.p == doctest::Approx(one.params.p).epsilon(1e-7));
+}
+
+TEST_CASE("Gamma-Gamma of rows held elsewhere: the same fit, each pass one call of the sums") {
+  const auto data = simulate_spend(30'000, 5);
+  clv::fit_options options;
+  options.sample_threshold = 10'000;
+  const auto expected = clv::fit_gamma_gamma(data.x, data.m, data.w, options);
+  // Held in `places` parts: summaries and samples added up as a cluster's driver adds them.
+  const auto held = [&](std::size_t places, std::size_t& calls) {
+    const std::size_t n = data.x.size();
+    std::vector<std::span<const double>> xs, ms, ws;
+    for (std::size_t k = 0; k < places; ++k) {
+      const std::size_t begin = n * k / places, size = n * (k + 1) / places - begin;
+      xs.push_back(std::span<const double>(data.x).subspan(begin, size));
+      ms.push_back(std::span<const double>(data.m).subspan(begin, size));
+      ws.push_back(std::span<const double>(data.w).subspan(begin, size));
+    }
+    std::map<double, double> levels;
+    double spend = 0, log_spend = 0, x_log_spend = 0;
+    std::vector<double> sx, sm, sw;
+    for (std::size_t k = 0; k < places; ++k) {
+      const clv::detail::spend_rows part(xs[k], ms[k], ws[k]);
+      for (std::size_t j = 0; j < part.levels().size(); ++j)
+        levels[part.levels()[j]] += part.level_weights()[j];
+      spend += part.weighted_spend();
+      log_spend += part.weighted_log_spend();
+      x_log_spend += part.weighted_x_log_spend();
+      const auto sample = part.systematic_sample(options.sample_threshold / 2 / places);
+      sx.insert(sx.end(), sample.x().begin(), sample.x().end());
+      sm.insert(sm.end(), sample.m().begin(), sample.m().end());
+      sw.insert(sw.end(), sample.w().begin(), sample.w().end());
+    }
+    std::vector<double> level_values, level_weights;
+    for (const auto& [x, w] : levels) {
+      level_values.push_back(x);
+      level_weights.push_back(w);
+    }
+    const auto sums = [=, &calls](double v, bool with_hessian) {
+      ++calls;
+      clv::detail::spend_row_sums total;
+      for (std::size_t k = 0; k < places; ++k) {
+        total += with_hessian ? clv::detail::sum_spend_rows<true>(v, xs[k], ms[k], ws[k])
+                              : clv::detail::sum_spend_rows<false>(v, xs[k], ms[k], ws[k]);
+      }
+      return total;
+    };
+    return clv::fit_gamma_gamma_elsewhere(
+        clv::detail::spend_rows::held_elsewhere(
+            n, level_values, level_weights, spend, log_spend, x_log_spend,
+            clv::detail::spend_rows::owning(sx, sm, sw), sums),
+        options);
+  };
+  std::size_t calls = 0;
+  const auto one = held(1, calls);
+  // One place: the same sums in the same order and the same sample, so the very same fit.
+  CHECK(std::bit_cast<std::uint64_t>(one.log_likelihood) ==
+        std::bit_cast<std::uint64_t>(expected.log_likelihood));
+  CHECK(std::bit_cast<std::uint64_t>(one.params.p) == std::bit_cast<std::uint64_t>(expected.params.p));
+  CHECK(std::bit_cast<std::uint64_t>(one.standard_errors[2]) ==
+        std::bit_cast<std::uint64_t>(expected.standard_errors[2]));
+  CHECK(one.customers == expected.customers);
+  // The staged fit's first stage ran on the sample, without asking for the rows' sums.
+  CHECK(calls > 0);
+  CHECK(calls < one.evaluations);
+  calls = 0;
+  const auto three = held(3, calls);
+  CHECK(three.converged);
+  CHECK(three.params.p == doctest::Approx(expected.params.p).epsilon(1e-6));
+  CHECK(three.params.v == doctest::Approx(expected.params.v).epsilon(1e-6));
+  CHECK(three.log_likelihood == doctest::Approx(expected.log_likelihood).epsilon(1e-12));
 }
 
 TEST_CASE("the one-pass spend check accepts exactly what the detailed checks accept") {

@@ -2,6 +2,7 @@
 #include <crmkit/segment/features.hpp>
 #include <crmkit/segment/rfm.hpp>
 #include <crmkit/segment/rfm_rules.hpp>
+#include <crmkit/segment/tier_buckets.hpp>
 #include <crmkit/segment/tiers.hpp>
 
 #include <doctest/doctest.h>
@@ -232,6 +233,56 @@ TEST_CASE("value tiers of a histogram are those of its customers") {
                            std::vector<double>{3, 2}, std::vector<std::int64_t>{1, 0}, abc,
                            crmkit::segment::tier_basis::value_share),
                        doctest::Contains("counts[1] = 0 must be at least 1"),
+                       crmkit::invalid_input);
+}
+
+TEST_CASE("value tiers of buckets split where a tier changes equal the tiers of the values") {
+  // Two places hold the values; the driver splits the buckets it is asked to, down to single
+  // values if need be (1 + k·2^-45 share their top 48 bits in groups of 128).
+  std::vector<double> values;
+  for (int k = 0; k < 3000; ++k) values.push_back(1.0 + k * std::ldexp(1.0, -45));
+  for (int k = 0; k < 500; ++k) values.push_back(k % 7 == 0 ? 0.0 : std::ldexp(1.0 + k, k % 40));
+  const std::span<const double> all(values);
+  const auto first = all.first(1234);
+  const auto second = all.subspan(1234);
+  const std::vector<double> abc{0.8, 0.95};
+  for (const auto basis :
+       {crmkit::segment::tier_basis::value_share, crmkit::segment::tier_basis::population_share}) {
+    const auto expected = crmkit::segment::value_tiers(values, abc, basis);
+    std::vector<crmkit::segment::value_bucket> buckets;
+    const auto gather = [&](std::span<const std::int32_t> widths,
+                            std::span<const std::uint64_t> keys) {
+      for (const auto part : {first, second}) {
+        for (const auto& b : crmkit::segment::value_buckets(part, widths, keys)) buckets.push_back(b);
+      }
+    };
+    gather({}, {});
+    int rounds = 0;
+    for (;;) {
+      const auto found = crmkit::segment::value_tiers_of_buckets(buckets, abc, basis);
+      if (found.split.empty()) {
+        CHECK(found.result.counts == expected.counts);
+        CHECK(found.result.value_shares == expected.value_shares);
+        CHECK(found.result.lowest_values == expected.lowest_values);
+        break;
+      }
+      REQUIRE(++rounds <= 3);
+      std::vector<std::int32_t> widths;
+      std::vector<std::uint64_t> keys;
+      for (const auto& b : found.split) {
+        widths.push_back(b.width);
+        keys.push_back(b.key);
+        std::erase_if(buckets, [&](const auto& x) { return x.width == b.width && x.key == b.key; });
+      }
+      gather(widths, keys);
+    }
+    // By population the 80 % cut falls among the values near 1: split at widths 16, 32, 48.
+    if (basis == crmkit::segment::tier_basis::population_share) CHECK(rounds == 3);
+  }
+  CHECK_THROWS_WITH_AS(crmkit::segment::value_buckets(std::vector<double>{1, -2},
+                                                      std::vector<std::int32_t>{},
+                                                      std::vector<std::uint64_t>{}),
+                       doctest::Contains("values[1] = -2 must be finite and >= 0"),
                        crmkit::invalid_input);
 }
 
