@@ -227,28 +227,27 @@ analysis_result analyze(const data::transaction_log& log, const survey_answers* 
   auto customers = summarize_customers(log, options);
   const auto models = fit_models(customers, options, notes);
   auto predictions = predict_customers(customers, models, options);
-  // The steps after the predictions are independent of each other: they run side by side as
+  clv_intervals(customers, models, predictions, options, notes);
+  // The steps after the CLV intervals are independent of each other: they run side by side as
   // whole tasks, the longest first (each worker then takes the next), each keeping its own notes
   // and exception. A parallel loop inside a running task is serial with the same fixed chunks,
   // so no table depends on the thread count; notes are appended, and the first exception
-  // rethrown, in step order. clv_intervals writes only predictions.clv_lower and clv_upper,
-  // which no other task reads.
+  // rethrown, in step order. (The CLV intervals, the longest step, run before them on every
+  // thread: alongside the others they would hold their working memory at the peak.)
   std::optional<calibration_tables> calibration;
   std::optional<kmeans_segments> segments;
   std::optional<rfm_assignment> rfm;
   std::optional<tier_assignment> tiers;
   std::optional<lifecycle_tables> stages;
-  enum step : std::size_t { intervals, calibrate, cluster, score, tier, stage, steps };
+  enum step : std::size_t { calibrate, cluster, score, tier, stage, steps };
   std::array<std::vector<note>, steps> step_notes;
   std::array<std::exception_ptr, steps> failures;
-  constexpr std::array<step, steps> longest_first{intervals, stage,  calibrate,
-                                                  cluster,   tier,   score};
+  constexpr std::array<step, steps> longest_first{stage, calibrate, cluster, tier, score};
   parallel_chunks(steps, 1, [&](std::size_t task, std::size_t, std::size_t) {
     const step which = longest_first[task];
     auto& own = step_notes[which];
     try {
       switch (which) {
-        case intervals: clv_intervals(customers, models, predictions, options, own); break;
         case calibrate: calibration = calibration_check(log, customers, options, own); break;
         case cluster: segments.emplace(segment_customers(customers, predictions, options, own)); break;
         case score: rfm.emplace(rfm_segments(customers, predictions, options)); break;
