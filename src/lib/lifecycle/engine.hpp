@@ -113,7 +113,7 @@ class customer_history {
   // doubled_medians_[k]: twice the median of gaps 0..k (the running median's, kept by load)
   std::vector<std::int64_t> doubled_medians_;
   running_median median_;
-  // log_dead_odds_base of the model per frequency (NaN: not yet computed), for models with one
+  // The model's log_dead_odds_base per frequency (NaN: not computed yet), where it has one
   std::vector<double> dead_odds_bases_;
 };
 
