@@ -6,6 +6,7 @@
 #include <cmath>
 #include <limits>
 #include <mutex>
+#include <type_traits>
 #include <utility>
 
 #include <fmt/format.h>
@@ -197,7 +198,20 @@ customer_state customer_history::evaluate(const date_context& date) {
     const double t_x = static_cast<double>(last - first) / unit;
     const double age = state.tenure / unit;
     visit_model(*model_, [&](const auto& params) {
-      state.p_alive = clv::conditional_probability_alive(params, x, t_x, age);
+      using P = std::decay_t<decltype(params)>;
+      if constexpr (clv::frequency_factored_alive<P>) {
+        // The same value as conditional_probability_alive, its part that depends on the
+        // frequency alone computed once per frequency.
+        using model = typename clv::model_for<P>::type;
+        const size_t k = n - 1;
+        if (k >= dead_odds_bases_.size()) dead_odds_bases_.resize(k + 1, nan);
+        if (std::isnan(dead_odds_bases_[k])) {
+          dead_odds_bases_[k] = model::can_be_dead(x) ? model::log_dead_odds_base(params, x) : 0.0;
+        }
+        state.p_alive = model::probability_alive_from_base(params, dead_odds_bases_[k], x, t_x, age);
+      } else {
+        state.p_alive = clv::conditional_probability_alive(params, x, t_x, age);
+      }
       if (date.with_expected) {
         state.expected = clv::conditional_expected_number_of_purchases_up_to_time(
             params, state.window / unit, x, t_x, age);
@@ -352,7 +366,7 @@ void stage_engine::scan_customers(std::string_view function, bool strict_populat
         customer_history history(rules, nullptr, with_amount_);
         size_t repeat = 0;
         for (size_t j = begin; j < end; ++j) {
-          history.load(grouped.periods(j), grouped.totals(j));
+          history.load(grouped.periods(j), {});  // the spend is not needed here
           for (size_t i = 0; i < D && compute_gap; ++i) {
             const size_t n = history.purchases_up_to(dates_[i].end);
             if (n < 2) continue;

@@ -89,7 +89,8 @@ class customer_history {
   customer_history(const stage_rules& rules, const alive_model* model, bool with_amount)
       : rules_(rules), model_(model), with_amount_(with_amount) {}
 
-  /** Loads the customer's distinct purchase periods (ascending) and their totals. */
+  /** Loads the customer's distinct purchase periods (ascending) and their totals (empty when
+   * only the periods and gaps are used, not `evaluate` or `spend`). */
   void load(std::span<const std::uint32_t> periods, std::span<const double> totals);
 
   [[nodiscard]] std::span<const std::int64_t> periods() const noexcept { return periods_; }
@@ -112,6 +113,8 @@ class customer_history {
   // doubled_medians_[k]: twice the median of gaps 0..k (the running median's, kept by load)
   std::vector<std::int64_t> doubled_medians_;
   running_median median_;
+  // The model's log_dead_odds_base per frequency (NaN: not computed yet), where it has one
+  std::vector<double> dead_odds_bases_;
 };
 
 /** The log grouped once, evaluated at a list of dates. */

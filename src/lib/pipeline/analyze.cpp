@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <exception>
 #include <numeric>
 #include <optional>
 
@@ -227,26 +228,41 @@ analysis_result analyze(const data::transaction_log& log, const survey_answers* 
   const auto models = fit_models(customers, options, notes);
   auto predictions = predict_customers(customers, models, options);
   clv_intervals(customers, models, predictions, options, notes);
-  // Two groups of independent steps run side by side. A parallel loop inside a running group is
-  // serial with the same fixed chunks, so no table depends on the thread count; each group keeps
-  // its own notes, appended in step order.
+  // The steps after the CLV intervals are independent of each other: they run side by side as
+  // whole tasks, the longest first (each worker then takes the next), each keeping its own notes
+  // and exception. A parallel loop inside a running task is serial with the same fixed chunks,
+  // so no table depends on the thread count; notes are appended, and the first exception
+  // rethrown, in step order. (The CLV intervals, the longest step, run before them on every
+  // thread: alongside the others they would hold their working memory at the peak.)
   std::optional<calibration_tables> calibration;
   std::optional<kmeans_segments> segments;
   std::optional<rfm_assignment> rfm;
   std::optional<tier_assignment> tiers;
   std::optional<lifecycle_tables> stages;
-  std::array<std::vector<note>, 2> group_notes;
-  parallel_chunks(group_notes.size(), 1, [&](std::size_t group, std::size_t, std::size_t) {
-    if (group == 0) {
-      calibration = calibration_check(log, customers, options, group_notes[0]);
-      segments.emplace(segment_customers(customers, predictions, options, group_notes[0]));
-    } else {
-      rfm.emplace(rfm_segments(customers, predictions, options));
-      tiers.emplace(value_tiers(customers, predictions, options));
-      stages = lifecycle(log, customers, models, predictions, options, group_notes[1]);
+  enum step : std::size_t { calibrate, cluster, score, tier, stage, steps };
+  std::array<std::vector<note>, steps> step_notes;
+  std::array<std::exception_ptr, steps> failures;
+  constexpr std::array<step, steps> longest_first{stage, calibrate, cluster, tier, score};
+  parallel_chunks(steps, 1, [&](std::size_t task, std::size_t, std::size_t) {
+    const step which = longest_first[task];
+    auto& own = step_notes[which];
+    try {
+      switch (which) {
+        case calibrate: calibration = calibration_check(log, customers, options, own); break;
+        case cluster: segments.emplace(segment_customers(customers, predictions, options, own)); break;
+        case score: rfm.emplace(rfm_segments(customers, predictions, options)); break;
+        case tier: tiers.emplace(value_tiers(customers, predictions, options)); break;
+        case stage: stages = lifecycle(log, customers, models, predictions, options, own); break;
+        case steps: break;
+      }
+    } catch (...) {
+      failures[which] = std::current_exception();
     }
   });
-  for (auto& each : group_notes) notes.insert(notes.end(), each.begin(), each.end());
+  for (const auto& failure : failures) {
+    if (failure) std::rethrow_exception(failure);
+  }
+  for (auto& each : step_notes) notes.insert(notes.end(), each.begin(), each.end());
   customers.days.reset();  // the shared grouping is no longer needed: free it before the tables
   auto repeat = repeat_purchases(customers, models, options);
   result.headline = customer_headline(customers, predictions, options);

@@ -374,6 +374,71 @@ TEST_CASE("same tables for any thread count") {
   }
 }
 
+TEST_CASE("notes in step order, and the first failing step's error, for any thread count") {
+  const auto before = crmkit::num_threads();
+  // A log too short for the calibration check (a note from the calibration step), with the
+  // repeat purchases of the first customer who has any made free (a note from the fits, an
+  // earlier step). The demo log lists each customer's rows together, first day first.
+  pl::demo_options settings{.customers = 3000, .seed = 3};
+  settings.acquisition_weeks = 1;
+  settings.horizon_weeks = 9;
+  auto log = pl::demo_log(settings);
+  std::size_t start = 0;
+  for (std::size_t i = 1; i < log.size(); ++i) {
+    if (log.customer[i] != log.customer[start]) {
+      start = i;
+    } else if (log.timestamp[i] / 86'400 != log.timestamp[start] / 86'400) {
+      for (std::size_t j = i; j < log.size() && log.customer[j] == log.customer[start]; ++j) {
+        if (log.timestamp[j] / 86'400 != log.timestamp[start] / 86'400) log.amount[j] = 0;
+      }
+      break;
+    }
+  }
+  std::vector<std::vector<pl::note>> notes;
+  for (const std::size_t threads : {1, 2}) {
+    crmkit::set_num_threads(threads);
+    notes.push_back(pl::analyze(log).notes);
+  }
+  crmkit::set_num_threads(before);
+  REQUIRE(notes[0].size() == notes[1].size());
+  for (std::size_t i = 0; i < notes[0].size(); ++i) {
+    CHECK(notes[0][i].code == notes[1][i].code);
+    CHECK(notes[0][i].message == notes[1][i].message);
+  }
+  const auto position = [&](pl::note_code code) {
+    return std::find_if(notes[0].begin(), notes[0].end(),
+                        [&](const pl::note& n) { return n.code == code; }) -
+           notes[0].begin();
+  };
+  const auto calibration = position(pl::note_code::log_too_short_for_calibration);
+  const auto fits = position(pl::note_code::zero_spend_repeat_buyers);
+  REQUIRE(calibration < static_cast<std::ptrdiff_t>(notes[0].size()));
+  REQUIRE(fits < static_cast<std::ptrdiff_t>(notes[0].size()));
+  CHECK(fits < calibration);
+
+  // Three steps fail at once (the CLV intervals on their level, k-means on k_min, the tiers on
+  // a cut): the error is the first of them in step order, whatever ran first.
+  pl::analysis_options options;
+  options.clv_interval_level = 1;
+  options.k_min = 1'000'000;
+  options.abc_cut_a = 2;
+  for (const std::size_t threads : {1, 2}) {
+    CAPTURE(threads);
+    crmkit::set_num_threads(threads);
+    CHECK_THROWS_WITH_AS(pl::analyze(demo(), nullptr, options),
+                         doctest::Contains("clv_interval_level"), crmkit::invalid_input);
+    options.clv_interval_level = 0.9;
+    CHECK_THROWS_WITH_AS(pl::analyze(demo(), nullptr, options), doctest::Contains("k_min"),
+                         crmkit::invalid_input);
+    options.k_min = 3;
+    CHECK_THROWS_WITH_AS(pl::analyze(demo(), nullptr, options), doctest::Contains("cuts[0]"),
+                         crmkit::invalid_input);
+    options.clv_interval_level = 1;
+    options.k_min = 1'000'000;
+  }
+  crmkit::set_num_threads(before);
+}
+
 TEST_CASE("edge cases: the one policy") {
   SUBCASE("too few repeat buyers is a named error") {
     data::transaction_log log;
