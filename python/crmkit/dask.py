@@ -1170,6 +1170,64 @@ def _kmeans_part(frame: Any, partition: int, columns: Optional[list],
     return rows, weights, index
 
 
+def _kmeans_sums(part: tuple) -> tuple:
+    rows, weights, _ = part
+    return _core.segment.kmeans_column_sums(rows, sample_weight=weights)
+
+
+def _kmeans_deviations(part: tuple, mean: np.ndarray) -> tuple:
+    return _core.segment.kmeans_column_deviations(part[0], mean)
+
+
+def _kmeans_weight_total(part: tuple, radius: float, largest_weight: float) -> int:
+    rows, weights, _ = part
+    return _core.segment.kmeans_seed_weight_total(len(rows), radius, largest_weight,
+                                                  sample_weight=weights)
+
+
+def _kmeans_add_centre(part: tuple, closest: Optional[np.ndarray], mean: np.ndarray,
+                       centre: np.ndarray, radius: float, largest_weight: float) -> tuple:
+    rows, weights, _ = part
+    return _core.segment.kmeans_seed_add_centre(rows, mean, centre, radius, largest_weight,
+                                                closest=closest, sample_weight=weights)
+
+
+def _kmeans_find(part: tuple, closest: Optional[np.ndarray], mean: np.ndarray, draws: list,
+                 radius: float, largest_weight: float) -> list:
+    rows, weights, _ = part
+    return _core.segment.kmeans_seed_find(rows, mean, radius, largest_weight, draws,
+                                          closest=closest, sample_weight=weights)
+
+
+def _kmeans_potentials(part: tuple, closest: np.ndarray, mean: np.ndarray,
+                       candidates: np.ndarray, radius: float, largest_weight: float) -> list:
+    rows, weights, _ = part
+    return _core.segment.kmeans_seed_potentials(rows, mean, candidates, radius, largest_weight,
+                                                closest, sample_weight=weights)
+
+
+def _kmeans_inertia(part: tuple, labels: np.ndarray, mean: np.ndarray,
+                    centres: np.ndarray) -> np.ndarray:
+    rows, weights, _ = part
+    return _core.segment.kmeans_inertia_sum(rows, mean, centres, labels, sample_weight=weights)
+
+
+def _kmeans_mapping(labels: np.ndarray, best: np.ndarray, k: int) -> np.ndarray:
+    return _core.segment.kmeans_label_mapping(labels, best, k)
+
+
+def _kmeans_used(labels: np.ndarray, k: int) -> np.ndarray:
+    return np.bincount(labels, minlength=k) > 0
+
+
+def _first(pair: tuple) -> Any:
+    return pair[0]
+
+
+def _second(pair: tuple) -> Any:
+    return pair[1]
+
+
 def _kmeans_assign(part: tuple, previous: Optional[np.ndarray], mean: np.ndarray,
                    centres: np.ndarray, radius: float, largest_weight: float) -> tuple:
     rows, weights, _ = part
@@ -1213,6 +1271,52 @@ def _wide_total(sums: list, count: int) -> list:
     return totals
 
 
+def _same_clustering(client: Any, labels: list, best: list, k: int) -> bool:
+    """Whether two runs' labels (futures per partition) are one clustering up to relabelling."""
+    mappings = client.gather(client.map(_kmeans_mapping, labels, best, k=k, pure=False))
+    return _core.segment.kmeans_same_clustering_of_mappings(mappings, k)
+
+
+def _kmeans_seed(client: Any, parts: list, plan: dict, scale: dict, settings: dict) -> list:
+    """The starts of every run (``_core.segment.kmeans_seed``), each step on the partitions:
+    their ``closest`` distances stay on the workers, the driver sees exact totals and drawn rows."""
+    mean = plan["mean"]
+    closest = [None] * len(parts)
+
+    def weight_totals() -> list:
+        return client.gather(client.map(_kmeans_weight_total, parts, **scale, pure=False))
+
+    def add_centre(centre: np.ndarray, first: bool) -> list:
+        nonlocal closest
+        steps = client.map(_kmeans_add_centre, parts, [None] * len(parts) if first else closest,
+                           mean=mean, centre=centre, **scale, pure=False)
+        closest = client.map(_first, steps, pure=False)
+        return client.gather(client.map(_second, steps, pure=False))
+
+    def find(draws: list, by_potential: bool) -> list:
+        asked: dict = {}
+        for number, (partition, target, skip) in enumerate(draws):
+            asked.setdefault(partition, []).append((number, (target, skip)))
+        futures = {partition: client.submit(
+            _kmeans_find, parts[partition], closest[partition] if by_potential else None, mean,
+            [draw for _, draw in wanted], **scale, pure=False)
+            for partition, wanted in asked.items()}
+        found = [None] * len(draws)
+        for partition, rows in zip(futures, client.gather(list(futures.values()))):
+            for (number, _), row in zip(asked[partition], rows):
+                found[number] = row
+        return found
+
+    def candidate_potentials(candidates: np.ndarray) -> list:
+        parts_potentials = client.gather(client.map(
+            _kmeans_potentials, parts, closest, mean=mean, candidates=candidates, **scale,
+            pure=False))
+        return [sum(column) for column in zip(*parts_potentials)]
+
+    return _core.segment.kmeans_seed(plan, weight_totals, add_centre, find, candidate_potentials,
+                                     **settings)
+
+
 def kmeans(data: Any, n_clusters: int = 8, *, columns: Optional[Sequence[Any]] = None,
            sample_weight: Any = None, init: Any = "k-means++", n_init: Any = "auto",
            max_iter: int = 300, tol: float = 1e-4, random_state: Any = None,
@@ -1225,10 +1329,12 @@ def kmeans(data: Any, n_clusters: int = 8, *, columns: Optional[Sequence[Any]] =
     concatenated rows bit for bit (labels, centres, inertia, iteration count), whatever the
     partitioning (see ``crmkit/segment/kmeans_steps.hpp``):
 
-    - The driver gathers the rows once and fixes what the single-machine fit fixes before
-      iterating, with the same C++ code: the centring mean, the tolerance, the scale of the exact
-      sums and the initial centres (k-means++ or random seeding draws over all rows). This needs
-      the rows in the driver's memory (8 n d bytes); the iterations do not move them.
+    - The plan is computed on the workers, with the same C++ steps as the single-machine fit:
+      exact column sums and squared deviations per partition (merged in any order) give the
+      centring mean, the tolerance and the scale of the exact sums; k-means++ or random seeding
+      draws with exact fixed-point masses, each partition keeping its distances to the chosen
+      centres, so the driver sees only totals and the drawn rows. No step gathers the rows or
+      the labels: the driver receives O(k d) numbers per partition and step.
     - Each Lloyd iteration runs on the workers: every partition labels its rows (the exact kernel
       and tie rule every single-machine algorithm shares) and returns its exact per-cluster sums
       (128-bit fixed point), which add up to the single-machine sums in any order; the driver
@@ -1291,21 +1397,21 @@ def kmeans(data: Any, n_clusters: int = 8, *, columns: Optional[Sequence[Any]] =
     part_futures = client.compute(
         [dask.delayed(_kmeans_part)(part, number, columns, sample_weight)
          for number, part in enumerate(parts)])
-    gathered = client.gather(part_futures)
-    x = np.concatenate([rows for rows, _, _ in gathered]).astype(np.float64, copy=False)
-    weights = (None if sample_weight is None
-               else np.concatenate([w for _, w, _ in gathered]).astype(np.float64, copy=False))
-    sizes = np.array([len(rows) for rows, _, _ in gathered], dtype=np.int64)
-    offsets = np.concatenate([[0], np.cumsum(sizes)])
-    del gathered
-    plan = _core.segment.kmeans_plan(
-        np.ascontiguousarray(x), sample_weight=weights, initial_centers=initial_centers,
-        n_clusters=n_clusters, init=init, n_init=n_init, max_iter=max_iter, tol=tol,
-        seed=as_seed(random_state))
+    settings = dict(n_clusters=n_clusters, init=init, n_init=n_init, seed=as_seed(random_state))
+    sums = client.gather(client.map(_kmeans_sums, part_futures, pure=False))
+    mean = _core.segment.kmeans_column_mean(sums)
+    deviations = client.gather(client.map(_kmeans_deviations, part_futures, mean=mean,
+                                          pure=False))
+    plan = _core.segment.kmeans_plan_of(sums, deviations, initial_centers=initial_centers,
+                                        max_iter=max_iter, tol=tol, **settings)
     mean, radius, largest = plan["mean"], plan["radius"], plan["largest_weight"]
     scale = dict(radius=radius, largest_weight=largest)
     k = n_clusters
-    d = x.shape[1]
+    d = len(mean)
+    sizes = [int(part[0]) for part in sums]
+    offsets = np.concatenate([[0], np.cumsum(sizes)])
+    if not plan["starts"]:
+        plan["starts"] = _kmeans_seed(client, part_futures, plan, scale, settings)
 
     def step(centres: np.ndarray, previous: list) -> tuple:
         steps = client.map(_kmeans_assign, part_futures, previous, mean=mean, centres=centres,
@@ -1344,13 +1450,14 @@ def kmeans(data: Any, n_clusters: int = 8, *, columns: Optional[Sequence[Any]] =
                 break
         if not strict:
             labels, _ = step(centres, labels)
-        all_labels = np.concatenate(client.gather(labels)).astype(np.int32, copy=False)
-        inertia = _core.segment.kmeans_inertia(x, mean, centres, all_labels, sample_weight=weights)
-        if best is None or (inertia < best["inertia"] and not _core.segment.kmeans_same_clustering(
-                all_labels, best["all_labels"], k)):
-            best = dict(centres=centres, labels=labels, all_labels=all_labels, inertia=inertia,
-                        n_iter=n_iter, converged=stopped)
-    distinct = len(np.unique(best["all_labels"]))
+        inertia = _core.segment.exact_total(client.gather(client.map(
+            _kmeans_inertia, part_futures, labels, mean=mean, centres=centres, pure=False)))
+        if best is None or (inertia < best["inertia"] and not _same_clustering(
+                client, labels, best["labels"], k)):
+            best = dict(centres=centres, labels=labels, inertia=inertia, n_iter=n_iter,
+                        converged=stopped)
+    distinct = int(np.logical_or.reduce(client.gather(client.map(
+        _kmeans_used, best["labels"], k=k, pure=False))).sum())
     _warn_about_fit(distinct, k, best["converged"], max_iter, plan["tolerance"], stacklevel=3)
 
     fit = KMeansFit()

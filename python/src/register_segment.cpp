@@ -174,6 +174,333 @@ Eigen::RowVectorXd as_row(const double_array& values) {
   return Eigen::Map<const Eigen::RowVectorXd>(values.data(), values.size());
 }
 
+/** Two labellings of the same rows, every label in [0, k). */
+void check_label_pair(const int32_array& a, const int32_array& b, std::size_t k) {
+  if (a.size() != b.size()) throw py::value_error("a and b must have the same length");
+  for (const auto* labels : {&a, &b}) {
+    for (auto label : as_span(*labels)) {
+      if (label < 0 || static_cast<std::size_t>(label) >= k) {
+        throw py::value_error("labels must be in [0, k)");
+      }
+    }
+  }
+}
+
+/** An exact integer as a Python int. */
+py::int_ wide_to_int(wide_int value) {
+  const auto high = py::int_(static_cast<std::int64_t>(value >> 64));
+  const auto low = py::int_(static_cast<std::uint64_t>(static_cast<uint128>(value)));
+  return py::reinterpret_steal<py::int_>(PyNumber_Or(high.attr("__lshift__")(64).ptr(), low.ptr()));
+}
+
+/** A Python int below 2^127 in magnitude as an exact integer. */
+wide_int int_to_wide(const py::handle& value) {
+  const py::int_ number = py::reinterpret_borrow<py::object>(value);
+  const auto low = number.attr("__and__")(py::int_(~std::uint64_t{0})).cast<std::uint64_t>();
+  const auto high = number.attr("__rshift__")(64).cast<std::int64_t>();
+  return static_cast<wide_int>((static_cast<uint128>(static_cast<std::uint64_t>(high)) << 64) |
+                               low);
+}
+
+std::vector<wide_int> ints_to_wide(const py::handle& values) {
+  std::vector<wide_int> out;
+  for (const auto& value : values) out.push_back(int_to_wide(value));
+  return out;
+}
+
+py::list wide_to_ints(const std::vector<wide_int>& values) {
+  py::list out;
+  for (auto value : values) out.append(wide_to_int(value));
+  return out;
+}
+
+/** An exact sum as its normalised limbs (int64). */
+py::array_t<std::int64_t> limbs_to_numpy(const full_range_sum& sum) {
+  const auto limbs = sum.limbs();
+  py::array_t<std::int64_t> out(static_cast<py::ssize_t>(limbs.size()));
+  std::copy(limbs.begin(), limbs.end(), out.mutable_data());
+  return out;
+}
+
+full_range_sum limbs_of(const py::handle& array) {
+  const auto values = array.cast<int64_array>();
+  if (values.size() != static_cast<py::ssize_t>(full_range_sum::limb_count)) {
+    throw py::value_error("an exact sum has " + std::to_string(full_range_sum::limb_count) +
+                          " limbs");
+  }
+  std::array<std::int64_t, full_range_sum::limb_count> limbs{};
+  std::copy_n(values.data(), limbs.size(), limbs.begin());
+  full_range_sum sum;
+  sum.add_limbs(limbs);
+  return sum;
+}
+
+/** kmeans_moments as (rows, positive_weights, largest_weight, largest_squared_norm, limbs). */
+py::tuple moments_to_python(const segment::kmeans_moments& moments) {
+  py::list sums;
+  for (const auto& sum : moments.sums) sums.append(limbs_to_numpy(sum));
+  return py::make_tuple(moments.rows, moments.positive_weights, moments.largest_weight,
+                        moments.largest_squared_norm, sums);
+}
+
+/** The merge of partitions' moments_to_python tuples. */
+segment::kmeans_moments merged_moments(const py::list& parts) {
+  segment::kmeans_moments merged;
+  for (const auto& part : parts) {
+    const auto fields = part.cast<py::tuple>();
+    segment::kmeans_moments moments;
+    moments.rows = fields[0].cast<std::size_t>();
+    moments.positive_weights = fields[1].cast<std::size_t>();
+    moments.largest_weight = fields[2].cast<double>();
+    moments.largest_squared_norm = fields[3].cast<double>();
+    for (const auto& sum : fields[4]) moments.sums.push_back(limbs_of(sum));
+    merged += moments;
+  }
+  return merged;
+}
+
+/** Seeding callbacks implemented by Python callables (a Dask driver); wide values as ints. */
+segment::kmeans_seeding_partitions python_partitions(const py::object& weight_totals,
+                                                     const py::object& add_centre,
+                                                     const py::object& find,
+                                                     const py::object& candidate_potentials) {
+  segment::kmeans_seeding_partitions parts;
+  parts.weight_totals = [weight_totals] { return ints_to_wide(weight_totals()); };
+  parts.add_centre = [add_centre](std::span<const double> centre, bool first) {
+    return ints_to_wide(
+        add_centre(numpy_copy(std::vector<double>(centre.begin(), centre.end())), first));
+  };
+  parts.find = [find](std::span<const segment::kmeans_draw> draws, bool by_potential) {
+    py::list requests;
+    for (const auto& draw : draws) {
+      py::list skip;
+      for (auto row : draw.skip) skip.append(row);
+      requests.append(py::make_tuple(draw.partition, wide_to_int(draw.target), skip));
+    }
+    std::vector<segment::kmeans_drawn> found;
+    for (const auto& item : find(requests, by_potential)) {
+      const auto fields = item.cast<py::tuple>();
+      const auto centred = fields[2].cast<double_array>();
+      found.push_back({fields[0].cast<std::size_t>(), int_to_wide(fields[1]),
+                       std::vector<double>(centred.data(), centred.data() + centred.size())});
+    }
+    if (found.size() != draws.size()) throw py::value_error("find must answer every draw");
+    return found;
+  };
+  parts.candidate_potentials = [candidate_potentials](const row_matrix& candidates) {
+    return ints_to_wide(candidate_potentials(numpy_copy(candidates)));
+  };
+  return parts;
+}
+
+std::vector<segment::kmeans_draw> draws_of(const py::list& requests) {
+  std::vector<segment::kmeans_draw> draws;
+  for (const auto& request : requests) {
+    const auto fields = request.cast<py::tuple>();
+    segment::kmeans_draw draw;
+    draw.target = int_to_wide(fields[0]);
+    draw.skip = fields[1].cast<std::vector<std::size_t>>();
+    draws.push_back(std::move(draw));
+  }
+  return draws;
+}
+
+void register_kmeans_seeding(py::module_& module) {
+  module.def(
+      "kmeans_column_sums",
+      [](const double_array& x, const std::optional<double_array>& sample_weight) {
+        const auto samples = as_matrix(x, "x");
+        segment::kmeans_moments moments;
+        {
+          py::gil_scoped_release release;
+          moments = segment::kmeans_column_sums(samples, optional_span(sample_weight));
+        }
+        return moments_to_python(moments);
+      },
+      "x"_a, "sample_weight"_a = py::none(),
+      "One partition's first plan pass (crmkit/segment/kmeans_steps.hpp): (rows, "
+      "positive_weights, largest_weight, 0, exact column sums as limbs).");
+  module.def(
+      "kmeans_column_mean",
+      [](const py::list& sums) {
+        return numpy_copy(segment::kmeans_column_mean(merged_moments(sums)));
+      },
+      "sums"_a, "Column means from the partitions' kmeans_column_sums.");
+  module.def(
+      "kmeans_column_deviations",
+      [](const double_array& x, const double_array& mean) {
+        const auto samples = as_matrix(x, "x");
+        const Eigen::RowVectorXd centre = as_row(mean);
+        segment::kmeans_moments moments;
+        {
+          py::gil_scoped_release release;
+          moments = segment::kmeans_column_deviations(samples, centre);
+        }
+        return moments_to_python(moments);
+      },
+      "x"_a, "mean"_a,
+      "One partition's second plan pass: exact sums of squared deviations, largest squared "
+      "centred norm.");
+  module.def(
+      "kmeans_plan_of",
+      [](const py::list& sums, const py::list& deviations,
+         const std::optional<double_array>& initial_centers, std::size_t n_clusters,
+         const std::string& init, std::size_t n_init, std::size_t max_iter, double tol,
+         std::uint64_t seed, const std::string& algorithm) {
+        auto options = kmeans_options_of(n_clusters, n_init, max_iter, tol, seed, algorithm);
+        options.init = segment::parse_kmeans_init(init);
+        std::optional<segment::matrix_view> start;
+        if (initial_centers) start.emplace(as_matrix(*initial_centers, "initial_centers"));
+        return to_dict(segment::kmeans_plan_of(merged_moments(sums),
+                                                      merged_moments(deviations), start, options));
+      },
+      "sums"_a, "deviations"_a, "initial_centers"_a = py::none(), "n_clusters"_a = 8,
+      "init"_a = "k-means++", "n_init"_a = 0, "max_iter"_a = 300, "tol"_a = 1e-4, "seed"_a = 0,
+      "algorithm"_a = "auto",
+      "The plan (as kmeans_plan; starts only from initial_centers) from the partitions' "
+      "kmeans_column_sums and kmeans_column_deviations.");
+  module.def(
+      "kmeans_seed",
+      [](const py::dict& plan_fields, const py::object& weight_totals, const py::object& add_centre,
+         const py::object& find, const py::object& candidate_potentials, std::size_t n_clusters,
+         const std::string& init, std::size_t n_init, std::uint64_t seed) {
+        auto options = kmeans_options_of(n_clusters, n_init, 300, 0, seed, "auto");
+        options.init = segment::parse_kmeans_init(init);
+        segment::kmeans_plan plan;
+        plan.mean = as_row(plan_fields["mean"].cast<double_array>());
+        plan.radius = plan_fields["radius"].cast<double>();
+        plan.largest_weight = plan_fields["largest_weight"].cast<double>();
+        plan.rows = plan_fields["rows"].cast<std::size_t>();
+        plan.positive_weights = plan_fields["positive_weights"].cast<std::size_t>();
+        segment::kmeans_seed(
+            plan, options,
+            python_partitions(weight_totals, add_centre, find, candidate_potentials));
+        py::list starts;
+        for (const auto& centres : plan.starts) starts.append(numpy_copy(centres));
+        return starts;
+      },
+      "plan"_a, "weight_totals"_a, "add_centre"_a, "find"_a, "candidate_potentials"_a,
+      "n_clusters"_a = 8, "init"_a = "k-means++", "n_init"_a = 0, "seed"_a = 0,
+      "The centred starts of every run, drawn through the callables, which run the "
+      "kmeans_seed_* steps on the partitions (exact totals as ints).");
+  module.def(
+      "kmeans_seed_weight_total",
+      [](std::size_t rows, double radius, double largest_weight,
+         const std::optional<double_array>& sample_weight) {
+        return wide_to_int(segment::kmeans_seed_weight_total(rows, {radius, largest_weight},
+                                                             optional_span(sample_weight)));
+      },
+      "rows"_a, "radius"_a, "largest_weight"_a, "sample_weight"_a = py::none(),
+      "A partition's exact weight mass for seeding draws.");
+  module.def(
+      "kmeans_seed_add_centre",
+      [](const double_array& x, const double_array& mean, const double_array& centre, double radius,
+         double largest_weight, const std::optional<double_array>& closest,
+         const std::optional<double_array>& sample_weight) {
+        const auto samples = as_matrix(x, "x");
+        const Eigen::RowVectorXd shift = as_row(mean);
+        std::vector<double> updated(static_cast<std::size_t>(samples.rows()), 0.0);
+        if (closest) {
+          if (closest->size() != samples.rows()) throw py::value_error("closest: one per row");
+          std::copy_n(closest->data(), updated.size(), updated.begin());
+        }
+        wide_int potential = 0;
+        {
+          py::gil_scoped_release release;
+          potential = segment::kmeans_seed_add_centre(samples, shift, as_span(centre),
+                                                      {radius, largest_weight}, updated, !closest,
+                                                      optional_span(sample_weight));
+        }
+        return py::make_tuple(numpy_copy(updated), wide_to_int(potential));
+      },
+      "x"_a, "mean"_a, "centre"_a, "radius"_a, "largest_weight"_a, "closest"_a = py::none(),
+      "sample_weight"_a = py::none(),
+      "Adds a centred centre to a partition's closest distances (None: a new run); returns "
+      "(closest, exact potential).");
+  module.def(
+      "kmeans_seed_potentials",
+      [](const double_array& x, const double_array& mean, const double_array& candidates,
+         double radius, double largest_weight, const double_array& closest,
+         const std::optional<double_array>& sample_weight) {
+        const auto samples = as_matrix(x, "x");
+        const auto rows = as_matrix(candidates, "candidates");
+        const Eigen::RowVectorXd shift = as_row(mean);
+        std::vector<wide_int> potentials;
+        {
+          py::gil_scoped_release release;
+          potentials =
+              segment::kmeans_seed_potentials(samples, shift, rows, {radius, largest_weight},
+                                              as_span(closest), optional_span(sample_weight));
+        }
+        return wide_to_ints(potentials);
+      },
+      "x"_a, "mean"_a, "candidates"_a, "radius"_a, "largest_weight"_a, "closest"_a,
+      "sample_weight"_a = py::none(), "A partition's exact potential with each candidate added.");
+  module.def(
+      "kmeans_seed_find",
+      [](const double_array& x, const double_array& mean, double radius, double largest_weight,
+         const py::list& draws, const std::optional<double_array>& closest,
+         const std::optional<double_array>& sample_weight) {
+        const auto samples = as_matrix(x, "x");
+        const Eigen::RowVectorXd shift = as_row(mean);
+        const auto requests = draws_of(draws);
+        const auto found =
+            segment::kmeans_seed_find(samples, shift, {radius, largest_weight}, requests,
+                                      optional_span(closest), optional_span(sample_weight));
+        py::list out;
+        for (const auto& drawn : found) {
+          out.append(py::make_tuple(drawn.row, wide_to_int(drawn.mass), numpy_copy(drawn.centred)));
+        }
+        return out;
+      },
+      "x"_a, "mean"_a, "radius"_a, "largest_weight"_a, "draws"_a, "closest"_a = py::none(),
+      "sample_weight"_a = py::none(),
+      "The rows that draws [(target, skip)] land on in a partition: [(row, mass, centred row)]; "
+      "by potential when closest is given, else by weight.");
+  module.def(
+      "kmeans_inertia_sum",
+      [](const double_array& x, const double_array& mean, const double_array& centres,
+         const int32_array& labels, const std::optional<double_array>& sample_weight) {
+        const auto samples = as_matrix(x, "x");
+        const auto centre_rows = as_matrix(centres, "centres");
+        const Eigen::RowVectorXd shift = as_row(mean);
+        full_range_sum sum;
+        {
+          py::gil_scoped_release release;
+          sum = segment::kmeans_inertia_sum(samples, shift, centre_rows, as_span(labels),
+                                            optional_span(sample_weight));
+        }
+        return limbs_to_numpy(sum);
+      },
+      "x"_a, "mean"_a, "centres"_a, "labels"_a, "sample_weight"_a = py::none(),
+      "A partition's exact inertia as limbs (merge with exact_total).");
+  module.def(
+      "exact_total",
+      [](const py::list& parts) {
+        full_range_sum total;
+        for (const auto& part : parts) total += limbs_of(part);
+        return total.value();
+      },
+      "parts"_a, "The sum of exact sums given as limbs, rounded once.");
+  module.def(
+      "kmeans_label_mapping",
+      [](const int32_array& a, const int32_array& b, std::size_t k) {
+        check_label_pair(a, b, k);
+        return numpy_copy(segment::kmeans_label_mapping(as_span(a), as_span(b), k));
+      },
+      "a"_a, "b"_a, "k"_a,
+      "Per label of a: the label of b on its rows, -1 if absent, -2 if two labels of b share it.");
+  module.def(
+      "kmeans_same_clustering_of_mappings",
+      [](const std::vector<std::vector<std::int32_t>>& mappings, std::size_t k) {
+        const auto merged = segment::kmeans_merge_label_mappings(mappings, k);
+        return std::find(merged.begin(), merged.end(), segment::label_mapping_conflict) ==
+               merged.end();
+      },
+      "mappings"_a, "k"_a,
+      "Whether the partitions' label mappings describe the same clustering up to relabelling.");
+}
+
 void register_kmeans_steps(py::module_& module) {
   module.def(
       "kmeans_plan",
@@ -266,30 +593,9 @@ void register_kmeans_steps(py::module_& module) {
       "shift_total).");
 
   module.def(
-      "kmeans_inertia",
-      [](const double_array& x, const double_array& mean, const double_array& centres,
-         const int32_array& labels, const std::optional<double_array>& sample_weight) {
-        const auto samples = as_matrix(x, "x");
-        const auto centre_rows = as_matrix(centres, "centres");
-        const Eigen::RowVectorXd shift = as_row(mean);
-        const auto weights = optional_span(sample_weight);
-        py::gil_scoped_release release;
-        return segment::kmeans_inertia(samples, shift, centre_rows, as_span(labels), weights);
-      },
-      "x"_a, "mean"_a, "centres"_a, "labels"_a, "sample_weight"_a = py::none(),
-      "Weighted inertia of centred rows, in the single-machine fit's reduction order.");
-
-  module.def(
       "kmeans_same_clustering",
       [](const int32_array& a, const int32_array& b, std::size_t k) {
-        if (a.size() != b.size()) throw py::value_error("a and b must have the same length");
-        for (const auto* labels : {&a, &b}) {
-          for (auto label : as_span(*labels)) {
-            if (label < 0 || static_cast<std::size_t>(label) >= k) {
-              throw py::value_error("labels must be in [0, k)");
-            }
-          }
-        }
+        check_label_pair(a, b, k);
         return segment::kmeans_same_clustering(as_span(a), as_span(b), k);
       },
       "a"_a, "b"_a, "k"_a, "Whether two labellings are the same partition up to relabelling.");
@@ -453,9 +759,9 @@ void register_rfm(py::module_& module) {
       "quantile_scale_of_histogram",
       [](const double_array& distinct, const double_array& counts, std::size_t bins,
          const std::string& ties, bool higher_is_better) {
-        return to_dict(segment::quantile_scale_of_histogram(
-            as_span(distinct), as_span(counts), bins, segment::parse_tie_policy(ties),
-            higher_is_better));
+        return to_dict(segment::quantile_scale_of_histogram(as_span(distinct), as_span(counts),
+                                                            bins, segment::parse_tie_policy(ties),
+                                                            higher_is_better));
       },
       "distinct"_a, "counts"_a, "bins"_a = 5, "ties"_a = "average_rank",
       "higher_is_better"_a = true,
@@ -473,7 +779,9 @@ void register_rfm(py::module_& module) {
       "higher_is_better.");
   module.def(
       "check_rule_set",
-      [](const rule_set_tuple& data) { return to_dict(segment::check_rule_set(rule_set_from(data))); },
+      [](const rule_set_tuple& data) {
+        return to_dict(segment::check_rule_set(rule_set_from(data)));
+      },
       "rule_set"_a,
       "What crmkit::segment::check_rule_set found, as a dict (uncovered cells, overlapping rule "
       "pairs as columns, unreachable rules, cells won per rule, cells).");
@@ -675,6 +983,7 @@ void register_tiers_and_features(py::module_& module) {
 void register_segment(py::module_& module) {
   register_kmeans(module);
   register_kmeans_steps(module);
+  register_kmeans_seeding(module);
   register_quality(module);
   register_rfm(module);
   register_tiers_and_features(module);

@@ -174,3 +174,73 @@ def test_bad_settings_are_named_as_in_kmeans(client, frame):
         cdask.kmeans(data, 6001, client=client)
     with pytest.raises(ValueError, match="no column .nope."):
         cdask.kmeans(data, 3, columns=["nope"], client=client)
+
+
+def _gathered_arrays(value):
+    """The numpy arrays (and lists of numbers) inside a gathered result, recursively."""
+    if isinstance(value, np.ndarray):
+        yield value
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            yield from _gathered_arrays(item)
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _gathered_arrays(item)
+
+
+@pytest.mark.parametrize("init", ["k-means++", "random"])
+def test_the_driver_never_gathers_rows_or_labels(client, frame, init):
+    # Issue 14: every step, the plan and the seeding included, runs on the workers. Every
+    # client.gather of the fit is recorded: no gathered array may be longer than a partition
+    # could hold in O(k d) numbers (the largest legitimate one is a column's exact sum, 68
+    # limbs), while each of the 7 partitions holds about 700 rows (3 columns): gathering rows,
+    # labels or distances would show as an array of hundreds of elements. The result must still
+    # equal the single-machine fit bit for bit.
+    data = dd.from_pandas(frame, npartitions=7, sort=False)
+    sizes = []
+    original = client.gather
+
+    def recording_gather(futures, *args, **kwargs):
+        result = original(futures, *args, **kwargs)
+        sizes.extend(array.size for array in _gathered_arrays(result))
+        return result
+
+    client.gather = recording_gather
+    try:
+        found = distributed(data, client, n_clusters=6, columns=FEATURES, sample_weight="weight",
+                            init=init, n_init=2, random_state=8)
+    finally:
+        del client.gather
+    expected = single(frame, n_clusters=6, init=init, n_init=2, random_state=8,
+                      weights=frame["weight"].to_numpy())
+    assert_same_fit(found, expected)
+    assert sizes, "the fit gathers its sums through client.gather"
+    assert max(sizes) <= 68
+    rows_per_partition = len(frame) // 7
+    assert rows_per_partition > 10 * 68
+
+
+def test_the_distributed_plan_equals_the_single_machine_plan(client, frame):
+    # The plan's pieces (mean, tolerance, scales, starts) computed on 1, 3 and 7 partitions equal
+    # _core.segment.kmeans_plan on the concatenated rows bit for bit.
+    from crmkit import _core
+    x = np.ascontiguousarray(frame[FEATURES].to_numpy())
+    expected = _core.segment.kmeans_plan(x, n_clusters=7, n_init=3, seed=5)
+    for npartitions in (1, 3, 7):
+        parts = client.compute([dask.delayed(cdask._kmeans_part)(part, number, FEATURES, None)
+                                for number, part in enumerate(dd.from_pandas(
+                                    frame[FEATURES], npartitions=npartitions,
+                                    sort=False).to_delayed())])
+        sums = client.gather(client.map(cdask._kmeans_sums, parts, pure=False))
+        mean = _core.segment.kmeans_column_mean(sums)
+        deviations = client.gather(client.map(cdask._kmeans_deviations, parts, mean=mean,
+                                              pure=False))
+        plan = _core.segment.kmeans_plan_of(sums, deviations, n_clusters=7, n_init=3, seed=5)
+        scale = dict(radius=plan["radius"], largest_weight=plan["largest_weight"])
+        starts = cdask._kmeans_seed(client, parts, plan, scale,
+                                    dict(n_clusters=7, init="k-means++", n_init=3, seed=5))
+        for key in ("mean", "tolerance", "radius", "largest_weight"):
+            np.testing.assert_array_equal(plan[key], expected[key])
+        assert len(starts) == 3
+        for found, wanted in zip(starts, expected["starts"]):
+            np.testing.assert_array_equal(found, wanted)

@@ -26,18 +26,39 @@ __extension__ using uint128 = unsigned __int128;
 
 /**
  * An exact (fixed-point, "long accumulator") sum of doubles and of double × integer products, after
- * Kulisch's exact scalar product. The value is Σ limb[k]·2^(32k − 160): ten signed 64-bit limbs
+ * Kulisch's exact scalar product. The value is Σ limb[k]·2^(32k + LowestBit): signed 64-bit limbs
  * hold base-2^32 digits with carries deferred (carry-save), so adding is a few integer additions
  * and the sum never rounds. Because integer addition is associative, partial sums merged in any
  * order give the same bits as one pass; `value()` rounds the exact sum to the nearest double once.
  *
- * Precondition of `add`/`add_product`: every addend is 0 or has all its set bits in [2^-160, 2^140)
- * (true for survey weights in [survey::min_weight, survey::max_weight], their squares, and their
- * products with integers of magnitude below 2^20). Bits outside that range are dropped
- * (memory-safe, but no longer exact).
+ * The range is a template parameter: `exact_sum` (ten limbs, bits from 2^-160) is exact when every
+ * addend is 0 or has all its set bits in [2^-160, 2^140) (true for survey weights in
+ * [survey::min_weight, survey::max_weight], their squares, and their products with integers of
+ * magnitude below 2^20); bits outside that range are dropped (memory-safe, but no longer exact).
+ * `full_range_sum` (68 limbs, bits from 2^-1074, the least subnormal) holds every finite double
+ * and sums of up to 2^64 of them exactly: what k-means' column sums need, whose features may
+ * take any finite value.
  */
-class exact_sum {
+template <int LowestBit, std::size_t Limbs>
+class basic_exact_sum {
  public:
+  /** Limbs of the normalised representation (value = sum limb[k] 2^(32k + LowestBit)). */
+  static constexpr std::size_t limb_count = Limbs;
+
+  /** The normalised limbs: every one in [0, 2^32) but the last, which carries the sign. */
+  [[nodiscard]] std::array<std::int64_t, Limbs> limbs() const noexcept {
+    basic_exact_sum copy = *this;
+    copy.normalize();
+    return copy.limbs_;
+  }
+
+  /** Adds a sum given by its normalised limbs (e.g. another partition's `limbs()`); exact. */
+  void add_limbs(const std::array<std::int64_t, Limbs>& limbs) noexcept {
+    normalize();
+    for (std::size_t k = 0; k < Limbs; ++k) limbs_[k] += limbs[k];
+    normalize();
+  }
+
   /** Adds `value` exactly. */
   void add(double value) noexcept {
     const auto [magnitude, exponent, negative] = split(value);
@@ -53,8 +74,18 @@ class exact_sum {
     add_scaled(magnitude * factor_magnitude, exponent, negative != factor_negative);
   }
 
+  /**
+   * Adds `value · 2^exponent` exactly, for |value| < 2^64 (e.g. a sum of up to 2^11 significands
+   * of doubles sharing one exponent: faster than adding them one by one).
+   */
+  void add_integer(std::int64_t value, int exponent) noexcept {
+    const bool negative = value < 0;
+    add_scaled(negative ? -static_cast<uint128>(value) : static_cast<uint128>(value), exponent,
+               negative);
+  }
+
   /** Adds another exact sum; the result is exact. */
-  exact_sum& operator+=(const exact_sum& other) noexcept {
+  basic_exact_sum& operator+=(const basic_exact_sum& other) noexcept {
     normalize();
     for (std::size_t k = 0; k < limb_count; ++k) limbs_[k] += other.limbs_[k];
     pending_ = other.pending_ + 1;
@@ -64,7 +95,7 @@ class exact_sum {
 
   /** The exact sum rounded to the nearest double (ties to even). */
   [[nodiscard]] double value() const noexcept {
-    exact_sum copy = *this;
+    basic_exact_sum copy = *this;
     copy.normalize();
     const bool negative = copy.limbs_[limb_count - 1] < 0;
     if (negative) {
@@ -91,17 +122,17 @@ class exact_sum {
   }
 
   /** Exact equality of the represented sums. */
-  [[nodiscard]] friend bool operator==(const exact_sum& a, const exact_sum& b) noexcept {
-    exact_sum x = a;
-    exact_sum y = b;
+  [[nodiscard]] friend bool operator==(const basic_exact_sum& a,
+                                       const basic_exact_sum& b) noexcept {
+    basic_exact_sum x = a;
+    basic_exact_sum y = b;
     x.normalize();
     y.normalize();
     return x.limbs_ == y.limbs_;
   }
 
  private:
-  static constexpr int lowest_bit = -160;
-  static constexpr std::size_t limb_count = 10;
+  static constexpr int lowest_bit = LowestBit;
   static constexpr std::uint32_t pending_limit = 1u << 30;
 
   struct parts {
@@ -146,6 +177,12 @@ class exact_sum {
   std::array<std::int64_t, limb_count> limbs_{};
   std::uint32_t pending_ = 0;
 };
+
+/** Exact for addends with set bits in [2^-160, 2^140): survey weights and their products. */
+using exact_sum = basic_exact_sum<-160, 10>;
+
+/** Exact for any finite doubles (bits from 2^-1074; sums of up to 2^64 of them). */
+using full_range_sum = basic_exact_sum<-1074, 68>;
 
 __extension__ typedef __int128 wide_int;
 

@@ -61,9 +61,13 @@
  * fixed-point integer (units of 2^-62 of the largest one; finer than a double's rounding) and
  * summed in 128 bits. Integer addition does not depend on order, so the sums are kept up to date
  * by moving only the points that changed cluster, and give the same bits whatever the thread
- * count (crmkit::set_num_threads). The
- * remaining floating-point reductions (inertia, k-means++ potentials) run over chunks of a fixed
- * size and are combined in chunk order.
+ * count (crmkit::set_num_threads). Every other sum is exact too, so nothing depends on how the
+ * rows are cut (threads here, partitions in crmkit/segment/kmeans_steps.hpp): the column means
+ * and variances (centring, tolerance) and the inertia are long-accumulator sums
+ * (crmkit::full_range_sum) rounded once; the k-means++ and random-init masses w_i D(x_i)^2 and
+ * w_i are fixed-point integers like the centre sums, a draw u in [0, 1) targets floor(u T) of
+ * their exact total T and takes the first point whose exact running mass exceeds it, and
+ * candidates are compared by their exact potentials.
  */
 namespace crmkit::segment {
 

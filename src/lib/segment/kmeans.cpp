@@ -2,6 +2,7 @@
 #include "crmkit/segment/kmeans_steps.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <limits>
 #include <memory>
@@ -37,54 +38,12 @@ constexpr std::size_t seeding_grain = 4096;
  */
 constexpr std::size_t screened_copy_iteration = 2;
 
+/** Rows per chunk of the exact column sums (any value gives the same bits). */
+constexpr std::size_t column_grain = 16384;
+
 /** Points per chunk in an iteration (fixed: the float reductions depend on it). */
 constexpr std::size_t iteration_grain = 2048;
 static_assert(iteration_grain % detail::block_points == 0, "chunks hold whole screening blocks");
-
-/**
- * The first index in [0, n) whose running total of `mass` exceeds `target`, found chunk by chunk
- * (the running total is the chunk prefix plus the sum inside the chunk, both in index order).
- */
-template <class Mass>
-std::size_t draw_index(double target, std::span<const double> chunk_masses, std::size_t n,
-                       std::size_t grain, Mass&& mass) {
-  double before = 0;
-  for (std::size_t chunk = 0; chunk < chunk_masses.size(); ++chunk) {
-    const double after = before + chunk_masses[chunk];
-    if (after > target) {
-      const std::size_t begin = chunk * grain;
-      const std::size_t end = std::min(n, begin + grain);
-      double running = 0;
-      for (std::size_t i = begin; i < end; ++i) {
-        running += mass(i);
-        if (before + running > target) return i;
-      }
-    }
-    before = after;
-  }
-  // Rounding put the target at the total: the last point with positive mass.
-  for (std::size_t i = n; i-- > 0;) {
-    if (mass(i) > 0) return i;
-  }
-  return n - 1;
-}
-
-template <class Value>
-std::vector<double> chunk_sums(std::size_t n, std::size_t grain, Value&& value) {
-  std::vector<double> sums(chunk_count(n, grain), 0.0);
-  parallel_chunks(n, grain, [&](std::size_t chunk, std::size_t begin, std::size_t end) {
-    double sum = 0;
-    for (std::size_t i = begin; i < end; ++i) sum += value(i);
-    sums[chunk] = sum;
-  });
-  return sums;
-}
-
-double total(std::span<const double> values) {
-  double sum = 0;
-  for (double value : values) sum += value;
-  return sum;
-}
 
 /**
  * Rows of x minus a fixed vector, produced on demand: centring without a centred copy of the
@@ -126,116 +85,111 @@ class shifted_rows {
   std::vector<double> shift_;
 };
 
-/** Greedy weighted k-means++ over the (shifted) rows; centres are returned shifted too. */
-seeding_result seed_plus_plus(const shifted_rows& x, std::size_t k, std::span<const double> w,
-                              random_stream& random, std::size_t trials) {
-  const std::size_t n = x.size();
-  const std::size_t d = x.dims();
+/** Fixed-point scales of the seeding masses: weights, and weights times squared distances. */
+struct seeding_scales {
+  explicit seeding_scales(const kmeans_sum_scale& scale)
+      : weights(scale.largest_weight),
+        potentials(4 * scale.radius * scale.radius * scale.largest_weight) {}
+  fixed_point weights;
+  fixed_point potentials;
+};
+
+wide_int total(std::span<const wide_int> values) {
+  wide_int sum = 0;
+  for (auto value : values) sum += value;
+  return sum;
+}
+
+/** Exact sums of mass(i) over the fixed seeding chunks. */
+template <class Mass>
+std::vector<wide_int> chunk_masses(std::size_t n, Mass&& mass) {
+  std::vector<wide_int> sums(chunk_count(n, seeding_grain), 0);
+  parallel_chunks(n, seeding_grain, [&](std::size_t chunk, std::size_t begin, std::size_t end) {
+    wide_int sum = 0;
+    for (std::size_t i = begin; i < end; ++i) sum += mass(i);
+    sums[chunk] = sum;
+  });
+  return sums;
+}
+
+/** floor(u T) for a uniform u = m 2^-53 (m an integer below 2^53) and 0 <= T < 2^127, exactly. */
+wide_int scaled_target(double u, wide_int total_mass) {
+  const auto m = static_cast<uint128>(u * 0x1p53);
+  const auto t = static_cast<uint128>(total_mass);
+  const uint128 low = t & ((uint128{1} << 53) - 1);
+  return static_cast<wide_int>((t >> 53) * m + ((low * m) >> 53));
+}
+
+/** The draw u over partitions of the given exact totals (their sum must be positive). */
+kmeans_draw locate(double u, std::span<const wide_int> totals) {
+  wide_int target = scaled_target(u, total(totals));
+  for (std::size_t p = 0; p < totals.size(); ++p) {
+    if (target < totals[p]) return {p, target, {}};
+    target -= totals[p];
+  }
+  check::fail(fit_function, "seeding drew beyond the total mass (partition totals changed)");
+}
+
+/** Greedy k-means++ through the partition steps; indices are the drawn rows' partition rows. */
+seeding_result draw_plus_plus(const kmeans_seeding_partitions& parts,
+                              std::span<const wide_int> weights, random_stream& random,
+                              std::size_t k, std::size_t d, std::size_t trials) {
   if (trials == 0) trials = 2 + static_cast<std::size_t>(std::log(static_cast<double>(k)));
-  const std::size_t grain = seeding_grain;
-  auto weight = [&](std::size_t i) { return w.empty() ? 1.0 : w[i]; };
-
-  const auto weight_masses = chunk_sums(n, grain, weight);
-  auto draw_by_weight = [&] {
-    return draw_index(random.uniform() * total(weight_masses), weight_masses, n, grain, weight);
+  auto draw = [&](std::span<const wide_int> totals, std::size_t count, bool by_potential) {
+    std::vector<kmeans_draw> draws;
+    for (std::size_t t = 0; t < count; ++t) draws.push_back(locate(random.uniform(), totals));
+    return parts.find(draws, by_potential);
   };
-
   seeding_result result;
   result.centers.resize(static_cast<Eigen::Index>(k), static_cast<Eigen::Index>(d));
-  result.indices.reserve(k);
-  auto choose = [&](std::size_t index) {
-    x.copy(index, result.centers.row(static_cast<Eigen::Index>(result.indices.size())).data());
-    result.indices.push_back(index);
+  auto choose = [&](const kmeans_drawn& drawn) {
+    std::copy_n(drawn.centred.data(), d,
+                result.centers.row(static_cast<Eigen::Index>(result.indices.size())).data());
+    result.indices.push_back(drawn.row);
   };
-
-  // closest[i] = squared distance from point i to the nearest chosen centre.
-  std::vector<double> closest(n, infinity);
-  std::vector<double> masses(chunk_count(n, grain), 0.0);
-  auto add_centre = [&](std::size_t index) {
-    choose(index);
-    const double* centre =
-        result.centers.row(static_cast<Eigen::Index>(result.indices.size() - 1)).data();
-    parallel_chunks(n, grain, [&](std::size_t chunk, std::size_t begin, std::size_t end) {
-      std::vector<double> point(d);
-      double sum = 0;
-      for (std::size_t i = begin; i < end; ++i) {
-        x.copy(i, point.data());
-        closest[i] = std::min(closest[i], detail::squared_distance(point.data(), centre, d));
-        sum += weight(i) * closest[i];
-      }
-      masses[chunk] = sum;
-    });
-  };
-  auto potential_mass = [&](std::size_t i) { return weight(i) * closest[i]; };
-
-  add_centre(draw_by_weight());
-  std::vector<std::size_t> candidates(trials);
-  std::vector<double> candidate_rows(trials * d);
-  detail::packed_points packed;
+  const kmeans_drawn first = draw(weights, 1, false).front();
+  choose(first);
+  std::vector<wide_int> potentials;
+  if (k > 1) potentials = parts.add_centre(first.centred, true);
+  row_matrix candidates(static_cast<Eigen::Index>(trials), static_cast<Eigen::Index>(d));
   for (std::size_t c = 1; c < k; ++c) {
-    const double potential = total(masses);
+    const bool by_potential = total(potentials) > 0;
+    const auto found =
+        draw(by_potential ? std::span<const wide_int>(potentials) : weights, trials, by_potential);
     for (std::size_t t = 0; t < trials; ++t) {
-      const double u = random.uniform();
-      candidates[t] = potential > 0
-                          ? draw_index(u * potential, masses, n, grain, potential_mass)
-                          : draw_index(u * total(weight_masses), weight_masses, n, grain, weight);
-      x.copy(candidates[t], candidate_rows.data() + t * d);
+      std::copy_n(found[t].centred.data(), d, candidates.row(static_cast<Eigen::Index>(t)).data());
     }
-    packed.assign(candidate_rows.data(), trials, d, d);
-    // Per chunk, the potential each candidate would leave; summed in chunk order.
-    std::vector<double> chunk_potentials(chunk_count(n, grain) * trials, 0.0);
-    parallel_chunks(n, grain, [&](std::size_t chunk, std::size_t begin, std::size_t end) {
-      std::vector<double> point(d);
-      std::vector<double> distances(packed.padded());
-      double* potentials = chunk_potentials.data() + chunk * trials;
-      for (std::size_t i = begin; i < end; ++i) {
-        x.copy(i, point.data());
-        detail::squared_distances(point.data(), packed, distances.data());
-        for (std::size_t t = 0; t < trials; ++t) {
-          potentials[t] += weight(i) * std::min(closest[i], distances[t]);
-        }
-      }
-    });
-    std::vector<double> potentials(trials, 0.0);
-    for (std::size_t chunk = 0; chunk < chunk_count(n, grain); ++chunk) {
-      for (std::size_t t = 0; t < trials; ++t)
-        potentials[t] += chunk_potentials[chunk * trials + t];
-    }
-    const auto best = static_cast<std::size_t>(
-        std::min_element(potentials.begin(), potentials.end()) - potentials.begin());
-    add_centre(candidates[best]);
+    const auto left = parts.candidate_potentials(candidates);
+    const auto best =
+        static_cast<std::size_t>(std::min_element(left.begin(), left.end()) - left.begin());
+    choose(found[best]);
+    if (c + 1 < k) potentials = parts.add_centre(found[best].centred, false);
   }
   return result;
 }
 
 /** k distinct rows drawn without replacement with probability proportional to weight. */
-row_matrix seed_random(const shifted_rows& x, std::size_t k, std::span<const double> w,
-                       random_stream& random) {
-  const std::size_t n = x.size();
-  std::vector<double> remaining(n, 1.0);
-  if (!w.empty()) remaining.assign(w.begin(), w.end());
-  const auto positive = static_cast<std::size_t>(
-      std::count_if(remaining.begin(), remaining.end(), [](double v) { return v > 0; }));
-  if (positive < k) {
-    check::fail(fit_function,
-                fmt::format("init = 'random' draws n_clusters = {} distinct samples by weight, "
-                            "but only {} samples have positive weight",
-                            k, positive));
-  }
-  row_matrix centres(static_cast<Eigen::Index>(k), static_cast<Eigen::Index>(x.dims()));
+row_matrix draw_random(const kmeans_seeding_partitions& parts, std::span<const wide_int> weights,
+                       random_stream& random, std::size_t k, std::size_t d) {
+  std::vector<wide_int> remaining(weights.begin(), weights.end());
+  std::vector<std::vector<std::size_t>> taken(remaining.size());
+  row_matrix centres(static_cast<Eigen::Index>(k), static_cast<Eigen::Index>(d));
   for (std::size_t c = 0; c < k; ++c) {
-    const double target = random.uniform() * total(remaining);
-    std::size_t chosen = n;
-    double running = 0;
-    for (std::size_t i = 0; i < n && chosen == n; ++i) {
-      running += remaining[i];
-      if (running > target && remaining[i] > 0) chosen = i;
+    const double u = random.uniform();
+    if (total(remaining) <= 0) {
+      check::fail(fit_function,
+                  fmt::format("init = 'random' draws n_clusters = {} distinct samples by weight, "
+                              "but after {} draws the weights left are below 2^-62 of the "
+                              "largest weight",
+                              k, c));
     }
-    for (std::size_t i = n; chosen == n && i-- > 0;) {  // rounding at the upper end
-      if (remaining[i] > 0) chosen = i;
-    }
-    remaining[chosen] = 0;
-    x.copy(chosen, centres.row(static_cast<Eigen::Index>(c)).data());
+    kmeans_draw draw = locate(u, remaining);
+    auto& skip = taken[draw.partition];
+    draw.skip = skip;
+    const kmeans_drawn found = parts.find({&draw, 1}, false).front();
+    remaining[draw.partition] -= found.mass;
+    skip.insert(std::upper_bound(skip.begin(), skip.end(), found.row), found.row);
+    std::copy_n(found.centred.data(), d, centres.row(static_cast<Eigen::Index>(c)).data());
   }
   return centres;
 }
@@ -321,23 +275,23 @@ kmeans_update update_from_sums(std::vector<wide_int> exact, const double* old_ce
   return update;
 }
 
-/** sum_i w_i ||x_i - c_{label_i}||^2 over fixed chunks combined in chunk order. */
-double chunked_inertia(const shifted_rows& x, const double* centres,
-                       std::span<const std::int32_t> labels, std::span<const double> w) {
+/** sum_i w_i ||x_i - c_{label_i}||^2, exactly (any chunking gives the same bits). */
+full_range_sum exact_inertia(const shifted_rows& x, const double* centres,
+                             std::span<const std::int32_t> labels, std::span<const double> w) {
   const std::size_t d = x.dims();
   return parallel_reduce(
-      x.size(), 0.0,
+      x.size(), full_range_sum{},
       [&](std::size_t begin, std::size_t end) {
         std::vector<double> point(d);
-        double sum = 0;
+        full_range_sum sum;
         for (std::size_t i = begin; i < end; ++i) {
           x.copy(i, point.data());
           const double* own = centres + static_cast<std::size_t>(labels[i]) * d;
-          sum += detail::squared_distance(point.data(), own, d) * (w.empty() ? 1.0 : w[i]);
+          sum.add(detail::squared_distance(point.data(), own, d) * (w.empty() ? 1.0 : w[i]));
         }
         return sum;
       },
-      [](double a, double b) { return a + b; }, iteration_grain);
+      [](full_range_sum a, const full_range_sum& b) { return a += b; }, iteration_grain);
 }
 
 /**
@@ -889,7 +843,9 @@ class single_run {
     return far;
   }
 
-  [[nodiscard]] double inertia() const { return chunked_inertia(x_, centres_.data(), labels_, w_); }
+  [[nodiscard]] double inertia() const {
+    return exact_inertia(x_, centres_.data(), labels_, w_).value();
+  }
 
   const shifted_rows& x_;
   std::size_t n_;
@@ -942,59 +898,41 @@ void check_options(const kmeans_options& options, std::size_t n) {
   check::nonnegative(fit_function, "tol", options.tol);
 }
 
+/** The steps of kmeans_steps.hpp with the data as one partition. */
+kmeans_seeding_partitions one_partition(const matrix_view& x, const Eigen::RowVectorXd& mean,
+                                        std::span<const double> w, const kmeans_sum_scale& scale,
+                                        std::vector<double>& closest) {
+  kmeans_seeding_partitions parts;
+  parts.weight_totals = [&x, w, scale] {
+    return std::vector<wide_int>{
+        kmeans_seed_weight_total(static_cast<std::size_t>(x.rows()), scale, w)};
+  };
+  parts.add_centre = [&x, &mean, w, scale, &closest](std::span<const double> centre, bool first) {
+    closest.resize(static_cast<std::size_t>(x.rows()));
+    return std::vector<wide_int>{kmeans_seed_add_centre(x, mean, centre, scale, closest, first, w)};
+  };
+  parts.find = [&x, &mean, w, scale, &closest](std::span<const kmeans_draw> draws,
+                                               bool by_potential) {
+    return kmeans_seed_find(
+        x, mean, scale, draws,
+        by_potential ? std::span<const double>(closest) : std::span<const double>(), w);
+  };
+  parts.candidate_potentials = [&x, &mean, w, scale, &closest](const row_matrix& candidates) {
+    return kmeans_seed_potentials(x, mean, candidates, scale, closest, w);
+  };
+  return parts;
+}
+
 kmeans_plan make_plan(const matrix_view& x, const std::optional<matrix_view>& initial,
                       const kmeans_options& options, std::span<const double> sample_weight) {
-  const auto summary = detail::summarise_columns(fit_function, "x", x);
-  const std::size_t n = static_cast<std::size_t>(x.rows());
-  const std::size_t d = static_cast<std::size_t>(x.cols());
-  check_options(options, n);
-  // Squared distances between centred rows reach 4·max‖x_i − mean‖²; past the double range
-  // every distance is inf and the fit would collapse to one cluster.
-  const double distance_bound = 2 * summary.max_centred_norm;
-  if (!std::isfinite(distance_bound * distance_bound) || !summary.variance.allFinite()) {
-    check::fail(fit_function,
-                fmt::format("x spreads too far for squared distances to stay finite (a centred "
-                            "row has norm up to {:.3g}; the limit is about {:.3g}): rescale the "
-                            "features, e.g. standardise them (see docs/limits.md)",
-                            summary.max_centred_norm, limits::max_kmeans_centred_norm));
-  }
-  detail::check_sample_weight(fit_function, sample_weight, n);
-  if (initial) {
-    if (static_cast<std::size_t>(initial->rows()) != options.n_clusters ||
-        static_cast<std::size_t>(initial->cols()) != d) {
-      check::fail(fit_function,
-                  fmt::format("initial_centers has shape ({}, {}) but must be (n_clusters, "
-                              "n_features) = ({}, {})",
-                              initial->rows(), initial->cols(), options.n_clusters, d));
-    }
-    detail::check_samples(fit_function, "initial_centers", *initial);
-  }
-  kmeans_plan plan;
-  // Centred as scikit-learn does (distances and sums lose less to cancellation), row by row.
-  plan.mean = summary.mean;
-  plan.tolerance = options.tol == 0 ? 0.0 : summary.variance.mean() * options.tol;
-  plan.radius = summary.max_centred_norm;
-  plan.largest_weight =
-      sample_weight.empty() ? 1.0 : *std::max_element(sample_weight.begin(), sample_weight.end());
-  plan.algorithm = options.algorithm == kmeans_algorithm::automatic
-                       ? automatic_kmeans_algorithm(options.n_clusters, d)
-                       : options.algorithm;
-  const shifted_rows centred(x, plan.mean);
-  const bool random_init = !initial && options.init == kmeans_init::random;
-  std::size_t runs = options.n_init == 0 ? (random_init ? 10 : 1) : options.n_init;
-  if (initial) runs = 1;
-  // Only the seeding draws from the stream, so drawing every start first changes nothing.
-  random_stream random(options.seed);
-  for (std::size_t r = 0; r < runs; ++r) {
-    if (initial) {
-      plan.starts.emplace_back(initial->rowwise() - plan.mean);
-    } else if (random_init) {
-      plan.starts.push_back(seed_random(centred, options.n_clusters, sample_weight, random));
-    } else {
-      plan.starts.push_back(
-          seed_plus_plus(centred, options.n_clusters, sample_weight, random, 0).centers);
-    }
-  }
+  const kmeans_moments sums = kmeans_column_sums(x, sample_weight);
+  const kmeans_moments deviations =
+      sums.rows == 0 ? kmeans_moments{} : kmeans_column_deviations(x, kmeans_column_mean(sums));
+  kmeans_plan plan = kmeans_plan_of(sums, deviations, initial, options);
+  std::vector<double> closest;
+  kmeans_seed(
+      plan, options,
+      one_partition(x, plan.mean, sample_weight, {plan.radius, plan.largest_weight}, closest));
   return plan;
 }
 
@@ -1033,16 +971,8 @@ kmeans_result fit(const matrix_view& x, const std::optional<matrix_view>& initia
 
 bool kmeans_same_clustering(std::span<const std::int32_t> a, std::span<const std::int32_t> b,
                             std::size_t k) {
-  std::vector<std::int32_t> mapping(k, -1);
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    auto& mapped = mapping[static_cast<std::size_t>(a[i])];
-    if (mapped == -1) {
-      mapped = b[i];
-    } else if (mapped != b[i]) {
-      return false;
-    }
-  }
-  return true;
+  const auto mapping = kmeans_label_mapping(a, b, k);
+  return std::find(mapping.begin(), mapping.end(), label_mapping_conflict) == mapping.end();
 }
 
 kmeans_algorithm automatic_kmeans_algorithm(std::size_t k, std::size_t d) {
@@ -1070,9 +1000,23 @@ seeding_result kmeans_plus_plus(const matrix_view& x, std::size_t n_clusters, st
                                       n_clusters, n));
   }
   detail::check_sample_weight(function, sample_weight, n);
+  const Eigen::RowVectorXd origin = Eigen::RowVectorXd::Zero(x.cols());
+  const kmeans_moments norms = kmeans_column_deviations(x, origin);
+  const kmeans_sum_scale scale{
+      std::sqrt(norms.largest_squared_norm) * (1 + 1e-12),
+      sample_weight.empty() ? 1.0 : *std::max_element(sample_weight.begin(), sample_weight.end())};
+  if (!std::isfinite(4 * scale.radius * scale.radius * scale.largest_weight)) {
+    check::fail(function, fmt::format("x spreads too far for weighted squared distances to stay "
+                                      "finite (a row has norm up to {:.3g}, the largest weight is "
+                                      "{:.3g}): rescale the features",
+                                      scale.radius, scale.largest_weight));
+  }
+  std::vector<double> closest;
+  const auto parts = one_partition(x, origin, sample_weight, scale, closest);
   random_stream random(seed);
-  const shifted_rows rows(x, Eigen::RowVectorXd::Zero(x.cols()));
-  return seed_plus_plus(rows, n_clusters, sample_weight, random, n_local_trials);
+  const auto weights = parts.weight_totals();
+  return draw_plus_plus(parts, weights, random, n_clusters, static_cast<std::size_t>(x.cols()),
+                        n_local_trials);
 }
 
 namespace {
@@ -1298,8 +1242,456 @@ double kmeans_inertia(const matrix_view& x, const Eigen::RowVectorXd& mean,
   if (!sample_weight.empty()) {
     check::same_size(function, "sample_weight", sample_weight.size(), "x rows", n);
   }
+  return kmeans_inertia_sum(x, mean, centres, labels, sample_weight).value();
+}
+
+full_range_sum kmeans_inertia_sum(const matrix_view& x, const Eigen::RowVectorXd& mean,
+                                  const matrix_view& centres, std::span<const std::int32_t> labels,
+                                  std::span<const double> sample_weight) {
+  constexpr std::string_view function = "kmeans_inertia";
+  const auto n = static_cast<std::size_t>(x.rows());
+  if (n == 0) return {};
+  check_step_centres(function, x, mean, centres);
+  check_labels(function, labels, n, static_cast<std::size_t>(centres.rows()));
+  if (!sample_weight.empty()) {
+    check::same_size(function, "sample_weight", sample_weight.size(), "x rows", n);
+  }
   const row_matrix centre_rows = centres;
-  return chunked_inertia(shifted_rows(x, mean), centre_rows.data(), labels, sample_weight);
+  return exact_inertia(shifted_rows(x, mean), centre_rows.data(), labels, sample_weight);
+}
+
+kmeans_moments& kmeans_moments::operator+=(const kmeans_moments& other) {
+  if (sums.empty()) {
+    sums = other.sums;
+  } else if (!other.sums.empty()) {
+    if (other.sums.size() != sums.size()) {
+      check::fail(fit_function, fmt::format("partitions have {} and {} features", sums.size(),
+                                            other.sums.size()));
+    }
+    for (std::size_t j = 0; j < sums.size(); ++j) sums[j] += other.sums[j];
+  }
+  rows += other.rows;
+  positive_weights += other.positive_weights;
+  largest_weight = std::max(largest_weight, other.largest_weight);
+  largest_squared_norm = std::max(largest_squared_norm, other.largest_squared_norm);
+  return *this;
+}
+
+namespace {
+
+/** Exact per-column sums of value(row, j) over the rows of x (fixed chunks, merged exactly). */
+/**
+ * Exact column sums, fast: the significands of a column's values that share an exponent are
+ * added in a 64-bit integer (at most `block_rows` of them, each below 2^53, so no overflow), and
+ * each exponent's total enters the column's long accumulator once per block.
+ */
+class column_accumulator {
+ public:
+  static constexpr std::size_t block_rows = 1024;
+  static constexpr std::size_t exponents = 2048;
+
+  explicit column_accumulator(std::size_t d)
+      : sums_(d), buckets_(d * exponents, 0), low_(d, exponents), high_(d, 0) {}
+
+  void add(std::size_t j, double value) {
+    const auto bits = std::bit_cast<std::uint64_t>(value);
+    const auto biased = static_cast<std::size_t>((bits >> 52) & 0x7ff);
+    auto significand = static_cast<std::int64_t>(bits & ((std::uint64_t{1} << 52) - 1));
+    if (biased != 0) {
+      significand |= std::int64_t{1} << 52;
+    } else if (significand == 0) {
+      return;  // a zero: keeps the exponent range to flush short
+    }
+    const auto sign = -static_cast<std::int64_t>(bits >> 63);
+    buckets_[j * exponents + biased] += (significand ^ sign) - sign;
+    low_[j] = std::min(low_[j], biased);
+    high_[j] = std::max(high_[j], biased);
+  }
+
+  /** Moves the buckets into the long accumulators; call at least every block_rows rows. */
+  void flush() {
+    for (std::size_t j = 0; j < sums_.size(); ++j) {
+      for (std::size_t e = low_[j]; e <= high_[j] && e < exponents; ++e) {
+        auto& bucket = buckets_[j * exponents + e];
+        if (bucket == 0) continue;
+        sums_[j].add_integer(bucket, e == 0 ? -1074 : static_cast<int>(e) - 1075);
+        bucket = 0;
+      }
+      non_finite_ = non_finite_ || high_[j] == exponents - 1;
+      low_[j] = exponents;
+      high_[j] = 0;
+    }
+  }
+
+  /** The sums (after flush), and whether an infinity or NaN was added. */
+  std::vector<full_range_sum>& sums() { return sums_; }
+  [[nodiscard]] bool non_finite() const { return non_finite_; }
+
+ private:
+  std::vector<full_range_sum> sums_;
+  std::vector<std::int64_t> buckets_;
+  std::vector<std::size_t> low_;
+  std::vector<std::size_t> high_;
+  bool non_finite_ = false;
+};
+
+/** Per-column exact sums of value(row, j), the largest row_norm(row), any non-finite value. */
+struct column_pass {
+  std::vector<full_range_sum> sums;
+  double largest = 0;
+  bool non_finite = false;
+};
+
+template <class Value>
+column_pass column_sums(const matrix_view& x, Value&& value) {
+  const auto d = static_cast<std::size_t>(x.cols());
+  const auto stride = static_cast<std::size_t>(x.outerStride());
+  return parallel_reduce(
+      static_cast<std::size_t>(x.rows()), column_pass{std::vector<full_range_sum>(d), 0, false},
+      [&](std::size_t begin, std::size_t end) {
+        column_accumulator accumulator(d);
+        double largest = 0;
+        for (std::size_t block = begin; block < end; block += column_accumulator::block_rows) {
+          const std::size_t stop = std::min(end, block + column_accumulator::block_rows);
+          for (std::size_t i = block; i < stop; ++i) {
+            const double* row = x.data() + i * stride;
+            double norm = 0;
+            for (std::size_t j = 0; j < d; ++j) {
+              const double v = value(row, j);
+              accumulator.add(j, v);
+              norm += v;
+            }
+            largest = std::max(largest, norm);
+          }
+          accumulator.flush();
+        }
+        return column_pass{std::move(accumulator.sums()), largest, accumulator.non_finite()};
+      },
+      [](column_pass a, const column_pass& b) {
+        for (std::size_t j = 0; j < a.sums.size(); ++j) a.sums[j] += b.sums[j];
+        a.largest = std::max(a.largest, b.largest);
+        a.non_finite = a.non_finite || b.non_finite;
+        return a;
+      },
+      column_grain);
+}
+
+}  // namespace
+
+kmeans_moments kmeans_column_sums(const matrix_view& x, std::span<const double> sample_weight) {
+  const auto n = static_cast<std::size_t>(x.rows());
+  kmeans_moments moments;
+  moments.rows = n;
+  if (sample_weight.empty()) {
+    moments.positive_weights = n;
+    moments.largest_weight = n > 0 ? 1.0 : 0.0;
+  } else {
+    check::same_size(fit_function, "sample_weight", sample_weight.size(), "the rows of x", n);
+    check::all_nonnegative(fit_function, "sample_weight", sample_weight);
+    for (double w : sample_weight) {
+      moments.positive_weights += w > 0;
+      moments.largest_weight = std::max(moments.largest_weight, w);
+    }
+  }
+  auto pass = column_sums(x, [](const double* row, std::size_t j) { return row[j]; });
+  if (pass.non_finite) detail::check_samples(fit_function, "x", x);  // names the culprit
+  moments.sums = std::move(pass.sums);
+  return moments;
+}
+
+Eigen::RowVectorXd kmeans_column_mean(const kmeans_moments& sums) {
+  if (sums.rows == 0) check::fail(fit_function, "x has no rows: no column means");
+  Eigen::RowVectorXd mean(static_cast<Eigen::Index>(sums.sums.size()));
+  for (std::size_t j = 0; j < sums.sums.size(); ++j) {
+    mean[static_cast<Eigen::Index>(j)] = sums.sums[j].value() / static_cast<double>(sums.rows);
+  }
+  return mean;
+}
+
+kmeans_moments kmeans_column_deviations(const matrix_view& x, const Eigen::RowVectorXd& mean) {
+  const auto n = static_cast<std::size_t>(x.rows());
+  const auto d = static_cast<std::size_t>(x.cols());
+  if (static_cast<std::size_t>(mean.size()) != d) {
+    check::fail(fit_function, fmt::format("mean has {} values but x {} columns", mean.size(), d));
+  }
+  kmeans_moments moments;
+  moments.rows = n;
+  const double* centre = mean.data();
+  // Squared deviations; their row sums are the squared centred norms.
+  auto pass = column_sums(x, [centre](const double* row, std::size_t j) {
+    const double deviation = row[j] - centre[j];
+    return deviation * deviation;
+  });
+  moments.sums = std::move(pass.sums);
+  moments.largest_squared_norm = pass.non_finite ? infinity : pass.largest;
+  return moments;
+}
+
+kmeans_plan kmeans_plan_of(const kmeans_moments& sums, const kmeans_moments& deviations,
+                           const std::optional<matrix_view>& initial,
+                           const kmeans_options& options) {
+  const std::size_t n = sums.rows;
+  const std::size_t d = sums.sums.size();
+  if (n == 0 || d == 0) {
+    check::fail(fit_function, fmt::format("x is empty (shape ({}, {})); it needs at least one row "
+                                          "and one column",
+                                          n, d));
+  }
+  check_options(options, n);
+  if (deviations.rows != n || deviations.sums.size() != d) {
+    check::fail(fit_function, "the deviations do not describe the same rows as the sums");
+  }
+  kmeans_plan plan;
+  plan.rows = n;
+  plan.positive_weights = sums.positive_weights;
+  plan.mean = kmeans_column_mean(sums);
+  Eigen::RowVectorXd variance(static_cast<Eigen::Index>(d));
+  for (std::size_t j = 0; j < d; ++j) {
+    variance[static_cast<Eigen::Index>(j)] = deviations.sums[j].value() / static_cast<double>(n);
+  }
+  plan.radius = std::sqrt(deviations.largest_squared_norm) * (1 + 1e-12);
+  // Squared distances between centred rows reach 4·max‖x_i − mean‖²; past the double range
+  // every distance is inf and the fit would collapse to one cluster.
+  const double distance_bound = 2 * plan.radius;
+  if (!std::isfinite(distance_bound * distance_bound) || !variance.allFinite() ||
+      !plan.mean.allFinite()) {
+    check::fail(fit_function,
+                fmt::format("x spreads too far for squared distances to stay finite (a centred "
+                            "row has norm up to {:.3g}; the limit is about {:.3g}): rescale the "
+                            "features, e.g. standardise them (see docs/limits.md)",
+                            plan.radius, limits::max_kmeans_centred_norm));
+  }
+  if (sums.positive_weights == 0) {
+    check::fail(fit_function, "sample_weight is all zero; at least one must be > 0");
+  }
+  plan.largest_weight = sums.largest_weight;
+  if (!std::isfinite(distance_bound * distance_bound * plan.largest_weight)) {
+    check::fail(fit_function,
+                fmt::format("the largest sample_weight, {:.3g}, times the largest squared "
+                            "distance, {:.3g}, overflows: rescale the weights or the features",
+                            plan.largest_weight, distance_bound * distance_bound));
+  }
+  if (initial) {
+    if (static_cast<std::size_t>(initial->rows()) != options.n_clusters ||
+        static_cast<std::size_t>(initial->cols()) != d) {
+      check::fail(fit_function,
+                  fmt::format("initial_centers has shape ({}, {}) but must be (n_clusters, "
+                              "n_features) = ({}, {})",
+                              initial->rows(), initial->cols(), options.n_clusters, d));
+    }
+    detail::check_samples(fit_function, "initial_centers", *initial);
+  }
+  plan.tolerance = options.tol == 0 ? 0.0 : variance.mean() * options.tol;
+  plan.algorithm = options.algorithm == kmeans_algorithm::automatic
+                       ? automatic_kmeans_algorithm(options.n_clusters, d)
+                       : options.algorithm;
+  if (initial) plan.starts.emplace_back(initial->rowwise() - plan.mean);
+  return plan;
+}
+
+void kmeans_seed(kmeans_plan& plan, const kmeans_options& options,
+                 const kmeans_seeding_partitions& partitions) {
+  if (!plan.starts.empty()) return;
+  const std::size_t k = options.n_clusters;
+  const auto d = static_cast<std::size_t>(plan.mean.size());
+  const bool random_init = options.init == kmeans_init::random;
+  if (random_init && plan.positive_weights < k) {
+    check::fail(fit_function,
+                fmt::format("init = 'random' draws n_clusters = {} distinct samples by weight, "
+                            "but only {} samples have positive weight",
+                            k, plan.positive_weights));
+  }
+  const std::size_t runs = options.n_init == 0 ? (random_init ? 10 : 1) : options.n_init;
+  const std::vector<wide_int> weights = partitions.weight_totals();
+  random_stream random(options.seed);
+  for (std::size_t r = 0; r < runs; ++r) {
+    plan.starts.push_back(random_init
+                              ? draw_random(partitions, weights, random, k, d)
+                              : draw_plus_plus(partitions, weights, random, k, d, 0).centers);
+  }
+}
+
+namespace {
+
+void check_seed_partition(std::string_view function, const matrix_view& x,
+                          const Eigen::RowVectorXd& mean, std::span<const double> closest,
+                          std::span<const double> sample_weight) {
+  const auto n = static_cast<std::size_t>(x.rows());
+  if (mean.size() != x.cols()) {
+    check::fail(function, fmt::format("x has {} features but mean {}", x.cols(), mean.size()));
+  }
+  if (!closest.empty()) check::same_size(function, "closest", closest.size(), "x rows", n);
+  if (!sample_weight.empty()) {
+    check::same_size(function, "sample_weight", sample_weight.size(), "x rows", n);
+  }
+}
+
+}  // namespace
+
+wide_int kmeans_seed_weight_total(std::size_t rows, const kmeans_sum_scale& scale,
+                                  std::span<const double> sample_weight) {
+  const fixed_point& weights = seeding_scales(scale).weights;
+  if (sample_weight.empty()) return static_cast<wide_int>(rows) * weights.convert(1.0);
+  check::same_size("kmeans_seed_weight_total", "sample_weight", sample_weight.size(), "rows", rows);
+  return total(
+      chunk_masses(rows, [&](std::size_t i) { return weights.convert(sample_weight[i]); }));
+}
+
+wide_int kmeans_seed_add_centre(const matrix_view& x, const Eigen::RowVectorXd& mean,
+                                std::span<const double> centre, const kmeans_sum_scale& scale,
+                                std::span<double> closest, bool first,
+                                std::span<const double> sample_weight) {
+  constexpr std::string_view function = "kmeans_seed_add_centre";
+  const auto n = static_cast<std::size_t>(x.rows());
+  const auto d = static_cast<std::size_t>(x.cols());
+  check::same_size(function, "closest", closest.size(), "x rows", n);
+  check::same_size(function, "centre", centre.size(), "x columns", d);
+  check_seed_partition(function, x, mean, closest, sample_weight);
+  const shifted_rows rows(x, mean);
+  const seeding_scales scales(scale);
+  std::vector<wide_int> sums(chunk_count(n, seeding_grain), 0);
+  parallel_chunks(n, seeding_grain, [&](std::size_t chunk, std::size_t begin, std::size_t end) {
+    std::vector<double> point(d);
+    wide_int sum = 0;
+    for (std::size_t i = begin; i < end; ++i) {
+      rows.copy(i, point.data());
+      const double distance = detail::squared_distance(point.data(), centre.data(), d);
+      closest[i] = first ? distance : std::min(closest[i], distance);
+      sum +=
+          scales.potentials.convert((sample_weight.empty() ? 1.0 : sample_weight[i]) * closest[i]);
+    }
+    sums[chunk] = sum;
+  });
+  return total(sums);
+}
+
+std::vector<wide_int> kmeans_seed_potentials(const matrix_view& x, const Eigen::RowVectorXd& mean,
+                                             const matrix_view& candidates,
+                                             const kmeans_sum_scale& scale,
+                                             std::span<const double> closest,
+                                             std::span<const double> sample_weight) {
+  constexpr std::string_view function = "kmeans_seed_potentials";
+  const auto n = static_cast<std::size_t>(x.rows());
+  const auto d = static_cast<std::size_t>(x.cols());
+  const auto trials = static_cast<std::size_t>(candidates.rows());
+  check::same_size(function, "closest", closest.size(), "x rows", n);
+  check_seed_partition(function, x, mean, closest, sample_weight);
+  if (static_cast<std::size_t>(candidates.cols()) != d) {
+    check::fail(function,
+                fmt::format("candidates have {} features but x has {}", candidates.cols(), d));
+  }
+  const row_matrix candidate_rows = candidates;
+  detail::packed_points packed;
+  packed.assign(candidate_rows.data(), trials, d, d);
+  const shifted_rows rows(x, mean);
+  const seeding_scales scales(scale);
+  const std::size_t chunks = chunk_count(n, seeding_grain);
+  std::vector<wide_int> chunk_potentials(chunks * trials, 0);
+  parallel_chunks(n, seeding_grain, [&](std::size_t chunk, std::size_t begin, std::size_t end) {
+    std::vector<double> point(d);
+    std::vector<double> distances(packed.padded());
+    wide_int* potentials = chunk_potentials.data() + chunk * trials;
+    for (std::size_t i = begin; i < end; ++i) {
+      rows.copy(i, point.data());
+      detail::squared_distances(point.data(), packed, distances.data());
+      const double w = sample_weight.empty() ? 1.0 : sample_weight[i];
+      for (std::size_t t = 0; t < trials; ++t) {
+        potentials[t] += scales.potentials.convert(w * std::min(closest[i], distances[t]));
+      }
+    }
+  });
+  std::vector<wide_int> potentials(trials, 0);
+  for (std::size_t chunk = 0; chunk < chunks; ++chunk) {
+    for (std::size_t t = 0; t < trials; ++t) potentials[t] += chunk_potentials[chunk * trials + t];
+  }
+  return potentials;
+}
+
+std::vector<kmeans_drawn> kmeans_seed_find(const matrix_view& x, const Eigen::RowVectorXd& mean,
+                                           const kmeans_sum_scale& scale,
+                                           std::span<const kmeans_draw> draws,
+                                           std::span<const double> closest,
+                                           std::span<const double> sample_weight) {
+  constexpr std::string_view function = "kmeans_seed_find";
+  const auto n = static_cast<std::size_t>(x.rows());
+  const auto d = static_cast<std::size_t>(x.cols());
+  check_seed_partition(function, x, mean, closest, sample_weight);
+  const seeding_scales scales(scale);
+  auto mass = [&](std::size_t i) -> wide_int {
+    const double w = sample_weight.empty() ? 1.0 : sample_weight[i];
+    return closest.empty() ? scales.weights.convert(w) : scales.potentials.convert(w * closest[i]);
+  };
+  const std::vector<wide_int> masses = chunk_masses(n, mass);
+  const shifted_rows rows(x, mean);
+  std::vector<kmeans_drawn> found;
+  for (const auto& draw : draws) {
+    for (std::size_t s = 0; s < draw.skip.size(); ++s) {
+      if (draw.skip[s] >= n || (s > 0 && draw.skip[s] <= draw.skip[s - 1])) {
+        check::fail(function, "skip must list rows of the partition in increasing order");
+      }
+    }
+    wide_int target = draw.target;
+    std::size_t row = n;
+    auto skip = draw.skip.begin();
+    for (std::size_t chunk = 0; chunk < masses.size() && row == n && target >= 0; ++chunk) {
+      const std::size_t begin = chunk * seeding_grain;
+      const std::size_t end = std::min(n, begin + seeding_grain);
+      wide_int chunk_mass = masses[chunk];
+      auto first_skip = skip;
+      for (; skip != draw.skip.end() && *skip < end; ++skip) chunk_mass -= mass(*skip);
+      if (target >= chunk_mass) {
+        target -= chunk_mass;
+        continue;
+      }
+      skip = first_skip;
+      for (std::size_t i = begin; i < end; ++i) {
+        if (skip != draw.skip.end() && *skip == i) {
+          ++skip;
+          continue;
+        }
+        const wide_int m = mass(i);
+        if (target < m) {
+          row = i;
+          break;
+        }
+        target -= m;
+      }
+    }
+    if (row == n) {
+      check::fail(function, "a draw's target is not below the partition's (remaining) mass");
+    }
+    kmeans_drawn drawn{row, mass(row), std::vector<double>(d)};
+    rows.copy(row, drawn.centred.data());
+    found.push_back(std::move(drawn));
+  }
+  return found;
+}
+
+std::vector<std::int32_t> kmeans_label_mapping(std::span<const std::int32_t> a,
+                                               std::span<const std::int32_t> b, std::size_t k) {
+  std::vector<std::int32_t> mapping(k, -1);
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    auto& mapped = mapping[static_cast<std::size_t>(a[i])];
+    if (mapped == -1) {
+      mapped = b[i];
+    } else if (mapped != b[i]) {
+      mapped = label_mapping_conflict;
+    }
+  }
+  return mapping;
+}
+
+std::vector<std::int32_t> kmeans_merge_label_mappings(
+    std::span<const std::vector<std::int32_t>> mappings, std::size_t k) {
+  std::vector<std::int32_t> merged(k, -1);
+  for (const auto& mapping : mappings) {
+    check::same_size("kmeans_merge_label_mappings", "mapping", mapping.size(), "k", k);
+    for (std::size_t j = 0; j < k; ++j) {
+      if (mapping[j] == -1 || merged[j] == mapping[j]) continue;
+      merged[j] = merged[j] == -1 ? mapping[j] : label_mapping_conflict;
+    }
+  }
+  return merged;
 }
 
 }  // namespace crmkit::segment

@@ -515,34 +515,98 @@ namespace {
 
 /**
  * The driver of crmkit/segment/kmeans_steps.hpp over row ranges of x split at `cuts`, with the
- * partitions visited in reverse order (the exact sums must not care).
+ * partitions visited in reverse order (the exact sums must not care). Every step, the plan and
+ * the seeding included, sees one partition's rows at a time; the driver holds only sums, maxima,
+ * counts, drawn rows and (to relocate empty clusters) the farthest rows.
  */
 crmkit::segment::kmeans_result fit_in_partitions(const row_matrix& x,
                                                  const std::vector<Eigen::Index>& cuts,
                                                  const kmeans_options& options,
-                                                 const std::optional<row_matrix>& initial = {}) {
+                                                 const std::optional<row_matrix>& initial = {},
+                                                 const std::vector<double>& w = {}) {
   namespace seg = crmkit::segment;
-  std::optional<seg::matrix_view> start;
-  if (initial) start.emplace(*initial);
-  const seg::kmeans_plan plan = seg::kmeans_plan_fit(x, start, options);
-  const seg::kmeans_sum_scale scale{plan.radius, plan.largest_weight};
   std::vector<std::pair<Eigen::Index, Eigen::Index>> parts;
   Eigen::Index begin = 0;
   for (auto cut : cuts) parts.emplace_back(begin, cut - begin), begin = cut;
   parts.emplace_back(begin, x.rows() - begin);
+  const std::size_t count = parts.size();
+  std::vector<row_matrix> rows(count);
+  std::vector<std::vector<double>> weights(count);
+  for (std::size_t p = 0; p < count; ++p) {
+    rows[p] = x.middleRows(parts[p].first, parts[p].second);
+    if (!w.empty()) {
+      weights[p].assign(w.begin() + parts[p].first, w.begin() + parts[p].first + parts[p].second);
+    }
+  }
+  auto reversed = [&](auto&& step) {
+    for (std::size_t p = count; p-- > 0;) step(p);
+  };
+  // 1. The plan from the partitions' moments.
+  seg::kmeans_moments sums;
+  reversed([&](std::size_t p) { sums += seg::kmeans_column_sums(rows[p], weights[p]); });
+  const Eigen::RowVectorXd column_mean = seg::kmeans_column_mean(sums);
+  seg::kmeans_moments deviations;
+  reversed(
+      [&](std::size_t p) { deviations += seg::kmeans_column_deviations(rows[p], column_mean); });
+  std::optional<seg::matrix_view> start;
+  if (initial) start.emplace(*initial);
+  seg::kmeans_plan plan = seg::kmeans_plan_of(sums, deviations, start, options);
+  const seg::kmeans_sum_scale scale{plan.radius, plan.largest_weight};
+  // 2. The starts, each partition keeping its own closest distances.
+  std::vector<std::vector<double>> closest(count);
+  seg::kmeans_seeding_partitions seeding;
+  seeding.weight_totals = [&] {
+    std::vector<crmkit::wide_int> totals(count);
+    reversed([&](std::size_t p) {
+      totals[p] = seg::kmeans_seed_weight_total(rows[p].rows(), scale, weights[p]);
+    });
+    return totals;
+  };
+  seeding.add_centre = [&](std::span<const double> centre, bool first) {
+    std::vector<crmkit::wide_int> totals(count);
+    reversed([&](std::size_t p) {
+      closest[p].resize(static_cast<std::size_t>(rows[p].rows()));
+      totals[p] = seg::kmeans_seed_add_centre(rows[p], plan.mean, centre, scale, closest[p], first,
+                                              weights[p]);
+    });
+    return totals;
+  };
+  seeding.find = [&](std::span<const seg::kmeans_draw> draws, bool by_potential) {
+    std::vector<seg::kmeans_drawn> found;
+    for (const auto& draw : draws) {
+      const std::size_t p = draw.partition;
+      auto one = seg::kmeans_seed_find(
+          rows[p], plan.mean, scale, {&draw, 1},
+          by_potential ? std::span<const double>(closest[p]) : std::span<const double>(),
+          weights[p]);
+      found.push_back(std::move(one.front()));
+    }
+    return found;
+  };
+  seeding.candidate_potentials = [&](const row_matrix& candidates) {
+    std::vector<crmkit::wide_int> total(static_cast<std::size_t>(candidates.rows()), 0);
+    reversed([&](std::size_t p) {
+      const auto part = seg::kmeans_seed_potentials(rows[p], plan.mean, candidates, scale,
+                                                    closest[p], weights[p]);
+      for (std::size_t t = 0; t < total.size(); ++t) total[t] += part[t];
+    });
+    return total;
+  };
+  seg::kmeans_seed(plan, options, seeding);
+  // 3.-5. The runs.
   const auto k = options.n_clusters;
   const auto d = static_cast<std::size_t>(x.cols());
-  std::vector<std::vector<std::int32_t>> labels(parts.size());
+  std::vector<std::vector<std::int32_t>> labels(count);
   auto e_step = [&](const row_matrix& centres, std::size_t& changes) {
     std::vector<crmkit::wide_int> sums(k * (d + 1), 0);
     changes = 0;
-    for (std::size_t p = parts.size(); p-- > 0;) {
-      const row_matrix rows = x.middleRows(parts[p].first, parts[p].second);
-      auto partial = seg::kmeans_assign_partition(rows, plan.mean, centres, scale, {}, labels[p]);
+    reversed([&](std::size_t p) {
+      auto partial =
+          seg::kmeans_assign_partition(rows[p], plan.mean, centres, scale, weights[p], labels[p]);
       for (std::size_t m = 0; m < sums.size(); ++m) sums[m] += partial.sums[m];
       changes += partial.changes;
       labels[p] = std::move(partial.labels);
-    }
+    });
     return sums;
   };
   auto all_labels = [&] {
@@ -550,50 +614,71 @@ crmkit::segment::kmeans_result fit_in_partitions(const row_matrix& x,
     for (const auto& part : labels) all.insert(all.end(), part.begin(), part.end());
     return all;
   };
-  REQUIRE(plan.starts.size() == 1);
-  row_matrix centres = plan.starts[0];
-  seg::kmeans_result result;
-  bool strict = false;
-  result.n_iter = options.max_iter;
-  for (std::size_t iteration = 0; iteration < options.max_iter; ++iteration) {
-    std::size_t changes = 0;
-    const auto sums = e_step(centres, changes);
-    seg::kmeans_far_points far;
-    std::size_t empty = 0;
-    for (std::size_t j = 0; j < k; ++j) empty += sums[j] == 0;
-    if (empty > 0) {  // the farthest rows over all partitions, ties to the lower row
-      const auto own = seg::kmeans_own_distances(x, plan.mean, centres, all_labels());
-      std::vector<std::size_t> order(own.size());
-      std::iota(order.begin(), order.end(), std::size_t{0});
-      std::stable_sort(order.begin(), order.end(),
-                       [&](std::size_t a, std::size_t b) { return own[a] > own[b]; });
-      if (own[order[0]] > 0) {
-        far.rows.resize(static_cast<Eigen::Index>(empty), x.cols());
-        const auto all = all_labels();
-        for (std::size_t e = 0; e < empty; ++e) {
-          far.rows.row(static_cast<Eigen::Index>(e)) = x.row(static_cast<Eigen::Index>(order[e]));
-          far.weights.push_back(1.0);
-          far.labels.push_back(all[order[e]]);
+  std::optional<seg::kmeans_result> best;
+  std::vector<std::vector<std::int32_t>> best_labels;
+  for (std::size_t run = 0; run < plan.starts.size(); ++run) {
+    row_matrix centres = plan.starts[run];
+    seg::kmeans_result result;
+    bool strict = false;
+    result.n_iter = options.max_iter;
+    for (std::size_t iteration = 0; iteration < options.max_iter; ++iteration) {
+      std::size_t changes = 0;
+      const auto sums = e_step(centres, changes);
+      seg::kmeans_far_points far;
+      std::size_t empty = 0;
+      for (std::size_t j = 0; j < k; ++j) empty += sums[j] == 0;
+      if (empty > 0) {  // the farthest rows over all partitions, ties to the lower row
+        const auto own = seg::kmeans_own_distances(x, plan.mean, centres, all_labels());
+        std::vector<std::size_t> order(own.size());
+        std::iota(order.begin(), order.end(), std::size_t{0});
+        std::stable_sort(order.begin(), order.end(),
+                         [&](std::size_t a, std::size_t b) { return own[a] > own[b]; });
+        if (own[order[0]] > 0) {
+          far.rows.resize(static_cast<Eigen::Index>(empty), x.cols());
+          const auto all = all_labels();
+          for (std::size_t e = 0; e < empty; ++e) {
+            far.rows.row(static_cast<Eigen::Index>(e)) = x.row(static_cast<Eigen::Index>(order[e]));
+            far.weights.push_back(w.empty() ? 1.0 : w[order[e]]);
+            far.labels.push_back(all[order[e]]);
+          }
         }
       }
+      auto update = seg::kmeans_update_centres(sums, centres, plan.mean, scale, far);
+      centres = std::move(update.centres);
+      if (changes == 0 || update.shift_total <= plan.tolerance) {
+        strict = changes == 0;
+        result.converged = true;
+        result.n_iter = iteration + 1;
+        break;
+      }
     }
-    auto update = seg::kmeans_update_centres(sums, centres, plan.mean, scale, far);
-    centres = std::move(update.centres);
-    if (changes == 0 || update.shift_total <= plan.tolerance) {
-      strict = changes == 0;
-      result.converged = true;
-      result.n_iter = iteration + 1;
-      break;
+    if (!strict) {
+      std::size_t changes = 0;
+      e_step(centres, changes);
+    }
+    crmkit::full_range_sum inertia;
+    reversed([&](std::size_t p) {
+      inertia += seg::kmeans_inertia_sum(rows[p], plan.mean, centres, labels[p], weights[p]);
+    });
+    result.inertia = inertia.value();
+    bool same = false;
+    if (best) {
+      std::vector<std::vector<std::int32_t>> mappings;
+      reversed([&](std::size_t p) {
+        mappings.push_back(seg::kmeans_label_mapping(labels[p], best_labels[p], k));
+      });
+      const auto merged = seg::kmeans_merge_label_mappings(mappings, k);
+      same = std::find(merged.begin(), merged.end(), seg::label_mapping_conflict) == merged.end();
+    }
+    if (!best || (result.inertia < best->inertia && !same)) {
+      result.labels = all_labels();
+      result.centers = centres.rowwise() + plan.mean;
+      result.best_run = run;
+      best = std::move(result);
+      best_labels = labels;
     }
   }
-  if (!strict) {
-    std::size_t changes = 0;
-    e_step(centres, changes);
-  }
-  result.labels = all_labels();
-  result.inertia = seg::kmeans_inertia(x, plan.mean, centres, result.labels);
-  result.centers = centres.rowwise() + plan.mean;
-  return result;
+  return *best;
 }
 
 }  // namespace
@@ -617,6 +702,46 @@ TEST_CASE("k-means in steps over partitions equals the single-machine fit bit fo
         CHECK(found.n_iter == expected.n_iter);
         CHECK(found.converged == expected.converged);
       }
+    }
+  }
+  SUBCASE("weights, several runs, random init, one-row and empty partitions") {
+    std::vector<double> weights(5000);
+    crmkit::segment::random_stream random(21);
+    for (auto& w : weights) w = random.uniform() < 0.1 ? 0.0 : 0.25 + 3 * random.uniform();
+    for (auto init : {kmeans_init::k_means_plus_plus, kmeans_init::random}) {
+      for (std::size_t n_init : {1u, 3u}) {
+        kmeans_options options;
+        options.n_clusters = 6;
+        options.seed = 5;
+        options.init = init;
+        options.n_init = n_init;
+        const auto expected = crmkit::segment::kmeans(x, options, weights);
+        for (const auto& cuts : std::vector<std::vector<Eigen::Index>>{
+                 {}, {0, 0, 1, 4096, 4096, 4097}, {1700, 3333, 4999}}) {
+          CAPTURE(cuts.size());
+          const auto found = fit_in_partitions(x, cuts, options, std::nullopt, weights);
+          CHECK(found.labels == expected.labels);
+          CHECK(bit_identical(found.centers, expected.centers));
+          CHECK(std::bit_cast<std::uint64_t>(found.inertia) ==
+                std::bit_cast<std::uint64_t>(expected.inertia));
+          CHECK(found.n_iter == expected.n_iter);
+          CHECK(found.best_run == expected.best_run);
+        }
+      }
+    }
+  }
+  SUBCASE("the plan's mean is the exact column sum, rounded once, / n") {
+    kmeans_options options;
+    options.n_clusters = 9;
+    options.seed = 3;
+    options.n_init = 2;
+    const auto single = crmkit::segment::kmeans_plan_fit(x, std::nullopt, options);
+    REQUIRE(single.starts.size() == 2);
+    // the plan's mean is the exactly rounded column sum / n
+    for (Eigen::Index j = 0; j < x.cols(); ++j) {
+      crmkit::full_range_sum column;
+      for (Eigen::Index i = 0; i < x.rows(); ++i) column.add(x(i, j));
+      CHECK(single.mean[j] == column.value() / static_cast<double>(x.rows()));
     }
   }
   SUBCASE("with an empty cluster relocated to the farthest row") {

@@ -6,6 +6,7 @@
 #include <bit>
 #include <cmath>
 #include <cstdint>
+#include <limits>
 #include <random>
 #include <vector>
 
@@ -99,4 +100,29 @@ TEST_CASE("weight bounds") {
   CHECK_FALSE(is_valid_weight(1e-20));
   CHECK_FALSE(is_valid_weight(1e20));
   CHECK_FALSE(is_valid_weight(std::nan("")));
+}
+
+TEST_CASE("full_range_sum is exact over the whole double range and merges through its limbs") {
+  using crmkit::full_range_sum;
+  full_range_sum sum;
+  sum.add(1e300);
+  sum.add(1e-300);
+  sum.add(-1e300);
+  // 1e300 and 1e-300 are 2000 bits apart: beyond exact_sum's [2^-160, 2^140), exact here.
+  CHECK(sum.value() == 1e-300);
+  full_range_sum tiny;
+  tiny.add(5e-324);  // the least subnormal, 2^-1074
+  tiny.add(5e-324);
+  CHECK(tiny.value() == 1e-323);
+  full_range_sum huge;
+  for (int i = 0; i < 4; ++i) huge.add(std::numeric_limits<double>::max());
+  for (int i = 0; i < 3; ++i) huge.add(-std::numeric_limits<double>::max());
+  CHECK(huge.value() == std::numeric_limits<double>::max());  // no overflow on the way
+  // Merging through limbs equals adding the sums.
+  full_range_sum merged = sum;
+  merged.add_limbs(huge.limbs());
+  full_range_sum added = sum;
+  added += huge;
+  CHECK(merged == added);
+  CHECK(merged.value() == std::numeric_limits<double>::max());
 }
