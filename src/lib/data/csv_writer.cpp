@@ -13,6 +13,7 @@
 #include <memory>
 #include <new>
 #include <string_view>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -218,6 +219,68 @@ char* write_iso_date(char* out, std::int64_t days) {
 /** Longest text one cell of each kind can take (a quoted label aside). */
 constexpr std::size_t longest_number = 32;
 
+/**
+ * The texts of a number column that holds few distinct values (weeks as days / 7, counts), each
+ * formatted once: a cell is then a hash look-up and one copy instead of Dragonbox and the
+ * layout. Keyed by the bits of the value, so -0.0 and 0.0 (and each NaN) keep their own text.
+ */
+class repeated_numbers {
+ public:
+  /** The column's texts, or nothing when it has more than `most` distinct values. */
+  static std::unique_ptr<repeated_numbers> of(std::span<const double> values, std::size_t most) {
+    auto found = std::make_unique<repeated_numbers>(2 * std::bit_ceil(most));
+    for (const double value : values) {
+      const std::uint64_t bits = std::bit_cast<std::uint64_t>(value);
+      std::size_t slot = found->slot_of(bits);
+      if (found->index_[slot] >= 0) continue;
+      if (found->texts_.size() == most) return nullptr;
+      found->keys_[slot] = bits;
+      found->index_[slot] = static_cast<std::int32_t>(found->texts_.size());
+      found->texts_.push_back(text_of(value));
+    }
+    return found;
+  }
+
+  explicit repeated_numbers(std::size_t slots)
+      : keys_(slots), index_(slots, -1), shift_(64 - std::countr_zero(slots)) {}
+
+  /** Writes the text of `value` (one of the column's) at `out`; may scribble 32 bytes. */
+  char* write(char* out, double value) const noexcept {
+    const std::uint64_t bits = std::bit_cast<std::uint64_t>(value);
+    const auto& text = texts_[static_cast<std::size_t>(index_[slot_of(bits)])];
+    std::memcpy(out, text.bytes.data(), text.bytes.size());
+    return out + text.length;
+  }
+
+ private:
+  struct text {
+    std::array<char, longest_number> bytes;
+    std::size_t length;
+  };
+
+  static text text_of(double value) {
+    std::array<char, longest_number + scribble> written{};
+    const char* end = std::isnan(value) ? written.data() : write_shortest(written.data(), value);
+    text made{};
+    made.length = static_cast<std::size_t>(end - written.data());
+    std::memcpy(made.bytes.data(), written.data(), made.length);
+    return made;
+  }
+
+  /** Where `bits` is or would go (linear probing from a Fibonacci hash). */
+  [[nodiscard]] std::size_t slot_of(std::uint64_t bits) const noexcept {
+    const std::size_t mask = keys_.size() - 1;
+    std::size_t slot = static_cast<std::size_t>((bits * 0x9E37'79B9'7F4A'7C15ULL) >> shift_);
+    while (index_[slot] >= 0 && keys_[slot] != bits) slot = (slot + 1) & mask;
+    return slot;
+  }
+
+  std::vector<std::uint64_t> keys_;
+  std::vector<std::int32_t> index_;
+  std::vector<text> texts_;
+  int shift_;
+};
+
 std::size_t row_count(std::span<const csv_column> columns) {
   if (columns.empty()) return 0;
   const auto length = [](const auto& values) {
@@ -294,6 +357,7 @@ class prepared_table {
       row_bytes_ += cells_.back().longest + 1;
     }
     header_.push_back('\n');
+    find_repeated_numbers();
   }
 
   [[nodiscard]] std::size_t rows() const noexcept { return rows_; }
@@ -313,13 +377,43 @@ class prepared_table {
   }
 
  private:
-  enum class kind : std::uint8_t { number, integer, text, date, flag };
+  enum class kind : std::uint8_t { number, repeated_number, integer, text, date, flag };
   struct cells {
     kind type;
     const void* values;
     const std::vector<std::string>* labels;
     std::size_t longest;
+    const repeated_numbers* repeated = nullptr;
   };
+
+  /** Number columns of a long table with at most a sixteenth of its rows distinct values (at
+   * most 4096) are written from their texts, each formatted once. */
+  void find_repeated_numbers() {
+    constexpr std::size_t shortest_table = 4096;
+    constexpr std::size_t most_distinct = 4096;
+    if (rows_ < shortest_table) return;
+    std::vector<std::size_t> numbers;
+    for (std::size_t c = 0; c < cells_.size(); ++c) {
+      if (cells_[c].type == kind::number) numbers.push_back(c);
+    }
+    repeated_.resize(numbers.size());
+    parallel_for(
+        numbers.size(),
+        [&](std::size_t first, std::size_t last) {
+          for (std::size_t n = first; n < last; ++n) {
+            const auto* values = static_cast<const double*>(cells_[numbers[n]].values);
+            repeated_[n] = repeated_numbers::of({values, rows_},
+                                                std::min(most_distinct, rows_ / 16));
+          }
+        },
+        1);
+    for (std::size_t n = 0; n < numbers.size(); ++n) {
+      if (repeated_[n]) {
+        cells_[numbers[n]].type = kind::repeated_number;
+        cells_[numbers[n]].repeated = repeated_[n].get();
+      }
+    }
+  }
 
   using column_list = std::span<const csv_column>;
   static cells cells_of(std::span<const double> values, std::size_t, column_list) {
@@ -356,6 +450,8 @@ class prepared_table {
         const double value = static_cast<const double*>(cell.values)[row];
         return std::isnan(value) ? out : write_shortest(out, value);
       }
+      case kind::repeated_number:
+        return cell.repeated->write(out, static_cast<const double*>(cell.values)[row]);
       case kind::integer:
         return std::to_chars(out, out + longest_number,
                              static_cast<const std::int64_t*>(cell.values)[row])
@@ -383,6 +479,7 @@ class prepared_table {
   std::size_t rows_;
   std::vector<std::vector<std::string>> labels_;
   std::vector<cells> cells_;
+  std::vector<std::unique_ptr<repeated_numbers>> repeated_;
   std::string header_;
   std::size_t row_bytes_ = 1;
 };

@@ -156,6 +156,56 @@ TEST_CASE("write_csv: numbers are the text std::to_chars gives, for every kind o
   }
 }
 
+TEST_CASE("write_csv: long columns of few distinct values (each formatted once) are to_chars") {
+  // A number column of a long table with few distinct values is written from texts made once
+  // per value; std::to_chars is the reference for every cell, edge values included, and for a
+  // column whose distinct values outgrow the limit midway (written cell by cell).
+  const std::vector<double> edges{0.0, -0.0, 5e-324, -5e-324, 0x1p-1022, 1e308, -1e-308,
+                                  std::numeric_limits<double>::max(), 0x1p53, 0x1p53 + 2,
+                                  0x1p63, 1e21, 1e22, 123456789012345680000.0, 0.1, 1.0 / 3,
+                                  std::numeric_limits<double>::infinity(),
+                                  -std::numeric_limits<double>::infinity(), 1e15, 1e16, 1e-5,
+                                  1e-7, 0x1p-1074 * 3};
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  const std::size_t rows = 100'000;
+  std::vector<double> few(rows), edge(rows), growing(rows), missing(rows);
+  std::mt19937_64 engine(11);
+  for (std::size_t row = 0; row < rows; ++row) {
+    few[row] = static_cast<double>(engine() % 729) / 7;
+    edge[row] = edges[engine() % edges.size()];
+    growing[row] = row < rows / 2 ? static_cast<double>(engine() % 100) * 0.01
+                                  : std::bit_cast<double>(engine() >> 2);
+    missing[row] = engine() % 3 == 0 ? nan : static_cast<double>(engine() % 50) - 25.5;
+  }
+  const std::vector<csv_column> columns{
+      {"few", few}, {"edge", edge}, {"growing", growing}, {"missing", missing}};
+  std::string expected = "few,edge,growing,missing\n";
+  std::array<char, 64> buffer{};
+  for (std::size_t row = 0; row < rows; ++row) {
+    for (const auto* column : {&few, &edge, &growing, &missing}) {
+      const double value = (*column)[row];
+      if (!std::isnan(value)) {
+        expected.append(buffer.data(), std::to_chars(buffer.data(), buffer.data() + 64, value).ptr);
+      }
+      expected.push_back(column == &missing ? '\n' : ',');
+    }
+  }
+  for (const std::size_t threads : {1, 2, 3}) {
+    CAPTURE(threads);
+    crmkit::set_num_threads(threads);
+    const std::string written = format_csv(columns);
+    CHECK(written.size() == expected.size());
+    if (written != expected) {
+      std::istringstream ours(written), theirs(expected);
+      std::string mine, reference;
+      while (std::getline(ours, mine) && std::getline(theirs, reference) && mine == reference) {
+      }
+      CHECK(mine == reference);
+    }
+  }
+  crmkit::set_num_threads(0);
+}
+
 TEST_CASE("write_csv: dates are YYYY-MM-DD, years outside 0-9999 with their sign and digits") {
   using crmkit::data::iso_date;
   // Day counts from days_from_civil (Hinnant 2013): 1970-01-01 is 0, 0000-03-01 is -719468 (so
