@@ -219,6 +219,25 @@ char* write_iso_date(char* out, std::int64_t days) {
 /** Longest text one cell of each kind can take (a quoted label aside). */
 constexpr std::size_t longest_number = 32;
 
+/** A cell's text of at most `longest_number` bytes, copied whole (one fixed-size copy). */
+struct cell_text {
+  std::array<char, longest_number> bytes;
+  std::size_t length;
+
+  static cell_text of(std::string_view text) noexcept {
+    cell_text made{};
+    made.length = text.size();
+    std::memcpy(made.bytes.data(), text.data(), text.size());
+    return made;
+  }
+
+  /** Writes the text at `out`, scribbling up to `longest_number` bytes. */
+  char* write(char* out) const noexcept {
+    std::memcpy(out, bytes.data(), bytes.size());
+    return out + length;
+  }
+};
+
 /**
  * The texts of a number column that holds few distinct values (weeks as days / 7, counts), each
  * formatted once: a cell is then a hash look-up and one copy instead of Dragonbox and the
@@ -247,24 +266,14 @@ class repeated_numbers {
   /** Writes the text of `value` (one of the column's) at `out`; may scribble 32 bytes. */
   char* write(char* out, double value) const noexcept {
     const std::uint64_t bits = std::bit_cast<std::uint64_t>(value);
-    const auto& text = texts_[static_cast<std::size_t>(index_[slot_of(bits)])];
-    std::memcpy(out, text.bytes.data(), text.bytes.size());
-    return out + text.length;
+    return texts_[static_cast<std::size_t>(index_[slot_of(bits)])].write(out);
   }
 
  private:
-  struct text {
-    std::array<char, longest_number> bytes;
-    std::size_t length;
-  };
-
-  static text text_of(double value) {
+  static cell_text text_of(double value) {
     std::array<char, longest_number + scribble> written{};
     const char* end = std::isnan(value) ? written.data() : write_shortest(written.data(), value);
-    text made{};
-    made.length = static_cast<std::size_t>(end - written.data());
-    std::memcpy(made.bytes.data(), written.data(), made.length);
-    return made;
+    return cell_text::of({written.data(), static_cast<std::size_t>(end - written.data())});
   }
 
   /** Where `bits` is or would go (linear probing from a Fibonacci hash). */
@@ -277,7 +286,7 @@ class repeated_numbers {
 
   std::vector<std::uint64_t> keys_;
   std::vector<std::int32_t> index_;
-  std::vector<text> texts_;
+  std::vector<cell_text> texts_;
   int shift_;
 };
 
@@ -347,7 +356,7 @@ class text_buffer {
 class prepared_table {
  public:
   explicit prepared_table(std::span<const csv_column> columns)
-      : rows_(row_count(columns)), labels_(columns.size()) {
+      : rows_(row_count(columns)), labels_(columns.size()), short_labels_(columns.size()) {
     cells_.reserve(columns.size());
     for (std::size_t c = 0; c < columns.size(); ++c) {
       if (c > 0) header_.push_back(',');
@@ -377,13 +386,14 @@ class prepared_table {
   }
 
  private:
-  enum class kind : std::uint8_t { number, repeated_number, integer, text, date, flag };
+  enum class kind : std::uint8_t { number, repeated_number, integer, text, short_text, date, flag };
   struct cells {
     kind type;
     const void* values;
     const std::vector<std::string>* labels;
     std::size_t longest;
     const repeated_numbers* repeated = nullptr;
+    const cell_text* short_labels = nullptr;
   };
 
   /** Number columns of a long table with at most a sixteenth of its rows distinct values (at
@@ -441,6 +451,11 @@ class prepared_table {
                         columns[c].name, row, text.codes[row], text.labels.size()));
       }
     }
+    if (longest <= longest_number) {
+      for (const auto& label : labels_[c]) short_labels_[c].push_back(cell_text::of(label));
+      return {kind::short_text, text.codes.data(), nullptr, longest, nullptr,
+              short_labels_[c].data()};
+    }
     return {kind::text, text.codes.data(), &labels_[c], longest};
   }
 
@@ -472,12 +487,17 @@ class prepared_table {
         std::memcpy(out, label.data(), label.size());
         return out + label.size();
       }
+      case kind::short_text: {
+        const std::int32_t code = static_cast<const std::int32_t*>(cell.values)[row];
+        return code < 0 ? out : cell.short_labels[code].write(out);
+      }
     }
     return out;
   }
 
   std::size_t rows_;
   std::vector<std::vector<std::string>> labels_;
+  std::vector<std::vector<cell_text>> short_labels_;
   std::vector<cells> cells_;
   std::vector<std::unique_ptr<repeated_numbers>> repeated_;
   std::string header_;

@@ -159,7 +159,8 @@ TEST_CASE("write_csv: numbers are the text std::to_chars gives, for every kind o
 TEST_CASE("write_csv: long columns of few distinct values (each formatted once) are to_chars") {
   // A number column of a long table with few distinct values is written from texts made once
   // per value; std::to_chars is the reference for every cell, edge values included, and for a
-  // column whose distinct values outgrow the limit midway (written cell by cell).
+  // column whose distinct values outgrow the limit midway (written cell by cell); labels short
+  // and long (copied whole or by their length), quoted or not, and missing.
   const std::vector<double> edges{0.0, -0.0, 5e-324, -5e-324, 0x1p-1022, 1e308, -1e-308,
                                   std::numeric_limits<double>::max(), 0x1p53, 0x1p53 + 2,
                                   0x1p63, 1e21, 1e22, 123456789012345680000.0, 0.1, 1.0 / 3,
@@ -169,6 +170,10 @@ TEST_CASE("write_csv: long columns of few distinct values (each formatted once) 
   const double nan = std::numeric_limits<double>::quiet_NaN();
   const std::size_t rows = 100'000;
   std::vector<double> few(rows), edge(rows), growing(rows), missing(rows);
+  const std::vector<std::string> labels{"a", "b,c", std::string(40, 'x'), "say \"hi\""};
+  const std::vector<std::string> written_labels{"a", "\"b,c\"", std::string(40, 'x'),
+                                                "\"say \"\"hi\"\"\""};
+  std::vector<std::int32_t> codes(rows);
   std::mt19937_64 engine(11);
   for (std::size_t row = 0; row < rows; ++row) {
     few[row] = static_cast<double>(engine() % 729) / 7;
@@ -176,10 +181,12 @@ TEST_CASE("write_csv: long columns of few distinct values (each formatted once) 
     growing[row] = row < rows / 2 ? static_cast<double>(engine() % 100) * 0.01
                                   : std::bit_cast<double>(engine() >> 2);
     missing[row] = engine() % 3 == 0 ? nan : static_cast<double>(engine() % 50) - 25.5;
+    codes[row] = static_cast<std::int32_t>(engine() % 5) - 1;
   }
   const std::vector<csv_column> columns{
-      {"few", few}, {"edge", edge}, {"growing", growing}, {"missing", missing}};
-  std::string expected = "few,edge,growing,missing\n";
+      {"few", few}, {"edge", edge}, {"growing", growing}, {"missing", missing},
+      {"label", coded_text{codes, labels}}};
+  std::string expected = "few,edge,growing,missing,label\n";
   std::array<char, 64> buffer{};
   for (std::size_t row = 0; row < rows; ++row) {
     for (const auto* column : {&few, &edge, &growing, &missing}) {
@@ -187,8 +194,10 @@ TEST_CASE("write_csv: long columns of few distinct values (each formatted once) 
       if (!std::isnan(value)) {
         expected.append(buffer.data(), std::to_chars(buffer.data(), buffer.data() + 64, value).ptr);
       }
-      expected.push_back(column == &missing ? '\n' : ',');
+      expected.push_back(',');
     }
+    if (codes[row] >= 0) expected += written_labels[static_cast<std::size_t>(codes[row])];
+    expected.push_back('\n');
   }
   for (const std::size_t threads : {1, 2, 3}) {
     CAPTURE(threads);
