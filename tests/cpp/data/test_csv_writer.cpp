@@ -24,6 +24,18 @@ using crmkit::data::coded_text;
 using crmkit::data::csv_column;
 using crmkit::data::format_csv;
 
+/** Checks that two CSV texts are equal, showing the first line where they differ. */
+void check_same_text(const std::string& written, const std::string& expected) {
+  CHECK(written.size() == expected.size());
+  if (written != expected) {
+    std::istringstream ours(written), theirs(expected);
+    std::string mine, reference;
+    while (std::getline(ours, mine) && std::getline(theirs, reference) && mine == reference) {
+    }
+    CHECK(mine == reference);
+  }
+}
+
 TEST_CASE("write_csv: numbers, integers, coded text, quoting and missing cells") {
   const std::vector<double> numbers{0.1, 1.0, std::numeric_limits<double>::quiet_NaN(), -2.5e-300,
                                     std::numeric_limits<double>::infinity()};
@@ -146,14 +158,7 @@ TEST_CASE("write_csv: numbers are the text std::to_chars gives, for every kind o
   }
   const std::vector<csv_column> columns{{"v", values}};
   const std::string written = format_csv(columns);
-  CHECK(written.size() == expected.size());
-  if (written != expected) {
-    std::istringstream ours(written), theirs(expected);
-    std::string mine, reference;
-    while (std::getline(ours, mine) && std::getline(theirs, reference) && mine == reference) {
-    }
-    CHECK(mine == reference);
-  }
+  check_same_text(written, expected);
 }
 
 TEST_CASE("write_csv: long columns of few distinct values (each formatted once) are to_chars") {
@@ -203,14 +208,7 @@ TEST_CASE("write_csv: long columns of few distinct values (each formatted once) 
     CAPTURE(threads);
     crmkit::set_num_threads(threads);
     const std::string written = format_csv(columns);
-    CHECK(written.size() == expected.size());
-    if (written != expected) {
-      std::istringstream ours(written), theirs(expected);
-      std::string mine, reference;
-      while (std::getline(ours, mine) && std::getline(theirs, reference) && mine == reference) {
-      }
-      CHECK(mine == reference);
-    }
+    check_same_text(written, expected);
   }
   crmkit::set_num_threads(0);
 }
