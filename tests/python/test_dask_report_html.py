@@ -209,3 +209,25 @@ def test_the_command_line_writes_the_page_and_refuses_a_folder_it_did_not_write(
     (mine / "report.html").write_text("my notes")
     assert main(arguments[:-2] + [str(mine), "--quiet"]) == 2
     assert (mine / "report.html").read_text() == "my notes"
+
+
+def test_exact_sums_are_the_exact_rational_sums_of_any_doubles():
+    # Reference: Python's exact rationals of the same doubles (units of 2^-1127).
+    from crmkit.plotting import _exact_sums, exact_float
+
+    rng = np.random.default_rng(3)
+    values = np.r_[rng.lognormal(3, 2, 500), -rng.lognormal(0, 3, 100), 5e-324, 2.2e-308,
+                   1.7e308, -1.7e308, 1e-300, 0.0, -0.0, 0.1, 0.2, 0.3]
+    for ordered in (values, np.sort(values)):
+        ends = [0, 7, 300, 301, len(ordered)]
+        found = _exact_sums(ordered, ends)
+        starts = [0] + ends[:-1]
+        for start, end, units in zip(starts, ends, found):
+            exact = sum((Fraction(v) for v in ordered[start:end]), Fraction(0))
+            assert Fraction(units, 2**1127) == exact
+            assert exact_float(units) == float(exact)
+
+
+def test_the_value_curve_refuses_a_value_that_is_not_finite():
+    with pytest.raises(ValueError, match="value nan at position 2 is not finite"):
+        ValueCurve.of_values([1.0, 2.0, np.nan])
