@@ -33,8 +33,10 @@ interval) and the CLV sums.
 Sums and means over customers add per-partition sums: equal to rounding (another order of
 addition).
 
-Not on a cluster yet: the survey tables, the calibration check, the plots and
-``report.html``.
+``plots/*.png`` and ``report.html``: :mod:`crmkit._report_cluster_html` (the sections whose
+tables are not here left out with a note). Not on a cluster yet: the survey tables, the
+calibration check. ``--out`` is claimed as on one machine (``report._claim_folder``): every
+file is listed in the folder's manifest before it is written.
 """
 
 from __future__ import annotations
@@ -50,8 +52,8 @@ CUSTOMER_FOLDER = "customers"
 FLOAT_FORMAT = "%.17g"
 #: The customer column of every table, as the single-machine report names it.
 CUSTOMER_COLUMN = "customer_id"
-NOT_YET = ("not on a cluster yet: survey tables, calibration check, plots and report.html "
-           "(docs/cluster.md)")
+NOT_YET = ("not on a cluster yet: survey tables, calibration check (report.html notes the "
+           "sections left out; docs/cluster.md)")
 _MODEL_NAMES = {"bg_nbd": "BG/NBD", "mbg_nbd": "MBG/NBD", "pareto_nbd": "Pareto/NBD"}
 
 
@@ -459,11 +461,16 @@ def _write_table(frame: pd.DataFrame, path: str, name: str, csv_lang: str) -> in
     return len(frame)
 
 
-def write_cluster_tables(tables: dict, out_dir: str, csv_lang: str = "en") -> list:
+def write_cluster_tables(tables: dict, out_dir: str, csv_lang: str = "en",
+                         folder: Any = None) -> list:
     """Writes the tables into `out_dir` (customers one file per partition, on the workers),
     column names and the names of stages, tiers and segments in `csv_lang` as the
-    single-machine report's ``--csv-lang``; returns the names of the files written."""
+    single-machine report's ``--csv-lang``; returns the names of the files written. With the
+    claimed output `folder` (:func:`crmkit.report._claim_folder`) each file is listed in its
+    manifest before it is written."""
     import dask
+
+    from ._report_cluster_html import plan
 
     os.makedirs(os.path.join(out_dir, CUSTOMER_FOLDER), exist_ok=True)
     customers = tables["customers"]
@@ -471,6 +478,7 @@ def write_cluster_tables(tables: dict, out_dir: str, csv_lang: str = "en") -> li
     digits = len(str(max(customers.npartitions - 1, 0)))
     paths = [os.path.join(out_dir, CUSTOMER_FOLDER, f"part-{number:0{digits}d}.csv")
              for number in range(customers.npartitions)]
+    plan(folder, [os.path.relpath(path, out_dir) for path in paths])
     dask.compute(*[dask.delayed(_write_table)(part, path, "customers", csv_lang)
                    for part, path in zip(customers.to_delayed(), paths)])
     written = [os.path.relpath(path, out_dir) for path in paths]
@@ -481,8 +489,10 @@ def write_cluster_tables(tables: dict, out_dir: str, csv_lang: str = "en") -> li
             table = tables[name]
             if name in ("early_warning", "top_customers"):
                 table = table.rename_axis(CUSTOMER_COLUMN)
+            plan(folder, [f"{name}.csv"])
             _write_table(table, os.path.join(out_dir, f"{name}.csv"), name, csv_lang)
             written.append(f"{name}.csv")
+    plan(folder, ["rfm_scales.csv"])
     tables["rfm_scales"].to_csv(os.path.join(out_dir, "rfm_scales.csv"), index=False,
                                 float_format=FLOAT_FORMAT)
     written.append("rfm_scales.csv")
@@ -494,8 +504,11 @@ def run_cluster_report(arguments: Any, out: TextIO, progress: Optional[TextIO]) 
     writes the cluster tables into ``arguments.out``."""
     from . import dask as cdask
     from . import sql as csql
+    from ._report_cluster_html import plan, write_cluster_page
     from ._report_input import ReportInputError
+    from .report import _claim_folder
 
+    folder = _claim_folder(arguments.out)
     customer = arguments.customer_col or "customer_id"
     date = arguments.date_col or "date"
     amount = arguments.amount_col or "amount"
@@ -525,15 +538,20 @@ def run_cluster_report(arguments: Any, out: TextIO, progress: Optional[TextIO]) 
                                 rfm_rules=getattr(arguments, "rfm_rules", "rf_grid"),
                                 seed=getattr(arguments, "seed", 0))
         written = write_cluster_tables(tables, arguments.out,
-                                       getattr(arguments, "csv_lang", "en"))
+                                       getattr(arguments, "csv_lang", "en"), folder)
         for note in tables["notes"]:
             print(f"note: {note}", file=out)
         if skipped is not None:
             bad = skipped.compute()
+            plan(folder, ["skipped_rows.csv"])
             bad.to_csv(os.path.join(arguments.out, "skipped_rows.csv"), index=False)
             written.append("skipped_rows.csv")
             if len(bad):
                 print(f"note: {len(bad)} bad rows skipped (skipped_rows.csv)", file=out)
+        page = write_cluster_page(tables, log, date, amount, arguments.out, written, folder,
+                                  getattr(arguments, "lang", "en"),
+                                  input_name=arguments.transactions or arguments.table)
+        written += [f"plots/{name}.png" for name in page.plots] + ["report.html"]
     except ValueError as error:
         raise ReportInputError(str(error)) from None
     finally:

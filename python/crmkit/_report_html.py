@@ -220,12 +220,22 @@ def _customer_list(frame: pd.DataFrame, rows: int, text: Text, file: str) -> str
             "</div>")
 
 
+def _absent(reason: str) -> str:
+    """The visible note of a section left out, saying why."""
+    return f'<ul class="notes absent"><li>{html.escape(reason)}</li></ul>'
+
+
 def render_html(report, title: str, source: str, rows: int, text: Optional[Text] = None,
                 customer_rows: int = CUSTOMER_ROWS_IN_HTML) -> str:
     """The report page: headline cards, then one section per question a manager asks, in the
-    language of `text` (default English)."""
+    language of `text` (default English).
+
+    A report may say why sections are left out (``report.absent``: ``survey``,
+    ``calibration``, ``trust`` to the reason, shown where the section would be when its tables
+    are missing) and name its files (``report.files``; default: one CSV per table)."""
     text = Text("en") if text is None else text
     tables = report.tables
+    absent = getattr(report, "absent", None) or {}
     parts: List[str] = [
         "<!DOCTYPE html>", f'<html lang="{text.html_lang}"><head><meta charset="utf-8">',
         f"<title>{html.escape(title)}</title><style>{_CSS}</style></head><body>",
@@ -308,9 +318,13 @@ def render_html(report, title: str, source: str, rows: int, text: Optional[Text]
                                                           "share_upper", "mean_score"]], rows,
                                  text, by)]
         parts.append("</section>")
+    elif "survey" in absent:
+        parts += [f'<section id="satisfaction"><h2>{text("satisfaction.heading")}</h2>',
+                  _absent(absent["survey"]), "</section>"]
+    calibration = "calibration_vs_holdout" in tables or "calibration" not in absent
     parts += [
         f'<section id="models"><h2>{text("models.heading")}</h2>',
-        _paragraph(text("models.explain")),
+        _paragraph(text("models.explain")) if calibration else _absent(absent["calibration"]),
         _paragraph(_fitted_model(report, text)),
         '<div class="grid2">', _plot(report, "calibration_vs_holdout", text("models.plot_holdout")),
         _plot(report, "cumulative_transactions", text("models.plot_cumulative")),
@@ -319,14 +333,20 @@ def render_html(report, title: str, source: str, rows: int, text: Optional[Text]
         "</div>", _table(tables["model_parameters"], rows, text), "</section>",
     ]
     parts += getattr(report, "sections", [])
-    parts.append(render_trust(getattr(report, "trust", None),
-                              lambda frame: _table(frame, rows, text), text))
+    trust = render_trust(getattr(report, "trust", None),
+                         lambda frame: _table(frame, rows, text), text)
+    if not trust and "trust" in absent:
+        trust = "\n".join(f'<section id="{name}"><h2>{html.escape(text(heading))}</h2>'
+                          f'{_absent(absent["trust"])}</section>'
+                          for name, heading in (("how-sure", "trust.sure.heading"),
+                                                ("how-well", "trust.well.heading")))
+    parts.append(trust)
     if report.notes:
         parts.append(f'<section id="notes"><h2>{text("notes.heading")}</h2><ul class="notes">')
         parts += [f"<li>{_note(note, code, text)}</li>"
                   for note, code in zip(report.notes, _note_codes(report))]
         parts.append("</ul></section>")
-    files = ", ".join(f"{name}.csv" for name in tables)
+    files = ", ".join(getattr(report, "files", None) or [f"{name}.csv" for name in tables])
     parts += [f'<section id="files"><h2>{text("files.heading")}</h2>'
               f'{_paragraph(text("files.explain", files=files))}'
               "</section>", f"</main><script>{_SCRIPT}</script></body></html>"]

@@ -1,6 +1,8 @@
 """The plots of ``crmkit report``: one PNG per figure, drawn with matplotlib's Agg renderer from
-the report's tables (counts, bins, grids and curves; the only per-customer input is the CLV
-column of the value curve, which the plot reduces to a few thousand points).
+the report's tables (counts, bins, grids and curves). What they need of the per-customer table
+is :class:`CustomerPlotInputs`: the largest frequency and age (the matrices' extent) and the
+value curve of the CLV column (:class:`crmkit.plotting.ValueCurve`, a few thousand points), found
+from the table on one machine and on the workers by the cluster report.
 
 On Linux, when crmkit may use more than one thread and no other Python thread runs, two
 processes draw the figures: a forked child draws about half of them (split by their usual cost)
@@ -28,7 +30,8 @@ from ._report_html import abc_tiers
 from ._report_text import Text
 from .clv import BetaGeoFitter
 
-__all__ = ["import_matplotlib", "plot_names", "PlotDrawing", "cjk_font", "plot_text"]
+__all__ = ["import_matplotlib", "plot_names", "PlotDrawing", "cjk_font", "plot_text",
+           "CustomerPlotInputs"]
 
 CJK_FONT_PACKAGE = "fonts-noto-cjk"
 # CJK font files by the start of their names, the preferred first, and where systems keep fonts.
@@ -196,6 +199,32 @@ def _used(counts: pd.DataFrame) -> pd.DataFrame:
     return counts.loc[(counts.sum(axis=1) > 0).to_numpy(), (counts.sum(axis=0) > 0).to_numpy()]
 
 
+class CustomerPlotInputs:
+    """What the figures need of the per-customer table: the extent of the P(alive) and
+    expected-purchases matrices (the largest frequency, at most 30, and the largest age T, in
+    periods) and the value curve of the CLV column, its marks at the ends of tiers A and B."""
+
+    def __init__(self, max_frequency: float, max_age: float, value_curve: Any):
+        self.max_frequency = min(30, int(max_frequency))
+        self.max_recency = int(max_age)
+        self._value_curve = value_curve
+
+    @property
+    def value_curve(self) -> Any:
+        """The :class:`crmkit.plotting.ValueCurve` (found on first use when given as a
+        function: on one machine, in the process that draws the figure)."""
+        if callable(self._value_curve):
+            self._value_curve = self._value_curve()
+        return self._value_curve
+
+    @classmethod
+    def of_customers(cls, customers: pd.DataFrame,
+                     tiers: pd.DataFrame) -> "CustomerPlotInputs":
+        """The inputs of the single-machine report's customer table and value tiers."""
+        return cls(customers["frequency"].max(), customers["T"].max(),
+                   lambda: plotting.ValueCurve.of_values(customers["clv"], _tier_ends(tiers)))
+
+
 def _transaction_fitter(model: Any) -> Any:
     """The report's fitted transaction model: a crmkit fitter as given, or BG/NBD parameters (a
     mapping r, alpha, a, b) made into one."""
@@ -204,15 +233,17 @@ def _transaction_fitter(model: Any) -> Any:
 
 def _drawers(tables: Dict[str, pd.DataFrame], bg_nbd_params: Any,
              calibration_period: float, prediction_weeks: int,
-             text: Optional[Text] = None) -> Dict[str, Callable[[], bytes]]:
+             text: Optional[Text] = None,
+             customers: Optional[CustomerPlotInputs] = None) -> Dict[str, Callable[[], bytes]]:
     tables = _labelled(tables, text)
-    customers = tables["customers"]
+    if customers is None:
+        customers = CustomerPlotInputs.of_customers(tables["customers"], tables["value_tiers"])
     bgf = _transaction_fitter(bg_nbd_params)
-    max_frequency = min(30, int(customers["frequency"].max()))
-    max_recency = int(customers["T"].max())
+    max_frequency = customers.max_frequency
+    max_recency = customers.max_recency
     return {
         "value_curve": lambda: _png(lambda ax: plotting.plot_value_curve(
-            customers["clv"], marks=_tier_ends(tables["value_tiers"]), ax=ax)),
+            customers.value_curve, ax=ax)),
         "rfm_segments": lambda: _png(lambda ax: plotting.plot_segment_sizes(
             tables["rfm_segments"], "customers", "revenue", ax=ax),
             height=0.35 * len(tables["rfm_segments"]) + 2),
@@ -275,15 +306,17 @@ class PlotDrawing:
     Made before any other thread starts (it may fork a child that draws part of the figures at
     once); :meth:`result` draws the rest here and collects the child's. ``bg_nbd_params`` is the
     report's fitted transaction model: a crmkit fitter (BG/NBD, MBG/NBD or Pareto/NBD) or a
-    mapping of BG/NBD parameters.
+    mapping of BG/NBD parameters. ``customers``: what the figures need of the per-customer
+    table (default: found from ``tables["customers"]``).
     """
 
     def __init__(self, tables: Dict[str, pd.DataFrame], bg_nbd_params: Any,
-                 calibration_period: float, prediction_weeks: int, text: Optional[Text] = None):
+                 calibration_period: float, prediction_weeks: int, text: Optional[Text] = None,
+                 customers: Optional[CustomerPlotInputs] = None):
         self._names = plot_names(tables)
         self._draw = {name: _in_language(draw, text) for name, draw in
                       _drawers(tables, bg_nbd_params, calibration_period, prediction_weeks,
-                               text).items()}
+                               text, customers).items()}
         self._ours, self._theirs = list(self._names), []
         self._child = 0
         if len(self._names) > 1 and _two_processes():

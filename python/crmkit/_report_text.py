@@ -185,6 +185,24 @@ MESSAGES: Dict[str, Dict[str, str]] = {
     "notes.heading": {"en": "Notes", "zh": "说明"},
     "files.heading": {"en": "Files", "zh": "文件"},
     "files.explain": {"en": "Every table in full: {files}", "zh": "所有表格的完整数据：{files}"},
+    "absent.survey": {
+        "en": "Not in this report: no survey tables (nps_by_segment and the others). The cluster "
+              "report was given no survey answers, or does not aggregate them yet "
+              "(docs/cluster.md).",
+        "zh": "本报告不含此部分：没有问卷表格（nps_by_segment 等）。集群报告未收到问卷答案，或尚未在"
+              "集群上汇总问卷（docs/cluster.md）。"},
+    "absent.calibration": {
+        "en": "Not in this report: the holdout check (calibration_vs_holdout, "
+              "cumulative_transactions) is not computed on a cluster yet (docs/cluster.md); the "
+              "model below is fitted on the whole log.",
+        "zh": "本报告不含留出期检验（calibration_vs_holdout、cumulative_transactions）：集群上尚未"
+              "计算（docs/cluster.md）；下面的模型用全部交易记录拟合。"},
+    "absent.trust": {
+        "en": "Not in this report: the intervals on the headline numbers and the model "
+              "comparison are not computed on a cluster (they refit the models on resampled "
+              "customers); run the report on one machine for them (docs/cluster.md).",
+        "zh": "本报告不含此部分：集群上不计算核心数字的区间和模型比较（它们需在重抽样的客户上重新拟合"
+              "模型）；如需要，请在单机上运行报告（docs/cluster.md）。"},
 
     "list.filter": {"en": "Filter rows", "zh": "筛选行"},
     "list.filter_hint": {"en": "type to keep the rows containing the text; click a column "

@@ -571,13 +571,102 @@ def _percent():
     return PercentFormatter(1.0)
 
 
+# Exact sums of doubles as integers in units of 2^-1127 (every finite double is a whole number of
+# them: a 53-bit significand times 2^(exponent - 53), exponent >= -1074).
+_EXACT_UNIT_BITS = 1127
+_HALF_BITS = 26
+
+
+def _exact_sums(values: Any, ends: Any) -> list:
+    """The exact sums of values[0:ends[0]], values[ends[0]:ends[1]], ... (finite doubles) as
+    Python integers in units of 2^-1127: independent of the order of addition, so sums of
+    parts add to the sum of the whole. Fast when `values` are sorted (runs of equal binade)."""
+    ends = np.asarray(ends, dtype=np.int64)
+    values = np.asarray(values, dtype=np.float64)[:int(ends[-1]) if len(ends) else 0]
+    sums = [0] * len(ends)
+    if len(values) == 0:
+        return sums
+    mantissa, exponent = np.frexp(values)
+    whole = np.ldexp(mantissa, 53).astype(np.int64)
+    shift = exponent.astype(np.int64) + (_EXACT_UNIT_BITS - 53)
+    segment = np.repeat(np.arange(len(ends)), np.diff(np.r_[0, ends]))
+    starts = np.r_[0, np.flatnonzero((np.diff(segment) != 0) | (np.diff(shift) != 0)) + 1]
+    # Halves of at most 27 bits: a run of up to 2^36 values adds up in int64 without overflow.
+    high = np.add.reduceat(whole >> _HALF_BITS, starts)
+    low = np.add.reduceat(whole & ((1 << _HALF_BITS) - 1), starts)
+    for start, h, l in zip(starts.tolist(), high.tolist(), low.tolist()):
+        bits = int(shift[start])
+        sums[int(segment[start])] += (h << (_HALF_BITS + bits)) + (l << bits)
+    return sums
+
+
+def exact_float(units: int) -> float:
+    """An exact sum of :func:`_exact_sums` as the nearest double (rounded once)."""
+    return units / (1 << _EXACT_UNIT_BITS)
+
+
+class ValueCurve:
+    """What :func:`plot_value_curve` draws of one value per customer: the customer shares and
+    value shares of the drawn points (customers most valuable first; negative values count as
+    zero) and, at each mark, the value share the top customers hold.
+
+    Every value share is an exact sum divided by the exact total, rounded once, so the curve of
+    the same values is the same however they were split to be added (:meth:`of_top_sums`, used
+    by the cluster report with sums added on the workers)."""
+
+    def __init__(self, share: np.ndarray, cumulative: np.ndarray, marks: tuple, held: tuple):
+        self.share, self.cumulative, self.marks, self.held = share, cumulative, marks, held
+
+    @staticmethod
+    def ranks(customers: int, marks: Any = ()) -> np.ndarray:
+        """The numbers of top customers whose value sums the curve needs (0 and `customers`
+        included): every k-th of about _CURVE_POINTS drawn, and those around each mark."""
+        n = int(customers)
+        drawn = np.arange(0, n + 1, max(1, (n + 1) // _CURVE_POINTS))
+        near = [int(np.floor(mark * n)) + step for mark in marks for step in (-1, 0, 1, 2)]
+        return np.unique(np.clip(np.r_[drawn, n, near], 0, n).astype(np.int64))
+
+    @classmethod
+    def of_top_sums(cls, customers: int, top_sums: dict, marks: Any = ()) -> "ValueCurve":
+        """The curve from the exact sums (:func:`_exact_sums` units) of the top r values for
+        every r of :meth:`ranks`."""
+        n = int(customers)
+        marks = tuple(float(mark) for mark in marks)
+        total = top_sums[n] if top_sums[n] > 0 else 1
+
+        def share(r: np.ndarray) -> np.ndarray:  # numpy.linspace(0, 1, n + 1)[r]
+            return np.where(r == n, 1.0, r * (1.0 / n)) if n else np.zeros(len(r))
+
+        def cumulative(r: np.ndarray) -> np.ndarray:
+            return np.array([top_sums[int(k)] / total for k in r], dtype=np.float64)
+
+        drawn = np.unique(np.r_[np.arange(0, n + 1, max(1, (n + 1) // _CURVE_POINTS)), n])
+        near = cls.ranks(n, marks)
+        held = tuple(float(np.interp(mark, share(near), cumulative(near))) for mark in marks)
+        return cls(share(drawn), cumulative(drawn), marks, held)
+
+    @classmethod
+    def of_values(cls, values: Any, marks: Any = ()) -> "ValueCurve":
+        """The curve of one value per customer (on one machine)."""
+        values = np.asarray(values, dtype=float)
+        if not np.isfinite(values).all():
+            first = int(np.flatnonzero(~np.isfinite(values))[0])
+            raise ValueError(f"values: value {values[first]} at position {first} is not finite")
+        ordered = np.sort(np.clip(values, 0, None))[::-1]
+        ranks = cls.ranks(len(ordered), marks)
+        parts = _exact_sums(ordered, ranks)
+        return cls.of_top_sums(len(ordered), dict(zip(ranks.tolist(), np.cumsum(
+            np.array(parts, dtype=object)).tolist())), marks)
+
+
 def plot_value_curve(values: Any, ax=None, marks=(0.2, 0.5)):
     """Pareto curve: cumulative share of value against the share of customers, best first.
 
     Parameters
     ----------
-    values : array-like
-        One value per customer (e.g. CLV); negative values count as zero.
+    values : array-like or ValueCurve
+        One value per customer (e.g. CLV); negative values count as zero. Or the curve already
+        reduced (:class:`ValueCurve`, its own marks).
     ax : matplotlib.axes.Axes, optional
     marks : sequence of float
         Customer shares to annotate with the value share they hold.
@@ -587,17 +676,10 @@ def plot_value_curve(values: Any, ax=None, marks=(0.2, 0.5)):
     matplotlib.axes.Axes
     """
     ax = _axes(ax)
-    ordered = np.sort(np.clip(np.asarray(values, dtype=float), 0, None))[::-1]
-    total = ordered.sum()
-    cumulative = np.concatenate([[0.0], np.cumsum(ordered) / (total if total > 0 else 1.0)])
-    share = np.linspace(0.0, 1.0, len(cumulative))
-    # Beyond a few thousand points the line looks the same: draw every k-th (and the last).
-    shown = np.unique(np.r_[np.arange(0, len(share), max(1, len(share) // _CURVE_POINTS)),
-                            len(share) - 1])
-    ax.plot(share[shown], cumulative[shown], label="customers, most valuable first")
+    curve = values if isinstance(values, ValueCurve) else ValueCurve.of_values(values, marks)
+    ax.plot(curve.share, curve.cumulative, label="customers, most valuable first")
     ax.plot([0, 1], [0, 1], ":", color="grey", label="equal value")
-    for mark in marks:
-        held = float(np.interp(mark, share, cumulative))
+    for mark, held in zip(curve.marks, curve.held):
         ax.plot([mark], [held], "o", color="black")
         ax.annotate(f"top {mark:.0%} hold {held:.0%}", (mark, held), textcoords="offset points",
                     xytext=(8, -12))
