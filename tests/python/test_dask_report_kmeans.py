@@ -128,14 +128,20 @@ def _gathered_sizes(value):
             yield from _gathered_sizes(item)
 
 
-def test_the_driver_gathers_no_per_customer_object(client, columns):
-    # Every client.gather of the segments is recorded: the largest legitimate object is a
-    # partition's share of the sample (at most k_sample rows of 3 features) or an exact sum (68
-    # limbs), while each of the 3 partitions holds about 1000 customers of 6 columns; a
-    # gathered customer column, label array or frame would show as an object of 1000+ numbers.
+@pytest.mark.parametrize("order", ["sorted", "shuffled"])
+def test_the_driver_gathers_no_per_customer_object(client, columns, order):
+    # Every client.gather of the segments is recorded (the shuffled input includes putting the
+    # customers in order): the largest legitimate object is a partition's share of the sample
+    # (at most k_sample rows of 3 features) or an exact sum (68 limbs), while each of the 3
+    # partitions holds about 1000 customers of 6 columns; a gathered customer column, label
+    # array or frame would show as an object of 1000+ numbers.
     k_sample = 100
     options = _options(k_sample)
-    frame = _with_empty_partition(columns, [0, 1000, 2000, len(columns)])
+    if order == "sorted":
+        frame = _with_empty_partition(columns, [0, 1000, 2000, len(columns)])
+    else:
+        frame = dd.from_pandas(columns.sample(frac=1.0, random_state=1), npartitions=3,
+                               sort=False)
     sizes = []
     original = client.gather
 
