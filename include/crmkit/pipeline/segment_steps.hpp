@@ -72,8 +72,7 @@ void standardise_segment_features(segment::row_matrix& features, const segment_s
  * `count` distinct global row indices out of n, seeded (partial Fisher-Yates over
  * segment::random_stream(seed)), ascending; every row when count >= n.
  */
-std::vector<std::size_t> segment_sample_rows(std::size_t n, std::size_t count,
-                                             std::uint64_t seed);
+std::vector<std::size_t> segment_sample_rows(std::size_t n, std::size_t count, std::uint64_t seed);
 
 /** k chosen on the sample, with its table. */
 struct segment_k_choice {

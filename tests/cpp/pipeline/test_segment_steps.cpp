@@ -54,8 +54,8 @@ TEST_CASE("segment steps: the standardisation of a hand example") {
   CHECK(logs(1, 0) == std::log1p(std::expm1(1.0)));
   CHECK(logs(0, 1) == 0.0);
   const auto sums = seg::kmeans_column_sums(logs);
-  const auto scaling =
-      pl::segment_feature_scaling(sums, seg::kmeans_column_deviations(logs, seg::kmeans_column_mean(sums)));
+  const auto scaling = pl::segment_feature_scaling(
+      sums, seg::kmeans_column_deviations(logs, seg::kmeans_column_mean(sums)));
   CHECK(scaling.mean[0] == doctest::Approx(1.0).epsilon(1e-15));
   CHECK(scaling.scale[0] == doctest::Approx(std::sqrt(2.0 / 3.0)).epsilon(1e-15));
   CHECK(scaling.scale[1] == 1.0);
@@ -86,7 +86,8 @@ TEST_CASE("segment steps: profiles ranked by mean CLV, described against the ove
   const std::vector<std::int32_t> labels{0, 0, 1};
   const std::vector<double> since{10, 20, 3}, purchases{1, 1, 9}, spend{5, 7, 30},
       p_alive{0.5, 0.25, 1}, clv{0.5, 1.5, 5}, revenue{5, 7, 270};
-  const auto sums = pl::segment_cluster_sums(labels, 2, {since, purchases, spend, p_alive, clv, revenue});
+  const auto sums =
+      pl::segment_cluster_sums(labels, 2, {since, purchases, spend, p_alive, clv, revenue});
   CHECK(sums.customers == std::vector<std::int64_t>{2, 1});
   const auto ranking = pl::segment_profiles(sums);
   CHECK(ranking.segment_of_cluster == std::vector<std::int32_t>{1, 0});
@@ -103,8 +104,8 @@ TEST_CASE("segment steps: profiles ranked by mean CLV, described against the ove
   } catch (const crmkit::invalid_input& error) {
     CHECK(std::string(error.what()).find("labels row 1 = 2") != std::string::npos);
   }
-  CHECK_THROWS_AS(pl::segment_cluster_sums(labels, 2, {since, purchases, spend, p_alive, clv,
-                                                       part(revenue, 0, 2)}),
+  CHECK_THROWS_AS(pl::segment_cluster_sums(
+                      labels, 2, {since, purchases, spend, p_alive, clv, part(revenue, 0, 2)}),
                   crmkit::invalid_input);
   pl::segment_sums three(3);
   auto merged = sums;
@@ -147,8 +148,8 @@ TEST_CASE("segment steps on partitions (one empty) give segment_customers' label
   const auto rows = pl::segment_sample_rows(n, options.k_sample, options.seed);
   seg::row_matrix sample(static_cast<Eigen::Index>(rows.size()), 3);
   for (std::size_t i = 0; i < rows.size(); ++i) {
-    const auto p = static_cast<std::size_t>(
-        std::upper_bound(cuts.begin(), cuts.end(), rows[i]) - cuts.begin() - 1);
+    const auto p = static_cast<std::size_t>(std::upper_bound(cuts.begin(), cuts.end(), rows[i]) -
+                                            cuts.begin() - 1);
     sample.row(static_cast<Eigen::Index>(i)) =
         logs[p].row(static_cast<Eigen::Index>(rows[i] - cuts[p]));
   }
@@ -176,8 +177,8 @@ TEST_CASE("segment steps on partitions (one empty) give segment_customers' label
   CHECK(ranking.names == whole.names);
   bool same = true;
   for (std::size_t i = 0; i < n; ++i) {
-    same = same && ranking.segment_of_cluster[static_cast<std::size_t>(fit.labels[i])] ==
-                       whole.segment[i];
+    same = same &&
+           ranking.segment_of_cluster[static_cast<std::size_t>(fit.labels[i])] == whole.segment[i];
   }
   CHECK(same);
   CHECK(whole.profiles.rows() == choice.k);
