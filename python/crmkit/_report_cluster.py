@@ -14,8 +14,10 @@ library's CSV writer, shortest round-trip numbers):
   delta-method interval (``clv_lower``, ``clv_upper``), the k-means ``segment``, R/F/M scores on
   the exact global scales, the RFM segment of ``--rfm-rules``, value tier (ABC of CLV) and level
   (high/medium/low), lifecycle stage;
-- ``segments.csv``, ``kmeans_quality.csv``, ``rfm_segments.csv``: the pipeline's own steps on
-  the driver, on the six columns they read gathered in customer order (48 bytes a customer);
+- ``segments.csv``, ``kmeans_quality.csv``, ``rfm_segments.csv``: the pipeline's own steps
+  (crmkit/pipeline/segment_steps.hpp) on the workers, the customers in customer order
+  (:mod:`crmkit._report_cluster_kmeans`); the driver holds the k-means sample (at most
+  ``k_sample`` customers' 3 features) and k-row tables, nothing per customer;
 - ``model_parameters.csv`` (the purchase model of ``--model`` and Gamma-Gamma), ``rfm_scales.csv``
   (cluster only: dimension, bins, thresholds), ``value_tiers.csv``, ``early_warning.csv``,
   ``top_customers.csv``, ``repeat_purchases.csv``, ``lifecycle_stages.csv`` (customers, share,
@@ -269,32 +271,6 @@ def _early_warning_table(rows: list, end: pd.Timestamp) -> pd.DataFrame:
     return table
 
 
-def _segment_tables(customers: Any, options: Any) -> dict:
-    """The k-means segment of every customer and the segments, kmeans_quality and rfm_segments
-    tables: the pipeline's own steps (``_core.pipeline.segment_tables``) on the driver, on the
-    six columns they read gathered in customer order (48 bytes a customer), so every choice
-    they make (the standardisation's sums, the seeded sample that chooses k, the k-means runs,
-    the sums of the profiles) is the single-machine one."""
-    from . import _core
-    from .report import _frame
-
-    names = ["weeks_since_last", "purchases", "mean_spend", "revenue", "p_alive", "clv"]
-    columns = customers[names].compute().sort_index(kind="stable")
-    found = _core.pipeline.segment_tables(
-        *(np.ascontiguousarray(columns[name], dtype=np.float64) for name in names), options)
-    segment = pd.Series(pd.Categorical.from_codes(np.asarray(found["segment"], dtype=np.int64),
-                                                  categories=list(found["segment_names"])),
-                        index=columns.index, name="segment")
-    return {"segment": segment, "segment_names": list(found["segment_names"]),
-            "segments": _frame(found["segments"]),
-            "kmeans_quality": _frame(found["kmeans_quality"]),
-            "rfm_segments": _frame(found["rfm_segments"]), "notes": list(found["notes"])}
-
-
-def _with_segment(frame: pd.DataFrame, segment: pd.Series) -> pd.DataFrame:
-    return frame.assign(segment=segment.reindex(frame.index))
-
-
 def cluster_tables(log: Any, customer_id_col: str, datetime_col: str, monetary_value_col: str,
                    *, partitioned_by_customer: bool = False, model: str = "bg_nbd",
                    rfm_rules: str = "rf_grid", seed: int = 0) -> dict:
@@ -310,6 +286,7 @@ def cluster_tables(log: Any, customer_id_col: str, datetime_col: str, monetary_v
 
     from . import _core
     from . import dask as cdask
+    from ._report_cluster_kmeans import kmeans_segments, rfm_segment_table
     from .report import (ABC_CUTS, CLV_MONTHS, DAYS_PER_WEEK, LEVEL_CUTS, MIGRATION_WEEKS,
                          MONTHLY_DISCOUNT, PREDICTION_WEEKS)
     from .segment import RFMRuleSet
@@ -381,14 +358,12 @@ def cluster_tables(log: Any, customer_id_col: str, datetime_col: str, monetary_v
         tables["stage_migration"] = _migration_table(migration, start)
         tables["cohort_retention"] = _cohort_table(cohorts)
     customers = customers.persist()
-    segments = _segment_tables(customers, options)
-    notes.extend(message for _, message in segments.pop("notes"))
     order = list(customers.columns)
     order.insert(order.index("r_score"), "segment")
-    customers = customers.map_partitions(
-        _with_segment, dask.delayed(segments.pop("segment"), pure=True),
-        meta=customers._meta.assign(segment=pd.Categorical(
-            [], categories=list(segments.pop("segment_names")))))[order].persist()
+    customers, segments, segment_notes = kmeans_segments(customers, options)
+    notes.extend(message for _, message in segment_notes)
+    customers = customers[order].persist()
+    segments["rfm_segments"] = rfm_segment_table(customers, rfm_rules)
     tables.update(segments)
     parts = customers.to_delayed()
     small = [[dask.delayed(_tier_part)(part, column) for part in parts]

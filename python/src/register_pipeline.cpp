@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdint>
 #include <deque>
@@ -11,6 +12,7 @@
 #include <fmt/format.h>
 
 #include "bindings.hpp"
+#include "exact_limbs.hpp"
 #include "crmkit/clv/params.hpp"
 #include "crmkit/core/check.hpp"
 #include "crmkit/core/error.hpp"
@@ -19,6 +21,7 @@
 #include "crmkit/data/csv_writer.hpp"
 #include "crmkit/pipeline.hpp"
 #include "crmkit/pipeline/cross_sell.hpp"
+#include "crmkit/pipeline/segment_steps.hpp"
 #include "schema.hpp"
 
 namespace crmkit::python {
@@ -187,6 +190,182 @@ class analysis_log {
   std::vector<double>* amounts_;
   data::transaction_log log_;
 };
+
+/** A 2-d C-ordered float64 array as rows x columns (a copy the core may standardise). */
+segment::row_matrix rows_of(const double_array& array, const char* name) {
+  if (array.ndim() != 2) {
+    throw py::value_error(std::string(name) + " must be a 2-d array (rows x features), got " +
+                          std::to_string(array.ndim()) + " dimensions");
+  }
+  return Eigen::Map<const segment::row_matrix>(array.data(), array.shape(0), array.shape(1));
+}
+
+/** segment_sums as (customers per cluster, limbs of the exact sums: 6 k rows). */
+py::tuple segment_sums_to_python(const pipeline::segment_sums& sums) {
+  const auto limbs = static_cast<py::ssize_t>(full_range_sum::limb_count);
+  py::array_t<std::int64_t> exact({static_cast<py::ssize_t>(sums.sums.size()), limbs});
+  auto view = exact.mutable_unchecked<2>();
+  for (std::size_t m = 0; m < sums.sums.size(); ++m) {
+    const auto values = sums.sums[m].limbs();
+    for (py::ssize_t l = 0; l < limbs; ++l) view(static_cast<py::ssize_t>(m), l) = values[l];
+  }
+  return py::make_tuple(numpy_copy(sums.customers), exact);
+}
+
+/** The merge of partitions' segment_sums_to_python tuples, for k clusters. */
+pipeline::segment_sums merged_segment_sums(const py::list& parts, std::size_t k) {
+  pipeline::segment_sums merged(k);
+  for (const auto& part : parts) {
+    const auto fields = part.cast<py::tuple>();
+    const auto customers = fields[0].cast<int64_array>();
+    const auto exact = fields[1].cast<int64_array>();
+    if (static_cast<std::size_t>(customers.size()) != k || exact.ndim() != 2 ||
+        static_cast<std::size_t>(exact.shape(0)) != pipeline::segment_sums::columns * k ||
+        static_cast<std::size_t>(exact.shape(1)) != full_range_sum::limb_count) {
+      throw py::value_error("segment_profiles: parts must be segment_cluster_sums of " +
+                            std::to_string(k) + " clusters");
+    }
+    pipeline::segment_sums sums(k);
+    std::copy_n(customers.data(), k, sums.customers.begin());
+    for (std::size_t m = 0; m < sums.sums.size(); ++m) {
+      std::array<std::int64_t, full_range_sum::limb_count> limbs{};
+      std::copy_n(exact.data() + m * limbs.size(), limbs.size(), limbs.begin());
+      sums.sums[m].add_limbs(limbs);
+    }
+    merged += sums;
+  }
+  return merged;
+}
+
+/** The k-means segment steps (crmkit/pipeline/segment_steps.hpp) a Dask driver runs. */
+void register_segment_steps(py::module_& module) {
+  record_schema<pipeline::segment_scaling>(module, "SegmentScaling", {"segment_feature_scaling"});
+  module.def(
+      "segment_features",
+      [](const double_array& periods_since_last, const double_array& purchases,
+         const double_array& mean_spend, const std::optional<py::dict>& scaling) {
+        std::optional<pipeline::segment_scaling> scale;
+        if (scaling) {
+          scale.emplace();
+          scale->mean = (*scaling)["mean"].cast<std::vector<double>>();
+          scale->scale = (*scaling)["scale"].cast<std::vector<double>>();
+          if (scale->mean.size() != 3 || scale->scale.size() != 3) {
+            throw py::value_error("segment_features: scaling needs 3 means and 3 scales");
+          }
+        }
+        segment::row_matrix features;
+        {
+          py::gil_scoped_release unlocked;
+          features = pipeline::segment_feature_logs(as_span(periods_since_last), as_span(purchases),
+                                                    as_span(mean_spend));
+          if (scale) pipeline::standardise_segment_features(features, *scale);
+        }
+        return numpy_copy(features);
+      },
+      "periods_since_last"_a, "purchases"_a, "mean_spend"_a, "scaling"_a = py::none(),
+      "n x 3 log1p(max(x, 0)) of the report's k-means features (crmkit::pipeline::"
+      "segment_feature_logs), standardised by `scaling` (segment_feature_scaling) when given.");
+  module.def(
+      "segment_feature_scaling",
+      [](const py::list& sums, const py::list& deviations) {
+        return to_dict(
+            pipeline::segment_feature_scaling(merged_moments(sums), merged_moments(deviations)));
+      },
+      "sums"_a, "deviations"_a,
+      "The standardisation (mean, population standard deviation) from the partitions' "
+      "segment.kmeans_column_sums and kmeans_column_deviations of segment_features.");
+  module.def(
+      "segment_sample_rows",
+      [](std::size_t n, std::size_t count, std::uint64_t seed) {
+        const auto rows = pipeline::segment_sample_rows(n, count, seed);
+        return numpy_copy(std::vector<std::int64_t>(rows.begin(), rows.end()));
+      },
+      "n"_a, "count"_a, "seed"_a,
+      "Global row indices (ascending) of the sample that chooses k (crmkit::pipeline::"
+      "segment_sample_rows).");
+  module.def(
+      "choose_segment_k",
+      [](const double_array& sample, const pipeline::analysis_options& options) {
+        const auto rows = rows_of(sample, "sample");
+        std::vector<pipeline::note> notes;
+        auto choice = [&] {
+          py::gil_scoped_release unlocked;
+          return pipeline::choose_segment_k(rows, options, notes);
+        }();
+        py::list note_list;
+        for (const auto& note : notes) {
+          note_list.append(py::make_tuple(std::string(pipeline::note_code_name(note.code)),
+                                          note.message));
+        }
+        const auto settings = pipeline::segment_kmeans_options(choice.k, options);
+        py::dict kmeans;
+        kmeans["n_clusters"] = settings.n_clusters;
+        kmeans["init"] = std::string(describe::name_of(settings.init));
+        kmeans["n_init"] = settings.n_init == 0 ? py::object(py::str("auto"))
+                                                : py::object(py::int_(settings.n_init));
+        kmeans["max_iter"] = settings.max_iter;
+        kmeans["tol"] = settings.tol;
+        kmeans["random_state"] = settings.seed;
+        py::dict out;
+        out["k"] = choice.k;
+        out["kmeans"] = kmeans;
+        out["kmeans_quality"] =
+            table_columns(choice.quality, [](auto& values) { return numpy_adopt(std::move(values)); });
+        out["notes"] = note_list;
+        return out;
+      },
+      "sample"_a, "options"_a,
+      "k chosen on the standardised sample (crmkit::pipeline::choose_segment_k): a dict of k, "
+      "kmeans (the final fit's crmkit.dask.kmeans keywords, segment_kmeans_options), "
+      "kmeans_quality (a table as AnalysisResult.take_columns gives it) and notes "
+      "[(code, message)].");
+  module.def(
+      "segment_cluster_sums",
+      [](const core_array<std::int32_t>& labels, std::size_t k, const double_array& periods_since_last,
+         const double_array& purchases, const double_array& mean_spend, const double_array& p_alive,
+         const double_array& clv, const double_array& revenue) {
+        pipeline::segment_sums sums;
+        {
+          py::gil_scoped_release unlocked;
+          sums = pipeline::segment_cluster_sums(
+              as_span(labels), k,
+              {as_span(periods_since_last), as_span(purchases), as_span(mean_spend),
+               as_span(p_alive), as_span(clv), as_span(revenue)});
+        }
+        return segment_sums_to_python(sums);
+      },
+      "labels"_a, "k"_a, "periods_since_last"_a, "purchases"_a, "mean_spend"_a, "p_alive"_a,
+      "clv"_a, "revenue"_a,
+      "One partition's customers and exact column sums per cluster (crmkit::pipeline::"
+      "segment_cluster_sums): (int64 counts, int64 limbs of 6 k exact sums).");
+  module.def(
+      "segment_profiles",
+      [](const py::list& parts, std::size_t k) {
+        auto ranking = pipeline::segment_profiles(merged_segment_sums(parts, k));
+        py::dict out;
+        out["segment_of_cluster"] = numpy_copy(ranking.segment_of_cluster);
+        out["names"] = py::cast(ranking.names);
+        out["segments"] = table_columns(ranking.profiles,
+                                        [](auto& values) { return numpy_adopt(std::move(values)); });
+        return out;
+      },
+      "parts"_a, "k"_a,
+      "Clusters ranked by mean CLV and the segments table from the partitions' "
+      "segment_cluster_sums (crmkit::pipeline::segment_profiles): a dict of segment_of_cluster "
+      "(int32), names (C1 ..) and segments.");
+  module.def(
+      "rfm_segment_table",
+      [](const py::list& parts, const std::string& rfm_rules) {
+        const auto naming = pipeline::rfm_segment_naming(rfm_rules);
+        auto table = pipeline::rfm_segment_table(naming,
+                                                 merged_segment_sums(parts, naming.names.size()));
+        return table_columns(table, [](auto& values) { return numpy_adopt(std::move(values)); });
+      },
+      "parts"_a, "rfm_rules"_a,
+      "The rfm_segments table of the built-in rule set `rfm_rules` from the partitions' "
+      "segment_cluster_sums with the RFM segment (in the rule set's segment order, the unmatched "
+      "last) as label (crmkit::pipeline::rfm_segment_table).");
+}
 
 }  // namespace
 
@@ -490,6 +669,7 @@ target_group (indexes into OFFER_GROUPS), or both None for offers to every custo
 [(name, (index_columns, [(name, kind, values, labels)]))] for cross_sell_rules,
 cross_sell_pairs and offers, as AnalysisResult.take_columns gives a table. Use
 crmkit._report_basket.cross_sell_tables, which takes and returns DataFrames.)doc");
+  register_segment_steps(module);
 }
 
 }  // namespace crmkit::python

@@ -9,9 +9,52 @@
 #include <vector>
 
 #include "bindings.hpp"
+#include "exact_limbs.hpp"
 #include "schema.hpp"
 
 namespace crmkit::python {
+
+py::array_t<std::int64_t> limbs_to_numpy(const full_range_sum& sum) {
+  const auto limbs = sum.limbs();
+  py::array_t<std::int64_t> out(static_cast<py::ssize_t>(limbs.size()));
+  std::copy(limbs.begin(), limbs.end(), out.mutable_data());
+  return out;
+}
+
+full_range_sum limbs_of(const py::handle& array) {
+  const auto values = array.cast<int64_array>();
+  if (values.size() != static_cast<py::ssize_t>(full_range_sum::limb_count)) {
+    throw py::value_error("an exact sum has " + std::to_string(full_range_sum::limb_count) +
+                          " limbs");
+  }
+  std::array<std::int64_t, full_range_sum::limb_count> limbs{};
+  std::copy_n(values.data(), limbs.size(), limbs.begin());
+  full_range_sum sum;
+  sum.add_limbs(limbs);
+  return sum;
+}
+
+py::tuple moments_to_python(const segment::kmeans_moments& moments) {
+  py::list sums;
+  for (const auto& sum : moments.sums) sums.append(limbs_to_numpy(sum));
+  return py::make_tuple(moments.rows, moments.positive_weights, moments.largest_weight,
+                        moments.largest_squared_norm, sums);
+}
+
+segment::kmeans_moments merged_moments(const py::list& parts) {
+  segment::kmeans_moments merged;
+  for (const auto& part : parts) {
+    const auto fields = part.cast<py::tuple>();
+    segment::kmeans_moments moments;
+    moments.rows = fields[0].cast<std::size_t>();
+    moments.positive_weights = fields[1].cast<std::size_t>();
+    moments.largest_weight = fields[2].cast<double>();
+    moments.largest_squared_norm = fields[3].cast<double>();
+    for (const auto& sum : fields[4]) moments.sums.push_back(limbs_of(sum));
+    merged += moments;
+  }
+  return merged;
+}
 
 namespace {
 
@@ -212,51 +255,6 @@ py::list wide_to_ints(const std::vector<wide_int>& values) {
   py::list out;
   for (auto value : values) out.append(wide_to_int(value));
   return out;
-}
-
-/** An exact sum as its normalised limbs (int64). */
-py::array_t<std::int64_t> limbs_to_numpy(const full_range_sum& sum) {
-  const auto limbs = sum.limbs();
-  py::array_t<std::int64_t> out(static_cast<py::ssize_t>(limbs.size()));
-  std::copy(limbs.begin(), limbs.end(), out.mutable_data());
-  return out;
-}
-
-full_range_sum limbs_of(const py::handle& array) {
-  const auto values = array.cast<int64_array>();
-  if (values.size() != static_cast<py::ssize_t>(full_range_sum::limb_count)) {
-    throw py::value_error("an exact sum has " + std::to_string(full_range_sum::limb_count) +
-                          " limbs");
-  }
-  std::array<std::int64_t, full_range_sum::limb_count> limbs{};
-  std::copy_n(values.data(), limbs.size(), limbs.begin());
-  full_range_sum sum;
-  sum.add_limbs(limbs);
-  return sum;
-}
-
-/** kmeans_moments as (rows, positive_weights, largest_weight, largest_squared_norm, limbs). */
-py::tuple moments_to_python(const segment::kmeans_moments& moments) {
-  py::list sums;
-  for (const auto& sum : moments.sums) sums.append(limbs_to_numpy(sum));
-  return py::make_tuple(moments.rows, moments.positive_weights, moments.largest_weight,
-                        moments.largest_squared_norm, sums);
-}
-
-/** The merge of partitions' moments_to_python tuples. */
-segment::kmeans_moments merged_moments(const py::list& parts) {
-  segment::kmeans_moments merged;
-  for (const auto& part : parts) {
-    const auto fields = part.cast<py::tuple>();
-    segment::kmeans_moments moments;
-    moments.rows = fields[0].cast<std::size_t>();
-    moments.positive_weights = fields[1].cast<std::size_t>();
-    moments.largest_weight = fields[2].cast<double>();
-    moments.largest_squared_norm = fields[3].cast<double>();
-    for (const auto& sum : fields[4]) moments.sums.push_back(limbs_of(sum));
-    merged += moments;
-  }
-  return merged;
 }
 
 /** Seeding callbacks implemented by Python callables (a Dask driver); wide values as ints. */

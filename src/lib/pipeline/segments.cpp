@@ -1,13 +1,17 @@
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <map>
 #include <numeric>
 
 #include <fmt/format.h>
 
+#include "crmkit/core/check.hpp"
 #include "crmkit/core/error.hpp"
+#include "crmkit/core/exact_sum.hpp"
 #include "crmkit/core/parallel.hpp"
 #include "crmkit/core/suggest.hpp"
+#include "crmkit/pipeline/segment_steps.hpp"
 #include "crmkit/pipeline/steps.hpp"
 #include "crmkit/segment/kmeans.hpp"
 #include "crmkit/segment/quality.hpp"
@@ -57,54 +61,9 @@ struct group_sums {
   }
 };
 
-double mean_of(std::span<const double> values) {
-  return std::accumulate(values.begin(), values.end(), 0.0) / static_cast<double>(values.size());
-}
-
 std::string percent(double share) { return fmt::format("{:.0f}%", share * 100); }
 
-/** Columns of standardised log1p(max(x, 0)) features (population standard deviation). */
-segment::row_matrix standardised_features(std::initializer_list<std::span<const double>> columns) {
-  const std::size_t n = columns.begin()->size();
-  segment::row_matrix points(static_cast<Eigen::Index>(n), static_cast<Eigen::Index>(columns.size()));
-  Eigen::Index j = 0;
-  for (const auto column : columns) {
-    parallel_for(n, [&](std::size_t begin, std::size_t end) {
-      for (std::size_t i = begin; i < end; ++i) {
-        points(static_cast<Eigen::Index>(i), j) = std::log1p(std::max(column[i], 0.0));
-      }
-    });
-    const double mean = points.col(j).mean();
-    const double spread =
-        std::sqrt((points.col(j).array() - mean).square().sum() / static_cast<double>(n));
-    const double scale = spread > 0 ? spread : 1.0;
-    parallel_for(n, [&](std::size_t begin, std::size_t end) {
-      for (std::size_t i = begin; i < end; ++i) {
-        auto& value = points(static_cast<Eigen::Index>(i), j);
-        value = (value - mean) / scale;
-      }
-    });
-    ++j;
-  }
-  return points;
-}
-
-/** `count` distinct rows out of n, seeded (partial Fisher-Yates), in ascending order. */
-std::vector<std::size_t> sample_rows(std::size_t n, std::size_t count, std::uint64_t seed) {
-  std::vector<std::size_t> rows(n);
-  std::iota(rows.begin(), rows.end(), std::size_t{0});
-  if (count >= n) return rows;
-  segment::random_stream stream(seed);
-  for (std::size_t i = 0; i < count; ++i) {
-    const auto j = i + static_cast<std::size_t>(stream.uniform() * static_cast<double>(n - i));
-    std::swap(rows[i], rows[std::min(j, n - 1)]);
-  }
-  rows.resize(count);
-  std::sort(rows.begin(), rows.end());
-  return rows;
-}
-
-std::size_t distinct_rows(const segment::row_matrix& points) {
+std::size_t distinct_rows(const segment::matrix_view& points) {
   std::vector<std::vector<double>> rows(static_cast<std::size_t>(points.rows()));
   for (Eigen::Index i = 0; i < points.rows(); ++i) {
     rows[static_cast<std::size_t>(i)].assign(points.row(i).data(),
@@ -164,17 +123,68 @@ std::vector<std::size_t> order_descending(const std::vector<double>& values) {
 
 }  // namespace
 
-kmeans_segments segment_customers(const customer_summaries& customers,
-                                  const customer_predictions& predictions,
-                                  const analysis_options& options, std::vector<note>& notes) {
-  const std::size_t n = customers.size();
-  const auto points = standardised_features(
-      {customers.periods_since_last, customers.purchases, customers.mean_spend});
-  const auto rows = sample_rows(n, options.k_sample, options.seed);
-  segment::row_matrix sample(static_cast<Eigen::Index>(rows.size()), points.cols());
-  for (std::size_t i = 0; i < rows.size(); ++i) {
-    sample.row(static_cast<Eigen::Index>(i)) = points.row(static_cast<Eigen::Index>(rows[i]));
+segment::row_matrix segment_feature_logs(std::span<const double> periods_since_last,
+                                         std::span<const double> purchases,
+                                         std::span<const double> mean_spend) {
+  const std::size_t n = purchases.size();
+  check::same_size("segment_feature_logs", "purchases", n, "periods_since_last",
+                   periods_since_last.size());
+  check::same_size("segment_feature_logs", "purchases", n, "mean_spend", mean_spend.size());
+  segment::row_matrix features(static_cast<Eigen::Index>(n), 3);
+  Eigen::Index j = 0;
+  for (const auto column : {periods_since_last, purchases, mean_spend}) {
+    parallel_for(n, [&](std::size_t begin, std::size_t end) {
+      for (std::size_t i = begin; i < end; ++i) {
+        features(static_cast<Eigen::Index>(i), j) = std::log1p(std::max(column[i], 0.0));
+      }
+    });
+    ++j;
   }
+  return features;
+}
+
+segment_scaling segment_feature_scaling(const segment::kmeans_moments& sums,
+                                        const segment::kmeans_moments& deviations) {
+  const Eigen::RowVectorXd mean = segment::kmeans_column_mean(sums);
+  segment_scaling out;
+  out.mean.assign(mean.data(), mean.data() + mean.size());
+  for (const auto& squares : deviations.sums) {
+    const double spread = std::sqrt(squares.value() / static_cast<double>(sums.rows));
+    out.scale.push_back(spread > 0 ? spread : 1.0);
+  }
+  return out;
+}
+
+void standardise_segment_features(segment::row_matrix& features, const segment_scaling& scaling) {
+  const auto n = static_cast<std::size_t>(features.rows());
+  parallel_for(n, [&](std::size_t begin, std::size_t end) {
+    for (std::size_t i = begin; i < end; ++i) {
+      for (Eigen::Index j = 0; j < features.cols(); ++j) {
+        auto& value = features(static_cast<Eigen::Index>(i), j);
+        value = (value - scaling.mean[static_cast<std::size_t>(j)]) /
+                scaling.scale[static_cast<std::size_t>(j)];
+      }
+    }
+  });
+}
+
+std::vector<std::size_t> segment_sample_rows(std::size_t n, std::size_t count,
+                                             std::uint64_t seed) {
+  std::vector<std::size_t> rows(n);
+  std::iota(rows.begin(), rows.end(), std::size_t{0});
+  if (count >= n) return rows;
+  segment::random_stream stream(seed);
+  for (std::size_t i = 0; i < count; ++i) {
+    const auto j = i + static_cast<std::size_t>(stream.uniform() * static_cast<double>(n - i));
+    std::swap(rows[i], rows[std::min(j, n - 1)]);
+  }
+  rows.resize(count);
+  std::sort(rows.begin(), rows.end());
+  return rows;
+}
+
+segment_k_choice choose_segment_k(const segment::matrix_view& sample,
+                                  const analysis_options& options, std::vector<note>& notes) {
   const std::size_t distinct = distinct_rows(sample);
   if (distinct <= options.k_min) {
     throw invalid_input(fmt::format(
@@ -202,7 +212,8 @@ kmeans_segments segment_customers(const customer_summaries& customers,
     davies.push_back(row.davies_bouldin);
     chosen.push_back(row.k == choice.suggested_k ? 1 : 0);
   }
-  kmeans_segments out;
+  segment_k_choice out;
+  out.k = choice.suggested_k;
   out.quality.index_columns = 1;
   out.quality.add("k", std::move(k))
       .add("inertia", std::move(inertia))
@@ -210,49 +221,142 @@ kmeans_segments segment_customers(const customer_summaries& customers,
       .add("calinski_harabasz", std::move(calinski))
       .add("davies_bouldin", std::move(davies))
       .add("chosen", data::flag_values{std::move(chosen)});
+  return out;
+}
 
-  const std::size_t clusters = choice.suggested_k;
-  settings.n_clusters = clusters;
-  const auto fit = segment::kmeans(points, settings);
-  const group_sums by_cluster(fit.labels, clusters, {predictions.clv});
-  const auto rank = order_descending(by_cluster.mean(0));
-  std::vector<std::int32_t> segment_of_cluster(clusters);
-  for (std::size_t r = 0; r < clusters; ++r) {
-    segment_of_cluster[rank[r]] = static_cast<std::int32_t>(r);
+segment::kmeans_options segment_kmeans_options(std::size_t k, const analysis_options& options) {
+  segment::kmeans_options settings;
+  settings.seed = options.seed;
+  settings.n_clusters = k;
+  return settings;
+}
+
+segment_sums& segment_sums::operator+=(const segment_sums& other) {
+  if (other.clusters() != clusters()) {
+    throw invalid_input(fmt::format("segment_sums: {} clusters added to {}", other.clusters(),
+                                    clusters()));
+  }
+  for (std::size_t g = 0; g < customers.size(); ++g) customers[g] += other.customers[g];
+  for (std::size_t m = 0; m < sums.size(); ++m) sums[m] += other.sums[m];
+  return *this;
+}
+
+segment_sums segment_cluster_sums(std::span<const std::int32_t> labels, std::size_t k,
+                                  const segment_columns& columns) {
+  const std::size_t n = labels.size();
+  const std::array<std::pair<const char*, std::span<const double>>, segment_sums::columns> named{
+      {{"periods_since_last", columns.periods_since_last},
+       {"purchases", columns.purchases},
+       {"mean_spend", columns.mean_spend},
+       {"p_alive", columns.p_alive},
+       {"clv", columns.clv},
+       {"revenue", columns.revenue}}};
+  for (const auto& [name, values] : named) {
+    check::same_size("segment_cluster_sums", "labels", n, name, values.size());
+  }
+  segment_sums out(k);
+  for (std::size_t i = 0; i < n; ++i) {
+    if (labels[i] < 0 || static_cast<std::size_t>(labels[i]) >= k) {
+      throw invalid_input(fmt::format("segment_cluster_sums: labels row {} = {} is not in [0, {})",
+                                      i, labels[i], k));
+    }
+    ++out.customers[static_cast<std::size_t>(labels[i])];
+  }
+  for (std::size_t c = 0; c < segment_sums::columns; ++c) {
+    const auto values = named[c].second;
+    for (std::size_t i = 0; i < n; ++i) {
+      out.sums[c * k + static_cast<std::size_t>(labels[i])].add(values[i]);
+    }
+  }
+  return out;
+}
+
+segment_ranking segment_profiles(const segment_sums& sums) {
+  const std::size_t k = sums.clusters();
+  const auto n = std::accumulate(sums.customers.begin(), sums.customers.end(), std::int64_t{0});
+  const auto mean = [&](std::size_t column, std::size_t cluster) {
+    const auto count = sums.customers[cluster];
+    return count > 0 ? sums.sums[column * k + cluster].value() / static_cast<double>(count) : nan;
+  };
+  const auto overall = [&](std::size_t column) {
+    full_range_sum total;
+    for (std::size_t g = 0; g < k; ++g) total += sums.sums[column * k + g];
+    return total.value() / static_cast<double>(n);
+  };
+  std::vector<double> clv_means(k);
+  for (std::size_t g = 0; g < k; ++g) clv_means[g] = mean(4, g);
+  const auto rank = order_descending(clv_means);
+  segment_ranking out;
+  out.segment_of_cluster.resize(k);
+  for (std::size_t r = 0; r < k; ++r) {
+    out.segment_of_cluster[rank[r]] = static_cast<std::int32_t>(r);
     out.names.push_back(fmt::format("C{}", r + 1));
   }
-  out.segment.resize(n);
-  for (std::size_t i = 0; i < n; ++i) {
-    out.segment[i] = segment_of_cluster[static_cast<std::size_t>(fit.labels[i])];
-  }
-
-  const group_sums groups(out.segment, clusters,
-                          {customers.periods_since_last, customers.purchases,
-                           customers.mean_spend, predictions.p_alive, predictions.clv,
-                           customers.revenue});
-  const double mean_since_last = mean_of(customers.periods_since_last);
-  const double mean_purchases = mean_of(customers.purchases);
-  const double mean_spend = mean_of(customers.mean_spend);
-  const auto since_last = groups.mean(0), purchases = groups.mean(1), spend = groups.mean(2);
+  const double mean_since_last = overall(0), mean_purchases = overall(1), mean_spend = overall(2);
   std::vector<std::string> descriptions;
-  std::vector<std::int32_t> codes(clusters);
-  for (std::size_t g = 0; g < clusters; ++g) {
-    descriptions.push_back(describe(since_last[g], purchases[g], spend[g], mean_since_last,
+  std::vector<std::int32_t> codes(k);
+  std::vector<std::int64_t> counts(k);
+  std::vector<double> shares(k), since_last(k), purchases(k), spend(k), p_alive(k), clv(k),
+      total_clv(k), revenue(k);
+  for (std::size_t r = 0; r < k; ++r) {
+    const std::size_t g = rank[r];
+    codes[r] = static_cast<std::int32_t>(r);
+    counts[r] = sums.customers[g];
+    shares[r] = static_cast<double>(counts[r]) / static_cast<double>(n);
+    since_last[r] = mean(0, g);
+    purchases[r] = mean(1, g);
+    spend[r] = mean(2, g);
+    p_alive[r] = mean(3, g);
+    clv[r] = mean(4, g);
+    total_clv[r] = sums.sums[4 * k + g].value();
+    revenue[r] = sums.sums[5 * k + g].value();
+    descriptions.push_back(describe(since_last[r], purchases[r], spend[r], mean_since_last,
                                     mean_purchases, mean_spend));
-    codes[g] = static_cast<std::int32_t>(g);
   }
   out.profiles.index_columns = 1;
   out.profiles.add_text("segment", codes, out.names)
       .add_strings("description", descriptions)
-      .add("customers", groups.counts())
-      .add("share", groups.shares(n))
-      .add("weeks_since_last", since_last)
-      .add("purchases", purchases)
-      .add("mean_spend", spend)
-      .add("p_alive", groups.mean(3))
-      .add("clv", groups.mean(4))
-      .add("total_clv", groups.sums[4])
-      .add("revenue", groups.sums[5]);
+      .add("customers", std::move(counts))
+      .add("share", std::move(shares))
+      .add("weeks_since_last", std::move(since_last))
+      .add("purchases", std::move(purchases))
+      .add("mean_spend", std::move(spend))
+      .add("p_alive", std::move(p_alive))
+      .add("clv", std::move(clv))
+      .add("total_clv", std::move(total_clv))
+      .add("revenue", std::move(revenue));
+  return out;
+}
+
+kmeans_segments segment_customers(const customer_summaries& customers,
+                                  const customer_predictions& predictions,
+                                  const analysis_options& options, std::vector<note>& notes) {
+  const std::size_t n = customers.size();
+  auto points = segment_feature_logs(customers.periods_since_last, customers.purchases,
+                                     customers.mean_spend);
+  const auto sums = segment::kmeans_column_sums(points);
+  const auto deviations =
+      segment::kmeans_column_deviations(points, segment::kmeans_column_mean(sums));
+  standardise_segment_features(points, segment_feature_scaling(sums, deviations));
+  const auto rows = segment_sample_rows(n, options.k_sample, options.seed);
+  segment::row_matrix sample(static_cast<Eigen::Index>(rows.size()), points.cols());
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    sample.row(static_cast<Eigen::Index>(i)) = points.row(static_cast<Eigen::Index>(rows[i]));
+  }
+  auto choice = choose_segment_k(sample, options, notes);
+  const auto fit = segment::kmeans(points, segment_kmeans_options(choice.k, options));
+  auto ranking = segment_profiles(segment_cluster_sums(
+      fit.labels, choice.k,
+      {customers.periods_since_last, customers.purchases, customers.mean_spend,
+       predictions.p_alive, predictions.clv, customers.revenue}));
+  kmeans_segments out;
+  out.quality = std::move(choice.quality);
+  out.segment.resize(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    out.segment[i] = ranking.segment_of_cluster[static_cast<std::size_t>(fit.labels[i])];
+  }
+  out.names = std::move(ranking.names);
+  out.profiles = std::move(ranking.profiles);
   return out;
 }
 
@@ -273,6 +377,88 @@ segment::rfm_rule_set builtin_rfm_rule_set(std::string_view name) {
                                   fmt::join(known, ", ")));
 }
 
+rfm_naming rfm_segment_naming(std::string_view rfm_rules) {
+  const auto rules = builtin_rfm_rule_set(rfm_rules);
+  rfm_naming out;
+  for (std::size_t r = 0; r < rules.rules.size(); ++r) {
+    const auto& rule = rules.rules[r];
+    const std::string& name = rule.english_name.empty() ? rule.name : rule.english_name;
+    const auto found = std::find(out.names.begin(), out.names.end(), name);
+    out.segment_of_rule.push_back(static_cast<std::int32_t>(found - out.names.begin()));
+    if (found == out.names.end()) {
+      out.names.push_back(name);
+      out.definitions.push_back(rule_definition(rule, static_cast<std::int32_t>(rules.bins)));
+    } else {
+      out.definitions[static_cast<std::size_t>(out.segment_of_rule.back())] +=
+          " or " + rule_definition(rule, static_cast<std::int32_t>(rules.bins));
+    }
+  }
+  out.names.push_back(rules.unmatched);
+  out.definitions.emplace_back("no rule matches");
+  return out;
+}
+
+data::table rfm_segment_table(const rfm_naming& naming, const segment_sums& sums) {
+  const std::size_t segments = naming.names.size();
+  if (sums.clusters() != segments) {
+    throw invalid_input(fmt::format("rfm_segment_table: sums of {} segments for {} names",
+                                    sums.clusters(), segments));
+  }
+  const auto n = std::accumulate(sums.customers.begin(), sums.customers.end(), std::int64_t{0});
+  const auto sum = [&](std::size_t column, std::size_t g) {
+    return sums.sums[column * segments + g].value();
+  };
+  const auto mean = [&](std::size_t column, std::size_t g) {
+    return sums.customers[g] > 0 ? sum(column, g) / static_cast<double>(sums.customers[g]) : nan;
+  };
+  const auto total = [&](std::size_t column) {
+    full_range_sum all;
+    for (std::size_t g = 0; g < segments; ++g) all += sums.sums[column * segments + g];
+    return all.value();
+  };
+  const double total_revenue = total(5), total_clv = total(4);
+  std::vector<std::size_t> present;
+  for (std::size_t g = 0; g < segments; ++g) {
+    if (sums.customers[g] > 0) present.push_back(g);
+  }
+  std::stable_sort(present.begin(), present.end(),
+                   [&](std::size_t a, std::size_t b) { return sum(5, a) > sum(5, b); });
+  std::vector<std::int32_t> codes;
+  std::vector<std::int64_t> customers;
+  std::vector<double> share, since_last, purchases, spend, revenue, revenue_share, p_alive, clv,
+      clv_total, clv_share;
+  for (const auto g : present) {
+    codes.push_back(static_cast<std::int32_t>(g));
+    customers.push_back(sums.customers[g]);
+    share.push_back(static_cast<double>(sums.customers[g]) / static_cast<double>(n));
+    since_last.push_back(mean(0, g));
+    purchases.push_back(mean(1, g));
+    spend.push_back(mean(2, g));
+    revenue.push_back(sum(5, g));
+    revenue_share.push_back(total_revenue != 0 ? sum(5, g) / total_revenue : nan);
+    p_alive.push_back(mean(3, g));
+    clv.push_back(mean(4, g));
+    clv_total.push_back(sum(4, g));
+    clv_share.push_back(total_clv > 0 ? sum(4, g) / total_clv : nan);
+  }
+  data::table table;
+  table.index_columns = 1;
+  table.add_text("rfm_segment", codes, naming.names)
+      .add_text("definition", codes, naming.definitions)
+      .add("customers", std::move(customers))
+      .add("share", std::move(share))
+      .add("weeks_since_last", std::move(since_last))
+      .add("purchases", std::move(purchases))
+      .add("mean_spend", std::move(spend))
+      .add("revenue", std::move(revenue))
+      .add("revenue_share", std::move(revenue_share))
+      .add("p_alive", std::move(p_alive))
+      .add("clv", std::move(clv))
+      .add("total_clv", std::move(clv_total))
+      .add("clv_share", std::move(clv_share));
+  return table;
+}
+
 rfm_assignment rfm_segments(const customer_summaries& customers,
                             const customer_predictions& predictions,
                             const analysis_options& options) {
@@ -286,69 +472,20 @@ rfm_assignment rfm_segments(const customer_summaries& customers,
   out.f_score = std::move(scores.frequency.scores);
   out.m_score = std::move(scores.monetary.scores);
   const auto matched = segment::assign_segments(rules, out.r_score, out.f_score, out.m_score);
-
-  // One segment per distinct (English) name, in rule order; the unmatched last.
-  std::vector<std::int32_t> segment_of_rule(rules.rules.size());
-  std::vector<std::string> definitions;
-  for (std::size_t r = 0; r < rules.rules.size(); ++r) {
-    const auto& rule = rules.rules[r];
-    const std::string& name = rule.english_name.empty() ? rule.name : rule.english_name;
-    const auto found = std::find(out.names.begin(), out.names.end(), name);
-    segment_of_rule[r] = static_cast<std::int32_t>(found - out.names.begin());
-    if (found == out.names.end()) {
-      out.names.push_back(name);
-      definitions.push_back(rule_definition(rule, static_cast<std::int32_t>(rules.bins)));
-    } else {
-      auto& definition = definitions[static_cast<std::size_t>(segment_of_rule[r])];
-      definition += " or " + rule_definition(rule, static_cast<std::int32_t>(rules.bins));
-    }
-  }
-  const auto unmatched = static_cast<std::int32_t>(out.names.size());
-  out.names.push_back(rules.unmatched);
-  definitions.emplace_back("no rule matches");
+  auto naming = rfm_segment_naming(options.rfm_rules);
+  const auto unmatched = static_cast<std::int32_t>(naming.names.size() - 1);
   out.segment.resize(matched.size());
   for (std::size_t i = 0; i < matched.size(); ++i) {
-    out.segment[i] =
-        matched[i] < 0 ? unmatched : segment_of_rule[static_cast<std::size_t>(matched[i])];
+    out.segment[i] = matched[i] < 0
+                         ? unmatched
+                         : naming.segment_of_rule[static_cast<std::size_t>(matched[i])];
   }
-
-  const std::size_t segments = out.names.size();
-  const group_sums groups(out.segment, segments,
-                          {customers.periods_since_last, customers.purchases,
-                           customers.mean_spend, customers.revenue, predictions.p_alive,
-                           predictions.clv});
-  const double total_revenue = std::accumulate(groups.sums[3].begin(), groups.sums[3].end(), 0.0);
-  const double total_clv = std::accumulate(groups.sums[5].begin(), groups.sums[5].end(), 0.0);
-  std::vector<std::size_t> present;
-  for (std::size_t g = 0; g < segments; ++g) {
-    if (groups.count[g] > 0) present.push_back(g);
-  }
-  std::stable_sort(present.begin(), present.end(), [&](std::size_t a, std::size_t b) {
-    return groups.sums[3][a] > groups.sums[3][b];
-  });
-  std::vector<double> revenue_share(segments), clv_share(segments);
-  for (std::size_t g = 0; g < segments; ++g) {
-    revenue_share[g] = total_revenue != 0 ? groups.sums[3][g] / total_revenue : nan;
-    clv_share[g] = total_clv > 0 ? groups.sums[5][g] / total_clv : nan;
-  }
-  data::table table;
-  std::vector<std::int32_t> codes(segments);
-  std::iota(codes.begin(), codes.end(), 0);
-  table.index_columns = 1;
-  table.add_text("rfm_segment", codes, out.names)
-      .add_text("definition", codes, definitions)
-      .add("customers", groups.counts())
-      .add("share", groups.shares(customers.size()))
-      .add("weeks_since_last", groups.mean(0))
-      .add("purchases", groups.mean(1))
-      .add("mean_spend", groups.mean(2))
-      .add("revenue", groups.sums[3])
-      .add("revenue_share", revenue_share)
-      .add("p_alive", groups.mean(4))
-      .add("clv", groups.mean(5))
-      .add("total_clv", groups.sums[5])
-      .add("clv_share", clv_share);
-  out.table = data::take_rows(table, present);
+  out.table = rfm_segment_table(
+      naming, segment_cluster_sums(out.segment, naming.names.size(),
+                                   {customers.periods_since_last, customers.purchases,
+                                    customers.mean_spend, predictions.p_alive, predictions.clv,
+                                    customers.revenue}));
+  out.names = std::move(naming.names);
   return out;
 }
 
