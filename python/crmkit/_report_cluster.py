@@ -22,19 +22,21 @@ library's CSV writer, shortest round-trip numbers):
   mean P(alive) and CLV, total CLV and revenue per stage), ``stage_migration.csv`` (13 weeks
   before the end to the end, each date with its own population gap G,
   :func:`crmkit.dask.population_gaps`), ``cohort_retention.csv`` (monthly);
+- with ``--survey`` (a file, a folder or glob of CSV files), the single-machine survey tables
+  (``nps_by_segment`` ... ``nps_overall``, :mod:`crmkit._report_cluster_survey`);
 - for CSV input, ``skipped_rows.csv``.
 
 Equal to the single-machine files (docs/cluster.md has the table): every summary column, the
 BG/NBD (MBG/NBD, Pareto/NBD) fit and what depends only on it (P(alive), expected purchases),
-the scores, segments, tiers, stages, counts, rates and the lists of customers, bit for bit.
+the scores, segments, tiers, stages, counts, rates, the lists of customers and the survey
+tables, bit for bit.
 Gamma-Gamma is fitted to the merged (x, mean spend) histogram, the single-machine report to
 the rows: equal within the optimiser's tolerance, and so expected spend, CLV (and its
 interval) and the CLV sums.
 Sums and means over customers add per-partition sums: equal to rounding (another order of
 addition).
 
-Not on a cluster yet: the survey tables, the calibration check, the plots and
-``report.html``.
+Not on a cluster yet: the calibration check, the plots and ``report.html``.
 """
 
 from __future__ import annotations
@@ -45,12 +47,14 @@ from typing import Any, Optional, TextIO
 import numpy as np
 import pandas as pd
 
+from ._report_cluster_survey import SURVEY_TABLES, cluster_survey_tables, read_survey_files
+
 CUSTOMER_FOLDER = "customers"
 #: Enough digits that every double reads back as itself (the rfm_scales thresholds).
 FLOAT_FORMAT = "%.17g"
 #: The customer column of every table, as the single-machine report names it.
 CUSTOMER_COLUMN = "customer_id"
-NOT_YET = ("not on a cluster yet: survey tables, calibration check, plots and report.html "
+NOT_YET = ("not on a cluster yet: calibration check, plots and report.html "
            "(docs/cluster.md)")
 _MODEL_NAMES = {"bg_nbd": "BG/NBD", "mbg_nbd": "MBG/NBD", "pareto_nbd": "Pareto/NBD"}
 
@@ -295,7 +299,7 @@ def _with_segment(frame: pd.DataFrame, segment: pd.Series) -> pd.DataFrame:
 
 def cluster_tables(log: Any, customer_id_col: str, datetime_col: str, monetary_value_col: str,
                    *, partitioned_by_customer: bool = False, model: str = "bg_nbd",
-                   rfm_rules: str = "rf_grid", seed: int = 0) -> dict:
+                   rfm_rules: str = "rf_grid", seed: int = 0, survey: Any = None) -> dict:
     """The report's cluster tables: ``customers`` (Dask, partitioned by customer) and the small
     tables (pandas) ``model_parameters``, ``rfm_scales``, ``segments``, ``kmeans_quality``,
     ``rfm_segments``, ``value_tiers``, ``early_warning``, ``top_customers``,
@@ -303,7 +307,8 @@ def cluster_tables(log: Any, customer_id_col: str, datetime_col: str, monetary_v
     lifecycle cannot be classified (no customer with two purchase periods: then ``notes`` says
     why, as the single-machine report's note), ``lifecycle_stages``, ``stage_migration`` and
     ``cohort_retention``. `model` is the purchase model, `rfm_rules` the RFM rule set, `seed`
-    the k-means seed (the report's ``--seed``)."""
+    the k-means seed (the report's ``--seed``); `survey` (Dask) the answers of the survey tables
+    (:mod:`crmkit._report_cluster_survey`)."""
     import dask
 
     from . import _core
@@ -421,6 +426,8 @@ def cluster_tables(log: Any, customer_id_col: str, datetime_col: str, monetary_v
     scale_rows = pd.DataFrame([{"dimension": name, "bins": scale.bins,
                                 "thresholds": " ".join(repr(float(t)) for t in scale.thresholds)}
                                for name, scale in scales.items()])
+    if survey is not None:
+        tables.update(cluster_survey_tables(survey, customers, options, notes))
     return dict(customers=customers, model_parameters=_parameters(bgf, ggf, model),
                 rfm_scales=scale_rows, notes=notes, **tables)
 
@@ -476,7 +483,7 @@ def write_cluster_tables(tables: dict, out_dir: str, csv_lang: str = "en") -> li
     written = [os.path.relpath(path, out_dir) for path in paths]
     for name in ("model_parameters", "segments", "kmeans_quality", "rfm_segments",
                  "value_tiers", "early_warning", "lifecycle_stages", "stage_migration",
-                 "cohort_retention", "repeat_purchases", "top_customers"):
+                 "cohort_retention", "repeat_purchases", "top_customers", *SURVEY_TABLES):
         if name in tables:
             table = tables[name]
             if name in ("early_warning", "top_customers"):
@@ -520,10 +527,13 @@ def run_cluster_report(arguments: Any, out: TextIO, progress: Optional[TextIO]) 
         if progress is not None:
             print(f"cluster report on {client.scheduler.address}: {log.npartitions} partitions",
                   file=progress, flush=True)
+        survey = None if getattr(arguments, "survey", None) is None else read_survey_files(
+            arguments.survey, log._meta[customer].dtype, arguments.survey_customer_col,
+            arguments.nps_col, arguments.csat_col, arguments.survey_date_col)
         tables = cluster_tables(log, customer, date, amount, partitioned_by_customer=by_customer,
                                 model=getattr(arguments, "model", "bg_nbd"),
                                 rfm_rules=getattr(arguments, "rfm_rules", "rf_grid"),
-                                seed=getattr(arguments, "seed", 0))
+                                seed=getattr(arguments, "seed", 0), survey=survey)
         written = write_cluster_tables(tables, arguments.out,
                                        getattr(arguments, "csv_lang", "en"))
         for note in tables["notes"]:
