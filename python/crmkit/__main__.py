@@ -84,7 +84,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     report.add_argument("transactions", nargs="?", help="transaction CSV (default: simulated demo)")
     report.add_argument("--survey", help="survey answers CSV: customer id, NPS 0-10 [, CSAT 1-5, "
-                                         "date]")
+                                         "date] (with --scheduler also a folder or glob of "
+                                         "them)")
     report.add_argument("--out", default="crmkit-report", help="output folder (default "
                                                                "crmkit-report)")
     report.add_argument("--customer-col", help="customer id column (default: found by name, "
@@ -162,10 +163,6 @@ def _run(arguments: argparse.Namespace, out: TextIO) -> None:
             raise ReportInputError("--order-lines is not available with --scheduler or "
                                    "--sql-url yet; run the report on one machine for the "
                                    "\"what to offer whom\" section")
-        if arguments.survey is not None:
-            raise ReportInputError("--survey is not available with --scheduler or --sql-url "
-                                   "yet; aggregate the answers with crmkit.dask.survey_aggregate "
-                                   "or run the report on one machine")
         run_cluster_report(arguments, out, progress)
         return
     text = Text(arguments.lang)

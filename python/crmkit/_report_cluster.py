@@ -24,11 +24,14 @@ library's CSV writer, shortest round-trip numbers):
   mean P(alive) and CLV, total CLV and revenue per stage), ``stage_migration.csv`` (13 weeks
   before the end to the end, each date with its own population gap G,
   :func:`crmkit.dask.population_gaps`), ``cohort_retention.csv`` (monthly);
+- with ``--survey`` (a file, a folder or glob of CSV files), the single-machine survey tables
+  (``nps_by_segment`` ... ``nps_overall``, :mod:`crmkit._report_cluster_survey`);
 - for CSV input, ``skipped_rows.csv``.
 
 Equal to the single-machine files (docs/cluster.md has the table): every summary column, the
 BG/NBD (MBG/NBD, Pareto/NBD) fit and what depends only on it (P(alive), expected purchases),
-the scores, segments, tiers, stages, counts, rates and the lists of customers, bit for bit.
+the scores, segments, tiers, stages, counts, rates, the lists of customers and the survey
+tables, bit for bit.
 Gamma-Gamma is fitted to the merged (x, mean spend) histogram, the single-machine report to
 the rows: equal within the optimiser's tolerance, and so expected spend, CLV (and its
 interval) and the CLV sums.
@@ -36,9 +39,9 @@ Sums and means over customers add per-partition sums: equal to rounding (another
 addition).
 
 ``plots/*.png`` and ``report.html``: :mod:`crmkit._report_cluster_html` (the sections whose
-tables are not here left out with a note). Not on a cluster yet: the survey tables, the
-calibration check. ``--out`` is claimed as on one machine (``report._claim_folder``): every
-file is listed in the folder's manifest before it is written.
+tables are not here left out with a note). Not on a cluster yet: the calibration check.
+``--out`` is claimed as on one machine (``report._claim_folder``): every file is listed in the
+folder's manifest before it is written.
 """
 
 from __future__ import annotations
@@ -49,13 +52,15 @@ from typing import Any, Optional, TextIO
 import numpy as np
 import pandas as pd
 
+from ._report_cluster_survey import SURVEY_TABLES, cluster_survey_tables, read_survey_files
+
 CUSTOMER_FOLDER = "customers"
 #: Enough digits that every double reads back as itself (the rfm_scales thresholds).
 FLOAT_FORMAT = "%.17g"
 #: The customer column of every table, as the single-machine report names it.
 CUSTOMER_COLUMN = "customer_id"
-NOT_YET = ("not on a cluster yet: survey tables, calibration check (report.html notes the "
-           "sections left out; docs/cluster.md)")
+NOT_YET = ("not on a cluster yet: calibration check (report.html notes the sections left out; "
+           "docs/cluster.md)")
 _MODEL_NAMES = {"bg_nbd": "BG/NBD", "mbg_nbd": "MBG/NBD", "pareto_nbd": "Pareto/NBD"}
 
 
@@ -273,7 +278,7 @@ def _early_warning_table(rows: list, end: pd.Timestamp) -> pd.DataFrame:
 
 def cluster_tables(log: Any, customer_id_col: str, datetime_col: str, monetary_value_col: str,
                    *, partitioned_by_customer: bool = False, model: str = "bg_nbd",
-                   rfm_rules: str = "rf_grid", seed: int = 0) -> dict:
+                   rfm_rules: str = "rf_grid", seed: int = 0, survey: Any = None) -> dict:
     """The report's cluster tables: ``customers`` (Dask, partitioned by customer) and the small
     tables (pandas) ``model_parameters``, ``rfm_scales``, ``segments``, ``kmeans_quality``,
     ``rfm_segments``, ``value_tiers``, ``early_warning``, ``top_customers``,
@@ -281,7 +286,8 @@ def cluster_tables(log: Any, customer_id_col: str, datetime_col: str, monetary_v
     lifecycle cannot be classified (no customer with two purchase periods: then ``notes`` says
     why, as the single-machine report's note), ``lifecycle_stages``, ``stage_migration`` and
     ``cohort_retention``. `model` is the purchase model, `rfm_rules` the RFM rule set, `seed`
-    the k-means seed (the report's ``--seed``)."""
+    the k-means seed (the report's ``--seed``); `survey` (Dask) the answers of the survey tables
+    (:mod:`crmkit._report_cluster_survey`)."""
     import dask
 
     from . import _core
@@ -398,6 +404,8 @@ def cluster_tables(log: Any, customer_id_col: str, datetime_col: str, monetary_v
     scale_rows = pd.DataFrame([{"dimension": name, "bins": scale.bins,
                                 "thresholds": " ".join(repr(float(t)) for t in scale.thresholds)}
                                for name, scale in scales.items()])
+    if survey is not None:
+        tables.update(cluster_survey_tables(survey, customers, options, notes))
     return dict(customers=customers, model_parameters=_parameters(bgf, ggf, model),
                 rfm_scales=scale_rows, notes=notes, **tables)
 
@@ -459,7 +467,7 @@ def write_cluster_tables(tables: dict, out_dir: str, csv_lang: str = "en",
     written = [os.path.relpath(path, out_dir) for path in paths]
     for name in ("model_parameters", "segments", "kmeans_quality", "rfm_segments",
                  "value_tiers", "early_warning", "lifecycle_stages", "stage_migration",
-                 "cohort_retention", "repeat_purchases", "top_customers"):
+                 "cohort_retention", "repeat_purchases", "top_customers", *SURVEY_TABLES):
         if name in tables:
             table = tables[name]
             if name in ("early_warning", "top_customers"):
@@ -508,10 +516,13 @@ def run_cluster_report(arguments: Any, out: TextIO, progress: Optional[TextIO]) 
         if progress is not None:
             print(f"cluster report on {client.scheduler.address}: {log.npartitions} partitions",
                   file=progress, flush=True)
+        survey = None if getattr(arguments, "survey", None) is None else read_survey_files(
+            arguments.survey, log._meta[customer].dtype, arguments.survey_customer_col,
+            arguments.nps_col, arguments.csat_col, arguments.survey_date_col)
         tables = cluster_tables(log, customer, date, amount, partitioned_by_customer=by_customer,
                                 model=getattr(arguments, "model", "bg_nbd"),
                                 rfm_rules=getattr(arguments, "rfm_rules", "rf_grid"),
-                                seed=getattr(arguments, "seed", 0))
+                                seed=getattr(arguments, "seed", 0), survey=survey)
         written = write_cluster_tables(tables, arguments.out,
                                        getattr(arguments, "csv_lang", "en"), folder)
         for note in tables["notes"]:

@@ -11,6 +11,10 @@
 #include <span>
 #include <vector>
 
+namespace crmkit::pipeline {
+struct survey_cells;
+}  // namespace crmkit::pipeline
+
 namespace crmkit::python {
 
 namespace py = pybind11;
@@ -110,6 +114,9 @@ void register_clv(py::module_& module);
 void register_intervals(py::module_& module);
 void register_segment(py::module_& module);
 void register_survey(py::module_& module);
+/** The pickle state of the report's survey accumulators (its cell tables' states), and back. */
+py::tuple survey_cells_state(const pipeline::survey_cells& cells);
+pipeline::survey_cells survey_cells_of_state(const py::tuple& state);
 void register_lifecycle(py::module_& module);
 void register_basket(py::module_& module);
 

@@ -599,6 +599,82 @@ ticks as int64; amount: float64. The survey arrays are optional (customer keys o
 0-10, CSAT or -1, days since 1970-01-01; csat and day may be empty). Returns an AnalysisResult.
 Use crmkit.report.build_report, which takes and returns DataFrames.)doc");
 
+  py::list groupings;
+  for (const auto& [name, drop_unused] : pipeline::survey_groupings) {
+    groupings.append(py::make_tuple(std::string(name), drop_unused));
+  }
+  module.attr("SURVEY_GROUPINGS") = py::tuple(groupings);
+  py::class_<pipeline::survey_cells>(
+      module, "SurveyCells",
+      "The survey tables' mergeable accumulators of part of the answers "
+      "(crmkit::pipeline::survey_cells): tally_survey, merge_survey_cells, survey_tables. "
+      "Picklable (the same crmkit build on every process).")
+      .def_property_readonly("answers",
+                             [](const pipeline::survey_cells& c) { return c.overall.rows.rows; })
+      .def_property_readonly("unknown", [](const pipeline::survey_cells& c) { return c.unknown; })
+      .def(py::pickle(&survey_cells_state, &survey_cells_of_state));
+
+  module.def(
+      "tally_survey",
+      [](const int64_array& customer, const int64_array& nps,
+         const std::optional<int64_array>& csat, const std::optional<int64_array>& day,
+         const core_array<std::uint8_t>& in_log, const py::list& groups,
+         const pipeline::analysis_options& options, const std::optional<int64_array>& positions) {
+        const auto copy = [](const std::optional<int64_array>& array) {
+          const auto values = array ? as_span(*array) : std::span<const std::int64_t>{};
+          return std::vector<std::int64_t>(values.begin(), values.end());
+        };
+        const pipeline::survey_answers answers{copy(customer), copy(nps), copy(csat), copy(day)};
+        std::vector<pipeline::survey_answer_groups> by;
+        for (const auto& item : groups) {
+          const auto group = item.cast<py::tuple>();
+          const auto array = group[3].cast<core_array<std::int32_t>>();
+          const auto codes = as_span(array);
+          by.push_back({group[0].cast<std::string>(), group[1].cast<std::vector<std::string>>(),
+                        group[2].cast<bool>(), {codes.begin(), codes.end()}});
+        }
+        py::gil_scoped_release unlocked;
+        return pipeline::tally_survey(answers, as_span(in_log), by, options,
+                                      positions ? as_span(*positions)
+                                                : std::span<const std::int64_t>{});
+      },
+      "customer"_a, "nps"_a, "csat"_a, "day"_a, "in_log"_a, "groups"_a, "options"_a,
+      "positions"_a,
+      "The survey tables' accumulators of part of the answers (crmkit::pipeline::tally_survey): "
+      "customer keys, NPS, CSAT or -1 (None: no CSAT column), days since 1970 (None: no dates), "
+      "in_log (uint8, 0: a customer not in the log), groups [(column, labels, drop_unused, "
+      "int32 codes per answer)], the answers' positions among all answers (None: their indexes).");
+
+  module.def(
+      "merge_survey_cells",
+      [](const py::sequence& given) {
+        if (py::len(given) == 0) throw py::value_error("merge_survey_cells: no states");
+        auto merged = given[0].cast<pipeline::survey_cells>();
+        for (std::size_t i = 1; i < py::len(given); ++i) {
+          pipeline::merge_survey_cells(merged, given[i].cast<const pipeline::survey_cells&>());
+        }
+        return merged;
+      },
+      "states"_a, "The answers of all the states in one (crmkit::pipeline::merge_survey_cells).");
+
+  module.def(
+      "survey_tables",
+      [](const pipeline::survey_cells& cells, const pipeline::analysis_options& options) {
+        std::vector<pipeline::note> notes;
+        auto tables = pipeline::survey_tables(cells, options, notes);
+        const auto adopt = [](auto& values) { return numpy_adopt(std::move(values)); };
+        py::list out, note_list;
+        for (auto& each : tables) out.append(py::make_tuple(each.name, table_columns(each.table, adopt)));
+        for (const auto& note : notes) {
+          note_list.append(py::make_tuple(std::string(pipeline::note_code_name(note.code)),
+                                          note.message));
+        }
+        return py::make_tuple(out, note_list);
+      },
+      "cells"_a, "options"_a,
+      "The report's survey tables of merged accumulators (crmkit::pipeline::survey_tables): "
+      "([(name, table as AnalysisResult.take_columns gives it)], notes [(code, message)]).");
+
   bind_struct<pipeline::cross_sell_options>(
       module, "CrossSellOptions",
       "Constants of the \"what to offer whom\" step (crmkit::pipeline::cross_sell_options).");

@@ -1,3 +1,4 @@
+#include <crmkit/pipeline/steps.hpp>
 #include <crmkit/survey.hpp>
 #include <crmkit/survey/names.hpp>
 
@@ -476,6 +477,52 @@ void register_drivers(py::module_& module) {
 }
 
 }  // namespace
+
+py::tuple survey_cells_state(const pipeline::survey_cells& cells) {
+  const auto optional_state = [](const auto& table) -> py::object {
+    if (!table) return py::none();
+    return table_state(any_cell_table{*table});
+  };
+  py::list groups;
+  for (const auto& group : cells.groups) {
+    groups.append(py::make_tuple(group.column, group.labels, group.drop_unused,
+                                 table_state(any_cell_table{group.nps}),
+                                 optional_state(group.csat)));
+  }
+  return py::make_tuple(groups, optional_state(cells.nps_by_month),
+                        optional_state(cells.csat_by_month),
+                        table_state(any_cell_table{cells.overall}), cells.unknown,
+                        cells.first_unknown, cells.first_unknown_key);
+}
+
+pipeline::survey_cells survey_cells_of_state(const py::tuple& state) {
+  using cells_type = pipeline::survey_cells;
+  if (state.size() != 7) throw py::value_error("SurveyCells state: expected 7 fields");
+  const auto table = [](const py::handle& item, auto kind) -> decltype(kind) {
+    auto any = table_of_state(item.cast<py::tuple>());
+    const auto* found = std::get_if<decltype(kind)>(&any.table);
+    if (found == nullptr) throw py::value_error("SurveyCells state: a table of the wrong kind");
+    return *found;
+  };
+  const auto optional_rating = [&](const py::handle& item) -> std::optional<rating_table> {
+    if (item.is_none()) return std::nullopt;
+    return table(item, rating_table{});
+  };
+  cells_type cells;
+  for (const auto& item : state[0].cast<py::list>()) {
+    const auto group = item.cast<py::tuple>();
+    cells.groups.push_back({group[0].cast<std::string>(),
+                            group[1].cast<std::vector<std::string>>(), group[2].cast<bool>(),
+                            table(group[3], nps_table{}), optional_rating(group[4])});
+  }
+  if (!state[1].is_none()) cells.nps_by_month = table(state[1], nps_table{});
+  cells.csat_by_month = optional_rating(state[2]);
+  cells.overall = table(state[3], nps_table{});
+  cells.unknown = state[4].cast<std::size_t>();
+  cells.first_unknown = state[5].cast<std::size_t>();
+  cells.first_unknown_key = state[6].cast<std::int64_t>();
+  return cells;
+}
 
 void register_survey(py::module_& module) {
   record_schema<survey::grouped_results<survey::nps_result>>(module, "NpsCells", {"aggregate_nps"});

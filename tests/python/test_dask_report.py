@@ -162,7 +162,7 @@ def test_repeat_purchases_equal_the_single_machine_table(single, cluster):
     pd.testing.assert_series_equal(found["expected"], expected["expected"], rtol=SUM_RTOL)
 
 
-def test_csv_language_and_survey_option_on_a_cluster(client, log, tmp_path, capsys):
+def test_csv_language_on_a_cluster(client, log, tmp_path):
     from crmkit.__main__ import main
 
     folder = tmp_path / "log"
@@ -186,10 +186,6 @@ def test_csv_language_and_survey_option_on_a_cluster(client, log, tmp_path, caps
     assert len(shared) == len(found.columns) == len(expected.columns)
     stage = expected.columns[-1]
     pd.testing.assert_series_equal(found[stage], expected[stage])
-    # The survey is not aggregated on a cluster yet: refused, not ignored.
-    assert main(["report", str(folder), "--scheduler", client.scheduler.address, "--survey",
-                 str(folder / "part-0.csv"), "--out", str(tmp_path / "s"), "--quiet"]) == 2
-    assert "--survey is not available with --scheduler" in capsys.readouterr().err
 
 
 def test_text_customer_ids_give_the_single_machine_files(client, log, tmp_path):

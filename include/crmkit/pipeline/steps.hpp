@@ -1,11 +1,14 @@
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "crmkit/clv/gamma_gamma.hpp"
@@ -16,6 +19,7 @@
 #include "crmkit/pipeline/options.hpp"
 #include "crmkit/pipeline/result.hpp"
 #include "crmkit/segment/rfm_rules.hpp"
+#include "crmkit/survey/aggregate.hpp"
 
 /**
  * The steps of `analyze`, each callable on its own. A step takes the outputs of earlier steps
@@ -271,6 +275,74 @@ data::table top_customers(const data::table& customers, const analysis_options& 
 std::vector<named_table> survey_tables(const survey_answers& answers,
                                        const data::table& customers,
                                        const analysis_options& options, std::vector<note>& notes);
+
+/**
+ * The mergeable state of the survey tables: the survey area's raw accumulators
+ * (`survey::tally_nps`, `tally_rating`) of the answers from customers of the log, one table per
+ * grouping, and the answers from other customers. States of disjoint answers (parts of the
+ * answers on other machines, say) add with `merge_survey_cells`; `survey_tables` of the sum is
+ * that of all the answers, bit for bit.
+ */
+struct survey_cells {
+  using nps_cells = survey::cell_table<survey::nps_accumulator>;
+  using rating_cells = survey::cell_table<survey::rating_accumulator>;
+  /** A grouping column of the customers table: its labels and the answers' cells by label. */
+  struct grouping {
+    std::string column;
+    std::vector<std::string> labels;
+    bool drop_unused = false;  ///< labels without an answer are left out of its tables
+    nps_cells nps;
+    std::optional<rating_cells> csat;  ///< with a CSAT column: the rated answers
+  };
+  std::vector<grouping> groups;
+  std::optional<nps_cells> nps_by_month;     ///< with answer dates
+  std::optional<rating_cells> csat_by_month;  ///< with answer dates and a CSAT column
+  nps_cells overall;
+  std::size_t unknown = 0;        ///< answers from customers not in the log
+  std::size_t first_unknown = 0;  ///< the first of them: its position among all answers
+  std::int64_t first_unknown_key = 0;  ///< and its customer key
+};
+
+/**
+ * The customers table's columns the survey tables group the answers by, in table order, and
+ * whether a column's labels without answers are left out of its tables (stage: when the table
+ * has it).
+ */
+inline constexpr std::array<std::pair<std::string_view, bool>, 4> survey_groupings{
+    {{"segment", false}, {"rfm_segment", true}, {"value_tier", false}, {"stage", false}}};
+
+/** A grouping of the survey answers: a text column of the customers table, per answer. */
+struct survey_answer_groups {
+  std::string column;
+  std::vector<std::string> labels;
+  bool drop_unused = false;          ///< labels without an answer are left out of its tables
+  std::vector<std::int32_t> codes;   ///< per answer, into `labels` (any value when not in the log)
+};
+
+/**
+ * The survey tables' state of `answers` (at `positions` among all answers; empty: their
+ * indexes): answers with
+ * `in_log[i]` = 0 are from customers not in the log (counted, the first remembered); the others
+ * are grouped by each of `groups`, by month of `answers.day` and overall; those with a CSAT
+ * (not -1) also by the first two groupings and by month.
+ * @throw invalid_input for mismatched sizes or answers outside their scales (naming the row).
+ */
+survey_cells tally_survey(const survey_answers& answers, std::span<const std::uint8_t> in_log,
+                          const std::vector<survey_answer_groups>& groups,
+                          const analysis_options& options,
+                          std::span<const std::int64_t> positions = {});
+
+/** Adds the answers of `other` to `into` (the same groupings; `survey::merge_cells`). */
+void merge_survey_cells(survey_cells& into, const survey_cells& other);
+
+/**
+ * The survey tables (names in result.hpp) of merged accumulators: NPS by each grouping, CSAT by
+ * the first two when answers are rated, NPS and CSAT by month, NPS overall; a note on the
+ * answers from other customers, and on tables with small cells.
+ * @throw invalid_input when no answer is from a customer of the log.
+ */
+std::vector<named_table> survey_tables(const survey_cells& cells, const analysis_options& options,
+                                       std::vector<note>& notes);
 
 /** The headline numbers from the finished tables. */
 headline_numbers headline(const customer_summaries& customers,

@@ -25,30 +25,6 @@ struct answer_groups {
   std::vector<std::string> labels;
 };
 
-answer_groups groups_of(const data::text_values& column, const std::vector<std::size_t>& row,
-                        bool drop_unused) {
-  answer_groups out;
-  out.labels = column.labels;
-  out.codes.reserve(row.size());
-  for (const auto r : row) out.codes.push_back(column.codes[r]);
-  if (!drop_unused) return out;
-  std::vector<std::int32_t> renumber(column.labels.size(), -1);
-  for (const auto code : out.codes) {
-    if (code >= 0) renumber[static_cast<std::size_t>(code)] = 0;
-  }
-  out.labels.clear();
-  for (std::size_t l = 0; l < renumber.size(); ++l) {
-    if (renumber[l] == 0) {
-      renumber[l] = static_cast<std::int32_t>(out.labels.size());
-      out.labels.push_back(column.labels[l]);
-    }
-  }
-  for (auto& code : out.codes) {
-    if (code >= 0) code = renumber[static_cast<std::size_t>(code)];
-  }
-  return out;
-}
-
 std::string month_label(std::int64_t month_index) {
   return fmt::format("{:04d}-{:02d}", 1970 + data::floor_div(month_index, 12),
                      month_index - data::floor_div(month_index, 12) * 12 + 1);
@@ -154,110 +130,188 @@ void note_small_cells(const std::string& name, const data::table& table, std::ve
 
 }  // namespace
 
-std::vector<named_table> survey_tables(const survey_answers& answers,
-                                       const data::table& customers,
-                                       const analysis_options& options, std::vector<note>& notes) {
-  constexpr const char* function = "survey_tables";
-  check::same_size(function, "customer", answers.customer.size(), "nps", answers.nps.size());
-  if (!answers.csat.empty()) {
-    check::same_size(function, "customer", answers.customer.size(), "csat", answers.csat.size());
+survey_cells tally_survey(const survey_answers& answers, std::span<const std::uint8_t> in_log,
+                          const std::vector<survey_answer_groups>& groups,
+                          const analysis_options& options,
+                          std::span<const std::int64_t> positions) {
+  constexpr const char* function = "tally_survey";
+  const auto n = answers.size();
+  check::same_size(function, "customer", n, "nps", answers.nps.size());
+  if (!answers.csat.empty()) check::same_size(function, "customer", n, "csat", answers.csat.size());
+  if (!answers.day.empty()) check::same_size(function, "customer", n, "day", answers.day.size());
+  check::same_size(function, "customer", n, "in_log", in_log.size());
+  if (!positions.empty()) check::same_size(function, "customer", n, "positions", positions.size());
+  for (const auto& group : groups) {
+    check::same_size(function, "customer", n, group.column, group.codes.size());
   }
-  if (!answers.day.empty()) {
-    check::same_size(function, "customer", answers.customer.size(), "day", answers.day.size());
-  }
-  const auto keys = customer_keys(customers);
-  std::vector<std::size_t> row, answer;
-  std::size_t unknown = 0, first_unknown = 0;
-  for (std::size_t i = 0; i < answers.size(); ++i) {
-    const auto at = std::lower_bound(keys.begin(), keys.end(), answers.customer[i]);
-    if (at == keys.end() || *at != answers.customer[i]) {
-      if (unknown++ == 0) first_unknown = i;
+  survey_cells out;
+  std::vector<std::size_t> known, rated;
+  std::vector<std::int64_t> nps, csat, day, rated_day;
+  for (std::size_t i = 0; i < n; ++i) {
+    if (in_log[i] == 0) {
+      const auto position = positions.empty() ? i : static_cast<std::size_t>(positions[i]);
+      if (out.unknown++ == 0 || position < out.first_unknown) {
+        out.first_unknown = position;
+        out.first_unknown_key = answers.customer[i];
+      }
       continue;
     }
-    row.push_back(static_cast<std::size_t>(at - keys.begin()));
-    answer.push_back(i);
-  }
-  if (unknown > 0) {
-    notes.push_back({note_code::survey_unknown_customers,
-                     fmt::format("{} survey answers are from customers not in the transaction log "
-                                 "(the first: answer {}, customer key {}) and were left out",
-                                 unknown, first_unknown, answers.customer[first_unknown])});
-  }
-  if (row.empty()) {
-    throw invalid_input(
-        "survey_tables: no survey answer is from a customer of the transaction log: do the "
-        "customer ids match?");
-  }
-  std::vector<std::int64_t> nps, csat, day;
-  std::vector<std::int64_t> rated_day;
-  std::vector<std::size_t> rated;  ///< positions (in `row`) of answers with a CSAT score
-  for (std::size_t j = 0; j < answer.size(); ++j) {
-    nps.push_back(answers.nps[answer[j]]);
-    if (!answers.day.empty()) day.push_back(answers.day[answer[j]]);
-    if (!answers.csat.empty() && answers.csat[answer[j]] >= 0) {
-      rated.push_back(j);
-      csat.push_back(answers.csat[answer[j]]);
-      if (!answers.day.empty()) rated_day.push_back(answers.day[answer[j]]);
+    known.push_back(i);
+    nps.push_back(answers.nps[i]);
+    if (!answers.day.empty()) day.push_back(answers.day[i]);
+    if (!answers.csat.empty() && answers.csat[i] >= 0) {
+      rated.push_back(i);
+      csat.push_back(answers.csat[i]);
+      if (!answers.day.empty()) rated_day.push_back(answers.day[i]);
     }
   }
-  std::vector<std::size_t> rated_rows;
-  for (const auto j : rated) rated_rows.push_back(row[j]);
-
-  survey::nps_options nps_settings;
-  nps_settings.confidence = options.confidence;
-  survey::interval_options rating_settings;
-  rating_settings.confidence = options.confidence;
   survey::rating_scale scale;
   scale.min = options.csat_min;
   scale.max = options.csat_max;
   scale.favourable_boxes = options.csat_favourable_boxes;
-
-  std::vector<named_table> out;
-  const auto by_group = [&](const std::string& column, const std::vector<std::size_t>& rows,
-                            bool drop_unused) {
-    return groups_of(customers.get<data::text_values>(column), rows, drop_unused);
+  const auto policy = data::bad_row_policy::error;
+  const auto nps_cells = [&](const survey::response_grouping& grouping) {
+    return survey::tally_nps<false>(std::span<const std::int64_t>(nps), {}, grouping, policy);
   };
-  const auto nps_by = [&](const std::string& column, bool drop_unused) {
-    const auto groups = by_group(column, row, drop_unused);
+  const auto csat_cells = [&](const survey::response_grouping& grouping) {
+    return survey::tally_rating<false>(std::span<const std::int64_t>(csat), {}, grouping, scale,
+                                       policy);
+  };
+  const auto by_codes = [](const std::vector<std::int32_t>& codes, std::size_t levels) {
     survey::response_grouping grouping;
-    grouping.codes.emplace_back(groups.codes);
-    grouping.levels.push_back(groups.labels.size());
-    const auto result = survey::aggregate_nps(std::span<const std::int64_t>(nps), {}, grouping,
-                                              nps_settings);
-    out.push_back({"nps_by_" + column, nps_table(index_column(column, &groups, 0, 0), result)});
+    grouping.codes.emplace_back(codes);
+    grouping.levels.push_back(levels);
+    return grouping;
   };
-  const auto csat_by = [&](const std::string& column, bool drop_unused) {
-    const auto groups = by_group(column, rated_rows, drop_unused);
-    survey::response_grouping grouping;
-    grouping.codes.emplace_back(groups.codes);
-    grouping.levels.push_back(groups.labels.size());
-    const auto result = survey::aggregate_rating(std::span<const std::int64_t>(csat), {},
-                                                 grouping, scale, rating_settings);
-    out.push_back(
-        {"csat_by_" + column, rating_table(index_column(column, &groups, 0, 0), result)});
-  };
-  nps_by("segment", false);
-  nps_by("rfm_segment", true);
-  nps_by("value_tier", false);
-  if (customers.find("stage") != nullptr) nps_by("stage", false);
-  if (!answers.csat.empty() && !csat.empty()) {
-    csat_by("segment", false);
-    csat_by("rfm_segment", true);
+  for (std::size_t g = 0; g < groups.size(); ++g) {
+    const auto& group = groups[g];
+    const auto codes_of = [&](const std::vector<std::size_t>& rows) {
+      std::vector<std::int32_t> codes;
+      codes.reserve(rows.size());
+      for (const auto r : rows) codes.push_back(group.codes[r]);
+      return codes;
+    };
+    const auto codes = codes_of(known);
+    survey_cells::grouping cells{group.column, group.labels, group.drop_unused,
+                                 nps_cells(by_codes(codes, group.labels.size())), std::nullopt};
+    if (!answers.csat.empty() && g < 2) {
+      const auto rated_codes = codes_of(rated);
+      cells.csat = csat_cells(by_codes(rated_codes, group.labels.size()));
+    }
+    out.groups.push_back(std::move(cells));
   }
   if (!answers.day.empty()) {
     survey::response_grouping grouping;
     grouping.timestamps = day;
     grouping.ticks_per_day = 1;
     grouping.period = data::period_unit::month;
-    const auto result = survey::aggregate_nps(std::span<const std::int64_t>(nps), {}, grouping,
-                                              nps_settings);
+    out.nps_by_month = nps_cells(grouping);
+    if (!answers.csat.empty()) {
+      grouping.timestamps = rated_day;
+      out.csat_by_month = csat_cells(grouping);
+    }
+  }
+  out.overall = nps_cells(by_codes(std::vector<std::int32_t>(nps.size(), 0), 1));
+  return out;
+}
+
+void merge_survey_cells(survey_cells& into, const survey_cells& other) {
+  constexpr const char* function = "merge_survey_cells";
+  if (into.groups.size() != other.groups.size()) {
+    check::fail(function, fmt::format("the states have {} and {} groupings", into.groups.size(),
+                                      other.groups.size()));
+  }
+  for (std::size_t g = 0; g < into.groups.size(); ++g) {
+    auto& mine = into.groups[g];
+    const auto& theirs = other.groups[g];
+    if (mine.column != theirs.column || mine.labels != theirs.labels ||
+        mine.csat.has_value() != theirs.csat.has_value()) {
+      check::fail(function, fmt::format("the groupings by {} differ", mine.column));
+    }
+    survey::merge_cells(mine.nps, theirs.nps);
+    if (mine.csat) survey::merge_cells(*mine.csat, *theirs.csat);
+  }
+  if (into.nps_by_month.has_value() != other.nps_by_month.has_value() ||
+      into.csat_by_month.has_value() != other.csat_by_month.has_value()) {
+    check::fail(function, "one state has answers by month and the other not");
+  }
+  if (into.nps_by_month) survey::merge_cells(*into.nps_by_month, *other.nps_by_month);
+  if (into.csat_by_month) survey::merge_cells(*into.csat_by_month, *other.csat_by_month);
+  survey::merge_cells(into.overall, other.overall);
+  if (other.unknown > 0 && (into.unknown == 0 || other.first_unknown < into.first_unknown)) {
+    into.first_unknown = other.first_unknown;
+    into.first_unknown_key = other.first_unknown_key;
+  }
+  into.unknown += other.unknown;
+}
+
+namespace {
+
+/** The cells of the labels some answer has (all labels unless `drop_unused`), and the labels. */
+template <class Cell, class Count>
+std::pair<survey::cell_table<Cell>, answer_groups> used_groups(
+    const survey::cell_table<Cell>& table, const std::vector<std::string>& labels,
+    bool drop_unused, Count&& count) {
+  if (!drop_unused) return {table, answer_groups{{}, labels}};
+  survey::cell_table<Cell> used = table;
+  used.cells.clear();
+  answer_groups kept;
+  for (std::size_t g = 0; g < table.cells.size(); ++g) {
+    if (count(table.cells[g]) > 0) {
+      used.cells.push_back(table.cells[g]);
+      kept.labels.push_back(labels[g]);
+    }
+  }
+  used.groups = used.cells.size();
+  return {std::move(used), std::move(kept)};
+}
+
+}  // namespace
+
+std::vector<named_table> survey_tables(const survey_cells& cells, const analysis_options& options,
+                                       std::vector<note>& notes) {
+  if (cells.unknown > 0) {
+    notes.push_back({note_code::survey_unknown_customers,
+                     fmt::format("{} survey answers are from customers not in the transaction log "
+                                 "(the first: answer {}, customer key {}) and were left out",
+                                 cells.unknown, cells.first_unknown, cells.first_unknown_key)});
+  }
+  if (cells.overall.rows.rows == 0) {
+    throw invalid_input(
+        "survey_tables: no survey answer is from a customer of the transaction log: do the "
+        "customer ids match?");
+  }
+  survey::nps_options nps_settings;
+  nps_settings.confidence = options.confidence;
+  survey::interval_options rating_settings;
+  rating_settings.confidence = options.confidence;
+  const auto nps_count = [](const survey::nps_accumulator& cell) { return cell.count(); };
+  const auto csat_count = [](const survey::rating_accumulator& cell) {
+    return cell.mean().count();
+  };
+
+  std::vector<named_table> out;
+  for (const auto& group : cells.groups) {
+    const auto [table, labels] = used_groups(group.nps, group.labels, group.drop_unused, nps_count);
+    out.push_back({"nps_by_" + group.column,
+                   nps_table(index_column(group.column, &labels, 0, 0),
+                             survey::summarize_cells(table, 1, nps_settings))});
+  }
+  for (const auto& group : cells.groups) {
+    if (!group.csat || group.csat->rows.rows == 0) continue;
+    const auto [table, labels] =
+        used_groups(*group.csat, group.labels, group.drop_unused, csat_count);
+    out.push_back({"csat_by_" + group.column,
+                   rating_table(index_column(group.column, &labels, 0, 0),
+                                survey::summarize_cells(table, 1, rating_settings))});
+  }
+  if (cells.nps_by_month) {
+    const auto result = survey::summarize_cells(*cells.nps_by_month, 1, nps_settings);
     out.push_back({"nps_by_month",
                    nps_table(index_column("period", nullptr, result.first_period, result.periods),
                              result)});
-    if (!csat.empty()) {
-      grouping.timestamps = rated_day;
-      const auto rating = survey::aggregate_rating(std::span<const std::int64_t>(csat), {},
-                                                   grouping, scale, rating_settings);
+    if (cells.csat_by_month && cells.csat_by_month->rows.rows > 0) {
+      const auto rating = survey::summarize_cells(*cells.csat_by_month, 1, rating_settings);
       out.push_back({"csat_by_month", rating_table(index_column("period", nullptr,
                                                                 rating.first_period,
                                                                 rating.periods),
@@ -265,17 +319,39 @@ std::vector<named_table> survey_tables(const survey_answers& answers,
     }
   }
   {
-    const std::vector<std::int32_t> all(nps.size(), 0);
-    survey::response_grouping grouping;
-    grouping.codes.emplace_back(all);
-    grouping.levels.push_back(1);
-    const auto result = survey::aggregate_nps(std::span<const std::int64_t>(nps), {}, grouping,
-                                              nps_settings);
-    const answer_groups one{all, {"all"}};
+    const auto result = survey::summarize_cells(cells.overall, 1, nps_settings);
+    const answer_groups one{{}, {"all"}};
     out.push_back({"nps_overall", nps_table(index_column("all", &one, 0, 0), result)});
   }
   for (const auto& each : out) note_small_cells(each.name, each.table, notes);
   return out;
+}
+
+std::vector<named_table> survey_tables(const survey_answers& answers,
+                                       const data::table& customers,
+                                       const analysis_options& options, std::vector<note>& notes) {
+  constexpr const char* function = "survey_tables";
+  check::same_size(function, "customer", answers.customer.size(), "nps", answers.nps.size());
+  const auto keys = customer_keys(customers);
+  std::vector<std::size_t> row(answers.size(), 0);
+  std::vector<std::uint8_t> in_log(answers.size(), 0);
+  for (std::size_t i = 0; i < answers.size(); ++i) {
+    const auto at = std::lower_bound(keys.begin(), keys.end(), answers.customer[i]);
+    if (at == keys.end() || *at != answers.customer[i]) continue;
+    row[i] = static_cast<std::size_t>(at - keys.begin());
+    in_log[i] = 1;
+  }
+  std::vector<survey_answer_groups> groups;
+  for (const auto& [name, drop_unused] : survey_groupings) {
+    const std::string column(name);
+    if (customers.find(column) == nullptr && column == "stage") continue;
+    const auto& values = customers.get<data::text_values>(column);
+    survey_answer_groups group{column, values.labels, drop_unused, {}};
+    group.codes.reserve(row.size());
+    for (const auto r : row) group.codes.push_back(values.codes[r]);
+    groups.push_back(std::move(group));
+  }
+  return survey_tables(tally_survey(answers, in_log, groups, options), options, notes);
 }
 
 }  // namespace crmkit::pipeline

@@ -561,6 +561,75 @@ TEST_CASE("survey tables: counts conserved, unknown customers noted") {
   CHECK_THROWS_AS(pl::survey_tables(strangers, customers, {}, notes), crmkit::invalid_input);
 }
 
+TEST_CASE("survey tables of merged parts are those of all the answers, byte for byte") {
+  // The cluster report's path: parts of the answers tallied apart (in any order), merged, then
+  // the tables; the single-machine path tallies all the answers at once.
+  const auto& customers = result().table("customers");
+  const auto& ids = customers.get<std::vector<std::int64_t>>("customer_id");
+  pl::survey_answers answers;
+  for (std::size_t i = 0; i < ids.size(); i += 5) {
+    answers.customer.push_back(i % 97 == 0 ? -7 - static_cast<std::int64_t>(i) : ids[i]);
+    answers.nps.push_back(static_cast<std::int64_t>((i * 7) % 11));
+    answers.csat.push_back(i % 4 == 0 ? -1 : static_cast<std::int64_t>(1 + i % 5));
+    answers.day.push_back(19'723 + static_cast<std::int64_t>((i * 13) % 500));
+  }
+  std::vector<pl::note> notes_all;
+  const auto all = pl::survey_tables(answers, customers, {}, notes_all);
+
+  std::vector<std::uint8_t> in_log;
+  for (const auto key : answers.customer) in_log.push_back(key >= 0 ? 1 : 0);
+  const auto keys = customers.get<std::vector<std::int64_t>>("customer_id");
+  const auto position_of = [&](std::int64_t key) {
+    const auto at = std::lower_bound(keys.begin(), keys.end(), key);
+    return at == keys.end() || *at != key ? std::size_t{0}
+                                          : static_cast<std::size_t>(at - keys.begin());
+  };
+  // Two parts: the odd answers, then the even ones (so the first unknown is in the second).
+  pl::survey_cells merged;
+  for (const std::size_t parity : {1, 0}) {
+    pl::survey_answers part;
+    std::vector<std::uint8_t> part_in_log;
+    std::vector<std::int64_t> positions;
+    for (std::size_t i = parity; i < answers.size(); i += 2) {
+      part.customer.push_back(answers.customer[i]);
+      part.nps.push_back(answers.nps[i]);
+      part.csat.push_back(answers.csat[i]);
+      part.day.push_back(answers.day[i]);
+      part_in_log.push_back(in_log[i]);
+      positions.push_back(static_cast<std::int64_t>(i));
+    }
+    std::vector<pl::survey_answer_groups> groups;
+    for (const auto& [name, drop] : pl::survey_groupings) {
+      const auto& values = customers.get<data::text_values>(std::string(name));
+      pl::survey_answer_groups group{std::string(name), values.labels, drop, {}};
+      for (const auto key : part.customer) {
+        group.codes.push_back(key >= 0 ? values.codes[position_of(key)] : 0);
+      }
+      groups.push_back(std::move(group));
+    }
+    const auto cells = pl::tally_survey(part, part_in_log, groups, {}, positions);
+    if (parity == 1) {
+      merged = cells;
+    } else {
+      pl::merge_survey_cells(merged, cells);
+    }
+  }
+  std::vector<pl::note> notes_merged;
+  const auto parts = pl::survey_tables(merged, {}, notes_merged);
+  REQUIRE(parts.size() == all.size());
+  for (std::size_t t = 0; t < all.size(); ++t) {
+    CAPTURE(all[t].name);
+    CHECK(parts[t].name == all[t].name);
+    CHECK(data::format_csv(parts[t].table) == data::format_csv(all[t].table));
+  }
+  REQUIRE(notes_merged.size() == notes_all.size());
+  for (std::size_t n = 0; n < notes_all.size(); ++n) {
+    CHECK(notes_merged[n].message == notes_all[n].message);
+  }
+  CHECK(notes_all.front().message.find("(the first: answer 0, customer key -7)") !=
+        std::string::npos);
+}
+
 TEST_CASE("data::table CSV: dates, flags, text and missing cells") {
   data::table t;
   t.index_columns = 1;
