@@ -320,6 +320,16 @@ def _split_customers(summary: dd.DataFrame) -> Optional[tuple[Any, list[int]]]:
     return customer, partitions
 
 
+def _check_colocated(frame: dd.DataFrame) -> None:
+    """ValueError naming a customer whose rows (index = id) sit in two partitions of `frame`."""
+    split = _split_customers(frame)
+    if split is not None:
+        customer, partitions = split
+        raise ValueError(f"partitioned_by_customer=True, but customer {customer!r} has rows in "
+                         f"partitions {partitions}; pass partitioned_by_customer=False to "
+                         "shuffle the log by customer")
+
+
 def summarize(log: dd.DataFrame, customer_id_col: Any, datetime_col: Any,
               monetary_value_col: Any = None, *, observation_period_end: Any = None,
               freq: str = "D", freq_multiplier: float = 1,
@@ -352,12 +362,7 @@ def summarize(log: dd.DataFrame, customer_id_col: Any, datetime_col: Any,
                                  end, options, meta, meta=meta, align_dataframes=False)
     if partitioned_by_customer:
         summary = summary.persist()
-        split = _split_customers(summary)
-        if split is not None:
-            customer, partitions = split
-            raise ValueError(f"partitioned_by_customer=True, but customer {customer!r} has rows in "
-                             f"partitions {partitions}; pass partitioned_by_customer=False to "
-                             "shuffle the log by customer")
+        _check_colocated(summary)
     return summary
 
 
@@ -1574,12 +1579,7 @@ def calibration_check(log: dd.DataFrame, customer_id_col: Any, datetime_col: Any
                                                name=customer_id_col))
 
         meta = pd.DataFrame(index=pd.Index(log[customer_id_col]._meta, name=customer_id_col))
-        split = _split_customers(log.map_partitions(ids, meta=meta))
-        if split is not None:
-            customer, partitions = split
-            raise ValueError(f"partitioned_by_customer=True, but customer {customer!r} has rows in "
-                             f"partitions {partitions}; pass partitioned_by_customer=False to "
-                             "shuffle the log by customer")
+        _check_colocated(log.map_partitions(ids, meta=meta))
     else:
         log = log.shuffle(customer_id_col)
     return _calibration_check(log, customer_id_col, datetime_col, options)
