@@ -73,10 +73,13 @@ void add_compressed(std::size_t n, Row&& row, calibration_counts& out) {
   if (n < std::numeric_limits<std::uint32_t>::max() &&
       std::bit_width(largest_frequency) + recency_bits + age_bits <= 64) {
     radix_sorter sorter(n);
+    // A field of width 0 is 0: its shift (up to 64) is skipped, never taken.
+    const auto shifted = [](std::int64_t value, int bits) {
+      return value == 0 ? std::uint64_t{0} : static_cast<std::uint64_t>(value) << bits;
+    };
     sorter.sort_by([&](std::size_t i) {
       const histogram_row r = row(i);
-      return (static_cast<std::uint64_t>(r.frequency) << (recency_bits + age_bits)) |
-             (static_cast<std::uint64_t>(r.recency) << age_bits) |
+      return shifted(r.frequency, recency_bits + age_bits) | shifted(r.recency, age_bits) |
              static_cast<std::uint64_t>(r.age);
     });
     emit(sorter.order());
