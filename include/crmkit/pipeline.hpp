@@ -5,6 +5,7 @@
  * every step callable on its own, typed result tables (`data::table`) and one edge-case policy.
  */
 #include "crmkit/pipeline/analyze.hpp"
+#include "crmkit/pipeline/calibration.hpp"
 #include "crmkit/pipeline/cross_sell.hpp"
 #include "crmkit/pipeline/demo.hpp"
 #include "crmkit/pipeline/options.hpp"

@@ -1175,6 +1175,30 @@ class basket:
     @staticmethod
     def simulate_baskets(options: SimulationOptions = ...) -> BasketSimulation: ...
 
+class CalibrationCounts(typing.TypedDict):
+    frequency: numpy.ndarray
+    """repeat purchase days in the calibration part"""
+    recency: numpy.ndarray
+    """last − first calibration purchase day, days"""
+    age: numpy.ndarray
+    """calibration_day − first purchase day, days"""
+    customers: numpy.ndarray
+    """customers with the row"""
+    holdout: numpy.ndarray
+    """their holdout purchase days, summed"""
+    births: numpy.ndarray
+    """per day since first_day: first purchases"""
+    repeats: numpy.ndarray
+    """per day since first_day: repeat purchase days"""
+
+class CalibrationSplit(typing.TypedDict):
+    first_day: int
+    """first transaction's day, days since 1970-01-01"""
+    last_day: int
+    """last transaction's day (the observation end)"""
+    calibration_day: int
+    """last calibration day, days since first_day"""
+
 class pipeline:
     """The whole customer analysis (the report)."""
     class AnalysisOptions:
@@ -1299,23 +1323,19 @@ class pipeline:
         folder: typing.Any
         def path_of(self: OutputFolder, file: str) -> str: ...
         def plan(self: OutputFolder, files: typing.List[str]) -> None: ...
-    SURVEY_GROUPINGS: tuple[str, ...]
-    class SurveyCells:
-        """The survey tables' mergeable accumulators of part of the answers (crmkit::pipeline::survey_cells): tally_survey, merge_survey_cells, survey_tables. Picklable (the same crmkit build on every process)."""
-        def __init__(*args: typing.Any, **kwargs: typing.Any) -> typing.Any: ...
-        answers: typing.Any
-        unknown: typing.Any
     @staticmethod
     def analyze(customer: numpy.typing.NDArray[typing.Any], labels: typing.List[str], timestamp: numpy.typing.NDArray[typing.Any], amount: numpy.typing.NDArray[typing.Any], survey_customer: typing.Optional[numpy.typing.NDArray[typing.Any]] = ..., survey_nps: typing.Optional[numpy.typing.NDArray[typing.Any]] = ..., survey_csat: typing.Optional[numpy.typing.NDArray[typing.Any]] = ..., survey_day: typing.Optional[numpy.typing.NDArray[typing.Any]] = ..., options: AnalysisOptions = ...) -> AnalysisResult: ...
     @staticmethod
+    def calibration_counts(customer: numpy.typing.NDArray[typing.Any], timestamp: numpy.typing.NDArray[typing.Any], split: dict) -> CalibrationCounts: ...
+    @staticmethod
+    def calibration_split(first_timestamp: int, last_timestamp: int, options: AnalysisOptions) -> tuple: ...
+    @staticmethod
+    def calibration_tables(counts: dict, split: dict, options: AnalysisOptions) -> dict: ...
+    @staticmethod
     def cross_sell(order: numpy.typing.NDArray[typing.Any], item: numpy.typing.NDArray[typing.Any], quantity: typing.Optional[numpy.typing.NDArray[typing.Any]], customer: numpy.typing.NDArray[typing.Any], timestamp: numpy.typing.NDArray[typing.Any], products: typing.List[str], customers: typing.List[str], target_customer: typing.Optional[numpy.typing.NDArray[typing.Any]], target_group: typing.Optional[numpy.typing.NDArray[typing.Any]], options: CrossSellOptions = ..., customer_column: str = ..., product_column: str = ...) -> list: ...
     @staticmethod
-    def merge_survey_cells(states: sequence) -> SurveyCells: ...
+    def merge_calibration_counts(parts: list, split: dict) -> CalibrationCounts: ...
     @staticmethod
     def segment_tables(periods_since_last: numpy.typing.NDArray[typing.Any], purchases: numpy.typing.NDArray[typing.Any], mean_spend: numpy.typing.NDArray[typing.Any], revenue: numpy.typing.NDArray[typing.Any], p_alive: numpy.typing.NDArray[typing.Any], clv: numpy.typing.NDArray[typing.Any], options: AnalysisOptions) -> dict: ...
-    @staticmethod
-    def survey_tables(cells: SurveyCells, options: AnalysisOptions) -> tuple: ...
-    @staticmethod
-    def tally_survey(customer: numpy.typing.NDArray[typing.Any], nps: numpy.typing.NDArray[typing.Any], csat: typing.Optional[numpy.typing.NDArray[typing.Any]], day: typing.Optional[numpy.typing.NDArray[typing.Any]], in_log: numpy.typing.NDArray[typing.Any], groups: list, options: AnalysisOptions, positions: typing.Optional[numpy.typing.NDArray[typing.Any]]) -> SurveyCells: ...
     @staticmethod
     def write_csv_files(files: list) -> None: ...

@@ -24,6 +24,8 @@ library's CSV writer, shortest round-trip numbers):
   mean P(alive) and CLV, total CLV and revenue per stage), ``stage_migration.csv`` (13 weeks
   before the end to the end, each date with its own population gap G,
   :func:`crmkit.dask.population_gaps`), ``cohort_retention.csv`` (monthly);
+- ``calibration_vs_holdout.csv``, ``cumulative_transactions.csv``: the calibration check
+  (:func:`crmkit.dask.calibration_check`; none, with a note, when the log is too short);
 - with ``--survey`` (a file, a folder or glob of CSV files), the single-machine survey tables
   (``nps_by_segment`` ... ``nps_overall``, :mod:`crmkit._report_cluster_survey`);
 - for CSV input, ``skipped_rows.csv``.
@@ -38,8 +40,11 @@ interval) and the CLV sums.
 Sums and means over customers add per-partition sums: equal to rounding (another order of
 addition).
 
+The calibration check's files equal the single-machine files byte for byte (its sums over
+customers are exact sums on both).
+
 ``plots/*.png`` and ``report.html``: :mod:`crmkit._report_cluster_html` (the sections whose
-tables are not here left out with a note). Not on a cluster yet: the calibration check.
+tables are not here left out with a note: the intervals and the model comparison).
 ``--out`` is claimed as on one machine (``report._claim_folder``): every file is listed in the
 folder's manifest before it is written.
 """
@@ -52,6 +57,7 @@ from typing import Any, Optional, TextIO
 import numpy as np
 import pandas as pd
 
+from ._report_cluster_calibration import CALIBRATION_TABLES, calibration_tables
 from ._report_cluster_survey import SURVEY_TABLES, cluster_survey_tables, read_survey_files
 
 CUSTOMER_FOLDER = "customers"
@@ -59,8 +65,8 @@ CUSTOMER_FOLDER = "customers"
 FLOAT_FORMAT = "%.17g"
 #: The customer column of every table, as the single-machine report names it.
 CUSTOMER_COLUMN = "customer_id"
-NOT_YET = ("not on a cluster yet: calibration check (report.html notes the sections left out; "
-           "docs/cluster.md)")
+NOT_YET = ("not on a cluster yet: the intervals and the model comparison (report.html notes "
+           "the sections left out; docs/cluster.md)")
 _MODEL_NAMES = {"bg_nbd": "BG/NBD", "mbg_nbd": "MBG/NBD", "pareto_nbd": "Pareto/NBD"}
 
 
@@ -302,6 +308,7 @@ def cluster_tables(log: Any, customer_id_col: str, datetime_col: str, monetary_v
     options = _core.pipeline.AnalysisOptions()
     options.rfm_rules = rfm_rules
     options.seed = seed
+    options.transaction_model = model
     log = cdask.check_transactions(log, customer_id_col, datetime_col, monetary_value_col)
     end = pd.Timestamp(log[datetime_col].max().compute())
     if not partitioned_by_customer:
@@ -341,8 +348,7 @@ def cluster_tables(log: Any, customer_id_col: str, datetime_col: str, monetary_v
     levels, level_summary = cdask.value_tiers(customers, "clv", by="population",
                                               cuts=LEVEL_CUTS, labels=("high", "medium", "low"))
     customers = customers.assign(value_tier=tiers["tier"], value_level=levels["tier"])
-    notes = []
-    tables: dict = {}
+    tables, notes = calibration_tables(log, customer_id_col, datetime_col, options)
     start = end - pd.Timedelta(seconds=round(MIGRATION_WEEKS * DAYS_PER_WEEK * 86_400))
     try:
         gaps = cdask.population_gaps(log, customer_id_col, datetime_col, [start, end],
@@ -467,7 +473,8 @@ def write_cluster_tables(tables: dict, out_dir: str, csv_lang: str = "en",
     written = [os.path.relpath(path, out_dir) for path in paths]
     for name in ("model_parameters", "segments", "kmeans_quality", "rfm_segments",
                  "value_tiers", "early_warning", "lifecycle_stages", "stage_migration",
-                 "cohort_retention", "repeat_purchases", "top_customers", *SURVEY_TABLES):
+                 "cohort_retention", "repeat_purchases", "top_customers", *CALIBRATION_TABLES,
+                 *SURVEY_TABLES):
         if name in tables:
             table = tables[name]
             if name in ("early_warning", "top_customers"):

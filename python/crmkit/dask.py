@@ -31,6 +31,13 @@ Every step gives what the single-machine call gives on the same data:
   mergeable C++ accumulators per (group, period) (counts; exact sums of weights, squared weights
   and weighted scores); a tree reduction merges them exactly and the driver summarises them with
   the single-machine C++ code: the single-machine frame, bit for bit.
+- **Calibration check** (:func:`calibration_check`): the report's calibration/holdout split,
+  refit and tables. Each partition adds its customers' counts (``_core.pipeline.calibration_counts``:
+  the calibration part as a histogram of whole-day patterns with customer counts and summed
+  holdout purchase days, and the tracking curve's daily first and repeat purchases); a tree
+  reduction adds them (integers: exact); the driver refits and builds both tables with the
+  single-machine C++ code, whose sums over customers are exact sums rounded once: the
+  single-machine tables, bit for bit.
 - **k-means** (:func:`kmeans`): the driver fixes the centring, tolerance and initial centres from
   the gathered feature rows with the single-machine C++ code; every Lloyd iteration runs on the
   workers, which return exact (fixed-point) per-cluster sums, so labels, centres, inertia and the
@@ -63,7 +70,7 @@ from ._survey_results import SkippedRowsWarning as _SkippedRowsWarning
 from ._segment_tiers import _tier_options, _tier_summary
 from ._segment_rfm import RFMScale, rfm_scores as _rfm_scores_frame
 from .clv import BetaGeoFitter, GammaGammaFitter
-from .data import summary_data_from_transaction_data
+from .data import _customer_keys, _timestamps, summary_data_from_transaction_data
 from .lifecycle import CohortRetention, StageMigration
 from .lifecycle import STAGES as _STAGES, _canonical_freq
 from .lifecycle import stage_migration as _stage_migration_frame
@@ -93,6 +100,7 @@ __all__ = [
     "value_tiers",
     "kmeans",
     "KMeansFit",
+    "calibration_check",
 ]
 
 #: How many partial results one task of a tree reduction merges.
@@ -312,6 +320,16 @@ def _split_customers(summary: dd.DataFrame) -> Optional[tuple[Any, list[int]]]:
     return customer, partitions
 
 
+def _check_colocated(frame: dd.DataFrame) -> None:
+    """ValueError naming a customer whose rows (index = id) sit in two partitions of `frame`."""
+    split = _split_customers(frame)
+    if split is not None:
+        customer, partitions = split
+        raise ValueError(f"partitioned_by_customer=True, but customer {customer!r} has rows in "
+                         f"partitions {partitions}; pass partitioned_by_customer=False to "
+                         "shuffle the log by customer")
+
+
 def summarize(log: dd.DataFrame, customer_id_col: Any, datetime_col: Any,
               monetary_value_col: Any = None, *, observation_period_end: Any = None,
               freq: str = "D", freq_multiplier: float = 1,
@@ -344,12 +362,7 @@ def summarize(log: dd.DataFrame, customer_id_col: Any, datetime_col: Any,
                                  end, options, meta, meta=meta, align_dataframes=False)
     if partitioned_by_customer:
         summary = summary.persist()
-        split = _split_customers(summary)
-        if split is not None:
-            customer, partitions = split
-            raise ValueError(f"partitioned_by_customer=True, but customer {customer!r} has rows in "
-                             f"partitions {partitions}; pass partitioned_by_customer=False to "
-                             "shuffle the log by customer")
+        _check_colocated(summary)
     return summary
 
 
@@ -371,13 +384,14 @@ def _merge(*histograms: dict) -> dict:
     return _pattern_columns(joined("x"), joined("u"), joined("v"), joined("weight"))
 
 
-def _tree_reduce(parts: list) -> Any:
+def _tree_reduce(parts: list, merge: Any = None) -> Any:
+    merge = _merge if merge is None else merge
     if not parts:
         raise ValueError("the frame has no partitions")
     while len(parts) > 1:
-        parts = [dask.delayed(_merge)(*parts[i:i + SPLIT_EVERY])
+        parts = [dask.delayed(merge)(*parts[i:i + SPLIT_EVERY])
                  for i in range(0, len(parts), SPLIT_EVERY)]
-    return dask.delayed(_merge)(parts[0])
+    return dask.delayed(merge)(parts[0])
 
 
 def _histogram(frame: dd.DataFrame, chunk) -> pd.DataFrame:
@@ -1478,3 +1492,94 @@ def kmeans(data: Any, n_clusters: int = 8, *, columns: Optional[Sequence[Any]] =
             da.from_delayed(dask.delayed(f), shape=(int(size),), dtype=np.int32)
             for f, size in zip(best["labels"], sizes)])
     return fit
+
+
+# --- calibration check ----------------------------------------------------------------------
+
+
+def _timestamp_extent_part(frame: pd.DataFrame, datetime_col: Any) -> Optional[tuple]:
+    if len(frame) == 0:
+        return None
+    ticks = _timestamps(frame[datetime_col], None, "date column")
+    return int(ticks.min()), int(ticks.max())
+
+
+def _calibration_counts_part(frame: pd.DataFrame, customer_id_col: Any, datetime_col: Any,
+                             split: dict) -> dict:
+    keys, _ = _customer_keys(frame[customer_id_col], "customer column")
+    ticks = _timestamps(frame[datetime_col], None, "date column")
+    return _core.pipeline.calibration_counts(keys, ticks, split)
+
+
+def _merge_calibration_counts(split: dict, *parts: dict) -> dict:
+    return _core.pipeline.merge_calibration_counts(list(parts), split)
+
+
+def _calibration_check(log: dd.DataFrame, customer_id_col: Any, datetime_col: Any,
+                       options: Any) -> dict:
+    """calibration_check of a checked log whose partitions hold whole customers."""
+    from functools import partial
+
+    from .report import _frame
+
+    parts = log.to_delayed()
+    extents = [extent for extent in dask.compute(
+        *[dask.delayed(_timestamp_extent_part)(part, datetime_col) for part in parts])
+        if extent is not None]
+    if not extents:
+        raise ValueError("the log is empty")
+    split, notes = _core.pipeline.calibration_split(min(first for first, _ in extents),
+                                                    max(last for _, last in extents), options)
+    out: dict = {"notes": list(notes)}
+    if split is None:
+        return out
+    counts = _tree_reduce(
+        [dask.delayed(_calibration_counts_part)(part, customer_id_col, datetime_col, split)
+         for part in parts], partial(_merge_calibration_counts, split)).compute()
+    found = _core.pipeline.calibration_tables(counts, split, options)
+    out["notes"].extend(found["notes"])
+    for name in ("calibration_vs_holdout", "cumulative_transactions"):
+        if name in found:
+            out[name] = _frame(found[name])
+    if "calibration_period" in found:
+        out["calibration_period"] = found["calibration_period"]
+    return out
+
+
+def calibration_check(log: dd.DataFrame, customer_id_col: Any, datetime_col: Any, *,
+                      options: Any = None, partitioned_by_customer: bool = False) -> dict:
+    """The report's calibration/holdout check of a partitioned log, equal to the single-machine
+    report's (``crmkit.report``, crmkit::pipeline::calibration_check) bit for bit, whatever the
+    partitioning.
+
+    The log is split at the day of its last transaction minus H periods, H = min(max_holdout_periods,
+    ⌊span / 3⌋) whole periods of ``options.days_per_period`` days (a
+    ``_core.pipeline.AnalysisOptions``, the report's by default: weeks). Each partition counts its
+    customers (the calibration part compressed to (frequency, recency, age) in whole days with
+    customer counts and summed holdout purchase days; first and repeat purchase days per day),
+    a tree reduction adds the counts exactly, and the driver refits ``options.transaction_model``
+    to the merged histogram and builds both tables: every mean over customers is an integer sum
+    or an exact sum of per-pattern terms rounded once, so it depends only on the merged counts.
+
+    Customers must be co-located: the log is hash-partitioned by customer id (one shuffle)
+    unless ``partitioned_by_customer=True`` says each customer's rows already sit in one
+    partition (checked: a customer found in two partitions raises ValueError naming it).
+
+    Returns a dict: ``calibration_vs_holdout`` (index frequency_cal; customers,
+    frequency_holdout, model_predictions) and ``cumulative_transactions`` (index week; actual,
+    predicted) as DataFrames and ``calibration_period`` (the calibration end in periods since the
+    first day), all absent when there is no check, and ``notes`` [(code, message)] (e.g.
+    ``log_too_short_for_calibration``, ``calibration_failed``).
+    """
+    options = _core.pipeline.AnalysisOptions() if options is None else options
+    log = check_transactions(log, customer_id_col, datetime_col, None)
+    if partitioned_by_customer:
+        def ids(frame: pd.DataFrame) -> pd.DataFrame:
+            return pd.DataFrame(index=pd.Index(frame[customer_id_col].unique(),
+                                               name=customer_id_col))
+
+        meta = pd.DataFrame(index=pd.Index(log[customer_id_col]._meta, name=customer_id_col))
+        _check_colocated(log.map_partitions(ids, meta=meta))
+    else:
+        log = log.shuffle(customer_id_col)
+    return _calibration_check(log, customer_id_col, datetime_col, options)

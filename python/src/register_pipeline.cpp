@@ -5,6 +5,7 @@
 #include <deque>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <type_traits>
 #include <variant>
 #include <vector>
@@ -20,6 +21,7 @@
 #include "crmkit/core/parallel.hpp"
 #include "crmkit/data/csv_writer.hpp"
 #include "crmkit/pipeline.hpp"
+#include "crmkit/pipeline/calibration.hpp"
 #include "crmkit/pipeline/cross_sell.hpp"
 #include "crmkit/pipeline/segment_steps.hpp"
 #include "schema.hpp"
@@ -31,6 +33,45 @@ namespace {
 using namespace pybind11::literals;
 
 constexpr std::int64_t nanoseconds_per_second = 1'000'000'000;
+
+/** Seconds since 1970-01-01 of datetime64[ns] ticks (rounded down). */
+std::int64_t seconds_of(std::int64_t nanoseconds) {
+  const auto seconds = nanoseconds / nanoseconds_per_second;
+  return nanoseconds % nanoseconds_per_second < 0 ? seconds - 1 : seconds;
+}
+
+/**
+ * A described struct from the dict `to_python` made of one (number vectors as arrays); a missing
+ * key is an invalid_input naming `function` and the field.
+ */
+template <describe::described_struct T>
+T from_dict(const py::dict& fields, std::string_view function) {
+  T out;
+  describe::for_each_field<T>([&](const auto& field) {
+    using member = typename std::decay_t<decltype(field)>::member_type;
+    const py::str key(std::string(field.name));
+    if (!fields.contains(key)) {
+      throw invalid_input(fmt::format("{}: the dict has no '{}'", function, field.name));
+    }
+    if constexpr (schema_detail::number_vector<member>) {
+      const auto array = fields[key].template cast<core_array<typename member::value_type>>();
+      const auto values = as_span(array);
+      field.get(out).assign(values.begin(), values.end());
+    } else {
+      field.get(out) = fields[key].template cast<member>();
+    }
+  });
+  return out;
+}
+
+/** Notes as [(code, message)]. */
+py::list notes_to_python(const std::vector<pipeline::note>& notes) {
+  py::list out;
+  for (const auto& note : notes) {
+    out.append(py::make_tuple(std::string(pipeline::note_code_name(note.code)), note.message));
+  }
+  return out;
+}
 
 /** A read-only numpy view of `values`, kept alive by `owner` (the result holding the table). */
 template <class T>
@@ -141,10 +182,7 @@ data::transaction_log log_from_arrays(const int64_array& customer, std::vector<s
   parallel_for(rows, [&](std::size_t first, std::size_t last) {
     const auto end = [last](auto values) { return std::min(last, values.size()); };
     for (std::size_t i = first; i < end(keys); ++i) log.customer[i] = keys[i];
-    for (std::size_t i = first; i < end(ticks); ++i) {
-      const auto seconds = ticks[i] / nanoseconds_per_second;
-      log.timestamp[i] = ticks[i] % nanoseconds_per_second < 0 ? seconds - 1 : seconds;
-    }
+    for (std::size_t i = first; i < end(ticks); ++i) log.timestamp[i] = seconds_of(ticks[i]);
     for (std::size_t i = first; i < end(amounts); ++i) log.amount[i] = amounts[i];
   });
   return log;
@@ -528,18 +566,13 @@ void register_pipeline(py::module_& module) {
         }();
         auto rfm = pipeline::rfm_segments(customers, predictions, options);
         const auto adopt = [](auto& values) { return numpy_adopt(std::move(values)); };
-        py::list note_list;
-        for (const auto& note : notes) {
-          note_list.append(py::make_tuple(std::string(pipeline::note_code_name(note.code)),
-                                          note.message));
-        }
         py::dict out;
         out["segment"] = numpy_adopt(std::move(segments.segment));
         out["segment_names"] = py::cast(segments.names);
         out["segments"] = table_columns(segments.profiles, adopt);
         out["kmeans_quality"] = table_columns(segments.quality, adopt);
         out["rfm_segments"] = table_columns(rfm.table, adopt);
-        out["notes"] = note_list;
+        out["notes"] = notes_to_python(notes);
         return out;
       },
       "periods_since_last"_a, "purchases"_a, "mean_spend"_a, "revenue"_a, "p_alive"_a, "clv"_a,
@@ -549,6 +582,75 @@ void register_pipeline(py::module_& module) {
       "(int32 codes into segment_names), segment_names, the segments, kmeans_quality and "
       "rfm_segments tables as AnalysisResult.take_columns gives a table, and notes "
       "[(code, message)].");
+
+  record_schema<pipeline::calibration_split>(module, "CalibrationSplit");
+  record_schema<pipeline::calibration_counts>(module, "CalibrationCounts",
+                                              {"calibration_counts", "merge_calibration_counts"});
+  module.def(
+      "calibration_split",
+      [](std::int64_t first_timestamp, std::int64_t last_timestamp,
+         const pipeline::analysis_options& options) {
+        const std::int64_t last = seconds_of(last_timestamp);
+        std::vector<pipeline::note> notes;
+        const auto split = pipeline::split_for_calibration(
+            data::floor_div(seconds_of(first_timestamp), data::seconds_per_day),
+            data::floor_div(last, data::seconds_per_day), last, options, notes);
+        return py::make_tuple(to_python(split), notes_to_python(notes));
+      },
+      "first_timestamp"_a, "last_timestamp"_a, "options"_a,
+      "Where the calibration check splits a log whose first and last transactions are at these "
+      "datetime64[ns] ticks (crmkit::pipeline::split_for_calibration): (CalibrationSplit dict, "
+      "or None when there is no check; notes [(code, message)]).");
+  module.def(
+      "calibration_counts",
+      [](const int64_array& customer, const int64_array& timestamp, const py::dict& split) {
+        const auto at = from_dict<pipeline::calibration_split>(split, "calibration_counts");
+        const auto log = log_from_arrays(customer, {}, timestamp, double_array(0));
+        return export_without_gil([&] { return pipeline::count_calibration(log, at); });
+      },
+      "customer"_a, "timestamp"_a, "split"_a,
+      "The calibration check's additive counts (crmkit::pipeline::count_calibration) of the "
+      "customers of a log part holding all of its customers' rows: int64 keys, datetime64[ns] "
+      "ticks, the CalibrationSplit dict of calibration_split.");
+  module.def(
+      "merge_calibration_counts",
+      [](const py::list& parts, const py::dict& split) {
+        const auto at = from_dict<pipeline::calibration_split>(split, "merge_calibration_counts");
+        std::vector<pipeline::calibration_counts> counts;
+        for (const auto& part : parts) {
+          counts.push_back(from_dict<pipeline::calibration_counts>(part.cast<py::dict>(),
+                                                                   "merge_calibration_counts"));
+        }
+        return export_without_gil([&] { return pipeline::merge_calibration_counts(counts, at); });
+      },
+      "parts"_a, "split"_a,
+      "The counts of calibration_counts parts added (crmkit::pipeline::merge_calibration_counts; "
+      "exact in any order).");
+  module.def(
+      "calibration_tables",
+      [](const py::dict& counts, const py::dict& split, const pipeline::analysis_options& options) {
+        const auto all = from_dict<pipeline::calibration_counts>(counts, "calibration_tables");
+        const auto at = from_dict<pipeline::calibration_split>(split, "calibration_tables");
+        std::vector<pipeline::note> notes;
+        auto tables = [&] {
+          py::gil_scoped_release unlocked;
+          return pipeline::calibration_tables_of(all, at, options, notes);
+        }();
+        py::dict out;
+        if (tables) {
+          const auto adopt = [](auto& values) { return numpy_adopt(std::move(values)); };
+          out["calibration_vs_holdout"] = table_columns(tables->calibration_vs_holdout, adopt);
+          out["cumulative_transactions"] = table_columns(tables->cumulative_transactions, adopt);
+          out["calibration_period"] = tables->calibration_period;
+        }
+        out["notes"] = notes_to_python(notes);
+        return out;
+      },
+      "counts"_a, "split"_a, "options"_a,
+      "The calibration check's tables (crmkit::pipeline::calibration_tables_of) from the merged "
+      "counts of every customer: a dict of calibration_vs_holdout and cumulative_transactions "
+      "(as AnalysisResult.take_columns gives a table) and calibration_period, those absent when "
+      "there is no check, and notes [(code, message)].");
 
   module.def(
       "write_csv_files",

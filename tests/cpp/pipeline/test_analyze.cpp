@@ -1,6 +1,7 @@
 #include <crmkit/clv.hpp>
 #include <crmkit/clv/forecast_intervals.hpp>
 #include <crmkit/core/error.hpp>
+#include <crmkit/core/exact_sum.hpp>
 #include <crmkit/core/parallel.hpp>
 #include <crmkit/data/csv_writer.hpp>
 #include <crmkit/data/summary.hpp>
@@ -317,13 +318,26 @@ TEST_CASE("the calibration check is data::calibration_and_holdout, fit_bg_nbd an
     const auto rows = crmkit::clv::calibration_vs_holdout(
         fit.params, cal.frequency, cal.recency, cal.T, split.frequency_holdout, duration,
         options.calibration_max_frequency);
+    // model_predictions is the group's mean of every customer's CET (the scalar form) summed
+    // exactly and rounded once, so that it does not depend on the customers' order or split:
+    // clv::calibration_vs_holdout adds in customer order, equal to that rounding.
+    const auto max = options.calibration_max_frequency;
+    std::vector<crmkit::full_range_sum> expected(max + 1);
+    for (std::size_t i = 0; i < cal.frequency.size(); ++i) {
+      expected[std::min(static_cast<std::size_t>(cal.frequency[i]), max)].add(
+          crmkit::clv::conditional_expected_number_of_purchases_up_to_time(
+              fit.params, split.duration_holdout, cal.frequency[i], cal.recency[i], cal.T[i]));
+    }
     const auto& table = checked->calibration_vs_holdout;
     REQUIRE(table.rows() == rows.size());
     for (std::size_t k = 0; k < rows.size(); ++k) {
       CAPTURE(k);
       CHECK(table.get<std::vector<std::int64_t>>("customers")[k] == rows[k].customers);
       CHECK(numbers(table, "frequency_holdout")[k] == rows[k].actual_holdout);
-      CHECK(numbers(table, "model_predictions")[k] == rows[k].predicted_holdout);
+      const auto group = static_cast<std::size_t>(rows[k].frequency);
+      CHECK(numbers(table, "model_predictions")[k] == expected[group].value() / rows[k].customers);
+      CHECK(numbers(table, "model_predictions")[k] ==
+            doctest::Approx(rows[k].predicted_holdout).epsilon(1e-12));
     }
     // The ungrouped path (summaries without the shared grouping) gives the same tables, and
     // fit_models the same fit.
