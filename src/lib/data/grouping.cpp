@@ -136,6 +136,19 @@ class customer_slots {
   [[nodiscard]] uint32_t of_row(size_t row) const noexcept {
     return row_slot_.empty() ? static_cast<uint32_t>(customer_[row] - min_key_) : row_slot_[row];
   }
+  /**
+   * Calls `f(slot_of)` with a function object giving a row's slot (as of_row), specialised for
+   * directly indexed and numbered keys so that hot loops keep its pointers in registers.
+   */
+  template <class F>
+  decltype(auto) with_row_slots(F&& f) const {
+    if (row_slot_.empty()) {
+      return f([customer = customer_.data(), min_key = min_key_](size_t row) noexcept {
+        return static_cast<uint32_t>(customer[row] - min_key);
+      });
+    }
+    return f([row_slot = row_slot_.data()](size_t row) noexcept { return row_slot[row]; });
+  }
   /** Releases the per-row slots once the rows are grouped (keys stay available). */
   void forget_rows() noexcept {
     customer_ = {};
@@ -318,20 +331,25 @@ template <bool every_row_in_window>
 void count_rows(const customer_slots& slots, const bucket_layout& buckets,
                 std::span<const int64_t> timestamp, int64_t last_tick, std::span<uint32_t> cursor,
                 std::span<uint8_t> in_window, std::span<uint8_t> after_end, size_t grain) {
-  parallel_chunks(timestamp.size(), grain, [&](size_t chunk, size_t begin, size_t end) {
-    uint32_t* histogram = cursor.data() + chunk * buckets.count;
-    for (size_t i = begin; i < end; ++i) {
-      const uint32_t slot = slots.of_row(i);
-      if (every_row_in_window || timestamp[i] <= last_tick) {
-        ++histogram[buckets.of(slot)];
-        std::atomic_ref<uint8_t>(in_window[slot]).store(1, std::memory_order_relaxed);
-      } else {
-        std::atomic_ref<uint8_t>(after_end[slot]).store(1, std::memory_order_relaxed);
+  slots.with_row_slots([&](const auto slot_of) {
+    parallel_chunks(timestamp.size(), grain, [&](size_t chunk, size_t begin, size_t end) {
+      uint32_t* const histogram = cursor.data() + chunk * buckets.count;
+      uint8_t* const used = in_window.data();
+      uint8_t* const late = after_end.data();
+      const int64_t* const ticks = timestamp.data();
+      const unsigned shift = buckets.shift;
+      for (size_t i = begin; i < end; ++i) {
+        const uint32_t slot = slot_of(i);
+        if (every_row_in_window || ticks[i] <= last_tick) {
+          ++histogram[slot >> shift];
+          std::atomic_ref<uint8_t>(used[slot]).store(1, std::memory_order_relaxed);
+        } else {
+          std::atomic_ref<uint8_t>(late[slot]).store(1, std::memory_order_relaxed);
+        }
       }
-    }
+    });
   });
 }
-
 
 /** Pass 2: the stable scatter of every used row's period, slot and amount into its bucket. */
 template <bool every_row_in_window, bool with_amount, class Row>
@@ -339,17 +357,22 @@ void scatter_rows(const customer_slots& slots, const bucket_layout& buckets,
                   std::span<const int64_t> timestamp, std::span<const double> amount,
                   const relative_period& period_of, int64_t last_tick, std::span<uint32_t> cursor,
                   Row* bucket_rows, size_t grain) {
-  parallel_chunks(timestamp.size(), grain, [&](size_t chunk, size_t begin, size_t end) {
-    uint32_t* next = cursor.data() + chunk * buckets.count;
-    for (size_t i = begin; i < end; ++i) {
-      if (!every_row_in_window && timestamp[i] > last_tick) continue;
-      const uint32_t slot = slots.of_row(i);
-      const size_t bucket = buckets.of(slot);
-      const uint64_t period = period_of(timestamp[i]);
-      bucket_rows[next[bucket]++] =
-          Row::make(period, static_cast<uint32_t>(slot - buckets.first_slot(bucket)),
-                    with_amount ? amount[i] : 0.0, buckets.shift);
-    }
+  slots.with_row_slots([&](const auto slot_of) {
+    parallel_chunks(timestamp.size(), grain, [&](size_t chunk, size_t begin, size_t end) {
+      uint32_t* const next = cursor.data() + chunk * buckets.count;
+      Row* const out = bucket_rows;
+      const int64_t* const ticks = timestamp.data();
+      const double* const amounts = amount.data();
+      const relative_period period = period_of;
+      const unsigned shift = buckets.shift;
+      const uint32_t mask = (uint32_t{1} << shift) - 1;
+      for (size_t i = begin; i < end; ++i) {
+        if (!every_row_in_window && ticks[i] > last_tick) continue;
+        const uint32_t slot = slot_of(i);
+        out[next[slot >> shift]++] =
+            Row::make(period(ticks[i]), slot & mask, with_amount ? amounts[i] : 0.0, shift);
+      }
+    });
   });
 }
 

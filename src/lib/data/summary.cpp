@@ -3,8 +3,10 @@
 #include "crmkit/data/grouping.hpp"
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <cmath>
+#include <limits>
 #include <optional>
 #include <string_view>
 #include <utility>
@@ -224,26 +226,38 @@ size_t summarize_run(std::span<const int64_t> timestamp, std::span<const double>
   return after_end;
 }
 
-/** A customer's state while its rows stream by in input order (stream_bucket). */
+/**
+ * A customer's state while its rows stream by in input order (stream_bucket), in 32 bytes so that
+ * a bucket's states stay in the first-level cache: a period's first amount is kept here, its
+ * second to fourth in the bucket's `extra` list (entry `extra`).
+ */
 struct stream_state {
-  static constexpr uint32_t max_pending = 4;                // rows of one period kept
-  static constexpr uint32_t out_of_order = max_pending + 1;  // rows: must be sorted
+  static constexpr uint32_t max_pending = 4;                 // rows of one period kept
+  static constexpr uint16_t out_of_order = max_pending + 1;  // rows: must be sorted
+  using more_amounts = std::array<double, max_pending - 1>;
   uint32_t first = 0, pending = 0;  // first period, period of the rows not yet added up
   uint32_t periods = 0;             // periods before the pending one
-  uint32_t rows = 0;                // rows in the pending period; 0: none yet
+  uint16_t rows = 0;                // rows in the pending period; 0: none yet
+  uint16_t extra = 0;               // the pending period's entry in `extra` (2 rows or more)
   double spend = 0;                 // customer_scan's spend over the periods before
-  double amount[max_pending] = {};  // the pending period's amounts
+  double amount = 0;                // the pending period's first amount
 
   /** The pending period's total as period_totals adds it (ascending; one row as it is). */
-  [[nodiscard]] double total() noexcept {
-    if (rows == 1) return amount[0];
-    if (rows == 2) return (0.0 + amount[0]) + amount[1];  // order-free: see summarize_run
-    std::sort(amount, amount + rows);
+  [[nodiscard]] double total(const std::vector<more_amounts>& more) const noexcept {
+    if (rows == 1) return amount;
+    const more_amounts& rest = more[extra];
+    if (rows == 2) return (0.0 + amount) + rest[0];  // order-free: see summarize_run
+    std::array<double, max_pending> sorted{amount, rest[0], rest[1], rest[2]};
+    for (uint32_t k = 1; k < rows; ++k) {  // insertion sort of the few amounts
+      for (uint32_t at = k; at > 0 && sorted[at] < sorted[at - 1]; --at)
+        std::swap(sorted[at], sorted[at - 1]);
+    }
     double sum = 0;
-    for (uint32_t k = 0; k < rows; ++k) sum += amount[k];
+    for (uint32_t k = 0; k < rows; ++k) sum += sorted[k];
     return sum;
   }
 };
+static_assert(sizeof(stream_state) == 32);
 
 /** How many of a bucket's customers stream_bucket summarised, and how many of them sorted. */
 struct bucket_sorting {
@@ -253,6 +267,7 @@ struct bucket_sorting {
 /** Per-thread buffers of stream_bucket and sort_bucket. */
 struct bucket_scratch {
   std::vector<stream_state> state;
+  std::vector<stream_state::more_amounts> extra;
   std::vector<uint32_t> begin, next;
   std::vector<keyed_row> sorted;
 };
@@ -313,23 +328,35 @@ bucket_sorting stream_bucket(const detail::bucket_view& bucket, std::span<const 
   const bool first_counts = settings.include_first_transaction;
   auto& state = scratch.state;
   state.assign(width, stream_state{});
-  constexpr uint32_t out_of_order = stream_state::out_of_order;
+  stream_state* const states = state.data();
+  auto& extra = scratch.extra;
+  extra.clear();
+  constexpr uint16_t out_of_order = stream_state::out_of_order;
+  constexpr size_t max_extra = std::numeric_limits<uint16_t>::max();
   for (const Row& row : rows) {
-    stream_state& s = state[row.slot(shift)];
+    stream_state& s = states[row.slot(shift)];
     const uint32_t period = row.period(shift);
     const uint32_t pending_rows = s.rows;
     if (pending_rows == 0) {
       s.first = s.pending = period;
-      s.amount[0] = row.amount;
+      s.amount = row.amount;
       s.rows = 1;
     } else if (period == s.pending && pending_rows < stream_state::max_pending) {
-      s.amount[pending_rows] = row.amount;
-      s.rows = pending_rows + 1;
+      if (pending_rows == 1) {
+        if (extra.size() == max_extra) {
+          s.rows = out_of_order;
+          continue;
+        }
+        s.extra = static_cast<uint16_t>(extra.size());
+        extra.emplace_back();
+      }
+      extra[s.extra][pending_rows - 1] = row.amount;
+      s.rows = static_cast<uint16_t>(pending_rows + 1);
     } else if (period > s.pending && pending_rows != out_of_order) {
-      const double total = s.total();
+      const double total = s.total(extra);
       if (s.periods++ != 0 || first_counts) s.spend += total;
       s.pending = period;
-      s.amount[0] = row.amount;
+      s.amount = row.amount;
       s.rows = 1;
     } else {
       s.rows = out_of_order;
@@ -348,7 +375,7 @@ bucket_sorting stream_bucket(const detail::bucket_view& bucket, std::span<const 
       scan.last = s.pending;
       scan.counted_periods = s.periods + 1;
       scan.spend = s.spend;
-      const double total = s.total();
+      const double total = s.total(extra);
       if (s.periods != 0 || first_counts) scan.spend += total;
       if (!with_amount || scan.sums_finite()) {
         store_customer(scan, j, settings, out, [](int64_t, double&, double&) {});
@@ -421,6 +448,7 @@ summary_columns summarize_buckets(std::span<const int64_t> customer,
           if (sorting.sorted * 2 > sorting.customers) stream.store(false, std::memory_order_relaxed);
         });
         if (scratch.state.capacity() > (size_t{1} << 14) ||
+            scratch.extra.capacity() > (size_t{1} << 14) ||
             scratch.sorted.capacity() > (size_t{1} << 16))
           scratch = {};  // not kept by the calling thread
       });

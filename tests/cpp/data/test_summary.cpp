@@ -733,6 +733,57 @@ TEST_CASE("time-ordered and mixed logs: the streaming pass gives the sorting pat
   CHECK(summary.monetary_value[j] == 1e16 + 4);
 }
 
+// The streaming pass keeps a period's second to fourth amounts in a per-bucket list of at most
+// 65,535 entries; a customer whose period needs an entry once the list is full is sorted.
+TEST_CASE("time-ordered logs: more two-row periods in a bucket than the streaming pass keeps") {
+  constexpr std::int64_t day = 86'400;
+  constexpr std::int64_t days = 70'000;  // > 65,535 periods of two or three rows
+  random_log log(0, 0);
+  const auto add = [&](std::int64_t key, std::int64_t when, double amount) {
+    log.customer.push_back(key);
+    log.timestamp.push_back(when);
+    log.amount.push_back(amount);
+  };
+  const std::int64_t start = at(1900, 1, 1);
+  for (std::int64_t d = 0; d < days; ++d) {
+    const std::int64_t when = start + d * day;
+    if (d % 1'000 == 7) {  // 1, 1e16, 1: 1e16 + 2 added ascending, 1e16 in row order
+      add(3, when, 1.0);
+      add(3, when + 1, 1e16);
+      add(3, when + 2, 1.0);
+    } else {
+      add(3, when, 2.0);
+      add(3, when + 1, 0.5 * static_cast<double>(d % 13));
+    }
+    if (d % 5'000 == 0) add(9, when + 3, static_cast<double>(d));
+  }
+  const auto by_key = [&](std::size_t a, std::size_t b) { return log.customer[a] < log.customer[b]; };
+  const random_log customer_ordered = reordered(log, by_key);
+  random_log shuffled = log;
+  std::mt19937_64 rng(11);
+  shuffled.permute(rng);
+
+  const std::size_t saved = crmkit::num_threads();
+  for (const bool include_first : {false, true}) {
+    CAPTURE(include_first);
+    const cd::summary_options options{.freq = period_unit::day,
+                                      .include_first_transaction = include_first};
+    crmkit::set_num_threads(1);
+    const auto reference = sorted_reference(log, options, true);
+    REQUIRE(reference.size() == 2);
+    CHECK(reference.frequency[0] == (include_first ? days : days - 1));
+    for (const std::size_t threads : {1, 2, 3}) {
+      CAPTURE(threads);
+      crmkit::set_num_threads(threads);
+      for (const random_log* each :
+           std::initializer_list<const random_log*>{&log, &customer_ordered, &shuffled}) {
+        check_identical(summarize_log(*each, options), reference);
+      }
+    }
+  }
+  crmkit::set_num_threads(saved);
+}
+
 TEST_CASE("time-ordered logs: sums beyond the double range as in the sorting path") {
   constexpr std::int64_t day = 86'400;
   const double big = 1.5e308;
