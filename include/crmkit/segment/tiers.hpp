@@ -75,6 +75,20 @@ constexpr auto description(std::type_identity<tier_result>) {
 tier_result value_tiers(std::span<const double> values, std::span<const double> cuts,
                         tier_basis basis);
 
+/** One way of cutting the same values into tiers: value_tiers' `cuts` and `basis`. */
+struct tier_split {
+  std::vector<double> cuts;
+  tier_basis basis = tier_basis::value_share;
+};
+
+/**
+ * `value_tiers` of the same values for several splits, the values ranked once: result k is
+ * value_tiers(values, splits[k].cuts, splits[k].basis), bit for bit.
+ * @throw invalid_input as `value_tiers`.
+ */
+std::vector<tier_result> value_tiers(std::span<const double> values,
+                                     std::span<const tier_split> splits);
+
 /**
  * `value_tiers` of a histogram: `counts[k]` customers hold `values[k]`, the values strictly
  * decreasing (e.g. per-partition histograms merged on a cluster). `tiers[k]` is the tier of

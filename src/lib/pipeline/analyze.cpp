@@ -242,7 +242,7 @@ analysis_result analyze(const data::transaction_log& log, const survey_answers* 
   enum step : std::size_t { calibrate, cluster, score, tier, stage, steps };
   std::array<std::vector<note>, steps> step_notes;
   std::array<std::exception_ptr, steps> failures;
-  constexpr std::array<step, steps> longest_first{stage, calibrate, cluster, tier, score};
+  constexpr std::array<step, steps> longest_first{stage, calibrate, cluster, score, tier};
   parallel_chunks(steps, 1, [&](std::size_t task, std::size_t, std::size_t) {
     const step which = longest_first[task];
     auto& own = step_notes[which];

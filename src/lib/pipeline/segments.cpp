@@ -519,8 +519,12 @@ tier_assignment value_tiers(const customer_summaries& customers,
       p_alive;
   const double total_revenue =
       std::accumulate(customers.revenue.begin(), customers.revenue.end(), 0.0);
-  for (const auto& each : splits) {
-    auto found = segment::value_tiers(predictions.clv, each.cuts, each.basis);
+  std::vector<segment::tier_split> cuts;
+  for (const auto& each : splits) cuts.push_back({each.cuts, each.basis});
+  auto tiers = segment::value_tiers(predictions.clv, cuts);  // the CLVs ranked once for both
+  for (std::size_t s = 0; s < splits.size(); ++s) {
+    const auto& each = splits[s];
+    auto& found = tiers[s];
     const group_sums groups(found.tiers, each.labels.size(),
                             {predictions.clv, customers.revenue, predictions.p_alive});
     split_labels.push_back(each.rule);

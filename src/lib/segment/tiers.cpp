@@ -232,8 +232,8 @@ tier_result value_tiers_of_histogram(std::span<const double> values,
       cuts, basis, to_split);
 }
 
-tier_result value_tiers(std::span<const double> values, std::span<const double> cuts,
-                        tier_basis basis) {
+std::vector<tier_result> value_tiers(std::span<const double> values,
+                                     std::span<const tier_split> splits) {
   check::not_empty("value_tiers", "values", values.size());
   check::all_nonnegative("value_tiers", "values", values);
   const auto order = stable_order(values, true);
@@ -249,11 +249,22 @@ tier_result value_tiers(std::span<const double> values, std::span<const double> 
     ++counts.back();
     group[order[position]] = distinct.size() - 1;
   }
-  tier_result result = value_tiers_of_histogram(distinct, counts, cuts, basis);
-  std::vector<std::int32_t> tiers(values.size());
-  for (std::size_t i = 0; i < values.size(); ++i) tiers[i] = result.tiers[group[i]];
-  result.tiers = std::move(tiers);
-  return result;
+  std::vector<tier_result> out;
+  out.reserve(splits.size());
+  for (const auto& split : splits) {
+    tier_result result = value_tiers_of_histogram(distinct, counts, split.cuts, split.basis);
+    std::vector<std::int32_t> tiers(values.size());
+    for (std::size_t i = 0; i < values.size(); ++i) tiers[i] = result.tiers[group[i]];
+    result.tiers = std::move(tiers);
+    out.push_back(std::move(result));
+  }
+  return out;
+}
+
+tier_result value_tiers(std::span<const double> values, std::span<const double> cuts,
+                        tier_basis basis) {
+  const tier_split split{{cuts.begin(), cuts.end()}, basis};
+  return std::move(value_tiers(values, std::span<const tier_split>(&split, 1)).front());
 }
 
 std::vector<value_bucket> value_buckets(std::span<const double> values,

@@ -236,6 +236,34 @@ TEST_CASE("value tiers of a histogram are those of its customers") {
                        crmkit::invalid_input);
 }
 
+TEST_CASE("value tiers of several splits ranked once are each split's own, bit for bit") {
+  // Ties, a zero and a spread of magnitudes: each split's result is compared with its own call.
+  std::vector<double> values;
+  for (int i = 0; i < 500; ++i) values.push_back(std::ldexp(1.0 + (i * 37 % 101) / 7.0, i % 23 - 11));
+  values.push_back(0);
+  values.push_back(values[3]);
+  using crmkit::segment::tier_basis;
+  const std::vector<crmkit::segment::tier_split> splits{
+      {{0.8, 0.95}, tier_basis::value_share}, {{0.2, 0.5}, tier_basis::population_share},
+      {{0.5}, tier_basis::value_share}};
+  const auto together = crmkit::segment::value_tiers(values, splits);
+  REQUIRE(together.size() == splits.size());
+  for (std::size_t k = 0; k < splits.size(); ++k) {
+    const auto alone = crmkit::segment::value_tiers(values, splits[k].cuts, splits[k].basis);
+    CHECK(together[k].tiers == alone.tiers);
+    CHECK(together[k].counts == alone.counts);
+    CHECK(together[k].value_shares == alone.value_shares);
+    CHECK(together[k].lowest_values == alone.lowest_values);
+  }
+  // The tiers differ between the splits (so the comparison above could tell them apart).
+  CHECK(together[0].tiers != together[1].tiers);
+  const std::vector<crmkit::segment::tier_split> bad{{{0.5}, tier_basis::value_share},
+                                                     {{0.6, 0.4}, tier_basis::value_share}};
+  CHECK_THROWS_WITH_AS(crmkit::segment::value_tiers(values, bad),
+                       doctest::Contains("cuts[1] = 0.4 must lie in (0, 1)"),
+                       crmkit::invalid_input);
+}
+
 TEST_CASE("value tiers of buckets split where a tier changes equal the tiers of the values") {
   // Two places hold the values; the driver splits the buckets it is asked to, down to single
   // values if need be (1 + k·2^-45 share their top 48 bits in groups of 128).
