@@ -33,10 +33,8 @@ library's CSV writer, shortest round-trip numbers):
 Equal to the single-machine files (docs/cluster.md has the table): every summary column, the
 BG/NBD (MBG/NBD, Pareto/NBD) fit and what depends only on it (P(alive), expected purchases),
 the scores, segments, tiers, stages, counts, rates, the lists of customers and the survey
-tables, bit for bit.
-Gamma-Gamma is fitted to the merged (x, mean spend) histogram, the single-machine report to
-the rows: equal within the optimiser's tolerance, and so expected spend, CLV (and its
-interval) and the CLV sums.
+tables, bit for bit; so are Gamma-Gamma's fit (exact row sums, :func:`crmkit.dask.fit_gamma_gamma`)
+and with it expected spend, CLV and its interval. The CLV sums are sums over customers (below).
 Sums and means over customers add per-partition sums: equal to rounding (another order of
 addition).
 

@@ -18,8 +18,9 @@ Every step gives what the single-machine call gives on the same data:
   grouped by x in input order: the same optimum, equal within the optimiser's tolerance.
   Gamma-Gamma's (x, mean spend) rows rarely coincide, so they stay on the workers: the driver
   runs the single-machine C++ fit and each of its passes over the rows is one map-reduce of the
-  per-row sums (:func:`fit_gamma_gamma`); equal to the single-machine fit within the
-  optimiser's tolerance (sums in another order).
+  per-row sums (:func:`fit_gamma_gamma`), kept exactly (long accumulators merged through their
+  limbs) as the single-machine fit keeps them: the single-machine fit bit for bit, whatever the
+  partitioning.
 - **Scores** (:func:`score_customers`, :func:`rfm_scores`, :func:`lifecycle_stages`): per
   partition with the fitted parameters broadcast (``map_partitions``); global statistics, such as
   the RFM quantile scales, from merged histograms (:func:`rfm_scales`); value tiers
@@ -454,11 +455,12 @@ def _spend_rows_count(rows: tuple) -> int:
     return len(rows[0])
 
 
-def _spend_rows_summary(rows: tuple, sample_target: int, partition: int) -> Optional[dict]:
+def _spend_rows_summary(rows: tuple, sample_target: int, total_rows: int,
+                        partition: int) -> Optional[dict]:
     if len(rows[0]) == 0:
         return None
     try:
-        return _core.clv.gamma_gamma_rows_summary(rows[0], rows[1], sample_target)
+        return _core.clv.gamma_gamma_rows_summary(rows[0], rows[1], sample_target, total_rows)
     except ValueError as error:
         raise ValueError(f"summary partition {partition}: {error}") from None
 
@@ -473,17 +475,18 @@ def fit_gamma_gamma(summary: dd.DataFrame, fitter: Any = None, *, client: Any = 
     spend, whose (x, mean spend) rows stay on the workers; returns the fitter (``data`` empty).
 
     The rows are persisted on the workers once. The driver receives each partition's count,
-    W_x histogram (distinct x: a few hundred), sums of m, ln m and x ln m, and a systematic
-    sample of about ``sample_threshold / 2`` rows in all (for the fit's first stage); then the
-    single-machine C++ fit runs on the driver (``_core.clv.fit_gamma_gamma_elsewhere``) and each
-    of its passes over the rows is one round trip: the driver sends v, every partition returns
-    its six per-row sums (``gamma_gamma_row_sums``), the driver adds them in partition order.
+    W_x histogram (distinct x: a few hundred), exact sums of m, ln m and x ln m (as limbs) and
+    its rows of the hashed sample of about ``sample_threshold / 2`` rows of all (rows chosen by
+    their values alone; for the fit's first stage); then the single-machine C++ fit runs on the driver
+    (``_core.clv.fit_gamma_gamma_elsewhere``) and each of its passes over the rows is one round
+    trip: the driver sends v, every partition returns its six per-row sums exactly (limbs,
+    ``gamma_gamma_row_sums``), the driver merges them exactly and rounds each once.
     ``fit_kwargs`` as :meth:`crmkit.GammaGammaFitter.fit` (``initial_params``, ``tol``,
     ``q_constraint``, ``maxiter``...). ``client``: default the current one.
 
-    The estimates equal the single-machine fit of the same rows within the optimiser's
-    tolerance, not bit for bit: the sums over rows are added in another order, and the first
-    stage starts from the partitions' samples instead of one sample of all rows.
+    The estimates equal the single-machine fit of the same rows bit for bit, whatever the
+    partitioning and the rows' order: every sum over rows is exact on both sides, and the
+    sample is the one the single machine draws.
     """
     from distributed import default_client
 
@@ -503,26 +506,23 @@ def fit_gamma_gamma(summary: dd.DataFrame, fitter: Any = None, *, client: Any = 
             staged = options.sample_threshold > 0 and total > options.sample_threshold
             target = options.sample_threshold // 2 if staged else 0
             found = client.gather([
-                client.submit(_spend_rows_summary, part, -(-target * size // total), number,
-                              pure=False)
-                for number, (part, size) in enumerate(zip(rows, sizes))])
+                client.submit(_spend_rows_summary, part, target, total, number, pure=False)
+                for number, part in enumerate(rows)])
             found = [f for f in found if f is not None]
             levels, where = np.unique(np.concatenate([f["levels"] for f in found]),
                                       return_inverse=True)
             level_weights = np.bincount(where, np.concatenate([f["level_weights"] for f in found]),
                                         minlength=len(levels))
-            added = {name: float(sum(f[name] for f in found))
-                     for name in ("spend", "log_spend", "x_log_spend")}
             sample = {name: np.concatenate([f[name] for f in found])
                       for name in ("sample_x", "sample_m", "sample_w")}
 
-            def sums(v: float, with_hessian: bool) -> tuple:
-                parts = client.gather(client.map(_spend_row_sums, rows, v=v,
-                                                 with_hessian=with_hessian, pure=False))
-                return tuple(float(sum(column)) for column in zip(*parts))
+            def sums(v: float, with_hessian: bool) -> list:
+                return client.gather(client.map(_spend_row_sums, rows, v=v,
+                                                with_hessian=with_hessian, pure=False))
 
-            return _core.clv.fit_gamma_gamma_elsewhere(total, levels, level_weights, **added,
-                                                       **sample, sums=sums, options=options)
+            return _core.clv.fit_gamma_gamma_elsewhere(total, levels, level_weights,
+                                                       [f["fixed"] for f in found], **sample,
+                                                       sums=sums, options=options)
 
         return fitter._fit_elsewhere(fit, **fit_kwargs)
     finally:

@@ -5,10 +5,15 @@
 #include <pybind11/stl.h>
 #include <Eigen/Core>
 
+#include <crmkit/core/exact_sum.hpp>
+
+#include <algorithm>
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <optional>
 #include <span>
+#include <string>
 #include <vector>
 
 namespace crmkit::pipeline {
@@ -50,6 +55,28 @@ py::array_t<T> new_array(std::size_t size) {
 template <class T>
 py::array_t<T> numpy_copy(const std::vector<T>& values) {
   return py::array_t<T>(static_cast<py::ssize_t>(values.size()), values.data());
+}
+
+/** An exact sum as its normalised limbs (int64), e.g. to ship it from a partition. */
+inline py::array_t<std::int64_t> limbs_to_numpy(const full_range_sum& sum) {
+  const auto limbs = sum.limbs();
+  py::array_t<std::int64_t> out(static_cast<py::ssize_t>(limbs.size()));
+  std::copy(limbs.begin(), limbs.end(), out.mutable_data());
+  return out;
+}
+
+/** The exact sum whose limbs `array` holds (limbs_to_numpy's, or several added up). */
+inline full_range_sum limbs_of(const py::handle& array) {
+  const auto values = array.cast<int64_array>();
+  if (values.size() != static_cast<py::ssize_t>(full_range_sum::limb_count)) {
+    throw py::value_error("an exact sum has " + std::to_string(full_range_sum::limb_count) +
+                          " limbs");
+  }
+  std::array<std::int64_t, full_range_sum::limb_count> limbs{};
+  std::copy_n(values.data(), limbs.size(), limbs.begin());
+  full_range_sum sum;
+  sum.add_limbs(limbs);
+  return sum;
 }
 
 /** A 2-d numpy array holding a copy of `matrix` (any Eigen storage order). */

@@ -5,14 +5,9 @@
 
 #include "bindings.hpp"
 
-/** Exact sums across the Python boundary (partitions' sums merged on a Dask driver). */
+/** k-means moments across the Python boundary (partitions' exact sums merged on a Dask driver;
+ * the limbs themselves: bindings.hpp's limbs_to_numpy / limbs_of). */
 namespace crmkit::python {
-
-/** An exact sum as its normalised limbs (int64). */
-py::array_t<std::int64_t> limbs_to_numpy(const full_range_sum& sum);
-
-/** The exact sum of limbs given by limbs_to_numpy (ValueError for a wrong limb count). */
-full_range_sum limbs_of(const py::handle& array);
 
 /** kmeans_moments as (rows, positive_weights, largest_weight, largest_squared_norm, limbs). */
 py::tuple moments_to_python(const segment::kmeans_moments& moments);

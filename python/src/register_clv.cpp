@@ -2,6 +2,7 @@
 
 #include <array>
 #include <functional>
+#include <optional>
 #include <span>
 #include <string>
 #include <utility>
@@ -17,6 +18,31 @@ namespace crmkit::python {
 namespace {
 
 using namespace pybind11::literals;
+
+/** Exact sums as (list of limb arrays, non-finite parts): what a partition ships. */
+template <std::size_t N>
+py::tuple exact_columns_to_python(const clv::detail::exact_columns<N>& sums) {
+  py::list limbs;
+  for (const auto& sum : sums.sums) limbs.append(limbs_to_numpy(sum));
+  return py::make_tuple(limbs, py::array_t<double>(static_cast<py::ssize_t>(N), sums.special.data()));
+}
+
+template <std::size_t N>
+clv::detail::exact_columns<N> exact_columns_of(const py::handle& shipped) {
+  const auto fields = shipped.cast<py::tuple>();
+  const auto limbs = fields.size() == 2 ? fields[0].cast<py::list>() : py::list();
+  const auto special = fields.size() == 2 ? fields[1].cast<double_array>() : double_array();
+  if (limbs.size() != N || static_cast<std::size_t>(special.size()) != N) {
+    throw py::value_error("exact sums: expected (" + std::to_string(N) + " limb arrays, " +
+                          std::to_string(N) + " non-finite parts)");
+  }
+  clv::detail::exact_columns<N> out;
+  for (std::size_t k = 0; k < N; ++k) {
+    out.sums[k] = limbs_of(limbs[k]);
+    out.special[k] = special.data()[k];
+  }
+  return out;
+}
 
 /** Runs `compute` (returning std::vector<double>) without the GIL: the arrays it reads were
  * converted before, and it touches no Python object. The result becomes a numpy array. */
@@ -393,19 +419,18 @@ void register_clv(py::module_& module) {
   module.def(
       "gamma_gamma_rows_summary",
       [](const double_array& frequency, const double_array& monetary_value,
-         std::size_t sample_target) {
+         std::size_t sample_target, std::optional<std::size_t> total_rows) {
         clv::check_spend("fit_gamma_gamma", as_span(frequency), as_span(monetary_value), false);
         const clv::detail::spend_rows rows(as_span(frequency), as_span(monetary_value), {});
         py::dict out;
         out["rows"] = rows.size();
         out["levels"] = numpy_copy(rows.levels());
         out["level_weights"] = numpy_copy(rows.level_weights());
-        out["spend"] = rows.weighted_spend();
-        out["log_spend"] = rows.weighted_log_spend();
-        out["x_log_spend"] = rows.weighted_x_log_spend();
+        out["fixed"] = exact_columns_to_python(rows.fixed_sums());
         std::vector<double> x, m, w;
         if (sample_target > 0) {
-          const auto sample = rows.systematic_sample(sample_target);
+          const auto sample =
+              rows.hashed_sample_part(sample_target, total_rows.value_or(rows.size()));
           x.assign(sample.x().begin(), sample.x().end());
           m.assign(sample.m().begin(), sample.m().end());
           w.assign(sample.w().begin(), sample.w().end());
@@ -415,66 +440,67 @@ void register_clv(py::module_& module) {
         out["sample_w"] = numpy_copy(w);
         return out;
       },
-      "frequency"_a, "monetary_value"_a, "sample_target"_a,
+      "frequency"_a, "monetary_value"_a, "sample_target"_a, "total_rows"_a = py::none(),
       "What the Gamma-Gamma fit needs once of some of its rows (checked as fit_gamma_gamma\n"
-      "checks them): their count, W_x histogram (levels, level_weights), the sums of m, ln m\n"
-      "and x ln m, and a systematic sample of about sample_target rows (none for 0).");
+      "checks them): their count, W_x histogram (levels, level_weights), the exact sums of m,\n"
+      "ln m and x ln m (fixed: limbs and non-finite parts, for fit_gamma_gamma_elsewhere), and\n"
+      "these rows' share of the hashed sample of about sample_target of total_rows rows\n"
+      "(default: these rows are all; none for sample_target 0), weights unscaled.");
 
   module.def(
       "gamma_gamma_row_sums",
       [](const double_array& frequency, const double_array& monetary_value, double v,
          bool with_hessian) {
-        clv::detail::spend_row_sums s;
+        clv::detail::exact_spend_row_sums s;
         {
           py::gil_scoped_release release;
           const auto x = as_span(frequency);
           const auto m = as_span(monetary_value);
-          s = with_hessian ? clv::detail::sum_spend_rows<true>(v, x, m, {})
-                           : clv::detail::sum_spend_rows<false>(v, x, m, {});
+          s = with_hessian ? clv::detail::sum_spend_rows_exactly<true>(v, x, m, {})
+                           : clv::detail::sum_spend_rows_exactly<false>(v, x, m, {});
         }
-        return py::make_tuple(s.log_total, s.x_log_total, s.inverse, s.x_inverse,
-                              s.inverse_squared, s.x_inverse_squared);
+        return exact_columns_to_python(s);
       },
       "frequency"_a, "monetary_value"_a, "v"_a, "with_hessian"_a,
-      "The Gamma-Gamma per-row sums at v over some rows: (Σ ln(v+xm), Σ x ln(v+xm),\n"
-      "Σ 1/(v+xm), Σ x/(v+xm), Σ 1/(v+xm)², Σ x/(v+xm)²); the squares are 0 without the Hessian.");
+      "The Gamma-Gamma per-row sums at v over some rows, exactly: (Σ ln(v+xm), Σ x ln(v+xm),\n"
+      "Σ 1/(v+xm), Σ x/(v+xm), Σ 1/(v+xm)², Σ x/(v+xm)²) as (list of limb arrays, non-finite\n"
+      "parts); the squares are 0 without the Hessian. Parts merge exactly in\n"
+      "fit_gamma_gamma_elsewhere.");
 
   module.def(
       "fit_gamma_gamma_elsewhere",
       [](std::size_t rows, const double_array& levels, const double_array& level_weights,
-         double spend, double log_spend, double x_log_spend, const double_array& sample_x,
-         const double_array& sample_m, const double_array& sample_w,
-         const std::function<py::tuple(double, bool)>& sums, const clv::fit_options& options) {
+         const py::list& fixed, const double_array& sample_x, const double_array& sample_m,
+         const double_array& sample_w, const std::function<py::list(double, bool)>& sums,
+         const clv::fit_options& options) {
         const auto span_vector = [](const double_array& a) {
           const auto s = as_span(a);
           return std::vector<double>(s.begin(), s.end());
         };
+        clv::detail::exact_columns<3> fixed_total;
+        for (const auto& part : fixed) fixed_total += exact_columns_of<3>(part);
         auto sample = clv::detail::spend_rows::owning(span_vector(sample_x), span_vector(sample_m),
                                                       span_vector(sample_w));
         const auto remote = [sums](double v, bool with_hessian) {
           const py::gil_scoped_acquire acquire;
-          const py::tuple t = sums(v, with_hessian);
-          if (t.size() != 6) throw py::value_error("fit_gamma_gamma_elsewhere: sums must return 6 numbers");
-          clv::detail::spend_row_sums s;
-          s.log_total = t[0].cast<double>();
-          s.x_log_total = t[1].cast<double>();
-          s.inverse = t[2].cast<double>();
-          s.x_inverse = t[3].cast<double>();
-          s.inverse_squared = t[4].cast<double>();
-          s.x_inverse_squared = t[5].cast<double>();
-          return s;
+          clv::detail::exact_spend_row_sums total;
+          for (const auto& part : sums(v, with_hessian)) total += exact_columns_of<6>(part);
+          return clv::detail::rounded(total);
         };
         auto held = clv::detail::spend_rows::held_elsewhere(
-            rows, span_vector(levels), span_vector(level_weights), spend, log_spend, x_log_spend,
-            std::move(sample), remote);
+            rows, span_vector(levels), span_vector(level_weights), fixed_total.value(0),
+            fixed_total.value(1), fixed_total.value(2), std::move(sample), remote);
         return export_without_gil(
             [&] { return clv::fit_gamma_gamma_elsewhere(std::move(held), options); });
       },
-      "rows"_a, "levels"_a, "level_weights"_a, "spend"_a, "log_spend"_a, "x_log_spend"_a,
-      "sample_x"_a, "sample_m"_a, "sample_w"_a, "sums"_a, "options"_a = clv::fit_options{},
-      "fit_gamma_gamma of rows held elsewhere (gamma_gamma_rows_summary's fields, added up;\n"
-      "their samples together): every pass over the rows calls sums(v, with_hessian), which\n"
-      "returns gamma_gamma_row_sums added over the holders. Dict as fit_gamma_gamma.");
+      "rows"_a, "levels"_a, "level_weights"_a, "fixed"_a, "sample_x"_a, "sample_m"_a,
+      "sample_w"_a, "sums"_a, "options"_a = clv::fit_options{},
+      "fit_gamma_gamma of rows held elsewhere (gamma_gamma_rows_summary's fields: counts and\n"
+      "histograms added up, `fixed` the list of the holders' fixed sums, their samples\n"
+      "together): every pass over the rows calls sums(v, with_hessian), which returns the list\n"
+      "of the holders' gamma_gamma_row_sums. Every sum is exact, merged exactly and rounded\n"
+      "once, so any split of the rows gives the single-machine fit bit for bit. Dict as\n"
+      "fit_gamma_gamma.");
 
   module.def(
       "gamma_gamma_conditional_expected_average_profit",

@@ -14,26 +14,6 @@
 
 namespace crmkit::python {
 
-py::array_t<std::int64_t> limbs_to_numpy(const full_range_sum& sum) {
-  const auto limbs = sum.limbs();
-  py::array_t<std::int64_t> out(static_cast<py::ssize_t>(limbs.size()));
-  std::copy(limbs.begin(), limbs.end(), out.mutable_data());
-  return out;
-}
-
-full_range_sum limbs_of(const py::handle& array) {
-  const auto values = array.cast<int64_array>();
-  if (values.size() != static_cast<py::ssize_t>(full_range_sum::limb_count)) {
-    throw py::value_error("an exact sum has " + std::to_string(full_range_sum::limb_count) +
-                          " limbs");
-  }
-  std::array<std::int64_t, full_range_sum::limb_count> limbs{};
-  std::copy_n(values.data(), limbs.size(), limbs.begin());
-  full_range_sum sum;
-  sum.add_limbs(limbs);
-  return sum;
-}
-
 py::tuple moments_to_python(const segment::kmeans_moments& moments) {
   py::list sums;
   for (const auto& sum : moments.sums) sums.append(limbs_to_numpy(sum));

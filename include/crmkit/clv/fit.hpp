@@ -50,7 +50,7 @@
  *   f(θ) = −Σ_i w_i ℓ_i / Σ_i w_i + penalizer_coef · Σ_k p_k²,  p = exp(θ) in scaled units,
  * minimised over the log-parameters θ by BFGS (math/bfgs.hpp) with the analytic gradient.
  * With many rows (patterns) the minimiser first runs on a systematic sample (every k-th row
- * carrying its block's weight), then finishes on all rows by Newton's method with the exact
+ * carrying its block's weight; Gamma-Gamma: a hashed one, spend_rows::hashed_sample), then finishes on all rows by Newton's method with the exact
  * Hessian (one pass over the rows per iteration, usually two or three; BFGS warm-started with
  * the inverse Hessian if Newton cannot proceed). Starting points are tried in turn until one
  * converges.
@@ -452,8 +452,10 @@ fit_result<typename Model::params_type, Model::size> fit_model(std::string_view 
   }
 
   const detail::objective<Model> full{rows, result.total_weight, options.penalizer_coef, lower};
-  const bool staged = options.sample_threshold > 0 && result.patterns > options.sample_threshold;
-  const auto sample = staged ? Model::sample(rows, options.sample_threshold / 2) : rows_type{};
+  const auto sample = options.sample_threshold > 0 && result.patterns > options.sample_threshold
+                          ? Model::sample(rows, options.sample_threshold / 2)
+                          : rows_type{};
+  const bool staged = Model::row_count(sample) > 0;  // a sample may come out empty
   const detail::objective<Model> coarse{sample, result.total_weight, options.penalizer_coef,
                                         lower};
 

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
+#include <cstdint>
 #include <cmath>
 #include <functional>
 #include <limits>
@@ -20,6 +22,7 @@
 #include "crmkit/clv/params.hpp"
 #include "crmkit/core/check.hpp"
 #include "crmkit/core/describe.hpp"
+#include "crmkit/core/exact_sum.hpp"
 #include "crmkit/core/parallel.hpp"
 #include "crmkit/math/special.hpp"
 
@@ -27,59 +30,98 @@ namespace crmkit::clv {
 
 namespace detail {
 
-/** Per-row sums over one chunk: Σ w (x) ln(v + x m), Σ w (x)/(v + x m) and their squares. */
+/** Per-row sums: Σ w (x) ln(v + x m), Σ w (x)/(v + x m) and their squares (each rounded once). */
 struct spend_row_sums {
   double log_total = 0, x_log_total = 0;
   double inverse = 0, x_inverse = 0;
   double inverse_squared = 0, x_inverse_squared = 0;
+};
 
-  spend_row_sums& operator+=(const spend_row_sums& other) {
-    log_total += other.log_total;
-    x_log_total += other.x_log_total;
-    inverse += other.inverse;
-    x_inverse += other.x_inverse;
-    inverse_squared += other.inverse_squared;
-    x_inverse_squared += other.x_inverse_squared;
+/**
+ * N sums kept exactly (full_range_sum), their non-finite addends apart (full_range_columns); a
+ * partition ships `sums[k].limbs()` and `special`, and partitions merge in any order.
+ */
+template <std::size_t N>
+struct exact_columns {
+  std::array<full_range_sum, N> sums{};
+  std::array<double, N> special{};
+
+  exact_columns() = default;
+  explicit exact_columns(full_range_columns& columns) {
+    auto& found = columns.sums();
+    for (std::size_t k = 0; k < N; ++k) {
+      sums[k] = found[k];
+      special[k] = columns.special()[k];
+    }
+  }
+  exact_columns& operator+=(const exact_columns& other) {
+    for (std::size_t k = 0; k < N; ++k) {
+      sums[k] += other.sums[k];
+      special[k] += other.special[k];
+    }
     return *this;
+  }
+  /** Sum k rounded once (the non-finite addends' sum if there were any). */
+  [[nodiscard]] double value(std::size_t k) const {
+    return special[k] != 0 ? special[k] : sums[k].value();
   }
 };
 
+/** The six per-row sums of spend_row_sums, in its order, exactly. */
+using exact_spend_row_sums = exact_columns<6>;
+
 template <bool WithHessian, bool Weighted>
-spend_row_sums sum_spend_rows(double v, const double* x, const double* m, const double* w,
-                              std::size_t count) {
-  spend_row_sums out;
+exact_spend_row_sums sum_spend_rows(double v, const double* x, const double* m, const double* w,
+                                    std::size_t count) {
+  full_range_columns out(6);
   for (std::size_t i = 0; i < count; ++i) {
     const double total = v + x[i] * m[i];
     const double log_total = std::log(total);
     const double inverse = 1 / total;
     const double weight = Weighted ? w[i] : 1.0;
     const double wx = weight * x[i];
-    out.log_total += weight * log_total;
-    out.x_log_total += wx * log_total;
-    out.inverse += weight * inverse;
-    out.x_inverse += wx * inverse;
+    out.add(0, weight * log_total);
+    out.add(1, wx * log_total);
+    out.add(2, weight * inverse);
+    out.add(3, wx * inverse);
     if constexpr (WithHessian) {
-      out.inverse_squared += weight * inverse * inverse;
-      out.x_inverse_squared += wx * inverse * inverse;
+      out.add(4, weight * inverse * inverse);
+      out.add(5, wx * inverse * inverse);
     }
   }
-  return out;
+  return exact_spend_row_sums(out);
 }
 
-/** The per-row sums at v over all rows: a parallel pass, its chunks combined in a fixed order. */
+/**
+ * The per-row sums at v over all rows, exactly: a parallel pass whose chunks' exact sums merge
+ * in any order (so any partitioning of the rows gives the same sums).
+ */
 template <bool WithHessian>
-spend_row_sums sum_spend_rows(double v, std::span<const double> x, std::span<const double> m,
-                              std::span<const double> w) {
+exact_spend_row_sums sum_spend_rows_exactly(double v, std::span<const double> x,
+                                            std::span<const double> m, std::span<const double> w) {
   return parallel_reduce(
-      x.size(), spend_row_sums{},
+      x.size(), exact_spend_row_sums{},
       [&](std::size_t begin, std::size_t end) {
         return w.empty() ? sum_spend_rows<WithHessian, false>(v, x.data() + begin, m.data() + begin,
                                                               nullptr, end - begin)
                          : sum_spend_rows<WithHessian, true>(v, x.data() + begin, m.data() + begin,
                                                              w.data() + begin, end - begin);
       },
-      [](spend_row_sums total, const spend_row_sums& part) { return total += part; },
+      [](exact_spend_row_sums total, const exact_spend_row_sums& part) { return total += part; },
       likelihood_grain);
+}
+
+/** The exact per-row sums, each rounded once. */
+inline spend_row_sums rounded(const exact_spend_row_sums& exact) {
+  return {exact.value(0), exact.value(1), exact.value(2),
+          exact.value(3), exact.value(4), exact.value(5)};
+}
+
+/** The per-row sums at v over all rows (sum_spend_rows_exactly, rounded once each). */
+template <bool WithHessian>
+spend_row_sums sum_spend_rows(double v, std::span<const double> x, std::span<const double> m,
+                              std::span<const double> w) {
+  return rounded(sum_spend_rows_exactly<WithHessian>(v, x, m, w));
 }
 
 /**
@@ -87,7 +129,7 @@ spend_row_sums sum_spend_rows(double v, std::span<const double> x, std::span<con
  * Gamma-Gamma likelihood uses them. Every term of ℓ except ln(v + x m) depends on x alone or
  * enters through sums fixed before fitting, so the rows are neither sorted nor copied: the data
  * are the caller's columns, the weight W_x of each distinct x (a histogram), and
- * Σ w m, Σ w ln m, Σ w x ln m. A systematic sample owns its columns.
+ * Σ w m, Σ w ln m, Σ w x ln m, kept exactly. A sample owns its columns.
  */
 class spend_rows {
  public:
@@ -107,9 +149,9 @@ class spend_rows {
 
   /**
    * Rows held elsewhere (a cluster's partitions): their count, their W_x histogram and the three
-   * fixed sums, added up by whoever holds them; `sample` (owning, e.g. the holders' systematic
-   * samples together) stands in for them in the fit's first stage, and every other pass over the
-   * rows is one call of `sums`.
+   * fixed sums, added up by whoever holds them; `sample` (owning: the holders'
+   * hashed_sample_part together, any order; its weights scaled here) stands in for them in the
+   * fit's first stage, and every other pass over the rows is one call of `sums`.
    */
   static spend_rows held_elsewhere(std::size_t rows, std::vector<double> levels,
                                    std::vector<double> level_weights, double spend,
@@ -123,6 +165,7 @@ class spend_rows {
     out.weighted_spend_ = spend;
     out.weighted_log_spend_ = log_spend;
     out.weighted_x_log_spend_ = x_log_spend;
+    if (sample.size() > 0) sample.scale_weights_to(out.total_weight_);
     out.remote_sample_ = std::make_shared<spend_rows>(std::move(sample));
     out.remote_ = std::move(sums);
     return out;
@@ -161,30 +204,37 @@ class spend_rows {
   [[nodiscard]] double weighted_log_spend() const noexcept { return weighted_log_spend_; }
   [[nodiscard]] double weighted_x_log_spend() const noexcept { return weighted_x_log_spend_; }
 
-  /** Every k-th row, carrying the weight of its block of k (rows in the caller's order); of
-   * rows held elsewhere, a copy of their sample. */
-  [[nodiscard]] spend_rows systematic_sample(std::size_t target) const {
+  /**
+   * About `target` rows standing for all: the rows whose (x, m) hash to 0 modulo
+   * k = ⌈rows/target⌉, their weights scaled by W / (their total weight) (of rows held elsewhere,
+   * their sample so scaled). The choice depends on each row's values alone, and every sum over
+   * the sample is exact or adds equal weights, so neither the rows' order nor their split
+   * changes it. Empty (no staging) when no row is chosen, as when all rows are equal.
+   */
+  [[nodiscard]] spend_rows hashed_sample(std::size_t target) const {
     if (remote_) {
       const auto& s = *remote_sample_;
       return owning({s.x_.begin(), s.x_.end()}, {s.m_.begin(), s.m_.end()},
                     {s.w_.begin(), s.w_.end()});
     }
-    const std::size_t step = (size() + target - 1) / target;
+    auto sample = hashed_sample_part(target, size());
+    sample.scale_weights_to(total_weight_);
+    return sample;
+  }
+
+  /**
+   * This part's rows of the hashed sample of about `target` of `total` rows (weights not yet
+   * scaled: held_elsewhere scales the parts' samples together).
+   */
+  [[nodiscard]] spend_rows hashed_sample_part(std::size_t target, std::size_t total) const {
+    const std::uint64_t step = std::max<std::uint64_t>(
+        1, (total + target - 1) / std::max<std::size_t>(1, target));
     spend_rows sample;
-    const std::size_t count = (size() + step - 1) / step;
-    sample.own_x_.reserve(count);
-    sample.own_m_.reserve(count);
-    sample.own_w_.reserve(count);
-    for (std::size_t begin = 0; begin < size(); begin += step) {
-      const std::size_t end = std::min(size(), begin + step);
-      const std::size_t chosen = begin + (end - begin) / 2;
-      const auto block_weights = w_.empty() ? w_ : w_.subspan(begin, end - begin);
-      const double block = w_.empty()
-                               ? static_cast<double>(end - begin)
-                               : std::accumulate(block_weights.begin(), block_weights.end(), 0.0);
-      sample.own_x_.push_back(x_[chosen]);
-      sample.own_m_.push_back(m_[chosen]);
-      sample.own_w_.push_back(block);
+    for (std::size_t i = 0; i < size(); ++i) {
+      if (row_hash(x_[i], m_[i]) % step != 0) continue;
+      sample.own_x_.push_back(x_[i]);
+      sample.own_m_.push_back(m_[i]);
+      sample.own_w_.push_back(weight(i));
     }
     sample.x_ = sample.own_x_;
     sample.m_ = sample.own_m_;
@@ -193,34 +243,53 @@ class spend_rows {
     return sample;
   }
 
+  /** Σ w m, Σ w ln m, Σ w x ln m exactly (what a part ships for held_elsewhere). */
+  [[nodiscard]] const exact_columns<3>& fixed_sums() const noexcept { return fixed_; }
+
  private:
-  struct sums {
-    double spend = 0, log_spend = 0, x_log_spend = 0;
-  };
+  /** SplitMix64's finaliser of the row's bits: a function of (x, m) alone. */
+  static std::uint64_t row_hash(double x, double m) noexcept {
+    std::uint64_t z = std::bit_cast<std::uint64_t>(x) * 0x9e3779b97f4a7c15u ^
+                      std::bit_cast<std::uint64_t>(m);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
+    return z ^ (z >> 31);
+  }
+
+  /** Multiplies the (owned) weights by total / total_weight(); no rows if that is 0. */
+  void scale_weights_to(double total) {
+    if (!(total_weight_ > 0)) {
+      own_x_.clear();
+      own_m_.clear();
+      own_w_.clear();
+      x_ = own_x_;
+      m_ = own_m_;
+    }
+    if (own_w_.empty()) own_w_.assign(own_x_.size(), 1.0);
+    const double factor = total / total_weight_;
+    for (double& w : own_w_) w *= factor;
+    w_ = own_w_;
+    summarise();
+  }
 
   void summarise() {
-    const auto fixed = parallel_reduce(
-        size(), sums{},
+    fixed_ = parallel_reduce(
+        size(), exact_columns<3>{},
         [&](std::size_t begin, std::size_t end) {
-          sums part;
+          full_range_columns part(3);
           for (std::size_t i = begin; i < end; ++i) {
             const double w = weight(i);
             const double log_m = std::log(m_[i]);
-            part.spend += w * m_[i];
-            part.log_spend += w * log_m;
-            part.x_log_spend += w * x_[i] * log_m;
+            part.add(0, w * m_[i]);
+            part.add(1, w * log_m);
+            part.add(2, w * x_[i] * log_m);
           }
-          return part;
+          return exact_columns<3>(part);
         },
-        [](sums total, const sums& part) {
-          total.spend += part.spend;
-          total.log_spend += part.log_spend;
-          total.x_log_spend += part.x_log_spend;
-          return total;
-        });
-    weighted_spend_ = fixed.spend;
-    weighted_log_spend_ = fixed.log_spend;
-    weighted_x_log_spend_ = fixed.x_log_spend;
+        [](exact_columns<3> total, const exact_columns<3>& part) { return total += part; });
+    weighted_spend_ = fixed_.value(0);
+    weighted_log_spend_ = fixed_.value(1);
+    weighted_x_log_spend_ = fixed_.value(2);
     count_levels();
   }
 
@@ -258,6 +327,7 @@ class spend_rows {
   std::shared_ptr<const spend_rows> remote_sample_;
   remote_sums remote_;
   std::vector<double> levels_, level_weights_;
+  exact_columns<3> fixed_;
   double total_weight_ = 0;
   double weighted_spend_ = 0;
   double weighted_log_spend_ = 0;
@@ -295,7 +365,7 @@ struct gamma_gamma {
   static std::size_t row_count(const data_type& rows) { return rows.size(); }
   static double total_weight(const data_type& rows) { return rows.total_weight(); }
   static data_type sample(const data_type& rows, std::size_t target) {
-    return rows.systematic_sample(target);
+    return rows.hashed_sample(target);
   }
   static double time_scale(const data_type&) { return 1; }
   static void rescale(data_type&, double) {}

@@ -898,24 +898,52 @@ void check_options(const kmeans_options& options, std::size_t n) {
   check::nonnegative(fit_function, "tol", options.tol);
 }
 
-/** The steps of kmeans_steps.hpp with the data as one partition. */
+std::vector<wide_int> add_centre_chunks(const matrix_view& x, const Eigen::RowVectorXd& mean,
+                                        std::span<const double> centre,
+                                        const kmeans_sum_scale& scale, std::span<double> closest,
+                                        bool first, std::span<const double> sample_weight);
+std::vector<kmeans_drawn> find_draws(const matrix_view& x, const Eigen::RowVectorXd& mean,
+                                     const kmeans_sum_scale& scale,
+                                     std::span<const kmeans_draw> draws,
+                                     std::span<const double> closest,
+                                     std::span<const double> sample_weight,
+                                     std::span<const wide_int> masses);
+
+/**
+ * The steps of kmeans_steps.hpp with the data as one partition. The per-chunk masses a draw
+ * walks are kept from the pass that made them (add_centre's potentials; the weights once),
+ * instead of a pass per find: the same integers, so the same draws.
+ */
 kmeans_seeding_partitions one_partition(const matrix_view& x, const Eigen::RowVectorXd& mean,
                                         std::span<const double> w, const kmeans_sum_scale& scale,
                                         std::vector<double>& closest) {
+  struct kept_masses {
+    std::vector<wide_int> potentials;
+    std::vector<wide_int> weights;
+  };
+  auto kept = std::make_shared<kept_masses>();
   kmeans_seeding_partitions parts;
   parts.weight_totals = [&x, w, scale] {
     return std::vector<wide_int>{
         kmeans_seed_weight_total(static_cast<std::size_t>(x.rows()), scale, w)};
   };
-  parts.add_centre = [&x, &mean, w, scale, &closest](std::span<const double> centre, bool first) {
+  parts.add_centre = [&x, &mean, w, scale, &closest, kept](std::span<const double> centre,
+                                                           bool first) {
     closest.resize(static_cast<std::size_t>(x.rows()));
-    return std::vector<wide_int>{kmeans_seed_add_centre(x, mean, centre, scale, closest, first, w)};
+    kept->potentials = add_centre_chunks(x, mean, centre, scale, closest, first, w);
+    return std::vector<wide_int>{total(kept->potentials)};
   };
-  parts.find = [&x, &mean, w, scale, &closest](std::span<const kmeans_draw> draws,
-                                               bool by_potential) {
-    return kmeans_seed_find(
-        x, mean, scale, draws,
-        by_potential ? std::span<const double>(closest) : std::span<const double>(), w);
+  parts.find = [&x, &mean, w, scale, &closest, kept](std::span<const kmeans_draw> draws,
+                                                     bool by_potential) {
+    if (!by_potential && kept->weights.empty()) {
+      const fixed_point& weights = seeding_scales(scale).weights;
+      kept->weights = chunk_masses(static_cast<std::size_t>(x.rows()), [&](std::size_t i) {
+        return weights.convert(w.empty() ? 1.0 : w[i]);
+      });
+    }
+    return find_draws(x, mean, scale, draws,
+                      by_potential ? std::span<const double>(closest) : std::span<const double>(),
+                      w, by_potential ? kept->potentials : kept->weights);
   };
   parts.candidate_potentials = [&x, &mean, w, scale, &closest](const row_matrix& candidates) {
     return kmeans_seed_potentials(x, mean, candidates, scale, closest, w);
@@ -1279,62 +1307,6 @@ kmeans_moments& kmeans_moments::operator+=(const kmeans_moments& other) {
 
 namespace {
 
-/** Exact per-column sums of value(row, j) over the rows of x (fixed chunks, merged exactly). */
-/**
- * Exact column sums, fast: the significands of a column's values that share an exponent are
- * added in a 64-bit integer (at most `block_rows` of them, each below 2^53, so no overflow), and
- * each exponent's total enters the column's long accumulator once per block.
- */
-class column_accumulator {
- public:
-  static constexpr std::size_t block_rows = 1024;
-  static constexpr std::size_t exponents = 2048;
-
-  explicit column_accumulator(std::size_t d)
-      : sums_(d), buckets_(d * exponents, 0), low_(d, exponents), high_(d, 0) {}
-
-  void add(std::size_t j, double value) {
-    const auto bits = std::bit_cast<std::uint64_t>(value);
-    const auto biased = static_cast<std::size_t>((bits >> 52) & 0x7ff);
-    auto significand = static_cast<std::int64_t>(bits & ((std::uint64_t{1} << 52) - 1));
-    if (biased != 0) {
-      significand |= std::int64_t{1} << 52;
-    } else if (significand == 0) {
-      return;  // a zero: keeps the exponent range to flush short
-    }
-    const auto sign = -static_cast<std::int64_t>(bits >> 63);
-    buckets_[j * exponents + biased] += (significand ^ sign) - sign;
-    low_[j] = std::min(low_[j], biased);
-    high_[j] = std::max(high_[j], biased);
-  }
-
-  /** Moves the buckets into the long accumulators; call at least every block_rows rows. */
-  void flush() {
-    for (std::size_t j = 0; j < sums_.size(); ++j) {
-      for (std::size_t e = low_[j]; e <= high_[j] && e < exponents; ++e) {
-        auto& bucket = buckets_[j * exponents + e];
-        if (bucket == 0) continue;
-        sums_[j].add_integer(bucket, e == 0 ? -1074 : static_cast<int>(e) - 1075);
-        bucket = 0;
-      }
-      non_finite_ = non_finite_ || high_[j] == exponents - 1;
-      low_[j] = exponents;
-      high_[j] = 0;
-    }
-  }
-
-  /** The sums (after flush), and whether an infinity or NaN was added. */
-  std::vector<full_range_sum>& sums() { return sums_; }
-  [[nodiscard]] bool non_finite() const { return non_finite_; }
-
- private:
-  std::vector<full_range_sum> sums_;
-  std::vector<std::int64_t> buckets_;
-  std::vector<std::size_t> low_;
-  std::vector<std::size_t> high_;
-  bool non_finite_ = false;
-};
-
 /** Per-column exact sums of value(row, j), the largest row_norm(row), any non-finite value. */
 struct column_pass {
   std::vector<full_range_sum> sums;
@@ -1349,21 +1321,17 @@ column_pass column_sums(const matrix_view& x, Value&& value) {
   return parallel_reduce(
       static_cast<std::size_t>(x.rows()), column_pass{std::vector<full_range_sum>(d), 0, false},
       [&](std::size_t begin, std::size_t end) {
-        column_accumulator accumulator(d);
+        full_range_columns accumulator(d);  // exact, fast (exponent buckets)
         double largest = 0;
-        for (std::size_t block = begin; block < end; block += column_accumulator::block_rows) {
-          const std::size_t stop = std::min(end, block + column_accumulator::block_rows);
-          for (std::size_t i = block; i < stop; ++i) {
-            const double* row = x.data() + i * stride;
-            double norm = 0;
-            for (std::size_t j = 0; j < d; ++j) {
-              const double v = value(row, j);
-              accumulator.add(j, v);
-              norm += v;
-            }
-            largest = std::max(largest, norm);
+        for (std::size_t i = begin; i < end; ++i) {
+          const double* row = x.data() + i * stride;
+          double norm = 0;
+          for (std::size_t j = 0; j < d; ++j) {
+            const double v = value(row, j);
+            accumulator.add(j, v);
+            norm += v;
           }
-          accumulator.flush();
+          largest = std::max(largest, norm);
         }
         return column_pass{std::move(accumulator.sums()), largest, accumulator.non_finite()};
       },
@@ -1541,6 +1509,16 @@ wide_int kmeans_seed_add_centre(const matrix_view& x, const Eigen::RowVectorXd& 
                                 std::span<const double> centre, const kmeans_sum_scale& scale,
                                 std::span<double> closest, bool first,
                                 std::span<const double> sample_weight) {
+  return total(add_centre_chunks(x, mean, centre, scale, closest, first, sample_weight));
+}
+
+namespace {
+
+/** kmeans_seed_add_centre's potential per seeding chunk. */
+std::vector<wide_int> add_centre_chunks(const matrix_view& x, const Eigen::RowVectorXd& mean,
+                                        std::span<const double> centre,
+                                        const kmeans_sum_scale& scale, std::span<double> closest,
+                                        bool first, std::span<const double> sample_weight) {
   constexpr std::string_view function = "kmeans_seed_add_centre";
   const auto n = static_cast<std::size_t>(x.rows());
   const auto d = static_cast<std::size_t>(x.cols());
@@ -1562,8 +1540,10 @@ wide_int kmeans_seed_add_centre(const matrix_view& x, const Eigen::RowVectorXd& 
     }
     sums[chunk] = sum;
   });
-  return total(sums);
+  return sums;
 }
+
+}  // namespace
 
 std::vector<wide_int> kmeans_seed_potentials(const matrix_view& x, const Eigen::RowVectorXd& mean,
                                              const matrix_view& candidates,
@@ -1612,16 +1592,34 @@ std::vector<kmeans_drawn> kmeans_seed_find(const matrix_view& x, const Eigen::Ro
                                            std::span<const kmeans_draw> draws,
                                            std::span<const double> closest,
                                            std::span<const double> sample_weight) {
+  check_seed_partition("kmeans_seed_find", x, mean, closest, sample_weight);
+  const seeding_scales scales(scale);
+  const std::vector<wide_int> masses =
+      chunk_masses(static_cast<std::size_t>(x.rows()), [&](std::size_t i) -> wide_int {
+        const double w = sample_weight.empty() ? 1.0 : sample_weight[i];
+        return closest.empty() ? scales.weights.convert(w)
+                               : scales.potentials.convert(w * closest[i]);
+      });
+  return find_draws(x, mean, scale, draws, closest, sample_weight, masses);
+}
+
+namespace {
+
+/** kmeans_seed_find given the masses of the seeding chunks. */
+std::vector<kmeans_drawn> find_draws(const matrix_view& x, const Eigen::RowVectorXd& mean,
+                                     const kmeans_sum_scale& scale,
+                                     std::span<const kmeans_draw> draws,
+                                     std::span<const double> closest,
+                                     std::span<const double> sample_weight,
+                                     std::span<const wide_int> masses) {
   constexpr std::string_view function = "kmeans_seed_find";
   const auto n = static_cast<std::size_t>(x.rows());
   const auto d = static_cast<std::size_t>(x.cols());
-  check_seed_partition(function, x, mean, closest, sample_weight);
   const seeding_scales scales(scale);
   auto mass = [&](std::size_t i) -> wide_int {
     const double w = sample_weight.empty() ? 1.0 : sample_weight[i];
     return closest.empty() ? scales.weights.convert(w) : scales.potentials.convert(w * closest[i]);
   };
-  const std::vector<wide_int> masses = chunk_masses(n, mass);
   const shifted_rows rows(x, mean);
   std::vector<kmeans_drawn> found;
   for (const auto& draw : draws) {
@@ -1666,6 +1664,8 @@ std::vector<kmeans_drawn> kmeans_seed_find(const matrix_view& x, const Eigen::Ro
   }
   return found;
 }
+
+}  // namespace
 
 std::vector<std::int32_t> kmeans_label_mapping(std::span<const std::int32_t> a,
                                                std::span<const std::int32_t> b, std::size_t k) {

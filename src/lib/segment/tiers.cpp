@@ -1,7 +1,6 @@
 #include "crmkit/segment/tiers.hpp"
 
 #include <algorithm>
-#include <array>
 #include <bit>
 #include <cmath>
 #include <map>
@@ -20,78 +19,6 @@ namespace crmkit::segment {
 namespace {
 
 constexpr std::string_view function = "value_tiers";
-
-/** An exact sum of non-negative doubles over the whole double range: bit i weighs 2^(i − 1074). */
-class wide_sum {
- public:
-  /** Adds significands · 2^(low_bit − 1074) (significands < 2^127). */
-  void add(uint128 significands, int low_bit) noexcept {
-    const auto limb = static_cast<std::size_t>(low_bit / 64);
-    const int shift = low_bit % 64;
-    const auto low = static_cast<std::uint64_t>(significands);
-    const auto high = static_cast<std::uint64_t>(significands >> 64);
-    std::array<std::uint64_t, 3> words{low, high, 0};
-    if (shift != 0) {
-      words = {low << shift, (high << shift) | (low >> (64 - shift)), high >> (64 - shift)};
-    }
-    std::uint64_t carry = 0;
-    std::size_t k = limb;
-    for (; k < limbs_.size(); ++k) {
-      const std::uint64_t addend = k - limb < 3 ? words[k - limb] : 0;
-      const uint128 total = static_cast<uint128>(limbs_[k]) + addend + carry;
-      limbs_[k] = static_cast<std::uint64_t>(total);
-      carry = static_cast<std::uint64_t>(total >> 64);
-      if (carry == 0 && k - limb >= 2) break;
-    }
-    if (significands != 0) {
-      bottom_ = std::min(bottom_, limb);
-      end_ = std::max(end_, std::min(k + 1, limbs_.size()));
-    }
-  }
-
-  /** The sum times 2^−shift (shift ≥ 0) rounded once to the nearest double, ties to even. */
-  [[nodiscard]] double rounded(int shift) const noexcept {
-    std::size_t top_limb = end_;
-    while (top_limb > bottom_ && limbs_[top_limb - 1] == 0) --top_limb;
-    if (top_limb <= bottom_) return 0.0;
-    const int top = static_cast<int>(64 * (top_limb - 1)) + 63 - std::countl_zero(limbs_[top_limb - 1]);
-    const int low = std::max(top - 52, shift);
-    std::uint64_t significand = 0;
-    if (top >= low) {
-      const int bits = top - low + 1;
-      significand = bits_from(low) & (bits == 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << bits) - 1);
-    }
-    if (low >= 1 && bit(low - 1) && (significand % 2 == 1 || any_below(low - 1))) ++significand;
-    return std::ldexp(static_cast<double>(significand), low - 1074 - shift);
-  }
-
- private:
-  [[nodiscard]] bool bit(int i) const noexcept {
-    return ((limbs_[static_cast<std::size_t>(i / 64)] >> (i % 64)) & 1) != 0;
-  }
-  /** Bits start .. start + 63. */
-  [[nodiscard]] std::uint64_t bits_from(int start) const noexcept {
-    const auto limb = static_cast<std::size_t>(start / 64);
-    const int offset = start % 64;
-    std::uint64_t out = limbs_[limb] >> offset;
-    if (offset != 0 && limb + 1 < limbs_.size()) out |= limbs_[limb + 1] << (64 - offset);
-    return out;
-  }
-  /** Whether any bit below `end` is set. */
-  [[nodiscard]] bool any_below(int end) const noexcept {
-    const auto limb = static_cast<std::size_t>(end / 64);
-    for (std::size_t k = bottom_; k < limb; ++k) {
-      if (limbs_[k] != 0) return true;
-    }
-    const int offset = end % 64;
-    return offset != 0 && (limbs_[limb] & ((std::uint64_t{1} << offset) - 1)) != 0;
-  }
-
-  // 2046 exponent steps + 127 significand bits + 63 bits of carries.
-  std::array<std::uint64_t, 38> limbs_{};
-  std::size_t bottom_ = limbs_.size();  // limbs below bottom_ and from end_ on are zero
-  std::size_t end_ = 0;
-};
 
 /** A double ≥ 0 as significand · 2^(low_bit − 1074). */
 struct split_value {
@@ -127,8 +54,11 @@ void check_cuts(std::span<const double> cuts) {
   }
 }
 
+/** Adds a run's significands · 2^(low_bit − 1074) exactly. */
+void add_run(full_range_sum& sum, const run& r) noexcept { sum.add_wide(r.significands, r.low_bit - 1074); }
+
 /**
- * The tiers of runs ranked highest first. Every sum is exact (wide_sum) and rounded once where
+ * The tiers of runs ranked highest first. Every sum is exact (full_range_sum) and rounded once where
  * it is used, so nothing depends on how the values were grouped into runs or tallied: a
  * customer's share is round(Σ values ranked above) / round(Σ values), the tier's value share
  * round(Σ its values) / round(Σ values); when Σ values passes the double range both are taken
@@ -140,18 +70,18 @@ tier_result walk(std::size_t size, const Runs& run_at, std::span<const double> c
                  tier_basis basis, std::vector<std::size_t>& to_split) {
   check::not_empty(function, "values", size);
   check_cuts(cuts);
-  wide_sum total;
+  full_range_sum total;
   std::int64_t n = 0;
   for (std::size_t k = 0; k < size; ++k) {
     const run r = run_at(k);
-    total.add(r.significands, r.low_bit);
+    add_run(total, r);
     n += r.count;
   }
   int shift = 0;
-  double total_value = total.rounded(0);
+  double total_value = total.value();
   if (!std::isfinite(total_value)) {
     shift = std::ilogb(run_at(0).highest);
-    total_value = total.rounded(shift);
+    total_value = total.scaled_value(shift);
   }
   if (basis == tier_basis::value_share && !(total_value > 0)) {
     check::fail(function,
@@ -162,35 +92,35 @@ tier_result walk(std::size_t size, const Runs& run_at, std::span<const double> c
   tier_result result{std::vector<std::int32_t>(size), std::vector<std::size_t>(tier_count, 0),
                      std::vector<double>(tier_count, 0.0),
                      std::vector<double>(tier_count, std::nan(""))};
-  std::vector<wide_sum> tier_sums(tier_count);
-  const auto tier_of = [&](const wide_sum& above, std::int64_t position) {
+  std::vector<full_range_sum> tier_sums(tier_count);
+  const auto tier_of = [&](const full_range_sum& above, std::int64_t position) {
     const double share = basis == tier_basis::value_share
-                             ? above.rounded(shift) / total_value
+                             ? above.scaled_value(shift) / total_value
                              : static_cast<double>(position) / static_cast<double>(n);
     std::size_t tier = 0;
     while (tier < cuts.size() && share >= cuts[tier]) ++tier;
     return tier;
   };
-  wide_sum above;             // the values ranked above the current run
+  full_range_sum above;       // the values ranked above the current run
   std::int64_t position = 0;  // customers ranked above the current run
   for (std::size_t k = 0; k < size; ++k) {
     const run r = run_at(k);
     const std::size_t tier = tier_of(above, position);
     if (r.lowest < r.highest) {
       // The run's last value has at most `above + run` above it.
-      wide_sum after = above;
-      after.add(r.significands, r.low_bit);
+      full_range_sum after = above;
+      add_run(after, r);
       if (tier_of(after, position + r.count) != tier) to_split.push_back(k);
     }
     result.tiers[k] = static_cast<std::int32_t>(tier);
     result.counts[tier] += static_cast<std::size_t>(r.count);
     result.lowest_values[tier] = r.lowest;
-    tier_sums[tier].add(r.significands, r.low_bit);
-    above.add(r.significands, r.low_bit);
+    add_run(tier_sums[tier], r);
+    add_run(above, r);
     position += r.count;
   }
   for (std::size_t t = 0; t < tier_count; ++t) {
-    result.value_shares[t] = total_value > 0 ? tier_sums[t].rounded(shift) / total_value : std::nan("");
+    result.value_shares[t] = total_value > 0 ? tier_sums[t].scaled_value(shift) / total_value : std::nan("");
   }
   return result;
 }

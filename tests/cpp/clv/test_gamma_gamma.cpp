@@ -136,70 +136,115 @@ TEST_CASE("Gamma-Gamma of rows held elsewhere: the same fit, each pass one call 
   const auto data = simulate_spend(30'000, 5);
   clv::fit_options options;
   options.sample_threshold = 10'000;
-  const auto expected = clv::fit_gamma_gamma(data.x, data.m, data.w, options);
-  // Held in `places` parts: summaries and samples added up as a cluster's driver adds them.
-  const auto held = [&](std::size_t places, std::size_t& calls) {
+  // Held in parts of the given sizes: summaries (exact sums merged through their limbs),
+  // samples (each part's share of the whole's hashed sample) and per-row sums (limbs) added up
+  // as a cluster's driver adds them.
+  const auto held = [&](const std::vector<std::size_t>& sizes, std::span<const double> w,
+                        std::size_t& calls) {
     const std::size_t n = data.x.size();
     std::vector<std::span<const double>> xs, ms, ws;
-    for (std::size_t k = 0; k < places; ++k) {
-      const std::size_t begin = n * k / places, size = n * (k + 1) / places - begin;
+    std::size_t begin = 0;
+    for (const std::size_t size : sizes) {
       xs.push_back(std::span<const double>(data.x).subspan(begin, size));
       ms.push_back(std::span<const double>(data.m).subspan(begin, size));
-      ws.push_back(std::span<const double>(data.w).subspan(begin, size));
+      ws.push_back(w.empty() ? w : w.subspan(begin, size));
+      begin += size;
     }
+    REQUIRE(begin == n);
     std::map<double, double> levels;
-    double spend = 0, log_spend = 0, x_log_spend = 0;
+    clv::detail::exact_columns<3> fixed;
     std::vector<double> sx, sm, sw;
-    for (std::size_t k = 0; k < places; ++k) {
+    for (std::size_t k = 0; k < sizes.size(); ++k) {
+      if (sizes[k] == 0) continue;
       const clv::detail::spend_rows part(xs[k], ms[k], ws[k]);
       for (std::size_t j = 0; j < part.levels().size(); ++j)
         levels[part.levels()[j]] += part.level_weights()[j];
-      spend += part.weighted_spend();
-      log_spend += part.weighted_log_spend();
-      x_log_spend += part.weighted_x_log_spend();
-      const auto sample = part.systematic_sample(options.sample_threshold / 2 / places);
+      clv::detail::exact_columns<3> shipped;
+      for (std::size_t j = 0; j < 3; ++j) {
+        shipped.sums[j].add_limbs(part.fixed_sums().sums[j].limbs());
+        shipped.special[j] = part.fixed_sums().special[j];
+      }
+      fixed += shipped;
+      const auto sample = part.hashed_sample_part(options.sample_threshold / 2, n);
       sx.insert(sx.end(), sample.x().begin(), sample.x().end());
       sm.insert(sm.end(), sample.m().begin(), sample.m().end());
       sw.insert(sw.end(), sample.w().begin(), sample.w().end());
     }
     std::vector<double> level_values, level_weights;
-    for (const auto& [x, w] : levels) {
+    for (const auto& [x, weight] : levels) {
       level_values.push_back(x);
-      level_weights.push_back(w);
+      level_weights.push_back(weight);
     }
     const auto sums = [=, &calls](double v, bool with_hessian) {
       ++calls;
-      clv::detail::spend_row_sums total;
-      for (std::size_t k = 0; k < places; ++k) {
-        total += with_hessian ? clv::detail::sum_spend_rows<true>(v, xs[k], ms[k], ws[k])
-                              : clv::detail::sum_spend_rows<false>(v, xs[k], ms[k], ws[k]);
+      clv::detail::exact_spend_row_sums total;
+      for (std::size_t k = 0; k < xs.size(); ++k) {
+        total += with_hessian ? clv::detail::sum_spend_rows_exactly<true>(v, xs[k], ms[k], ws[k])
+                              : clv::detail::sum_spend_rows_exactly<false>(v, xs[k], ms[k], ws[k]);
       }
-      return total;
+      return clv::detail::rounded(total);
     };
     return clv::fit_gamma_gamma_elsewhere(
         clv::detail::spend_rows::held_elsewhere(
-            n, level_values, level_weights, spend, log_spend, x_log_spend,
+            n, level_values, level_weights, fixed.value(0), fixed.value(1), fixed.value(2),
             clv::detail::spend_rows::owning(sx, sm, sw), sums),
         options);
   };
+  const auto same_bits = [](const auto& found, const auto& expected) {
+    CHECK(std::bit_cast<std::uint64_t>(found.log_likelihood) ==
+          std::bit_cast<std::uint64_t>(expected.log_likelihood));
+    for (std::size_t k = 0; k < 3; ++k) {
+      CHECK(std::bit_cast<std::uint64_t>(found.standard_errors[k]) ==
+            std::bit_cast<std::uint64_t>(expected.standard_errors[k]));
+    }
+    CHECK(std::bit_cast<std::uint64_t>(found.params.p) ==
+          std::bit_cast<std::uint64_t>(expected.params.p));
+    CHECK(std::bit_cast<std::uint64_t>(found.params.q) ==
+          std::bit_cast<std::uint64_t>(expected.params.q));
+    CHECK(std::bit_cast<std::uint64_t>(found.params.v) ==
+          std::bit_cast<std::uint64_t>(expected.params.v));
+    CHECK(found.customers == expected.customers);
+    CHECK(found.evaluations == expected.evaluations);
+  };
   std::size_t calls = 0;
-  const auto one = held(1, calls);
-  // One place: the same sums in the same order and the same sample, so the very same fit.
-  CHECK(std::bit_cast<std::uint64_t>(one.log_likelihood) ==
-        std::bit_cast<std::uint64_t>(expected.log_likelihood));
-  CHECK(std::bit_cast<std::uint64_t>(one.params.p) == std::bit_cast<std::uint64_t>(expected.params.p));
-  CHECK(std::bit_cast<std::uint64_t>(one.standard_errors[2]) ==
-        std::bit_cast<std::uint64_t>(expected.standard_errors[2]));
-  CHECK(one.customers == expected.customers);
+  const auto weighted = clv::fit_gamma_gamma(data.x, data.m, data.w, options);
+  same_bits(held({30'000}, data.w, calls), weighted);
   // The staged fit's first stage ran on the sample, without asking for the rows' sums.
   CHECK(calls > 0);
-  CHECK(calls < one.evaluations);
-  calls = 0;
-  const auto three = held(3, calls);
-  CHECK(three.converged);
-  CHECK(three.params.p == doctest::Approx(expected.params.p).epsilon(1e-6));
-  CHECK(three.params.v == doctest::Approx(expected.params.v).epsilon(1e-6));
-  CHECK(three.log_likelihood == doctest::Approx(expected.log_likelihood).epsilon(1e-12));
+  CHECK(calls < weighted.evaluations);
+  // Unweighted rows in several parts (empty and one-row parts among them): every sum is exact
+  // and the sample the whole's, so the very same fit.
+  const auto expected = clv::fit_gamma_gamma(data.x, data.m, {}, options);
+  CHECK(expected.converged);
+  for (const auto& sizes : std::vector<std::vector<std::size_t>>{
+           {10'000, 10'000, 10'000}, {1, 0, 2, 9'997, 13'333, 0, 1, 6'666}, {29'999, 1}}) {
+    calls = 0;
+    same_bits(held(sizes, {}, calls), expected);
+    CHECK(calls > 0);
+  }
+  // Nor does the rows' order change the single-machine fit.
+  const std::vector<double> x_reversed(data.x.rbegin(), data.x.rend());
+  const std::vector<double> m_reversed(data.m.rbegin(), data.m.rend());
+  same_bits(clv::fit_gamma_gamma(x_reversed, m_reversed, {}, options), expected);
+}
+
+TEST_CASE("Gamma-Gamma's hashed sample: about the target, weights scaled to the total") {
+  const auto data = simulate_spend(30'000, 8);
+  const clv::detail::spend_rows rows(data.x, data.m, {});
+  const auto sample = rows.hashed_sample(5'000);
+  // Rows are chosen with probability 1/6 each: 5,000 expected, sd 65.
+  CHECK(sample.size() > 4'600);
+  CHECK(sample.size() < 5'400);
+  CHECK(sample.total_weight() == doctest::Approx(30'000).epsilon(1e-12));
+  for (const double w : sample.w()) CHECK(w == 30'000.0 / static_cast<double>(sample.size()));
+  // All rows equal: all chosen or none; none means no staging, and the fit still converges.
+  const std::vector<double> same_x(50'000, 2.0), same_m(50'000, 10.0);
+  const std::vector<double> other_m(50'000, 12.5);
+  for (const auto& m : {same_m, other_m}) {
+    const clv::detail::spend_rows equal(same_x, m, {});
+    const auto chosen = equal.hashed_sample(20'000);
+    CHECK((chosen.size() == 0 || chosen.size() == 50'000));
+  }
 }
 
 TEST_CASE("the one-pass spend check accepts exactly what the detailed checks accept") {
