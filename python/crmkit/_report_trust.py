@@ -73,7 +73,7 @@ class WholeBase(NamedTuple):
     customer_intervals: bool
 
 
-def whole_base(customers: pd.DataFrame) -> WholeBase:
+def whole_of(customers: pd.DataFrame) -> WholeBase:
     """The :class:`WholeBase` of a whole customer table."""
     from .plotting import exact_float, exact_total
 
@@ -146,17 +146,17 @@ def how_sure(customers: pd.DataFrame, prediction_weeks: float, clv_months: float
     fitted models `fitters` (``fitters_of``) when given, else of both models fitted here on the
     customer table. `customers` is the whole table, or its ``sample_rows`` with the whole
     table's `whole` (and then `fitters`)."""
-    whole = whole_base(customers) if whole is None else whole
+    size = len(customers) if whole is None else whole.customers
     x, tx, T, m = _columns(customers)
     if fitters is None:
-        if len(customers) != whole.customers:
+        if len(customers) != size:
             raise ValueError("how_sure: sampled customers need the whole table's fitters")
         bgf = _MODELS[model]().fit(x, tx, T, tol=1e-7)
         repeat = _spend_customers(x, m)
         ggf = GammaGammaFitter().fit(x[repeat], m[repeat], tol=1e-7)
     else:
         bgf, ggf = fitters[model], fitters["Gamma-Gamma"]
-    sample = _sample_in(customers, whole.customers, SAMPLE)
+    sample = _sample_in(customers, size, SAMPLE)
     if sample is not None:
         x, tx, T, m = x[sample], tx[sample], T[sample], m[sample]
     purchases = intervals.expected_purchases(bgf, prediction_weeks, x, tx, T, level=LEVEL,
@@ -166,6 +166,7 @@ def how_sure(customers: pd.DataFrame, prediction_weeks: float, clv_months: float
                                               periods_per_month=periods_per_month, level=LEVEL,
                                               per_customer=False)
     if sample is not None:
+        whole = whole_of(customers) if whole is None else whole
         purchases = _whole_base(purchases, whole.expected_purchases)
         value = _whole_base(value, whole.clv)
     text = HOW_SURE_TEXT
@@ -178,8 +179,9 @@ def how_sure(customers: pd.DataFrame, prediction_weeks: float, clv_months: float
                             intervals.parameter_intervals(ggf, level=LEVEL)])
     return {"headline": headline, "parameters": parameters, "purchases": purchases,
             "value": value, "fitters": {model: bgf, "Gamma-Gamma": ggf}, "model": model,
-            "customer_intervals": whole.customer_intervals,
-            "sample": None if sample is None else (len(sample), whole.customers),
+            "customer_intervals": ("clv_lower" in customers.columns if whole is None
+                                   else whole.customer_intervals),
+            "sample": None if sample is None else (len(sample), size),
             "horizons": {"weeks": int(prediction_weeks), "months": int(clv_months)}}
 
 
@@ -252,13 +254,13 @@ def trust_sections(tables: Dict[str, pd.DataFrame], calibration_period: float,
     `fitters`, when given: see how_sure); ``tables["customers"]`` the whole customer table, or
     its ``sample_rows`` with the whole table's `whole` (the cluster report)."""
     customers = tables["customers"]
-    whole = whole_base(customers) if whole is None else whole
+    size = len(customers) if whole is None else whole.customers
     comparing = None
-    if fitters is not None or whole.customers > COMPARISON_SAMPLE:
+    if fitters is not None or size > COMPARISON_SAMPLE:
         # The comparison's fits do not need the intervals: the library runs them (without the
         # GIL) on a thread while the intervals are computed here.
         fitted = None if fitters is None else fitters[model]
-        comparing = Background(_comparison_fits, customers, fitted, model, whole.customers,
+        comparing = Background(_comparison_fits, customers, fitted, model, size,
                                name="crmkit-trust")
     try:
         sure = how_sure(customers, prediction_weeks, clv_months, monthly_discount,
