@@ -42,7 +42,8 @@ The calibration check's files equal the single-machine files byte for byte (its 
 customers are exact sums on both).
 
 ``plots/*.png`` and ``report.html``: :mod:`crmkit._report_cluster_html` (the sections whose
-tables are not here left out with a note: the intervals and the model comparison).
+tables are not here left out with a note), its "how sure" and "how well it predicted" sections
+from the sampled customers' rows and the fits above (:mod:`crmkit._report_cluster_trust`).
 ``--out`` is claimed as on one machine (``report._claim_folder``): every file is listed in the
 folder's manifest before it is written.
 """
@@ -63,8 +64,8 @@ CUSTOMER_FOLDER = "customers"
 FLOAT_FORMAT = "%.17g"
 #: The customer column of every table, as the single-machine report names it.
 CUSTOMER_COLUMN = "customer_id"
-NOT_YET = ("not on a cluster yet: the intervals and the model comparison (report.html notes "
-           "the sections left out; docs/cluster.md)")
+NOT_YET = ("not on a cluster yet: the cross-sell tables of --order-lines (refused with "
+           "--scheduler; docs/cluster.md)")
 _MODEL_NAMES = {"bg_nbd": "BG/NBD", "mbg_nbd": "MBG/NBD", "pareto_nbd": "Pareto/NBD"}
 
 
@@ -411,7 +412,8 @@ def cluster_tables(log: Any, customer_id_col: str, datetime_col: str, monetary_v
     if survey is not None:
         tables.update(cluster_survey_tables(survey, customers, options, notes))
     return dict(customers=customers, model_parameters=_parameters(bgf, ggf, model),
-                rfm_scales=scale_rows, notes=notes, **tables)
+                rfm_scales=scale_rows, notes=notes,
+                fitters={_MODEL_NAMES[model]: bgf, "Gamma-Gamma": ggf}, **tables)
 
 
 def _library_columns(frame: pd.DataFrame) -> list:

@@ -12,12 +12,14 @@ workers (:func:`page_inputs`); no per-customer column reaches the driver:
 - plots: the matrices' extent (largest frequency and age) and the value curve of the CLV column
   (:class:`crmkit.plotting.ValueCurve`): CLV sorted across the workers (Dask ``sort_values``),
   each partition returning the exact sums between the ranks the curve draws;
-- the customer lists: the ``top_customers`` and ``early_warning`` tables.
+- the customer lists: the ``top_customers`` and ``early_warning`` tables;
+- "how sure" and "how well it predicted": :mod:`crmkit._report_cluster_trust` (the sampled
+  customers' rows, at most ``SAMPLE + COMPARISON_SAMPLE`` of 4 columns, reach the driver).
 
 Sections whose tables are not among the cluster tables are left out with a note saying why
-(the survey and the holdout check until they are computed on a cluster, the intervals and the
-model comparison, which are not); tables under the single-machine names bring their section
-and plots with no change here.
+(the survey without survey answers, the holdout check when the log is too short for it, the
+trust sections when they cannot be computed); tables under the single-machine names bring
+their section and plots with no change here.
 """
 
 from __future__ import annotations
@@ -30,11 +32,11 @@ from typing import Any, Dict, List, Optional
 import numpy as np
 import pandas as pd
 
-from .plotting import ValueCurve, _exact_sums, exact_float
+from .plotting import ValueCurve, _exact_sums, exact_float, exact_total
 from .report import Report
 
 #: Entries of the cluster tables dict that are not tables of the page.
-_NOT_TABLES = ("customers", "notes")
+_NOT_TABLES = ("customers", "notes", "fitters")
 _NANOSECONDS_PER_DAY = 86_400 * 10**9
 
 
@@ -66,26 +68,21 @@ def _sorted(values: Any) -> np.ndarray:
     return np.sort(np.asarray(values, dtype=np.float64))
 
 
-def _exact_total(values: Any) -> int:
-    ordered = _sorted(values)
-    return _exact_sums(ordered, [len(ordered)])[0]
-
-
 def _customer_part(frame: pd.DataFrame, expected: str, at_risk: float) -> dict:
     empty = len(frame) == 0
     return {"customers": len(frame), "repeat": int((frame["frequency"] > 0).sum()),
             "active": int((frame["p_alive"] >= at_risk).sum()),
             "max_frequency": -math.inf if empty else float(frame["frequency"].max()),
             "max_age": -math.inf if empty else float(frame["T"].max()),
-            "expected_purchases": _exact_total(frame[expected]),
-            "clv": _exact_total(frame["clv"])}
+            "expected_purchases": exact_total(frame[expected]),
+            "clv": exact_total(frame["clv"])}
 
 
 def _log_part(frame: pd.DataFrame, date: str, amount: str) -> dict:
     dates = frame[date]
     return {"rows": len(frame), "first": dates.min() if len(frame) else pd.NaT,
             "last": dates.max() if len(frame) else pd.NaT,
-            "amount": _exact_total(frame[amount])}
+            "amount": exact_total(frame[amount])}
 
 
 def _lowest_sums_part(frame: pd.DataFrame, ends: List[int]) -> list:
@@ -235,6 +232,7 @@ def write_cluster_page(tables: dict, log: Any, datetime_col: str, monetary_value
     from .report import PREDICTION_WEEKS, TABLE_ROWS_IN_HTML
 
     from ._report_cluster import CUSTOMER_FOLDER
+    from ._report_cluster_trust import add_cluster_trust
 
     text = Text(lang)
     source = text("source.transactions", path=input_name) if input_name else ""
@@ -243,6 +241,8 @@ def write_cluster_page(tables: dict, log: Any, datetime_col: str, monetary_value
     inputs = page_inputs(tables, log, datetime_col, monetary_value_col)
     page = cluster_page(tables, inputs, shown, lang)
     page.inputs = inputs
+    if add_cluster_trust(page, tables, inputs, _calibration_period(tables)):
+        del page.absent["trust"]
     names = plot_names(page.tables)
     plan(folder, [f"plots/{name}.png" for name in names] + ["report.html"])
     os.makedirs(os.path.join(out_dir, "plots"), exist_ok=True)

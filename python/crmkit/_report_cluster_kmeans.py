@@ -92,6 +92,18 @@ def in_customer_order(customers: Any) -> Any:
     return frame
 
 
+def gather_rows(client: Any, parts: list, sizes: list, rows: np.ndarray, take: Any,
+                *args: Any) -> list:
+    """Each partition's ``take(part, local_rows, *args)`` of the sorted global `rows` of
+    customers in customer order (:func:`in_customer_order`; `parts` their partitions' futures,
+    `sizes` their lengths), gathered in partition order."""
+    offsets = np.concatenate([[0], np.cumsum(np.asarray(sizes, dtype=np.int64))])
+    cuts = np.searchsorted(rows, offsets)
+    return client.gather([client.submit(take, part, rows[cuts[p]:cuts[p + 1]] - offsets[p],
+                                        *args, pure=False)
+                          for p, part in enumerate(parts)])
+
+
 def kmeans_segments(customers: Any, options: Any, client: Any = None) -> tuple:
     """(customers in customer order with their k-means ``segment`` column, {"segments",
     "kmeans_quality"} tables, notes [(code, message)]): the single-machine report's segments of
@@ -111,14 +123,10 @@ def kmeans_segments(customers: Any, options: Any, client: Any = None) -> tuple:
     mean = _core.segment.kmeans_column_mean(sums)
     deviations = client.gather(client.map(_feature_deviations, parts, mean=mean, pure=False))
     scaling = _core.pipeline.segment_feature_scaling(sums, deviations)
-    sizes = np.asarray([int(part[0]) for part in sums], dtype=np.int64)
-    offsets = np.concatenate([[0], np.cumsum(sizes)])
-    rows = _core.pipeline.segment_sample_rows(int(offsets[-1]), int(options.k_sample),
+    sizes = [int(part[0]) for part in sums]
+    rows = _core.pipeline.segment_sample_rows(sum(sizes), int(options.k_sample),
                                               int(options.seed))
-    cuts = np.searchsorted(rows, offsets)
-    sample = client.gather([client.submit(_sampled, part, rows[cuts[p]:cuts[p + 1]] - offsets[p],
-                                          scaling, pure=False)
-                            for p, part in enumerate(parts)])
+    sample = gather_rows(client, parts, sizes, rows, _sampled, scaling)
     choice = _core.pipeline.choose_segment_k(np.ascontiguousarray(np.concatenate(sample)), options)
     k = int(choice["k"])
     features = customers.map_partitions(

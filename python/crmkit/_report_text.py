@@ -199,10 +199,8 @@ MESSAGES: Dict[str, Dict[str, str]] = {
               "计算（docs/cluster.md）；下面的模型用全部交易记录拟合。"},
     "absent.trust": {
         "en": "Not in this report: the intervals on the headline numbers and the model "
-              "comparison are not computed on a cluster (they refit the models on resampled "
-              "customers); run the report on one machine for them (docs/cluster.md).",
-        "zh": "本报告不含此部分：集群上不计算核心数字的区间和模型比较（它们需在重抽样的客户上重新拟合"
-              "模型）；如需要，请在单机上运行报告（docs/cluster.md）。"},
+              "comparison could not be computed (the notes say why; docs/cluster.md).",
+        "zh": "本报告不含此部分：无法计算核心数字的区间和模型比较（原因见说明；docs/cluster.md）。"},
 
     "list.filter": {"en": "Filter rows", "zh": "筛选行"},
     "list.filter_hint": {"en": "type to keep the rows containing the text; click a column "

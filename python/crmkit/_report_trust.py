@@ -13,7 +13,7 @@ patterns (pipeline whole_periods.hpp), so the estimates are the same.
 from __future__ import annotations
 
 import html
-from typing import Dict, Optional
+from typing import Dict, NamedTuple, Optional
 
 import numpy as np
 import pandas as pd
@@ -62,6 +62,50 @@ def _systematic_sample(size: int, sample: int) -> Optional[np.ndarray]:
     return np.linspace(0, size - 1, sample).round().astype(np.int64)
 
 
+class WholeBase(NamedTuple):
+    """What the sections read of the whole customer table besides its sampled rows: its number
+    of customers, the exact sums of its expected purchases and of its CLV (rounded once: the
+    same however the table is split), whether it has the per-customer CLV intervals."""
+
+    customers: int
+    expected_purchases: float
+    clv: float
+    customer_intervals: bool
+
+
+def whole_of(customers: pd.DataFrame) -> WholeBase:
+    """The :class:`WholeBase` of a whole customer table."""
+    from .plotting import exact_float, exact_total
+
+    return WholeBase(len(customers),
+                     exact_float(exact_total(customers[_purchases_column(customers)])),
+                     exact_float(exact_total(customers["clv"])), "clv_lower" in customers.columns)
+
+
+def sample_rows(size: int) -> np.ndarray:
+    """Positions, in the table's customer order, of the rows the sections read of a table of
+    `size` customers: all of them up to SAMPLE, else the intervals' and the comparison's
+    systematic samples. A front end holding the table elsewhere passes just these rows, in
+    this order, with the table's :class:`WholeBase` (the cluster report)."""
+    wide = _systematic_sample(size, SAMPLE)
+    if wide is None:
+        return np.arange(size, dtype=np.int64)
+    return np.union1d(wide, _systematic_sample(size, COMPARISON_SAMPLE))
+
+
+def _sample_in(customers: pd.DataFrame, size: int, sample: int) -> Optional[np.ndarray]:
+    """Positions in `customers` (the whole table of `size` customers, or its ``sample_rows``) of
+    the table's systematic sample of `sample` customers; None when the table is that small."""
+    positions = _systematic_sample(size, sample)
+    if len(customers) == size:
+        return positions
+    rows = sample_rows(size)
+    if len(customers) != len(rows):
+        raise ValueError(f"customers: {len(customers)} rows are neither the whole table of "
+                         f"{size} customers nor its {len(rows)} sampled rows")
+    return None if positions is None else np.searchsorted(rows, positions)
+
+
 def _whole_base(sampled: intervals.IntervalResult, estimate: float) -> intervals.IntervalResult:
     """A sample's total interval carried to the whole base's total: with the whole base's fit,
     the total's standard error grows in proportion to the total, so the sample's relative ends
@@ -95,19 +139,24 @@ def fitters_of(customers: pd.DataFrame, transaction_fit: Dict[str, object],
 
 def how_sure(customers: pd.DataFrame, prediction_weeks: float, clv_months: float,
              monthly_discount: float, periods_per_month: float,
-             model: str = "BG/NBD", fitters: Optional[Dict[str, object]] = None) -> Dict[str, object]:
+             model: str = "BG/NBD", fitters: Optional[Dict[str, object]] = None,
+             whole: Optional[WholeBase] = None) -> Dict[str, object]:
     """The headline numbers' intervals and the parameters' (tables with HOW_SURE_TEXT labels),
     for the report's transaction model `model` ("BG/NBD", "MBG/NBD" or "Pareto/NBD"): of the
     fitted models `fitters` (``fitters_of``) when given, else of both models fitted here on the
-    customer table."""
+    customer table. `customers` is the whole table, or its ``sample_rows`` with the whole
+    table's `whole` (and then `fitters`)."""
+    size = len(customers) if whole is None else whole.customers
     x, tx, T, m = _columns(customers)
     if fitters is None:
+        if len(customers) != size:
+            raise ValueError("how_sure: sampled customers need the whole table's fitters")
         bgf = _MODELS[model]().fit(x, tx, T, tol=1e-7)
         repeat = _spend_customers(x, m)
         ggf = GammaGammaFitter().fit(x[repeat], m[repeat], tol=1e-7)
     else:
         bgf, ggf = fitters[model], fitters["Gamma-Gamma"]
-    sample = _systematic_sample(len(x), SAMPLE)
+    sample = _sample_in(customers, size, SAMPLE)
     if sample is not None:
         x, tx, T, m = x[sample], tx[sample], T[sample], m[sample]
     purchases = intervals.expected_purchases(bgf, prediction_weeks, x, tx, T, level=LEVEL,
@@ -117,8 +166,9 @@ def how_sure(customers: pd.DataFrame, prediction_weeks: float, clv_months: float
                                               periods_per_month=periods_per_month, level=LEVEL,
                                               per_customer=False)
     if sample is not None:
-        purchases = _whole_base(purchases, float(customers[_purchases_column(customers)].sum()))
-        value = _whole_base(value, float(customers["clv"].sum()))
+        whole = whole_of(customers) if whole is None else whole
+        purchases = _whole_base(purchases, whole.expected_purchases)
+        value = _whole_base(value, whole.clv)
     text = HOW_SURE_TEXT
     rows = {text["purchases"].format(weeks=int(prediction_weeks)): purchases.total,
             text["value"].format(months=int(clv_months)): value.total}
@@ -129,21 +179,24 @@ def how_sure(customers: pd.DataFrame, prediction_weeks: float, clv_months: float
                             intervals.parameter_intervals(ggf, level=LEVEL)])
     return {"headline": headline, "parameters": parameters, "purchases": purchases,
             "value": value, "fitters": {model: bgf, "Gamma-Gamma": ggf}, "model": model,
-            "customer_intervals": "clv_lower" in customers.columns,
-            "sample": None if sample is None else (len(sample), len(customers)),
+            "customer_intervals": ("clv_lower" in customers.columns if whole is None
+                                   else whole.customer_intervals),
+            "sample": None if sample is None else (len(sample), size),
             "horizons": {"weeks": int(prediction_weeks), "months": int(clv_months)}}
 
 
 def _comparison_fits(customers: pd.DataFrame, fitted: Optional[BetaGeoFitter],
-                     model: str) -> Dict[str, object]:
+                     model: str, size: Optional[int] = None) -> Dict[str, object]:
     """The three models fitted for the comparison (on a systematic sample of a large table;
-    the report's own fit `fitted` reused on a whole one), the failed ones' errors, the sample."""
+    the report's own fit `fitted` reused on a whole one), the failed ones' errors, the sample.
+    `size`: the whole table's customers when `customers` are its ``sample_rows``."""
     x, tx, T, _ = _columns(customers)
-    sample = _systematic_sample(len(x), COMPARISON_SAMPLE)
+    size = len(customers) if size is None else size
+    sample = _sample_in(customers, size, COMPARISON_SAMPLE)
     out: Dict[str, object] = {"models": {}, "failed": {}}
     if sample is not None:
         x, tx, T = x[sample], tx[sample], T[sample]
-        out["sample"] = (len(sample), len(customers))
+        out["sample"] = (len(sample), size)
     for name, fitter in _MODELS.items():
         if name == model and fitted is not None and sample is None:
             out["models"][name] = fitted
@@ -195,19 +248,23 @@ def _purchases_column(customers: pd.DataFrame) -> str:
 def trust_sections(tables: Dict[str, pd.DataFrame], calibration_period: float,
                    prediction_weeks: float, clv_months: float, monthly_discount: float,
                    periods_per_month: float, model: str = "BG/NBD",
-                   fitters: Optional[Dict[str, object]] = None) -> Dict[str, object]:
+                   fitters: Optional[Dict[str, object]] = None,
+                   whole: Optional[WholeBase] = None) -> Dict[str, object]:
     """Both sections' numbers for build_report, for its transaction model `model` (fitted as
-    `fitters`, when given: see how_sure)."""
+    `fitters`, when given: see how_sure); ``tables["customers"]`` the whole customer table, or
+    its ``sample_rows`` with the whole table's `whole` (the cluster report)."""
     customers = tables["customers"]
+    size = len(customers) if whole is None else whole.customers
     comparing = None
-    if fitters is not None or len(customers) > COMPARISON_SAMPLE:
+    if fitters is not None or size > COMPARISON_SAMPLE:
         # The comparison's fits do not need the intervals: the library runs them (without the
         # GIL) on a thread while the intervals are computed here.
         fitted = None if fitters is None else fitters[model]
-        comparing = Background(_comparison_fits, customers, fitted, model, name="crmkit-trust")
+        comparing = Background(_comparison_fits, customers, fitted, model, size,
+                               name="crmkit-trust")
     try:
         sure = how_sure(customers, prediction_weeks, clv_months, monthly_discount,
-                        periods_per_month, model, fitters)
+                        periods_per_month, model, fitters, whole)
     finally:
         if comparing is not None:
             comparing.join()

@@ -600,6 +600,12 @@ def _exact_sums(values: Any, ends: Any) -> list:
     return sums
 
 
+def exact_total(values: Any) -> int:
+    """The exact sum of `values` (finite doubles) in :func:`_exact_sums`' units."""
+    ordered = np.sort(np.asarray(values, dtype=np.float64))
+    return _exact_sums(ordered, [len(ordered)])[0]
+
+
 def exact_float(units: int) -> float:
     """An exact sum of :func:`_exact_sums` as the nearest double (rounded once)."""
     return units / (1 << _EXACT_UNIT_BITS)

@@ -30,7 +30,7 @@ import threading
 import time
 import warnings
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional, TextIO
+from typing import Callable, Dict, List, Optional, TextIO
 
 import numpy as np
 import pandas as pd
@@ -316,20 +316,33 @@ def _headline(result, log_rows: int, text: Text) -> Dict[str, str]:
     return headline
 
 
-def _add_trust_sections(report: Report, result, step) -> None:
-    """The "how sure" and "how well it predicted" sections (crmkit._report_trust); a failure
-    becomes a note, not a failed report."""
-    step(f"intervals on the headline numbers ({_report_trust.LEVEL:.0%}) and the model comparison")
+def _trust_or_note(report: Report, tables: Dict[str, pd.DataFrame], calibration_period: float,
+                   model: str, fitters: Callable[[], Dict[str, object]],
+                   whole: Optional[_report_trust.WholeBase] = None) -> bool:
+    """Sets ``report.trust`` to the "how sure" and "how well it predicted" sections
+    (crmkit._report_trust.trust_sections with the report's horizons, of the fits `fitters()`;
+    `tables`, `whole`: its customers and tables); a failure becomes a note, not a failed
+    report. Whether they were computed."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             report.trust = _report_trust.trust_sections(
-                report.tables, result.calibration_period, PREDICTION_WEEKS, CLV_MONTHS,
-                MONTHLY_DISCOUNT, 4.345 * 7 / DAYS_PER_WEEK, result.transaction_model_name,
-                _report_trust.fitters_of(report.tables["customers"], result.transaction_fit,
-                                         result.gamma_gamma_fit, result.transaction_model_name))
+                tables, calibration_period, PREDICTION_WEEKS, CLV_MONTHS, MONTHLY_DISCOUNT,
+                4.345 * 7 / DAYS_PER_WEEK, model, fitters(), whole)
     except (ValueError, RuntimeError) as error:
         report.notes.append(f"intervals and model comparison not available: {_one_line(error)}")
+        return False
+    return True
+
+
+def _add_trust_sections(report: Report, result, step) -> None:
+    """The "how sure" and "how well it predicted" sections (crmkit._report_trust)."""
+    step(f"intervals on the headline numbers ({_report_trust.LEVEL:.0%}) and the model comparison")
+    _trust_or_note(report, report.tables, result.calibration_period,
+                   result.transaction_model_name,
+                   lambda: _report_trust.fitters_of(report.tables["customers"],
+                                                    result.transaction_fit, result.gamma_gamma_fit,
+                                                    result.transaction_model_name))
 
 
 def _cross_sell(order_lines: pd.DataFrame, tables: Dict[str, pd.DataFrame],

@@ -80,7 +80,8 @@ def test_the_page_and_the_plots_are_written_and_listed_in_the_manifest(cluster):
     names = plot_names(page.tables)
     assert names == ["value_curve", "rfm_segments", "segments", "segment_profiles",
                      "probability_alive", "frequency_recency", "repeat_purchases",
-                     "stage_migration", "cohort_retention"]
+                     "calibration_vs_holdout", "cumulative_transactions", "stage_migration",
+                     "cohort_retention"]
     for name in names:
         assert (out / "plots" / f"{name}.png").read_bytes() == page.plots[name]
         assert page.plots[name].startswith(PNG_SIGNATURE)
@@ -151,15 +152,16 @@ def test_the_value_curve_on_the_workers_is_exact_whatever_the_partitioning(clust
 
 
 def test_the_sections_left_out_carry_a_note_saying_why(cluster):
+    # Without survey answers the survey is left out; the holdout check and the trust sections
+    # are computed on the cluster (test_dask_report_calibration.py, test_dask_report_trust.py).
     html = (cluster[0] / "report.html").read_text(encoding="utf-8")
     text = Text("en")
-    for section, key in (("satisfaction", "survey"), ("how-sure", "trust"),
-                         ("how-well", "trust"), ("models", "calibration")):
-        note = f'<ul class="notes absent"><li>{escape(text(ABSENT_NOTES[key]))}</li></ul>'
-        assert note in _section(html, section), section
-    # Not the holdout's explanation, nor empty places for its plots.
-    assert escape(text("models.explain")) not in html
-    assert f'alt="{text("models.plot_holdout")}"' not in html
+    note = f'<ul class="notes absent"><li>{escape(text(ABSENT_NOTES["survey"]))}</li></ul>'
+    assert note in _section(html, "satisfaction")
+    assert set(cluster[3].absent) == {"survey"}
+    for section in ("how-sure", "how-well", "models"):
+        assert 'class="notes absent"' not in _section(html, section), section
+    assert escape(text("models.explain")) in html
 
 
 def test_survey_and_calibration_tables_bring_their_sections_and_plots(client, cluster,
@@ -175,7 +177,7 @@ def test_survey_and_calibration_tables_bring_their_sections_and_plots(client, cl
     assert {"nps_by_segment", "nps_by_month", "nps_overall", "calibration_vs_holdout"} <= set(added)
     page = _write({**tables, **added}, frame, tmp_path)
     assert {"nps_trend", "calibration_vs_holdout", "cumulative_transactions"} <= set(page.plots)
-    assert set(page.absent) == {"trust"}
+    assert set(page.absent) == set()
     html = (tmp_path / "report.html").read_text(encoding="utf-8")
     expected = (out / "report.html").read_text(encoding="utf-8")
     assert _section(html, "satisfaction") == _section(expected, "satisfaction")

@@ -3,6 +3,8 @@ the library steps of crmkit/pipeline/segment_steps.hpp, the final fit by crmkit.
 against the single-machine report of the same log, at 1, 3 and 7 partitions, and against the
 pipeline's one-piece step (_core.pipeline.segment_tables) on partitions with an empty one."""
 
+import contextlib
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -121,6 +123,24 @@ def _gathered_sizes(value):
             yield from _gathered_sizes(item)
 
 
+@contextlib.contextmanager
+def recording_gathers(client):
+    """The sizes of everything `client.gather` returns inside the block (a list)."""
+    sizes = []
+    original = client.gather
+
+    def recording_gather(futures, *args, **kwargs):
+        result = original(futures, *args, **kwargs)
+        sizes.extend(_gathered_sizes(result))
+        return result
+
+    client.gather = recording_gather
+    try:
+        yield sizes
+    finally:
+        del client.gather
+
+
 @pytest.mark.parametrize("order", ["sorted", "shuffled"])
 def test_the_driver_gathers_no_per_customer_object(client, columns, order):
     # Every client.gather of the segments is recorded (the shuffled input includes putting the
@@ -135,19 +155,8 @@ def test_the_driver_gathers_no_per_customer_object(client, columns, order):
     else:
         frame = dd.from_pandas(columns.sample(frac=1.0, random_state=1), npartitions=3,
                                sort=False)
-    sizes = []
-    original = client.gather
-
-    def recording_gather(futures, *args, **kwargs):
-        result = original(futures, *args, **kwargs)
-        sizes.extend(_gathered_sizes(result))
-        return result
-
-    client.gather = recording_gather
-    try:
+    with recording_gathers(client) as sizes:
         found = kmeans_segments(frame, options, client)
-    finally:
-        del client.gather
     _assert_same(found, _one_piece(columns, options), columns.index)
     assert sizes, "the steps gather through client.gather"
     assert max(sizes) <= max(3 * k_sample, 68)
