@@ -157,3 +157,18 @@ def test_text_customer_ids_give_the_single_machine_survey_files(client, log, sur
                 == (tmp_path / "single" / f"{name}.csv").read_bytes()), name
     notes = [n for n in report.notes if SURVEY_NOTES[0] in n]
     assert notes and notes == [n for n in tables["notes"] if SURVEY_NOTES[0] in n]
+
+
+def test_survey_partitions_without_answers_add_nothing(client, log, survey, single, tmp_path):
+    # A partition of the answers can be empty (a file of headers only, or a join that sends no
+    # answer there); its state has no CSAT or month cells and must not stop the merge (it did).
+    expected, _ = single
+    empty = dd.from_pandas(survey.iloc[:0], npartitions=1, sort=False)
+    answers = dd.concat([empty, dd.from_pandas(survey, npartitions=2, sort=False), empty])
+    lengths = [len(part) for part in answers.partitions]
+    assert lengths[0] == lengths[-1] == 0 and sum(lengths) == len(survey)
+    tables = cluster_tables(dd.from_pandas(log, npartitions=3, sort=False), ID, DATE, AMOUNT,
+                            survey=answers)
+    write_cluster_tables(tables, str(tmp_path))
+    for name in SURVEY_TABLES:
+        assert (tmp_path / f"{name}.csv").read_bytes() == (expected / f"{name}.csv").read_bytes()
