@@ -197,9 +197,11 @@ def _run(arguments: argparse.Namespace, out: TextIO) -> None:
     print(f"report written to {result.html_path} ({len(result.tables)} tables)", file=out)
 
 
-def main(argv: Optional[List[str]] = None, out: TextIO = sys.stdout) -> int:
-    """Run the command line; returns the exit status (2 for bad input, with one line on stderr)."""
+def main(argv: Optional[List[str]] = None, out: Optional[TextIO] = None) -> int:
+    """Run the command line; returns the exit status (2 for bad input, with one line on stderr).
+    `out` defaults to the ``sys.stdout`` of the call, not of the import."""
     argv = sys.argv[1:] if argv is None else list(argv)
+    out = sys.stdout if out is None else out
     if argv and argv[0] in TOOL_COMMANDS:
         return _run_tool(argv)
     arguments = _parser().parse_args(argv)
