@@ -50,6 +50,14 @@ def cluster(request, client, log, tmp_path_factory):
     return out
 
 
+def write_log_parts(log, folder, parts):
+    """The log as `parts` CSV files ``part-<i>.csv`` in `folder` (made here), rows in order."""
+    folder.mkdir()
+    for i, chunk in enumerate(np.array_split(log, parts)):
+        chunk.assign(date=chunk[DATE].dt.strftime("%Y-%m-%d %H:%M:%S")).to_csv(
+            folder / f"part-{i}.csv", index=False)
+
+
 def _customers(folder, **options):
     parts = sorted((folder / "customers").glob("part-*.csv"))
     return pd.concat([pd.read_csv(path, index_col=ID, **options) for path in parts]).sort_index()
@@ -158,10 +166,7 @@ def test_csv_language_on_a_cluster(client, log, tmp_path):
     from crmkit.__main__ import main
 
     folder = tmp_path / "log"
-    folder.mkdir()
-    for i, chunk in enumerate(np.array_split(log, 3)):
-        chunk.assign(date=chunk[DATE].dt.strftime("%Y-%m-%d %H:%M:%S")).to_csv(
-            folder / f"part-{i}.csv", index=False)
+    write_log_parts(log, folder, 3)
     out = tmp_path / "zh"
     assert main(["report", str(folder), "--scheduler", client.scheduler.address, "--out",
                  str(out), "--csv-lang", "zh", "--quiet"]) == 0

@@ -22,7 +22,7 @@ from crmkit._report_text import Text  # noqa: E402
 from crmkit.plotting import ValueCurve  # noqa: E402
 from crmkit.report import build_report  # noqa: E402
 
-from test_dask_report import AMOUNT, DATE, ID, log  # noqa: E402,F401
+from test_dask_report import AMOUNT, DATE, ID, log, write_log_parts  # noqa: E402,F401
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 # Sections of the page whose tables the cluster writes: compared as HTML, plots left out (their
@@ -55,10 +55,10 @@ def single_with_survey(log, survey, tmp_path_factory):
     return out, build_report(log, str(out), survey=survey, progress=None)
 
 
-def _write(tables, frame, out):
+def _write(tables, out):
     folder = _core.pipeline.OutputFolder(str(out))
     written = write_cluster_tables(tables, str(out), folder=folder)
-    return write_cluster_page(tables, frame, DATE, AMOUNT, str(out), written, folder)
+    return write_cluster_page(tables, str(out), written, folder)
 
 
 @pytest.fixture(scope="module", params=[1, 3, 7])
@@ -66,7 +66,7 @@ def cluster(request, client, log, tmp_path_factory):
     out = tmp_path_factory.mktemp(f"cluster_page{request.param}")
     frame = dd.from_pandas(log, npartitions=request.param, sort=False)
     tables = cluster_tables(frame, ID, DATE, AMOUNT)
-    return out, tables, frame, _write(tables, frame, out)
+    return out, tables, frame, _write(tables, out)
 
 
 def _section(page: str, name: str) -> str:
@@ -175,7 +175,7 @@ def test_survey_and_calibration_tables_bring_their_sections_and_plots(client, cl
              if name.startswith(("nps_", "csat_")) or name in ("calibration_vs_holdout",
                                                                 "cumulative_transactions")}
     assert {"nps_by_segment", "nps_by_month", "nps_overall", "calibration_vs_holdout"} <= set(added)
-    page = _write({**tables, **added}, frame, tmp_path)
+    page = _write({**tables, **added}, tmp_path)
     assert {"nps_trend", "calibration_vs_holdout", "cumulative_transactions"} <= set(page.plots)
     assert set(page.absent) == set()
     html = (tmp_path / "report.html").read_text(encoding="utf-8")
@@ -190,10 +190,7 @@ def test_the_command_line_writes_the_page_and_refuses_a_folder_it_did_not_write(
     from crmkit.__main__ import main
 
     folder = tmp_path / "log"
-    folder.mkdir()
-    for i, chunk in enumerate(np.array_split(log, 2)):
-        chunk.assign(date=chunk[DATE].dt.strftime("%Y-%m-%d %H:%M:%S")).to_csv(
-            folder / f"part-{i}.csv", index=False)
+    write_log_parts(log, folder, 2)
     out = tmp_path / "out"
     arguments = ["report", str(folder), "--scheduler", client.scheduler.address, "--out",
                  str(out), "--quiet"]

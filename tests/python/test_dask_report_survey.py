@@ -12,7 +12,7 @@ dd = pytest.importorskip("dask.dataframe", reason="python3-dask is not installed
 from crmkit._report_cluster import cluster_tables, write_cluster_tables  # noqa: E402
 from crmkit._report_cluster_survey import SURVEY_TABLES  # noqa: E402
 from crmkit.report import build_report  # noqa: E402
-from test_dask_report import AMOUNT, DATE, ID, log  # noqa: E402,F401 (the log fixture)
+from test_dask_report import AMOUNT, DATE, ID, log, write_log_parts  # noqa: E402,F401
 
 UNKNOWN = 10**6  # customer ids from here on are not in the log
 SURVEY_NOTES = ("survey answers are from customers not in the transaction log",
@@ -89,10 +89,7 @@ def test_survey_notes_are_the_single_machine_notes(single, cluster):
 
 
 def _write_inputs(log, survey, folder):
-    (folder / "log").mkdir()
-    for i, chunk in enumerate(np.array_split(log, 3)):
-        chunk.assign(date=chunk[DATE].dt.strftime("%Y-%m-%d %H:%M:%S")).to_csv(
-            folder / "log" / f"part-{i}.csv", index=False)
+    write_log_parts(log, folder / "log", 3)
     (folder / "survey").mkdir()
     for i, chunk in enumerate(np.array_split(survey, 2)):
         chunk.assign(date=chunk["date"].dt.strftime("%Y-%m-%d"),
