@@ -84,16 +84,11 @@ def _in_order(answers: Any) -> Any:
                            verify_meta=False)
 
 
-def _tally_part(frame: pd.DataFrame, groups: list, integer_ids: bool, fields: dict,
-                keep_empty: bool = False) -> Any:
+def _tally_part(frame: pd.DataFrame, groups: list, integer_ids: bool, fields: dict) -> Any:
     """The partition's survey accumulators: its answers (joined with their customers' groups)
     as the pipeline tallies them (`fields`: the analysis options, ``AnalysisOptions._asdict``);
-    None for a partition without answers unless `keep_empty` (the pipeline's state of no answers
-    has no CSAT or month cells, whatever the columns, so it does not merge with the others)."""
+    a partition without answers gives the state of none, which merges like any other."""
     from . import _core
-
-    if len(frame) == 0 and not keep_empty:
-        return None
     from .report import _survey_arrays
 
     options = _core.pipeline.AnalysisOptions()
@@ -120,9 +115,7 @@ def _keyed(part: pd.DataFrame) -> pd.DataFrame:
 def _merge(*states: Any) -> Any:
     from . import _core
 
-    states = [state for state in states if state is not None]
-    return _core.pipeline.merge_survey_cells(states) if len(states) > 1 else next(iter(states),
-                                                                                  None)
+    return _core.pipeline.merge_survey_cells(list(states))
 
 
 def cluster_survey_tables(answers: Any, customers: Any, options: Any, notes: list) -> dict:
@@ -162,8 +155,6 @@ def cluster_survey_tables(answers: Any, customers: Any, options: Any, notes: lis
         parts = [dask.delayed(_merge)(*parts[i:i + SPLIT_EVERY])
                  for i in range(0, len(parts), SPLIT_EVERY)]
     state = parts[0].compute()
-    if state is None:  # no answers at all: the pipeline's own error for them
-        state = _tally_part(joined._meta, groups, integer_ids, options._asdict(), keep_empty=True)
     try:
         taken, found = _core.pipeline.survey_tables(state, options)
     except ValueError as error:

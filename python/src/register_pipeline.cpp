@@ -64,6 +64,20 @@ T from_dict(const py::dict& fields, std::string_view function) {
   return out;
 }
 
+/** Survey answers from their arrays; a CSAT or date column is absent when None. */
+pipeline::survey_answers survey_answers_of(const int64_array& customer, const int64_array& nps,
+                                           const std::optional<int64_array>& csat,
+                                           const std::optional<int64_array>& day) {
+  const auto copy = [](const int64_array& array) {
+    const auto values = as_span(array);
+    return std::vector<std::int64_t>(values.begin(), values.end());
+  };
+  pipeline::survey_answers answers{copy(customer), copy(nps), std::nullopt, std::nullopt};
+  if (csat) answers.csat = copy(*csat);
+  if (day) answers.day = copy(*day);
+  return answers;
+}
+
 /** Notes as [(code, message)]. */
 py::list notes_to_python(const std::vector<pipeline::note>& notes) {
   py::list out;
@@ -391,6 +405,11 @@ void register_segment_steps(py::module_& module) {
       "Clusters ranked by mean CLV and the segments table from the partitions' "
       "segment_cluster_sums (crmkit::pipeline::segment_profiles): a dict of segment_of_cluster "
       "(int32), names (C1 ..) and segments.");
+  bind_struct<pipeline::rfm_naming>(module, "RfmNaming",
+                                    "The RFM segments of a rule set (crmkit::pipeline::rfm_naming).");
+  module.def("rfm_segment_naming", &pipeline::rfm_segment_naming, "rfm_rules"_a,
+             "The segments and definitions of the built-in rule set `rfm_rules` "
+             "(crmkit::pipeline::rfm_segment_naming).");
   module.def(
       "rfm_segment_table",
       [](const py::list& parts, const std::string& rfm_rules) {
@@ -680,12 +699,7 @@ void register_pipeline(py::module_& module) {
         const analysis_log log(customer, std::move(labels), timestamp, amount);
         std::optional<pipeline::survey_answers> answers;
         if (survey_customer && survey_nps) {
-          const auto copy = [](const std::optional<int64_array>& array) {
-            const auto values = array ? as_span(*array) : std::span<const std::int64_t>{};
-            return std::vector<std::int64_t>(values.begin(), values.end());
-          };
-          answers = pipeline::survey_answers{copy(survey_customer), copy(survey_nps),
-                                             copy(survey_csat), copy(survey_day)};
+          answers = survey_answers_of(*survey_customer, *survey_nps, survey_csat, survey_day);
         }
         py::gil_scoped_release unlocked;
         return std::make_shared<pipeline::analysis_result>(
@@ -722,11 +736,7 @@ Use crmkit.report.build_report, which takes and returns DataFrames.)doc");
          const std::optional<int64_array>& csat, const std::optional<int64_array>& day,
          const core_array<std::uint8_t>& in_log, const py::list& groups,
          const pipeline::analysis_options& options, const std::optional<int64_array>& positions) {
-        const auto copy = [](const std::optional<int64_array>& array) {
-          const auto values = array ? as_span(*array) : std::span<const std::int64_t>{};
-          return std::vector<std::int64_t>(values.begin(), values.end());
-        };
-        const pipeline::survey_answers answers{copy(customer), copy(nps), copy(csat), copy(day)};
+        const auto answers = survey_answers_of(customer, nps, csat, day);
         std::vector<pipeline::survey_answer_groups> by;
         for (const auto& item : groups) {
           const auto group = item.cast<py::tuple>();

@@ -217,6 +217,7 @@ pipeline::survey_answers read_survey(const parsed_args& args, const std::string&
   }
   if (const auto csat_column = csat_col.find(table, args)) {
     const auto column = *csat_column;
+    auto& csat = answers.csat.emplace();
     for (const auto& text : table.texts(column)) {
       std::int64_t score = -1;
       if (!text.empty()) {
@@ -225,10 +226,10 @@ pipeline::survey_answers read_survey(const parsed_args& args, const std::string&
           score = -2;
         }
       }
-      answers.csat.push_back(score);
+      csat.push_back(score);
     }
-    for (std::size_t i = 0; i < answers.csat.size(); ++i) {
-      if (answers.csat[i] == -2) {
+    for (std::size_t i = 0; i < csat.size(); ++i) {
+      if (csat[i] == -2) {
         table.fail(i, column,
                   fmt::format("CSAT answer '{}' is not a whole number from {} to {} (or empty)",
                               table.rows[i][column], options.csat_min, options.csat_max));
@@ -237,13 +238,14 @@ pipeline::survey_answers read_survey(const parsed_args& args, const std::string&
   }
   if (const auto date_column = survey_date_col.find(table, args)) {
     const auto column = *date_column;
+    auto& day = answers.day.emplace();
     for (std::size_t i = 0; i < table.rows.size(); ++i) {
       const auto seconds = data::parse_iso_timestamp(table.rows[i][column]);
       if (!seconds) {
         table.fail(i, column,
                   fmt::format("'{}' is not a date (YYYY-MM-DD)", table.rows[i][column]));
       }
-      answers.day.push_back(data::floor_div(*seconds, data::seconds_per_day));
+      day.push_back(data::floor_div(*seconds, data::seconds_per_day));
     }
   }
   return answers;

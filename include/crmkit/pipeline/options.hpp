@@ -147,8 +147,9 @@ constexpr auto description(std::type_identity<analysis_options>) {
 struct survey_answers {
   std::vector<std::int64_t> customer;
   std::vector<std::int64_t> nps;   ///< 0..10
-  std::vector<std::int64_t> csat;  ///< csat_min..csat_max or -1; empty: no CSAT column
-  std::vector<std::int64_t> day;   ///< empty: no dates
+  /// csat_min..csat_max or -1 (not rated) per answer; none: the answers have no CSAT column
+  std::optional<std::vector<std::int64_t>> csat;
+  std::optional<std::vector<std::int64_t>> day;  ///< days since 1970; none: no date column
   [[nodiscard]] std::size_t size() const noexcept { return customer.size(); }
 };
 

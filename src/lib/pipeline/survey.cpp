@@ -137,8 +137,8 @@ survey_cells tally_survey(const survey_answers& answers, std::span<const std::ui
   constexpr const char* function = "tally_survey";
   const auto n = answers.size();
   check::same_size(function, "customer", n, "nps", answers.nps.size());
-  if (!answers.csat.empty()) check::same_size(function, "customer", n, "csat", answers.csat.size());
-  if (!answers.day.empty()) check::same_size(function, "customer", n, "day", answers.day.size());
+  if (answers.csat) check::same_size(function, "customer", n, "csat", answers.csat->size());
+  if (answers.day) check::same_size(function, "customer", n, "day", answers.day->size());
   check::same_size(function, "customer", n, "in_log", in_log.size());
   if (!positions.empty()) check::same_size(function, "customer", n, "positions", positions.size());
   for (const auto& group : groups) {
@@ -158,11 +158,11 @@ survey_cells tally_survey(const survey_answers& answers, std::span<const std::ui
     }
     known.push_back(i);
     nps.push_back(answers.nps[i]);
-    if (!answers.day.empty()) day.push_back(answers.day[i]);
-    if (!answers.csat.empty() && answers.csat[i] >= 0) {
+    if (answers.day) day.push_back((*answers.day)[i]);
+    if (answers.csat && (*answers.csat)[i] >= 0) {
       rated.push_back(i);
-      csat.push_back(answers.csat[i]);
-      if (!answers.day.empty()) rated_day.push_back(answers.day[i]);
+      csat.push_back((*answers.csat)[i]);
+      if (answers.day) rated_day.push_back((*answers.day)[i]);
     }
   }
   survey::rating_scale scale;
@@ -194,19 +194,19 @@ survey_cells tally_survey(const survey_answers& answers, std::span<const std::ui
     const auto codes = codes_of(known);
     survey_cells::grouping cells{group.column, group.labels, group.drop_unused,
                                  nps_cells(by_codes(codes, group.labels.size())), std::nullopt};
-    if (!answers.csat.empty() && g < 2) {
+    if (answers.csat && g < 2) {
       const auto rated_codes = codes_of(rated);
       cells.csat = csat_cells(by_codes(rated_codes, group.labels.size()));
     }
     out.groups.push_back(std::move(cells));
   }
-  if (!answers.day.empty()) {
+  if (answers.day) {
     survey::response_grouping grouping;
     grouping.timestamps = day;
     grouping.ticks_per_day = 1;
     grouping.period = data::period_unit::month;
     out.nps_by_month = nps_cells(grouping);
-    if (!answers.csat.empty()) {
+    if (answers.csat) {
       grouping.timestamps = rated_day;
       out.csat_by_month = csat_cells(grouping);
     }

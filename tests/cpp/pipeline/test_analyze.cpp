@@ -542,21 +542,23 @@ TEST_CASE("survey tables: counts conserved, unknown customers noted") {
   const auto& customers = result().table("customers");
   const auto& ids = customers.get<std::vector<std::int64_t>>("customer_id");
   pl::survey_answers answers;
+  auto& csat = answers.csat.emplace();
+  auto& day = answers.day.emplace();
   for (std::size_t i = 0; i < ids.size(); i += 7) {
     answers.customer.push_back(ids[i]);
     answers.nps.push_back(static_cast<std::int64_t>(i % 11));
-    answers.csat.push_back(i % 3 == 0 ? -1 : static_cast<std::int64_t>(1 + i % 5));
-    answers.day.push_back(19'723 + static_cast<std::int64_t>(i % 400));
+    csat.push_back(i % 3 == 0 ? -1 : static_cast<std::int64_t>(1 + i % 5));
+    day.push_back(19'723 + static_cast<std::int64_t>(i % 400));
   }
   answers.customer.push_back(-42);  // not a customer
   answers.nps.push_back(5);
-  answers.csat.push_back(3);
-  answers.day.push_back(19'723);
+  csat.push_back(3);
+  day.push_back(19'723);
   std::vector<pl::note> notes;
   const auto tables = pl::survey_tables(answers, customers, {}, notes);
   const std::int64_t known = static_cast<std::int64_t>(answers.size()) - 1;
   std::int64_t rated = 0;
-  for (std::size_t i = 0; i + 1 < answers.size(); ++i) rated += answers.csat[i] >= 0;
+  for (std::size_t i = 0; i + 1 < answers.size(); ++i) rated += csat[i] >= 0;
   std::vector<std::string> names;
   for (const auto& t : tables) {
     names.push_back(t.name);
@@ -581,11 +583,13 @@ TEST_CASE("survey tables of merged parts are those of all the answers, byte for 
   const auto& customers = result().table("customers");
   const auto& ids = customers.get<std::vector<std::int64_t>>("customer_id");
   pl::survey_answers answers;
+  auto& csat = answers.csat.emplace();
+  auto& day = answers.day.emplace();
   for (std::size_t i = 0; i < ids.size(); i += 5) {
     answers.customer.push_back(i % 97 == 0 ? -7 - static_cast<std::int64_t>(i) : ids[i]);
     answers.nps.push_back(static_cast<std::int64_t>((i * 7) % 11));
-    answers.csat.push_back(i % 4 == 0 ? -1 : static_cast<std::int64_t>(1 + i % 5));
-    answers.day.push_back(19'723 + static_cast<std::int64_t>((i * 13) % 500));
+    csat.push_back(i % 4 == 0 ? -1 : static_cast<std::int64_t>(1 + i % 5));
+    day.push_back(19'723 + static_cast<std::int64_t>((i * 13) % 500));
   }
   std::vector<pl::note> notes_all;
   const auto all = pl::survey_tables(answers, customers, {}, notes_all);
@@ -598,17 +602,21 @@ TEST_CASE("survey tables of merged parts are those of all the answers, byte for 
     return at == keys.end() || *at != key ? std::size_t{0}
                                           : static_cast<std::size_t>(at - keys.begin());
   };
-  // Two parts: the odd answers, then the even ones (so the first unknown is in the second).
+  // Three parts: none of the answers (a partition the join sent nothing: its state still has
+  // the CSAT and month cells of the columns), the odd answers, then the even ones (so the first
+  // unknown is in the last).
   pl::survey_cells merged;
-  for (const std::size_t parity : {1, 0}) {
+  for (const std::size_t parity : {2, 1, 0}) {
     pl::survey_answers part;
+    auto& part_csat = part.csat.emplace();
+    auto& part_day = part.day.emplace();
     std::vector<std::uint8_t> part_in_log;
     std::vector<std::int64_t> positions;
-    for (std::size_t i = parity; i < answers.size(); i += 2) {
+    for (std::size_t i = parity; i < answers.size() && parity < 2; i += 2) {
       part.customer.push_back(answers.customer[i]);
       part.nps.push_back(answers.nps[i]);
-      part.csat.push_back(answers.csat[i]);
-      part.day.push_back(answers.day[i]);
+      part_csat.push_back(csat[i]);
+      part_day.push_back(day[i]);
       part_in_log.push_back(in_log[i]);
       positions.push_back(static_cast<std::int64_t>(i));
     }
@@ -622,7 +630,7 @@ TEST_CASE("survey tables of merged parts are those of all the answers, byte for 
       groups.push_back(std::move(group));
     }
     const auto cells = pl::tally_survey(part, part_in_log, groups, {}, positions);
-    if (parity == 1) {
+    if (parity == 2) {
       merged = cells;
     } else {
       pl::merge_survey_cells(merged, cells);
