@@ -101,18 +101,14 @@ def _transaction_fitter(model: str) -> Any:
             "pareto_nbd": ParetoNBDFitter}[model]()
 
 
-def _rfm_names(rules: Any) -> tuple:
-    """The pipeline's RFM segment of every rule (one segment per distinct English name, in rule
-    order; the unmatched last) and the segment names."""
-    names: list = []
-    of_rule = []
-    for rule in rules.rules:
-        name = rule.english_name or rule.name
-        if name not in names:
-            names.append(name)
-        of_rule.append(names.index(name))
-    names.append(rules.unmatched)
-    return np.asarray(of_rule + [len(names) - 1], dtype=np.int64), names
+def _rfm_names(rfm_rules: str) -> tuple:
+    """The pipeline's RFM segment of every rule of the built-in set, the unmatched last (as
+    ``rules.assign`` numbers it), and the segment names."""
+    from . import _core
+
+    naming = _core.pipeline.rfm_segment_naming(rfm_rules)
+    of_rule = np.append(np.asarray(naming.segment_of_rule, dtype=np.int64), len(naming.names) - 1)
+    return of_rule, list(naming.names)
 
 
 def _rfm_segment_part(frame: pd.DataFrame, rules: Any, of_rule: np.ndarray,
@@ -120,6 +116,28 @@ def _rfm_segment_part(frame: pd.DataFrame, rules: Any, of_rule: np.ndarray,
     matched = rules.assign(frame["r_score"], frame["f_score"], frame["m_score"])
     return pd.Series(pd.Categorical.from_codes(of_rule[matched], categories=names),
                      index=frame.index, name="rfm_segment")
+
+
+def _log_part(frame: pd.DataFrame, date: str, amount: str) -> dict:
+    from .plotting import exact_total
+
+    dates = frame[date]
+    return {"rows": len(frame), "first": dates.min() if len(frame) else pd.NaT,
+            "last": dates.max() if len(frame) else pd.NaT,
+            "amount": exact_total(frame[amount])}
+
+
+def _log_facts(log: Any, date: str, amount: str) -> dict:
+    """One pass over the log's partitions: its ``rows``, ``first`` and ``last`` timestamps and
+    the exact sum of its amounts (``amount``, :func:`crmkit.plotting.exact_total` units)."""
+    import dask
+
+    parts = [part for part in dask.compute(*[dask.delayed(_log_part)(part, date, amount)
+                                              for part in log.to_delayed()]) if part["rows"]]
+    return {"rows": sum(part["rows"] for part in parts),
+            "first": pd.Timestamp(min(part["first"] for part in parts)),
+            "last": pd.Timestamp(max(part["last"] for part in parts)),
+            "amount": sum(part["amount"] for part in parts)}
 
 
 def _stage_sums_part(frame: pd.DataFrame) -> pd.DataFrame:
@@ -309,7 +327,8 @@ def cluster_tables(log: Any, customer_id_col: str, datetime_col: str, monetary_v
     options.seed = seed
     options.transaction_model = model
     log = cdask.check_transactions(log, customer_id_col, datetime_col, monetary_value_col)
-    end = pd.Timestamp(log[datetime_col].max().compute())
+    log_facts = _log_facts(log, datetime_col, monetary_value_col)
+    end = log_facts["last"]
     if not partitioned_by_customer:
         log = log.shuffle(customer_id_col).persist()
     week = dict(freq="D", freq_multiplier=DAYS_PER_WEEK, observation_period_end=end,
@@ -328,7 +347,7 @@ def cluster_tables(log: Any, customer_id_col: str, datetime_col: str, monetary_v
                  "monetary_value": "mean_spend"})
     every = every.assign(revenue=every["purchases"] * every["mean_spend"])
     rfm = cdask.rfm_scores(rfm_view, scales)[["r_score", "f_score", "m_score"]]
-    of_rule, names = _rfm_names(rules)
+    of_rule, names = _rfm_names(rfm_rules)
     segment = rfm.map_partitions(_rfm_segment_part, rules, of_rule, names,
                                  meta=pd.Series(pd.Categorical([], categories=names),
                                                 name="rfm_segment",
@@ -412,7 +431,7 @@ def cluster_tables(log: Any, customer_id_col: str, datetime_col: str, monetary_v
     if survey is not None:
         tables.update(cluster_survey_tables(survey, customers, options, notes))
     return dict(customers=customers, model_parameters=_parameters(bgf, ggf, model),
-                rfm_scales=scale_rows, notes=notes,
+                rfm_scales=scale_rows, notes=notes, log_facts=log_facts,
                 fitters={_MODEL_NAMES[model]: bgf, "Gamma-Gamma": ggf}, **tables)
 
 
@@ -541,7 +560,7 @@ def run_cluster_report(arguments: Any, out: TextIO, progress: Optional[TextIO]) 
             written.append("skipped_rows.csv")
             if len(bad):
                 print(f"note: {len(bad)} bad rows skipped (skipped_rows.csv)", file=out)
-        page = write_cluster_page(tables, log, date, amount, arguments.out, written, folder,
+        page = write_cluster_page(tables, arguments.out, written, folder,
                                   getattr(arguments, "lang", "en"),
                                   input_name=arguments.transactions or arguments.table)
         written += [f"plots/{name}.png" for name in page.plots] + ["report.html"]

@@ -78,13 +78,6 @@ def _customer_part(frame: pd.DataFrame, expected: str, at_risk: float) -> dict:
             "clv": exact_total(frame["clv"])}
 
 
-def _log_part(frame: pd.DataFrame, date: str, amount: str) -> dict:
-    dates = frame[date]
-    return {"rows": len(frame), "first": dates.min() if len(frame) else pd.NaT,
-            "last": dates.max() if len(frame) else pd.NaT,
-            "amount": exact_total(frame[amount])}
-
-
 def _lowest_sums_part(frame: pd.DataFrame, ends: List[int]) -> list:
     return _exact_sums(_sorted(frame["clv"]), ends)
 
@@ -122,8 +115,9 @@ def _nps_headline(tables: dict) -> dict:
             "nps_upper": float(overall["upper"]), "nps_answers": int(overall["n"])}
 
 
-def page_inputs(tables: dict, log: Any, datetime_col: str, monetary_value_col: str) -> dict:
-    """What the page needs of the per-customer table and the log, reduced on the workers:
+def page_inputs(tables: dict) -> dict:
+    """What the page needs of the per-customer table, reduced on the workers, and of the log
+    (``tables["log_facts"]``, from the cluster tables' pass over it):
     ``headline`` (the library's headline fields, ``crmkit::pipeline::headline_numbers``),
     ``transactions`` (rows of the log), ``plots``
     (:class:`crmkit._report_plots.CustomerPlotInputs`)."""
@@ -135,23 +129,19 @@ def page_inputs(tables: dict, log: Any, datetime_col: str, monetary_value_col: s
 
     customers = tables["customers"]
     expected = f"expected_purchases_{PREDICTION_WEEKS}w"
-    sums, logs = dask.compute(
-        [dask.delayed(_customer_part)(part, expected, AT_RISK_P_ALIVE)
-         for part in customers.to_delayed()],
-        [dask.delayed(_log_part)(part, datetime_col, monetary_value_col)
-         for part in log.to_delayed()])
+    sums = dask.compute(*[dask.delayed(_customer_part)(part, expected, AT_RISK_P_ALIVE)
+                          for part in customers.to_delayed()])
+    log = tables["log_facts"]
     n = sum(part["customers"] for part in sums)
     marks = _tier_ends(tables["value_tiers"])
     top = max(1, n // 5)
     tops = _top_sums(customers, np.union1d(ValueCurve.ranks(n, marks), [top]))
     clv = sum(part["clv"] for part in sums)
-    first = min(part["first"] for part in logs if part["rows"])
-    last = max(part["last"] for part in logs if part["rows"])
     headline = {
         "customers": n,
-        "first_day": pd.Timestamp(first).value // _NANOSECONDS_PER_DAY,
-        "last_day": pd.Timestamp(last).value // _NANOSECONDS_PER_DAY,
-        "revenue": exact_float(sum(part["amount"] for part in logs)),
+        "first_day": log["first"].value // _NANOSECONDS_PER_DAY,
+        "last_day": log["last"].value // _NANOSECONDS_PER_DAY,
+        "revenue": exact_float(log["amount"]),
         "repeat_share": sum(part["repeat"] for part in sums) / n,
         "active_share": sum(part["active"] for part in sums) / n,
         "expected_purchases": exact_float(sum(part["expected_purchases"] for part in sums)),
@@ -162,7 +152,7 @@ def page_inputs(tables: dict, log: Any, datetime_col: str, monetary_value_col: s
         "slipping_away": len(tables["early_warning"]),
         **_nps_headline(tables)}
     curve = ValueCurve.of_top_sums(n, tops, marks)
-    return {"headline": headline, "transactions": sum(part["rows"] for part in logs),
+    return {"headline": headline, "transactions": log["rows"],
             "plots": CustomerPlotInputs(max(part["max_frequency"] for part in sums),
                                         max(part["max_age"] for part in sums), curve)}
 
@@ -218,8 +208,8 @@ def _transaction_fitter(parameters: pd.DataFrame, model: str) -> Any:
                                        for name, value in rows["estimate"].items()})
 
 
-def write_cluster_page(tables: dict, log: Any, datetime_col: str, monetary_value_col: str,
-                       out_dir: str, written: List[str], folder: Any = None, lang: str = "en",
+def write_cluster_page(tables: dict, out_dir: str, written: List[str], folder: Any = None,
+                       lang: str = "en",
                        title: Optional[str] = None, input_name: str = "") -> ClusterPage:
     """Draws the plots and writes ``plots/*.png`` and ``report.html`` into `out_dir` (listed in
     the manifest of the claimed `folder` first), `written` the cluster tables' files,
@@ -238,7 +228,7 @@ def write_cluster_page(tables: dict, log: Any, datetime_col: str, monetary_value
     source = text("source.transactions", path=input_name) if input_name else ""
     shown = [f"{CUSTOMER_FOLDER}/part-*.csv"] + [
         name for name in written if not name.startswith(CUSTOMER_FOLDER + os.sep)]
-    inputs = page_inputs(tables, log, datetime_col, monetary_value_col)
+    inputs = page_inputs(tables)
     page = cluster_page(tables, inputs, shown, lang)
     page.inputs = inputs
     if add_cluster_trust(page, tables, inputs, _calibration_period(tables)):

@@ -60,7 +60,7 @@ def cluster(request, client, log, singles, tmp_path_factory):
     frame = dd.from_pandas(log, npartitions=partitions, sort=False)
     with _sizes(case):
         tables = cluster_tables(frame, ID, DATE, AMOUNT)
-        page = _write(tables, frame, out)
+        page = _write(tables, out)
     return case, out, tables, page, singles(case), frame
 
 
@@ -148,7 +148,7 @@ def test_sections_that_cannot_be_computed_leave_the_note_and_say_why(cluster, mo
         raise RuntimeError("the interval of the total is not finite")
 
     monkeypatch.setattr(_report_trust.intervals, "expected_purchases", failing)
-    page = _write(tables, frame, tmp_path)
+    page = _write(tables, tmp_path)
     assert not page.trust and set(page.absent) == {"trust", "survey"}
     assert ("intervals and model comparison not available: the interval of the total is not "
             "finite") in page.notes

@@ -139,6 +139,16 @@ struct rfm_naming {
   std::vector<std::int32_t> segment_of_rule;
 };
 
+constexpr auto description(std::type_identity<rfm_naming>) {
+  using s = rfm_naming;
+  return std::tuple{
+      describe::field{"names", &s::names, "the rules' names, then the rule set's unmatched name"},
+      describe::field{"definitions", &s::definitions,
+                      "each segment's scores in words (\"R 4-5, F 4-5\")"},
+      describe::field{"segment_of_rule", &s::segment_of_rule,
+                      "per rule: the index of its segment in names"}};
+}
+
 /** The segments and definitions of the built-in rule set `rfm_rules` (builtin_rfm_rule_set). */
 rfm_naming rfm_segment_naming(std::string_view rfm_rules);
 
