@@ -44,6 +44,8 @@ _CJK_FAMILIES = ("Noto Sans CJK", "Noto Sans SC", "Source Han Sans", "WenQuanYi"
 # to split the figures between the two processes; figures not listed cost 1.
 _COST = {"cohort_retention": 4, "probability_alive": 3, "value_curve": 2, "frequency_recency": 2,
          "stage_migration": 2}
+# How much nicer than the report the process drawing half of the figures runs (os.nice).
+_NICENESS = 10
 
 
 def import_matplotlib() -> None:
@@ -335,6 +337,9 @@ class PlotDrawing:
             status = 1
             try:
                 os.close(read_end)
+                # The report writes its CSV tables meanwhile: the figures yield the cores to
+                # them, and have them back when the tables are written.
+                os.nice(_NICENESS)
                 payload = pickle.dumps({name: self._draw[name]() for name in self._theirs})
                 with os.fdopen(write_end, "wb") as pipe:
                     pipe.write(payload)
