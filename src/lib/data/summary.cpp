@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <bit>
 #include <cmath>
 #include <limits>
 #include <optional>
@@ -99,6 +100,18 @@ void rescaled_means(const EachPeriod& each_period, int64_t key, const scan_setti
     first = false;
   });
 }
+
+/** Fails naming the first non-finite amount (row, value), as check_log does. */
+void check_amounts(std::string_view function, std::span<const double> amount) {
+  parallel_chunks(amount.size(), size_t{1} << 16, [&](size_t, size_t begin, size_t end) {
+    for (size_t i = begin; i < end; ++i) {
+      if (!std::isfinite(amount[i])) check::fail_at(function, "amount", i, amount[i], "must be finite");
+    }
+  });
+}
+
+/** The exponent bits of a double: all set for an infinity or a NaN. */
+constexpr uint64_t exponent_bits = 0x7ff0000000000000ULL;
 
 /** A customer's running statistics over its distinct purchase periods, visited in ascending order. */
 struct customer_scan {
@@ -319,9 +332,10 @@ void summarize_sorted(size_t w, size_t j, const scan_settings& settings, summary
  * range) are summarised from their sorted rows. Returns how many customers were sorted.
  */
 template <class Row>
-bucket_sorting stream_bucket(const detail::bucket_view& bucket, std::span<const Row> rows,
-                             const scan_settings& settings, summary_columns& out,
-                             bucket_scratch& scratch) {
+std::optional<bucket_sorting> stream_bucket(const detail::bucket_view& bucket,
+                                            std::span<const Row> rows,
+                                            const scan_settings& settings, bool check_amounts,
+                                            summary_columns& out, bucket_scratch& scratch) {
   const unsigned shift = bucket.shift;
   const size_t width = bucket.width;
   const bool with_amount = !out.monetary_value.empty();
@@ -333,7 +347,9 @@ bucket_sorting stream_bucket(const detail::bucket_view& bucket, std::span<const 
   extra.clear();
   constexpr uint16_t out_of_order = stream_state::out_of_order;
   constexpr size_t max_extra = std::numeric_limits<uint16_t>::max();
+  uint64_t exponents = 0;  // the largest exponent field of an amount
   for (const Row& row : rows) {
+    exponents = std::max(exponents, std::bit_cast<uint64_t>(row.amount) & exponent_bits);
     stream_state& s = states[row.slot(shift)];
     const uint32_t period = row.period(shift);
     const uint32_t pending_rows = s.rows;
@@ -362,6 +378,7 @@ bucket_sorting stream_bucket(const detail::bucket_view& bucket, std::span<const 
       s.rows = out_of_order;
     }
   }
+  if (check_amounts && exponents == exponent_bits) return std::nullopt;
 
   size_t sorted_customers = 0;
   size_t j = bucket.first_customer;
@@ -401,6 +418,15 @@ bucket_sorting stream_bucket(const detail::bucket_view& bucket, std::span<const 
   return sorting;
 }
 
+/** Whether every row's amount is finite. */
+template <class Row>
+bool finite_amounts(std::span<const Row> rows) noexcept {
+  uint64_t exponents = 0;
+  for (const Row& row : rows)
+    exponents = std::max(exponents, std::bit_cast<uint64_t>(row.amount) & exponent_bits);
+  return exponents != exponent_bits;
+}
+
 /** Summarises one bucket of the grouping from every customer's sorted rows. */
 template <class Row>
 void sort_bucket(const detail::bucket_view& bucket, std::span<const Row> rows,
@@ -419,14 +445,18 @@ void sort_bucket(const detail::bucket_view& bucket, std::span<const Row> rows,
  * The summary of a log in any order: the grouping's stable scatter into buckets of consecutive
  * customers, then each bucket summarised by stream_bucket, or by sort_bucket once a bucket
  * needed more than half of its customers sorted (a shuffled log); either way the bits are those
- * of the sorting path.
+ * of the sorting path. With `unchecked_amounts` (every row in the window, amounts not yet
+ * checked) the buckets' rows are checked as they are read, and a non-finite amount is named as
+ * check_amounts names it.
  */
 summary_columns summarize_buckets(std::span<const int64_t> customer,
                                   std::span<const int64_t> timestamp,
                                   std::span<const double> amount, const checked_log& log,
-                                  int64_t last_tick, const scan_settings& settings) {
+                                  int64_t last_tick, const scan_settings& settings,
+                                  std::string_view function, bool unchecked_amounts) {
   std::optional<summary_columns> result;
   std::atomic<bool> stream{true};
+  std::atomic<bool> nonfinite{false};
   detail::for_each_bucket(
       customer, timestamp, amount, log, last_tick,
       [&](const detail::bucket_counts& counts) {
@@ -441,17 +471,27 @@ summary_columns summarize_buckets(std::span<const int64_t> customer,
             stream.load(std::memory_order_relaxed) && bucket.size * 4 >= bucket.width;
         bucket.with_rows([&](auto rows) {
           if (!streaming) {
+            if (unchecked_amounts && !finite_amounts(rows)) {
+              nonfinite.store(true, std::memory_order_relaxed);
+              return;
+            }
             sort_bucket(bucket, rows, settings, *result, scratch);
             return;
           }
-          const bucket_sorting sorting = stream_bucket(bucket, rows, settings, *result, scratch);
-          if (sorting.sorted * 2 > sorting.customers) stream.store(false, std::memory_order_relaxed);
+          const auto sorting =
+              stream_bucket(bucket, rows, settings, unchecked_amounts, *result, scratch);
+          if (!sorting) {
+            nonfinite.store(true, std::memory_order_relaxed);
+          } else if (sorting->sorted * 2 > sorting->customers) {
+            stream.store(false, std::memory_order_relaxed);
+          }
         });
         if (scratch.state.capacity() > (size_t{1} << 14) ||
             scratch.extra.capacity() > (size_t{1} << 14) ||
             scratch.sorted.capacity() > (size_t{1} << 16))
           scratch = {};  // not kept by the calling thread
       });
+  if (nonfinite.load()) check_amounts(function, amount);
   return std::move(*result);
 }
 
@@ -470,13 +510,15 @@ void keep_where(std::vector<T>& column, const std::vector<uint32_t>& keep) {
  * The summary of a log whose customer keys are in ascending order (a customer-sorted export, or
  * simulate_transactions' log) without sorting it: each customer's run of rows is summarised in
  * place (summarize_run), runs split among the threads. Bit for bit the sorting path's result.
- * Empty when the keys are not in order (the caller sorts).
+ * Empty when the keys are not in order (the caller sorts). `unchecked_amounts`: checks the
+ * amounts first (check_amounts).
  */
 std::optional<summary_columns> summarize_runs(std::span<const int64_t> customer,
                                               std::span<const int64_t> timestamp,
                                               std::span<const double> amount,
                                               const checked_log& log, int64_t last_tick,
-                                              const scan_settings& settings) {
+                                              const scan_settings& settings,
+                                              std::string_view function, bool unchecked_amounts) {
   const size_t n = customer.size();
   constexpr size_t grain = size_t{1} << 16;
   const size_t chunks = chunk_count(n, grain);
@@ -498,6 +540,7 @@ std::optional<summary_columns> summarize_runs(std::span<const int64_t> customer,
     run_begin[chunk + 1] = runs;
   });
   if (std::find(in_order.begin(), in_order.end(), 0) != in_order.end()) return std::nullopt;
+  if (unchecked_amounts) check_amounts(function, amount);
   for (size_t c = 0; c < chunks; ++c) run_begin[c + 1] += run_begin[c];
   const size_t runs = run_begin.back();
 
@@ -542,15 +585,22 @@ std::optional<summary_columns> summarize_runs(std::span<const int64_t> customer,
   return result;
 }
 
-/** Summarises the rows at or before `last_tick` per customer. */
+/**
+ * Summarises the rows at or before `last_tick` per customer. `unchecked_amounts`: the amounts
+ * are still to be checked (only without holdout and with every row in the window; see
+ * summarize).
+ */
 summary_columns summarize_rows(std::span<const int64_t> customer,
                                std::span<const int64_t> timestamp, std::span<const double> amount,
                                const checked_log& log, int64_t last_tick,
-                               const scan_settings& settings) {
+                               const scan_settings& settings,
+                               std::string_view function = {}, bool unchecked_amounts = false) {
   if (!settings.holdout) {
-    if (auto runs = summarize_runs(customer, timestamp, amount, log, last_tick, settings))
+    if (auto runs = summarize_runs(customer, timestamp, amount, log, last_tick, settings,
+                                   function, unchecked_amounts))
       return std::move(*runs);
-    return summarize_buckets(customer, timestamp, amount, log, last_tick, settings);
+    return summarize_buckets(customer, timestamp, amount, log, last_tick, settings, function,
+                             unchecked_amounts);
   }
   const customer_groups groups(customer, timestamp, amount, log, last_tick);
   summary_columns out(groups.customers(), !amount.empty(), settings.holdout);
@@ -578,11 +628,21 @@ summary_columns summarize_rows(std::span<const int64_t> customer,
   return out;
 }
 
-/** The shared validation of both entry points. */
+/**
+ * The shared validation of both entry points; without `check_amounts`, the amounts' values are
+ * left to the caller (their count is checked).
+ */
 checked_log prepare(std::string_view function, std::span<const int64_t> customer,
                     std::span<const int64_t> timestamp, std::span<const double> amount,
-                    period_unit freq, double freq_multiplier, int64_t ticks_per_second) {
-  const checked_log log = check_log(function, customer, timestamp, amount, freq, ticks_per_second);
+                    period_unit freq, double freq_multiplier, int64_t ticks_per_second,
+                    bool check_amounts = true) {
+  if (!check_amounts && !amount.empty()) {
+    check::same_size(function, "customer", customer.size(), "timestamp", timestamp.size());
+    check::same_size(function, "customer", customer.size(), "amount", amount.size());
+  }
+  const checked_log log = check_log(function, customer, timestamp,
+                                    check_amounts ? amount : std::span<const double>{}, freq,
+                                    ticks_per_second);
   check::positive(function, "freq_multiplier", freq_multiplier);
   limits::within(function, "freq_multiplier", freq_multiplier, limits::min_freq_multiplier,
                  limits::max_freq_multiplier);
@@ -613,14 +673,20 @@ void check_seconds_log(std::string_view function, int64_t ticks_per_second) {
 customer_summary summarize(std::span<const int64_t> customer, std::span<const int64_t> timestamp,
                            std::span<const double> amount, const summary_options& options) {
   constexpr std::string_view function = "summarize";
+  // The amounts are checked while the rows are grouped when every row is in the window (one
+  // pass less over the log), else here.
   const checked_log log = prepare(function, customer, timestamp, amount, options.freq,
-                                  options.freq_multiplier, options.ticks_per_second);
+                                  options.freq_multiplier, options.ticks_per_second, false);
   const int64_t end =
       periods_after_first(function, "observation_period_end",
                           options.observation_period_end.value_or(log.extent.last_tick), log);
+  const int64_t last_tick = log.calendar.last_tick(log.first_period + end);
+  const bool every_row_in_window = log.extent.last_tick <= last_tick;
+  if (!every_row_in_window) check_amounts(function, amount);
   summary_columns columns = summarize_rows(
-      customer, timestamp, amount, log, log.calendar.last_tick(log.first_period + end),
-      {end, options.freq_multiplier, options.include_first_transaction, false});
+      customer, timestamp, amount, log, last_tick,
+      {end, options.freq_multiplier, options.include_first_transaction, false}, function,
+      every_row_in_window);
   customer_summary summary = make_summary(columns, log.calendar.start(log.first_period + end));
   summary.rows_used = columns.rows_used;
   summary.rows_after_end = customer.size() - columns.rows_used;
