@@ -147,16 +147,19 @@ def load_transactions(path: str, customer_col: Optional[str] = None, date_col: O
     return log, columns
 
 
-def read_survey_cells(path: str) -> pd.DataFrame:
-    """Every cell of a survey file as text (the first step of :func:`load_survey`).
+def read_survey_cells(path: str, text: bool = False) -> pd.DataFrame:
+    """Every cell of a survey file (the first step of :func:`load_survey`): as text, or, unless
+    `text`, as int64 where every cell of a column is a whole number (pandas' parser reads those
+    without making a text object of each cell).
 
     Raises
     ------
     ReportInputError
         A missing, empty or unreadable file.
     """
+    typed = {"low_memory": False} if not text else {"dtype": str}
     try:
-        return pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
+        return pd.read_csv(path, keep_default_na=False, skipinitialspace=True, **typed)
     except FileNotFoundError:
         raise ReportInputError(f"survey file {path} not found") from None
     except pd.errors.EmptyDataError:
@@ -199,6 +202,23 @@ def load_survey(path: str, customer_ids: pd.Series, customer_col: Optional[str] 
     """
     path = os.fspath(path)
     raw = read_survey_cells(path) if cells is None else cells
+    columns = (customer_col, nps_col, csat_col, date_col)
+    if not (raw.dtypes == object).all():
+        # Whole-number columns read as numbers: the answers they give are the same as from
+        # their text, but a refusal quotes the cells as written, so it comes from the text.
+        try:
+            return _survey(raw, path, customer_ids, *columns, text=False)
+        except ReportInputError:
+            pass
+        raw = read_survey_cells(path, text=True)
+    return _survey(raw, path, customer_ids, *columns, text=True)
+
+
+def _survey(raw: pd.DataFrame, path: str, customer_ids: pd.Series, customer_col: Optional[str],
+            nps_col: Optional[str], csat_col: Optional[str], date_col: Optional[str],
+            text: bool) -> pd.DataFrame:
+    """:func:`load_survey` of cells read by :func:`read_survey_cells`; unless `text`, a column
+    read as numbers that is not the one a text column would give stops it (ReportInputError)."""
     header = [str(c) for c in raw.columns]
     raw.columns = header
     if len(raw) == 0:
@@ -207,17 +227,19 @@ def load_survey(path: str, customer_ids: pd.Series, customer_col: Optional[str] 
     customer = _pick_column(header, customer_col, "customer", "customer id",
                             "--survey-customer-col", path)
     score = _pick_column(header, nps_col, "nps", "NPS answer", "--nps-col", path)
-    survey = pd.DataFrame({"customer_id": _ids_like(raw[customer], customer_ids)})
-    survey["nps"] = _answers(raw[score], score, path, NPS_SCALE, required=True)
+    ids = _cells(raw, customer, text, pd.api.types.is_integer_dtype(customer_ids.dtype))
+    survey = pd.DataFrame({"customer_id": _ids_like(ids, customer_ids)})
+    survey["nps"] = _answers(_cells(raw, score, text), score, path, NPS_SCALE, required=True)
     wanted_csat = csat_col if csat_col is not None else _optional(header, "csat")
     if wanted_csat is not None:
         name = _pick_column(header, wanted_csat, "csat", "CSAT", "--csat-col", path)
-        survey["csat"] = _answers(raw[name], name, path, CSAT_SCALE, required=False)
+        survey["csat"] = _answers(_cells(raw, name, text), name, path, CSAT_SCALE,
+                                  required=False)
     wanted_date = date_col if date_col is not None else _optional(header, "survey_date")
     if wanted_date is not None:
         name = _pick_column(header, wanted_date, "survey_date", "date", "--survey-date-col",
                             path)
-        dates = pd.to_datetime(raw[name], errors="coerce")
+        dates = pd.to_datetime(_cells(raw, name, text, numbers=False), errors="coerce")
         if dates.isna().any():
             row = int(np.flatnonzero(dates.isna().to_numpy())[0])
             raise ReportInputError(
@@ -226,6 +248,15 @@ def load_survey(path: str, customer_ids: pd.Series, customer_col: Optional[str] 
             )
         survey["date"] = dates
     return survey
+
+
+def _cells(raw: pd.DataFrame, name: str, text: bool, numbers: bool = True) -> pd.Series:
+    """Column `name` of the cells; unless `text`, one read as anything but text (or, when
+    `numbers`, int64) stops the reading of numbers (ReportInputError)."""
+    column = raw[name]
+    if not text and column.dtype != object and not (numbers and column.dtype == np.int64):
+        raise ReportInputError(f"column '{name}' is read from its text")
+    return column
 
 
 def _optional(header: Sequence[str], role: str) -> Optional[str]:
@@ -251,7 +282,8 @@ def _answers(column: pd.Series, name: str, path: str, scale: Tuple[int, int],
     ok = (values.between(low, high) & (values == values.round())).to_numpy()
     if not required:  # a blank cell is no answer; any other text that is not a number is bad
         blank = values.isna().to_numpy()
-        blank[blank] = column[blank].str.strip().to_numpy() == ""
+        if blank.any():
+            blank[blank] = column[blank].str.strip().to_numpy() == ""
         ok |= blank
     bad = ~ok
     if bad.any():

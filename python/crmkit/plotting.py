@@ -17,6 +17,8 @@ from typing import Any, Optional
 import numpy as np
 import pandas as pd
 
+from . import _core
+
 __all__ = [
     "plot_period_transactions",
     "plot_calibration_purchases_vs_holdout_purchases",
@@ -572,38 +574,21 @@ def _percent():
 
 
 # Exact sums of doubles as integers in units of 2^-1127 (every finite double is a whole number of
-# them: a 53-bit significand times 2^(exponent - 53), exponent >= -1074).
+# them): the library's full_range_sum (crmkit/core/exact_sum.hpp) through _core.exact_sums.
 _EXACT_UNIT_BITS = 1127
-_HALF_BITS = 26
 
 
 def _exact_sums(values: Any, ends: Any) -> list:
     """The exact sums of values[0:ends[0]], values[ends[0]:ends[1]], ... (finite doubles) as
     Python integers in units of 2^-1127: independent of the order of addition, so sums of
-    parts add to the sum of the whole. Fast when `values` are sorted (runs of equal binade)."""
-    ends = np.asarray(ends, dtype=np.int64)
-    values = np.asarray(values, dtype=np.float64)[:int(ends[-1]) if len(ends) else 0]
-    sums = [0] * len(ends)
-    if len(values) == 0:
-        return sums
-    mantissa, exponent = np.frexp(values)
-    whole = np.ldexp(mantissa, 53).astype(np.int64)
-    shift = exponent.astype(np.int64) + (_EXACT_UNIT_BITS - 53)
-    segment = np.repeat(np.arange(len(ends)), np.diff(np.r_[0, ends]))
-    starts = np.r_[0, np.flatnonzero((np.diff(segment) != 0) | (np.diff(shift) != 0)) + 1]
-    # Halves of at most 27 bits: a run of up to 2^36 values adds up in int64 without overflow.
-    high = np.add.reduceat(whole >> _HALF_BITS, starts)
-    low = np.add.reduceat(whole & ((1 << _HALF_BITS) - 1), starts)
-    for start, h, l in zip(starts.tolist(), high.tolist(), low.tolist()):
-        bits = int(shift[start])
-        sums[int(segment[start])] += (h << (_HALF_BITS + bits)) + (l << bits)
-    return sums
+    parts add to the sum of the whole."""
+    return _core.exact_sums(values, ends)
 
 
 def exact_total(values: Any) -> int:
     """The exact sum of `values` (finite doubles) in :func:`_exact_sums`' units."""
-    ordered = np.sort(np.asarray(values, dtype=np.float64))
-    return _exact_sums(ordered, [len(ordered)])[0]
+    values = np.asarray(values, dtype=np.float64)
+    return _exact_sums(values, [len(values)])[0]
 
 
 def exact_float(units: int) -> float:
