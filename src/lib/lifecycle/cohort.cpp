@@ -40,18 +40,24 @@ cohort_table empty_table(const data::tick_calendar& calendar, std::int64_t first
 }
 
 /**
- * The grouping's periods (relative to its first) of each `freq` period from `first` on: period
- * p of the grouping is in `freq` period c + first exactly when starts[c] <= p < starts[c + 1].
+ * The `freq` period, counted from `first`, of each of the grouping's periods (relative to its
+ * first) up to `last`: no longer than the table's periods² cells (a `freq` period holds at least
+ * one of the grouping's).
  */
-std::vector<std::int64_t> relative_starts(const data::checked_log& log,
-                                          const data::tick_calendar& calendar, std::int64_t first,
-                                          std::size_t periods) {
-  std::vector<std::int64_t> starts(periods + 1);
-  for (std::size_t c = 0; c <= periods; ++c) {
-    starts[c] = log.calendar.period(calendar.start(first + static_cast<std::int64_t>(c))) -
-                log.first_period;
+std::vector<std::uint32_t> period_of(const data::checked_log& log,
+                                     const data::tick_calendar& calendar, std::int64_t first,
+                                     std::int64_t last) {
+  std::vector<std::uint32_t> of(static_cast<std::size_t>(last) + 1);
+  std::int64_t period = 0;
+  std::int64_t next = log.calendar.period(calendar.start(first + 1)) - log.first_period;
+  for (std::int64_t p = 0; p <= last; ++p) {
+    while (p >= next) {
+      ++period;
+      next = log.calendar.period(calendar.start(first + period + 1)) - log.first_period;
+    }
+    of[static_cast<std::size_t>(p)] = static_cast<std::uint32_t>(period);
   }
-  return starts;
+  return of;
 }
 
 }  // namespace
@@ -70,7 +76,8 @@ cohort_table cohort_retention(const data::customer_periods& grouped, data::perio
   const auto periods =
       static_cast<std::size_t>(calendar.period(grouped.last_tick()) - first) + 1;
   cohort_table table = empty_table(calendar, first, periods);
-  const auto starts = relative_starts(log, calendar, first, periods);
+  const auto of = period_of(log, calendar, first,
+                            log.calendar.period(grouped.last_tick()) - log.first_period);
   std::mutex lock;
   parallel_for(
       grouped.customers(),
@@ -78,21 +85,16 @@ cohort_table cohort_retention(const data::customer_periods& grouped, data::perio
         std::vector<std::uint64_t> size(periods, 0), active(periods * periods, 0);
         for (std::size_t j = begin; j < end; ++j) {
           const auto own = grouped.periods(j);
-          std::int64_t cohort = -1, previous = -1;
-          // `freq` periods ascend with the customer's periods: find the first, then step.
-          std::int64_t period =
-              std::upper_bound(starts.begin(), starts.end(), std::int64_t{own.front()}) -
-              starts.begin() - 1;
-          for (const std::uint32_t relative : own) {
-            while (starts[static_cast<std::size_t>(period) + 1] <= relative) ++period;
-            if (period == previous) continue;
+          // Each `freq` period the customer bought in counts once; they ascend with its periods.
+          const std::uint32_t cohort = of[own.front()];
+          ++size[cohort];
+          std::uint64_t* row = active.data() + std::size_t{cohort} * periods - cohort;
+          std::uint32_t previous = cohort;
+          ++row[cohort];
+          for (const std::uint32_t relative : own.subspan(1)) {
+            const std::uint32_t period = of[relative];
+            row[period] += period != previous;
             previous = period;
-            if (cohort < 0) {
-              cohort = period;
-              ++size[static_cast<std::size_t>(cohort)];
-            }
-            ++active[static_cast<std::size_t>(cohort) * periods +
-                     static_cast<std::size_t>(period - cohort)];
           }
         }
         const std::scoped_lock guard(lock);

@@ -109,26 +109,13 @@ void check_rules(std::string_view function, const stage_rules& rules) {
   if (rules.population_gap) check::positive(function, "population_gap", *rules.population_gap);
 }
 
-void customer_history::load(std::span<const std::uint32_t> periods,
-                            std::span<const double> totals) {
-  periods_.assign(periods.begin(), periods.end());
-  spend_.assign(totals.begin(), totals.end());
-  const size_t gaps = periods.empty() ? 0 : periods.size() - 1;
-  doubled_medians_.resize(gaps);
+void customer_history::compute_medians(std::span<const std::uint32_t> periods,
+                                       std::span<std::int64_t> doubled_medians) {
   median_.clear();
-  for (size_t k = 0; k < gaps; ++k) {
+  for (size_t k = 0; k + 1 < periods.size(); ++k) {
     median_.push(std::int64_t{periods[k + 1]} - std::int64_t{periods[k]});
-    doubled_medians_[k] = median_.doubled();
+    doubled_medians[k] = median_.doubled();
   }
-}
-
-size_t customer_history::purchases_up_to(int64_t end) const noexcept {
-  return static_cast<size_t>(std::upper_bound(periods_.begin(), periods_.end(), end) -
-                             periods_.begin());
-}
-
-int64_t customer_history::doubled_median_gap(size_t n) const noexcept {
-  return doubled_medians_[n - 2];
 }
 
 bool customer_history::win_back_gap(size_t k, double population_gap) const noexcept {
@@ -136,24 +123,36 @@ bool customer_history::win_back_gap(size_t k, double population_gap) const noexc
   const double typical = k + 1 >= rules_.own_gap_min_purchases
                              ? static_cast<double>(doubled_medians_[k - 1]) / 2
                              : population_gap;
-  return static_cast<double>(periods_[k + 1] - periods_[k] - 1) > rules_.churn_gaps * typical;
+  return static_cast<double>(std::int64_t{periods_[k + 1]} - std::int64_t{periods_[k]} - 1) >
+         rules_.churn_gaps * typical;
 }
 
-customer_state customer_history::evaluate(const date_context& date) {
-  customer_state state;
+void customer_history::evaluate(std::span<const date_context> dates,
+                                std::span<customer_state> states) {
+  carry previous;
+  for (size_t i = 0; i < dates.size(); ++i) evaluate(dates[i], states[i], previous);
+}
+
+void customer_history::evaluate(const date_context& date, customer_state& state,
+                                carry& previous) {
   const size_t n = purchases_up_to(date.end);
-  state.purchases = static_cast<std::uint32_t>(n);
-  if (n == 0) return state;
+  if (n == 0) {
+    state = customer_state{};
+    return;
+  }
   const stage_rules& rules = rules_;
   const int64_t first = periods_[0], last = periods_[n - 1];
   const double G = date.population_gap;
+  state.purchases = static_cast<std::uint32_t>(n);
   state.tenure = static_cast<double>(date.end - first);
   state.recency = static_cast<double>(date.end - last);
   state.own_gap = n >= rules.own_gap_min_purchases;
   state.gap = state.own_gap ? static_cast<double>(doubled_median_gap(n)) / 2 : G;
   const double g = state.gap;
   state.window = std::max(rules.min_window, rules.window_gaps * g);
-  for (size_t i = 0; i < n; ++i) state.spend += spend_[i];
+  // The spend of the earlier date's purchases, then the rest: the same additions in order.
+  state.spend = previous.spend;
+  for (size_t i = previous.n; i < n; ++i) state.spend += spend_[i];
   if (!std::isfinite(state.spend)) {
     check::fail("lifecycle_stages",
                 fmt::format("a customer's total spend is {} (beyond the largest double, about "
@@ -169,8 +168,8 @@ customer_state customer_history::evaluate(const date_context& date) {
     const auto start =
         static_cast<int64_t>(std::floor(static_cast<double>(date.end) - 2 * state.window));
     double count_last = 0, count_previous = 0, spend_last = 0, spend_previous = 0;
-    for (size_t i = n; i-- > 0 && periods_[i] > start;) {
-      if (periods_[i] > split) {
+    for (size_t i = n; i-- > 0 && std::int64_t{periods_[i]} > start;) {
+      if (std::int64_t{periods_[i]} > split) {
         ++count_last;
         spend_last += spend_[i];
       } else {
@@ -182,14 +181,29 @@ customer_state customer_history::evaluate(const date_context& date) {
     if (with_amount_) state.spend_trend = relative_change(spend_last, spend_previous);
   }
 
-  size_t win_back = 0;  // purchase index of the last win-back purchase, 0 for none
-  for (size_t k = n - 1; k-- > 0;) {
+  // The purchase index of the last win-back purchase, 0 for none: the latest gap k judged by
+  // the customer's own median (k + 1 >= own_gap_min_purchases, independent of the date, so the
+  // earlier date's search covers the gaps before its n), else judged by G.
+  size_t own = previous.own_win_back;
+  const size_t own_from = std::max<size_t>(rules.own_gap_min_purchases - 1,
+                                           previous.n > 0 ? previous.n - 1 : 0);
+  for (size_t k = n - 1; k-- > own_from;) {
     if (win_back_gap(k, G)) {
-      win_back = k + 1;
+      own = k + 1;
       break;
     }
   }
-  if (win_back != 0) state.last_win_back = periods_[win_back];
+  size_t win_back = own;
+  if (win_back == 0) {
+    for (size_t k = std::min<size_t>(n - 1, rules.own_gap_min_purchases - 1); k-- > 0;) {
+      if (win_back_gap(k, G)) {
+        win_back = k + 1;
+        break;
+      }
+    }
+  }
+  previous = {n, state.spend, own};
+  state.last_win_back = win_back != 0 ? std::int64_t{periods_[win_back]} : no_period;
 
   state.p_alive = state.expected = nan;
   if (model_ != nullptr) {
@@ -223,7 +237,6 @@ customer_state customer_history::evaluate(const date_context& date) {
   auto decide = [&](stage value, stage_rule rule) {
     state.value = value;
     state.rule = rule;
-    return state;
   };
   const bool with_model = model_ != nullptr;
   if (state.recency > rules.churn_gaps * g)
@@ -360,13 +373,23 @@ void stage_engine::scan_customers(std::string_view function, bool strict_populat
 
   const stage_rules& rules = options_.rules;
   std::copy(grouped.keys().begin(), grouped.keys().end(), keys_.begin());
+  median_begin_.assign(customers + 1, 0);
+  for (size_t j = 0; j < customers; ++j) {
+    const size_t periods = grouped.periods(j).size();
+    median_begin_[j + 1] = median_begin_[j] + (periods == 0 ? 0 : periods - 1);
+  }
+  medians_ = memory::huge_buffer<std::int64_t>(median_begin_[customers]);
   parallel_for(
       customers,
       [&](size_t begin, size_t end) {
         customer_history history(rules, nullptr, with_amount_);
         size_t repeat = 0;
         for (size_t j = begin; j < end; ++j) {
-          history.load(grouped.periods(j), {});  // the spend is not needed here
+          const auto own = grouped.periods(j);
+          const std::span<std::int64_t> medians(medians_.data() + median_begin_[j],
+                                                median_begin_[j + 1] - median_begin_[j]);
+          history.compute_medians(own, medians);
+          history.load(own, {}, medians);  // the spend is not needed here
           for (size_t i = 0; i < D && compute_gap; ++i) {
             const size_t n = history.purchases_up_to(dates_[i].end);
             if (n < 2) continue;

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -9,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "crmkit/core/memory.hpp"
 #include "crmkit/core/parallel.hpp"
 #include "crmkit/data/grouping.hpp"
 #include "crmkit/lifecycle/stage.hpp"
@@ -81,37 +83,65 @@ class running_median {
 
 /**
  * One customer's purchase periods (relative to the log's first period) and their spend, with
- * the running median of its gaps (date-independent: the own typical gap at any date, and before
- * each gap for the win-back rule).
+ * twice the running median of its gaps (date-independent: the own typical gap at any date, and
+ * before each gap for the win-back rule), all viewed in the engine's storage.
  */
 class customer_history {
  public:
   customer_history(const stage_rules& rules, const alive_model* model, bool with_amount)
       : rules_(rules), model_(model), with_amount_(with_amount) {}
 
-  /** Loads the customer's distinct purchase periods (ascending) and their totals (empty when
-   * only the periods and gaps are used, not `evaluate` or `spend`). */
-  void load(std::span<const std::uint32_t> periods, std::span<const double> totals);
+  /**
+   * Writes twice the running median of the gaps of `periods` (distinct purchase periods,
+   * ascending) to `doubled_medians` (periods.size() − 1 values, none for an empty list).
+   */
+  void compute_medians(std::span<const std::uint32_t> periods,
+                       std::span<std::int64_t> doubled_medians);
+  /** Views a customer's periods, their totals (empty when only the periods and gaps are used,
+   * not `evaluate` or `spend`) and the medians `compute_medians` wrote for them. */
+  void load(std::span<const std::uint32_t> periods, std::span<const double> totals,
+            std::span<const std::int64_t> doubled_medians) noexcept {
+    periods_ = periods;
+    spend_ = totals;
+    doubled_medians_ = doubled_medians;
+  }
 
-  [[nodiscard]] std::span<const std::int64_t> periods() const noexcept { return periods_; }
+  [[nodiscard]] std::span<const std::uint32_t> periods() const noexcept { return periods_; }
   [[nodiscard]] std::span<const double> spend() const noexcept { return spend_; }
   /** Purchase periods up to relative period `end`. */
-  [[nodiscard]] std::size_t purchases_up_to(std::int64_t end) const noexcept;
+  [[nodiscard]] std::size_t purchases_up_to(std::int64_t end) const noexcept {
+    if (end < 0) return 0;
+    const auto last = static_cast<std::uint64_t>(end);
+    if (periods_.empty() || periods_.back() <= last) return periods_.size();
+    return static_cast<std::size_t>(
+        std::upper_bound(periods_.begin(), periods_.end(), last,
+                         [](std::uint64_t value, std::uint32_t period) { return value < period; }) -
+        periods_.begin());
+  }
   /** Twice the median of the first `n − 1` gaps (n ≥ 2): an exact integer. */
-  [[nodiscard]] std::int64_t doubled_median_gap(std::size_t n) const noexcept;
-  /** The customer's state at a date. */
-  [[nodiscard]] customer_state evaluate(const date_context& date);
+  [[nodiscard]] std::int64_t doubled_median_gap(std::size_t n) const noexcept {
+    return doubled_medians_[n - 2];
+  }
+  /** The customer's state at each of `dates` (ascending), into `states`. */
+  void evaluate(std::span<const date_context> dates, std::span<customer_state> states);
 
  private:
+  /** The state at one date; `carry` holds what the previous (earlier) date found. */
+  struct carry {
+    std::size_t n = 0;          // purchases up to the previous date
+    double spend = 0;           // their spend, added in purchase order
+    std::size_t own_win_back = 0;  // last win-back among them judged by its own median, 0: none
+  };
+  void evaluate(const date_context& date, customer_state& state, carry& previous);
   [[nodiscard]] bool win_back_gap(std::size_t k, double population_gap) const noexcept;
 
   const stage_rules& rules_;
   const alive_model* model_;
   bool with_amount_;
-  std::vector<std::int64_t> periods_;
-  std::vector<double> spend_;
-  // doubled_medians_[k]: twice the median of gaps 0..k (the running median's, kept by load)
-  std::vector<std::int64_t> doubled_medians_;
+  std::span<const std::uint32_t> periods_;
+  std::span<const double> spend_;
+  // doubled_medians_[k]: twice the median of gaps 0..k
+  std::span<const std::int64_t> doubled_medians_;
   running_median median_;
   // The model's log_dead_odds_base per frequency (NaN: not computed yet), where it has one
   std::vector<double> dead_odds_bases_;
@@ -167,10 +197,8 @@ class stage_engine {
           customer_history history(options_.rules, model_pointer(), with_amount_);
           std::vector<customer_state> states(dates_.size());
           for (std::size_t j = begin; j < end; ++j) {
-            history.load(grouped.periods(j), grouped.totals(j));
-            for (std::size_t i = 0; i < dates_.size(); ++i) {
-              states[i] = history.evaluate(dates_[i]);
-            }
+            history.load(grouped.periods(j), grouped.totals(j), doubled_medians(j));
+            history.evaluate(dates_, states);
             sink(j, static_cast<const customer_history&>(history),
                  std::span<const customer_state>(states));
           }
@@ -179,6 +207,10 @@ class stage_engine {
   }
 
  private:
+  /** Customer j's doubled running medians, computed once by scan_customers. */
+  [[nodiscard]] std::span<const std::int64_t> doubled_medians(std::size_t j) const noexcept {
+    return {medians_.data() + median_begin_[j], median_begin_[j + 1] - median_begin_[j]};
+  }
   [[nodiscard]] const alive_model* model_pointer() const noexcept {
     return options_.model ? &*options_.model : nullptr;
   }
@@ -198,6 +230,9 @@ class stage_engine {
   std::vector<std::int64_t> keys_, all_keys_;
   std::vector<std::size_t> position_;
   std::vector<std::uint8_t> prospect_;
+  // Customer j's medians: medians_[median_begin_[j] .. median_begin_[j + 1])
+  std::vector<std::size_t> median_begin_;
+  memory::huge_buffer<std::int64_t> medians_;
   double model_time_scale_;
   coded_warnings warnings_;
 };
