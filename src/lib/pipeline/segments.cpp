@@ -1,5 +1,6 @@
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cmath>
 #include <map>
 #include <numeric>
@@ -118,10 +119,23 @@ segment::row_matrix segment_feature_logs(std::span<const double> periods_since_l
   Eigen::Index j = 0;
   for (const auto column : {periods_since_last, purchases, mean_spend}) {
     parallel_for(n, [&](std::size_t begin, std::size_t end) {
+      // Purchases and weeks repeat: each chunk remembers the last logarithm of every slot of a
+      // small direct-mapped table (the same function of the same bits, so nothing changes).
+      constexpr int slot_bits = 12;
+      std::array<std::uint64_t, std::size_t{1} << slot_bits> keys;
+      std::array<double, std::size_t{1} << slot_bits> logs;
+      keys.fill(0);  // the bits of +0, whose log1p is 0
+      logs.fill(0.0);
       for (std::size_t i = begin; i < end; ++i) {
-        features(static_cast<Eigen::Index>(i), j) = std::log1p(std::max(column[i], 0.0));
+        const auto bits = std::bit_cast<std::uint64_t>(column[i]);
+        const std::size_t slot = (bits * 0x9e3779b97f4a7c15ULL) >> (64 - slot_bits);
+        if (keys[slot] != bits) {
+          keys[slot] = bits;
+          logs[slot] = std::log1p(std::max(column[i], 0.0));
+        }
+        features(static_cast<Eigen::Index>(i), j) = logs[slot];
       }
-    });
+    }, std::size_t{1} << 16);
     ++j;
   }
   return features;
