@@ -1,5 +1,6 @@
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cmath>
 #include <map>
 #include <numeric>
@@ -25,41 +26,25 @@ namespace {
 
 constexpr double nan = std::numeric_limits<double>::quiet_NaN();
 
-/** Sums and counts per group, in row order (deterministic). */
-struct group_sums {
-  std::vector<double> count;
-  std::vector<std::vector<double>> sums;  ///< per column, per group
-
-  group_sums(std::span<const std::int32_t> group, std::size_t groups,
-             std::initializer_list<std::span<const double>> columns)
-      : count(groups, 0.0), sums(columns.size(), std::vector<double>(groups, 0.0)) {
-    for (std::size_t i = 0; i < group.size(); ++i) {
-      if (group[i] >= 0) count[static_cast<std::size_t>(group[i])] += 1;
-    }
-    std::size_t c = 0;
-    for (const auto column : columns) {
-      auto& sum = sums[c++];
-      for (std::size_t i = 0; i < group.size(); ++i) {
-        if (group[i] >= 0) sum[static_cast<std::size_t>(group[i])] += column[i];
-      }
+/**
+ * Per tier of each split: the sums of `columns` over the customers in that tier, each in row
+ * order (deterministic), all splits in one pass.
+ */
+std::vector<std::vector<std::vector<double>>> tier_sums(
+    std::span<const segment::tier_result> splits, std::size_t tiers,
+    std::initializer_list<std::span<const double>> columns) {
+  std::vector<std::vector<std::vector<double>>> sums(
+      splits.size(), std::vector<std::vector<double>>(columns.size(), std::vector<double>(tiers)));
+  const std::size_t n = columns.begin()->size();
+  for (std::size_t i = 0; i < n; ++i) {
+    for (std::size_t s = 0; s < splits.size(); ++s) {
+      const auto tier = static_cast<std::size_t>(splits[s].tiers[i]);
+      std::size_t c = 0;
+      for (const auto column : columns) sums[s][c++][tier] += column[i];
     }
   }
-  [[nodiscard]] std::vector<double> mean(std::size_t column) const {
-    std::vector<double> out(count.size());
-    for (std::size_t g = 0; g < count.size(); ++g) {
-      out[g] = count[g] > 0 ? sums[column][g] / count[g] : nan;
-    }
-    return out;
-  }
-  [[nodiscard]] std::vector<std::int64_t> counts() const {
-    return {count.begin(), count.end()};
-  }
-  [[nodiscard]] std::vector<double> shares(std::size_t total) const {
-    std::vector<double> out(count.size());
-    for (std::size_t g = 0; g < count.size(); ++g) out[g] = count[g] / static_cast<double>(total);
-    return out;
-  }
-};
+  return sums;
+}
 
 std::string percent(double share) { return fmt::format("{:.0f}%", share * 100); }
 
@@ -134,10 +119,23 @@ segment::row_matrix segment_feature_logs(std::span<const double> periods_since_l
   Eigen::Index j = 0;
   for (const auto column : {periods_since_last, purchases, mean_spend}) {
     parallel_for(n, [&](std::size_t begin, std::size_t end) {
+      // Purchases and weeks repeat: each chunk remembers the last logarithm of every slot of a
+      // small direct-mapped table (the same function of the same bits, so nothing changes).
+      constexpr int slot_bits = 12;
+      std::array<std::uint64_t, std::size_t{1} << slot_bits> keys;
+      std::array<double, std::size_t{1} << slot_bits> logs;
+      keys.fill(0);  // the bits of +0, whose log1p is 0
+      logs.fill(0.0);
       for (std::size_t i = begin; i < end; ++i) {
-        features(static_cast<Eigen::Index>(i), j) = std::log1p(std::max(column[i], 0.0));
+        const auto bits = std::bit_cast<std::uint64_t>(column[i]);
+        const std::size_t slot = (bits * 0x9e3779b97f4a7c15ULL) >> (64 - slot_bits);
+        if (keys[slot] != bits) {
+          keys[slot] = bits;
+          logs[slot] = std::log1p(std::max(column[i], 0.0));
+        }
+        features(static_cast<Eigen::Index>(i), j) = logs[slot];
       }
-    });
+    }, std::size_t{1} << 16);
     ++j;
   }
   return features;
@@ -262,10 +260,24 @@ segment_sums segment_cluster_sums(std::span<const std::int32_t> labels, std::siz
     }
     ++out.customers[static_cast<std::size_t>(labels[i])];
   }
+  // Exact sums, so any way of adding gives the same bits: per exponent first (full_range_columns),
+  // then, for a cluster with a non-finite value, one by one as full_range_sum::add takes them.
   for (std::size_t c = 0; c < segment_sums::columns; ++c) {
     const auto values = named[c].second;
+    full_range_columns columns_of(k);
     for (std::size_t i = 0; i < n; ++i) {
-      out.sums[c * k + static_cast<std::size_t>(labels[i])].add(values[i]);
+      columns_of.add(static_cast<std::size_t>(labels[i]), values[i]);
+    }
+    auto& sums = columns_of.sums();
+    for (std::size_t g = 0; g < k; ++g) {
+      auto& sum = out.sums[c * k + g];
+      if (columns_of.special()[g] == 0) {
+        sum = sums[g];
+        continue;
+      }
+      for (std::size_t i = 0; i < n; ++i) {
+        if (static_cast<std::size_t>(labels[i]) == g) sum.add(values[i]);
+      }
     }
   }
   return out;
@@ -522,11 +534,10 @@ tier_assignment value_tiers(const customer_summaries& customers,
   std::vector<segment::tier_split> cuts;
   for (const auto& each : splits) cuts.push_back({each.cuts, each.basis});
   auto tiers = segment::value_tiers(predictions.clv, cuts);  // the CLVs ranked once for both
+  const auto sums = tier_sums(tiers, 3, {predictions.clv, customers.revenue, predictions.p_alive});
   for (std::size_t s = 0; s < splits.size(); ++s) {
     const auto& each = splits[s];
     auto& found = tiers[s];
-    const group_sums groups(found.tiers, each.labels.size(),
-                            {predictions.clv, customers.revenue, predictions.p_alive});
     split_labels.push_back(each.rule);
     for (std::size_t t = 0; t < each.labels.size(); ++t) {
       tier_codes.push_back(static_cast<std::int32_t>(tier_labels.size()));
@@ -537,10 +548,12 @@ tier_assignment value_tiers(const customer_summaries& customers,
                                static_cast<double>(customers.size()));
       clv_share.push_back(found.value_shares[t]);
       lowest.push_back(found.lowest_values[t]);
-      total_clv.push_back(groups.sums[0][t]);
-      revenue.push_back(groups.sums[1][t]);
-      revenue_share.push_back(groups.sums[1][t] / total_revenue);
-      p_alive.push_back(groups.mean(2)[t]);
+      total_clv.push_back(sums[s][0][t]);
+      revenue.push_back(sums[s][1][t]);
+      revenue_share.push_back(sums[s][1][t] / total_revenue);
+      p_alive.push_back(found.counts[t] > 0
+                            ? sums[s][2][t] / static_cast<double>(found.counts[t])
+                            : nan);
     }
     (out.tier.empty() ? out.tier : out.level) = std::move(found.tiers);
   }

@@ -7,6 +7,10 @@
 #include <limits>
 #include <utility>
 
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <immintrin.h>
+#endif
+
 namespace crmkit::segment::detail {
 
 namespace {
@@ -142,6 +146,66 @@ nearest_kernel select_nearest_kernel() {
   if (__builtin_cpu_supports("avx2")) return nearest_centres_avx2;
 #endif
   return nearest_centres_portable;
+}
+
+/**
+ * silhouette_sums after the square roots (vector square roots where there are some: correctly
+ * rounded, as the scalar one): four rows' sums per slot in one vector, the points in order.
+ */
+template <class Vector>
+[[gnu::always_inline]] inline void silhouette_sums_body(double* squared, std::size_t stride,
+                                                        std::size_t n, const std::uint32_t* slots,
+                                                        std::size_t count, double* sums) {
+  static_assert(sizeof(Vector) == silhouette_rows * sizeof(double));
+  const double* r0 = squared;
+  const double* r1 = squared + stride;
+  const double* r2 = squared + 2 * stride;
+  const double* r3 = squared + 3 * stride;
+  for (std::size_t j = 0; j < n; ++j, slots += count) {
+    const Vector distance = {r0[j], r1[j], r2[j], r3[j]};
+    for (std::size_t l = 0; l < count; ++l) {
+      double* into = sums + static_cast<std::size_t>(slots[l]) * silhouette_rows;
+      Vector sum;
+      std::memcpy(&sum, into, sizeof sum);
+      sum += distance;
+      std::memcpy(into, &sum, sizeof sum);
+    }
+  }
+}
+
+void silhouette_sums_portable(double* squared, std::size_t stride, std::size_t n,
+                              const std::uint32_t* slots, std::size_t count, double* sums) {
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+  for (std::size_t j = 0; j < silhouette_rows * stride; j += 2) {
+    _mm_storeu_pd(squared + j, _mm_sqrt_pd(_mm_loadu_pd(squared + j)));
+  }
+#else
+  for (std::size_t j = 0; j < silhouette_rows * stride; ++j) squared[j] = std::sqrt(squared[j]);
+#endif
+  silhouette_sums_body<quad>(squared, stride, n, slots, count, sums);
+}
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+__attribute__((target("avx2"))) void silhouette_sums_avx2(double* squared, std::size_t stride,
+                                                          std::size_t n,
+                                                          const std::uint32_t* slots,
+                                                          std::size_t count, double* sums) {
+  for (std::size_t j = 0; j < silhouette_rows * stride; j += 4) {
+    _mm256_storeu_pd(squared + j, _mm256_sqrt_pd(_mm256_loadu_pd(squared + j)));
+  }
+  silhouette_sums_body<quad>(squared, stride, n, slots, count, sums);
+}
+#endif
+
+using silhouette_kernel = void (*)(double*, std::size_t, std::size_t, const std::uint32_t*,
+                                   std::size_t, double*);
+
+silhouette_kernel select_silhouette_kernel() {
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx2")) return silhouette_sums_avx2;
+#endif
+  return silhouette_sums_portable;
 }
 
 using kernel = void (*)(const double*, const double*, std::size_t, std::size_t, double*);
@@ -426,6 +490,12 @@ void packed_points::assign(const double* rows, std::size_t count, std::size_t st
   for (std::size_t r = 0; r < count; ++r) {
     for (std::size_t j = 0; j < dims; ++j) values_[j * padded_ + r] = rows[r * stride + j];
   }
+}
+
+void silhouette_sums(double* squared, std::size_t stride, std::size_t n,
+                     const std::uint32_t* slots, std::size_t count, double* sums) {
+  static const silhouette_kernel selected = select_silhouette_kernel();
+  selected(squared, stride, n, slots, count, sums);
 }
 
 void squared_distances(const double* x, const packed_points& points, double* out) {

@@ -39,6 +39,19 @@ class packed_points {
 /** out[j] = ||x - p_j||^2 for j < points.padded() (entries past points.size() are padding). */
 void squared_distances(const double* x, const packed_points& points, double* out);
 
+/** Rows silhouette_sums handles at once. */
+inline constexpr std::size_t silhouette_rows = 4;
+
+/**
+ * The per-cluster distance sums of the silhouette for silhouette_rows rows at once: row r's
+ * squared distances to n points sit at squared[r * stride + j] and are replaced by the
+ * distances (square roots); then, for j = 0, 1, ..., n - 1 and each of the `count` slots
+ * s = slots[j * count + l], sums[s * silhouette_rows + r] += distance of row r to point j. Every
+ * sum takes its terms in point order, so each row's sums have the bits of a one-row loop.
+ */
+void silhouette_sums(double* squared, std::size_t stride, std::size_t n,
+                     const std::uint32_t* slots, std::size_t count, double* sums);
+
 /** ||a - b||^2 over `dims` features, bit-identical to the matching squared_distances entry. */
 inline double squared_distance(const double* a, const double* b, std::size_t dims) {
   double sum = 0;

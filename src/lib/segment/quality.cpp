@@ -115,36 +115,41 @@ std::vector<std::vector<double>> silhouette_values(const matrix_view& x,
   detail::packed_points packed;
   packed.assign(rows.data(), n, d, d);
   std::vector<std::vector<double>> values(count, std::vector<double>(n));
+  constexpr std::size_t batch = detail::silhouette_rows;
   parallel_for(
       n,
       [&](std::size_t begin, std::size_t end) {
-        std::vector<double> distances(packed.padded());
-        std::vector<double> sums(offset[count]);
-        for (std::size_t i = begin; i < end; ++i) {
-          detail::squared_distances(rows.row(static_cast<Eigen::Index>(i)).data(), packed,
-                                    distances.data());
-          for (std::size_t j = 0; j < n; ++j) distances[j] = std::sqrt(distances[j]);
-          std::fill(sums.begin(), sums.end(), 0.0);
-          const std::uint32_t* slots = slot.data();
-          for (std::size_t j = 0; j < n; ++j, slots += count) {
-            const double distance = distances[j];
-            for (std::size_t l = 0; l < count; ++l) sums[slots[l]] += distance;
+        const std::size_t stride = packed.padded();
+        std::vector<double> distances(batch * stride);
+        std::vector<double> sums(offset[count] * batch);
+        for (std::size_t first = begin; first < end; first += batch) {
+          const std::size_t used = std::min(batch, end - first);
+          for (std::size_t r = 0; r < batch; ++r) {  // spare lanes repeat the last row
+            const auto i = static_cast<Eigen::Index>(first + std::min(r, used - 1));
+            detail::squared_distances(rows.row(i).data(), packed, distances.data() + r * stride);
           }
-          for (std::size_t l = 0; l < count; ++l) {
-            const auto& labels = labelings[l];
-            const double* cluster = sums.data() + offset[l];
-            const std::size_t own = labels.codes[i];
-            if (labels.sizes[own] == 1) {
-              values[l][i] = 0;
-              continue;
+          std::fill(sums.begin(), sums.end(), 0.0);
+          detail::silhouette_sums(distances.data(), stride, n, slot.data(), count, sums.data());
+          for (std::size_t r = 0; r < used; ++r) {
+            const std::size_t i = first + r;
+            const auto cluster = [&](std::size_t l, std::size_t k) {
+              return sums[(offset[l] + k) * batch + r];
+            };
+            for (std::size_t l = 0; l < count; ++l) {
+              const auto& labels = labelings[l];
+              const std::size_t own = labels.codes[i];
+              if (labels.sizes[own] == 1) {
+                values[l][i] = 0;
+                continue;
+              }
+              const double a = cluster(l, own) / static_cast<double>(labels.sizes[own] - 1);
+              double b = std::numeric_limits<double>::infinity();
+              for (std::size_t k = 0; k < labels.sizes.size(); ++k) {
+                if (k != own) b = std::min(b, cluster(l, k) / static_cast<double>(labels.sizes[k]));
+              }
+              const double scale = std::max(a, b);
+              values[l][i] = scale > 0 ? (b - a) / scale : 0.0;
             }
-            const double a = cluster[own] / static_cast<double>(labels.sizes[own] - 1);
-            double b = std::numeric_limits<double>::infinity();
-            for (std::size_t k = 0; k < labels.sizes.size(); ++k) {
-              if (k != own) b = std::min(b, cluster[k] / static_cast<double>(labels.sizes[k]));
-            }
-            const double scale = std::max(a, b);
-            values[l][i] = scale > 0 ? (b - a) / scale : 0.0;
           }
         }
       },

@@ -77,6 +77,118 @@ void check_thresholds(std::string_view name, std::span<const double> thresholds)
   }
 }
 
+/** A value at a sorted position and its run of ties. */
+struct ranked_value {
+  double value;
+  std::size_t below;    ///< values < value: the run's first position
+  std::size_t through;  ///< values <= value: one past its last
+  double previous;      ///< the largest value < value (when below > 0)
+};
+
+/**
+ * The values at sorted positions `positions` (ascending, < n) without sorting: a histogram of the
+ * top 16 bits of the values' radix keys (which order like the values) finds each position's
+ * bucket; only the values of those buckets are gathered and selected in (nth_element), and the
+ * largest value of the nearest non-empty bucket below each gives `previous` when the run starts
+ * a bucket. −0 and 0 count as equal (which of them is returned is unspecified).
+ */
+std::vector<ranked_value> select_ranked(std::span<const double> values,
+                                        std::span<const std::size_t> positions) {
+  constexpr int shift = 48;
+  constexpr std::size_t buckets = std::size_t{1} << (64 - shift);
+  std::vector<std::size_t> start(buckets + 1, 0);
+  for (const double v : values) ++start[(radix_key(v) >> shift) + 1];
+  for (std::size_t b = 0; b < buckets; ++b) start[b + 1] += start[b];
+  struct picked {
+    std::vector<double> values;
+    double highest = minus_infinity;
+    bool gather = false;
+  };
+  std::vector<picked> picks;
+  std::vector<std::int32_t> role(buckets, -1);
+  const auto pick = [&](std::size_t bucket, bool gather) {
+    if (role[bucket] < 0) {
+      role[bucket] = static_cast<std::int32_t>(picks.size());
+      picks.emplace_back();
+    }
+    picks[static_cast<std::size_t>(role[bucket])].gather |= gather;
+  };
+  std::vector<std::size_t> bucket_of(positions.size()), lower_of(positions.size(), buckets);
+  for (std::size_t j = 0; j < positions.size(); ++j) {
+    const auto b = static_cast<std::size_t>(
+        std::upper_bound(start.begin(), start.end(), positions[j]) - start.begin() - 1);
+    bucket_of[j] = b;
+    pick(b, true);
+    for (std::size_t lower = b; lower-- > 0;) {
+      if (start[lower + 1] > start[lower]) {
+        lower_of[j] = lower;
+        pick(lower, false);
+        break;
+      }
+    }
+  }
+  for (const double v : values) {
+    const std::int32_t r = role[radix_key(v) >> shift];
+    if (r < 0) continue;
+    auto& p = picks[static_cast<std::size_t>(r)];
+    p.highest = std::max(p.highest, v);
+    if (p.gather) p.values.push_back(v);
+  }
+  std::vector<ranked_value> out(positions.size());
+  for (std::size_t j = 0; j < positions.size(); ++j) {
+    const std::size_t b = bucket_of[j];
+    auto& inside = picks[static_cast<std::size_t>(role[b])].values;
+    const auto at = inside.begin() + static_cast<std::ptrdiff_t>(positions[j] - start[b]);
+    std::nth_element(inside.begin(), at, inside.end());
+    const double v = *at;
+    std::size_t less = 0, equal = 0;
+    double previous = minus_infinity;
+    for (const double x : inside) {
+      if (x < v) {
+        ++less;
+        previous = std::max(previous, x);
+      } else if (x == v) {
+        ++equal;
+      }
+    }
+    if (less == 0 && lower_of[j] < buckets) {
+      previous = picks[static_cast<std::size_t>(role[lower_of[j]])].highest;
+    }
+    out[j] = {v, start[b] + less, start[b] + less + equal, previous};
+  }
+  return out;
+}
+
+/**
+ * The average_rank scale of `values` without sorting them. t_j, the largest value whose run of
+ * ties has its mid-rank in a bin <= j, is that of the run R holding rank r = floor(edge_j) or of
+ * the run just before R: a later run starts at rank >= r + 1 > edge_j, an earlier one ends at
+ * rank <= r - 1 < edge_j (its mid-rank is below its end). A threshold equal to 0 takes the first
+ * zero's bits, as the stable walk over the sorted values did (−0 and 0 tie).
+ */
+std::vector<double> average_rank_thresholds(std::span<const double> values, std::size_t bins) {
+  const std::size_t n = values.size();
+  const auto edges = rank_edges(n, bins);
+  std::vector<std::size_t> positions;
+  for (std::size_t j = 1; j < bins; ++j) {
+    positions.push_back(static_cast<std::size_t>(std::floor(edges[j])) - 1);
+  }
+  const auto ranked = select_ranked(values, positions);
+  std::vector<double> thresholds(bins - 1, minus_infinity);
+  for (std::size_t j = 1; j < bins; ++j) {
+    const auto& run = ranked[j - 1];
+    if (average_rank_bin(run.below, run.through, edges) <= j) {
+      thresholds[j - 1] = run.value;
+    } else if (run.below > 0) {
+      thresholds[j - 1] = run.previous;
+    }
+  }
+  for (auto& threshold : thresholds) {
+    if (threshold == 0) threshold = *std::find(values.begin(), values.end(), 0.0);
+  }
+  return thresholds;
+}
+
 dimension_scores score_dimension(std::string_view name, std::span<const double> values,
                                  std::size_t bins, tie_policy ties, bool higher_is_better,
                                  std::span<const double> fixed) {
@@ -97,6 +209,19 @@ dimension_scores score_dimension(std::string_view name, std::span<const double> 
   if (bins < 1) check::fail(function, "bins = 0 must be at least 1");
   limits::at_most(function, "bins", bins, limits::max_rfm_bins);
 
+  if (ties == tie_policy::average_rank) {
+    result.scale.bins = bins;
+    result.scale.thresholds = average_rank_thresholds(values, bins);
+    result.scores.resize(n);
+    const auto& thresholds = result.scale.thresholds;
+    for (std::size_t i = 0; i < n; ++i) {
+      std::size_t bin = 1;
+      for (const double t : thresholds) bin += t < values[i] ? 1 : 0;
+      result.scores[i] = oriented(bin, result.scale);
+    }
+    return result;
+  }
+
   const auto order = stable_order(values);
 
   if (ties == tie_policy::drop_edges) {
@@ -108,21 +233,10 @@ dimension_scores score_dimension(std::string_view name, std::span<const double> 
     return result;
   }
 
-  // Rank policies: edges of the ranks 1..n, applied to each value's (first or mid) rank.
+  // rank_first: edges of the ranks 1..n, applied to each value's rank in the stable order.
   const auto edges = rank_edges(n, bins);
   std::vector<std::size_t> bin(n);
-  for (std::size_t start = 0; start < n;) {
-    std::size_t stop = start + 1;
-    if (ties == tie_policy::average_rank) {
-      while (stop < n && values[order[stop]] == values[order[start]]) ++stop;
-    }
-    const std::size_t shared = average_rank_bin(start, stop, edges);
-    for (std::size_t p = start; p < stop; ++p) {
-      bin[order[p]] =
-          ties == tie_policy::average_rank ? shared : bin_of(static_cast<double>(p + 1), edges);
-    }
-    start = stop;
-  }
+  for (std::size_t p = 0; p < n; ++p) bin[order[p]] = bin_of(static_cast<double>(p + 1), edges);
   result.scale.bins = bins;
   result.scale.thresholds = thresholds_of(values, order, bin, bins);
   result.scores.resize(n);

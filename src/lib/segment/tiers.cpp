@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <bit>
 #include <cmath>
+#include <functional>
 #include <map>
 #include <set>
 #include <utility>
@@ -11,7 +12,6 @@
 
 #include "crmkit/core/check.hpp"
 #include "crmkit/core/exact_sum.hpp"
-#include "crmkit/core/radix_sort.hpp"
 #include "crmkit/segment/tier_buckets.hpp"
 
 namespace crmkit::segment {
@@ -164,27 +164,84 @@ tier_result value_tiers_of_histogram(std::span<const double> values,
 
 std::vector<tier_result> value_tiers(std::span<const double> values,
                                      std::span<const tier_split> splits) {
-  check::not_empty("value_tiers", "values", values.size());
-  check::all_nonnegative("value_tiers", "values", values);
-  const auto order = stable_order(values, true);
-  std::vector<double> distinct;
-  std::vector<std::int64_t> counts;
-  std::vector<std::size_t> group(values.size());
-  for (std::size_t position = 0; position < order.size(); ++position) {
-    const double value = values[order[position]];
-    if (distinct.empty() || value != distinct.back()) {
-      distinct.push_back(value);
-      counts.push_back(0);
-    }
-    ++counts.back();
-    group[order[position]] = distinct.size() - 1;
+  check::not_empty(function, "values", values.size());
+  check::all_nonnegative(function, "values", values);
+  // First walk: runs of the values sharing their top 16 bits (one exponent, so a run's sum is
+  // its significands' 128-bit sum), highest first.
+  std::uint64_t low = ~std::uint64_t{0}, high = 0;
+  for (const double value : values) {
+    const std::uint64_t key = pattern(value) >> 48;
+    low = std::min(low, key);
+    high = std::max(high, key);
   }
+  std::vector<run> buckets(high - low + 1, run{0, 0, 0, 0, 0});
+  for (const double raw : values) {
+    const double value = raw == 0 ? 0.0 : raw;
+    run& b = buckets[(pattern(value) >> 48) - low];
+    if (b.count++ == 0) b.lowest = b.highest = value;
+    b.significands += split(value).significand;
+    b.lowest = std::min(b.lowest, value);
+    b.highest = std::max(b.highest, value);
+  }
+  std::vector<run> ranked;
+  std::vector<std::size_t> bucket_of;
+  for (std::size_t k = buckets.size(); k-- > 0;) {
+    if (buckets[k].count == 0) continue;
+    buckets[k].low_bit = split(buckets[k].highest).low_bit;
+    ranked.push_back(buckets[k]);
+    bucket_of.push_back(k);
+  }
+  std::vector<std::size_t> to_split;
+  for (const auto& each : splits) {
+    walk(
+        ranked.size(), [&](std::size_t k) { return ranked[k]; }, each.cuts, each.basis, to_split);
+  }
+  // Second walk: the buckets a tier changes in, cut into their distinct values.
+  if (!to_split.empty()) {
+    std::vector<std::uint8_t> open(buckets.size(), 0);
+    for (const std::size_t k : to_split) open[bucket_of[k]] = 1;
+    std::vector<double> inside;
+    for (const double raw : values) {
+      const double value = raw == 0 ? 0.0 : raw;
+      if (open[(pattern(value) >> 48) - low] != 0) inside.push_back(value);
+    }
+    std::sort(inside.begin(), inside.end(), std::greater<>());
+    std::vector<run> refined;
+    std::size_t next = 0;
+    for (std::size_t k = 0; k < ranked.size(); ++k) {
+      if (open[bucket_of[k]] == 0) {
+        refined.push_back(ranked[k]);
+        continue;
+      }
+      const std::size_t end = next + static_cast<std::size_t>(ranked[k].count);
+      while (next < end) {
+        const double value = inside[next];
+        std::size_t stop = next + 1;
+        while (stop < end && inside[stop] == value) ++stop;
+        const auto count = static_cast<std::int64_t>(stop - next);
+        const auto [significand, low_bit] = split(value);
+        refined.push_back({count, static_cast<uint128>(significand) * static_cast<uint128>(count),
+                           low_bit, value, value});
+        next = stop;
+      }
+    }
+    ranked = std::move(refined);
+  }
+  // Tiers are ranges of values, so a customer's tier is the first whose lowest value is not
+  // above theirs (an empty tier's lowest value is NaN).
   std::vector<tier_result> out;
   out.reserve(splits.size());
-  for (const auto& split : splits) {
-    tier_result result = value_tiers_of_histogram(distinct, counts, split.cuts, split.basis);
+  for (const auto& each : splits) {
+    std::vector<std::size_t> unused;
+    tier_result result = walk(
+        ranked.size(), [&](std::size_t k) { return ranked[k]; }, each.cuts, each.basis, unused);
+    const std::size_t last = result.lowest_values.size() - 1;
     std::vector<std::int32_t> tiers(values.size());
-    for (std::size_t i = 0; i < values.size(); ++i) tiers[i] = result.tiers[group[i]];
+    for (std::size_t i = 0; i < values.size(); ++i) {
+      std::size_t tier = 0;
+      while (tier < last && !(values[i] >= result.lowest_values[tier])) ++tier;
+      tiers[i] = static_cast<std::int32_t>(tier);
+    }
     result.tiers = std::move(tiers);
     out.push_back(std::move(result));
   }
