@@ -82,7 +82,8 @@ struct tier_split {
 };
 
 /**
- * `value_tiers` of the same values for several splits, the values ranked once: result k is
+ * `value_tiers` of the same values for several splits, the values grouped once (by their top 16
+ * bits; only the groups where a tier boundary falls are sorted): result k is
  * value_tiers(values, splits[k].cuts, splits[k].basis), bit for bit.
  * @throw invalid_input as `value_tiers`.
  */
