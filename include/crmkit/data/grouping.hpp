@@ -189,8 +189,10 @@ class customer_groups {
  * passes (the per-customer summary, the lifecycle stages, cohorts, a calibration split): customer
  * j (keys ascending) has the distinct purchase periods `periods(j)`, relative to the log's first
  * period and ascending, with their totals `totals(j)` (period_totals' order-free sums; zeros for
- * a log without amounts). Built in one `customer_groups` pass; 12 bytes per purchase period. A
- * pass over it reads memory in order, with nothing to sort or gather.
+ * a log without amounts). Built in one `customer_groups` pass; the periods and totals are
+ * written over the grouping's own row storage, bucket by bucket (each bucket's periods take no
+ * more room than its rows), so the grouping costs no second array. A pass over it reads memory
+ * in order, with nothing to sort or gather.
  */
 class customer_periods {
  public:
@@ -214,10 +216,10 @@ class customer_periods {
   /** Their keys, ascending. */
   [[nodiscard]] std::span<const std::int64_t> keys() const noexcept { return keys_; }
   [[nodiscard]] std::span<const std::uint32_t> periods(std::size_t j) const noexcept {
-    return {period_.data() + begin_[j], end_[j] - begin_[j]};
+    return {reinterpret_cast<const std::uint32_t*>(base_) + period_at_[j], count_[j]};
   }
   [[nodiscard]] std::span<const double> totals(std::size_t j) const noexcept {
-    return {total_.data() + begin_[j], end_[j] - begin_[j]};
+    return {reinterpret_cast<const double*>(base_) + total_at_[j], count_[j]};
   }
 
  private:
@@ -226,9 +228,12 @@ class customer_periods {
   bool has_amount_;
   std::size_t rows_ = 0, rows_used_ = 0, customers_after_end_ = 0;
   std::vector<std::int64_t> keys_;
-  std::vector<std::uint32_t> begin_, end_;  // customer j's entries: [begin_[j], end_[j])
-  memory::huge_buffer<std::uint32_t> period_;
-  memory::huge_buffer<double> total_;
+  // Customer j's periods start at uint32 index period_at_[j] of base_, its totals at double
+  // index total_at_[j]; count_[j] of each.
+  std::vector<std::uint64_t> period_at_, total_at_;
+  std::vector<std::uint32_t> count_;
+  std::unique_ptr<void, void (*)(void*)> storage_{nullptr, nullptr};  // the grouping's rows
+  const std::byte* base_ = nullptr;
 };
 
 }  // namespace crmkit::data

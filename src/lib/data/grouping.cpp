@@ -382,7 +382,9 @@ struct grouping_state {
   bucket_layout buckets;
   std::vector<uint32_t> bucket_begin;  // bucket b's rows: [bucket_begin[b], bucket_begin[b + 1])
   std::vector<size_t> customer_begin;  // bucket b's first customer
-  // Each used row as a narrow_row (when its periods fit) or a wide_row, bucket by bucket.
+  // Each used row as a narrow_row (when its periods fit) or a wide_row, bucket by bucket: bucket
+  // b's rows from row row_start[b] on, which is even so that every bucket starts 8-byte aligned.
+  std::vector<size_t> row_start;
   row_storage bucket_rows;
   bool narrow_rows = false;
   size_t customers_after_end = 0;
@@ -442,8 +444,23 @@ grouping_state::grouping_state(std::span<const int64_t> customer,
   const relative_period period_of(log.calendar, log.first_period);
   const uint64_t last_period = period_of(std::min(last_tick, log.extent.last_tick));
   s.narrow_rows = last_period < (uint64_t{1} << (32 - s.buckets.shift));
+  s.row_start.resize(B + 1);
+  size_t start = 0;
+  for (size_t b = 0; b <= B; ++b) {
+    s.row_start[b] = start;
+    if (b == B) break;
+    const size_t shift = start - s.bucket_begin[b];
+    for (size_t c = 0; c < chunks; ++c) cursor[c * B + b] += static_cast<uint32_t>(shift);
+    start += s.bucket_begin[b + 1] - s.bucket_begin[b];
+    if (s.narrow_rows) start += start & 1;
+  }
+  if (start > max_rows) {
+    check::fail("grouping", fmt::format("{} rows with one row of padding per bucket of customers "
+                                        "are more than the {} supported",
+                                        start, max_rows));
+  }
   const auto scatter = [&]<class Row>(std::type_identity<Row>) {
-    s.bucket_rows = row_storage(running * sizeof(Row));
+    s.bucket_rows = row_storage(start * sizeof(Row));
     Row* rows = s.bucket_rows.rows<Row>();
     const auto pass =
         every_row_in_window
@@ -482,11 +499,15 @@ size_t customer_groups::customers_after_end() const noexcept {
   return state_->customers_after_end;
 }
 
-void customer_groups::for_each_batch(
-    const std::function<void(const customer_batch&)>& visit) const {
-  const state& s = *state_;
-  // Per bucket, in cache: counting-sort the rows by slot, then sort each customer's rows by
-  // (period, amount).
+namespace {
+
+/**
+ * Calls `visit(batch, b)` for each bucket b with customers, in parallel; per bucket, in cache:
+ * counting-sorts the rows by slot, then sorts each customer's rows by (period, amount). The
+ * bucket's stored rows are all read before `visit` is called, so it may overwrite them.
+ */
+template <class Visit>
+void each_batch(const grouping_state& s, const Visit& visit) {
   const auto each_bucket = [&]<class Row>(std::type_identity<Row>) {
     parallel_for(
         s.buckets.count,
@@ -495,7 +516,7 @@ void customer_groups::for_each_batch(
           std::vector<keyed_row> sorted;
           std::vector<int64_t> keys;
           for (size_t b = begin; b < end; ++b) {
-            const std::span<const Row> rows(s.bucket_rows.rows<Row>() + s.bucket_begin[b],
+            const std::span<const Row> rows(s.bucket_rows.rows<Row>() + s.row_start[b],
                                             s.bucket_begin[b + 1] - s.bucket_begin[b]);
             const unsigned shift = s.buckets.shift;
             const size_t first_slot = s.buckets.first_slot(b);
@@ -520,7 +541,8 @@ void customer_groups::for_each_batch(
               from = to;
             }
             if (!keys.empty())
-              visit({s.customer_begin[b], s.bucket_begin[b], keys, offsets, sorted});
+              visit(customer_batch{s.customer_begin[b], s.bucket_begin[b], keys, offsets, sorted},
+                    b);
           }
         },
         4);
@@ -532,36 +554,58 @@ void customer_groups::for_each_batch(
   }
 }
 
+}  // namespace
+
+void customer_groups::for_each_batch(
+    const std::function<void(const customer_batch&)>& visit) const {
+  each_batch(*state_, [&](const customer_batch& batch, size_t) { visit(batch); });
+}
+
 customer_periods::customer_periods(std::span<const int64_t> customer,
                                    std::span<const int64_t> timestamp,
                                    std::span<const double> amount, const checked_log& log,
                                    int64_t last_tick)
     : log_(log), last_tick_(last_tick), has_amount_(!amount.empty()), rows_(customer.size()) {
-  const customer_groups groups(customer, timestamp, amount, log, last_tick);
-  const size_t customers = groups.customers();
-  rows_used_ = groups.rows_used();
-  customers_after_end_ = groups.customers_after_end();
+  grouping_state groups(customer, timestamp, amount, log, last_tick);
+  const size_t customers = groups.customer_begin.back();
+  rows_used_ = groups.bucket_begin.back();
+  customers_after_end_ = groups.customers_after_end;
   keys_ = detail::large_vector<int64_t>(customers);
-  begin_ = detail::large_vector<uint32_t>(customers);
-  end_ = detail::large_vector<uint32_t>(customers);
-  // Each batch writes its periods where its rows are: no more entries than rows, so the batches'
-  // ranges are disjoint (with gaps where a customer bought twice in a period).
-  period_ = memory::huge_buffer<uint32_t>(rows_used_);
-  total_ = memory::huge_buffer<double>(rows_used_);
-  groups.for_each_batch([&](const customer_batch& batch) {
-    size_t at = batch.first_row;
+  period_at_ = detail::large_vector<uint64_t>(customers);
+  total_at_ = detail::large_vector<uint64_t>(customers);
+  count_ = detail::large_vector<uint32_t>(customers);
+  // Bucket b's m periods are written over its own rows (8-byte aligned, at least 12 bytes a row,
+  // all read before the batch is visited): m totals, then m periods. Only written entries are
+  // ever read.
+  auto* const base = groups.bucket_rows.rows<std::byte>();
+  const size_t row_bytes = groups.narrow_rows ? sizeof(narrow_row) : sizeof(wide_row);
+  each_batch(groups, [&](const customer_batch& batch, size_t b) {
+    size_t entries = 0;
+    for (size_t i = 0; i < batch.rows.size(); ++i)
+      entries += i == 0 || batch.rows[i].key != batch.rows[i - 1].key;
+    const size_t first_byte = groups.row_start[b] * row_bytes;
+    const size_t first_total = first_byte / sizeof(double);
+    const size_t first_period = (first_byte + entries * sizeof(double)) / sizeof(uint32_t);
+    auto* const totals = reinterpret_cast<double*>(base + first_byte);
+    auto* const periods = reinterpret_cast<uint32_t*>(base + first_byte + entries * sizeof(double));
+    size_t at = 0;
     for (size_t k = 0; k < batch.size(); ++k) {
       const size_t j = batch.first + k;
       keys_[j] = batch.keys[k];
-      begin_[j] = static_cast<uint32_t>(at);
+      total_at_[j] = first_total + at;
+      period_at_[j] = first_period + at;
+      const size_t begin = at;
       period_totals::each(batch.rows_of(k), [&](int64_t period, double total) {
-        period_[at] = static_cast<uint32_t>(period);
-        total_[at] = total;
+        periods[at] = static_cast<uint32_t>(period);
+        totals[at] = total;
         ++at;
       });
-      end_[j] = static_cast<uint32_t>(at);
+      count_[j] = static_cast<uint32_t>(at - begin);
     }
   });
+  base_ = base;
+  storage_ = {new row_storage(std::move(groups.bucket_rows)),
+              [](void* storage) { delete static_cast<row_storage*>(storage); }};
 }
 
 void detail::for_each_bucket(std::span<const int64_t> customer,
@@ -585,7 +629,7 @@ void detail::for_each_bucket(std::span<const int64_t> customer,
                  .width = std::min(s.slots.size(), s.buckets.first_slot(b + 1)) - first_slot,
                  .shift = s.buckets.shift,
                  .narrow = s.narrow_rows,
-                 .rows = storage + s.bucket_begin[b] * row_bytes,
+                 .rows = storage + s.row_start[b] * row_bytes,
                  .size = rows,
                  .min_key = s.slots.min_key(),
                  .sorted_keys = s.slots.sorted_keys()});
