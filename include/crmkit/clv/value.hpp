@@ -63,6 +63,47 @@ inline double discount_horizon_months(double rate) {
   return 1 + std::ceil(std::log(1e17 / rate) / std::log1p(rate));
 }
 
+namespace detail {
+
+/** The horizons t_k = k·f and divisors (1 + d)^k of discounted_purchases (one horizon
+ * months·f with divisor 1 when d = 0), after its checks. */
+struct discount_schedule {
+  std::vector<double> horizons, divisors;
+};
+
+inline discount_schedule discount_steps(std::string_view function, double months,
+                                        double discount_rate, double periods) {
+  check::nonnegative(function, "time", months);
+  check::finite(function, "discount_rate", discount_rate);
+  if (!(discount_rate > -1)) {
+    check::fail(function, fmt::format("discount_rate = {} must be > -1", discount_rate));
+  }
+  check::positive(function, "periods_per_month", periods);
+  const double whole_months = std::floor(months);
+  discount_schedule out;
+  if (discount_rate == 0) {
+    out.horizons.push_back(whole_months * periods);
+    out.divisors.push_back(1);
+    return out;
+  }
+  const double evaluated = std::min(whole_months, discount_horizon_months(discount_rate));
+  if (evaluated > max_discounted_months) {
+    check::fail(function, fmt::format("time = {} months with discount_rate = {} needs {} "
+                                      "monthly steps, more than the bound of {:g} "
+                                      "(max_discounted_months)",
+                                      months, discount_rate, evaluated, max_discounted_months));
+  }
+  const auto steps = static_cast<std::size_t>(evaluated);
+  for (std::size_t month = 1; month <= steps; ++month) {
+    const double m = static_cast<double>(month);
+    out.horizons.push_back(m * periods);
+    out.divisors.push_back(std::pow(1 + discount_rate, m));
+  }
+  return out;
+}
+
+}  // namespace detail
+
 /**
  * The discounted expected purchases of lifetimes' discrete cash flow, per customer:
  *   Σ_{i=1..months} (CET(i·f) − CET((i−1)·f)) / (1 + d)^i,
@@ -80,33 +121,8 @@ template <transaction_params P>
 std::vector<double> discounted_purchases(std::string_view function,
                                          const customer_forecast<P>& forecast, double months,
                                          double discount_rate, double periods) {
-  check::nonnegative(function, "time", months);
-  check::finite(function, "discount_rate", discount_rate);
-  if (!(discount_rate > -1)) {
-    check::fail(function, fmt::format("discount_rate = {} must be > -1", discount_rate));
-  }
-  check::positive(function, "periods_per_month", periods);
-  const double whole_months = std::floor(months);
-  std::vector<double> horizons, divisors;
-  if (discount_rate == 0) {
-    horizons.push_back(whole_months * periods);
-    divisors.push_back(1);
-  } else {
-    const double evaluated = std::min(whole_months, discount_horizon_months(discount_rate));
-    if (evaluated > max_discounted_months) {
-      check::fail(function, fmt::format("time = {} months with discount_rate = {} needs {} "
-                                        "monthly steps, more than the bound of {:g} "
-                                        "(max_discounted_months)",
-                                        months, discount_rate, evaluated, max_discounted_months));
-    }
-    const auto steps = static_cast<std::size_t>(evaluated);
-    for (std::size_t month = 1; month <= steps; ++month) {
-      const double m = static_cast<double>(month);
-      horizons.push_back(m * periods);
-      divisors.push_back(std::pow(1 + discount_rate, m));
-    }
-  }
-  return forecast.discounted_increments(horizons, divisors);
+  const auto schedule = detail::discount_steps(function, months, discount_rate, periods);
+  return forecast.discounted_increments(schedule.horizons, schedule.divisors);
 }
 
 /**

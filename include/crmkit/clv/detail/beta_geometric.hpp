@@ -288,6 +288,30 @@ struct beta_geometric {
     }
   }
 
+  /** ρ = ln(1 + (T − t_x)/(α + t_x)) of every row, the part of s that depends on the history
+   * and α (vectorised log1p, math/vector_exp_log.hpp), for probability_alive_from_ratio_rows. */
+  template <class P>
+  static void log_age_ratio_rows(const P& p, std::span<const double> t_x,
+                                 std::span<const double> age, std::span<double> out) {
+    for (std::size_t i = 0; i < out.size(); ++i) out[i] = (age[i] - t_x[i]) / (p.alpha + t_x[i]);
+    math::log1p_elementwise(out, out);
+  }
+
+  /** probability_alive of every row, expit(−(base + (r + x)·ρ)), from ρ (log_age_ratio_rows at
+   * p's α, so rows of parameter points with one α share it) and `bases` (log_dead_odds_base by
+   * whole frequency, detail::dead_odds_bases): vectorised expit, 1 where x cannot be dead. */
+  template <class P>
+  static void probability_alive_from_ratio_rows(const P& p, std::span<const double> bases,
+                                                std::span<const double> x,
+                                                std::span<const double> rho,
+                                                std::span<double> out) {
+    for (std::size_t i = 0; i < out.size(); ++i) {
+      out[i] = -(bases[static_cast<std::size_t>(x[i])] + (p.r + x[i]) * rho[i]);
+    }
+    math::expit_elementwise(out, out);
+    for (std::size_t i = 0; i < out.size(); ++i) out[i] = can_be_dead(x[i]) ? out[i] : 1.0;
+  }
+
   /** α + T: E[Y(t) | alive, x, T] depends on t and T only through τ = t/(α + T). */
   template <class P>
   static double purchase_time_scale(const P& p, double age) {
