@@ -113,6 +113,13 @@ void check_amounts(std::string_view function, std::span<const double> amount) {
 /** The exponent bits of a double: all set for an infinity or a NaN. */
 constexpr uint64_t exponent_bits = 0x7ff0000000000000ULL;
 
+/** The exponent field of a row's amount (read by value: a narrow row's amount is unaligned). */
+template <class Row>
+uint64_t exponent_field(const Row& row) noexcept {
+  const double amount = row.amount;
+  return std::bit_cast<uint64_t>(amount) & exponent_bits;
+}
+
 /** A customer's running statistics over its distinct purchase periods, visited in ascending order. */
 struct customer_scan {
   int64_t first = -1, last = 0, counted_periods = 0, holdout_periods = 0;
@@ -349,7 +356,7 @@ std::optional<bucket_sorting> stream_bucket(const detail::bucket_view& bucket,
   constexpr size_t max_extra = std::numeric_limits<uint16_t>::max();
   uint64_t exponents = 0;  // the largest exponent field of an amount
   for (const Row& row : rows) {
-    exponents = std::max(exponents, std::bit_cast<uint64_t>(row.amount) & exponent_bits);
+    exponents = std::max(exponents, exponent_field(row));
     stream_state& s = states[row.slot(shift)];
     const uint32_t period = row.period(shift);
     const uint32_t pending_rows = s.rows;
@@ -422,8 +429,7 @@ std::optional<bucket_sorting> stream_bucket(const detail::bucket_view& bucket,
 template <class Row>
 bool finite_amounts(std::span<const Row> rows) noexcept {
   uint64_t exponents = 0;
-  for (const Row& row : rows)
-    exponents = std::max(exponents, std::bit_cast<uint64_t>(row.amount) & exponent_bits);
+  for (const Row& row : rows) exponents = std::max(exponents, exponent_field(row));
   return exponents != exponent_bits;
 }
 
