@@ -15,6 +15,7 @@
 #include "crmkit/core/parallel.hpp"
 #include "huge_pages.hpp"
 #include "bucket_rows.hpp"
+#include "finite_amounts.hpp"
 #include "relative_period.hpp"
 
 namespace crmkit::data {
@@ -227,11 +228,7 @@ checked_log check_log(std::string_view function, std::span<const int64_t> custom
           part.first_tick = std::min(part.first_tick, timestamp[i]);
           part.last_tick = std::max(part.last_tick, timestamp[i]);
         }
-        for (size_t i = begin; i < end && !amount.empty(); ++i) {
-          if (!std::isfinite(amount[i])) {
-            check::fail_at(function, "amount", i, amount[i], "must be finite");
-          }
-        }
+        if (!amount.empty()) detail::check_finite_amounts(function, amount, begin, end);
         return part;
       },
       merge);

@@ -18,6 +18,7 @@
 #include "crmkit/core/limits.hpp"
 #include "crmkit/core/parallel.hpp"
 #include "bucket_rows.hpp"
+#include "finite_amounts.hpp"
 #include "huge_pages.hpp"
 #include "relative_period.hpp"
 
@@ -104,9 +105,7 @@ void rescaled_means(const EachPeriod& each_period, int64_t key, const scan_setti
 /** Fails naming the first non-finite amount (row, value), as check_log does. */
 void check_amounts(std::string_view function, std::span<const double> amount) {
   parallel_chunks(amount.size(), size_t{1} << 16, [&](size_t, size_t begin, size_t end) {
-    for (size_t i = begin; i < end; ++i) {
-      if (!std::isfinite(amount[i])) check::fail_at(function, "amount", i, amount[i], "must be finite");
-    }
+    detail::check_finite_amounts(function, amount, begin, end);
   });
 }
 
