@@ -4,10 +4,11 @@ is :class:`CustomerPlotInputs`: the largest frequency and age (the matrices' ext
 value curve of the CLV column (:class:`crmkit.plotting.ValueCurve`, a few thousand points), found
 from the table on one machine and on the workers by the cluster report.
 
-On Linux, when crmkit may use more than one thread and no other Python thread runs, two
-processes draw the figures: a forked child draws about half of them (split by their usual cost)
-and sends the PNG bytes back through a pipe while this process draws the rest. Should the child
-fail, this process draws its figures too, so the bytes never depend on which process drew them.
+On Linux, when crmkit may use more than one thread and no other Python thread runs, two forked
+children draw the figures, each about half of them (split by their usual cost), at a lower
+priority than this process, and send the PNG bytes back through pipes: the report's CSV tables,
+written meanwhile by this process, get the cores first. Should a child fail, this process draws
+its figures, so the bytes never depend on which process drew them.
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ _CJK_FAMILIES = ("Noto Sans CJK", "Noto Sans SC", "Source Han Sans", "WenQuanYi"
 # to split the figures between the two processes; figures not listed cost 1.
 _COST = {"cohort_retention": 4, "probability_alive": 3, "value_curve": 2, "frequency_recency": 2,
          "stage_migration": 2}
-# How much nicer than the report the process drawing half of the figures runs (os.nice).
+# How much nicer than the report the processes drawing the figures run (os.nice).
 _NICENESS = 10
 
 
@@ -305,11 +306,11 @@ def _two_processes() -> bool:
 class PlotDrawing:
     """The report's figures as PNG bytes by name.
 
-    Made before any other thread starts (it may fork a child that draws part of the figures at
-    once); :meth:`result` draws the rest here and collects the child's. ``bg_nbd_params`` is the
-    report's fitted transaction model: a crmkit fitter (BG/NBD, MBG/NBD or Pareto/NBD) or a
-    mapping of BG/NBD parameters. ``customers``: what the figures need of the per-customer
-    table (default: found from ``tables["customers"]``).
+    Made before any other thread starts (it may fork two children that start drawing at once);
+    :meth:`result` collects the children's figures and draws here whatever they did not send.
+    ``bg_nbd_params`` is the report's fitted transaction model: a crmkit fitter (BG/NBD, MBG/NBD
+    or Pareto/NBD) or a mapping of BG/NBD parameters. ``customers``: what the figures need of the
+    per-customer table (default: found from ``tables["customers"]``).
     """
 
     def __init__(self, tables: Dict[str, pd.DataFrame], bg_nbd_params: Any,
@@ -319,54 +320,53 @@ class PlotDrawing:
         self._draw = {name: _in_language(draw, text) for name, draw in
                       _drawers(tables, bg_nbd_params, calibration_period, prediction_weeks,
                                text, customers).items()}
-        self._ours, self._theirs = list(self._names), []
-        self._child = 0
+        self._children: List[Tuple[int, Any, List[str]]] = []
         if len(self._names) > 1 and _two_processes():
-            self._ours, self._theirs = _split(self._names)
-            self._fork()
+            # Objects older than the forks are left out of every process's garbage collections,
+            # so no process copies the memory pages that hold them (copy on write) to scan them.
+            gc.freeze()
+            for names in _split(self._names):
+                self._fork(names)
 
-    def _fork(self) -> None:
+    def _fork(self, names: List[str]) -> None:
         sys.stdout.flush()
         sys.stderr.flush()
         read_end, write_end = os.pipe()
-        # Objects older than the fork are left out of both processes' garbage collections, so
-        # neither copies the memory pages that hold them (copy on write) just to scan them.
-        gc.freeze()
-        self._child = os.fork()
-        if self._child == 0:  # the child: draw, send, and leave without Python's shutdown
+        child = os.fork()
+        if child == 0:  # the child: draw, send, and leave without Python's shutdown
             status = 1
             try:
                 os.close(read_end)
-                # The report writes its CSV tables meanwhile: the figures yield the cores to
-                # them, and have them back when the tables are written.
+                for _, pipe, _ in self._children:
+                    pipe.close()
                 os.nice(_NICENESS)
-                payload = pickle.dumps({name: self._draw[name]() for name in self._theirs})
+                payload = pickle.dumps({name: self._draw[name]() for name in names})
                 with os.fdopen(write_end, "wb") as pipe:
                     pipe.write(payload)
                 status = 0
             finally:
                 os._exit(status)
         os.close(write_end)
-        self._pipe = os.fdopen(read_end, "rb")
+        self._children.append((child, os.fdopen(read_end, "rb"), names))
 
     def result(self) -> Dict[str, bytes]:
         """Every figure, in the report's order."""
-        plots: Dict[str, bytes] = {}
         sent: Dict[str, bytes] = {}
         try:
-            plots = {name: self._draw[name]() for name in self._ours}
-            if self._child:
-                payload = self._pipe.read()
+            for child, pipe, _ in self._children:
+                payload = pipe.read()
+                pipe.close()
+                if _exit_status(child) == 0:
+                    try:
+                        sent.update(pickle.loads(payload))
+                    except (pickle.UnpicklingError, EOFError, ValueError):
+                        pass
         finally:
-            if self._child:
-                self._pipe.close()
-                status = _exit_status(self._child)
+            for child, pipe, _ in self._children:
+                if not pipe.closed:
+                    pipe.close()
+                    _exit_status(child)
+            if self._children:
+                self._children = []
                 gc.unfreeze()
-        if self._child and status == 0:
-            try:
-                sent = pickle.loads(payload)
-            except (pickle.UnpicklingError, EOFError, ValueError):
-                sent = {}
-        for name in self._theirs:
-            plots[name] = sent[name] if name in sent else self._draw[name]()
-        return {name: plots[name] for name in self._names}
+        return {name: sent[name] if name in sent else self._draw[name]() for name in self._names}
