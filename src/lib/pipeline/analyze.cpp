@@ -239,10 +239,12 @@ analysis_result analyze(const data::transaction_log& log, const survey_answers* 
   std::optional<rfm_assignment> rfm;
   std::optional<tier_assignment> tiers;
   std::optional<lifecycle_tables> stages;
-  enum step : std::size_t { calibrate, cluster, score, tier, stage, steps };
+  data::table repeat;
+  enum step : std::size_t { calibrate, cluster, score, tier, stage, repeats, headlines, steps };
   std::array<std::vector<note>, steps> step_notes;
   std::array<std::exception_ptr, steps> failures;
-  constexpr std::array<step, steps> longest_first{stage, calibrate, cluster, score, tier};
+  constexpr std::array<step, steps> longest_first{stage, calibrate, cluster, score,
+                                                  repeats, tier, headlines};
   parallel_chunks(steps, 1, [&](std::size_t task, std::size_t, std::size_t) {
     const step which = longest_first[task];
     auto& own = step_notes[which];
@@ -253,6 +255,8 @@ analysis_result analyze(const data::transaction_log& log, const survey_answers* 
         case score: rfm.emplace(rfm_segments(customers, predictions, options)); break;
         case tier: tiers.emplace(value_tiers(customers, predictions, options)); break;
         case stage: stages = lifecycle(log, customers, models, predictions, options, own); break;
+        case repeats: repeat = repeat_purchases(customers, models, options); break;
+        case headlines: result.headline = customer_headline(customers, predictions, options); break;
         case steps: break;
       }
     } catch (...) {
@@ -264,8 +268,6 @@ analysis_result analyze(const data::transaction_log& log, const survey_answers* 
   }
   for (auto& each : step_notes) notes.insert(notes.end(), each.begin(), each.end());
   customers.days.reset();  // the shared grouping is no longer needed: free it before the tables
-  auto repeat = repeat_purchases(customers, models, options);
-  result.headline = customer_headline(customers, predictions, options);
   auto quality = std::move(segments->quality);
   auto profiles = std::move(segments->profiles);
   auto rfm_table = std::move(rfm->table);
@@ -274,8 +276,26 @@ analysis_result analyze(const data::transaction_log& log, const survey_answers* 
   auto table = customer_table(std::move(customers), std::move(predictions), std::move(*segments),
                               std::move(*rfm), std::move(*tiers), stages ? &*stages : nullptr,
                               options);
-  auto warning = early_warning(table, customers, options);
-  auto top = top_customers(table, options);
+  // The tables read from the customers table are independent of each other, as above.
+  data::table warning, top;
+  std::vector<named_table> answers;
+  std::vector<note> survey_notes;
+  std::array<std::exception_ptr, 3> table_failures;
+  parallel_chunks(survey != nullptr ? 3 : 2, 1, [&](std::size_t task, std::size_t, std::size_t) {
+    try {
+      switch (task) {
+        case 0: warning = early_warning(table, customers, options); break;
+        case 1: top = top_customers(table, options); break;
+        default: answers = survey_tables(*survey, table, options, survey_notes); break;
+      }
+    } catch (...) {
+      table_failures[task] = std::current_exception();
+    }
+  });
+  for (const auto& failure : table_failures) {
+    if (failure) std::rethrow_exception(failure);
+  }
+  notes.insert(notes.end(), survey_notes.begin(), survey_notes.end());
 
   auto& tables = result.tables;
   tables.push_back({"customers", std::move(table)});
@@ -297,10 +317,7 @@ analysis_result analyze(const data::transaction_log& log, const survey_answers* 
   }
   tables.push_back({"repeat_purchases", std::move(repeat)});
   tables.push_back({"top_customers", std::move(top)});
-  if (survey != nullptr) {
-    auto answers = survey_tables(*survey, tables.front().table, options, notes);
-    for (auto& each : answers) tables.push_back(std::move(each));
-  }
+  for (auto& each : answers) tables.push_back(std::move(each));
   add_table_headline(result.headline, tables);
   const auto& g = models.spend;
   result.transaction_params = models.purchases;
