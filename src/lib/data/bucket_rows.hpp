@@ -87,9 +87,10 @@ struct bucket_counts {
 };
 
 /**
- * Groups the rows at or before `last_tick` as customer_groups does, calls `prepare(counts)`
- * once, then `visit(bucket)` for every bucket with rows, in parallel (so `visit` must only write
- * state of its own bucket's customers).
+ * Groups the rows at or before `last_tick` as customer_groups does, in larger buckets (up to
+ * 2^14 slots, about 2^18 rows: a visit's per-slot state stays in the second-level cache),
+ * calls `prepare(counts)` once, then `visit(bucket)` for every bucket with rows, in parallel (so
+ * `visit` must only write state of its own bucket's customers).
  */
 void for_each_bucket(std::span<const std::int64_t> customer,
                      std::span<const std::int64_t> timestamp, std::span<const double> amount,

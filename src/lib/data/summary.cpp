@@ -354,7 +354,10 @@ std::optional<bucket_sorting> stream_bucket(const detail::bucket_view& bucket,
   constexpr uint16_t out_of_order = stream_state::out_of_order;
   constexpr size_t max_extra = std::numeric_limits<uint16_t>::max();
   uint64_t exponents = 0;  // the largest exponent field of an amount
-  for (const Row& row : rows) {
+  constexpr size_t ahead = 8;  // the states are in the second-level cache (for_each_bucket)
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const Row& row = rows[i];
+    if (i + ahead < rows.size()) __builtin_prefetch(states + rows[i + ahead].slot(shift), 1);
     exponents = std::max(exponents, exponent_field(row));
     stream_state& s = states[row.slot(shift)];
     const uint32_t period = row.period(shift);

@@ -1,0 +1,213 @@
+#include <crmkit/core/check.hpp>
+#include <crmkit/core/parallel.hpp>
+#include <crmkit/data/grouping.hpp>
+#include <crmkit/data/summary.hpp>
+
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <numeric>
+#include <random>
+#include <string>
+#include <vector>
+
+// The summary of a log in no customer order groups its rows into buckets of up to 2^14 customer
+// slots of about 2^18 rows (grouping.cpp's for_each_bucket), larger than the sorting path's
+// buckets of about 2^14 rows (customer_periods). The reference throughout is that sorting path:
+// customer_periods groups and sorts every customer's rows, and summarize(grouped) adds them up,
+// so the two share no bucket layout. Every log here is summarised in time order, shuffled and in
+// customer order at 1, 2 and 3 threads, and must give the reference's bits.
+namespace cd = crmkit::data;
+
+namespace {
+
+constexpr std::int64_t day = 86'400;
+
+struct log_columns {
+  std::vector<std::int64_t> customer, timestamp;
+  std::vector<double> amount;
+
+  void add(std::int64_t key, std::int64_t when, double value) {
+    customer.push_back(key);
+    timestamp.push_back(when);
+    amount.push_back(value);
+  }
+
+  /** The rows reordered by `before` (a strict weak order on row indices), stably. */
+  template <class Before>
+  [[nodiscard]] log_columns reordered(Before before) const {
+    std::vector<std::size_t> order(customer.size());
+    std::iota(order.begin(), order.end(), std::size_t{0});
+    std::stable_sort(order.begin(), order.end(), before);
+    log_columns out;
+    for (const std::size_t i : order) out.add(customer[i], timestamp[i], amount[i]);
+    return out;
+  }
+  [[nodiscard]] log_columns by_time() const {
+    return reordered([&](std::size_t a, std::size_t b) { return timestamp[a] < timestamp[b]; });
+  }
+  [[nodiscard]] log_columns by_customer() const {
+    return reordered([&](std::size_t a, std::size_t b) { return customer[a] < customer[b]; });
+  }
+  [[nodiscard]] log_columns shuffled(std::uint64_t seed) const {
+    std::vector<std::size_t> order(customer.size());
+    std::iota(order.begin(), order.end(), std::size_t{0});
+    std::mt19937_64 rng(seed);
+    std::shuffle(order.begin(), order.end(), rng);
+    log_columns out;
+    for (const std::size_t i : order) out.add(customer[i], timestamp[i], amount[i]);
+    return out;
+  }
+};
+
+/**
+ * `keys` customers, each with 1..2 * mean_rows - 1 rows on random days of 2000..2001 (some
+ * days twice or three times, amounts whose sums depend on the order of addition), in time order.
+ */
+log_columns random_log(const std::vector<std::int64_t>& keys, int mean_rows, std::uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::uniform_int_distribution<int> rows(1, 2 * mean_rows - 1);
+  std::uniform_int_distribution<std::int64_t> when(946'684'800, 946'684'800 + 730 * day);
+  std::uniform_int_distribution<int> copies(0, 9);
+  std::uniform_real_distribution<double> spend(-5.0, 100.0);
+  log_columns log;
+  for (const std::int64_t key : keys) {
+    for (int r = rows(rng); r > 0; --r) {
+      const std::int64_t t = when(rng);
+      const int same_day = copies(rng) == 0 ? 3 : 1;
+      for (int k = 0; k < same_day; ++k) log.add(key, t + k, k == 1 ? 1e16 : spend(rng));
+    }
+  }
+  return log.by_time();
+}
+
+cd::customer_summary reference(const log_columns& log, const cd::summary_options& options) {
+  const cd::checked_log checked =
+      cd::check_log("test", log.customer, log.timestamp, log.amount, options.freq, 1);
+  const std::int64_t end = options.observation_period_end.value_or(checked.extent.last_tick);
+  const cd::customer_periods grouped(log.customer, log.timestamp, log.amount, checked,
+                                     checked.calendar.last_tick(checked.calendar.period(end)));
+  return cd::summarize(grouped, options);
+}
+
+void check_identical(const cd::customer_summary& a, const cd::customer_summary& b) {
+  CHECK(a.customer == b.customer);
+  CHECK(a.frequency == b.frequency);
+  CHECK(a.recency == b.recency);
+  CHECK(a.T == b.T);
+  CHECK(a.monetary_value == b.monetary_value);
+  CHECK(a.rows_used == b.rows_used);
+  CHECK(a.customers_after_end == b.customers_after_end);
+}
+
+/** Checks the log in time, shuffled and customer order at 1, 2, 3 threads against the reference. */
+void check_all_orders(const log_columns& time_ordered, const cd::summary_options& options) {
+  const auto expected = reference(time_ordered, options);
+  const log_columns shuffled = time_ordered.shuffled(17);
+  const log_columns by_customer = time_ordered.by_customer();
+  const std::size_t saved = crmkit::num_threads();
+  for (const std::size_t threads : {1, 2, 3}) {
+    CAPTURE(threads);
+    crmkit::set_num_threads(threads);
+    for (const log_columns* log : {&time_ordered, &shuffled, &by_customer}) {
+      check_identical(cd::summarize(log->customer, log->timestamp, log->amount, options),
+                      expected);
+    }
+  }
+  crmkit::set_num_threads(saved);
+}
+
+std::vector<std::int64_t> consecutive_keys(std::int64_t first, std::size_t count) {
+  std::vector<std::int64_t> keys(count);
+  std::iota(keys.begin(), keys.end(), first);
+  return keys;
+}
+
+std::string error_of(const log_columns& log, const cd::summary_options& options = {}) {
+  try {
+    (void)cd::summarize(log.customer, log.timestamp, log.amount, options);
+  } catch (const crmkit::invalid_input& error) {
+    return error.what();
+  }
+  return "no error";
+}
+
+}  // namespace
+
+// 20,000 customers with about 40 rows each: buckets of 2^12 slots (2^18 rows / 40 rows a
+// customer, rounded down to a power of two), five of them; the sorting path's are 2^8 slots.
+TEST_CASE("summary buckets: many buckets, every row in the window and some after the end") {
+  const log_columns log = random_log(consecutive_keys(5, 20'000), 40, 1);
+  REQUIRE(log.customer.size() > 700'000);
+  for (const bool include_first : {false, true}) {
+    CAPTURE(include_first);
+    check_all_orders(log, {.freq_multiplier = 7, .include_first_transaction = include_first});
+  }
+  const auto late = cd::summarize(log.customer, log.timestamp, log.amount,
+                                  {.observation_period_end = 946'684'800 + 300 * day});
+  CHECK(late.rows_used < log.customer.size());
+  check_all_orders(log, {.observation_period_end = 946'684'800 + 300 * day});
+}
+
+// 300 customers with about 5 rows each: a single bucket (its 300 slots are fewer than 2^14).
+TEST_CASE("summary buckets: one bucket") {
+  const log_columns log = random_log(consecutive_keys(-150, 300), 5, 2);
+  check_all_orders(log, {});
+  check_all_orders(log, {.freq = cd::period_unit::week, .include_first_transaction = true});
+}
+
+// Keys spanning the whole int64 range are numbered through a hash set (slots in key order).
+TEST_CASE("summary buckets: keys at the extremes of int64") {
+  constexpr std::int64_t lowest = std::numeric_limits<std::int64_t>::min();
+  constexpr std::int64_t highest = std::numeric_limits<std::int64_t>::max();
+  std::vector<std::int64_t> keys{lowest, lowest + 1, -1, 0, 1, highest - 1, highest};
+  std::mt19937_64 rng(3);
+  for (int k = 0; k < 30'000; ++k) keys.push_back(static_cast<std::int64_t>(rng()));
+  std::sort(keys.begin(), keys.end());
+  keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
+  const log_columns log = random_log(keys, 12, 4);
+  const auto summary = cd::summarize(log.customer, log.timestamp, log.amount);
+  REQUIRE(summary.size() == keys.size());
+  CHECK(summary.customer.front() == lowest);
+  CHECK(summary.customer.back() == highest);
+  check_all_orders(log, {.freq_multiplier = 7});
+}
+
+// A non-finite amount is named by its first row in row order whichever pass meets it: the
+// streaming pass over a bucket, the rescan of rows after the observation end, the customer runs.
+TEST_CASE("summary buckets: the first bad amount is named in every pass") {
+  log_columns log = random_log(consecutive_keys(0, 20'000), 40, 5);
+  const std::size_t n = log.customer.size();
+  const std::size_t first = n / 3, second = n - 5;
+  log.amount[second] = std::numeric_limits<double>::quiet_NaN();
+  log.amount[first] = std::numeric_limits<double>::infinity();
+  const std::string named = "summarize: amount[" + std::to_string(first) + "] = inf must be finite";
+  const std::size_t saved = crmkit::num_threads();
+  for (const std::size_t threads : {1, 2, 3}) {
+    CAPTURE(threads);
+    crmkit::set_num_threads(threads);
+    CHECK(error_of(log) == named);
+    CHECK(error_of(log, {.observation_period_end = 946'684'800 + 300 * day}) == named);
+  }
+  // In customer order the rows move: the first bad row is the one that comes first there.
+  std::vector<std::size_t> order(n);
+  std::iota(order.begin(), order.end(), std::size_t{0});
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+    return log.customer[a] < log.customer[b];
+  });
+  const auto at_first = std::find(order.begin(), order.end(), first) - order.begin();
+  const auto at_second = std::find(order.begin(), order.end(), second) - order.begin();
+  const log_columns by_customer = log.by_customer();
+  const auto moved = static_cast<std::size_t>(std::min(at_first, at_second));
+  const std::string value = at_first < at_second ? "inf" : "nan";
+  for (const std::size_t threads : {1, 2, 3}) {
+    CAPTURE(threads);
+    crmkit::set_num_threads(threads);
+    CHECK(error_of(by_customer) ==
+          "summarize: amount[" + std::to_string(moved) + "] = " + value + " must be finite");
+  }
+  crmkit::set_num_threads(saved);
+}
