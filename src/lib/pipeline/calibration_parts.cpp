@@ -15,6 +15,7 @@
 #include "crmkit/clv/pareto_nbd.hpp"
 #include "crmkit/core/error.hpp"
 #include "crmkit/core/exact_sum.hpp"
+#include "crmkit/core/memory.hpp"
 #include "crmkit/core/parallel.hpp"
 #include "crmkit/core/radix_sort.hpp"
 #include "crmkit/data/period.hpp"
@@ -89,6 +90,67 @@ void add_compressed(std::size_t n, Row&& row, calibration_counts& out) {
     std::stable_sort(order.begin(), order.end(),
                      [&](std::size_t a, std::size_t b) { return row(a).key() < row(b).key(); });
     emit(order);
+  }
+}
+
+/** How count_calibration packs a customer's histogram row and holdout days into 64 bits. */
+struct packed_rows {
+  int field_bits = 0;  ///< bits of frequency, recency and age (each at most the end period)
+  int later_bits = 0;  ///< bits of the holdout purchase periods
+
+  [[nodiscard]] bool fits() const noexcept { return 3 * field_bits + later_bits <= 64; }
+
+  /** Bits (frequency, recency, age, later) from the highest down: sorted keys are sorted rows. */
+  [[nodiscard]] std::uint64_t key(const detail::whole_period_summary& row) const noexcept {
+    if (field_bits == 0) return row.later;  // frequency, recency and age are all 0
+    const int age_shift = later_bits, recency_shift = age_shift + field_bits;
+    return (std::uint64_t{row.frequency} << (recency_shift + field_bits)) |
+           (std::uint64_t{row.recency} << recency_shift) |
+           (std::uint64_t{row.age} << age_shift) | row.later;
+  }
+
+  /** The key's (frequency, recency, age) as one number. */
+  [[nodiscard]] std::uint64_t row_of(std::uint64_t key) const noexcept {
+    return field_bits == 0 ? 0 : key >> later_bits;
+  }
+
+  [[nodiscard]] std::int64_t later_of(std::uint64_t key) const noexcept {
+    return later_bits == 0 ? 0 : static_cast<std::int64_t>(key & (~std::uint64_t{0} >> (64 - later_bits)));
+  }
+};
+
+/**
+ * add_compressed of the customers' packed keys (customers 1, holdout `later`): the keys alone
+ * are sorted, so equal histogram rows are adjacent runs, with their holdout periods in the low
+ * bits (no gather of the customers' columns in sorted order).
+ */
+void add_packed_histogram(std::span<const std::uint64_t> customers, const packed_rows& packing,
+                          calibration_counts& out) {
+  const std::size_t n = customers.size();
+  if (n == 0) return;
+  radix_sorter sorter(n);
+  sorter.sort_by([&](std::size_t i) { return customers[i]; });
+  const auto keys = sorter.sorted_keys();
+  std::size_t rows = 0;
+  for (std::size_t k = 0; k < n; ++k) {
+    rows += k == 0 || packing.row_of(keys[k]) != packing.row_of(keys[k - 1]);
+  }
+  const std::size_t first = out.frequency.size();
+  for (auto* column : {&out.frequency, &out.recency, &out.age, &out.customers, &out.holdout}) {
+    column->resize(first + rows);
+  }
+  const std::uint64_t mask = (std::uint64_t{1} << packing.field_bits) - 1;
+  std::size_t at = first;
+  for (std::size_t k = 0; k < n; ++k) {
+    const std::uint64_t row = packing.row_of(keys[k]);
+    if (k == 0 || row != packing.row_of(keys[k - 1])) {
+      out.frequency[at] = static_cast<std::int64_t>((row >> packing.field_bits) >> packing.field_bits);
+      out.recency[at] = static_cast<std::int64_t>((row >> packing.field_bits) & mask);
+      out.age[at] = static_cast<std::int64_t>(row & mask);
+      ++at;
+    }
+    out.customers[at - 1] += 1;
+    out.holdout[at - 1] += packing.later_of(keys[k]);
   }
 }
 
@@ -171,15 +233,29 @@ data::table holdout_table(const calibration_counts& counts,
                           const analysis_options& options) {
   const std::size_t rows = counts.frequency.size();
   const double per = options.days_per_period;
+  std::vector<double> frequency_cal(rows), recency_cal(rows), age_cal(rows);
+  for (std::size_t i = 0; i < rows; ++i) {
+    frequency_cal[i] = static_cast<double>(counts.frequency[i]);
+    recency_cal[i] = static_cast<double>(counts.recency[i]) / per;
+    age_cal[i] = static_cast<double>(counts.age[i]) / per;
+  }
+  // Whole-day histories share few (x, T) pairs: the forecast then evaluates E[Y | alive, x, T]
+  // once per pair, bit-identical to the scalar CET. Were the ages too spread to share (judged as
+  // the forecast judges), its interpolation would not be: those stay scalar.
+  const bool grouped = clv::detail::merging_pays(frequency_cal, age_cal);
   std::vector<double> predicted(rows);
   std::visit(
       [&](const auto& params) {
+        if (grouped) {
+          const clv::customer_forecast forecast("calibration_vs_holdout", params, frequency_cal,
+                                                recency_cal, age_cal);
+          predicted = forecast.expected_purchases(duration);
+          return;
+        }
         parallel_for(rows, [&](std::size_t begin, std::size_t end) {
           for (std::size_t i = begin; i < end; ++i) {
             predicted[i] = clv::conditional_expected_number_of_purchases_up_to_time(
-                params, duration, static_cast<double>(counts.frequency[i]),
-                static_cast<double>(counts.recency[i]) / per,
-                static_cast<double>(counts.age[i]) / per);
+                params, duration, frequency_cal[i], recency_cal[i], age_cal[i]);
           }
         });
       },
@@ -275,6 +351,17 @@ calibration_counts count_calibration(const data::customer_periods& grouped,
                                     function, data::iso_date(grouped.log().first_period),
                                     data::iso_date(split.first_day)));
   }
+  const std::int64_t end = split.calibration_day - offset;
+  // frequency, recency and age are at most `end`; the holdout periods at most the days after it.
+  const auto bits = [](std::int64_t largest) {
+    return largest <= 0 ? 0 : static_cast<int>(std::bit_width(static_cast<std::uint64_t>(largest)));
+  };
+  const packed_rows packing{
+      bits(end), bits(static_cast<std::int64_t>(days) - 1 - offset - std::max<std::int64_t>(end, 0))};
+  const bool packed = end >= 0 && packing.fits() &&
+                      grouped.customers() < std::numeric_limits<std::uint32_t>::max();
+  auto keys = memory::large_vector<std::uint64_t>(packed ? grouped.customers() : 0);
+  std::size_t kept = 0;
   for (std::size_t j = 0; j < grouped.customers(); ++j) {
     const auto periods = grouped.periods(j);
     if (periods.back() + offset >= static_cast<std::int64_t>(days)) {
@@ -282,9 +369,15 @@ calibration_counts count_calibration(const data::customer_periods& grouped,
     }
     ++out.births[static_cast<std::size_t>(periods.front() + offset)];
     for (const auto day : periods.subspan(1)) ++out.repeats[static_cast<std::size_t>(day + offset)];
+    if (packed && periods.front() <= end) {
+      keys[kept++] = packing.key(detail::summary_at(periods, static_cast<std::uint32_t>(end)));
+    }
   }
-  const std::int64_t end = split.calibration_day - offset;
   if (end < 0) return out;
+  if (packed) {
+    add_packed_histogram(std::span<const std::uint64_t>(keys).first(kept), packing, out);
+    return out;
+  }
   const auto whole = detail::summaries_at(grouped, end);
   add_compressed(
       whole.size(),

@@ -18,15 +18,12 @@ whole_period_summaries summaries_at(const data::customer_periods& grouped, std::
   std::size_t kept = 0;
   for (std::size_t j = 0; j < customers; ++j) {
     const auto periods = grouped.periods(j);
-    const std::uint32_t first = periods.front();
-    if (first > end) continue;
-    const auto counted = static_cast<std::size_t>(
-        std::upper_bound(periods.begin(), periods.end(), static_cast<std::uint32_t>(end)) -
-        periods.begin());
-    out.frequency[kept] = static_cast<std::uint32_t>(counted - 1);
-    out.recency[kept] = periods[counted - 1] - first;
-    out.age[kept] = static_cast<std::uint32_t>(end) - first;
-    out.later[kept] = static_cast<std::uint32_t>(periods.size() - counted);
+    if (periods.front() > end) continue;
+    const auto row = summary_at(periods, static_cast<std::uint32_t>(end));
+    out.frequency[kept] = row.frequency;
+    out.recency[kept] = row.recency;
+    out.age[kept] = row.age;
+    out.later[kept] = row.later;
     ++kept;
   }
   for (auto* column : {&out.frequency, &out.recency, &out.age, &out.later}) column->resize(kept);

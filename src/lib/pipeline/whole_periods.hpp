@@ -1,5 +1,6 @@
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <span>
 #include <string_view>
@@ -27,6 +28,24 @@ struct whole_period_summaries {
 };
 
 whole_period_summaries summaries_at(const data::customer_periods& grouped, std::int64_t end);
+
+/** One customer's row of whole_period_summaries. */
+struct whole_period_summary {
+  std::uint32_t frequency, recency, age, later;
+};
+
+/**
+ * The whole_period_summaries row of the customer with purchase periods `periods` (ascending,
+ * distinct, not empty) as of `end`, which must be at or after the first of them.
+ */
+inline whole_period_summary summary_at(std::span<const std::uint32_t> periods,
+                                       std::uint32_t end) noexcept {
+  const std::uint32_t first = periods.front();
+  const auto counted = static_cast<std::size_t>(
+      std::upper_bound(periods.begin(), periods.end(), end) - periods.begin());
+  return {static_cast<std::uint32_t>(counted - 1), periods[counted - 1] - first, end - first,
+          static_cast<std::uint32_t>(periods.size() - counted)};
+}
 
 /**
  * The transaction models' fitting rows of `whole` with durations divided by `freq_multiplier` (frequency,
