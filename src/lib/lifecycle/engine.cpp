@@ -173,8 +173,7 @@ bool customer_history::win_back_gap(size_t k, double population_gap) const noexc
          rules_.churn_gaps * typical;
 }
 
-double customer_history::probability_alive(size_t frequency, double x, double t_x,
-                                           double age) {
+double customer_history::probability_alive(size_t frequency, double x, double t_x, double age) {
   return visit_model(*model_, [&](const auto& params) {
     using P = std::decay_t<decltype(params)>;
     if constexpr (clv::frequency_factored_alive<P>) {
@@ -183,7 +182,9 @@ double customer_history::probability_alive(size_t frequency, double x, double t_
       using model = typename clv::model_for<P>::type;
       if (frequency >= dead_odds_bases_.size()) dead_odds_bases_.resize(frequency + 1, nan);
       double& base = dead_odds_bases_[frequency];
-      if (std::isnan(base)) base = model::can_be_dead(x) ? model::log_dead_odds_base(params, x) : 0.0;
+      if (std::isnan(base)) {
+        base = model::can_be_dead(x) ? model::log_dead_odds_base(params, x) : 0.0;
+      }
       return model::probability_alive_from_base(params, base, x, t_x, age);
     } else {
       return clv::conditional_probability_alive(params, x, t_x, age);
