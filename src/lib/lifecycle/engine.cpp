@@ -9,6 +9,10 @@
 #include <type_traits>
 #include <utility>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include <fmt/format.h>
 
 #include "crmkit/clv/pareto_nbd.hpp"
@@ -75,6 +79,38 @@ void running_median::push_to_heaps(int64_t value) {
 }
 
 namespace {
+
+#if defined(__SSE2__)
+/**
+ * Twice the running median of the gaps of `periods` when there are at most 8·R gaps, none
+ * above 2^15 − 1: the sorted gaps sit in R registers of eight 16-bit lanes, padded with
+ * 2^15 − 1, and inserting v writes every lane i as max(s[i−1], min(s[i], v)) with s[−1] = 0
+ * (below every gap, each ≥ 1): the lanes below v keep theirs, the first above takes v, the
+ * rest shift up one. No data-dependent branch, a few SSE2 min/max a gap.
+ */
+template <size_t R>
+void small_running_medians(std::span<const std::uint32_t> periods,
+                           std::span<int64_t> doubled_medians) noexcept {
+  __m128i sorted[R];  // NOLINT(*-avoid-c-arrays): std::array drops __m128i's alignment attribute
+  for (auto& each : sorted) each = _mm_set1_epi16(std::numeric_limits<std::int16_t>::max());
+  alignas(16) std::array<std::int16_t, 8 * R> lanes;
+  for (size_t k = 0; k + 1 < periods.size(); ++k) {
+    const __m128i value = _mm_set1_epi16(static_cast<std::int16_t>(periods[k + 1] - periods[k]));
+    for (size_t r = R; r-- > 0;) {
+      __m128i below = _mm_slli_si128(sorted[r], 2);
+      if (r > 0) below = _mm_or_si128(below, _mm_srli_si128(sorted[r - 1], 14));
+      sorted[r] = _mm_max_epi16(below, _mm_min_epi16(sorted[r], value));
+    }
+    for (size_t r = 0; r < R; ++r) {
+      _mm_store_si128(reinterpret_cast<__m128i*>(lanes.data() + 8 * r), sorted[r]);
+    }
+    const size_t count = k + 1;
+    doubled_medians[k] = count % 2 == 1 ? 2 * int64_t{lanes[count / 2]}
+                                        : int64_t{lanes[count / 2 - 1]} + lanes[count / 2];
+  }
+}
+#endif
+
 }  // namespace
 
 void check_rules(std::string_view function, const stage_rules& rules) {
@@ -111,6 +147,16 @@ void check_rules(std::string_view function, const stage_rules& rules) {
 
 void customer_history::compute_medians(std::span<const std::uint32_t> periods,
                                        std::span<std::int64_t> doubled_medians) {
+  const size_t gaps = periods.empty() ? 0 : periods.size() - 1;
+#if defined(__SSE2__)
+  if (gaps > 0 && gaps <= 128 && periods.back() - periods.front() < (1U << 15)) {
+    if (gaps <= 8) return small_running_medians<1>(periods, doubled_medians);
+    if (gaps <= 16) return small_running_medians<2>(periods, doubled_medians);
+    if (gaps <= 32) return small_running_medians<4>(periods, doubled_medians);
+    if (gaps <= 64) return small_running_medians<8>(periods, doubled_medians);
+    return small_running_medians<16>(periods, doubled_medians);
+  }
+#endif
   median_.clear();
   for (size_t k = 0; k + 1 < periods.size(); ++k) {
     median_.push(std::int64_t{periods[k + 1]} - std::int64_t{periods[k]});
@@ -125,6 +171,25 @@ bool customer_history::win_back_gap(size_t k, double population_gap) const noexc
                              : population_gap;
   return static_cast<double>(std::int64_t{periods_[k + 1]} - std::int64_t{periods_[k]} - 1) >
          rules_.churn_gaps * typical;
+}
+
+double customer_history::probability_alive(size_t frequency, double x, double t_x, double age) {
+  return visit_model(*model_, [&](const auto& params) {
+    using P = std::decay_t<decltype(params)>;
+    if constexpr (clv::frequency_factored_alive<P>) {
+      // The same value as conditional_probability_alive, its part that depends on the
+      // frequency alone computed once per frequency.
+      using model = typename clv::model_for<P>::type;
+      if (frequency >= dead_odds_bases_.size()) dead_odds_bases_.resize(frequency + 1, nan);
+      double& base = dead_odds_bases_[frequency];
+      if (std::isnan(base)) {
+        base = model::can_be_dead(x) ? model::log_dead_odds_base(params, x) : 0.0;
+      }
+      return model::probability_alive_from_base(params, base, x, t_x, age);
+    } else {
+      return clv::conditional_probability_alive(params, x, t_x, age);
+    }
+  });
 }
 
 void customer_history::evaluate(std::span<const date_context> dates,
@@ -206,42 +271,36 @@ void customer_history::evaluate(const date_context& date, customer_state& state,
   state.last_win_back = win_back != 0 ? std::int64_t{periods_[win_back]} : no_period;
 
   state.p_alive = state.expected = nan;
-  if (model_ != nullptr) {
-    const double unit = model_->time_unit;
-    const double x = static_cast<double>(n - 1);
-    const double t_x = static_cast<double>(last - first) / unit;
-    const double age = state.tenure / unit;
+  const bool with_model = model_ != nullptr;
+  const double unit = with_model ? model_->time_unit : 1.0;
+  const double x = static_cast<double>(n - 1);
+  const double t_x = static_cast<double>(last - first) / unit;
+  const double age = state.tenure / unit;
+  if (with_model && date.with_expected) {
     visit_model(*model_, [&](const auto& params) {
-      using P = std::decay_t<decltype(params)>;
-      if constexpr (clv::frequency_factored_alive<P>) {
-        // The same value as conditional_probability_alive, its part that depends on the
-        // frequency alone computed once per frequency.
-        using model = typename clv::model_for<P>::type;
-        const size_t k = n - 1;
-        if (k >= dead_odds_bases_.size()) dead_odds_bases_.resize(k + 1, nan);
-        if (std::isnan(dead_odds_bases_[k])) {
-          dead_odds_bases_[k] = model::can_be_dead(x) ? model::log_dead_odds_base(params, x) : 0.0;
-        }
-        state.p_alive = model::probability_alive_from_base(params, dead_odds_bases_[k], x, t_x, age);
-      } else {
-        state.p_alive = clv::conditional_probability_alive(params, x, t_x, age);
-      }
-      if (date.with_expected) {
-        state.expected = clv::conditional_expected_number_of_purchases_up_to_time(
-            params, state.window / unit, x, t_x, age);
-      }
+      state.expected = clv::conditional_expected_number_of_purchases_up_to_time(
+          params, state.window / unit, x, t_x, age);
     });
   }
+  // P(alive) when a rule reaches it, or always when the date wants it in the state.
+  bool alive_known = false;
+  const auto p_alive = [&] {
+    if (!alive_known) {
+      state.p_alive = probability_alive(n - 1, x, t_x, age);
+      alive_known = true;
+    }
+    return state.p_alive;
+  };
+  if (with_model && date.with_p_alive) (void)p_alive();
 
   const double delta = rules.trend_threshold;
   auto decide = [&](stage value, stage_rule rule) {
     state.value = value;
     state.rule = rule;
   };
-  const bool with_model = model_ != nullptr;
   if (state.recency > rules.churn_gaps * g)
     return decide(stage::churned, stage_rule::churned_recency);
-  if (with_model && state.p_alive < rules.p_alive_churned) {
+  if (with_model && p_alive() < rules.p_alive_churned) {
     return decide(stage::churned, stage_rule::churned_model);
   }
   if (state.recency > rules.at_risk_gaps * g) {
@@ -253,7 +312,7 @@ void customer_history::evaluate(const date_context& date, customer_state& state,
   if (trend_defined && with_amount_ && state.spend_trend <= -delta) {
     return decide(stage::at_risk, stage_rule::at_risk_spend_trend);
   }
-  if (with_model && state.p_alive < rules.p_alive_at_risk) {
+  if (with_model && p_alive() < rules.p_alive_at_risk) {
     return decide(stage::at_risk, stage_rule::at_risk_model);
   }
   if (win_back != 0 && n - win_back <= rules.reactivated_max_purchases) {

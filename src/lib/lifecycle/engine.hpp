@@ -41,6 +41,9 @@ struct date_context {
   std::int64_t end;       ///< relative period of the date
   double population_gap;  ///< G
   bool with_expected;     ///< compute the model's expected purchases
+  /** Put the model's P(alive) in every state; otherwise only where a rule reads it (NaN
+   * elsewhere: the stage is the same). */
+  bool with_p_alive = true;
 };
 
 /**
@@ -134,6 +137,8 @@ class customer_history {
   };
   void evaluate(const date_context& date, customer_state& state, carry& previous);
   [[nodiscard]] bool win_back_gap(std::size_t k, double population_gap) const noexcept;
+  /** The model's P(alive) of x = frequency repeat purchases, t_x and age in model units. */
+  [[nodiscard]] double probability_alive(std::size_t frequency, double x, double t_x, double age);
 
   const stage_rules& rules_;
   const alive_model* model_;
@@ -183,6 +188,10 @@ class stage_engine {
   [[nodiscard]] const coded_warnings& warnings() const noexcept { return warnings_; }
   /** Sets whether date i computes the model's expected purchases. */
   void want_expected(std::size_t i) { dates_[i].with_expected = options_.model.has_value(); }
+  /** Leaves P(alive) out of the states where no rule reads it (only the stages are used). */
+  void stages_only() {
+    for (auto& date : dates_) date.with_p_alive = false;
+  }
 
   /**
    * Calls `sink(j, history, states)` for every grouped customer j, in parallel, with its

@@ -80,6 +80,7 @@ stage_history history_of(detail::stage_engine& engine, std::span<const std::int6
   const auto keys = engine.all_keys();
   const std::size_t size = keys.size();
   const std::size_t D = dates.size();
+  engine.stages_only();
 
   stage_history history;
   history.customer.assign(keys.begin(), keys.end());
