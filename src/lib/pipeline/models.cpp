@@ -1,7 +1,11 @@
 #include <algorithm>
 #include <cmath>
+#include <exception>
 #include <limits>
+#include <optional>
 #include <string>
+#include <system_error>
+#include <thread>
 #include <utility>
 #include <variant>
 
@@ -45,41 +49,80 @@ clv::fit_options fit_settings() {
 
 model_fits fit_models(const customer_summaries& customers, const analysis_options& options,
                       std::vector<note>& notes) {
-  std::vector<double> x, m;
   model_fits fits;
   for (std::size_t i = 0; i < customers.size(); ++i) {
     if (customers.frequency[i] <= 0) continue;
-    if (customers.monetary_value[i] > 0) {
-      x.push_back(customers.frequency[i]);
-      m.push_back(customers.monetary_value[i]);
-    } else {
-      ++fits.zero_spend_repeat_buyers;
-    }
+    ++(customers.monetary_value[i] > 0 ? fits.repeat_buyers : fits.zero_spend_repeat_buyers);
   }
-  fits.repeat_buyers = x.size();
-  if (x.size() < options.min_repeat_customers) {
+  if (fits.repeat_buyers < options.min_repeat_customers) {
     throw invalid_input(fmt::format(
         "analyze: only {} customer(s) bought more than once with a positive amount; the models "
         "need at least {} (min_repeat_customers): is the log complete, and is the amount column "
         "right?",
-        x.size(), options.min_repeat_customers));
+        fits.repeat_buyers, options.min_repeat_customers));
   }
-  const std::string function = detail::fit_function(options.transaction_model);
-  auto patterns =
-      customers.days
-          ? detail::fitting_patterns(
-                function,
-                detail::summaries_at(*customers.days, customers.last_day - customers.first_day),
-                options.days_per_period, customers.frequency, customers.recency, customers.T)
-          : clv::transaction_patterns(function, customers.frequency, customers.recency,
-                                      customers.T);
-  const auto purchases = detail::fit_transaction_model(options.transaction_model,
-                                                       std::move(patterns), fit_settings(),
-                                                       customers.size());
-  note_fit(purchases.fit, purchases.warnings, notes);
-  const auto spend = clv::fit_gamma_gamma(x, m, {}, fit_settings());
-  fits.spend_fit = detail::erase_model_type<clv::gamma_gamma>(spend);
-  note_fit(fits.spend_fit, spend.warnings, notes);
+  // The two fits are independent. Gamma-Gamma runs on a thread of its own, serially (as a
+  // parallel_chunks worker would), while this thread builds the fitting patterns (serial) and
+  // fits the transaction model with the parallel loops: Gamma-Gamma's serial stages then overlap
+  // the pattern building instead of following it. Each fit is what it is alone (the loops' chunks
+  // do not depend on the threads); notes and the first exception keep the step order.
+  std::optional<clv::fit_result<clv::gamma_gamma_params, 3>> spend;
+  std::exception_ptr spend_failure;
+  const auto fit_spend = [&] {
+    try {
+      std::vector<double> x, m;
+      x.reserve(fits.repeat_buyers);
+      m.reserve(fits.repeat_buyers);
+      for (std::size_t i = 0; i < customers.size(); ++i) {
+        if (customers.frequency[i] > 0 && customers.monetary_value[i] > 0) {
+          x.push_back(customers.frequency[i]);
+          m.push_back(customers.monetary_value[i]);
+        }
+      }
+      spend.emplace(clv::fit_gamma_gamma(x, m, {}, fit_settings()));
+    } catch (...) {
+      spend_failure = std::current_exception();
+    }
+  };
+  std::optional<std::thread> spend_thread;
+  if (num_threads() > 1 && !crmkit::detail::inside_worker()) {
+    try {
+      spend_thread.emplace([&] {
+        crmkit::detail::inside_worker() = true;
+        fit_spend();
+      });
+    } catch (const std::system_error&) {
+      // No thread: the fit runs after the transaction model's, as it would alone.
+    }
+  }
+  std::optional<detail::transaction_fit> purchases;
+  std::exception_ptr purchase_failure;
+  try {
+    const std::string function = detail::fit_function(options.transaction_model);
+    auto patterns =
+        customers.days
+            ? detail::fitting_patterns(
+                  function,
+                  detail::summaries_at(*customers.days, customers.last_day - customers.first_day),
+                  options.days_per_period, customers.frequency, customers.recency, customers.T)
+            : clv::transaction_patterns(function, customers.frequency, customers.recency,
+                                        customers.T);
+    purchases.emplace(detail::fit_transaction_model(options.transaction_model,
+                                                    std::move(patterns), fit_settings(),
+                                                    customers.size()));
+  } catch (...) {
+    purchase_failure = std::current_exception();
+  }
+  if (spend_thread) {
+    spend_thread->join();
+  } else {
+    fit_spend();
+  }
+  if (purchase_failure) std::rethrow_exception(purchase_failure);
+  if (spend_failure) std::rethrow_exception(spend_failure);
+  note_fit(purchases->fit, purchases->warnings, notes);
+  fits.spend_fit = detail::erase_model_type<clv::gamma_gamma>(*spend);
+  note_fit(fits.spend_fit, spend->warnings, notes);
   if (fits.zero_spend_repeat_buyers > 0) {
     notes.push_back({note_code::zero_spend_repeat_buyers,
                      fmt::format("{} customer(s) bought again but spent nothing on their repeat "
@@ -87,9 +130,9 @@ model_fits fit_models(const customer_summaries& customers, const analysis_option
                                  "observed spend",
                                  fits.zero_spend_repeat_buyers)});
   }
-  fits.purchases = purchases.params;
-  fits.purchase_fit = purchases.fit;
-  fits.spend = spend.params;
+  fits.purchases = purchases->params;
+  fits.purchase_fit = std::move(purchases->fit);
+  fits.spend = spend->params;
   return fits;
 }
 
