@@ -461,33 +461,240 @@ bool parse_integer(std::string_view text, std::int64_t& value) noexcept {
 }
 
 /**
- * The common case of a decimal: `[-]digits[.digits]` with at most 19 digits and a mantissa of
- * at most 2^53. Mantissa and power of ten are then exact doubles, so one division gives the
- * correctly rounded value (W. D. Clinger, "How to read floating point numbers accurately",
- * PLDI 1990). Anything else is left to std::from_chars.
+ * The common case of a decimal: `[-]digits[.digits]` (no exponent) with at most 19 significant
+ * digits, read as mantissa w and power q = -(digits after the point), value w * 10^q.
  */
-bool parse_plain_decimal(std::string_view text, double& value) noexcept {
-  static constexpr std::array<double, 20> powers_of_ten{1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,
-                                                        1e7,  1e8,  1e9,  1e10, 1e11, 1e12, 1e13,
-                                                        1e14, 1e15, 1e16, 1e17, 1e18, 1e19};
-  const bool negative = !text.empty() && text[0] == '-';
+struct plain_decimal {
   std::uint64_t mantissa = 0;
-  std::size_t digits = 0;
-  std::size_t fraction_digits = 0;
-  bool in_fraction = false;
-  for (const char c : text.substr(negative ? 1 : 0)) {
-    if (c == '.' && !in_fraction) {
-      in_fraction = true;
+  int power = 0;
+  bool negative = false;
+};
+
+/**
+ * Adds the decimal digits at `p` (up to `end` or the first non-digit) to `mantissa`, moving
+ * `p` past them; eight at a time where it can, as fast_float's is_made_of_eight_digits_fast and
+ * parse_eight_digits_unrolled do (D. Lemire, "Number parsing at a gigabyte per second", 2021):
+ * a byte is a digit when adding 0x46 and subtracting 0x30 both leave its top bit clear; three
+ * multiplications then combine pairs, quadruples and the two halves of the eight digits.
+ */
+void read_digits(const char*& p, const char* end, std::uint64_t& mantissa) noexcept {
+  if constexpr (std::endian::native == std::endian::little) {
+    while (end - p >= 8) {
+      std::uint64_t word = 0;
+      std::memcpy(&word, p, 8);
+      if ((((word + 0x4646464646464646) | (word - 0x3030303030303030)) & 0x8080808080808080) != 0) {
+        break;
+      }
+      constexpr std::uint64_t mask = 0x000000FF000000FF;
+      constexpr std::uint64_t hundreds = 100 + (std::uint64_t{1000000} << 32);
+      constexpr std::uint64_t ones = 1 + (std::uint64_t{10000} << 32);
+      word -= 0x3030303030303030;
+      word = word * 10 + (word >> 8);
+      word = (((word & mask) * hundreds) + (((word >> 16) & mask) * ones)) >> 32;
+      mantissa = mantissa * 100000000 + static_cast<std::uint32_t>(word);
+      p += 8;
+    }
+  }
+  for (; p != end; ++p) {
+    const unsigned digit = static_cast<unsigned char>(*p) - unsigned{'0'};
+    if (digit > 9) return;
+    mantissa = mantissa * 10 + digit;
+  }
+}
+
+bool scan_plain_decimal(std::string_view text, plain_decimal& decimal) noexcept {
+  constexpr std::ptrdiff_t max_significant_digits = 19;  // 10^19 - 1 < 2^64
+  const char* p = text.data();
+  const char* const end = p + text.size();
+  decimal.negative = p != end && *p == '-';
+  if (decimal.negative) ++p;
+  const char* const digits_begin = p;
+  while (p != end && *p == '0') ++p;
+  std::uint64_t mantissa = 0;
+  const char* const whole_begin = p;
+  read_digits(p, end, mantissa);
+  std::ptrdiff_t significant = p - whole_begin;
+  bool any_digit = p != digits_begin;
+  std::ptrdiff_t fraction_digits = 0;
+  if (p != end && *p == '.') {
+    ++p;
+    const char* const fraction_begin = p;
+    if (significant == 0) {
+      while (p != end && *p == '0') ++p;
+    }
+    const char* const significant_begin = p;
+    read_digits(p, end, mantissa);
+    significant += p - significant_begin;
+    fraction_digits = p - fraction_begin;
+    any_digit = any_digit || fraction_digits > 0;
+  }
+  if (p != end || !any_digit || significant > max_significant_digits) return false;
+  decimal.mantissa = mantissa;
+  decimal.power = -static_cast<int>(fraction_digits);
+  return true;
+}
+
+__extension__ using uint128 = unsigned __int128;
+
+struct words128 {
+  std::uint64_t high = 0;
+  std::uint64_t low = 0;
+};
+
+constexpr int smallest_power_of_ten = -27;  // 5^27 < 2^64: see powers_of_five below
+constexpr int largest_power_of_ten = 27;
+
+/**
+ * 5^q for q in [-27, 27] scaled by a power of two into [2^127, 2^128): for q >= 0 exactly
+ * (5^q < 2^64); for q < 0 the reciprocal floor(2^(z+127) / 5^-q) + 1, z the bit width of
+ * 5^-q, as in the table of D. Lemire, "Number parsing at a gigabyte per second", Software:
+ * Practice and Experience 51(8), 2021, section 5 (and fast_float's table_generation.py).
+ * Computed here at compile time by long division, 64 bits at a time.
+ */
+constexpr std::array<words128, largest_power_of_ten - smallest_power_of_ten + 1> powers_of_five =
+    [] {
+      std::array<words128, largest_power_of_ten - smallest_power_of_ten + 1> table{};
+      for (int q = smallest_power_of_ten; q <= largest_power_of_ten; ++q) {
+        std::uint64_t five = 1;
+        for (int i = 0; i < (q < 0 ? -q : q); ++i) five *= 5;
+        words128& entry = table[static_cast<std::size_t>(q - smallest_power_of_ten)];
+        if (q >= 0) {
+          entry = {five << std::countl_zero(five), 0};
+          continue;
+        }
+        const int b = std::bit_width(five) + 127;  // 2^b has one bit, in 64-bit word b / 64
+        uint128 remainder = 0;
+        std::array<std::uint64_t, 3> quotient{};
+        for (int word = 2; word >= 0; --word) {
+          const std::uint64_t dividend = word == b / 64 ? std::uint64_t{1} << (b % 64) : 0;
+          const uint128 current = (remainder << 64) | dividend;
+          quotient[static_cast<std::size_t>(word)] = static_cast<std::uint64_t>(current / five);
+          remainder = current % five;
+        }
+        entry = {quotient[1], quotient[0] + 1};
+        if (entry.low == 0) ++entry.high;
+      }
+      return table;
+    }();
+
+/**
+ * Checks each entry independently of the division above: for q < 0, c = the entry, b its
+ * scale, 2^b < c * 5^-q <= 2^b + 5^-q (so c = floor(2^b / 5^-q) + 1); for q >= 0 the entry
+ * shifted back is 5^q. All entries have their top bit set.
+ */
+constexpr bool powers_of_five_hold() {
+  for (int q = smallest_power_of_ten; q <= largest_power_of_ten; ++q) {
+    const words128 entry = powers_of_five[static_cast<std::size_t>(q - smallest_power_of_ten)];
+    if ((entry.high >> 63) != 1) return false;
+    std::uint64_t five = 1;
+    for (int i = 0; i < (q < 0 ? -q : q); ++i) five *= 5;
+    if (q >= 0) {
+      if (entry.low != 0 || (entry.high >> std::countr_zero(entry.high)) != five) return false;
       continue;
     }
-    const unsigned digit = static_cast<unsigned char>(c) - unsigned{'0'};
-    if (digit > 9 || ++digits > 19) return false;
-    mantissa = mantissa * 10 + digit;
-    fraction_digits += in_fraction ? 1 : 0;
+    // c * five as three 64-bit words.
+    const uint128 low = static_cast<uint128>(entry.low) * five;
+    const uint128 high =
+        static_cast<uint128>(entry.high) * five + static_cast<std::uint64_t>(low >> 64);
+    const std::array<std::uint64_t, 3> product{static_cast<std::uint64_t>(low),
+                                               static_cast<std::uint64_t>(high),
+                                               static_cast<std::uint64_t>(high >> 64)};
+    const int b = std::bit_width(five) + 127;
+    std::array<std::uint64_t, 3> power{};
+    power[static_cast<std::size_t>(b / 64)] = std::uint64_t{1} << (b % 64);
+    // product - 2^b must lie in [1, five].
+    std::array<std::uint64_t, 3> difference{};
+    std::uint64_t borrow = 0;
+    for (std::size_t k = 0; k < 3; ++k) {
+      const std::uint64_t subtrahend = power[k] + borrow;
+      const bool wraps = (borrow != 0 && subtrahend == 0) || product[k] < subtrahend;
+      difference[k] = product[k] - subtrahend;
+      borrow = wraps ? 1 : 0;
+    }
+    if (borrow != 0 || difference[2] != 0 || difference[1] != 0) return false;
+    if (difference[0] == 0 || difference[0] > five) return false;
   }
-  if (digits == 0 || mantissa > (std::uint64_t{1} << 53)) return false;
-  value = static_cast<double>(mantissa) / powers_of_ten[fraction_digits];
-  if (negative) value = -value;
+  return true;
+}
+static_assert(powers_of_five_hold());
+// Three entries as printed in fast_float's table (q = -1, 0, 1).
+static_assert(powers_of_five[26].high == 0xcccccccccccccccc &&
+              powers_of_five[26].low == 0xcccccccccccccccd);
+static_assert(powers_of_five[27].high == 0x8000000000000000 && powers_of_five[27].low == 0);
+static_assert(powers_of_five[28].high == 0xa000000000000000 && powers_of_five[28].low == 0);
+
+/**
+ * w * 10^q correctly rounded to a double, for 0 < w < 2^64 and q in [-27, 27], by the
+ * Eisel-Lemire algorithm (D. Lemire, "Number parsing at a gigabyte per second", 2021,
+ * algorithm 1; the steps of fast_float's compute_float): the top bits of w * 5^q from one or
+ * two 64x64-bit products, the power of two from q * log2(10), round to nearest even. Returns
+ * false when the truncated product cannot decide the rounding (the caller falls back).
+ */
+bool eisel_lemire(std::uint64_t w, int q, double& value) noexcept {
+  constexpr int mantissa_bits = 52;
+  constexpr int minimum_exponent = -1023;
+  constexpr int min_exponent_round_to_even = -4;
+  constexpr int max_exponent_round_to_even = 23;
+  const words128 power = powers_of_five[static_cast<std::size_t>(q - smallest_power_of_ten)];
+  const int leading_zeros = std::countl_zero(w);
+  w <<= leading_zeros;
+  const uint128 first = static_cast<uint128>(w) * power.high;
+  auto high = static_cast<std::uint64_t>(first >> 64);
+  auto low = static_cast<std::uint64_t>(first);
+  constexpr std::uint64_t precision_mask = ~std::uint64_t{0} >> (mantissa_bits + 3);
+  if ((high & precision_mask) == precision_mask) {
+    const auto second =
+        static_cast<std::uint64_t>((static_cast<uint128>(w) * power.low) >> 64);
+    low += second;
+    if (second > low) ++high;
+  }
+  if (low == ~std::uint64_t{0}) return false;
+  const int upper_bit = static_cast<int>(high >> 63);
+  const int shift = upper_bit + 64 - mantissa_bits - 3;
+  std::uint64_t mantissa = high >> shift;
+  // floor(q * log2(10)) + 63, as in fast_float (217706 / 2^16 approximates log2(10)).
+  int power2 = (((152170 + 65536) * q) >> 16) + 63 + upper_bit - leading_zeros - minimum_exponent;
+  if (power2 <= 0) return false;  // subnormal: beyond the range of q here, never reached
+  if (low <= 1 && q >= min_exponent_round_to_even && q <= max_exponent_round_to_even &&
+      (mantissa & 3) == 1 && (mantissa << shift) == high) {
+    mantissa &= ~std::uint64_t{1};  // exactly halfway: round down to even
+  }
+  mantissa += mantissa & 1;
+  mantissa >>= 1;
+  if (mantissa >= (std::uint64_t{2} << mantissa_bits)) {
+    mantissa = std::uint64_t{1} << mantissa_bits;
+    ++power2;
+  }
+  mantissa &= ~(std::uint64_t{1} << mantissa_bits);
+  value = std::bit_cast<double>(mantissa | (static_cast<std::uint64_t>(power2) << mantissa_bits));
+  return true;
+}
+
+/**
+ * Reads a plain decimal exactly: when mantissa and power of ten are exact doubles, one
+ * division is correctly rounded (W. D. Clinger, "How to read floating point numbers
+ * accurately", PLDI 1990); else Eisel-Lemire for powers in [-27, 27]. Anything else (exponents,
+ * more than 19 significant digits, an undecided rounding) is left to std::from_chars.
+ */
+bool parse_plain_decimal(std::string_view text, double& value) noexcept {
+  static constexpr std::array<double, 23> powers_of_ten{
+      1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
+      1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+  plain_decimal decimal;
+  if (!scan_plain_decimal(text, decimal)) return false;
+  if (decimal.mantissa == 0) {
+    value = decimal.negative ? -0.0 : 0.0;
+    return true;
+  }
+  if (decimal.mantissa <= (std::uint64_t{1} << 53) &&
+      -decimal.power < static_cast<int>(powers_of_ten.size())) {
+    value = static_cast<double>(decimal.mantissa) /
+            powers_of_ten[static_cast<std::size_t>(-decimal.power)];
+  } else if (decimal.power < smallest_power_of_ten ||
+             !eisel_lemire(decimal.mantissa, decimal.power, value)) {
+    return false;
+  }
+  if (decimal.negative) value = -value;
   return true;
 }
 
@@ -495,8 +702,7 @@ std::optional<std::string> amount_problem(std::string_view text, double& value) 
   if (text.empty()) return std::string("empty field, expected a number");
   std::string_view digits = text;
   if (digits.size() > 1 && digits[0] == '+' && digits[1] != '-') digits.remove_prefix(1);
-  // Longer texts rarely pass the exact fast path (17 digits exceed 2^53): from_chars directly.
-  if (digits.size() <= 16 && parse_plain_decimal(digits, value)) return std::nullopt;
+  if (parse_plain_decimal(digits, value)) return std::nullopt;
   const auto [end, status] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
   if (status == std::errc::result_out_of_range) {
     return fmt::format("'{}' is outside the range of a double", printable(text));
