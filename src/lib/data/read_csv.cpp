@@ -504,6 +504,7 @@ void read_digits(const char*& p, const char* end, std::uint64_t& mantissa) noexc
 
 bool scan_plain_decimal(std::string_view text, plain_decimal& decimal) noexcept {
   constexpr std::ptrdiff_t max_significant_digits = 19;  // 10^19 - 1 < 2^64
+  constexpr std::ptrdiff_t max_fraction_digits = 400;    // beyond every power read here
   const char* p = text.data();
   const char* const end = p + text.size();
   decimal.negative = p != end && *p == '-';
@@ -528,7 +529,10 @@ bool scan_plain_decimal(std::string_view text, plain_decimal& decimal) noexcept 
     fraction_digits = p - fraction_begin;
     any_digit = any_digit || fraction_digits > 0;
   }
-  if (p != end || !any_digit || significant > max_significant_digits) return false;
+  if (p != end || !any_digit || significant > max_significant_digits ||
+      fraction_digits > max_fraction_digits) {
+    return false;
+  }
   decimal.mantissa = mantissa;
   decimal.power = -static_cast<int>(fraction_digits);
   return true;
