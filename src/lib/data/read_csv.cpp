@@ -28,6 +28,7 @@
 #include "crmkit/data/read_records.hpp"
 #include "crmkit/data/date_parse.hpp"
 #include "huge_pages.hpp"
+#include "read_csv_rows.hpp"
 
 #if defined(__SSE2__) && defined(__x86_64__)
 #include <emmintrin.h>
@@ -208,6 +209,12 @@ class record_scanner {
   [[nodiscard]] std::size_t record_begin() const noexcept { return record_begin_; }
   [[nodiscard]] std::size_t record_line() const noexcept { return record_line_; }
   [[nodiscard]] std::size_t field_count() const noexcept { return field_count_; }
+
+  /** Moves past `count` lines from position(), to `next`: a line start, or the end. */
+  void skip_lines(std::size_t count, std::size_t next) noexcept {
+    line_ += text_[next - 1] == '\n' ? count : count - 1;
+    position_ = line_start_ = next;
+  }
 
   /**
    * Reads the next record, calling `sink(index, field)` for each field. `bad` fills `problem`
@@ -417,6 +424,7 @@ struct row_reader {
   std::string date_expectation;
   std::int64_t min_timestamp = 0;
   std::int64_t max_timestamp = 0;
+  bool simple_rows = false;  // read_simple_rows tried first at each line
 
   [[nodiscard]] bool parse_date(std::string_view value, std::int64_t& seconds) const noexcept {
     if (!format) return detail::read_iso_timestamp(value, seconds);
@@ -461,42 +469,281 @@ bool parse_integer(std::string_view text, std::int64_t& value) noexcept {
 }
 
 /**
- * The common case of a decimal: `[-]digits[.digits]` with at most 19 digits and a mantissa of
- * at most 2^53. Mantissa and power of ten are then exact doubles, so one division gives the
- * correctly rounded value (W. D. Clinger, "How to read floating point numbers accurately",
- * PLDI 1990). Anything else is left to std::from_chars.
+ * The common case of a decimal: `[-]digits[.digits]` (no exponent) with at most 19 significant
+ * digits, read as mantissa w and power q = -(digits after the point), value w * 10^q.
  */
-bool parse_plain_decimal(std::string_view text, double& value) noexcept {
-  static constexpr std::array<double, 20> powers_of_ten{1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,
-                                                        1e7,  1e8,  1e9,  1e10, 1e11, 1e12, 1e13,
-                                                        1e14, 1e15, 1e16, 1e17, 1e18, 1e19};
-  const bool negative = !text.empty() && text[0] == '-';
+struct plain_decimal {
   std::uint64_t mantissa = 0;
-  std::size_t digits = 0;
-  std::size_t fraction_digits = 0;
-  bool in_fraction = false;
-  for (const char c : text.substr(negative ? 1 : 0)) {
-    if (c == '.' && !in_fraction) {
-      in_fraction = true;
+  int power = 0;
+  bool negative = false;
+};
+
+/**
+ * Adds the decimal digits at `position` (up to `end` or the first non-digit) to `value`, moving
+ * `position` past them; eight bytes at a time where eight remain, as fast_float's
+ * is_made_of_eight_digits_fast and parse_eight_digits_unrolled do (D. Lemire, "Number parsing at
+ * a gigabyte per second", 2021). A byte is a digit when adding 0x46 and subtracting 0x30 both
+ * leave its top bit clear; carries only run from earlier bytes to later ones (little-endian), so
+ * the first flagged byte is the first non-digit. The n digits before it, shifted to the end of
+ * the word behind 8 - n zero digits, are combined by three multiplications (pairs, quadruples,
+ * halves) as eight digits are.
+ */
+inline void read_digits(const char*& position, const char* end, std::uint64_t& value) noexcept {
+  const char* p = position;
+  std::uint64_t mantissa = value;  // locals: stores through the references could alias the text
+  if constexpr (std::endian::native == std::endian::little) {
+    static constexpr std::array<std::uint64_t, 9> powers_of_ten{
+        1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000};
+    constexpr std::uint64_t mask = 0x000000FF000000FF;
+    constexpr std::uint64_t hundreds = 100 + (std::uint64_t{1000000} << 32);
+    constexpr std::uint64_t ones = 1 + (std::uint64_t{10000} << 32);
+    while (end - p >= 8) {
+      std::uint64_t word = 0;
+      std::memcpy(&word, p, 8);
+      const std::uint64_t non_digits =
+          ((word + 0x4646464646464646) | (word - 0x3030303030303030)) & 0x8080808080808080;
+      const int count = non_digits == 0 ? 8 : std::countr_zero(non_digits) / 8;
+      if (count == 0) break;
+      word -= 0x3030303030303030;
+      word <<= 8 * (8 - count);
+      word = word * 10 + (word >> 8);
+      word = (((word & mask) * hundreds) + (((word >> 16) & mask) * ones)) >> 32;
+      mantissa = mantissa * powers_of_ten[static_cast<std::size_t>(count)] +
+                 static_cast<std::uint32_t>(word);
+      p += count;
+      if (count < 8) {
+        position = p;
+        value = mantissa;
+        return;
+      }
+    }
+  }
+  for (; p != end; ++p) {
+    const unsigned digit = static_cast<unsigned char>(*p) - unsigned{'0'};
+    if (digit > 9) break;
+    mantissa = mantissa * 10 + digit;
+  }
+  position = p;
+  value = mantissa;
+}
+
+/**
+ * Reads a plain decimal at `p` as far as its form goes (leaving `p` at the first byte that
+ * cannot continue it); false when what was read is no plain decimal of at most 19 significant
+ * digits.
+ */
+bool read_plain_decimal(const char*& p, const char* end, plain_decimal& decimal) noexcept {
+  constexpr std::ptrdiff_t max_significant_digits = 19;  // 10^19 - 1 < 2^64
+  constexpr std::ptrdiff_t max_fraction_digits = 400;    // beyond every power read here
+  decimal.negative = p != end && *p == '-';
+  if (decimal.negative) ++p;
+  const char* const digits_begin = p;
+  while (p != end && *p == '0') ++p;
+  std::uint64_t mantissa = 0;
+  const char* const whole_begin = p;
+  read_digits(p, end, mantissa);
+  std::ptrdiff_t significant = p - whole_begin;
+  bool any_digit = p != digits_begin;
+  std::ptrdiff_t fraction_digits = 0;
+  if (p != end && *p == '.') {
+    ++p;
+    const char* const fraction_begin = p;
+    if (significant == 0) {
+      while (p != end && *p == '0') ++p;
+    }
+    const char* const significant_begin = p;
+    read_digits(p, end, mantissa);
+    significant += p - significant_begin;
+    fraction_digits = p - fraction_begin;
+    any_digit = any_digit || fraction_digits > 0;
+  }
+  if (!any_digit || significant > max_significant_digits ||
+      fraction_digits > max_fraction_digits) {
+    return false;
+  }
+  decimal.mantissa = mantissa;
+  decimal.power = -static_cast<int>(fraction_digits);
+  return true;
+}
+
+__extension__ using uint128 = unsigned __int128;
+
+struct words128 {
+  std::uint64_t high = 0;
+  std::uint64_t low = 0;
+};
+
+constexpr int smallest_power_of_ten = -27;  // 5^27 < 2^64: see powers_of_five below
+constexpr int largest_power_of_ten = 27;
+
+/**
+ * 5^q for q in [-27, 27] scaled by a power of two into [2^127, 2^128): for q >= 0 exactly
+ * (5^q < 2^64); for q < 0 the reciprocal floor(2^(z+127) / 5^-q) + 1, z the bit width of
+ * 5^-q, as in the table of D. Lemire, "Number parsing at a gigabyte per second", Software:
+ * Practice and Experience 51(8), 2021, section 5 (and fast_float's table_generation.py).
+ * Computed here at compile time by long division, 64 bits at a time.
+ */
+constexpr std::array<words128, largest_power_of_ten - smallest_power_of_ten + 1> powers_of_five =
+    [] {
+      std::array<words128, largest_power_of_ten - smallest_power_of_ten + 1> table{};
+      for (int q = smallest_power_of_ten; q <= largest_power_of_ten; ++q) {
+        std::uint64_t five = 1;
+        for (int i = 0; i < (q < 0 ? -q : q); ++i) five *= 5;
+        words128& entry = table[static_cast<std::size_t>(q - smallest_power_of_ten)];
+        if (q >= 0) {
+          entry = {five << std::countl_zero(five), 0};
+          continue;
+        }
+        const int b = std::bit_width(five) + 127;  // 2^b has one bit, in 64-bit word b / 64
+        uint128 remainder = 0;
+        std::array<std::uint64_t, 3> quotient{};
+        for (int word = 2; word >= 0; --word) {
+          const std::uint64_t dividend = word == b / 64 ? std::uint64_t{1} << (b % 64) : 0;
+          const uint128 current = (remainder << 64) | dividend;
+          quotient[static_cast<std::size_t>(word)] = static_cast<std::uint64_t>(current / five);
+          remainder = current % five;
+        }
+        entry = {quotient[1], quotient[0] + 1};
+        if (entry.low == 0) ++entry.high;
+      }
+      return table;
+    }();
+
+/**
+ * Checks each entry independently of the division above: for q < 0, c = the entry, b its
+ * scale, 2^b < c * 5^-q <= 2^b + 5^-q (so c = floor(2^b / 5^-q) + 1); for q >= 0 the entry
+ * shifted back is 5^q. All entries have their top bit set.
+ */
+constexpr bool powers_of_five_hold() {
+  for (int q = smallest_power_of_ten; q <= largest_power_of_ten; ++q) {
+    const words128 entry = powers_of_five[static_cast<std::size_t>(q - smallest_power_of_ten)];
+    if ((entry.high >> 63) != 1) return false;
+    std::uint64_t five = 1;
+    for (int i = 0; i < (q < 0 ? -q : q); ++i) five *= 5;
+    if (q >= 0) {
+      if (entry.low != 0 || (entry.high >> std::countr_zero(entry.high)) != five) return false;
       continue;
     }
-    const unsigned digit = static_cast<unsigned char>(c) - unsigned{'0'};
-    if (digit > 9 || ++digits > 19) return false;
-    mantissa = mantissa * 10 + digit;
-    fraction_digits += in_fraction ? 1 : 0;
+    // c * five as three 64-bit words.
+    const uint128 low = static_cast<uint128>(entry.low) * five;
+    const uint128 high =
+        static_cast<uint128>(entry.high) * five + static_cast<std::uint64_t>(low >> 64);
+    const std::array<std::uint64_t, 3> product{static_cast<std::uint64_t>(low),
+                                               static_cast<std::uint64_t>(high),
+                                               static_cast<std::uint64_t>(high >> 64)};
+    const int b = std::bit_width(five) + 127;
+    std::array<std::uint64_t, 3> power{};
+    power[static_cast<std::size_t>(b / 64)] = std::uint64_t{1} << (b % 64);
+    // product - 2^b must lie in [1, five].
+    std::array<std::uint64_t, 3> difference{};
+    std::uint64_t borrow = 0;
+    for (std::size_t k = 0; k < 3; ++k) {
+      const std::uint64_t subtrahend = power[k] + borrow;
+      const bool wraps = (borrow != 0 && subtrahend == 0) || product[k] < subtrahend;
+      difference[k] = product[k] - subtrahend;
+      borrow = wraps ? 1 : 0;
+    }
+    if (borrow != 0 || difference[2] != 0 || difference[1] != 0) return false;
+    if (difference[0] == 0 || difference[0] > five) return false;
   }
-  if (digits == 0 || mantissa > (std::uint64_t{1} << 53)) return false;
-  value = static_cast<double>(mantissa) / powers_of_ten[fraction_digits];
-  if (negative) value = -value;
   return true;
+}
+static_assert(powers_of_five_hold());
+// Three entries as printed in fast_float's table (q = -1, 0, 1).
+static_assert(powers_of_five[26].high == 0xcccccccccccccccc &&
+              powers_of_five[26].low == 0xcccccccccccccccd);
+static_assert(powers_of_five[27].high == 0x8000000000000000 && powers_of_five[27].low == 0);
+static_assert(powers_of_five[28].high == 0xa000000000000000 && powers_of_five[28].low == 0);
+
+/**
+ * w * 10^q correctly rounded to a double, for 0 < w < 2^64 and q in [-27, 27], by the
+ * Eisel-Lemire algorithm (D. Lemire, "Number parsing at a gigabyte per second", 2021,
+ * algorithm 1; the steps of fast_float's compute_float): the top bits of w * 5^q from one or
+ * two 64x64-bit products, the power of two from q * log2(10), round to nearest even. Returns
+ * false when the truncated product cannot decide the rounding (the caller falls back).
+ */
+bool eisel_lemire(std::uint64_t w, int q, double& value) noexcept {
+  constexpr int mantissa_bits = 52;
+  constexpr int minimum_exponent = -1023;
+  constexpr int min_exponent_round_to_even = -4;
+  constexpr int max_exponent_round_to_even = 23;
+  const words128 power = powers_of_five[static_cast<std::size_t>(q - smallest_power_of_ten)];
+  const int leading_zeros = std::countl_zero(w);
+  w <<= leading_zeros;
+  const uint128 first = static_cast<uint128>(w) * power.high;
+  auto high = static_cast<std::uint64_t>(first >> 64);
+  auto low = static_cast<std::uint64_t>(first);
+  constexpr std::uint64_t precision_mask = ~std::uint64_t{0} >> (mantissa_bits + 3);
+  if ((high & precision_mask) == precision_mask) {
+    const auto second =
+        static_cast<std::uint64_t>((static_cast<uint128>(w) * power.low) >> 64);
+    low += second;
+    if (second > low) ++high;
+  }
+  if (low == ~std::uint64_t{0}) return false;
+  const int upper_bit = static_cast<int>(high >> 63);
+  const int shift = upper_bit + 64 - mantissa_bits - 3;
+  std::uint64_t mantissa = high >> shift;
+  // floor(q * log2(10)) + 63, as in fast_float (217706 / 2^16 approximates log2(10)).
+  int power2 = (((152170 + 65536) * q) >> 16) + 63 + upper_bit - leading_zeros - minimum_exponent;
+  if (power2 <= 0) return false;  // subnormal: beyond the range of q here, never reached
+  if (low <= 1 && q >= min_exponent_round_to_even && q <= max_exponent_round_to_even &&
+      (mantissa & 3) == 1 && (mantissa << shift) == high) {
+    mantissa &= ~std::uint64_t{1};  // exactly halfway: round down to even
+  }
+  mantissa += mantissa & 1;
+  mantissa >>= 1;
+  if (mantissa >= (std::uint64_t{2} << mantissa_bits)) {
+    mantissa = std::uint64_t{1} << mantissa_bits;
+    ++power2;
+  }
+  mantissa &= ~(std::uint64_t{1} << mantissa_bits);
+  value = std::bit_cast<double>(mantissa | (static_cast<std::uint64_t>(power2) << mantissa_bits));
+  return true;
+}
+
+/**
+ * The double nearest a plain decimal: Eisel-Lemire for powers in [-27, 27] (one branch for
+ * all the amounts of a file, whatever their digits); where it cannot decide the rounding and
+ * mantissa and power of ten are exact doubles, one division, which is correctly rounded (W. D.
+ * Clinger, "How to read floating point numbers accurately", PLDI 1990). Anything else
+ * (exponents, more than 19 significant digits, an undecided rounding) is left to
+ * std::from_chars.
+ */
+bool plain_decimal_value(const plain_decimal& decimal, double& value) noexcept {
+  static constexpr std::array<double, 23> powers_of_ten{
+      1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
+      1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+  if (decimal.mantissa == 0) {
+    value = decimal.negative ? -0.0 : 0.0;
+    return true;
+  }
+  if (decimal.power < smallest_power_of_ten ||
+      !eisel_lemire(decimal.mantissa, decimal.power, value)) {
+    if (decimal.mantissa > (std::uint64_t{1} << 53) ||
+        -decimal.power >= static_cast<int>(powers_of_ten.size())) {
+      return false;
+    }
+    value = static_cast<double>(decimal.mantissa) /
+            powers_of_ten[static_cast<std::size_t>(-decimal.power)];
+  }
+  if (decimal.negative) value = -value;
+  return true;
+}
+
+/** The whole of `text` read by read_plain_decimal and plain_decimal_value. */
+bool parse_plain_decimal(std::string_view text, double& value) noexcept {
+  const char* p = text.data();
+  const char* const end = p + text.size();
+  plain_decimal decimal;
+  return read_plain_decimal(p, end, decimal) && p == end && plain_decimal_value(decimal, value);
 }
 
 std::optional<std::string> amount_problem(std::string_view text, double& value) {
   if (text.empty()) return std::string("empty field, expected a number");
   std::string_view digits = text;
   if (digits.size() > 1 && digits[0] == '+' && digits[1] != '-') digits.remove_prefix(1);
-  // Longer texts rarely pass the exact fast path (17 digits exceed 2^53): from_chars directly.
-  if (digits.size() <= 16 && parse_plain_decimal(digits, value)) return std::nullopt;
+  if (parse_plain_decimal(digits, value)) return std::nullopt;
   const auto [end, status] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
   if (status == std::errc::result_out_of_range) {
     return fmt::format("'{}' is outside the range of a double", printable(text));
@@ -506,6 +753,189 @@ std::optional<std::string> amount_problem(std::string_view text, double& value) 
   }
   if (!std::isfinite(value)) return fmt::format("'{}' is not a finite number", printable(text));
   return std::nullopt;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Simple rows: most lines hold no quote, no padding and values in their plain forms. Such a line
+// is read in one pass, each value as its field is crossed; any other line goes to the record
+// scanner and the checks after it, which give every message.
+
+/**
+ * Whether read_simple_rows may read rows split by `delimiter`: not in whitespace mode, and not a
+ * byte that can continue a number (a digit, '.', '-', '+').
+ */
+constexpr bool simple_rows_possible(char delimiter) noexcept {
+  return delimiter != whitespace_delimiter && delimiter != '.' && delimiter != '-' &&
+         delimiter != '+' && (delimiter < '0' || delimiter > '9');
+}
+
+/** The first delimiter, '\n' or '"' at or after `p`, else `end` (eight bytes a step as in
+ * record_scanner::find_field_end). */
+const char* find_field_stop(const char* p, const char* end, char delimiter) noexcept {
+  if constexpr (std::endian::native == std::endian::little) {
+    constexpr std::uint64_t ones = 0x0101010101010101;
+    constexpr std::uint64_t highs = 0x8080808080808080;
+    const std::uint64_t delimiters = ones * static_cast<unsigned char>(delimiter);
+    constexpr std::uint64_t newlines = ones * static_cast<unsigned char>('\n');
+    constexpr std::uint64_t quotes = ones * static_cast<unsigned char>('"');
+    for (; end - p >= 8; p += 8) {
+      std::uint64_t word = 0;
+      std::memcpy(&word, p, 8);
+      const std::uint64_t a = word ^ delimiters;
+      const std::uint64_t b = word ^ newlines;
+      const std::uint64_t c = word ^ quotes;
+      const std::uint64_t hits =
+          (((a - ones) & ~a) | ((b - ones) & ~b) | ((c - ones) & ~c)) & highs;
+      if (hits != 0) return p + std::countr_zero(hits) / 8;
+    }
+  }
+  while (p != end && *p != delimiter && *p != '\n' && *p != '"') ++p;
+  return p;
+}
+
+/** A customer id of 1-18 digits after an optional '-' (as parse_integer reads it); moves `p`
+ * past it. */
+bool read_simple_integer(const char*& p, const char* end, std::int64_t& value) noexcept {
+  constexpr std::ptrdiff_t digits_that_cannot_overflow = 18;
+  const bool negative = p != end && *p == '-';
+  const char* const begin = p + (negative ? 1 : 0);
+  const char* q = begin;
+  std::uint64_t magnitude = 0;
+  read_digits(q, end, magnitude);
+  if (q == begin || q - begin > digits_that_cannot_overflow) return false;
+  value = negative ? -static_cast<std::int64_t>(magnitude) : static_cast<std::int64_t>(magnitude);
+  p = q;
+  return true;
+}
+
+/**
+ * A date of the form YYYY-MM-DD at `p`, directly followed by `terminator` (or, when `last`, by
+ * '\n', '\r' or `end`), as read_iso_timestamp reads those ten bytes: eight bytes checked at once
+ * ('-' at offsets 4 and 7, digits elsewhere, as in read_digits). Moves `p` past the date.
+ */
+bool read_simple_date(const char*& p, const char* end, char terminator, bool last,
+                      std::int64_t& seconds) noexcept {
+  constexpr std::size_t size = 10;
+  if (static_cast<std::size_t>(end - p) < size) return false;
+  if (static_cast<std::size_t>(end - p) == size ? !last
+      : !(p[size] == terminator || (last && (p[size] == '\n' || p[size] == '\r')))) {
+    return false;
+  }
+  std::uint64_t word = 0;
+  std::memcpy(&word, p, 8);
+  if constexpr (std::endian::native == std::endian::little) {
+    constexpr std::uint64_t dashes = 0xFF0000FF00000000;
+    if ((word & dashes) != (0x2D00002D00000000 & dashes)) return false;
+    word = (word & ~dashes) | (0x3030303030303030 & dashes);
+    if ((((word + 0x4646464646464646) | (word - 0x3030303030303030)) & 0x8080808080808080) != 0) {
+      return false;
+    }
+    word -= 0x3030303030303030;
+    const auto digit = [word](int index) {
+      return static_cast<unsigned>(word >> (8 * index)) & 0xFF;
+    };
+    const int day = detail::two_digits(p + 8);
+    if (day < 0) return false;
+    const auto year =
+        static_cast<std::int64_t>(digit(0) * 1000 + digit(1) * 100 + digit(2) * 10 + digit(3));
+    if (!detail::checked_timestamp(year, digit(5) * 10 + digit(6), static_cast<unsigned>(day), 0,
+                                   0, 0, seconds)) {
+      return false;
+    }
+  } else {
+    if (!detail::read_iso_timestamp(std::string_view(p, size), seconds)) return false;
+  }
+  p += size;
+  return true;
+}
+
+/**
+ * Reads simple rows from the line at `p` (a line start; `end` is the chunk's end) into `out` from
+ * row `rows` on, until a line that is not one; returns the rows read and leaves `p` at the
+ * start of that line (or at `end`). A simple row: its fields, split at each delimiter, hold no
+ * '"'; an id in integer mode and an amount are numbers of the forms read_simple_integer and
+ * read_plain_decimal read, directly followed by the delimiter (by the line's end, CRLF allowed,
+ * for the last field); an id in label mode and a date are texts without padding or a CR at
+ * either end; every value passes read_chunk's checks. The record scanner cuts such a line into
+ * the same fields, and read_chunk reads the same values from them.
+ */
+template <bool labels>
+std::size_t read_simple_rows(const row_reader& reader, const char*& p, const char* const end,
+                             const chunk_output out, std::size_t rows, label_table& table) {
+  const char delimiter = reader.delimiter;
+  const std::size_t field_count = reader.field_count;
+  const int* const slots = reader.slot_of_field.data();
+  const bool iso_dates = !reader.format;
+  const std::int64_t min_timestamp = reader.min_timestamp;
+  const std::int64_t max_timestamp = reader.max_timestamp;
+  auto padding = [delimiter](char c) { return (c == ' ' || c == '\t') && c != delimiter; };
+  // Reads one row, leaving `at` after its line; false for a line that is not a simple row.
+  auto read_row = [&](const char*& at, std::int64_t& customer, std::string_view& label,
+                      std::int64_t& timestamp, double& amount) {
+    for (std::size_t field = 0; field < field_count; ++field) {
+      const bool last = field + 1 == field_count;
+      const int slot = slots[field];
+      if (slot == amount_slot) {
+        plain_decimal decimal;
+        if (!read_plain_decimal(at, end, decimal) || !plain_decimal_value(decimal, amount)) {
+          return false;
+        }
+      } else if (!labels && slot == customer_slot) {
+        if (!read_simple_integer(at, end, customer)) return false;
+      } else if (!(slot == datetime_slot && iso_dates &&
+                   read_simple_date(at, end, delimiter, last, timestamp))) {
+        const char* const stop = find_field_stop(at, end, delimiter);
+        if (stop != end && *stop == '"') return false;
+        if (slot >= 0) {
+          const char* text_end = stop;
+          if (last && text_end != at && text_end[-1] == '\r') --text_end;
+          if (text_end == at || padding(*at) || padding(text_end[-1]) || text_end[-1] == '\r') {
+            return false;
+          }
+          const std::string_view text(at, static_cast<std::size_t>(text_end - at));
+          if (slot == datetime_slot) {
+            if (!reader.parse_date(text, timestamp)) return false;
+          } else {
+            if (first_invalid_utf8(text) != std::string_view::npos) return false;
+            label = text;
+          }
+        }
+        at = stop;
+      }
+      if (slot == datetime_slot && (timestamp < min_timestamp || timestamp > max_timestamp)) {
+        return false;
+      }
+      if (!last) {
+        if (at == end || *at != delimiter) return false;
+        ++at;
+        continue;
+      }
+      if (at != end && *at == '\r') ++at;
+      if (at == end) return true;
+      if (*at != '\n') return false;
+      ++at;
+      return true;
+    }
+    return false;
+  };
+  while (p != end) {
+    const char* at = p;
+    std::int64_t customer = 0;
+    std::string_view label;
+    std::int64_t timestamp = 0;
+    double amount = 0;
+    if (!read_row(at, customer, label, timestamp, amount)) break;
+    if (out.amount != nullptr) out.amount[rows] = amount;
+    if constexpr (labels) {
+      out.customer[rows] = table.code_of(label);
+    } else {
+      out.customer[rows] = customer;
+    }
+    out.timestamp[rows] = timestamp;
+    ++rows;
+    p = at;
+  }
+  return rows;
 }
 
 /**
@@ -542,7 +972,20 @@ void read_chunk(const row_reader& reader, std::size_t begin, std::size_t end, st
                   fmt::format("column '{}': {}", reader.column_names[slot], reason));
   };
 
+  const char* const bytes = reader.text.data();
   for (;;) {
+    if constexpr (!whitespace) {
+      if (reader.simple_rows && scanner.position() != end) {
+        const char* next = bytes + scanner.position();
+        const std::size_t rows = result.rows;
+        result.rows =
+            read_simple_rows<labels>(reader, next, bytes + end, out, rows, result.labels);
+        if (result.rows != rows) {
+          scanner.skip_lines(result.rows - rows, static_cast<std::size_t>(next - bytes));
+          continue;
+        }
+      }
+    }
     const record_status status = scanner.next(sink, problem);
     if (status == record_status::end) return;
     if (status == record_status::inside_quotes_at_end) {
@@ -728,10 +1171,13 @@ void check_options(const csv_options& options) {
 }
 
 row_reader make_row_reader(std::string_view text, const csv_options& options,
-                           const first_record& first, const std::string& source) {
+                           const first_record& first, const std::string& source,
+                           detail::row_reading reading) {
   row_reader reader;
   reader.text = text;
   reader.delimiter = options.delimiter;
+  reader.simple_rows = reading == detail::row_reading::one_pass_where_simple &&
+                       simple_rows_possible(options.delimiter);
   reader.on_bad_row = options.on_bad_row;
   reader.field_count = first.fields.size();
   reader.slot_of_field.assign(reader.field_count, -1);
@@ -923,6 +1369,12 @@ void close_gaps(std::vector<T>& column, const std::vector<chunk>& chunks,
 
 transaction_log parse_transactions(std::string_view text, const csv_options& options,
                                    const std::string& source_name) {
+  return detail::parse_transactions(text, options, source_name,
+                                    detail::row_reading::one_pass_where_simple);
+}
+
+transaction_log detail::parse_transactions(std::string_view text, const csv_options& options,
+                                           const std::string& source_name, row_reading reading) {
   check_options(options);
   reject_other_encodings(text, source_name);
   const std::size_t start =
@@ -935,7 +1387,7 @@ transaction_log parse_transactions(std::string_view text, const csv_options& opt
     throw parse_error(fmt::format("{}: the file is empty (no header and no rows)", source_name),
                       source_name, 0, 0);
   }
-  const row_reader reader = make_row_reader(text, options, *first, source_name);
+  const row_reader reader = make_row_reader(text, options, *first, source_name, reading);
   const std::size_t data_begin = options.header ? first->next : first->begin;
   const std::size_t data_line = options.header ? first->next_line : first->line;
 
