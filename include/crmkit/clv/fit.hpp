@@ -41,6 +41,8 @@
  *   the rows they stand for);
  * - `log_likelihood_sums<with_hessian>(params, data)`: Σ w·ℓ, its gradient and (optionally)
  *   Hessian with respect to the natural parameters, deterministic whatever the thread count;
+ * - optionally `small_fit_sample(patterns)`: the size of the first stage's sample for data at or
+ *   below fit_options::sample_threshold (0: none), for a model whose rows are costly;
  * - optionally `boundary_warnings(params)`: one message per limit of the parameter space the
  *   estimate has run to (naming the parameters and the model the limit reduces to), appended to
  *   the result's warnings after the model's name.
@@ -93,7 +95,11 @@ struct fit_options {
   std::vector<double> initial_params;
   /** Coverage of the reported intervals. */
   double confidence_level = 0.95;
-  /** Patterns above which the fit starts on a systematic sample (0: never). */
+  /**
+   * Patterns above which the fit starts on a systematic sample of half as many (0: never). A
+   * model whose rows are costly may also start on a sample at or below it
+   * (`Model::small_fit_sample(patterns)`, 0 for no sample: Pareto/NBD).
+   */
   std::size_t sample_threshold = 40'000;
   /**
    * Lower bounds L_i of the parameters (lifetimes' order, the data's time unit); empty: every
@@ -452,9 +458,13 @@ fit_result<typename Model::params_type, Model::size> fit_model(std::string_view 
   }
 
   const detail::objective<Model> full{rows, result.total_weight, options.penalizer_coef, lower};
-  const auto sample = options.sample_threshold > 0 && result.patterns > options.sample_threshold
-                          ? Model::sample(rows, options.sample_threshold / 2)
-                          : rows_type{};
+  std::size_t sample_target = 0;
+  if (options.sample_threshold > 0 && result.patterns > options.sample_threshold) {
+    sample_target = options.sample_threshold / 2;
+  } else if constexpr (requires { Model::small_fit_sample(result.patterns); }) {
+    if (options.sample_threshold > 0) sample_target = Model::small_fit_sample(result.patterns);
+  }
+  const auto sample = sample_target > 0 ? Model::sample(rows, sample_target) : rows_type{};
   const bool staged = Model::row_count(sample) > 0;  // a sample may come out empty
   const detail::objective<Model> coarse{sample, result.total_weight, options.penalizer_coef,
                                         lower};

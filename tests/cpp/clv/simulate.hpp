@@ -51,4 +51,31 @@ inline simulated simulate_beta_geometric(std::size_t n, double r, double alpha, 
   return out;
 }
 
+// A Pareto/NBD customer simulator written from the model's definition (Schmittlein et al. 1987
+// §2), independent of crmkit: λ ~ Gamma(r, rate α), μ ~ Gamma(s, rate β), lifetime ~ Exp(μ),
+// Poisson purchases at rate λ until min(lifetime, T); T uniform on (0, max_age].
+template <class P>
+simulated simulate_pareto_nbd(std::size_t n, const P& p, double max_age, std::uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::uniform_real_distribution<double> unit(0.0, 1.0);
+  simulated out;
+  for (std::size_t i = 0; i < n; ++i) {
+    const double age = max_age * (1 - unit(rng));
+    const double lambda = std::gamma_distribution<double>(p.r, 1.0 / p.alpha)(rng);
+    const double mu = std::gamma_distribution<double>(p.s, 1.0 / p.beta)(rng);
+    const double death = std::exponential_distribution<double>(mu)(rng);
+    const double end = std::min(age, death);
+    double x = 0, t_x = 0;
+    for (double time = std::exponential_distribution<double>(lambda)(rng); time < end;
+         time += std::exponential_distribution<double>(lambda)(rng)) {
+      ++x;
+      t_x = time;
+    }
+    out.x.push_back(x);
+    out.t_x.push_back(t_x);
+    out.T.push_back(age);
+  }
+  return out;
+}
+
 }  // namespace crmkit_test

@@ -58,33 +58,6 @@ double note_009_log_likelihood(const clv::pareto_nbd_params& p, double x, double
   return static_cast<double>(log_k + log(bracket));
 }
 
-// A Pareto/NBD customer simulator written from the model's definition (Schmittlein et al. 1987
-// §2), independent of crmkit: λ ~ Gamma(r, rate α), μ ~ Gamma(s, rate β), lifetime ~ Exp(μ),
-// Poisson purchases at rate λ until min(lifetime, T); T uniform on (0, max_age].
-simulated simulate_pareto_nbd(std::size_t n, const clv::pareto_nbd_params& p, double max_age,
-                              std::uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  std::uniform_real_distribution<double> unit(0.0, 1.0);
-  simulated out;
-  for (std::size_t i = 0; i < n; ++i) {
-    const double age = max_age * (1 - unit(rng));
-    const double lambda = std::gamma_distribution<double>(p.r, 1.0 / p.alpha)(rng);
-    const double mu = std::gamma_distribution<double>(p.s, 1.0 / p.beta)(rng);
-    const double death = std::exponential_distribution<double>(mu)(rng);
-    const double end = std::min(age, death);
-    double x = 0, t_x = 0;
-    for (double time = std::exponential_distribution<double>(lambda)(rng); time < end;
-         time += std::exponential_distribution<double>(lambda)(rng)) {
-      ++x;
-      t_x = time;
-    }
-    out.x.push_back(x);
-    out.t_x.push_back(t_x);
-    out.T.push_back(age);
-  }
-  return out;
-}
-
 }  // namespace
 
 TEST_CASE("Pareto/NBD: analytic gradients and Hessians match finite differences") {
@@ -162,7 +135,8 @@ TEST_CASE("Pareto/NBD parameter recovery: 95% intervals cover the true values") 
 
 TEST_CASE("Pareto/NBD fits are bit-identical with 1 and 4 threads") {
   thread_count_guard guard;
-  const auto data = simulate_pareto_nbd(30'000, {0.6, 8.0, 0.8, 10.0}, 52, 11);
+  const auto data =
+      simulate_pareto_nbd(30'000, clv::pareto_nbd_params{0.6, 8.0, 0.8, 10.0}, 52, 11);
   crmkit::set_num_threads(1);
   const auto one = clv::fit_pareto_nbd(data.x, data.t_x, data.T);
   crmkit::set_num_threads(4);
