@@ -146,6 +146,24 @@ concept row_vectorised_alive =
 
 namespace detail {
 
+/**
+ * E[Y(t_k) | alive, x, T] of one (x, T) at every horizon t_k into out[k]: the model's
+ * `alive_purchases_lanes` where it has one (BG/NBD, MBG/NBD: the horizons' ₂F₁ side by side,
+ * the same bits as alive_purchases), else alive_purchases horizon by horizon.
+ */
+template <separable_transaction_params P>
+void alive_purchases_at_horizons(const P& p, std::span<const double> horizons, double x,
+                                 double age, std::span<double> out) {
+  using model = typename model_for<P>::type;
+  if constexpr (requires { model::alive_purchases_lanes(p, horizons, x, age, out); }) {
+    model::alive_purchases_lanes(p, horizons, x, age, out);
+  } else {
+    for (std::size_t k = 0; k < horizons.size(); ++k) {
+      out[k] = model::alive_purchases(p, horizons[k], x, age);
+    }
+  }
+}
+
 /** log_dead_odds_base for every whole frequency 0..max x (0 where x cannot be dead), or empty
  * when the frequencies are too large to index directly. */
 template <frequency_factored_alive P>
@@ -284,7 +302,6 @@ class customer_forecast {
         if (classes_.size() != 0) return interpolated(horizons, divisors);
       }
       if (groups_.of_customer.empty()) return customer_by_customer(horizons, divisors);
-      using model = typename model_for<P>::type;
       const std::size_t groups = groups_.size();
       // Horizons in blocks whose per-group table stays within table_limit values.
       const std::size_t block =
@@ -299,10 +316,9 @@ class customer_forecast {
             groups,
             [&](std::size_t begin, std::size_t end) {
               for (std::size_t g = begin; g < end; ++g) {
-                for (std::size_t k = 0; k < width; ++k) {
-                  table[g * width + k] = model::alive_purchases(
-                      params_, horizons[first + k], groups_.frequency[g], groups_.age[g]);
-                }
+                detail::alive_purchases_at_horizons(
+                    params_, horizons.subspan(first, width), groups_.frequency[g],
+                    groups_.age[g], std::span<double>(table).subspan(g * width, width));
               }
             },
             group_grain);

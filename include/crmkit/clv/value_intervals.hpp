@@ -53,6 +53,18 @@ concept ratio_factored_alive =
       model_for<P>::type::probability_alive_from_ratio_rows(p, in, in, in, out);
     };
 
+/**
+ * Models whose E[Y(t) | alive] at many horizons starts from τ, z and ln(1 + τ) of the horizons
+ * (`horizon_lanes`, which depend on the parameters through α alone), so that points with one α
+ * share them (`alive_purchases_at_lanes`; BG/NBD, MBG/NBD).
+ */
+template <class P>
+concept horizon_shared_purchases =
+    requires(const P& p, std::span<const double> in, std::span<double> out) {
+      model_for<P>::type::horizon_lanes(p, in, 1.0, out, out, out);
+      model_for<P>::type::alive_purchases_at_lanes(p, 1.0, in, in, in, out);
+    };
+
 }  // namespace detail
 
 /**
@@ -169,31 +181,53 @@ forecast_intervals lifetime_value_delta_method(
       steps = schedule.horizons.size();
       for (auto& table : tables) table.resize(g_count);
       estimate_rows.resize(g_count * steps);
+      // Per group, the points' rows of E[Y(t_k) | alive]; the horizons' τ, z and ln(1 + τ) are
+      // those of the estimate for every point with its α (all but α's two).
+      const double shared_scale = model::purchase_time_scale(slot_params[0], 0.0);
       parallel_for(
-          slots * g_count,
+          g_count,
           [&](std::size_t begin, std::size_t end) {
-            for (std::size_t j = begin; j < end; ++j) {
-              const std::size_t slot = j / g_count, g = j % g_count;
-              double sum = 0, previous = 0;
-              for (std::size_t k = 0; k < steps; ++k) {
-                const double current =
-                    model::alive_purchases(slot_params[slot], schedule.horizons[k],
-                                           groups.frequency[g], groups.age[g]);
-                if (slot == 0) estimate_rows[g * steps + k] = current;
-                sum += (current - previous) / schedule.divisors[k];
-                previous = current;
+            std::vector<double> row(steps);
+            std::array<std::vector<double>, 3> shared, own;
+            for (auto& each : shared) each.resize(steps);
+            for (auto& each : own) each.resize(steps);
+            for (std::size_t g = begin; g < end; ++g) {
+              const double frequency = groups.frequency[g], group_age = groups.age[g];
+              if constexpr (detail::horizon_shared_purchases<P>) {
+                model::horizon_lanes(slot_params[0], schedule.horizons, group_age, shared[0],
+                                     shared[1], shared[2]);
               }
-              tables[slot][g] = sum;
+              for (std::size_t slot = 0; slot < slots; ++slot) {
+                const auto& p = slot_params[slot];
+                if constexpr (detail::horizon_shared_purchases<P>) {
+                  const bool is_own = model::purchase_time_scale(p, 0.0) != shared_scale;
+                  if (is_own) {
+                    model::horizon_lanes(p, schedule.horizons, group_age, own[0], own[1], own[2]);
+                  }
+                  const auto& h = is_own ? own : shared;
+                  model::alive_purchases_at_lanes(p, frequency, h[0], h[1], h[2], row);
+                } else {
+                  detail::alive_purchases_at_horizons(p, schedule.horizons, frequency, group_age,
+                                                      row);
+                }
+                double sum = 0, previous = 0;
+                for (std::size_t k = 0; k < steps; ++k) {
+                  const double current = row[k];
+                  if (slot == 0) estimate_rows[g * steps + k] = current;
+                  sum += (current - previous) / schedule.divisors[k];
+                  previous = current;
+                }
+                tables[slot][g] = sum;
+              }
             }
           },
-          64);
+          8);
       purchase_terms = [&](std::size_t begin, std::size_t end, std::vector<purchase_term>& out) {
         const std::size_t size = end - begin;
         const auto xs = x.subspan(begin, size), recency = t_x.subspan(begin, size),
                    ages = age.subspan(begin, size);
         std::vector<double> shared_rho(size), own_rho(size), alive(size);
         std::vector<std::array<double, slots>> at(size);
-        const double shared_scale = model::purchase_time_scale(slot_params[0], 0.0);
         model::log_age_ratio_rows(slot_params[0], recency, ages, shared_rho);
         for (std::size_t slot = 0; slot < slots; ++slot) {
           const auto& p = slot_params[slot];

@@ -1,9 +1,11 @@
 #pragma once
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstddef>
 #include <limits>
+#include <span>
 
 /**
  * Gauss's hypergeometric function ₂F₁(a, b; c; z) by its power series, for the parameter
@@ -36,14 +38,21 @@ inline constexpr std::size_t hyp2f1_default_max_terms = 100'000;
 
 namespace detail {
 
+/** sup_{j≥k} h(j) of ratio_bound, and whether a + k, b + k and c + k are positive (when not,
+ * `sup` is meaningless and the bound is +∞). It does not depend on z, so evaluations of one
+ * (a, b, c) at several z share it. */
+struct ratio_supremum {
+  bool positive = false;
+  double sup = 0;
+};
+
 /**
- * R_k of the convergence bound above: z · sup_{j≥k} h(j), h(j) = (a+j)(b+j) / ((c+j)(j+1)), or +∞
- * before the factors are positive. h tends to 1 and h' vanishes only where
- * (c+1−a−b) j² + 2(c−ab) j + (a+b)c − ab(c+1) = 0, so the supremum is the largest of h(k), 1 and
- * h at those roots beyond k.
+ * The supremum of h(j) = (a+j)(b+j) / ((c+j)(j+1)) over j ≥ k. h tends to 1 and h' vanishes only
+ * where (c+1−a−b) j² + 2(c−ab) j + (a+b)c − ab(c+1) = 0, so the supremum is the largest of h(k),
+ * 1 and h at those roots beyond k.
  */
-inline double ratio_bound(double a, double b, double c, double z, double k) {
-  if (!(a + k > 0 && b + k > 0 && c + k > 0)) return std::numeric_limits<double>::infinity();
+inline ratio_supremum ratio_supremum_from(double a, double b, double c, double k) {
+  if (!(a + k > 0 && b + k > 0 && c + k > 0)) return {};
   const auto h = [&](double j) { return (a + j) * (b + j) / ((c + j) * (j + 1)); };
   double sup = std::max(h(k), 1.0);
   const double quadratic = c + 1 - a - b;
@@ -62,7 +71,18 @@ inline double ratio_bound(double a, double b, double c, double z, double k) {
       consider((-linear - root) / (2 * quadratic));
     }
   }
-  return sup * z;
+  return {true, sup};
+}
+
+/** R_k = z · sup_{j≥k} h(j) at one z, from its supremum (+∞ before the factors are positive). */
+inline double ratio_bound_at(const ratio_supremum& supremum, double z) {
+  return supremum.positive ? supremum.sup * z : std::numeric_limits<double>::infinity();
+}
+
+/** R_k of the convergence bound above: z · sup_{j≥k} h(j), or +∞ before the factors are
+ * positive. */
+inline double ratio_bound(double a, double b, double c, double z, double k) {
+  return ratio_bound_at(ratio_supremum_from(a, b, c, k), z);
 }
 
 /** The first index j ≥ k from which a + j, b + j and c + j are all positive (capped at `cap`). */
@@ -153,6 +173,181 @@ inline series_result hyp2f1_minus_one_over_b(
     double tolerance = std::numeric_limits<double>::epsilon(),
     std::size_t max_terms = hyp2f1_default_max_terms) {
   return detail::hypergeometric_tail(a, b, c, z, 1, a * z / c, tolerance, max_terms);
+}
+
+/** Lanes evaluated side by side by the batched forms below (larger spans run in blocks). */
+inline constexpr std::size_t hyp2f1_lane_block = 16;
+
+namespace detail {
+
+/**
+ * hypergeometric_tail of one (a, b, c) at every z[i], from term k with first term
+ * first_term(z[i]), into out[i]. The lanes share what does not depend on z — the term ratio
+ * h(k) = (a+k)(b+k)/((c+k)(k+1)), the index of same-sign terms and the suprema of the bound —
+ * and each lane performs the scalar form's operations on its own z in the same order and
+ * stops by the same rule (a finished lane leaves the block), so out[i] is hypergeometric_tail's
+ * result bit for bit.
+ */
+template <class FirstTerm>
+void hypergeometric_tail_lanes(double a, double b, double c, std::span<const double> z,
+                               std::size_t from, FirstTerm first_term, double tolerance,
+                               std::size_t max_terms, std::span<series_result> out) {
+  constexpr std::size_t block = hyp2f1_lane_block;
+  const std::size_t same_sign_from = first_positive_factors(a, b, c, from, max_terms);
+  for (std::size_t start = 0; start < z.size(); start += block) {
+    const std::size_t width = std::min(block, z.size() - start);
+    std::array<double, block> lane_z, term, sum, mixed_sign_sum, mixed_sign_magnitude, bound;
+    std::array<std::size_t, block> lane;
+    for (std::size_t j = 0; j < width; ++j) {
+      lane[j] = start + j;
+      lane_z[j] = z[start + j];
+      term[j] = first_term(lane_z[j]);
+      sum[j] = mixed_sign_sum[j] = mixed_sign_magnitude[j] = 0;
+      bound[j] = std::numeric_limits<double>::infinity();
+    }
+    const auto finish = [&](std::size_t j, std::size_t terms, bool converged) {
+      out[lane[j]] = {sum[j], mixed_sign_magnitude[j] + std::fabs(sum[j] - mixed_sign_sum[j]),
+                      terms, converged};
+    };
+    std::size_t active = width;
+    std::size_t refresh_at = from + 1;
+    std::size_t k = from;
+    for (; k < max_terms && active > 0; ++k) {
+      const bool mixed = k < same_sign_from;
+      const double kd = static_cast<double>(k);
+      const double h = (a + kd) * (b + kd) / ((c + kd) * (kd + 1));
+      const bool refresh = k + 1 >= refresh_at;
+      ratio_supremum supremum;
+      if (refresh) {
+        supremum = ratio_supremum_from(a, b, c, kd + 1);
+        refresh_at = 2 * (k + 1);
+      }
+      for (std::size_t j = 0; j < active;) {
+        sum[j] += term[j];
+        if (mixed) {
+          mixed_sign_sum[j] += term[j];
+          mixed_sign_magnitude[j] += std::fabs(term[j]);
+        }
+        const double next = term[j] * (h * lane_z[j]);
+        std::size_t terms = 0;
+        if (next == 0) {
+          terms = k + 1;
+        } else {
+          if (refresh) bound[j] = ratio_bound_at(supremum, lane_z[j]);
+          if (bound[j] < 1 &&
+              std::fabs(next) <= tolerance * std::fabs(sum[j]) * (1 - bound[j])) {
+            sum[j] += next;
+            terms = k + 2;
+          }
+        }
+        if (terms == 0) {
+          term[j] = next;
+          ++j;
+          continue;
+        }
+        finish(j, terms, true);
+        --active;
+        lane[j] = lane[active];
+        lane_z[j] = lane_z[active];
+        term[j] = term[active];
+        sum[j] = sum[active];
+        mixed_sign_sum[j] = mixed_sign_sum[active];
+        mixed_sign_magnitude[j] = mixed_sign_magnitude[active];
+        bound[j] = bound[active];
+      }
+    }
+    for (std::size_t j = 0; j < active; ++j) finish(j, k, false);
+  }
+}
+
+}  // namespace detail
+
+namespace detail {
+
+/** The suprema of the bound at k₀, 2k₀, 4k₀, … (hyp2f1_predicted_terms' doubling), found as
+ * evaluations at several z first need them. */
+class doubling_suprema {
+ public:
+  doubling_suprema(double a, double b, double c)
+      : a_(a), b_(b), c_(c),
+        first_(std::max({1.0, std::ceil(-a) + 1, std::ceil(-b) + 1, std::ceil(-c) + 1})) {}
+
+  /** hyp2f1_predicted_terms' k at z ∈ (0, 1) into k; false where it gives up (+∞ terms). */
+  bool start(double z, double& k) {
+    k = first_;
+    for (std::size_t doubling = 0;; ++doubling) {
+      if (doubling == known_) suprema_[known_++] = ratio_supremum_from(a_, b_, c_, k);
+      if (ratio_bound_at(suprema_[doubling], z) <= 0.5 * (1 + z)) return true;
+      if (doubling == most_doublings) return false;
+      k *= 2;
+    }
+  }
+
+ private:
+  static constexpr std::size_t most_doublings = 64;
+  double a_, b_, c_, first_;
+  std::array<ratio_supremum, most_doublings + 1> suprema_;
+  std::size_t known_ = 0;
+};
+
+}  // namespace detail
+
+/**
+ * hyp2f1_predicted_terms of one (a, b, c) at every z[i] into out[i], bit for bit: the suprema
+ * of the bound at k, 2k, 4k, … are found once for all z.
+ */
+inline void hyp2f1_predicted_terms_lanes(
+    double a, double b, double c, std::span<const double> z, std::span<double> out,
+    double tolerance = std::numeric_limits<double>::epsilon()) {
+  detail::doubling_suprema suprema(a, b, c);
+  for (std::size_t i = 0; i < z.size(); ++i) {
+    const double zi = z[i];
+    double k = 0;
+    if (zi <= 0) {
+      out[i] = 1;
+    } else if (zi >= 1 || !suprema.start(zi, k)) {
+      out[i] = std::numeric_limits<double>::infinity();
+    } else {
+      out[i] = k + std::log(tolerance * (1 - zi)) / std::log(zi);
+    }
+  }
+}
+
+/**
+ * Whether hyp2f1_predicted_terms(a, b, c, z[i], tolerance) ≤ budget, into within[i], for every
+ * i: the same decision, with the suprema shared as above and the logarithms only near the
+ * budget. With y = 1 − z and L = ln(1/tolerance) ≥ 0 the estimate's last part
+ * ln(tolerance·y)/ln z = (L + ln(1/y))/ln(1/z) is at most (L + z/y)/y (ln(1/y) ≤ 1/y − 1,
+ * ln(1/z) ≥ 1 − z), so k + 2(L + z/y)/y + 1 ≤ budget settles it without them.
+ */
+inline void hyp2f1_within_budget_lanes(
+    double a, double b, double c, std::span<const double> z, double budget,
+    std::span<bool> within, double tolerance = std::numeric_limits<double>::epsilon()) {
+  detail::doubling_suprema suprema(a, b, c);
+  const double inverse_log = -std::log(tolerance);
+  for (std::size_t i = 0; i < z.size(); ++i) {
+    const double zi = z[i];
+    double k = 0;
+    if (zi <= 0) {
+      within[i] = !(1 > budget);
+    } else if (zi >= 1 || !suprema.start(zi, k)) {
+      within[i] = !(std::numeric_limits<double>::infinity() > budget);
+    } else {
+      const double y = 1 - zi;
+      within[i] = (inverse_log >= 0 && k + 2 * (inverse_log + zi / y) / y + 1 <= budget) ||
+                  !(k + std::log(tolerance * (1 - zi)) / std::log(zi) > budget);
+    }
+  }
+}
+
+/** hyp2f1_minus_one_over_b of one (a, b, c) at every z[i] into out[i], bit for bit, the
+ * evaluations side by side (detail::hypergeometric_tail_lanes). */
+inline void hyp2f1_minus_one_over_b_lanes(
+    double a, double b, double c, std::span<const double> z, std::span<series_result> out,
+    double tolerance = std::numeric_limits<double>::epsilon(),
+    std::size_t max_terms = hyp2f1_default_max_terms) {
+  detail::hypergeometric_tail_lanes(
+      a, b, c, z, 1, [&](double zi) { return a * zi / c; }, tolerance, max_terms, out);
 }
 
 }  // namespace crmkit::math

@@ -148,28 +148,43 @@ inline series_form conditioned_difference(double factor, double first, double se
   return {value, accepted};
 }
 
+/** Form (E) from its series S = hyp2f1_minus_one_over_b(C − ν, a − 1; C; z), λ = ln(1 + τ). */
+inline series_form euler_from_series(double a, double c, double lambda,
+                                     const math::series_result& s) {
+  if (!s.converged) return {};
+  const double eps = a - 1;
+  const double weight = std::exp(-eps * lambda);
+  return conditioned_difference(c, -math::expm1_quotient(eps, -lambda), s.value * weight,
+                                s.magnitude * weight);
+}
+
+/** Form (O) from its series S = hyp2f1_minus_one_over_b(ν, β; C; z), λ = ln(1 + τ). */
+inline series_form original_from_series(double nu, double a, double beta, double c,
+                                        double lambda, const math::series_result& s) {
+  if (!s.converged) return {};
+  const double weight = beta * std::exp(-nu * lambda);
+  return conditioned_difference(c / (a - 1), -std::expm1(-nu * lambda), s.value * weight,
+                                s.magnitude * weight);
+}
+
 /** Form (E), FHL eq. (10) after Euler's transformation. */
 inline series_form alive_purchases_euler(double nu, double a, double c, double z, double lambda) {
   const double eps = a - 1;
   const double upper = c - nu;
   if (math::hyp2f1_predicted_terms(upper, eps, c, z) > series_term_budget) return {};
-  const auto s = math::hyp2f1_minus_one_over_b(upper, eps, c, z);
-  if (!s.converged) return {};
-  const double weight = std::exp(-eps * lambda);
-  return conditioned_difference(c, -math::expm1_quotient(eps, -lambda), s.value * weight,
-                                s.magnitude * weight);
+  return euler_from_series(a, c, lambda, math::hyp2f1_minus_one_over_b(upper, eps, c, z));
 }
 
 /** Form (O), FHL eq. (10) as published. */
 inline series_form alive_purchases_original(double nu, double a, double beta, double c, double z,
                                             double lambda) {
   if (a == 1 || math::hyp2f1_predicted_terms(nu, beta, c, z) > series_term_budget) return {};
-  const auto s = math::hyp2f1_minus_one_over_b(nu, beta, c, z);
-  if (!s.converged) return {};
-  const double weight = beta * std::exp(-nu * lambda);
-  return conditioned_difference(c / (a - 1), -std::expm1(-nu * lambda), s.value * weight,
-                                s.magnitude * weight);
+  return original_from_series(nu, a, beta, c, lambda,
+                              math::hyp2f1_minus_one_over_b(nu, beta, c, z));
 }
+
+/** Whether form (O) is tried first: p mostly near 1 (see the namespace documentation). */
+inline bool original_form_first(double a, double beta) { return a - 1 > beta; }
 
 /** E[Y(t) | alive] for shape ν, dropout p ~ Beta(a, β) and τ = t/(α+T); see above. */
 inline double alive_purchases_beta(double nu, double a, double beta, double tau) {
@@ -177,7 +192,7 @@ inline double alive_purchases_beta(double nu, double a, double beta, double tau)
   const double z = tau / (1 + tau);
   const double lambda = std::log1p(tau);
   const double c = a + beta - 1;
-  const bool mostly_near_one = a - 1 > beta;
+  const bool mostly_near_one = original_form_first(a, beta);
   for (int attempt = 0; attempt < 2; ++attempt) {
     const auto form = (attempt == 0) == mostly_near_one
                           ? alive_purchases_original(nu, a, beta, c, z, lambda)
@@ -185,6 +200,94 @@ inline double alive_purchases_beta(double nu, double a, double beta, double tau)
     if (form.accepted) return form.value;
   }
   return alive_purchases_by_quadrature_beta(nu, a, beta, tau);
+}
+
+/** z = τ/(1 + τ) and λ = ln(1 + τ) of alive_purchases_beta for every τ > 0 (others: left). */
+inline void horizon_variables(std::span<const double> tau, std::span<double> z,
+                              std::span<double> lambda) {
+  for (std::size_t i = 0; i < tau.size(); ++i) {
+    if (!(tau[i] > 0)) continue;
+    z[i] = tau[i] / (1 + tau[i]);
+    lambda[i] = std::log1p(tau[i]);
+  }
+}
+
+/**
+ * alive_purchases_beta(ν, a, β, tau[i]) into out[i] for every i, bit for bit, given z and λ of
+ * every τ (horizon_variables, shared by the parameter points with one α), with the evaluations
+ * of one form side by side: the ₂F₁ series of every τ share (a, b, c)
+ * (math::hyp2f1_minus_one_over_b_lanes, math::hyp2f1_within_budget_lanes). Each τ goes through
+ * the scalar form's steps — the same form order, budget, acceptance test and quadrature
+ * fallback — in blocks of math::hyp2f1_lane_block.
+ */
+inline void alive_purchases_beta_lanes(double nu, double a, double beta,
+                                       std::span<const double> tau, std::span<const double> z,
+                                       std::span<const double> lambda, std::span<double> out) {
+  constexpr std::size_t block = math::hyp2f1_lane_block;
+  const double c = a + beta - 1;
+  const bool mostly_near_one = original_form_first(a, beta);
+  for (std::size_t start = 0; start < tau.size(); start += block) {
+    const std::size_t width = std::min(block, tau.size() - start);
+    std::array<double, block> lane_z;
+    std::array<bool, block> within;
+    std::array<std::size_t, block> pending, series_lanes;
+    std::array<math::series_result, block> series;
+    std::size_t count = 0;
+    for (std::size_t j = start; j < start + width; ++j) {
+      out[j] = 0;
+      if (tau[j] > 0) pending[count++] = j;
+    }
+    for (int attempt = 0; attempt < 2 && count > 0; ++attempt) {
+      const bool original = (attempt == 0) == mostly_near_one;
+      if (original && a == 1) continue;
+      const double upper = original ? nu : c - nu;
+      const double lower = original ? beta : a - 1;
+      for (std::size_t m = 0; m < count; ++m) lane_z[m] = z[pending[m]];
+      math::hyp2f1_within_budget_lanes(upper, lower, c, {lane_z.data(), count},
+                                       series_term_budget, {within.data(), count});
+      std::size_t tried = 0;
+      for (std::size_t m = 0; m < count; ++m) {
+        if (!within[m]) continue;
+        series_lanes[tried] = pending[m];
+        lane_z[tried++] = z[pending[m]];
+      }
+      math::hyp2f1_minus_one_over_b_lanes(upper, lower, c, {lane_z.data(), tried},
+                                          {series.data(), tried});
+      std::size_t next = 0, m = 0;
+      for (std::size_t q = 0; q < count; ++q) {
+        const std::size_t j = pending[q];
+        series_form form;
+        if (m < tried && series_lanes[m] == j) {
+          form = original ? original_from_series(nu, a, beta, c, lambda[j], series[m])
+                          : euler_from_series(a, c, lambda[j], series[m]);
+          ++m;
+        }
+        if (form.accepted) {
+          out[j] = form.value;
+        } else {
+          pending[next++] = j;
+        }
+      }
+      count = next;
+    }
+    for (std::size_t m = 0; m < count; ++m) {
+      out[pending[m]] = alive_purchases_by_quadrature_beta(nu, a, beta, tau[pending[m]]);
+    }
+  }
+}
+
+/** alive_purchases_beta(ν, a, β, tau[i]) into out[i] for every i (the form above). */
+inline void alive_purchases_beta_lanes(double nu, double a, double beta,
+                                       std::span<const double> tau, std::span<double> out) {
+  constexpr std::size_t block = math::hyp2f1_lane_block;
+  std::array<double, block> z, lambda;
+  for (std::size_t start = 0; start < tau.size(); start += block) {
+    const std::size_t width = std::min(block, tau.size() - start);
+    const auto part = tau.subspan(start, width);
+    horizon_variables(part, {z.data(), width}, {lambda.data(), width});
+    alive_purchases_beta_lanes(nu, a, beta, part, {z.data(), width}, {lambda.data(), width},
+                               out.subspan(start, width));
+  }
 }
 
 /** alive_purchases_beta for C = a + β − 1. */
@@ -328,6 +431,40 @@ struct beta_geometric {
   template <class P>
   static double alive_purchases(const P& p, double t, double x, double age) {
     return alive_purchases_at(p, x, t / purchase_time_scale(p, age));
+  }
+
+  /** alive_purchases(p, t[k], x, T) into out[k] for every horizon, bit for bit, the horizons'
+   * ₂F₁ series side by side (alive_purchases_beta_lanes). */
+  template <class P>
+  static void alive_purchases_lanes(const P& p, std::span<const double> t, double x, double age,
+                                    std::span<double> out) {
+    constexpr std::size_t block = math::hyp2f1_lane_block;
+    const double scale = purchase_time_scale(p, age);
+    std::array<double, block> tau;
+    for (std::size_t start = 0; start < t.size(); start += block) {
+      const std::size_t width = std::min(block, t.size() - start);
+      for (std::size_t k = 0; k < width; ++k) tau[k] = t[start + k] / scale;
+      alive_purchases_beta_lanes(p.r + x, p.a, p.b + x + Offset, {tau.data(), width},
+                                 out.subspan(start, width));
+    }
+  }
+
+  /** τ = t[k]/(α + T) and its z, λ (horizon_variables) into tau, z, lambda: what
+   * alive_purchases_at_lanes needs, shared by the parameter points with one α. */
+  template <class P>
+  static void horizon_lanes(const P& p, std::span<const double> t, double age,
+                            std::span<double> tau, std::span<double> z, std::span<double> lambda) {
+    const double scale = purchase_time_scale(p, age);
+    for (std::size_t k = 0; k < t.size(); ++k) tau[k] = t[k] / scale;
+    horizon_variables(tau, z, lambda);
+  }
+
+  /** alive_purchases_lanes from horizon_lanes' τ, z and λ (of a point with p's α). */
+  template <class P>
+  static void alive_purchases_at_lanes(const P& p, double x, std::span<const double> tau,
+                                       std::span<const double> z, std::span<const double> lambda,
+                                       std::span<double> out) {
+    alive_purchases_beta_lanes(p.r + x, p.a, p.b + x + Offset, tau, z, lambda, out);
   }
 
   template <class P>
