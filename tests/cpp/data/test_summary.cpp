@@ -4,6 +4,8 @@
 
 #include <doctest/doctest.h>
 
+#include "summary_checks.hpp"
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -72,16 +74,7 @@ void check_rows(const cd::customer_summary& summary, const std::vector<expected_
   }
 }
 
-/** Bitwise equality of two summaries (same keys, same doubles). */
-void check_identical(const cd::customer_summary& a, const cd::customer_summary& b) {
-  CHECK(a.customer == b.customer);
-  CHECK(a.frequency == b.frequency);
-  CHECK(a.recency == b.recency);
-  CHECK(a.T == b.T);
-  CHECK(a.monetary_value == b.monetary_value);
-  CHECK(a.rows_used == b.rows_used);
-  CHECK(a.customers_after_end == b.customers_after_end);
-}
+using summary_test::check_identical;
 
 /** A random log: `customers` keys with 1..20 rows each over 1997..1999, shuffled. */
 struct random_log {

@@ -4,6 +4,8 @@
 
 #include <doctest/doctest.h>
 
+#include "summary_checks.hpp"
+
 #include <algorithm>
 #include <cstdint>
 #include <limits>
@@ -38,14 +40,7 @@ struct time_ordered_log {
   }
 };
 
-std::string error_of(const time_ordered_log& log, const cd::summary_options& options = {}) {
-  try {
-    (void)cd::summarize(log.customer, log.timestamp, log.amount, options);
-  } catch (const crmkit::invalid_input& error) {
-    return error.what();
-  }
-  return "no error";
-}
+using summary_test::error_of;
 
 }  // namespace
 

@@ -5,6 +5,8 @@
 
 #include <doctest/doctest.h>
 
+#include "summary_checks.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -93,15 +95,7 @@ cd::customer_summary reference(const log_columns& log, const cd::summary_options
   return cd::summarize(grouped, options);
 }
 
-void check_identical(const cd::customer_summary& a, const cd::customer_summary& b) {
-  CHECK(a.customer == b.customer);
-  CHECK(a.frequency == b.frequency);
-  CHECK(a.recency == b.recency);
-  CHECK(a.T == b.T);
-  CHECK(a.monetary_value == b.monetary_value);
-  CHECK(a.rows_used == b.rows_used);
-  CHECK(a.customers_after_end == b.customers_after_end);
-}
+using summary_test::check_identical;
 
 /** Checks the log in time, shuffled and customer order at 1, 2, 3 threads against the reference. */
 void check_all_orders(const log_columns& time_ordered, const cd::summary_options& options) {
@@ -126,14 +120,7 @@ std::vector<std::int64_t> consecutive_keys(std::int64_t first, std::size_t count
   return keys;
 }
 
-std::string error_of(const log_columns& log, const cd::summary_options& options = {}) {
-  try {
-    (void)cd::summarize(log.customer, log.timestamp, log.amount, options);
-  } catch (const crmkit::invalid_input& error) {
-    return error.what();
-  }
-  return "no error";
-}
+using summary_test::error_of;
 
 }  // namespace
 
