@@ -222,7 +222,9 @@ forecast_intervals lifetime_value_delta_method(
             }
           },
           8);
-      purchase_terms = [&](std::size_t begin, std::size_t end, std::vector<purchase_term>& out) {
+      // shared_scale by value: this block ends before purchase_terms is called.
+      purchase_terms = [&, shared_scale](std::size_t begin, std::size_t end,
+                                         std::vector<purchase_term>& out) {
         const std::size_t size = end - begin;
         const auto xs = x.subspan(begin, size), recency = t_x.subspan(begin, size),
                    ages = age.subspan(begin, size);
