@@ -276,26 +276,17 @@ analysis_result analyze(const data::transaction_log& log, const survey_answers* 
   auto table = customer_table(std::move(customers), std::move(predictions), std::move(*segments),
                               std::move(*rfm), std::move(*tiers), stages ? &*stages : nullptr,
                               options);
-  // The tables read from the customers table are independent of each other, as above.
+  // The tables read from the customers table are independent of each other, as above; only the
+  // survey's adds notes, and parallel_chunks rethrows the first failure in task order.
   data::table warning, top;
   std::vector<named_table> answers;
-  std::vector<note> survey_notes;
-  std::array<std::exception_ptr, 3> table_failures;
   parallel_chunks(survey != nullptr ? 3 : 2, 1, [&](std::size_t task, std::size_t, std::size_t) {
-    try {
-      switch (task) {
-        case 0: warning = early_warning(table, customers, options); break;
-        case 1: top = top_customers(table, options); break;
-        default: answers = survey_tables(*survey, table, options, survey_notes); break;
-      }
-    } catch (...) {
-      table_failures[task] = std::current_exception();
+    switch (task) {
+      case 0: warning = early_warning(table, customers, options); break;
+      case 1: top = top_customers(table, options); break;
+      default: answers = survey_tables(*survey, table, options, notes); break;
     }
   });
-  for (const auto& failure : table_failures) {
-    if (failure) std::rethrow_exception(failure);
-  }
-  notes.insert(notes.end(), survey_notes.begin(), survey_notes.end());
 
   auto& tables = result.tables;
   tables.push_back({"customers", std::move(table)});
