@@ -16,8 +16,7 @@ struct wide_row {
   std::uint64_t key;
   double amount;
 
-  static wide_row make(std::uint64_t period, std::uint32_t slot, double amount,
-                       unsigned) noexcept {
+  static wide_row make(std::uint64_t period, std::uint32_t slot, double amount, unsigned) noexcept {
     return {period << 32 | slot, amount};
   }
   [[nodiscard]] std::uint32_t slot(unsigned) const noexcept {
@@ -54,6 +53,7 @@ static_assert(sizeof(narrow_row) == 12);
  * `first_customer`, `first_customer + 1`, ... in slot order.
  */
 struct bucket_view {
+  std::size_t index = 0;  ///< the bucket's number, from 0 in slot order
   std::size_t first_customer = 0;
   std::size_t first_slot = 0;
   std::size_t width = 0;  ///< slots in the bucket
@@ -79,18 +79,26 @@ struct bucket_view {
   }
 };
 
-/** The counts of a grouping, as customer_groups reports them. */
+/**
+ * The counts of a grouping, as customer_groups reports them; or, when `by_slot`, customers
+ * numbered by slot: `customers` is the number of slots, a bucket's customers are numbered from
+ * its first slot on, and the slots without rows leave gaps (each visit learns its own).
+ */
 struct bucket_counts {
   std::size_t customers = 0;
   std::size_t rows_used = 0;
   std::size_t customers_after_end = 0;
+  std::size_t buckets = 0;
+  bool by_slot = false;
 };
 
 /**
  * Groups the rows at or before `last_tick` as customer_groups does, in larger buckets (up to
  * 2^14 slots, about 2^18 rows: a visit's per-slot state stays in the second-level cache),
  * calls `prepare(counts)` once, then `visit(bucket)` for every bucket with rows, in parallel (so
- * `visit` must only write state of its own bucket's customers).
+ * `visit` must only write state of its own bucket's customers). When every row is in the window
+ * and there are 4 rows or more per slot, customers are numbered by slot (`by_slot`): the grouping
+ * then makes no pass to count them, and the gaps cost at most 10 bytes a row.
  */
 void for_each_bucket(std::span<const std::int64_t> customer,
                      std::span<const std::int64_t> timestamp, std::span<const double> amount,

@@ -11,24 +11,27 @@
 
 #include <fmt/format.h>
 
+#include "bucket_rows.hpp"
 #include "crmkit/core/check.hpp"
 #include "crmkit/core/parallel.hpp"
-#include "huge_pages.hpp"
-#include "bucket_rows.hpp"
 #include "finite_amounts.hpp"
+#include "huge_pages.hpp"
 #include "relative_period.hpp"
+#include "row_writers.hpp"
 
 namespace crmkit::data {
 namespace {
 
+using detail::line_writer;
+using detail::narrow_row;
+using detail::period_then_amount;
+using detail::plain_writer;
+using detail::relative_period;
+using detail::wide_row;
 using std::int64_t;
 using std::size_t;
 using std::uint32_t;
 using std::uint64_t;
-using detail::period_then_amount;
-using detail::narrow_row;
-using detail::relative_period;
-using detail::wide_row;
 
 // Row indices and row counts are 32-bit.
 constexpr size_t max_rows = std::numeric_limits<uint32_t>::max();
@@ -333,18 +336,21 @@ class row_storage {
 namespace {
 
 /**
- * Pass 1 of the grouping: per-chunk bucket histograms, and which slots have rows in and after the
- * window. The byte flags are written with relaxed atomic stores: plain moves, no locked
- * instructions. When every row is in the window, the timestamps are not read.
+ * Pass 1 of the grouping: per-chunk bucket histograms and, when some rows are after the window
+ * (`after_end` not empty), which slots have such rows. The byte flags are written with relaxed
+ * atomic stores: plain moves, no locked instructions. When every row is in the window, the
+ * timestamps are not read and no flag is written (the customers are counted from the buckets,
+ * count_customers: flags written at random by two threads cost more than the whole pass).
  */
 template <bool every_row_in_window>
 void count_rows(const customer_slots& slots, const bucket_layout& buckets,
                 std::span<const int64_t> timestamp, int64_t last_tick, std::span<uint32_t> cursor,
-                std::span<uint8_t> in_window, std::span<uint8_t> after_end, size_t grain) {
+                std::span<uint8_t> after_end, size_t grain) {
   slots.with_row_slots([&](const auto slot_of) {
     parallel_chunks(timestamp.size(), grain, [&](size_t chunk, size_t begin, size_t end) {
-      uint32_t* const histogram = cursor.data() + chunk * buckets.count;
-      uint8_t* const used = in_window.data();
+      // Counted apart from `cursor`, whose neighbouring chunks' rows share cache lines.
+      std::vector<uint32_t> counts(buckets.count, 0);
+      uint32_t* const histogram = counts.data();
       uint8_t* const late = after_end.data();
       const int64_t* const ticks = timestamp.data();
       const unsigned shift = buckets.shift;
@@ -352,35 +358,51 @@ void count_rows(const customer_slots& slots, const bucket_layout& buckets,
         const uint32_t slot = slot_of(i);
         if (every_row_in_window || ticks[i] <= last_tick) {
           ++histogram[slot >> shift];
-          std::atomic_ref<uint8_t>(used[slot]).store(1, std::memory_order_relaxed);
         } else {
           std::atomic_ref<uint8_t>(late[slot]).store(1, std::memory_order_relaxed);
         }
       }
+      std::copy(counts.begin(), counts.end(), cursor.begin() + chunk * buckets.count);
     });
   });
 }
 
-/** Pass 2: the stable scatter of every used row's period, slot and amount into its bucket. */
+/**
+ * Pass 2: the stable scatter of every used row's period, slot and amount into its bucket, staged
+ * by line_writer when a chunk's run in a bucket is four staged blocks long or more on average.
+ */
 template <bool every_row_in_window, bool with_amount, class Row>
 void scatter_rows(const customer_slots& slots, const bucket_layout& buckets,
                   std::span<const int64_t> timestamp, std::span<const double> amount,
                   const relative_period& period_of, int64_t last_tick, std::span<uint32_t> cursor,
                   Row* bucket_rows, size_t grain) {
+  const bool staged = buckets.count * line_writer::block * 4 <= grain * sizeof(Row);
   slots.with_row_slots([&](const auto slot_of) {
-    parallel_chunks(timestamp.size(), grain, [&](size_t chunk, size_t begin, size_t end) {
-      uint32_t* const next = cursor.data() + chunk * buckets.count;
-      Row* const out = bucket_rows;
+    const auto scatter_chunk = [&](auto& writer, size_t begin, size_t end) {
       const int64_t* const ticks = timestamp.data();
       const double* const amounts = amount.data();
+      // Local copies: the writer's byte stores could alias anything reached through a pointer.
       const relative_period period = period_of;
+      const auto slot_of_row = slot_of;
       const unsigned shift = buckets.shift;
       const uint32_t mask = (uint32_t{1} << shift) - 1;
       for (size_t i = begin; i < end; ++i) {
         if (!every_row_in_window && ticks[i] > last_tick) continue;
-        const uint32_t slot = slot_of(i);
-        out[next[slot >> shift]++] =
-            Row::make(period(ticks[i]), slot & mask, with_amount ? amounts[i] : 0.0, shift);
+        const uint32_t slot = slot_of_row(i);
+        writer.put(slot >> shift,
+                   Row::make(period(ticks[i]), slot & mask, with_amount ? amounts[i] : 0.0, shift));
+      }
+      writer.finish();
+    };
+    parallel_chunks(timestamp.size(), grain, [&](size_t chunk, size_t begin, size_t end) {
+      uint32_t* const first = cursor.data() + chunk * buckets.count;
+      if (staged) {
+        line_writer writer(buckets.count);
+        writer.start(reinterpret_cast<std::byte*>(bucket_rows), first, sizeof(Row));
+        scatter_chunk(writer, begin, end);
+      } else {
+        plain_writer<Row> writer{bucket_rows, first};
+        scatter_chunk(writer, begin, end);
       }
     });
   });
@@ -398,17 +420,60 @@ struct grouping_state {
   row_storage bucket_rows;
   bool narrow_rows = false;
   size_t customers_after_end = 0;
+  // Customers numbered by slot (customer_begin[b] = bucket b's first slot), not counted.
+  bool by_slot = false;
 
+  /** `by_slot_allowed`: numbers the customers by slot when every row is in the window and there
+   * are 4 rows or more per slot (see bucket_counts). */
   grouping_state(std::span<const int64_t> customer, std::span<const int64_t> timestamp,
                  std::span<const double> amount, const checked_log& log, int64_t last_tick,
-                 const bucket_size& size = sorting_buckets);
+                 const bucket_size& size = sorting_buckets, bool by_slot_allowed = false);
 };
+
+/**
+ * Numbers the customers (slots with rows in the window) bucket by bucket in slot order, from a
+ * bitmap of each bucket's slots marked by its rows, in cache; counts the customers whose every
+ * row is after the window (`after_end`: slots with such rows; empty when there are none).
+ */
+template <class Row>
+void count_customers(grouping_state& s, std::span<const Row> rows,
+                     std::span<const uint8_t> after_end) {
+  const size_t B = s.buckets.count;
+  s.customer_begin.assign(B + 1, 0);
+  std::vector<size_t> after_end_only(B, 0);
+  parallel_for(
+      B,
+      [&](size_t begin, size_t end) {
+        std::vector<uint64_t> seen;
+        for (size_t b = begin; b < end; ++b) {
+          const size_t first_slot = s.buckets.first_slot(b);
+          const size_t width = std::min(s.slots.size(), s.buckets.first_slot(b + 1)) - first_slot;
+          seen.assign((width + 63) / 64, 0);
+          const unsigned shift = s.buckets.shift;
+          for (const Row& row :
+               rows.subspan(s.row_start[b], s.bucket_begin[b + 1] - s.bucket_begin[b])) {
+            const uint32_t w = row.slot(shift);
+            seen[w / 64] |= uint64_t{1} << (w % 64);
+          }
+          size_t customers = 0;
+          for (const uint64_t word : seen) customers += static_cast<size_t>(std::popcount(word));
+          s.customer_begin[b + 1] = customers;
+          if (after_end.empty()) continue;
+          for (size_t w = 0; w < width; ++w)
+            after_end_only[b] += after_end[first_slot + w] & ((seen[w / 64] >> (w % 64) & 1) ^ 1);
+        }
+      },
+      4);
+  for (size_t b = 0; b < B; ++b) s.customer_begin[b + 1] += s.customer_begin[b];
+  for (const size_t count : after_end_only) s.customers_after_end += count;
+}
 
 }  // namespace
 
 grouping_state::grouping_state(std::span<const int64_t> customer,
                                std::span<const int64_t> timestamp, std::span<const double> amount,
-                               const checked_log& log, int64_t last_tick, const bucket_size& size)
+                               const checked_log& log, int64_t last_tick, const bucket_size& size,
+                               bool by_slot_allowed)
     : slots(customer, log.extent), buckets(slots.size(), customer.size(), size) {
   grouping_state& s = *this;
   const size_t n = customer.size();
@@ -416,13 +481,12 @@ grouping_state::grouping_state(std::span<const int64_t> customer,
   constexpr size_t grain = size_t{1} << 16;
   const size_t chunks = chunk_count(n, grain);
   const bool every_row_in_window = log.extent.last_tick <= last_tick;
+  s.by_slot = by_slot_allowed && every_row_in_window && s.slots.size() * 4 <= n;
 
   auto cursor = detail::large_vector<uint32_t>(chunks * B, 0);
-  auto in_window = detail::large_vector<uint8_t>(s.slots.size(), 0);
-  auto after_end = detail::large_vector<uint8_t>(s.slots.size(), 0);
+  auto after_end = detail::large_vector<uint8_t>(every_row_in_window ? 0 : s.slots.size(), 0);
   (every_row_in_window ? count_rows<true> : count_rows<false>)(s.slots, s.buckets, timestamp,
-                                                               last_tick, cursor, in_window,
-                                                               after_end, grain);
+                                                               last_tick, cursor, after_end, grain);
   // Bucket b's rows go to [bucket_begin[b], bucket_begin[b + 1]), chunk by chunk in order.
   s.bucket_begin.assign(B + 1, 0);
   uint32_t running = 0;
@@ -431,26 +495,6 @@ grouping_state::grouping_state(std::span<const int64_t> customer,
     for (size_t c = 0; c < chunks; ++c) running += std::exchange(cursor[c * B + b], running);
   }
   s.bucket_begin[B] = running;
-
-  // Customers (slots with rows in the window) per bucket, numbered in slot order.
-  s.customer_begin.assign(B + 1, 0);
-  std::vector<size_t> after_end_only(B, 0);
-  parallel_for(
-      B,
-      [&](size_t begin, size_t end) {
-        for (size_t b = begin; b < end; ++b) {
-          const size_t stop = std::min(s.slots.size(), s.buckets.first_slot(b + 1));
-          for (size_t slot = s.buckets.first_slot(b); slot < stop; ++slot) {
-            s.customer_begin[b + 1] += in_window[slot];
-            after_end_only[b] += after_end[slot] & (in_window[slot] ^ 1);
-          }
-        }
-      },
-      64);
-  for (size_t b = 0; b < B; ++b) s.customer_begin[b + 1] += s.customer_begin[b];
-  for (const size_t count : after_end_only) s.customers_after_end += count;
-  after_end = {};
-  in_window = {};
 
   const relative_period period_of(log.calendar, log.first_period);
   const uint64_t last_period = period_of(std::min(last_tick, log.extent.last_tick));
@@ -478,6 +522,13 @@ grouping_state::grouping_state(std::span<const int64_t> customer,
             ? (amount.empty() ? scatter_rows<true, false, Row> : scatter_rows<true, true, Row>)
             : (amount.empty() ? scatter_rows<false, false, Row> : scatter_rows<false, true, Row>);
     pass(s.slots, s.buckets, timestamp, amount, period_of, last_tick, cursor, rows, grain);
+    if (s.by_slot) {
+      s.customer_begin.resize(B + 1);
+      for (size_t b = 0; b <= B; ++b)
+        s.customer_begin[b] = std::min(s.slots.size(), s.buckets.first_slot(b));
+    } else {
+      count_customers(s, std::span<const Row>(rows, start), after_end);
+    }
   };
   if (s.narrow_rows) {
     scatter(std::type_identity<narrow_row>{});
@@ -619,16 +670,17 @@ customer_periods::customer_periods(std::span<const int64_t> customer,
               [](void* storage) { delete static_cast<row_storage*>(storage); }};
 }
 
-void detail::for_each_bucket(std::span<const int64_t> customer,
-                             std::span<const int64_t> timestamp, std::span<const double> amount,
-                             const checked_log& log, int64_t last_tick,
+void detail::for_each_bucket(std::span<const int64_t> customer, std::span<const int64_t> timestamp,
+                             std::span<const double> amount, const checked_log& log,
+                             int64_t last_tick,
                              const std::function<void(const bucket_counts&)>& prepare,
                              const std::function<void(const bucket_view&)>& visit) {
   // A visit keeps a state per slot of its bucket (the summary's 32 bytes: 512 KiB at 2^14
   // slots, in the second-level cache) and reads the rows once, in order: buckets 16 times the
   // sorting ones leave the scatter a sixteenth of the write streams.
-  const grouping_state s(customer, timestamp, amount, log, last_tick, bucket_size{18, 14});
-  prepare({s.customer_begin.back(), s.bucket_begin.back(), s.customers_after_end});
+  const grouping_state s(customer, timestamp, amount, log, last_tick, bucket_size{18, 14}, true);
+  prepare({s.customer_begin.back(), s.bucket_begin.back(), s.customers_after_end, s.buckets.count,
+           s.by_slot});
   const size_t row_bytes = s.narrow_rows ? sizeof(narrow_row) : sizeof(wide_row);
   const auto* storage = s.bucket_rows.rows<std::byte>();
   parallel_for(
@@ -638,7 +690,8 @@ void detail::for_each_bucket(std::span<const int64_t> customer,
           const size_t rows = s.bucket_begin[b + 1] - s.bucket_begin[b];
           if (rows == 0) continue;
           const size_t first_slot = s.buckets.first_slot(b);
-          visit({.first_customer = s.customer_begin[b],
+          visit({.index = b,
+                 .first_customer = s.customer_begin[b],
                  .first_slot = first_slot,
                  .width = std::min(s.slots.size(), s.buckets.first_slot(b + 1)) - first_slot,
                  .shift = s.buckets.shift,

@@ -14,10 +14,10 @@
 
 #include <fmt/format.h>
 
+#include "bucket_rows.hpp"
 #include "crmkit/core/check.hpp"
 #include "crmkit/core/limits.hpp"
 #include "crmkit/core/parallel.hpp"
-#include "bucket_rows.hpp"
 #include "finite_amounts.hpp"
 #include "huge_pages.hpp"
 #include "relative_period.hpp"
@@ -119,7 +119,8 @@ uint64_t exponent_field(const Row& row) noexcept {
   return std::bit_cast<uint64_t>(amount) & exponent_bits;
 }
 
-/** A customer's running statistics over its distinct purchase periods, visited in ascending order. */
+/** A customer's running statistics over its distinct purchase periods, visited in ascending order.
+ */
 struct customer_scan {
   int64_t first = -1, last = 0, counted_periods = 0, holdout_periods = 0;
   double spend = 0, holdout_spend = 0;
@@ -353,7 +354,7 @@ std::optional<bucket_sorting> stream_bucket(const detail::bucket_view& bucket,
   extra.clear();
   constexpr uint16_t out_of_order = stream_state::out_of_order;
   constexpr size_t max_extra = std::numeric_limits<uint16_t>::max();
-  uint64_t exponents = 0;  // the largest exponent field of an amount
+  uint64_t exponents = 0;      // the largest exponent field of an amount
   constexpr size_t ahead = 8;  // the states are in the second-level cache (for_each_bucket)
   for (size_t i = 0; i < rows.size(); ++i) {
     const Row& row = rows[i];
@@ -416,8 +417,8 @@ std::optional<bucket_sorting> stream_bucket(const detail::bucket_view& bucket,
   const bucket_sorting sorting{j - bucket.first_customer, sorted_customers};
   if (sorted_customers == 0) return sorting;
 
-  sort_rows(rows, shift, width, [&](uint32_t w) { return state[w].rows == out_of_order; },
-            scratch);
+  sort_rows(
+      rows, shift, width, [&](uint32_t w) { return state[w].rows == out_of_order; }, scratch);
   j = bucket.first_customer;
   for (size_t w = 0; w < width; ++w) {
     if (state[w].rows == 0) continue;
@@ -435,17 +436,43 @@ bool finite_amounts(std::span<const Row> rows) noexcept {
   return exponents != exponent_bits;
 }
 
-/** Summarises one bucket of the grouping from every customer's sorted rows. */
+/** Summarises one bucket of the grouping from every customer's sorted rows; returns how many. */
 template <class Row>
-void sort_bucket(const detail::bucket_view& bucket, std::span<const Row> rows,
-                 const scan_settings& settings, summary_columns& out, bucket_scratch& scratch) {
-  sort_rows(rows, bucket.shift, bucket.width, [](uint32_t) { return true; }, scratch);
+size_t sort_bucket(const detail::bucket_view& bucket, std::span<const Row> rows,
+                   const scan_settings& settings, summary_columns& out, bucket_scratch& scratch) {
+  sort_rows(
+      rows, bucket.shift, bucket.width, [](uint32_t) { return true; }, scratch);
   size_t j = bucket.first_customer;
   for (size_t w = 0; w < bucket.width; ++w) {
     if (scratch.begin[w] == scratch.begin[w + 1]) continue;
     out.customer[j] = bucket.key(w);
     summarize_sorted(w, j, settings, out, scratch);
     ++j;
+  }
+  return j - bucket.first_customer;
+}
+
+/**
+ * Closes the gaps left by customers numbered by slot (bucket_counts::by_slot): bucket b wrote
+ * `written[b]` customers from `first[b]` on, and they move down in bucket order.
+ */
+void close_slot_gaps(summary_columns& out, std::span<const size_t> first,
+                     std::span<const size_t> written) {
+  size_t to = 0;
+  const auto columns = std::to_array({&out.frequency, &out.recency, &out.T, &out.monetary_value});
+  for (size_t b = 0; b < first.size(); ++b) {
+    if (written[b] != 0 && first[b] != to) {
+      std::copy_n(out.customer.begin() + first[b], written[b], out.customer.begin() + to);
+      for (auto* column : columns) {
+        if (!column->empty())
+          std::copy_n(column->begin() + first[b], written[b], column->begin() + to);
+      }
+    }
+    to += written[b];
+  }
+  out.customer.resize(to);
+  for (auto* column : columns) {
+    if (!column->empty()) column->resize(to);
   }
 }
 
@@ -465,41 +492,56 @@ summary_columns summarize_buckets(std::span<const int64_t> customer,
   std::optional<summary_columns> result;
   std::atomic<bool> stream{true};
   std::atomic<bool> nonfinite{false};
+  bool by_slot = false;
+  std::vector<size_t> first, written;  // by slot: each bucket's first customer, and how many
   detail::for_each_bucket(
       customer, timestamp, amount, log, last_tick,
       [&](const detail::bucket_counts& counts) {
         result.emplace(counts.customers, !amount.empty(), false);
         result->rows_used = counts.rows_used;
         result->customers_after_end = counts.customers_after_end;
+        by_slot = counts.by_slot;
+        if (by_slot) {
+          first.assign(counts.buckets, 0);
+          written.assign(counts.buckets, 0);
+        }
       },
       [&](const detail::bucket_view& bucket) {
         thread_local bucket_scratch scratch;
         // Streaming needs a state per slot: not for a bucket of few rows and many slots.
         const bool streaming =
             stream.load(std::memory_order_relaxed) && bucket.size * 4 >= bucket.width;
+        size_t customers = 0;
         bucket.with_rows([&](auto rows) {
           if (!streaming) {
             if (unchecked_amounts && !finite_amounts(rows)) {
               nonfinite.store(true, std::memory_order_relaxed);
               return;
             }
-            sort_bucket(bucket, rows, settings, *result, scratch);
+            customers = sort_bucket(bucket, rows, settings, *result, scratch);
             return;
           }
           const auto sorting =
               stream_bucket(bucket, rows, settings, unchecked_amounts, *result, scratch);
           if (!sorting) {
             nonfinite.store(true, std::memory_order_relaxed);
-          } else if (sorting->sorted * 2 > sorting->customers) {
-            stream.store(false, std::memory_order_relaxed);
+            return;
           }
+          customers = sorting->customers;
+          if (sorting->sorted * 2 > sorting->customers)
+            stream.store(false, std::memory_order_relaxed);
         });
+        if (by_slot) {
+          first[bucket.index] = bucket.first_customer;
+          written[bucket.index] = customers;
+        }
         if (scratch.state.capacity() > (size_t{1} << 14) ||
             scratch.extra.capacity() > (size_t{1} << 14) ||
             scratch.sorted.capacity() > (size_t{1} << 16))
           scratch = {};  // not kept by the calling thread
       });
   if (nonfinite.load()) check_amounts(function, amount);
+  if (by_slot) close_slot_gaps(*result, first, written);
   return std::move(*result);
 }
 
@@ -571,8 +613,8 @@ std::optional<summary_columns> summarize_runs(std::span<const int64_t> customer,
       size_t stop = start + 1;
       while (stop < n && customer[stop] == customer[start]) ++stop;
       out.customer[j] = customer[start];
-      const size_t late = run(timestamp, amount, start, stop, period_of, last_tick, settings, j,
-                              out, scratch);
+      const size_t late =
+          run(timestamp, amount, start, stop, period_of, last_tick, settings, j, out, scratch);
       after_end[chunk] += late;
       if (!every_row_in_window) keep[j] = late != stop - start;
       ++j;
@@ -601,11 +643,11 @@ std::optional<summary_columns> summarize_runs(std::span<const int64_t> customer,
 summary_columns summarize_rows(std::span<const int64_t> customer,
                                std::span<const int64_t> timestamp, std::span<const double> amount,
                                const checked_log& log, int64_t last_tick,
-                               const scan_settings& settings,
-                               std::string_view function = {}, bool unchecked_amounts = false) {
+                               const scan_settings& settings, std::string_view function = {},
+                               bool unchecked_amounts = false) {
   if (!settings.holdout) {
-    if (auto runs = summarize_runs(customer, timestamp, amount, log, last_tick, settings,
-                                   function, unchecked_amounts))
+    if (auto runs = summarize_runs(customer, timestamp, amount, log, last_tick, settings, function,
+                                   unchecked_amounts))
       return std::move(*runs);
     return summarize_buckets(customer, timestamp, amount, log, last_tick, settings, function,
                              unchecked_amounts);
@@ -619,14 +661,12 @@ summary_columns summarize_rows(std::span<const int64_t> customer,
       const size_t j = batch.first + k;
       const auto rows = batch.rows_of(k);
       out.customer[j] = batch.keys[k];
-      scan_customer([&](const auto& visit) { period_totals::each(rows, visit); }, j, settings,
-                    out);
+      scan_customer([&](const auto& visit) { period_totals::each(rows, visit); }, j, settings, out);
       if (settings.holdout) {
         const auto calibration_rows = static_cast<uint32_t>(
-            std::partition_point(rows.begin(), rows.end(),
-                                 [&](const keyed_row& row) {
-                                   return row.period() <= settings.calibration_end;
-                                 }) -
+            std::partition_point(
+                rows.begin(), rows.end(),
+                [&](const keyed_row& row) { return row.period() <= settings.calibration_end; }) -
             rows.begin());
         out.calibration_rows[j] = calibration_rows;
         out.holdout_rows[j] = static_cast<uint32_t>(rows.size()) - calibration_rows;
@@ -648,9 +688,9 @@ checked_log prepare(std::string_view function, std::span<const int64_t> customer
     check::same_size(function, "customer", customer.size(), "timestamp", timestamp.size());
     check::same_size(function, "customer", customer.size(), "amount", amount.size());
   }
-  const checked_log log = check_log(function, customer, timestamp,
-                                    check_amounts ? amount : std::span<const double>{}, freq,
-                                    ticks_per_second);
+  const checked_log log =
+      check_log(function, customer, timestamp, check_amounts ? amount : std::span<const double>{},
+                freq, ticks_per_second);
   check::positive(function, "freq_multiplier", freq_multiplier);
   limits::within(function, "freq_multiplier", freq_multiplier, limits::min_freq_multiplier,
                  limits::max_freq_multiplier);
@@ -691,10 +731,10 @@ customer_summary summarize(std::span<const int64_t> customer, std::span<const in
   const int64_t last_tick = log.calendar.last_tick(log.first_period + end);
   const bool every_row_in_window = log.extent.last_tick <= last_tick;
   if (!every_row_in_window) check_amounts(function, amount);
-  summary_columns columns = summarize_rows(
-      customer, timestamp, amount, log, last_tick,
-      {end, options.freq_multiplier, options.include_first_transaction, false}, function,
-      every_row_in_window);
+  summary_columns columns =
+      summarize_rows(customer, timestamp, amount, log, last_tick,
+                     {end, options.freq_multiplier, options.include_first_transaction, false},
+                     function, every_row_in_window);
   customer_summary summary = make_summary(columns, log.calendar.start(log.first_period + end));
   summary.rows_used = columns.rows_used;
   summary.rows_after_end = customer.size() - columns.rows_used;
@@ -710,16 +750,17 @@ customer_summary summarize(const transaction_log& log, const summary_options& op
 customer_summary summarize(const customer_periods& grouped, const summary_options& options) {
   constexpr std::string_view function = "summarize";
   const checked_log& log = grouped.log();
-  if (options.freq != log.calendar.unit || options.ticks_per_second != log.calendar.ticks_per_second) {
-    check::fail(function, fmt::format("options.freq = '{}' and ticks_per_second = {} must be the "
-                                      "grouping's ('{}', {})",
-                                      period_code(options.freq), options.ticks_per_second,
-                                      period_code(log.calendar.unit),
-                                      log.calendar.ticks_per_second));
+  if (options.freq != log.calendar.unit ||
+      options.ticks_per_second != log.calendar.ticks_per_second) {
+    check::fail(function,
+                fmt::format("options.freq = '{}' and ticks_per_second = {} must be the "
+                            "grouping's ('{}', {})",
+                            period_code(options.freq), options.ticks_per_second,
+                            period_code(log.calendar.unit), log.calendar.ticks_per_second));
   }
   check::positive(function, "freq_multiplier", options.freq_multiplier);
-  limits::within(function, "freq_multiplier", options.freq_multiplier,
-                 limits::min_freq_multiplier, limits::max_freq_multiplier);
+  limits::within(function, "freq_multiplier", options.freq_multiplier, limits::min_freq_multiplier,
+                 limits::max_freq_multiplier);
   const int64_t end = log.calendar.period(grouped.last_tick()) - log.first_period;
   if (options.observation_period_end &&
       periods_after_first(function, "observation_period_end", *options.observation_period_end,

@@ -146,6 +146,23 @@ TEST_CASE("summary buckets: one bucket") {
   check_all_orders(log, {.freq = cd::period_unit::week, .include_first_transaction = true});
 }
 
+// With every row in the window and 4 rows or more per key slot, the streaming pass numbers
+// customers by slot and closes the gaps of unused slots at the end (summary.cpp's
+// close_slot_gaps). Keys here leave two slots of three unused, and one run of 100,000 unused slots
+// makes whole buckets empty; buckets of 2^14 slots, 10 of them. The reference numbers customers
+// by counting them (customer_periods).
+TEST_CASE("summary buckets: customers numbered by slot, with unused slots and empty buckets") {
+  std::vector<std::int64_t> keys;
+  for (std::int64_t k = 0; k < 25'000; ++k) keys.push_back(-40'000 + 3 * k);
+  for (std::int64_t k = 0; k < 25'000; ++k) keys.push_back(135'000 + 3 * k);
+  const log_columns log = random_log(keys, 20, 6);
+  REQUIRE((keys.back() - keys.front() + 1) * 4 <= static_cast<std::int64_t>(log.customer.size()));
+  const auto summary = cd::summarize(log.customer, log.timestamp, log.amount);
+  CHECK(summary.customer == keys);
+  check_all_orders(log, {.freq_multiplier = 7});
+  check_all_orders(log, {.include_first_transaction = true});
+}
+
 // Keys spanning the whole int64 range are numbered through a hash set (slots in key order).
 TEST_CASE("summary buckets: keys at the extremes of int64") {
   constexpr std::int64_t lowest = std::numeric_limits<std::int64_t>::min();
