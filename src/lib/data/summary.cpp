@@ -49,30 +49,21 @@ struct summary_columns {
   size_t rows_used = 0;
   size_t customers_after_end = 0;
 
-  /** Allocates the columns side by side: their first touch (page faults, zeroing) is most of it. */
+  /**
+   * Allocates the columns one after the other: their first touch (page faults, zeroing) is most
+   * of it, and faulting them from two threads was measured no faster.
+   */
   summary_columns(size_t customers, bool has_amount, bool holdout) {
-    std::vector<std::vector<double>*> doubles{&frequency, &recency, &T};
-    if (has_amount) doubles.push_back(&monetary_value);
+    for (auto* column : {&frequency, &recency, &T})
+      *column = detail::large_vector<double>(customers);
+    if (has_amount) monetary_value = detail::large_vector<double>(customers);
     if (holdout) {
-      doubles.push_back(&frequency_holdout);
-      if (has_amount) doubles.push_back(&monetary_value_holdout);
+      frequency_holdout = detail::large_vector<double>(customers);
+      if (has_amount) monetary_value_holdout = detail::large_vector<double>(customers);
+      calibration_rows = detail::large_vector<uint32_t>(customers);
+      holdout_rows = detail::large_vector<uint32_t>(customers);
     }
-    const size_t others = holdout ? 3 : 1;
-    parallel_for(
-        doubles.size() + others,
-        [&](size_t begin, size_t end) {
-          for (size_t c = begin; c < end; ++c) {
-            if (c < doubles.size()) {
-              *doubles[c] = detail::large_vector<double>(customers);
-            } else if (c == doubles.size()) {
-              customer = detail::large_vector<int64_t>(customers);
-            } else {
-              (c == doubles.size() + 1 ? calibration_rows : holdout_rows) =
-                  detail::large_vector<uint32_t>(customers);
-            }
-          }
-        },
-        1);
+    customer = detail::large_vector<int64_t>(customers);
   }
 };
 
@@ -248,30 +239,43 @@ size_t summarize_run(std::span<const int64_t> timestamp, std::span<const double>
 
 /**
  * A customer's state while its rows stream by in input order (stream_bucket), in 32 bytes so that
- * a bucket's states stay in the first-level cache: a period's first amount is kept here, its
- * second to fourth in the bucket's `extra` list (entry `extra`).
+ * a bucket's states stay in cache: a period's first amount is kept here, the others in the
+ * bucket's `extra` list, three to an entry, the entries of one period chained.
  */
 struct stream_state {
-  static constexpr uint32_t max_pending = 4;                 // rows of one period kept
-  static constexpr uint16_t out_of_order = max_pending + 1;  // rows: must be sorted
-  using more_amounts = std::array<double, max_pending - 1>;
+  static constexpr uint16_t out_of_order = std::numeric_limits<uint16_t>::max();  // must be sorted
+  struct more_amounts {
+    std::array<double, 3> amount;
+    uint32_t next;  // the period's next entry, once this one is full
+  };
   uint32_t first = 0, pending = 0;  // first period, period of the rows not yet added up
   uint32_t periods = 0;             // periods before the pending one
   uint16_t rows = 0;                // rows in the pending period; 0: none yet
-  uint16_t extra = 0;               // the pending period's entry in `extra` (2 rows or more)
+  uint16_t extra = 0;               // the pending period's first entry in `extra` (2 rows or more)
   double spend = 0;                 // customer_scan's spend over the periods before
   double amount = 0;                // the pending period's first amount
 
+  /** The entry of `more` holding the pending period's extra amount k (k = rows - 1 is next). */
+  [[nodiscard]] uint32_t entry_of(uint32_t k,
+                                  const std::vector<more_amounts>& more) const noexcept {
+    uint32_t entry = extra;
+    for (uint32_t hops = k / 3; hops > 0; --hops) entry = more[entry].next;
+    return entry;
+  }
+
   /** The pending period's total as period_totals adds it (ascending; one row as it is). */
-  [[nodiscard]] double total(const std::vector<more_amounts>& more) const noexcept {
+  [[nodiscard]] double total(const std::vector<more_amounts>& more) const {
     if (rows == 1) return amount;
-    const more_amounts& rest = more[extra];
-    if (rows == 2) return (0.0 + amount) + rest[0];  // order-free: see summarize_run
-    std::array<double, max_pending> sorted{amount, rest[0], rest[1], rest[2]};
-    for (uint32_t k = 1; k < rows; ++k) {  // insertion sort of the few amounts
-      for (uint32_t at = k; at > 0 && sorted[at] < sorted[at - 1]; --at)
-        std::swap(sorted[at], sorted[at - 1]);
+    if (rows == 2) return (0.0 + amount) + more[extra].amount[0];  // order-free: see summarize_run
+    std::array<double, 16> few;
+    std::vector<double> many(rows > few.size() ? rows : 0);
+    double* const sorted = many.empty() ? few.data() : many.data();
+    sorted[0] = amount;
+    for (uint32_t k = 0, entry = extra; k + 1 < rows; ++k) {
+      sorted[k + 1] = more[entry].amount[k % 3];
+      if (k % 3 == 2) entry = more[entry].next;
     }
+    std::sort(sorted, sorted + rows);
     double sum = 0;
     for (uint32_t k = 0; k < rows; ++k) sum += sorted[k];
     return sum;
@@ -333,10 +337,11 @@ void summarize_sorted(size_t w, size_t j, const scan_settings& settings, summary
 /**
  * Summarises one bucket of the grouping (rows in input order) customer by customer, bit for bit
  * as the sorting path does: each customer's periods are added up as its rows stream by (a
- * period's up to max_pending amounts kept and summed in ascending order when the next period
- * starts), which holds in a time-ordered log, where every customer's rows are in period order.
- * The customers whose rows are not (or who have more rows in a period, or sums beyond the double
- * range) are summarised from their sorted rows. Returns how many customers were sorted.
+ * period's amounts kept and summed in ascending order when the next period starts), which holds
+ * in a time-ordered log, where every customer's rows are in period order. The customers whose
+ * rows are not (or whose sums go beyond the double range, or a bucket whose periods of several
+ * rows need more than 65,535 entries of extra amounts) are summarised from their sorted rows.
+ * Returns how many customers were sorted.
  */
 template <class Row>
 std::optional<bucket_sorting> stream_bucket(const detail::bucket_view& bucket,
@@ -363,20 +368,31 @@ std::optional<bucket_sorting> stream_bucket(const detail::bucket_view& bucket,
     stream_state& s = states[row.slot(shift)];
     const uint32_t period = row.period(shift);
     const uint32_t pending_rows = s.rows;
-    if (pending_rows == 0) {
+    if (pending_rows == 1 && period > s.pending) {  // most rows of a time-ordered log
+      // spend is +0 until a period counts, and +0 + 0 = +0: the same bits as not adding.
+      s.spend += s.periods++ != 0 || first_counts ? s.amount : 0.0;
+      s.pending = period;
+      s.amount = row.amount;
+    } else if (pending_rows == 0) {
       s.first = s.pending = period;
       s.amount = row.amount;
       s.rows = 1;
-    } else if (period == s.pending && pending_rows < stream_state::max_pending) {
-      if (pending_rows == 1) {
+    } else if (period == s.pending && pending_rows < out_of_order - 1) {
+      const uint32_t k = pending_rows - 1;  // the row's place among the period's extra amounts
+      if (k % 3 == 0) {
         if (extra.size() == max_extra) {
           s.rows = out_of_order;
           continue;
         }
-        s.extra = static_cast<uint16_t>(extra.size());
+        const auto entry = static_cast<uint32_t>(extra.size());
+        if (k == 0) {
+          s.extra = static_cast<uint16_t>(entry);
+        } else {
+          extra[s.entry_of(k - 1, extra)].next = entry;
+        }
         extra.emplace_back();
       }
-      extra[s.extra][pending_rows - 1] = row.amount;
+      extra[s.entry_of(k, extra)].amount[k % 3] = row.amount;
       s.rows = static_cast<uint16_t>(pending_rows + 1);
     } else if (period > s.pending && pending_rows != out_of_order) {
       const double total = s.total(extra);

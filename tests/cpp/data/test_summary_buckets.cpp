@@ -107,8 +107,7 @@ void check_all_orders(const log_columns& time_ordered, const cd::summary_options
     CAPTURE(threads);
     crmkit::set_num_threads(threads);
     for (const log_columns* log : {&time_ordered, &shuffled, &by_customer}) {
-      check_identical(cd::summarize(log->customer, log->timestamp, log->amount, options),
-                      expected);
+      check_identical(cd::summarize(log->customer, log->timestamp, log->amount, options), expected);
     }
   }
   crmkit::set_num_threads(saved);
@@ -144,6 +143,29 @@ TEST_CASE("summary buckets: one bucket") {
   const log_columns log = random_log(consecutive_keys(-150, 300), 5, 2);
   check_all_orders(log, {});
   check_all_orders(log, {.freq = cd::period_unit::week, .include_first_transaction = true});
+}
+
+// The streaming pass keeps a period's amounts after the first three to an entry of its extra
+// list, the entries chained: periods of 1 to 40 rows (up to 14 entries), amounts whose sum depends
+// on the order of addition, must add up as the sorting path adds them.
+TEST_CASE("summary buckets: periods of many rows, their amounts chained") {
+  std::mt19937_64 rng(7);
+  std::uniform_int_distribution<int> rows_in_period(1, 40);
+  std::uniform_int_distribution<int> periods(1, 12);
+  std::uniform_int_distribution<std::int64_t> gap(1, 60);
+  std::uniform_real_distribution<double> spend(-5.0, 100.0);
+  log_columns log;
+  for (std::int64_t key = 0; key < 3'000; ++key) {
+    std::int64_t when = 946'684'800 + gap(rng) * day;
+    for (int p = periods(rng); p > 0; --p) {
+      const int rows = key % 3 == 0 ? rows_in_period(rng) : 1 + rows_in_period(rng) % 3;
+      for (int r = 0; r < rows; ++r) log.add(key, when + r, r % 7 == 3 ? 1e16 : spend(rng));
+      when += gap(rng) * day;
+    }
+  }
+  const log_columns time_ordered = log.by_time();
+  check_all_orders(time_ordered, {});
+  check_all_orders(time_ordered, {.freq_multiplier = 7, .include_first_transaction = true});
 }
 
 // With every row in the window and 4 rows or more per key slot, the streaming pass numbers
@@ -199,9 +221,8 @@ TEST_CASE("summary buckets: the first bad amount is named in every pass") {
   // In customer order the rows move: the first bad row is the one that comes first there.
   std::vector<std::size_t> order(n);
   std::iota(order.begin(), order.end(), std::size_t{0});
-  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
-    return log.customer[a] < log.customer[b];
-  });
+  std::stable_sort(order.begin(), order.end(),
+                   [&](std::size_t a, std::size_t b) { return log.customer[a] < log.customer[b]; });
   const auto at_first = std::find(order.begin(), order.end(), first) - order.begin();
   const auto at_second = std::find(order.begin(), order.end(), second) - order.begin();
   const log_columns by_customer = log.by_customer();
