@@ -152,9 +152,10 @@ struct customer_batch {
  * parallel passes over the rows (per-chunk histograms, then a stable scatter of each row's
  * period and amount into buckets of consecutive customers, 12 bytes per row, 16 when the periods
  * span more than 2^16, so that no later pass reads the log at random; the storage is kept for
- * the next grouping, see grouping.cpp); `for_each_batch` then counting-sorts each bucket by customer in
- * cache and sorts each customer's rows by (period, amount). Nothing depends on the
- * thread count. Customers with no row at or before the last tick are absent.
+ * the next grouping, see grouping.cpp) and one over the grouped rows, bucket by bucket in cache,
+ * that counts the customers; `for_each_batch` then counting-sorts each bucket by customer in
+ * cache and sorts each customer's rows by (period, amount). Nothing depends on the thread count.
+ * Customers with no row at or before the last tick are absent.
  */
 class customer_groups {
  public:
