@@ -110,8 +110,7 @@ uint64_t exponent_field(const Row& row) noexcept {
   return std::bit_cast<uint64_t>(amount) & exponent_bits;
 }
 
-/** A customer's running statistics over its distinct purchase periods, visited in ascending order.
- */
+/** A customer's running statistics over its distinct purchase periods, in ascending order. */
 struct customer_scan {
   int64_t first = -1, last = 0, counted_periods = 0, holdout_periods = 0;
   double spend = 0, holdout_spend = 0;
