@@ -5,6 +5,7 @@
 #include "data/bucket_rows.hpp"
 #include "data/row_writers.hpp"
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -73,15 +74,18 @@ struct scatter_plan {
     return out;
   }
 
-  /** The bytes written by `Writer`, the chunks in parallel, the rows from byte `shift` of a
-   * 64-byte-aligned buffer. */
+  /** The bytes written by `Writer`, the chunks in parallel, the rows from byte `shift` after a
+   * block boundary, with a block of room before them (the writer's staged blocks are aligned
+   * as in the grouping's 2 MiB-aligned storage). */
   template <class Writer>
   [[nodiscard]] std::vector<std::byte> written(std::size_t shift) const {
+    constexpr std::size_t block = cdd::line_writer::block;
     const std::size_t bytes = rows * sizeof(Row);
-    std::unique_ptr<std::byte, free_memory> memory(
-        static_cast<std::byte*>(std::aligned_alloc(64, (shift + bytes + 64) / 64 * 64)));
-    std::byte* const base = memory.get() + shift;
-    std::memset(memory.get(), 0x5a, shift + bytes);
+    const std::size_t before = block + shift;
+    std::unique_ptr<std::byte, free_memory> memory(static_cast<std::byte*>(
+        std::aligned_alloc(block, (before + bytes + block) / block * block)));
+    std::byte* const base = memory.get() + before;
+    std::memset(memory.get(), 0x5a, before + bytes);
     crmkit::parallel_chunks(chunks.size(), 1, [&](std::size_t c, std::size_t, std::size_t) {
       std::vector<std::uint32_t> next(
           first.begin() + static_cast<std::ptrdiff_t>(c * buckets),
@@ -97,7 +101,7 @@ struct scatter_plan {
         writer.finish();
       }
     });
-    for (std::size_t k = 0; k < shift; ++k) CHECK(memory.get()[k] == std::byte{0x5a});
+    CHECK(std::all_of(memory.get(), base, [](std::byte b) { return b == std::byte{0x5a}; }));
     return {base, base + bytes};
   }
 };
