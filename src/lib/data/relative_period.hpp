@@ -30,8 +30,7 @@ class relative_period {
 
   /** The period of `ticks` (at or after the log's first tick) minus the first period. */
   [[nodiscard, gnu::always_inline]] std::uint64_t operator()(std::int64_t ticks) const noexcept {
-    if (length_ == 0) [[unlikely]]
-      return through_calendar(calendar_, first_period_, ticks);
+    if (length_ == 0) [[unlikely]] return through_calendar(ticks);
     const std::uint64_t since = static_cast<std::uint64_t>(ticks) - origin_;
     auto quotient = static_cast<std::uint64_t>(static_cast<double>(since) * reciprocal_);
     // |since - quotient * length| < 4 length: exact in wrapping arithmetic, read as signed.
@@ -49,12 +48,8 @@ class relative_period {
   }
 
  private:
-  // Static, so that a copy of the object in a hot loop never has its address taken and its
-  // fields stay in registers.
-  [[nodiscard, gnu::noinline]] static std::uint64_t through_calendar(tick_calendar calendar,
-                                                                     std::int64_t first_period,
-                                                                     std::int64_t ticks) noexcept {
-    return static_cast<std::uint64_t>(calendar.period(ticks) - first_period);
+  [[nodiscard, gnu::noinline]] std::uint64_t through_calendar(std::int64_t ticks) const noexcept {
+    return static_cast<std::uint64_t>(calendar_.period(ticks) - first_period_);
   }
 
   tick_calendar calendar_;
