@@ -65,8 +65,8 @@ template <class T>
 using python_number = std::conditional_t<std::is_same_v<T, std::uint64_t>, std::int64_t, T>;
 
 /** A numpy array holding `values` converted to python_number. */
-template <class T>
-py::array numpy_numbers(const std::vector<T>& values) {
+template <class T, class Allocator>
+py::array numpy_numbers(const std::vector<T, Allocator>& values) {
   using out_type = python_number<T>;
   auto out = new_array<out_type>(values.size());
   auto* data = out.mutable_data();

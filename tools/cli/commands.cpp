@@ -45,12 +45,15 @@ command_output run_summary(const parsed_args& args) {
   command_output output;
   output.warnings = skipped_rows_warning(log, args.input());
   output.main.name = "customers";
+  const auto values = [](const memory::column<double>& column) {
+    return std::vector<double>(column.begin(), column.end());
+  };
   output.main.columns = {customer_column(log, summary.customer),
-                         {"frequency", std::move(summary.frequency)},
-                         {"recency", std::move(summary.recency)},
-                         {"T", std::move(summary.T)}};
+                         {"frequency", values(summary.frequency)},
+                         {"recency", values(summary.recency)},
+                         {"T", values(summary.T)}};
   if (!summary.monetary_value.empty()) {
-    output.main.columns.push_back({"monetary_value", std::move(summary.monetary_value)});
+    output.main.columns.push_back({"monetary_value", values(summary.monetary_value)});
   }
   output.extras.push_back(
       {"log",

@@ -223,9 +223,8 @@ data::summary_options summary_settings(const parsed_args& args, bool include_fir
   return options;
 }
 
-out_column customer_column(const data::transaction_log& log,
-                           const std::vector<std::int64_t>& keys) {
-  if (!log.has_labels()) return {"customer_id", keys};
+out_column customer_column(const data::transaction_log& log, std::span<const std::int64_t> keys) {
+  if (!log.has_labels()) return {"customer_id", std::vector<std::int64_t>(keys.begin(), keys.end())};
   std::vector<std::string> labels;
   labels.reserve(keys.size());
   for (const auto key : keys) labels.push_back(log.customer_labels[static_cast<std::size_t>(key)]);
@@ -278,10 +277,10 @@ customer_stats read_stats(const parsed_args& args, bool rfm_view) {
     auto summary = data::summarize(log, summary_settings(args, rfm_view));
     stats.customer = customer_column(log, summary.customer);
     stats.warnings = skipped_rows_warning(log, args.input());
-    stats.frequency = std::move(summary.frequency);
-    stats.recency = std::move(summary.recency);
-    stats.T = std::move(summary.T);
-    stats.monetary_value = std::move(summary.monetary_value);
+    stats.frequency.assign(summary.frequency.begin(), summary.frequency.end());
+    stats.recency.assign(summary.recency.begin(), summary.recency.end());
+    stats.T.assign(summary.T.begin(), summary.T.end());
+    stats.monetary_value.assign(summary.monetary_value.begin(), summary.monetary_value.end());
     return stats;
   }
   const text_table table = read_table(args.input(), delimiter);

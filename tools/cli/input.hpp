@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -49,7 +50,7 @@ data::summary_options summary_settings(const parsed_args& args, bool include_fir
 std::int64_t date_option(const parsed_args& args, std::string_view option);
 
 /** Customer keys as an output column: the labels when the log has them, else the integer ids. */
-out_column customer_column(const data::transaction_log& log, const std::vector<std::int64_t>& keys);
+out_column customer_column(const data::transaction_log& log, std::span<const std::int64_t> keys);
 
 /** Per-customer statistics from a log (summarised) or from a summary file. */
 struct customer_stats {

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "crmkit/core/describe.hpp"
+#include "crmkit/core/memory.hpp"
 #include "crmkit/data/period.hpp"
 #include "crmkit/data/transaction_log.hpp"
 
@@ -68,11 +69,11 @@ constexpr auto description(std::type_identity<summary_options>) {
  *   periods' totals.
  */
 struct customer_summary {
-  std::vector<std::int64_t> customer;  ///< customer keys, ascending
-  std::vector<double> frequency;
-  std::vector<double> recency;
-  std::vector<double> T;
-  std::vector<double> monetary_value;       ///< empty when the log has no amounts
+  memory::column<std::int64_t> customer;  ///< customer keys, ascending
+  memory::column<double> frequency;
+  memory::column<double> recency;
+  memory::column<double> T;
+  memory::column<double> monetary_value;    ///< empty when the log has no amounts
   std::int64_t observation_period_end = 0;  ///< start of the end period, in ticks
   std::size_t rows_used = 0;                ///< rows in periods up to the end
   std::size_t rows_after_end = 0;           ///< rows in later periods, ignored

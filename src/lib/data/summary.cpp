@@ -41,29 +41,25 @@ struct scan_settings {
 
 /** The summary columns, customers in ascending key order; `*_holdout` only when asked for. */
 struct summary_columns {
-  std::vector<int64_t> customer;
-  std::vector<double> frequency, recency, T, monetary_value, frequency_holdout,
-      monetary_value_holdout;
+  memory::column<int64_t> customer;
+  memory::column<double> frequency, recency, T, monetary_value;
+  std::vector<double> frequency_holdout, monetary_value_holdout;
   std::vector<uint32_t> calibration_rows,
       holdout_rows;  // holdout only; 0 calibration rows: excluded
   size_t rows_used = 0;
   size_t customers_after_end = 0;
 
-  /**
-   * Allocates the columns one after the other: their first touch (page faults, zeroing) is most
-   * of it, and faulting them from two threads was measured no faster.
-   */
-  summary_columns(size_t customers, bool has_amount, bool holdout) {
-    for (auto* column : {&frequency, &recency, &T})
-      *column = detail::large_vector<double>(customers);
-    if (has_amount) monetary_value = detail::large_vector<double>(customers);
+  /** The result columns are not written here (column_allocator): every customer kept is
+   * written once by the pass that summarises it. */
+  summary_columns(size_t customers, bool has_amount, bool holdout)
+      : customer(customers), frequency(customers), recency(customers), T(customers) {
+    if (has_amount) monetary_value.resize(customers);
     if (holdout) {
       frequency_holdout = detail::large_vector<double>(customers);
       if (has_amount) monetary_value_holdout = detail::large_vector<double>(customers);
       calibration_rows = detail::large_vector<uint32_t>(customers);
       holdout_rows = detail::large_vector<uint32_t>(customers);
     }
-    customer = detail::large_vector<int64_t>(customers);
   }
 };
 
@@ -561,8 +557,8 @@ summary_columns summarize_buckets(std::span<const int64_t> customer,
 }
 
 /** Keeps the entries of `column` whose `keep` is nonzero (no-op on an empty column). */
-template <class T>
-void keep_where(std::vector<T>& column, const std::vector<uint32_t>& keep) {
+template <class Column>
+void keep_where(Column& column, const std::vector<uint32_t>& keep) {
   if (column.empty()) return;
   size_t kept = 0;
   for (size_t j = 0; j < column.size(); ++j) {
@@ -845,10 +841,10 @@ calibration_holdout_summary calibration_and_holdout(std::span<const int64_t> cus
   if (first_seen_in_holdout != 0) {
     const auto& keep = columns.calibration_rows;
     keep_where(columns.customer, keep);
-    for (auto* column : {&columns.frequency, &columns.recency, &columns.T, &columns.monetary_value,
-                         &columns.frequency_holdout, &columns.monetary_value_holdout}) {
+    for (auto* column : {&columns.frequency, &columns.recency, &columns.T, &columns.monetary_value})
       keep_where(*column, keep);
-    }
+    for (auto* column : {&columns.frequency_holdout, &columns.monetary_value_holdout})
+      keep_where(*column, keep);
   }
 
   calibration_holdout_summary result;

@@ -47,17 +47,18 @@ customer_summaries summarize_customers(const data::transaction_log& log,
   auto every = data::summarize(*grouped, settings);
 
   customer_summaries out;
-  out.customer = std::move(repeat.customer);
+  out.customer.assign(repeat.customer.begin(), repeat.customer.end());
   out.labels = log.customer_labels;
-  out.frequency = std::move(repeat.frequency);
-  out.recency = std::move(repeat.recency);
-  out.T = std::move(repeat.T);
-  out.monetary_value = std::move(repeat.monetary_value);
-  out.purchases = std::move(every.frequency);
-  out.periods_since_last = std::move(every.recency);
-  out.mean_spend = std::move(every.monetary_value);
+  out.frequency.assign(repeat.frequency.begin(), repeat.frequency.end());
+  out.recency.assign(repeat.recency.begin(), repeat.recency.end());
+  out.T.assign(repeat.T.begin(), repeat.T.end());
+  out.monetary_value.assign(repeat.monetary_value.begin(), repeat.monetary_value.end());
+  out.purchases.assign(every.frequency.begin(), every.frequency.end());
+  out.periods_since_last.assign(every.recency.begin(), every.recency.end());
+  out.mean_spend.assign(every.monetary_value.begin(), every.monetary_value.end());
   out.revenue.resize(out.size());
-  for (std::size_t i = 0; i < out.size(); ++i) out.revenue[i] = out.purchases[i] * out.mean_spend[i];
+  for (std::size_t i = 0; i < out.size(); ++i)
+    out.revenue[i] = out.purchases[i] * out.mean_spend[i];
   out.first_day = data::floor_div(checked.extent.first_tick, data::seconds_per_day);
   out.last_day = data::floor_div(last, data::seconds_per_day);
   out.last_timestamp = last;
