@@ -88,8 +88,10 @@ def _numeric_dates(dates: pd.Series, datetime_format: Optional[str], argument: s
     )
 
 
-def _timestamps(dates: pd.Series, datetime_format: Optional[str], argument: str) -> np.ndarray:
-    """Nanoseconds since 1970-01-01 (int64), wall-clock time for time-zone-aware columns."""
+def _timestamps(dates: pd.Series, datetime_format: Optional[str], argument: str, check_missing: bool = True) -> np.ndarray:
+    """Nanoseconds since 1970-01-01 (int64), wall-clock time for time-zone-aware columns; a
+    missing date (NaT) is an error, or with check_missing=False left as the core's minimum tick,
+    which every core function rejects."""
     if pd.api.types.is_numeric_dtype(dates.dtype) and not pd.api.types.is_datetime64_any_dtype(
         dates.dtype
     ):
@@ -103,7 +105,7 @@ def _timestamps(dates: pd.Series, datetime_format: Optional[str], argument: str)
             except (ValueError, TypeError, OverflowError) as error:
                 raise ValueError(f"{argument} {dates.name!r}: cannot read the dates: {error}") from error
     ticks = np.ascontiguousarray(dates.to_numpy(dtype="datetime64[ns]").view(np.int64))
-    if len(ticks) and ticks.min() == _NAT:
+    if check_missing and len(ticks) and ticks.min() == _NAT:
         where = _first_bad_row(dates, ticks == _NAT)
         raise ValueError(f"{argument} {dates.name!r} has a missing date at {where}")
     return ticks
@@ -155,22 +157,26 @@ def _amounts(transactions: pd.DataFrame, monetary_value_col: Any, check_finite: 
 
 
 def _log_arrays(transactions, customer_id_col, datetime_col, monetary_value_col, datetime_format,
-                check_finite=True):
-    """The core's columns. check_finite=False leaves the amounts' check to a core function that
-    makes it anyway (see `_core_call`): a valid log is then not read twice."""
+                checked_by_core=False):
+    """The core's columns. checked_by_core=True leaves missing dates and non-finite amounts to a
+    core function that rejects them anyway (see `_core_call`): a valid log is then not read
+    twice."""
     ids = _column(transactions, "customer_id_col", customer_id_col)
     dates = _column(transactions, "datetime_col", datetime_col)
     customer, labels = _customer_keys(ids, "customer_id_col")
-    timestamp = _timestamps(dates, datetime_format, "datetime_col")
-    return customer, labels, timestamp, _amounts(transactions, monetary_value_col, check_finite)
+    timestamp = _timestamps(dates, datetime_format, "datetime_col", check_missing=not checked_by_core)
+    return customer, labels, timestamp, _amounts(transactions, monetary_value_col, not checked_by_core)
 
 
-def _core_call(call, transactions: pd.DataFrame, monetary_value_col: Any, amounts: Optional[np.ndarray]):
-    """`call()`, a core function that rejects non-finite amounts; when it fails, a non-finite
-    amount is reported as `_amounts` reports it (naming the index label), else its own error."""
+def _core_call(call, transactions: pd.DataFrame, datetime_col: Any, datetime_format: Optional[str],
+               monetary_value_col: Any, amounts: Optional[np.ndarray]):
+    """`call()`, a core function on `_log_arrays(..., checked_by_core=True)`; when it fails, a
+    missing date or a non-finite amount is reported as `_log_arrays` reports it (naming the
+    index label), else the core's own error."""
     try:
         return call()
     except ValueError:
+        _timestamps(_column(transactions, "datetime_col", datetime_col), datetime_format, "datetime_col")
         _check_finite(transactions, monetary_value_col, amounts)
         raise
 
@@ -262,7 +268,7 @@ def summary_data_from_transaction_data(
     2         0.0      0.0  12.0             0.0
     """
     customer, labels, timestamp, amount = _log_arrays(
-        transactions, customer_id_col, datetime_col, monetary_value_col, datetime_format, check_finite=False
+        transactions, customer_id_col, datetime_col, monetary_value_col, datetime_format, checked_by_core=True
     )
     result = _core_call(
         lambda: _core.data.summarize(
@@ -275,7 +281,7 @@ def summary_data_from_transaction_data(
             include_first_transaction=bool(include_first_transaction),
             ticks_per_second=_NANOSECONDS,
         ),
-        transactions, monetary_value_col, amount,
+        transactions, datetime_col, datetime_format, monetary_value_col, amount,
     )
     columns = ["frequency", "recency", "T"] + (["monetary_value"] if amount is not None else [])
     summary = pd.DataFrame(
@@ -349,7 +355,7 @@ def calibration_and_holdout_data(
         every purchase or the observation end is not in a later period.
     """
     customer, labels, timestamp, amount = _log_arrays(
-        transactions, customer_id_col, datetime_col, monetary_value_col, datetime_format, check_finite=False
+        transactions, customer_id_col, datetime_col, monetary_value_col, datetime_format, checked_by_core=True
     )
 
     def split():
@@ -368,7 +374,7 @@ def calibration_and_holdout_data(
             ticks_per_second=_NANOSECONDS,
         )
 
-    result = _core_call(split, transactions, monetary_value_col, amount)
+    result = _core_call(split, transactions, datetime_col, datetime_format, monetary_value_col, amount)
     calibration = result["calibration"]
     columns = {"frequency_cal": calibration["frequency"], "recency_cal": calibration["recency"],
                "T_cal": calibration["T"]}

@@ -78,7 +78,8 @@ struct checked_log {
  * @param amount empty for a log without amounts
  * @throw invalid_input, naming `function`, when the sizes differ, the log is empty or longer than
  *        2^32 - 1 rows, an amount is not finite (naming the row), ticks_per_second is outside
- *        1..10^9, or a timestamp is more than 300,000 years from 1970.
+ *        1..10^9, a timestamp is numpy's missing date (INT64_MIN, NaT) or more than 300,000 years
+ *        from 1970 (naming the row).
  */
 checked_log check_log(std::string_view function, std::span<const std::int64_t> customer,
                       std::span<const std::int64_t> timestamp, std::span<const double> amount,

@@ -38,6 +38,8 @@ constexpr size_t max_rows = std::numeric_limits<uint32_t>::max();
 // About 317,000 years either side of 1970: far beyond any calendar a log uses, and small enough
 // that no period arithmetic can overflow.
 constexpr int64_t max_abs_seconds = 10'000'000'000'000;
+// numpy's and pandas' missing date, NaT, in any unit: never a valid timestamp.
+constexpr int64_t missing_tick = std::numeric_limits<int64_t>::min();
 
 log_extent merge(log_extent a, const log_extent& b) noexcept {
   a.min_key = std::min(a.min_key, b.min_key);
@@ -248,6 +250,12 @@ checked_log check_log(std::string_view function, std::span<const int64_t> custom
         return part;
       },
       merge);
+  if (extent.first_tick == missing_tick) {
+    const auto row =
+        std::find(timestamp.begin(), timestamp.end(), missing_tick) - timestamp.begin();
+    check::fail(function, fmt::format("timestamp[{}] = {} is a missing date (numpy's NaT)", row,
+                                      missing_tick));
+  }
   for (const int64_t extreme : {extent.first_tick, extent.last_tick}) {
     if (!in_range(extreme, calendar)) {
       const auto row = std::find(timestamp.begin(), timestamp.end(), extreme) - timestamp.begin();

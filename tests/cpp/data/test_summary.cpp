@@ -353,6 +353,16 @@ TEST_CASE("bad input gets a clear error") {
                        "summarize: timestamp[4] = 9223372036854775807 is out of range (more than "
                        "300,000 years from 1970 at 1 ticks per second)",
                        crmkit::invalid_input);
+  // numpy's NaT, at nanoseconds the valid-looking 1677-09-21: rejected at any tick rate.
+  auto missing = log.timestamp;
+  missing[3] = missing[5] = std::numeric_limits<std::int64_t>::min();
+  for (const std::int64_t ticks_per_second : {1, 1'000'000'000}) {
+    CHECK_THROWS_WITH_AS(cd::summarize(log.customer, missing, log.amount,
+                                       {.ticks_per_second = ticks_per_second}),
+                         "summarize: timestamp[3] = -9223372036854775808 is a missing date "
+                         "(numpy's NaT)",
+                         crmkit::invalid_input);
+  }
   CHECK_THROWS_WITH_AS(
       cd::calibration_and_holdout(
           log.customer, log.timestamp, log.amount,
