@@ -65,17 +65,36 @@ struct log_extent {
   std::int64_t last_tick = std::numeric_limits<std::int64_t>::min();
 };
 
+/**
+ * The log's rows counted per chunk of `chunk_rows` consecutive rows and per bin of 2^bin_log2
+ * consecutive customer keys (bin = key >> bin_log2) while check_log reads it, so that the grouping
+ * of a log with dense keys need not read the keys once more to size its buckets. Chunk c counts
+ * the bins `first_bin[c]` to `first_bin[c] + bins - 1`, the rows of bin `first_bin[c] + b` in
+ * `rows[c * bins + b]`.
+ */
+struct key_counts {
+  static constexpr unsigned bin_log2 = 12;
+  static constexpr std::size_t bins = 4096;
+  static constexpr std::size_t chunk_rows = std::size_t{1} << 16;
+  std::vector<std::int64_t> first_bin;
+  memory::column<std::uint32_t> rows;
+};
+
 /** A log that passed `check_log`: its extent, calendar and the period of its first timestamp. */
 struct checked_log {
   log_extent extent;
   tick_calendar calendar;
   std::int64_t first_period = 0;
+  /** Null unless check_log was asked to count keys and every chunk's keys fit its bins. */
+  std::shared_ptr<const key_counts> keys;
 };
 
 /**
  * Validates a log given as columns and measures it (one parallel pass).
  *
  * @param amount empty for a log without amounts
+ * @param count_keys also count the rows per chunk and key bin (checked_log::keys), when every
+ *        chunk's keys are within 2^23 of its first row's
  * @throw invalid_input, naming `function`, when the sizes differ, the log is empty or longer than
  *        2^32 - 1 rows, an amount is not finite (naming the row), ticks_per_second is outside
  *        1..10^9, a timestamp is numpy's missing date (INT64_MIN, NaT) or more than 300,000 years
@@ -83,7 +102,7 @@ struct checked_log {
  */
 checked_log check_log(std::string_view function, std::span<const std::int64_t> customer,
                       std::span<const std::int64_t> timestamp, std::span<const double> amount,
-                      period_unit freq, std::int64_t ticks_per_second);
+                      period_unit freq, std::int64_t ticks_per_second, bool count_keys = false);
 
 /**
  * Periods from the log's first period to the period of `end_tick` (an observation end or as-of
@@ -123,7 +142,8 @@ struct period_totals {
       std::size_t end = begin + 1;
       if (end < rows.size() && rows[end].key == key) {
         total = 0;
-        for (end = begin; end < rows.size() && rows[end].key == key; ++end) total += rows[end].amount;
+        for (end = begin; end < rows.size() && rows[end].key == key; ++end)
+          total += rows[end].amount;
       }
       visit(rows[begin].period(), total);
       begin = end;

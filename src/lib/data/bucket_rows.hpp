@@ -60,12 +60,12 @@ struct bucket_view {
   unsigned shift = 0;
   bool narrow = false;
   const void* rows = nullptr;
-  std::size_t size = 0;  ///< rows in the bucket
-  std::int64_t min_key = 0;
-  std::span<const std::int64_t> sorted_keys;  ///< empty: slot = key - min_key
+  std::size_t size = 0;                       ///< rows in the bucket
+  std::int64_t key_origin = 0;                ///< slot 0's key, when slots index keys directly
+  std::span<const std::int64_t> sorted_keys;  ///< empty: slot = key - key_origin
 
   [[nodiscard]] std::int64_t key(std::size_t w) const noexcept {
-    return sorted_keys.empty() ? min_key + static_cast<std::int64_t>(first_slot + w)
+    return sorted_keys.empty() ? key_origin + static_cast<std::int64_t>(first_slot + w)
                                : sorted_keys[first_slot + w];
   }
   /** Calls `f(rows)` with the rows as a span of narrow_row or wide_row (`row.slot(shift)`...). */

@@ -116,14 +116,16 @@ class sorted_key_set {
 
 /**
  * Maps every row's customer key to a slot, slots in ascending key order. Keys spanning a small
- * range index directly (slot = key - min key, with unused slots); otherwise a hash set numbers
- * the distinct keys and each row's slot is stored.
+ * range index directly (slot = key - origin, with unused slots; the origin is the smallest key
+ * rounded down to a key bin, so that key_counts' bins fall into whole buckets); otherwise a hash
+ * set numbers the distinct keys and each row's slot is stored.
  */
 class customer_slots {
  public:
   customer_slots(std::span<const int64_t> customer, const log_extent& extent)
-      : customer_(customer), min_key_(extent.min_key) {
-    const uint64_t span = static_cast<uint64_t>(extent.max_key) - static_cast<uint64_t>(min_key_);
+      : customer_(customer),
+        origin_(extent.min_key >> key_counts::bin_log2 << key_counts::bin_log2) {
+    const uint64_t span = static_cast<uint64_t>(extent.max_key) - static_cast<uint64_t>(origin_);
     if (span < std::max<uint64_t>(customer.size(), uint64_t{1} << 20)) {
       slot_count_ = static_cast<size_t>(span) + 1;
       return;
@@ -140,7 +142,7 @@ class customer_slots {
 
   [[nodiscard]] size_t size() const noexcept { return slot_count_; }
   [[nodiscard]] uint32_t of_row(size_t row) const noexcept {
-    return row_slot_.empty() ? static_cast<uint32_t>(customer_[row] - min_key_) : row_slot_[row];
+    return row_slot_.empty() ? static_cast<uint32_t>(customer_[row] - origin_) : row_slot_[row];
   }
   /**
    * Calls `f(slot_of)` with a function object giving a row's slot (as of_row), specialised for
@@ -149,8 +151,8 @@ class customer_slots {
   template <class F>
   decltype(auto) with_row_slots(F&& f) const {
     if (row_slot_.empty()) {
-      return f([customer = customer_.data(), min_key = min_key_](size_t row) noexcept {
-        return static_cast<uint32_t>(customer[row] - min_key);
+      return f([customer = customer_.data(), origin = origin_](size_t row) noexcept {
+        return static_cast<uint32_t>(customer[row] - origin);
       });
     }
     return f([row_slot = row_slot_.data()](size_t row) noexcept { return row_slot[row]; });
@@ -161,15 +163,16 @@ class customer_slots {
     row_slot_ = {};
   }
   [[nodiscard]] int64_t key(size_t slot) const noexcept {
-    return sorted_keys_.empty() ? min_key_ + static_cast<int64_t>(slot) : sorted_keys_[slot];
+    return sorted_keys_.empty() ? origin_ + static_cast<int64_t>(slot) : sorted_keys_[slot];
   }
-  [[nodiscard]] int64_t min_key() const noexcept { return min_key_; }
-  /** The keys by slot when they were numbered; empty when slot = key - min key. */
+  /** The key of slot 0 when slots index keys directly. */
+  [[nodiscard]] int64_t origin() const noexcept { return origin_; }
+  /** The keys by slot when they were numbered; empty when slot = key - origin. */
   [[nodiscard]] std::span<const int64_t> sorted_keys() const noexcept { return sorted_keys_; }
 
  private:
   std::span<const int64_t> customer_;
-  int64_t min_key_;
+  int64_t origin_;
   size_t slot_count_ = 0;
   std::vector<int64_t> sorted_keys_;
   std::vector<uint32_t> row_slot_;
@@ -222,7 +225,7 @@ bool in_range(int64_t ticks, const tick_calendar& calendar) noexcept {
 
 checked_log check_log(std::string_view function, std::span<const int64_t> customer,
                       std::span<const int64_t> timestamp, std::span<const double> amount,
-                      period_unit freq, int64_t ticks_per_second) {
+                      period_unit freq, int64_t ticks_per_second, bool count_keys) {
   const size_t n = customer.size();
   check::same_size(function, "customer", n, "timestamp", timestamp.size());
   if (!amount.empty()) check::same_size(function, "customer", n, "amount", amount.size());
@@ -236,20 +239,52 @@ checked_log check_log(std::string_view function, std::span<const int64_t> custom
                 fmt::format("ticks_per_second = {} must be in 1..1000000000", ticks_per_second));
   }
   const tick_calendar calendar{freq, ticks_per_second};
-  const log_extent extent = parallel_reduce(
-      n, log_extent{},
-      [&](size_t begin, size_t end) {
-        log_extent part;
-        for (size_t i = begin; i < end; ++i) {
-          part.min_key = std::min(part.min_key, customer[i]);
-          part.max_key = std::max(part.max_key, customer[i]);
-          part.first_tick = std::min(part.first_tick, timestamp[i]);
-          part.last_tick = std::max(part.last_tick, timestamp[i]);
+  const size_t chunks = chunk_count(n, key_counts::chunk_rows);
+  std::shared_ptr<key_counts> keys;
+  if (count_keys) {
+    keys = std::make_shared<key_counts>();
+    keys->first_bin.resize(chunks);
+    keys->rows.resize(chunks * key_counts::bins);
+  }
+  std::vector<log_extent> parts(chunks);
+  std::vector<uint8_t> counted(chunks, 1);
+  parallel_chunks(n, key_counts::chunk_rows, [&](size_t chunk, size_t begin, size_t end) {
+    log_extent part;
+    const auto measure = [&](auto&& count) {
+      for (size_t i = begin; i < end; ++i) {
+        part.min_key = std::min(part.min_key, customer[i]);
+        part.max_key = std::max(part.max_key, customer[i]);
+        part.first_tick = std::min(part.first_tick, timestamp[i]);
+        part.last_tick = std::max(part.last_tick, timestamp[i]);
+        count(customer[i]);
+      }
+    };
+    if (keys) {
+      // Bins around the first row's: the bin offsets of keys within 2^23 of it.
+      const int64_t first_bin =
+          (customer[begin] >> key_counts::bin_log2) - static_cast<int64_t>(key_counts::bins / 2);
+      uint32_t* const rows = keys->rows.data() + chunk * key_counts::bins;
+      std::fill_n(rows, key_counts::bins, 0);
+      bool spread = false;
+      measure([&](int64_t key) {
+        const auto bin = static_cast<uint64_t>((key >> key_counts::bin_log2) - first_bin);
+        if (bin < key_counts::bins) {
+          ++rows[bin];
+        } else {
+          spread = true;
         }
-        if (!amount.empty()) detail::check_finite_amounts(function, amount, begin, end);
-        return part;
-      },
-      merge);
+      });
+      keys->first_bin[chunk] = first_bin;
+      counted[chunk] = !spread;
+    } else {
+      measure([](int64_t) {});
+    }
+    if (!amount.empty()) detail::check_finite_amounts(function, amount, begin, end);
+    parts[chunk] = part;
+  });
+  log_extent extent;
+  for (const log_extent& part : parts) extent = merge(extent, part);
+  if (std::find(counted.begin(), counted.end(), 0) != counted.end()) keys.reset();
   if (extent.first_tick == missing_tick) {
     const auto row =
         std::find(timestamp.begin(), timestamp.end(), missing_tick) - timestamp.begin();
@@ -262,7 +297,7 @@ checked_log check_log(std::string_view function, std::span<const int64_t> custom
       fail_range(function, fmt::format("timestamp[{}]", row), extreme, calendar);
     }
   }
-  return {extent, calendar, calendar.period(extent.first_tick)};
+  return {extent, calendar, calendar.period(extent.first_tick), std::move(keys)};
 }
 
 int64_t periods_after_first(std::string_view function, std::string_view argument, int64_t end_tick,
@@ -376,6 +411,30 @@ void count_rows(const customer_slots& slots, const bucket_layout& buckets,
 }
 
 /**
+ * Pass 1 from the counts check_log made (every row in the window, slots indexing keys directly,
+ * buckets of whole key bins): each chunk's bins added into its buckets.
+ */
+void count_from_key_bins(const key_counts& keys, int64_t origin, const bucket_layout& buckets,
+                         std::span<uint32_t> cursor) {
+  const int64_t origin_bin = origin >> key_counts::bin_log2;
+  const unsigned bins_per_bucket_log2 = buckets.shift - key_counts::bin_log2;
+  parallel_for(
+      keys.first_bin.size(),
+      [&](size_t begin, size_t end) {
+        for (size_t chunk = begin; chunk < end; ++chunk) {
+          const uint32_t* const rows = keys.rows.data() + chunk * key_counts::bins;
+          uint32_t* const counts = cursor.data() + chunk * buckets.count;
+          const int64_t first = keys.first_bin[chunk] - origin_bin;
+          for (size_t b = 0; b < key_counts::bins; ++b) {
+            if (rows[b] != 0)
+              counts[(first + static_cast<int64_t>(b)) >> bins_per_bucket_log2] += rows[b];
+          }
+        }
+      },
+      16);
+}
+
+/**
  * Pass 2: the stable scatter of every used row's period, slot and amount into its bucket, staged
  * by line_writer when a chunk's run in a bucket is four staged blocks long or more on average.
  */
@@ -484,15 +543,21 @@ grouping_state::grouping_state(std::span<const int64_t> customer,
   grouping_state& s = *this;
   const size_t n = customer.size();
   const size_t B = s.buckets.count;
-  constexpr size_t grain = size_t{1} << 16;
+  constexpr size_t grain = key_counts::chunk_rows;
   const size_t chunks = chunk_count(n, grain);
   const bool every_row_in_window = log.extent.last_tick <= last_tick;
   s.by_slot = by_slot_allowed && every_row_in_window && s.slots.size() * 4 <= n;
 
   auto cursor = detail::large_vector<uint32_t>(chunks * B, 0);
   auto after_end = detail::large_vector<uint8_t>(every_row_in_window ? 0 : s.slots.size(), 0);
-  (every_row_in_window ? count_rows<true> : count_rows<false>)(s.slots, s.buckets, timestamp,
-                                                               last_tick, cursor, after_end, grain);
+  if (every_row_in_window && log.keys && s.slots.sorted_keys().empty() &&
+      s.buckets.shift >= key_counts::bin_log2) {
+    count_from_key_bins(*log.keys, s.slots.origin(), s.buckets, cursor);
+  } else {
+    (every_row_in_window ? count_rows<true> : count_rows<false>)(s.slots, s.buckets, timestamp,
+                                                                 last_tick, cursor, after_end,
+                                                                 grain);
+  }
   // Bucket b's rows go to [bucket_begin[b], bucket_begin[b + 1]), chunk by chunk in order.
   s.bucket_begin.assign(B + 1, 0);
   uint32_t running = 0;
@@ -704,7 +769,7 @@ void detail::for_each_bucket(std::span<const int64_t> customer, std::span<const 
                  .narrow = s.narrow_rows,
                  .rows = storage + s.row_start[b] * row_bytes,
                  .size = rows,
-                 .min_key = s.slots.min_key(),
+                 .key_origin = s.slots.origin(),
                  .sorted_keys = s.slots.sorted_keys()});
         }
       },

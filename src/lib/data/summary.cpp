@@ -689,19 +689,19 @@ summary_columns summarize_rows(std::span<const int64_t> customer,
 
 /**
  * The shared validation of both entry points; without `check_amounts`, the amounts' values are
- * left to the caller (their count is checked).
+ * left to the caller (their count is checked); `count_keys` as check_log's.
  */
 checked_log prepare(std::string_view function, std::span<const int64_t> customer,
                     std::span<const int64_t> timestamp, std::span<const double> amount,
                     period_unit freq, double freq_multiplier, int64_t ticks_per_second,
-                    bool check_amounts = true) {
+                    bool check_amounts = true, bool count_keys = false) {
   if (!check_amounts && !amount.empty()) {
     check::same_size(function, "customer", customer.size(), "timestamp", timestamp.size());
     check::same_size(function, "customer", customer.size(), "amount", amount.size());
   }
   const checked_log log =
       check_log(function, customer, timestamp, check_amounts ? amount : std::span<const double>{},
-                freq, ticks_per_second);
+                freq, ticks_per_second, count_keys);
   check::positive(function, "freq_multiplier", freq_multiplier);
   limits::within(function, "freq_multiplier", freq_multiplier, limits::min_freq_multiplier,
                  limits::max_freq_multiplier);
@@ -733,9 +733,10 @@ customer_summary summarize(std::span<const int64_t> customer, std::span<const in
                            std::span<const double> amount, const summary_options& options) {
   constexpr std::string_view function = "summarize";
   // The amounts are checked while the rows are grouped when every row is in the window (one
-  // pass less over the log), else here.
+  // pass less over the log), else here; the check counts the rows per key bin for the grouping
+  // (another pass less).
   const checked_log log = prepare(function, customer, timestamp, amount, options.freq,
-                                  options.freq_multiplier, options.ticks_per_second, false);
+                                  options.freq_multiplier, options.ticks_per_second, false, true);
   const int64_t end =
       periods_after_first(function, "observation_period_end",
                           options.observation_period_end.value_or(log.extent.last_tick), log);

@@ -236,3 +236,56 @@ TEST_CASE("summary buckets: the first bad amount is named in every pass") {
   }
   crmkit::set_num_threads(saved);
 }
+
+// check_log's key counts (checked_log::keys) size the summary's buckets in place of a pass over
+// the keys: each chunk of key_counts::chunk_rows rows counts its rows per bin of 2^bin_log2 keys,
+// in a table of bins around its first row's bin; a log whose chunk spreads wider gets none.
+TEST_CASE("summary buckets: rows counted per key bin while the log is checked") {
+  using cd::key_counts;
+  const auto check_counts = [](const log_columns& log) {
+    const cd::checked_log checked = cd::check_log("test", log.customer, log.timestamp,
+                                                  log.amount, cd::period_unit::day, 1, true);
+    REQUIRE(checked.keys != nullptr);
+    const key_counts& keys = *checked.keys;
+    const std::size_t chunks = (log.customer.size() + key_counts::chunk_rows - 1) /
+                               key_counts::chunk_rows;
+    REQUIRE(keys.first_bin.size() == chunks);
+    for (std::size_t c = 0; c < chunks; ++c) {
+      CAPTURE(c);
+      std::vector<std::uint32_t> expected(key_counts::bins, 0);
+      const std::size_t end = std::min(log.customer.size(), (c + 1) * key_counts::chunk_rows);
+      for (std::size_t i = c * key_counts::chunk_rows; i < end; ++i) {
+        // floor(key / 2^bin_log2), written as a division
+        const std::int64_t key = log.customer[i];
+        const std::int64_t bin_keys = std::int64_t{1} << key_counts::bin_log2;
+        const std::int64_t bin = key >= 0 ? key / bin_keys : -((-key + bin_keys - 1) / bin_keys);
+        const std::int64_t at = bin - keys.first_bin[c];
+        REQUIRE(at >= 0);
+        REQUIRE(at < static_cast<std::int64_t>(key_counts::bins));
+        ++expected[static_cast<std::size_t>(at)];
+      }
+      const std::vector<std::uint32_t> counted(keys.rows.begin() + c * key_counts::bins,
+                                               keys.rows.begin() + (c + 1) * key_counts::bins);
+      CHECK(counted == expected);
+    }
+  };
+  // Negative keys, the smallest not on a bin's edge; four chunks.
+  const log_columns negative = random_log(consecutive_keys(-6'001, 15'000), 12, 3);
+  REQUIRE(negative.customer.size() > 3 * key_counts::chunk_rows);
+  check_counts(negative);
+  check_counts(negative.shuffled(5));
+  check_all_orders(negative, {.observation_period_end = negative.timestamp.back()});
+  CHECK(cd::check_log("test", negative.customer, negative.timestamp, negative.amount,
+                      cd::period_unit::day, 1)
+            .keys == nullptr);
+
+  // Keys 2^23 + 2^12 apart in one chunk: beyond its table, so no counts; the grouping counts
+  // the keys itself and the summary is the same.
+  std::vector<std::int64_t> wide_keys = consecutive_keys(100, 3'000);
+  wide_keys.push_back(100 + (std::int64_t{1} << 23) + 4096);
+  const log_columns wide = random_log(wide_keys, 10, 4);
+  CHECK(cd::check_log("test", wide.customer, wide.timestamp, wide.amount, cd::period_unit::day,
+                      1, true)
+            .keys == nullptr);
+  check_all_orders(wide, {});
+}
