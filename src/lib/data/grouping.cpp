@@ -449,13 +449,14 @@ void scatter_rows(const customer_slots& slots, const bucket_layout& buckets,
       const int64_t* const ticks = timestamp.data();
       const double* const amounts = amount.data();
       const relative_period period = period_of;
+      relative_period::recent last;
       const unsigned shift = buckets.shift;
       const uint32_t mask = (uint32_t{1} << shift) - 1;
       for (size_t i = begin; i < end; ++i) {
         if (!every_row_in_window && ticks[i] > last_tick) continue;
         const uint32_t slot = slot_of(i);
-        writer.put(slot >> shift,
-                   Row::make(period(ticks[i]), slot & mask, with_amount ? amounts[i] : 0.0, shift));
+        writer.put(slot >> shift, Row::make(period(ticks[i], last), slot & mask,
+                                            with_amount ? amounts[i] : 0.0, shift));
       }
       writer.finish();
     };

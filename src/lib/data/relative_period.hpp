@@ -28,9 +28,29 @@ class relative_period {
     reciprocal_ = 1.0 / static_cast<double>(length_);
   }
 
+  /** The last period computed with it by the form of operator() below. */
+  struct recent {
+    std::uint64_t start = 0;   // its first tick minus the first period's first tick
+    std::uint64_t period = 0;  // the first period's span is [0, length): true from the start
+  };
+
+  /**
+   * The same, the `last` period's span tried first: consecutive rows of a time-ordered log
+   * mostly share their period. Hours and days only; other units always compute.
+   */
+  [[nodiscard, gnu::always_inline]] std::uint64_t operator()(std::int64_t ticks,
+                                                             recent& last) const noexcept {
+    const std::uint64_t since = static_cast<std::uint64_t>(ticks) - origin_;
+    if (since - last.start < length_) return last.period;
+    const std::uint64_t period = (*this)(ticks);
+    last = {period * length_, period};
+    return period;
+  }
+
   /** The period of `ticks` (at or after the log's first tick) minus the first period. */
   [[nodiscard, gnu::always_inline]] std::uint64_t operator()(std::int64_t ticks) const noexcept {
-    if (length_ == 0) [[unlikely]] return through_calendar(ticks);
+    if (length_ == 0) [[unlikely]]
+      return through_calendar(ticks);
     const std::uint64_t since = static_cast<std::uint64_t>(ticks) - origin_;
     auto quotient = static_cast<std::uint64_t>(static_cast<double>(since) * reciprocal_);
     // |since - quotient * length| < 4 length: exact in wrapping arithmetic, read as signed.
