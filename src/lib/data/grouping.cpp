@@ -774,7 +774,7 @@ void detail::for_each_bucket(std::span<const int64_t> customer, std::span<const 
                  .sorted_keys = s.slots.sorted_keys()});
         }
       },
-      4);
+      1);
 }
 
 }  // namespace crmkit::data
