@@ -246,44 +246,45 @@ checked_log check_log(std::string_view function, std::span<const int64_t> custom
     keys->first_bin.resize(chunks);
     keys->rows.resize(chunks * key_counts::bins);
   }
-  std::vector<log_extent> parts(chunks);
   std::vector<uint8_t> counted(chunks, 1);
-  parallel_chunks(n, key_counts::chunk_rows, [&](size_t chunk, size_t begin, size_t end) {
-    log_extent part;
-    const auto measure = [&](auto&& count) {
-      for (size_t i = begin; i < end; ++i) {
-        part.min_key = std::min(part.min_key, customer[i]);
-        part.max_key = std::max(part.max_key, customer[i]);
-        part.first_tick = std::min(part.first_tick, timestamp[i]);
-        part.last_tick = std::max(part.last_tick, timestamp[i]);
-        count(customer[i]);
-      }
-    };
-    if (keys) {
-      // Bins around the first row's: the bin offsets of keys within 2^23 of it.
-      const int64_t first_bin =
-          (customer[begin] >> key_counts::bin_log2) - static_cast<int64_t>(key_counts::bins / 2);
-      uint32_t* const rows = keys->rows.data() + chunk * key_counts::bins;
-      std::fill_n(rows, key_counts::bins, 0);
-      bool spread = false;
-      measure([&](int64_t key) {
-        const auto bin = static_cast<uint64_t>((key >> key_counts::bin_log2) - first_bin);
-        if (bin < key_counts::bins) {
-          ++rows[bin];
+  const log_extent extent = parallel_reduce(
+      n, log_extent{},
+      [&](size_t begin, size_t end) {
+        const size_t chunk = begin / key_counts::chunk_rows;
+        log_extent part;
+        const auto measure = [&](auto&& count) {
+          for (size_t i = begin; i < end; ++i) {
+            part.min_key = std::min(part.min_key, customer[i]);
+            part.max_key = std::max(part.max_key, customer[i]);
+            part.first_tick = std::min(part.first_tick, timestamp[i]);
+            part.last_tick = std::max(part.last_tick, timestamp[i]);
+            count(customer[i]);
+          }
+        };
+        if (keys) {
+          // Bins around the first row's: the bin offsets of keys within 2^23 of it.
+          const int64_t first_bin = (customer[begin] >> key_counts::bin_log2) -
+                                    static_cast<int64_t>(key_counts::bins / 2);
+          uint32_t* const rows = keys->rows.data() + chunk * key_counts::bins;
+          std::fill_n(rows, key_counts::bins, 0);
+          bool spread = false;
+          measure([&](int64_t key) {
+            const auto bin = static_cast<uint64_t>((key >> key_counts::bin_log2) - first_bin);
+            if (bin < key_counts::bins) {
+              ++rows[bin];
+            } else {
+              spread = true;
+            }
+          });
+          keys->first_bin[chunk] = first_bin;
+          counted[chunk] = !spread;
         } else {
-          spread = true;
+          measure([](int64_t) {});
         }
-      });
-      keys->first_bin[chunk] = first_bin;
-      counted[chunk] = !spread;
-    } else {
-      measure([](int64_t) {});
-    }
-    if (!amount.empty()) detail::check_finite_amounts(function, amount, begin, end);
-    parts[chunk] = part;
-  });
-  log_extent extent;
-  for (const log_extent& part : parts) extent = merge(extent, part);
+        if (!amount.empty()) detail::check_finite_amounts(function, amount, begin, end);
+        return part;
+      },
+      merge, key_counts::chunk_rows);
   if (std::find(counted.begin(), counted.end(), 0) != counted.end()) keys.reset();
   if (extent.first_tick == missing_tick) {
     const auto row =
