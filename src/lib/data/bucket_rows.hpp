@@ -90,6 +90,7 @@ struct bucket_counts {
   std::size_t customers_after_end = 0;
   std::size_t buckets = 0;
   bool by_slot = false;
+  bool amounts_finite = true;  ///< every used row's amount is finite (always, without amounts)
 };
 
 /**

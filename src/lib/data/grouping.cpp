@@ -438,28 +438,36 @@ void count_from_key_bins(const key_counts& keys, int64_t origin, const bucket_la
 /**
  * Pass 2: the stable scatter of every used row's period, slot and amount into its bucket, staged
  * by line_writer when a chunk's run in a bucket is four staged blocks long or more on average.
+ * Returns whether every used row's amount is finite (seen on the way, so that no later pass
+ * has to look).
  */
 template <bool every_row_in_window, bool with_amount, class Row>
-void scatter_rows(const customer_slots& slots, const bucket_layout& buckets,
+bool scatter_rows(const customer_slots& slots, const bucket_layout& buckets,
                   std::span<const int64_t> timestamp, std::span<const double> amount,
                   const relative_period& period_of, int64_t last_tick, std::span<uint32_t> cursor,
                   Row* bucket_rows, size_t grain) {
+  std::atomic<bool> finite{true};
   const bool staged = buckets.count * line_writer::block * 4 <= grain * sizeof(Row);
   slots.with_row_slots([&](const auto slot_of) {
     const auto scatter_chunk = [&](auto& writer, size_t begin, size_t end) {
+      // Copies, not references: the writer's byte stores could alias what a reference reaches.
+      const auto slot_of_row = slot_of;
       const int64_t* const ticks = timestamp.data();
       const double* const amounts = amount.data();
       const relative_period period = period_of;
       relative_period::recent last;
       const unsigned shift = buckets.shift;
       const uint32_t mask = (uint32_t{1} << shift) - 1;
+      detail::amount_exponents exponents;
       for (size_t i = begin; i < end; ++i) {
         if (!every_row_in_window && ticks[i] > last_tick) continue;
-        const uint32_t slot = slot_of(i);
-        writer.put(slot >> shift, Row::make(period(ticks[i], last), slot & mask,
-                                            with_amount ? amounts[i] : 0.0, shift));
+        const uint32_t slot = slot_of_row(i);
+        const double value = with_amount ? amounts[i] : 0.0;
+        exponents.see(value);
+        writer.put(slot >> shift, Row::make(period(ticks[i], last), slot & mask, value, shift));
       }
       writer.finish();
+      if (!exponents.finite()) finite.store(false, std::memory_order_relaxed);
     };
     parallel_chunks(timestamp.size(), grain, [&](size_t chunk, size_t begin, size_t end) {
       uint32_t* const first = cursor.data() + chunk * buckets.count;
@@ -473,6 +481,7 @@ void scatter_rows(const customer_slots& slots, const bucket_layout& buckets,
       }
     });
   });
+  return finite.load();
 }
 
 /** The rows of a log at or before a last tick, scattered into buckets (see customer_groups). */
@@ -489,6 +498,7 @@ struct grouping_state {
   size_t customers_after_end = 0;
   // Customers numbered by slot (customer_begin[b] = bucket b's first slot), not counted.
   bool by_slot = false;
+  bool amounts_finite = true;  // every used row's amount
 
   /** `by_slot_allowed`: numbers the customers by slot when every row is in the window and there
    * are 4 rows or more per slot (see bucket_counts). */
@@ -594,7 +604,8 @@ grouping_state::grouping_state(std::span<const int64_t> customer,
         every_row_in_window
             ? (amount.empty() ? scatter_rows<true, false, Row> : scatter_rows<true, true, Row>)
             : (amount.empty() ? scatter_rows<false, false, Row> : scatter_rows<false, true, Row>);
-    pass(s.slots, s.buckets, timestamp, amount, period_of, last_tick, cursor, rows, grain);
+    s.amounts_finite =
+        pass(s.slots, s.buckets, timestamp, amount, period_of, last_tick, cursor, rows, grain);
     if (s.by_slot) {
       s.customer_begin.resize(B + 1);
       for (size_t b = 0; b <= B; ++b)
@@ -753,7 +764,7 @@ void detail::for_each_bucket(std::span<const int64_t> customer, std::span<const 
   // sorting ones leave the scatter a sixteenth of the write streams.
   const grouping_state s(customer, timestamp, amount, log, last_tick, bucket_size{18, 14}, true);
   prepare({s.customer_begin.back(), s.bucket_begin.back(), s.customers_after_end, s.buckets.count,
-           s.by_slot});
+           s.by_slot, s.amounts_finite});
   const size_t row_bytes = s.narrow_rows ? sizeof(narrow_row) : sizeof(wide_row);
   const auto* storage = s.bucket_rows.rows<std::byte>();
   parallel_for(

@@ -96,16 +96,6 @@ void check_amounts(std::string_view function, std::span<const double> amount) {
   });
 }
 
-/** The exponent bits of a double: all set for an infinity or a NaN. */
-constexpr uint64_t exponent_bits = 0x7ff0000000000000ULL;
-
-/** The exponent field of a row's amount (read by value: a narrow row's amount is unaligned). */
-template <class Row>
-uint64_t exponent_field(const Row& row) noexcept {
-  const double amount = row.amount;
-  return std::bit_cast<uint64_t>(amount) & exponent_bits;
-}
-
 /** A customer's running statistics over its distinct purchase periods, in ascending order. */
 struct customer_scan {
   int64_t first = -1, last = 0, counted_periods = 0, holdout_periods = 0;
@@ -131,8 +121,9 @@ struct customer_scan {
  * the means when the sums overflowed (only called with amounts).
  */
 template <class Rescale>
-void store_customer(const customer_scan& scan, size_t j, const scan_settings& settings,
-                    summary_columns& out, const Rescale& rescale) {
+[[gnu::always_inline]] inline void store_customer(const customer_scan& scan, size_t j,
+                                                  const scan_settings& settings,
+                                                  summary_columns& out, const Rescale& rescale) {
   const int64_t end = settings.calibration_end;
   const int64_t counted =
       settings.include_first_transaction ? scan.counted_periods : scan.counted_periods - 1;
@@ -235,20 +226,45 @@ size_t summarize_run(std::span<const int64_t> timestamp, std::span<const double>
 /**
  * A customer's state while its rows stream by in input order (stream_bucket), in 32 bytes so that
  * a bucket's states stay in cache: a period's first amount is kept here, the others in the
- * bucket's `extra` list, three to an entry, the entries of one period chained.
+ * bucket's `extra` list, three to an entry, the entries of one period chained. Periods are kept
+ * plus one, and a customer starts with an empty period 0 of one row of amount +0, so that its
+ * first row takes the same branch-free step as a row opening a new period after a period of one
+ * row (most rows of a time-ordered log).
  */
-struct stream_state {
+struct alignas(32) stream_state {  // one cache line holds two states, no state spans two
   static constexpr uint16_t out_of_order = std::numeric_limits<uint16_t>::max();  // must be sorted
   struct more_amounts {
     std::array<double, 3> amount;
     uint32_t next;  // the period's next entry, once this one is full
   };
-  uint32_t first = 0, pending = 0;  // first period, period of the rows not yet added up
-  uint32_t periods = 0;             // periods before the pending one
-  uint16_t rows = 0;                // rows in the pending period; 0: none yet
+  uint32_t first = 0, pending = 0;  // first period + 1, period of the rows not yet added up + 1
+  uint32_t periods = 0;             // periods before the pending one, the empty one included
+  uint16_t rows = 1;                // rows in the pending period
   uint16_t extra = 0;               // the pending period's first entry in `extra` (2 rows or more)
   double spend = 0;                 // customer_scan's spend over the periods before
   double amount = 0;                // the pending period's first amount
+
+  [[nodiscard]] bool has_rows() const noexcept { return periods != 0; }
+
+  /** The first period whose total spend takes (`periods` when it closes): the customer's
+   * second, or with `first_counts` its first; the empty period's +0 may count, as +0 + +0 = +0. */
+  static constexpr uint32_t counted_from(bool first_counts) noexcept {
+    return first_counts ? 0 : 2;
+  }
+
+  /** Closes the pending period of total `total` and opens `period` (+ 1) with `first_amount`. */
+  void open(uint32_t period, double first_amount, double total, uint32_t counted) noexcept {
+    // Masks, not branches: a customer's first two periods are a fifth of the rows, and a branch
+    // on them would be mispredicted (the empty asm keeps the compiler from making one).
+    uint64_t counts = uint64_t{0} - static_cast<uint64_t>(periods >= counted);
+    uint32_t opens_first = uint32_t{0} - static_cast<uint32_t>(periods == 0);
+    asm("" : "+r"(counts), "+r"(opens_first));
+    spend += std::bit_cast<double>(std::bit_cast<uint64_t>(total) & counts);
+    first = (period & opens_first) | (first & ~opens_first);
+    ++periods;
+    pending = period;
+    amount = first_amount;
+  }
 
   /** The entry of `more` holding the pending period's extra amount k (k = rows - 1 is next). */
   [[nodiscard]] uint32_t entry_of(uint32_t k,
@@ -262,6 +278,11 @@ struct stream_state {
   [[nodiscard]] double total(const std::vector<more_amounts>& more) const {
     if (rows == 1) return amount;
     if (rows == 2) return (0.0 + amount) + more[extra].amount[0];  // order-free: see summarize_run
+    return sorted_total(more);
+  }
+
+  /** The total of three rows or more: their amounts sorted, then added. */
+  [[gnu::noinline]] double sorted_total(const std::vector<more_amounts>& more) const {
     std::array<double, 16> few;
     std::vector<double> many(rows > few.size() ? rows : 0);
     double* const sorted = many.empty() ? few.data() : many.data();
@@ -339,10 +360,9 @@ void summarize_sorted(size_t w, size_t j, const scan_settings& settings, summary
  * Returns how many customers were sorted.
  */
 template <class Row>
-std::optional<bucket_sorting> stream_bucket(const detail::bucket_view& bucket,
-                                            std::span<const Row> rows,
-                                            const scan_settings& settings, bool check_amounts,
-                                            summary_columns& out, bucket_scratch& scratch) {
+bucket_sorting stream_bucket(const detail::bucket_view& bucket, std::span<const Row> rows,
+                             const scan_settings& settings, summary_columns& out,
+                             bucket_scratch& scratch) {
   const unsigned shift = bucket.shift;
   const size_t width = bucket.width;
   const bool with_amount = !out.monetary_value.empty();
@@ -354,24 +374,16 @@ std::optional<bucket_sorting> stream_bucket(const detail::bucket_view& bucket,
   extra.clear();
   constexpr uint16_t out_of_order = stream_state::out_of_order;
   constexpr size_t max_extra = std::numeric_limits<uint16_t>::max();
-  uint64_t exponents = 0;      // the largest exponent field of an amount
+  const uint32_t counted = stream_state::counted_from(first_counts);
   constexpr size_t ahead = 8;  // the states are in the second-level cache (for_each_bucket)
   for (size_t i = 0; i < rows.size(); ++i) {
     const Row& row = rows[i];
     if (i + ahead < rows.size()) __builtin_prefetch(states + rows[i + ahead].slot(shift), 1);
-    exponents = std::max(exponents, exponent_field(row));
     stream_state& s = states[row.slot(shift)];
-    const uint32_t period = row.period(shift);
+    const uint32_t period = row.period(shift) + 1;
     const uint32_t pending_rows = s.rows;
     if (pending_rows == 1 && period > s.pending) {  // most rows of a time-ordered log
-      // spend is +0 until a period counts, and +0 + 0 = +0: the same bits as not adding.
-      s.spend += s.periods++ != 0 || first_counts ? s.amount : 0.0;
-      s.pending = period;
-      s.amount = row.amount;
-    } else if (pending_rows == 0) {
-      s.first = s.pending = period;
-      s.amount = row.amount;
-      s.rows = 1;
+      s.open(period, row.amount, s.amount, counted);
     } else if (period == s.pending && pending_rows < out_of_order - 1) {
       const uint32_t k = pending_rows - 1;  // the row's place among the period's extra amounts
       if (k % 3 == 0) {
@@ -390,31 +402,27 @@ std::optional<bucket_sorting> stream_bucket(const detail::bucket_view& bucket,
       extra[s.entry_of(k, extra)].amount[k % 3] = row.amount;
       s.rows = static_cast<uint16_t>(pending_rows + 1);
     } else if (period > s.pending && pending_rows != out_of_order) {
-      const double total = s.total(extra);
-      if (s.periods++ != 0 || first_counts) s.spend += total;
-      s.pending = period;
-      s.amount = row.amount;
+      s.open(period, row.amount, s.total(extra), counted);
       s.rows = 1;
     } else {
       s.rows = out_of_order;
     }
   }
-  if (check_amounts && exponents == exponent_bits) return std::nullopt;
 
   size_t sorted_customers = 0;
   size_t j = bucket.first_customer;
   for (size_t w = 0; w < width; ++w) {
     stream_state& s = state[w];
-    if (s.rows == 0) continue;
+    if (!s.has_rows()) continue;
     out.customer[j] = bucket.key(w);
     if (s.rows != out_of_order) {
       customer_scan scan;
-      scan.first = s.first;
-      scan.last = s.pending;
-      scan.counted_periods = s.periods + 1;
+      scan.first = s.first - 1;
+      scan.last = s.pending - 1;
+      scan.counted_periods = s.periods;
       scan.spend = s.spend;
       const double total = s.total(extra);
-      if (s.periods != 0 || first_counts) scan.spend += total;
+      if (s.periods >= counted) scan.spend += total;
       if (!with_amount || scan.sums_finite()) {
         store_customer(scan, j, settings, out, [](int64_t, double&, double&) {});
         ++j;
@@ -432,19 +440,11 @@ std::optional<bucket_sorting> stream_bucket(const detail::bucket_view& bucket,
       rows, shift, width, [&](uint32_t w) { return state[w].rows == out_of_order; }, scratch);
   j = bucket.first_customer;
   for (size_t w = 0; w < width; ++w) {
-    if (state[w].rows == 0) continue;
+    if (!state[w].has_rows()) continue;
     if (state[w].rows == out_of_order) summarize_sorted(w, j, settings, out, scratch);
     ++j;
   }
   return sorting;
-}
-
-/** Whether every row's amount is finite. */
-template <class Row>
-bool finite_amounts(std::span<const Row> rows) noexcept {
-  uint64_t exponents = 0;
-  for (const Row& row : rows) exponents = std::max(exponents, exponent_field(row));
-  return exponents != exponent_bits;
 }
 
 /** Summarises one bucket of the grouping from every customer's sorted rows; returns how many. */
@@ -492,8 +492,8 @@ void close_slot_gaps(summary_columns& out, std::span<const size_t> first,
  * customers, then each bucket summarised by stream_bucket, or by sort_bucket once a bucket
  * needed more than half of its customers sorted (a shuffled log); either way the bits are those
  * of the sorting path. With `unchecked_amounts` (every row in the window, amounts not yet
- * checked) the buckets' rows are checked as they are read, and a non-finite amount is named as
- * check_amounts names it.
+ * checked), a non-finite amount seen by the grouping's scatter is named as check_amounts names
+ * it.
  */
 summary_columns summarize_buckets(std::span<const int64_t> customer,
                                   std::span<const int64_t> timestamp,
@@ -501,13 +501,14 @@ summary_columns summarize_buckets(std::span<const int64_t> customer,
                                   int64_t last_tick, const scan_settings& settings,
                                   std::string_view function, bool unchecked_amounts) {
   std::optional<summary_columns> result;
-  std::atomic<bool> stream{true};
-  std::atomic<bool> nonfinite{false};
+  // stream_state keeps periods plus one: the last of 2^32 periods could not be streamed.
+  std::atomic<bool> stream{settings.calibration_end < std::numeric_limits<uint32_t>::max()};
   bool by_slot = false;
   std::vector<size_t> first, written;  // by slot: each bucket's first customer, and how many
   detail::for_each_bucket(
       customer, timestamp, amount, log, last_tick,
       [&](const detail::bucket_counts& counts) {
+        if (unchecked_amounts && !counts.amounts_finite) check_amounts(function, amount);
         result.emplace(counts.customers, !amount.empty(), false);
         result->rows_used = counts.rows_used;
         result->customers_after_end = counts.customers_after_end;
@@ -525,21 +526,12 @@ summary_columns summarize_buckets(std::span<const int64_t> customer,
         size_t customers = 0;
         bucket.with_rows([&](auto rows) {
           if (!streaming) {
-            if (unchecked_amounts && !finite_amounts(rows)) {
-              nonfinite.store(true, std::memory_order_relaxed);
-              return;
-            }
             customers = sort_bucket(bucket, rows, settings, *result, scratch);
             return;
           }
-          const auto sorting =
-              stream_bucket(bucket, rows, settings, unchecked_amounts, *result, scratch);
-          if (!sorting) {
-            nonfinite.store(true, std::memory_order_relaxed);
-            return;
-          }
-          customers = sorting->customers;
-          if (sorting->sorted * 2 > sorting->customers)
+          const bucket_sorting sorting = stream_bucket(bucket, rows, settings, *result, scratch);
+          customers = sorting.customers;
+          if (sorting.sorted * 2 > sorting.customers)
             stream.store(false, std::memory_order_relaxed);
         });
         if (by_slot) {
@@ -551,7 +543,6 @@ summary_columns summarize_buckets(std::span<const int64_t> customer,
             scratch.sorted.capacity() > (size_t{1} << 16))
           scratch = {};  // not kept by the calling thread
       });
-  if (nonfinite.load()) check_amounts(function, amount);
   if (by_slot) close_slot_gaps(*result, first, written);
   return std::move(*result);
 }

@@ -185,6 +185,32 @@ TEST_CASE("summary buckets: customers numbered by slot, with unused slots and em
   check_all_orders(log, {.include_first_transaction = true});
 }
 
+// The streaming pass keeps periods plus one (summary.cpp's stream_state), so the last of the
+// 2^32 periods an observation window may span would wrap to 0; there it leaves every bucket to
+// the sorting path. Hours from 2^32 - 1 hours before the last row (both within the 300,000 years
+// check_log allows): customer 3's only row and customer 1's second are in that last period.
+TEST_CASE("summary buckets: rows in the last of 2^32 periods") {
+  constexpr std::int64_t hour = 3'600;
+  constexpr std::int64_t last_period = 4'294'967'295;
+  constexpr std::int64_t first = -2'777'777'777 * hour;  // -9,999,999,997,200 s, an hour's start
+  constexpr std::int64_t last = first + last_period * hour;
+  log_columns log;  // in time order, keys not ascending (the customer runs decline it)
+  log.add(2, first, 4.0);
+  log.add(1, first + 1, 8.0);
+  log.add(1, last, 16.0);
+  log.add(3, last + 1, 32.0);
+  const cd::summary_options hours{.freq = cd::period_unit::hour};
+  const auto summary = cd::summarize(log.customer, log.timestamp, log.amount, hours);
+  const auto periods = static_cast<double>(last_period);
+  CHECK(summary.customer == std::vector<std::int64_t>{1, 2, 3});
+  CHECK(summary.frequency == std::vector<double>{1, 0, 0});
+  CHECK(summary.recency == std::vector<double>{periods, 0, 0});
+  CHECK(summary.T == std::vector<double>{periods, periods, 0});
+  CHECK(summary.monetary_value == std::vector<double>{16, 0, 0});
+  check_all_orders(log, hours);
+  check_all_orders(log, {.freq = cd::period_unit::hour, .include_first_transaction = true});
+}
+
 // Keys spanning the whole int64 range are numbered through a hash set (slots in key order).
 TEST_CASE("summary buckets: keys at the extremes of int64") {
   constexpr std::int64_t lowest = std::numeric_limits<std::int64_t>::min();
@@ -203,7 +229,7 @@ TEST_CASE("summary buckets: keys at the extremes of int64") {
 }
 
 // A non-finite amount is named by its first row in row order whichever pass meets it: the
-// streaming pass over a bucket, the rescan of rows after the observation end, the customer runs.
+// grouping's scatter, the rescan of rows after the observation end, the customer runs.
 TEST_CASE("summary buckets: the first bad amount is named in every pass") {
   log_columns log = random_log(consecutive_keys(0, 20'000), 40, 5);
   const std::size_t n = log.customer.size();
@@ -243,12 +269,12 @@ TEST_CASE("summary buckets: the first bad amount is named in every pass") {
 TEST_CASE("summary buckets: rows counted per key bin while the log is checked") {
   using cd::key_counts;
   const auto check_counts = [](const log_columns& log) {
-    const cd::checked_log checked = cd::check_log("test", log.customer, log.timestamp,
-                                                  log.amount, cd::period_unit::day, 1, true);
+    const cd::checked_log checked = cd::check_log("test", log.customer, log.timestamp, log.amount,
+                                                  cd::period_unit::day, 1, true);
     REQUIRE(checked.keys != nullptr);
     const key_counts& keys = *checked.keys;
-    const std::size_t chunks = (log.customer.size() + key_counts::chunk_rows - 1) /
-                               key_counts::chunk_rows;
+    const std::size_t chunks =
+        (log.customer.size() + key_counts::chunk_rows - 1) / key_counts::chunk_rows;
     REQUIRE(keys.first_bin.size() == chunks);
     for (std::size_t c = 0; c < chunks; ++c) {
       CAPTURE(c);
@@ -284,8 +310,8 @@ TEST_CASE("summary buckets: rows counted per key bin while the log is checked") 
   std::vector<std::int64_t> wide_keys = consecutive_keys(100, 3'000);
   wide_keys.push_back(100 + (std::int64_t{1} << 23) + 4096);
   const log_columns wide = random_log(wide_keys, 10, 4);
-  CHECK(cd::check_log("test", wide.customer, wide.timestamp, wide.amount, cd::period_unit::day,
-                      1, true)
+  CHECK(cd::check_log("test", wide.customer, wide.timestamp, wide.amount, cd::period_unit::day, 1,
+                      true)
             .keys == nullptr);
   check_all_orders(wide, {});
 }
