@@ -16,8 +16,10 @@ struct wide_row {
   std::uint64_t key;
   double amount;
 
-  static wide_row make(std::uint64_t period, std::uint32_t slot, double amount, unsigned) noexcept {
-    return {period << 32 | slot, amount};
+  /** The key's bits of a period (rows of one period share them). */
+  static std::uint64_t period_bits(std::uint64_t period, unsigned) noexcept { return period << 32; }
+  static wide_row make(std::uint64_t period_bits, std::uint32_t slot, double amount) noexcept {
+    return {period_bits | slot, amount};
   }
   [[nodiscard]] std::uint32_t slot(unsigned) const noexcept {
     return static_cast<std::uint32_t>(key);
@@ -33,9 +35,11 @@ struct [[gnu::packed]] narrow_row {
   std::uint32_t key;
   double amount;
 
-  static narrow_row make(std::uint64_t period, std::uint32_t slot, double amount,
-                         unsigned shift) noexcept {
-    return {static_cast<std::uint32_t>(period << shift | slot), amount};
+  static std::uint32_t period_bits(std::uint64_t period, unsigned shift) noexcept {
+    return static_cast<std::uint32_t>(period << shift);
+  }
+  static narrow_row make(std::uint32_t period_bits, std::uint32_t slot, double amount) noexcept {
+    return {period_bits | slot, amount};
   }
   [[nodiscard]] std::uint32_t slot(unsigned shift) const noexcept {
     return key & ((std::uint32_t{1} << shift) - 1);

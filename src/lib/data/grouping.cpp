@@ -455,16 +455,22 @@ bool scatter_rows(const customer_slots& slots, const bucket_layout& buckets,
       const int64_t* const ticks = timestamp.data();
       const double* const amounts = amount.data();
       const relative_period period = period_of;
-      relative_period::recent last;
       const unsigned shift = buckets.shift;
       const uint32_t mask = (uint32_t{1} << shift) - 1;
+      relative_period::recent last = period.first();
+      auto period_bits = Row::period_bits(0, shift);
       detail::amount_exponents exponents;
       for (size_t i = begin; i < end; ++i) {
-        if (!every_row_in_window && ticks[i] > last_tick) continue;
+        const int64_t ticks_i = ticks[i];
+        if (!every_row_in_window && ticks_i > last_tick) continue;
+        if (!period.holds(ticks_i, last)) [[unlikely]] {
+          period.move_to(ticks_i, last);
+          period_bits = Row::period_bits(last.period, shift);
+        }
         const uint32_t slot = slot_of_row(i);
         const double value = with_amount ? amounts[i] : 0.0;
         exponents.see(value);
-        writer.put(slot >> shift, Row::make(period(ticks[i], last), slot & mask, value, shift));
+        writer.put(slot >> shift, Row::make(period_bits, slot & mask, value));
       }
       writer.finish();
       if (!exponents.finite()) finite.store(false, std::memory_order_relaxed);

@@ -30,9 +30,24 @@ class relative_period {
 
   /** The last period computed with it by the form of operator() below. */
   struct recent {
-    std::uint64_t start = 0;   // its first tick minus the first period's first tick
-    std::uint64_t period = 0;  // the first period's span is [0, length): true from the start
+    std::uint64_t begin;  // its first tick, in wrapping arithmetic
+    std::uint64_t period;
   };
+
+  /** The first period (0), as a `recent` to start from. */
+  [[nodiscard]] recent first() const noexcept { return {origin_, 0}; }
+
+  /** Whether `ticks` is in the `last` period's span (never for units other than hours and days). */
+  [[nodiscard, gnu::always_inline]] bool holds(std::int64_t ticks,
+                                               const recent& last) const noexcept {
+    return static_cast<std::uint64_t>(ticks) - last.begin < length_;
+  }
+
+  /** Makes `last` the period of `ticks`. */
+  void move_to(std::int64_t ticks, recent& last) const noexcept {
+    const std::uint64_t period = (*this)(ticks);
+    last = {origin_ + period * length_, period};
+  }
 
   /**
    * The same, the `last` period's span tried first: consecutive rows of a time-ordered log
@@ -40,11 +55,8 @@ class relative_period {
    */
   [[nodiscard, gnu::always_inline]] std::uint64_t operator()(std::int64_t ticks,
                                                              recent& last) const noexcept {
-    const std::uint64_t since = static_cast<std::uint64_t>(ticks) - origin_;
-    if (since - last.start < length_) return last.period;
-    const std::uint64_t period = (*this)(ticks);
-    last = {period * length_, period};
-    return period;
+    if (!holds(ticks, last)) move_to(ticks, last);
+    return last.period;
   }
 
   /** The period of `ticks` (at or after the log's first tick) minus the first period. */

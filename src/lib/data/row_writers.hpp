@@ -28,35 +28,35 @@ class line_writer {
   static constexpr std::size_t line = 64;
   static constexpr std::size_t block = 8 * line;
 
-  explicit line_writer(std::size_t buckets) : stages_(buckets), at_(buckets), run_begin_(buckets) {}
+  explicit line_writer(std::size_t buckets) : stages_(buckets) {}
 
   /** Starts a chunk whose run in bucket b begins at `base + first[b] * row_bytes`. */
   void start(std::byte* base, const std::uint32_t* first, std::size_t row_bytes) {
-    for (std::size_t b = 0; b < at_.size(); ++b)
-      at_[b] = run_begin_[b] = base + first[b] * row_bytes;
+    for (std::size_t b = 0; b < stages_.size(); ++b)
+      stages_[b].at = stages_[b].run_begin = base + first[b] * row_bytes;
   }
 
   template <class Row>
   [[gnu::always_inline]] void put(std::size_t bucket, const Row& row) noexcept {
-    std::byte* const at = at_[bucket];
+    static_assert(sizeof(Row) <= sizeof(stage::bytes) - block);
+    stage& s = stages_[bucket];
+    std::byte* const at = s.at;
     const std::size_t offset = reinterpret_cast<std::uintptr_t>(at) % block;
-    std::byte* const stage = stages_[bucket].bytes;
-    std::memcpy(stage + offset, &row, sizeof(Row));
-    at_[bucket] = at + sizeof(Row);
+    std::memcpy(s.bytes + offset, &row, sizeof(Row));
+    s.at = at + sizeof(Row);
     if (offset + sizeof(Row) < block) [[likely]]
       return;
-    write_block(at - offset, stage, run_begin_[bucket]);
-    std::memcpy(stage, stage + block, offset + sizeof(Row) - block);
+    write_block(at - offset, s.bytes, s.run_begin);
+    std::memcpy(s.bytes, s.bytes + block, offset + sizeof(Row) - block);
   }
 
   /** Writes the partial last block of every run; the chunk's rows are then all in place. */
   void finish() noexcept {
-    for (std::size_t b = 0; b < at_.size(); ++b) {
-      const std::size_t offset = reinterpret_cast<std::uintptr_t>(at_[b]) % block;
-      if (offset == 0 || at_[b] == run_begin_[b]) continue;
-      std::byte* const from = std::max(at_[b] - offset, run_begin_[b]);
-      std::memcpy(from, stages_[b].bytes + (from - (at_[b] - offset)),
-                  static_cast<std::size_t>(at_[b] - from));
+    for (const stage& s : stages_) {
+      const std::size_t offset = reinterpret_cast<std::uintptr_t>(s.at) % block;
+      if (offset == 0 || s.at == s.run_begin) continue;
+      std::byte* const from = std::max(s.at - offset, s.run_begin);
+      std::memcpy(from, s.bytes + (from - (s.at - offset)), static_cast<std::size_t>(s.at - from));
     }
 #if defined(__SSE2__)
     _mm_sfence();
@@ -64,8 +64,11 @@ class line_writer {
   }
 
  private:
+  /** A bucket's staged block (and what of a row went beyond it), and where it goes in the run. */
   struct alignas(line) stage {
-    std::byte bytes[block + line];
+    std::byte bytes[block + 16];
+    std::byte* at;  // the run's next byte
+    std::byte* run_begin;
   };
 
   /** Writes a full staged block to `to`, except the bytes before the run. */
@@ -93,7 +96,6 @@ class line_writer {
   }
 
   std::vector<stage> stages_;
-  std::vector<std::byte*> at_, run_begin_;
 };
 
 /** Writes a chunk's rows straight into its runs: for many buckets with a few rows each. */

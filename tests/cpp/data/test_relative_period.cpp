@@ -39,7 +39,7 @@ TEST_CASE("relative periods: the recent period's span tried first gives the cale
       for (int k = 0; k < 2000; ++k) ticks.push_back(any(rng));
       ticks.insert(ticks.begin(), first_tick);
 
-      cd::detail::relative_period::recent last;
+      cd::detail::relative_period::recent last = period_of.first();
       for (const std::int64_t tick : ticks) {
         CAPTURE(tick);
         const auto expected = static_cast<std::uint64_t>(calendar.period(tick) - first_period);
