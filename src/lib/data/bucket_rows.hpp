@@ -94,7 +94,9 @@ struct bucket_counts {
   std::size_t customers_after_end = 0;
   std::size_t buckets = 0;
   bool by_slot = false;
-  bool amounts_finite = true;  ///< every used row's amount is finite (always, without amounts)
+  /** No used row's amount is non-finite: seen only when asked (for_each_bucket's
+   * `check_amounts`), else true. */
+  bool amounts_finite = true;
 };
 
 /**
@@ -103,11 +105,13 @@ struct bucket_counts {
  * calls `prepare(counts)` once, then `visit(bucket)` for every bucket with rows, in parallel (so
  * `visit` must only write state of its own bucket's customers). When every row is in the window
  * and there are 4 rows or more per slot, customers are numbered by slot (`by_slot`): the grouping
- * then makes no pass to count them, and the gaps cost at most 10 bytes a row.
+ * then makes no pass to count them, and the gaps cost at most 10 bytes a row. With
+ * `check_amounts` (amounts that check_log did not check), the scatter sees whether every used
+ * row's amount is finite (`bucket_counts::amounts_finite`).
  */
 void for_each_bucket(std::span<const std::int64_t> customer,
                      std::span<const std::int64_t> timestamp, std::span<const double> amount,
-                     const checked_log& log, std::int64_t last_tick,
+                     const checked_log& log, std::int64_t last_tick, bool check_amounts,
                      const std::function<void(const bucket_counts&)>& prepare,
                      const std::function<void(const bucket_view&)>& visit);
 

@@ -435,13 +435,17 @@ void count_from_key_bins(const key_counts& keys, int64_t origin, const bucket_la
       16);
 }
 
+/** What the scatter does with the amounts: none to read (rows get 0), copy, or copy and see
+ * whether every one is finite (for amounts check_log did not check). */
+enum class amount_pass { none, copy, copy_and_check };
+
 /**
  * Pass 2: the stable scatter of every used row's period, slot and amount into its bucket, staged
  * by line_writer when a chunk's run in a bucket is four staged blocks long or more on average.
- * Returns whether every used row's amount is finite (seen on the way, so that no later pass
- * has to look).
+ * Returns whether no used row's amount was seen non-finite (seen on the way with
+ * copy_and_check, so that no later pass has to look).
  */
-template <bool every_row_in_window, bool with_amount, class Row>
+template <bool every_row_in_window, amount_pass amounts_used, class Row>
 bool scatter_rows(const customer_slots& slots, const bucket_layout& buckets,
                   std::span<const int64_t> timestamp, std::span<const double> amount,
                   const relative_period& period_of, int64_t last_tick, std::span<uint32_t> cursor,
@@ -468,8 +472,8 @@ bool scatter_rows(const customer_slots& slots, const bucket_layout& buckets,
           period_bits = Row::period_bits(last.period, shift);
         }
         const uint32_t slot = slot_of_row(i);
-        const double value = with_amount ? amounts[i] : 0.0;
-        exponents.see(value);
+        const double value = amounts_used == amount_pass::none ? 0.0 : amounts[i];
+        if constexpr (amounts_used == amount_pass::copy_and_check) exponents.see(value);
         writer.put(slot >> shift, Row::make(period_bits, slot & mask, value));
       }
       writer.finish();
@@ -504,13 +508,14 @@ struct grouping_state {
   size_t customers_after_end = 0;
   // Customers numbered by slot (customer_begin[b] = bucket b's first slot), not counted.
   bool by_slot = false;
-  bool amounts_finite = true;  // every used row's amount
+  bool amounts_finite = true;  // no used row's amount seen non-finite (see check_amounts)
 
   /** `by_slot_allowed`: numbers the customers by slot when every row is in the window and there
-   * are 4 rows or more per slot (see bucket_counts). */
+   * are 4 rows or more per slot (see bucket_counts); `check_amounts`: as for_each_bucket's. */
   grouping_state(std::span<const int64_t> customer, std::span<const int64_t> timestamp,
                  std::span<const double> amount, const checked_log& log, int64_t last_tick,
-                 const bucket_size& size = sorting_buckets, bool by_slot_allowed = false);
+                 const bucket_size& size = sorting_buckets, bool by_slot_allowed = false,
+                 bool check_amounts = false);
 };
 
 /**
@@ -556,7 +561,7 @@ void count_customers(grouping_state& s, std::span<const Row> rows,
 grouping_state::grouping_state(std::span<const int64_t> customer,
                                std::span<const int64_t> timestamp, std::span<const double> amount,
                                const checked_log& log, int64_t last_tick, const bucket_size& size,
-                               bool by_slot_allowed)
+                               bool by_slot_allowed, bool check_amounts)
     : slots(customer, log.extent), buckets(slots.size(), customer.size(), size) {
   grouping_state& s = *this;
   const size_t n = customer.size();
@@ -606,10 +611,13 @@ grouping_state::grouping_state(std::span<const int64_t> customer,
   const auto scatter = [&]<class Row>(std::type_identity<Row>) {
     s.bucket_rows = row_storage(start * sizeof(Row));
     Row* rows = s.bucket_rows.rows<Row>();
+    const auto pass_for = [&]<bool in_window>(std::bool_constant<in_window>) {
+      if (amount.empty()) return scatter_rows<in_window, amount_pass::none, Row>;
+      return check_amounts ? scatter_rows<in_window, amount_pass::copy_and_check, Row>
+                           : scatter_rows<in_window, amount_pass::copy, Row>;
+    };
     const auto pass =
-        every_row_in_window
-            ? (amount.empty() ? scatter_rows<true, false, Row> : scatter_rows<true, true, Row>)
-            : (amount.empty() ? scatter_rows<false, false, Row> : scatter_rows<false, true, Row>);
+        every_row_in_window ? pass_for(std::true_type{}) : pass_for(std::false_type{});
     s.amounts_finite =
         pass(s.slots, s.buckets, timestamp, amount, period_of, last_tick, cursor, rows, grain);
     if (s.by_slot) {
@@ -762,13 +770,14 @@ customer_periods::customer_periods(std::span<const int64_t> customer,
 
 void detail::for_each_bucket(std::span<const int64_t> customer, std::span<const int64_t> timestamp,
                              std::span<const double> amount, const checked_log& log,
-                             int64_t last_tick,
+                             int64_t last_tick, bool check_amounts,
                              const std::function<void(const bucket_counts&)>& prepare,
                              const std::function<void(const bucket_view&)>& visit) {
   // A visit keeps a state per slot of its bucket (the summary's 32 bytes: 512 KiB at 2^14
   // slots, in the second-level cache) and reads the rows once, in order: buckets 16 times the
   // sorting ones leave the scatter a sixteenth of the write streams.
-  const grouping_state s(customer, timestamp, amount, log, last_tick, bucket_size{18, 14}, true);
+  const grouping_state s(customer, timestamp, amount, log, last_tick, bucket_size{18, 14}, true,
+                         check_amounts);
   prepare({s.customer_begin.back(), s.bucket_begin.back(), s.customers_after_end, s.buckets.count,
            s.by_slot, s.amounts_finite});
   const size_t row_bytes = s.narrow_rows ? sizeof(narrow_row) : sizeof(wide_row);

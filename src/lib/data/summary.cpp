@@ -506,9 +506,9 @@ summary_columns summarize_buckets(std::span<const int64_t> customer,
   bool by_slot = false;
   std::vector<size_t> first, written;  // by slot: each bucket's first customer, and how many
   detail::for_each_bucket(
-      customer, timestamp, amount, log, last_tick,
+      customer, timestamp, amount, log, last_tick, unchecked_amounts,
       [&](const detail::bucket_counts& counts) {
-        if (unchecked_amounts && !counts.amounts_finite) check_amounts(function, amount);
+        if (!counts.amounts_finite) check_amounts(function, amount);
         result.emplace(counts.customers, !amount.empty(), false);
         result->rows_used = counts.rows_used;
         result->customers_after_end = counts.customers_after_end;
