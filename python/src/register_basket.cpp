@@ -63,13 +63,35 @@ basket::customer_segments segments_of(const std::optional<int64_array>& customer
   return {optional_int64(customer), optional_int64(segment)};
 }
 
+/**
+ * Binds `name`: order lines with customers and times (and optional segments) to baskets, then
+ * `offers(baskets, options, segments)` without the GIL — recommend and its evaluation.
+ */
+template <class Offers>
+void def_offers(py::module_& module, const char* name, Offers offers, const char* doc) {
+  module.def(
+      name,
+      [offers](const int64_array& order, const int64_array& item,
+               const std::optional<double_array>& quantity, const int64_array& customer,
+               const int64_array& timestamp, const basket::recommend_options& options,
+               const std::optional<int64_array>& segment_customer,
+               const std::optional<int64_array>& segment) {
+        auto baskets = baskets_of_lines(order, item, quantity, customer, timestamp, {});
+        return export_without_gil(
+            [&] { return offers(baskets, options, segments_of(segment_customer, segment)); });
+      },
+      "order"_a, "item"_a, "quantity"_a, "customer"_a, "timestamp"_a, "options"_a,
+      "segment_customer"_a = py::none(), "segment"_a = py::none(), doc);
+}
+
 }  // namespace
 
 void register_basket(py::module_& module) {
   bind_struct<basket::basket_options>(module, "BasketOptions",
                                       "What makes a basket (crmkit::basket::basket_options).");
   bind_struct<basket::itemset_options>(
-      module, "ItemsetOptions", "Thresholds of frequent_itemsets (crmkit::basket::itemset_options).");
+      module, "ItemsetOptions",
+      "Thresholds of frequent_itemsets (crmkit::basket::itemset_options).");
   bind_struct<basket::recommend_options>(
       module, "RecommendOptions", "Options of recommend (crmkit::basket::recommend_options).");
   bind_struct<basket::basket_simulation_options>(
@@ -80,8 +102,7 @@ void register_basket(py::module_& module) {
   module.attr("METHODS") = enum_names<basket::offer_method>();
   record_schema<basket::basket_simulation>(module, "BasketSimulation", {"simulate_baskets"});
   record_schema<basket::recommendation_table>(module, "RecommendationTable", {"recommend"});
-  record_schema<basket::evaluation_table>(module, "EvaluationTable",
-                                          {"evaluate_recommendations"});
+  record_schema<basket::evaluation_table>(module, "EvaluationTable", {"evaluate_recommendations"});
   record_schema<basket::basket_matrix>(module, "BasketMatrix", {"make_baskets"});
   record_schema<basket::itemset_table>(module, "ItemsetTable",
                                        {"frequent_itemsets", "frequent_itemsets_csr"});
@@ -142,11 +163,12 @@ void register_basket(py::module_& module) {
             table.offsets.back() != table.items.size()) {
           check::fail("association_rules", "offsets must run from 0 to the number of items");
         }
-        basket::rule_options options{.metric = describe::parse<basket::rule_metric>(metric, "metric"),
-                                     .min_threshold = min_threshold,
-                                     .antecedent = item_codes(antecedent, "antecedent"),
-                                     .consequent = item_codes(consequent, "consequent"),
-                                     .support_only = support_only};
+        basket::rule_options options{
+            .metric = describe::parse<basket::rule_metric>(metric, "metric"),
+            .min_threshold = min_threshold,
+            .antecedent = item_codes(antecedent, "antecedent"),
+            .consequent = item_codes(consequent, "consequent"),
+            .support_only = support_only};
         return export_without_gil([&] { return basket::association_rules(table, options); });
       },
       "offsets"_a, "items"_a, "support"_a, "metric"_a = "confidence", "min_threshold"_a = 0.8,
@@ -165,41 +187,18 @@ void register_basket(py::module_& module) {
       "(crmkit::basket::simulate_baskets): the fields of BasketSimulation. Use "
       "crmkit.simulate_baskets.");
 
-  module.def(
-      "recommend",
-      [](const int64_array& order, const int64_array& item,
-         const std::optional<double_array>& quantity, const int64_array& customer,
-         const int64_array& timestamp, const basket::recommend_options& options,
-         const std::optional<int64_array>& segment_customer,
-         const std::optional<int64_array>& segment) {
-        auto baskets = baskets_of_lines(order, item, quantity, customer, timestamp, {});
-        return export_without_gil([&] {
-          return basket::recommend(baskets, options, segments_of(segment_customer, segment));
-        });
+  def_offers(
+      module, "recommend",
+      [](const basket::basket_matrix& baskets, const basket::recommend_options& options,
+         const basket::customer_segments& segments) {
+        return basket::recommend(baskets, options, segments);
       },
-      "order"_a, "item"_a, "quantity"_a, "customer"_a, "timestamp"_a, "options"_a,
-      "segment_customer"_a = py::none(), "segment"_a = py::none(),
       "Top-k offers per customer with reasons (crmkit::basket::recommend): the fields of "
       "RecommendationTable; reason codes index REASONS. Use crmkit.recommend.");
-
-  module.def(
-      "evaluate_recommendations",
-      [](const int64_array& order, const int64_array& item,
-         const std::optional<double_array>& quantity, const int64_array& customer,
-         const int64_array& timestamp, const basket::recommend_options& options,
-         const std::optional<int64_array>& segment_customer,
-         const std::optional<int64_array>& segment) {
-        auto baskets = baskets_of_lines(order, item, quantity, customer, timestamp, {});
-        return export_without_gil([&] {
-          return basket::evaluate_recommendations(baskets, options,
-                                                  segments_of(segment_customer, segment));
-        });
-      },
-      "order"_a, "item"_a, "quantity"_a, "customer"_a, "timestamp"_a, "options"_a,
-      "segment_customer"_a = py::none(), "segment"_a = py::none(),
-      "Time-split holdout of recommend against global popularity and personal frequency "
-      "(crmkit::basket::evaluate_recommendations): the fields of EvaluationTable; method codes "
-      "index METHODS. Use crmkit.evaluate_recommendations.");
+  def_offers(module, "evaluate_recommendations", &basket::evaluate_recommendations,
+             "Time-split holdout of recommend against global popularity and personal frequency "
+             "(crmkit::basket::evaluate_recommendations): the fields of EvaluationTable; method "
+             "codes index METHODS. Use crmkit.evaluate_recommendations.");
 }
 
 }  // namespace crmkit::python
