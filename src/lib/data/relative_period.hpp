@@ -28,7 +28,10 @@ class relative_period {
     reciprocal_ = 1.0 / static_cast<double>(length_);
   }
 
-  /** The last period computed with it by the form of operator() below. */
+  /**
+   * The period a scan last moved to: consecutive rows of a time-ordered log mostly share their
+   * period, so a scan tries its span (`holds`) before computing (`move_to`).
+   */
   struct recent {
     std::uint64_t begin;  // its first tick, in wrapping arithmetic
     std::uint64_t period;
@@ -47,16 +50,6 @@ class relative_period {
   void move_to(std::int64_t ticks, recent& last) const noexcept {
     const std::uint64_t period = (*this)(ticks);
     last = {origin_ + period * length_, period};
-  }
-
-  /**
-   * The same, the `last` period's span tried first: consecutive rows of a time-ordered log
-   * mostly share their period. Hours and days only; other units always compute.
-   */
-  [[nodiscard, gnu::always_inline]] std::uint64_t operator()(std::int64_t ticks,
-                                                             recent& last) const noexcept {
-    if (!holds(ticks, last)) move_to(ticks, last);
-    return last.period;
   }
 
   /** The period of `ticks` (at or after the log's first tick) minus the first period. */
