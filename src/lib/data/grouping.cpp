@@ -16,6 +16,7 @@
 #include "crmkit/core/parallel.hpp"
 #include "finite_amounts.hpp"
 #include "huge_pages.hpp"
+#include "log_measure.hpp"
 #include "relative_period.hpp"
 #include "row_writers.hpp"
 
@@ -247,39 +248,25 @@ checked_log check_log(std::string_view function, std::span<const int64_t> custom
     keys->rows.resize(chunks * key_counts::bins);
   }
   std::vector<uint8_t> counted(chunks, 1);
+  const math::simd_isa isa = math::fastest_simd_isa();
   const log_extent extent = parallel_reduce(
       n, log_extent{},
       [&](size_t begin, size_t end) {
         const size_t chunk = begin / key_counts::chunk_rows;
         log_extent part;
-        const auto measure = [&](auto&& count) {
-          for (size_t i = begin; i < end; ++i) {
-            part.min_key = std::min(part.min_key, customer[i]);
-            part.max_key = std::max(part.max_key, customer[i]);
-            part.first_tick = std::min(part.first_tick, timestamp[i]);
-            part.last_tick = std::max(part.last_tick, timestamp[i]);
-            count(customer[i]);
-          }
-        };
+        const int64_t* const keys_from = customer.data() + begin;
+        const int64_t* const ticks_from = timestamp.data() + begin;
         if (keys) {
           // Bins around the first row's: the bin offsets of keys within 2^23 of it.
           const int64_t first_bin = (customer[begin] >> key_counts::bin_log2) -
                                     static_cast<int64_t>(key_counts::bins / 2);
           uint32_t* const rows = keys->rows.data() + chunk * key_counts::bins;
           std::fill_n(rows, key_counts::bins, 0);
-          bool spread = false;
-          measure([&](int64_t key) {
-            const auto bin = static_cast<uint64_t>((key >> key_counts::bin_log2) - first_bin);
-            if (bin < key_counts::bins) {
-              ++rows[bin];
-            } else {
-              spread = true;
-            }
-          });
+          counted[chunk] =
+              detail::measure_chunk(isa, keys_from, ticks_from, end - begin, first_bin, rows, part);
           keys->first_bin[chunk] = first_bin;
-          counted[chunk] = !spread;
         } else {
-          measure([](int64_t) {});
+          detail::measure_chunk(isa, keys_from, ticks_from, end - begin, 0, nullptr, part);
         }
         if (!amount.empty()) detail::check_finite_amounts(function, amount, begin, end);
         return part;
