@@ -1,5 +1,6 @@
 #pragma once
 
+#include <bit>
 #include <cstdint>
 #include <limits>
 
@@ -10,10 +11,38 @@
 namespace crmkit::data::detail {
 
 /**
+ * Unsigned 64-bit division by a divisor fixed in advance, as a multiplication: for d >= 2 with
+ * l = ceil(log2 d) and m = floor(2^64 (2^l - d) / d) + 1, every n < 2^64 has
+ * floor(n / d) = (t + ((n - t) >> 1)) >> (l - 1) where t = floor(m n / 2^64): exact, no
+ * overflow (Granlund and Montgomery, "Division by invariant integers using multiplication",
+ * PLDI 1994, figure 4.1).
+ */
+class fixed_divisor {
+  __extension__ using uint128 = unsigned __int128;
+
+ public:
+  fixed_divisor() = default;
+  explicit fixed_divisor(std::uint64_t d) noexcept
+      : shift_(static_cast<unsigned>(std::bit_width(d - 1)) - 1),
+        magic_(static_cast<std::uint64_t>(
+                   (static_cast<uint128>((std::uint64_t{1} << (shift_ + 1)) - d) << 64) / d) +
+               1) {}
+
+  /** floor(n / d); d must be at least 2 and below 2^63. */
+  [[nodiscard]] std::uint64_t quotient(std::uint64_t n) const noexcept {
+    const auto t = static_cast<std::uint64_t>((static_cast<uint128>(magic_) * n) >> 64);
+    return (t + ((n - t) >> 1)) >> shift_;
+  }
+
+ private:
+  unsigned shift_ = 0;  // l - 1
+  std::uint64_t magic_ = 0;
+};
+
+/**
  * Periods of timestamps relative to the log's first period. Hours and days (fixed lengths) are
- * counted from the first period's start by multiplying with the reciprocal of the period's
- * length and correcting the quotient by its remainder, which is exact and avoids a 64-bit
- * division per row; other units go through the calendar.
+ * counted from the first period's start with a fixed_divisor by the period's length (a 64-bit
+ * division per row would cost tens of cycles); other units go through the calendar.
  */
 class relative_period {
  public:
@@ -25,7 +54,7 @@ class relative_period {
     origin_ = static_cast<std::uint64_t>(origin);
     length_ = (calendar.unit == period_unit::hour ? 3600 : seconds_per_day) *
               static_cast<std::uint64_t>(calendar.ticks_per_second);
-    reciprocal_ = 1.0 / static_cast<double>(length_);
+    divisor_ = fixed_divisor(length_);
   }
 
   /**
@@ -56,20 +85,7 @@ class relative_period {
   [[nodiscard, gnu::always_inline]] std::uint64_t operator()(std::int64_t ticks) const noexcept {
     if (length_ == 0) [[unlikely]]
       return through_calendar(ticks);
-    const std::uint64_t since = static_cast<std::uint64_t>(ticks) - origin_;
-    auto quotient = static_cast<std::uint64_t>(static_cast<double>(since) * reciprocal_);
-    // |since - quotient * length| < 4 length: exact in wrapping arithmetic, read as signed.
-    auto remainder = static_cast<std::int64_t>(since - quotient * length_);
-    const auto length = static_cast<std::int64_t>(length_);
-    while (remainder < 0) {
-      --quotient;
-      remainder += length;
-    }
-    while (remainder >= length) {
-      ++quotient;
-      remainder -= length;
-    }
-    return quotient;
+    return divisor_.quotient(static_cast<std::uint64_t>(ticks) - origin_);
   }
 
  private:
@@ -81,7 +97,7 @@ class relative_period {
   std::int64_t first_period_;
   std::uint64_t origin_ = 0;
   std::uint64_t length_ = 0;  // 0: through the calendar
-  double reciprocal_ = 0;
+  fixed_divisor divisor_;
 };
 
 /** Rows of one customer by period, the amounts of a period ascending. */

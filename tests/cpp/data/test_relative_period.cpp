@@ -50,3 +50,34 @@ TEST_CASE("relative periods: the recent period's span tried first gives the cale
     }
   }
 }
+
+TEST_CASE("fixed divisor: the quotient of every kind of dividend equals the division's") {
+  std::mt19937_64 rng(11);
+  std::vector<std::uint64_t> divisors{2, 3, 7, 3600, 86'400, 3'600'000'000'000, 86'400'000'000'000};
+  for (unsigned bits = 2; bits < 63; ++bits) {
+    const std::uint64_t power = std::uint64_t{1} << bits;
+    for (const std::uint64_t d : {power - 1, power, power + 1}) divisors.push_back(d);
+  }
+  for (int k = 0; k < 200; ++k) divisors.push_back(2 + (rng() >> (1 + rng() % 62)));
+  for (const std::uint64_t d : divisors) {
+    CAPTURE(d);
+    const cd::detail::fixed_divisor divisor(d);
+    std::vector<std::uint64_t> dividends{0,
+                                         1,
+                                         d - 1,
+                                         d,
+                                         d + 1,
+                                         ~std::uint64_t{0},
+                                         ~std::uint64_t{0} - 1,
+                                         ~std::uint64_t{0} / d * d,
+                                         ~std::uint64_t{0} / d * d - 1};
+    for (int k = 0; k < 300; ++k) {
+      const std::uint64_t n = rng() >> (rng() % 64);
+      for (const std::uint64_t near : {n, n / d * d, n / d * d - 1}) dividends.push_back(near);
+    }
+    for (const std::uint64_t n : dividends) {
+      CAPTURE(n);
+      REQUIRE(divisor.quotient(n) == n / d);
+    }
+  }
+}
