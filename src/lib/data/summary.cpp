@@ -162,54 +162,17 @@ void scan_customer(const EachPeriod& each_period, size_t j, const scan_settings&
 }
 
 /**
- * Customer `j`'s summary from its rows `[begin, end)` of a customer-ordered log, in one pass when
- * they are in period order: each period's total is then complete when the next period starts,
- * and a total of one row or two is an order-free sum ((0 + a) + b = (0 + b) + a, as
- * period_totals adds them). A run with a row before its latest period, a third row in one
- * period, or sums beyond the double range is sorted and summarised as the sorting path does.
+ * Customer `j`'s summary from its rows `[begin, end)` of a customer-ordered log by the sorting
+ * path's rule: the rows at or before the last tick sorted by (period, amount), then scanned.
  * Returns the rows after the last tick; the customer is absent (not written) when that is all.
  */
 template <bool with_amount, bool every_row_in_window>
-size_t summarize_run(std::span<const int64_t> timestamp, std::span<const double> amount,
-                     size_t begin, size_t end, const detail::relative_period& period_of,
-                     int64_t last_tick, const scan_settings& settings, size_t j,
-                     summary_columns& out, std::vector<keyed_row>& scratch) {
-  customer_scan scan;
-  uint64_t pending = 0;
-  double pending_total = 0;
-  int pending_rows = 0;
-  size_t after_end = 0;
-  bool in_order = true;
-  for (size_t i = begin; i < end; ++i) {
-    if (!every_row_in_window && timestamp[i] > last_tick) {
-      ++after_end;
-      continue;
-    }
-    const uint64_t period = period_of(timestamp[i]);
-    const double value = with_amount ? amount[i] : 0.0;
-    if (pending_rows == 0 || period > pending) {
-      if (pending_rows != 0) scan.add(static_cast<int64_t>(pending), pending_total, settings);
-      pending = period;
-      pending_total = value;
-      pending_rows = 1;
-    } else if (period == pending && pending_rows == 1) {
-      pending_total = (0.0 + pending_total) + value;
-      pending_rows = 2;
-    } else {
-      in_order = false;
-      break;
-    }
-  }
-  if (in_order) {
-    if (pending_rows == 0) return after_end;
-    scan.add(static_cast<int64_t>(pending), pending_total, settings);
-    if (!with_amount || scan.sums_finite()) {
-      store_customer(scan, j, settings, out, [](int64_t, double&, double&) {});
-      return after_end;
-    }
-  }
+size_t sort_and_summarize_run(std::span<const int64_t> timestamp, std::span<const double> amount,
+                              size_t begin, size_t end, const detail::relative_period& period_of,
+                              int64_t last_tick, const scan_settings& settings, size_t j,
+                              summary_columns& out, std::vector<keyed_row>& scratch) {
   scratch.clear();
-  after_end = 0;
+  size_t after_end = 0;
   for (size_t i = begin; i < end; ++i) {
     if (!every_row_in_window && timestamp[i] > last_tick) {
       ++after_end;
@@ -217,10 +180,101 @@ size_t summarize_run(std::span<const int64_t> timestamp, std::span<const double>
       scratch.push_back({period_of(timestamp[i]) << 32, with_amount ? amount[i] : 0.0});
     }
   }
+  if (scratch.empty()) return after_end;
   std::sort(scratch.begin(), scratch.end(), detail::period_then_amount);
   const std::span<const keyed_row> rows(scratch);
   scan_customer([&](const auto& visit) { period_totals::each(rows, visit); }, j, settings, out);
   return after_end;
+}
+
+/** What summarize_chunk_runs found in its rows. */
+struct chunk_runs {
+  size_t rows_after_end = 0;
+  bool amounts_finite = true;  // every amount seen was finite (seen only when asked)
+};
+
+/**
+ * The customers whose runs start in rows `[begin, end)` of a customer-ordered log (numbered from
+ * `first_customer`), in one pass over their rows: each period's total is complete when the next
+ * period starts, and a total of one row or two is an order-free sum ((0 + a) + b = (0 + b) + a,
+ * as period_totals adds them). A run with a row before its latest period, a third row in one
+ * period, or sums beyond the double range goes to sort_and_summarize_run. `keep[j]` (when not
+ * empty) is set to whether customer j has a row at or before the last tick; with
+ * `check_amounts`, every row's amount is seen (chunk_runs::amounts_finite).
+ */
+template <bool with_amount, bool every_row_in_window>
+chunk_runs summarize_chunk_runs(std::span<const int64_t> customer,
+                                std::span<const int64_t> timestamp, std::span<const double> amount,
+                                size_t begin, size_t end, size_t first_customer,
+                                const detail::relative_period& period_of, int64_t last_tick,
+                                const scan_settings& settings, bool check_amounts,
+                                summary_columns& out, std::vector<uint32_t>& keep) {
+  chunk_runs found;
+  std::vector<keyed_row> scratch;
+  detail::amount_exponents exponents;
+  const size_t n = customer.size();
+  // The first period's total counts only in the RFM view; every later one counts.
+  const uint64_t first_counts = settings.include_first_transaction ? ~uint64_t{0} : 0;
+  size_t j = first_customer;
+  size_t i = begin;
+  while (i != 0 && i < end && customer[i] == customer[i - 1]) ++i;  // the run began before
+  while (i < end) {
+    const size_t run_begin = i;
+    const int64_t key = customer[i];
+    customer_scan scan;
+    uint64_t pending = 0, spend_mask = first_counts;
+    double pending_total = 0;
+    int pending_rows = 0;
+    size_t late = 0;
+    bool in_order = true;
+    for (; i < n && customer[i] == key; ++i) {
+      const double value = with_amount ? amount[i] : 0.0;
+      if (with_amount && check_amounts) exponents.see(value);
+      if (!every_row_in_window && timestamp[i] > last_tick) {
+        ++late;
+        continue;
+      }
+      if (!in_order) continue;
+      const uint64_t period = period_of(timestamp[i]);
+      if (period > pending || pending_rows == 0) [[likely]] {
+        if (pending_rows != 0) {
+          scan.spend += std::bit_cast<double>(std::bit_cast<uint64_t>(pending_total) & spend_mask);
+          spend_mask = ~uint64_t{0};
+          ++scan.counted_periods;
+        } else {
+          scan.first = static_cast<int64_t>(period);
+        }
+        pending = period;
+        pending_total = value;
+        pending_rows = 1;
+      } else if (period == pending && pending_rows == 1) {
+        pending_total = (0.0 + pending_total) + value;
+        pending_rows = 2;
+      } else {
+        in_order = false;
+      }
+    }
+    out.customer[j] = key;
+    found.rows_after_end += late;
+    const bool kept = late != i - run_begin;
+    if (!keep.empty()) keep[j] = kept;
+    if (kept) {
+      if (in_order) {
+        scan.spend += std::bit_cast<double>(std::bit_cast<uint64_t>(pending_total) & spend_mask);
+        ++scan.counted_periods;
+        scan.last = static_cast<int64_t>(pending);
+      }
+      if (in_order && (!with_amount || scan.sums_finite())) {
+        store_customer(scan, j, settings, out, [](int64_t, double&, double&) {});
+      } else {
+        sort_and_summarize_run<with_amount, every_row_in_window>(
+            timestamp, amount, run_begin, i, period_of, last_tick, settings, j, out, scratch);
+      }
+    }
+    ++j;
+  }
+  found.amounts_finite = exponents.finite();
+  return found;
 }
 
 /**
@@ -277,7 +331,7 @@ struct alignas(32) stream_state {  // one cache line holds two states, no state 
   /** The pending period's total as period_totals adds it (ascending; one row as it is). */
   [[nodiscard]] double total(const std::vector<more_amounts>& more) const {
     if (rows == 1) return amount;
-    if (rows == 2) return (0.0 + amount) + more[extra].amount[0];  // order-free: see summarize_run
+    if (rows == 2) return (0.0 + amount) + more[extra].amount[0];  // see summarize_chunk_runs
     return sorted_total(more);
   }
 
@@ -561,9 +615,9 @@ void keep_where(Column& column, const std::vector<uint32_t>& keep) {
 /**
  * The summary of a log whose customer keys are in ascending order (a customer-sorted export, or
  * simulate_transactions' log) without sorting it: each customer's run of rows is summarised in
- * place (summarize_run), runs split among the threads. Bit for bit the sorting path's result.
- * Empty when the keys are not in order (the caller sorts). `unchecked_amounts`: checks the
- * amounts first (check_amounts).
+ * place (summarize_chunk_runs), runs split among the threads. Bit for bit the sorting path's
+ * result. Empty when the keys are not in order (the caller sorts). `unchecked_amounts`: the
+ * amounts are seen on the way, and a non-finite one is named as check_amounts names it.
  */
 std::optional<summary_columns> summarize_runs(std::span<const int64_t> customer,
                                               std::span<const int64_t> timestamp,
@@ -592,7 +646,6 @@ std::optional<summary_columns> summarize_runs(std::span<const int64_t> customer,
     run_begin[chunk + 1] = runs;
   });
   if (std::find(in_order.begin(), in_order.end(), 0) != in_order.end()) return std::nullopt;
-  if (unchecked_amounts) check_amounts(function, amount);
   for (size_t c = 0; c < chunks; ++c) run_begin[c + 1] += run_begin[c];
   const size_t runs = run_begin.back();
 
@@ -602,27 +655,26 @@ std::optional<summary_columns> summarize_runs(std::span<const int64_t> customer,
   summary_columns& out = *result;
   const detail::relative_period period_of(log.calendar, log.first_period);
   std::vector<size_t> after_end(chunks, 0);
+  std::vector<uint8_t> finite(chunks, 1);
   std::vector<uint32_t> keep(every_row_in_window ? 0 : runs);  // 0: every row after the end
-  parallel_chunks(n, grain, [&](size_t chunk, size_t begin, size_t end) {
-    const auto run = every_row_in_window
-                         ? (with_amount ? summarize_run<true, true> : summarize_run<false, true>)
-                         : (with_amount ? summarize_run<true, false> : summarize_run<false, false>);
-    std::vector<keyed_row> scratch;
-    size_t j = run_begin[chunk];
-    size_t start = begin;
-    while (start != 0 && start < end && customer[start] == customer[start - 1]) ++start;
-    while (start < end) {
-      size_t stop = start + 1;
-      while (stop < n && customer[stop] == customer[start]) ++stop;
-      out.customer[j] = customer[start];
-      const size_t late =
-          run(timestamp, amount, start, stop, period_of, last_tick, settings, j, out, scratch);
-      after_end[chunk] += late;
-      if (!every_row_in_window) keep[j] = late != stop - start;
-      ++j;
-      start = stop;
-    }
-  });
+  try {
+    parallel_chunks(n, grain, [&](size_t chunk, size_t begin, size_t end) {
+      const auto pass =
+          every_row_in_window
+              ? (with_amount ? summarize_chunk_runs<true, true> : summarize_chunk_runs<false, true>)
+              : (with_amount ? summarize_chunk_runs<true, false>
+                             : summarize_chunk_runs<false, false>);
+      const chunk_runs found = pass(customer, timestamp, amount, begin, end, run_begin[chunk],
+                                    period_of, last_tick, settings, unchecked_amounts, out, keep);
+      after_end[chunk] = found.rows_after_end;
+      finite[chunk] = found.amounts_finite;
+    });
+  } catch (const invalid_input&) {
+    // A sum beyond the double range may come from an amount not yet checked: that is named first.
+    if (unchecked_amounts) check_amounts(function, amount);
+    throw;
+  }
+  if (std::find(finite.begin(), finite.end(), 0) != finite.end()) check_amounts(function, amount);
   size_t rows_after_end = 0;
   for (const size_t rows : after_end) rows_after_end += rows;
   out.rows_used = n - rows_after_end;

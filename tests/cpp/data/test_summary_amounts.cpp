@@ -79,10 +79,15 @@ TEST_CASE("a non-finite amount is named by its first row in every summary path")
     by_customer.timestamp[i] = log.timestamp[order[i]];
     by_customer.amount[i] = log.amount[order[i]];
   }
-  const auto moved = static_cast<std::size_t>(std::find(order.begin(), order.end(), bad) -
-                                              order.begin());
+  const auto moved =
+      static_cast<std::size_t>(std::find(order.begin(), order.end(), bad) - order.begin());
   CHECK(error_of(by_customer) ==
         "summarize: amount[" + std::to_string(moved) + "] = nan must be finite");
+  // A non-finite amount in a customer's first period, which the lifetimes view leaves out of
+  // every sum, is named all the same (customer 1234's rows are 4 * 1234 to 4 * 1234 + 3).
+  by_customer.amount[moved] = 1.0;
+  by_customer.amount[4 * 1234] = std::numeric_limits<double>::infinity();
+  CHECK(error_of(by_customer) == "summarize: amount[4936] = inf must be finite");
 
   // Finite amounts: no error, and every customer is summarised.
   log.amount[bad] = 2.5;
