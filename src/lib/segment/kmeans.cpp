@@ -1322,15 +1322,16 @@ column_pass column_sums(const matrix_view& x, Value&& value) {
       static_cast<std::size_t>(x.rows()), column_pass{std::vector<full_range_sum>(d), 0, false},
       [&](std::size_t begin, std::size_t end) {
         full_range_columns accumulator(d);  // exact, fast (exponent buckets)
+        std::vector<double> values(d);
         double largest = 0;
         for (std::size_t i = begin; i < end; ++i) {
           const double* row = x.data() + i * stride;
           double norm = 0;
           for (std::size_t j = 0; j < d; ++j) {
-            const double v = value(row, j);
-            accumulator.add(j, v);
-            norm += v;
+            values[j] = value(row, j);
+            norm += values[j];
           }
+          accumulator.add_row(values.data());
           largest = std::max(largest, norm);
         }
         return column_pass{std::move(accumulator.sums()), largest, accumulator.non_finite()};
