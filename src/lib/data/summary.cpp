@@ -162,9 +162,9 @@ void scan_customer(const EachPeriod& each_period, size_t j, const scan_settings&
 }
 
 /**
- * Customer `j`'s summary from its rows `[begin, end)` of a customer-ordered log by the sorting
- * path's rule: the rows at or before the last tick sorted by (period, amount), then scanned.
- * Returns the rows after the last tick; the customer is absent (not written) when that is all.
+ * Customer `j`'s summary from its rows `[begin, end)` of a customer-ordered log, some of them at
+ * or before the last tick, by the sorting path's rule: those rows sorted by (period, amount),
+ * then scanned. Returns the rows after the last tick.
  */
 template <bool with_amount, bool every_row_in_window>
 size_t sort_and_summarize_run(std::span<const int64_t> timestamp, std::span<const double> amount,
@@ -180,7 +180,6 @@ size_t sort_and_summarize_run(std::span<const int64_t> timestamp, std::span<cons
       scratch.push_back({period_of(timestamp[i]) << 32, with_amount ? amount[i] : 0.0});
     }
   }
-  if (scratch.empty()) return after_end;
   std::sort(scratch.begin(), scratch.end(), detail::period_then_amount);
   const std::span<const keyed_row> rows(scratch);
   scan_customer([&](const auto& visit) { period_totals::each(rows, visit); }, j, settings, out);
