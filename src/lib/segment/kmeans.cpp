@@ -12,6 +12,7 @@
 
 #include <fmt/format.h>
 
+#include "column_sums.hpp"
 #include "crmkit/core/check.hpp"
 #include "crmkit/core/exact_sum.hpp"
 #include "crmkit/core/limits.hpp"
@@ -1307,38 +1308,21 @@ kmeans_moments& kmeans_moments::operator+=(const kmeans_moments& other) {
 
 namespace {
 
-/** Per-column exact sums of value(row, j), the largest row_norm(row), any non-finite value. */
-struct column_pass {
-  std::vector<full_range_sum> sums;
-  double largest = 0;
-  bool non_finite = false;
-};
-
-template <class Value>
-column_pass column_sums(const matrix_view& x, Value&& value) {
+/** Per-column exact sums of x, or of (x − centre)² with the largest row sum of those. */
+detail::column_totals column_sums(const matrix_view& x, const double* centre) {
   const auto d = static_cast<std::size_t>(x.cols());
   const auto stride = static_cast<std::size_t>(x.outerStride());
+  const math::simd_isa isa = math::fastest_simd_isa();
   return parallel_reduce(
-      static_cast<std::size_t>(x.rows()), column_pass{std::vector<full_range_sum>(d), 0, false},
+      static_cast<std::size_t>(x.rows()), detail::column_totals(d),
       [&](std::size_t begin, std::size_t end) {
-        full_range_columns accumulator(d);  // exact, fast (exponent buckets)
-        std::vector<double> values(d);
-        double largest = 0;
-        for (std::size_t i = begin; i < end; ++i) {
-          const double* row = x.data() + i * stride;
-          double norm = 0;
-          for (std::size_t j = 0; j < d; ++j) {
-            values[j] = value(row, j);
-            norm += values[j];
-          }
-          accumulator.add_row(values.data());
-          largest = std::max(largest, norm);
-        }
-        return column_pass{std::move(accumulator.sums()), largest, accumulator.non_finite()};
+        detail::column_totals part(d);
+        detail::add_columns(isa, x.data(), stride, d, begin, end, centre, part);
+        return part;
       },
-      [](column_pass a, const column_pass& b) {
+      [](detail::column_totals a, const detail::column_totals& b) {
         for (std::size_t j = 0; j < a.sums.size(); ++j) a.sums[j] += b.sums[j];
-        a.largest = std::max(a.largest, b.largest);
+        a.largest_row_sum = std::max(a.largest_row_sum, b.largest_row_sum);
         a.non_finite = a.non_finite || b.non_finite;
         return a;
       },
@@ -1362,7 +1346,7 @@ kmeans_moments kmeans_column_sums(const matrix_view& x, std::span<const double> 
       moments.largest_weight = std::max(moments.largest_weight, w);
     }
   }
-  auto pass = column_sums(x, [](const double* row, std::size_t j) { return row[j]; });
+  auto pass = column_sums(x, nullptr);
   if (pass.non_finite) detail::check_samples(fit_function, "x", x);  // names the culprit
   moments.sums = std::move(pass.sums);
   return moments;
@@ -1385,14 +1369,10 @@ kmeans_moments kmeans_column_deviations(const matrix_view& x, const Eigen::RowVe
   }
   kmeans_moments moments;
   moments.rows = n;
-  const double* centre = mean.data();
   // Squared deviations; their row sums are the squared centred norms.
-  auto pass = column_sums(x, [centre](const double* row, std::size_t j) {
-    const double deviation = row[j] - centre[j];
-    return deviation * deviation;
-  });
+  auto pass = column_sums(x, mean.data());
   moments.sums = std::move(pass.sums);
-  moments.largest_squared_norm = pass.non_finite ? infinity : pass.largest;
+  moments.largest_squared_norm = pass.non_finite ? infinity : pass.largest_row_sum;
   return moments;
 }
 
