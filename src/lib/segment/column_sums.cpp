@@ -219,4 +219,13 @@ void add_columns(math::simd_isa isa, const double* x, size_t stride, size_t d, s
   }
 }
 
+bool add_values(math::simd_isa isa, const double* values, size_t n, full_range_sum& sum) {
+  constexpr size_t columns = 4;
+  column_totals totals(columns);
+  add_columns(isa, values, columns, columns, 0, n / columns, nullptr, totals);
+  for (const full_range_sum& column : totals.sums) sum += column;
+  for (size_t i = n - n % columns; i < n; ++i) add_finite(sum, values[i], totals.non_finite);
+  return !totals.non_finite;
+}
+
 }  // namespace crmkit::segment::detail

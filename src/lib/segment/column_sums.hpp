@@ -38,4 +38,10 @@ struct column_totals {
 void add_columns(math::simd_isa isa, const double* x, std::size_t stride, std::size_t d,
                  std::size_t begin, std::size_t end, const double* centre, column_totals& totals);
 
+/**
+ * Adds the finite values among values[0, n) to `sum` exactly (add_columns over them as rows of
+ * four columns); returns false when some value was ±inf or NaN.
+ */
+bool add_values(math::simd_isa isa, const double* values, std::size_t n, full_range_sum& sum);
+
 }  // namespace crmkit::segment::detail

@@ -284,12 +284,16 @@ full_range_sum exact_inertia(const shifted_rows& x, const double* centres,
       x.size(), full_range_sum{},
       [&](std::size_t begin, std::size_t end) {
         std::vector<double> point(d);
-        full_range_sum sum;
+        std::vector<double> terms(end - begin);
         for (std::size_t i = begin; i < end; ++i) {
           x.copy(i, point.data());
           const double* own = centres + static_cast<std::size_t>(labels[i]) * d;
-          sum.add(detail::squared_distance(point.data(), own, d) * (w.empty() ? 1.0 : w[i]));
+          terms[i - begin] =
+              detail::squared_distance(point.data(), own, d) * (w.empty() ? 1.0 : w[i]);
         }
+        full_range_sum sum;
+        // Every term is finite: below (2 radius)² times the largest weight, which the plan checked.
+        (void)detail::add_values(math::fastest_simd_isa(), terms.data(), terms.size(), sum);
         return sum;
       },
       [](full_range_sum a, const full_range_sum& b) { return a += b; }, iteration_grain);

@@ -17,6 +17,7 @@
 namespace math = crmkit::math;
 using crmkit::full_range_sum;
 using crmkit::segment::detail::add_columns;
+using crmkit::segment::detail::add_values;
 using crmkit::segment::detail::column_totals;
 
 namespace {
@@ -158,5 +159,28 @@ TEST_CASE("add_columns: the rows in pieces give the bits of one pass") {
       add_columns(isa, x.values.data(), x.stride, 6, bounds[p], bounds[p + 1], nullptr, pieces);
     }
     check_equal(pieces, whole, false);
+  }
+}
+
+TEST_CASE("add_values: a vector's finite values summed exactly, the non-finite ones reported") {
+  for (auto isa : supported()) {
+    for (int kind : {0, 1, 2, 3, 5}) {
+      for (std::size_t n : {0, 1, 3, 4, 5, 511, 512, 513, 2049}) {
+        CAPTURE(static_cast<int>(isa));
+        CAPTURE(kind);
+        CAPTURE(n);
+        const matrix x = make(n, 1, kind, 77 * n + static_cast<std::size_t>(kind));
+        std::vector<double> values(n);
+        for (std::size_t i = 0; i < n; ++i) values[i] = x.at(i, 0);
+        const column_totals want = reference(x, nullptr);
+        full_range_sum got;
+        got.add(0.25);  // added to, not replaced
+        const bool finite = add_values(isa, values.data(), n, got);
+        full_range_sum expected = want.sums[0];
+        expected.add(0.25);
+        CHECK(got == expected);
+        CHECK(finite == !want.non_finite);
+      }
+    }
   }
 }
