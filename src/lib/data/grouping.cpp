@@ -42,14 +42,6 @@ constexpr int64_t max_abs_seconds = 10'000'000'000'000;
 // numpy's and pandas' missing date, NaT, in any unit: never a valid timestamp.
 constexpr int64_t missing_tick = std::numeric_limits<int64_t>::min();
 
-log_extent merge(log_extent a, const log_extent& b) noexcept {
-  a.min_key = std::min(a.min_key, b.min_key);
-  a.max_key = std::max(a.max_key, b.max_key);
-  a.first_tick = std::min(a.first_tick, b.first_tick);
-  a.last_tick = std::max(a.last_tick, b.last_tick);
-  return a;
-}
-
 /**
  * Open-addressing hash set of int64 keys (linear probing, load <= 1/2) whose entries, once every
  * key is in, are numbered by ascending key.
@@ -271,7 +263,7 @@ checked_log check_log(std::string_view function, std::span<const int64_t> custom
         if (!amount.empty()) detail::check_finite_amounts(function, amount, begin, end);
         return part;
       },
-      merge, key_counts::chunk_rows);
+      detail::merge, key_counts::chunk_rows);
   if (std::find(counted.begin(), counted.end(), 0) != counted.end()) keys.reset();
   if (extent.first_tick == missing_tick) {
     const auto row =

@@ -15,18 +15,11 @@ using std::size_t;
 using std::uint32_t;
 using std::uint64_t;
 
-void merge_row(int64_t key, int64_t tick, log_extent& part) noexcept {
-  part.min_key = std::min(part.min_key, key);
-  part.max_key = std::max(part.max_key, key);
-  part.first_tick = std::min(part.first_tick, tick);
-  part.last_tick = std::max(part.last_tick, tick);
-}
-
 bool measure_portable(const int64_t* key, const int64_t* tick, size_t n, int64_t first_bin,
                       uint32_t* bins, log_extent& part) noexcept {
   bool inside = true;
   for (size_t i = 0; i < n; ++i) {
-    merge_row(key[i], tick[i], part);
+    part = merge(part, {key[i], key[i], tick[i], tick[i]});
     if (bins == nullptr) continue;
     const auto bin = static_cast<uint64_t>((key[i] >> key_counts::bin_log2) - first_bin);
     if (bin < key_counts::bins) {
@@ -85,10 +78,7 @@ __attribute__((target("avx2"))) bool measure_avx2(const int64_t* key, const int6
   _mm256_store_si256(reinterpret_cast<__m256i*>(lanes[2]), first_tick);
   _mm256_store_si256(reinterpret_cast<__m256i*>(lanes[3]), last_tick);
   for (int lane = 0; lane < 4; ++lane) {
-    part.min_key = std::min(part.min_key, lanes[0][lane]);
-    part.max_key = std::max(part.max_key, lanes[1][lane]);
-    part.first_tick = std::min(part.first_tick, lanes[2][lane]);
-    part.last_tick = std::max(part.last_tick, lanes[3][lane]);
+    part = merge(part, {lanes[0][lane], lanes[1][lane], lanes[2][lane], lanes[3][lane]});
   }
   _mm256_store_si256(reinterpret_cast<__m256i*>(offset), offsets_seen);
   const bool inside = (offset[0] | offset[1] | offset[2] | offset[3]) < key_counts::bins;

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 
@@ -8,6 +9,15 @@
 
 // check_log's pass over a log (grouping.cpp), one chunk of rows at a time.
 namespace crmkit::data::detail {
+
+/** The extent of the rows of two extents. */
+inline log_extent merge(log_extent a, const log_extent& b) noexcept {
+  a.min_key = std::min(a.min_key, b.min_key);
+  a.max_key = std::max(a.max_key, b.max_key);
+  a.first_tick = std::min(a.first_tick, b.first_tick);
+  a.last_tick = std::max(a.last_tick, b.last_tick);
+  return a;
+}
 
 /**
  * Merges the extent of rows [0, n) (`key[i]`, `tick[i]`) into `part`; when `bins` is not null,
