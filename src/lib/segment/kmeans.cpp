@@ -75,6 +75,12 @@ class shifted_rows {
     for (std::size_t j = 0; j < d_; ++j) out[j] = row[j] - shift_[j];
   }
 
+  /** Writes row i, shifted and rounded to float, to out[j * step] for j in [0, d). */
+  void copy_float(std::size_t i, float* out, std::size_t step) const {
+    const double* row = data_ + i * stride_;
+    for (std::size_t j = 0; j < d_; ++j) out[j * step] = static_cast<float>(row[j] - shift_[j]);
+  }
+
   /** Row i of x, unshifted. */
   [[nodiscard]] const double* raw(std::size_t i) const { return data_ + i * stride_; }
 
@@ -634,10 +640,11 @@ class single_run {
         rows = work.blocks.get();
       }
       for (std::size_t i = begin; i < begin + blocks * detail::block_points; ++i) {
-        if (i < end) x_.copy(i, work.point.data());
-        for (std::size_t j = 0; j < d_; ++j) {
-          rows[detail::blocked_offset(i - begin, j, d_)] =
-              i < end ? static_cast<float>(work.point[j]) : 0.0F;
+        float* first = rows + detail::blocked_offset(i - begin, 0, d_);
+        if (i < end) {
+          x_.copy_float(i, first, detail::block_points);
+        } else {
+          for (std::size_t j = 0; j < d_; ++j) first[j * detail::block_points] = 0.0F;
         }
       }
     }
