@@ -61,8 +61,7 @@ void add_finite(full_range_sum& sum, double value, bool& non_finite) noexcept {
   }
 }
 
-/** Column j of rows [first, last): the split's two block sums when `splittable`, else value by
- * value. */
+/** Column j of rows [first, last): the two sums of the split when `splittable`, else each value. */
 void add_column(const double* x, size_t stride, size_t j, size_t first, size_t last,
                 const double* centre, bool splittable, double high_splitter, double low_splitter,
                 full_range_sum& sum, bool& non_finite) noexcept {
