@@ -96,6 +96,11 @@ void check_amounts(std::string_view function, std::span<const double> amount) {
   });
 }
 
+/** `value` where `mask` is all ones, +0 where it is zero: a choice without a branch. */
+[[gnu::always_inline]] inline double masked(double value, uint64_t mask) noexcept {
+  return std::bit_cast<double>(std::bit_cast<uint64_t>(value) & mask);
+}
+
 /** A customer's running statistics over its distinct purchase periods, in ascending order. */
 struct customer_scan {
   int64_t first = -1, last = 0, counted_periods = 0, holdout_periods = 0;
@@ -110,6 +115,15 @@ struct customer_scan {
     }
     last = period;
     if (++counted_periods > 1 || settings.include_first_transaction) spend += total;
+  }
+
+  /**
+   * Closes a calibration period of total `total` whose spend counts where `counts` is all ones
+   * (a customer's first period, in the RFM view, is the one that does not).
+   */
+  void close(double total, uint64_t counts) noexcept {
+    spend += masked(total, counts);
+    ++counted_periods;
   }
 
   /** Whether the plain sums stayed finite (else the means need `rescaled_means`). */
@@ -237,9 +251,8 @@ chunk_runs summarize_chunk_runs(std::span<const int64_t> customer,
       const uint64_t period = period_of(timestamp[i]);
       if (period > pending || pending_rows == 0) [[likely]] {
         if (pending_rows != 0) {
-          scan.spend += std::bit_cast<double>(std::bit_cast<uint64_t>(pending_total) & spend_mask);
+          scan.close(pending_total, spend_mask);
           spend_mask = ~uint64_t{0};
-          ++scan.counted_periods;
         } else {
           scan.first = static_cast<int64_t>(period);
         }
@@ -259,8 +272,7 @@ chunk_runs summarize_chunk_runs(std::span<const int64_t> customer,
     if (!keep.empty()) keep[j] = kept;
     if (kept) {
       if (in_order) {
-        scan.spend += std::bit_cast<double>(std::bit_cast<uint64_t>(pending_total) & spend_mask);
-        ++scan.counted_periods;
+        scan.close(pending_total, spend_mask);
         scan.last = static_cast<int64_t>(pending);
       }
       if (in_order && (!with_amount || scan.sums_finite())) {
@@ -312,7 +324,7 @@ struct alignas(32) stream_state {  // one cache line holds two states, no state 
     uint64_t counts = uint64_t{0} - static_cast<uint64_t>(periods >= counted);
     uint32_t opens_first = uint32_t{0} - static_cast<uint32_t>(periods == 0);
     asm("" : "+r"(counts), "+r"(opens_first));
-    spend += std::bit_cast<double>(std::bit_cast<uint64_t>(total) & counts);
+    spend += masked(total, counts);
     first = (period & opens_first) | (first & ~opens_first);
     ++periods;
     pending = period;
