@@ -282,9 +282,13 @@ kmeans_update update_from_sums(std::vector<wide_int> exact, const double* old_ce
   return update;
 }
 
-/** sum_i w_i ||x_i - c_{label_i}||^2, exactly (any chunking gives the same bits). */
-full_range_sum exact_inertia(const shifted_rows& x, const double* centres,
-                             std::span<const std::int32_t> labels, std::span<const double> w) {
+/**
+ * sum_i w_i ||x_i - c_{label_i}||^2, exactly (any chunking gives the same bits); fails naming the
+ * first row whose term is not finite.
+ */
+full_range_sum exact_inertia(std::string_view function, const shifted_rows& x,
+                             const double* centres, std::span<const std::int32_t> labels,
+                             std::span<const double> w) {
   const std::size_t d = x.dims();
   return parallel_reduce(
       x.size(), full_range_sum{},
@@ -298,8 +302,15 @@ full_range_sum exact_inertia(const shifted_rows& x, const double* centres,
               detail::squared_distance(point.data(), own, d) * (w.empty() ? 1.0 : w[i]);
         }
         full_range_sum sum;
-        // Every term is finite: below (2 radius)² times the largest weight, which the plan checked.
-        (void)detail::add_values(math::fastest_simd_isa(), terms.data(), terms.size(), sum);
+        if (!detail::add_values(math::fastest_simd_isa(), terms.data(), terms.size(), sum)) {
+          const auto bad = static_cast<std::size_t>(
+              std::find_if(terms.begin(), terms.end(), [](double t) { return !std::isfinite(t); }) -
+              terms.begin());
+          check::fail(function, fmt::format("row {}: its squared distance to centre {} times its "
+                                            "weight {} is {}, not a finite number",
+                                            begin + bad, labels[begin + bad],
+                                            w.empty() ? 1.0 : w[begin + bad], terms[bad]));
+        }
         return sum;
       },
       [](full_range_sum a, const full_range_sum& b) { return a += b; }, iteration_grain);
@@ -856,7 +867,7 @@ class single_run {
   }
 
   [[nodiscard]] double inertia() const {
-    return exact_inertia(x_, centres_.data(), labels_, w_).value();
+    return exact_inertia(fit_function, x_, centres_.data(), labels_, w_).value();
   }
 
   const shifted_rows& x_;
@@ -1297,7 +1308,7 @@ full_range_sum kmeans_inertia_sum(const matrix_view& x, const Eigen::RowVectorXd
     check::same_size(function, "sample_weight", sample_weight.size(), "x rows", n);
   }
   const row_matrix centre_rows = centres;
-  return exact_inertia(shifted_rows(x, mean), centre_rows.data(), labels, sample_weight);
+  return exact_inertia(function, shifted_rows(x, mean), centre_rows.data(), labels, sample_weight);
 }
 
 kmeans_moments& kmeans_moments::operator+=(const kmeans_moments& other) {

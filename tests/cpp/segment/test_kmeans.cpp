@@ -757,3 +757,26 @@ TEST_CASE("k-means in steps over partitions equals the single-machine fit bit fo
     CHECK(found.n_iter == expected.n_iter);
   }
 }
+
+TEST_CASE("kmeans_inertia names the row whose term overflows or whose weight is not finite") {
+  // (1e300 - (-1))^2 overflows a double: the exact sum cannot hold it, and must not drop it.
+  row_matrix x(3, 1);
+  x << 1.0, 1e300, 2.0;
+  row_matrix centres(1, 1);
+  centres << -1.0;
+  const Eigen::RowVectorXd mean = Eigen::RowVectorXd::Zero(1);
+  const std::vector<std::int32_t> labels{0, 0, 0};
+  CHECK_THROWS_WITH_AS(crmkit::segment::kmeans_inertia(x, mean, centres, labels, {}),
+                       "kmeans_inertia: row 1: its squared distance to centre 0 times its weight "
+                       "1 is inf, not a finite number",
+                       crmkit::invalid_input);
+  centres << 0.0;
+  x(1, 0) = 3.0;
+  const std::vector<double> weights{1.0, 1.0, std::numeric_limits<double>::quiet_NaN()};
+  CHECK_THROWS_WITH_AS(crmkit::segment::kmeans_inertia(x, mean, centres, labels, weights),
+                       "kmeans_inertia: row 2: its squared distance to centre 0 times its weight "
+                       "nan is nan, not a finite number",
+                       crmkit::invalid_input);
+  // The same rows with finite terms: 1 + 9 + 4, exactly.
+  CHECK(crmkit::segment::kmeans_inertia(x, mean, centres, labels, {}) == 14.0);
+}
