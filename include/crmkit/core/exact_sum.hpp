@@ -92,9 +92,7 @@ class basic_exact_sum {
    * Adds `magnitude · 2^exponent` exactly, for any magnitude < 2^128 (e.g. the sum of a run of
    * significands of doubles sharing one exponent, times their counts).
    */
-  void add_wide(uint128 magnitude, int exponent) noexcept {
-    add_scaled(magnitude, exponent, false);
-  }
+  void add_wide(uint128 magnitude, int exponent) noexcept { add_scaled(magnitude, exponent, false); }
 
   /** Adds another exact sum; the result is exact. */
   basic_exact_sum& operator+=(const basic_exact_sum& other) noexcept {
@@ -182,8 +180,8 @@ class basic_exact_sum {
     auto k = static_cast<std::size_t>(position / 32);
     const int offset = position % 32;
     // The first digit takes the low 32 − offset bits; shifting the rest down keeps all 128 bits.
-    const auto first =
-        static_cast<std::int64_t>((static_cast<std::uint64_t>(magnitude) << offset) & 0xffffffffu);
+    const auto first = static_cast<std::int64_t>((static_cast<std::uint64_t>(magnitude) << offset) &
+                                                 0xffffffffu);
     if (k < limb_count) limbs_[k] += negative ? -first : first;
     magnitude >>= 32 - offset;
     for (++k; k < limb_count && magnitude != 0; ++k, magnitude >>= 32) {
@@ -194,8 +192,7 @@ class basic_exact_sum {
   }
 
   /** Bits start .. start + 63 of normalised, non-negative digits (the last may pass 32 bits). */
-  static std::uint64_t bits_from(const std::array<std::int64_t, Limbs>& digits,
-                                 int start) noexcept {
+  static std::uint64_t bits_from(const std::array<std::int64_t, Limbs>& digits, int start) noexcept {
     std::uint64_t out = 0;
     for (auto k = std::min(static_cast<std::size_t>(start / 32), Limbs - 1);
          k < limb_count && static_cast<int>(32 * k) < start + 64; ++k) {
@@ -247,8 +244,6 @@ using full_range_sum = basic_exact_sum<-1074, 68>;
  * (the bucketing of Kulisch's accumulator). Non-finite addends are summed apart as doubles
  * (±inf and NaN combine the same way in any order) and `value` returns that sum when there was
  * one, as a plain double sum would. Mergeable as the long sums are: `sums()` and `special()`.
- * `add_row` adds one value to every column, keeping the exponent range and the count once per
- * row instead of once per value.
  */
 class full_range_columns {
  public:
@@ -265,31 +260,28 @@ class full_range_columns {
 
   /** Adds `value` to column `column` exactly. */
   void add(std::size_t column, double value) noexcept {
-    std::size_t biased = 0;
-    if (!add_to_bucket(column, value, biased)) return;
+    const auto bits = std::bit_cast<std::uint64_t>(value);
+    const auto biased = static_cast<std::size_t>((bits >> 52) & 0x7ff);
+    auto significand = static_cast<std::int64_t>(bits & ((std::uint64_t{1} << 52) - 1));
+    if (biased == exponents - 1) {
+      special_[column] += value;
+      return;
+    }
+    if (biased != 0) {
+      significand |= std::int64_t{1} << 52;
+    } else if (significand == 0) {
+      return;  // a zero: keeps the exponent range to flush short
+    }
+    const auto sign = -static_cast<std::int64_t>(bits >> 63);
+    buckets_[column * exponents + biased] += (significand ^ sign) - sign;
     low_[column] = std::min(low_[column], biased);
     high_[column] = std::max(high_[column], biased);
-    most_added_ = std::max(most_added_, ++added_[column]);
-    if (added_[column] + rows_ >= block) flush(column);
-  }
-
-  /** Adds `values[j]` to column j for every column exactly, as `add(j, values[j])` would. */
-  void add_row(const double* values) noexcept {
-    std::size_t low = rows_low_, high = rows_high_;
-    for (std::size_t j = 0; j < sums_.size(); ++j) {
-      std::size_t biased = 0;
-      if (!add_to_bucket(j, values[j], biased)) continue;
-      low = std::min(low, biased);
-      high = std::max(high, biased);
-    }
-    rows_low_ = low;
-    rows_high_ = high;
-    if (++rows_ + most_added_ >= block) flush_all();
+    if (++added_[column] == block) flush(column);
   }
 
   /** The columns' exact sums of finite addends (all buckets moved in). */
   std::vector<full_range_sum>& sums() noexcept {
-    flush_all();
+    for (std::size_t j = 0; j < sums_.size(); ++j) flush(j);
     return sums_;
   }
 
@@ -308,33 +300,8 @@ class full_range_columns {
   }
 
  private:
-  /**
-   * Adds a finite nonzero `value`'s signed significand to the bucket of its biased exponent
-   * (`biased`); false for a zero (left out: it keeps the range to flush short) and a non-finite
-   * value (summed apart).
-   */
-  bool add_to_bucket(std::size_t column, double value, std::size_t& biased) noexcept {
-    const auto bits = std::bit_cast<std::uint64_t>(value);
-    biased = static_cast<std::size_t>((bits >> 52) & 0x7ff);
-    auto significand = static_cast<std::int64_t>(bits & ((std::uint64_t{1} << 52) - 1));
-    if (biased == exponents - 1) {
-      special_[column] += value;
-      return false;
-    }
-    if (biased != 0) {
-      significand |= std::int64_t{1} << 52;
-    } else if (significand == 0) {
-      return false;
-    }
-    const auto sign = -static_cast<std::int64_t>(bits >> 63);
-    buckets_[column * exponents + biased] += (significand ^ sign) - sign;
-    return true;
-  }
-
-  /** Moves column `column`'s buckets (those `add` and `add_row` may have filled) into its sum. */
   void flush(std::size_t column) noexcept {
-    const std::size_t high = std::max(high_[column], rows_high_);
-    for (std::size_t e = std::min(low_[column], rows_low_); e <= high && e < exponents; ++e) {
+    for (std::size_t e = low_[column]; e <= high_[column] && e < exponents; ++e) {
       auto& bucket = buckets_[column * exponents + e];
       if (bucket == 0) continue;
       sums_[column].add_integer(bucket, e == 0 ? -1074 : static_cast<int>(e) - 1075);
@@ -345,27 +312,12 @@ class full_range_columns {
     added_[column] = 0;
   }
 
-  void flush_all() noexcept {
-    for (std::size_t j = 0; j < sums_.size(); ++j) flush(j);
-    rows_ = 0;
-    most_added_ = 0;
-    rows_low_ = exponents;
-    rows_high_ = 0;
-  }
-
   std::vector<full_range_sum> sums_;
   std::vector<double> special_;
   std::vector<std::int64_t> buckets_;
   std::vector<std::size_t> low_;
   std::vector<std::size_t> high_;
   std::vector<std::size_t> added_;
-  // add_row's rows and their exponent range since every column was last flushed: a column's
-  // buckets hold at most added_[column] + rows_ addends, and each add flushes before that sum
-  // passes `block` (add_row with the largest added_ since then, most_added_).
-  std::size_t rows_ = 0;
-  std::size_t most_added_ = 0;
-  std::size_t rows_low_ = exponents;
-  std::size_t rows_high_ = 0;
 };
 
 __extension__ typedef __int128 wide_int;

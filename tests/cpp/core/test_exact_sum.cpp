@@ -2,7 +2,6 @@
 
 #include <doctest/doctest.h>
 
-#include <array>
 #include <bit>
 #include <cmath>
 #include <cstdint>
@@ -16,9 +15,7 @@ using crmkit::uint128;
 
 namespace {
 
-std::uint64_t bits(double value) {
-  return std::bit_cast<std::uint64_t>(value);
-}
+std::uint64_t bits(double value) { return std::bit_cast<std::uint64_t>(value); }
 
 /**
  * s · 2^t rounded to the nearest double (ties to even), by integer arithmetic: independent of
@@ -114,57 +111,6 @@ TEST_CASE("full_range_sum::scaled_value equals integer rounding of s · 2^(e −
     REQUIRE(bits(sum.scaled_value(k)) == bits(expected));
     if (k == 0) REQUIRE(bits(sum.value()) == bits(expected));
   }
-}
-
-TEST_CASE("full_range_columns: rows added whole, mixed with single values, equal full_range_sum") {
-  std::mt19937_64 engine(5);
-  std::uniform_real_distribution<double> exponent(-1070.0, 1020.0);
-  constexpr std::size_t d = 4;
-  full_range_columns columns(d);
-  std::vector<full_range_sum> expected(d);
-  std::array<double, d> row{};
-  // Several blocks of 1024 rows, single values in between (column 2 more than a block of them),
-  // zeros and subnormals: every bucket flushed before it could overflow, none left out.
-  for (int i = 0; i < 3'000; ++i) {
-    for (std::size_t j = 0; j < d; ++j) {
-      row[j] = std::exp2(exponent(engine)) * (engine() % 2 == 0 ? 1 : -1);
-      if ((i + static_cast<int>(j)) % 89 == 0)
-        row[j] = 0x1p-1074 * static_cast<double>(engine() % 4);
-      expected[j].add(row[j]);
-    }
-    columns.add_row(row.data());
-    if (i % 3 == 0) {
-      const double single = std::ldexp(static_cast<double>(engine() % 1000), 900);
-      columns.add(2, single);
-      expected[2].add(single);
-    }
-  }
-  for (std::size_t j = 0; j < d; ++j) {
-    CAPTURE(j);
-    CHECK(columns.value(j) == expected[j].value());
-  }
-  // Significands of one exponent, 2^53 - 1 each, by rows and single values into one column: a
-  // bucket would overflow past a block's worth of them (its integer range at the limit).
-  full_range_columns full(2);
-  std::vector<full_range_sum> full_expected(2);
-  const double largest_significand = std::nextafter(2.0, 0.0);
-  for (int i = 0; i < 3 * 1024; ++i) {
-    const std::array<double, 2> pair{largest_significand,
-                                     -largest_significand * (i % 2 == 0 ? 1 : 0.5)};
-    full.add_row(pair.data());
-    full_expected[0].add(pair[0]);
-    full_expected[1].add(pair[1]);
-    full.add(0, largest_significand);  // counted with the rows towards the block
-    full_expected[0].add(largest_significand);
-  }
-  CHECK(full.value(0) == full_expected[0].value());
-  CHECK(full.value(1) == full_expected[1].value());
-  CHECK(full.sums()[1] == full_expected[1]);
-  // Non-finite values are summed apart, as with add.
-  const std::array<double, d> specials{std::numeric_limits<double>::infinity(), 1.0, 2.0, 3.0};
-  columns.add_row(specials.data());
-  CHECK(columns.non_finite());
-  CHECK(columns.value(0) == std::numeric_limits<double>::infinity());
 }
 
 TEST_CASE("full_range_columns equals full_range_sum value by value; non-finite addends apart") {
