@@ -6,7 +6,8 @@
 #include "crmkit/core/exact_sum.hpp"
 #include "crmkit/math/vector_exp_log.hpp"
 
-// k-means' passes over its columns (kmeans_column_sums, kmeans_column_deviations).
+// k-means' exact sums: the passes over its columns (kmeans_column_sums, kmeans_column_deviations)
+// and its inertia.
 namespace crmkit::segment::detail {
 
 /** What `add_columns` accumulates over the rows it is given. */
