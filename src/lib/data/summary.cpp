@@ -302,12 +302,14 @@ struct alignas(32) stream_state {  // one cache line holds two states, no state 
     std::array<double, 3> amount;
     uint32_t next;  // the period's next entry, once this one is full
   };
-  uint32_t first = 0, pending = 0;  // first period + 1, period of the rows not yet added up + 1
-  uint32_t periods = 0;             // periods before the pending one, the empty one included
-  uint16_t rows = 1;                // rows in the pending period
-  uint16_t extra = 0;               // the pending period's first entry in `extra` (2 rows or more)
-  double spend = 0;                 // customer_scan's spend over the periods before
-  double amount = 0;                // the pending period's first amount
+  // The complement of the first period + 1 (periods ascend: the largest complement is the
+  // first's; 0 before any), and the period of the rows not yet added up + 1.
+  uint32_t first_complement = 0, pending = 0;
+  uint32_t periods = 0;  // periods before the pending one, the empty one included
+  uint16_t rows = 1;     // rows in the pending period
+  uint16_t extra = 0;    // the pending period's first entry in `extra` (2 rows or more)
+  double spend = 0;      // customer_scan's spend over the periods before
+  double amount = 0;     // the pending period's first amount
 
   [[nodiscard]] bool has_rows() const noexcept { return periods != 0; }
 
@@ -317,15 +319,20 @@ struct alignas(32) stream_state {  // one cache line holds two states, no state 
     return first_counts ? 0 : 2;
   }
 
-  /** Closes the pending period of total `total` and opens `period` (+ 1) with `first_amount`. */
-  void open(uint32_t period, double first_amount, double total, uint32_t counted) noexcept {
+  /** The customer's first period + 1. */
+  [[nodiscard]] uint32_t first() const noexcept { return ~first_complement; }
+
+  /**
+   * Closes the pending period of total `total` and opens `period` (+ 1) with `first_amount`;
+   * `before_counted` is counted_from(...) - 1.
+   */
+  void open(uint32_t period, double first_amount, double total, int64_t before_counted) noexcept {
     // Masks, not branches: a customer's first two periods are a fifth of the rows, and a branch
     // on them would be mispredicted (the empty asm keeps the compiler from making one).
-    uint64_t counts = uint64_t{0} - static_cast<uint64_t>(periods >= counted);
-    uint32_t opens_first = uint32_t{0} - static_cast<uint32_t>(periods == 0);
-    asm("" : "+r"(counts), "+r"(opens_first));
+    auto counts = static_cast<uint64_t>((before_counted - static_cast<int64_t>(periods)) >> 63);
+    asm("" : "+r"(counts));
     spend += masked(total, counts);
-    first = (period & opens_first) | (first & ~opens_first);
+    first_complement = std::max(first_complement, ~period);
     ++periods;
     pending = period;
     amount = first_amount;
@@ -450,15 +457,17 @@ bucket_sorting stream_bucket(const detail::bucket_view& bucket, std::span<const 
   constexpr uint16_t out_of_order = stream_state::out_of_order;
   constexpr size_t max_extra = std::numeric_limits<uint16_t>::max();
   const uint32_t counted = stream_state::counted_from(first_counts);
+  const int64_t before_counted = static_cast<int64_t>(counted) - 1;
   constexpr size_t ahead = 8;  // the states are in the second-level cache (for_each_bucket)
+  const size_t prefetched = rows.size() > ahead ? rows.size() - ahead : 0;
   for (size_t i = 0; i < rows.size(); ++i) {
     const Row& row = rows[i];
-    if (i + ahead < rows.size()) __builtin_prefetch(states + rows[i + ahead].slot(shift), 1);
+    if (i < prefetched) __builtin_prefetch(states + rows[i + ahead].slot(shift), 1);
     stream_state& s = states[row.slot(shift)];
     const uint32_t period = row.period(shift) + 1;
     const uint32_t pending_rows = s.rows;
     if (pending_rows == 1 && period > s.pending) {  // most rows of a time-ordered log
-      s.open(period, row.amount, s.amount, counted);
+      s.open(period, row.amount, s.amount, before_counted);
     } else if (period == s.pending && pending_rows < out_of_order - 1) {
       const uint32_t k = pending_rows - 1;  // the row's place among the period's extra amounts
       if (k % 3 == 0) {
@@ -477,7 +486,7 @@ bucket_sorting stream_bucket(const detail::bucket_view& bucket, std::span<const 
       extra[s.entry_of(k, extra)].amount[k % 3] = row.amount;
       s.rows = static_cast<uint16_t>(pending_rows + 1);
     } else if (period > s.pending && pending_rows != out_of_order) {
-      s.open(period, row.amount, s.total(extra), counted);
+      s.open(period, row.amount, s.total(extra), before_counted);
       s.rows = 1;
     } else {
       s.rows = out_of_order;
@@ -492,7 +501,7 @@ bucket_sorting stream_bucket(const detail::bucket_view& bucket, std::span<const 
     out.customer[j] = bucket.key(w);
     if (s.rows != out_of_order) {
       customer_scan scan;
-      scan.first = s.first - 1;
+      scan.first = s.first() - 1;
       scan.last = s.pending - 1;
       scan.counted_periods = s.periods;
       scan.spend = s.spend;
