@@ -6,8 +6,8 @@ pandas with a straightforward groupby implementation, plain numpy with one argso
 (customer, day) key and `np.add.reduceat` (single thread; the fast formulation of issue #17),
 crmkit with `summary_data_from_transaction_data`. The script checks that the answers agree,
 prints the best of `--repeats` timings and the ratios, and the memory-bandwidth floor measured
-in the same run: the time to read the three input columns once (`np.sum` over them, on one
-thread and split over two). It then measures crmkit's peak resident memory in a fresh process
+in the same run: the time to read the three input columns once, on one thread and split over
+two (benchkit.read_floor). It then measures crmkit's peak resident memory in a fresh process
 that holds only the input columns.
 
 Usage: /usr/bin/python3 benchmarks/bench_summary.py [--customers 900000] [--repeats 3]
@@ -24,14 +24,13 @@ import subprocess
 import sys
 import tempfile
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 import crmkit
-from benchkit import Timing, print_environment, row, write_rows
+from benchkit import Timing, floor_row, print_environment, row, write_rows
 
 COLUMNS = ["customer_id", "date", "amount"]
 
@@ -111,18 +110,6 @@ def numpy_summary(log: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def read_once(columns: list[np.ndarray], threads: int) -> None:
-    """Reads every input column once (np.sum), split into `threads` parts read concurrently."""
-    parts = [column[i * len(column) // threads:(i + 1) * len(column) // threads]
-             for column in columns for i in range(threads)]
-    if threads == 1:
-        for part in parts:
-            part.sum()
-        return
-    with ThreadPoolExecutor(threads) as pool:  # numpy's reductions release the GIL
-        list(pool.map(np.sum, parts))
-
-
 def crmkit_summary(log: pd.DataFrame) -> pd.DataFrame:
     return crmkit.summary_data_from_transaction_data(
         log, "customer_id", "date", "amount", freq="D", freq_multiplier=7
@@ -188,30 +175,24 @@ def main() -> None:
     del peer
 
     columns = [log["customer_id"].to_numpy(), log["date"].to_numpy().view(np.int64), log["amount"].to_numpy()]
-    input_mib = sum(column.nbytes for column in columns) / 2**20
     repeats = arguments.repeats
     pandas_seconds = best_of(repeats, pandas_summary, log)
     numpy_seconds = best_of(repeats, numpy_summary, log)
     crmkit_seconds = best_of(max(repeats, 5), crmkit_summary, log)
-    floor_seconds = {threads: best_of(max(repeats, 5) * 3, read_once, columns, threads) for threads in (1, 2)}
+    crmkit_timing = Timing([crmkit_seconds])
     print(f"pandas groupby : {pandas_seconds:8.3f} s (best of {repeats})")
     print(f"numpy argsort  : {numpy_seconds:8.3f} s (best of {repeats}; one thread)")
     print(f"crmkit         : {crmkit_seconds:8.3f} s (best of {max(repeats, 5)}; {crmkit.num_threads()} threads)")
-    for threads, seconds in floor_seconds.items():
-        print(f"floor, {threads} thread{'s' if threads > 1 else ' '}: {seconds:8.4f} s (read the {input_mib:.0f} MiB "
-              f"input once, {input_mib / 1024 / seconds:.1f} GiB/s)")
     print(f"vs pandas      : {pandas_seconds / crmkit_seconds:8.1f}x faster")
     print(f"vs numpy       : {numpy_seconds / crmkit_seconds:8.1f}x faster (target >= 20x)")
-    for threads, seconds in floor_seconds.items():
-        print(f"vs floor ({threads} th) : {crmkit_seconds / seconds:8.1f}x the floor (target <= 5x)")
-    print(f"load average   : {os.getloadavg()[0]:.2f} (1 min) on {os.cpu_count()} CPUs")
-    crmkit_timing = Timing([crmkit_seconds])
     case = f"summary, {len(log):,} rows" + ("" if arguments.order == "time" else f" in {arguments.order} order") + " (best of runs)"
+    floor = floor_row("summary", case, columns, crmkit_timing, max(repeats, 5) * 3, 0.2)
+    print(f"vs floor       : {crmkit_seconds / floor['peer_s']:8.1f}x the two-thread floor (target <= 5x)")
+    print(f"load average   : {os.getloadavg()[0]:.2f} (1 min) on {os.cpu_count()} CPUs")
     write_rows(arguments.json, env, [
         row("summary", case, "numpy argsort + reduceat", Timing([numpy_seconds]), crmkit_timing, 20.0),
         row("summary", case, "pandas groupby", Timing([pandas_seconds]), crmkit_timing),
-        row("summary", case, "floor: read the input once, 2 threads", Timing([floor_seconds[2]]), crmkit_timing,
-            0.2, note="ratio = floor / crmkit; target: crmkit within 5x of the floor")])
+        floor])
 
     with tempfile.TemporaryDirectory() as folder:
         for column in COLUMNS:

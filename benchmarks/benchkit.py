@@ -13,7 +13,10 @@ import os
 import platform
 import statistics
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+
+import numpy as np
 
 
 def cpu_name() -> str:
@@ -29,8 +32,7 @@ def cpu_name() -> str:
 
 def blas_description() -> str:
     """The BLAS numpy/scikit-learn load and its thread count (threadpoolctl), e.g. 'openblas 0.3.21 pthreads, 2 threads'."""
-    try:
-        import numpy  # noqa: F401  (loads the BLAS)
+    try:  # numpy, imported above, has loaded the BLAS
         from threadpoolctl import threadpool_info
     except ImportError:
         return "unknown (threadpoolctl missing)"
@@ -115,6 +117,46 @@ def row(benchmark: str, case: str, peer: str, peer_timing: Timing, crmkit_timing
             "crmkit_s": crmkit_timing.median, "crmkit_spread": crmkit_timing.spread(),
             "repeats": len(crmkit_timing.seconds), "ratio": ratio, "target": target,
             "met": None if target is None else ratio >= target, **extra}
+
+
+def _words(column: np.ndarray) -> np.ndarray:
+    """The column's bytes as 64-bit words (bytes when its size is not a multiple of 8)."""
+    data = np.ascontiguousarray(column).reshape(-1).view(np.uint8)
+    return data.view(np.uint64) if data.nbytes % 8 == 0 else data
+
+
+def read_floor(columns: list[np.ndarray], threads: int, repeats: int) -> Timing:
+    """The memory-bandwidth floor: the time to read every byte of `columns` once, each cut into
+    `threads` parts read concurrently (numpy's reductions release the GIL), over `repeats` runs
+    (the best is the floor). The read is an OR of 64-bit words, which numpy vectorises; a sum is
+    no floor here, as numpy adds floats pairwise at about half the memory's speed (an 80 MB column:
+    4.9 ms summed, 2.2 ms OR-ed on the machine of RESULTS.md). The columns must be larger than the
+    last-level cache for this to be a read from memory."""
+    parts = [words[i * len(words) // threads:(i + 1) * len(words) // threads]
+             for words in map(_words, columns) for i in range(threads)]
+    timing = Timing()
+    with ThreadPoolExecutor(threads) as pool:
+        for _ in range(repeats):
+            start = time.perf_counter()
+            list(pool.map(np.bitwise_or.reduce, parts))
+            timing.seconds.append(time.perf_counter() - start)
+    return timing
+
+
+def floor_row(benchmark: str, case: str, columns: list[np.ndarray], crmkit_timing: Timing, repeats: int,
+              target: float | None = None) -> dict:
+    """Prints the floor of reading `columns` once on one thread and on two, and returns the result
+    row of the two-thread floor: its ratio is floor / crmkit (crmkit at 5x the floor: 0.2)."""
+    size = sum(np.asarray(column).nbytes for column in columns)
+    floors = {threads: min(read_floor(columns, threads, repeats).seconds) for threads in (1, 2)}
+    for threads, seconds in floors.items():
+        print(f"floor, {threads} thread{'s' if threads > 1 else ' '}: {seconds * 1e3:8.2f} ms (read the "
+              f"{size / 2**20:.0f} MiB input once, {size / 2**30 / seconds:.1f} GiB/s); crmkit "
+              f"{crmkit_timing.median / seconds:.1f}x that")
+    return row(benchmark, case, f"floor: read the input once ({size / 2**20:.0f} MiB), 2 threads",
+               Timing([floors[2]]), crmkit_timing, target,
+               note="ratio = floor / crmkit" + ("" if target is None else f"; target: crmkit within "
+                                                 f"{1 / target:g}x of the floor"))
 
 
 def write_rows(path: str | None, env: dict, rows: list[dict]) -> None:

@@ -55,9 +55,15 @@ def section(rows: list[dict], failed: list[str], quick: bool, load_before: float
              "| benchmark | case | peer | peer median [min-max] | crmkit median [min-max] | ratio | target | load |",
              "|---|---|---|---|---|---|---|---|"]
     for r in rows:
-        target = "" if r.get("target") is None else f"≥ {r['target']:g}× " + ("met" if r["met"] else "**missed**")
+        met = "" if r.get("target") is None else " met" if r["met"] else " **missed**"
+        if r["peer"].startswith("floor:"):  # ratio = floor / crmkit: shown as crmkit's multiple of the floor
+            ratio = f"crmkit at {1 / r['ratio']:.1f}× the floor"
+            target = "" if r.get("target") is None else f"≤ {1 / r['target']:g}×{met}"
+        else:
+            ratio = f"{r['ratio']:.2f}×"
+            target = "" if r.get("target") is None else f"≥ {r['target']:g}×{met}"
         lines.append(f"| {r['benchmark']} | {r['case']} | {r['peer']} | {seconds(r['peer_s'])} [{r['peer_spread']}] | "
-                     f"{seconds(r['crmkit_s'])} [{r['crmkit_spread']}] | {r['ratio']:.2f}× | {target} | "
+                     f"{seconds(r['crmkit_s'])} [{r['crmkit_spread']}] | {ratio} | {target} | "
                      f"{r.get('load_cell', r['load']):.1f} |")
     for script in failed:
         lines.append(f"| {script} | **failed** (see its log) | | | | | | |")
