@@ -56,7 +56,7 @@ def section(rows: list[dict], failed: list[str], quick: bool, load_before: float
              "|---|---|---|---|---|---|---|---|"]
     for r in rows:
         met = "" if r.get("target") is None else " met" if r["met"] else " **missed**"
-        if r["peer"].startswith("floor:"):  # ratio = floor / crmkit: shown as crmkit's multiple of the floor
+        if r.get("floor"):  # benchkit.floor_row's ratio is floor / crmkit: shown as crmkit's multiple of the floor
             ratio = f"crmkit at {1 / r['ratio']:.1f}× the floor"
             target = "" if r.get("target") is None else f"≤ {1 / r['target']:g}×{met}"
         else:
