@@ -324,7 +324,8 @@ struct alignas(32) stream_state {  // one cache line holds two states, no state 
 
   /**
    * Closes the pending period of total `total` and opens `period` (+ 1) with `first_amount`;
-   * `before_counted` is counted_from(...) - 1.
+   * `before_counted` is counted_from(...) - 1, computed once by the caller (GCC subtracts the 1
+   * again on every row when given counted_from itself).
    */
   void open(uint32_t period, double first_amount, double total, int64_t before_counted) noexcept {
     // Masks, not branches: a customer's first two periods are a fifth of the rows, and a branch
