@@ -46,6 +46,11 @@ constexpr std::size_t column_grain = 16384;
 constexpr std::size_t iteration_grain = 2048;
 static_assert(iteration_grain % detail::block_points == 0, "chunks hold whole screening blocks");
 
+/** Row i's sample weight: 1 when the rows are unweighted (`w` empty). */
+inline double weight_at(std::span<const double> w, std::size_t i) noexcept {
+  return w.empty() ? 1.0 : w[i];
+}
+
 /**
  * Rows of x minus a fixed vector, produced on demand: centring without a centred copy of the
  * data. Every consumer sees the same bits for x(i, j) - shift[j].
@@ -99,6 +104,13 @@ struct seeding_scales {
         potentials(4 * scale.radius * scale.radius * scale.largest_weight) {}
   fixed_point weights;
   fixed_point potentials;
+
+  /** Row i's mass in a draw: its weight, or with `closest` its weight times closest[i]. */
+  [[nodiscard]] wide_int mass(std::span<const double> closest, std::span<const double> w,
+                              std::size_t i) const {
+    const double weight = weight_at(w, i);
+    return closest.empty() ? weights.convert(weight) : potentials.convert(weight * closest[i]);
+  }
 };
 
 wide_int total(std::span<const wide_int> values) {
@@ -298,8 +310,7 @@ full_range_sum exact_inertia(std::string_view function, const shifted_rows& x,
         for (std::size_t i = begin; i < end; ++i) {
           x.copy(i, point.data());
           const double* own = centres + static_cast<std::size_t>(labels[i]) * d;
-          terms[i - begin] =
-              detail::squared_distance(point.data(), own, d) * (w.empty() ? 1.0 : w[i]);
+          terms[i - begin] = detail::squared_distance(point.data(), own, d) * weight_at(w, i);
         }
         full_range_sum sum;
         if (!detail::add_values(math::fastest_simd_isa(), terms.data(), terms.size(), sum)) {
@@ -309,7 +320,7 @@ full_range_sum exact_inertia(std::string_view function, const shifted_rows& x,
           check::fail(function, fmt::format("row {}: its squared distance to centre {} times its "
                                             "weight {} is {}, not a finite number",
                                             begin + bad, labels[begin + bad],
-                                            w.empty() ? 1.0 : w[begin + bad], terms[bad]));
+                                            weight_at(w, begin + bad), terms[bad]));
         }
         return sum;
       },
@@ -396,7 +407,7 @@ class single_run {
   }
 
  private:
-  [[nodiscard]] double weight(std::size_t i) const { return w_.empty() ? 1.0 : w_[i]; }
+  [[nodiscard]] double weight(std::size_t i) const { return weight_at(w_, i); }
   [[nodiscard]] bool has_bounds() const {
     return algorithm_ == kmeans_algorithm::hamerly || algorithm_ == kmeans_algorithm::elkan;
   }
@@ -959,10 +970,9 @@ kmeans_seeding_partitions one_partition(const matrix_view& x, const Eigen::RowVe
   parts.find = [&x, &mean, w, scale, &closest, kept](std::span<const kmeans_draw> draws,
                                                      bool by_potential) {
     if (!by_potential && kept->weights.empty()) {
-      const fixed_point& weights = seeding_scales(scale).weights;
-      kept->weights = chunk_masses(static_cast<std::size_t>(x.rows()), [&](std::size_t i) {
-        return weights.convert(w.empty() ? 1.0 : w[i]);
-      });
+      const seeding_scales scales(scale);
+      kept->weights = chunk_masses(static_cast<std::size_t>(x.rows()),
+                                   [&](std::size_t i) { return scales.mass({}, w, i); });
     }
     return find_draws(x, mean, scale, draws,
                       by_potential ? std::span<const double>(closest) : std::span<const double>(),
@@ -1110,7 +1120,7 @@ assignment kmeans_predict(const matrix_view& x, const matrix_view& centers,
           detail::squared_distances(data + i * stride, packed, distances.data());
           const auto nearest = detail::find_nearest_two(distances.data(), k);
           result.labels[i] = static_cast<std::int32_t>(nearest.index);
-          sum += nearest.best * (sample_weight.empty() ? 1.0 : sample_weight[i]);
+          sum += nearest.best * weight_at(sample_weight, i);
         }
         return sum;
       },
@@ -1215,7 +1225,7 @@ kmeans_partial kmeans_assign_partition(const matrix_view& x, const Eigen::RowVec
         const auto label = static_cast<std::int32_t>(nearest[p].index);
         partial.labels[i] = label;
         changes += previous.empty() || previous[i] != label;
-        const double w = sample_weight.empty() ? 1.0 : sample_weight[i];
+        const double w = weight_at(sample_weight, i);
         rows.copy(i, point.data());
         const auto j = static_cast<std::size_t>(label);
         sums[j] += scales.weights.convert(w);
@@ -1538,8 +1548,7 @@ std::vector<wide_int> add_centre_chunks(const matrix_view& x, const Eigen::RowVe
       rows.copy(i, point.data());
       const double distance = detail::squared_distance(point.data(), centre.data(), d);
       closest[i] = first ? distance : std::min(closest[i], distance);
-      sum +=
-          scales.potentials.convert((sample_weight.empty() ? 1.0 : sample_weight[i]) * closest[i]);
+      sum += scales.potentials.convert(weight_at(sample_weight, i) * closest[i]);
     }
     sums[chunk] = sum;
   });
@@ -1577,7 +1586,7 @@ std::vector<wide_int> kmeans_seed_potentials(const matrix_view& x, const Eigen::
     for (std::size_t i = begin; i < end; ++i) {
       rows.copy(i, point.data());
       detail::squared_distances(point.data(), packed, distances.data());
-      const double w = sample_weight.empty() ? 1.0 : sample_weight[i];
+      const double w = weight_at(sample_weight, i);
       for (std::size_t t = 0; t < trials; ++t) {
         potentials[t] += scales.potentials.convert(w * std::min(closest[i], distances[t]));
       }
@@ -1598,11 +1607,8 @@ std::vector<kmeans_drawn> kmeans_seed_find(const matrix_view& x, const Eigen::Ro
   check_seed_partition("kmeans_seed_find", x, mean, closest, sample_weight);
   const seeding_scales scales(scale);
   const std::vector<wide_int> masses =
-      chunk_masses(static_cast<std::size_t>(x.rows()), [&](std::size_t i) -> wide_int {
-        const double w = sample_weight.empty() ? 1.0 : sample_weight[i];
-        return closest.empty() ? scales.weights.convert(w)
-                               : scales.potentials.convert(w * closest[i]);
-      });
+      chunk_masses(static_cast<std::size_t>(x.rows()),
+                   [&](std::size_t i) { return scales.mass(closest, sample_weight, i); });
   return find_draws(x, mean, scale, draws, closest, sample_weight, masses);
 }
 
@@ -1619,10 +1625,7 @@ std::vector<kmeans_drawn> find_draws(const matrix_view& x, const Eigen::RowVecto
   const auto n = static_cast<std::size_t>(x.rows());
   const auto d = static_cast<std::size_t>(x.cols());
   const seeding_scales scales(scale);
-  auto mass = [&](std::size_t i) -> wide_int {
-    const double w = sample_weight.empty() ? 1.0 : sample_weight[i];
-    return closest.empty() ? scales.weights.convert(w) : scales.potentials.convert(w * closest[i]);
-  };
+  auto mass = [&](std::size_t i) { return scales.mass(closest, sample_weight, i); };
   const shifted_rows rows(x, mean);
   std::vector<kmeans_drawn> found;
   for (const auto& draw : draws) {
