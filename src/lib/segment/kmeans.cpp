@@ -1511,11 +1511,11 @@ void check_seed_partition(std::string_view function, const matrix_view& x,
 
 wide_int kmeans_seed_weight_total(std::size_t rows, const kmeans_sum_scale& scale,
                                   std::span<const double> sample_weight) {
-  const fixed_point& weights = seeding_scales(scale).weights;
-  if (sample_weight.empty()) return static_cast<wide_int>(rows) * weights.convert(1.0);
+  const seeding_scales scales(scale);
+  if (sample_weight.empty()) return static_cast<wide_int>(rows) * scales.weights.convert(1.0);
   check::same_size("kmeans_seed_weight_total", "sample_weight", sample_weight.size(), "rows", rows);
   return total(
-      chunk_masses(rows, [&](std::size_t i) { return weights.convert(sample_weight[i]); }));
+      chunk_masses(rows, [&](std::size_t i) { return scales.mass({}, sample_weight, i); }));
 }
 
 wide_int kmeans_seed_add_centre(const matrix_view& x, const Eigen::RowVectorXd& mean,
@@ -1548,7 +1548,7 @@ std::vector<wide_int> add_centre_chunks(const matrix_view& x, const Eigen::RowVe
       rows.copy(i, point.data());
       const double distance = detail::squared_distance(point.data(), centre.data(), d);
       closest[i] = first ? distance : std::min(closest[i], distance);
-      sum += scales.potentials.convert(weight_at(sample_weight, i) * closest[i]);
+      sum += scales.mass(closest, sample_weight, i);
     }
     sums[chunk] = sum;
   });
