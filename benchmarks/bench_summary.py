@@ -187,7 +187,6 @@ def main() -> None:
     print(f"vs numpy       : {numpy_seconds / crmkit_seconds:8.1f}x faster (target >= 20x)")
     case = f"summary, {len(log):,} rows" + ("" if arguments.order == "time" else f" in {arguments.order} order") + " (best of runs)"
     floor = floor_row("summary", case, columns, crmkit_timing, max(repeats, 5) * 3, 0.2)
-    print(f"vs floor       : {crmkit_seconds / floor['peer_s']:8.1f}x the two-thread floor (target <= 5x)")
     print(f"load average   : {os.getloadavg()[0]:.2f} (1 min) on {os.cpu_count()} CPUs")
     write_rows(arguments.json, env, [
         row("summary", case, "numpy argsort + reduceat", Timing([numpy_seconds]), crmkit_timing, 20.0),

@@ -145,14 +145,16 @@ def read_floor(columns: list[np.ndarray], threads: int, repeats: int) -> Timing:
 
 def floor_row(benchmark: str, case: str, columns: list[np.ndarray], crmkit_timing: Timing, repeats: int,
               target: float | None = None) -> dict:
-    """Prints the floor of reading `columns` once on one thread and on two, and returns the result
-    row of the two-thread floor: its ratio is floor / crmkit (crmkit at 5x the floor: 0.2)."""
+    """Prints the floor of reading `columns` once on one thread and on two (with the target, which
+    is for the two-thread floor), and returns the result row of the two-thread floor: its ratio is
+    floor / crmkit (crmkit at 5x the floor: 0.2)."""
     size = sum(np.asarray(column).nbytes for column in columns)
     floors = {threads: min(read_floor(columns, threads, repeats).seconds) for threads in (1, 2)}
     for threads, seconds in floors.items():
         print(f"floor, {threads} thread{'s' if threads > 1 else ' '}: {seconds * 1e3:8.2f} ms (read the "
               f"{size / 2**20:.0f} MiB input once, {size / 2**30 / seconds:.1f} GiB/s); crmkit "
-              f"{crmkit_timing.median / seconds:.1f}x that")
+              f"{crmkit_timing.median / seconds:.1f}x that"
+              + ("" if target is None or threads == 1 else f" (target <= {1 / target:g}x)"))
     return row(benchmark, case, f"floor: read the input once ({size / 2**20:.0f} MiB), 2 threads",
                Timing([floors[2]]), crmkit_timing, target, floor=True,
                note="ratio = floor / crmkit" + ("" if target is None else f"; target: crmkit within "
